@@ -1,0 +1,67 @@
+"""The web API (FastAPI): ``create_app(settings)``, dependencies, one router per area, error mapping.
+
+Routes are thin: they parse the request, call the store or a service, and shape the response. No domain
+logic lives here. Importing :mod:`mzgis` does not import this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from mzgis import __version__
+from mzgis.api.deps import StoreDep
+from mzgis.api.errors import install_error_handlers
+from mzgis.api.models import HealthOut
+from mzgis.api.routes import layers
+from mzgis.settings import Settings
+from mzgis.store import open_store
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application on ``settings`` (read from the environment when not given)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.store = open_store(settings.db)
+        yield
+
+    app = FastAPI(
+        title="mzgis API",
+        version=__version__,
+        description=(
+            "区县民政局 GIS 工作台接口:图层、标准地名、界线、覆盖分析。"
+            "坐标一律为 EPSG:4490 (CGCS2000) 经纬度。"
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(layers.router)
+
+    @app.get("/api/health", response_model=HealthOut, tags=["系统 system"], summary="健康检查")
+    def health(store: StoreDep) -> HealthOut:
+        return HealthOut(status="ok", version=__version__, database=store.location, layers=len(store.layer_infos()))
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(store: StoreDep) -> str:
+        rows = "".join(
+            f"<tr><td>{i.label_zh}</td><td><a href='/api/layers/{i.name}/features?limit=100'>{i.name}</a></td>"
+            f"<td>{i.count}</td></tr>"
+            for i in store.layer_infos()
+        )
+        return (
+            "<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>mzgis</title>"
+            "<body style='font-family:sans-serif;max-width:48em;margin:2em auto'>"
+            "<h1>mzgis 民政 GIS 工作台</h1><p>地图页面正在建设中。图层数据(GeoJSON):</p>"
+            f"<table border='1' cellpadding='4' style='border-collapse:collapse'><tr><th>图层</th><th>名称</th>"
+            f"<th>要素数</th></tr>{rows}</table><p><a href='/docs'>接口文档 (OpenAPI)</a></p></body></html>"
+        )
+
+    return app

@@ -1,0 +1,107 @@
+"""Response models of the API (pydantic), derived from the layer model where they describe layers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from mzgis.layers import Layer
+from mzgis.store import Feature, LayerInfo
+
+__all__ = [
+    "ErrorOut",
+    "FeatureCollectionOut",
+    "FeatureOut",
+    "FieldOut",
+    "HealthOut",
+    "LayerOut",
+    "feature_out",
+    "layer_out",
+]
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="错误类别 kind: not_found, conflict, rule_violation, bad_input …")
+    message: str = Field(description="中文说明")
+    message_en: str
+    details: dict[str, Any] = {}
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+    database: str
+    layers: int
+
+
+class FieldOut(BaseModel):
+    name: str
+    type: str
+    label_zh: str
+    required: bool
+    unique: bool
+    choices: list[str] = []
+    choice_labels_zh: list[str] = []
+    description: str = ""
+
+
+class LayerOut(BaseModel):
+    name: str
+    label_zh: str
+    geometry: str | None = Field(description="GeoPackage geometry type; null for attribute tables")
+    count: int
+    extent: list[float] | None = Field(None, description="[minx, miny, maxx, maxy] in EPSG:4490")
+    fields: list[FieldOut]
+
+
+class FeatureOut(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: int
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class FeatureCollectionOut(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[FeatureOut]
+    numberMatched: int = Field(description="features matching the filter (all pages)")
+    numberReturned: int
+    links: list[dict[str, str]] = []
+
+
+def layer_out(layer: Layer, info: LayerInfo) -> LayerOut:
+    return LayerOut(
+        name=layer.name,
+        label_zh=layer.label_zh,
+        geometry=layer.geometry,
+        count=info.count,
+        extent=list(info.extent) if info.extent else None,
+        fields=[
+            FieldOut(
+                name=f.name,
+                type=f.type,
+                label_zh=f.label_zh,
+                required=f.required,
+                unique=f.unique,
+                choices=list(f.choices),
+                choice_labels_zh=list(f.choice_labels_zh),
+                description=f.description,
+            )
+            for f in layer.fields
+        ],
+    )
+
+
+def feature_out(feature: Feature) -> FeatureOut:
+    import json
+
+    import shapely
+
+    geometry = None if feature.geometry is None else json.loads(shapely.to_geojson(feature.geometry))
+    props = dict(feature.properties) | {
+        "version": feature.version,
+        "updated_at": feature.updated_at,
+        "updated_by": feature.updated_by,
+    }
+    return FeatureOut(id=feature.id, geometry=geometry, properties=props)

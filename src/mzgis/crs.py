@@ -1,0 +1,240 @@
+"""Coordinates in Chinese practice: CGCS2000, Gauss-Krüger zones, GCJ-02 and BD-09.
+
+- Storage is CGCS2000 geographic (EPSG:4490); WGS 84 and CGCS2000 agree within centimetres here.
+- Metric work uses the CGCS2000 3-degree Gauss-Krüger zone of the data (EPSG:4534–4554); those CRSs
+  declare northing first, so every transformer here is built with ``always_xy=True``.
+- GCJ-02 (AMap, Tencent) and BD-09 (Baidu) are obfuscations of WGS 84. The forward formulas are public;
+  the inverses here are solved iteratively to well under a millimetre, not the one-step approximation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.errors import BadInput
+
+__all__ = [
+    "CHINA_BOUNDS",
+    "SOURCE_SYSTEMS",
+    "STORAGE_EPSG",
+    "bd09_to_gcj02",
+    "check_lonlat",
+    "convert",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "gk_zone_epsg",
+    "parse_system",
+    "to_metric",
+    "transform_geometry",
+    "wgs84_to_gcj02",
+]
+
+Array = NDArray[np.float64]
+
+STORAGE_EPSG = 4490
+# lon/lat box of China with a margin (mainland, Hainan, the South China Sea islands, Taiwan)
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+SOURCE_SYSTEMS = ("gcj02", "bd09", "wgs84", "cgcs2000")
+
+# GCJ-02 parameters (Krasovsky 1940 ellipsoid, as in the published formula)
+_A = 6378245.0
+_EE = 0.00669342162296594323
+_X_PI = math.pi * 3000.0 / 180.0
+_ITER_TOL_DEG = 1e-12  # about 0.1 µm
+_MAX_ITER = 30
+
+
+def _gcj_offsets(lon: Array, lat: Array) -> tuple[Array, Array]:
+    x = lon - 105.0
+    y = lat - 35.0
+    sqrt_abs_x = np.sqrt(np.abs(x))
+    common = (20.0 * np.sin(6.0 * x * math.pi) + 20.0 * np.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt_abs_x + common
+    dlat += (20.0 * np.sin(y * math.pi) + 40.0 * np.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    dlat += (160.0 * np.sin(y / 12.0 * math.pi) + 320.0 * np.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrt_abs_x + common
+    dlon += (20.0 * np.sin(x * math.pi) + 40.0 * np.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    dlon += (150.0 * np.sin(x / 12.0 * math.pi) + 300.0 * np.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    rad_lat = lat / 180.0 * math.pi
+    magic = 1.0 - _EE * np.sin(rad_lat) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * math.pi)
+    dlon = (dlon * 180.0) / (_A / sqrt_magic * np.cos(rad_lat) * math.pi)
+    return dlon, dlat
+
+
+def _arrays(lon: Array | float, lat: Array | float) -> tuple[Array, Array]:
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+
+
+def wgs84_to_gcj02(lon: Array | float, lat: Array | float) -> tuple[Array, Array]:
+    """WGS 84 → GCJ-02 (the published forward formula)."""
+    lon_a, lat_a = _arrays(lon, lat)
+    dlon, dlat = _gcj_offsets(lon_a, lat_a)
+    return lon_a + dlon, lat_a + dlat
+
+
+def _invert(
+    forward: Callable[[Array, Array], tuple[Array, Array]], lon: Array, lat: Array, first: tuple[Array, Array]
+) -> tuple[Array, Array]:
+    """Solve forward(x) = (lon, lat) by fixed-point iteration from ``first``."""
+    x_lon, x_lat = first
+    for _ in range(_MAX_ITER):
+        f_lon, f_lat = forward(x_lon, x_lat)
+        e_lon, e_lat = f_lon - lon, f_lat - lat
+        x_lon, x_lat = x_lon - e_lon, x_lat - e_lat
+        if np.all(np.abs(e_lon) < _ITER_TOL_DEG) and np.all(np.abs(e_lat) < _ITER_TOL_DEG):
+            break
+    return x_lon, x_lat
+
+
+def gcj02_to_wgs84(lon: Array | float, lat: Array | float) -> tuple[Array, Array]:
+    """GCJ-02 → WGS 84, the exact inverse (iterated until the forward image matches to 1e-12°)."""
+    lon_a, lat_a = _arrays(lon, lat)
+    dlon, dlat = _gcj_offsets(lon_a, lat_a)
+    return _invert(wgs84_to_gcj02, lon_a, lat_a, (lon_a - dlon, lat_a - dlat))
+
+
+def gcj02_to_bd09(lon: Array | float, lat: Array | float) -> tuple[Array, Array]:
+    """GCJ-02 → BD-09 (Baidu's published forward formula)."""
+    x, y = _arrays(lon, lat)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lon: Array | float, lat: Array | float) -> tuple[Array, Array]:
+    """BD-09 → GCJ-02: the usual one-step formula, then refined to the exact inverse."""
+    bx, by = _arrays(lon, lat)
+    x, y = bx - 0.0065, by - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
+    return _invert(gcj02_to_bd09, bx, by, (z * np.cos(theta), z * np.sin(theta)))
+
+
+def parse_system(name: str) -> str | CRS:
+    """A source/target system: one of gcj02, bd09, wgs84, cgcs2000, or ``EPSG:N`` as a pyproj CRS."""
+    key = name.strip().lower().replace("-", "").replace("_", "")
+    aliases = {
+        "gcj02": "gcj02",
+        "gcj": "gcj02",
+        "bd09": "bd09",
+        "bd": "bd09",
+        "baidu": "bd09",
+        "amap": "gcj02",
+    }
+    aliases |= {"wgs84": "wgs84", "epsg4326": "wgs84", "cgcs2000": "cgcs2000", "epsg4490": "cgcs2000"}
+    compact = key.replace(":", "")
+    if compact in aliases:
+        return aliases[compact]
+    if key.startswith("epsg:"):
+        try:
+            return CRS.from_user_input(name.strip().upper())
+        except CRSError:
+            pass
+    raise BadInput(
+        f"不认识的坐标系“{name}”;可用:gcj02、bd09、wgs84、cgcs2000 或 EPSG:代码",
+        f"unknown coordinate system {name!r}; use gcj02, bd09, wgs84, cgcs2000 or EPSG:N",
+    )
+
+
+@lru_cache(maxsize=64)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
+
+
+def _epsg_key(crs: CRS) -> str:
+    return crs.to_string()
+
+
+def check_lonlat(lon: Array | float, lat: Array | float, *, what: str = "坐标") -> None:
+    """Reject non-finite, swapped (lat, lon) or out-of-China longitude/latitude with a clear message."""
+    lon_a, lat_a = _arrays(lon, lat)
+    if not (np.all(np.isfinite(lon_a)) and np.all(np.isfinite(lat_a))):
+        raise BadInput(f"{what}含非有限数值(NaN 或无穷)", f"{what}: non-finite coordinate")
+    w, s, e, n = CHINA_BOUNDS
+    inside = (lon_a >= w) & (lon_a <= e) & (lat_a >= s) & (lat_a <= n)
+    if np.all(inside):
+        return
+    swapped = (lat_a >= w) & (lat_a <= e) & (lon_a >= s) & (lon_a <= n)
+    bad = int(np.argmin(inside))
+    bad_lon, bad_lat = float(lon_a.flat[bad]), float(lat_a.flat[bad])
+    if np.all(swapped | inside):
+        raise BadInput(
+            f"{what}({bad_lon:g}, {bad_lat:g})像是把纬度和经度写反了:应为 经度 纬度(LON LAT)",
+            f"{what} ({bad_lon:g}, {bad_lat:g}) looks swapped: give longitude first, then latitude",
+        )
+    raise BadInput(
+        f"{what}({bad_lon:g}, {bad_lat:g})不在中国范围内(经度 {w}–{e},纬度 {s}–{n})",
+        f"{what} ({bad_lon:g}, {bad_lat:g}) is outside China",
+    )
+
+
+def convert(lon: Array | float, lat: Array | float, src: str, dst: str, *, check: bool = True) -> tuple[Array, Array]:
+    """Convert coordinates between gcj02, bd09, wgs84, cgcs2000 and any EPSG CRS (x/y order always).
+
+    Geographic input (and output, for projected input) is checked to lie in China.
+    """
+    s, d = parse_system(src), parse_system(dst)
+    x, y = _arrays(lon, lat)
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise BadInput("坐标含非有限数值(NaN 或无穷)", "non-finite coordinate")
+    # 1. to WGS 84 / CGCS2000 lon/lat (treated as equal, within centimetres)
+    if isinstance(s, CRS):
+        lon_w, lat_w = _transformer(_epsg_key(s), "EPSG:4490").transform(x, y)
+        lon_w, lat_w = np.asarray(lon_w, dtype=np.float64), np.asarray(lat_w, dtype=np.float64)
+        if check:
+            check_lonlat(lon_w, lat_w, what="换算后的坐标" if not s.is_geographic else "坐标")
+    else:
+        if check:
+            check_lonlat(x, y)
+        if s == "gcj02":
+            lon_w, lat_w = gcj02_to_wgs84(x, y)
+        elif s == "bd09":
+            lon_w, lat_w = gcj02_to_wgs84(*bd09_to_gcj02(x, y))
+        else:
+            lon_w, lat_w = x, y
+    # 2. from WGS 84 / CGCS2000 to the target
+    if isinstance(d, CRS):
+        out_x, out_y = _transformer("EPSG:4490", _epsg_key(d)).transform(lon_w, lat_w)
+        return np.asarray(out_x, dtype=np.float64), np.asarray(out_y, dtype=np.float64)
+    if d == "gcj02":
+        return wgs84_to_gcj02(lon_w, lat_w)
+    if d == "bd09":
+        return gcj02_to_bd09(*wgs84_to_gcj02(lon_w, lat_w))
+    return lon_w, lat_w
+
+
+def transform_geometry(geom: BaseGeometry, src: str, dst: str = "cgcs2000") -> BaseGeometry:
+    """The geometry with every coordinate converted from ``src`` to ``dst`` (2D)."""
+
+    def _apply(coords: Array) -> Array:
+        if len(coords) == 0:
+            return coords
+        x, y = convert(coords[:, 0], coords[:, 1], src, dst)
+        return np.column_stack([x, y])
+
+    return shapely.transform(geom, _apply)
+
+
+def gk_zone_epsg(lon: float) -> int:
+    """EPSG code of the CGCS2000 3-degree Gauss-Krüger zone (CM 75°E … 135°E) containing ``lon``."""
+    if not (math.isfinite(lon) and CHINA_BOUNDS[0] <= lon <= CHINA_BOUNDS[2]):
+        raise BadInput(f"经度 {lon} 不在中国范围内,无法选择高斯-克吕格分带", f"longitude {lon} outside China")
+    zone = min(max(round(lon / 3.0), 25), 45)
+    return 4534 + zone - 25
+
+
+def to_metric(bounds: tuple[float, float, float, float]) -> int:
+    """The Gauss-Krüger zone EPSG for a lon/lat extent (by its centre longitude)."""
+    west, _, east, _ = bounds
+    return gk_zone_epsg((west + east) / 2.0)

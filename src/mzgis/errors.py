@@ -1,0 +1,62 @@
+"""Domain errors. Domain code raises these; the API and the CLI map them once each.
+
+Every error carries a Chinese message (shown to users first) and an English one (for logs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BadInput",
+    "Conflict",
+    "InvalidStore",
+    "MzgisError",
+    "NotFound",
+    "RuleViolation",
+]
+
+
+class MzgisError(Exception):
+    """Base of all domain errors: a Chinese message, an English message and optional details."""
+
+    kind = "error"
+
+    def __init__(self, message_zh: str, message_en: str = "", **details: Any) -> None:
+        super().__init__(message_zh)
+        self.message_zh = message_zh
+        self.message_en = message_en or message_zh
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message_zh if self.message_en == self.message_zh else f"{self.message_zh} ({self.message_en})"
+
+
+class NotFound(MzgisError):
+    """A layer, feature or file that does not exist."""
+
+    kind = "not_found"
+
+
+class Conflict(MzgisError):
+    """A stale edit (version mismatch) or a uniqueness clash; nothing was changed."""
+
+    kind = "conflict"
+
+
+class RuleViolation(MzgisError):
+    """Data that breaks a domain rule (layer constraints, naming rules)."""
+
+    kind = "rule_violation"
+
+
+class BadInput(MzgisError):
+    """Input the user can fix: malformed coordinates, unknown options, unreadable files."""
+
+    kind = "bad_input"
+
+
+class InvalidStore(MzgisError):
+    """A file that is not a usable mzgis GeoPackage (not a GeoPackage, or layers missing)."""
+
+    kind = "invalid_store"

@@ -1,0 +1,35 @@
+"""Place-name structure: splitting a name into specific (专名) and generic (通名) with the generic lists."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+__all__ = ["all_generics", "generics_by_category", "split_name"]
+
+
+@lru_cache(maxsize=1)
+def generics_by_category() -> dict[str, tuple[str, ...]]:
+    """Generic terms per place-name category (from ``data/generics.toml``)."""
+    text = resources.files("mzgis.gazetteer").joinpath("data/generics.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)["generics"]
+    return {category: tuple(terms) for category, terms in data.items()}
+
+
+@lru_cache(maxsize=1)
+def all_generics() -> tuple[str, ...]:
+    """Every generic term, longest first."""
+    terms = {t for terms in generics_by_category().values() for t in terms}
+    return tuple(sorted(terms, key=lambda t: (-len(t), t)))
+
+
+def split_name(name: str, generics: tuple[str, ...] | None = None) -> tuple[str, str]:
+    """(specific, generic) of ``name``: the longest known generic that leaves a non-empty specific.
+
+    A name with no known generic is all specific: ("十里", "") for 十里.
+    """
+    for term in generics or all_generics():
+        if name.endswith(term) and len(name) > len(term):
+            return name[: -len(term)], term
+    return name, ""

@@ -1,0 +1,271 @@
+"""Import a file into a layer: every row checked against the layer model, all-or-nothing.
+
+Rows are read (:mod:`mzgis.io.readers`), their coordinates converted from the declared source system to
+CGCS2000, then checked: required fields, enums, codes, geometry type and validity, inside the county,
+unique keys within the file and against the store, codes that must exist. One rejected row rejects the
+import and nothing is written; the report lists every rejected row and why. ``dry_run`` never writes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.crs import STORAGE_EPSG, convert, parse_system
+from mzgis.errors import BadInput, MzgisError
+from mzgis.io.readers import read_table
+from mzgis.layers import Layer, check_geometry, check_record, get_layer, promote_geometry
+from mzgis.store import Store
+
+__all__ = ["ImportReport", "RowProblem", "import_file"]
+
+Progress = Callable[[int, int], None]
+_EXTENT_MARGIN_DEG = 0.01  # about 1 km around the county's extent
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A rejected row: its 1-based data row number, a label (name or code) and the reasons in Chinese."""
+
+    row: int
+    label: str
+    problems: tuple[str, ...]
+
+
+@dataclass
+class ImportReport:
+    """The outcome of an import (or a dry run)."""
+
+    layer: str
+    source: str
+    rows: int
+    source_crs: str
+    encoding: str | None
+    dry_run: bool
+    rejected: list[RowProblem] = field(default_factory=list)
+    written: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def summary_zh(self) -> str:
+        head = f"{self.source} → {self.layer}:共 {self.rows} 行,坐标系 {self.source_crs}"
+        if self.encoding:
+            head += f",编码 {self.encoding}"
+        if self.rejected:
+            return f"{head};{len(self.rejected)} 行不合格,未导入任何数据"
+        if self.dry_run:
+            return f"{head};全部合格(试运行,未写入)"
+        return f"{head};已导入 {self.written} 条"
+
+
+def _column_map(layer: Layer, columns: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Source column → layer field, by field name (any case) or Chinese label; and the unused columns."""
+    by_key = {f.name.lower(): f.name for f in layer.fields} | {f.label_zh: f.name for f in layer.fields}
+    mapping: dict[str, str] = {}
+    unused: list[str] = []
+    for col in columns:
+        key = str(col).strip()
+        target = by_key.get(key.lower()) or by_key.get(key)
+        if target and target not in mapping.values():
+            mapping[str(col)] = target
+        elif key not in ("geometry", "fid", "id", "version", "updated_at", "updated_by"):
+            unused.append(key)
+    return mapping, unused
+
+
+def _source_system(declared: CRS | None, from_crs: str | None) -> tuple[str, str]:
+    """(system for :func:`convert`, how to describe it). ``from_crs`` overrides what the file declares."""
+    if from_crs:
+        system = parse_system(from_crs)
+        return (system.to_string() if isinstance(system, CRS) else system), from_crs
+    if declared is None:
+        return "cgcs2000", "未声明,按 CGCS2000/WGS 84 经纬度处理"
+    epsg = declared.to_epsg()
+    if epsg in (4326, STORAGE_EPSG):
+        return "cgcs2000", f"EPSG:{epsg}"
+    return declared.to_string(), declared.to_string()
+
+
+def _convert_geometry(geom: BaseGeometry, system: str) -> BaseGeometry:
+    geom = shapely.force_2d(geom)
+    if system == "cgcs2000":
+        # still reject non-finite and out-of-China coordinates with a row-level message
+        coords = shapely.get_coordinates(geom)
+        if len(coords):
+            convert(coords[:, 0], coords[:, 1], "cgcs2000", "cgcs2000")
+        return geom
+
+    def _apply(c: Any) -> Any:
+        import numpy as np
+
+        if len(c) == 0:
+            return c
+        x, y = convert(c[:, 0], c[:, 1], system, "cgcs2000")
+        return np.column_stack([x, y])
+
+    return shapely.transform(geom, _apply)
+
+
+def _county_extent(store: Store) -> tuple[float, float, float, float] | None:
+    """The lon/lat extent of the home county: county-level units that have townships below them."""
+    counties = store.features("admin_units", where={"level": "county"})
+    townships = {f.properties["parent_code"] for f in store.features("admin_units", where={"level": "township"})}
+    home = [f for f in counties if f.properties["code"] in townships] or counties
+    geoms = [f.geometry for f in home if f.geometry is not None]
+    if not geoms:
+        return None
+    minx, miny, maxx, maxy = shapely.union_all(geoms).bounds
+    m = _EXTENT_MARGIN_DEG
+    return minx - m, miny - m, maxx + m, maxy + m
+
+
+def import_file(
+    store: Store,
+    layer_name: str,
+    path: Path,
+    *,
+    user: str,
+    from_crs: str | None = None,
+    source_layer: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check every row of ``path`` for ``layer_name`` and, when all pass and not ``dry_run``, write them
+    in one transaction. Returns the report; raises only for problems with the file as a whole."""
+    layer = get_layer(layer_name)
+    table = read_table(path, source_layer=source_layer)
+    frame = table.frame
+    system, crs_text = _source_system(table.crs, from_crs)
+    report = ImportReport(layer.name, Path(path).name, len(frame), crs_text, table.encoding, dry_run)
+    if table.note:
+        report.notes.append(table.note)
+    mapping, unused = _column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
+    if unused:
+        report.notes.append(f"未使用的列:{'、'.join(unused)}")
+    missing_required = [f.name for f in layer.fields if f.required and f.name not in mapping.values()]
+    if missing_required:
+        labels = "、".join(f"{layer.field(n).label_zh}({n})" for n in missing_required)
+        raise BadInput(f"{Path(path).name} 缺少必填列:{labels}", f"missing columns: {', '.join(missing_required)}")
+    if len(frame) == 0:
+        raise BadInput(f"{Path(path).name} 没有数据行", f"{Path(path).name} has no rows")
+
+    extent = _county_extent(store) if layer.geometry else None
+    known_codes = {f.properties["code"]: f.properties["level"] for f in store.iter_features("admin_units")}
+    rows: list[tuple[dict[str, Any], BaseGeometry | None]] = []
+    for i, (_, src) in enumerate(frame.iterrows(), start=1):
+        values = {target: src[col] for col, target in mapping.items()}
+        clean, problems = check_record(layer, values)
+        geom: BaseGeometry | None = src[frame.geometry.name]
+        if geom is not None and not (isinstance(geom, float) and math.isnan(geom)):
+            try:
+                geom = promote_geometry(layer, _convert_geometry(geom, system))
+            except MzgisError as exc:
+                problems.append(exc.message_zh)
+                geom = None
+        else:
+            geom = None
+        if layer.geometry or geom is not None:
+            problems += check_geometry(layer, geom)
+        if geom is not None and extent is not None and not _outside_ok(layer, clean):
+            minx, miny, maxx, maxy = geom.bounds
+            if minx < extent[0] or miny < extent[1] or maxx > extent[2] or maxy > extent[3]:
+                problems.append(
+                    f"位置超出本区县范围(经度 {extent[0]:.4f}–{extent[2]:.4f},纬度 {extent[1]:.4f}–{extent[3]:.4f})"
+                )
+        problems += _reference_problems(layer, clean, known_codes)
+        label = str(clean.get("name") or clean.get("code") or clean.get("marker_id") or "")
+        if problems:
+            report.rejected.append(RowProblem(i, label, tuple(problems)))
+        rows.append((clean, geom))
+        if progress:
+            progress(i, len(frame))
+    _key_problems(layer, rows, store, report)
+    if layer.name == "admin_units":
+        _parent_problems(rows, set(known_codes), report)
+    if report.rejected or dry_run:
+        return report
+    with store.transaction(user=user, reason=f"导入 {Path(path).name}") as tx:
+        report.written = len(tx.insert_many(layer.name, rows))
+    return report
+
+
+def _outside_ok(layer: Layer, rec: dict[str, Any]) -> bool:
+    """Neighbouring counties' outlines (context for boundary work) may lie outside the home county."""
+    return layer.name == "admin_units" and rec.get("level") == "county"
+
+
+def _reference_problems(layer: Layer, rec: dict[str, Any], known: dict[str, str]) -> list[str]:
+    """Codes that must name an existing admin unit (once the store has admin units)."""
+    if not known:
+        return []
+    out = []
+    if layer.name == "population" and rec.get("code") and known.get(rec["code"]) != "village":
+        out.append(f"区划代码 {rec['code']} 不是已有的村级单位")
+    if "admin_code" in layer.field_names and rec.get("admin_code") and rec["admin_code"] not in known:
+        out.append(f"所在区划代码 {rec['admin_code']} 不存在于行政区划图层")
+    return out
+
+
+def _add_problems(
+    report: ImportReport, rows: list[tuple[dict[str, Any], BaseGeometry | None]], extra: dict[int, list[str]]
+) -> None:
+    """Merge row-level problems found after the first pass into the report."""
+    by_row = {r.row: r for r in report.rejected}
+    for i, problems in extra.items():
+        old = by_row.get(i)
+        label = old.label if old else str(rows[i - 1][0].get("name") or rows[i - 1][0].get("code") or "")
+        if old:
+            report.rejected.remove(old)
+        report.rejected.append(RowProblem(i, label, (*(old.problems if old else ()), *problems)))
+    report.rejected.sort(key=lambda r: r.row)
+
+
+def _parent_problems(
+    rows: list[tuple[dict[str, Any], BaseGeometry | None]], known: set[str], report: ImportReport
+) -> None:
+    """Townships and villages need a parent that exists, in the store or in the same file."""
+    in_file = {rec.get("code") for rec, _ in rows}
+    extra: dict[int, list[str]] = {}
+    for i, (rec, _) in enumerate(rows, start=1):
+        parent = rec.get("parent_code")
+        if rec.get("level") in ("township", "village") and parent and parent not in known | in_file:
+            extra.setdefault(i, []).append(f"上级区划 {parent} 不存在(数据库和本文件中都没有)")
+    _add_problems(report, rows, extra)
+
+
+def _key_problems(
+    layer: Layer, rows: list[tuple[dict[str, Any], BaseGeometry | None]], store: Store, report: ImportReport
+) -> None:
+    """Unique fields and natural keys: duplicates within the file and clashes with the store."""
+    keys: list[tuple[str, ...]] = [(f.name,) for f in layer.fields if f.unique]
+    if len(layer.natural_key) > 1:
+        keys.append(layer.natural_key)
+    if not keys:
+        return
+    extra: dict[int, list[str]] = {}
+    existing_rows = [f.properties for f in store.iter_features(layer.name)]
+    for key in keys:
+        values = [tuple(rec.get(k) for k in key) for rec, _ in rows]
+        counts = Counter(v for v in values if None not in v)
+        existing = {tuple(p.get(k) for k in key) for p in existing_rows}
+        label = "+".join(layer.field(k).label_zh for k in key)
+        for i, v in enumerate(values, start=1):
+            if None in v:
+                continue
+            shown = "/".join(str(x) for x in v)
+            if counts[v] > 1:
+                extra.setdefault(i, []).append(f"{label} {shown} 在文件中重复")
+            if v in existing:
+                extra.setdefault(i, []).append(f"{label} {shown} 已存在于数据库")
+    _add_problems(report, rows, extra)

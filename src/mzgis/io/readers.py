@@ -1,0 +1,160 @@
+"""Reading the files offices exchange into a GeoDataFrame: GeoJSON, GeoPackage, Shapefile (UTF-8 or GBK,
+detected when there is no .cpg), CSV and XLSX with longitude/latitude columns (or a WKT column).
+
+Text columns are read as text (codes keep their leading digits). Nothing here converts coordinates or
+validates against the layer model: that is the importer's job.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.errors import BadInput, NotFound
+
+__all__ = ["LAT_COLUMNS", "LON_COLUMNS", "SourceTable", "detect_dbf_encoding", "read_table"]
+
+LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
+LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
+WKT_COLUMNS = ("wkt", "geometry", "geom", "几何")
+_VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".kml"}
+_TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+
+
+@dataclass
+class SourceTable:
+    """What a file held: rows with a geometry column (None where a row has none) and how it was read."""
+
+    frame: gpd.GeoDataFrame
+    crs: CRS | None  # as declared by the file; None when it declares nothing
+    encoding: str | None
+    note: str = ""
+
+
+def detect_dbf_encoding(dbf: Path) -> str:
+    """Encoding of a .dbf's text: UTF-8 when its records decode as UTF-8, else GB18030 (a superset of GBK)."""
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        raise BadInput(f"{dbf.name} 不是有效的 dBASE 文件", f"{dbf.name} is not a dBASE file")
+    header_len = struct.unpack("<H", data[8:10])[0]
+    records = data[header_len:]
+    try:
+        records.decode("utf-8")
+    except UnicodeDecodeError:
+        return "GB18030"
+    return "UTF-8"
+
+
+def _read_vector(path: Path, source_layer: str | None) -> SourceTable:
+    encoding: str | None = None
+    note = ""
+    kwargs: dict[str, object] = {}
+    if path.suffix.lower() == ".shp":
+        dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
+        cpg = next((p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.exists()), None)
+        if dbf is None:
+            raise BadInput(f"Shapefile 缺少 .dbf 文件:{path.with_suffix('.dbf').name}", "shapefile without .dbf")
+        if cpg is None:
+            encoding = detect_dbf_encoding(dbf)
+            kwargs["encoding"] = encoding
+            note = f"无 .cpg 文件,按内容判定编码为 {encoding}"
+        else:
+            encoding = cpg.read_text(encoding="ascii", errors="replace").strip() or None
+    if source_layer is None and path.suffix.lower() == ".gpkg":
+        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        if len(names) != 1:
+            raise BadInput(
+                f"{path.name} 有多个图层({'、'.join(names)}),请用 --source-layer 指定",
+                f"{path.name} has several layers; pick one with --source-layer",
+                layers=names,
+            )
+    try:
+        frame = pyogrio.read_dataframe(path, layer=source_layer, **kwargs)
+    except pyogrio.errors.DataLayerError as exc:
+        raise BadInput(f"{path.name} 中没有图层 {source_layer}:{exc}", f"no layer {source_layer}") from None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError, pyogrio.errors.GeometryError) as exc:
+        raise BadInput(f"无法读取 {path.name}:{exc}", f"cannot read {path.name}: {exc}") from None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        frame = gpd.GeoDataFrame(frame, geometry=[None] * len(frame))
+    crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
+    return SourceTable(frame, crs, encoding, note)
+
+
+def _read_text_table(path: Path) -> tuple[pd.DataFrame, str | None]:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            return pd.read_excel(path, dtype=str, engine="openpyxl"), None
+        except Exception as exc:  # openpyxl raises many kinds for damaged files
+            raise BadInput(f"无法读取 Excel 文件 {path.name}:{exc}", f"cannot read {path.name}: {exc}") from None
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        from io import StringIO
+
+        try:
+            return pd.read_csv(StringIO(raw.decode(encoding)), dtype=str, keep_default_na=False), encoding
+        except pd.errors.ParserError as exc:
+            raise BadInput(f"CSV 文件 {path.name} 格式错误:{exc}", f"bad CSV {path.name}: {exc}") from None
+    raise BadInput(f"{path.name} 的编码无法识别(应为 UTF-8 或 GBK)", f"unknown encoding of {path.name}")
+
+
+def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
+    lowered = {str(c).strip().lower(): str(c) for c in columns}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def _table_geometry(frame: pd.DataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]:
+    lon_col, lat_col = _find(list(frame.columns), LON_COLUMNS), _find(list(frame.columns), LAT_COLUMNS)
+    wkt_col = _find(list(frame.columns), WKT_COLUMNS)
+    if lon_col and lat_col:
+        lon = pd.to_numeric(frame[lon_col].replace("", None), errors="coerce")
+        lat = pd.to_numeric(frame[lat_col].replace("", None), errors="coerce")
+        geoms = [
+            None if pd.isna(x) or pd.isna(y) else shapely.Point(float(x), float(y))
+            for x, y in zip(lon, lat, strict=True)
+        ]
+        rest = frame.drop(columns=[lon_col, lat_col])
+        return gpd.GeoDataFrame(rest, geometry=geoms), f"坐标取自列 {lon_col}/{lat_col}"
+    if wkt_col:
+        parsed: list[BaseGeometry | None] = []
+        for i, text in enumerate(frame[wkt_col]):
+            if text is None or str(text).strip() == "":
+                parsed.append(None)
+                continue
+            try:
+                parsed.append(shapely.from_wkt(str(text)))
+            except shapely.errors.GEOSException:
+                raise BadInput(
+                    f"{path.name} 第 {i + 1} 行的 WKT 几何无法解析", f"row {i + 1}: bad WKT geometry"
+                ) from None
+        return gpd.GeoDataFrame(frame.drop(columns=[wkt_col]), geometry=parsed), f"几何取自列 {wkt_col}"
+    return gpd.GeoDataFrame(frame, geometry=[None] * len(frame)), "无坐标列"
+
+
+def read_table(path: Path, *, source_layer: str | None = None) -> SourceTable:
+    """Read ``path`` by its suffix. Unknown formats and unreadable files raise :class:`BadInput`."""
+    path = Path(path)
+    if not path.exists():
+        raise NotFound(f"找不到文件 {path}", f"no such file: {path}", path=str(path))
+    suffix = path.suffix.lower()
+    if suffix in _VECTOR_SUFFIXES:
+        return _read_vector(path, source_layer)
+    if suffix in _TABLE_SUFFIXES:
+        frame, encoding = _read_text_table(path)
+        gdf, note = _table_geometry(frame, path)
+        return SourceTable(gdf, None, encoding, note)
+    raise BadInput(
+        f"不支持的文件格式“{path.suffix}”;支持 GeoJSON、GeoPackage、Shapefile、CSV、XLSX",
+        f"unsupported format {path.suffix!r}",
+    )

@@ -1,0 +1,534 @@
+"""The one definition of every layer: name, geometry type, fields and their constraints.
+
+The store creates its tables from this, import validates rows against it, the API derives its schemas
+from it and the page reads it from the API. The layer and field names are a contract with users'
+import files and other tools: rename nothing here without a migration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from shapely.geometry.base import BaseGeometry
+
+__all__ = [
+    "ADMIN_LEVEL_CODE_LENGTH",
+    "LAYERS",
+    "SYSTEM_FIELDS",
+    "Field",
+    "FieldType",
+    "Layer",
+    "check_geometry",
+    "check_record",
+    "coerce_value",
+    "get_layer",
+    "promote_geometry",
+]
+
+FieldType = Literal["text", "integer", "real", "boolean", "date"]
+GeometryType = Literal["MULTIPOLYGON", "POINT", "LINESTRING", "GEOMETRY"]
+
+# level → digits of its statistical division code (统计用区划代码)
+ADMIN_LEVEL_CODE_LENGTH = {"county": 6, "township": 9, "village": 12}
+_CODE_RE = r"^(\d{6}|\d{9}|\d{12})$"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute of a layer, with the constraints every write must satisfy."""
+
+    name: str
+    type: FieldType
+    label_zh: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    choice_labels_zh: tuple[str, ...] = ()
+    pattern: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    unique: bool = False
+    description: str = ""
+
+    @property
+    def sql_type(self) -> str:
+        """The GeoPackage column type (GDAL maps BOOLEAN and DATE to its own field types)."""
+        return {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "BOOLEAN", "date": "DATE"}[self.type]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer: a GeoPackage feature table (or an attribute table when ``geometry`` is None)."""
+
+    name: str
+    label_zh: str
+    geometry: GeometryType | None
+    fields: tuple[Field, ...]
+    # shapely geometry types a feature may have (single types are promoted where noted)
+    allowed_geometries: tuple[str, ...] = ()
+    description: str = ""
+    # fields whose combination identifies a feature for users (unique together)
+    natural_key: tuple[str, ...] = field(default=())
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+
+# Every feature also carries these, maintained by the store, never by the user.
+SYSTEM_FIELDS: tuple[Field, ...] = (
+    Field("version", "integer", "版本", required=True, minimum=1),
+    Field("updated_at", "text", "更新时间", required=True),
+    Field("updated_by", "text", "更新人", required=True),
+)
+
+
+def _code(name: str, label: str, *, required: bool = False, unique: bool = False, desc: str = "") -> Field:
+    return Field(name, "text", label, required=required, pattern=_CODE_RE, unique=unique, description=desc)
+
+
+ADMIN_UNITS = Layer(
+    "admin_units",
+    "行政区划",
+    "MULTIPOLYGON",
+    (
+        _code("code", "区划代码", required=True, unique=True, desc="6 (county), 9 (township) or 12 digits"),
+        Field("name", "text", "名称", required=True, max_length=50, description="place name, e.g. 方林村"),
+        Field(
+            "level",
+            "text",
+            "层级",
+            required=True,
+            choices=("county", "township", "village"),
+            choice_labels_zh=("区县", "乡镇街道", "村社区"),
+        ),
+        _code("parent_code", "上级代码", desc="the parent's code; a prefix of code below county level"),
+        Field("official_name", "text", "机构名称", max_length=60, description="as published: 方林村委会"),
+    ),
+    allowed_geometries=("MultiPolygon", "Polygon"),
+    description="County, township and village-level division polygons (统计用区划).",
+    natural_key=("code",),
+)
+
+POPULATION = Layer(
+    "population",
+    "人口",
+    None,
+    (
+        _code("code", "村级区划代码", required=True),
+        Field("year", "integer", "年份", required=True, minimum=1949, maximum=2100),
+        Field("total", "integer", "户籍人口", required=True, minimum=0),
+        Field("aged_60_plus", "integer", "60岁以上", required=True, minimum=0),
+        Field("aged_80_plus", "integer", "80岁以上", required=True, minimum=0),
+    ),
+    description="Registered population per village-level unit and year.",
+    natural_key=("code", "year"),
+)
+
+PLACE_NAME_CATEGORIES = (
+    "administrative_area",
+    "self_governing_org",
+    "non_administrative_area",
+    "settlement",
+    "transport_facility",
+    "utility_facility",
+    "memorial_scenic",
+    "building",
+    "institution",
+    "land_water_body",
+    "land_terrain",
+    "sea_area",
+)
+PLACE_NAME_CATEGORY_LABELS = (
+    "行政区域",
+    "群众自治组织",
+    "非行政区域",
+    "居民点",
+    "交通运输设施",
+    "水利、电力、通信设施",
+    "纪念地、旅游景点",
+    "建筑物",
+    "单位",
+    "陆地水系",
+    "陆地地形",
+    "海域",
+)
+
+PLACE_NAMES = Layer(
+    "place_names",
+    "标准地名",
+    "GEOMETRY",
+    (
+        Field("name", "text", "标准名称", required=True, max_length=40),
+        Field("specific", "text", "专名", required=True, max_length=30),
+        Field("generic", "text", "通名", max_length=10),
+        Field("romanized", "text", "罗马字母拼写", max_length=120),
+        Field(
+            "category",
+            "text",
+            "地名类别",
+            required=True,
+            choices=PLACE_NAME_CATEGORIES,
+            choice_labels_zh=PLACE_NAME_CATEGORY_LABELS,
+        ),
+        Field("subcategory", "text", "小类", max_length=30, description="e.g. village, community, road"),
+        _code("admin_code", "所在区划代码", required=True),
+        Field(
+            "status",
+            "text",
+            "状态",
+            required=True,
+            choices=("current", "proposed", "retired"),
+            choice_labels_zh=("现行", "拟用", "已废止"),
+        ),
+        Field("origin", "text", "来历含义", max_length=2000),
+        Field("approval_ref", "text", "批准文号", max_length=100),
+        Field("approved_on", "date", "批准日期"),
+        Field("former_names", "text", "曾用名", description="JSON list of {name, from, to}"),
+        Field("is_example", "boolean", "示例数据", description="irregular names kept as clean-up examples"),
+    ),
+    allowed_geometries=(
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+    ),
+    description="The standard gazetteer (标准地名).",
+)
+
+ELDERCARE_FACILITIES = Layer(
+    "eldercare_facilities",
+    "养老服务设施",
+    "POINT",
+    (
+        Field("name", "text", "名称", required=True, max_length=60),
+        Field(
+            "kind",
+            "text",
+            "类型",
+            required=True,
+            choices=("institution", "home_care_centre", "day_care_station"),
+            choice_labels_zh=("养老机构", "居家养老服务中心", "居家养老服务照料中心"),
+        ),
+        Field("beds", "integer", "床位数", minimum=0),
+        Field("nursing_beds", "integer", "护理型床位数", minimum=0),
+        Field("operator", "text", "运营方", max_length=60),
+        Field("professionally_run", "boolean", "专业化运营"),
+        Field("demonstration", "boolean", "示范型"),
+        _code("admin_code", "所在区划代码", required=True),
+    ),
+    allowed_geometries=("Point",),
+    description="Eldercare institutions, home-care service centres and day-care stations.",
+)
+
+COMMUNITY_COMPLEXES = Layer(
+    "community_complexes",
+    "社区服务综合体",
+    "POINT",
+    (
+        Field("name", "text", "名称", required=True, max_length=60),
+        Field(
+            "kind",
+            "text",
+            "类型",
+            required=True,
+            choices=("urban", "rural"),
+            choice_labels_zh=("城市", "农村"),
+        ),
+        _code("admin_code", "所在区划代码", required=True),
+        Field("opened", "date", "建成日期"),
+    ),
+    allowed_geometries=("Point",),
+)
+
+BURIAL_SITES = Layer(
+    "burial_sites",
+    "节地生态安葬点",
+    "GEOMETRY",
+    (
+        Field("name", "text", "名称", required=True, max_length=60),
+        Field(
+            "kind",
+            "text",
+            "类型",
+            required=True,
+            choices=("tree", "flower", "lawn", "columbarium", "cemetery"),
+            choice_labels_zh=("树葬", "花葬", "草坪葬", "骨灰塔", "公墓"),
+        ),
+        Field(
+            "status",
+            "text",
+            "状态",
+            required=True,
+            choices=("planned", "under_construction", "open"),
+            choice_labels_zh=("规划", "在建", "已建成"),
+        ),
+        Field("capacity", "integer", "容量(穴位)", minimum=0),
+        _code("admin_code", "所在区划代码", required=True),
+    ),
+    allowed_geometries=("Point", "Polygon", "MultiPolygon"),
+)
+
+BOUNDARY_LINES = Layer(
+    "boundary_lines",
+    "行政区域界线",
+    "LINESTRING",
+    (
+        Field("name", "text", "界线名称", required=True, max_length=20, description="路黄线 …"),
+        _code("county_a", "本方区划代码", required=True),
+        _code("county_b", "相邻方区划代码", required=True),
+        Field(
+            "side",
+            "text",
+            "版本",
+            required=True,
+            choices=("ours", "neighbour"),
+            choice_labels_zh=("本方", "对方"),
+        ),
+        Field("surveyed_on", "date", "测绘日期"),
+    ),
+    allowed_geometries=("LineString",),
+    natural_key=("name", "side"),
+)
+
+BOUNDARY_MARKERS = Layer(
+    "boundary_markers",
+    "界桩",
+    "POINT",
+    (
+        Field("marker_id", "text", "界桩编号", required=True, unique=True, max_length=20),
+        Field("line_name", "text", "所在界线", required=True, max_length=20),
+        Field(
+            "kind",
+            "text",
+            "类型",
+            required=True,
+            choices=("single", "paired", "tripoint"),
+            choice_labels_zh=("单立", "同号双立", "三交点"),
+        ),
+        Field(
+            "condition",
+            "text",
+            "状况",
+            required=True,
+            choices=("intact", "damaged", "missing"),
+            choice_labels_zh=("完好", "损坏", "丢失"),
+        ),
+        Field("last_inspected", "date", "最近检查日期"),
+        Field("installed_on", "date", "埋设日期"),
+    ),
+    allowed_geometries=("Point",),
+    natural_key=("marker_id",),
+)
+
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in (
+        ADMIN_UNITS,
+        POPULATION,
+        PLACE_NAMES,
+        ELDERCARE_FACILITIES,
+        COMMUNITY_COMPLEXES,
+        BURIAL_SITES,
+        BOUNDARY_LINES,
+        BOUNDARY_MARKERS,
+    )
+}
+
+
+def get_layer(name: str) -> Layer:
+    """The layer called ``name``; an unknown name is a :class:`~mzgis.errors.NotFound` with the known ones."""
+    from mzgis.errors import NotFound
+
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise NotFound(
+            f"没有图层“{name}”;已有图层:{'、'.join(LAYERS)}",
+            f"no layer {name!r}; layers: {', '.join(LAYERS)}",
+            layer=name,
+        ) from None
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+_TRUE = {"1", "true", "yes", "y", "t", "是", "对", "√"}
+_FALSE = {"0", "false", "no", "n", "f", "否", "×"}
+
+
+def coerce_value(f: Field, value: Any) -> Any:
+    """Convert ``value`` to the field's type, or raise ``ValueError`` with a Chinese reason.
+
+    Missing values (None, NaN, empty strings) become None.
+    """
+    if _is_missing(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if f.type == "text":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # codes read from spreadsheets as numbers
+        text = str(value).strip()
+        if "\u3000" in text:
+            raise ValueError("含全角空格")
+        return text
+    if f.type == "integer":
+        if isinstance(value, bool):
+            raise ValueError(f"“{value}”不是整数")
+        if isinstance(value, int):
+            return value
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"“{value}”不是整数") from None
+        if not number.is_integer():
+            raise ValueError(f"“{value}”不是整数")
+        return int(number)
+    if f.type == "real":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"“{value}”不是数值") from None
+        if not math.isfinite(number):
+            raise ValueError(f"“{value}”不是有限数值")
+        return number
+    if f.type == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"“{value}”不是是/否值")
+    if f.type == "date":
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        text = str(value).strip()[:10]
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError(f"“{value}”不是日期(应为 YYYY-MM-DD)") from None
+    raise AssertionError(f.type)  # pragma: no cover
+
+
+def check_record(layer: Layer, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Coerce and check one record's attributes against the layer model.
+
+    Returns the clean record (every field of the layer, missing ones as None) and the list of problems
+    in Chinese, all at once. Unknown keys are ignored by the caller's choice, not here: pass only fields.
+    """
+    clean: dict[str, Any] = {}
+    problems: list[str] = []
+    for f in layer.fields:
+        try:
+            value = coerce_value(f, values.get(f.name))
+        except ValueError as exc:
+            problems.append(f"{f.label_zh}({f.name}){exc}")
+            clean[f.name] = None
+            continue
+        clean[f.name] = value
+        if value is None:
+            if f.required:
+                problems.append(f"缺少必填字段 {f.label_zh}({f.name})")
+            continue
+        if f.choices and value not in f.choices:
+            allowed = "、".join(
+                f"{c}({lbl})" for c, lbl in zip(f.choices, f.choice_labels_zh or f.choices, strict=True)
+            )
+            problems.append(f"{f.label_zh}({f.name})的值“{value}”不在允许范围内:{allowed}")
+        if f.pattern and not re.fullmatch(f.pattern, str(value)):
+            problems.append(f"{f.label_zh}({f.name})“{value}”格式不对(应为 6、9 或 12 位数字)")
+        if f.max_length is not None and len(str(value)) > f.max_length:
+            problems.append(f"{f.label_zh}({f.name})超过 {f.max_length} 个字符")
+        if f.minimum is not None and value < f.minimum:
+            problems.append(f"{f.label_zh}({f.name})不能小于 {f.minimum:g}")
+        if f.maximum is not None and value > f.maximum:
+            problems.append(f"{f.label_zh}({f.name})不能大于 {f.maximum:g}")
+    problems.extend(_cross_field_problems(layer, clean))
+    return clean, problems
+
+
+def _cross_field_problems(layer: Layer, rec: Mapping[str, Any]) -> list[str]:
+    """Constraints between fields of one record."""
+    out: list[str] = []
+    if layer.name == "admin_units":
+        code, level, parent = rec.get("code"), rec.get("level"), rec.get("parent_code")
+        if code and level in ADMIN_LEVEL_CODE_LENGTH and len(code) != ADMIN_LEVEL_CODE_LENGTH[level]:
+            out.append(f"层级 {level} 的区划代码应为 {ADMIN_LEVEL_CODE_LENGTH[level]} 位,实为 {len(code)} 位")
+        if code and parent and level in ("township", "village") and not code.startswith(parent):
+            out.append(f"区划代码 {code} 不以上级代码 {parent} 开头")
+        if level in ("township", "village") and not parent:
+            out.append("乡镇和村级单位必须有上级代码(parent_code)")
+    elif layer.name == "population":
+        total, a60, a80 = rec.get("total"), rec.get("aged_60_plus"), rec.get("aged_80_plus")
+        if total is not None and a60 is not None and a60 > total:
+            out.append("60岁以上人口不能多于总人口")
+        if a60 is not None and a80 is not None and a80 > a60:
+            out.append("80岁以上人口不能多于60岁以上人口")
+    elif layer.name == "eldercare_facilities":
+        beds, nursing = rec.get("beds"), rec.get("nursing_beds")
+        if beds is not None and nursing is not None and nursing > beds:
+            out.append("护理型床位数不能多于床位数")
+    elif layer.name == "boundary_lines":
+        if rec.get("county_a") and rec.get("county_a") == rec.get("county_b"):
+            out.append("界线两侧不能是同一个区划")
+    elif layer.name == "place_names":
+        name, spec, gen = rec.get("name"), rec.get("specific"), rec.get("generic")
+        if name and spec and (spec + (gen or "")) != name:
+            out.append(f"专名“{spec}”加通名“{gen or ''}”应等于标准名称“{name}”")
+    return out
+
+
+def check_geometry(layer: Layer, geom: BaseGeometry | None) -> list[str]:
+    """Problems with a feature's geometry for this layer, in Chinese (empty list when fine)."""
+    if layer.geometry is None:
+        return [] if geom is None else ["该图层是属性表,不能带几何"]
+    if geom is None or geom.is_empty:
+        return ["缺少几何"]
+    problems: list[str] = []
+    if geom.geom_type not in layer.allowed_geometries:
+        problems.append(f"几何类型 {geom.geom_type} 不符合图层要求({'/'.join(layer.allowed_geometries)})")
+    if geom.has_z:
+        problems.append("几何带 Z 坐标;只接受二维坐标")
+    if not geom.is_valid:
+        from shapely.validation import explain_validity
+
+        problems.append(f"几何无效:{explain_validity(geom)}")
+    return problems
+
+
+def promote_geometry(layer: Layer, geom: BaseGeometry | None) -> BaseGeometry | None:
+    """A Polygon becomes a one-part MultiPolygon where the layer stores MultiPolygons."""
+    if geom is not None and layer.geometry == "MULTIPOLYGON" and geom.geom_type == "Polygon":
+        from shapely.geometry import MultiPolygon
+
+        return MultiPolygon([geom])  # type: ignore[list-item]
+    return geom

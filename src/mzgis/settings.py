@@ -1,0 +1,38 @@
+"""Settings, read from the environment (prefix ``MZGIS_``) or given explicitly; no other module reads them.
+
+Only the edges (CLI, API factory, scripts) build a :class:`Settings`; everything below receives values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["REPO_ROOT", "Settings", "default_demo_path"]
+
+# The repository root when running from a checkout (src layout): geodata/ lives there.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_demo_path() -> Path:
+    """The committed demo GeoPackage of 路桥区."""
+    return REPO_ROOT / "geodata" / "luqiao-demo.gpkg"
+
+
+class Settings(BaseSettings):
+    """Runtime settings of mzgis."""
+
+    model_config = SettingsConfigDict(env_prefix="MZGIS_", env_file=".env", extra="ignore")
+
+    db: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "mzgis.gpkg", description="GeoPackage path")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    user: str = Field(default="cli", description="name recorded in the audit table for CLI edits")
+    max_features: int = Field(default=10_000, ge=1, description="upper bound of features per API page")
+
+    @field_validator("db")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()

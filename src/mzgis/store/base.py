@@ -1,0 +1,203 @@
+"""The store interface: what every backend (GeoPackage now, PostGIS later) offers the services.
+
+Every change runs in a transaction; each changed feature's ``version`` rises by one; each change leaves
+an audit row (who, when, layer, id, before/after) in the same database, committed with the change.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+from shapely.geometry.base import BaseGeometry
+
+__all__ = [
+    "UNCHANGED",
+    "AuditEntry",
+    "Feature",
+    "LayerInfo",
+    "Store",
+    "Transaction",
+    "utc_now",
+]
+
+Bounds = tuple[float, float, float, float]
+
+
+class _Unchanged:
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = _Unchanged()  # sentinel: keep the geometry as it is
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 UTC string with milliseconds (the audit clock)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One stored feature (or attribute row): its id, version, attributes and geometry."""
+
+    layer: str
+    id: int
+    version: int
+    properties: dict[str, Any]
+    geometry: BaseGeometry | None
+    updated_at: str
+    updated_by: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change of one feature, as recorded in the audit table."""
+
+    id: int
+    changeset_id: int
+    changed_at: str
+    changed_by: str
+    layer: str
+    feature_id: int
+    action: Literal["insert", "update", "delete"]
+    version: int
+    reason: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """A layer's name, Chinese label, geometry type, feature count and extent (lon/lat)."""
+
+    name: str
+    label_zh: str
+    geometry: str | None
+    count: int
+    extent: Bounds | None = field(default=None)
+
+
+class Transaction(abc.ABC):
+    """The changes of one transaction; all are committed together or none."""
+
+    @abc.abstractmethod
+    def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:
+        """Add a feature (version 1)."""
+
+    @abc.abstractmethod
+    def insert_many(self, layer: str, rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]]) -> list[int]:
+        """Add many features; returns their ids."""
+
+    @abc.abstractmethod
+    def update(
+        self,
+        layer: str,
+        fid: int,
+        *,
+        expected_version: int | None,
+        properties: Mapping[str, Any] | None = None,
+        geometry: BaseGeometry | None = UNCHANGED,
+    ) -> Feature:
+        """Change attributes and/or the geometry; a stale ``expected_version`` is a Conflict."""
+
+    @abc.abstractmethod
+    def delete(self, layer: str, fid: int, *, expected_version: int | None) -> None:
+        """Remove a feature; a stale ``expected_version`` is a Conflict."""
+
+    @abc.abstractmethod
+    def get(self, layer: str, fid: int) -> Feature:
+        """Read a feature inside the transaction (sees its own changes)."""
+
+
+class Store(abc.ABC):
+    """Persistence of all layers behind one interface."""
+
+    @property
+    @abc.abstractmethod
+    def location(self) -> str:
+        """Where the data lives (a path or a connection name without secrets)."""
+
+    @abc.abstractmethod
+    def layer_infos(self) -> list[LayerInfo]:
+        """Every layer with its count and extent."""
+
+    @abc.abstractmethod
+    def count(self, layer: str) -> int:
+        """Number of features in a layer."""
+
+    @abc.abstractmethod
+    def get(self, layer: str, fid: int) -> Feature:
+        """One feature; NotFound when absent."""
+
+    @abc.abstractmethod
+    def features(
+        self,
+        layer: str,
+        *,
+        bbox: Bounds | None = None,
+        where: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Feature]:
+        """Features in id order, optionally within a lon/lat bbox and matching field equalities."""
+
+    @abc.abstractmethod
+    def read_frame(self, layer: str, *, bbox: Bounds | None = None) -> gpd.GeoDataFrame:
+        """A layer as a GeoDataFrame indexed by id (EPSG:4490), for analysis."""
+
+    @abc.abstractmethod
+    def transaction(self, *, user: str, reason: str = "") -> AbstractContextManager[Transaction]:
+        """A transaction recorded as one changeset by ``user`` with ``reason``."""
+
+    @abc.abstractmethod
+    def audit(
+        self, *, layer: str | None = None, feature_id: int | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        """Audit rows, newest last."""
+
+    # Conveniences: each change in a transaction of its own.
+    def insert(
+        self,
+        layer: str,
+        properties: Mapping[str, Any],
+        geometry: BaseGeometry | None,
+        *,
+        user: str,
+        reason: str = "",
+    ) -> Feature:
+        with self.transaction(user=user, reason=reason) as tx:
+            return tx.insert(layer, properties, geometry)
+
+    def update(
+        self,
+        layer: str,
+        fid: int,
+        *,
+        expected_version: int | None,
+        user: str,
+        properties: Mapping[str, Any] | None = None,
+        geometry: BaseGeometry | None = UNCHANGED,
+        reason: str = "",
+    ) -> Feature:
+        with self.transaction(user=user, reason=reason) as tx:
+            return tx.update(layer, fid, expected_version=expected_version, properties=properties, geometry=geometry)
+
+    def delete(self, layer: str, fid: int, *, expected_version: int | None, user: str, reason: str = "") -> None:
+        with self.transaction(user=user, reason=reason) as tx:
+            tx.delete(layer, fid, expected_version=expected_version)
+
+    def iter_features(self, layer: str, *, page: int = 5000) -> Iterator[Feature]:
+        """All features of a layer, page by page."""
+        offset = 0
+        while True:
+            batch = self.features(layer, limit=page, offset=offset)
+            yield from batch
+            if len(batch) < page:
+                return
+            offset += page

@@ -1,0 +1,672 @@
+"""The embedded store: one GeoPackage file, written with the standard library's sqlite3.
+
+The file stays a valid GeoPackage after our writes: feature tables in EPSG:4490 registered in
+``gpkg_contents`` and ``gpkg_geometry_columns``, an R-tree per geometry column kept by the standard
+triggers (their ST_* functions are registered on our connections), WAL journal so readers are never
+blocked by the one writer. The audit and changeset tables live in the same file and commit with the data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from pyproj import CRS
+from pyproj.enums import WktVersion
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.crs import STORAGE_EPSG
+from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
+from mzgis.layers import (
+    LAYERS,
+    SYSTEM_FIELDS,
+    Layer,
+    check_geometry,
+    check_record,
+    get_layer,
+    promote_geometry,
+)
+from mzgis.store import gpkg_binary
+from mzgis.store.base import UNCHANGED, AuditEntry, Feature, LayerInfo, Store, Transaction, utc_now
+
+__all__ = ["AUDIT_TABLE", "CHANGESET_TABLE", "GeoPackageStore", "create_geopackage"]
+
+GEOM = "geom"
+AUDIT_TABLE = "mzgis_audit"
+CHANGESET_TABLE = "mzgis_changesets"
+META_TABLE = "mzgis_meta"
+SCHEMA_VERSION = "1"
+_APPLICATION_ID = 0x47504B47  # "GPKG"
+_USER_VERSION = 10400  # GeoPackage 1.4
+_BUSY_TIMEOUT_MS = 10_000
+
+
+def _q(identifier: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", identifier):
+        raise ValueError(identifier)
+    return f'"{identifier}"'
+
+
+def _rtree(layer: str) -> str:
+    return f"rtree_{layer}_{GEOM}"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+    gpkg_binary.register_functions(conn)
+    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+# ---------------------------------------------------------------- creation
+
+
+def _table_sql(layer: Layer) -> str:
+    cols = ['"id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL']
+    if layer.geometry:
+        cols.append(f'"{GEOM}" {layer.geometry}')
+    checks: list[str] = []
+    for f in layer.fields:
+        col = f"{_q(f.name)} {f.sql_type}"
+        if f.required:
+            col += " NOT NULL"
+        if f.unique:
+            col += " UNIQUE"
+        cols.append(col)
+        if f.choices:
+            allowed = ", ".join("'" + c + "'" for c in f.choices)
+            checks.append(f"CHECK ({_q(f.name)} IN ({allowed}))")
+    cols += [
+        '"version" INTEGER NOT NULL DEFAULT 1',
+        '"updated_at" TEXT NOT NULL',
+        '"updated_by" TEXT NOT NULL',
+    ]
+    return f"CREATE TABLE {_q(layer.name)} (\n  " + ",\n  ".join(cols + checks) + "\n)"
+
+
+def _rtree_sql(table: str) -> list[str]:
+    t, c, r = _q(table), _q(GEOM), _q(_rtree(table))
+    values = f"NEW.id, ST_MinX(NEW.{c}), ST_MaxX(NEW.{c}), ST_MinY(NEW.{c}), ST_MaxY(NEW.{c})"
+    non_empty = f"(NEW.{c} NOT NULL AND NOT ST_IsEmpty(NEW.{c}))"
+    empty = f"(NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))"
+    name = _rtree(table)
+    return [
+        f"CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy)",
+        f'CREATE TRIGGER "{name}_insert" AFTER INSERT ON {t} WHEN {non_empty} '
+        f"BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END",
+        f'CREATE TRIGGER "{name}_update5" AFTER UPDATE OF {c} ON {t} WHEN OLD.id = NEW.id AND {non_empty} '
+        f"BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END",
+        f'CREATE TRIGGER "{name}_update2" AFTER UPDATE OF {c} ON {t} WHEN OLD.id = NEW.id AND {empty} '
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
+        f'CREATE TRIGGER "{name}_update6" AFTER UPDATE ON {t} WHEN OLD.id != NEW.id AND {non_empty} '
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; INSERT OR REPLACE INTO {r} VALUES ({values}); END",
+        f'CREATE TRIGGER "{name}_update7" AFTER UPDATE ON {t} WHEN OLD.id != NEW.id AND {empty} '
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
+        f'CREATE TRIGGER "{name}_delete" AFTER DELETE ON {t} WHEN OLD.{c} NOT NULL '
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
+    ]
+
+
+_CORE_SQL = [
+    """CREATE TABLE gpkg_spatial_ref_sys (
+  srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)""",
+    """CREATE TABLE gpkg_contents (
+  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+  description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
+    """CREATE TABLE gpkg_geometry_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+    """CREATE TABLE gpkg_extensions (
+  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+  scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
+    f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
+    f"""CREATE TABLE {CHANGESET_TABLE} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+  comment TEXT NOT NULL DEFAULT '')""",
+    f"""CREATE TABLE {AUDIT_TABLE} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  changeset_id INTEGER NOT NULL REFERENCES {CHANGESET_TABLE}(id),
+  changed_at TEXT NOT NULL, changed_by TEXT NOT NULL, layer TEXT NOT NULL, feature_id INTEGER NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('insert', 'update', 'delete')), version INTEGER NOT NULL,
+  reason TEXT NOT NULL DEFAULT '', before TEXT, after TEXT)""",
+    f"CREATE INDEX mzgis_audit_feature ON {AUDIT_TABLE} (layer, feature_id)",
+]
+
+
+def _srs_rows() -> list[tuple[Any, ...]]:
+    cgcs = CRS.from_epsg(STORAGE_EPSG).to_wkt(WktVersion.WKT1_GDAL)
+    wgs = CRS.from_epsg(4326).to_wkt(WktVersion.WKT1_GDAL)
+    return [
+        (
+            "Undefined cartesian SRS",
+            -1,
+            "NONE",
+            -1,
+            "undefined",
+            "undefined cartesian coordinate reference system",
+        ),
+        (
+            "Undefined geographic SRS",
+            0,
+            "NONE",
+            0,
+            "undefined",
+            "undefined geographic coordinate reference system",
+        ),
+        (
+            "WGS 84 geodetic",
+            4326,
+            "EPSG",
+            4326,
+            wgs,
+            "longitude/latitude coordinates in decimal degrees on WGS 84",
+        ),
+        (
+            "China Geodetic Coordinate System 2000",
+            STORAGE_EPSG,
+            "EPSG",
+            STORAGE_EPSG,
+            cgcs,
+            "CGCS2000 (storage CRS)",
+        ),
+    ]
+
+
+def create_geopackage(path: Path, *, clock: Callable[[], str] = utc_now) -> None:
+    """Create an empty mzgis GeoPackage at ``path`` (which must not exist) with every layer."""
+    stamp = clock()
+    with closing(_connect(path)) as conn:
+        conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {_USER_VERSION}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN")
+        for sql in _CORE_SQL:
+            conn.execute(sql)
+        conn.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", _srs_rows())
+        for layer in LAYERS.values():
+            conn.execute(_table_sql(layer))
+            desc = f"{layer.label_zh} {layer.description}".strip()
+            if layer.geometry:
+                conn.execute(
+                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id)"
+                    " VALUES (?, 'features', ?, ?, ?, ?)",
+                    (layer.name, layer.name, desc, stamp, STORAGE_EPSG),
+                )
+                conn.execute(
+                    "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
+                    (layer.name, GEOM, layer.geometry, STORAGE_EPSG),
+                )
+                for sql in _rtree_sql(layer.name):
+                    conn.execute(sql)
+                conn.execute(
+                    "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
+                    "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+                    (layer.name, GEOM),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
+                    " VALUES (?, 'attributes', ?, ?, ?)",
+                    (layer.name, layer.name, desc, stamp),
+                )
+            if len(layer.natural_key) > 1:
+                cols = ", ".join(_q(k) for k in layer.natural_key)
+                conn.execute(f"CREATE UNIQUE INDEX {_q(layer.name + '_key')} ON {_q(layer.name)} ({cols})")
+        for table in (AUDIT_TABLE, CHANGESET_TABLE):
+            conn.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
+                " VALUES (?, 'attributes', ?, ?, ?)",
+                (table, table, "修改记录 (audit)" if table == AUDIT_TABLE else "变更集 (changesets)", stamp),
+            )
+        conn.executemany(
+            f"INSERT INTO {META_TABLE} VALUES (?, ?)",
+            [("schema_version", SCHEMA_VERSION), ("created_at", stamp)],
+        )
+        conn.execute("COMMIT")
+
+
+# ---------------------------------------------------------------- values
+
+
+def _to_sql(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _row_to_feature(layer: Layer, row: sqlite3.Row) -> Feature:
+    props: dict[str, Any] = {}
+    for f in layer.fields:
+        value = row[f.name]
+        if f.type == "boolean" and value is not None:
+            value = bool(value)
+        props[f.name] = value
+    geom = gpkg_binary.decode(row[GEOM]) if layer.geometry else None
+    return Feature(layer.name, row["id"], row["version"], props, geom, row["updated_at"], row["updated_by"])
+
+
+def _geom_json(geom: BaseGeometry | None) -> Any:
+    return None if geom is None else json.loads(shapely.to_geojson(geom))
+
+
+def _snapshot(feature: Feature) -> dict[str, Any]:
+    snap: dict[str, Any] = dict(feature.properties)
+    if LAYERS[feature.layer].geometry:
+        snap["geometry"] = _geom_json(feature.geometry)
+    return snap
+
+
+def _validated(layer: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> dict[str, Any]:
+    unknown = set(properties) - set(layer.field_names)
+    clean, problems = check_record(layer, properties)
+    if unknown:
+        problems.append(f"未知字段:{'、'.join(sorted(unknown))}")
+    problems += check_geometry(layer, geometry)
+    if problems:
+        raise RuleViolation(
+            f"{layer.label_zh}({layer.name}):" + ";".join(problems),
+            f"{layer.name}: {len(problems)} problem(s)",
+            problems=problems,
+        )
+    return clean
+
+
+# ---------------------------------------------------------------- the store
+
+
+class _GpkgTransaction(Transaction):
+    def __init__(self, conn: sqlite3.Connection, changeset_id: int, user: str, reason: str, stamp: str) -> None:
+        self._conn = conn
+        self._changeset = changeset_id
+        self._user = user
+        self._reason = reason
+        self._stamp = stamp
+        self.touched: set[str] = set()
+
+    def _audit(self, layer: str, fid: int, action: str, version: int, before: Any, after: Any) -> None:
+        self._conn.execute(
+            f"INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version,"
+            " reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self._changeset,
+                self._stamp,
+                self._user,
+                layer,
+                fid,
+                action,
+                version,
+                self._reason,
+                None if before is None else json.dumps(before, ensure_ascii=False),
+                None if after is None else json.dumps(after, ensure_ascii=False),
+            ),
+        )
+
+    def get(self, layer: str, fid: int) -> Feature:
+        return _get(self._conn, get_layer(layer), fid)
+
+    def _insert_row(self, lay: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> int:
+        geometry = promote_geometry(lay, geometry)
+        clean = _validated(lay, properties, geometry)
+        cols = [*list(clean), "version", "updated_at", "updated_by"]
+        vals = [_to_sql(v) for v in clean.values()] + [1, self._stamp, self._user]
+        if lay.geometry:
+            cols.insert(0, GEOM)
+            vals.insert(0, gpkg_binary.encode(geometry, STORAGE_EPSG))
+        sql = f"INSERT INTO {_q(lay.name)} ({', '.join(_q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+        try:
+            cur = self._conn.execute(sql, vals)
+        except sqlite3.IntegrityError as exc:
+            raise _integrity_error(lay, exc, clean) from None
+        fid = int(cur.lastrowid or 0)
+        after = dict(clean)
+        if lay.geometry:
+            after["geometry"] = _geom_json(geometry)
+        self._audit(lay.name, fid, "insert", 1, None, after)
+        self.touched.add(lay.name)
+        return fid
+
+    def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:
+        lay = get_layer(layer)
+        return self.get(layer, self._insert_row(lay, properties, geometry))
+
+    def insert_many(self, layer: str, rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]]) -> list[int]:
+        lay = get_layer(layer)
+        return [self._insert_row(lay, props, geom) for props, geom in rows]
+
+    def _current(self, lay: Layer, fid: int, expected_version: int | None) -> Feature:
+        current = _get(self._conn, lay, fid)
+        if expected_version is not None and current.version != expected_version:
+            raise Conflict(
+                f"{lay.label_zh} #{fid} 已被 {current.updated_by} 于 {current.updated_at} 修改"
+                f"(当前版本 {current.version},你的版本 {expected_version}),本次修改未保存",
+                f"{lay.name} #{fid} is at version {current.version}, not {expected_version}; nothing changed",
+                current_version=current.version,
+                updated_by=current.updated_by,
+                updated_at=current.updated_at,
+            )
+        return current
+
+    def update(
+        self,
+        layer: str,
+        fid: int,
+        *,
+        expected_version: int | None,
+        properties: Mapping[str, Any] | None = None,
+        geometry: BaseGeometry | None = UNCHANGED,
+    ) -> Feature:
+        lay = get_layer(layer)
+        current = self._current(lay, fid, expected_version)
+        merged = dict(current.properties) | dict(properties or {})
+        new_geom = current.geometry if geometry is UNCHANGED else promote_geometry(lay, geometry)
+        clean = _validated(lay, merged, new_geom)
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for key, value in clean.items():
+            if current.properties.get(key) != value:
+                before[key], after[key] = current.properties.get(key), value
+        geom_changed = bool(lay.geometry) and not _same_geometry(current.geometry, new_geom)
+        if geom_changed:
+            before["geometry"], after["geometry"] = _geom_json(current.geometry), _geom_json(new_geom)
+        if not after:
+            return current  # nothing to change: no new version, no audit row
+        version = current.version + 1
+        sets = [f"{_q(k)} = ?" for k in after if k != "geometry"]
+        vals = [_to_sql(after[k]) for k in after if k != "geometry"]
+        if geom_changed:
+            sets.append(f"{_q(GEOM)} = ?")
+            vals.append(gpkg_binary.encode(new_geom, STORAGE_EPSG))
+        sets += ['"version" = ?', '"updated_at" = ?', '"updated_by" = ?']
+        vals += [version, self._stamp, self._user, fid, current.version]
+        try:
+            cur = self._conn.execute(f"UPDATE {_q(lay.name)} SET {', '.join(sets)} WHERE id = ? AND version = ?", vals)
+        except sqlite3.IntegrityError as exc:
+            raise _integrity_error(lay, exc, clean) from None
+        if cur.rowcount != 1:  # pragma: no cover - guarded by the write lock
+            raise Conflict("记录已被并发修改,本次修改未保存", "concurrent modification")
+        self._audit(lay.name, fid, "update", version, before, after)
+        self.touched.add(lay.name)
+        return self.get(layer, fid)
+
+    def delete(self, layer: str, fid: int, *, expected_version: int | None) -> None:
+        lay = get_layer(layer)
+        current = self._current(lay, fid, expected_version)
+        self._conn.execute(f"DELETE FROM {_q(lay.name)} WHERE id = ?", (fid,))
+        self._audit(lay.name, fid, "delete", current.version + 1, _snapshot(current), None)
+        self.touched.add(lay.name)
+
+
+def _same_geometry(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(a.equals_exact(b, tolerance=0.0)) and a.geom_type == b.geom_type
+
+
+def _integrity_error(lay: Layer, exc: sqlite3.IntegrityError, clean: Mapping[str, Any]) -> Conflict | RuleViolation:
+    text = str(exc)
+    if "UNIQUE" in text:
+        cols = re.findall(rf"{lay.name}\.(\w+)", text)
+        shown = "、".join(f"{c}={clean.get(c)!s}" for c in cols) or text
+        return Conflict(f"{lay.label_zh}中已有相同的 {shown}", f"{lay.name}: duplicate {', '.join(cols)}", fields=cols)
+    return RuleViolation(f"{lay.label_zh}:数据库约束不满足({text})", f"{lay.name}: constraint failed: {text}")
+
+
+def _get(conn: sqlite3.Connection, lay: Layer, fid: int) -> Feature:
+    row = conn.execute(f"SELECT * FROM {_q(lay.name)} WHERE id = ?", (fid,)).fetchone()
+    if row is None:
+        raise NotFound(f"{lay.label_zh}中没有编号为 {fid} 的要素", f"{lay.name} has no feature {fid}", id=fid)
+    return _row_to_feature(lay, row)
+
+
+class GeoPackageStore(Store):
+    """The store on a GeoPackage file. Each method uses its own short-lived connection."""
+
+    def __init__(self, path: Path | str, *, clock: Callable[[], str] = utc_now) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        _check_file(self.path)
+
+    @classmethod
+    def create(cls, path: Path | str, *, clock: Callable[[], str] = utc_now) -> GeoPackageStore:
+        """Create an empty GeoPackage with every layer and open it."""
+        create_geopackage(Path(path), clock=clock)
+        return cls(path, clock=clock)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        conn = _connect(self.path)
+        conn.row_factory = sqlite3.Row
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def count(self, layer: str) -> int:
+        lay = get_layer(layer)
+        with self._read() as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {_q(lay.name)}").fetchone()[0])
+
+    def layer_infos(self) -> list[LayerInfo]:
+        infos = []
+        with self._read() as conn:
+            for lay in LAYERS.values():
+                n = int(conn.execute(f"SELECT count(*) FROM {_q(lay.name)}").fetchone()[0])
+                extent = None
+                if lay.geometry and n:
+                    row = conn.execute(
+                        f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {_q(_rtree(lay.name))}"
+                    ).fetchone()
+                    extent = None if row[0] is None else (row[0], row[1], row[2], row[3])
+                infos.append(LayerInfo(lay.name, lay.label_zh, lay.geometry, n, extent))
+        return infos
+
+    def get(self, layer: str, fid: int) -> Feature:
+        lay = get_layer(layer)
+        with self._read() as conn:
+            return _get(conn, lay, fid)
+
+    def _select(
+        self,
+        lay: Layer,
+        *,
+        bbox: tuple[float, float, float, float] | None,
+        where: Mapping[str, Any] | None,
+        limit: int | None,
+        offset: int,
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if bbox is not None and lay.geometry:
+            minx, miny, maxx, maxy = bbox
+            clauses.append(
+                f"id IN (SELECT id FROM {_q(_rtree(lay.name))}"
+                " WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"
+            )
+            params += [maxx, minx, maxy, miny]
+        for key, value in (where or {}).items():
+            if key not in lay.field_names and key != "id":
+                raise NotFound(f"{lay.label_zh}没有字段“{key}”", f"{lay.name} has no field {key!r}")
+            clauses.append(f"{_q(key)} = ?")
+            params.append(_to_sql(value))
+        sql = f"SELECT * FROM {_q(lay.name)}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY id"
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [-1 if limit is None else limit, offset]
+        return sql, params
+
+    def features(
+        self,
+        layer: str,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        where: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Feature]:
+        lay = get_layer(layer)
+        sql, params = self._select(lay, bbox=bbox, where=where, limit=limit, offset=offset)
+        with self._read() as conn:
+            return [_row_to_feature(lay, row) for row in conn.execute(sql, params)]
+
+    def read_frame(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+        lay = get_layer(layer)
+        sql, params = self._select(lay, bbox=bbox, where=None, limit=None, offset=0)
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        columns = ["id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)]
+        frame = pd.DataFrame([[row[c] for c in columns] for row in rows], columns=columns)
+        for f in lay.fields:
+            if f.type == "boolean":
+                frame[f.name] = frame[f.name].map(lambda v: None if v is None else bool(v)).astype(object)
+        geoms = [gpkg_binary.decode(row[GEOM]) for row in rows] if lay.geometry else [None] * len(rows)
+        return gpd.GeoDataFrame(frame.set_index("id"), geometry=geoms, crs=f"EPSG:{STORAGE_EPSG}")
+
+    @contextmanager
+    def transaction(self, *, user: str, reason: str = "") -> Iterator[Transaction]:
+        if not user.strip():
+            raise RuleViolation("修改必须记录操作人", "a change needs a user")
+        conn = _connect(self.path)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            stamp = self._clock()
+            cur = conn.execute(
+                f"INSERT INTO {CHANGESET_TABLE} (created_at, created_by, comment) VALUES (?, ?, ?)",
+                (stamp, user, reason),
+            )
+            tx = _GpkgTransaction(conn, int(cur.lastrowid or 0), user, reason, stamp)
+            try:
+                yield tx
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            if tx.touched:
+                _update_contents(conn, tx.touched, stamp)
+                conn.execute("COMMIT")
+            else:
+                conn.execute("ROLLBACK")  # an empty changeset is not recorded
+        finally:
+            conn.close()
+
+    def audit(
+        self, *, layer: str | None = None, feature_id: int | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if layer is not None:
+            clauses.append("layer = ?")
+            params.append(get_layer(layer).name)
+        if feature_id is not None:
+            clauses.append("feature_id = ?")
+            params.append(feature_id)
+        sql = f"SELECT * FROM {AUDIT_TABLE}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY id"
+        with self._read() as conn:
+            return [
+                AuditEntry(
+                    r["id"],
+                    r["changeset_id"],
+                    r["changed_at"],
+                    r["changed_by"],
+                    r["layer"],
+                    r["feature_id"],
+                    r["action"],
+                    r["version"],
+                    r["reason"],
+                    None if r["before"] is None else json.loads(r["before"]),
+                    None if r["after"] is None else json.loads(r["after"]),
+                )
+                for r in conn.execute(sql, params)
+            ]
+
+
+def _update_contents(conn: sqlite3.Connection, tables: set[str], stamp: str) -> None:
+    """Keep gpkg_contents' extent and last_change current (QGIS zooms to it)."""
+    for table in sorted(tables):
+        if LAYERS[table].geometry:
+            conn.execute(
+                f"UPDATE gpkg_contents SET last_change = ?, min_x = (SELECT min(minx) FROM {_q(_rtree(table))}),"
+                f" min_y = (SELECT min(miny) FROM {_q(_rtree(table))}), max_x = (SELECT max(maxx) FROM"
+                f" {_q(_rtree(table))}), max_y = (SELECT max(maxy) FROM {_q(_rtree(table))}) WHERE table_name = ?",
+                (stamp, table),
+            )
+        else:
+            conn.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (stamp, table))
+    conn.execute(
+        "UPDATE gpkg_contents SET last_change = ? WHERE table_name IN (?, ?)",
+        (stamp, AUDIT_TABLE, CHANGESET_TABLE),
+    )
+
+
+def _check_file(path: Path) -> None:
+    """Refuse, with one clear message, a path that is not an mzgis GeoPackage."""
+    if not path.exists():
+        raise NotFound(f"找不到数据文件 {path}", f"no such file: {path}", path=str(path))
+    if path.is_dir():
+        raise InvalidStore(f"{path} 是目录,不是 GeoPackage 文件", f"{path} is a directory, not a GeoPackage")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head != b"SQLite format 3\x00":
+        raise InvalidStore(
+            f"{path} 不是 GeoPackage 文件(不是 SQLite 数据库)", f"{path} is not a GeoPackage (not SQLite)"
+        )
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+            if "gpkg_contents" not in tables or "gpkg_spatial_ref_sys" not in tables:
+                raise InvalidStore(
+                    f"{path} 不是 GeoPackage 文件(缺少 gpkg_contents 表)",
+                    f"{path} is not a GeoPackage (no gpkg_contents)",
+                )
+            registered = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
+            missing = [name for name in LAYERS if name not in registered or name not in tables]
+            if missing:
+                raise InvalidStore(
+                    f"{path} 不是 mzgis 数据文件:缺少图层 {'、'.join(missing)}(可用 mzgis init 新建)",
+                    f"{path} lacks layers: {', '.join(missing)}",
+                    missing=missing,
+                )
+            problems = []
+            for lay in LAYERS.values():
+                cols = {r[1] for r in conn.execute(f"PRAGMA table_info({_q(lay.name)})")}
+                need = {*lay.field_names, *(f.name for f in SYSTEM_FIELDS), *([GEOM] if lay.geometry else [])}
+                if need - cols:
+                    problems.append(f"{lay.name} 缺少字段 {'、'.join(sorted(need - cols))}")
+            for table in (AUDIT_TABLE, CHANGESET_TABLE):
+                if table not in tables:
+                    problems.append(f"缺少修改记录表 {table}")
+            if problems:
+                raise InvalidStore(
+                    f"{path} 的结构不符合 mzgis 图层模型:" + ";".join(problems),
+                    f"{path} does not match the mzgis layer model",
+                    problems=problems,
+                )
+    except sqlite3.DatabaseError as exc:
+        raise InvalidStore(f"{path} 无法作为 GeoPackage 打开:{exc}", f"cannot open {path}: {exc}") from None
