@@ -37,8 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="mzgis API",
         version=__version__,
         description=(
-            "区县民政局 GIS 工作台接口:图层、标准地名、界线、覆盖分析。"
-            "坐标一律为 EPSG:4490 (CGCS2000) 经纬度。"
+            "区县民政局 GIS 工作台接口:图层、标准地名、界线、覆盖分析。坐标一律为 EPSG:4490 (CGCS2000) 经纬度。"
         ),
         lifespan=lifespan,
     )

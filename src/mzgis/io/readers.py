@@ -129,7 +129,7 @@ def _table_geometry(frame: pd.DataFrame, path: Path) -> tuple[gpd.GeoDataFrame, 
     if wkt_col:
         parsed: list[BaseGeometry | None] = []
         for i, text in enumerate(frame[wkt_col]):
-            if text is None or str(text).strip() == "":
+            if pd.isna(text) or str(text).strip() == "":
                 parsed.append(None)
                 continue
             try:

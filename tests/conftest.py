@@ -1,0 +1,42 @@
+"""Shared fixtures: an empty store, a copy of the demo county, fixed clocks."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from mzgis.settings import default_demo_path
+from mzgis.store import GeoPackageStore
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_SOURCES = REPO.parent / "shared" / "sources"
+
+
+def ticking_clock() -> Callable[[], str]:
+    """A clock that advances one second per call, so audit rows have distinct, predictable stamps."""
+    counter = itertools.count()
+    return lambda: f"2026-03-01T08:00:{next(counter):02d}.000Z"
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> GeoPackageStore:
+    return GeoPackageStore.create(tmp_path / "empty.gpkg", clock=ticking_clock())
+
+
+@pytest.fixture
+def demo_path(tmp_path: Path) -> Path:
+    """A private copy of the committed demo GeoPackage."""
+    target = tmp_path / "demo.gpkg"
+    with closing(sqlite3.connect(default_demo_path())) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return target
+
+
+@pytest.fixture
+def demo_store(demo_path: Path) -> GeoPackageStore:
+    return GeoPackageStore(demo_path, clock=ticking_clock())

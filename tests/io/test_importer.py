@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+
+from mzgis.crs import gcj02_to_wgs84
+from mzgis.errors import BadInput
+from mzgis.io.importer import import_file
+from mzgis.store import GeoPackageStore
+
+# three day-care stations in 路桥街道 villages of the demo county, positions in GCJ-02 as from AMap
+ROWS = [
+    {"name": "甲照料中心", "kind": "day_care_station", "admin_code": "331004002050", "lon": 121.3905, "lat": 28.5803},
+    {"name": "乙照料中心", "kind": "day_care_station", "admin_code": "331004002054", "lon": 121.3950, "lat": 28.5790},
+    {"name": "丙照料中心", "kind": "day_care_station", "admin_code": "331004002057", "lon": 121.4000, "lat": 28.5750},
+]
+
+
+def facilities_frame(rows: list[dict[str, object]] = ROWS) -> gpd.GeoDataFrame:
+    df = pd.DataFrame(rows)
+    return gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(df.lon, df.lat), crs=4326)
+
+
+def write(fmt: str, path: Path, rows: list[dict[str, object]] = ROWS) -> Path:
+    if fmt == "csv":
+        pd.DataFrame(rows).rename(columns={"lon": "经度", "lat": "纬度"}).to_csv(path, index=False)
+    elif fmt == "xlsx":
+        pd.DataFrame(rows).to_excel(path, index=False)
+    elif fmt == "gbk-shp":
+        pyogrio.write_dataframe(facilities_frame(rows), path, encoding="cp936")
+        path.with_suffix(".cpg").unlink()
+    else:
+        pyogrio.write_dataframe(facilities_frame(rows), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("fmt", "suffix"),
+    [
+        ("geojson", ".geojson"),
+        ("gpkg", ".gpkg"),
+        ("shp", ".shp"),
+        ("gbk-shp", ".shp"),
+        ("csv", ".csv"),
+        ("xlsx", ".xlsx"),
+    ],
+)
+def test_each_format_imports_with_gcj02_conversion(
+    demo_store: GeoPackageStore, tmp_path: Path, fmt: str, suffix: str
+) -> None:
+    before = demo_store.count("eldercare_facilities")
+    path = write(fmt, tmp_path / f"sites{suffix}")
+    report = import_file(demo_store, "eldercare_facilities", path, user="导入员", from_crs="gcj02")
+    assert report.rejected == [] and report.written == 3
+    assert demo_store.count("eldercare_facilities") == before + 3
+    got = demo_store.features("eldercare_facilities", where={"name": "乙照料中心"})[0]
+    lon, lat = gcj02_to_wgs84(121.3950, 28.5790)
+    assert (got.geometry.x, got.geometry.y) == pytest.approx((float(lon), float(lat)), abs=1e-9)
+    assert got.updated_by == "导入员"
+    assert demo_store.audit()[-1].reason == f"导入 {path.name}"
+
+
+def test_rejected_rows_are_reported_and_nothing_is_written(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    rows = [
+        ROWS[0],
+        ROWS[1] | {"kind": "hospital"},
+        ROWS[2] | {"lon": 120.10, "lat": 30.27},  # 杭州, outside the county
+        ROWS[0] | {"name": "丁", "admin_code": "331004999999"},
+    ]
+    path = write("csv", tmp_path / "bad.csv", rows)
+    before = demo_store.count("eldercare_facilities")
+    audit_before = len(demo_store.audit())
+    report = import_file(demo_store, "eldercare_facilities", path, user="导入员", from_crs="gcj02")
+    assert not report.ok and report.written == 0
+    assert [(r.row, r.label) for r in report.rejected] == [(2, "乙照料中心"), (3, "丙照料中心"), (4, "丁")]
+    assert report.rejected[0].problems[0].startswith("类型(kind)的值“hospital”不在允许范围内")
+    assert report.rejected[1].problems[0].startswith("位置超出本区县范围")
+    assert report.rejected[2].problems == ("所在区划代码 331004999999 不存在于行政区划图层",)
+    assert "3 行不合格,未导入任何数据" in report.summary_zh()
+    assert demo_store.count("eldercare_facilities") == before
+    assert len(demo_store.audit()) == audit_before
+
+
+def test_dry_run_writes_nothing(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    path = write("geojson", tmp_path / "sites.geojson")
+    before = demo_store.count("eldercare_facilities")
+    report = import_file(demo_store, "eldercare_facilities", path, user="导入员", from_crs="gcj02", dry_run=True)
+    assert report.ok and report.written == 0 and "试运行" in report.summary_zh()
+    assert demo_store.count("eldercare_facilities") == before
+
+
+def test_duplicate_keys_in_file_and_in_store(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    existing = demo_store.features("boundary_markers", limit=1)[0]
+    geom = existing.geometry
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [geom.x, geom.y]},
+            "properties": {"marker_id": mid, "line_name": "路黄线", "kind": "single", "condition": "intact"},
+        }
+        for mid in ("路黄90", "路黄90", existing.properties["marker_id"])
+    ]
+    path = tmp_path / "markers.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), "utf-8")
+    report = import_file(demo_store, "boundary_markers", path, user="导入员")
+    assert [(r.row, r.problems) for r in report.rejected] == [
+        (1, ("界桩编号 路黄90 在文件中重复",)),
+        (2, ("界桩编号 路黄90 在文件中重复",)),
+        (3, (f"界桩编号 {existing.properties['marker_id']} 已存在于数据库",)),
+    ]
+
+
+def test_population_rows_must_name_existing_villages(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    path = tmp_path / "pop.csv"
+    pd.DataFrame(
+        {
+            "code": ["331004001002", "331004001"],
+            "year": [2021, 2021],
+            "total": [100, 100],
+            "aged_60_plus": [20, 20],
+            "aged_80_plus": [4, 4],
+        }
+    ).to_csv(path, index=False)
+    report = import_file(demo_store, "population", path, user="导入员")
+    assert [(r.row, r.problems) for r in report.rejected] == [(2, ("区划代码 331004001 不是已有的村级单位",))]
+
+
+def test_admin_units_need_existing_parents(empty_store: GeoPackageStore, tmp_path: Path) -> None:
+    square = "POLYGON ((121.3 28.5, 121.4 28.5, 121.4 28.6, 121.3 28.5))"
+    path = tmp_path / "units.csv"
+    pd.DataFrame(
+        {
+            "code": ["331004", "331004001", "331004002001"],
+            "name": ["路桥区", "路南街道", "某村"],
+            "level": ["county", "township", "village"],
+            "parent_code": ["331000", "331004", "331004002"],
+            "wkt": [square] * 3,
+        }
+    ).to_csv(path, index=False)
+    report = import_file(empty_store, "admin_units", path, user="导入员")
+    assert [(r.row, r.problems) for r in report.rejected] == [
+        (3, ("上级区划 331004002 不存在(数据库和本文件中都没有)",))
+    ]
+    assert empty_store.count("admin_units") == 0
+
+
+def test_a_file_missing_required_columns_is_refused(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"名称": ["甲"], "lon": [121.4], "lat": [28.58]}).to_csv(path, index=False)
+    with pytest.raises(BadInput, match="缺少必填列:类型\\(kind\\)、所在区划代码\\(admin_code\\)"):
+        import_file(demo_store, "eldercare_facilities", path, user="导入员")
+
+
+def test_projected_source_crs_from_the_file(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    gdf = facilities_frame().to_crs("EPSG:4549")
+    path = tmp_path / "gk.gpkg"
+    pyogrio.write_dataframe(gdf, path)
+    report = import_file(demo_store, "eldercare_facilities", path, user="导入员")
+    assert report.ok and report.source_crs == "EPSG:4549"
+    got = demo_store.features("eldercare_facilities", where={"name": "甲照料中心"})[0].geometry
+    assert (got.x, got.y) == pytest.approx((121.3905, 28.5803), abs=1e-8)
+
+
+def test_progress_is_reported(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    path = write("geojson", tmp_path / "sites.geojson")
+    import_file(
+        demo_store,
+        "eldercare_facilities",
+        path,
+        user="导入员",
+        dry_run=True,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(1, 3), (2, 3), (3, 3)]

@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import closing
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from shapely import wkt
+from shapely.geometry import Point
+
+from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
+from mzgis.layers import LAYERS
+from mzgis.store import GeoPackageStore
+from mzgis.store.geopackage import AUDIT_TABLE, CHANGESET_TABLE
+
+FACILITY = {
+    "name": "路桥敬老院",
+    "kind": "institution",
+    "beds": 260,
+    "nursing_beds": 120,
+    "professionally_run": False,
+    "admin_code": "331004002050",
+}
+
+
+def gdal_layers(path: Path) -> dict[str, str | None]:
+    return {str(name): (None if gtype is None else str(gtype)) for name, gtype in pyogrio.list_layers(path)}
+
+
+def test_new_file_is_a_geopackage_gdal_reads(empty_store: GeoPackageStore) -> None:
+    path = empty_store.path
+    layers = gdal_layers(path)
+    assert layers == {
+        "admin_units": "MultiPolygon",
+        "population": None,
+        "place_names": "Unknown",
+        "eldercare_facilities": "Point",
+        "community_complexes": "Point",
+        "burial_sites": "Unknown",
+        "boundary_lines": "LineString",
+        "boundary_markers": "Point",
+        AUDIT_TABLE: None,
+        CHANGESET_TABLE: None,
+    }
+    info = pyogrio.read_info(path, layer="eldercare_facilities")
+    assert info["crs"] == "EPSG:4490"
+    assert info["capabilities"]["fast_spatial_filter"] is True  # GDAL found the R-tree
+    assert info["fid_column"] == "id"
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_gdal_reads_our_inserts_updates_and_deletes(empty_store: GeoPackageStore) -> None:
+    store, path = empty_store, empty_store.path
+    a = store.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58), user="张三")
+    b = store.insert("eldercare_facilities", FACILITY | {"name": "蓬街敬老院"}, Point(121.50, 28.56), user="张三")
+    frame = pyogrio.read_dataframe(path, layer="eldercare_facilities", fid_as_index=True)
+    assert list(frame["name"]) == ["路桥敬老院", "蓬街敬老院"]
+    assert list(frame.index) == [a.id, b.id]
+
+    store.update(
+        "eldercare_facilities",
+        a.id,
+        expected_version=1,
+        user="李四",
+        properties={"beds": 300},
+        geometry=Point(121.45, 28.52),
+    )
+    moved = pyogrio.read_dataframe(path, layer="eldercare_facilities", bbox=(121.44, 28.51, 121.46, 28.53))
+    assert list(moved["name"]) == ["路桥敬老院"] and list(moved["beds"]) == [300]
+    old_spot = pyogrio.read_dataframe(path, layer="eldercare_facilities", bbox=(121.37, 28.57, 121.39, 28.59))
+    assert len(old_spot) == 0  # the R-tree followed the move
+
+    store.delete("eldercare_facilities", b.id, expected_version=1, user="李四", reason="撤并")
+    assert pyogrio.read_info(path, layer="eldercare_facilities")["features"] == 1
+    assert len(pyogrio.read_dataframe(path, layer="eldercare_facilities", bbox=(121.49, 28.55, 121.51, 28.57))) == 0
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rtree = conn.execute("SELECT id FROM rtree_eldercare_facilities_geom").fetchall()
+        assert rtree == [(a.id,)]
+        extent = conn.execute(
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'eldercare_facilities'"
+        ).fetchone()
+        assert extent == pytest.approx((121.45, 28.52, 121.45, 28.52), abs=1e-4)
+
+
+def test_version_and_audit_rows(empty_store: GeoPackageStore) -> None:
+    store = empty_store
+    f = store.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58), user="张三", reason="新建")
+    assert (f.version, f.updated_by, f.updated_at) == (
+        1,
+        "张三",
+        "2026-03-01T08:00:01.000Z",
+    )
+    g = store.update(
+        "eldercare_facilities", f.id, expected_version=1, user="李四", properties={"beds": 280}, reason="扩建"
+    )
+    assert (g.version, g.updated_by, g.properties["beds"]) == (2, "李四", 280)
+    h = store.update("eldercare_facilities", f.id, expected_version=2, user="王五", geometry=Point(121.39, 28.58))
+    assert h.version == 3
+
+    audit = store.audit(layer="eldercare_facilities", feature_id=f.id)
+    assert [(e.action, e.version, e.changed_by, e.reason) for e in audit] == [
+        ("insert", 1, "张三", "新建"),
+        ("update", 2, "李四", "扩建"),
+        ("update", 3, "王五", ""),
+    ]
+    assert audit[0].before is None and audit[0].after is not None
+    assert audit[0].after["name"] == "路桥敬老院"
+    assert audit[0].after["geometry"] == {"type": "Point", "coordinates": [121.38, 28.58]}
+    assert (audit[1].before, audit[1].after) == ({"beds": 260}, {"beds": 280})
+    assert audit[2].before == {"geometry": {"type": "Point", "coordinates": [121.38, 28.58]}}
+    assert audit[2].after == {"geometry": {"type": "Point", "coordinates": [121.39, 28.58]}}
+    assert len({e.changeset_id for e in audit}) == 3
+
+
+def test_an_update_that_changes_nothing_writes_nothing(empty_store: GeoPackageStore) -> None:
+    f = empty_store.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58), user="张三")
+    same = empty_store.update("eldercare_facilities", f.id, expected_version=1, user="李四", properties={"beds": 260})
+    assert same.version == 1
+    assert len(empty_store.audit()) == 1
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing(empty_store: GeoPackageStore) -> None:
+    store = empty_store
+    f = store.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58), user="张三")
+    store.update("eldercare_facilities", f.id, expected_version=1, user="李四", properties={"beds": 280})
+    with pytest.raises(Conflict) as err:
+        store.update("eldercare_facilities", f.id, expected_version=1, user="王五", properties={"beds": 1})
+    assert err.value.details == {"current_version": 2, "updated_by": "李四", "updated_at": "2026-03-01T08:00:02.000Z"}
+    assert "李四" in err.value.message_zh
+    assert store.get("eldercare_facilities", f.id).properties["beds"] == 280
+    with pytest.raises(Conflict):
+        store.delete("eldercare_facilities", f.id, expected_version=1, user="王五")
+    assert store.count("eldercare_facilities") == 1
+    assert len(store.audit()) == 2
+
+
+def test_invalid_records_are_refused_with_all_reasons(empty_store: GeoPackageStore) -> None:
+    with pytest.raises(RuleViolation) as err:
+        empty_store.insert(
+            "eldercare_facilities",
+            FACILITY | {"kind": "hospital", "beds": -1, "colour": "red"},
+            wkt.loads("LINESTRING (121 28, 122 29)"),
+            user="张三",
+        )
+    assert err.value.details["problems"] == [
+        "类型(kind)的值“hospital”不在允许范围内:institution(养老机构)、home_care_centre(居家养老服务中心)、"
+        "day_care_station(居家养老服务照料中心)",
+        "床位数(beds)不能小于 0",
+        "护理型床位数不能多于床位数",
+        "未知字段:colour",
+        "几何类型 LineString 不符合图层要求(Point)",
+    ]
+    assert empty_store.count("eldercare_facilities") == 0
+    assert empty_store.audit() == []
+
+
+def test_unique_codes_are_a_conflict(empty_store: GeoPackageStore) -> None:
+    unit = {"code": "331004", "name": "路桥区", "level": "county"}
+    square = wkt.loads("POLYGON ((121 28, 122 28, 122 29, 121 28))")
+    empty_store.insert("admin_units", unit, square, user="张三")
+    with pytest.raises(Conflict, match="code=331004"):
+        empty_store.insert("admin_units", unit, square, user="张三")
+
+
+def test_a_transaction_is_all_or_nothing(empty_store: GeoPackageStore) -> None:
+    with pytest.raises(RuleViolation), empty_store.transaction(user="张三", reason="批量") as tx:
+        tx.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58))
+        tx.insert("eldercare_facilities", FACILITY | {"kind": "?"}, Point(121.38, 28.58))
+    assert empty_store.count("eldercare_facilities") == 0
+    assert empty_store.audit() == []
+    with closing(sqlite3.connect(empty_store.path)) as conn:
+        assert conn.execute(f"SELECT count(*) FROM {CHANGESET_TABLE}").fetchone()[0] == 0
+
+
+def test_readers_are_not_blocked_by_a_writer(empty_store: GeoPackageStore) -> None:
+    writer = empty_store
+    reader = GeoPackageStore(empty_store.path)
+    writer.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58), user="张三")
+    seen: list[int] = []
+    with writer.transaction(user="李四") as tx:
+        tx.insert("eldercare_facilities", FACILITY | {"name": "新院"}, Point(121.4, 28.6))
+        # a reader in another thread gets the committed state at once, while the write is open
+        t = threading.Thread(target=lambda: seen.append(reader.count("eldercare_facilities")))
+        t.start()
+        t.join(timeout=5)
+        assert not t.is_alive()
+        assert pyogrio.read_info(empty_store.path, layer="eldercare_facilities")["features"] == 1
+    assert seen == [1]
+    assert reader.count("eldercare_facilities") == 2
+
+
+def test_read_frame_and_bbox(empty_store: GeoPackageStore) -> None:
+    empty_store.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58), user="张三")
+    empty_store.insert("eldercare_facilities", FACILITY | {"name": "乙"}, Point(121.50, 28.56), user="张三")
+    frame = empty_store.read_frame("eldercare_facilities", bbox=(121.45, 28.5, 121.55, 28.6))
+    assert isinstance(frame, gpd.GeoDataFrame)
+    assert frame.crs.to_epsg() == 4490
+    assert list(frame["name"]) == ["乙"]
+    assert frame["professionally_run"].tolist() == [False]
+    assert empty_store.features("eldercare_facilities", where={"name": "路桥敬老院"})[0].id == 1
+    with pytest.raises(NotFound):
+        empty_store.features("eldercare_facilities", where={"colour": "red"})
+
+
+def test_not_found(empty_store: GeoPackageStore) -> None:
+    with pytest.raises(NotFound, match="没有编号为 99 的要素"):
+        empty_store.get("eldercare_facilities", 99)
+
+
+def test_opening_a_text_file_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.gpkg"
+    bad.write_text("这不是数据库", encoding="utf-8")
+    with pytest.raises(InvalidStore, match="不是 GeoPackage 文件"):
+        GeoPackageStore(bad)
+
+
+def test_opening_a_plain_sqlite_file(tmp_path: Path) -> None:
+    db = tmp_path / "plain.sqlite"
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    with pytest.raises(InvalidStore, match="缺少 gpkg_contents"):
+        GeoPackageStore(db)
+
+
+def test_opening_a_geopackage_without_our_layers_names_them(tmp_path: Path) -> None:
+    path = tmp_path / "other.gpkg"
+    gdf = gpd.GeoDataFrame({"name": ["甲"]}, geometry=[Point(121.3, 28.5)], crs="EPSG:4490")
+    pyogrio.write_dataframe(gdf, path, layer="admin_units", driver="GPKG")
+    with pytest.raises(InvalidStore) as err:
+        GeoPackageStore(path)
+    assert err.value.details["missing"] == [name for name in LAYERS if name != "admin_units"]
+    assert "缺少图层" in err.value.message_zh
+
+
+def test_opening_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(NotFound, match="找不到数据文件"):
+        GeoPackageStore(tmp_path / "nope.gpkg")
