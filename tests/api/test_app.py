@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mzgis.api import create_app
+from mzgis.api.models import ErrorOut, FeatureCollectionOut, FeatureOut, HealthOut, LayerOut
+from mzgis.settings import Settings
+from mzgis.store import GeoPackageStore
+
+
+@pytest.fixture
+def client(demo_path: Path) -> Iterator[TestClient]:
+    settings = Settings(db=demo_path, max_features=100, _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_health(client: TestClient) -> None:
+    health = HealthOut.model_validate(client.get("/api/health").json())
+    assert health.status == "ok" and health.layers == 8
+
+
+def test_layers_with_counts_match_the_store(client: TestClient, demo_path: Path) -> None:
+    layers = [LayerOut.model_validate(x) for x in client.get("/api/layers").json()]
+    store = GeoPackageStore(demo_path)
+    assert {x.name: x.count for x in layers} == {i.name: i.count for i in store.layer_infos()}
+    units = next(x for x in layers if x.name == "admin_units")
+    assert units.label_zh == "行政区划" and units.geometry == "MULTIPOLYGON"
+    assert [f.name for f in units.fields][:4] == ["code", "name", "level", "parent_code"]
+    assert units.extent is not None and units.extent[0] < 121.3
+
+
+def test_features_as_geojson_with_bbox_and_paging(client: TestClient, demo_path: Path) -> None:
+    store = GeoPackageStore(demo_path)
+    box = (121.36, 28.56, 121.40, 28.60)
+    expected = [f.id for f in store.features("eldercare_facilities", bbox=box)]
+    assert 5 < len(expected) < 100
+    resp = client.get("/api/layers/eldercare_facilities/features", params={"bbox": ",".join(map(str, box)), "limit": 5})
+    assert resp.status_code == 200
+    page = FeatureCollectionOut.model_validate(resp.json())
+    assert [f.id for f in page.features] == expected[:5]
+    assert page.numberMatched == len(expected) and page.numberReturned == 5
+    assert page.features[0].geometry is not None and page.features[0].geometry["type"] == "Point"
+    assert page.features[0].properties["version"] == 1
+    nxt = page.links[0]["href"]
+    second = FeatureCollectionOut.model_validate(client.get(nxt).json())
+    assert [f.id for f in second.features] == expected[5:10]
+
+
+def test_pages_never_exceed_the_configured_maximum(client: TestClient) -> None:
+    page = FeatureCollectionOut.model_validate(client.get("/api/layers/eldercare_facilities/features").json())
+    assert page.numberReturned == 100 and page.numberMatched == 254
+
+
+def test_single_feature_and_attribute_table(client: TestClient) -> None:
+    one = FeatureOut.model_validate(client.get("/api/layers/admin_units/features/1").json())
+    assert one.properties["code"] == "331002" and one.properties["name"] == "椒江区"
+    pop = FeatureCollectionOut.model_validate(client.get("/api/layers/population/features?limit=2").json())
+    assert pop.features[0].geometry is None and pop.features[0].properties["year"] == 2020
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "kind", "message"),
+    [
+        ("/api/layers/roads/features", 404, "not_found", "没有图层“roads”"),
+        ("/api/layers/admin_units/features/9999", 404, "not_found", "没有编号为 9999 的要素"),
+        ("/api/layers/admin_units/features?bbox=1,2,3", 400, "bad_input", "bbox “1,2,3”格式不对"),
+        ("/api/layers/admin_units/features?limit=0", 422, "bad_input", "请求参数不合法"),
+    ],
+)
+def test_errors_are_mapped_with_chinese_messages(
+    client: TestClient, url: str, status: int, kind: str, message: str
+) -> None:
+    resp = client.get(url)
+    assert resp.status_code == status
+    err = ErrorOut.model_validate(resp.json())
+    assert err.error == kind and message in err.message
+
+
+def test_openapi_documents_the_routes(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/api/health", "/api/layers", "/api/layers/{name}", "/api/layers/{name}/features",
+            "/api/layers/{name}/features/{fid}"} <= set(spec["paths"])
+    assert "FeatureCollectionOut" in spec["components"]["schemas"]
+
+
+def test_index_page_is_chinese(client: TestClient) -> None:
+    html = client.get("/").text
+    assert "民政 GIS 工作台" in html and "行政区划" in html
+
+
+def test_an_invalid_database_gives_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.gpkg"
+    bad.write_text("x", encoding="utf-8")
+    settings = Settings(db=bad, _env_file=None)  # type: ignore[call-arg]
+    from mzgis.errors import InvalidStore
+
+    with pytest.raises(InvalidStore), TestClient(create_app(settings)):
+        pass

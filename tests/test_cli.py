@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+from typer.testing import CliRunner
+
+from mzgis.cli import app
+
+runner = CliRunner()
+
+
+def test_every_command_has_help() -> None:
+    for command in ("init", "info", "coords", "import", "serve", "layers"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0, command
+        assert "Usage" in result.output
+
+
+def test_init_empty_and_refuse_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "new.gpkg"
+    assert runner.invoke(app, ["init", str(path)]).exit_code == 0
+    assert {str(n) for n, _ in pyogrio.list_layers(path)} >= {"admin_units", "boundary_markers"}
+    again = runner.invoke(app, ["init", str(path)])
+    assert again.exit_code == 4 and "已存在" in again.output
+    assert runner.invoke(app, ["init", str(path), "--demo", "--force"]).exit_code == 0
+    assert pyogrio.read_info(path, layer="admin_units")["features"] == 244
+
+
+def test_info_on_the_demo(tmp_path: Path) -> None:
+    path = tmp_path / "demo.gpkg"
+    runner.invoke(app, ["init", str(path), "--demo"])
+    result = runner.invoke(app, ["info", "--db", str(path)])
+    assert result.exit_code == 0
+    assert re.search(r"admin_units\s+行政区划\s+MULTIPOLYGON\s+244 条", result.output)
+    assert "EPSG:4490" in result.output and "EPSG:4549" in result.output
+
+
+def test_coords_prints_lon_lat_with_eight_or_more_decimals() -> None:
+    result = runner.invoke(app, ["coords", "--from", "gcj02", "--to", "cgcs2000", "121.4", "28.6"])
+    assert result.exit_code == 0
+    lon, lat = result.output.split()
+    assert len(lon.split(".")[1]) >= 8 and len(lat.split(".")[1]) >= 8
+    assert abs(float(lon) - 121.3955679) < 1e-6 and abs(float(lat) - 28.6029724) < 1e-6
+    back = runner.invoke(app, ["coords", "--from", "cgcs2000", "--to", "gcj02", lon, lat])
+    assert [round(float(v), 8) for v in back.output.split()] == [121.4, 28.6]
+    gk = runner.invoke(app, ["coords", "--from", "wgs84", "--to", "EPSG:4549", "120", "30"])
+    assert gk.output.split()[0] == "500000.00000000"
+
+
+def test_coords_refuses_swapped_input_in_one_line() -> None:
+    result = runner.invoke(app, ["coords", "28.6", "121.4"])
+    assert result.exit_code == 2
+    assert "写反" in result.output and "Traceback" not in result.output
+
+
+def test_not_a_geopackage_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "x.gpkg"
+    bad.write_text("hello", encoding="utf-8")
+    result = runner.invoke(app, ["info", "--db", str(bad)])
+    assert result.exit_code == 6
+    assert result.output.strip().count("\n") == 0 and "不是 GeoPackage 文件" in result.output
+
+
+def test_import_dry_run_then_real_then_rejected(tmp_path: Path) -> None:
+    db = tmp_path / "demo.gpkg"
+    runner.invoke(app, ["init", str(db), "--demo"])
+    csv = tmp_path / "complexes.csv"
+    pd.DataFrame({"名称": ["石曲社区综合体"], "类型": ["urban"], "所在区划代码": ["331004001005"],
+                  "经度": [121.372], "纬度": [28.555]}).to_csv(csv, index=False)
+    dry = runner.invoke(app, ["import", "community_complexes", str(csv), "--from-crs", "gcj02", "--dry-run", "--db", str(db)])
+    assert dry.exit_code == 0 and "试运行" in dry.output
+    assert pyogrio.read_info(db, layer="community_complexes")["features"] == 2
+    real = runner.invoke(app, ["import", "community_complexes", str(csv), "--from-crs", "gcj02", "--db", str(db)])
+    assert real.exit_code == 0 and "已导入 1 条" in real.output
+    assert pyogrio.read_info(db, layer="community_complexes")["features"] == 3
+    bad = runner.invoke(app, ["import", "community_complexes", str(csv), "--from-crs", "mars", "--db", str(db)])
+    assert bad.exit_code == 2 and "不认识的坐标系" in bad.output
+
+
+def test_import_with_rejected_rows_exits_nonzero(tmp_path: Path) -> None:
+    db = tmp_path / "demo.gpkg"
+    runner.invoke(app, ["init", str(db), "--demo"])
+    csv = tmp_path / "c.csv"
+    pd.DataFrame({"name": ["甲"], "kind": ["suburban"], "admin_code": ["331004001005"], "lon": [121.372],
+                  "lat": [28.555]}).to_csv(csv, index=False)
+    result = runner.invoke(app, ["import", "community_complexes", str(csv), "--db", str(db)])
+    assert result.exit_code == 5
+    assert "第 1 行 甲:类型(kind)的值“suburban”不在允许范围内" in result.output
+    assert pyogrio.read_info(db, layer="community_complexes")["features"] == 2
