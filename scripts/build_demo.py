@@ -364,7 +364,7 @@ def build(sources: Path, out: Path) -> None:
         rows = []
         for v in villages:
             community = v.name.endswith("社区")
-            total = int(rng.integers(2500, 7000) if community else rng.integers(1200, 3400))
+            total = int(rng.integers(2000, 5500) if community else rng.integers(900, 2600))
             a60 = round(total * rng.uniform(0.18, 0.25))
             a80 = round(a60 * rng.uniform(0.15, 0.22))
             rows.append(

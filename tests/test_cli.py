@@ -68,9 +68,18 @@ def test_import_dry_run_then_real_then_rejected(tmp_path: Path) -> None:
     db = tmp_path / "demo.gpkg"
     runner.invoke(app, ["init", str(db), "--demo"])
     csv = tmp_path / "complexes.csv"
-    pd.DataFrame({"名称": ["石曲社区综合体"], "类型": ["urban"], "所在区划代码": ["331004001005"],
-                  "经度": [121.372], "纬度": [28.555]}).to_csv(csv, index=False)
-    dry = runner.invoke(app, ["import", "community_complexes", str(csv), "--from-crs", "gcj02", "--dry-run", "--db", str(db)])
+    pd.DataFrame(
+        {
+            "名称": ["石曲社区综合体"],
+            "类型": ["urban"],
+            "所在区划代码": ["331004001005"],
+            "经度": [121.372],
+            "纬度": [28.555],
+        }
+    ).to_csv(csv, index=False)
+    dry = runner.invoke(
+        app, ["import", "community_complexes", str(csv), "--from-crs", "gcj02", "--dry-run", "--db", str(db)]
+    )
     assert dry.exit_code == 0 and "试运行" in dry.output
     assert pyogrio.read_info(db, layer="community_complexes")["features"] == 2
     real = runner.invoke(app, ["import", "community_complexes", str(csv), "--from-crs", "gcj02", "--db", str(db)])
@@ -84,8 +93,9 @@ def test_import_with_rejected_rows_exits_nonzero(tmp_path: Path) -> None:
     db = tmp_path / "demo.gpkg"
     runner.invoke(app, ["init", str(db), "--demo"])
     csv = tmp_path / "c.csv"
-    pd.DataFrame({"name": ["甲"], "kind": ["suburban"], "admin_code": ["331004001005"], "lon": [121.372],
-                  "lat": [28.555]}).to_csv(csv, index=False)
+    pd.DataFrame(
+        {"name": ["甲"], "kind": ["suburban"], "admin_code": ["331004001005"], "lon": [121.372], "lat": [28.555]}
+    ).to_csv(csv, index=False)
     result = runner.invoke(app, ["import", "community_complexes", str(csv), "--db", str(db)])
     assert result.exit_code == 5
     assert "第 1 行 甲:类型(kind)的值“suburban”不在允许范围内" in result.output

@@ -140,13 +140,25 @@ def test_every_facility_lies_in_the_village_it_names(store: GeoPackageStore, uni
 def test_complexes_and_burial_sites_from_the_seed(store: GeoPackageStore, units: gpd.GeoDataFrame) -> None:
     by_code = units.set_index("code")
     cx = store.read_frame("community_complexes")
-    got = {(by_code.loc[r.admin_code, "name"], by_code.loc[by_code.loc[r.admin_code, "parent_code"], "name"], r.kind)
-           for r in cx.itertuples()}
+    got = {
+        (by_code.loc[r.admin_code, "name"], by_code.loc[by_code.loc[r.admin_code, "parent_code"], "name"], r.kind)
+        for r in cx.itertuples()
+    }
     assert got == {("和兴社区", "路北街道", "urban"), ("小伍份村", "蓬街镇", "rural")}
     burial = store.read_frame("burial_sites")
-    got = {(r.kind, r.status, by_code.loc[r.admin_code, "name"], by_code.loc[by_code.loc[r.admin_code, "parent_code"], "name"])
-           for r in burial.itertuples()}
-    assert got == {("columbarium", "open", "莲花社区", "螺洋街道"), ("cemetery", "under_construction", "白枫岙村", "峰江街道")}
+    got = {
+        (
+            r.kind,
+            r.status,
+            by_code.loc[r.admin_code, "name"],
+            by_code.loc[by_code.loc[r.admin_code, "parent_code"], "name"],
+        )
+        for r in burial.itertuples()
+    }
+    assert got == {
+        ("columbarium", "open", "莲花社区", "螺洋街道"),
+        ("cemetery", "under_construction", "白枫岙村", "峰江街道"),
+    }
 
 
 def test_boundary_lines_follow_the_shared_outlines(store: GeoPackageStore) -> None:
@@ -207,16 +219,26 @@ def _digest(path: Path) -> str:
     h = hashlib.sha256()
     for info in store.layer_infos():
         for f in store.iter_features(info.name):
-            h.update(json.dumps([info.name, f.id, f.version, f.properties, f.updated_at, f.updated_by],
-                                ensure_ascii=False, sort_keys=True, default=str).encode())
+            h.update(
+                json.dumps(
+                    [info.name, f.id, f.version, f.properties, f.updated_at, f.updated_by],
+                    ensure_ascii=False,
+                    sort_keys=True,
+                    default=str,
+                ).encode()
+            )
             h.update(b"" if f.geometry is None else shapely.to_wkb(f.geometry))
     return h.hexdigest()
 
 
 def test_rebuild_is_deterministic_and_matches_the_committed_file(tmp_path: Path) -> None:
     out = tmp_path / "rebuilt.gpkg"
-    subprocess.run([sys.executable, str(REPO / "scripts" / "build_demo.py"), "--out", str(out)], check=True,
-                   capture_output=True, env=os.environ | {"PYTHONHASHSEED": "0"})
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "build_demo.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+        env=os.environ | {"PYTHONHASHSEED": "0"},
+    )
     assert _digest(out) == _digest(default_demo_path())
 
 

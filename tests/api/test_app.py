@@ -83,8 +83,13 @@ def test_errors_are_mapped_with_chinese_messages(
 
 def test_openapi_documents_the_routes(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    assert {"/api/health", "/api/layers", "/api/layers/{name}", "/api/layers/{name}/features",
-            "/api/layers/{name}/features/{fid}"} <= set(spec["paths"])
+    assert {
+        "/api/health",
+        "/api/layers",
+        "/api/layers/{name}",
+        "/api/layers/{name}/features",
+        "/api/layers/{name}/features/{fid}",
+    } <= set(spec["paths"])
     assert "FeatureCollectionOut" in spec["components"]["schemas"]
 
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Set up and run mzgis on a fresh machine with only Python (and, later, Node.js).
+
+    python3 scripts/dev.py run    set up, create var/demo.gpkg from the demo county, start the app
+    python3 scripts/dev.py test   set up, then lint (ruff), type-check (mypy) and run every test (pytest)
+    python3 scripts/dev.py setup  only set up: .venv with the pinned packages, mzgis installed editable
+
+Set-up is skipped when requirements.lock and pyproject.toml have not changed since the last one.
+Uses only the standard library, so it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV = REPO / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".mzgis-setup"
+DEMO_DB = REPO / "var" / "demo.gpkg"
+
+
+def _run(*cmd: str | Path) -> None:
+    print("$", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], cwd=REPO, check=True)
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256()
+    for name in ("requirements.lock", "pyproject.toml"):
+        h.update((REPO / name).read_bytes())
+    return h.hexdigest()
+
+
+def setup() -> None:
+    """Create .venv and install the pinned packages and mzgis (editable)."""
+    if STAMP.exists() and STAMP.read_text() == _fingerprint() and PY.exists():
+        return
+    if not PY.exists():
+        print(f"creating {VENV.name}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    _run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _run(PY, "-m", "pip", "install", "--quiet", "-r", "requirements.lock")
+    _run(PY, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
+    STAMP.write_text(_fingerprint())
+
+
+def run(host: str, port: int) -> None:
+    setup()
+    if not DEMO_DB.exists():
+        _run(BIN / "mzgis", "init", DEMO_DB, "--demo")
+    os.execv(
+        str(BIN / "mzgis"), [str(BIN / "mzgis"), "serve", "--db", str(DEMO_DB), "--host", host, "--port", str(port)]
+    )
+
+
+def test(pytest_args: list[str]) -> None:
+    setup()
+    _run(BIN / "ruff", "check", "src", "tests", "scripts")
+    _run(BIN / "ruff", "format", "--check", "src", "tests", "scripts")
+    _run(BIN / "mypy")
+    _run(PY, "-m", "pytest", *pytest_args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="set up and start the app on the demo county")
+    p_run.add_argument("--host", default="127.0.0.1")
+    p_run.add_argument("--port", type=int, default=8000)
+    p_test = sub.add_parser("test", help="set up, lint, type-check and run the tests")
+    p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
+    sub.add_parser("setup", help="only set up the environment")
+    args = parser.parse_args()
+    try:
+        if args.command == "run":
+            run(args.host, args.port)
+        elif args.command == "test":
+            test(args.pytest_args)
+        else:
+            setup()
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
+
+
+if __name__ == "__main__":
+    main()
