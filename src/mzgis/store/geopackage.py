@@ -628,7 +628,9 @@ def _update_contents(conn: sqlite3.Connection, tables: set[str], stamp: str) -> 
 def _check_file(path: Path) -> None:
     """Refuse, with one clear message, a path that is not an mzgis GeoPackage."""
     if not path.exists():
-        raise NotFound(f"找不到数据文件 {path}", f"no such file: {path}", path=str(path))
+        raise NotFound(
+            f"找不到数据文件 {path}(可用 mzgis init 新建)", f"no such file: {path}", path=str(path)
+        )
     if path.is_dir():
         raise InvalidStore(f"{path} 是目录,不是 GeoPackage 文件", f"{path} is a directory, not a GeoPackage")
     with path.open("rb") as fh:
