@@ -128,8 +128,8 @@ class Store(abc.ABC):
         """Every layer with its count and extent."""
 
     @abc.abstractmethod
-    def count(self, layer: str) -> int:
-        """Number of features in a layer."""
+    def count(self, layer: str, *, bbox: Bounds | None = None) -> int:
+        """Number of features in a layer (whose envelope meets ``bbox`` when given)."""
 
     @abc.abstractmethod
     def get(self, layer: str, fid: int) -> Feature:

@@ -461,10 +461,11 @@ class GeoPackageStore(Store):
         finally:
             conn.close()
 
-    def count(self, layer: str) -> int:
+    def count(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None) -> int:
         lay = get_layer(layer)
+        sql, params = self._select(lay, bbox=bbox, where=None, limit=None, offset=0)
         with self._read() as conn:
-            return int(conn.execute(f"SELECT count(*) FROM {_q(lay.name)}").fetchone()[0])
+            return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
     def layer_infos(self) -> list[LayerInfo]:
         infos = []
@@ -628,9 +629,7 @@ def _update_contents(conn: sqlite3.Connection, tables: set[str], stamp: str) -> 
 def _check_file(path: Path) -> None:
     """Refuse, with one clear message, a path that is not an mzgis GeoPackage."""
     if not path.exists():
-        raise NotFound(
-            f"找不到数据文件 {path}(可用 mzgis init 新建)", f"no such file: {path}", path=str(path)
-        )
+        raise NotFound(f"找不到数据文件 {path}(可用 mzgis init 新建)", f"no such file: {path}", path=str(path))
     if path.is_dir():
         raise InvalidStore(f"{path} 是目录,不是 GeoPackage 文件", f"{path} is a directory, not a GeoPackage")
     with path.open("rb") as fh:

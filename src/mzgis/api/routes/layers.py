@@ -59,7 +59,7 @@ def layer_features(
     box = parse_bbox(bbox)
     page = min(limit or settings.max_features, settings.max_features)
     feats = store.features(layer.name, bbox=box, limit=page, offset=offset)
-    matched = len(store.features(layer.name, bbox=box)) if (offset or len(feats) == page) else offset + len(feats)
+    matched = store.count(layer.name, bbox=box) if (offset or len(feats) == page) else offset + len(feats)
     links = []
     if offset + len(feats) < matched:
         nxt = request.url.include_query_params(offset=offset + len(feats), limit=page)
