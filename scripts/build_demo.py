@@ -566,18 +566,16 @@ def _inspections(rows: list[tuple[dict[str, Any], BaseGeometry | None]], rng: np
 
 
 def _admin_place_name(u: Unit, by_code: dict[str, Unit]) -> tuple[dict[str, Any], BaseGeometry]:
-    specific, generic = split_name(u.name)
     if u.level == "county":
         category, sub = "administrative_area", "county"
     elif u.level == "township":
         category = "non_administrative_area" if u.code.startswith("3310044") else "administrative_area"
-        sub = (
-            "development_zone"
-            if category == "non_administrative_area"
-            else ("subdistrict" if generic == "街道" else "town")
-        )
+        sub = "development_zone" if category == "non_administrative_area" else "township"
     else:
-        category, sub = "self_governing_org", ("community" if generic == "社区" else "village")
+        category, sub = "self_governing_org", ("community" if u.name.endswith("社区") else "village")
+    specific, generic = split_name(u.name, category)
+    if sub == "township":
+        sub = "subdistrict" if generic == "街道" else "town"
     assert u.geometry is not None
     return (
         {
@@ -619,7 +617,7 @@ def _other_place_names(
 ) -> list[tuple[dict[str, Any], BaseGeometry]]:
     rows = []
     for name, category, sub, township, example, why in OTHER_NAMES:
-        specific, generic = split_name(name)
+        specific, generic = split_name(name, category)
         geom: BaseGeometry
         if name == "莲花山":
             geom = lotus

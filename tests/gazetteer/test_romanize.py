@@ -69,3 +69,9 @@ def test_split_name_prefers_the_longest_generic() -> None:
     assert split_name("路南街道") == ("路南", "街道")
     assert split_name("滨海工业城") == ("滨海", "工业城")
     assert split_name("莲花") == ("莲花", "")
+
+
+def test_split_name_uses_the_generics_of_the_category() -> None:
+    assert split_name("长浦新村", "self_governing_org") == ("长浦新", "村")
+    assert split_name("长浦新村", "settlement") == ("长浦", "新村")
+    assert split_name("长浦新村") == ("长浦", "新村")

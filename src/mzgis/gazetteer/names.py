@@ -24,12 +24,17 @@ def all_generics() -> tuple[str, ...]:
     return tuple(sorted(terms, key=lambda t: (-len(t), t)))
 
 
-def split_name(name: str, generics: tuple[str, ...] | None = None) -> tuple[str, str]:
-    """(specific, generic) of ``name``: the longest known generic that leaves a non-empty specific.
+def split_name(name: str, category: str | None = None) -> tuple[str, str]:
+    """(specific, generic) of ``name``: the longest generic (of ``category``, or of any category when it is
+    not given) that leaves a non-empty specific. A name with no known generic is all specific.
 
-    A name with no known generic is all specific: ("十里", "") for 十里.
+    The category matters: 长浦新村 as a village committee's name is 长浦新 + 村, as a settlement 长浦 + 新村.
     """
-    for term in generics or all_generics():
+    terms = all_generics()
+    if category is not None:
+        mine = set(generics_by_category().get(category, ()))
+        terms = tuple(t for t in terms if t in mine)
+    for term in terms:
         if name.endswith(term) and len(name) > len(term):
             return name[: -len(term)], term
     return name, ""
