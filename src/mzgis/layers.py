@@ -200,6 +200,8 @@ PLACE_NAMES = Layer(
         Field("approval_ref", "text", "批准文号", max_length=100),
         Field("approved_on", "date", "批准日期"),
         Field("former_names", "text", "曾用名", description="JSON list of {name, from, to}"),
+        Field("retired_on", "date", "废止日期"),
+        Field("retire_reason", "text", "废止原因", max_length=500),
         Field("is_example", "boolean", "示例数据", description="irregular names kept as clean-up examples"),
     ),
     allowed_geometries=(

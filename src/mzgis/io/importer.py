@@ -19,6 +19,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
+from mzgis.admin import load_admin
 from mzgis.crs import STORAGE_EPSG, convert, parse_system
 from mzgis.errors import BadInput, MzgisError
 from mzgis.io.readers import read_table
@@ -117,19 +118,6 @@ def _convert_geometry(geom: BaseGeometry, system: str) -> BaseGeometry:
     return shapely.transform(geom, _apply)
 
 
-def _county_extent(store: Store) -> tuple[float, float, float, float] | None:
-    """The lon/lat extent of the home county: county-level units that have townships below them."""
-    counties = store.features("admin_units", where={"level": "county"})
-    townships = {f.properties["parent_code"] for f in store.features("admin_units", where={"level": "township"})}
-    home = [f for f in counties if f.properties["code"] in townships] or counties
-    geoms = [f.geometry for f in home if f.geometry is not None]
-    if not geoms:
-        return None
-    minx, miny, maxx, maxy = shapely.union_all(geoms).bounds
-    m = _EXTENT_MARGIN_DEG
-    return minx - m, miny - m, maxx + m, maxy + m
-
-
 def import_file(
     store: Store,
     layer_name: str,
@@ -160,8 +148,9 @@ def import_file(
     if len(frame) == 0:
         raise BadInput(f"{Path(path).name} 没有数据行", f"{Path(path).name} has no rows")
 
-    extent = _county_extent(store) if layer.geometry else None
-    known_codes = {f.properties["code"]: f.properties["level"] for f in store.iter_features("admin_units")}
+    admin = load_admin(store)
+    extent = admin.extent(margin_deg=_EXTENT_MARGIN_DEG) if layer.geometry else None
+    known_codes = {code: str(admin.level(code)) for code in admin.codes}
     rows: list[tuple[dict[str, Any], BaseGeometry | None]] = []
     for i, (_, src) in enumerate(frame.iterrows(), start=1):
         values = {target: src[col] for col, target in mapping.items()}

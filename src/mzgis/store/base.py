@@ -114,6 +114,10 @@ class Transaction(abc.ABC):
     def get(self, layer: str, fid: int) -> Feature:
         """Read a feature inside the transaction (sees its own changes)."""
 
+    @abc.abstractmethod
+    def features(self, layer: str, *, where: Mapping[str, Any] | None = None) -> list[Feature]:
+        """Read features inside the transaction (under its write lock, with its own changes)."""
+
 
 class Store(abc.ABC):
     """Persistence of all layers behind one interface."""
@@ -154,6 +158,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def transaction(self, *, user: str, reason: str = "") -> AbstractContextManager[Transaction]:
         """A transaction recorded as one changeset by ``user`` with ``reason``."""
+
+    @abc.abstractmethod
+    def revision(self, layer: str) -> int:
+        """A number that grows with every committed change of ``layer`` (for caches)."""
 
     @abc.abstractmethod
     def audit(

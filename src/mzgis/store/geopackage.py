@@ -320,6 +320,11 @@ class _GpkgTransaction(Transaction):
     def get(self, layer: str, fid: int) -> Feature:
         return _get(self._conn, get_layer(layer), fid)
 
+    def features(self, layer: str, *, where: Mapping[str, Any] | None = None) -> list[Feature]:
+        lay = get_layer(layer)
+        sql, params = _select_sql(lay, bbox=None, where=where, limit=None, offset=0)
+        return [_row_to_feature(lay, row) for row in self._conn.execute(sql, params)]
+
     def _insert_row(self, lay: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> int:
         geometry = promote_geometry(lay, geometry)
         clean = _validated(lay, properties, geometry)
@@ -427,6 +432,37 @@ def _integrity_error(lay: Layer, exc: sqlite3.IntegrityError, clean: Mapping[str
     return RuleViolation(f"{lay.label_zh}:数据库约束不满足({text})", f"{lay.name}: constraint failed: {text}")
 
 
+def _select_sql(
+    lay: Layer,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    where: Mapping[str, Any] | None,
+    limit: int | None,
+    offset: int,
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if bbox is not None and lay.geometry:
+        minx, miny, maxx, maxy = bbox
+        clauses.append(
+            f"id IN (SELECT id FROM {_q(_rtree(lay.name))} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"
+        )
+        params += [maxx, minx, maxy, miny]
+    for key, value in (where or {}).items():
+        if key not in lay.field_names and key != "id":
+            raise NotFound(f"{lay.label_zh}没有字段“{key}”", f"{lay.name} has no field {key!r}")
+        clauses.append(f"{_q(key)} = ?")
+        params.append(_to_sql(value))
+    sql = f"SELECT * FROM {_q(lay.name)}"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += " ORDER BY id"
+    if limit is not None or offset:
+        sql += " LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else limit, offset]
+    return sql, params
+
+
 def _get(conn: sqlite3.Connection, lay: Layer, fid: int) -> Feature:
     row = conn.execute(f"SELECT * FROM {_q(lay.name)} WHERE id = ?", (fid,)).fetchone()
     if row is None:
@@ -463,7 +499,7 @@ class GeoPackageStore(Store):
 
     def count(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None) -> int:
         lay = get_layer(layer)
-        sql, params = self._select(lay, bbox=bbox, where=None, limit=None, offset=0)
+        sql, params = _select_sql(lay, bbox=bbox, where=None, limit=None, offset=0)
         with self._read() as conn:
             return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
@@ -486,38 +522,6 @@ class GeoPackageStore(Store):
         with self._read() as conn:
             return _get(conn, lay, fid)
 
-    def _select(
-        self,
-        lay: Layer,
-        *,
-        bbox: tuple[float, float, float, float] | None,
-        where: Mapping[str, Any] | None,
-        limit: int | None,
-        offset: int,
-    ) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if bbox is not None and lay.geometry:
-            minx, miny, maxx, maxy = bbox
-            clauses.append(
-                f"id IN (SELECT id FROM {_q(_rtree(lay.name))}"
-                " WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"
-            )
-            params += [maxx, minx, maxy, miny]
-        for key, value in (where or {}).items():
-            if key not in lay.field_names and key != "id":
-                raise NotFound(f"{lay.label_zh}没有字段“{key}”", f"{lay.name} has no field {key!r}")
-            clauses.append(f"{_q(key)} = ?")
-            params.append(_to_sql(value))
-        sql = f"SELECT * FROM {_q(lay.name)}"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY id"
-        if limit is not None or offset:
-            sql += " LIMIT ? OFFSET ?"
-            params += [-1 if limit is None else limit, offset]
-        return sql, params
-
     def features(
         self,
         layer: str,
@@ -528,13 +532,13 @@ class GeoPackageStore(Store):
         offset: int = 0,
     ) -> list[Feature]:
         lay = get_layer(layer)
-        sql, params = self._select(lay, bbox=bbox, where=where, limit=limit, offset=offset)
+        sql, params = _select_sql(lay, bbox=bbox, where=where, limit=limit, offset=offset)
         with self._read() as conn:
             return [_row_to_feature(lay, row) for row in conn.execute(sql, params)]
 
     def read_frame(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
         lay = get_layer(layer)
-        sql, params = self._select(lay, bbox=bbox, where=None, limit=None, offset=0)
+        sql, params = _select_sql(lay, bbox=bbox, where=None, limit=None, offset=0)
         with self._read() as conn:
             rows = conn.execute(sql, params).fetchall()
         columns = ["id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)]
@@ -571,6 +575,12 @@ class GeoPackageStore(Store):
                 conn.execute("ROLLBACK")  # an empty changeset is not recorded
         finally:
             conn.close()
+
+    def revision(self, layer: str) -> int:
+        lay = get_layer(layer)
+        with self._read() as conn:
+            row = conn.execute(f"SELECT max(id) FROM {AUDIT_TABLE} WHERE layer = ?", (lay.name,)).fetchone()
+        return int(row[0] or 0)
 
     def audit(
         self, *, layer: str | None = None, feature_id: int | None = None, limit: int | None = None

@@ -1,0 +1,68 @@
+"""Lookups of admin units shared by the services: the home county, known codes, containing units.
+
+Reads through the store; holds no state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.store import Feature, Store
+
+__all__ = ["AdminLookup", "load_admin"]
+
+
+@dataclass(frozen=True)
+class AdminLookup:
+    """The admin units of a store: codes with level and name, and the home county's outline."""
+
+    units: dict[str, Feature]
+    county: Feature | None
+
+    @property
+    def codes(self) -> set[str]:
+        return set(self.units)
+
+    def name(self, code: str) -> str:
+        unit = self.units.get(code)
+        return "" if unit is None else str(unit.properties["name"])
+
+    def level(self, code: str) -> str | None:
+        unit = self.units.get(code)
+        return None if unit is None else str(unit.properties["level"])
+
+    def in_county(self, geom: BaseGeometry, *, tolerance_deg: float = 0.001) -> bool:
+        """Whether ``geom`` lies in the home county (within about 100 m); True when there is no county yet."""
+        if self.county is None or self.county.geometry is None:
+            return True
+        return bool(self.county.geometry.buffer(tolerance_deg).covers(geom))
+
+    def contains(self, code: str, geom: BaseGeometry) -> bool:
+        unit = self.units.get(code)
+        if unit is None or unit.geometry is None:
+            return True
+        return bool(unit.geometry.buffer(1e-6).covers(geom))
+
+    def extent(self, *, margin_deg: float = 0.0) -> tuple[float, float, float, float] | None:
+        if self.county is None or self.county.geometry is None:
+            return None
+        minx, miny, maxx, maxy = self.county.geometry.bounds
+        return minx - margin_deg, miny - margin_deg, maxx + margin_deg, maxy + margin_deg
+
+
+def load_admin(store: Store) -> AdminLookup:
+    """Every admin unit; the home county is the county-level unit that has townships below it."""
+    units = {str(f.properties["code"]): f for f in store.iter_features("admin_units")}
+    parents = {f.properties["parent_code"] for f in units.values() if f.properties["level"] == "township"}
+    counties = [f for f in units.values() if f.properties["level"] == "county"]
+    home = [f for f in counties if f.properties["code"] in parents]
+    county = home[0] if len(home) == 1 else None
+    if county is None and len(counties) == 1:
+        county = counties[0]
+    if county is None and home:
+        geoms = [f.geometry for f in home if f.geometry is not None]
+        county = Feature("admin_units", 0, 0, {}, shapely.union_all(geoms), "", "")
+    return AdminLookup(units, county)

@@ -1,0 +1,289 @@
+"""The naming rules (地名管理条例 2022; 不规范地名 "大、洋、怪、重"), as pure functions.
+
+:func:`check_name` reports every finding at once: rule id, severity (``error`` blocks saving unless an
+override with a recorded reason is given; ``warning`` needs none), a message in Chinese and English, and
+the names that triggered it. Word lists, generics and limits are data (``data/rules.toml``,
+``data/generics.toml``), loaded into a :class:`RuleSet`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from mzgis.gazetteer.names import generics_by_category, split_name
+from mzgis.gazetteer.romanize import Readings, load_readings, syllables
+
+__all__ = [
+    "ADMIN_CATEGORIES",
+    "RULE_IDS",
+    "Finding",
+    "NameRecord",
+    "RuleSet",
+    "check_name",
+    "has_errors",
+    "load_rules",
+    "scope_of",
+]
+
+Severity = Literal["error", "warning"]
+ADMIN_CATEGORIES = frozenset({"administrative_area", "self_governing_org", "non_administrative_area"})
+RULE_IDS: dict[str, Severity] = {
+    "missing_generic": "error",
+    "generic_mismatch": "error",
+    "stacked_generic": "error",
+    "mixed_script": "error",
+    "foreign": "error",
+    "exaggeration": "error",
+    "brand": "error",
+    "leader_name": "error",
+    "duplicate": "error",
+    "rare_char": "warning",
+    "odd_word": "warning",
+    "bare_ordinal": "warning",
+    "too_long": "warning",
+    "homophone": "warning",
+    "near_duplicate": "warning",
+}
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９]")
+_CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
+_ORDINAL = re.compile(r"^第?[一二三四五六七八九十百零〇]+$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule finding."""
+
+    rule: str
+    severity: Severity
+    message: str
+    message_en: str
+    related: tuple[dict[str, Any], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "message_en": self.message_en,
+            "related": list(self.related),
+        }
+
+
+@dataclass(frozen=True)
+class NameRecord:
+    """What the rules need to know of a name (a proposal or one already in the gazetteer)."""
+
+    name: str
+    category: str
+    admin_code: str
+    subcategory: str | None = None
+    generic: str | None = None
+    id: int | None = None
+    status: str = "current"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The lists and limits the rules use."""
+
+    generics: dict[str, tuple[str, ...]]
+    subcategory_generics: dict[str, tuple[str, ...]]
+    words: dict[str, tuple[str, ...]]
+    too_long: int
+    readings: Readings = field(default_factory=load_readings)
+
+
+def _rules_text(path: Path | None) -> str:
+    if path is not None:
+        return path.read_text(encoding="utf-8")
+    return resources.files("mzgis.gazetteer").joinpath("data/rules.toml").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=8)
+def load_rules(path: Path | None = None, readings_path: Path | None = None) -> RuleSet:
+    """The bundled rules, or an office's own rules file of the same shape."""
+    data = tomllib.loads(_rules_text(path))
+    return RuleSet(
+        generics=generics_by_category(),
+        subcategory_generics={k: tuple(v) for k, v in data.get("subcategory_generics", {}).items()},
+        words={k: tuple(v) for k, v in data.get("words", {}).items()},
+        too_long=int(data.get("limits", {}).get("too_long", 12)),
+        readings=load_readings(readings_path),
+    )
+
+
+def scope_of(rec: NameRecord) -> tuple[str, ...]:
+    """Names compete within a scope: units of one level under one parent; other names by category and
+    township (roads in a town)."""
+    code = rec.admin_code
+    if rec.category in ADMIN_CATEGORIES:
+        parent = code[:-3] if len(code) in (9, 12) else code[:4]
+        return ("admin", str(len(code)), parent)
+    return (rec.category, code[:9])
+
+
+def _finding(rule: str, message: str, message_en: str, related: Iterable[NameRecord] = ()) -> Finding:
+    rel = tuple({"id": r.id, "name": r.name, "admin_code": r.admin_code} for r in related)
+    return Finding(rule, RULE_IDS[rule], message, message_en, rel)
+
+
+def _pinyin(name: str, rules: RuleSet) -> str:
+    return "".join(syllables(name, readings=rules.readings))
+
+
+def _structure(rec: NameRecord, rules: RuleSet) -> tuple[str, str, list[Finding]]:
+    """(specific, generic, findings) for the generic rules."""
+    out: list[Finding] = []
+    fitting = rules.generics.get(rec.category, ())
+    if rec.subcategory and rec.subcategory in rules.subcategory_generics:
+        fitting = rules.subcategory_generics[rec.subcategory]
+    if rec.generic:
+        specific, generic = rec.name[: -len(rec.generic)], rec.generic
+        if not rec.name.endswith(rec.generic) or not specific:
+            out.append(
+                _finding(
+                    "missing_generic",
+                    f"通名“{rec.generic}”不在名称“{rec.name}”的末尾,或没有专名",
+                    "the generic is not at the end of the name",
+                )
+            )
+            return rec.name, "", out
+    else:
+        specific, generic = split_name(rec.name, rec.category)
+        if rec.subcategory in rules.subcategory_generics:
+            specific, generic = next(
+                ((rec.name[: -len(t)], t) for t in sorted(fitting, key=len, reverse=True) if rec.name.endswith(t)),
+                (specific, generic),
+            )
+    any_specific, any_generic = split_name(rec.name)
+    if not generic and not any_generic:
+        out.append(
+            _finding(
+                "missing_generic",
+                f"“{rec.name}”缺少通名(如 {'、'.join(fitting[:6])})",
+                f"{rec.name!r} has no generic term",
+            )
+        )
+        return rec.name, "", out
+    if not generic or (fitting and generic not in fitting):
+        shown = generic or any_generic
+        out.append(
+            _finding(
+                "generic_mismatch",
+                f"通名“{shown}”不适合该类别,可用:{'、'.join(fitting)}",
+                f"generic {shown!r} does not fit the category",
+            )
+        )
+        if not generic:
+            specific, generic = any_specific, any_generic
+    same_kind = set(fitting) | set(rules.generics.get(rec.category, ()))
+    stacked = next(
+        (t for t in sorted(same_kind, key=len, reverse=True) if specific.endswith(t) and t != specific), None
+    )
+    if stacked:
+        out.append(
+            _finding(
+                "stacked_generic",
+                f"通名叠加:专名“{specific}”已以通名“{stacked}”结尾,又加通名“{generic}”",
+                f"stacked generics {stacked!r} + {generic!r}",
+            )
+        )
+    return specific, generic, out
+
+
+def check_name(candidate: NameRecord, existing: Iterable[NameRecord], *, rules: RuleSet | None = None) -> list[Finding]:
+    """Every finding of the naming rules for ``candidate`` against the other names in its scope."""
+    rules = rules or load_rules()
+    name = candidate.name
+    specific, _, findings = _structure(candidate, rules)
+    if _LATIN_OR_DIGIT.search(name):
+        bad = "".join(sorted(set(_LATIN_OR_DIGIT.findall(name))))
+        findings.append(
+            _finding(
+                "mixed_script", f"名称中夹有字母或阿拉伯数字“{bad}”", f"Latin letters or digits in the name: {bad}"
+            )
+        )
+    for rule, key, label in (
+        ("foreign", "foreign", "外国人名、地名"),
+        ("exaggeration", "exaggeration", "夸大用词"),
+        ("brand", "brand", "商标、品牌名"),
+        ("leader_name", "leader", "国家领导人姓名"),
+        ("odd_word", "odd", "怪异、不雅用字"),
+    ):
+        hits = [w for w in rules.words.get(key, ()) if w in name]
+        if hits:
+            findings.append(
+                _finding(rule, f"含{label}“{'、'.join(hits)}”", f"{rule.replace('_', ' ')}: {', '.join(hits)}")
+            )
+    rare = sorted({ch for ch in name if _CJK.match(ch) and not _in_gb2312(ch)})
+    if rare:
+        findings.append(
+            _finding("rare_char", f"含生僻字“{''.join(rare)}”(不在 GB 2312 常用字符集内)", "rare characters")
+        )
+    if _ORDINAL.match(specific):
+        findings.append(
+            _finding("bare_ordinal", f"专名“{specific}”只是序数词,缺少地理意义", "the specific is a bare ordinal")
+        )
+    if len(name) > rules.too_long:
+        findings.append(
+            _finding(
+                "too_long", f"名称过长({len(name)} 字,宜不超过 {rules.too_long} 字)", f"name of {len(name)} characters"
+            )
+        )
+    findings += _scope_findings(candidate, specific, existing, rules)
+    order = list(RULE_IDS)
+    return sorted(findings, key=lambda f: order.index(f.rule))
+
+
+def _scope_findings(
+    candidate: NameRecord, specific: str, existing: Iterable[NameRecord], rules: RuleSet
+) -> list[Finding]:
+    scope = scope_of(candidate)
+    same: list[NameRecord] = []
+    sound: list[NameRecord] = []
+    near: list[NameRecord] = []
+    my_pinyin = _pinyin(candidate.name, rules)
+    for other in existing:
+        if other.status == "retired" or (candidate.id is not None and other.id == candidate.id):
+            continue
+        if scope_of(other) != scope:
+            continue
+        if other.name == candidate.name:
+            same.append(other)
+        elif _pinyin(other.name, rules) == my_pinyin:
+            sound.append(other)
+        else:
+            other_specific, _ = split_name(other.name, other.category)
+            if other_specific == specific and specific:
+                near.append(other)
+    out: list[Finding] = []
+    if same:
+        out.append(_finding("duplicate", f"同一范围内已有同名的“{candidate.name}”", "duplicate name in scope", same))
+    if sound:
+        names = "、".join(o.name for o in sound)
+        out.append(_finding("homophone", f"与同一范围内的“{names}”同音", "homophone in scope", sound))
+    if near:
+        names = "、".join(o.name for o in near)
+        out.append(_finding("near_duplicate", f"与同一范围内的“{names}”专名相同", "same specific in scope", near))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    """Whether any finding blocks saving."""
+    return any(f.severity == "error" for f in findings)
