@@ -572,7 +572,8 @@ def _admin_place_name(u: Unit, by_code: dict[str, Unit]) -> tuple[dict[str, Any]
         category = "non_administrative_area" if u.code.startswith("3310044") else "administrative_area"
         sub = "development_zone" if category == "non_administrative_area" else "township"
     else:
-        category, sub = "self_governing_org", ("community" if u.name.endswith("社区") else "village")
+        category = "self_governing_org"
+        sub = "community" if u.name.endswith("社区") else "village" if u.name.endswith("村") else None
     specific, generic = split_name(u.name, category)
     if sub == "township":
         sub = "subdistrict" if generic == "街道" else "town"

@@ -119,13 +119,24 @@ def load_rules(path: Path | None = None, readings_path: Path | None = None) -> R
     )
 
 
+_COUNTY_SUBCATEGORIES = frozenset({"county", "district", "city"})
+_COUNTY_GENERICS = frozenset({"区", "县", "市", "旗", "自治县", "自治旗", "林区", "特区"})
+
+
 def scope_of(rec: NameRecord) -> tuple[str, ...]:
-    """Names compete within a scope: units of one level under one parent; other names by category and
-    township (roads in a town)."""
+    """Names compete within a scope: units of one level under one parent (villages in a township,
+    townships in a county); other names by category within a township (roads in a town).
+
+    A name of a unit may carry the unit's own code or, when the unit is only proposed, its parent's:
+    a village-level name with a township code competes with that township's villages.
+    """
     code = rec.admin_code
+    if rec.category == "self_governing_org":
+        return ("admin", "village", code[:9])
     if rec.category in ADMIN_CATEGORIES:
-        parent = code[:-3] if len(code) in (9, 12) else code[:4]
-        return ("admin", str(len(code)), parent)
+        generic = rec.generic or split_name(rec.name, rec.category)[1]
+        county_level = rec.subcategory in _COUNTY_SUBCATEGORIES or (not rec.subcategory and generic in _COUNTY_GENERICS)
+        return ("admin", "county", code[:4]) if county_level else ("admin", "township", code[:6])
     return (rec.category, code[:9])
 
 

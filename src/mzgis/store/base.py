@@ -118,6 +118,10 @@ class Transaction(abc.ABC):
     def features(self, layer: str, *, where: Mapping[str, Any] | None = None) -> list[Feature]:
         """Read features inside the transaction (under its write lock, with its own changes)."""
 
+    @abc.abstractmethod
+    def set_reason(self, reason: str) -> None:
+        """The reason recorded in the audit rows of the changes that follow (the changeset keeps its comment)."""
+
 
 class Store(abc.ABC):
     """Persistence of all layers behind one interface."""

@@ -320,6 +320,9 @@ class _GpkgTransaction(Transaction):
     def get(self, layer: str, fid: int) -> Feature:
         return _get(self._conn, get_layer(layer), fid)
 
+    def set_reason(self, reason: str) -> None:
+        self._reason = reason
+
     def features(self, layer: str, *, where: Mapping[str, Any] | None = None) -> list[Feature]:
         lay = get_layer(layer)
         sql, params = _select_sql(lay, bbox=None, where=where, limit=None, offset=0)

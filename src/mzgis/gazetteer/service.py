@@ -1,0 +1,457 @@
+"""The gazetteer service: every edit of a place name, for the CLI, the API and the tests alike.
+
+Create, update, rename, move, retire, restore; changesets applied all-or-nothing; history; search; the
+naming rules checked on every save (errors block unless overridden with a recorded reason). Names are
+never deleted. Each change is one store transaction that raises ``version`` by one and leaves an audit
+row (who, when, reason, before/after); a stale ``expected_version`` is a conflict and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.admin import AdminLookup, load_admin
+from mzgis.errors import BadInput, Conflict, RuleViolation
+from mzgis.gazetteer.names import split_name
+from mzgis.gazetteer.romanize import romanize
+from mzgis.gazetteer.rules import Finding, NameRecord, RuleSet, check_name, has_errors, load_rules
+from mzgis.gazetteer.search import IndexRecord, NameIndex, SearchHit
+from mzgis.layers import LAYERS, check_record
+from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
+
+__all__ = ["CheckResult", "Edit", "Gazetteer"]
+
+LAYER = "place_names"
+_EDITABLE = {
+    "name",
+    "specific",
+    "generic",
+    "romanized",
+    "category",
+    "subcategory",
+    "admin_code",
+    "status",
+    "origin",
+    "approval_ref",
+    "approved_on",
+}
+_SPACE = re.compile(r"\s")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A proposed name checked without saving: its parts, romanization and findings."""
+
+    name: str
+    specific: str
+    generic: str
+    romanized: str
+    findings: list[Finding]
+
+    @property
+    def blocked(self) -> bool:
+        return has_errors(self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "specific": self.specific,
+            "generic": self.generic,
+            "romanized": self.romanized,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One edit of a changeset."""
+
+    action: Literal["create", "update", "rename", "move", "retire", "restore"]
+    id: int | None = None
+    expected_version: int | None = None
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    geometry: BaseGeometry | None = None
+    on: str | None = None  # date of a rename or retirement (default: today)
+    override_reason: str | None = None
+
+
+def _record(f: Feature) -> NameRecord:
+    p = f.properties
+    return NameRecord(
+        name=str(p["name"]),
+        category=str(p["category"]),
+        admin_code=str(p["admin_code"]),
+        subcategory=p.get("subcategory"),
+        generic=p.get("generic"),
+        id=f.id,
+        status=str(p["status"]),
+    )
+
+
+class Gazetteer:
+    """Place-name operations on a store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        rules: RuleSet | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.store = store
+        self.rules = rules or load_rules()
+        self._today = today
+        self._index: tuple[int, NameIndex] | None = None
+
+    # ---------------------------------------------------------------- checks
+
+    def _validate_name(self, name: Any) -> str:
+        text = "" if name is None else str(name)
+        if "\u3000" in text:
+            raise BadInput("名称含全角空格", "the name contains a full-width space")
+        if text.strip() != text or _SPACE.search(text):
+            raise BadInput("名称不能含空格", "the name contains whitespace")
+        if not text:
+            raise BadInput("名称不能为空", "empty name")
+        limit = LAYERS[LAYER].field("name").max_length or 40
+        if len(text) > limit:
+            raise BadInput(f"名称过长(超过 {limit} 字)", f"name longer than {limit} characters")
+        return text
+
+    def _check_admin(self, admin: AdminLookup, code: str, geometry: BaseGeometry | None) -> list[Finding]:
+        if code not in admin.codes:
+            raise BadInput(f"所在区划代码 {code} 不存在", f"unknown admin code {code}")
+        out: list[Finding] = []
+        if geometry is not None:
+            if not admin.in_county(geometry):
+                raise BadInput("位置不在本区县范围内", "the geometry lies outside the county")
+            if not admin.contains(code, geometry):
+                out.append(
+                    Finding(
+                        "admin_mismatch",
+                        "warning",
+                        f"位置不在所在区划“{admin.name(code)}”内",
+                        "the geometry lies outside the admin unit it names",
+                    )
+                )
+        return out
+
+    def check(
+        self,
+        name: str,
+        category: str,
+        admin_code: str,
+        *,
+        subcategory: str | None = None,
+        generic: str | None = None,
+        geometry: BaseGeometry | None = None,
+        exclude_id: int | None = None,
+        others: Sequence[NameRecord] | None = None,
+        admin: AdminLookup | None = None,
+    ) -> CheckResult:
+        """Check a proposed name without saving (unknown admin codes and bad input raise BadInput)."""
+        name = self._validate_name(name)
+        _, problems = check_record(
+            LAYERS[LAYER],
+            {"name": name, "specific": name, "category": category, "admin_code": admin_code, "status": "current"},
+        )
+        if problems:
+            raise BadInput(";".join(problems), "invalid place name fields", problems=problems)
+        admin = admin or load_admin(self.store)
+        extra = self._check_admin(admin, admin_code, geometry)
+        if others is None:
+            others = [_record(f) for f in self.store.iter_features(LAYER)]
+        rec = NameRecord(name, category, admin_code, subcategory, generic or None, exclude_id)
+        findings = check_name(rec, others, rules=self.rules) + extra
+        specific, gen = self._parts(name, category, generic)
+        return CheckResult(name, specific, gen, romanize(specific, gen, readings=self.rules.readings), findings)
+
+    def _parts(self, name: str, category: str, generic: str | None) -> tuple[str, str]:
+        if generic and name.endswith(generic) and len(name) > len(generic):
+            return name[: -len(generic)], generic
+        return split_name(name, category) if split_name(name, category)[1] else split_name(name)
+
+    def romanize(self, name: str, category: str | None = None, *, tones: bool = False) -> str:
+        """The standard romanization of a whole name (split into specific and generic first)."""
+        specific, generic = split_name(self._validate_name(name), category)
+        if not generic:
+            specific, generic = split_name(name)
+        return romanize(specific, generic, readings=self.rules.readings, tones=tones)
+
+    # ---------------------------------------------------------------- edits
+
+    def _prepared(
+        self,
+        tx: Transaction,
+        props: Mapping[str, Any],
+        geometry: BaseGeometry | None,
+        *,
+        exclude_id: int | None,
+        override_reason: str | None,
+        admin: AdminLookup,
+    ) -> tuple[dict[str, Any], list[Finding]]:
+        """Fill specific, generic and romanization; run the rules; refuse errors without an override."""
+        others = [_record(f) for f in tx.features(LAYER)]
+        generic = props.get("generic") or None
+        result = self.check(
+            props.get("name", ""),
+            str(props.get("category", "")),
+            str(props.get("admin_code", "")),
+            subcategory=props.get("subcategory"),
+            generic=generic,
+            geometry=geometry,
+            exclude_id=exclude_id,
+            others=others,
+            admin=admin,
+        )
+        out = dict(props)
+        out["name"], out["specific"], out["generic"] = result.name, result.specific, result.generic
+        out["romanized"] = result.romanized
+        if result.blocked and not (override_reason and override_reason.strip()):
+            errors = [f for f in result.findings if f.severity == "error"]
+            raise RuleViolation(
+                f"“{result.name}”不符合地名规则:" + ";".join(f.message for f in errors) + "(如确需保存,请填写覆盖理由)",
+                f"{result.name!r} breaks naming rules: {', '.join(f.rule for f in errors)}",
+                findings=[f.as_dict() for f in result.findings],
+            )
+        return out, result.findings
+
+    @staticmethod
+    def _reason(reason: str, findings: list[Finding], override_reason: str | None) -> str:
+        errors = [f.rule for f in findings if f.severity == "error"]
+        if errors and override_reason:
+            return f"{reason};规则覆盖({'、'.join(errors)}):{override_reason}".lstrip(";")
+        return reason
+
+    def _apply(self, tx: Transaction, edit: Edit, admin: AdminLookup, reason: str) -> Feature:
+        """Apply one edit inside ``tx``; an override of rule errors is recorded in the edit's audit reason."""
+        today = (edit.on or self._today().isoformat())[:10]
+        if edit.action == "create":
+            props = {k: v for k, v in edit.properties.items() if k in _EDITABLE}
+            props.setdefault("status", "current")
+            if props["status"] == "retired":
+                raise BadInput("不能新建已废止的地名", "cannot create a retired name")
+            clean, created = self._prepared(
+                tx, props, edit.geometry, exclude_id=None, override_reason=edit.override_reason, admin=admin
+            )
+            tx.set_reason(self._reason(reason, created, edit.override_reason))
+            return tx.insert(LAYER, clean, edit.geometry)
+        if edit.id is None:
+            raise BadInput("缺少地名编号", "an edit needs the id of the name")
+        current = tx.get(LAYER, edit.id)
+        if edit.expected_version is not None and current.version != edit.expected_version:
+            raise Conflict(
+                f"地名“{current.properties['name']}”已被 {current.updated_by} 于 {current.updated_at} 修改"
+                f"(当前版本 {current.version},你的版本 {edit.expected_version}),本次修改未保存",
+                f"place name {edit.id} is at version {current.version}, not {edit.expected_version}",
+                current_version=current.version,
+                updated_by=current.updated_by,
+                updated_at=current.updated_at,
+                current=current.properties,
+            )
+        props = dict(current.properties)
+        geometry = UNCHANGED
+        if edit.action in ("update", "rename"):
+            changes = {k: v for k, v in edit.properties.items() if k in _EDITABLE}
+            unknown = set(edit.properties) - _EDITABLE
+            if unknown:
+                raise BadInput(f"不能直接修改字段:{'、'.join(sorted(unknown))}", "fields not editable")
+            if changes.get("status") == "retired" or (
+                "status" in changes and current.properties["status"] == "retired"
+            ):
+                raise BadInput("废止和恢复请用 retire / restore", "use retire or restore to change retirement")
+            if "name" in changes and changes["name"] != current.properties["name"]:
+                if "generic" not in changes:
+                    changes["generic"] = None  # split the new name afresh
+                former = json.loads(current.properties.get("former_names") or "[]")
+                former.append(
+                    {
+                        "name": current.properties["name"],
+                        "romanized": current.properties.get("romanized"),
+                        "from": current.properties.get("approved_on"),
+                        "to": today,
+                    }
+                )
+                props["former_names"] = json.dumps(former, ensure_ascii=False)
+            elif edit.action == "rename":
+                raise BadInput("更名需要一个新名称", "a rename needs a new name")
+            props.update(changes)
+            if edit.geometry is not None:
+                geometry = edit.geometry
+        elif edit.action == "move":
+            if edit.geometry is None:
+                raise BadInput("移动需要新的位置", "a move needs a geometry")
+            geometry = edit.geometry
+        elif edit.action == "retire":
+            if current.properties["status"] == "retired":
+                raise Conflict("该地名已经废止", "the name is already retired")
+            if not reason.strip():
+                raise BadInput("废止地名必须说明原因", "retiring a name needs a reason")
+            props |= {"status": "retired", "retired_on": today, "retire_reason": reason}
+        elif edit.action == "restore":
+            if current.properties["status"] != "retired":
+                raise Conflict("该地名不是已废止状态,无需恢复", "the name is not retired")
+            props |= {"status": "current", "retired_on": None, "retire_reason": None}
+        else:  # pragma: no cover - Literal guards it
+            raise BadInput(f"未知操作 {edit.action}", "unknown action")
+        findings: list[Finding] = []
+        if edit.action != "retire":
+            new_geom = current.geometry if geometry is UNCHANGED else geometry
+            props, findings = self._prepared(
+                tx, props, new_geom, exclude_id=current.id, override_reason=edit.override_reason, admin=admin
+            )
+        tx.set_reason(self._reason(reason, findings, edit.override_reason))
+        return tx.update(LAYER, current.id, expected_version=current.version, properties=props, geometry=geometry)
+
+    def apply(self, edits: Sequence[Edit], *, user: str, comment: str = "") -> list[Feature]:
+        """Apply edits as one changeset, all or nothing."""
+        if not edits:
+            raise BadInput("变更集为空", "empty changeset")
+        admin = load_admin(self.store)
+        with self.store.transaction(user=user, reason=comment) as tx:
+            out = []
+            for edit in edits:
+                out.append(self._apply(tx, edit, admin, comment))
+        return out
+
+    def create(
+        self,
+        properties: Mapping[str, Any],
+        geometry: BaseGeometry | None,
+        *,
+        user: str,
+        reason: str = "",
+        override_reason: str | None = None,
+    ) -> Feature:
+        return self.apply(
+            [Edit("create", properties=properties, geometry=geometry, override_reason=override_reason)],
+            user=user,
+            comment=reason,
+        )[0]
+
+    def update(
+        self,
+        fid: int,
+        changes: Mapping[str, Any],
+        *,
+        expected_version: int | None,
+        user: str,
+        reason: str = "",
+        geometry: BaseGeometry | None = None,
+        override_reason: str | None = None,
+        on: str | None = None,
+    ) -> Feature:
+        edit = Edit("update", fid, expected_version, changes, geometry, on, override_reason)
+        return self.apply([edit], user=user, comment=reason)[0]
+
+    def rename(
+        self,
+        fid: int,
+        new_name: str,
+        *,
+        expected_version: int | None,
+        user: str,
+        reason: str,
+        on: str | None = None,
+        override_reason: str | None = None,
+    ) -> Feature:
+        edit = Edit("rename", fid, expected_version, {"name": new_name}, None, on, override_reason)
+        return self.apply([edit], user=user, comment=reason)[0]
+
+    def move(
+        self, fid: int, geometry: BaseGeometry, *, expected_version: int | None, user: str, reason: str = ""
+    ) -> Feature:
+        return self.apply([Edit("move", fid, expected_version, geometry=geometry)], user=user, comment=reason)[0]
+
+    def retire(
+        self, fid: int, *, expected_version: int | None, user: str, reason: str, on: str | None = None
+    ) -> Feature:
+        return self.apply([Edit("retire", fid, expected_version, on=on)], user=user, comment=reason)[0]
+
+    def restore(
+        self,
+        fid: int,
+        *,
+        expected_version: int | None,
+        user: str,
+        reason: str = "",
+        override_reason: str | None = None,
+    ) -> Feature:
+        edit = Edit("restore", fid, expected_version, override_reason=override_reason)
+        return self.apply([edit], user=user, comment=reason)[0]
+
+    # ---------------------------------------------------------------- reads
+
+    def get(self, fid: int) -> Feature:
+        return self.store.get(LAYER, fid)
+
+    def history(self, fid: int) -> list[AuditEntry]:
+        """Every recorded change of a name, oldest first."""
+        self.store.get(LAYER, fid)  # NotFound for an unknown id
+        return self.store.audit(layer=LAYER, feature_id=fid)
+
+    def index(self) -> NameIndex:
+        """The search index, rebuilt when the gazetteer has changed since it was built."""
+        revision = self.store.revision(LAYER)
+        if self._index is None or self._index[0] != revision:
+            records = []
+            for f in self.store.iter_features(LAYER):
+                point = f.geometry.representative_point() if f.geometry is not None else None
+                records.append(
+                    IndexRecord(
+                        f.id,
+                        str(f.properties["name"]),
+                        str(f.properties["category"]),
+                        str(f.properties["admin_code"]),
+                        str(f.properties["status"]),
+                        None if point is None else point.x,
+                        None if point is None else point.y,
+                        str(f.properties.get("romanized") or ""),
+                    )
+                )
+            self._index = (revision, NameIndex(records, readings=self.rules.readings))
+        return self._index[1]
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        category: str | None = None,
+        township: str | None = None,
+        status: str | None = None,
+        near: tuple[float, float] | None = None,
+        within_m: float | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]:
+        if not query.strip() and near is None:
+            raise BadInput("请输入查询词或位置", "give a query or a point")
+        if limit < 1 or limit > 1000:
+            raise BadInput("结果数应在 1–1000 之间", "limit must be 1..1000")
+        return self.index().search(
+            query, category=category, township=township, status=status, near=near, within_m=within_m, limit=limit
+        )
+
+    def check_all(self) -> list[tuple[Feature, list[Finding]]]:
+        """Every rule over the whole gazetteer (the clean-up report): names with findings, in id order."""
+        features = list(self.store.iter_features(LAYER))
+        records = [_record(f) for f in features]
+        admin = load_admin(self.store)
+        out = []
+        for f, rec in zip(features, records, strict=True):
+            if rec.status == "retired":
+                continue
+            findings = check_name(rec, records, rules=self.rules)
+            if f.geometry is not None and not admin.contains(rec.admin_code, f.geometry):
+                findings.append(
+                    Finding("admin_mismatch", "warning", f"位置不在所在区划“{admin.name(rec.admin_code)}”内", "outside")
+                )
+            if findings:
+                out.append((f, findings))
+        return out
