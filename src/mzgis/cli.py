@@ -195,6 +195,359 @@ def layers() -> None:
             typer.echo(f"    {f.name:<20} {f.type:<8} {f.label_zh} {extra}".rstrip())
 
 
+names_app = typer.Typer(help="标准地名:检查、查询、新增、更名、废止、导入导出。Place names.", no_args_is_help=True)
+app.add_typer(names_app, name="names")
+
+
+def _gazetteer(db: Path | None) -> Any:
+    from mzgis.gazetteer.service import Gazetteer
+    from mzgis.store import open_store
+
+    return Gazetteer(open_store(_settings(db).db))
+
+
+def _point(lon: float, lat: float, from_crs: str) -> Any:
+    from shapely.geometry import Point
+
+    from mzgis.crs import convert
+
+    x, y = convert(lon, lat, from_crs, "cgcs2000")
+    return Point(float(x), float(y))
+
+
+def _echo_json(data: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _echo_findings(findings: list[Any]) -> None:
+    if not findings:
+        typer.echo("  未发现问题")
+    for f in findings:
+        mark = "错误" if f.severity == "error" else "提示"
+        typer.echo(f"  [{mark}] {f.rule}:{f.message}")
+
+
+CategoryOption = Annotated[str, typer.Option("--category", help="地名类别,如 self_governing_org、transport_facility")]
+AdminOption = Annotated[str, typer.Option("--admin", help="所在区划代码(拟设村名可填乡镇代码)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+VersionOption = Annotated[int, typer.Option("--version", help="你所编辑的版本号(防止覆盖他人修改)")]
+UserOption = Annotated[str | None, typer.Option("--user", help="操作人(记入修改记录)")]
+OverrideOption = Annotated[
+    str | None, typer.Option("--override-reason", help="违反规则(错误级)仍要保存时的理由,记入修改记录")
+]
+
+
+@names_app.command("check-name")
+@handles_errors
+def names_check_name(
+    name: Annotated[str, typer.Argument(help="拟用名称")],
+    category: CategoryOption,
+    admin: AdminOption,
+    subcategory: Annotated[str | None, typer.Option("--subcategory", help="小类,如 road、village")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """检查拟用地名(不保存)。Check a proposed name against the naming rules."""
+    result = _gazetteer(db).check(name, category, admin, subcategory=subcategory)
+    if as_json:
+        _echo_json(result.as_dict())
+    else:
+        typer.echo(f"{result.name}  {result.romanized}(专名 {result.specific},通名 {result.generic or '无'})")
+        _echo_findings(result.findings)
+    if result.blocked:
+        raise typer.Exit(EXIT_CODES["rule_violation"])
+
+
+@names_app.command("check")
+@handles_errors
+def names_check(
+    as_json: JsonOption = False,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="把清理报告写入 Excel 文件")] = None,
+    db: DbOption = None,
+) -> None:
+    """对全部地名运行规则检查(不规范地名清理报告)。Run every rule over the gazetteer."""
+    from mzgis.io.names import cleanup_report
+
+    gaz = _gazetteer(db)
+    if xlsx is not None:
+        table = cleanup_report(gaz)
+        table.to_excel(xlsx, index=False, sheet_name="不规范地名清理")
+        typer.echo(f"已写入 {xlsx}:{table['编号'].nunique()} 个地名,{len(table)} 条问题")
+        return
+    results = gaz.check_all()
+    if as_json:
+        _echo_json(
+            [{"id": f.id, "name": f.properties["name"], "findings": [x.as_dict() for x in fs]} for f, fs in results]
+        )
+        return
+    for feature, findings in results:
+        typer.echo(f"#{feature.id} {feature.properties['name']}({feature.properties['admin_code']})")
+        _echo_findings(findings)
+    errors = sum(1 for _, fs in results for f in fs if f.severity == "error")
+    typer.echo(f"共 {len(results)} 个地名有问题,其中错误 {errors} 条")
+
+
+@names_app.command("search")
+@handles_errors
+def names_search(
+    query: Annotated[str, typer.Argument(help="中文、全拼(lunan)、首字母(lnjd);可为空,配合 --near")] = "",
+    near: Annotated[str | None, typer.Option("--near", help="LON,LAT(CGCS2000)")] = None,
+    within: Annotated[float | None, typer.Option("--within", help="与 --near 合用:距离(米)以内")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="地名类别")] = None,
+    township: Annotated[str | None, typer.Option("--township", help="乡镇代码(9 位)")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="current / proposed / retired")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="最多结果数")] = 20,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """查询地名。Search place names."""
+    point = None
+    if near:
+        from mzgis.crs import check_lonlat
+
+        try:
+            lon, lat = (float(v) for v in near.split(","))
+        except ValueError:
+            raise _fail("--near 应为 经度,纬度", EXIT_CODES["bad_input"]) from None
+        check_lonlat(lon, lat)
+        point = (lon, lat)
+    hits = _gazetteer(db).search(
+        query, category=category, township=township, status=status, near=point, within_m=within, limit=limit
+    )
+    if as_json:
+        _echo_json(
+            [
+                {
+                    "id": h.record.id,
+                    "name": h.record.name,
+                    "romanized": h.record.romanized,
+                    "category": h.record.category,
+                    "admin_code": h.record.admin_code,
+                    "status": h.record.status,
+                    "score": h.score,
+                    "matched": h.matched,
+                    "distance_m": None if h.distance_m is None else round(h.distance_m, 1),
+                }
+                for h in hits
+            ]
+        )
+        return
+    if not hits:
+        typer.echo("没有找到")
+    for h in hits:
+        dist = "" if h.distance_m is None else f"  {h.distance_m:.0f} 米"
+        typer.echo(f"#{h.record.id} {h.record.name}  {h.record.romanized}  [{h.matched}]{dist}")
+
+
+@names_app.command("add")
+@handles_errors
+def names_add(
+    name: Annotated[str, typer.Argument(help="标准名称")],
+    category: CategoryOption,
+    admin: AdminOption,
+    lon: Annotated[float, typer.Option("--lon", help="经度")],
+    lat: Annotated[float, typer.Option("--lat", help="纬度")],
+    subcategory: Annotated[str | None, typer.Option("--subcategory", help="小类")] = None,
+    status: Annotated[str, typer.Option("--status", help="current / proposed")] = "current",
+    origin: Annotated[str | None, typer.Option("--origin", help="来历含义")] = None,
+    approval_ref: Annotated[str | None, typer.Option("--approval-ref", help="批准文号")] = None,
+    approved_on: Annotated[str | None, typer.Option("--approved-on", help="批准日期 YYYY-MM-DD")] = None,
+    from_crs: Annotated[str, typer.Option("--from-crs", help="坐标系")] = "cgcs2000",
+    reason: Annotated[str, typer.Option("--reason", help="修改说明")] = "",
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """新增地名。Add a place name."""
+    props = {
+        "name": name,
+        "category": category,
+        "subcategory": subcategory,
+        "admin_code": admin,
+        "status": status,
+        "origin": origin,
+        "approval_ref": approval_ref,
+        "approved_on": approved_on,
+    }
+    gaz = _gazetteer(db)
+    f = gaz.create(
+        props,
+        _point(lon, lat, from_crs),
+        user=user or _settings(db).user,
+        reason=reason,
+        override_reason=override_reason,
+    )
+    typer.echo(f"已新增 #{f.id} {f.properties['name']} {f.properties['romanized']}(版本 {f.version})")
+
+
+@names_app.command("rename")
+@handles_errors
+def names_rename(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    new_name: Annotated[str, typer.Argument(help="新名称")],
+    version: VersionOption,
+    reason: Annotated[str, typer.Option("--reason", help="更名理由")],
+    on: Annotated[str | None, typer.Option("--on", help="更名日期 YYYY-MM-DD(默认今天)")] = None,
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """更名(原名记入曾用名)。Rename; the old name goes to former_names."""
+    f = _gazetteer(db).rename(
+        fid,
+        new_name,
+        expected_version=version,
+        user=user or _settings(db).user,
+        reason=reason,
+        on=on,
+        override_reason=override_reason,
+    )
+    typer.echo(f"#{f.id} 已更名为 {f.properties['name']} {f.properties['romanized']}(版本 {f.version})")
+
+
+@names_app.command("move")
+@handles_errors
+def names_move(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    lon: Annotated[float, typer.Option("--lon", help="经度")],
+    lat: Annotated[float, typer.Option("--lat", help="纬度")],
+    version: VersionOption,
+    from_crs: Annotated[str, typer.Option("--from-crs", help="坐标系")] = "cgcs2000",
+    reason: Annotated[str, typer.Option("--reason", help="修改说明")] = "",
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """移动地名位置。Move a place name."""
+    f = _gazetteer(db).move(
+        fid, _point(lon, lat, from_crs), expected_version=version, user=user or _settings(db).user, reason=reason
+    )
+    typer.echo(f"#{f.id} {f.properties['name']} 已移动(版本 {f.version})")
+
+
+@names_app.command("retire")
+@handles_errors
+def names_retire(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    version: VersionOption,
+    reason: Annotated[str, typer.Option("--reason", help="废止原因")],
+    on: Annotated[str | None, typer.Option("--on", help="废止日期 YYYY-MM-DD(默认今天)")] = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """废止地名(保留记录)。Retire a name; the record is kept."""
+    f = _gazetteer(db).retire(fid, expected_version=version, user=user or _settings(db).user, reason=reason, on=on)
+    typer.echo(f"#{f.id} {f.properties['name']} 已废止({f.properties['retired_on']},版本 {f.version})")
+
+
+@names_app.command("restore")
+@handles_errors
+def names_restore(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    version: VersionOption,
+    reason: Annotated[str, typer.Option("--reason", help="恢复理由")] = "",
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """恢复已废止的地名。Restore a retired name."""
+    f = _gazetteer(db).restore(
+        fid, expected_version=version, user=user or _settings(db).user, reason=reason, override_reason=override_reason
+    )
+    typer.echo(f"#{f.id} {f.properties['name']} 已恢复(版本 {f.version})")
+
+
+@names_app.command("history")
+@handles_errors
+def names_history(
+    fid: Annotated[int, typer.Argument(help="地名编号")], as_json: JsonOption = False, db: DbOption = None
+) -> None:
+    """地名的修改历史。History of a name."""
+    entries = _gazetteer(db).history(fid)
+    if as_json:
+        _echo_json([e.__dict__ for e in entries])
+        return
+    for e in entries:
+        changed = "" if e.after is None else "、".join(k for k in e.after if k != "geometry" or e.action != "insert")
+        typer.echo(f"版本 {e.version}  {e.changed_at}  {e.changed_by}  {e.action}  {e.reason}")
+        if e.action == "update" and e.before is not None and e.after is not None:
+            for key in e.after:
+                if key != "geometry":
+                    typer.echo(f"    {key}:{e.before.get(key)} → {e.after[key]}")
+                else:
+                    typer.echo("    位置已移动")
+        elif changed and e.action == "insert":
+            typer.echo(f"    新建:{e.after.get('name') if e.after else ''}")
+
+
+@names_app.command("import")
+@handles_errors
+def names_import(
+    file: Annotated[Path, typer.Argument(help="CSV / XLSX / Shapefile / GeoJSON 地名表")],
+    from_crs: Annotated[str | None, typer.Option("--from-crs", help="源坐标系")] = None,
+    source_layer: Annotated[str | None, typer.Option("--source-layer", help="源文件中的图层名")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告,不写入")] = False,
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """导入地名表(作为一个变更集,全部通过才写入)。Import a list of names as one changeset."""
+    from mzgis.io.names import import_names
+
+    report = import_names(
+        _gazetteer(db),
+        file,
+        user=user or _settings(db).user,
+        from_crs=from_crs,
+        source_layer=source_layer,
+        dry_run=dry_run,
+        override_reason=override_reason,
+    )
+    for row in report.rows:
+        if row.problem:
+            typer.echo(f"第 {row.row} 行 {row.name}:[无法导入] {row.problem}")
+        elif row.findings:
+            typer.echo(f"第 {row.row} 行 {row.name} {row.romanized}")
+            _echo_findings(list(row.findings))
+    typer.echo(report.summary_zh())
+    if not dry_run and not report.written:
+        raise typer.Exit(EXIT_CODES["rule_violation"])
+
+
+@names_app.command("export")
+@handles_errors
+def names_export(
+    file: Annotated[Path, typer.Argument(help="输出文件:.csv .xlsx .geojson .gpkg")], db: DbOption = None
+) -> None:
+    """导出全部地名。Export the gazetteer."""
+    from mzgis.io.names import export_names
+
+    n = export_names(_gazetteer(db), file)
+    typer.echo(f"已导出 {n} 条地名到 {file}")
+
+
+@app.command()
+@handles_errors
+def pinyin(
+    name: Annotated[str, typer.Argument(help="地名")],
+    category: Annotated[str | None, typer.Option("--category", help="地名类别(帮助区分专名和通名)")] = None,
+    tones: Annotated[bool, typer.Option("--tones", help="带声调")] = False,
+) -> None:
+    """地名的罗马字母拼写(汉语拼音)。Standard romanization of a place name."""
+    from mzgis.errors import BadInput
+    from mzgis.gazetteer.names import split_name
+    from mzgis.gazetteer.romanize import romanize
+
+    text = name.strip()
+    if not text or "\u3000" in text or " " in text:
+        raise BadInput("请输入一个不含空格的地名", "give one name without spaces")
+    specific, generic = split_name(text, category)
+    if not generic:
+        specific, generic = split_name(text)
+    typer.echo(romanize(specific, generic, tones=tones))
+
+
 @app.command()
 @handles_errors
 def serve(

@@ -26,7 +26,7 @@ from mzgis.io.readers import read_table
 from mzgis.layers import Layer, check_geometry, check_record, get_layer, promote_geometry
 from mzgis.store import Store
 
-__all__ = ["ImportReport", "RowProblem", "import_file"]
+__all__ = ["ImportReport", "RowProblem", "column_map", "convert_geometry", "import_file", "source_system"]
 
 Progress = Callable[[int, int], None]
 _EXTENT_MARGIN_DEG = 0.01  # about 1 km around the county's extent
@@ -70,7 +70,7 @@ class ImportReport:
         return f"{head};已导入 {self.written} 条"
 
 
-def _column_map(layer: Layer, columns: list[str]) -> tuple[dict[str, str], list[str]]:
+def column_map(layer: Layer, columns: list[str]) -> tuple[dict[str, str], list[str]]:
     """Source column → layer field, by field name (any case) or Chinese label; and the unused columns."""
     by_key = {f.name.lower(): f.name for f in layer.fields} | {f.label_zh: f.name for f in layer.fields}
     mapping: dict[str, str] = {}
@@ -85,7 +85,7 @@ def _column_map(layer: Layer, columns: list[str]) -> tuple[dict[str, str], list[
     return mapping, unused
 
 
-def _source_system(declared: CRS | None, from_crs: str | None) -> tuple[str, str]:
+def source_system(declared: CRS | None, from_crs: str | None) -> tuple[str, str]:
     """(system for :func:`convert`, how to describe it). ``from_crs`` overrides what the file declares."""
     if from_crs:
         system = parse_system(from_crs)
@@ -98,7 +98,7 @@ def _source_system(declared: CRS | None, from_crs: str | None) -> tuple[str, str
     return declared.to_string(), declared.to_string()
 
 
-def _convert_geometry(geom: BaseGeometry, system: str) -> BaseGeometry:
+def convert_geometry(geom: BaseGeometry, system: str) -> BaseGeometry:
     geom = shapely.force_2d(geom)
     if system == "cgcs2000":
         # still reject non-finite and out-of-China coordinates with a row-level message
@@ -134,11 +134,11 @@ def import_file(
     layer = get_layer(layer_name)
     table = read_table(path, source_layer=source_layer)
     frame = table.frame
-    system, crs_text = _source_system(table.crs, from_crs)
+    system, crs_text = source_system(table.crs, from_crs)
     report = ImportReport(layer.name, Path(path).name, len(frame), crs_text, table.encoding, dry_run)
     if table.note:
         report.notes.append(table.note)
-    mapping, unused = _column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
+    mapping, unused = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
     if unused:
         report.notes.append(f"未使用的列:{'、'.join(unused)}")
     missing_required = [f.name for f in layer.fields if f.required and f.name not in mapping.values()]
@@ -158,7 +158,7 @@ def import_file(
         geom: BaseGeometry | None = src[frame.geometry.name]
         if geom is not None and not (isinstance(geom, float) and math.isnan(geom)):
             try:
-                geom = promote_geometry(layer, _convert_geometry(geom, system))
+                geom = promote_geometry(layer, convert_geometry(geom, system))
             except MzgisError as exc:
                 problems.append(exc.message_zh)
                 geom = None

@@ -1,0 +1,205 @@
+"""Import of place-name lists as one changeset (with a dry-run report of the rule findings per row) and
+export of the gazetteer to CSV, XLSX, GeoJSON and GeoPackage; the clean-up report as XLSX.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from mzgis.admin import load_admin
+from mzgis.errors import BadInput, MzgisError
+from mzgis.gazetteer.rules import Finding, NameRecord, has_errors
+from mzgis.gazetteer.service import Edit, Gazetteer
+from mzgis.io.importer import column_map, convert_geometry, source_system
+from mzgis.io.readers import read_table
+from mzgis.layers import LAYERS, coerce_value
+
+__all__ = ["EXPORT_FORMATS", "NameRow", "NamesImportReport", "cleanup_report", "export_names", "import_names"]
+
+EXPORT_FORMATS = (".csv", ".xlsx", ".geojson", ".gpkg")
+_IMPORT_FIELDS = ("name", "category", "subcategory", "admin_code", "status", "origin", "approval_ref", "approved_on")
+
+
+@dataclass(frozen=True)
+class NameRow:
+    """One row of an import: its number, the name, the romanization and the findings (or a refusal)."""
+
+    row: int
+    name: str
+    romanized: str = ""
+    findings: tuple[Finding, ...] = ()
+    problem: str = ""  # input that cannot be checked at all (bad code, no location …)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.problem) or has_errors(self.findings)
+
+
+@dataclass
+class NamesImportReport:
+    source: str
+    rows: list[NameRow] = field(default_factory=list)
+    dry_run: bool = True
+    written: int = 0
+    override_reason: str | None = None
+
+    @property
+    def blocked_rows(self) -> list[NameRow]:
+        return [r for r in self.rows if r.blocked]
+
+    @property
+    def ok(self) -> bool:
+        return not self.blocked_rows
+
+    def summary_zh(self) -> str:
+        n_err = len(self.blocked_rows)
+        n_warn = sum(1 for r in self.rows if not r.blocked and r.findings)
+        head = f"{self.source}:共 {len(self.rows)} 条地名,{n_err} 条有错误,{n_warn} 条有提示"
+        if self.written:
+            return f"{head};已作为一个变更集导入 {self.written} 条"
+        if self.dry_run:
+            return f"{head}(试运行,未写入)"
+        return f"{head};未导入任何数据"
+
+
+def import_names(
+    gazetteer: Gazetteer,
+    path: Path,
+    *,
+    user: str,
+    from_crs: str | None = None,
+    source_layer: str | None = None,
+    dry_run: bool = False,
+    override_reason: str | None = None,
+) -> NamesImportReport:
+    """Check every row against the naming rules (and the rows before it); when none is blocked (or errors
+    are overridden with a reason) and not ``dry_run``, write all rows as one changeset."""
+    table = read_table(path, source_layer=source_layer)
+    frame = table.frame
+    layer = LAYERS["place_names"]
+    mapping, _ = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
+    missing = [f for f in ("name", "category", "admin_code") if f not in mapping.values()]
+    if missing:
+        raise BadInput(f"{Path(path).name} 缺少必填列:{'、'.join(missing)}", f"missing columns: {missing}")
+    system, _ = source_system(table.crs, from_crs)
+    admin = load_admin(gazetteer.store)
+    others = [
+        NameRecord(
+            str(f.properties["name"]),
+            str(f.properties["category"]),
+            str(f.properties["admin_code"]),
+            f.properties.get("subcategory"),
+            f.properties.get("generic"),
+            f.id,
+            str(f.properties["status"]),
+        )
+        for f in gazetteer.store.iter_features("place_names")
+    ]
+    report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason)
+    edits: list[Edit] = []
+    for i, (_, src) in enumerate(frame.iterrows(), start=1):
+        props: dict[str, Any] = {}
+        problems: list[str] = []
+        for col, target in mapping.items():
+            if target in _IMPORT_FIELDS:
+                try:
+                    props[target] = coerce_value(layer.field(target), src[col])
+                except ValueError as exc:
+                    problems.append(f"{layer.field(target).label_zh}{exc}")
+        if problems:
+            report.rows.append(NameRow(i, str(props.get("name") or ""), problem=";".join(problems)))
+            continue
+        name = str(props.get("name") or "")
+        geom = src[frame.geometry.name]
+        try:
+            if geom is None or isinstance(geom, float):  # NaN from a spreadsheet
+                raise BadInput("缺少位置(经纬度或几何)", "no location")
+            geom = convert_geometry(geom, system)
+            result = gazetteer.check(
+                name,
+                str(props.get("category") or ""),
+                str(props.get("admin_code") or ""),
+                subcategory=props.get("subcategory"),
+                geometry=geom,
+                others=others,
+                admin=admin,
+            )
+        except MzgisError as exc:
+            report.rows.append(NameRow(i, name, problem=exc.message_zh))
+            continue
+        report.rows.append(NameRow(i, name, result.romanized, tuple(result.findings)))
+        others.append(NameRecord(name, str(props["category"]), str(props["admin_code"]), props.get("subcategory")))
+        props.setdefault("status", "proposed" if props.get("status") is None else props["status"])
+        edits.append(
+            Edit(
+                "create",
+                properties={k: v for k, v in props.items() if v is not None},
+                geometry=geom,
+                override_reason=override_reason,
+            )
+        )
+    if dry_run:
+        return report
+    if any(r.problem for r in report.rows) or (not override_reason and not report.ok):
+        return report
+    gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}")
+    report.written = len(edits)
+    return report
+
+
+def export_names(gazetteer: Gazetteer, path: Path) -> int:
+    """Write the whole gazetteer to ``path`` (format by suffix); returns the number of names."""
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise BadInput(f"不支持导出为“{path.suffix}”;可用:{'、'.join(EXPORT_FORMATS)}", "unsupported format")
+    frame: gpd.GeoDataFrame = gazetteer.store.read_frame("place_names").reset_index()
+    if suffix in (".geojson", ".gpkg"):
+        out = frame.copy()
+        out["is_example"] = out["is_example"].map(lambda v: None if v is None else bool(v)).astype("boolean")
+        if path.exists():
+            path.unlink()
+        pyogrio.write_dataframe(out, path, layer="place_names", driver="GeoJSON" if suffix == ".geojson" else "GPKG")
+        return len(frame)
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    points = frame.geometry.representative_point()
+    table["lon"] = [None if g is None or g.is_empty else round(g.x, 8) for g in points]
+    table["lat"] = [None if g is None or g.is_empty else round(g.y, 8) for g in points]
+    table["wkt"] = [None if g is None else shapely.to_wkt(g, rounding_precision=8) for g in frame.geometry]
+    labels = {f.name: f"{f.label_zh} {f.name}" for f in LAYERS["place_names"].fields}
+    table = table.rename(columns=labels)
+    if suffix == ".csv":
+        table.to_csv(path, index=False, encoding="utf-8-sig")  # with BOM, so Excel shows the Chinese
+    else:
+        table.to_excel(path, index=False, sheet_name="标准地名")
+    return len(frame)
+
+
+def cleanup_report(gazetteer: Gazetteer) -> pd.DataFrame:
+    """The clean-up report (every rule over the gazetteer): one row per finding, in Chinese."""
+    admin = load_admin(gazetteer.store)
+    rows = []
+    for feature, findings in gazetteer.check_all():
+        p = feature.properties
+        for f in findings:
+            rows.append(
+                {
+                    "编号": feature.id,
+                    "标准名称": p["name"],
+                    "罗马字母拼写": p.get("romanized"),
+                    "地名类别": p["category"],
+                    "所在区划": f"{admin.name(str(p['admin_code']))} {p['admin_code']}",
+                    "规则": f.rule,
+                    "严重程度": "错误" if f.severity == "error" else "提示",
+                    "说明": f.message,
+                    "相关地名": "、".join(str(r["name"]) for r in f.related),
+                }
+            )
+    columns = ["编号", "标准名称", "罗马字母拼写", "地名类别", "所在区划", "规则", "严重程度", "说明", "相关地名"]
+    return pd.DataFrame(rows, columns=columns)
