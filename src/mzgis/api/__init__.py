@@ -16,7 +16,8 @@ from mzgis import __version__
 from mzgis.api.deps import StoreDep
 from mzgis.api.errors import install_error_handlers
 from mzgis.api.models import HealthOut
-from mzgis.api.routes import layers
+from mzgis.api.routes import layers, names
+from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import Settings
 from mzgis.store import open_store
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.store = open_store(settings.db)
+        app.state.gazetteer = Gazetteer(app.state.store)
         yield
 
     app = FastAPI(
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(layers.router)
+    app.include_router(names.router)
 
     @app.get("/api/health", response_model=HealthOut, tags=["系统 system"], summary="健康检查")
     def health(store: StoreDep) -> HealthOut:

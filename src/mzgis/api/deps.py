@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
+from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import Settings
 from mzgis.store import Store
 
-__all__ = ["SettingsDep", "StoreDep", "get_settings", "get_store"]
+__all__ = ["GazetteerDep", "SettingsDep", "StoreDep", "UserDep", "get_settings", "get_store"]
 
 
 def get_store(request: Request) -> Store:
@@ -24,3 +25,17 @@ def get_settings(request: Request) -> Settings:
 
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_gazetteer(request: Request) -> Gazetteer:
+    gaz: Gazetteer = request.app.state.gazetteer
+    return gaz
+
+
+def current_user(x_mzgis_user: Annotated[str | None, Header()] = None) -> str:
+    """The user recorded in the history. Until sign-in exists (map page issue), the X-Mzgis-User header."""
+    return (x_mzgis_user or "web").strip() or "web"
+
+
+GazetteerDep = Annotated[Gazetteer, Depends(get_gazetteer)]
+UserDep = Annotated[str, Depends(current_user)]

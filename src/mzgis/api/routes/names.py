@@ -1,0 +1,345 @@
+"""Place names: search, create, read, update (version as If-Match or in the body), retire, restore,
+history, check without saving, and changesets. Thin: every call goes to :class:`Gazetteer`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import shapely
+from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import BaseModel, Field
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.api.deps import GazetteerDep, UserDep
+from mzgis.api.models import ErrorOut, FeatureOut, feature_out
+from mzgis.errors import BadInput
+from mzgis.gazetteer.rules import Finding
+from mzgis.gazetteer.service import CheckResult, Edit
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["标准地名 names"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "输入有误"},
+    404: {"model": ErrorOut, "description": "没有该地名"},
+    409: {"model": ErrorOut, "description": "版本冲突:details 含当前版本、修改人和当前内容"},
+    422: {"model": ErrorOut, "description": "违反地名规则:details.findings 列出全部问题"},
+}
+Category = Annotated[str, Field(description="地名类别,如 self_governing_org、transport_facility")]
+
+
+class FindingOut(BaseModel):
+    rule: str
+    severity: Literal["error", "warning"]
+    message: str
+    message_en: str
+    related: list[dict[str, Any]] = []
+
+
+class CheckIn(BaseModel):
+    name: str
+    category: Category
+    admin_code: str
+    subcategory: str | None = None
+    generic: str | None = None
+    geometry: dict[str, Any] | None = Field(None, description="GeoJSON geometry (EPSG:4490)")
+    exclude_id: int | None = Field(None, description="the id of the name being edited, so it is not its own duplicate")
+
+
+class CheckOut(BaseModel):
+    name: str
+    specific: str
+    generic: str
+    romanized: str
+    findings: list[FindingOut]
+
+
+class NameIn(BaseModel):
+    name: str
+    category: Category
+    admin_code: str
+    geometry: dict[str, Any] = Field(description="GeoJSON geometry (EPSG:4490)")
+    subcategory: str | None = None
+    generic: str | None = None
+    status: Literal["current", "proposed"] = "current"
+    origin: str | None = None
+    approval_ref: str | None = None
+    approved_on: str | None = None
+    reason: str = ""
+    override_reason: str | None = Field(None, description="保存违反规则(错误级)的地名时必填的理由")
+
+
+class NameUpdateIn(BaseModel):
+    version: int | None = Field(None, description="the version edited (or send it as If-Match)")
+    name: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    generic: str | None = None
+    admin_code: str | None = None
+    status: Literal["current", "proposed"] | None = None
+    origin: str | None = None
+    approval_ref: str | None = None
+    approved_on: str | None = None
+    geometry: dict[str, Any] | None = None
+    on: str | None = Field(None, description="date of a rename (default today)")
+    reason: str = ""
+    override_reason: str | None = None
+
+
+class RetireIn(BaseModel):
+    version: int | None = None
+    reason: str = Field(min_length=1, description="废止原因")
+    on: str | None = None
+
+
+class RestoreIn(BaseModel):
+    version: int | None = None
+    reason: str = ""
+    override_reason: str | None = None
+
+
+class SearchHitOut(BaseModel):
+    id: int
+    name: str
+    romanized: str
+    category: str
+    admin_code: str
+    status: str
+    score: float
+    matched: str = Field(description="name, name_prefix, name_contains, pinyin, pinyin_prefix, initials, fuzzy, near")
+    distance_m: float | None = None
+    lon: float | None = None
+    lat: float | None = None
+
+
+class HistoryOut(BaseModel):
+    id: int
+    changeset_id: int
+    version: int
+    action: str
+    changed_at: str
+    changed_by: str
+    reason: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class EditIn(BaseModel):
+    action: Literal["create", "update", "rename", "move", "retire", "restore"]
+    id: int | None = None
+    version: int | None = None
+    properties: dict[str, Any] = {}
+    geometry: dict[str, Any] | None = None
+    on: str | None = None
+    override_reason: str | None = None
+
+
+class ChangesetIn(BaseModel):
+    comment: str = Field(min_length=1, description="变更集说明")
+    edits: list[EditIn] = Field(min_length=1)
+
+
+def _geometry(data: dict[str, Any] | None) -> BaseGeometry | None:
+    if data is None:
+        return None
+    try:
+        geom = shapely.geometry.shape(data)
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
+        raise BadInput(f"几何不是有效的 GeoJSON:{exc}", "invalid GeoJSON geometry") from None
+    if geom.is_empty:
+        raise BadInput("几何为空", "empty geometry")
+    return geom
+
+
+def _version(body: int | None, if_match: str | None) -> int:
+    if body is not None:
+        return body
+    if if_match:
+        text = if_match.strip().removeprefix("W/").strip('"')
+        if text.isdigit():
+            return int(text)
+    raise BadInput("修改需要提供所编辑的版本号(请求头 If-Match 或请求体 version)", "a version is required")
+
+
+def _check_out(result: CheckResult) -> CheckOut:
+    return CheckOut.model_validate(result.as_dict())
+
+
+def _findings(findings: list[Finding]) -> list[FindingOut]:
+    return [FindingOut.model_validate(f.as_dict()) for f in findings]
+
+
+def _with_etag(response: Response, out: FeatureOut) -> FeatureOut:
+    response.headers["ETag"] = f'"{out.properties["version"]}"'
+    return out
+
+
+@router.get("/api/names", response_model=list[SearchHitOut], responses=_ERRORS, summary="查询地名")
+def search_names(
+    gaz: GazetteerDep,
+    q: Annotated[str, Query(description="中文、全拼 (lunan)、首字母 (lnjd);可带错字")] = "",
+    category: str | None = None,
+    township: Annotated[str | None, Query(description="乡镇代码 (9 位)")] = None,
+    name_status: Annotated[str | None, Query(alias="status")] = None,
+    near: Annotated[str | None, Query(description="lon,lat")] = None,
+    within_m: Annotated[float | None, Query(gt=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> list[SearchHitOut]:
+    point = None
+    if near:
+        from mzgis.crs import check_lonlat
+
+        try:
+            lon, lat = (float(v) for v in near.split(","))
+        except ValueError:
+            raise BadInput("near 应为 经度,纬度", "near must be lon,lat") from None
+        check_lonlat(lon, lat)
+        point = (lon, lat)
+    hits = gaz.search(
+        q, category=category, township=township, status=name_status, near=point, within_m=within_m, limit=limit
+    )
+    return [
+        SearchHitOut(
+            id=h.record.id,
+            name=h.record.name,
+            romanized=h.record.romanized,
+            category=h.record.category,
+            admin_code=h.record.admin_code,
+            status=h.record.status,
+            score=h.score,
+            matched=h.matched,
+            distance_m=None if h.distance_m is None else round(h.distance_m, 1),
+            lon=h.record.lon,
+            lat=h.record.lat,
+        )
+        for h in hits
+    ]
+
+
+@router.post("/api/names/check", response_model=CheckOut, responses=_ERRORS, summary="检查拟用地名(不保存)")
+def check_name(body: CheckIn, gaz: GazetteerDep) -> CheckOut:
+    result = gaz.check(
+        body.name,
+        body.category,
+        body.admin_code,
+        subcategory=body.subcategory,
+        generic=body.generic,
+        geometry=_geometry(body.geometry),
+        exclude_id=body.exclude_id,
+    )
+    return _check_out(result)
+
+
+@router.post(
+    "/api/names", response_model=FeatureOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS, summary="新增地名"
+)
+def create_name(body: NameIn, gaz: GazetteerDep, user: UserDep, response: Response) -> FeatureOut:
+    props = body.model_dump(exclude={"geometry", "reason", "override_reason"})
+    feature = gaz.create(
+        props, _geometry(body.geometry), user=user, reason=body.reason, override_reason=body.override_reason
+    )
+    response.headers["Location"] = f"/api/names/{feature.id}"
+    return _with_etag(response, feature_out(feature))
+
+
+@router.get("/api/names/{fid}", response_model=FeatureOut, responses=_ERRORS, summary="读取地名")
+def read_name(fid: int, gaz: GazetteerDep, response: Response) -> FeatureOut:
+    return _with_etag(response, feature_out(gaz.get(fid)))
+
+
+@router.patch("/api/names/{fid}", response_model=FeatureOut, responses=_ERRORS, summary="修改地名(含更名、移动)")
+def update_name(
+    fid: int,
+    body: NameUpdateIn,
+    gaz: GazetteerDep,
+    user: UserDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FeatureOut:
+    changes = body.model_dump(exclude_unset=True, exclude={"version", "geometry", "on", "reason", "override_reason"})
+    feature = gaz.update(
+        fid,
+        changes,
+        expected_version=_version(body.version, if_match),
+        user=user,
+        reason=body.reason,
+        geometry=_geometry(body.geometry),
+        override_reason=body.override_reason,
+        on=body.on,
+    )
+    return _with_etag(response, feature_out(feature))
+
+
+@router.post("/api/names/{fid}/retire", response_model=FeatureOut, responses=_ERRORS, summary="废止地名")
+def retire_name(
+    fid: int,
+    body: RetireIn,
+    gaz: GazetteerDep,
+    user: UserDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FeatureOut:
+    feature = gaz.retire(
+        fid, expected_version=_version(body.version, if_match), user=user, reason=body.reason, on=body.on
+    )
+    return _with_etag(response, feature_out(feature))
+
+
+@router.post("/api/names/{fid}/restore", response_model=FeatureOut, responses=_ERRORS, summary="恢复已废止的地名")
+def restore_name(
+    fid: int,
+    body: RestoreIn,
+    gaz: GazetteerDep,
+    user: UserDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FeatureOut:
+    feature = gaz.restore(
+        fid,
+        expected_version=_version(body.version, if_match),
+        user=user,
+        reason=body.reason,
+        override_reason=body.override_reason,
+    )
+    return _with_etag(response, feature_out(feature))
+
+
+@router.get("/api/names/{fid}/history", response_model=list[HistoryOut], responses=_ERRORS, summary="地名修改历史")
+def name_history(fid: int, gaz: GazetteerDep) -> list[HistoryOut]:
+    return [
+        HistoryOut(
+            id=e.id,
+            changeset_id=e.changeset_id,
+            version=e.version,
+            action=e.action,
+            changed_at=e.changed_at,
+            changed_by=e.changed_by,
+            reason=e.reason,
+            before=e.before,
+            after=e.after,
+        )
+        for e in gaz.history(fid)
+    ]
+
+
+@router.post(
+    "/api/changesets",
+    response_model=list[FeatureOut],
+    status_code=status.HTTP_201_CREATED,
+    responses=_ERRORS,
+    summary="批量修改(全部成功或全部不生效)",
+)
+def apply_changeset(body: ChangesetIn, gaz: GazetteerDep, user: UserDep) -> list[FeatureOut]:
+    edits = [
+        Edit(
+            e.action,
+            e.id,
+            e.version,
+            e.properties,
+            _geometry(e.geometry),
+            e.on,
+            e.override_reason,
+        )
+        for e in body.edits
+    ]
+    return [feature_out(f) for f in gaz.apply(edits, user=user, comment=body.comment)]

@@ -1,0 +1,91 @@
+"""The naming rules on tiny cases, one rule id at a time, and all findings at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mzgis.gazetteer.rules import RULE_IDS, NameRecord, check_name, load_rules, scope_of
+
+EXISTING = [
+    NameRecord("方林村", "self_governing_org", "331004001202", "village", id=1),
+    NameRecord("方林社区", "self_governing_org", "331004001002", "community", id=2),
+    NameRecord("石曲社区", "self_governing_org", "331004001005", "community", id=3),
+    NameRecord("古岙村", "self_governing_org", "331004001209", "village", id=4, status="retired"),
+    NameRecord("银安路", "transport_facility", "331004003", "road", id=5),
+    NameRecord("银安路", "transport_facility", "331004002", "road", id=6),
+]
+
+
+def rules_of(name: str, category: str, admin: str, sub: str | None = None, fid: int | None = None) -> list[tuple[str, str]]:
+    return [(f.rule, f.severity) for f in check_name(NameRecord(name, category, admin, sub, id=fid), EXISTING)]
+
+
+@pytest.mark.parametrize(
+    ("name", "category", "admin", "sub", "expected"),
+    [
+        ("方林村", "self_governing_org", "331004001", None, [("duplicate", "error"), ("near_duplicate", "warning")]),
+        ("方临村", "self_governing_org", "331004001", None, [("homophone", "warning")]),
+        ("石曲村", "self_governing_org", "331004001", "village", [("near_duplicate", "warning")]),
+        ("古岙村", "self_governing_org", "331004001", "village", []),  # the old one is retired
+        ("方林村", "self_governing_org", "331004002", "village", []),  # another township: another scope
+        ("银安路", "transport_facility", "331004003", "road", [("duplicate", "error")]),
+        ("威尼斯花园", "settlement", "331004001", None, [("foreign", "error")]),
+        ("中央华府苑", "settlement", "331004001", None, [("exaggeration", "error")]),
+        ("星巴克广场", "memorial_scenic", "331004001", None, [("brand", "error")]),
+        ("路桥3号路", "transport_facility", "331004002", "road", [("mixed_script", "error")]),
+        ("B区路", "transport_facility", "331004002", "road", [("mixed_script", "error")]),
+        ("堃宁村", "self_governing_org", "331004001", None, [("rare_char", "warning")]),
+        ("银座大道街", "transport_facility", "331004002", "road", [("stacked_generic", "error")]),
+        ("滨海村", "transport_facility", "331004002", "road", [("generic_mismatch", "error")]),
+        ("金清", "settlement", "331004106", None, [("missing_generic", "error")]),
+        ("第三路", "transport_facility", "331004002", "road", [("bare_ordinal", "warning")]),
+        ("路桥区滨海新区金清十塘园区社区", "self_governing_org", "331004106", None, [("too_long", "warning")]),
+        ("南官河", "land_water_body", "331004002", "river", []),
+        ("十里长街", "transport_facility", "331004002", "street", []),
+    ],
+)
+def test_rules(name: str, category: str, admin: str, sub: str | None, expected: list[tuple[str, str]]) -> None:
+    assert rules_of(name, category, admin, sub) == expected
+
+
+def test_every_finding_at_once_with_messages() -> None:
+    findings = check_name(NameRecord("曼哈顿国际广场", "building", "331004003"), EXISTING)
+    assert [(f.rule, f.message) for f in findings] == [
+        ("foreign", "含外国人名、地名“曼哈顿”"),
+        ("exaggeration", "含夸大用词“国际”"),
+    ]
+    assert findings[0].message_en
+
+
+def test_a_name_is_not_its_own_duplicate() -> None:
+    assert rules_of("方林村", "self_governing_org", "331004001202", "village", fid=1) == [("near_duplicate", "warning")]
+
+
+def test_duplicate_lists_the_other_name() -> None:
+    dup = check_name(NameRecord("方林村", "self_governing_org", "331004001"), EXISTING)[0]
+    assert dup.related == ({"id": 1, "name": "方林村", "admin_code": "331004001202"},)
+
+
+def test_scopes() -> None:
+    assert scope_of(NameRecord("方林村", "self_governing_org", "331004001202")) == ("admin", "village", "331004001")
+    assert scope_of(NameRecord("某村", "self_governing_org", "331004001")) == ("admin", "village", "331004001")
+    assert scope_of(NameRecord("路南街道", "administrative_area", "331004001")) == ("admin", "township", "331004")
+    assert scope_of(NameRecord("新街道", "administrative_area", "331004")) == ("admin", "township", "331004")
+    assert scope_of(NameRecord("路桥区", "administrative_area", "331004")) == ("admin", "county", "3310")
+    assert scope_of(NameRecord("银安路", "transport_facility", "331004003009")) == ("transport_facility", "331004003")
+
+
+def test_the_lists_are_data_an_office_can_replace(tmp_path: Path) -> None:
+    own = tmp_path / "rules.toml"
+    own.write_text('[limits]\ntoo_long = 3\n[words]\nexaggeration = ["金"]\n', encoding="utf-8")
+    rules = load_rules(own)
+    found = check_name(NameRecord("金清大道", "transport_facility", "331004106", "road"), [], rules=rules)
+    assert [f.rule for f in found] == ["exaggeration", "too_long"]
+
+
+def test_rule_ids_named_by_the_issue_exist() -> None:
+    required = {"duplicate", "homophone", "near_duplicate", "foreign", "exaggeration", "rare_char", "mixed_script",
+                "missing_generic", "generic_mismatch", "stacked_generic", "too_long"}
+    assert required <= set(RULE_IDS)

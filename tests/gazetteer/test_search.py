@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+
+from mzgis.gazetteer.search import IndexRecord, NameIndex, edit_distance
+
+RECORDS = [
+    IndexRecord(1, "路南街道", "administrative_area", "331004001", "current", 121.37, 28.55, "Lunan Jiedao"),
+    IndexRecord(2, "路桥街道", "administrative_area", "331004002", "current", 121.39, 28.58, "Luqiao Jiedao"),
+    IndexRecord(3, "方林村", "self_governing_org", "331004001202", "current", 121.36, 28.56, "Fanglin Cun"),
+    IndexRecord(4, "方林社区", "self_governing_org", "331004001002", "current", 121.365, 28.555, "Fanglin Shequ"),
+    IndexRecord(5, "南官河", "land_water_body", "331004002", "current", 121.40, 28.58, "Nanguan He"),
+    IndexRecord(6, "路南老街", "transport_facility", "331004001", "retired", 121.371, 28.551, "Lunan Laojie"),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> NameIndex:
+    return NameIndex(RECORDS)
+
+
+def ids(hits: list) -> list[tuple[int, str]]:
+    return [(h.record.id, h.matched) for h in hits]
+
+
+def test_chinese_exact_prefix_contains(index: NameIndex) -> None:
+    assert ids(index.search("路南街道")) == [(1, "name")]
+    assert ids(index.search("路南")) == [(1, "name_prefix"), (6, "name_prefix")]
+    assert ids(index.search("林")) == [(3, "name_contains"), (4, "name_contains")]
+
+
+def test_full_pinyin_and_initials(index: NameIndex) -> None:
+    assert ids(index.search("lunanjiedao")) == [(1, "pinyin")]
+    assert ids(index.search("Lunan Jiedao")) == [(1, "pinyin")]
+    assert ids(index.search("lnjd")) == [(1, "initials")]
+    assert ids(index.search("fanglin")) == [(3, "pinyin_prefix"), (4, "pinyin_prefix")]
+    assert ids(index.search("fl")) == [(3, "initials_prefix"), (4, "initials_prefix")]
+
+
+def test_typo_tolerant_pinyin(index: NameIndex) -> None:
+    hits = index.search("fanglim")
+    assert ids(hits) == [(3, "fuzzy"), (4, "fuzzy")]
+    assert hits[0].score == 40.0  # one edit
+    assert ids(index.search("nanguanhe")) == [(5, "pinyin")]
+    assert ids(index.search("nanguamhe")) == [(5, "fuzzy")]
+
+
+def test_filters(index: NameIndex) -> None:
+    assert ids(index.search("路南", status="current")) == [(1, "name_prefix")]
+    assert ids(index.search("fl", category="self_governing_org", township="331004001")) == [
+        (3, "initials_prefix"),
+        (4, "initials_prefix"),
+    ]
+    assert ids(index.search("fl", township="331004002")) == []
+
+
+def test_near_a_point(index: NameIndex) -> None:
+    hits = index.search(near=(121.37, 28.55), limit=2)
+    assert ids(hits) == [(1, "near"), (6, "near")]
+    assert hits[0].distance_m == pytest.approx(0.0, abs=0.01)
+    assert hits[1].distance_m == pytest.approx(150.0, rel=0.02)
+    assert ids(index.search(near=(121.37, 28.55), within_m=100)) == [(1, "near")]
+    assert ids(index.search("路南", near=(121.37, 28.55), within_m=1000)) == [(1, "name_prefix"), (6, "name_prefix")]
+
+
+def test_edit_distance() -> None:
+    assert edit_distance("lunan", "lunan", 1) == 0
+    assert edit_distance("lunan", "lunnan", 1) == 1
+    assert edit_distance("lunan", "fanglin", 2) == 3
