@@ -18,7 +18,9 @@ EXISTING = [
 ]
 
 
-def rules_of(name: str, category: str, admin: str, sub: str | None = None, fid: int | None = None) -> list[tuple[str, str]]:
+def rules_of(
+    name: str, category: str, admin: str, sub: str | None = None, fid: int | None = None
+) -> list[tuple[str, str]]:
     return [(f.rule, f.severity) for f in check_name(NameRecord(name, category, admin, sub, id=fid), EXISTING)]
 
 
@@ -86,6 +88,17 @@ def test_the_lists_are_data_an_office_can_replace(tmp_path: Path) -> None:
 
 
 def test_rule_ids_named_by_the_issue_exist() -> None:
-    required = {"duplicate", "homophone", "near_duplicate", "foreign", "exaggeration", "rare_char", "mixed_script",
-                "missing_generic", "generic_mismatch", "stacked_generic", "too_long"}
+    required = {
+        "duplicate",
+        "homophone",
+        "near_duplicate",
+        "foreign",
+        "exaggeration",
+        "rare_char",
+        "mixed_script",
+        "missing_generic",
+        "generic_mismatch",
+        "stacked_generic",
+        "too_long",
+    }
     assert required <= set(RULE_IDS)

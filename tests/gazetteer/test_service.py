@@ -25,7 +25,11 @@ def test_create_fills_parts_and_romanization(gaz: Gazetteer) -> None:
     f = gaz.create(BRIDGE, SPOT, user="地名科", reason="新建桥梁")
     p = f.properties
     assert (p["specific"], p["generic"], p["romanized"], p["status"], f.version) == (
-        "金清", "大桥", "Jinqing Daqiao", "current", 1,
+        "金清",
+        "大桥",
+        "Jinqing Daqiao",
+        "current",
+        1,
     )
     assert gaz.history(f.id)[0].reason == "新建桥梁"
 
@@ -48,7 +52,9 @@ def test_retire_and_restore_never_delete(gaz: Gazetteer, demo_store: GeoPackageS
     count = demo_store.count("place_names")
     r = gaz.retire(f.id, expected_version=1, user="乙", reason="桥梁拆除", on="2026-02-01")
     assert (r.properties["status"], r.properties["retired_on"], r.properties["retire_reason"]) == (
-        "retired", "2026-02-01", "桥梁拆除",
+        "retired",
+        "2026-02-01",
+        "桥梁拆除",
     )
     assert demo_store.count("place_names") == count
     with pytest.raises(Conflict, match="已经废止"):
@@ -112,7 +118,9 @@ def test_bad_input_is_refused_and_nothing_saved(
 
 
 def test_a_location_outside_the_named_unit_is_a_warning(gaz: Gazetteer) -> None:
-    result = gaz.check("金清大桥", "transport_facility", "331004106", subcategory="bridge", geometry=Point(121.37, 28.555))
+    result = gaz.check(
+        "金清大桥", "transport_facility", "331004106", subcategory="bridge", geometry=Point(121.37, 28.555)
+    )
     assert [(f.rule, f.severity) for f in result.findings] == [("admin_mismatch", "warning")]
 
 
@@ -124,8 +132,9 @@ def test_changeset_is_all_or_nothing(gaz: Gazetteer, demo_store: GeoPackageStore
     with pytest.raises(RuleViolation):
         gaz.apply([good, bad], user="甲", comment="两座桥")
     assert demo_store.count("place_names") == before and len(demo_store.audit()) == audit_before
-    created = gaz.apply([good, Edit("create", properties=BRIDGE | {"name": "金清二桥"}, geometry=SPOT)], user="甲",
-                        comment="两座桥")
+    created = gaz.apply(
+        [good, Edit("create", properties=BRIDGE | {"name": "金清二桥"}, geometry=SPOT)], user="甲", comment="两座桥"
+    )
     assert [f.properties["name"] for f in created] == ["金清大桥", "金清二桥"]
     entries = demo_store.audit()[-2:]
     assert entries[0].changeset_id == entries[1].changeset_id

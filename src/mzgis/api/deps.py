@@ -33,8 +33,11 @@ def get_gazetteer(request: Request) -> Gazetteer:
 
 
 def current_user(x_mzgis_user: Annotated[str | None, Header()] = None) -> str:
-    """The user recorded in the history. Until sign-in exists (map page issue), the X-Mzgis-User header."""
-    return (x_mzgis_user or "web").strip() or "web"
+    """The user recorded in the history. Until sign-in exists (map page issue), the X-Mzgis-User header,
+    percent-encoded UTF-8 (headers are ASCII): ``%E5%9C%B0%E5%90%8D%E7%A7%91`` for 地名科."""
+    from urllib.parse import unquote
+
+    return unquote(x_mzgis_user or "web").strip() or "web"
 
 
 GazetteerDep = Annotated[Gazetteer, Depends(get_gazetteer)]

@@ -144,7 +144,7 @@ def _geometry(data: dict[str, Any] | None) -> BaseGeometry | None:
         return None
     try:
         geom = shapely.geometry.shape(data)
-    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
         raise BadInput(f"几何不是有效的 GeoJSON:{exc}", "invalid GeoJSON geometry") from None
     if geom.is_empty:
         raise BadInput("几何为空", "empty geometry")

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mzgis.api import create_app
+from mzgis.api.models import ErrorOut, FeatureOut
+from mzgis.api.routes.names import CheckOut, HistoryOut, SearchHitOut
+from mzgis.settings import Settings
+
+BRIDGE = {
+    "name": "金清大桥",
+    "category": "transport_facility",
+    "subcategory": "bridge",
+    "admin_code": "331004106",
+    "geometry": {"type": "Point", "coordinates": [121.49, 28.525]},
+}
+
+
+@pytest.fixture
+def client(demo_path: Path) -> Iterator[TestClient]:
+    settings = Settings(db=demo_path, _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings), headers={"X-Mzgis-User": quote("地名科")}) as c:
+        yield c
+
+
+def test_search(client: TestClient) -> None:
+    hits = [SearchHitOut.model_validate(x) for x in client.get("/api/names", params={"q": "lnjd"}).json()]
+    assert [(h.name, h.matched, h.romanized) for h in hits] == [("路南街道", "initials", "Lunan Jiedao")]
+    near = client.get("/api/names", params={"near": f"{hits[0].lon},{hits[0].lat}", "limit": 1}).json()
+    assert near[0]["name"] == "路南街道" and near[0]["distance_m"] == 0.0
+
+
+def test_check_without_saving(client: TestClient) -> None:
+    body = {"name": "方林村", "category": "self_governing_org", "admin_code": "331004001"}
+    out = CheckOut.model_validate(client.post("/api/names/check", json=body).json())
+    assert out.romanized == "Fanglin Cun"
+    assert [(f.rule, f.severity) for f in out.findings] == [("duplicate", "error"), ("near_duplicate", "warning")]
+
+
+def test_create_read_update_with_if_match_history(client: TestClient) -> None:
+    resp = client.post("/api/names", json=BRIDGE | {"reason": "新建"})
+    assert resp.status_code == 201 and resp.headers["ETag"] == '"1"'
+    created = FeatureOut.model_validate(resp.json())
+    assert created.properties["romanized"] == "Jinqing Daqiao" and created.properties["updated_by"] == "地名科"
+    url = f"/api/names/{created.id}"
+    assert client.get(url).headers["ETag"] == '"1"'
+    renamed = client.patch(url, json={"name": "金清桥", "reason": "简化"}, headers={"If-Match": '"1"'})
+    assert renamed.status_code == 200 and renamed.json()["properties"]["name"] == "金清桥"
+    history = [HistoryOut.model_validate(x) for x in client.get(f"{url}/history").json()]
+    assert [(h.version, h.action, h.changed_by, h.reason) for h in history] == [
+        (1, "insert", "地名科", "新建"),
+        (2, "update", "地名科", "简化"),
+    ]
+    assert history[1].before is not None and history[1].before["name"] == "金清大桥"
+
+
+def test_stale_save_is_409_with_who_changed_it(client: TestClient) -> None:
+    fid = client.post("/api/names", json=BRIDGE).json()["id"]
+    assert (
+        client.patch(
+            f"/api/names/{fid}", json={"version": 1, "origin": "甲说"}, headers={"X-Mzgis-User": quote("王五")}
+        ).status_code
+        == 200
+    )
+    stale = client.patch(f"/api/names/{fid}", json={"version": 1, "origin": "乙说"})
+    assert stale.status_code == 409
+    err = ErrorOut.model_validate(stale.json())
+    assert err.details["current_version"] == 2 and err.details["updated_by"] == "王五"
+    assert client.get(f"/api/names/{fid}").json()["properties"]["origin"] == "甲说"
+
+
+def test_update_needs_a_version(client: TestClient) -> None:
+    fid = client.post("/api/names", json=BRIDGE).json()["id"]
+    resp = client.patch(f"/api/names/{fid}", json={"origin": "x"})
+    assert resp.status_code == 400 and "版本号" in resp.json()["message"]
+
+
+def test_retire_and_restore(client: TestClient) -> None:
+    fid = client.post("/api/names", json=BRIDGE).json()["id"]
+    retired = client.post(f"/api/names/{fid}/retire", json={"version": 1, "reason": "拆除", "on": "2026-01-02"})
+    assert retired.json()["properties"]["status"] == "retired"
+    restored = client.post(f"/api/names/{fid}/restore", json={"reason": "重建"}, headers={"If-Match": "2"})
+    assert restored.json()["properties"]["status"] == "current" and restored.json()["properties"]["version"] == 3
+
+
+def test_rule_violation_is_422_with_findings(client: TestClient) -> None:
+    resp = client.post("/api/names", json=BRIDGE | {"name": "环球大桥"})
+    assert resp.status_code == 422
+    err = ErrorOut.model_validate(resp.json())
+    assert [f["rule"] for f in err.details["findings"]] == ["exaggeration"]
+    ok = client.post("/api/names", json=BRIDGE | {"name": "环球大桥", "override_reason": "历史名称,暂保留"})
+    assert ok.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"name": ""}, 400, "名称不能为空"),
+        ({"name": "金清\u3000大桥"}, 400, "全角空格"),
+        ({"name": "桥" * 41}, 400, "名称过长"),
+        ({"admin_code": "331004999"}, 400, "不存在"),
+        ({"geometry": {"type": "Point", "coordinates": [116.4, 39.9]}}, 400, "不在本区县范围内"),
+        ({"category": "castle"}, 400, "不在允许范围内"),
+        ({"geometry": {"type": "Pt"}}, 400, "不是有效的 GeoJSON"),
+    ],
+)
+def test_bad_input_is_4xx_and_saves_nothing(client: TestClient, change: dict, status: int, message: str) -> None:
+    before = client.get("/api/layers/place_names").json()["count"]
+    resp = client.post("/api/names", json=BRIDGE | change)
+    assert resp.status_code == status and message in resp.json()["message"]
+    assert client.get("/api/layers/place_names").json()["count"] == before
+
+
+def test_changeset_all_or_nothing(client: TestClient) -> None:
+    before = client.get("/api/layers/place_names").json()["count"]
+    good = {
+        "action": "create",
+        "properties": {k: v for k, v in BRIDGE.items() if k != "geometry"},
+        "geometry": BRIDGE["geometry"],
+    }
+    bad = good | {"properties": good["properties"] | {"name": "曼哈顿大桥"}}
+    resp = client.post("/api/changesets", json={"comment": "两座桥", "edits": [good, bad]})
+    assert resp.status_code == 422
+    assert client.get("/api/layers/place_names").json()["count"] == before
+    second = good | {"properties": good["properties"] | {"name": "金清二桥"}}
+    resp = client.post("/api/changesets", json={"comment": "两座桥", "edits": [good, second]})
+    assert resp.status_code == 201 and [f["properties"]["name"] for f in resp.json()] == ["金清大桥", "金清二桥"]
+    assert client.get("/api/layers/place_names").json()["count"] == before + 2
+
+
+def test_unknown_name_is_404(client: TestClient) -> None:
+    assert client.get("/api/names/99999").status_code == 404
+    assert client.get("/api/names/99999/history").status_code == 404
+
+
+def test_names_in_openapi(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/api/names",
+        "/api/names/{fid}",
+        "/api/names/{fid}/history",
+        "/api/names/check",
+        "/api/names/{fid}/retire",
+        "/api/names/{fid}/restore",
+        "/api/changesets",
+    } <= set(paths)
