@@ -54,6 +54,7 @@ class Field:
     max_length: int | None = None
     unique: bool = False
     description: str = ""
+    aliases: tuple[str, ...] = ()  # other column headers accepted on import (besides name and label)
 
     @property
     def sql_type(self) -> str:
@@ -174,7 +175,7 @@ PLACE_NAMES = Layer(
     "标准地名",
     "GEOMETRY",
     (
-        Field("name", "text", "标准名称", required=True, max_length=40),
+        Field("name", "text", "标准名称", required=True, max_length=40, aliases=("名称", "地名")),
         Field("specific", "text", "专名", required=True, max_length=30),
         Field("generic", "text", "通名", max_length=10),
         Field("romanized", "text", "罗马字母拼写", max_length=120),
@@ -185,6 +186,7 @@ PLACE_NAMES = Layer(
             required=True,
             choices=PLACE_NAME_CATEGORIES,
             choice_labels_zh=PLACE_NAME_CATEGORY_LABELS,
+            aliases=("类别",),
         ),
         Field("subcategory", "text", "小类", max_length=30, description="e.g. village, community, road"),
         _code("admin_code", "所在区划代码", required=True),

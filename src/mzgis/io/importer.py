@@ -73,6 +73,7 @@ class ImportReport:
 def column_map(layer: Layer, columns: list[str]) -> tuple[dict[str, str], list[str]]:
     """Source column → layer field, by field name (any case) or Chinese label; and the unused columns."""
     by_key = {f.name.lower(): f.name for f in layer.fields} | {f.label_zh: f.name for f in layer.fields}
+    by_key |= {alias: f.name for f in layer.fields for alias in f.aliases}
     mapping: dict[str, str] = {}
     unused: list[str] = []
     for col in columns:

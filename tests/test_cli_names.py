@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mzgis.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = tmp_path / "demo.gpkg"
+    assert runner.invoke(app, ["init", str(path), "--demo"]).exit_code == 0
+    return str(path)
+
+
+def test_every_names_command_has_help() -> None:
+    for command in (
+        "check-name",
+        "check",
+        "search",
+        "add",
+        "rename",
+        "move",
+        "retire",
+        "restore",
+        "history",
+        "import",
+        "export",
+    ):
+        result = runner.invoke(app, ["names", command, "--help"])
+        assert result.exit_code == 0, command
+    assert runner.invoke(app, ["pinyin", "--help"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["路南街道"], "Lunan Jiedao"),
+        (["六安市"], "Lu'an Shi"),
+        (["单县"], "Shan Xian"),
+        (["单县", "--tones"], "Shàn Xiàn"),
+        (["长浦新村", "--category", "self_governing_org"], "Changpuxin Cun"),
+    ],
+)
+def test_pinyin(args: list[str], expected: str) -> None:
+    result = runner.invoke(app, ["pinyin", *args])
+    assert result.exit_code == 0 and result.output.strip() == expected
+
+
+def test_check_name_json(db: str) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "names",
+            "check-name",
+            "方林村",
+            "--category",
+            "self_governing_org",
+            "--admin",
+            "331004001",
+            "--json",
+            "--db",
+            db,
+        ],
+    )
+    assert result.exit_code == 5  # an error finding
+    data = json.loads(result.output)
+    assert data["name"] == "方林村" and data["romanized"] == "Fanglin Cun"
+    assert [(f["rule"], f["severity"]) for f in data["findings"]] == [
+        ("duplicate", "error"),
+        ("near_duplicate", "warning"),
+    ]
+    assert all(f["message"] for f in data["findings"])
+    clean = runner.invoke(
+        app,
+        [
+            "names",
+            "check-name",
+            "新塘村",
+            "--category",
+            "self_governing_org",
+            "--admin",
+            "331004001",
+            "--json",
+            "--db",
+            db,
+        ],
+    )
+    assert clean.exit_code == 0 and json.loads(clean.output)["findings"] == []
+
+
+def test_check_whole_gazetteer_and_xlsx(db: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["names", "check", "--db", db])
+    assert "#249 路桥3号路" in result.output and "共 10 个地名有问题,其中错误 7 条" in result.output
+    out = tmp_path / "cleanup.xlsx"
+    assert runner.invoke(app, ["names", "check", "--xlsx", str(out), "--db", db]).exit_code == 0
+    import pandas as pd
+
+    assert len(pd.read_excel(out)) == 11
+
+
+def test_search(db: str) -> None:
+    result = runner.invoke(app, ["names", "search", "lnjd", "--json", "--db", db])
+    assert json.loads(result.output)[0]["name"] == "路南街道"
+    near = runner.invoke(app, ["names", "search", "--near", "121.38,28.58", "--within", "500", "--db", db])
+    assert near.exit_code == 0 and "米" in near.output
+    bad = runner.invoke(app, ["names", "search", "--near", "28.58,121.38", "--db", db])
+    assert bad.exit_code == 2 and "写反" in bad.output
+
+
+def test_edit_cycle_with_history_and_conflict(db: str) -> None:
+    add = runner.invoke(
+        app,
+        [
+            "names",
+            "add",
+            "金清大桥",
+            "--category",
+            "transport_facility",
+            "--subcategory",
+            "bridge",
+            "--admin",
+            "331004106",
+            "--lon",
+            "121.49",
+            "--lat",
+            "28.525",
+            "--user",
+            "甲",
+            "--db",
+            db,
+        ],
+    )
+    assert add.exit_code == 0, add.output
+    fid = add.output.split("#")[1].split()[0]
+    renamed = runner.invoke(
+        app, ["names", "rename", fid, "金清桥", "--version", "1", "--reason", "简化", "--user", "乙", "--db", db]
+    )
+    assert renamed.exit_code == 0 and "Jinqing Qiao" in renamed.output
+    stale = runner.invoke(app, ["names", "rename", fid, "金清新桥", "--version", "1", "--reason", "x", "--db", db])
+    assert stale.exit_code == 4 and "已被 乙" in stale.output
+    retired = runner.invoke(app, ["names", "retire", fid, "--version", "2", "--reason", "拆除", "--db", db])
+    assert retired.exit_code == 0
+    history = runner.invoke(app, ["names", "history", fid, "--db", db])
+    assert "name:金清大桥 → 金清桥" in history.output and "status:current → retired" in history.output
+    restored = runner.invoke(app, ["names", "restore", fid, "--version", "3", "--db", db])
+    assert restored.exit_code == 0
+
+
+def test_add_with_a_rule_error_needs_an_override(db: str) -> None:
+    args = [
+        "names",
+        "add",
+        "曼哈顿广场",
+        "--category",
+        "building",
+        "--admin",
+        "331004003",
+        "--lon",
+        "121.36",
+        "--lat",
+        "28.60",
+        "--db",
+        db,
+    ]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 5 and "外国人名、地名" in refused.output
+    assert runner.invoke(app, [*args, "--override-reason", "历史遗留"]).exit_code == 0
+
+
+def test_import_and_export(db: str, tmp_path: Path) -> None:
+    src = tmp_path / "names.csv"
+    src.write_text(
+        "名称,地名类别,所在区划代码,经度,纬度\n新塘村,self_governing_org,331004001,121.3746,28.5519\n", encoding="utf-8"
+    )
+    dry = runner.invoke(app, ["names", "import", str(src), "--from-crs", "gcj02", "--dry-run", "--db", db])
+    assert dry.exit_code == 0 and "试运行" in dry.output
+    real = runner.invoke(app, ["names", "import", str(src), "--from-crs", "gcj02", "--db", db])
+    assert real.exit_code == 0 and "已作为一个变更集导入 1 条" in real.output
+    out = tmp_path / "all.geojson"
+    assert runner.invoke(app, ["names", "export", str(out), "--db", db]).exit_code == 0
+    import pyogrio
+
+    assert pyogrio.read_info(out)["features"] == 251
