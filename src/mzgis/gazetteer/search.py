@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from mzgis.gazetteer.romanize import Readings, load_readings, syllables
 
-__all__ = ["IndexRecord", "NameIndex", "SearchHit", "edit_distance"]
+__all__ = ["IndexRecord", "NameIndex", "SearchHit"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_VOWEL = re.compile("[aeiouü]")
 _SCORES = {
     "name": 100.0,
     "pinyin": 95.0,
@@ -27,7 +28,7 @@ _SCORES = {
     "pinyin_prefix": 75.0,
     "initials_prefix": 70.0,
     "name_contains": 60.0,
-    "fuzzy": 50.0,
+    "fuzzy": 50.0,  # one edit: scored 40
     "near": 0.0,
 }
 _PREFIX_CAP = 5000  # prefix matches collected before ranking (a one-letter query matches many)
@@ -57,23 +58,6 @@ class SearchHit:
     distance_m: float | None = None
 
 
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` as soon as it must exceed ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        cur = [i] + [0] * len(b)
-        best = cur[0]
-        for j, cb in enumerate(b, start=1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            best = min(best, cur[j])
-        if best > limit:
-            return limit + 1
-        prev = cur
-    return prev[-1]
-
-
 def _grams(text: str, n: int) -> set[str]:
     return {text[i : i + n] for i in range(len(text) - n + 1)}
 
@@ -98,12 +82,12 @@ class NameIndex:
         self._by_initials = sorted(range(n), key=lambda i: self.initials[i])
         self._initials_sorted = [self.initials[i] for i in self._by_initials]
         self._chars: dict[str, list[int]] = defaultdict(list)
-        self._trigrams: dict[str, list[int]] = defaultdict(list)
+        self._bigrams: dict[str, list[int]] = defaultdict(list)
         for i, rec in enumerate(self.records):
             for ch in set(rec.name):
                 self._chars[ch].append(i)
-            for g in _grams(self.pinyin[i], 3):
-                self._trigrams[g].append(i)
+            for g in _grams(rec.name, 2):
+                self._bigrams[g].append(i)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -111,38 +95,46 @@ class NameIndex:
     # -------------------------------------------------------------- candidates
 
     @staticmethod
-    def _prefix(sorted_keys: Sequence[str], order: Sequence[int], prefix: str) -> list[int]:
+    def _prefix(sorted_keys: Sequence[str], order: Sequence[int], prefix: str, cap: int = _PREFIX_CAP) -> list[int]:
+        """Ids whose key starts with ``prefix``, in key order (an exact key first), at most ``cap``."""
         lo = bisect.bisect_left(sorted_keys, prefix)
+        hi = bisect.bisect_left(sorted_keys, prefix + "\U0010ffff", lo, min(len(sorted_keys), lo + cap))
+        return [order[pos] for pos in range(lo, hi)]
+
+    def _contains(self, text: str, cap: int) -> list[int]:
+        """Names containing ``text``: candidates from the rarest character pair (or the character), verified."""
+        if len(text) == 1:
+            return self._chars.get(text, [])[:cap]
+        postings = min((self._bigrams.get(g, []) for g in _grams(text, 2)), key=len)
         out: list[int] = []
-        for pos in range(lo, len(sorted_keys)):
-            if not sorted_keys[pos].startswith(prefix) or len(out) >= _PREFIX_CAP:
-                break
-            out.append(order[pos])
+        for i in postings:
+            if text in self.records[i].name:
+                out.append(i)
+                if len(out) >= cap:
+                    break
         return out
 
-    def _contains(self, text: str) -> list[int]:
-        postings = sorted((self._chars.get(ch, []) for ch in set(text)), key=len)
-        if not postings or not postings[0]:
-            return []
-        candidates = set(postings[0]).intersection(*postings[1:]) if len(postings) > 1 else set(postings[0])
-        return [i for i in candidates if text in self.records[i].name]
-
-    def _fuzzy(self, q: str, max_dist: int) -> list[tuple[int, int]]:
-        grams = _grams(q, 3)
-        counts: dict[int, int] = defaultdict(int)
-        for g in grams:
-            for i in self._trigrams.get(g, ()):
-                counts[i] += 1
-        # a string within d edits of q's prefix shares at least |grams| - 3d of its trigrams
-        need = max(1, len(grams) - 3 * max_dist)
-        out: list[tuple[int, int]] = []
-        for i, c in counts.items():
-            if c < need:
-                continue
-            p = self.pinyin[i]
-            d = min(edit_distance(q, p[:k], max_dist) for k in range(max(1, len(q) - 1), len(q) + 2))
-            if d <= max_dist:
-                out.append((i, d))
+    def _fuzzy(self, q: str, cap: int) -> list[int]:
+        """Names whose pinyin starts with a string one edit from ``q`` (substitution, insertion, deletion or
+        a swap of neighbours): each variant is a prefix lookup in the sorted pinyin, so the cost does not
+        grow with the number of names."""
+        letters = "abcdefghijklmnopqrstuvwxyzü"
+        variants: set[str] = set()
+        for i in range(len(q) + 1):
+            head, tail = q[:i], q[i:]
+            for c in letters:
+                variants.add(head + c + tail)  # insertion
+                if tail:
+                    variants.add(head + c + tail[1:])  # substitution
+            if tail:
+                variants.add(head + tail[1:])  # deletion
+            if len(tail) > 1:
+                variants.add(head + tail[1] + tail[0] + tail[2:])  # swap
+        variants.discard(q)
+        out: list[int] = []
+        for v in sorted(variants):
+            if len(v) >= 2:
+                out += self._prefix(self._pinyin_sorted, self._by_pinyin, v, cap)
         return out
 
     # -------------------------------------------------------------- search
@@ -161,6 +153,8 @@ class NameIndex:
         """Ranked hits for ``query`` (Chinese, pinyin or initials); with ``near`` and no query, the nearest."""
         q = query.strip()
         matches: dict[int, tuple[float, str]] = {}
+        # without filters the first few hundred prefix matches (in key order) hold the best `limit`
+        cap = _PREFIX_CAP if (category or township or status or near) else max(limit * 5, 100)
 
         def offer(ids: Iterable[int], how: str, penalty: float = 0.0) -> None:
             score = _SCORES[how] - penalty
@@ -171,22 +165,22 @@ class NameIndex:
         if not q:
             offer(range(len(self.records)), "near")
         elif _CJK.search(q):
-            offer(self._prefix(self._names_sorted, self._by_name, q), "name_prefix")
-            offer((i for i in self._prefix(self._names_sorted, self._by_name, q) if self.records[i].name == q), "name")
-            offer(self._contains(q), "name_contains")
+            offer(self._contains(q, cap), "name_contains")
+            prefixed = self._prefix(self._names_sorted, self._by_name, q, cap)
+            offer(prefixed, "name_prefix")
+            offer((i for i in prefixed if self.records[i].name == q), "name")
         else:
             key = re.sub(r"[^a-zü]", "", q.lower().replace("v", "ü"))
             if key:
-                pin = self._prefix(self._pinyin_sorted, self._by_pinyin, key)
+                pin = self._prefix(self._pinyin_sorted, self._by_pinyin, key, cap)
                 offer(pin, "pinyin_prefix")
                 offer((i for i in pin if self.pinyin[i] == key), "pinyin")
-                ini = self._prefix(self._initials_sorted, self._by_initials, key)
+                ini = self._prefix(self._initials_sorted, self._by_initials, key, cap)
                 offer(ini, "initials_prefix")
                 offer((i for i in ini if self.initials[i] == key), "initials")
-                if len(key) >= 3 and len(matches) < limit:
-                    max_dist = 1 if len(key) <= 6 else 2
-                    for i, d in self._fuzzy(key, max_dist):
-                        offer([i], "fuzzy", penalty=10.0 * d)
+                # typos in pinyin; a run of initials (no vowel, like lnjd) has nothing to correct
+                if len(key) >= 3 and len(matches) < limit and _VOWEL.search(key):
+                    offer(self._fuzzy(key, cap), "fuzzy", penalty=10.0)
         hits: list[SearchHit] = []
         for i, (score, how) in matches.items():
             rec = self.records[i]
