@@ -16,7 +16,7 @@ import resource
 import sqlite3
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 
 import numpy as np
 
@@ -110,10 +110,11 @@ def fts_query(conn: sqlite3.Connection, kind: str, q: str) -> list[int]:
     return [r[0] for r in conn.execute(sql, (arg,))]
 
 
-def timed(fn: Callable[[], object]) -> float:
+def timed(fn: Callable[[], Sized]) -> tuple[float, int]:
+    """Milliseconds taken and the number of results."""
     start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000.0
+    found = fn()
+    return (time.perf_counter() - start) * 1000.0, len(found)
 
 
 def main() -> None:
@@ -141,10 +142,12 @@ def main() -> None:
         ours, base = [], []
         empty_ours = empty_base = 0
         for q in items:
-            ours.append(timed(lambda q=q: index.search(q, limit=20)))
-            base.append(timed(lambda q=q, kind=kind: fts_query(conn, kind, q)))
-            empty_ours += not index.search(q, limit=20)
-            empty_base += not fts_query(conn, kind, q)
+            ms, n = timed(lambda q=q: index.search(q, limit=20))
+            ours.append(ms)
+            empty_ours += n == 0
+            ms, n = timed(lambda q=q, kind=kind: fts_query(conn, kind, q))
+            base.append(ms)
+            empty_base += n == 0
         p = lambda xs, k: float(np.percentile(xs, k))  # noqa: E731
         print(
             f"{kind:<12} {statistics.median(ours):>10.2f} {p(ours, 95):>8.2f} "

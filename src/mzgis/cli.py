@@ -535,17 +535,9 @@ def pinyin(
     tones: Annotated[bool, typer.Option("--tones", help="带声调")] = False,
 ) -> None:
     """地名的罗马字母拼写(汉语拼音)。Standard romanization of a place name."""
-    from mzgis.errors import BadInput
-    from mzgis.gazetteer.names import split_name
-    from mzgis.gazetteer.romanize import romanize
+    from mzgis.gazetteer.service import romanize_name
 
-    text = name.strip()
-    if not text or "\u3000" in text or " " in text:
-        raise BadInput("请输入一个不含空格的地名", "give one name without spaces")
-    specific, generic = split_name(text, category)
-    if not generic:
-        specific, generic = split_name(text)
-    typer.echo(romanize(specific, generic, tones=tones))
+    typer.echo(romanize_name(name.strip(), category, tones=tones))
 
 
 @app.command()

@@ -6,7 +6,7 @@ import tomllib
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["all_generics", "generics_by_category", "split_name"]
+__all__ = ["all_generics", "generics_by_category", "name_parts", "split_name"]
 
 
 @lru_cache(maxsize=1)
@@ -38,3 +38,12 @@ def split_name(name: str, category: str | None = None) -> tuple[str, str]:
         if name.endswith(term) and len(name) > len(term):
             return name[: -len(term)], term
     return name, ""
+
+
+def name_parts(name: str, category: str | None = None, generic: str | None = None) -> tuple[str, str]:
+    """(specific, generic): a given generic when it ends the name, else the category's longest generic,
+    else any known generic."""
+    if generic and name.endswith(generic) and len(name) > len(generic):
+        return name[: -len(generic)], generic
+    parts = split_name(name, category)
+    return parts if parts[1] or category is None else split_name(name)

@@ -19,14 +19,14 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup, load_admin
 from mzgis.errors import BadInput, Conflict, RuleViolation
-from mzgis.gazetteer.names import split_name
+from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.romanize import romanize
 from mzgis.gazetteer.rules import Finding, NameRecord, RuleSet, check_name, has_errors, load_rules
 from mzgis.gazetteer.search import IndexRecord, NameIndex, SearchHit
 from mzgis.layers import LAYERS, check_record
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
 
-__all__ = ["CheckResult", "Edit", "Gazetteer"]
+__all__ = ["CheckResult", "Edit", "Gazetteer", "romanize_name", "validate_name"]
 
 LAYER = "place_names"
 _EDITABLE = {
@@ -82,6 +82,27 @@ class Edit:
     override_reason: str | None = None
 
 
+def validate_name(name: Any) -> str:
+    """The name as given, or BadInput when it is empty, too long or holds spaces (full-width or not)."""
+    text = "" if name is None else str(name)
+    if "\u3000" in text:
+        raise BadInput("名称含全角空格", "the name contains a full-width space")
+    if text.strip() != text or _SPACE.search(text):
+        raise BadInput("名称不能含空格", "the name contains whitespace")
+    if not text:
+        raise BadInput("名称不能为空", "empty name")
+    limit = LAYERS[LAYER].field("name").max_length or 40
+    if len(text) > limit:
+        raise BadInput(f"名称过长(超过 {limit} 字)", f"name longer than {limit} characters")
+    return text
+
+
+def romanize_name(name: str, category: str | None = None, *, rules: RuleSet | None = None, tones: bool = False) -> str:
+    """The standard romanization of a whole name: split into specific and generic, then romanized."""
+    specific, generic = name_parts(validate_name(name), category)
+    return romanize(specific, generic, readings=(rules or load_rules()).readings, tones=tones)
+
+
 def _record(f: Feature) -> NameRecord:
     p = f.properties
     return NameRecord(
@@ -111,19 +132,6 @@ class Gazetteer:
         self._index: tuple[int, NameIndex] | None = None
 
     # ---------------------------------------------------------------- checks
-
-    def _validate_name(self, name: Any) -> str:
-        text = "" if name is None else str(name)
-        if "\u3000" in text:
-            raise BadInput("名称含全角空格", "the name contains a full-width space")
-        if text.strip() != text or _SPACE.search(text):
-            raise BadInput("名称不能含空格", "the name contains whitespace")
-        if not text:
-            raise BadInput("名称不能为空", "empty name")
-        limit = LAYERS[LAYER].field("name").max_length or 40
-        if len(text) > limit:
-            raise BadInput(f"名称过长(超过 {limit} 字)", f"name longer than {limit} characters")
-        return text
 
     def _check_admin(self, admin: AdminLookup, code: str, geometry: BaseGeometry | None) -> list[Finding]:
         if code not in admin.codes:
@@ -157,7 +165,7 @@ class Gazetteer:
         admin: AdminLookup | None = None,
     ) -> CheckResult:
         """Check a proposed name without saving (unknown admin codes and bad input raise BadInput)."""
-        name = self._validate_name(name)
+        name = validate_name(name)
         _, problems = check_record(
             LAYERS[LAYER],
             {"name": name, "specific": name, "category": category, "admin_code": admin_code, "status": "current"},
@@ -170,20 +178,12 @@ class Gazetteer:
             others = [_record(f) for f in self.store.iter_features(LAYER)]
         rec = NameRecord(name, category, admin_code, subcategory, generic or None, exclude_id)
         findings = check_name(rec, others, rules=self.rules) + extra
-        specific, gen = self._parts(name, category, generic)
+        specific, gen = name_parts(name, category, generic)
         return CheckResult(name, specific, gen, romanize(specific, gen, readings=self.rules.readings), findings)
-
-    def _parts(self, name: str, category: str, generic: str | None) -> tuple[str, str]:
-        if generic and name.endswith(generic) and len(name) > len(generic):
-            return name[: -len(generic)], generic
-        return split_name(name, category) if split_name(name, category)[1] else split_name(name)
 
     def romanize(self, name: str, category: str | None = None, *, tones: bool = False) -> str:
         """The standard romanization of a whole name (split into specific and generic first)."""
-        specific, generic = split_name(self._validate_name(name), category)
-        if not generic:
-            specific, generic = split_name(name)
-        return romanize(specific, generic, readings=self.rules.readings, tones=tones)
+        return romanize_name(name, category, rules=self.rules, tones=tones)
 
     # ---------------------------------------------------------------- edits
 
