@@ -8,6 +8,7 @@ queries from sorted arrays and n-gram postings, so a query touches only its cand
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import re
 from collections import defaultdict
@@ -20,6 +21,8 @@ __all__ = ["IndexRecord", "NameIndex", "SearchHit"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _VOWEL = re.compile("[aeiouü]")
+_NOT_PINYIN = re.compile("[^a-zü]")
+_FUZZY_BELOW = 5  # look for typos when fewer matches than this
 _SCORES = {
     "name": 100.0,
     "pinyin": 95.0,
@@ -68,6 +71,8 @@ class NameIndex:
     def __init__(self, records: Iterable[IndexRecord], *, readings: Readings | None = None) -> None:
         readings = readings or load_readings()
         self.records: list[IndexRecord] = list(records)
+        self._position = {rec.id: i for i, rec in enumerate(self.records)}
+        self._names = [rec.name for rec in self.records]
         self.pinyin: list[str] = []
         self.initials: list[str] = []
         for rec in self.records:
@@ -153,8 +158,9 @@ class NameIndex:
         """Ranked hits for ``query`` (Chinese, pinyin or initials); with ``near`` and no query, the nearest."""
         q = query.strip()
         matches: dict[int, tuple[float, str]] = {}
-        # without filters the first few hundred prefix matches (in key order) hold the best `limit`
-        cap = _PREFIX_CAP if (category or township or status or near) else max(limit * 5, 100)
+        # without filters, the first `limit` matches of each lookup in key order hold the best `limit`
+        # (an exact key sorts first in its prefix range; the rest of a range scores the same)
+        cap = _PREFIX_CAP if (category or township or status or near) else limit
 
         def offer(ids: Iterable[int], how: str, penalty: float = 0.0) -> None:
             score = _SCORES[how] - penalty
@@ -162,26 +168,31 @@ class NameIndex:
                 if i not in matches or matches[i][0] < score:
                     matches[i] = (score, how)
 
+        def offer_prefix(keys: Sequence[str], ids: list[int], key: str, exact: str, prefix: str) -> None:
+            # ids come in key order, so the exact matches are the first ones
+            n_exact = 0
+            while n_exact < len(ids) and keys[ids[n_exact]] == key:
+                n_exact += 1
+            offer(ids[:n_exact], exact)
+            offer(ids[n_exact:], prefix)
+
         if not q:
             offer(range(len(self.records)), "near")
         elif _CJK.search(q):
             offer(self._contains(q, cap), "name_contains")
-            prefixed = self._prefix(self._names_sorted, self._by_name, q, cap)
-            offer(prefixed, "name_prefix")
-            offer((i for i in prefixed if self.records[i].name == q), "name")
+            offer_prefix(self._names, self._prefix(self._names_sorted, self._by_name, q, cap), q, "name", "name_prefix")
         else:
-            key = re.sub(r"[^a-zü]", "", q.lower().replace("v", "ü"))
+            key = _NOT_PINYIN.sub("", q.lower().replace("v", "ü"))
             if key:
                 pin = self._prefix(self._pinyin_sorted, self._by_pinyin, key, cap)
-                offer(pin, "pinyin_prefix")
-                offer((i for i in pin if self.pinyin[i] == key), "pinyin")
+                offer_prefix(self.pinyin, pin, key, "pinyin", "pinyin_prefix")
                 ini = self._prefix(self._initials_sorted, self._by_initials, key, cap)
-                offer(ini, "initials_prefix")
-                offer((i for i in ini if self.initials[i] == key), "initials")
-                # typos in pinyin; a run of initials (no vowel, like lnjd) has nothing to correct
-                if len(key) >= 3 and len(matches) < limit and _VOWEL.search(key):
+                offer_prefix(self.initials, ini, key, "initials", "initials_prefix")
+                # typos in pinyin, when the text as typed finds (almost) nothing; a run of initials
+                # (no vowel, like lnjd) has nothing to correct
+                if len(key) >= 3 and len(matches) < min(limit, _FUZZY_BELOW) and _VOWEL.search(key):
                     offer(self._fuzzy(key, cap), "fuzzy", penalty=10.0)
-        hits: list[SearchHit] = []
+        ranked: list[tuple[tuple[float, float, bool, int, str, int], float | None, str]] = []
         for i, (score, how) in matches.items():
             rec = self.records[i]
             if category and rec.category != category:
@@ -193,18 +204,10 @@ class NameIndex:
             dist = _distance_m(near, rec) if near else None
             if near and (dist is None or (within_m is not None and dist > within_m)):
                 continue
-            hits.append(SearchHit(rec, score, how, dist))
-        hits.sort(
-            key=lambda h: (
-                -h.score,
-                h.distance_m if h.distance_m is not None else 0.0,
-                h.record.status != "current",
-                len(h.record.name),
-                h.record.name,
-                h.record.id,
-            )
-        )
-        return hits[:limit]
+            order = (-score, dist or 0.0, rec.status != "current", len(rec.name), rec.name, rec.id)
+            ranked.append((order, dist, how))
+        best = heapq.nsmallest(limit, ranked)
+        return [SearchHit(self.records[self._position[o[5]]], -o[0], how, dist) for o, dist, how in best]
 
 
 def _distance_m(near: tuple[float, float], rec: IndexRecord) -> float | None:
