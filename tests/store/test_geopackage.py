@@ -133,7 +133,13 @@ def test_stale_version_is_a_conflict_and_changes_nothing(empty_store: GeoPackage
     store.update("eldercare_facilities", f.id, expected_version=1, user="李四", properties={"beds": 280})
     with pytest.raises(Conflict) as err:
         store.update("eldercare_facilities", f.id, expected_version=1, user="王五", properties={"beds": 1})
-    assert err.value.details == {"current_version": 2, "updated_by": "李四", "updated_at": "2026-03-01T08:00:02.000Z"}
+    assert err.value.details == {
+        "current_version": 2,
+        "updated_by": "李四",
+        "updated_at": "2026-03-01T08:00:02.000Z",
+        "current": FACILITY | {"beds": 280, "operator": None, "demonstration": None},
+    }
+    assert err.value.message_zh.startswith("养老服务设施“路桥敬老院”(#1)已被 李四")
     assert "李四" in err.value.message_zh
     assert store.get("eldercare_facilities", f.id).properties["beds"] == 280
     with pytest.raises(Conflict):

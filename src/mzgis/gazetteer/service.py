@@ -245,17 +245,7 @@ class Gazetteer:
             return tx.insert(LAYER, clean, edit.geometry)
         if edit.id is None:
             raise BadInput("缺少地名编号", "an edit needs the id of the name")
-        current = tx.get(LAYER, edit.id)
-        if edit.expected_version is not None and current.version != edit.expected_version:
-            raise Conflict(
-                f"地名“{current.properties['name']}”已被 {current.updated_by} 于 {current.updated_at} 修改"
-                f"(当前版本 {current.version},你的版本 {edit.expected_version}),本次修改未保存",
-                f"place name {edit.id} is at version {current.version}, not {edit.expected_version}",
-                current_version=current.version,
-                updated_by=current.updated_by,
-                updated_at=current.updated_at,
-                current=current.properties,
-            )
+        current = tx.current(LAYER, edit.id, edit.expected_version)
         props = dict(current.properties)
         geometry = UNCHANGED
         if edit.action in ("update", "rename"):

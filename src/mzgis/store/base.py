@@ -119,6 +119,11 @@ class Transaction(abc.ABC):
         """Read features inside the transaction (under its write lock, with its own changes)."""
 
     @abc.abstractmethod
+    def current(self, layer: str, fid: int, expected_version: int | None) -> Feature:
+        """The feature, or a Conflict (with the current version, who changed it and its content) when
+        ``expected_version`` is given and stale."""
+
+    @abc.abstractmethod
     def set_reason(self, reason: str) -> None:
         """The reason recorded in the audit rows of the changes that follow (the changeset keeps its comment)."""
 

@@ -357,16 +357,20 @@ class _GpkgTransaction(Transaction):
         lay = get_layer(layer)
         return [self._insert_row(lay, props, geom) for props, geom in rows]
 
-    def _current(self, lay: Layer, fid: int, expected_version: int | None) -> Feature:
+    def current(self, layer: str, fid: int, expected_version: int | None) -> Feature:
+        lay = get_layer(layer)
         current = _get(self._conn, lay, fid)
         if expected_version is not None and current.version != expected_version:
+            name = current.properties.get("name") or current.properties.get("marker_id")
+            what = f"{lay.label_zh}“{name}”(#{fid})" if name else f"{lay.label_zh} #{fid}"
             raise Conflict(
-                f"{lay.label_zh} #{fid} 已被 {current.updated_by} 于 {current.updated_at} 修改"
+                f"{what}已被 {current.updated_by} 于 {current.updated_at} 修改"
                 f"(当前版本 {current.version},你的版本 {expected_version}),本次修改未保存",
                 f"{lay.name} #{fid} is at version {current.version}, not {expected_version}; nothing changed",
                 current_version=current.version,
                 updated_by=current.updated_by,
                 updated_at=current.updated_at,
+                current=current.properties,
             )
         return current
 
@@ -380,7 +384,7 @@ class _GpkgTransaction(Transaction):
         geometry: BaseGeometry | None = UNCHANGED,
     ) -> Feature:
         lay = get_layer(layer)
-        current = self._current(lay, fid, expected_version)
+        current = self.current(lay.name, fid, expected_version)
         merged = dict(current.properties) | dict(properties or {})
         new_geom = current.geometry if geometry is UNCHANGED else promote_geometry(lay, geometry)
         clean = _validated(lay, merged, new_geom)
@@ -414,7 +418,7 @@ class _GpkgTransaction(Transaction):
 
     def delete(self, layer: str, fid: int, *, expected_version: int | None) -> None:
         lay = get_layer(layer)
-        current = self._current(lay, fid, expected_version)
+        current = self.current(lay.name, fid, expected_version)
         self._conn.execute(f"DELETE FROM {_q(lay.name)} WHERE id = ?", (fid,))
         self._audit(lay.name, fid, "delete", current.version + 1, _snapshot(current), None)
         self.touched.add(lay.name)
