@@ -93,6 +93,13 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
     assert "FeatureCollectionOut" in spec["components"]["schemas"]
 
 
+def test_docs_need_no_internet(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert "/static/swagger-ui/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower() and "https://" not in html
+    assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
 def test_index_page_is_chinese(client: TestClient) -> None:
     html = client.get("/").text
     assert "民政 GIS 工作台" in html and "行政区划" in html
