@@ -179,8 +179,9 @@ class NameIndex:
         if not q:
             offer(range(len(self.records)), "near")
         elif _CJK.search(q):
-            offer(self._contains(q, cap), "name_contains")
             offer_prefix(self._names, self._prefix(self._names_sorted, self._by_name, q, cap), q, "name", "name_prefix")
+            if len(matches) < cap:  # names that merely contain the text rank below every prefix match
+                offer(self._contains(q, cap), "name_contains")
         else:
             key = _NOT_PINYIN.sub("", q.lower().replace("v", "ü"))
             if key:
