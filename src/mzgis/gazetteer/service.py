@@ -196,9 +196,9 @@ class Gazetteer:
         exclude_id: int | None,
         override_reason: str | None,
         admin: AdminLookup,
+        others: list[NameRecord],
     ) -> tuple[dict[str, Any], list[Finding]]:
         """Fill specific, generic and romanization; run the rules; refuse errors without an override."""
-        others = [_record(f) for f in tx.features(LAYER)]
         generic = props.get("generic") or None
         result = self.check(
             props.get("name", ""),
@@ -230,7 +230,7 @@ class Gazetteer:
             return f"{reason};规则覆盖({'、'.join(errors)}):{override_reason}".lstrip(";")
         return reason
 
-    def _apply(self, tx: Transaction, edit: Edit, admin: AdminLookup, reason: str) -> Feature:
+    def _apply(self, tx: Transaction, edit: Edit, admin: AdminLookup, reason: str, others: list[NameRecord]) -> Feature:
         """Apply one edit inside ``tx``; an override of rule errors is recorded in the edit's audit reason."""
         today = (edit.on or self._today().isoformat())[:10]
         if edit.action == "create":
@@ -239,7 +239,13 @@ class Gazetteer:
             if props["status"] == "retired":
                 raise BadInput("不能新建已废止的地名", "cannot create a retired name")
             clean, created = self._prepared(
-                tx, props, edit.geometry, exclude_id=None, override_reason=edit.override_reason, admin=admin
+                tx,
+                props,
+                edit.geometry,
+                exclude_id=None,
+                override_reason=edit.override_reason,
+                admin=admin,
+                others=others,
             )
             tx.set_reason(self._reason(reason, created, edit.override_reason))
             return tx.insert(LAYER, clean, edit.geometry)
@@ -295,7 +301,13 @@ class Gazetteer:
         if edit.action != "retire":
             new_geom = current.geometry if geometry is UNCHANGED else geometry
             props, findings = self._prepared(
-                tx, props, new_geom, exclude_id=current.id, override_reason=edit.override_reason, admin=admin
+                tx,
+                props,
+                new_geom,
+                exclude_id=current.id,
+                override_reason=edit.override_reason,
+                admin=admin,
+                others=others,
             )
         tx.set_reason(self._reason(reason, findings, edit.override_reason))
         return tx.update(LAYER, current.id, expected_version=current.version, properties=props, geometry=geometry)
@@ -306,9 +318,13 @@ class Gazetteer:
             raise BadInput("变更集为空", "empty changeset")
         admin = load_admin(self.store)
         with self.store.transaction(user=user, reason=comment) as tx:
+            # the names to check against, read once under the write lock and kept current edit by edit
+            others = [_record(f) for f in tx.features(LAYER)]
             out = []
             for edit in edits:
-                out.append(self._apply(tx, edit, admin, comment))
+                feature = self._apply(tx, edit, admin, comment, others)
+                others[:] = [r for r in others if r.id != feature.id] + [_record(feature)]
+                out.append(feature)
         return out
 
     def create(
