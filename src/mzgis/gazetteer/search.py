@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mzgis.gazetteer.romanize import Readings, load_readings, syllables
 
@@ -51,8 +52,7 @@ class IndexRecord:
     romanized: str = ""
 
 
-@dataclass(frozen=True)
-class SearchHit:
+class SearchHit(NamedTuple):
     """A ranked result: the record, its score, how it matched and, near a point, its distance."""
 
     record: IndexRecord
