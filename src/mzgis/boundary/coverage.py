@@ -1,0 +1,339 @@
+"""Coverage and hierarchy checks of division polygons, measured in metres in the data's Gauss-Krüger zone.
+
+:func:`check_coverage` is a pure function on GeoDataFrames. It reports every problem at once: invalid
+geometries with the reason and a location; invalid shared edges (GEOS coverage validation); gaps (holes
+in the union, or parts of the parent left uncovered) and overlaps, each as a polygon with its area and
+maximum width; slivers (gaps and overlaps thinner than the gap width); and hierarchy problems (a unit
+outside its parent, a code not prefixed by its parent's, codes missing from or unknown to the division
+list). Tolerances are arguments with defaults, and the summary states them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.crs import STORAGE_EPSG, to_metric
+
+__all__ = ["CoverageReport", "Tolerances", "check_coverage", "max_width"]
+
+_POINT_IN_REASON = re.compile(r"\[([-0-9.eE+]+) ([-0-9.eE+]+)\]")
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """How small a problem may be before it is ignored, and what counts as a sliver."""
+
+    gap_width_m: float = 1.0  # gaps narrower than this show as invalid edges; gaps/overlaps thinner are slivers
+    min_area_m2: float = 0.01  # gap, overlap and outside-parent pieces smaller than this are rounding, not data
+    min_width_m: float = 0.001  # pieces thinner than a millimetre are floating-point noise, not data
+
+
+@dataclass
+class CoverageReport:
+    """Summary counts and the findings (one row each, geometry in EPSG:4490)."""
+
+    summary: dict[str, Any]
+    findings: gpd.GeoDataFrame = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        rows = []
+        for r in self.findings.itertuples():
+            rows.append(
+                {
+                    "kind": r.kind,
+                    "ids": [x for x in str(r.ids).split(",") if x],
+                    "area_m2": _num(r.area_m2),
+                    "width_m": _num(r.width_m),
+                    "length_m": _num(r.length_m),
+                    "location": [round(r.lon, 7), round(r.lat, 7)],
+                    "message": r.message,
+                }
+            )
+        return {"summary": self.summary, "findings": rows}
+
+
+def _num(v: Any) -> float | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else round(float(v), 3)
+
+
+def max_width(poly: BaseGeometry) -> float:
+    """The maximum width of a polygon: the diameter of its largest inscribed circle (same units)."""
+    if poly.is_empty or poly.area == 0:
+        return 0.0
+    widths = []
+    for p in getattr(poly, "geoms", [poly]):
+        if p.area > 0:
+            rough = 4.0 * p.area / p.length  # twice the width of a thin strip: sets the search tolerance
+            widths.append(2.0 * shapely.maximum_inscribed_circle(p, tolerance=max(rough / 200.0, 1e-6)).length)
+    return max(widths, default=0.0)
+
+
+class _Collector:
+    def __init__(self, to_lonlat: Callable[[BaseGeometry], BaseGeometry]) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self._to_lonlat = to_lonlat
+
+    def add(
+        self,
+        kind: str,
+        ids: list[str],
+        geom_m: BaseGeometry,
+        message: str,
+        *,
+        area: float | None = None,
+        width: float | None = None,
+        length: float | None = None,
+        at: BaseGeometry | None = None,
+    ) -> None:
+        where = at if at is not None else (geom_m.representative_point() if not geom_m.is_empty else None)
+        geom_ll = self._to_lonlat(geom_m)
+        loc = self._to_lonlat(where) if where is not None else shapely.Point(np.nan, np.nan)
+        assert isinstance(loc, shapely.Point)
+        self.rows.append(
+            {
+                "kind": kind,
+                "ids": ",".join(ids),
+                "area_m2": area,
+                "width_m": width,
+                "length_m": length,
+                "lon": loc.x,
+                "lat": loc.y,
+                "message": message,
+                "geometry": geom_ll,
+            }
+        )
+
+
+def check_coverage(
+    units: gpd.GeoDataFrame,
+    *,
+    id_field: str,
+    parent_field: str | None = None,
+    parents: gpd.GeoDataFrame | None = None,
+    parent_id_field: str | None = None,
+    division_list: Mapping[str, str] | None = None,
+    tolerances: Tolerances = Tolerances(),
+) -> CoverageReport:
+    """Check that ``units`` tile their area (and their parents) without gaps, overlaps or bad edges.
+
+    Topology is computed in the data's own coordinates (lon/lat as stored: there the shared edges are
+    straight and identical); every piece found is then measured in the Gauss-Krüger zone. Projecting first
+    would bend long straight edges by centimetres and show phantom slivers where an edge and the same
+    edge with an extra node should coincide. ``division_list`` maps the codes that should be present to
+    their names. Inputs are not modified.
+    """
+    if units.crs is None:
+        raise ValueError("units need a CRS")
+    topo_crs = units.crs if units.crs.is_projected else STORAGE_EPSG
+    topo = units.to_crs(topo_crs)
+    ll_bounds = tuple(units.to_crs(STORAGE_EPSG).total_bounds)
+    epsg = to_metric(ll_bounds)
+    to_m = Transformer.from_crs(topo.crs, epsg, always_xy=True)
+    to_ll = Transformer.from_crs(topo.crs, STORAGE_EPSG, always_xy=True)
+
+    def metric(g: BaseGeometry) -> BaseGeometry:
+        return shapely.transform(g, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
+
+    def lonlat(g: BaseGeometry) -> BaseGeometry:
+        return shapely.transform(g, lambda c: np.column_stack(to_ll.transform(c[:, 0], c[:, 1])))
+
+    tol = tolerances
+    if topo.crs.is_geographic:
+        lat_c = (ll_bounds[1] + ll_bounds[3]) / 2.0
+        gap_tol = tol.gap_width_m / (111_320.0 * math.cos(math.radians(lat_c)))  # a metre of longitude, in degrees
+    else:
+        gap_tol = tol.gap_width_m
+    ids = [str(v) for v in topo[id_field]]
+    geoms = np.array(topo.geometry.values, dtype=object)
+    out = _Collector(lonlat)
+
+    def measured(piece: BaseGeometry) -> tuple[BaseGeometry, float, float] | None:
+        """The piece in metres with its area and width, or None when it is too small to be data."""
+        pm = metric(piece)
+        if pm.area < tol.min_area_m2 or 4.0 * pm.area / max(pm.length, 1e-12) < tol.min_width_m:
+            return None
+        w = max_width(pm)
+        return None if w < tol.min_width_m else (pm, pm.area, w)
+
+    # 1. validity
+    valid = shapely.is_valid(geoms)
+    for i in np.flatnonzero(~valid):
+        reason = shapely.is_valid_reason(geoms[i])
+        m = _POINT_IN_REASON.search(reason)
+        at = shapely.Point(float(m.group(1)), float(m.group(2))) if m else geoms[i].representative_point()
+        out.add("invalid", [ids[i]], at, f"{ids[i]} 几何无效:{reason}", at=at)
+    good = np.flatnonzero(valid & ~shapely.is_empty(geoms))
+    g_ok = geoms[good]
+
+    # 2. invalid shared edges (GEOS coverage validation, also catches gaps narrower than the gap width)
+    edges = shapely.coverage_invalid_edges(g_ok, gap_width=gap_tol)
+    for k, edge in enumerate(edges):
+        if edge is not None and not edge.is_empty:
+            i = good[k]
+            mid = shapely.line_interpolate_point(shapely.line_merge(edge), 0.5, normalized=True)
+            if mid.is_empty:
+                mid = edge.representative_point()
+            length = metric(edge).length
+            out.add(
+                "invalid_edge",
+                [ids[i]],
+                edge,
+                f"{ids[i]} 的边界与相邻单位不吻合(共 {length:.1f} 米)",
+                length=length,
+                at=mid,
+            )
+
+    # 3. overlaps between pairs
+    tree = shapely.STRtree(g_ok)
+    left, right = tree.query(g_ok, predicate="intersects")
+    for a, b in zip(left, right, strict=True):
+        if a >= b:
+            continue
+        poly = _polygonal(shapely.intersection(g_ok[a], g_ok[b]))
+        for piece in getattr(poly, "geoms", [poly]):
+            if piece.is_empty:
+                continue
+            meas = measured(piece)
+            if meas is None:
+                continue
+            _, area, w = meas
+            ia, ib = ids[good[a]], ids[good[b]]
+            sliver = ",细长碎片" if w < tol.gap_width_m else ""
+            out.add(
+                "overlap",
+                [ia, ib],
+                piece,
+                f"{ia} 与 {ib} 重叠 {area:.2f} 平方米(最宽 {w:.2f} 米){sliver}",
+                area=area,
+                width=w,
+            )
+
+    # 4. gaps: parts of a parent its children leave uncovered; without parents, holes in the union and
+    # gaps open to the outside but narrower than the gap width (what a closing by the gap width fills)
+    gap_pieces: list[tuple[BaseGeometry, str]] = []
+    parent_geoms: dict[str, BaseGeometry] = {}
+    if parents is not None and parent_field is not None:
+        pt = parents.to_crs(topo.crs)
+        pid = parent_id_field or id_field
+        parent_geoms = {str(k): g for k, g in zip(pt[pid], pt.geometry, strict=True)}
+    if parent_geoms:
+        children: dict[str, list[BaseGeometry]] = {}
+        for k in good.tolist():
+            children.setdefault(str(topo.iloc[k][parent_field]), []).append(geoms[k])
+        for code, pg in parent_geoms.items():
+            if code in children:
+                rest = _polygonal(shapely.difference(pg, shapely.union_all(children[code])))
+                gap_pieces += [(p, code) for p in getattr(rest, "geoms", [rest])]
+    else:
+        union = shapely.union_all(g_ok) if len(g_ok) else shapely.Polygon()
+        closed = union.buffer(gap_tol, join_style="mitre").buffer(-gap_tol, join_style="mitre")
+        shells = [shapely.Polygon(p.exterior) for p in getattr(union, "geoms", [union]) if not p.is_empty]
+        rest = _polygonal(shapely.difference(shapely.union_all([closed, *shells]), union))
+        gap_pieces += [(p, "") for p in getattr(rest, "geoms", [rest])]
+    for piece, where in gap_pieces:
+        if piece.is_empty:
+            continue
+        meas = measured(piece)
+        if meas is None:
+            continue
+        _, area, w = meas
+        neighbours = sorted({ids[good[k]] for k in tree.query(piece.buffer(gap_tol), predicate="intersects")})
+        sliver = ",细长碎片" if w < tol.gap_width_m else ""
+        inside = f"({where} 内)" if where else ""
+        out.add(
+            "gap",
+            neighbours,
+            piece,
+            f"缝隙{inside} {area:.2f} 平方米(最宽 {w:.2f} 米){sliver},相邻:{'、'.join(neighbours) or '无'}",
+            area=area,
+            width=w,
+        )
+
+    # 5. hierarchy
+    hierarchy = 0
+    if parent_field is not None:
+        for k in good.tolist():
+            code, parent = ids[k], str(topo.iloc[k][parent_field] or "")
+            if parent and not code.startswith(parent):
+                hierarchy += 1
+                out.add(
+                    "code_prefix", [code], geoms[k].representative_point(), f"{code} 的代码不以上级代码 {parent} 开头"
+                )
+            parent_geom = parent_geoms.get(parent)
+            if parent_geom is not None:
+                outside = _polygonal(shapely.difference(geoms[k], parent_geom))
+                meas = None if outside.is_empty else measured(outside)
+                if meas is not None:
+                    _, area, w = meas
+                    hierarchy += 1
+                    out.add(
+                        "outside_parent",
+                        [code, parent],
+                        outside,
+                        f"{code} 有 {area:.2f} 平方米在上级 {parent} 之外",
+                        area=area,
+                        width=w,
+                    )
+    if division_list is not None:
+        names = dict(zip(ids, topo["name"] if "name" in topo else [""] * len(ids), strict=True))
+        for code in sorted(set(division_list) - set(ids)):
+            hierarchy += 1
+            out.add("missing_unit", [code], shapely.Point(), f"区划名录中的 {code} {division_list[code]} 没有图形")
+        for k, code in enumerate(ids):
+            if code not in division_list:
+                hierarchy += 1
+                out.add("unknown_code", [code], geoms[k].representative_point(), f"{code} 不在区划名录中")
+            elif names.get(code) and division_list[code] and names[code] != division_list[code]:
+                hierarchy += 1
+                out.add(
+                    "name_mismatch",
+                    [code],
+                    geoms[k].representative_point(),
+                    f"{code} 名称“{names[code]}”与名录“{division_list[code]}”不一致",
+                )
+
+    frame = gpd.GeoDataFrame(
+        out.rows,
+        columns=["kind", "ids", "area_m2", "width_m", "length_m", "lon", "lat", "message", "geometry"],
+        geometry="geometry",
+        crs=STORAGE_EPSG,
+    )
+    gaps = frame[frame.kind == "gap"]
+    overlaps = frame[frame.kind == "overlap"]
+    slivers = frame[frame.kind.isin(["gap", "overlap"]) & (frame.width_m < tol.gap_width_m)]
+    summary = {
+        "polygons": len(units),
+        "invalid": int((~valid).sum()),
+        "invalid_edges": int((frame.kind == "invalid_edge").sum()),
+        "gaps": len(gaps),
+        "gap_area_m2": round(float(gaps.area_m2.sum()), 3),
+        "overlaps": len(overlaps),
+        "overlap_area_m2": round(float(overlaps.area_m2.sum()), 3),
+        "slivers": len(slivers),
+        "hierarchy": hierarchy,
+        "metric_crs": f"EPSG:{epsg}",
+        "gap_width_m": tol.gap_width_m,
+        "min_area_m2": tol.min_area_m2,
+        "min_width_m": tol.min_width_m,
+    }
+    return CoverageReport(summary, frame)
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The polygonal part of an overlay result (intersections also yield lines and points)."""
+    if geom.is_empty:
+        return shapely.MultiPolygon()
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.MultiPolygon()
