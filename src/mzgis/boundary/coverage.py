@@ -151,14 +151,20 @@ def check_coverage(
     if topo.crs.is_geographic:
         lat_c = (ll_bounds[1] + ll_bounds[3]) / 2.0
         gap_tol = tol.gap_width_m / (111_320.0 * math.cos(math.radians(lat_c)))  # a metre of longitude, in degrees
+        m2_per_unit = 111_320.0 * math.cos(math.radians(lat_c)) * 110_850.0
     else:
-        gap_tol = tol.gap_width_m
+        gap_tol, m2_per_unit = tol.gap_width_m, 1.0
     ids = [str(v) for v in topo[id_field]]
     geoms = np.array(topo.geometry.values, dtype=object)
     out = _Collector(lonlat)
 
     def measured(piece: BaseGeometry) -> tuple[BaseGeometry, float, float] | None:
-        """The piece in metres with its area and width, or None when it is too small to be data."""
+        """The piece in metres with its area and width, or None when it is too small to be data.
+
+        Smallness is judged in the data's own coordinates first (with the local scale): a degenerate
+        sliver there has no area, but projecting its two sides apart would give it some."""
+        if piece.area * m2_per_unit < tol.min_area_m2:
+            return None
         pm = metric(piece)
         if pm.area < tol.min_area_m2 or 4.0 * pm.area / max(pm.length, 1e-12) < tol.min_width_m:
             return None
