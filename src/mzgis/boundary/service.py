@@ -1,0 +1,114 @@
+"""Boundary checks on the store: the thin layer between the pure checks and the CLI, API and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import LineString
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.boundary.alignment import Segment, describe_alignment
+from mzgis.boundary.coverage import CoverageReport, Tolerances, check_coverage
+from mzgis.boundary.lines import LineComparison, compare_lines
+from mzgis.boundary.markers import MarkerReport, check_markers, expected_tripoints
+from mzgis.errors import BadInput, NotFound
+from mzgis.store import Store
+
+__all__ = ["BoundaryLine", "check_store_coverage", "line_names", "load_line"]
+
+_PARENT_LEVEL = {"village": "township", "township": "county"}
+
+
+def check_store_coverage(store: Store, level: str, *, tolerances: Tolerances | None = None) -> CoverageReport:
+    """Coverage and hierarchy of one level of the store's admin units against the level above."""
+    if level not in _PARENT_LEVEL:
+        raise BadInput(f"层级应为 township 或 village,不是“{level}”", "level must be township or village")
+    units = store.read_frame("admin_units")
+    mine = units[units.level == level]
+    if mine.empty:
+        raise NotFound(f"没有 {level} 层级的行政区划", f"no admin units of level {level}")
+    parents = units[units.level == _PARENT_LEVEL[level]]
+    parents = parents[parents.code.isin(set(mine.parent_code))]
+    return check_coverage(
+        mine,
+        id_field="code",
+        parent_field="parent_code",
+        parents=parents,
+        parent_id_field="code",
+        tolerances=tolerances or Tolerances(),
+    )
+
+
+def line_names(store: Store) -> list[str]:
+    return sorted({str(f.properties["name"]) for f in store.iter_features("boundary_lines")})
+
+
+@dataclass
+class BoundaryLine:
+    """One boundary line with both versions, its markers and the counties' outlines."""
+
+    name: str
+    county_a: str
+    county_b: str
+    ours: LineString
+    theirs: LineString | None
+    markers: gpd.GeoDataFrame
+    outlines: dict[str, BaseGeometry]
+    county_names: dict[str, str]
+
+    def compare(self, *, tolerance_m: float = 5.0) -> LineComparison:
+        if self.theirs is None:
+            raise NotFound(f"{self.name} 没有对方版本", f"{self.name} has no neighbour version")
+        return compare_lines(
+            self.ours, self.theirs, tolerance_m=tolerance_m, our_county=self.outlines.get(self.county_a)
+        )
+
+    def check_markers(self, *, today: dt.date, tolerance_m: float = 5.0, overdue_years: int = 5) -> MarkerReport:
+        tripoints = expected_tripoints(self.ours, self.outlines, self.county_a, self.county_b)
+        return check_markers(
+            self.ours,
+            self.markers,
+            line_name=self.name,
+            today=today,
+            tolerance_m=tolerance_m,
+            overdue_years=overdue_years,
+            tripoints=tripoints,
+        )
+
+    def alignment(self) -> list[Segment]:
+        return describe_alignment(self.ours, [(str(r.marker_id), r.geometry) for r in self.markers.itertuples()])
+
+
+def load_line(store: Store, name: str, *, end_tolerance_deg: float = 5e-5) -> BoundaryLine:
+    """A line by name: our version, the neighbour's, the markers on it (its own, and tripoint markers
+    of other lines standing at its ends, about 5 m) and the county outlines."""
+    lines = store.read_frame("boundary_lines")
+    mine = lines[lines.name == name]
+    if mine.empty:
+        raise NotFound(f"没有界线“{name}”;已有:{'、'.join(line_names(store)) or '无'}", f"no boundary line {name!r}")
+    ours_rows = mine[mine.side == "ours"]
+    if ours_rows.empty:
+        raise NotFound(f"{name} 没有本方版本", f"{name} has no 'ours' version")
+    ours = ours_rows.geometry.iloc[0]
+    theirs_rows = mine[mine.side == "neighbour"]
+    theirs = None if theirs_rows.empty else theirs_rows.geometry.iloc[0]
+    markers = store.read_frame("boundary_markers")
+    ends = shapely.MultiPoint([ours.coords[0], ours.coords[-1]])
+    # lon/lat distance as a small tolerance only: "the same spot", not a measurement
+    at_end = (markers.kind == "tripoint") & (shapely.distance(markers.geometry.values, ends) <= end_tolerance_deg)
+    markers = markers[(markers.line_name == name) | at_end].reset_index()
+    units = store.read_frame("admin_units")
+    counties = units[units.level == "county"]
+    return BoundaryLine(
+        name,
+        str(ours_rows.county_a.iloc[0]),
+        str(ours_rows.county_b.iloc[0]),
+        ours,
+        theirs,
+        markers,
+        dict(zip(counties.code, counties.geometry, strict=True)),
+        dict(zip(counties.code, counties.name, strict=True)),
+    )
