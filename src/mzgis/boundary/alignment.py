@@ -75,9 +75,8 @@ def describe_alignment(
 
     line_m = to_m(line)
     assert isinstance(line_m, LineString)
-    placed = sorted(
-        ((float(shapely.line_locate_point(line_m, to_m(p))), mid) for mid, p in markers), key=lambda t: t[0]
-    )
+    chain = [float(line_m.project(Point(to_m(p).coords[0]))) for _, p in markers]
+    placed = sorted(zip(chain, (mid for mid, _ in markers), strict=True), key=lambda t: t[0])
     out: list[Segment] = []
     for n, ((a_m, a_id), (b_m, b_id)) in enumerate(itertools.pairwise(placed), start=1):
         piece = substring(line_m, a_m, b_m)
