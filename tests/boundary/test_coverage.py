@@ -1,0 +1,174 @@
+"""A catalogue of tiny WKT cases (in metres, EPSG:4549) across the coverage and hierarchy checks."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely import wkt
+
+from mzgis.boundary.coverage import Tolerances, check_coverage, max_width
+
+X, Y = 500000, 3165000  # near 120°E, 28.6°N
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> str:
+    return f"POLYGON (({X + x0} {Y + y0}, {X + x1} {Y + y0}, {X + x1} {Y + y1}, {X + x0} {Y + y1}, {X + x0} {Y + y0}))"
+
+
+def frame(items: list[tuple[str, str, str | None]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"code": [c for c, _, _ in items], "parent": [p for _, _, p in items]},
+        geometry=[wkt.loads(w) for _, w, _ in items],
+        crs=4549,
+    )
+
+
+# case: units, expected (kind, ids, area_m2, width_m) of every finding
+CATALOGUE = {
+    "shared edge": ([("331004001", box(0, 0, 100, 100), None), ("331004002", box(100, 0, 200, 100), None)], []),
+    "shared edge with mismatched vertices": (
+        [
+            ("331004001", box(0, 0, 100, 100), None),
+            (
+                "331004002",
+                f"POLYGON (({X + 100} {Y}, {X + 200} {Y}, {X + 200} {Y + 100}, {X + 100} {Y + 100}, "
+                f"{X + 100.4} {Y + 50}, {X + 100} {Y}))",
+                None,
+            ),
+        ],
+        [
+            ("invalid_edge", ["331004001"], None, None),
+            ("invalid_edge", ["331004002"], None, None),
+            ("gap", ["331004001", "331004002"], 20.0, 0.4),
+        ],
+    ),
+    "sliver gap": (
+        [("331004001", box(0, 0, 100, 100), None), ("331004002", box(100.2, 0, 200, 100), None)],
+        [
+            ("invalid_edge", ["331004001"], None, None),
+            ("invalid_edge", ["331004002"], None, None),
+            ("gap", ["331004001", "331004002"], 20.0, 0.2),
+        ],
+    ),
+    "open notch (not a gap without a parent)": (
+        [
+            ("331004001", box(0, 0, 100, 100), None),
+            ("331004002", box(0, 110, 100, 200), None),
+            ("331004003", box(100, 0, 200, 200), None),
+        ],
+        [
+            ("invalid_edge", ["331004001"], None, None),
+            ("invalid_edge", ["331004002"], None, None),
+            ("invalid_edge", ["331004003"], None, None),
+        ],
+    ),
+    "overlap": (
+        [("331004001", box(0, 0, 100, 100), None), ("331004002", box(97, 0, 200, 100), None)],
+        [
+            ("invalid_edge", ["331004001"], None, None),
+            ("invalid_edge", ["331004002"], None, None),
+            ("overlap", ["331004001", "331004002"], 300.0, 3.0),
+        ],
+    ),
+    "hole": (
+        [
+            (
+                "331004001",
+                f"POLYGON (({X} {Y}, {X + 300} {Y}, {X + 300} {Y + 300}, {X} {Y + 300}, {X} {Y}), "
+                f"({X + 100} {Y + 100}, {X + 200} {Y + 100}, {X + 200} {Y + 200}, {X + 100} {Y + 200}, "
+                f"{X + 100} {Y + 100}))",
+                None,
+            )
+        ],
+        [("gap", ["331004001"], 10000.0, 100.0)],
+    ),
+    "invalid (bow tie)": (
+        [("331004001", f"POLYGON (({X} {Y}, {X + 100} {Y + 100}, {X + 100} {Y}, {X} {Y + 100}, {X} {Y}))", None)],
+        [("invalid", ["331004001"], None, None)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CATALOGUE))
+def test_catalogue(case: str) -> None:
+    units, expected = CATALOGUE[case]
+    report = check_coverage(frame(units), id_field="code")
+    got = [(f["kind"], f["ids"], f["area_m2"], f["width_m"]) for f in report.as_dict()["findings"]]
+    assert len(got) == len(expected)
+    for (kind, ids, area, width), (e_kind, e_ids, e_area, e_width) in zip(got, expected, strict=True):
+        assert (kind, ids) == (e_kind, e_ids)
+        assert area == (None if e_area is None else pytest.approx(e_area, rel=1e-6, abs=1e-3))
+        assert width == (None if e_width is None else pytest.approx(e_width, abs=0.02))
+
+
+def test_summary_states_the_tolerances_and_totals() -> None:
+    units, _ = CATALOGUE["overlap"]
+    s = check_coverage(frame(units), id_field="code", tolerances=Tolerances(gap_width_m=5.0)).summary
+    assert (s["polygons"], s["overlaps"], s["overlap_area_m2"], s["slivers"]) == (2, 1, 300.0, 1)
+    assert (s["gap_width_m"], s["min_area_m2"], s["metric_crs"]) == (5.0, 0.01, "EPSG:4549")
+
+
+PARENT = ("331004001", box(0, 0, 200, 100), None)
+
+
+def test_unit_outside_parent_and_gap_inside_parent() -> None:
+    children = frame(
+        [("331004001001", box(0, 0, 100, 100), "331004001"), ("331004001002", box(100, 0, 210, 90), "331004001")]
+    )
+    report = check_coverage(
+        children, id_field="code", parent_field="parent", parents=frame([PARENT]), parent_id_field="code"
+    )
+    got = {(f["kind"], tuple(f["ids"]), f["area_m2"]) for f in report.as_dict()["findings"]}
+    assert ("gap", ("331004001001", "331004001002"), 1000.0) in got  # the strip y 90–100 nobody covers
+    assert ("outside_parent", ("331004001002", "331004001"), 900.0) in got
+    assert report.summary["hierarchy"] == 1
+
+
+def test_wide_gap_inside_the_parent() -> None:
+    children = frame(
+        [
+            ("331004001001", box(0, 0, 100, 100), "331004001"),
+            ("331004001002", box(0, 110, 100, 200), "331004001"),
+            ("331004001003", box(100, 0, 200, 200), "331004001"),
+        ]
+    )
+    parent = frame([("331004001", box(0, 0, 200, 200), None)])
+    report = check_coverage(children, id_field="code", parent_field="parent", parents=parent, parent_id_field="code")
+    gaps = [(f["ids"], f["area_m2"], f["width_m"]) for f in report.as_dict()["findings"] if f["kind"] == "gap"]
+    assert len(gaps) == 1
+    assert gaps[0][0] == ["331004001001", "331004001002", "331004001003"]
+    assert gaps[0][1] == pytest.approx(1000.0) and gaps[0][2] == pytest.approx(10.0, abs=0.02)
+    assert report.summary["slivers"] == 0
+
+
+def test_wrong_code_prefix_and_division_list() -> None:
+    units = frame(
+        [("331004001001", box(0, 0, 100, 100), "331004001"), ("331005001002", box(100, 0, 200, 100), "331004001")]
+    )
+    units["name"] = ["甲村", "乙村"]
+    report = check_coverage(
+        units, id_field="code", parent_field="parent", division_list={"331004001001": "甲村", "331004001003": "丙村"}
+    )
+    got = [(f["kind"], f["ids"]) for f in report.as_dict()["findings"]]
+    assert ("code_prefix", ["331005001002"]) in got
+    assert ("missing_unit", ["331004001003"]) in got
+    assert ("unknown_code", ["331005001002"]) in got
+
+
+def test_max_width() -> None:
+    assert max_width(wkt.loads("POLYGON ((0 0, 10 0, 10 2, 0 2, 0 0))")) == pytest.approx(2.0, abs=0.01)
+
+
+def test_demo_county_is_a_clean_coverage() -> None:
+    from mzgis.settings import default_demo_path
+
+    units = gpd.read_file(default_demo_path(), layer="admin_units")
+    for level, parent in (("village", "township"), ("township", "county")):
+        report = check_coverage(
+            units[units.level == level],
+            id_field="code",
+            parent_field="parent_code",
+            parents=units[units.level == parent],
+            parent_id_field="code",
+        )
+        assert report.findings.empty, report.findings.message.tolist()
