@@ -712,6 +712,27 @@ def export_alignment_cmd(
         csv_out.write_text(segments_csv(segments), encoding="utf-8-sig")
 
 
+@export_app.command("inspection")
+@handles_errors
+def export_inspection_cmd(
+    line: Annotated[str, typer.Argument(help="界线名称,如 路黄线")],
+    out: Annotated[Path, typer.Option("--out", help="输出目录")],
+    encoding: Annotated[str, typer.Option("--encoding", help="Shapefile 编码:gbk(默认)或 utf-8")] = "gbk",
+    tolerance_m: Annotated[float, typer.Option("--tolerance-m", help="允许偏差(米)")] = 5.0,
+    db: DbOption = None,
+) -> None:
+    """导出一条界线的联检资料包(GeoPackage、Shapefile、KML、界桩登记表、走向说明、报告、清单、ZIP)。"""
+    from mzgis.boundary.service import load_line
+    from mzgis.io.inspection import write_inspection_package
+    from mzgis.store import open_store
+
+    package = write_inspection_package(
+        load_line(open_store(_settings(db).db), line), out, encoding=encoding, tolerance_m=tolerance_m
+    )
+    typer.echo(f"已写出 {len(package.files)} 个文件到 {package.folder}")
+    typer.echo(f"压缩包:{package.zip_path}")
+
+
 @app.command()
 @handles_errors
 def serve(
