@@ -3,7 +3,7 @@
 For one line: a GeoPackage (both versions, markers, findings), a Shapefile set with a .cpg (GBK by
 default) and a KML, the marker register (CSV and XLSX, decimal degrees, DMS and Gauss-Krüger x/y), the
 alignment description (text and CSV), a report ready to print on A4 (HTML with an SVG overview map;
-PDF when WeasyPrint is installed), a manifest with checksums, and all of it as one ZIP.
+PDF printed by headless Chromium where it is installed), a manifest with checksums, and all of it as one ZIP.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import datetime as dt
 import hashlib
 import html
 import json
+import shutil
+import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,15 @@ from mzgis.errors import BadInput
 __all__ = ["InspectionPackage", "dms", "write_inspection_package"]
 
 KIND_ZH = {"single": "单立", "paired": "同号双立", "tripoint": "三交点"}
+FINDING_ZH = {
+    "off_line": "偏离界线",
+    "duplicate_id": "编号重复",
+    "numbering_gap": "编号缺号",
+    "spacing": "间距过大",
+    "tripoint_missing": "缺三交点界桩",
+    "condition": "界桩状况",
+    "overdue": "逾期未检",
+}
 CONDITION_ZH = {"intact": "完好", "damaged": "损坏", "missing": "丢失"}
 ENCODINGS = {"gbk": "CP936", "utf-8": "UTF-8"}
 
@@ -260,7 +271,10 @@ def _report_html(
         or [{"说明": f"两版本全线偏差均不超过 {s['tolerance_m']} 米"}]
     )
     finds = pd.DataFrame(
-        [{"类别": f["kind"], "界桩": f.get("marker_id") or "", "说明": f["message"]} for f in markers.findings]
+        [
+            {"类别": FINDING_ZH.get(f["kind"], f["kind"]), "界桩": f.get("marker_id") or "", "说明": f["message"]}
+            for f in markers.findings
+        ]
         or [{"说明": "无"}]
     )
     desc = "".join(f"<p>{html.escape(p)}</p>" for p in segments_text(line.name, segments).splitlines()[2:] if p)
@@ -287,6 +301,7 @@ tr {{ page-break-inside: avoid; }}
 .sign {{ display: flex; gap: 10mm; margin-top: 10mm; page-break-inside: avoid; }}
 .sign div {{ flex: 1; border: 1px solid #444; padding: 4mm; min-height: 45mm; }}
 .legend span {{ margin-right: 8mm; }}
+.keep {{ page-break-inside: avoid; }}
 </style></head><body>
 <h1>{html.escape(line.name)}行政区域界线联合检查报告</h1>
 <p>界线双方:{html.escape(a_name)}({line.county_a})与{html.escape(b_name)}({line.county_b})。
@@ -313,14 +328,39 @@ tr {{ page-break-inside: avoid; }}
 <p>完整登记表(含十进制经纬度和高斯-克吕格坐标)见“{html.escape(line.name)}_界桩登记表.xlsx”。</p>
 <h2>六、界线走向说明</h2>
 {desc}
-<h2>七、双方签字</h2>
+<div class="keep"><h2>七、双方签字</h2>
 <div class="sign">
 <div><b>{html.escape(a_name)}</b><br><br>联检负责人(签字):<br><br><br>单位(盖章):<br><br><br>日期:</div>
 <div><b>{html.escape(b_name)}</b><br><br>联检负责人(签字):<br><br><br>单位(盖章):<br><br><br>日期:</div>
-</div>
+</div></div>
 <p style="font-size:8pt;color:#666">mzgis {__version__} 生成。</p>
 </body></html>
 """
+
+
+def _render_pdf(html_path: Path, pdf_path: Path) -> str:
+    """Print the report to PDF with headless Chromium where it is installed (its fonts render Chinese);
+    returns what happened, for the manifest."""
+    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+    if browser is None:
+        return "未生成:本机没有 Chromium,请用浏览器打开 HTML 报告打印(A4)"
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf_path}",
+        html_path.resolve().as_uri(),
+    ]
+    try:
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    except (subprocess.SubprocessError, OSError) as exc:
+        return f"未生成:Chromium 打印失败({type(exc).__name__})"
+    return "已由 Chromium 按 A4 打印" if pdf_path.exists() else "未生成:Chromium 没有写出文件"
 
 
 def _sha256(path: Path) -> str:
@@ -394,13 +434,9 @@ def write_inspection_package(
     (folder / f"{name}_走向说明.csv").write_text(segments_csv(segments), encoding="utf-8-sig")
 
     report_html = _report_html(line, comparison, markers, segments, register, epsg, today)
-    (folder / f"{name}_联检报告.html").write_text(report_html, encoding="utf-8")
-    try:
-        from weasyprint import HTML  # optional: renders where Pango and CJK fonts are installed
-
-        HTML(string=report_html).write_pdf(folder / f"{name}_联检报告.pdf")
-    except ImportError:
-        pass
+    html_path = folder / f"{name}_联检报告.html"
+    html_path.write_text(report_html, encoding="utf-8")
+    pdf_note = _render_pdf(html_path, folder / f"{name}_联检报告.pdf")
 
     files = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -416,6 +452,7 @@ def write_inspection_package(
         "crs": f"EPSG:{STORAGE_EPSG}",
         "metric_crs": f"EPSG:{epsg}",
         "shapefile_encoding": shp_encoding,
+        "pdf": pdf_note,
         "files": files,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,132 @@
+"""The joint-inspection package, opened back with GDAL as the other county would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from mzgis.boundary.service import load_line
+from mzgis.errors import BadInput
+from mzgis.io.inspection import dms, write_inspection_package
+from mzgis.store import GeoPackageStore
+
+
+@pytest.fixture
+def package(demo_store: GeoPackageStore, tmp_path: Path):  # type: ignore[no-untyped-def]
+    line = load_line(demo_store, "路黄线")
+    return line, write_inspection_package(line, tmp_path, today=dt.date(2026, 11, 29))
+
+
+def test_geopackage_layers_crs_and_counts(package) -> None:  # type: ignore[no-untyped-def]
+    line, pkg = package
+    gpkg = pkg.folder / "路黄线.gpkg"
+    layers = {str(n) for n, _ in pyogrio.list_layers(gpkg)}
+    assert layers == {"ours_line", "neighbour_line", "markers", "areas_between", "findings"}
+    markers = pyogrio.read_dataframe(gpkg, layer="markers")
+    assert markers.crs.to_epsg() == 4490
+    assert len(markers) == len(line.markers) == 17
+    assert "路黄01" in set(markers["marker_id"]) and "路温黄" in set(markers["marker_id"])
+    findings = pyogrio.read_dataframe(gpkg, layer="findings")
+    assert "discrepancy" in set(findings["kind"]) and "condition" in set(findings["kind"])
+
+
+def test_gbk_shapefiles_open_with_the_chinese_intact(package) -> None:  # type: ignore[no-untyped-def]
+    _, pkg = package
+    shp = pkg.folder / "shp" / "路黄线_界桩.shp"
+    assert shp.with_suffix(".cpg").read_text().strip() == "CP936"
+    assert "路黄01".encode("gbk") in shp.with_suffix(".dbf").read_bytes()
+    frame = pyogrio.read_dataframe(shp)
+    assert len(frame) == 17 and "路黄13" in set(frame["marker_id"])
+    lines = pyogrio.read_dataframe(pkg.folder / "shp" / "路黄线_界线.shp")
+    assert sorted(lines["side"]) == ["neighbour", "ours"] and set(lines["name"]) == {"路黄线"}
+
+
+def test_utf8_on_request(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    pkg = write_inspection_package(load_line(demo_store, "路黄线"), tmp_path, encoding="utf-8")
+    assert (pkg.folder / "shp" / "路黄线_界桩.cpg").read_text().strip() == "UTF-8"
+    with pytest.raises(BadInput):
+        write_inspection_package(load_line(demo_store, "路黄线"), tmp_path, encoding="big5")
+
+
+def test_kml_opens_in_gdal(package) -> None:  # type: ignore[no-untyped-def]
+    _, pkg = package
+    frame = pyogrio.read_dataframe(pkg.folder / "路黄线.kml")
+    assert "路黄线(本方)" in set(frame["Name"]) and "路黄01" in set(frame["Name"])
+    assert len(frame) == 2 + 17
+
+
+def test_marker_register(package) -> None:  # type: ignore[no-untyped-def]
+    _, pkg = package
+    table = pd.read_csv(pkg.folder / "路黄线_界桩登记表.csv", dtype=str)
+    assert list(table.columns) == [
+        "界桩编号",
+        "类型",
+        "经度(度)",
+        "纬度(度)",
+        "经度(度分秒)",
+        "纬度(度分秒)",
+        "X 北坐标(米,EPSG:4549)",
+        "Y 东坐标(米,EPSG:4549)",
+        "里程(米)",
+        "距界线(米)",
+        "状况",
+        "最近检查日期",
+    ]
+    row = table[table["界桩编号"] == "路黄13"].iloc[0]
+    assert row["状况"] == "损坏"
+    assert float(row["X 北坐标(米,EPSG:4549)"]) > 3_100_000 and float(row["Y 东坐标(米,EPSG:4549)"]) < 700_000
+    assert len(pd.read_excel(pkg.folder / "路黄线_界桩登记表.xlsx")) == 17
+
+
+def test_dms() -> None:
+    assert dms(121.299388, "E", "W") == "121°17′57.797″E"
+    assert dms(-0.5, "N", "S") == "0°30′00.000″S"
+
+
+def test_description_report_manifest_and_zip(package) -> None:  # type: ignore[no-untyped-def]
+    _, pkg = package
+    text = (pkg.folder / "路黄线_走向说明.txt").read_text(encoding="utf-8")
+    assert text.startswith("路黄线界线走向说明") and "第1段:界线自" in text
+    report = (pkg.folder / "路黄线_联检报告.html").read_text(encoding="utf-8")
+    for expected in (
+        "路黄线行政区域界线联合检查报告",
+        "路桥区",
+        "黄岩区",
+        "<svg",
+        "联检负责人(签字)",
+        "@page { size: A4",
+    ):
+        assert expected in report
+    manifest = json.loads((pkg.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["shapefile_encoding"] == "CP936" and manifest["metric_crs"] == "EPSG:4549"
+    for f in manifest["files"]:
+        assert hashlib.sha256((pkg.folder / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+    with zipfile.ZipFile(pkg.zip_path) as zf:
+        names = set(zf.namelist())
+    assert "路黄线/manifest.json" in names and "路黄线/shp/路黄线_界桩.cpg" in names
+    assert len(names) == len(manifest["files"]) + 1
+
+
+def test_pdf_report_renders_chinese(package) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("chromium") is None or shutil.which("pdftotext") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install chromium, fonts-noto-cjk and poppler-utils (.ci/run)")
+        pytest.skip("no chromium or pdftotext on this machine")
+    _, pkg = package
+    pdf = pkg.folder / "路黄线_联检报告.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode("utf-8")
+    assert "路黄线行政区域界线联合检查报告" in text and "联检负责人(签字)" in text
+    manifest = json.loads((pkg.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["pdf"] == "已由 Chromium 按 A4 打印"
