@@ -15,13 +15,15 @@ import pytest
 from mzgis.boundary.service import load_line
 from mzgis.errors import BadInput
 from mzgis.io.inspection import dms, write_inspection_package
+from mzgis.settings import default_demo_path
 from mzgis.store import GeoPackageStore
 
 
-@pytest.fixture
-def package(demo_store: GeoPackageStore, tmp_path: Path):  # type: ignore[no-untyped-def]
-    line = load_line(demo_store, "路黄线")
-    return line, write_inspection_package(line, tmp_path, today=dt.date(2026, 11, 29))
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One package for the module (printing the PDF starts a browser)."""
+    line = load_line(GeoPackageStore(default_demo_path()), "路黄线")
+    return line, write_inspection_package(line, tmp_path_factory.mktemp("pkg"), today=dt.date(2026, 11, 29))
 
 
 def test_geopackage_layers_crs_and_counts(package) -> None:  # type: ignore[no-untyped-def]

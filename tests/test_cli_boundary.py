@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+from shapely.geometry import box
+from typer.testing import CliRunner
+
+from mzgis.cli import app
+from mzgis.crs import wgs84_to_gcj02
+from mzgis.settings import default_demo_path
+
+runner = CliRunner()
+DB = str(default_demo_path())
+
+
+def test_help() -> None:
+    for args in (
+        ["check", "coverage"],
+        ["check", "line"],
+        ["check", "markers"],
+        ["export", "alignment"],
+        ["export", "inspection"],
+    ):
+        assert runner.invoke(app, [*args, "--help"]).exit_code == 0
+
+
+def test_check_coverage_of_the_store_json() -> None:
+    result = runner.invoke(app, ["check", "coverage", "--db", DB, "--level", "village", "--json"])
+    data = json.loads(result.output)
+    assert data["summary"]["polygons"] == 228 and data["findings"] == []
+    for key in ("polygons", "invalid", "gaps", "gap_area_m2", "overlaps", "overlap_area_m2"):
+        assert key in data["summary"]
+
+
+def test_check_coverage_of_a_gcj02_file_with_findings_layer(tmp_path: Path) -> None:
+    # two squares in AMap (GCJ-02) coordinates with a 2 m overlap, near Luqiao
+    x, y = 630000, 3160000
+    squares = [box(x, y, x + 200, y + 200), box(x + 198, y, x + 400, y + 200)]
+    frame = gpd.GeoDataFrame({"code": ["331004001", "331004002"]}, geometry=squares, crs=4549).to_crs(4326)
+    frame["geometry"] = [
+        shapely.transform(g, lambda c: np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1]))) for g in frame.geometry
+    ]
+    src = tmp_path / "units.geojson"
+    pyogrio.write_dataframe(frame, src)
+    out = tmp_path / "findings.gpkg"
+    result = runner.invoke(app, ["check", "coverage", str(src), "--from-crs", "gcj02", "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    overlap = [f for f in data["findings"] if f["kind"] == "overlap"]
+    assert len(overlap) == 1 and abs(overlap[0]["area_m2"] - 400.0) < 1.0 and abs(overlap[0]["width_m"] - 2.0) < 0.05
+    assert len(overlap[0]["location"]) == 2
+    assert pyogrio.read_info(out, layer="coverage_findings")["features"] == len(data["findings"])
+
+
+def test_check_line_and_markers() -> None:
+    line = json.loads(runner.invoke(app, ["check", "line", "--db", DB, "--line", "路黄线", "--json"]).output)
+    assert set(line["summary"]) >= {"length_m", "max_deviation_m", "mean_deviation_m", "hausdorff_m"}
+    assert len(line["segments"]) == 1 and set(line["segments"][0]) >= {"from_m", "to_m", "max_deviation_m"}
+    text = runner.invoke(app, ["check", "markers", "--db", DB]).output
+    assert "路温线:界桩 34 个" in text and "界桩 路温02 丢失" in text
+    unknown = runner.invoke(app, ["check", "line", "--db", DB, "--line", "路台线"])
+    assert unknown.exit_code == 3 and "没有界线“路台线”" in unknown.output
+
+
+def test_check_line_from_two_files(tmp_path: Path) -> None:
+    lines = gpd.read_file(DB, layer="boundary_lines")
+    for side in ("ours", "neighbour"):
+        pyogrio.write_dataframe(lines[(lines.name == "路椒线") & (lines.side == side)], tmp_path / f"{side}.geojson")
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            "line",
+            str(tmp_path / "ours.geojson"),
+            str(tmp_path / "neighbour.geojson"),
+            "--tolerance-m",
+            "10",
+            "--json",
+        ],
+    )
+    assert json.loads(result.output)["summary"]["segments_over_tolerance"] == 1
+
+
+def test_export_alignment_and_inspection(tmp_path: Path) -> None:
+    csv = tmp_path / "a.csv"
+    result = runner.invoke(app, ["export", "alignment", "路温线", "--csv", str(csv), "--db", DB])
+    assert result.output.startswith("路温线界线走向说明") and csv.read_text(encoding="utf-8-sig").startswith("段号")
+    result = runner.invoke(app, ["export", "inspection", "路温线", "--out", str(tmp_path), "--db", DB])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "路温线_联检资料.zip") as zf:
+        assert "路温线/路温线.gpkg" in zf.namelist()
