@@ -199,11 +199,14 @@ def check_coverage(
                 at=mid,
             )
 
-    # 3. overlaps between pairs
+    # 3. overlaps between pairs; two polygons that overlap both have invalid edges, so only those are paired
+    flagged = np.array([e is not None and not e.is_empty for e in edges], dtype=bool)
     tree = shapely.STRtree(g_ok)
-    left, right = tree.query(g_ok, predicate="intersects")
+    suspects = np.flatnonzero(flagged)
+    left, right = tree.query(g_ok[suspects], predicate="intersects")
+    left = suspects[left]
     for a, b in zip(left, right, strict=True):
-        if a >= b:
+        if a >= b or not flagged[b]:
             continue
         poly = _polygonal(shapely.intersection(g_ok[a], g_ok[b]))
         for piece in getattr(poly, "geoms", [poly]):
@@ -233,15 +236,16 @@ def check_coverage(
         pid = parent_id_field or id_field
         parent_geoms = {str(k): g for k, g in zip(pt[pid], pt.geometry, strict=True)}
     if parent_geoms:
-        children: dict[str, list[BaseGeometry]] = {}
-        for k in good.tolist():
-            children.setdefault(str(topo.iloc[k][parent_field]), []).append(geoms[k])
+        children: dict[str, list[int]] = {}
+        parent_of = [str(v) for v in topo[parent_field]]
+        for k, kk in enumerate(good.tolist()):
+            children.setdefault(parent_of[kk], []).append(k)
         for code, pg in parent_geoms.items():
             if code in children:
-                rest = _polygonal(shapely.difference(pg, shapely.union_all(children[code])))
+                rest = _polygonal(shapely.difference(pg, _union(g_ok, children[code], flagged)))
                 gap_pieces += [(p, code) for p in getattr(rest, "geoms", [rest])]
     else:
-        union = shapely.union_all(g_ok) if len(g_ok) else shapely.Polygon()
+        union = _union(g_ok, list(range(len(g_ok))), flagged) if len(g_ok) else shapely.Polygon()
         closed = union.buffer(gap_tol, join_style="mitre").buffer(-gap_tol, join_style="mitre")
         shells = [shapely.Polygon(p.exterior) for p in getattr(union, "geoms", [union]) if not p.is_empty]
         rest = _polygonal(shapely.difference(shapely.union_all([closed, *shells]), union))
@@ -333,6 +337,16 @@ def check_coverage(
         "min_width_m": tol.min_width_m,
     }
     return CoverageReport(summary, frame)
+
+
+def _union(geoms: np.ndarray, members: list[int], flagged: np.ndarray) -> BaseGeometry:
+    """Union of a group: the fast coverage union where the group's edges all match, else the full one."""
+    if not members:
+        return shapely.MultiPolygon()
+    group = geoms[members]
+    if not flagged[members].any():
+        return shapely.coverage_union_all(group)
+    return shapely.union_all(group)
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
