@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
+from shapely.prepared import prep
 
 from mzgis.crs import STORAGE_EPSG, to_metric
 
@@ -230,6 +231,7 @@ def check_coverage(
     # 4. gaps: parts of a parent its children leave uncovered; without parents, holes in the union and
     # gaps open to the outside but narrower than the gap width (what a closing by the gap width fills)
     gap_pieces: list[tuple[BaseGeometry, str]] = []
+    outside_pieces: list[tuple[BaseGeometry, str, list[int]]] = []
     parent_geoms: dict[str, BaseGeometry] = {}
     if parents is not None and parent_field is not None:
         pt = parents.to_crs(topo.crs)
@@ -241,9 +243,21 @@ def check_coverage(
         for k, kk in enumerate(good.tolist()):
             children.setdefault(parent_of[kk], []).append(k)
         for code, pg in parent_geoms.items():
-            if code in children:
-                rest = _polygonal(shapely.difference(pg, _union(g_ok, children[code], flagged)))
-                gap_pieces += [(p, code) for p in getattr(rest, "geoms", [rest])]
+            if code not in children:
+                continue
+            united = _union(g_ok, children[code], flagged)
+            if shapely.equals_exact(shapely.normalize(united), shapely.normalize(pg), tolerance=0.0):
+                continue  # the children tile their parent vertex for vertex: nothing to overlay
+            # one overlay per parent (not per child): what the parent lacks and what sticks out
+            differ = _polygonal(shapely.symmetric_difference(pg, united))
+            within_parent = prep(pg)
+            for piece in getattr(differ, "geoms", [differ]):
+                if piece.is_empty:
+                    continue
+                if within_parent.contains(piece.representative_point()):
+                    gap_pieces.append((piece, code))
+                else:
+                    outside_pieces.append((piece, code, children[code]))
     else:
         union = _union(g_ok, list(range(len(g_ok))), flagged) if len(g_ok) else shapely.Polygon()
         closed = union.buffer(gap_tol, join_style="mitre").buffer(-gap_tol, join_style="mitre")
@@ -257,7 +271,7 @@ def check_coverage(
         if meas is None:
             continue
         _, area, w = meas
-        neighbours = sorted({ids[good[k]] for k in tree.query(piece.buffer(gap_tol), predicate="intersects")})
+        neighbours = sorted({ids[good[k]] for k in tree.query(piece, predicate="dwithin", distance=gap_tol)})
         sliver = ",细长碎片" if w < tol.gap_width_m else ""
         inside = f"({where} 内)" if where else ""
         out.add(
@@ -279,21 +293,25 @@ def check_coverage(
                 out.add(
                     "code_prefix", [code], geoms[k].representative_point(), f"{code} 的代码不以上级代码 {parent} 开头"
                 )
-            parent_geom = parent_geoms.get(parent)
-            if parent_geom is not None:
-                outside = _polygonal(shapely.difference(geoms[k], parent_geom))
-                meas = None if outside.is_empty else measured(outside)
-                if meas is not None:
-                    _, area, w = meas
-                    hierarchy += 1
-                    out.add(
-                        "outside_parent",
-                        [code, parent],
-                        outside,
-                        f"{code} 有 {area:.2f} 平方米在上级 {parent} 之外",
-                        area=area,
-                        width=w,
-                    )
+        for piece, parent, members in outside_pieces:
+            meas = None if piece.is_empty else measured(piece)
+            if meas is None:
+                continue
+            _, area, w = meas
+            # the child the piece belongs to: the one sharing most of it
+            mine = set(members)
+            near = [int(k) for k in tree.query(piece, predicate="intersects") if int(k) in mine] or members
+            child = max(near, key=lambda k: float(shapely.area(shapely.intersection(g_ok[k], piece))))
+            code = ids[good[child]]
+            hierarchy += 1
+            out.add(
+                "outside_parent",
+                [code, parent],
+                piece,
+                f"{code} 有 {area:.2f} 平方米在上级 {parent} 之外",
+                area=area,
+                width=w,
+            )
     if division_list is not None:
         names = dict(zip(ids, topo["name"] if "name" in topo else [""] * len(ids), strict=True))
         for code in sorted(set(division_list) - set(ids)):

