@@ -164,7 +164,7 @@ def check_coverage(
 
         Smallness is judged in the data's own coordinates first (with the local scale): a degenerate
         sliver there has no area, but projecting its two sides apart would give it some."""
-        if piece.area * m2_per_unit < tol.min_area_m2:
+        if piece.is_empty or piece.area * m2_per_unit < tol.min_area_m2:
             return None
         pm = metric(piece)
         if pm.area < tol.min_area_m2 or 4.0 * pm.area / max(pm.length, 1e-12) < tol.min_width_m:
@@ -211,8 +211,6 @@ def check_coverage(
             continue
         poly = _polygonal(shapely.intersection(g_ok[a], g_ok[b]))
         for piece in getattr(poly, "geoms", [poly]):
-            if piece.is_empty:
-                continue
             meas = measured(piece)
             if meas is None:
                 continue
@@ -265,8 +263,6 @@ def check_coverage(
         rest = _polygonal(shapely.difference(shapely.union_all([closed, *shells]), union))
         gap_pieces += [(p, "") for p in getattr(rest, "geoms", [rest])]
     for piece, where in gap_pieces:
-        if piece.is_empty:
-            continue
         meas = measured(piece)
         if meas is None:
             continue
@@ -294,7 +290,7 @@ def check_coverage(
                     "code_prefix", [code], geoms[k].representative_point(), f"{code} 的代码不以上级代码 {parent} 开头"
                 )
         for piece, parent, members in outside_pieces:
-            meas = None if piece.is_empty else measured(piece)
+            meas = measured(piece)
             if meas is None:
                 continue
             _, area, w = meas
