@@ -64,7 +64,7 @@ TOWNSHIP_SEEDS = {
 }
 
 # The 16 eldercare institutions of 2020: name, township code, beds, nursing beds, operator, professionally run.
-# Totals: 3,828 beds, 2,018 nursing beds (over half), as in the 2020 report.
+# Totals: 3,828 beds, 2,048 nursing beds (over half), as in the 2020 report.
 INSTITUTIONS = [
     ("路桥敬老院", "331004002", 260, 120, "路桥街道", False),
     ("蓬街敬老院", "331004107", 220, 100, "蓬街镇", False),

@@ -112,7 +112,7 @@ def test_eldercare_matches_the_2020_report(store: GeoPackageStore) -> None:
     inst = fac[fac.kind == "institution"]
     assert len(inst) == 16
     assert inst["beds"].sum() == 3828
-    assert inst["nursing_beds"].sum() > 3828 / 2
+    assert inst["nursing_beds"].sum() == 2048  # over half
     assert {"路桥敬老院", "蓬街敬老院", "桐屿山爷姆敬老院", "区福利中心", "路桥朗高护理院"} <= set(inst["name"])
     day = fac[fac.kind == "day_care_station"]
     assert len(day) == 228 and day["admin_code"].nunique() == 228

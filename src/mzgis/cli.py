@@ -733,6 +733,44 @@ def export_inspection_cmd(
     typer.echo(f"压缩包:{package.zip_path}")
 
 
+@app.command("coverage")
+@handles_errors
+def coverage_cmd(
+    targets: Annotated[Path | None, typer.Option("--targets", help="目标与覆盖规则文件(TOML),默认取十四五规划")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """按乡镇核对十四五目标(床位、护理床位、专业化运营、综合体、生态安葬、照料中心覆盖)。Per-township gaps."""
+    from mzgis.coverage.analysis import TARGET_IDS
+    from mzgis.coverage.service import analyze_store
+    from mzgis.coverage.targets import load_targets
+    from mzgis.store import open_store
+
+    result = analyze_store(open_store(_settings(db).db), targets=load_targets(targets))
+    if as_json:
+        _echo_json(result.as_dict())
+        return
+    t = result.targets
+    typer.echo(
+        f"目标:{t.source};每千名老人床位 {t.beds_per_1000_elderly:g}、护理床位 {t.nursing_beds_per_1000_elderly:g};"
+        f"照料中心覆盖规则:{t.day_care.describe()};生态安葬覆盖规则:{t.burial_site.describe()}"
+    )
+    typer.echo(
+        f"{'乡镇':<8}{'60岁以上':>8}{'床位':>6}{'每千人':>8}{'床位缺口':>8}{'综合体':>6}{'安葬点':>6}{'村数':>5}"
+        f"{'有照料中心':>8}{'安葬覆盖':>8}  未达标"
+    )
+    for r in [*result.townships, result.district]:
+        per = "-" if r["beds_per_1000"] is None else f"{r['beds_per_1000']:.1f}"
+        unmet = "、".join(TARGET_IDS[u] for u in r["unmet"]) or "全部达标"
+        typer.echo(
+            f"{r['name']:<8}{r['aged_60_plus']:>8}{r['beds']:>6}{per:>8}{r['beds_shortfall']:>8}"
+            f"{r['community_complexes']:>6}{r['burial_sites']:>6}{r['villages']:>5}{r['villages_with_day_care']:>8}"
+            f"{r['villages_covered_by_burial']:>8}  {unmet}"
+        )
+    for m in result.mismatches:
+        typer.echo(f"  [位置与登记不符] {m['message']}")
+
+
 @app.command()
 @handles_errors
 def serve(

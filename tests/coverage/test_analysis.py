@@ -1,0 +1,175 @@
+"""Per-township gaps on a tiny county, exact figures; and the seed's picture on the demo county."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from pyproj import Transformer
+from shapely.geometry import Point, box
+
+from mzgis.coverage.analysis import analyze
+from mzgis.coverage.service import analyze_store
+from mzgis.coverage.targets import load_targets
+from mzgis.errors import BadInput
+from mzgis.store import GeoPackageStore
+
+TO_LL = Transformer.from_crs(4549, 4490, always_xy=True)
+X, Y = 630000.0, 3160000.0
+
+
+def ll_box(x0: float, y0: float, x1: float, y1: float):  # type: ignore[no-untyped-def]
+    return gpd.GeoSeries([box(X + x0, Y + y0, X + x1, Y + y1)], crs=4549).to_crs(4490).iloc[0]
+
+
+def ll_point(x: float, y: float) -> Point:
+    return Point(*TO_LL.transform(X + x, Y + y))
+
+
+@pytest.fixture
+def county():  # type: ignore[no-untyped-def]
+    """Two townships (A west, B east), two villages each, 10 km wide."""
+    towns = gpd.GeoDataFrame(
+        {"code": ["331004001", "331004002"], "name": ["甲街道", "乙镇"]},
+        geometry=[ll_box(0, 0, 10000, 10000), ll_box(10000, 0, 20000, 10000)],
+        crs=4490,
+    )
+    villages = gpd.GeoDataFrame(
+        {
+            "code": ["331004001001", "331004001002", "331004002001", "331004002002"],
+            "name": ["一村", "二村", "三村", "四村"],
+            "parent_code": ["331004001", "331004001", "331004002", "331004002"],
+        },
+        geometry=[
+            ll_box(0, 0, 5000, 10000),
+            ll_box(5000, 0, 10000, 10000),
+            ll_box(10000, 0, 15000, 10000),
+            ll_box(15000, 0, 20000, 10000),
+        ],
+        crs=4490,
+    )
+    population = pd.DataFrame(
+        {
+            "code": villages.code,
+            "year": 2020,
+            "total": [5000, 5000, 5000, 5000],
+            "aged_60_plus": [1000, 1000, 500, 500],
+            "aged_80_plus": [200, 200, 100, 100],
+        }
+    )
+    eldercare = gpd.GeoDataFrame(
+        {
+            "name": ["甲院", "乙院", "甲中心", "一站", "二站", "三站"],
+            "kind": [
+                "institution",
+                "institution",
+                "home_care_centre",
+                "day_care_station",
+                "day_care_station",
+                "day_care_station",
+            ],
+            "beds": [150, 100, 0, 0, 0, 0],
+            "nursing_beds": [80, 20, 0, 0, 0, 0],
+            "professionally_run": [True, False, False, True, False, True],
+            "admin_code": [
+                "331004001001",
+                "331004001002",
+                "331004001001",
+                "331004001001",
+                "331004001002",
+                "331004002001",
+            ],
+        },
+        geometry=[
+            ll_point(2000, 5000),
+            ll_point(12000, 5000),
+            ll_point(3000, 5000),
+            ll_point(2500, 5000),
+            ll_point(7500, 5000),
+            ll_point(12500, 5000),
+        ],
+        crs=4490,
+    )
+    complexes = gpd.GeoDataFrame(
+        {"name": ["综合体"], "kind": ["urban"], "admin_code": ["331004002002"]},
+        geometry=[ll_point(17000, 5000)],
+        crs=4490,
+    )
+    burial = gpd.GeoDataFrame(
+        {
+            "name": ["公墓", "规划林"],
+            "kind": ["cemetery", "tree"],
+            "status": ["open", "planned"],
+            "admin_code": ["331004001001", "331004002002"],
+        },
+        geometry=[ll_point(1000, 5000), ll_point(18000, 5000)],
+        crs=4490,
+    )
+    return towns, villages, population, eldercare, complexes, burial
+
+
+def test_exact_figures(county) -> None:  # type: ignore[no-untyped-def]
+    result = analyze(*county, targets=load_targets())
+    a, b = result.townships
+    assert (a["aged_60_plus"], a["beds"], a["nursing_beds"], a["beds_per_1000"]) == (2000, 150, 80, 75.0)
+    assert (a["beds_shortfall"], a["nursing_beds_shortfall"]) == (0, 0)
+    assert (b["aged_60_plus"], b["beds"], b["beds_per_1000"], b["beds_shortfall"]) == (1000, 100, 100.0, 0)
+    assert b["nursing_beds_shortfall"] == 10  # 30 per 1,000 of 1,000 elderly, 20 there
+    assert (a["day_care_stations"], a["day_care_professional_share"], a["villages_with_day_care"]) == (2, 0.5, 2)
+    assert (b["villages_with_day_care"], b["community_complexes"], b["burial_sites"]) == (1, 1, 0)
+    # the open cemetery 1 km into 一村 covers villages whose centre lies within 5 km: 一村 (1.5 km) and 二村 (6.5 km: no)
+    assert (a["villages_covered_by_burial"], b["villages_covered_by_burial"]) == (1, 0)
+    assert a["unmet"] == ["home_care_professional", "day_care_professional", "community_complex", "burial_coverage"]
+    assert b["unmet"] == ["nursing_beds_per_1000", "burial_site", "burial_coverage", "day_care_coverage"]
+    d = result.district
+    assert (d["aged_60_plus"], d["beds"], d["beds_per_1000"], d["beds_shortfall"]) == (3000, 250, 83.33, 0)
+    assert (d["townships_without_complex"], d["townships_without_burial_site"]) == (1, 1)
+    # the 乙院 is registered in a village of 甲街道 but stands in 乙镇
+    assert [(m["name"], m["located_in"]) for m in result.mismatches] == [("乙院", "331004002")]
+    uncovered = result.uncovered
+    assert sorted(zip(uncovered.facility_type, uncovered.name)) == [
+        ("burial_site", "三村"),
+        ("burial_site", "二村"),
+        ("burial_site", "四村"),
+        ("day_care", "四村"),
+    ]
+
+
+def test_targets_are_data(tmp_path: Path, county) -> None:  # type: ignore[no-untyped-def]
+    own = tmp_path / "targets.toml"
+    text = (Path(__file__).resolve().parents[2] / "src" / "mzgis" / "coverage" / "data" / "targets.toml").read_text(
+        "utf-8"
+    )
+    own.write_text(
+        text.replace("beds_per_1000_elderly = 60", "beds_per_1000_elderly = 90").replace(
+            "distance_m = 5000", "distance_m = 7000"
+        ),
+        encoding="utf-8",
+    )
+    targets = load_targets(own)
+    result = analyze(*county, targets=targets)
+    a = result.townships[0]
+    assert a["beds_shortfall"] == 30 and "beds_per_1000" in a["unmet"]
+    assert a["villages_covered_by_burial"] == 2
+    assert result.as_dict()["targets"]["coverage_rules"]["burial_site"] == "村人口中心 7000 米内有设施"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[targets]\nbeds_per_1000_elderly = 60\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="目标文件缺少"):
+        load_targets(bad)
+
+
+def test_the_demo_county_shows_the_seed_picture() -> None:
+    from mzgis.settings import default_demo_path
+
+    result = analyze_store(GeoPackageStore(default_demo_path()))
+    d = result.district
+    assert d["beds_per_1000"] < 60 and "beds_per_1000" in d["unmet"]  # the district is below 60 beds per 1,000
+    with_complex = sorted(r["name"] for r in result.townships if r["community_complexes"] >= 1)
+    assert with_complex == ["蓬街镇", "路北街道"]  # only 路北街道 and 蓬街镇 have a complex
+    with_burial = [r["name"] for r in result.townships if r["burial_sites"] >= 1]
+    assert with_burial == ["螺洋街道"]  # eco-burial sites are missing in most townships (白枫岙 is not open yet)
+    assert d["townships_without_burial_site"] == 11
+    assert d["villages_with_day_care"] == d["villages"] == 228  # a day-care station in every village
+    assert result.mismatches == []
