@@ -129,7 +129,7 @@ def test_exact_figures(county) -> None:  # type: ignore[no-untyped-def]
     # the 乙院 is registered in a village of 甲街道 but stands in 乙镇
     assert [(m["name"], m["located_in"]) for m in result.mismatches] == [("乙院", "331004002")]
     uncovered = result.uncovered
-    assert sorted(zip(uncovered.facility_type, uncovered.name)) == [
+    assert sorted(zip(uncovered.facility_type, uncovered.name, strict=True)) == [
         ("burial_site", "三村"),
         ("burial_site", "二村"),
         ("burial_site", "四村"),
