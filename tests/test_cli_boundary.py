@@ -95,3 +95,32 @@ def test_export_alignment_and_inspection(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(tmp_path / "路温线_联检资料.zip") as zf:
         assert "路温线/路温线.gpkg" in zf.namelist()
+
+
+def test_coverage_commands() -> None:
+    table = runner.invoke(app, ["coverage", "--db", DB])
+    assert table.exit_code == 0 and "全区" in table.output and "每千名老年人养老床位" in table.output
+    data = json.loads(runner.invoke(app, ["coverage", "--db", DB, "--json"]).output)
+    keys = {
+        "code",
+        "name",
+        "aged_60_plus",
+        "beds",
+        "nursing_beds",
+        "beds_per_1000",
+        "nursing_beds_per_1000",
+        "beds_shortfall",
+        "nursing_beds_shortfall",
+        "community_complexes",
+        "burial_sites",
+        "villages",
+        "villages_with_day_care",
+        "villages_covered_by_burial",
+        "unmet",
+    }
+    assert all(keys <= set(r) for r in data["townships"]) and keys <= set(data["district"])
+    assert len(data["townships"]) == 12
+    suggestion = runner.invoke(app, ["coverage", "suggest", "--type", "community_complex", "--count", "2", "--db", DB])
+    assert suggestion.exit_code == 0 and "贪心:共新覆盖" in suggestion.output
+    bad = runner.invoke(app, ["coverage", "suggest", "--type", "castle", "--db", DB])
+    assert bad.exit_code == 2 and "设施类型" in bad.output

@@ -733,33 +733,19 @@ def export_inspection_cmd(
     typer.echo(f"压缩包:{package.zip_path}")
 
 
-@app.command("coverage")
-@handles_errors
-def coverage_cmd(
-    targets: Annotated[Path | None, typer.Option("--targets", help="目标与覆盖规则文件(TOML),默认取十四五规划")] = None,
-    as_json: JsonOption = False,
-    db: DbOption = None,
-) -> None:
-    """按乡镇核对十四五目标(床位、护理床位、专业化运营、综合体、生态安葬、照料中心覆盖)。Per-township gaps."""
-    from mzgis.coverage.analysis import TARGET_IDS
-    from mzgis.coverage.service import analyze_store
-    from mzgis.coverage.targets import load_targets
-    from mzgis.store import open_store
+coverage_app = typer.Typer(help="十四五目标覆盖分析、选址建议。Coverage analysis and siting.")
+app.add_typer(coverage_app, name="coverage")
 
-    result = analyze_store(open_store(_settings(db).db), targets=load_targets(targets))
-    if as_json:
-        _echo_json(result.as_dict())
-        return
-    t = result.targets
-    typer.echo(
-        f"目标:{t.source};每千名老人床位 {t.beds_per_1000_elderly:g}、护理床位 {t.nursing_beds_per_1000_elderly:g};"
-        f"照料中心覆盖规则:{t.day_care.describe()};生态安葬覆盖规则:{t.burial_site.describe()}"
-    )
+
+def _print_table(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> None:
+    from mzgis.coverage.analysis import TARGET_IDS
+
     typer.echo(
         f"{'乡镇':<8}{'60岁以上':>8}{'床位':>6}{'每千人':>8}{'床位缺口':>8}{'综合体':>6}{'安葬点':>6}{'村数':>5}"
         f"{'有照料中心':>8}{'安葬覆盖':>8}  未达标"
     )
-    for r in [*result.townships, result.district]:
+    old = {r["name"]: r for r in before or []}
+    for r in rows:
         per = "-" if r["beds_per_1000"] is None else f"{r['beds_per_1000']:.1f}"
         unmet = "、".join(TARGET_IDS[u] for u in r["unmet"]) or "全部达标"
         typer.echo(
@@ -767,8 +753,102 @@ def coverage_cmd(
             f"{r['community_complexes']:>6}{r['burial_sites']:>6}{r['villages']:>5}{r['villages_with_day_care']:>8}"
             f"{r['villages_covered_by_burial']:>8}  {unmet}"
         )
+        prev = old.get(r["name"])
+        if prev is not None:
+            keys = (
+                "beds",
+                "beds_per_1000",
+                "beds_shortfall",
+                "nursing_beds_shortfall",
+                "community_complexes",
+                "burial_sites",
+                "villages_with_day_care",
+                "villages_covered_by_burial",
+            )
+            changes = [f"{k} {prev[k]} → {r[k]}" for k in keys if prev[k] != r[k]]
+            if changes:
+                typer.echo(f"{'':<8}  变化:{';'.join(changes)}")
+
+
+@coverage_app.callback(invoke_without_command=True)
+@handles_errors
+def coverage_cmd(
+    ctx: typer.Context,
+    targets: Annotated[Path | None, typer.Option("--targets", help="目标与覆盖规则文件(TOML),默认取十四五规划")] = None,
+    add: Annotated[Path | None, typer.Option("--add", help="拟建设施(GeoJSON 等),重新计算并与现状对比")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """按乡镇核对十四五目标(床位、护理床位、专业化运营、综合体、生态安葬、照料中心覆盖)。Per-township gaps."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from mzgis.coverage.service import analyze_store, read_proposed
+    from mzgis.coverage.targets import load_targets
+    from mzgis.store import open_store
+
+    store = open_store(_settings(db).db)
+    goal = load_targets(targets)
+    result = analyze_store(store, targets=goal)
+    after = analyze_store(store, targets=goal, proposed=read_proposed(add)) if add is not None else None
+    if as_json:
+        data = result.as_dict()
+        if after is not None:
+            data = {"current": data, "with_proposed": after.as_dict()}
+        _echo_json(data)
+        return
+    t = result.targets
+    typer.echo(
+        f"目标:{t.source};每千名老人床位 {t.beds_per_1000_elderly:g}、护理床位 {t.nursing_beds_per_1000_elderly:g};"
+        f"照料中心覆盖规则:{t.day_care.describe()};生态安葬覆盖规则:{t.burial_site.describe()}"
+    )
+    if after is None:
+        _print_table([*result.townships, result.district])
+    else:
+        typer.echo("加入拟建设施后(与现状对比):")
+        _print_table([*after.townships, after.district], before=[*result.townships, result.district])
     for m in result.mismatches:
         typer.echo(f"  [位置与登记不符] {m['message']}")
+
+
+@coverage_app.command("suggest")
+@handles_errors
+def coverage_suggest_cmd(
+    facility_type: Annotated[str, typer.Option("--type", help="burial_site、community_complex、day_care 或 eldercare")],
+    count: Annotated[int, typer.Option("--count", help="建议几个地点")] = 3,
+    candidates: Annotated[Path | None, typer.Option("--candidates", help="候选地点文件;默认用各村人口中心")] = None,
+    exact_: Annotated[bool, typer.Option("--exact", help="同时求精确最优解(HiGHS)")] = False,
+    targets: Annotated[Path | None, typer.Option("--targets", help="目标与覆盖规则文件")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """选址建议:贪心最大覆盖(按新覆盖的老年人数),可选精确解。Where to build next."""
+    from mzgis.coverage.service import suggest
+    from mzgis.coverage.targets import load_targets
+    from mzgis.store import open_store
+
+    result = suggest(
+        open_store(_settings(db).db),
+        facility_type,
+        count=count,
+        candidates=candidates,
+        with_exact=exact_,
+        targets=load_targets(targets),
+    )
+    if as_json:
+        _echo_json(result)
+        return
+    typer.echo(
+        f"{facility_type}:覆盖规则 {result['rule']};现有设施未覆盖的老年人 {result['uncovered_elderly_before']} 人"
+    )
+    for label, key in (("贪心", "greedy"), ("精确最优", "exact")):
+        if key not in result:
+            continue
+        typer.echo(f"{label}:共新覆盖 {result[key + '_gain']} 人")
+        for i, p in enumerate(result[key], start=1):
+            typer.echo(
+                f"  {i}. {p['name']}({p['township']})新覆盖老年人 {p['gain_elderly']} 人、"
+                f"{p['gain_villages']} 个村  @ {p['lon']:.6f},{p['lat']:.6f}"
+            )
 
 
 @app.command()

@@ -173,3 +173,82 @@ def test_the_demo_county_shows_the_seed_picture() -> None:
     assert d["townships_without_burial_site"] == 11
     assert d["villages_with_day_care"] == d["villages"] == 228  # a day-care station in every village
     assert result.mismatches == []
+
+
+def test_greedy_and_exact_covering(county) -> None:  # type: ignore[no-untyped-def]
+    from mzgis.coverage.siting import build_model, exact, greedy
+    from mzgis.coverage.targets import CoverageRule
+
+    _, villages, *_ = county
+    v = villages.to_crs(4549)
+    v["aged_60_plus"] = [1000, 1000, 500, 500]
+    centres = v.geometry.representative_point()
+    cands = gpd.GeoDataFrame(
+        {"name": ["一村中心", "二村中心", "三村中心", "四村中心"], "township": ["甲街道", "甲街道", "乙镇", "乙镇"]},
+        geometry=centres.values,
+        crs=4549,
+    )
+    existing = gpd.GeoDataFrame(geometry=[centres.iloc[0]], crs=4549)  # 一村 already served
+    # village centres stand 5 km apart; a reach of 5,001 m covers the next village on each side
+    model = build_model(v, existing, cands, rule=CoverageRule("distance", 5001.0))
+    assert model.already.tolist() == [True, True, False, False]
+    picks = greedy(model, 2)
+    assert [(p.name, p.gain_elderly, p.gain_villages) for p in picks] == [("三村中心", 1000, 2)]  # then nothing left
+    assert [(p.name, p.gain_elderly) for p in exact(model, 1)] == [("三村中心", 1000)]
+    narrow = build_model(v, existing, cands, rule=CoverageRule("distance", 100.0))
+    assert [(p.name, p.gain_elderly) for p in greedy(narrow, 2)] == [("二村中心", 1000), ("三村中心", 500)]
+
+
+def test_suggest_and_what_if_on_the_demo(tmp_path: Path) -> None:
+    import json
+
+    from mzgis.coverage.service import read_proposed, suggest
+    from mzgis.settings import default_demo_path
+
+    store = GeoPackageStore(default_demo_path())
+    result = suggest(store, "burial_site", count=3, with_exact=True)
+    assert result["rule"] == "村人口中心 5000 米内有设施"
+    assert len(result["greedy"]) == 3 and result["exact_gain"] >= result["greedy_gain"] > 0
+    assert all(p["township"] for p in result["greedy"])
+    proposal = tmp_path / "proposed.geojson"
+    proposal.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "金清养老院", "kind": "institution", "beds": 300, "nursing_beds": 200},
+                        "geometry": {"type": "Point", "coordinates": [121.49, 28.53]},
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    before = analyze_store(store)
+    after = analyze_store(store, proposed=read_proposed(proposal))
+    jq_before = next(r for r in before.townships if r["name"] == "金清镇")
+    jq_after = next(r for r in after.townships if r["name"] == "金清镇")
+    assert (jq_before["beds"], jq_after["beds"]) == (400, 700)
+    assert jq_after["beds_shortfall"] == jq_before["beds_shortfall"] - 300
+    assert after.district["beds"] == before.district["beds"] + 300
+    with pytest.raises(BadInput, match="kind"):
+        bad = tmp_path / "bad.geojson"
+        bad.write_text(
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"name": "x", "kind": "castle"},
+                            "geometry": {"type": "Point", "coordinates": [121.49, 28.53]},
+                        }
+                    ],
+                }
+            ),
+            encoding="utf-8",
+        )
+        read_proposed(bad)

@@ -2,27 +2,166 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
 from mzgis.coverage.analysis import CoverageResult, analyze
+from mzgis.coverage.siting import Pick, build_model, exact, greedy
 from mzgis.coverage.targets import Targets, load_targets
-from mzgis.errors import NotFound
+from mzgis.crs import to_metric
+from mzgis.errors import BadInput, NotFound
+from mzgis.io.importer import convert_geometry, source_system
+from mzgis.io.readers import read_table
 from mzgis.store import Store
 
-__all__ = ["analyze_store"]
+__all__ = ["analyze_store", "read_proposed", "suggest"]
 
 
-def analyze_store(store: Store, *, targets: Targets | None = None) -> CoverageResult:
-    """The per-township analysis of the store's county."""
+_ELDERCARE_KINDS = {"institution", "home_care_centre", "day_care_station"}
+_BURIAL_KINDS = {"tree", "flower", "lawn", "columbarium", "cemetery"}
+
+
+def read_proposed(path: Path) -> gpd.GeoDataFrame:
+    """Proposed facilities (what-if): each row's ``kind`` says its layer (or a ``layer`` column does)."""
+    table = read_table(path)
+    system, _ = source_system(table.crs, None)
+    frame = gpd.GeoDataFrame(
+        table.frame.drop(columns=table.frame.geometry.name),
+        geometry=[convert_geometry(g, system) for g in table.frame.geometry],
+        crs=4490,
+    )
+    if "kind" not in frame.columns:
+        raise BadInput("拟建设施文件需要 kind 列(如 institution、urban、cemetery)", "proposed facilities need kind")
+    layers = []
+    for i, kind in enumerate(frame["kind"]):
+        if "layer" in frame.columns and isinstance(frame["layer"].iloc[i], str):
+            layers.append(frame["layer"].iloc[i])
+        elif kind in _ELDERCARE_KINDS:
+            layers.append("eldercare_facilities")
+        elif kind in ("urban", "rural"):
+            layers.append("community_complexes")
+        elif kind in _BURIAL_KINDS:
+            layers.append("burial_sites")
+        else:
+            raise BadInput(f"第 {i + 1} 行的 kind“{kind}”不是已知的设施类型", f"row {i + 1}: unknown kind {kind!r}")
+    frame["layer"] = layers
+    if "name" not in frame.columns:
+        frame["name"] = [f"拟建{i + 1}" for i in range(len(frame))]
+    return frame
+
+
+def analyze_store(
+    store: Store, *, targets: Targets | None = None, proposed: gpd.GeoDataFrame | None = None
+) -> CoverageResult:
+    """The per-township analysis of the store's county, optionally with proposed facilities added."""
     units = store.read_frame("admin_units")
     townships = units[units.level == "township"]
     villages = units[units.level == "village"]
     if townships.empty or villages.empty:
         raise NotFound("数据库中没有乡镇或村级区划,无法做覆盖分析", "no townships or villages in the store")
+    frames = {
+        layer: store.read_frame(layer) for layer in ("eldercare_facilities", "community_complexes", "burial_sites")
+    }
+    if proposed is not None and not proposed.empty:
+        located = gpd.sjoin(proposed, townships[["code", "geometry"]], predicate="within", how="left")
+        located = located[~located.index.duplicated()]
+        extra = proposed.assign(admin_code=located["code"].fillna("").values)
+        defaults: dict[str, dict[str, Any]] = {
+            "eldercare_facilities": {"beds": 0, "nursing_beds": 0, "professionally_run": True},
+            "burial_sites": {"status": "open"},
+        }
+        for layer, frame in frames.items():
+            rows = extra[extra.layer == layer].drop(columns="layer")
+            for column, value in defaults.get(layer, {}).items():
+                rows[column] = rows[column].fillna(value) if column in rows else value
+            if not rows.empty:
+                frames[layer] = gpd.GeoDataFrame(pd.concat([frame, rows], ignore_index=True), crs=frame.crs)
     return analyze(
         townships,
         villages,
         store.read_frame("population"),
-        store.read_frame("eldercare_facilities"),
-        store.read_frame("community_complexes"),
-        store.read_frame("burial_sites"),
+        frames["eldercare_facilities"],
+        frames["community_complexes"],
+        frames["burial_sites"],
         targets=targets or load_targets(),
     )
+
+
+def _existing(store: Store, facility_type: str) -> gpd.GeoDataFrame:
+    if facility_type in ("day_care", "eldercare"):
+        care = store.read_frame("eldercare_facilities")
+        return care[care.kind == ("day_care_station" if facility_type == "day_care" else "institution")]
+    if facility_type == "burial_site":
+        sites = store.read_frame("burial_sites")
+        return sites[sites.status == "open"]
+    return store.read_frame("community_complexes")
+
+
+def _candidates_from_file(path: Path, towns: gpd.GeoDataFrame, names: dict[str, str]) -> gpd.GeoDataFrame:
+    table = read_table(path)
+    system, _ = source_system(table.crs, None)
+    frame = table.frame
+    label = next((c for c in ("name", "名称") if c in frame.columns), None)
+    cands = gpd.GeoDataFrame(
+        {"name": frame[label].astype(str) if label else [f"候选{i + 1}" for i in range(len(frame))]},
+        geometry=[convert_geometry(g, system) for g in frame.geometry],
+        crs=4490,
+    )
+    located = gpd.sjoin(cands, towns[["code", "geometry"]], predicate="within", how="left")
+    located = located[~located.index.duplicated()]
+    cands["township"] = located["code"].map(names).fillna("县外").values
+    return cands
+
+
+def suggest(
+    store: Store,
+    facility_type: str,
+    *,
+    count: int = 3,
+    candidates: Path | None = None,
+    with_exact: bool = False,
+    targets: Targets | None = None,
+) -> dict[str, Any]:
+    """Ranked candidate sites for one facility type: greedy maximal covering, and the exact optimum."""
+    if count < 1 or count > 100:
+        raise BadInput("建议数量应在 1–100 之间", "count must be 1..100")
+    targets = targets or load_targets()
+    rule = targets.rule(facility_type)
+    units = store.read_frame("admin_units")
+    villages = units[units.level == "village"].reset_index()
+    towns = units[units.level == "township"]
+    names = dict(zip(towns.code, towns.name, strict=True))
+    pop = store.read_frame("population").sort_values("year").groupby("code").tail(1).set_index("code")
+    villages["aged_60_plus"] = villages.code.map(pop["aged_60_plus"]).fillna(0)
+    epsg = to_metric(tuple(villages.total_bounds))
+    villages_m = villages.to_crs(epsg)
+    if candidates is None:  # the villages' population centres
+        cands = gpd.GeoDataFrame(
+            {"name": villages.name.values, "township": villages.parent_code.map(names).values},
+            geometry=villages_m.geometry.representative_point().values,
+            crs=epsg,
+        ).to_crs(4490)
+    else:
+        cands = _candidates_from_file(candidates, towns, names)
+    model = build_model(villages_m, _existing(store, facility_type).to_crs(epsg), cands.to_crs(epsg), rule=rule)
+
+    def rows(picks: list[Pick]) -> list[dict[str, Any]]:
+        return [p.__dict__ | {"lon": round(p.lon, 7), "lat": round(p.lat, 7)} for p in picks]
+
+    greedy_picks = greedy(model, count)
+    result: dict[str, Any] = {
+        "type": facility_type,
+        "rule": rule.describe(),
+        "count": count,
+        "uncovered_elderly_before": int(model.weights[~model.already].sum()),
+        "greedy": rows(greedy_picks),
+        "greedy_gain": int(sum(p.gain_elderly for p in greedy_picks)),
+    }
+    if with_exact:
+        exact_picks = exact(model, count)
+        result["exact"] = rows(exact_picks)
+        result["exact_gain"] = int(sum(p.gain_elderly for p in exact_picks))
+    return result

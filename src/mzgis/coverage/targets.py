@@ -36,11 +36,26 @@ class Targets:
     villages_with_day_care_share: float
     day_care: CoverageRule
     burial_site: CoverageRule
+    community_complex: CoverageRule
+    eldercare: CoverageRule
     source: str
+
+    def rule(self, facility_type: str) -> CoverageRule:
+        rules = {
+            "day_care": self.day_care,
+            "burial_site": self.burial_site,
+            "community_complex": self.community_complex,
+            "eldercare": self.eldercare,
+        }
+        if facility_type not in rules:
+            raise BadInput(f"设施类型应为 {'、'.join(rules)},不是“{facility_type}”", "unknown facility type")
+        return rules[facility_type]
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: v for k, v in self.__dict__.items() if not isinstance(v, CoverageRule)}
-        out["coverage_rules"] = {"day_care": self.day_care.describe(), "burial_site": self.burial_site.describe()}
+        out["coverage_rules"] = {
+            name: rule.describe() for name, rule in self.__dict__.items() if isinstance(rule, CoverageRule)
+        }
         return out
 
 
@@ -91,5 +106,7 @@ def load_targets(path: Path | None = None) -> Targets:
         **{k: t[k] for k in keys},
         day_care=_rule(data, "day_care"),
         burial_site=_rule(data, "burial_site"),
+        community_complex=_rule(data, "community_complex"),
+        eldercare=_rule(data, "eldercare"),
         source=source,
     )
