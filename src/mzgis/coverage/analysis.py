@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from mzgis.coverage.access import e2sfca
 from mzgis.coverage.targets import CoverageRule, Targets
 from mzgis.crs import STORAGE_EPSG, to_metric
 
@@ -41,6 +42,7 @@ class CoverageResult:
     uncovered: gpd.GeoDataFrame
     mismatches: list[dict[str, Any]]
     targets: Targets
+    villages: gpd.GeoDataFrame  # per village: elderly, coverage flags, accessibility (E2SFCA)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class CoverageResult:
                 {k: v for k, v in row.items() if k != "geometry"} for row in self.uncovered.to_dict("records")
             ],
             "mismatches": self.mismatches,
+            "villages": [{k: v for k, v in row.items() if k != "geometry"} for row in self.villages.to_dict("records")],
         }
 
 
@@ -205,7 +208,32 @@ def analyze(
         geometry="geometry",
         crs=epsg,
     ).to_crs(STORAGE_EPSG)
-    return CoverageResult(rows, district, uncovered, mismatches, targets)
+    centres = vill.geometry.representative_point()
+    beds_m = institutions.to_crs(epsg)
+    vill["access_beds_per_1000"] = np.round(
+        e2sfca(
+            np.column_stack([centres.x, centres.y]),
+            vill.aged_60_plus.to_numpy(dtype=float),
+            np.column_stack([beds_m.geometry.x, beds_m.geometry.y]) if len(beds_m) else np.empty((0, 2)),
+            beds_m.beds.fillna(0).to_numpy(dtype=float),
+            catchment_m=targets.catchment_m,
+        ),
+        2,
+    )
+    villages_out = gpd.GeoDataFrame(
+        {
+            "code": vill.code,
+            "name": vill.name,
+            "township": vill.parent_code,
+            "aged_60_plus": vill.aged_60_plus,
+            "day_care_covered": vill.day_care,
+            "burial_covered": vill.burial,
+            "access_beds_per_1000": vill.access_beds_per_1000,
+        },
+        geometry=vill.geometry.values,
+        crs=epsg,
+    ).to_crs(STORAGE_EPSG)
+    return CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
 
 
 def _row(

@@ -38,6 +38,7 @@ class Targets:
     burial_site: CoverageRule
     community_complex: CoverageRule
     eldercare: CoverageRule
+    catchment_m: float
     source: str
 
     def rule(self, facility_type: str) -> CoverageRule:
@@ -108,5 +109,6 @@ def load_targets(path: Path | None = None) -> Targets:
         burial_site=_rule(data, "burial_site"),
         community_complex=_rule(data, "community_complex"),
         eldercare=_rule(data, "eldercare"),
+        catchment_m=float(data.get("accessibility", {}).get("catchment_m", 10000)),
         source=source,
     )
