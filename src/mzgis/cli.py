@@ -776,6 +776,9 @@ def coverage_cmd(
     ctx: typer.Context,
     targets: Annotated[Path | None, typer.Option("--targets", help="目标与覆盖规则文件(TOML),默认取十四五规划")] = None,
     add: Annotated[Path | None, typer.Option("--add", help="拟建设施(GeoJSON 等),重新计算并与现状对比")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="输出目录:表格(CSV/XLSX)、图层(GPKG)、专题图(PNG)、报告(HTML)")
+    ] = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -790,6 +793,14 @@ def coverage_cmd(
     goal = load_targets(targets)
     result = analyze_store(store, targets=goal)
     after = analyze_store(store, targets=goal, proposed=read_proposed(add)) if add is not None else None
+    if out is not None:
+        from mzgis.io.coverage_report import write_coverage_outputs
+
+        units = store.read_frame("admin_units")
+        written = write_coverage_outputs(after or result, units[units.level == "township"], out)
+        typer.echo(
+            f"已写出 {len(written.files)} 个文件到 {out}" + ("" if written.maps_drawn else "(无中文字体,未绘专题图)")
+        )
     if as_json:
         data = result.as_dict()
         if after is not None:

@@ -1,0 +1,186 @@
+"""Outputs of the coverage analysis: the table (CSV, XLSX), the layers (GeoPackage), a choropleth per
+target (PNG with Chinese labels) and a short self-contained HTML report that embeds them.
+
+Chinese is drawn with a Noto CJK font found on the machine (Debian ``fonts-noto-cjk``); without one the
+PNGs are not drawn (boxes instead of characters would mislead) and the report says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from mzgis.coverage.analysis import TARGET_IDS, CoverageResult
+
+__all__ = ["COLUMNS_ZH", "CoverageOutputs", "cjk_font", "write_coverage_outputs"]
+
+COLUMNS_ZH = {
+    "code": "区划代码",
+    "name": "乡镇(街道)",
+    "aged_60_plus": "60岁以上老人",
+    "aged_80_plus": "80岁以上老人",
+    "beds": "养老床位",
+    "nursing_beds": "护理型床位",
+    "beds_per_1000": "每千名老人床位",
+    "nursing_beds_per_1000": "每千名老人护理床位",
+    "beds_shortfall": "床位缺口",
+    "nursing_beds_shortfall": "护理床位缺口",
+    "home_care_centres": "居家养老服务中心",
+    "home_care_professional_share": "中心专业化托管率",
+    "day_care_stations": "照料中心",
+    "day_care_professional_share": "照料中心专业化率",
+    "community_complexes": "社区服务综合体",
+    "burial_sites": "生态安葬点(已建成)",
+    "burial_sites_any_status": "生态安葬点(含在建规划)",
+    "villages": "村(社区)数",
+    "villages_with_day_care": "有照料中心的村",
+    "villages_covered_by_burial": "生态安葬覆盖的村",
+    "unmet": "未达标目标",
+}
+# the maps: column, title, colour map (low values are the problem: reversed colours)
+MAPS = [
+    ("beds_per_1000", "每千名老年人养老床位(目标 {beds_per_1000_elderly:g})", "RdYlGn"),
+    ("nursing_beds_per_1000", "每千名老年人护理型床位(目标 {nursing_beds_per_1000_elderly:g})", "RdYlGn"),
+    ("burial_share", "生态安葬行政村覆盖率(目标 100%)", "RdYlGn"),
+    ("unmet_count", "未达标目标数", "Reds"),
+]
+
+
+@dataclass(frozen=True)
+class CoverageOutputs:
+    folder: Path
+    files: list[Path]
+    maps_drawn: bool
+
+
+def cjk_font() -> str | None:
+    """The family name of an installed Noto CJK (or other CJK) font, registered with matplotlib."""
+    from matplotlib import font_manager
+
+    for path in sorted(font_manager.findSystemFonts()):
+        name = Path(path).name
+        if "CJK" in name and ("Sans" in name or "Serif" in name) and "Bold" not in name:
+            font_manager.fontManager.addfont(path)
+            return str(font_manager.FontProperties(fname=path).get_name())
+    return None
+
+
+def _table(result: CoverageResult) -> pd.DataFrame:
+    rows = [*result.townships, result.district]
+    frame = pd.DataFrame(rows)[list(COLUMNS_ZH)]
+    frame["unmet"] = frame["unmet"].map(lambda ids: "、".join(TARGET_IDS[i] for i in ids) or "全部达标")
+    return frame.rename(columns=COLUMNS_ZH)
+
+
+def _map_png(
+    towns: gpd.GeoDataFrame, column: str, title: str, cmap: str, font: str, villages: gpd.GeoDataFrame
+) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["font.family"] = font
+    fig, ax = plt.subplots(figsize=(8.5, 5.5), dpi=110)
+    towns.plot(
+        column=column, cmap=cmap, legend=True, ax=ax, edgecolor="#333", linewidth=0.8, missing_kwds={"color": "#ddd"}
+    )
+    uncovered = villages[~villages.burial_covered] if column == "burial_share" else villages.iloc[0:0]
+    if not uncovered.empty:
+        uncovered.boundary.plot(ax=ax, color="#555", linewidth=0.3)
+    for r in towns.itertuples():
+        p = r.geometry.representative_point()
+        value = getattr(r, column)
+        label = (
+            "-" if value is None or pd.isna(value) else (f"{value:.0%}" if column == "burial_share" else f"{value:g}")
+        )
+        ax.annotate(f"{r.name}\n{label}", (p.x, p.y), ha="center", va="center", fontsize=7)
+    ax.set_title(title, fontsize=12)
+    ax.set_axis_off()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, out_dir: Path) -> CoverageOutputs:
+    """Write the outputs of ``result`` (townships: their polygons, EPSG:4490) into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    table = _table(result)
+    table.to_csv(out_dir / "覆盖分析.csv", index=False, encoding="utf-8-sig")
+    table.to_excel(out_dir / "覆盖分析.xlsx", index=False, sheet_name="乡镇目标核对")
+    files += [out_dir / "覆盖分析.csv", out_dir / "覆盖分析.xlsx"]
+
+    data = pd.DataFrame(result.townships)
+    data["burial_share"] = data.villages_covered_by_burial / data.villages.where(data.villages > 0)
+    data["unmet_count"] = data.unmet.map(len)
+    data["unmet"] = data.unmet.map(lambda ids: ",".join(ids))
+    towns = townships[["code", "geometry"]].merge(data, on="code")
+    gpkg = out_dir / "覆盖分析.gpkg"
+    if gpkg.exists():
+        gpkg.unlink()
+    pyogrio.write_dataframe(towns, gpkg, layer="townships", driver="GPKG")
+    villages = result.villages.copy()
+    pyogrio.write_dataframe(villages, gpkg, layer="villages", append=True)
+    if not result.uncovered.empty:
+        pyogrio.write_dataframe(result.uncovered, gpkg, layer="uncovered_villages", append=True)
+    files.append(gpkg)
+
+    font = cjk_font()
+    images: list[tuple[str, bytes]] = []
+    if font is not None:
+        targets = result.targets.as_dict()
+        for column, title, cmap in MAPS:
+            png = _map_png(towns, column, title.format(**targets), cmap, font, villages)
+            path = out_dir / f"地图_{column}.png"
+            path.write_bytes(png)
+            files.append(path)
+            images.append((title.format(**targets), png))
+    report = out_dir / "覆盖分析报告.html"
+    report.write_text(_report(result, table, images, font), encoding="utf-8")
+    files.append(report)
+    return CoverageOutputs(out_dir, files, font is not None)
+
+
+def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str, bytes]], font: str | None) -> str:
+    t = result.targets
+    d = result.district
+    rules = "、".join(f"{k}:{v}" for k, v in t.as_dict()["coverage_rules"].items())
+    figs = (
+        "".join(
+            f'<figure><img alt="{html.escape(title)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+            f"<figcaption>{html.escape(title)}</figcaption></figure>"
+            for title, png in images
+        )
+        or "<p>本机没有中文字体(如 fonts-noto-cjk),未绘制专题图。</p>"
+    )
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in table.itertuples(index=False)
+    )
+    unmet = "、".join(TARGET_IDS[u] for u in d["unmet"]) or "无"
+    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>十四五目标覆盖分析</title>
+<style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei",
+sans-serif; font-size: 10pt; }} table {{ border-collapse: collapse; font-size: 8.5pt; }} th, td {{ border: 1px solid #888;
+padding: 2px 4px; }} th {{ background: #eee; }} figure {{ display: inline-block; margin: 4mm; }} img {{ max-width: 120mm; }}
+</style></head><body>
+<h1>十四五目标覆盖分析(按乡镇)</h1>
+<p>目标来源:{html.escape(t.source)}。覆盖规则:{html.escape(rules)};床位可达性(E2SFCA)服务半径 {t.catchment_m:g} 米。</p>
+<p>全区 60 岁以上老人 {d["aged_60_plus"]} 人,养老床位 {d["beds"]} 张(每千人 {d["beds_per_1000"]}),
+距目标缺 {d["beds_shortfall"]} 张;{d["townships_without_complex"]} 个乡镇没有社区服务综合体,
+{d["townships_without_burial_site"]} 个乡镇没有已建成的节地生态安葬点。全区未达标:{html.escape(unmet)}。</p>
+{figs}
+<h2>乡镇目标核对表</h2>
+<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+<p style="color:#666;font-size:8pt">mzgis 生成{"" if font else ";未找到中文字体,专题图未绘制"}。</p>
+</body></html>
+"""

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from mzgis.coverage.service import analyze_store
+from mzgis.io.coverage_report import cjk_font, write_coverage_outputs
+from mzgis.settings import default_demo_path
+from mzgis.store import GeoPackageStore
+
+
+def test_outputs_open_with_the_chinese_intact(tmp_path: Path) -> None:
+    store = GeoPackageStore(default_demo_path())
+    units = store.read_frame("admin_units")
+    outputs = write_coverage_outputs(analyze_store(store), units[units.level == "township"], tmp_path)
+    table = pd.read_csv(tmp_path / "覆盖分析.csv")
+    assert list(table["乡镇(街道)"])[-1] == "全区" and len(table) == 13
+    assert "每千名老人床位" in table.columns and "未达标目标" in table.columns
+    assert len(pd.read_excel(tmp_path / "覆盖分析.xlsx")) == 13
+    layers = {str(n) for n, _ in pyogrio.list_layers(tmp_path / "覆盖分析.gpkg")}
+    assert layers == {"townships", "villages", "uncovered_villages"}
+    towns = pyogrio.read_dataframe(tmp_path / "覆盖分析.gpkg", layer="townships")
+    assert "路北街道" in set(towns["name"]) and towns.crs.to_epsg() == 4490
+    villages = pyogrio.read_dataframe(tmp_path / "覆盖分析.gpkg", layer="villages")
+    assert len(villages) == 228 and "access_beds_per_1000" in villages.columns
+    report = (tmp_path / "覆盖分析报告.html").read_text(encoding="utf-8")
+    assert "十四五目标覆盖分析" in report and "全区 60 岁以上老人 110501 人" in report
+    if cjk_font() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install fonts-noto-cjk (.ci/run)")
+        pytest.skip("no CJK font on this machine")
+    assert outputs.maps_drawn
+    pngs = sorted(p.name for p in tmp_path.glob("地图_*.png"))
+    assert pngs == [
+        "地图_beds_per_1000.png",
+        "地图_burial_share.png",
+        "地图_nursing_beds_per_1000.png",
+        "地图_unmet_count.png",
+    ]
+    assert (tmp_path / "地图_beds_per_1000.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "data:image/png;base64," in report
