@@ -155,59 +155,70 @@ def analyze(
     institutions = care[care.kind == "institution"]
     centres = care[care.kind == "home_care_centre"]
     stations = care[care.kind == "day_care_station"]
-    rows = []
-    for t in towns.itertuples():
-        v = vill[vill.parent_code == t.code]
-        rows.append(
-            _row(
-                t.code,
-                t.name,
-                v,
-                institutions[institutions.township == t.code],
-                centres[centres.township == t.code],
-                stations[stations.township == t.code],
-                cx[cx.township == t.code],
-                open_burial[open_burial.township == t.code],
-                bur[bur.township == t.code],
-                targets,
-                per_township=True,
-            )
-        )
-    district = _row(
-        "", "全区", vill, institutions, centres, stations, cx, open_burial, bur, targets, per_township=False
+    # every count per township at once (group-bys, not a filter per township)
+    counts = pd.DataFrame(index=pd.Index(towns.code, name="code"))
+    counts["aged_60_plus"] = vill.groupby("parent_code").aged_60_plus.sum()
+    counts["aged_80_plus"] = vill.groupby("parent_code").aged_80_plus.sum()
+    counts["villages"] = vill.groupby("parent_code").size()
+    counts["villages_with_day_care"] = vill.groupby("parent_code").day_care.sum()
+    counts["villages_covered_by_burial"] = vill.groupby("parent_code").burial.sum()
+    counts["beds"] = institutions.groupby("township").beds.sum()
+    counts["nursing_beds"] = institutions.groupby("township").nursing_beds.sum()
+    counts["home_care_centres"] = centres.groupby("township").size()
+    counts["home_care_pro"] = centres.professionally_run.fillna(False).astype(bool).groupby(centres.township).sum()
+    counts["day_care_stations"] = stations.groupby("township").size()
+    counts["day_care_pro"] = stations.professionally_run.fillna(False).astype(bool).groupby(stations.township).sum()
+    counts["community_complexes"] = cx.groupby("township").size()
+    counts["burial_sites"] = open_burial.groupby("township").size()
+    counts["burial_sites_any_status"] = bur.groupby("township").size()
+    counts = counts.fillna(0).astype(int)
+    names = dict(zip(towns.code, towns.name, strict=True))
+    rows = [
+        _row(code, names[code], {str(k): int(v) for k, v in c.items()}, targets, per_township=True)
+        for code, c in zip(counts.index, counts.to_dict("records"), strict=True)
+    ]
+    totals: dict[str, int] = {str(k): int(v) for k, v in counts.sum().items()}
+    # the district counts every facility, also those standing outside any township
+    totals |= {
+        "beds": int(institutions.beds.fillna(0).sum()),
+        "nursing_beds": int(institutions.nursing_beds.fillna(0).sum()),
+        "home_care_centres": len(centres),
+        "home_care_pro": int(centres.professionally_run.fillna(False).astype(bool).sum()),
+        "day_care_stations": len(stations),
+        "day_care_pro": int(stations.professionally_run.fillna(False).astype(bool).sum()),
+        "community_complexes": len(cx),
+        "burial_sites": len(open_burial),
+        "burial_sites_any_status": len(bur),
+    }
+    district = _row("", "全区", totals, targets, per_township=False)
+    district["townships_without_complex"] = int(
+        (counts.community_complexes < targets.community_complexes_per_township).sum()
     )
-    district["townships_without_complex"] = sum(
-        1 for r in rows if r["community_complexes"] < targets.community_complexes_per_township
-    )
-    district["townships_without_burial_site"] = sum(
-        1 for r in rows if r["burial_sites"] < targets.burial_sites_per_township
-    )
+    district["townships_without_burial_site"] = int((counts.burial_sites < targets.burial_sites_per_township).sum())
     if district["townships_without_complex"]:
         district["unmet"].append("community_complex")
     if district["townships_without_burial_site"]:
         district["unmet"].append("burial_site")
 
-    town_names = dict(zip(towns.code, towns.name, strict=True))
-    uncovered_rows = []
+    parts = []
     for kind, column in (("day_care", "day_care"), ("burial_site", "burial")):
-        for r in vill[~vill[column]].itertuples():
-            uncovered_rows.append(
+        miss = vill[~vill[column]]
+        parts.append(
+            pd.DataFrame(
                 {
                     "facility_type": kind,
-                    "code": r.code,
-                    "name": r.name,
-                    "township": r.parent_code,
-                    "township_name": town_names.get(r.parent_code, ""),
-                    "aged_60_plus": int(r.aged_60_plus),
-                    "geometry": r.geometry,
+                    "code": miss.code.values,
+                    "name": miss.name.values,
+                    "township": miss.parent_code.values,
+                    "township_name": miss.parent_code.map(names).fillna("").values,
+                    "aged_60_plus": miss.aged_60_plus.values,
+                    "geometry": miss.geometry.values,
                 }
             )
-    uncovered = gpd.GeoDataFrame(
-        uncovered_rows,
-        columns=["facility_type", "code", "name", "township", "township_name", "aged_60_plus", "geometry"],
-        geometry="geometry",
-        crs=epsg,
-    ).to_crs(STORAGE_EPSG)
+        )
+    uncovered = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=epsg).to_crs(
+        STORAGE_EPSG
+    )
     centres = vill.geometry.representative_point()
     beds_m = institutions.to_crs(epsg)
     vill["access_beds_per_1000"] = np.round(
@@ -236,50 +247,36 @@ def analyze(
     return CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
 
 
-def _row(
-    code: str,
-    name: str,
-    v: pd.DataFrame,
-    institutions: pd.DataFrame,
-    centres: pd.DataFrame,
-    stations: pd.DataFrame,
-    cx: pd.DataFrame,
-    open_burial: pd.DataFrame,
-    all_burial: pd.DataFrame,
-    targets: Targets,
-    *,
-    per_township: bool,
-) -> dict[str, Any]:
-    elderly = int(v.aged_60_plus.sum())
-    beds = int(institutions.beds.fillna(0).sum())
-    nursing = int(institutions.nursing_beds.fillna(0).sum())
-    per_1000 = None if elderly == 0 else round(beds / elderly * 1000, 2)
-    nursing_per_1000 = None if elderly == 0 else round(nursing / elderly * 1000, 2)
+def _row(code: str, name: str, c: dict[str, int], targets: Targets, *, per_township: bool) -> dict[str, Any]:
+    """One table row from a township's (or the district's) counts."""
+    elderly, beds, nursing = c["aged_60_plus"], c["beds"], c["nursing_beds"]
     need_beds = math.ceil(targets.beds_per_1000_elderly * elderly / 1000)
     need_nursing = math.ceil(targets.nursing_beds_per_1000_elderly * elderly / 1000)
-    pro_centres = _ratio(float(centres.professionally_run.fillna(False).astype(bool).sum()), len(centres))
-    pro_stations = _ratio(float(stations.professionally_run.fillna(False).astype(bool).sum()), len(stations))
-    villages = len(v)
-    with_day_care = int(v.day_care.sum())
-    covered_burial = int(v.burial.sum())
+    pro_centres = _ratio(c["home_care_pro"], c["home_care_centres"])
+    pro_stations = _ratio(c["day_care_pro"], c["day_care_stations"])
+    villages, with_day_care, covered_burial = (
+        c["villages"],
+        c["villages_with_day_care"],
+        c["villages_covered_by_burial"],
+    )
     row: dict[str, Any] = {
         "code": code,
         "name": name,
         "aged_60_plus": elderly,
-        "aged_80_plus": int(v.aged_80_plus.sum()),
+        "aged_80_plus": c["aged_80_plus"],
         "beds": beds,
         "nursing_beds": nursing,
-        "beds_per_1000": per_1000,
-        "nursing_beds_per_1000": nursing_per_1000,
+        "beds_per_1000": None if elderly == 0 else round(beds / elderly * 1000, 2),
+        "nursing_beds_per_1000": None if elderly == 0 else round(nursing / elderly * 1000, 2),
         "beds_shortfall": max(0, need_beds - beds),
         "nursing_beds_shortfall": max(0, need_nursing - nursing),
-        "home_care_centres": len(centres),
+        "home_care_centres": c["home_care_centres"],
         "home_care_professional_share": pro_centres,
-        "day_care_stations": len(stations),
+        "day_care_stations": c["day_care_stations"],
         "day_care_professional_share": pro_stations,
-        "community_complexes": len(cx),
-        "burial_sites": len(open_burial),
-        "burial_sites_any_status": len(all_burial),
+        "community_complexes": c["community_complexes"],
+        "burial_sites": c["burial_sites"],
+        "burial_sites_any_status": c["burial_sites_any_status"],
         "villages": villages,
         "villages_with_day_care": with_day_care,
         "villages_covered_by_burial": covered_burial,
@@ -293,9 +290,9 @@ def _row(
         unmet.append("home_care_professional")
     if pro_stations is not None and pro_stations < targets.day_care_stations_professional_share:
         unmet.append("day_care_professional")
-    if per_township and len(cx) < targets.community_complexes_per_township:
+    if per_township and c["community_complexes"] < targets.community_complexes_per_township:
         unmet.append("community_complex")
-    if per_township and len(open_burial) < targets.burial_sites_per_township:
+    if per_township and c["burial_sites"] < targets.burial_sites_per_township:
         unmet.append("burial_site")
     if villages and covered_burial / villages < targets.villages_covered_by_burial_share:
         unmet.append("burial_coverage")
