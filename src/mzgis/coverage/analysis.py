@@ -73,48 +73,40 @@ def _assign(
     joined = gpd.sjoin(points, townships[["code", "geometry"]], predicate="within", how="left")
     joined = joined[~joined.index.duplicated(keep="first")]
     located: pd.Series = joined["code"].reindex(points.index)
-    for idx, where in located.items():
-        declared = str(points.at[idx, "admin_code"] or "")
-        if not isinstance(where, str):
-            mismatches.append(
-                {
-                    "layer": layer,
-                    "name": points.at[idx, "name"],
-                    "admin_code": declared,
-                    "located_in": None,
-                    "message": f"{points.at[idx, 'name']} 不在任何乡镇范围内",
-                }
-            )
-        elif not declared.startswith(where):
-            mismatches.append(
-                {
-                    "layer": layer,
-                    "name": points.at[idx, "name"],
-                    "admin_code": declared,
-                    "located_in": where,
-                    "message": f"{points.at[idx, 'name']} 登记在 {declared},实际位于 {where}",
-                }
-            )
+    declared = points["admin_code"].fillna("").astype(str)
+    outside = located.isna()
+    prefix_ok = np.char.startswith(declared.to_numpy(dtype=str), located.fillna("").to_numpy(dtype=str))
+    elsewhere = ~outside & ~pd.Series(prefix_ok, index=points.index)
+    for idx in points.index[outside | elsewhere]:
+        name, where = points.at[idx, "name"], located[idx]
+        message = f"{name} 不在任何乡镇范围内" if outside[idx] else f"{name} 登记在 {declared[idx]},实际位于 {where}"
+        mismatches.append(
+            {
+                "layer": layer,
+                "name": name,
+                "admin_code": declared[idx],
+                "located_in": None if outside[idx] else where,
+                "message": message,
+            }
+        )
     return located
 
 
-def _covered(villages_m: gpd.GeoDataFrame, sites_m: gpd.GeoDataFrame, rule: CoverageRule) -> pd.Series:
+def _covered(
+    villages_m: gpd.GeoDataFrame, centres: gpd.GeoSeries, sites_m: gpd.GeoDataFrame, rule: CoverageRule
+) -> pd.Series:
     """Whether each village is covered by the sites under ``rule``."""
     if sites_m.empty:
         return pd.Series(False, index=villages_m.index)
     if rule.rule == "inside":
         hits = gpd.sjoin(sites_m[["geometry"]], villages_m[["geometry"]], predicate="within")
         return pd.Series(villages_m.index.isin(hits["index_right"]), index=villages_m.index)
-    centres = villages_m.geometry.representative_point()
-    tree_geoms = sites_m.geometry.values
-    nearest = gpd.GeoSeries(tree_geoms, crs=sites_m.crs).sindex.nearest(centres.values, return_distance=True)
-    (idx_pairs, distances) = nearest
-    best = pd.Series(np.inf, index=villages_m.index)
-    for village_pos, dist in zip(idx_pairs[0], distances, strict=True):
-        key = villages_m.index[village_pos]
-        best[key] = min(best[key], dist)
+    sites = gpd.GeoSeries(sites_m.geometry.values, crs=sites_m.crs)
+    idx_pairs, distances = sites.sindex.nearest(centres.values, return_distance=True)
+    best = np.full(len(villages_m), np.inf)
+    np.minimum.at(best, idx_pairs[0], distances)
     assert rule.distance_m is not None
-    return best <= rule.distance_m
+    return pd.Series(best <= rule.distance_m, index=villages_m.index)
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -135,6 +127,8 @@ def analyze(
     epsg = to_metric(tuple(townships.to_crs(STORAGE_EPSG).total_bounds))
     towns = townships.to_crs(STORAGE_EPSG)[["code", "name", "geometry"]].reset_index(drop=True)
     vill = villages.to_crs(epsg)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
+    stored_geometry = villages.to_crs(STORAGE_EPSG).geometry.reset_index(drop=True)  # for the outputs
+    pop_centres = vill.geometry.representative_point()  # population centres, once
     latest = population.sort_values("year").groupby("code").tail(1).set_index("code")
     vill["aged_60_plus"] = vill.code.map(latest["aged_60_plus"]).fillna(0).astype(int)
     vill["aged_80_plus"] = vill.code.map(latest["aged_80_plus"]).fillna(0).astype(int)
@@ -149,8 +143,8 @@ def analyze(
     open_burial = bur[bur.status == "open"]
 
     day_care = care[care.kind == "day_care_station"].to_crs(epsg)
-    vill["day_care"] = _covered(vill, day_care, targets.day_care)
-    vill["burial"] = _covered(vill, open_burial.to_crs(epsg), targets.burial_site)
+    vill["day_care"] = _covered(vill, pop_centres, day_care, targets.day_care)
+    vill["burial"] = _covered(vill, pop_centres, open_burial.to_crs(epsg), targets.burial_site)
 
     institutions = care[care.kind == "institution"]
     centres = care[care.kind == "home_care_centre"]
@@ -212,18 +206,15 @@ def analyze(
                     "township": miss.parent_code.values,
                     "township_name": miss.parent_code.map(names).fillna("").values,
                     "aged_60_plus": miss.aged_60_plus.values,
-                    "geometry": miss.geometry.values,
+                    "geometry": stored_geometry[miss.index].values,
                 }
             )
         )
-    uncovered = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=epsg).to_crs(
-        STORAGE_EPSG
-    )
-    centres = vill.geometry.representative_point()
+    uncovered = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=STORAGE_EPSG)
     beds_m = institutions.to_crs(epsg)
     vill["access_beds_per_1000"] = np.round(
         e2sfca(
-            np.column_stack([centres.x, centres.y]),
+            np.column_stack([pop_centres.x, pop_centres.y]),
             vill.aged_60_plus.to_numpy(dtype=float),
             np.column_stack([beds_m.geometry.x, beds_m.geometry.y]) if len(beds_m) else np.empty((0, 2)),
             beds_m.beds.fillna(0).to_numpy(dtype=float),
@@ -241,9 +232,9 @@ def analyze(
             "burial_covered": vill.burial,
             "access_beds_per_1000": vill.access_beds_per_1000,
         },
-        geometry=vill.geometry.values,
-        crs=epsg,
-    ).to_crs(STORAGE_EPSG)
+        geometry=stored_geometry.values,
+        crs=STORAGE_EPSG,
+    )
     return CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
 
 
