@@ -153,7 +153,13 @@ def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, 
 def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str, bytes]], font: str | None) -> str:
     t = result.targets
     d = result.district
-    rules = "、".join(f"{k}:{v}" for k, v in t.as_dict()["coverage_rules"].items())
+    labels = {
+        "day_care": "照料中心",
+        "burial_site": "生态安葬点",
+        "community_complex": "社区服务综合体",
+        "eldercare": "养老机构",
+    }
+    rules = "、".join(f"{labels.get(k, k)}:{v}" for k, v in t.as_dict()["coverage_rules"].items())
     figs = (
         "".join(
             f'<figure><img alt="{html.escape(title)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
