@@ -24,11 +24,10 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.crs import transform_geometry
+from mzgis.crs import geometry_transformer, transform_geometry
 from mzgis.gazetteer.names import split_name
 from mzgis.gazetteer.romanize import romanize
 from mzgis.store import GeoPackageStore
@@ -227,16 +226,8 @@ def rounded(geom: BaseGeometry) -> BaseGeometry:
     return shapely.set_precision(geom, 1e-8)
 
 
-_TO_GK = Transformer.from_crs("EPSG:4490", GK, always_xy=True)
-_FROM_GK = Transformer.from_crs(GK, "EPSG:4490", always_xy=True)
-
-
-def to_gk(geom: BaseGeometry) -> BaseGeometry:
-    return shapely.transform(geom, lambda c: np.column_stack(_TO_GK.transform(c[:, 0], c[:, 1])))
-
-
-def from_gk(geom: BaseGeometry) -> BaseGeometry:
-    return shapely.transform(geom, lambda c: np.column_stack(_FROM_GK.transform(c[:, 0], c[:, 1])))
+to_gk = geometry_transformer("EPSG:4490", GK)
+from_gk = geometry_transformer(GK, "EPSG:4490")
 
 
 # ---------------------------------------------------------------- boundary lines and markers

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import shapely
@@ -31,6 +32,7 @@ __all__ = [
     "convert",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
+    "geometry_transformer",
     "gk_zone_epsg",
     "parse_system",
     "to_metric",
@@ -224,6 +226,18 @@ def transform_geometry(geom: BaseGeometry, src: str, dst: str = "cgcs2000") -> B
         return np.column_stack([x, y])
 
     return shapely.transform(geom, _apply)
+
+
+def geometry_transformer(src: Any, dst: Any) -> Callable[[BaseGeometry], BaseGeometry]:
+    """A function converting geometries between two CRSs (EPSG codes or CRS objects), x/y order always.
+
+    For CGCS2000/GK work; GCJ-02 and BD-09 go through :func:`transform_geometry`."""
+    transformer = Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
+
+    def apply(geom: BaseGeometry) -> BaseGeometry:
+        return shapely.transform(geom, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
+
+    return apply
 
 
 def gk_zone_epsg(lon: float) -> int:

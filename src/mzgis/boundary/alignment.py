@@ -10,13 +10,11 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import LineString, Point
-from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from mzgis.crs import STORAGE_EPSG, to_metric
+from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric
 
 __all__ = ["COMPASS_16", "Leg", "Segment", "compass", "describe_alignment", "segments_csv", "segments_text"]
 
@@ -67,11 +65,8 @@ def describe_alignment(
     """Segments from marker to marker along ``line`` (lon/lat). Turning points are the vertices of the line
     generalized to ``generalize_m`` where the direction changes by at least ``min_turn_deg``."""
     epsg = to_metric(line.bounds)
-    fwd = Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
     back = Transformer.from_crs(epsg, STORAGE_EPSG, always_xy=True)
-
-    def to_m(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
+    to_m = geometry_transformer(STORAGE_EPSG, epsg)
 
     line_m = to_m(line)
     assert isinstance(line_m, LineString)

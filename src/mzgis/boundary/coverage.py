@@ -19,11 +19,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
-from mzgis.crs import STORAGE_EPSG, to_metric
+from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric
 
 __all__ = ["CoverageReport", "Tolerances", "check_coverage", "max_width"]
 
@@ -139,14 +138,8 @@ def check_coverage(
     topo = units.to_crs(topo_crs)
     ll_bounds = tuple(units.to_crs(STORAGE_EPSG).total_bounds)
     epsg = to_metric(ll_bounds)
-    to_m = Transformer.from_crs(topo.crs, epsg, always_xy=True)
-    to_ll = Transformer.from_crs(topo.crs, STORAGE_EPSG, always_xy=True)
-
-    def metric(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, lambda c: np.column_stack(to_m.transform(c[:, 0], c[:, 1])))
-
-    def lonlat(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, lambda c: np.column_stack(to_ll.transform(c[:, 0], c[:, 1])))
+    metric = geometry_transformer(topo.crs, epsg)
+    lonlat = geometry_transformer(topo.crs, STORAGE_EPSG)
 
     tol = tolerances
     if topo.crs.is_geographic:

@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
-from mzgis.crs import STORAGE_EPSG, to_metric
+from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric
 
 __all__ = ["LineComparison", "compare_lines"]
 
@@ -62,14 +61,8 @@ def compare_lines(
     """
     a_ll, b_ll = _line(ours), _line(theirs)
     epsg = to_metric(shapely.union_all([a_ll, b_ll]).bounds)
-    fwd = Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
-    back = Transformer.from_crs(epsg, STORAGE_EPSG, always_xy=True)
-
-    def to_m(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
-
-    def to_ll(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+    to_m = geometry_transformer(STORAGE_EPSG, epsg)
+    to_ll = geometry_transformer(epsg, STORAGE_EPSG)
 
     a, b = _line(to_m(a_ll)), _line(to_m(b_ll))
     length = a.length

@@ -12,12 +12,10 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import shapely
-from pyproj import Transformer
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.crs import STORAGE_EPSG, to_metric
+from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric
 
 __all__ = ["MarkerReport", "check_markers", "expected_tripoints"]
 
@@ -73,10 +71,7 @@ def check_markers(
 ) -> MarkerReport:
     """Every finding about the markers of one line (lon/lat inputs, EPSG:4490)."""
     epsg = to_metric(line.bounds)
-    fwd = Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
-
-    def to_m(g: BaseGeometry) -> BaseGeometry:
-        return shapely.transform(g, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
+    to_m = geometry_transformer(STORAGE_EPSG, epsg)
 
     line_m = to_m(line)
     frame = markers.copy()
