@@ -134,9 +134,12 @@ def check_coverage(
     """
     if units.crs is None:
         raise ValueError("units need a CRS")
-    topo_crs = units.crs if units.crs.is_projected else STORAGE_EPSG
-    topo = units.to_crs(topo_crs)
-    ll_bounds = tuple(units.to_crs(STORAGE_EPSG).total_bounds)
+    topo = _in_storage_or_projected(units)
+    ll_bounds = tuple(
+        topo.total_bounds
+        if topo.crs.is_geographic
+        else gpd.GeoSeries([shapely.box(*topo.total_bounds)], crs=topo.crs).to_crs(STORAGE_EPSG).total_bounds
+    )
     epsg = to_metric(ll_bounds)
     metric = geometry_transformer(topo.crs, epsg)
     lonlat = geometry_transformer(topo.crs, STORAGE_EPSG)
@@ -225,7 +228,11 @@ def check_coverage(
     outside_pieces: list[tuple[BaseGeometry, str, list[int]]] = []
     parent_geoms: dict[str, BaseGeometry] = {}
     if parents is not None and parent_field is not None:
-        pt = parents.to_crs(topo.crs)
+        pt = (
+            parents
+            if parents.crs is not None and parents.crs.equals(topo.crs)
+            else _in_storage_or_projected(parents).to_crs(topo.crs)
+        )
         pid = parent_id_field or id_field
         parent_geoms = {str(k): g for k, g in zip(pt[pid], pt.geometry, strict=True)}
     if parent_geoms:
@@ -237,8 +244,10 @@ def check_coverage(
             if code not in children:
                 continue
             united = _union(g_ok, children[code], flagged)
-            if shapely.equals_exact(shapely.normalize(united), shapely.normalize(pg), tolerance=0.0):
-                continue  # the children tile their parent vertex for vertex: nothing to overlay
+            if shapely.equals_exact(shapely.normalize(united), shapely.normalize(pg), tolerance=0.0) or shapely.equals(
+                united, pg
+            ):
+                continue  # the children tile their parent exactly: nothing to overlay (equals is cheaper)
             # one overlay per parent (not per child): what the parent lacks and what sticks out
             differ = _polygonal(shapely.symmetric_difference(pg, united))
             within_parent = prep(pg)
@@ -344,6 +353,16 @@ def check_coverage(
         "min_width_m": tol.min_width_m,
     }
     return CoverageReport(summary, frame)
+
+
+def _in_storage_or_projected(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame in its projected CRS, or in CGCS2000 lon/lat; WGS 84 lon/lat is taken as CGCS2000 without
+    touching the coordinates (they agree within centimetres), which saves a pass over every vertex."""
+    if frame.crs.is_projected:
+        return frame
+    if frame.crs.to_epsg() in (4326, STORAGE_EPSG):
+        return frame.set_crs(STORAGE_EPSG, allow_override=True)
+    return frame.to_crs(STORAGE_EPSG)
 
 
 def _union(geoms: np.ndarray, members: list[int], flagged: np.ndarray) -> BaseGeometry:
