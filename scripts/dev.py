@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -34,7 +35,7 @@ def _run(*cmd: str | Path) -> None:
 
 def _fingerprint() -> str:
     h = hashlib.sha256()
-    for name in ("requirements.lock", "pyproject.toml"):
+    for name in ("requirements.lock", "pyproject.toml", "web/package-lock.json"):
         h.update((REPO / name).read_bytes())
     return h.hexdigest()
 
@@ -49,6 +50,11 @@ def setup() -> None:
     _run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     _run(PY, "-m", "pip", "install", "--quiet", "-r", "requirements.lock")
     _run(PY, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
+    npm = shutil.which("npm")
+    if npm is None:
+        print("warning: npm not found; web assets (Leaflet) not installed, exported maps are skipped", flush=True)
+    else:
+        _run(npm, "ci", "--no-audit", "--no-fund", "--prefix", "web")
     STAMP.write_text(_fingerprint())
 
 

@@ -43,3 +43,19 @@ def test_outputs_open_with_the_chinese_intact(tmp_path: Path) -> None:
     ]
     assert (tmp_path / "地图_beds_per_1000.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "data:image/png;base64," in report
+
+
+def test_interactive_map_is_self_contained(tmp_path: Path) -> None:
+    from mzgis.settings import REPO_ROOT
+
+    if not (REPO_ROOT / "web" / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists():
+        if os.environ.get("CI"):
+            pytest.fail("set-up must install web/ (npm ci)")
+        pytest.skip("web assets not installed")
+    store = GeoPackageStore(default_demo_path())
+    units = store.read_frame("admin_units")
+    write_coverage_outputs(analyze_store(store), units[units.level == "township"], tmp_path)
+    page = (tmp_path / "覆盖分析地图.html").read_text(encoding="utf-8")
+    assert "L.map('map'" in page and "乡镇:每千名老人床位" in page and "路北街道" in page
+    assert "<script src=" not in page and '<link rel="stylesheet" href="http' not in page  # nothing loaded from the net
+    assert "unpkg.com" not in page and "cdn" not in page.lower()

@@ -18,6 +18,7 @@ import pandas as pd
 import pyogrio
 
 from mzgis.coverage.analysis import TARGET_IDS, CoverageResult
+from mzgis.errors import NotFound
 
 __all__ = ["COLUMNS_ZH", "CoverageOutputs", "cjk_font", "write_coverage_outputs"]
 
@@ -144,10 +145,75 @@ def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, 
             path.write_bytes(png)
             files.append(path)
             images.append((title.format(**targets), png))
+    try:
+        map_path = out_dir / "覆盖分析地图.html"
+        map_path.write_text(_web_map(result, towns), encoding="utf-8")
+        files.append(map_path)
+    except NotFound:
+        pass  # Leaflet not installed (set-up not run): the PNG maps and the report still stand
     report = out_dir / "覆盖分析报告.html"
     report.write_text(_report(result, table, images, font), encoding="utf-8")
     files.append(report)
     return CoverageOutputs(out_dir, files, font is not None)
+
+
+def _band(value: float | None, target: float) -> str:
+    """Colour of a value against its target: red under half, orange under 80 %, yellow under, green met."""
+    if value is None or pd.isna(value):
+        return "#cccccc"
+    ratio = value / target if target else 1.0
+    return "#d7191c" if ratio < 0.5 else "#fdae61" if ratio < 0.8 else "#ffffbf" if ratio < 1.0 else "#1a9641"
+
+
+def _web_map(result: CoverageResult, towns: gpd.GeoDataFrame) -> str:
+    from mzgis.io.webmap import MapLayer, self_contained_map
+
+    target = result.targets.beds_per_1000_elderly
+    towns = towns.copy()
+    towns["colour"] = [_band(v, target) for v in towns.beds_per_1000]
+    towns["unmet_zh"] = towns.unmet.map(lambda ids: "、".join(TARGET_IDS[i] for i in ids.split(",") if i) or "全部达标")
+    uncovered = result.uncovered[result.uncovered.facility_type == "burial_site"]
+    villages = result.villages.copy()
+    villages["colour"] = [_band(v, target) for v in villages.access_beds_per_1000]
+    layers = [
+        MapLayer(
+            "乡镇:每千名老人床位",
+            towns,
+            {"name": "乡镇", "beds_per_1000": "每千名老人床位", "beds_shortfall": "床位缺口", "unmet_zh": "未达标"},
+            colour_column="colour",
+        ),
+        MapLayer(
+            "村:床位可达性(E2SFCA)",
+            villages,
+            {"name": "村(社区)", "aged_60_plus": "60岁以上", "access_beds_per_1000": "可达床位/千人"},
+            colour_column="colour",
+            show=False,
+            style={"weight": 0.5},
+        ),
+        MapLayer(
+            "生态安葬未覆盖的村",
+            uncovered,
+            {"name": "村(社区)", "township_name": "乡镇", "aged_60_plus": "60岁以上"},
+            colour="#7b3294",
+            show=False,
+            style={"weight": 0.5},
+        ),
+    ]
+    legend = (
+        "每千名老人床位(目标 "
+        + f"{target:g}"
+        + ")<br>"
+        + "".join(
+            f'<i style="background:{c}"></i>{label}<br>'
+            for c, label in (
+                ("#d7191c", "不足一半"),
+                ("#fdae61", "不足八成"),
+                ("#ffffbf", "接近目标"),
+                ("#1a9641", "达标"),
+            )
+        )
+    )
+    return self_contained_map("十四五目标覆盖分析地图", layers, legend_html=legend)
 
 
 def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str, bytes]], font: str | None) -> str:

@@ -1,0 +1,95 @@
+"""Self-contained HTML maps: Leaflet (from web/node_modules, pinned in web/package.json) inlined with the
+data as GeoJSON, so the file opens offline anywhere. No base tiles: the admin units are the base."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from mzgis.errors import NotFound
+from mzgis.settings import REPO_ROOT
+
+__all__ = ["MapLayer", "leaflet_assets", "self_contained_map"]
+
+
+@dataclass
+class MapLayer:
+    """One layer: its title, features, a fill colour per feature (or one colour), popup fields in Chinese."""
+
+    title: str
+    frame: gpd.GeoDataFrame
+    popup: dict[str, str]  # column → Chinese label
+    colour: str = "#3388ff"
+    colour_column: str | None = None  # a column holding a colour per feature
+    show: bool = True
+    style: dict[str, Any] = field(default_factory=dict)
+
+
+def leaflet_assets(root: Path = REPO_ROOT / "web" / "node_modules" / "leaflet" / "dist") -> tuple[str, str]:
+    """Leaflet's JS and CSS, as installed from the npm registry at set-up."""
+    js, css = root / "leaflet.js", root / "leaflet.css"
+    if not js.exists():
+        raise NotFound(
+            "缺少 Leaflet 文件(请运行 python3 scripts/dev.py setup,它会在 web/ 下执行 npm install)", f"no {js}"
+        )
+    return js.read_text(encoding="utf-8"), css.read_text(encoding="utf-8")
+
+
+def _geojson(layer: MapLayer) -> dict[str, Any]:
+    frame = layer.frame.to_crs(4326)
+    features = []
+    for row in frame.itertuples(index=False):
+        props = {label: getattr(row, col) for col, label in layer.popup.items()}
+        colour = getattr(row, layer.colour_column) if layer.colour_column else layer.colour
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": row.geometry.__geo_interface__,
+                "properties": {"popup": props, "colour": colour},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def self_contained_map(title: str, layers: list[MapLayer], *, legend_html: str = "") -> str:
+    """The HTML page: Leaflet inlined, each layer switchable, popups with the attributes in Chinese."""
+    js, css = leaflet_assets()
+    data = [{"title": ly.title, "show": ly.show, "style": ly.style, "geojson": _geojson(ly)} for ly in layers]
+    payload = json.dumps(data, ensure_ascii=False, default=str).replace("</", "<\\/")
+    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{css}
+html, body, #map {{ height: 100%; margin: 0; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }}
+.legend {{ background: #fff; padding: 6px 8px; font-size: 12px; line-height: 18px; }}
+.legend i {{ display: inline-block; width: 14px; height: 14px; margin-right: 4px; vertical-align: middle; }}
+h1.title {{ position: absolute; z-index: 1000; left: 50px; top: 8px; margin: 0; font-size: 16px; background: #fff;
+padding: 4px 8px; }}</style></head><body><h1 class="title">{html.escape(title)}</h1><div id="map"></div>
+<script>{js}</script><script>
+const layers = {payload};
+const map = L.map('map', {{ attributionControl: false }});
+const overlays = {{}};
+let bounds = null;
+for (const layer of layers) {{
+  const g = L.geoJSON(layer.geojson, {{
+    style: f => Object.assign({{ color: '#333', weight: 1, fillColor: f.properties.colour, fillOpacity: 0.7 }}, layer.style),
+    pointToLayer: (f, latlng) => L.circleMarker(latlng, {{ radius: 5, color: '#000', weight: 1,
+      fillColor: f.properties.colour, fillOpacity: 0.9 }}),
+    onEachFeature: (f, l) => l.bindPopup(Object.entries(f.properties.popup)
+      .map(([k, v]) => '<b>' + k + '</b>:' + (v === null ? '' : String(v))).join('<br>')),
+  }});
+  overlays[layer.title] = g;
+  if (layer.show) {{ g.addTo(map); }}
+  if (g.getLayers().length) {{ bounds = bounds ? bounds.extend(g.getBounds()) : g.getBounds(); }}
+}}
+if (bounds) {{ map.fitBounds(bounds); }} else {{ map.setView([30, 115], 5); }}
+L.control.layers(null, overlays, {{ collapsed: false }}).addTo(map);
+L.control.scale({{ imperial: false }}).addTo(map);
+const legend = L.control({{ position: 'bottomright' }});
+legend.onAdd = () => {{ const d = L.DomUtil.create('div', 'legend'); d.innerHTML = {json.dumps(legend_html, ensure_ascii=False)}; return d; }};
+legend.addTo(map);
+</script></body></html>
+"""
