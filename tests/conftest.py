@@ -40,3 +40,33 @@ def demo_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def demo_store(demo_path: Path) -> GeoPackageStore:
     return GeoPackageStore(demo_path, clock=ticking_clock())
+
+
+@pytest.fixture
+def live_server(demo_path: Path):  # type: ignore[no-untyped-def]
+    """The app on the demo copy, served by uvicorn on a free local port; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from mzgis.api import create_app
+    from mzgis.settings import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(db=demo_path, _env_file=None)  # type: ignore[call-arg]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)

@@ -100,9 +100,12 @@ def test_docs_need_no_internet(client: TestClient) -> None:
     assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
 
 
-def test_index_page_is_chinese(client: TestClient) -> None:
+def test_index_page_is_chinese_and_local(client: TestClient) -> None:
     html = client.get("/").text
-    assert "民政 GIS 工作台" in html and "行政区划" in html
+    assert "mzgis 民政 GIS 工作台" in html and "查地名" in html
+    assert '<script src="/static/leaflet/leaflet.js">' in html and "http" not in html
+    assert client.get("/static/leaflet/leaflet.js").status_code == 200
+    assert client.get("/web/app.js").status_code == 200
 
 
 def test_an_invalid_database_gives_one_clear_error(tmp_path: Path) -> None:
@@ -115,31 +118,10 @@ def test_an_invalid_database_gives_one_clear_error(tmp_path: Path) -> None:
         pass
 
 
-def test_gdal_reads_a_layer_from_the_running_app(demo_path: Path) -> None:
+def test_gdal_reads_a_layer_from_the_running_app(live_server: str) -> None:
     """GDAL as a client: the GeoJSON endpoint of a real server opens in pyogrio with the Chinese names."""
-    import socket
-    import threading
-    import time
-
     import pyogrio
-    import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    settings = Settings(db=demo_path, _env_file=None)  # type: ignore[call-arg]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(100):
-            if server.started:
-                break
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}/api/layers/community_complexes/features"
-        frame = pyogrio.read_dataframe(url)
-        assert sorted(frame["name"]) == ["和兴社区城市社区服务综合体", "小伍份村农村社区服务综合体"]
-        assert frame.crs.to_epsg() == 4326  # GeoJSON's lon/lat, equal to CGCS2000 within centimetres
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
+    frame = pyogrio.read_dataframe(f"{live_server}/api/layers/community_complexes/features")
+    assert sorted(frame["name"]) == ["和兴社区城市社区服务综合体", "小伍份村农村社区服务综合体"]
+    assert frame.crs.to_epsg() == 4326  # GeoJSON's lon/lat, equal to CGCS2000 within centimetres

@@ -54,21 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health(store: StoreDep) -> HealthOut:
         return HealthOut(status="ok", version=__version__, database=store.location, layers=len(store.layer_infos()))
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(store: StoreDep) -> str:
-        rows = "".join(
-            f"<tr><td>{i.label_zh}</td><td><a href='/api/layers/{i.name}/features?limit=100'>{i.name}</a></td>"
-            f"<td>{i.count}</td></tr>"
-            for i in store.layer_infos()
-        )
-        return (
-            "<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>mzgis</title>"
-            "<body style='font-family:sans-serif;max-width:48em;margin:2em auto'>"
-            "<h1>mzgis 民政 GIS 工作台</h1><p>地图页面正在建设中。图层数据(GeoJSON):</p>"
-            f"<table border='1' cellpadding='4' style='border-collapse:collapse'><tr><th>图层</th><th>名称</th>"
-            f"<th>要素数</th></tr>{rows}</table><p><a href='/docs'>接口文档 (OpenAPI)</a></p></body></html>"
-        )
-
+    _page(app)
     return app
 
 
@@ -89,3 +75,28 @@ def _offline_docs(app: FastAPI) -> None:
             swagger_css_url="/static/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
         )
+
+
+def _page(app: FastAPI) -> None:
+    """The map page (web/) and Leaflet from web/node_modules (installed by npm ci at set-up), no CDN."""
+    from fastapi.responses import FileResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from mzgis.settings import REPO_ROOT
+
+    web = REPO_ROOT / "web"
+    leaflet = web / "node_modules" / "leaflet" / "dist"
+    if leaflet.exists():
+        app.mount("/static/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    app.mount("/web", StaticFiles(directory=web, html=False), name="web")
+
+    @app.get("/", include_in_schema=False, response_model=None)
+    def index() -> FileResponse | HTMLResponse:
+        if not leaflet.exists():
+            return HTMLResponse(
+                "<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>mzgis</title>"
+                "<p>地图页面缺少 Leaflet 文件:请运行 python3 scripts/dev.py setup(在 web/ 下执行 npm ci)。"
+                "<a href='/docs'>接口文档</a></p></html>",
+                status_code=503,
+            )
+        return FileResponse(web / "index.html", media_type="text/html; charset=utf-8")
