@@ -44,29 +44,44 @@ def demo_store(demo_path: Path) -> GeoPackageStore:
 
 @pytest.fixture
 def live_server(demo_path: Path):  # type: ignore[no-untyped-def]
-    """The app on the demo copy, served by uvicorn on a free local port; yields its base URL."""
+    """The app on the demo copy, served by ``mzgis serve`` in its own process on a free local port (a
+    client in this process, such as GDAL holding the GIL, must not starve the server); yields its URL."""
     import socket
-    import threading
+    import subprocess
+    import sys
     import time
-
-    import uvicorn
-
-    from mzgis.api import create_app
-    from mzgis.settings import Settings
+    import urllib.request
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = Settings(db=demo_path, _env_file=None)  # type: ignore[call-arg]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from mzgis.cli import main; main()",
+            "serve",
+            "--db",
+            str(demo_path),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"{url}/api/health", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died") from None
+                time.sleep(0.05)
+        yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=5)
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stderr is not None:
+            proc.stderr.close()

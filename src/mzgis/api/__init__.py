@@ -16,7 +16,7 @@ from mzgis import __version__
 from mzgis.api.deps import StoreDep
 from mzgis.api.errors import install_error_handlers
 from mzgis.api.models import HealthOut
-from mzgis.api.routes import layers, names
+from mzgis.api.routes import layers, names, ogc
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import Settings
 from mzgis.store import open_store
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _offline_docs(app)
     app.include_router(layers.router)
     app.include_router(names.router)
+    app.include_router(ogc.router)
 
     @app.get("/api/health", response_model=HealthOut, tags=["系统 system"], summary="健康检查")
     def health(store: StoreDep) -> HealthOut:

@@ -11,7 +11,7 @@ from mzgis.api.models import ErrorOut, FeatureCollectionOut, FeatureOut, LayerOu
 from mzgis.errors import BadInput
 from mzgis.layers import LAYERS, get_layer
 
-__all__ = ["parse_bbox", "router"]
+__all__ = ["feature_page", "parse_bbox", "router"]
 
 router = APIRouter(prefix="/api/layers", tags=["图层 layers"])
 _ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorOut}, 400: {"model": ErrorOut}}
@@ -55,12 +55,23 @@ def layer_features(
     limit: Annotated[int | None, Query(ge=1, description="每页最多要素数")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> FeatureCollectionOut:
-    layer = get_layer(name)
-    box = parse_bbox(bbox)
-    page = min(limit or settings.max_features, settings.max_features)
-    feats = store.features(layer.name, bbox=box, limit=page, offset=offset)
-    matched = store.count(layer.name, bbox=box) if (offset or len(feats) == page) else offset + len(feats)
-    links = []
+    return feature_page(store, get_layer(name).name, request, parse_bbox(bbox), limit, offset, settings.max_features)
+
+
+def feature_page(
+    store: StoreDep,
+    layer: str,
+    request: Request,
+    box: tuple[float, float, float, float] | None,
+    limit: int | None,
+    offset: int,
+    max_features: int,
+) -> FeatureCollectionOut:
+    """One page of a layer as GeoJSON, with the total and a next link (shared by /api and /ogc)."""
+    page = min(limit or max_features, max_features)
+    feats = store.features(layer, bbox=box, limit=page, offset=offset)
+    matched = store.count(layer, bbox=box) if (offset or len(feats) == page) else offset + len(feats)
+    links = [{"rel": "self", "href": str(request.url), "type": "application/geo+json"}]
     if offset + len(feats) < matched:
         nxt = request.url.include_query_params(offset=offset + len(feats), limit=page)
         links.append({"rel": "next", "href": str(nxt), "type": "application/geo+json"})
