@@ -250,15 +250,24 @@ def _to_sql(value: Any) -> Any:
     return value
 
 
-def _row_to_feature(layer: Layer, row: sqlite3.Row) -> Feature:
+def _row_to_feature(
+    layer: Layer, row: sqlite3.Row, geom: BaseGeometry | None = None, *, decoded: bool = False
+) -> Feature:
     props: dict[str, Any] = {}
     for f in layer.fields:
         value = row[f.name]
         if f.type == "boolean" and value is not None:
             value = bool(value)
         props[f.name] = value
-    geom = gpkg_binary.decode(row[GEOM]) if layer.geometry else None
+    if not decoded:
+        geom = gpkg_binary.decode(row[GEOM]) if layer.geometry else None
     return Feature(layer.name, row["id"], row["version"], props, geom, row["updated_at"], row["updated_by"])
+
+
+def _rows_to_features(layer: Layer, rows: list[sqlite3.Row]) -> list[Feature]:
+    """Features of many rows, their geometries decoded in one call."""
+    geoms = gpkg_binary.decode_many([r[GEOM] for r in rows]) if layer.geometry else [None] * len(rows)
+    return [_row_to_feature(layer, r, g, decoded=True) for r, g in zip(rows, geoms, strict=True)]
 
 
 def _geom_json(geom: BaseGeometry | None) -> Any:
@@ -326,7 +335,7 @@ class _GpkgTransaction(Transaction):
     def features(self, layer: str, *, where: Mapping[str, Any] | None = None) -> list[Feature]:
         lay = get_layer(layer)
         sql, params = _select_sql(lay, bbox=None, where=where, limit=None, offset=0)
-        return [_row_to_feature(lay, row) for row in self._conn.execute(sql, params)]
+        return _rows_to_features(lay, self._conn.execute(sql, params).fetchall())
 
     def _insert_row(self, lay: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> int:
         geometry = promote_geometry(lay, geometry)
@@ -541,7 +550,7 @@ class GeoPackageStore(Store):
         lay = get_layer(layer)
         sql, params = _select_sql(lay, bbox=bbox, where=where, limit=limit, offset=offset)
         with self._read() as conn:
-            return [_row_to_feature(lay, row) for row in conn.execute(sql, params)]
+            return _rows_to_features(lay, conn.execute(sql, params).fetchall())
 
     def read_frame(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
         lay = get_layer(layer)
@@ -553,7 +562,7 @@ class GeoPackageStore(Store):
         for f in lay.fields:
             if f.type == "boolean":
                 frame[f.name] = frame[f.name].map(lambda v: None if v is None else bool(v)).astype(object)
-        geoms = [gpkg_binary.decode(row[GEOM]) for row in rows] if lay.geometry else [None] * len(rows)
+        geoms = gpkg_binary.decode_many([row[GEOM] for row in rows]) if lay.geometry else [None] * len(rows)
         return gpd.GeoDataFrame(frame.set_index("id"), geometry=geoms, crs=f"EPSG:{STORAGE_EPSG}")
 
     @contextmanager

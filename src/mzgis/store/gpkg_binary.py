@@ -13,7 +13,7 @@ import struct
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["decode", "encode", "envelope", "register_functions"]
+__all__ = ["decode", "decode_many", "encode", "envelope", "register_functions"]
 
 _MAGIC = b"GP"
 # envelope indicator → number of doubles
@@ -55,6 +55,18 @@ def decode(blob: bytes | None) -> BaseGeometry | None:
     _, _, _, offset = _parse_header(bytes(blob))
     geom: BaseGeometry = shapely.from_wkb(bytes(blob[offset:]))
     return geom
+
+
+def decode_many(blobs: list[bytes | None]) -> list[BaseGeometry | None]:
+    """Many blobs at once: headers parsed in Python, the WKB decoded by GEOS in one vectorized call."""
+    wkbs: list[bytes | None] = []
+    for blob in blobs:
+        if blob is None:
+            wkbs.append(None)
+            continue
+        _, _, _, offset = _parse_header(bytes(blob))
+        wkbs.append(bytes(blob[offset:]))
+    return list(shapely.from_wkb(wkbs))
 
 
 def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:

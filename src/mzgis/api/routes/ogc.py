@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mzgis.api.deps import SettingsDep, StoreDep
 from mzgis.api.models import feature_out
-from mzgis.api.routes.layers import feature_page, parse_bbox
+from mzgis.api.routes.layers import feature_page, geojson_response, parse_bbox
 from mzgis.errors import NotFound
 from mzgis.layers import LAYERS
 
@@ -104,9 +104,9 @@ def items(
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (CRS84)")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> JSONResponse:
+) -> Response:
     page = feature_page(store, _known(name), request, parse_bbox(bbox), limit, offset, settings.max_features)
-    return JSONResponse(page.model_dump(), media_type=GEOJSON)
+    return geojson_response(page, media_type=GEOJSON)
 
 
 @router.get("/collections/{name}/items/{fid}", summary="单个要素")
