@@ -738,7 +738,7 @@ app.add_typer(coverage_app, name="coverage")
 
 
 def _print_table(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> None:
-    from mzgis.coverage.analysis import TARGET_IDS
+    from mzgis.coverage.analysis import unmet_zh
 
     typer.echo(
         f"{'乡镇':<8}{'60岁以上':>8}{'床位':>6}{'每千人':>8}{'床位缺口':>8}{'综合体':>6}{'安葬点':>6}{'村数':>5}"
@@ -747,7 +747,7 @@ def _print_table(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None
     old = {r["name"]: r for r in before or []}
     for r in rows:
         per = "-" if r["beds_per_1000"] is None else f"{r['beds_per_1000']:.1f}"
-        unmet = "、".join(TARGET_IDS[u] for u in r["unmet"]) or "全部达标"
+        unmet = unmet_zh(r["unmet"])
         typer.echo(
             f"{r['name']:<8}{r['aged_60_plus']:>8}{r['beds']:>6}{per:>8}{r['beds_shortfall']:>8}"
             f"{r['community_complexes']:>6}{r['burial_sites']:>6}{r['villages']:>5}{r['villages_with_day_care']:>8}"

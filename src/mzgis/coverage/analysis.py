@@ -20,7 +20,7 @@ from mzgis.coverage.access import e2sfca
 from mzgis.coverage.targets import CoverageRule, Targets
 from mzgis.crs import STORAGE_EPSG, to_metric
 
-__all__ = ["TARGET_IDS", "CoverageResult", "analyze"]
+__all__ = ["TARGET_IDS", "CoverageResult", "analyze", "unmet_zh"]
 
 # ids of the targets a row can miss, with their Chinese names
 TARGET_IDS = {
@@ -33,6 +33,11 @@ TARGET_IDS = {
     "burial_coverage": "生态安葬行政村覆盖率",
     "day_care_coverage": "照料中心村(社区)覆盖率",
 }
+
+
+def unmet_zh(ids: list[str], *, none: str = "全部达标") -> str:
+    """The Chinese names of unmet target ids, joined for a table cell."""
+    return "、".join(TARGET_IDS[i] for i in ids) or none
 
 
 @dataclass

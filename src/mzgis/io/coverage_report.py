@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from mzgis.coverage.analysis import TARGET_IDS, CoverageResult
+from mzgis.coverage.analysis import CoverageResult, unmet_zh
 from mzgis.errors import NotFound
 
 __all__ = ["COLUMNS_ZH", "CoverageOutputs", "cjk_font", "write_coverage_outputs"]
@@ -76,7 +76,7 @@ def cjk_font() -> str | None:
 def _table(result: CoverageResult) -> pd.DataFrame:
     rows = [*result.townships, result.district]
     frame = pd.DataFrame(rows)[list(COLUMNS_ZH)]
-    frame["unmet"] = frame["unmet"].map(lambda ids: "、".join(TARGET_IDS[i] for i in ids) or "全部达标")
+    frame["unmet"] = frame["unmet"].map(unmet_zh)
     return frame.rename(columns=COLUMNS_ZH)
 
 
@@ -171,7 +171,7 @@ def _web_map(result: CoverageResult, towns: gpd.GeoDataFrame) -> str:
     target = result.targets.beds_per_1000_elderly
     towns = towns.copy()
     towns["colour"] = [_band(v, target) for v in towns.beds_per_1000]
-    towns["unmet_zh"] = towns.unmet.map(lambda ids: "、".join(TARGET_IDS[i] for i in ids.split(",") if i) or "全部达标")
+    towns["unmet_zh"] = towns.unmet.map(lambda ids: unmet_zh([i for i in ids.split(",") if i]))
     uncovered = result.uncovered[result.uncovered.facility_type == "burial_site"]
     villages = result.villages.copy()
     villages["colour"] = [_band(v, target) for v in villages.access_beds_per_1000]
@@ -239,7 +239,7 @@ def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str,
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
         for row in table.itertuples(index=False)
     )
-    unmet = "、".join(TARGET_IDS[u] for u in d["unmet"]) or "无"
+    unmet = unmet_zh(d["unmet"], none="无")
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>十四五目标覆盖分析</title>
 <style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei",
 sans-serif; font-size: 10pt; }} table {{ border-collapse: collapse; font-size: 8.5pt; }} th, td {{ border: 1px solid #888;

@@ -142,7 +142,7 @@ def import_file(
     mapping, unused = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
     if unused:
         report.notes.append(f"未使用的列:{'、'.join(unused)}")
-    missing_required = [f.name for f in layer.fields if f.required and f.name not in mapping.values()]
+    missing_required = [name for name in layer.required_fields if name not in mapping.values()]
     if missing_required:
         labels = "、".join(f"{layer.field(n).label_zh}({n})" for n in missing_required)
         raise BadInput(f"{Path(path).name} 缺少必填列:{labels}", f"missing columns: {', '.join(missing_required)}")

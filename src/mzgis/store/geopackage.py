@@ -250,24 +250,20 @@ def _to_sql(value: Any) -> Any:
     return value
 
 
-def _row_to_feature(
-    layer: Layer, row: sqlite3.Row, geom: BaseGeometry | None = None, *, decoded: bool = False
-) -> Feature:
+def _row_to_feature(layer: Layer, row: sqlite3.Row, geom: BaseGeometry | None) -> Feature:
     props: dict[str, Any] = {}
     for f in layer.fields:
         value = row[f.name]
         if f.type == "boolean" and value is not None:
             value = bool(value)
         props[f.name] = value
-    if not decoded:
-        geom = gpkg_binary.decode(row[GEOM]) if layer.geometry else None
     return Feature(layer.name, row["id"], row["version"], props, geom, row["updated_at"], row["updated_by"])
 
 
 def _rows_to_features(layer: Layer, rows: list[sqlite3.Row]) -> list[Feature]:
     """Features of many rows, their geometries decoded in one call."""
     geoms = gpkg_binary.decode_many([r[GEOM] for r in rows]) if layer.geometry else [None] * len(rows)
-    return [_row_to_feature(layer, r, g, decoded=True) for r, g in zip(rows, geoms, strict=True)]
+    return [_row_to_feature(layer, r, g) for r, g in zip(rows, geoms, strict=True)]
 
 
 def _geom_json(geom: BaseGeometry | None) -> Any:
@@ -483,7 +479,7 @@ def _get(conn: sqlite3.Connection, lay: Layer, fid: int) -> Feature:
     row = conn.execute(f"SELECT * FROM {_q(lay.name)} WHERE id = ?", (fid,)).fetchone()
     if row is None:
         raise NotFound(f"{lay.label_zh}中没有编号为 {fid} 的要素", f"{lay.name} has no feature {fid}", id=fid)
-    return _row_to_feature(lay, row)
+    return _rows_to_features(lay, [row])[0]
 
 
 class GeoPackageStore(Store):

@@ -13,7 +13,6 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.api.deps import GazetteerDep, UserDep
 from mzgis.api.models import ErrorOut, FeatureOut, feature_out
 from mzgis.errors import BadInput
-from mzgis.gazetteer.rules import Finding
 from mzgis.gazetteer.service import CheckResult, Edit
 
 __all__ = ["router"]
@@ -163,10 +162,6 @@ def _version(body: int | None, if_match: str | None) -> int:
 
 def _check_out(result: CheckResult) -> CheckOut:
     return CheckOut.model_validate(result.as_dict())
-
-
-def _findings(findings: list[Finding]) -> list[FindingOut]:
-    return [FindingOut.model_validate(f.as_dict()) for f in findings]
 
 
 def _with_etag(response: Response, out: FeatureOut) -> FeatureOut:
