@@ -34,6 +34,7 @@ __all__ = [
     "gcj02_to_wgs84",
     "geometry_transformer",
     "gk_zone_epsg",
+    "metric_xy",
     "parse_system",
     "to_metric",
     "transform_geometry",
@@ -238,6 +239,15 @@ def geometry_transformer(src: Any, dst: Any) -> Callable[[BaseGeometry], BaseGeo
         return shapely.transform(geom, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
 
     return apply
+
+
+def metric_xy(points: Any, epsg: int) -> Array:
+    """Coordinates (n × 2) of CGCS2000 lon/lat point geometries projected to the metric CRS ``epsg``."""
+    coords = shapely.get_coordinates(points)
+    if len(coords) == 0:
+        return np.empty((0, 2))
+    x, y = _transformer(f"EPSG:{STORAGE_EPSG}", f"EPSG:{epsg}").transform(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
 
 
 def gk_zone_epsg(lon: float) -> int:

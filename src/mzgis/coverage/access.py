@@ -25,13 +25,23 @@ def gaussian_weight(distance: Array, catchment_m: float) -> Array:
     return np.where(distance <= catchment_m, np.clip(w, 0.0, 1.0), 0.0)
 
 
-def e2sfca(demand_xy: Array, demand: Array, supply_xy: Array, supply: Array, *, catchment_m: float) -> Array:
-    """Accessibility per demand point, in supply units per 1,000 demand (beds per 1,000 elderly)."""
+def e2sfca(
+    demand_xy: Array,
+    demand: Array,
+    supply_xy: Array,
+    supply: Array,
+    *,
+    catchment_m: float,
+    demand_tree: shapely.STRtree | None = None,
+) -> Array:
+    """Accessibility per demand point, in supply units per 1,000 demand (beds per 1,000 elderly).
+
+    ``demand_tree`` may pass an STRtree already built on the demand points (in ``demand_xy`` order).
+    """
     n, m = len(demand_xy), len(supply_xy)
     if n == 0 or m == 0:
         return np.zeros(n)
-    demand_points = np.asarray(shapely.points(demand_xy), dtype=object)
-    tree = shapely.STRtree(demand_points)
+    tree = demand_tree or shapely.STRtree(np.asarray(shapely.points(demand_xy), dtype=object))
     s_idx, d_idx = tree.query(
         np.asarray(shapely.points(supply_xy), dtype=object), predicate="dwithin", distance=catchment_m
     )

@@ -8,17 +8,22 @@ the uncovered villages (for the map) and the mismatches.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from numpy.typing import NDArray
 
 from mzgis.coverage.access import e2sfca
 from mzgis.coverage.targets import CoverageRule, Targets
-from mzgis.crs import STORAGE_EPSG, to_metric
+from mzgis.crs import STORAGE_EPSG, metric_xy, to_metric
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 __all__ = ["TARGET_IDS", "CoverageResult", "analyze", "unmet_zh"]
 
@@ -63,59 +68,81 @@ class CoverageResult:
 
 
 def _points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Facilities as points (a polygon site by its representative point)."""
-    out = frame.copy()
-    out["geometry"] = out.geometry.representative_point()
+    """Facilities as points in the stored CRS (a polygon site by its representative point)."""
+    out = frame.to_crs(STORAGE_EPSG).reset_index(drop=True)
+    if len(out) and not (out.geom_type == "Point").all():
+        out["geometry"] = out.geometry.representative_point()
     return out
 
 
 def _assign(
-    points: gpd.GeoDataFrame, townships: gpd.GeoDataFrame, layer: str, mismatches: list[dict[str, Any]]
-) -> pd.Series:
-    """The township each facility lies in, by location; a disagreeing admin_code is recorded."""
+    points: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, layer: str, mismatches: list[dict[str, Any]]
+) -> IntArray:
+    """The township (row position in ``towns``, -1 for none) each facility lies in, by location.
+
+    A facility whose ``admin_code`` disagrees with where it stands is recorded in ``mismatches``.
+    """
+    located = np.full(len(points), -1, dtype=np.int64)
     if points.empty:
-        return pd.Series([], dtype=object)
-    joined = gpd.sjoin(points, townships[["code", "geometry"]], predicate="within", how="left")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    located: pd.Series = joined["code"].reindex(points.index)
-    declared = points["admin_code"].fillna("").astype(str)
-    outside = located.isna()
-    prefix_ok = np.char.startswith(declared.to_numpy(dtype=str), located.fillna("").to_numpy(dtype=str))
-    elsewhere = ~outside & ~pd.Series(prefix_ok, index=points.index)
-    for idx in points.index[outside | elsewhere]:
-        name, where = points.at[idx, "name"], located[idx]
-        message = f"{name} 不在任何乡镇范围内" if outside[idx] else f"{name} 登记在 {declared[idx]},实际位于 {where}"
+        return located
+    point_idx, town_idx = towns.sindex.query(points.geometry.values, predicate="within")
+    first = np.unique(point_idx, return_index=True)[1]  # the first township of a point on a shared edge
+    located[point_idx[first]] = town_idx[first]
+    codes = towns.code.to_numpy(dtype=str)
+    declared = points["admin_code"].fillna("").astype(str).to_numpy(dtype=str)
+    where = np.where(located >= 0, codes[located], "")
+    bad = (located < 0) | ~np.char.startswith(declared, where)
+    for i in np.flatnonzero(bad):
+        name = points.at[i, "name"]
+        outside = located[i] < 0
         mismatches.append(
             {
                 "layer": layer,
                 "name": name,
-                "admin_code": declared[idx],
-                "located_in": None if outside[idx] else where,
-                "message": message,
+                "admin_code": declared[i],
+                "located_in": None if outside else str(where[i]),
+                "message": f"{name} 不在任何乡镇范围内"
+                if outside
+                else f"{name} 登记在 {declared[i]},实际位于 {where[i]}",
             }
         )
     return located
 
 
+@dataclass
+class _Centres:
+    """The villages' population centres in metres, with their STRtree (built once, used twice)."""
+
+    xy: FloatArray
+    tree: shapely.STRtree
+
+
 def _covered(
-    villages_m: gpd.GeoDataFrame, centres: gpd.GeoSeries, sites_m: gpd.GeoDataFrame, rule: CoverageRule
-) -> pd.Series:
-    """Whether each village is covered by the sites under ``rule``."""
-    if sites_m.empty:
-        return pd.Series(False, index=villages_m.index)
+    villages: gpd.GeoDataFrame, centres: _Centres, sites: gpd.GeoDataFrame, epsg: int, rule: CoverageRule
+) -> BoolArray:
+    """Whether each village is covered by the (point) sites under ``rule``.
+
+    "inside" tests the sites against the village polygons in the stored CRS; "distance" measures from
+    the village's population centre in the metric zone ``epsg``.
+    """
+    covered = np.zeros(len(villages), dtype=bool)
+    if sites.empty:
+        return covered
     if rule.rule == "inside":
-        hits = gpd.sjoin(sites_m[["geometry"]], villages_m[["geometry"]], predicate="within")
-        return pd.Series(villages_m.index.isin(hits["index_right"]), index=villages_m.index)
-    sites = gpd.GeoSeries(sites_m.geometry.values, crs=sites_m.crs)
-    idx_pairs, distances = sites.sindex.nearest(centres.values, return_distance=True)
-    best = np.full(len(villages_m), np.inf)
-    np.minimum.at(best, idx_pairs[0], distances)
-    assert rule.distance_m is not None
-    return pd.Series(best <= rule.distance_m, index=villages_m.index)
+        hits = villages.sindex.query(sites.geometry.values, predicate="within")[1]
+    else:
+        assert rule.distance_m is not None
+        sites_m = np.asarray(shapely.points(metric_xy(sites.geometry.values, epsg)), dtype=object)
+        hits = centres.tree.query(sites_m, predicate="dwithin", distance=rule.distance_m)[1]
+    covered[hits] = True
+    return covered
 
 
-def _ratio(part: float, whole: float) -> float | None:
-    return None if whole == 0 else round(part / whole, 4)
+def _per_town(town_idx: IntArray, n: int, weights: Any = None) -> IntArray:
+    """Sum (or count) per township position; positions < 0 (outside every township) are left out."""
+    inside = town_idx >= 0
+    w = None if weights is None else np.asarray(weights, dtype=float)[inside]
+    return np.bincount(town_idx[inside], weights=w, minlength=n).round().astype(np.int64)
 
 
 def analyze(
@@ -128,171 +155,173 @@ def analyze(
     *,
     targets: Targets,
 ) -> CoverageResult:
-    """The per-township table and the district totals against ``targets``. Inputs are not modified."""
-    epsg = to_metric(tuple(townships.to_crs(STORAGE_EPSG).total_bounds))
+    """The per-township table and the district totals against ``targets``. Inputs are not modified.
+
+    Topology (which township a facility stands in, a site inside a village) runs in the stored CRS;
+    only points are projected to the Gauss-Krüger zone for distances. Counts per township are bincounts
+    over township positions, so the cost grows with the rows, not with rows × townships.
+    """
     towns = townships.to_crs(STORAGE_EPSG)[["code", "name", "geometry"]].reset_index(drop=True)
-    vill = villages.to_crs(epsg)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
-    stored_geometry = villages.to_crs(STORAGE_EPSG).geometry.reset_index(drop=True)  # for the outputs
-    pop_centres = vill.geometry.representative_point()  # population centres, once
-    latest = population.sort_values("year").groupby("code").tail(1).set_index("code")
-    vill["aged_60_plus"] = vill.code.map(latest["aged_60_plus"]).fillna(0).astype(int)
-    vill["aged_80_plus"] = vill.code.map(latest["aged_80_plus"]).fillna(0).astype(int)
+    epsg = to_metric(tuple(towns.total_bounds))
+    n = len(towns)
+    vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
+    xy = metric_xy(vill.geometry.representative_point().values, epsg)  # population centres
+    centres = _Centres(xy, shapely.STRtree(np.asarray(shapely.points(xy), dtype=object)))
+    latest = population.sort_values("year", kind="stable").drop_duplicates("code", keep="last").set_index("code")
+    at = latest.index.get_indexer(vill.code)
+    aged = {
+        column: np.where(at >= 0, latest[column].fillna(0).to_numpy(dtype=np.int64)[np.maximum(at, 0)], 0)
+        for column in ("aged_60_plus", "aged_80_plus")
+    }
+    vill_town = pd.Index(towns.code).get_indexer(vill.parent_code).astype(np.int64)
     mismatches: list[dict[str, Any]] = []
 
-    care = _points(eldercare.to_crs(STORAGE_EPSG))
-    care["township"] = _assign(care, towns, "eldercare_facilities", mismatches)
-    cx = _points(complexes.to_crs(STORAGE_EPSG))
-    cx["township"] = _assign(cx, towns, "community_complexes", mismatches)
-    bur = _points(burial.to_crs(STORAGE_EPSG))
-    bur["township"] = _assign(bur, towns, "burial_sites", mismatches)
-    open_burial = bur[bur.status == "open"]
+    care = _points(eldercare)
+    care_town = _assign(care, towns, "eldercare_facilities", mismatches)
+    cx = _points(complexes)
+    cx_town = _assign(cx, towns, "community_complexes", mismatches)
+    bur = _points(burial)
+    bur_town = _assign(bur, towns, "burial_sites", mismatches)
+    is_open = (bur.status == "open").to_numpy()
 
-    day_care = care[care.kind == "day_care_station"].to_crs(epsg)
-    vill["day_care"] = _covered(vill, pop_centres, day_care, targets.day_care)
-    vill["burial"] = _covered(vill, pop_centres, open_burial.to_crs(epsg), targets.burial_site)
+    kind = care.kind.to_numpy(dtype=object)
+    institution, centre, station = (kind == k for k in ("institution", "home_care_centre", "day_care_station"))
+    pro = care.professionally_run.fillna(False).astype(bool).to_numpy()
+    with_day_care = _covered(vill, centres, care[station], epsg, targets.day_care)
+    with_burial = _covered(vill, centres, bur[is_open], epsg, targets.burial_site)
 
-    institutions = care[care.kind == "institution"]
-    centres = care[care.kind == "home_care_centre"]
-    stations = care[care.kind == "day_care_station"]
-    # every count per township at once (group-bys, not a filter per township)
-    counts = pd.DataFrame(index=pd.Index(towns.code, name="code"))
-    counts["aged_60_plus"] = vill.groupby("parent_code").aged_60_plus.sum()
-    counts["aged_80_plus"] = vill.groupby("parent_code").aged_80_plus.sum()
-    counts["villages"] = vill.groupby("parent_code").size()
-    counts["villages_with_day_care"] = vill.groupby("parent_code").day_care.sum()
-    counts["villages_covered_by_burial"] = vill.groupby("parent_code").burial.sum()
-    counts["beds"] = institutions.groupby("township").beds.sum()
-    counts["nursing_beds"] = institutions.groupby("township").nursing_beds.sum()
-    counts["home_care_centres"] = centres.groupby("township").size()
-    counts["home_care_pro"] = centres.professionally_run.fillna(False).astype(bool).groupby(centres.township).sum()
-    counts["day_care_stations"] = stations.groupby("township").size()
-    counts["day_care_pro"] = stations.professionally_run.fillna(False).astype(bool).groupby(stations.township).sum()
-    counts["community_complexes"] = cx.groupby("township").size()
-    counts["burial_sites"] = open_burial.groupby("township").size()
-    counts["burial_sites_any_status"] = bur.groupby("township").size()
-    counts = counts.fillna(0).astype(int)
-    names = dict(zip(towns.code, towns.name, strict=True))
-    rows = [
-        _row(code, names[code], {str(k): int(v) for k, v in c.items()}, targets, per_township=True)
-        for code, c in zip(counts.index, counts.to_dict("records"), strict=True)
-    ]
-    totals: dict[str, int] = {str(k): int(v) for k, v in counts.sum().items()}
-    # the district counts every facility, also those standing outside any township
-    totals |= {
-        "beds": int(institutions.beds.fillna(0).sum()),
-        "nursing_beds": int(institutions.nursing_beds.fillna(0).sum()),
-        "home_care_centres": len(centres),
-        "home_care_pro": int(centres.professionally_run.fillna(False).astype(bool).sum()),
-        "day_care_stations": len(stations),
-        "day_care_pro": int(stations.professionally_run.fillna(False).astype(bool).sum()),
-        "community_complexes": len(cx),
-        "burial_sites": len(open_burial),
-        "burial_sites_any_status": len(bur),
+    beds = care.beds.fillna(0).to_numpy(dtype=float) * institution
+    nursing = care.nursing_beds.fillna(0).to_numpy(dtype=float) * institution
+    # every count per township at once; the district counts every facility, also those outside townships
+    of_villages = {
+        "aged_60_plus": aged["aged_60_plus"],
+        "aged_80_plus": aged["aged_80_plus"],
+        "villages": None,
+        "villages_with_day_care": with_day_care,
+        "villages_covered_by_burial": with_burial,
     }
-    district = _row("", "全区", totals, targets, per_township=False)
-    district["townships_without_complex"] = int(
-        (counts.community_complexes < targets.community_complexes_per_township).sum()
-    )
-    district["townships_without_burial_site"] = int((counts.burial_sites < targets.burial_sites_per_township).sum())
+    of_facilities = {
+        "beds": (care_town, beds),
+        "nursing_beds": (care_town, nursing),
+        "home_care_centres": (care_town, centre),
+        "home_care_pro": (care_town, centre & pro),
+        "day_care_stations": (care_town, station),
+        "day_care_pro": (care_town, station & pro),
+        "community_complexes": (cx_town, None),
+        "burial_sites": (bur_town, is_open),
+        "burial_sites_any_status": (bur_town, None),
+    }
+    counts = {key: _per_town(vill_town, n, w) for key, w in of_villages.items()}
+    counts |= {key: _per_town(where, n, w) for key, (where, w) in of_facilities.items()}
+    rows = _rows(towns.code.tolist(), towns.name.tolist(), counts, targets, per_township=True)
+    totals = {key: counts[key].sum(keepdims=True) for key in of_villages}
+    totals |= {key: _per_town(np.zeros(len(where), np.int64), 1, w) for key, (where, w) in of_facilities.items()}
+    district = _rows([""], ["全区"], totals, targets, per_township=False)[0]
+    without_complex = counts["community_complexes"] < targets.community_complexes_per_township
+    without_burial = counts["burial_sites"] < targets.burial_sites_per_township
+    district["townships_without_complex"] = int(without_complex.sum())
+    district["townships_without_burial_site"] = int(without_burial.sum())
     if district["townships_without_complex"]:
         district["unmet"].append("community_complex")
     if district["townships_without_burial_site"]:
         district["unmet"].append("burial_site")
 
-    parts = []
-    for kind, column in (("day_care", "day_care"), ("burial_site", "burial")):
-        miss = vill[~vill[column]]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "facility_type": kind,
-                    "code": miss.code.values,
-                    "name": miss.name.values,
-                    "township": miss.parent_code.values,
-                    "township_name": miss.parent_code.map(names).fillna("").values,
-                    "aged_60_plus": miss.aged_60_plus.values,
-                    "geometry": stored_geometry[miss.index].values,
-                }
-            )
-        )
-    uncovered = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=STORAGE_EPSG)
-    beds_m = institutions.to_crs(epsg)
-    vill["access_beds_per_1000"] = np.round(
-        e2sfca(
-            np.column_stack([pop_centres.x, pop_centres.y]),
-            vill.aged_60_plus.to_numpy(dtype=float),
-            np.column_stack([beds_m.geometry.x, beds_m.geometry.y]) if len(beds_m) else np.empty((0, 2)),
-            beds_m.beds.fillna(0).to_numpy(dtype=float),
-            catchment_m=targets.catchment_m,
-        ),
-        2,
+    access = e2sfca(
+        centres.xy,
+        aged["aged_60_plus"].astype(float),
+        metric_xy(care.geometry.values[institution], epsg),
+        beds[institution],
+        catchment_m=targets.catchment_m,
+        demand_tree=centres.tree,
     )
     villages_out = gpd.GeoDataFrame(
         {
-            "code": vill.code,
-            "name": vill.name,
-            "township": vill.parent_code,
-            "aged_60_plus": vill.aged_60_plus,
-            "day_care_covered": vill.day_care,
-            "burial_covered": vill.burial,
-            "access_beds_per_1000": vill.access_beds_per_1000,
+            "code": vill.code.to_numpy(),
+            "name": vill.name.to_numpy(),
+            "township": vill.parent_code.to_numpy(),
+            "aged_60_plus": aged["aged_60_plus"],
+            "day_care_covered": with_day_care,
+            "burial_covered": with_burial,
+            "access_beds_per_1000": np.round(access, 2),
         },
-        geometry=stored_geometry.values,
+        geometry=vill.geometry.values,
         crs=STORAGE_EPSG,
     )
+    names = towns.set_index("code").name
+    parts = []
+    for facility_type, covered in (("day_care", with_day_care), ("burial_site", with_burial)):
+        miss = villages_out[~covered]
+        part = miss[["code", "name", "township", "aged_60_plus", "geometry"]]
+        part.insert(0, "facility_type", facility_type)
+        part.insert(4, "township_name", miss.township.map(names).fillna("").to_numpy())
+        parts.append(part)
+    uncovered = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=STORAGE_EPSG)
     return CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
 
 
-def _row(code: str, name: str, c: dict[str, int], targets: Targets, *, per_township: bool) -> dict[str, Any]:
-    """One table row from a township's (or the district's) counts."""
+def _ratios(part: list[int], whole: list[int], scale: int, digits: int) -> list[float | None]:
+    return [None if w == 0 else round(p / w * scale, digits) for p, w in zip(part, whole, strict=True)]
+
+
+def _rows(
+    codes: list[str], names: list[str], c: dict[str, IntArray], targets: Targets, *, per_township: bool
+) -> list[dict[str, Any]]:
+    """Table rows (one per township, or the district's) from the counts, with the targets each misses."""
     elderly, beds, nursing = c["aged_60_plus"], c["beds"], c["nursing_beds"]
-    need_beds = math.ceil(targets.beds_per_1000_elderly * elderly / 1000)
-    need_nursing = math.ceil(targets.nursing_beds_per_1000_elderly * elderly / 1000)
-    pro_centres = _ratio(c["home_care_pro"], c["home_care_centres"])
-    pro_stations = _ratio(c["day_care_pro"], c["day_care_stations"])
-    villages, with_day_care, covered_burial = (
-        c["villages"],
-        c["villages_with_day_care"],
-        c["villages_covered_by_burial"],
-    )
-    row: dict[str, Any] = {
-        "code": code,
-        "name": name,
-        "aged_60_plus": elderly,
-        "aged_80_plus": c["aged_80_plus"],
-        "beds": beds,
-        "nursing_beds": nursing,
-        "beds_per_1000": None if elderly == 0 else round(beds / elderly * 1000, 2),
-        "nursing_beds_per_1000": None if elderly == 0 else round(nursing / elderly * 1000, 2),
-        "beds_shortfall": max(0, need_beds - beds),
-        "nursing_beds_shortfall": max(0, need_nursing - nursing),
-        "home_care_centres": c["home_care_centres"],
-        "home_care_professional_share": pro_centres,
-        "day_care_stations": c["day_care_stations"],
-        "day_care_professional_share": pro_stations,
-        "community_complexes": c["community_complexes"],
-        "burial_sites": c["burial_sites"],
-        "burial_sites_any_status": c["burial_sites_any_status"],
-        "villages": villages,
-        "villages_with_day_care": with_day_care,
-        "villages_covered_by_burial": covered_burial,
+    need_beds = np.ceil(targets.beds_per_1000_elderly * elderly / 1000)
+    need_nursing = np.ceil(targets.nursing_beds_per_1000_elderly * elderly / 1000)
+    villages = c["villages"]
+    share = np.maximum(villages, 1)
+    col = {k: v.tolist() for k, v in c.items()}
+    columns: dict[str, list[Any]] = {
+        "code": codes,
+        "name": names,
+        "aged_60_plus": col["aged_60_plus"],
+        "aged_80_plus": col["aged_80_plus"],
+        "beds": col["beds"],
+        "nursing_beds": col["nursing_beds"],
+        "beds_per_1000": _ratios(col["beds"], col["aged_60_plus"], 1000, 2),
+        "nursing_beds_per_1000": _ratios(col["nursing_beds"], col["aged_60_plus"], 1000, 2),
+        "beds_shortfall": np.maximum(0, need_beds - beds).astype(np.int64).tolist(),
+        "nursing_beds_shortfall": np.maximum(0, need_nursing - nursing).astype(np.int64).tolist(),
+        "home_care_centres": col["home_care_centres"],
+        "home_care_professional_share": _ratios(col["home_care_pro"], col["home_care_centres"], 1, 4),
+        "day_care_stations": col["day_care_stations"],
+        "day_care_professional_share": _ratios(col["day_care_pro"], col["day_care_stations"], 1, 4),
+        "community_complexes": col["community_complexes"],
+        "burial_sites": col["burial_sites"],
+        "burial_sites_any_status": col["burial_sites_any_status"],
+        "villages": col["villages"],
+        "villages_with_day_care": col["villages_with_day_care"],
+        "villages_covered_by_burial": col["villages_covered_by_burial"],
     }
-    unmet = []
-    if elderly and beds < need_beds:
-        unmet.append("beds_per_1000")
-    if elderly and nursing < need_nursing:
-        unmet.append("nursing_beds_per_1000")
-    if pro_centres is not None and pro_centres < targets.home_care_centres_professional_share:
-        unmet.append("home_care_professional")
-    if pro_stations is not None and pro_stations < targets.day_care_stations_professional_share:
-        unmet.append("day_care_professional")
-    if per_township and c["community_complexes"] < targets.community_complexes_per_township:
-        unmet.append("community_complex")
-    if per_township and c["burial_sites"] < targets.burial_sites_per_township:
-        unmet.append("burial_site")
-    if villages and covered_burial / villages < targets.villages_covered_by_burial_share:
-        unmet.append("burial_coverage")
-    if villages and with_day_care / villages < targets.villages_with_day_care_share:
-        unmet.append("day_care_coverage")
-    row["unmet"] = unmet
-    return row
+    centres, stations = c["home_care_centres"], c["day_care_stations"]
+    no = np.zeros(len(codes), dtype=bool)
+    misses = {
+        "beds_per_1000": (elderly > 0) & (beds < need_beds),
+        "nursing_beds_per_1000": (elderly > 0) & (nursing < need_nursing),
+        "home_care_professional": (centres > 0)
+        & (
+            np.array(columns["home_care_professional_share"], dtype=float)
+            < targets.home_care_centres_professional_share
+        ),
+        "day_care_professional": (stations > 0)
+        & (
+            np.array(columns["day_care_professional_share"], dtype=float) < targets.day_care_stations_professional_share
+        ),
+        "community_complex": (c["community_complexes"] < targets.community_complexes_per_township)
+        if per_township
+        else no,
+        "burial_site": (c["burial_sites"] < targets.burial_sites_per_township) if per_township else no,
+        "burial_coverage": (villages > 0)
+        & (c["villages_covered_by_burial"] / share < targets.villages_covered_by_burial_share),
+        "day_care_coverage": (villages > 0)
+        & (c["villages_with_day_care"] / share < targets.villages_with_day_care_share),
+    }
+    ids = list(misses)
+    unmet = [[i for i, m in zip(ids, flags, strict=True) if m] for flags in zip(*misses.values(), strict=True)]
+    keys = list(columns)
+    return [
+        dict(zip(keys, values, strict=True)) | {"unmet": u}
+        for values, u in zip(zip(*columns.values(), strict=True), unmet, strict=True)
+    ]
