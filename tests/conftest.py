@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import pytest
 
 from mzgis.settings import default_demo_path
 from mzgis.store import GeoPackageStore
+from mzgis.users import Users, hash_password
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SOURCES = REPO.parent / "shared" / "sources"
@@ -21,6 +22,34 @@ def ticking_clock() -> Callable[[], str]:
     """A clock that advances one second per call, so audit rows have distinct, predictable stamps."""
     counter = itertools.count()
     return lambda: f"2026-03-01T08:00:{next(counter):02d}.000Z"
+
+
+# Test accounts by role; one password for all (hashed once per session: scrypt is slow on purpose).
+ACCOUNTS = {"管理员": "admin", "地名科": "editor", "王五": "editor", "规划科": "planner", "查看员": "viewer"}
+PASSWORD = "correct-horse"
+_HASH: list[str] = []
+
+
+def add_accounts(path: Path) -> dict[str, str]:
+    """Create the test accounts in the GeoPackage at ``path``; a bearer token per account name."""
+    if not _HASH:
+        _HASH.append(hash_password(PASSWORD))
+    store = GeoPackageStore(path)
+    for name, role in ACCOUNTS.items():
+        record = {"name": name, "role": role, "password_hash": _HASH[0], "disabled": False}
+        store.save_account(record | {"created_at": "2026-03-01T08:00:00.000Z", "created_by": "test"})
+    users = Users(store)
+    return {name: users.issue_token(name, days=1).token for name in ACCOUNTS}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def tokens(demo_path: Path) -> dict[str, str]:
+    """Bearer tokens of the test accounts in the demo copy."""
+    return add_accounts(demo_path)
 
 
 @pytest.fixture
@@ -43,7 +72,7 @@ def demo_store(demo_path: Path) -> GeoPackageStore:
 
 
 @pytest.fixture
-def live_server(demo_path: Path):  # type: ignore[no-untyped-def]
+def live_server(demo_path: Path, tokens: dict[str, str]):  # type: ignore[no-untyped-def]
     """The app on the demo copy, served by ``mzgis serve`` in its own process on a free local port (a
     client in this process, such as GDAL holding the GIL, must not starve the server); yields its URL."""
     import socket
@@ -85,3 +114,15 @@ def live_server(demo_path: Path):  # type: ignore[no-untyped-def]
         proc.wait(timeout=10)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+@pytest.fixture
+def gdal_signed_in(tokens: dict[str, str]) -> Iterator[None]:
+    """GDAL's HTTP requests carry the viewer's bearer token (GDAL_HTTP_AUTH=BEARER, as a QGIS user would set)."""
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": tokens["查看员"]})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": None, "GDAL_HTTP_BEARER": None})

@@ -26,6 +26,8 @@ EXIT_CODES = {
     "conflict": 4,
     "rule_violation": 5,
     "invalid_store": 6,
+    "not_signed_in": 7,
+    "forbidden": 8,
     "error": 1,
 }
 
@@ -862,6 +864,94 @@ def coverage_suggest_cmd(
             )
 
 
+users_app = typer.Typer(help="用户与角色:新增、改角色、改密码、停用、发放脚本令牌。Accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+RoleArg = Annotated[str, typer.Option("--role", help="角色:viewer 查看、planner 规划、editor 编辑、admin 管理员")]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="从标准输入读取密码(第一行),供脚本使用;否则提示输入两次")
+]
+
+
+def _users(db: Path | None) -> Any:
+    from mzgis.store import open_store
+    from mzgis.users import Users
+
+    return Users(open_store(_settings(db).db))
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码"))
+
+
+@users_app.command("add")
+@handles_errors
+def users_add(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    role: RoleArg,
+    password_stdin: PasswordStdin = False,
+    db: DbOption = None,
+) -> None:
+    """新增用户(密码只保存散列值)。Add an account."""
+    users = _users(db)
+    user = users.add(name, role, _password(password_stdin), by=_settings(db).user)
+    typer.echo(f"已新增用户 {user.name}(角色:{user.role_zh})")
+
+
+@users_app.command("list")
+@handles_errors
+def users_list(db: DbOption = None) -> None:
+    """列出用户。List accounts."""
+    for u in _users(db).list():
+        typer.echo(f"{u.name}\t{u.role}({u.role_zh}){'  已停用' if u.disabled else ''}\t创建于 {u.created_at}")
+
+
+@users_app.command("role")
+@handles_errors
+def users_role(name: Annotated[str, typer.Argument(help="用户名")], role: RoleArg, db: DbOption = None) -> None:
+    """修改角色。Change an account's role."""
+    user = _users(db).set_role(name, role)
+    typer.echo(f"{user.name} 的角色已改为 {user.role_zh}")
+
+
+@users_app.command("passwd")
+@handles_errors
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="用户名")], password_stdin: PasswordStdin = False, db: DbOption = None
+) -> None:
+    """修改密码(该用户的全部令牌随之作废)。Set a new password."""
+    user = _users(db).set_password(name, _password(password_stdin))
+    typer.echo(f"{user.name} 的密码已修改,原有登录与令牌已作废")
+
+
+@users_app.command("disable")
+@handles_errors
+def users_disable(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    enable: Annotated[bool, typer.Option("--enable", help="重新启用")] = False,
+    db: DbOption = None,
+) -> None:
+    """停用(或用 --enable 重新启用)用户。Disable or re-enable an account."""
+    user = _users(db).set_disabled(name, not enable)
+    typer.echo(f"{user.name} 已{'停用' if user.disabled else '启用'}")
+
+
+@users_app.command("token")
+@handles_errors
+def users_token(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    days: Annotated[float, typer.Option("--days", help="有效天数")] = 90,
+    label: Annotated[str, typer.Option("--label", help="用途说明")] = "脚本",
+    db: DbOption = None,
+) -> None:
+    """为脚本或 QGIS 发放令牌(只显示这一次)。Issue a bearer token for scripts."""
+    issued = _users(db).issue_token(name, days=days, label=label)
+    typer.echo(issued.token)
+    typer.echo(f"用户 {issued.user.name}(角色:{issued.user.role_zh}),有效期至 {issued.expires_at}", err=True)
+    typer.echo("用法:请求头 Authorization: Bearer <令牌>", err=True)
+
+
 @app.command()
 @handles_errors
 def serve(
@@ -880,7 +970,11 @@ def serve(
         settings.host = host
     if port:
         settings.port = port
-    open_store(settings.db)  # one clear message now rather than at the first request
+    store = open_store(settings.db)  # one clear message now rather than at the first request
+    if not settings.open_reads and not store.accounts():
+        typer.secho(
+            "提示:还没有任何用户,网页无法登录;请先运行 mzgis users add 用户名 --role admin", err=True, fg="yellow"
+        )
     typer.echo(f"mzgis 已启动:http://{settings.host}:{settings.port}/  (数据 {settings.db})")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 

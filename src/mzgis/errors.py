@@ -10,9 +10,11 @@ from typing import Any
 __all__ = [
     "BadInput",
     "Conflict",
+    "Forbidden",
     "InvalidStore",
     "MzgisError",
     "NotFound",
+    "NotSignedIn",
     "RuleViolation",
 ]
 
@@ -60,3 +62,15 @@ class InvalidStore(MzgisError):
     """A file that is not a usable mzgis GeoPackage (not a GeoPackage, or layers missing)."""
 
     kind = "invalid_store"
+
+
+class NotSignedIn(MzgisError):
+    """No valid sign-in: missing, unknown or expired token, or a wrong name or password."""
+
+    kind = "not_signed_in"
+
+
+class Forbidden(MzgisError):
+    """Signed in, but the user's role does not allow this."""
+
+    kind = "forbidden"

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     user: str = Field(default="cli", description="name recorded in the audit table for CLI edits")
     max_features: int = Field(default=10_000, ge=1, description="upper bound of features per API page")
+    open_reads: bool = Field(default=False, description="let anyone read layers and names without signing in")
+    sign_in_hours: float = Field(default=12, gt=0, description="how long a sign-in in the page lasts")
+    tile_url: str | None = Field(
+        default=None, description="optional base tiles for the page, e.g. 天地图 with your key: https://…{z}/{x}/{y}…"
+    )
+    tile_attribution: str = Field(default="", description="attribution shown with the base tiles")
 
     @field_validator("db")
     @classmethod

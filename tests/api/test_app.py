@@ -10,12 +10,13 @@ from mzgis.api import create_app
 from mzgis.api.models import ErrorOut, FeatureCollectionOut, FeatureOut, HealthOut, LayerOut
 from mzgis.settings import Settings
 from mzgis.store import GeoPackageStore
+from tests.conftest import bearer
 
 
 @pytest.fixture
-def client(demo_path: Path) -> Iterator[TestClient]:
+def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
     settings = Settings(db=demo_path, max_features=100, _env_file=None)  # type: ignore[call-arg]
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), headers=bearer(tokens["查看员"])) as c:
         yield c
 
 
@@ -118,7 +119,7 @@ def test_an_invalid_database_gives_one_clear_error(tmp_path: Path) -> None:
         pass
 
 
-def test_gdal_reads_a_layer_from_the_running_app(live_server: str) -> None:
+def test_gdal_reads_a_layer_from_the_running_app(live_server: str, gdal_signed_in: None) -> None:
     """GDAL as a client: the GeoJSON endpoint of a real server opens in pyogrio with the Chinese names."""
     import pyogrio
 

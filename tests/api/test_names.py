@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +10,7 @@ from mzgis.api import create_app
 from mzgis.api.models import ErrorOut, FeatureOut
 from mzgis.api.routes.names import CheckOut, HistoryOut, SearchHitOut
 from mzgis.settings import Settings
+from tests.conftest import bearer
 
 BRIDGE = {
     "name": "金清大桥",
@@ -22,9 +22,10 @@ BRIDGE = {
 
 
 @pytest.fixture
-def client(demo_path: Path) -> Iterator[TestClient]:
+def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
     settings = Settings(db=demo_path, _env_file=None)  # type: ignore[call-arg]
-    with TestClient(create_app(settings), headers={"X-Mzgis-User": quote("地名科")}) as c:
+    with TestClient(create_app(settings), headers=bearer(tokens["地名科"])) as c:
+        c.tokens = tokens  # type: ignore[attr-defined]
         yield c
 
 
@@ -63,7 +64,9 @@ def test_stale_save_is_409_with_who_changed_it(client: TestClient) -> None:
     fid = client.post("/api/names", json=BRIDGE).json()["id"]
     assert (
         client.patch(
-            f"/api/names/{fid}", json={"version": 1, "origin": "甲说"}, headers={"X-Mzgis-User": quote("王五")}
+            f"/api/names/{fid}",
+            json={"version": 1, "origin": "甲说"},
+            headers=bearer(client.tokens["王五"]),  # type: ignore[attr-defined]
         ).status_code
         == 200
     )

@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 import pyogrio
+import pytest
+
+TOKEN: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _token(tokens: dict[str, str]) -> None:
+    TOKEN[:] = [tokens["查看员"]]
 
 
 def get(url: str) -> dict:  # type: ignore[type-arg]
-    with urllib.request.urlopen(url) as resp:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN[0]}"})
+    with urllib.request.urlopen(request) as resp:
         return json.loads(resp.read())
+
+
+def test_reads_are_closed_without_a_token(live_server: str) -> None:
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{live_server}/ogc/collections")
+    assert err.value.code == 401 and err.value.headers["WWW-Authenticate"] == "Bearer"
+    assert json.loads(err.value.read())["message"] == "请先登录"
+    with pytest.raises(pyogrio.errors.DataSourceError, match="401"):
+        pyogrio.list_layers(f"OAPIF:{live_server}/ogc")
 
 
 def test_landing_conformance_collections(live_server: str) -> None:
@@ -34,7 +53,7 @@ def test_landing_conformance_collections(live_server: str) -> None:
     assert units["title"] == "行政区划" and len(units["extent"]["spatial"]["bbox"][0]) == 4
 
 
-def test_gdal_opens_the_collections(live_server: str) -> None:
+def test_gdal_opens_the_collections(live_server: str, gdal_signed_in: None) -> None:
     layers = {str(name) for name, _ in pyogrio.list_layers(f"OAPIF:{live_server}/ogc")}
     assert {"admin_units", "boundary_markers", "eldercare_facilities"} <= layers
     markers = pyogrio.read_dataframe(f"OAPIF:{live_server}/ogc", layer="boundary_markers")

@@ -9,17 +9,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
 from mzgis import __version__
-from mzgis.api.deps import StoreDep
+from mzgis.api.deps import StoreDep, read_access
 from mzgis.api.errors import install_error_handlers
 from mzgis.api.models import HealthOut
-from mzgis.api.routes import layers, names, ogc
+from mzgis.api.routes import analysis, auth, layers, names, ogc
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import Settings
 from mzgis.store import open_store
+from mzgis.users import Users
 
 __all__ = ["create_app"]
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.store = open_store(settings.db)
         app.state.gazetteer = Gazetteer(app.state.store)
+        app.state.users = Users(app.state.store)
         yield
 
     app = FastAPI(
@@ -47,9 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     _offline_docs(app)
-    app.include_router(layers.router)
-    app.include_router(names.router)
-    app.include_router(ogc.router)
+    app.include_router(auth.router)
+    # every data route needs a signed-in viewer unless reads are open (writes check their own role)
+    reads = [Depends(read_access)]
+    app.include_router(layers.router, dependencies=reads)
+    app.include_router(names.router, dependencies=reads)
+    app.include_router(ogc.router, dependencies=reads)
+    app.include_router(analysis.router)  # planners and above
 
     @app.get("/api/health", response_model=HealthOut, tags=["系统 system"], summary="健康检查")
     def health(store: StoreDep) -> HealthOut:

@@ -1,16 +1,33 @@
-"""Typed dependencies of the routes: the store and the settings, opened once by the app's lifespan."""
+"""Typed dependencies of the routes: store, settings, gazetteer and accounts (opened once by the app's
+lifespan), and the signed-in user with role checks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from mzgis.errors import NotSignedIn
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import Settings
 from mzgis.store import Store
+from mzgis.users import Role, User, Users, require
 
-__all__ = ["GazetteerDep", "SettingsDep", "StoreDep", "UserDep", "get_settings", "get_store"]
+__all__ = [
+    "AdminDep",
+    "EditorDep",
+    "GazetteerDep",
+    "PlannerDep",
+    "SettingsDep",
+    "SignedInDep",
+    "StoreDep",
+    "UsersDep",
+    "ViewerDep",
+    "get_settings",
+    "get_store",
+    "read_access",
+]
 
 
 def get_store(request: Request) -> Store:
@@ -32,13 +49,42 @@ def get_gazetteer(request: Request) -> Gazetteer:
     return gaz
 
 
-def current_user(x_mzgis_user: Annotated[str | None, Header()] = None) -> str:
-    """The user recorded in the history. Until sign-in exists (map page issue), the X-Mzgis-User header,
-    percent-encoded UTF-8 (headers are ASCII): ``%E5%9C%B0%E5%90%8D%E7%A7%91`` for 地名科."""
-    from urllib.parse import unquote
+def get_users(request: Request) -> Users:
+    users: Users = request.app.state.users
+    return users
 
-    return unquote(x_mzgis_user or "web").strip() or "web"
+
+def signed_in(
+    request: Request, authorization: Annotated[str | None, Header(description="Bearer <令牌>")] = None
+) -> User | None:
+    """The user of the request's bearer token, or None without one; an invalid token is NotSignedIn."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotSignedIn("请求头 Authorization 应为“Bearer 令牌”", "Authorization must be 'Bearer <token>'")
+    return get_users(request).resolve(token.strip())
+
+
+SignedInDep = Annotated[User | None, Depends(signed_in)]
+
+
+def read_access(request: Request, user: SignedInDep) -> None:
+    """Reads are open to anyone when the settings say so; otherwise they need a signed-in viewer."""
+    if not get_settings(request).open_reads:
+        require(user, "viewer")
+
+
+def _role(role: Role) -> Callable[[User | None], User]:
+    def dependency(user: SignedInDep) -> User:
+        return require(user, role)
+
+    return dependency
 
 
 GazetteerDep = Annotated[Gazetteer, Depends(get_gazetteer)]
-UserDep = Annotated[str, Depends(current_user)]
+UsersDep = Annotated[Users, Depends(get_users)]
+ViewerDep = Annotated[User, Depends(_role("viewer"))]
+PlannerDep = Annotated[User, Depends(_role("planner"))]
+EditorDep = Annotated[User, Depends(_role("editor"))]
+AdminDep = Annotated[User, Depends(_role("admin"))]

@@ -8,7 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from mzgis.errors import BadInput, Conflict, InvalidStore, MzgisError, NotFound, RuleViolation
+from mzgis.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    InvalidStore,
+    MzgisError,
+    NotFound,
+    NotSignedIn,
+    RuleViolation,
+)
 
 __all__ = ["STATUS", "install_error_handlers"]
 
@@ -17,6 +26,8 @@ STATUS: dict[type[MzgisError], int] = {
     Conflict: 409,
     RuleViolation: 422,
     BadInput: 400,
+    NotSignedIn: 401,
+    Forbidden: 403,
     InvalidStore: 503,
     MzgisError: 500,
 }
@@ -38,7 +49,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def domain(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, MzgisError)
-        return JSONResponse(_body(exc.kind, exc.message_zh, exc.message_en, exc.details), status_code=_status(exc))
+        status = _status(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(
+            _body(exc.kind, exc.message_zh, exc.message_en, exc.details), status_code=status, headers=headers
+        )
 
     async def validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import shapely
-from shapely.geometry import LineString
+from shapely.geometry import LineString, mapping
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.boundary.alignment import Segment, describe_alignment
@@ -17,7 +18,7 @@ from mzgis.boundary.markers import MarkerReport, check_markers, expected_tripoin
 from mzgis.errors import BadInput, NotFound
 from mzgis.store import Store
 
-__all__ = ["BoundaryLine", "check_store_coverage", "line_names", "load_line"]
+__all__ = ["BoundaryLine", "check_store_coverage", "line_names", "load_line", "map_findings"]
 
 _PARENT_LEVEL = {"village": "township", "township": "county"}
 
@@ -112,3 +113,56 @@ def load_line(store: Store, name: str, *, end_tolerance_deg: float = 5e-5) -> Bo
         dict(zip(counties.code, counties.geometry, strict=True)),
         dict(zip(counties.code, counties.name, strict=True)),
     )
+
+
+def _point(lon: float, lat: float) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]}
+
+
+def map_findings(
+    store: Store, *, level: str = "village", tolerance_m: float = 5.0, today: dt.date, overdue_years: int = 5
+) -> dict[str, Any]:
+    """Every boundary finding of the store for the map: the admin units' coverage and hierarchy at
+    ``level``, each line's stretches over tolerance (with the areas between the versions there) and each
+    line's marker findings. Each finding has its source, kind, Chinese message, line and a GeoJSON
+    geometry to zoom to and highlight; the summaries come along."""
+    findings: list[dict[str, Any]] = []
+    coverage = check_store_coverage(store, level)
+    for row, geom in zip(coverage.as_dict()["findings"], coverage.findings.geometry, strict=True):
+        shape = mapping(geom) if geom is not None and not geom.is_empty else _point(*row["location"])
+        findings.append(
+            {"source": "coverage", "kind": row["kind"], "message": row["message"], "line": None} | {"geometry": shape}
+        )
+    lines: dict[str, Any] = {}
+    for name in line_names(store):
+        line = load_line(store, name)
+        summary: dict[str, Any] = {}
+        if line.theirs is not None:
+            comparison = line.compare(tolerance_m=tolerance_m)
+            summary["comparison"] = comparison.summary
+            for seg in comparison.segments:
+                near = [
+                    a["geometry"] for a in comparison.areas if a["to_m"] >= seg["from_m"] and a["from_m"] <= seg["to_m"]
+                ]
+                shape = mapping(shapely.union_all(near)) if near else _point(seg["lon"], seg["lat"])
+                findings.append(
+                    {
+                        "source": "line",
+                        "kind": "deviation",
+                        "message": f"{name} 里程 {seg['from_m']:.0f}–{seg['to_m']:.0f} 米两方界线相差最多"
+                        f" {seg['max_deviation_m']:.1f} 米(允许 {tolerance_m:g} 米)",
+                        "line": name,
+                        "geometry": shape,
+                    }
+                )
+        report = line.check_markers(today=today, tolerance_m=tolerance_m, overdue_years=overdue_years)
+        summary["markers"] = report.summary
+        where = {str(r.marker_id): r.geometry for r in line.markers.itertuples()}
+        for f in report.findings:
+            geom = where.get(str(f.get("marker_id")))
+            shape = mapping(geom) if geom is not None else mapping(line.ours)
+            findings.append(
+                {"source": "markers", "kind": f["kind"], "message": f["message"], "line": name} | {"geometry": shape}
+            )
+        lines[name] = summary
+    return {"coverage": coverage.summary, "lines": lines, "findings": findings}

@@ -17,7 +17,7 @@ from mzgis.io.importer import convert_geometry, source_system
 from mzgis.io.readers import read_table
 from mzgis.store import Store
 
-__all__ = ["analyze_store", "read_proposed", "suggest"]
+__all__ = ["analyze_store", "proposed_frame", "read_proposed", "suggest"]
 
 
 _ELDERCARE_KINDS = {"institution", "home_care_centre", "day_care_station"}
@@ -25,16 +25,23 @@ _BURIAL_KINDS = {"tree", "flower", "lawn", "columbarium", "cemetery"}
 
 
 def read_proposed(path: Path) -> gpd.GeoDataFrame:
-    """Proposed facilities (what-if): each row's ``kind`` says its layer (or a ``layer`` column does)."""
+    """Proposed facilities (what-if) from a file: each row's ``kind`` says its layer (or a ``layer`` column does)."""
     table = read_table(path)
     system, _ = source_system(table.crs, None)
-    frame = gpd.GeoDataFrame(
-        table.frame.drop(columns=table.frame.geometry.name),
-        geometry=[convert_geometry(g, system) for g in table.frame.geometry],
-        crs=4490,
+    return proposed_frame(
+        gpd.GeoDataFrame(
+            table.frame.drop(columns=table.frame.geometry.name),
+            geometry=[convert_geometry(g, system) for g in table.frame.geometry],
+            crs=4490,
+        )
     )
+
+
+def proposed_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Proposed facilities (EPSG:4490) with their target ``layer`` from ``kind``, and a name for each."""
+    frame = frame.copy()
     if "kind" not in frame.columns:
-        raise BadInput("拟建设施文件需要 kind 列(如 institution、urban、cemetery)", "proposed facilities need kind")
+        raise BadInput("拟建设施需要 kind(如 institution、urban、cemetery)", "proposed facilities need kind")
     layers = []
     for i, kind in enumerate(frame["kind"]):
         if "layer" in frame.columns and isinstance(frame["layer"].iloc[i], str):
@@ -46,7 +53,9 @@ def read_proposed(path: Path) -> gpd.GeoDataFrame:
         elif kind in _BURIAL_KINDS:
             layers.append("burial_sites")
         else:
-            raise BadInput(f"第 {i + 1} 行的 kind“{kind}”不是已知的设施类型", f"row {i + 1}: unknown kind {kind!r}")
+            raise BadInput(
+                f"第 {i + 1} 个拟建设施的 kind“{kind}”不是已知的设施类型", f"row {i + 1}: unknown kind {kind!r}"
+            )
     frame["layer"] = layers
     if "name" not in frame.columns:
         frame["name"] = [f"拟建{i + 1}" for i in range(len(frame))]

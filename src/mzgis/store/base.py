@@ -178,6 +178,31 @@ class Store(abc.ABC):
     ) -> list[AuditEntry]:
         """Audit rows, newest last."""
 
+    # Accounts and sign-in tokens (kept beside the data, outside the layers and the audit).
+    @abc.abstractmethod
+    def account(self, name: str) -> dict[str, Any] | None:
+        """The account ``name`` (name, role, password_hash, disabled, created_at, created_by) or None."""
+
+    @abc.abstractmethod
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account, by name."""
+
+    @abc.abstractmethod
+    def save_account(self, record: Mapping[str, Any]) -> None:
+        """Insert or replace an account record (keys as :meth:`account` returns)."""
+
+    @abc.abstractmethod
+    def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:
+        """Record a sign-in token (only its hash) for account ``name``."""
+
+    @abc.abstractmethod
+    def token(self, token_hash: str) -> dict[str, Any] | None:
+        """The token record (token_hash, name, created_at, expires_at, label) or None."""
+
+    @abc.abstractmethod
+    def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:
+        """Remove one token, or every token of an account; returns how many."""
+
     # Conveniences: each change in a transaction of its own.
     def insert(
         self,

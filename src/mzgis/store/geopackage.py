@@ -43,6 +43,28 @@ GEOM = "geom"
 AUDIT_TABLE = "mzgis_audit"
 CHANGESET_TABLE = "mzgis_changesets"
 META_TABLE = "mzgis_meta"
+USERS_TABLE = "mzgis_users"
+TOKENS_TABLE = "mzgis_tokens"
+# Accounts live beside the data but are not registered in gpkg_contents (QGIS does not list them); created
+# on first use, so files made before accounts existed keep working.
+_AUTH_SQL = (
+    f"""CREATE TABLE IF NOT EXISTS {USERS_TABLE} (
+  name TEXT PRIMARY KEY NOT NULL CHECK (length(trim(name)) > 0),
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'editor', 'admin')),
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (
+  token_hash TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL REFERENCES {USERS_TABLE} (name) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  label TEXT NOT NULL DEFAULT ''
+)""",
+)
+_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by")
 SCHEMA_VERSION = "1"
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10400  # GeoPackage 1.4
@@ -587,6 +609,57 @@ class GeoPackageStore(Store):
                 conn.execute("ROLLBACK")  # an empty changeset is not recorded
         finally:
             conn.close()
+
+    @contextmanager
+    def _auth(self) -> Iterator[sqlite3.Connection]:
+        """A connection with the account tables present; commits on success."""
+        conn = _connect(self.path)
+        conn.row_factory = sqlite3.Row
+        try:
+            for sql in _AUTH_SQL:
+                conn.execute(sql)
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    def account(self, name: str) -> dict[str, Any] | None:
+        with self._auth() as conn:
+            row = conn.execute(f"SELECT * FROM {USERS_TABLE} WHERE name = ?", (name,)).fetchone()
+        return None if row is None else {k: row[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(row["disabled"])}
+
+    def accounts(self) -> list[dict[str, Any]]:
+        with self._auth() as conn:
+            rows = conn.execute(f"SELECT * FROM {USERS_TABLE} ORDER BY name").fetchall()
+        return [{k: r[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(r["disabled"])} for r in rows]
+
+    def save_account(self, record: Mapping[str, Any]) -> None:
+        values = [int(record[k]) if k == "disabled" else record[k] for k in _ACCOUNT_FIELDS]
+        with self._auth() as conn:
+            conn.execute(
+                f"INSERT INTO {USERS_TABLE} ({', '.join(_ACCOUNT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,"
+                " disabled = excluded.disabled",
+                values,
+            )
+
+    def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:
+        with self._auth() as conn:
+            conn.execute(
+                f"INSERT INTO {TOKENS_TABLE} VALUES (?, ?, ?, ?, ?)", (token_hash, name, created_at, expires_at, label)
+            )
+
+    def token(self, token_hash: str) -> dict[str, Any] | None:
+        with self._auth() as conn:
+            row = conn.execute(f"SELECT * FROM {TOKENS_TABLE} WHERE token_hash = ?", (token_hash,)).fetchone()
+        return None if row is None else dict(row)
+
+    def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:
+        if token_hash is None and name is None:
+            return 0
+        column, value = ("token_hash", token_hash) if token_hash is not None else ("name", name)
+        with self._auth() as conn:
+            return conn.execute(f"DELETE FROM {TOKENS_TABLE} WHERE {column} = ?", (value,)).rowcount
 
     def revision(self, layer: str) -> int:
         lay = get_layer(layer)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.api.deps import GazetteerDep, UserDep
+from mzgis.api.deps import EditorDep, GazetteerDep
 from mzgis.api.models import ErrorOut, FeatureOut, feature_out
 from mzgis.errors import BadInput
 from mzgis.gazetteer.service import CheckResult, Edit
@@ -228,10 +228,10 @@ def check_name(body: CheckIn, gaz: GazetteerDep) -> CheckOut:
 @router.post(
     "/api/names", response_model=FeatureOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS, summary="新增地名"
 )
-def create_name(body: NameIn, gaz: GazetteerDep, user: UserDep, response: Response) -> FeatureOut:
+def create_name(body: NameIn, gaz: GazetteerDep, user: EditorDep, response: Response) -> FeatureOut:
     props = body.model_dump(exclude={"geometry", "reason", "override_reason"})
     feature = gaz.create(
-        props, _geometry(body.geometry), user=user, reason=body.reason, override_reason=body.override_reason
+        props, _geometry(body.geometry), user=user.name, reason=body.reason, override_reason=body.override_reason
     )
     response.headers["Location"] = f"/api/names/{feature.id}"
     return _with_etag(response, feature_out(feature))
@@ -247,7 +247,7 @@ def update_name(
     fid: int,
     body: NameUpdateIn,
     gaz: GazetteerDep,
-    user: UserDep,
+    user: EditorDep,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> FeatureOut:
@@ -256,7 +256,7 @@ def update_name(
         fid,
         changes,
         expected_version=_version(body.version, if_match),
-        user=user,
+        user=user.name,
         reason=body.reason,
         geometry=_geometry(body.geometry),
         override_reason=body.override_reason,
@@ -270,12 +270,12 @@ def retire_name(
     fid: int,
     body: RetireIn,
     gaz: GazetteerDep,
-    user: UserDep,
+    user: EditorDep,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> FeatureOut:
     feature = gaz.retire(
-        fid, expected_version=_version(body.version, if_match), user=user, reason=body.reason, on=body.on
+        fid, expected_version=_version(body.version, if_match), user=user.name, reason=body.reason, on=body.on
     )
     return _with_etag(response, feature_out(feature))
 
@@ -285,14 +285,14 @@ def restore_name(
     fid: int,
     body: RestoreIn,
     gaz: GazetteerDep,
-    user: UserDep,
+    user: EditorDep,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> FeatureOut:
     feature = gaz.restore(
         fid,
         expected_version=_version(body.version, if_match),
-        user=user,
+        user=user.name,
         reason=body.reason,
         override_reason=body.override_reason,
     )
@@ -324,7 +324,7 @@ def name_history(fid: int, gaz: GazetteerDep) -> list[HistoryOut]:
     responses=_ERRORS,
     summary="批量修改(全部成功或全部不生效)",
 )
-def apply_changeset(body: ChangesetIn, gaz: GazetteerDep, user: UserDep) -> list[FeatureOut]:
+def apply_changeset(body: ChangesetIn, gaz: GazetteerDep, user: EditorDep) -> list[FeatureOut]:
     edits = [
         Edit(
             e.action,
@@ -337,4 +337,4 @@ def apply_changeset(body: ChangesetIn, gaz: GazetteerDep, user: UserDep) -> list
         )
         for e in body.edits
     ]
-    return [feature_out(f) for f in gaz.apply(edits, user=user, comment=body.comment)]
+    return [feature_out(f) for f in gaz.apply(edits, user=user.name, comment=body.comment)]

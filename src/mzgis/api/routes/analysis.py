@@ -1,0 +1,143 @@
+"""Analyses for the page and scripts: boundary findings, the joint-inspection package, coverage gaps,
+siting suggestions and what-ifs. Planners and above (viewers read the layers only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+import geopandas as gpd
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+from shapely.geometry import Point
+
+from mzgis.api.deps import PlannerDep, StoreDep
+from mzgis.api.models import ErrorOut
+from mzgis.boundary.service import line_names, load_line, map_findings
+from mzgis.coverage.service import analyze_store, proposed_frame, suggest
+from mzgis.crs import check_lonlat
+from mzgis.io.inspection import write_inspection_package
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["分析 analyses"])
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut},
+    403: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    400: {"model": ErrorOut},
+}
+
+
+class BoundaryFindingOut(BaseModel):
+    source: Literal["coverage", "line", "markers"] = Field(description="区划拓扑 / 界线比对 / 界桩")
+    kind: str
+    message: str
+    line: str | None
+    geometry: dict[str, Any] = Field(description="GeoJSON 几何(经纬度),用于定位与高亮")
+
+
+class BoundaryFindingsOut(BaseModel):
+    coverage: dict[str, Any] = Field(description="区划拓扑检查摘要")
+    lines: dict[str, Any] = Field(description="每条界线的比对与界桩摘要")
+    findings: list[BoundaryFindingOut]
+
+
+@router.get("/boundary/lines", response_model=list[str], responses=_ERRORS, summary="界线名称")
+def boundary_lines(_: PlannerDep, store: StoreDep) -> list[str]:
+    return line_names(store)
+
+
+@router.get("/boundary/findings", response_model=BoundaryFindingsOut, responses=_ERRORS, summary="运行界线检查")
+def boundary_findings(
+    _: PlannerDep,
+    store: StoreDep,
+    level: Annotated[Literal["township", "village"], Query(description="拓扑检查的区划层级")] = "village",
+    tolerance_m: Annotated[float, Query(gt=0, le=1000, description="允许偏差(米)")] = 5.0,
+) -> dict[str, Any]:
+    return map_findings(store, level=level, tolerance_m=tolerance_m, today=dt.date.today())
+
+
+@router.get(
+    "/boundary/lines/{name}/package",
+    responses=_ERRORS | {200: {"content": {"application/zip": {}}}},
+    response_class=Response,
+    summary="下载联检资料包(ZIP)",
+)
+def inspection_package(
+    name: str,
+    _: PlannerDep,
+    store: StoreDep,
+    encoding: Annotated[Literal["gbk", "utf-8"], Query(description="Shapefile 编码")] = "gbk",
+    tolerance_m: Annotated[float, Query(gt=0, le=1000)] = 5.0,
+) -> Response:
+    line = load_line(store, name)
+    with tempfile.TemporaryDirectory() as tmp:
+        package = write_inspection_package(line, Path(tmp) / "package", encoding=encoding, tolerance_m=tolerance_m)
+        data = package.zip_path.read_bytes()
+        filename = package.zip_path.name
+    disposition = f"attachment; filename=\"package.zip\"; filename*=UTF-8''{quote(filename)}"
+    return Response(data, media_type="application/zip", headers={"Content-Disposition": disposition})
+
+
+@router.get("/coverage", responses=_ERRORS, summary="十四五目标覆盖分析(按乡镇)")
+def coverage(_: PlannerDep, store: StoreDep) -> dict[str, Any]:
+    """The per-township table, the district row, uncovered villages, accessibility per village, the
+    targets and rules used, and facilities whose location disagrees with their admin code."""
+    return analyze_store(store).as_dict()
+
+
+class ProposedIn(BaseModel):
+    kind: str = Field(description="设施类别,如 institution、day_care_station、urban、columbarium")
+    lon: float
+    lat: float
+    name: str | None = None
+    beds: int = Field(default=0, ge=0)
+    nursing_beds: int = Field(default=0, ge=0)
+
+
+class WhatIfIn(BaseModel):
+    facilities: list[ProposedIn] = Field(min_length=1, max_length=500)
+
+
+@router.post("/coverage/what-if", responses=_ERRORS, summary="拟建设施的效果(与现状对比)")
+def what_if(body: WhatIfIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
+    for f in body.facilities:
+        check_lonlat(f.lon, f.lat, what=f"拟建设施 {f.name or f.kind} 的坐标")
+    frame = proposed_frame(
+        gpd.GeoDataFrame(
+            [
+                {
+                    "kind": f.kind,
+                    "name": f.name or f"拟建{i + 1}",
+                    "beds": f.beds,
+                    "nursing_beds": f.nursing_beds,
+                }
+                for i, f in enumerate(body.facilities)
+            ],
+            geometry=[Point(f.lon, f.lat) for f in body.facilities],
+            crs=4490,
+        )
+    )
+    current = analyze_store(store)
+    after = analyze_store(store, proposed=frame)
+    return {
+        "current": {"townships": current.townships, "district": current.district},
+        "with_proposed": {"townships": after.townships, "district": after.district},
+    }
+
+
+@router.get("/coverage/suggest", responses=_ERRORS, summary="选址建议")
+def coverage_suggest(
+    _: PlannerDep,
+    store: StoreDep,
+    facility_type: Annotated[
+        Literal["burial_site", "community_complex", "day_care", "eldercare"], Query(alias="type")
+    ] = "burial_site",
+    count: Annotated[int, Query(ge=1, le=20)] = 3,
+    exact: bool = False,
+) -> dict[str, Any]:
+    return suggest(store, facility_type, count=count, with_exact=exact)

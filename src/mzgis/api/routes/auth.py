@@ -1,0 +1,115 @@
+"""Sign-in, the signed-in user, the page's settings, and account management (admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Response
+from pydantic import BaseModel, Field
+
+from mzgis import __version__
+from mzgis.api.deps import AdminDep, SettingsDep, UsersDep, ViewerDep
+from mzgis.api.models import ErrorOut
+from mzgis.users import ROLE_ZH, User
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["登录与用户 accounts"])
+RoleName = Literal["viewer", "planner", "editor", "admin"]
+_ERRORS: dict[int | str, dict[str, object]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}}
+
+
+class UserOut(BaseModel):
+    name: str
+    role: RoleName
+    role_zh: str
+    disabled: bool
+    created_at: str
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        name=user.name, role=user.role, role_zh=user.role_zh, disabled=user.disabled, created_at=user.created_at
+    )
+
+
+class SignInIn(BaseModel):
+    name: str = Field(description="用户名")
+    password: str = Field(description="密码")
+
+
+class TokenOut(BaseModel):
+    access_token: str = Field(description="请求头 Authorization: Bearer <令牌>")
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: str
+    user: UserOut
+
+
+class ConfigOut(BaseModel):
+    version: str
+    open_reads: bool = Field(description="未登录也可查看")
+    tile_url: str | None = Field(description="底图瓦片地址(未设置则以行政区划为底图)")
+    tile_attribution: str
+    roles: dict[str, str]
+
+
+class UserIn(BaseModel):
+    name: str
+    role: RoleName
+    password: str = Field(min_length=8)
+
+
+class UserPatch(BaseModel):
+    role: RoleName | None = None
+    password: str | None = Field(default=None, min_length=8)
+    disabled: bool | None = None
+
+
+@router.get("/api/config", response_model=ConfigOut, summary="网页设置(无需登录)")
+def config(settings: SettingsDep) -> ConfigOut:
+    return ConfigOut(
+        version=__version__,
+        open_reads=settings.open_reads,
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+        roles=ROLE_ZH,
+    )
+
+
+@router.post("/api/auth/token", response_model=TokenOut, responses=_ERRORS, summary="登录,取得令牌")
+def sign_in(body: SignInIn, users: UsersDep, settings: SettingsDep) -> TokenOut:
+    issued = users.sign_in(body.name, body.password, hours=settings.sign_in_hours)
+    return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
+
+
+@router.get("/api/auth/me", response_model=UserOut, responses=_ERRORS, summary="当前登录用户")
+def me(user: ViewerDep) -> UserOut:
+    return user_out(user)
+
+
+@router.post("/api/auth/sign-out", status_code=204, responses=_ERRORS, summary="退出登录(令牌作废)")
+def sign_out(_: ViewerDep, users: UsersDep, authorization: Annotated[str | None, Header()] = None) -> Response:
+    users.sign_out((authorization or "").partition(" ")[2].strip())
+    return Response(status_code=204)
+
+
+@router.get("/api/users", response_model=list[UserOut], responses=_ERRORS, summary="用户列表(管理员)")
+def list_users(_: AdminDep, users: UsersDep) -> list[UserOut]:
+    return [user_out(u) for u in users.list()]
+
+
+@router.post("/api/users", response_model=UserOut, status_code=201, responses=_ERRORS, summary="新增用户(管理员)")
+def add_user(body: UserIn, admin: AdminDep, users: UsersDep) -> UserOut:
+    return user_out(users.add(body.name, body.role, body.password, by=admin.name))
+
+
+@router.patch("/api/users/{name}", response_model=UserOut, responses=_ERRORS, summary="修改角色、密码或停用(管理员)")
+def change_user(name: str, body: UserPatch, _: AdminDep, users: UsersDep) -> UserOut:
+    user = users.get(name)
+    if body.role is not None:
+        user = users.set_role(name, body.role)
+    if body.password is not None:
+        user = users.set_password(name, body.password)
+    if body.disabled is not None:
+        user = users.set_disabled(name, body.disabled)
+    return user_out(user)

@@ -1,0 +1,221 @@
+"""Accounts, roles and sign-in tokens: one service for the CLI (``mzgis users``) and the API.
+
+Roles rise in order: a viewer reads; a planner also runs analyses and what-ifs; an editor also changes
+place names and boundary data; an admin also manages accounts. Passwords are kept only as scrypt hashes
+(with a random salt); tokens only as SHA-256 hashes, so a copy of the GeoPackage gives away no secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
+from mzgis.store import Store
+
+__all__ = [
+    "ROLES",
+    "ROLE_ZH",
+    "Role",
+    "SignIn",
+    "User",
+    "Users",
+    "hash_password",
+    "require",
+    "verify_password",
+]
+
+Role = Literal["viewer", "planner", "editor", "admin"]
+ROLES: tuple[Role, ...] = ("viewer", "planner", "editor", "admin")
+ROLE_ZH: dict[str, str] = {"viewer": "查看", "planner": "规划", "editor": "编辑", "admin": "管理员"}
+MIN_PASSWORD = 8
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_NAME = re.compile(r"^[^\s/\\:]{1,40}$")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def hash_password(password: str) -> str:
+    """``scrypt$n$r$p$salt$hash`` (base64) of ``password`` with a fresh random salt."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches the stored hash (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in (or listed) account."""
+
+    name: str
+    role: Role
+    disabled: bool = False
+    created_at: str = ""
+
+    def can(self, role: Role) -> bool:
+        """Whether this user's role is ``role`` or above."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def role_zh(self) -> str:
+        return ROLE_ZH[self.role]
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A new token (shown once) with its account and expiry."""
+
+    token: str
+    user: User
+    expires_at: str
+
+
+def _check_role(role: str) -> Role:
+    if role not in ROLES:
+        raise BadInput(
+            f"不认识的角色“{role}”;可用:viewer(查看)、planner(规划)、editor(编辑)、admin(管理员)",
+            f"unknown role {role!r}; use viewer, planner, editor or admin",
+        )
+    return role
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise BadInput(f"密码至少 {MIN_PASSWORD} 个字符", f"a password needs at least {MIN_PASSWORD} characters")
+
+
+class Users:
+    """Accounts and tokens on a store. ``now`` gives the current UTC time (tests pass a fixed clock)."""
+
+    def __init__(self, store: Store, *, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+        self.store = store
+        self._now = now
+
+    def _stamp(self, offset: dt.timedelta = dt.timedelta()) -> str:
+        return (self._now() + offset).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+    def get(self, name: str) -> User:
+        record = self.store.account(name)
+        if record is None:
+            raise NotFound(f"没有用户“{name}”", f"no user {name!r}", name=name)
+        return User(record["name"], record["role"], record["disabled"], record["created_at"])
+
+    def list(self) -> list[User]:
+        return [User(r["name"], r["role"], r["disabled"], r["created_at"]) for r in self.store.accounts()]
+
+    def add(self, name: str, role: str, password: str, *, by: str) -> User:
+        """A new account; the name must be new, the role known, the password at least 8 characters."""
+        name = name.strip()
+        if not _NAME.match(name):
+            raise BadInput("用户名须为 1–40 个字符,不含空格、斜杠或冒号", "a user name is 1-40 characters, no spaces")
+        checked = _check_role(role)
+        _check_password(password)
+        if self.store.account(name) is not None:
+            raise Conflict(f"用户“{name}”已存在", f"user {name!r} exists", name=name)
+        self.store.save_account(
+            {
+                "name": name,
+                "role": checked,
+                "password_hash": hash_password(password),
+                "disabled": False,
+                "created_at": self._stamp(),
+                "created_by": by,
+            }
+        )
+        return self.get(name)
+
+    def _update(self, name: str, **changes: object) -> User:
+        record = self.store.account(name)
+        if record is None:
+            raise NotFound(f"没有用户“{name}”", f"no user {name!r}", name=name)
+        self.store.save_account(record | changes)
+        return self.get(name)
+
+    def set_role(self, name: str, role: str) -> User:
+        return self._update(name, role=_check_role(role))
+
+    def set_password(self, name: str, password: str) -> User:
+        """A new password; every token of the account is revoked."""
+        _check_password(password)
+        user = self._update(name, password_hash=hash_password(password))
+        self.store.delete_tokens(name=name)
+        return user
+
+    def set_disabled(self, name: str, disabled: bool) -> User:
+        """Disable (every token revoked; sign-in refused) or enable an account."""
+        user = self._update(name, disabled=disabled)
+        if disabled:
+            self.store.delete_tokens(name=name)
+        return user
+
+    def _issue(self, user: User, *, hours: float, label: str) -> SignIn:
+        token = secrets.token_urlsafe(32)
+        expires = self._stamp(dt.timedelta(hours=hours))
+        self.store.add_token(_token_hash(token), user.name, created_at=self._stamp(), expires_at=expires, label=label)
+        return SignIn(token, user, expires)
+
+    def sign_in(self, name: str, password: str, *, hours: float = 12, label: str = "网页") -> SignIn:
+        """A token for a correct name and password; the same message for every failure."""
+        record = self.store.account(name.strip())
+        if record is None or record["disabled"] or not verify_password(password, record["password_hash"]):
+            raise NotSignedIn("用户名或密码不正确,或账号已停用", "wrong user name or password, or account disabled")
+        return self._issue(self.get(record["name"]), hours=hours, label=label)
+
+    def issue_token(self, name: str, *, days: float = 90, label: str = "脚本") -> SignIn:
+        """A long-lived token for scripts and QGIS (printed once by ``mzgis users token``)."""
+        user = self.get(name)
+        if user.disabled:
+            raise Forbidden(f"用户“{name}”已停用", f"user {name!r} is disabled")
+        return self._issue(user, hours=days * 24, label=label)
+
+    def resolve(self, token: str) -> User:
+        """The account a bearer token belongs to; NotSignedIn when unknown, expired or disabled."""
+        record = self.store.token(_token_hash(token))
+        if record is None or record["expires_at"] <= self._stamp():
+            raise NotSignedIn("登录已失效,请重新登录", "unknown or expired token")
+        user = self.get(record["name"])
+        if user.disabled:
+            raise NotSignedIn("账号已停用", "account disabled")
+        return user
+
+    def sign_out(self, token: str) -> None:
+        self.store.delete_tokens(token_hash=_token_hash(token))
+
+
+def require(user: User | None, role: Role) -> User:
+    """``user`` when signed in with ``role`` or above; otherwise NotSignedIn or Forbidden."""
+    if user is None:
+        raise NotSignedIn("请先登录", "sign-in required")
+    if not user.can(role):
+        raise Forbidden(
+            f"“{user.name}”的角色是{user.role_zh},此操作需要{ROLE_ZH[role]}或以上权限",
+            f"{user.name} is {user.role}; this needs {role} or above",
+        )
+    return user

@@ -1,0 +1,89 @@
+"""Boundary findings, the inspection package, coverage, suggestions and what-ifs over HTTP (planners+)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mzgis.api import create_app
+from mzgis.settings import Settings
+from tests.conftest import bearer
+
+
+@pytest.fixture
+def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
+    settings = Settings(db=demo_path, _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings), headers=bearer(tokens["规划科"])) as c:
+        yield c
+
+
+def test_viewers_do_not_run_analyses(client: TestClient, tokens: dict[str, str]) -> None:
+    for url in ("/api/coverage", "/api/boundary/findings", "/api/coverage/suggest"):
+        resp = client.get(url, headers=bearer(tokens["查看员"]))
+        assert resp.status_code == 403 and "规划或以上" in resp.json()["message"], url
+
+
+def test_boundary_findings_on_the_demo(client: TestClient) -> None:
+    out = client.get("/api/boundary/findings").json()
+    assert out["coverage"]["gaps"] == 0 and out["coverage"]["overlaps"] == 0
+    assert sorted(out["lines"]) == ["路椒线", "路温线", "路黄线"]
+    kinds = sorted((f["source"], f["kind"], f["line"]) for f in out["findings"])
+    assert kinds == [
+        ("line", "deviation", "路椒线"),
+        ("line", "deviation", "路温线"),
+        ("line", "deviation", "路黄线"),
+        ("markers", "condition", "路温线"),
+        ("markers", "condition", "路温线"),
+        ("markers", "condition", "路黄线"),
+        ("markers", "overdue", "路椒线"),
+        ("markers", "overdue", "路椒线"),
+        ("markers", "overdue", "路黄线"),
+    ]
+    deviation = next(f for f in out["findings"] if f["line"] == "路黄线" and f["kind"] == "deviation")
+    assert deviation["message"] == "路黄线 里程 10035–10490 米两方界线相差最多 26.1 米(允许 5 米)"
+    assert deviation["geometry"]["type"] == "Polygon"  # the area between the versions there
+    damaged = next(f for f in out["findings"] if f["line"] == "路黄线" and f["kind"] == "condition")
+    assert damaged["message"] == "界桩 路黄13 损坏" and damaged["geometry"]["type"] == "Point"
+    bad = client.get("/api/boundary/findings", params={"level": "county"})
+    assert bad.status_code == 422
+
+
+def test_inspection_package_download(client: TestClient) -> None:
+    resp = client.get("/api/boundary/lines/路黄线/package", params={"encoding": "utf-8"})
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/zip"
+    assert "filename*=UTF-8''" in resp.headers["content-disposition"]
+    names = zipfile.ZipFile(io.BytesIO(resp.content)).namelist()
+    assert any(n.endswith(".gpkg") for n in names) and any(n.endswith("manifest.json") for n in names)
+    missing = client.get("/api/boundary/lines/没有这条线/package")
+    assert missing.status_code == 404 and "没有界线" in missing.json()["message"]
+
+
+def test_coverage_what_if_and_suggest(client: TestClient) -> None:
+    out = client.get("/api/coverage").json()
+    assert out["district"]["beds_per_1000"] == 34.64  # the seed: 34.6
+    jinqing = next(r for r in out["townships"] if r["name"] == "金清镇")
+    assert "burial_site" in jinqing["unmet"] and jinqing["burial_sites"] == 0
+    uncovered = {v["code"] for v in out["uncovered_villages"] if v["facility_type"] == "burial_site"}
+    assert uncovered and all(v["burial_covered"] is False for v in out["villages"] if v["code"] in uncovered)
+
+    centre = [121.49, 28.525]  # 金清镇
+    body = {"facilities": [{"kind": "columbarium", "name": "金清生态安葬点", "lon": centre[0], "lat": centre[1]}]}
+    what = client.post("/api/coverage/what-if", json=body).json()
+    before = next(r for r in what["current"]["townships"] if r["name"] == "金清镇")
+    after = next(r for r in what["with_proposed"]["townships"] if r["name"] == "金清镇")
+    assert (before["burial_sites"], after["burial_sites"]) == (0, 1)
+    assert "burial_site" not in after["unmet"]
+    assert after["villages_covered_by_burial"] > before["villages_covered_by_burial"]
+    wrong = client.post("/api/coverage/what-if", json={"facilities": [{"kind": "castle", "lon": 121.49, "lat": 28.5}]})
+    assert wrong.status_code == 400 and "不是已知的设施类型" in wrong.json()["message"]
+    far = client.post("/api/coverage/what-if", json={"facilities": [{"kind": "urban", "lon": 28.5, "lat": 121.49}]})
+    assert far.status_code == 400 and "写反" in far.json()["message"]
+
+    sug = client.get("/api/coverage/suggest", params={"type": "burial_site", "count": 2}).json()
+    assert len(sug["greedy"]) == 2 and sug["greedy_gain"] == sum(p["gain_elderly"] for p in sug["greedy"])
+    assert sug["greedy"][0]["gain_elderly"] >= sug["greedy"][1]["gain_elderly"]

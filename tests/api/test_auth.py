@@ -1,0 +1,113 @@
+"""Sign-in, bearer tokens and role checks on the API; reads closed by default."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mzgis.api import create_app
+from mzgis.api.models import ErrorOut
+from mzgis.settings import Settings
+from tests.conftest import PASSWORD, bearer
+
+BRIDGE = {
+    "name": "金清大桥",
+    "category": "transport_facility",
+    "subcategory": "bridge",
+    "admin_code": "331004106",
+    "geometry": {"type": "Point", "coordinates": [121.49, 28.525]},
+}
+
+
+def _client(demo_path: Path, **settings: object) -> TestClient:
+    return TestClient(create_app(Settings(db=demo_path, _env_file=None, **settings)))  # type: ignore[call-arg, arg-type]
+
+
+@pytest.fixture
+def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
+    with _client(demo_path) as c:
+        yield c
+
+
+def test_reads_need_a_sign_in_by_default(client: TestClient) -> None:
+    resp = client.get("/api/layers")
+    assert resp.status_code == 401 and resp.headers["WWW-Authenticate"] == "Bearer"
+    assert ErrorOut.model_validate(resp.json()).message == "请先登录"
+    assert client.get("/api/names", params={"q": "lnjd"}).status_code == 401
+    bad = client.get("/api/layers", headers={"Authorization": "Bearer nonsense"})
+    assert bad.status_code == 401 and bad.json()["message"] == "登录已失效,请重新登录"
+    basic = client.get("/api/layers", headers={"Authorization": "Basic abc"})
+    assert basic.status_code == 401 and "Bearer" in basic.json()["message"]
+    # what the page needs before sign-in stays open
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/api/config").json()["open_reads"] is False
+    assert client.get("/").status_code in (200, 503)
+
+
+def test_sign_in_use_and_sign_out(client: TestClient) -> None:
+    wrong = client.post("/api/auth/token", json={"name": "查看员", "password": "wrong-password"})
+    assert wrong.status_code == 401 and wrong.json()["message"] == "用户名或密码不正确,或账号已停用"
+    ok = client.post("/api/auth/token", json={"name": "查看员", "password": PASSWORD})
+    assert ok.status_code == 200
+    body = ok.json()
+    assert body["token_type"] == "bearer" and body["user"] == {
+        "name": "查看员",
+        "role": "viewer",
+        "role_zh": "查看",
+        "disabled": False,
+        "created_at": "2026-03-01T08:00:00.000Z",
+    }
+    auth = bearer(body["access_token"])
+    assert client.get("/api/auth/me", headers=auth).json()["name"] == "查看员"
+    assert client.get("/api/layers", headers=auth).status_code == 200
+    assert client.post("/api/auth/sign-out", headers=auth).status_code == 204
+    assert client.get("/api/layers", headers=auth).status_code == 401
+
+
+def test_writes_check_the_role_and_history_records_the_user(client: TestClient, tokens: dict[str, str]) -> None:
+    for name in ("查看员", "规划科"):
+        denied = client.post("/api/names", json=BRIDGE, headers=bearer(tokens[name]))
+        assert denied.status_code == 403, name
+        assert "此操作需要编辑或以上权限" in denied.json()["message"]
+    assert client.post("/api/names", json=BRIDGE).status_code == 401
+    assert (
+        client.get("/api/names", params={"q": "金清大桥"}, headers=bearer(tokens["查看员"])).json() == []
+    )  # nothing saved
+    created = client.post("/api/names", json=BRIDGE, headers=bearer(tokens["地名科"]))
+    assert created.status_code == 201
+    fid = created.json()["id"]
+    retired = client.post(
+        f"/api/names/{fid}/retire", json={"version": 1, "reason": "拆除"}, headers=bearer(tokens["王五"])
+    )
+    assert retired.status_code == 200
+    history = client.get(f"/api/names/{fid}/history", headers=bearer(tokens["查看员"])).json()
+    assert [(h["changed_by"], h["action"]) for h in history] == [("地名科", "insert"), ("王五", "update")]
+
+
+def test_admins_manage_accounts(client: TestClient, tokens: dict[str, str]) -> None:
+    assert client.get("/api/users", headers=bearer(tokens["地名科"])).status_code == 403
+    admin = bearer(tokens["管理员"])
+    assert [u["name"] for u in client.get("/api/users", headers=admin).json()] == sorted(
+        ["管理员", "地名科", "王五", "规划科", "查看员"]
+    )
+    made = client.post("/api/users", json={"name": "新人", "role": "viewer", "password": "long-enough"}, headers=admin)
+    assert made.status_code == 201 and made.json()["role_zh"] == "查看"
+    dup = client.post("/api/users", json={"name": "新人", "role": "viewer", "password": "long-enough"}, headers=admin)
+    assert dup.status_code == 409
+    short = client.post("/api/users", json={"name": "乙", "role": "viewer", "password": "short"}, headers=admin)
+    assert short.status_code == 422
+    changed = client.patch("/api/users/王五", json={"role": "planner", "disabled": True}, headers=admin)
+    assert changed.json()["role"] == "planner" and changed.json()["disabled"] is True
+    assert client.get("/api/layers", headers=bearer(tokens["王五"])).status_code == 401  # disabled: tokens revoked
+
+
+def test_open_reads_setting(demo_path: Path, tokens: dict[str, str]) -> None:
+    with _client(demo_path, open_reads=True, tile_url="https://t0.example/{z}/{x}/{y}.png") as c:
+        assert c.get("/api/layers").status_code == 200
+        assert c.get("/ogc/collections").status_code == 200
+        config = c.get("/api/config").json()
+        assert config["open_reads"] is True and config["tile_url"] == "https://t0.example/{z}/{x}/{y}.png"
+        assert c.post("/api/names", json=BRIDGE).status_code == 401  # writes still need a sign-in

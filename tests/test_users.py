@@ -1,0 +1,136 @@
+"""Accounts, password hashes, tokens and role checks (the service under the CLI and the API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mzgis.cli import app
+from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
+from mzgis.store import GeoPackageStore
+from mzgis.users import User, Users, hash_password, require, verify_password
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_password_hashes_are_salted_and_verified() -> None:
+    a, b = hash_password("correct-horse"), hash_password("correct-horse")
+    assert a != b and a.startswith("scrypt$16384$8$1$") and "correct-horse" not in a
+    assert verify_password("correct-horse", a) and verify_password("correct-horse", b)
+    assert not verify_password("correct-horsE", a)
+    assert not verify_password("correct-horse", "not-a-hash")
+
+
+def test_accounts_sign_in_expiry_and_revocation(empty_store: GeoPackageStore) -> None:
+    clock = Clock()
+    users = Users(empty_store, now=clock)
+    added = users.add("地名科", "editor", "correct-horse", by="admin")
+    assert (added.name, added.role, added.role_zh, added.created_at) == (
+        "地名科",
+        "editor",
+        "编辑",
+        "2026-03-01T08:00:00.000Z",
+    )
+    with pytest.raises(Conflict, match="已存在"):
+        users.add("地名科", "viewer", "another-pass", by="admin")
+    with pytest.raises(BadInput, match="不认识的角色"):
+        users.add("乙", "boss", "correct-horse", by="admin")
+    with pytest.raises(BadInput, match="至少 8 个字符"):
+        users.add("乙", "viewer", "short", by="admin")
+    with pytest.raises(BadInput, match="用户名"):
+        users.add("有 空格", "viewer", "correct-horse", by="admin")
+    with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
+        users.sign_in("地名科", "wrong-password")
+    with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
+        users.sign_in("没有这个人", "correct-horse")
+
+    issued = users.sign_in("地名科", "correct-horse", hours=12)
+    assert issued.expires_at == "2026-03-01T20:00:00.000Z"
+    assert users.resolve(issued.token) == added
+    assert issued.token not in str(empty_store.token(issued.token))  # only the hash is kept
+    clock.now += dt.timedelta(hours=12)
+    with pytest.raises(NotSignedIn, match="登录已失效"):
+        users.resolve(issued.token)
+
+    script = users.issue_token("地名科", days=90, label="QGIS")
+    assert users.resolve(script.token).name == "地名科"
+    users.set_password("地名科", "new-password-1")  # revokes every token
+    with pytest.raises(NotSignedIn):
+        users.resolve(script.token)
+    again = users.sign_in("地名科", "new-password-1")
+    users.set_disabled("地名科", True)
+    with pytest.raises(NotSignedIn):
+        users.resolve(again.token)
+    with pytest.raises(NotSignedIn):
+        users.sign_in("地名科", "new-password-1")
+    with pytest.raises(Forbidden, match="已停用"):
+        users.issue_token("地名科")
+    users.set_disabled("地名科", False)
+    assert users.set_role("地名科", "admin").role == "admin"
+    assert [u.name for u in users.list()] == ["地名科"]
+    with pytest.raises(NotFound):
+        users.set_role("没有这个人", "viewer")
+    tok = users.sign_in("地名科", "new-password-1").token
+    users.sign_out(tok)
+    with pytest.raises(NotSignedIn):
+        users.resolve(tok)
+
+
+@pytest.mark.parametrize(
+    ("role", "needed", "allowed"),
+    [
+        ("viewer", "viewer", True),
+        ("viewer", "planner", False),
+        ("planner", "planner", True),
+        ("planner", "editor", False),
+        ("editor", "planner", True),
+        ("editor", "admin", False),
+        ("admin", "editor", True),
+    ],
+)
+def test_roles_rise_in_order(role: str, needed: str, allowed: bool) -> None:
+    user = User("甲", role)  # type: ignore[arg-type]
+    if allowed:
+        assert require(user, needed) is user  # type: ignore[arg-type]
+    else:
+        with pytest.raises(Forbidden, match="此操作需要"):
+            require(user, needed)  # type: ignore[arg-type]
+
+
+def test_signed_out_is_not_signed_in() -> None:
+    with pytest.raises(NotSignedIn, match="请先登录"):
+        require(None, "viewer")
+
+
+def test_users_cli(demo_path: Path) -> None:
+    runner = CliRunner()
+    db = ["--db", str(demo_path)]
+    out = runner.invoke(
+        app, ["users", "add", "地名科", "--role", "editor", "--password-stdin", *db], input="correct-horse\n"
+    )
+    assert out.exit_code == 0 and "已新增用户 地名科(角色:编辑)" in out.output
+    out = runner.invoke(
+        app, ["users", "add", "地名科", "--role", "editor", "--password-stdin", *db], input="correct-horse\n"
+    )
+    assert out.exit_code == 4 and "已存在" in out.output
+    out = runner.invoke(app, ["users", "add", "乙", "--role", "boss", "--password-stdin", *db], input="correct-horse\n")
+    assert out.exit_code == 2 and "不认识的角色" in out.output
+    out = runner.invoke(app, ["users", "role", "地名科", "--role", "planner", *db])
+    assert out.exit_code == 0 and "规划" in out.output
+    out = runner.invoke(app, ["users", "token", "地名科", "--days", "30", *db])
+    assert out.exit_code == 0
+    token = out.stdout.strip()
+    assert Users(GeoPackageStore(demo_path)).resolve(token).role == "planner"
+    out = runner.invoke(app, ["users", "disable", "地名科", *db])
+    assert out.exit_code == 0 and "已停用" in out.output
+    listed = runner.invoke(app, ["users", "list", *db]).output
+    assert "地名科\tplanner(规划)  已停用" in listed
