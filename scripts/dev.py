@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up and run mzgis on a fresh machine with only Python (and, later, Node.js).
 
-    python3 scripts/dev.py run    set up, create var/demo.gpkg from the demo county, start the app
+    python3 scripts/dev.py run    set up, create var/demo.gpkg from the demo county with demo accounts, start the app
     python3 scripts/dev.py test   set up, then lint (ruff), type-check (mypy) and run every test (pytest)
     python3 scripts/dev.py setup  only set up: .venv with the pinned packages, mzgis installed editable
 
@@ -26,6 +26,9 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 STAMP = VENV / ".mzgis-setup"
 DEMO_DB = REPO / "var" / "demo.gpkg"
+# Accounts of the local demo copy only (var/ is not committed; real files get their own with mzgis users add).
+DEMO_PASSWORD = "luqiao-demo"
+DEMO_USERS = {"admin": "admin", "dimingke": "editor", "guihuake": "planner", "viewer": "viewer"}
 
 
 def _run(*cmd: str | Path) -> None:
@@ -62,6 +65,18 @@ def run(host: str, port: int) -> None:
     setup()
     if not DEMO_DB.exists():
         _run(BIN / "mzgis", "init", DEMO_DB, "--demo")
+        for name, role in DEMO_USERS.items():
+            print(f"$ mzgis users add {name} --role {role} --password-stdin", flush=True)
+            subprocess.run(
+                [str(BIN / "mzgis"), "users", "add", name, "--role", role, "--password-stdin", "--db", str(DEMO_DB)],
+                input=DEMO_PASSWORD + "\n",
+                text=True,
+                check=True,
+                cwd=REPO,
+            )
+    print(
+        f"demo accounts: {', '.join(f'{n} ({r})' for n, r in DEMO_USERS.items())}; password {DEMO_PASSWORD}", flush=True
+    )
     os.execv(
         str(BIN / "mzgis"), [str(BIN / "mzgis"), "serve", "--db", str(DEMO_DB), "--host", host, "--port", str(port)]
     )

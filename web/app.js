@@ -1,30 +1,37 @@
-// The map page: every layer of the store, drawn from the API (EPSG:4490 lon/lat as GeoJSON), Chinese first.
-// No base tiles: the admin units are the base. No request leaves this server.
+// The map page: every layer of the store drawn from the API (EPSG:4490 lon/lat as GeoJSON), Chinese first,
+// with the gazetteer, boundary and coverage panels. No request leaves this server unless base tiles are
+// configured. All rules and analyses run on the server; the page shows their results.
+
+import { api, session, signIn, signOut, whoAmI, can, escapeHtml } from './api.js';
+import { setupNames } from './names.js';
+import { setupBoundary } from './boundary.js';
+import { setupCoverage } from './coverage.js';
 
 const map = L.map('map', { attributionControl: false });
-const status = document.getElementById('status');
-const layerInfo = {};        // name → {label_zh, fields: {name → field}}
-const overlays = {};         // Chinese title → Leaflet layer
-let units = null;            // admin units GeoJSON
-let villageLayer = null;
-
+const statusEl = document.getElementById('status');
 const COLOURS = {
   institution: '#e76f51', home_care_centre: '#f4a261', day_care_station: '#2a9d8f',
   urban: '#6a4c93', rural: '#8ac926', columbarium: '#555', cemetery: '#555', tree: '#2d6a4f',
   intact: '#2a9d8f', damaged: '#e9c46a', missing: '#d62828',
 };
 
-async function getJSON(url) {
-  const resp = await fetch(url);
-  if (!resp.ok) {
-    const body = await resp.json().catch(() => ({}));
-    throw new Error(body.message || resp.statusText);
-  }
-  return resp.json();
-}
+// What the panels share.
+const ctx = {
+  map,
+  layerInfo: {},        // name → {label_zh, fields: {name → field}}
+  overlays: {},         // Chinese title → Leaflet layer
+  units: null,          // admin units GeoJSON
+  townLayer: null,
+  villageLayer: null,
+  highlight: L.layerGroup().addTo(map),
+  status: (text) => { statusEl.textContent = text; },
+  label,
+  popup,
+  reloadNames: async () => {},
+};
 
 function label(layer, key, value) {
-  const field = layerInfo[layer]?.fields[key];
+  const field = ctx.layerInfo[layer]?.fields[key];
   if (field && field.choices.length) {
     const i = field.choices.indexOf(value);
     if (i >= 0 && field.choice_labels_zh[i]) return field.choice_labels_zh[i];
@@ -36,10 +43,11 @@ function label(layer, key, value) {
 
 function popup(layer) {
   return (feature) => {
+    const info = ctx.layerInfo[layer];
     const rows = Object.entries(feature.properties)
-      .filter(([k]) => layerInfo[layer]?.fields[k])
-      .map(([k, v]) => `<tr><th>${layerInfo[layer].fields[k].label_zh}</th><td>${label(layer, k, v)}</td></tr>`);
-    return `<b>${layerInfo[layer].label_zh}</b><table>${rows.join('')}</table>`;
+      .filter(([k]) => info?.fields[k])
+      .map(([k, v]) => `<tr><th>${info.fields[k].label_zh}</th><td>${escapeHtml(label(layer, k, v))}</td></tr>`);
+    return `<b>${info.label_zh}</b><table>${rows.join('')}</table>`;
   };
 }
 
@@ -53,44 +61,55 @@ function pointLayer(name, data, colourKey) {
   }).bindPopup((l) => popup(name)(l.feature));
 }
 
+const fetchLayer = (name) => api(`/api/layers/${name}/features?limit=10000`);
+
 async function loadLayers() {
-  const layers = await getJSON('/api/layers');
+  const layers = await api('/api/layers');
   for (const info of layers) {
-    layerInfo[info.name] = { label_zh: info.label_zh, fields: Object.fromEntries(info.fields.map((f) => [f.name, f])) };
+    ctx.layerInfo[info.name] = { label_zh: info.label_zh, fields: Object.fromEntries(info.fields.map((f) => [f.name, f])) };
   }
-  const fetchLayer = (name) => getJSON(`/api/layers/${name}/features?limit=10000`);
-  units = await fetchLayer('admin_units');
-  const byLevel = (level) => ({ ...units, features: units.features.filter((f) => f.properties.level === level) });
+  ctx.units = await fetchLayer('admin_units');
+  const byLevel = (level) => ({ ...ctx.units, features: ctx.units.features.filter((f) => f.properties.level === level) });
   const county = L.geoJSON(byLevel('county'), { style: { color: '#1d3557', weight: 3, fillOpacity: 0 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
-  const towns = L.geoJSON(byLevel('township'), { style: { color: '#1d3557', weight: 2, fillColor: '#cdd9e5', fillOpacity: 0.35 } })
+  ctx.townLayer = L.geoJSON(byLevel('township'), { style: { color: '#1d3557', weight: 2, fillColor: '#cdd9e5', fillOpacity: 0.35 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
-  towns.eachLayer((l) => l.bindTooltip(l.feature.properties.name, { permanent: true, direction: 'center', className: 'town-label' }));
-  villageLayer = L.geoJSON(byLevel('village'), { style: { color: '#7890a8', weight: 0.6, fillOpacity: 0 } })
+  ctx.townLayer.eachLayer((l) => l.bindTooltip(l.feature.properties.name, { permanent: true, direction: 'center', className: 'town-label' }));
+  ctx.villageLayer = L.geoJSON(byLevel('village'), { style: { color: '#7890a8', weight: 0.6, fillOpacity: 0 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
-  overlays['区县界'] = county.addTo(map);
-  overlays['乡镇(街道)'] = towns.addTo(map);
-  overlays['村(社区)'] = villageLayer.addTo(map);
+  ctx.overlays['区县界'] = county.addTo(map);
+  ctx.overlays['乡镇(街道)'] = ctx.townLayer.addTo(map);
+  ctx.overlays['村(社区)'] = ctx.villageLayer.addTo(map);
 
+  const lines = await fetchLayer('boundary_lines');
+  const side = (s) => ({ ...lines, features: lines.features.filter((f) => f.properties.side === s) });
+  ctx.overlays['界线(本方)'] = L.geoJSON(side('ours'), { style: { color: '#d62828', weight: 3 } })
+    .bindPopup((l) => popup('boundary_lines')(l.feature)).addTo(map);
+  ctx.overlays['界线(对方)'] = L.geoJSON(side('neighbour'), { style: { color: '#f77f00', weight: 2, dashArray: '6 4' } })
+    .bindPopup((l) => popup('boundary_lines')(l.feature));
   const specs = [
     ['eldercare_facilities', 'kind', '养老服务设施'],
     ['community_complexes', 'kind', '社区服务综合体'],
     ['burial_sites', 'kind', '节地生态安葬点'],
     ['boundary_markers', 'condition', '界桩'],
-    ['place_names', 'category', '标准地名'],
   ];
-  const lines = await fetchLayer('boundary_lines');
-  overlays['界线(本方)'] = L.geoJSON({ ...lines, features: lines.features.filter((f) => f.properties.side === 'ours') },
-    { style: { color: '#d62828', weight: 3 } }).bindPopup((l) => popup('boundary_lines')(l.feature)).addTo(map);
-  overlays['界线(对方)'] = L.geoJSON({ ...lines, features: lines.features.filter((f) => f.properties.side === 'neighbour') },
-    { style: { color: '#f77f00', weight: 2, dashArray: '6 4' } }).bindPopup((l) => popup('boundary_lines')(l.feature));
   for (const [name, key, title] of specs) {
-    const layer = pointLayer(name, await fetchLayer(name), key);
-    overlays[title] = layer;
-    if (name !== 'place_names') layer.addTo(map);
+    ctx.overlays[title] = pointLayer(name, await fetchLayer(name), key).addTo(map);
   }
-  L.control.layers(null, overlays, { collapsed: false }).addTo(map);
-  map.fitBounds(towns.getBounds());
+  const names = L.layerGroup();
+  ctx.overlays['标准地名'] = names;
+  ctx.reloadNames = async () => {
+    names.clearLayers();
+    names.addLayer(pointLayer('place_names', await fetchLayer('place_names'), 'category'));
+  };
+  await ctx.reloadNames();
+  const bases = {};
+  if (session.config.tile_url) {
+    bases['底图'] = L.tileLayer(session.config.tile_url, { attribution: session.config.tile_attribution, maxZoom: 18 }).addTo(map);
+    L.control.attribution({ prefix: false }).addTo(map);
+  }
+  L.control.layers(bases, ctx.overlays, { collapsed: false }).addTo(map);
+  map.fitBounds(ctx.townLayer.getBounds());
   return byLevel('township').features;
 }
 
@@ -116,60 +135,98 @@ function setupTownships(townships) {
   }
   select.addEventListener('change', () => {
     const code = select.value;
-    villageLayer.eachLayer((l) => {
+    ctx.villageLayer.eachLayer((l) => {
       const mine = !code || l.feature.properties.parent_code === code;
       l.setStyle({ opacity: mine ? 1 : 0.15 });
     });
     const target = townships.find((t) => t.properties.code === code);
-    map.fitBounds(L.geoJSON(target || units).getBounds(), { animate: false });
+    map.fitBounds(L.geoJSON(target || ctx.units).getBounds(), { animate: false });
   });
 }
 
-function setupSearch() {
-  const form = document.getElementById('search-form');
-  const input = document.getElementById('search');
-  const list = document.getElementById('results');
-  let marker = null;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const q = input.value.trim();
-    if (!q) return;
-    list.innerHTML = '';
-    try {
-      const town = document.getElementById('township').value;
-      const hits = await getJSON(`/api/names?q=${encodeURIComponent(q)}&limit=20${town ? `&township=${town}` : ''}`);
-      if (!hits.length) list.innerHTML = '<li>没有找到</li>';
-      for (const h of hits) {
-        const li = document.createElement('li');
-        li.tabIndex = 0;
-        li.innerHTML = `${h.name} <span class="rom">${h.romanized}</span>`;
-        const go = () => {
-          if (h.lat === null) return;
-          map.setView([h.lat, h.lon], 15, { animate: false });
-          if (marker) marker.remove();
-          marker = L.marker([h.lat, h.lon]).addTo(map).bindPopup(`${h.name}<br>${h.romanized}`).openPopup();
-        };
-        li.addEventListener('click', go);
-        li.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
-        list.appendChild(li);
-      }
-      status.textContent = `找到 ${hits.length} 个地名`;
-    } catch (err) {
-      status.textContent = `查询失败:${err.message}`;
+function setupTabs() {
+  const tabs = [...document.querySelectorAll('[role=tab]')];
+  const show = (tab) => {
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+      document.getElementById(t.getAttribute('aria-controls')).hidden = !on;
     }
+    tab.dispatchEvent(new CustomEvent('shown'));
+  };
+  tabs.forEach((t, i) => {
+    t.addEventListener('click', () => show(t));
+    t.addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+        const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+        show(next);
+        next.focus();
+      }
+    });
+  });
+}
+
+function applyRole() {
+  const who = document.getElementById('who');
+  const out = document.getElementById('sign-out');
+  if (session.user) {
+    who.textContent = `${session.user.name}(${session.user.role_zh})`;
+    out.hidden = false;
+  } else {
+    who.innerHTML = '<button type="button" id="sign-in-btn">登录</button>';
+    document.getElementById('sign-in-btn').addEventListener('click', () => askSignIn().then(() => location.reload()));
+    out.hidden = true;
+  }
+  for (const el of document.querySelectorAll('.editor-only')) el.hidden = !can('editor');
+  for (const el of document.querySelectorAll('.planner-only')) el.hidden = !can('planner');
+  for (const el of document.querySelectorAll('.needs-role')) el.hidden = can('planner');
+}
+
+// The sign-in dialog; resolves once a user has signed in.
+function askSignIn() {
+  const dialog = document.getElementById('signin');
+  const form = document.getElementById('signin-form');
+  const message = document.getElementById('signin-message');
+  return new Promise((resolve) => {
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      message.textContent = '';
+      try {
+        await signIn(document.getElementById('signin-name').value, document.getElementById('signin-password').value);
+        dialog.close();
+        resolve();
+      } catch (err) {
+        message.textContent = err.message;
+      }
+    };
+    dialog.addEventListener('cancel', (e) => e.preventDefault());
+    dialog.showModal();
+    document.getElementById('signin-name').focus();
   });
 }
 
 (async () => {
   try {
+    session.config = await api('/api/config');
+    if (session.config.tile_url) map.options.attributionControl = true;
+    if (!(await whoAmI()) && !session.config.open_reads) {
+      ctx.status('请登录');
+      await askSignIn();
+    }
+    applyRole();
+    document.getElementById('sign-out').addEventListener('click', async () => { await signOut(); location.reload(); });
+    setupTabs();
     const townships = await loadLayers();
     addLegend();
     L.control.scale({ imperial: false }).addTo(map);
     setupTownships(townships);
-    setupSearch();
-    status.textContent = '已加载';
+    setupNames(ctx);
+    setupBoundary(ctx);
+    setupCoverage(ctx);
+    ctx.status('已加载');
     document.body.dataset.ready = 'true';
   } catch (err) {
-    status.textContent = `加载失败:${err.message}`;
+    ctx.status(`加载失败:${err.message}`);
   }
 })();

@@ -79,6 +79,11 @@ def test_coverage_what_if_and_suggest(client: TestClient) -> None:
     assert (before["burial_sites"], after["burial_sites"]) == (0, 1)
     assert "burial_site" not in after["unmet"]
     assert after["villages_covered_by_burial"] > before["villages_covered_by_burial"]
+    gone = {v["code"] for v in what["current"]["uncovered_villages"] if v["facility_type"] == "burial_site"} - {
+        v["code"] for v in what["with_proposed"]["uncovered_villages"] if v["facility_type"] == "burial_site"
+    }
+    district = (what["current"]["district"], what["with_proposed"]["district"])
+    assert len(gone) == district[1]["villages_covered_by_burial"] - district[0]["villages_covered_by_burial"]
     wrong = client.post("/api/coverage/what-if", json={"facilities": [{"kind": "castle", "lon": 121.49, "lat": 28.5}]})
     assert wrong.status_code == 400 and "不是已知的设施类型" in wrong.json()["message"]
     far = client.post("/api/coverage/what-if", json={"facilities": [{"kind": "urban", "lon": 28.5, "lat": 121.49}]})

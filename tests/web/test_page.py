@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import urllib.request
+import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.conftest import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -34,22 +39,56 @@ def browser():  # type: ignore[no-untyped-def]
         b.close()
 
 
-def test_the_page_draws_every_layer_offline_and_searches(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+def _page(browser, live_server: str, name: str, *, width: int = 1366, height: int = 768):  # type: ignore[no-untyped-def]
+    """A page signed in as ``name``, loaded; JavaScript errors fail the test."""
+    page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors
+    page.goto(live_server)
+    page.wait_for_selector("#signin[open]")
+    page.fill("#signin-name", name)
+    page.fill("#signin-password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    return page
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     hosts: set[str] = set()
     page.on("request", lambda r: hosts.add(urlparse(r.url).hostname or ""))
     page.goto(live_server)
+    page.wait_for_selector("#signin[open]")
+    assert page.locator("#status").inner_text() == "请登录"
+    _shot(page, "page-sign-in")
+    page.fill("#signin-name", "查看员")
+    page.fill("#signin-password", "wrong-password")
+    page.click("#signin-form button")
+    page.wait_for_selector("#signin-message >> text=用户名或密码不正确")
+    page.fill("#signin-password", PASSWORD)
+    page.click("#signin-form button")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     assert hosts == {"127.0.0.1"}  # no request leaves this server
     assert page.locator("#status").inner_text() == "已加载"
+    assert page.locator("#who").inner_text() == "查看员(查看)"
     drawn = page.locator("path.leaflet-interactive").count()
     assert drawn > 240 + 6  # admin units and lines at least; points drawn on the canvas or as paths
     overlay_titles = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     for title in ("区县界", "乡镇(街道)", "村(社区)", "养老服务设施", "界桩", "界线(本方)", "标准地名"):
         assert any(title in t for t in overlay_titles), title
     assert page.locator(".town-label", has_text="路南街道").count() == 1
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "page-overview.png"))
+    # a viewer reads: no edit buttons, no analyses
+    assert page.locator("#new-name").is_hidden()
+    page.click("#tab-boundary-btn")
+    assert page.locator("#tab-boundary .needs-role").is_visible() and page.locator("#b-run").is_hidden()
+    page.click("#tab-names-btn")
+    _shot(page, "page-overview")
 
     page.select_option("#township", label="金清镇")
     page.fill("#search", "lnjd")
@@ -62,4 +101,152 @@ def test_the_page_draws_every_layer_offline_and_searches(browser, live_server: s
     page.wait_for_selector("#results li >> text=路南街道")
     page.locator("#results li", has_text="路南街道").click()
     page.wait_for_selector(".leaflet-popup-content >> text=Lunan Jiedao")
-    page.screenshot(path=str(ARTIFACTS / "page-search.png"))
+    assert page.locator("#f-name").input_value() == "路南街道" and page.locator("#f-name").is_disabled()
+    _shot(page, "page-search")
+    # signing out ends the token
+    page.click("#sign-out")
+    page.wait_for_selector("#signin[open]")
+
+
+def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # type: ignore[no-untyped-def]
+    browser, live_server: str, tokens: dict[str, str]
+) -> None:
+    page = _page(browser, live_server, "地名科")
+    # add by clicking the map: the admin code comes from where the click falls, findings update while typing
+    page.click("#new-name")
+    page.wait_for_selector("#status >> text=请在地图上点击")
+    page.select_option("#township", label="金清镇")
+    page.locator("#map").click(position={"x": 500, "y": 380})
+    page.wait_for_selector("#name-form:not([hidden])")
+    admin = page.locator("#f-admin").input_value()
+    assert admin.startswith("331004106"), admin  # a unit of 金清镇
+    page.select_option("#f-category", "transport_facility")
+    page.fill("#f-subcategory", "bridge")
+    page.locator("#f-name").press_sequentially("金清大桥", delay=30)
+    page.wait_for_selector("#romanized >> text=Jinqing Daqiao")
+    page.wait_for_selector("#findings li")
+    page.fill("#f-reason", "新建桥梁")
+    page.click("#save-btn")
+    page.wait_for_selector("#form-message >> text=已保存(版本 1)")
+    _shot(page, "page-name-added")
+
+    # a rule finding while typing: a bridge named like a subdistrict
+    page.fill("#f-name", "")
+    page.locator("#f-name").press_sequentially("金清街道", delay=20)
+    page.wait_for_selector("#findings li.error")
+    assert "错误:通名“街道”不适合该类别,可用:桥、大桥" in page.locator("#findings").inner_text()
+    assert page.locator("#override-row").is_visible()  # an error can only be saved with a reason
+    page.fill("#f-name", "金清大桥")
+    page.wait_for_selector("#override-row[hidden]", state="attached")
+
+    # edit: a saved change appears in the history with the signed-in user
+    page.fill("#f-origin", "因金清镇得名")
+    page.fill("#f-reason", "补充来历")
+    page.click("#save-btn")
+    page.wait_for_selector("#form-message >> text=已保存(版本 2)")
+    page.click("#history-btn")
+    page.wait_for_selector("#history li >> nth=1")
+    history = page.locator("#history").inner_text()
+    assert "版本 2 · 地名科" in history and "来历含义" in history and "补充来历" in history
+
+    # someone else saves first: the stale save shows who changed what, nothing is lost, re-apply works
+    fid = int(page.locator("#form-title").inner_text().split("#")[1].split(",")[0])
+    request = urllib.request.Request(
+        f"{live_server}/api/names/{fid}",
+        data=json.dumps({"version": 2, "subcategory": "highway_bridge", "reason": "另一人修改"}).encode(),
+        headers={"Authorization": f"Bearer {tokens['王五']}", "Content-Type": "application/json"},
+        method="PATCH",
+    )
+    urllib.request.urlopen(request).close()
+    page.fill("#f-origin", "因金清港得名")
+    page.click("#save-btn")
+    page.wait_for_selector("#conflict:not([hidden])")
+    conflict = page.locator("#conflict").inner_text()
+    assert "王五" in conflict and "小类:bridge → highway_bridge" in conflict and "你的改动:来历含义" in conflict
+    _shot(page, "page-name-conflict")
+    page.click("#reapply-btn")
+    page.wait_for_selector("#form-message >> text=已载入版本 3")
+    assert page.locator("#f-origin").input_value() == "因金清港得名"
+    assert page.locator("#f-subcategory").input_value() == "highway_bridge"
+    page.click("#save-btn")
+    page.wait_for_selector("#form-message >> text=已保存(版本 4)")
+
+    # retire needs a reason; restore brings it back
+    page.fill("#f-reason", "")
+    page.click("#retire-btn")
+    page.wait_for_selector("#form-message >> text=废止需要填写原因")
+    page.fill("#f-reason", "桥梁拆除")
+    page.click("#retire-btn")
+    page.wait_for_selector("#form-message >> text=已废止")
+    assert "已废止" in page.locator("#form-title").inner_text()
+    page.click("#restore-btn")
+    page.wait_for_selector("#form-message >> text=已恢复")
+    assert page.errors == []
+
+
+def test_planner_runs_boundary_checks_and_coverage_what_if(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, live_server, "规划科")
+    assert page.locator("#new-name").is_hidden()  # planners do not edit names
+    page.click("#tab-boundary-btn")
+    page.click("#b-run")
+    page.wait_for_selector("#b-findings li >> nth=8")
+    assert "共 9 个问题" in page.locator("#b-summary").inner_text()
+    page.locator("#b-findings li", has_text="路黄线 里程").click()
+    page.wait_for_selector(".leaflet-popup-content >> text=界线比对")
+    assert page.locator("#b-findings li.selected").count() == 1
+    _shot(page, "page-boundary-finding")
+    page.select_option("#b-line", "路黄线")
+    with page.expect_download(timeout=60_000) as download:
+        page.click("#b-package")
+    path = download.value.path()
+    assert download.value.suggested_filename == "路黄线联检资料包.zip"
+    assert any(n.endswith(".gpkg") for n in zipfile.ZipFile(path).namelist())
+
+    page.click("#tab-coverage-btn")
+    page.wait_for_selector("#c-table tbody tr >> nth=11")
+    page.select_option("#c-target", "burial_site")
+    page.wait_for_selector("body[data-coverage=burial_site]")
+    fills = page.locator("path.leaflet-interactive[fill='#c1121f']").count()
+    assert fills == 11  # townships without an open eco-burial site (the seed's picture)
+    row = page.locator("#c-table tbody tr", has_text="金清镇")
+    assert "缺 1 个" in row.inner_text()
+    _shot(page, "page-coverage")
+    # what-if: a columbarium dropped in 金清镇 meets its target
+    page.select_option("#c-kind", "columbarium")
+    page.click("#c-place")
+    page.locator("#c-table tbody tr", has_text="金清镇").click()  # zoom to 金清镇
+    page.locator("#map").click(position={"x": 500, "y": 380})
+    page.wait_for_selector("#c-table tbody tr.changed")
+    row = page.locator("#c-table tbody tr", has_text="金清镇")
+    assert "0 个 → 1 个" in row.inner_text() and "达标" in row.inner_text()
+    assert page.locator("path.leaflet-interactive[fill='#c1121f']").count() == 10
+    dashed = page.locator("path.leaflet-interactive[stroke='#9d0208']").count()  # uncovered villages
+    assert 0 < dashed < 228 - 20  # 金清镇's villages near the new site are no longer uncovered
+    _shot(page, "page-coverage-what-if")
+    page.select_option("#c-type", "burial_site")
+    page.click("#c-suggest")
+    page.wait_for_selector("#c-suggestions li >> nth=2")
+    assert "新覆盖老年人" in page.locator("#c-suggestions").inner_text()
+    assert page.locator(".suggest-icon").count() == 3
+    _shot(page, "page-coverage-suggest")
+    assert page.errors == []
+
+
+def test_large_screen_and_keyboard(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, live_server, "地名科", width=2560, height=1440)
+    page.focus("#tab-names-btn")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "tab-boundary-btn"
+    assert page.locator("#tab-boundary").is_visible()
+    page.keyboard.press("ArrowLeft")
+    page.focus("#search")
+    page.keyboard.type("lnjd")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results li >> text=路南街道")
+    page.keyboard.press("Tab")  # from the search box the results are reachable by keyboard
+    page.locator("#results li").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#name-form:not([hidden])")
+    assert page.locator("#f-name").input_value() == "路南街道"
+    _shot(page, "page-large-screen")
+    assert page.errors == []

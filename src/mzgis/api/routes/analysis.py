@@ -17,6 +17,7 @@ from shapely.geometry import Point
 from mzgis.api.deps import PlannerDep, StoreDep
 from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
+from mzgis.coverage.analysis import CoverageResult
 from mzgis.coverage.service import analyze_store, proposed_frame, suggest
 from mzgis.crs import check_lonlat
 from mzgis.io.inspection import write_inspection_package
@@ -124,10 +125,12 @@ def what_if(body: WhatIfIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
     )
     current = analyze_store(store)
     after = analyze_store(store, proposed=frame)
-    return {
-        "current": {"townships": current.townships, "district": current.district},
-        "with_proposed": {"townships": after.townships, "district": after.district},
-    }
+
+    def tables(result: CoverageResult) -> dict[str, Any]:
+        uncovered = result.uncovered[["facility_type", "code"]].to_dict("records")
+        return {"townships": result.townships, "district": result.district, "uncovered_villages": uncovered}
+
+    return {"current": tables(current), "with_proposed": tables(after)}
 
 
 @router.get("/coverage/suggest", responses=_ERRORS, summary="选址建议")

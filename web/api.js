@@ -1,0 +1,63 @@
+// Talking to the mzgis API: the bearer token of this tab's sign-in, JSON in and out, errors in Chinese.
+
+const KEY = 'mzgis-token';
+export const session = { token: sessionStorage.getItem(KEY), user: null, config: null };
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body.message || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export async function api(url, { method = 'GET', body, headers = {}, raw = false } = {}) {
+  const h = { ...headers };
+  if (session.token) h.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  const resp = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!resp.ok) {
+    const data = await resp.json().catch(() => ({ message: resp.statusText }));
+    throw new ApiError(resp.status, data);
+  }
+  if (raw) return resp;
+  return resp.status === 204 ? null : resp.json();
+}
+
+export async function signIn(name, password) {
+  const out = await api('/api/auth/token', { method: 'POST', body: { name, password } });
+  session.token = out.access_token;
+  session.user = out.user;
+  sessionStorage.setItem(KEY, session.token);
+  return out.user;
+}
+
+export async function signOut() {
+  try { await api('/api/auth/sign-out', { method: 'POST' }); } catch { /* already invalid */ }
+  sessionStorage.removeItem(KEY);
+  session.token = null;
+  session.user = null;
+}
+
+// The signed-in user, or null (no token, or an expired one).
+export async function whoAmI() {
+  if (!session.token) return null;
+  try {
+    session.user = await api('/api/auth/me');
+  } catch (err) {
+    if (err.status !== 401) throw err;
+    sessionStorage.removeItem(KEY);
+    session.token = null;
+    session.user = null;
+  }
+  return session.user;
+}
+
+const RANK = { viewer: 0, planner: 1, editor: 2, admin: 3 };
+export function can(role) {
+  return !!session.user && RANK[session.user.role] >= RANK[role];
+}
+
+export function escapeHtml(text) {
+  return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}

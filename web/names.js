@@ -1,0 +1,265 @@
+// The gazetteer panel: search, open a name, add one by clicking the map, move it by dragging, edit it with
+// the server's rule findings and romanization updating as the officer types, history, retire and restore,
+// and a stale save shown as a conflict that can be reloaded and re-applied.
+
+import { api, can, escapeHtml } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+const FIELDS = { name: 'f-name', category: 'f-category', subcategory: 'f-subcategory', admin_code: 'f-admin', status: 'f-status', origin: 'f-origin' };
+const FIELD_ZH = { name: '名称', category: '类别', subcategory: '小类', admin_code: '区划代码', status: '状态', origin: '来历含义', geometry: '位置', romanized: '罗马字母拼写', former_names: '曾用名', retired_on: '废止日期', retire_reason: '废止原因' };
+
+// Point in polygon (GeoJSON Polygon/MultiPolygon, lon/lat), to prefill the admin code where the officer clicks.
+function inside(geometry, lon, lat) {
+  const polys = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
+  const inRing = (ring) => {
+    let hit = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i]; const [xj, yj] = ring[j];
+      if ((yi > lat) !== (yj > lat) && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) hit = !hit;
+    }
+    return hit;
+  };
+  return polys.some((rings) => inRing(rings[0]) && !rings.slice(1).some(inRing));
+}
+
+export function setupNames(ctx) {
+  const { map } = ctx;
+  const form = $('name-form');
+  let current = null;      // the feature as loaded (null for a new name)
+  let geometry = null;     // GeoJSON point being edited
+  let marker = null;
+  let picking = false;
+  let timer = null;
+
+  // the choices of the category field, from the layer model
+  const cat = ctx.layerInfo.place_names.fields.category;
+  $('f-category').innerHTML = cat.choices.map((c, i) => `<option value="${c}">${escapeHtml(cat.choice_labels_zh[i] || c)}</option>`).join('');
+  $('admin-codes').innerHTML = ctx.units.features
+    .filter((f) => f.properties.level !== 'county')
+    .map((f) => `<option value="${f.properties.code}">${escapeHtml(f.properties.name)}</option>`).join('');
+
+  const values = () => Object.fromEntries(Object.entries(FIELDS).map(([k, id]) => [k, $(id).value.trim() || null]));
+  const fill = (props) => { for (const [k, id] of Object.entries(FIELDS)) $(id).value = props[k] ?? ''; };
+  const message = (text, kind = '') => { $('form-message').textContent = text; $('form-message').className = kind; };
+
+  function placeMarker(lat, lon) {
+    geometry = { type: 'Point', coordinates: [lon, lat] };
+    if (marker) marker.remove();
+    marker = L.marker([lat, lon], { draggable: can('editor'), title: '拖动以移动地名位置', keyboard: true }).addTo(map);
+    marker.on('dragend', () => {
+      const p = marker.getLatLng();
+      geometry = { type: 'Point', coordinates: [p.lng, p.lat] };
+      showWhere();
+      scheduleCheck();
+    });
+    showWhere();
+  }
+
+  function showWhere() {
+    const [lon, lat] = geometry.coordinates;
+    const moved = current && current.geometry && (current.geometry.coordinates[0] !== lon || current.geometry.coordinates[1] !== lat);
+    $('f-where').textContent = `位置:${lon.toFixed(6)}, ${lat.toFixed(6)}${moved ? '(已移动,保存后生效)' : ''}`;
+  }
+
+  function open(feature) {
+    current = feature;
+    form.hidden = false;
+    $('conflict').hidden = true;
+    $('history').innerHTML = '';
+    $('override-row').hidden = true;
+    $('f-override').value = '';
+    $('f-reason').value = '';
+    message('');
+    if (feature) {
+      const p = feature.properties;
+      fill(p);
+      $('form-title').textContent = `${p.name}(#${feature.id},版本 ${p.version}${p.status === 'retired' ? ',已废止' : ''})`;
+      const [lon, lat] = feature.geometry.coordinates;
+      placeMarker(lat, lon);
+      $('retire-btn').hidden = !can('editor') || p.status === 'retired';
+      $('restore-btn').hidden = !can('editor') || p.status !== 'retired';
+      $('history-btn').hidden = false;
+    } else {
+      $('form-title').textContent = '新增地名';
+      $('retire-btn').hidden = true;
+      $('restore-btn').hidden = true;
+      $('history-btn').hidden = true;
+    }
+    for (const id of Object.values(FIELDS)) $(id).disabled = !can('editor');
+    scheduleCheck();
+  }
+
+  async function load(id) {
+    return api(`/api/names/${id}`);
+  }
+
+  function scheduleCheck() {
+    clearTimeout(timer);
+    timer = setTimeout(check, 250);
+  }
+
+  async function check() {
+    const v = values();
+    if (!v.name || !v.category || !v.admin_code) {
+      $('romanized').textContent = '';
+      $('findings').innerHTML = '';
+      return;
+    }
+    try {
+      const out = await api('/api/names/check', {
+        method: 'POST',
+        body: { name: v.name, category: v.category, admin_code: v.admin_code, subcategory: v.subcategory, geometry, exclude_id: current?.id ?? null },
+      });
+      if (values().name !== v.name) return; // typed on meanwhile
+      $('romanized').textContent = `拼写:${out.romanized}(专名“${out.specific}”,通名“${out.generic}”)`;
+      showFindings(out.findings);
+    } catch (err) {
+      $('findings').innerHTML = `<li class="error">${escapeHtml(err.message)}</li>`;
+    }
+  }
+
+  function showFindings(findings) {
+    $('findings').innerHTML = findings.length
+      ? findings.map((f) => `<li class="${f.severity}">${f.severity === 'error' ? '错误' : '提示'}:${escapeHtml(f.message)}</li>`).join('')
+      : '<li class="ok">符合地名规则</li>';
+    $('override-row').hidden = !findings.some((f) => f.severity === 'error');
+  }
+
+  function changes() {
+    const v = values();
+    const out = {};
+    for (const k of Object.keys(FIELDS)) if ((current.properties[k] ?? null) !== v[k]) out[k] = v[k];
+    const [lon, lat] = current.geometry.coordinates;
+    if (geometry.coordinates[0] !== lon || geometry.coordinates[1] !== lat) out.geometry = geometry;
+    return out;
+  }
+
+  async function save(event) {
+    event.preventDefault();
+    $('conflict').hidden = true;
+    const extra = { reason: $('f-reason').value.trim(), override_reason: $('f-override').value.trim() || null };
+    try {
+      let saved;
+      if (!current) {
+        if (!geometry) { message('请先在地图上点选位置', 'error'); return; }
+        saved = await api('/api/names', { method: 'POST', body: { ...values(), geometry, ...extra } });
+      } else {
+        const diff = changes();
+        if (!Object.keys(diff).length) { message('没有修改'); return; }
+        saved = await api(`/api/names/${current.id}`, { method: 'PATCH', body: { version: current.properties.version, ...diff, ...extra } });
+      }
+      open(saved);
+      message(`已保存(版本 ${saved.properties.version})`, 'ok');
+      await ctx.reloadNames();
+    } catch (err) {
+      if (err.status === 409 && current) showConflict(err);
+      else if (err.status === 422 && err.body.details?.findings) { showFindings(err.body.details.findings); message(err.message, 'error'); }
+      else message(err.message, 'error');
+    }
+  }
+
+  function showConflict(err) {
+    const d = err.body.details;
+    const mine = changes();
+    const rows = Object.keys(FIELDS)
+      .filter((k) => (d.current[k] ?? null) !== (current.properties[k] ?? null))
+      .map((k) => `<li>${FIELD_ZH[k]}:${escapeHtml(current.properties[k] ?? '')} → ${escapeHtml(d.current[k] ?? '')}</li>`);
+    const box = $('conflict');
+    box.innerHTML = `<p>${escapeHtml(err.message)}</p><p>对方改动:</p><ul>${rows.join('') || '<li>(位置或其他字段)</li>'}</ul>`
+      + `<p>你的改动:${Object.keys(mine).map((k) => FIELD_ZH[k] || k).join('、') || '无'}</p>`
+      + '<button type="button" id="reapply-btn">载入最新内容并重新应用我的修改</button> <button type="button" id="discard-btn">放弃我的修改</button>';
+    box.hidden = false;
+    $('reapply-btn').addEventListener('click', async () => {
+      const latest = await load(current.id);
+      const keepGeometry = mine.geometry;
+      open(latest);
+      for (const [k, v] of Object.entries(mine)) if (k !== 'geometry') $(FIELDS[k]).value = v ?? '';
+      if (keepGeometry) placeMarker(keepGeometry.coordinates[1], keepGeometry.coordinates[0]);
+      message(`已载入版本 ${latest.properties.version},你的修改已重新填入,请检查后保存`, 'ok');
+    });
+    $('discard-btn').addEventListener('click', async () => { open(await load(current.id)); message('已载入最新内容'); });
+  }
+
+  async function history() {
+    const rows = await api(`/api/names/${current.id}/history`);
+    $('history').innerHTML = rows.map((h) => {
+      const before = h.before || {};
+      const after = h.after || {};
+      const changed = Object.keys(after).filter((k) => FIELD_ZH[k] && JSON.stringify(before[k]) !== JSON.stringify(after[k]) && k !== 'romanized');
+      const what = h.action === 'insert' ? '新增' : changed.map((k) => (k === 'geometry' ? '移动位置' : `${FIELD_ZH[k]}:${escapeHtml(before[k] ?? '')} → ${escapeHtml(after[k] ?? '')}`)).join(';');
+      return `<li>版本 ${h.version} · ${escapeHtml(h.changed_by)} · ${h.changed_at.slice(0, 16).replace('T', ' ')}<br>${what}${h.reason ? `(${escapeHtml(h.reason)})` : ''}</li>`;
+    }).join('');
+  }
+
+  async function retireOrRestore(action) {
+    const reason = $('f-reason').value.trim();
+    if (action === 'retire' && !reason) { message('废止需要填写原因(修改说明)', 'error'); $('f-reason').focus(); return; }
+    try {
+      const body = { version: current.properties.version, reason };
+      if (action === 'restore') body.override_reason = $('f-override').value.trim() || null;
+      const saved = await api(`/api/names/${current.id}/${action}`, { method: 'POST', body });
+      open(saved);
+      message(action === 'retire' ? '已废止(记录保留)' : '已恢复', 'ok');
+      await ctx.reloadNames();
+    } catch (err) {
+      if (err.status === 409) showConflict(err); else message(err.message, 'error');
+    }
+  }
+
+  form.addEventListener('submit', save);
+  for (const id of Object.values(FIELDS)) $(id).addEventListener('input', scheduleCheck);
+  $('history-btn').addEventListener('click', history);
+  $('retire-btn').addEventListener('click', () => retireOrRestore('retire'));
+  $('restore-btn').addEventListener('click', () => retireOrRestore('restore'));
+  $('close-btn').addEventListener('click', () => { form.hidden = true; if (marker) marker.remove(); current = null; });
+  $('new-name').addEventListener('click', () => {
+    picking = true;
+    map.getContainer().classList.add('picking');
+    ctx.status('请在地图上点击新地名的位置');
+  });
+  // 'preclick' also fires on clicks that land on a layer (whose popup would stop the map's 'click')
+  map.on('preclick', (e) => {
+    if (!picking) return;
+    picking = false;
+    setTimeout(() => map.closePopup(), 0);
+    map.getContainer().classList.remove('picking');
+    open(null);
+    fill({ status: 'current', category: 'self_governing_org' });
+    placeMarker(e.latlng.lat, e.latlng.lng);
+    const units = ctx.units.features.filter((f) => f.properties.level !== 'county' && inside(f.geometry, e.latlng.lng, e.latlng.lat));
+    const best = units.find((f) => f.properties.level === 'village') || units[0];
+    if (best) $('f-admin').value = best.properties.code;
+    ctx.status(best ? `位置在 ${best.properties.name}` : '位置不在本区范围内');
+    $('f-name').focus();
+  });
+
+  // search (Chinese, pinyin, initials), results open the name
+  const list = $('results');
+  $('search-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const q = $('search').value.trim();
+    if (!q) return;
+    list.innerHTML = '';
+    try {
+      const town = $('township').value;
+      const hits = await api(`/api/names?q=${encodeURIComponent(q)}&limit=20${town ? `&township=${town}` : ''}`);
+      if (!hits.length) list.innerHTML = '<li>没有找到</li>';
+      for (const h of hits) {
+        const li = document.createElement('li');
+        li.tabIndex = 0;
+        li.innerHTML = `${escapeHtml(h.name)} <span class="rom">${escapeHtml(h.romanized)}</span>${h.status === 'retired' ? ' <span class="rom">(已废止)</span>' : ''}`;
+        const go = async () => {
+          if (h.lat !== null) map.setView([h.lat, h.lon], 15, { animate: false });
+          open(await load(h.id));
+          marker.bindPopup(`${escapeHtml(h.name)}<br>${escapeHtml(h.romanized)}`).openPopup();
+        };
+        li.addEventListener('click', go);
+        li.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
+        list.appendChild(li);
+      }
+      ctx.status(`找到 ${hits.length} 个地名`);
+    } catch (err) {
+      ctx.status(`查询失败:${err.message}`);
+    }
+  });
+}
