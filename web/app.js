@@ -28,7 +28,25 @@ const ctx = {
   label,
   popup,
   reloadNames: async () => {},
+  pickPoint,
 };
+
+// One click on the map picks a point: the callback gets its latlng. 'preclick' also fires on clicks that
+// land on a layer (whose popup would stop the map's 'click'); the popup that opens is closed again.
+let picker = null;
+function pickPoint(prompt, callback) {
+  picker = callback;
+  map.getContainer().classList.add('picking');
+  ctx.status(prompt);
+}
+map.on('preclick', (e) => {
+  if (!picker) return;
+  const callback = picker;
+  picker = null;
+  setTimeout(() => map.closePopup(), 0);
+  map.getContainer().classList.remove('picking');
+  callback(e.latlng);
+});
 
 function label(layer, key, value) {
   const field = ctx.layerInfo[layer]?.fields[key];

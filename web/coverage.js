@@ -38,7 +38,6 @@ export function setupCoverage(ctx) {
   const proposed = [];
   const marks = L.layerGroup().addTo(map);
   const suggestionMarks = L.layerGroup().addTo(map);
-  let placing = false;
   let loaded = false;
 
   const legend = L.control({ position: 'bottomleft' });
@@ -132,17 +131,7 @@ export function setupCoverage(ctx) {
   $('tab-coverage-btn').addEventListener('shown', () => { if (!analysis) run().catch((err) => ctx.status(`分析失败:${err.message}`)); });
   $('c-target').addEventListener('change', () => analysis && draw());
   $('c-place').addEventListener('click', () => {
-    placing = true;
-    map.getContainer().classList.add('picking');
-    ctx.status('请在地图上点击拟建设施的位置');
-  });
-  // 'preclick' also fires on clicks that land on a layer (whose popup would stop the map's 'click')
-  map.on('preclick', (e) => {
-    if (!placing) return;
-    placing = false;
-    setTimeout(() => map.closePopup(), 0);
-    map.getContainer().classList.remove('picking');
-    addProposed($('c-kind').value, e.latlng.lat, e.latlng.lng);
+    ctx.pickPoint('请在地图上点击拟建设施的位置', (latlng) => addProposed($('c-kind').value, latlng.lat, latlng.lng));
   });
   $('c-clear').addEventListener('click', () => {
     proposed.length = 0;

@@ -28,7 +28,6 @@ export function setupNames(ctx) {
   let current = null;      // the feature as loaded (null for a new name)
   let geometry = null;     // GeoJSON point being edited
   let marker = null;
-  let picking = false;
   let timer = null;
 
   // the choices of the category field, from the layer model
@@ -212,26 +211,17 @@ export function setupNames(ctx) {
   $('retire-btn').addEventListener('click', () => retireOrRestore('retire'));
   $('restore-btn').addEventListener('click', () => retireOrRestore('restore'));
   $('close-btn').addEventListener('click', () => { form.hidden = true; if (marker) marker.remove(); current = null; });
-  $('new-name').addEventListener('click', () => {
-    picking = true;
-    map.getContainer().classList.add('picking');
-    ctx.status('请在地图上点击新地名的位置');
-  });
-  // 'preclick' also fires on clicks that land on a layer (whose popup would stop the map's 'click')
-  map.on('preclick', (e) => {
-    if (!picking) return;
-    picking = false;
-    setTimeout(() => map.closePopup(), 0);
-    map.getContainer().classList.remove('picking');
+  $('new-name').addEventListener('click', () => ctx.pickPoint('请在地图上点击新地名的位置', place));
+  function place(latlng) {
     open(null);
     fill({ status: 'current', category: 'self_governing_org' });
-    placeMarker(e.latlng.lat, e.latlng.lng);
-    const units = ctx.units.features.filter((f) => f.properties.level !== 'county' && inside(f.geometry, e.latlng.lng, e.latlng.lat));
+    placeMarker(latlng.lat, latlng.lng);
+    const units = ctx.units.features.filter((f) => f.properties.level !== 'county' && inside(f.geometry, latlng.lng, latlng.lat));
     const best = units.find((f) => f.properties.level === 'village') || units[0];
     if (best) $('f-admin').value = best.properties.code;
     ctx.status(best ? `位置在 ${best.properties.name}` : '位置不在本区范围内');
     $('f-name').focus();
-  });
+  }
 
   // search (Chinese, pinyin, initials), results open the name
   const list = $('results');

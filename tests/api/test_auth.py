@@ -11,15 +11,8 @@ from fastapi.testclient import TestClient
 from mzgis.api import create_app
 from mzgis.api.models import ErrorOut
 from mzgis.settings import Settings
+from tests.api.test_names import BRIDGE
 from tests.conftest import PASSWORD, bearer
-
-BRIDGE = {
-    "name": "金清大桥",
-    "category": "transport_facility",
-    "subcategory": "bridge",
-    "admin_code": "331004106",
-    "geometry": {"type": "Point", "coordinates": [121.49, 28.525]},
-}
 
 
 def _client(demo_path: Path, **settings: object) -> TestClient:
