@@ -134,3 +134,20 @@ def test_users_cli(demo_path: Path) -> None:
     assert out.exit_code == 0 and "已停用" in out.output
     listed = runner.invoke(app, ["users", "list", *db]).output
     assert "地名科\tplanner(规划)  已停用" in listed
+
+
+def test_repeated_failed_sign_ins_lock_the_name_for_a_while(empty_store: GeoPackageStore) -> None:
+    clock = Clock()
+    users = Users(empty_store, now=clock)
+    users.add("地名科", "editor", "correct-horse", by="admin")
+    for _ in range(5):
+        with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
+            users.sign_in("地名科", "guess-guess")
+    with pytest.raises(NotSignedIn, match="登录失败次数过多,请 15 分钟后再试"):
+        users.sign_in("地名科", "correct-horse")  # even the right password, while locked
+    clock.now += dt.timedelta(minutes=10)
+    with pytest.raises(NotSignedIn, match="请 5 分钟后再试"):
+        users.sign_in("地名科", "correct-horse")
+    clock.now += dt.timedelta(minutes=5)
+    assert users.sign_in("地名科", "correct-horse").user.name == "地名科"
+    users.sign_in("地名科", "correct-horse")  # a success clears the count

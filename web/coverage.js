@@ -147,8 +147,13 @@ export function setupCoverage(ctx) {
     list.innerHTML = '<li>正在计算…</li>';
     suggestionMarks.clearLayers();
     try {
-      const out = await api(`/api/coverage/suggest?type=${type}&count=${encodeURIComponent($('c-count').value)}`);
+      const exact = $('c-exact').checked;
+      const out = await api(`/api/coverage/suggest?type=${type}&count=${encodeURIComponent($('c-count').value)}&exact=${exact}`);
       list.innerHTML = '';
+      $('c-exact-result').innerHTML = exact
+        ? `贪心共新覆盖 ${out.greedy_gain} 人;精确最优共新覆盖 ${out.exact_gain} 人:`
+          + out.exact.map((p) => `${escapeHtml(p.name)}(${escapeHtml(p.township)})`).join('、')
+        : '';
       out.greedy.forEach((p, i) => {
         L.marker([p.lat, p.lon], { icon: L.divIcon({ className: 'suggest-icon', html: String(i + 1), iconSize: [22, 22] }) })
           .bindPopup(`${i + 1}. ${escapeHtml(p.name)}(${escapeHtml(p.township)})<br>新覆盖老年人 ${p.gain_elderly} 人、${p.gain_villages} 个村`).addTo(suggestionMarks);

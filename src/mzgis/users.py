@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -36,6 +37,8 @@ Role = Literal["viewer", "planner", "editor", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "planner", "editor", "admin")
 ROLE_ZH: dict[str, str] = {"viewer": "查看", "planner": "规划", "editor": "编辑", "admin": "管理员"}
 MIN_PASSWORD = 8
+MAX_FAILURES = 5  # failed sign-ins of one name within LOCKOUT lock it for LOCKOUT
+LOCKOUT = dt.timedelta(minutes=15)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _NAME = re.compile(r"^[^\s/\\:]{1,40}$")
 
@@ -117,6 +120,7 @@ class Users:
     def __init__(self, store: Store, *, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.store = store
         self._now = now
+        self._failures: dict[str, list[dt.datetime]] = {}  # per name, in this process
 
     def _stamp(self, offset: dt.timedelta = dt.timedelta()) -> str:
         return (self._now() + offset).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -182,10 +186,19 @@ class Users:
         return SignIn(token, user, expires)
 
     def sign_in(self, name: str, password: str, *, hours: float = 12, label: str = "网页") -> SignIn:
-        """A token for a correct name and password; the same message for every failure."""
-        record = self.store.account(name.strip())
+        """A token for a correct name and password; the same message for every failure. After
+        ``MAX_FAILURES`` failures of one name within ``LOCKOUT`` its sign-ins are refused for ``LOCKOUT``."""
+        name = name.strip()
+        now = self._now()
+        recent = [t for t in self._failures.get(name, []) if now - t < LOCKOUT]
+        if len(recent) >= MAX_FAILURES:
+            minutes = math.ceil((LOCKOUT - (now - recent[-MAX_FAILURES])).total_seconds() / 60)
+            raise NotSignedIn(f"登录失败次数过多,请 {minutes} 分钟后再试", "too many failed sign-ins; try again later")
+        record = self.store.account(name)
         if record is None or record["disabled"] or not verify_password(password, record["password_hash"]):
+            self._failures[name] = [*recent, now]
             raise NotSignedIn("用户名或密码不正确,或账号已停用", "wrong user name or password, or account disabled")
+        self._failures.pop(name, None)
         return self._issue(self.get(record["name"]), hours=hours, label=label)
 
     def issue_token(self, name: str, *, days: float = 90, label: str = "脚本") -> SignIn:

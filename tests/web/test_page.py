@@ -228,6 +228,9 @@ def test_planner_runs_boundary_checks_and_coverage_what_if(browser, live_server:
     page.wait_for_selector("#c-suggestions li >> nth=2")
     assert "新覆盖老年人" in page.locator("#c-suggestions").inner_text()
     assert page.locator(".suggest-icon").count() == 3
+    page.check("#c-exact")
+    page.click("#c-suggest")
+    page.wait_for_selector("#c-exact-result >> text=精确最优共新覆盖")
     _shot(page, "page-coverage-suggest")
     assert page.errors == []
 
