@@ -6,6 +6,7 @@ import { api, session, signIn, signOut, whoAmI, can, escapeHtml } from './api.js
 import { setupNames } from './names.js';
 import { setupBoundary } from './boundary.js';
 import { setupCoverage } from './coverage.js';
+import { setupUsers } from './users.js';
 
 const map = L.map('map', { attributionControl: false });
 const statusEl = document.getElementById('status');
@@ -163,7 +164,7 @@ function setupTownships(townships) {
 }
 
 function setupTabs() {
-  const tabs = [...document.querySelectorAll('[role=tab]')];
+  const tabs = [...document.querySelectorAll('[role=tab]')].filter((t) => !t.hidden);
   const show = (tab) => {
     for (const t of tabs) {
       const on = t === tab;
@@ -199,6 +200,7 @@ function applyRole() {
   for (const el of document.querySelectorAll('.editor-only')) el.hidden = !can('editor');
   for (const el of document.querySelectorAll('.planner-only')) el.hidden = !can('planner');
   for (const el of document.querySelectorAll('.needs-role')) el.hidden = can('planner');
+  for (const el of document.querySelectorAll('.admin-only')) el.hidden = !can('admin');
 }
 
 // The sign-in dialog; resolves once a user has signed in.
@@ -242,6 +244,7 @@ function askSignIn() {
     setupNames(ctx);
     setupBoundary(ctx);
     setupCoverage(ctx);
+    setupUsers();
     ctx.status('已加载');
     document.body.dataset.ready = 'true';
   } catch (err) {

@@ -39,7 +39,7 @@ def browser():  # type: ignore[no-untyped-def]
         b.close()
 
 
-def _page(browser, live_server: str, name: str, *, width: int = 1366, height: int = 768):  # type: ignore[no-untyped-def]
+def _page(browser, live_server: str, name: str, *, width: int = 1366, height: int = 768, password: str = PASSWORD):  # type: ignore[no-untyped-def]
     """A page signed in as ``name``, loaded; JavaScript errors fail the test."""
     page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
     errors: list[str] = []
@@ -48,7 +48,7 @@ def _page(browser, live_server: str, name: str, *, width: int = 1366, height: in
     page.goto(live_server)
     page.wait_for_selector("#signin[open]")
     page.fill("#signin-name", name)
-    page.fill("#signin-password", PASSWORD)
+    page.fill("#signin-password", password)
     page.keyboard.press("Enter")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     return page
@@ -83,8 +83,8 @@ def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: st
     for title in ("区县界", "乡镇(街道)", "村(社区)", "养老服务设施", "界桩", "界线(本方)", "标准地名"):
         assert any(title in t for t in overlay_titles), title
     assert page.locator(".town-label", has_text="路南街道").count() == 1
-    # a viewer reads: no edit buttons, no analyses
-    assert page.locator("#new-name").is_hidden()
+    # a viewer reads: no edit buttons, no analyses, no accounts
+    assert page.locator("#new-name").is_hidden() and page.locator("#tab-users-btn").is_hidden()
     page.click("#tab-boundary-btn")
     assert page.locator("#tab-boundary .needs-role").is_visible() and page.locator("#b-run").is_hidden()
     page.click("#tab-names-btn")
@@ -253,3 +253,31 @@ def test_large_screen_and_keyboard(browser, live_server: str) -> None:  # type: 
     assert page.locator("#f-name").input_value() == "路南街道"
     _shot(page, "page-large-screen")
     assert page.errors == []
+
+
+def test_admin_manages_accounts_in_the_page(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, live_server, "管理员")
+    page.click("#tab-users-btn")
+    page.wait_for_selector("#u-table tbody tr >> nth=4")
+    assert page.locator("#u-table tbody tr").count() == 5
+    page.fill("#u-name", "新人")
+    page.select_option("#u-role", "planner")
+    page.fill("#u-password", "short")
+    page.click("#u-form button")
+    assert page.locator("#u-message").inner_text() == ""  # the browser's own check: at least 8 characters
+    page.fill("#u-password", "long-enough-1")
+    page.click("#u-form button")
+    page.wait_for_selector("#u-message >> text=已新增用户 新人(规划)")
+    page.wait_for_selector("#u-table tbody tr >> nth=5")
+    row = page.locator("#u-table tbody tr", has_text="王五")
+    row.locator("button").click()
+    page.wait_for_selector("#u-message >> text=王五 已停用")
+    assert "已停用" in page.locator("#u-table tbody tr", has_text="王五").inner_text()
+    page.get_by_label("查看员 的角色").select_option("editor")
+    page.wait_for_selector("#u-message >> text=查看员 的角色已改为 编辑")
+    assert page.get_by_label("管理员 的角色").is_disabled()  # not one's own role
+    _shot(page, "page-users")
+    # the new account signs in with its role
+    other = _page(browser, live_server, "新人", password="long-enough-1")
+    assert other.locator("#who").inner_text() == "新人(规划)"
+    assert page.errors == [] and other.errors == []
