@@ -97,6 +97,37 @@ def test_export_alignment_and_inspection(tmp_path: Path) -> None:
         assert "路温线/路温线.gpkg" in zf.namelist()
 
 
+def test_coverage_suggest_with_proposed_sites(tmp_path: Path) -> None:
+    first = json.loads(
+        runner.invoke(
+            app, ["coverage", "suggest", "--type", "burial_site", "--count", "1", "--json", "--db", DB]
+        ).output
+    )
+    top = first["greedy"][0]
+    proposed = tmp_path / "proposed.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {"kind": "columbarium", "name": "拟建"},
+        "geometry": {"type": "Point", "coordinates": [top["lon"], top["lat"]]},
+    }
+    proposed.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    args = [
+        "coverage",
+        "suggest",
+        "--type",
+        "burial_site",
+        "--count",
+        "1",
+        "--json",
+        "--add",
+        str(proposed),
+        "--db",
+        DB,
+    ]
+    again = json.loads(runner.invoke(app, args).output)
+    assert again["uncovered_elderly_before"] == first["uncovered_elderly_before"] - top["gain_elderly"]
+
+
 def test_coverage_commands() -> None:
     table = runner.invoke(app, ["coverage", "--db", DB])
     assert table.exit_code == 0 and "全区" in table.output and "每千名老年人养老床位" in table.output

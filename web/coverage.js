@@ -100,9 +100,10 @@ export function setupCoverage(ctx) {
     ctx.status(`覆盖分析完成:全区每千名老年人床位 ${analysis.district.beds_per_1000} 张`);
   }
 
+  const proposedBody = () => proposed.map((p) => ({ kind: p.kind, name: p.name, lon: p.lon, lat: p.lat, beds: p.beds }));
+
   async function whatIf() {
-    const body = { facilities: proposed.map((p) => ({ kind: p.kind, name: p.name, lon: p.lon, lat: p.lat, beds: p.beds })) };
-    const out = await api('/api/coverage/what-if', { method: 'POST', body });
+    const out = await api('/api/coverage/what-if', { method: 'POST', body: { facilities: proposedBody() } });
     proposedRows = out.with_proposed.townships;
     proposedUncovered = out.with_proposed.uncovered_villages;
     draw();
@@ -148,7 +149,8 @@ export function setupCoverage(ctx) {
     suggestionMarks.clearLayers();
     try {
       const exact = $('c-exact').checked;
-      const out = await api(`/api/coverage/suggest?type=${type}&count=${encodeURIComponent($('c-count').value)}&exact=${exact}`);
+      const body = { type, count: Number($('c-count').value) || 3, exact, facilities: proposedBody() };
+      const out = await api('/api/coverage/suggest', { method: 'POST', body });
       list.innerHTML = '';
       $('c-exact-result').innerHTML = exact
         ? `贪心共新覆盖 ${out.greedy_gain} 人;精确最优共新覆盖 ${out.exact_gain} 人:`
@@ -167,7 +169,8 @@ export function setupCoverage(ctx) {
         li.appendChild(add);
         list.appendChild(li);
       });
-      ctx.status(`选址建议(${out.rule}):共新覆盖老年人 ${out.greedy_gain} 人`);
+      const assumed = proposed.length ? `;已把 ${proposed.length} 个拟建设施视为已建` : '';
+      ctx.status(`选址建议(${out.rule}):共新覆盖老年人 ${out.greedy_gain} 人${assumed}`);
     } catch (err) {
       list.innerHTML = `<li>${escapeHtml(err.message)}</li>`;
     }

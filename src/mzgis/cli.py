@@ -830,12 +830,13 @@ def coverage_suggest_cmd(
     count: Annotated[int, typer.Option("--count", help="建议几个地点")] = 3,
     candidates: Annotated[Path | None, typer.Option("--candidates", help="候选地点文件;默认用各村人口中心")] = None,
     exact_: Annotated[bool, typer.Option("--exact", help="同时求精确最优解(HiGHS)")] = False,
+    add: Annotated[Path | None, typer.Option("--add", help="拟建设施文件:同类设施视为已建")] = None,
     targets: Annotated[Path | None, typer.Option("--targets", help="目标与覆盖规则文件")] = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """选址建议:贪心最大覆盖(按新覆盖的老年人数),可选精确解。Where to build next."""
-    from mzgis.coverage.service import suggest
+    from mzgis.coverage.service import read_proposed, suggest
     from mzgis.coverage.targets import load_targets
     from mzgis.store import open_store
 
@@ -846,6 +847,7 @@ def coverage_suggest_cmd(
         candidates=candidates,
         with_exact=exact_,
         targets=load_targets(targets),
+        proposed=read_proposed(add) if add is not None else None,
     )
     if as_json:
         _echo_json(result)

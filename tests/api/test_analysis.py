@@ -92,3 +92,16 @@ def test_coverage_what_if_and_suggest(client: TestClient) -> None:
     sug = client.get("/api/coverage/suggest", params={"type": "burial_site", "count": 2}).json()
     assert len(sug["greedy"]) == 2 and sug["greedy_gain"] == sum(p["gain_elderly"] for p in sug["greedy"])
     assert sug["greedy"][0]["gain_elderly"] >= sug["greedy"][1]["gain_elderly"]
+
+
+def test_suggestions_take_proposed_sites_as_built(client: TestClient) -> None:
+    first = client.get("/api/coverage/suggest", params={"type": "burial_site", "count": 1}).json()
+    top = first["greedy"][0]
+    site = {"kind": "columbarium", "name": "拟建", "lon": top["lon"], "lat": top["lat"]}
+    body = {"type": "burial_site", "count": 1, "facilities": [site]}
+    again = client.post("/api/coverage/suggest", json=body).json()
+    assert again["uncovered_elderly_before"] == first["uncovered_elderly_before"] - top["gain_elderly"]
+    assert again["greedy"][0]["name"] != top["name"]
+    # a proposed site of another type changes nothing here
+    other = client.post("/api/coverage/suggest", json=body | {"facilities": [site | {"kind": "urban"}]}).json()
+    assert other["uncovered_elderly_before"] == first["uncovered_elderly_before"]

@@ -99,14 +99,30 @@ def analyze_store(
     )
 
 
-def _existing(store: Store, facility_type: str) -> gpd.GeoDataFrame:
-    if facility_type in ("day_care", "eldercare"):
-        care = store.read_frame("eldercare_facilities")
-        return care[care.kind == ("day_care_station" if facility_type == "day_care" else "institution")]
-    if facility_type == "burial_site":
-        sites = store.read_frame("burial_sites")
-        return sites[sites.status == "open"]
-    return store.read_frame("community_complexes")
+# the layer (and kind) of the sites of each facility type the suggestions place
+_TYPE_SITES: dict[str, tuple[str, str | None]] = {
+    "day_care": ("eldercare_facilities", "day_care_station"),
+    "eldercare": ("eldercare_facilities", "institution"),
+    "burial_site": ("burial_sites", None),
+    "community_complex": ("community_complexes", None),
+}
+
+
+def _existing(store: Store, facility_type: str, proposed: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """The sites of ``facility_type`` that count as built: open ones in the store, and proposed ones."""
+    layer, kind = _TYPE_SITES[facility_type]
+    frame = store.read_frame(layer)
+    if kind is not None:
+        frame = frame[frame.kind == kind]
+    if layer == "burial_sites":
+        frame = frame[frame.status == "open"]
+    sites = frame[["geometry"]]
+    if proposed is not None and not proposed.empty:
+        mine = proposed[proposed.layer == layer]
+        if kind is not None:
+            mine = mine[mine.kind == kind]
+        sites = gpd.GeoDataFrame(pd.concat([sites, mine[["geometry"]]], ignore_index=True), crs=frame.crs)
+    return sites
 
 
 def _candidates_from_file(path: Path, towns: gpd.GeoDataFrame, names: dict[str, str]) -> gpd.GeoDataFrame:
@@ -133,8 +149,10 @@ def suggest(
     candidates: Path | None = None,
     with_exact: bool = False,
     targets: Targets | None = None,
+    proposed: gpd.GeoDataFrame | None = None,
 ) -> dict[str, Any]:
-    """Ranked candidate sites for one facility type: greedy maximal covering, and the exact optimum."""
+    """Ranked candidate sites for one facility type: greedy maximal covering, and the exact optimum.
+    Existing open sites, and ``proposed`` ones of the same type (what-if), are taken as built."""
     if count < 1 or count > 100:
         raise BadInput("建议数量应在 1–100 之间", "count must be 1..100")
     targets = targets or load_targets()
@@ -155,7 +173,9 @@ def suggest(
         ).to_crs(4490)
     else:
         cands = _candidates_from_file(candidates, towns, names)
-    model = build_model(villages_m, _existing(store, facility_type).to_crs(epsg), cands.to_crs(epsg), rule=rule)
+    model = build_model(
+        villages_m, _existing(store, facility_type, proposed).to_crs(epsg), cands.to_crs(epsg), rule=rule
+    )
 
     def rows(picks: list[Pick]) -> list[dict[str, Any]]:
         return [p.__dict__ | {"lon": round(p.lon, 7), "lat": round(p.lat, 7)} for p in picks]

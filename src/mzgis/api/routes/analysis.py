@@ -104,25 +104,27 @@ class WhatIfIn(BaseModel):
     facilities: list[ProposedIn] = Field(min_length=1, max_length=500)
 
 
-@router.post("/coverage/what-if", responses=_ERRORS, summary="拟建设施的效果(与现状对比)")
-def what_if(body: WhatIfIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
-    for f in body.facilities:
+def _proposed(facilities: list[ProposedIn]) -> gpd.GeoDataFrame | None:
+    """The proposed facilities as the coverage service takes them (coordinates checked first)."""
+    if not facilities:
+        return None
+    for f in facilities:
         check_lonlat(f.lon, f.lat, what=f"拟建设施 {f.name or f.kind} 的坐标")
-    frame = proposed_frame(
+    return proposed_frame(
         gpd.GeoDataFrame(
             [
-                {
-                    "kind": f.kind,
-                    "name": f.name or f"拟建{i + 1}",
-                    "beds": f.beds,
-                    "nursing_beds": f.nursing_beds,
-                }
-                for i, f in enumerate(body.facilities)
+                {"kind": f.kind, "name": f.name or f"拟建{i + 1}", "beds": f.beds, "nursing_beds": f.nursing_beds}
+                for i, f in enumerate(facilities)
             ],
-            geometry=[Point(f.lon, f.lat) for f in body.facilities],
+            geometry=[Point(f.lon, f.lat) for f in facilities],
             crs=4490,
         )
     )
+
+
+@router.post("/coverage/what-if", responses=_ERRORS, summary="拟建设施的效果(与现状对比)")
+def what_if(body: WhatIfIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
+    frame = _proposed(body.facilities)
     current = analyze_store(store)
     after = analyze_store(store, proposed=frame)
 
@@ -133,14 +135,27 @@ def what_if(body: WhatIfIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
     return {"current": tables(current), "with_proposed": tables(after)}
 
 
+FacilityType = Literal["burial_site", "community_complex", "day_care", "eldercare"]
+
+
 @router.get("/coverage/suggest", responses=_ERRORS, summary="选址建议")
 def coverage_suggest(
     _: PlannerDep,
     store: StoreDep,
-    facility_type: Annotated[
-        Literal["burial_site", "community_complex", "day_care", "eldercare"], Query(alias="type")
-    ] = "burial_site",
+    facility_type: Annotated[FacilityType, Query(alias="type")] = "burial_site",
     count: Annotated[int, Query(ge=1, le=20)] = 3,
     exact: bool = False,
 ) -> dict[str, Any]:
     return suggest(store, facility_type, count=count, with_exact=exact)
+
+
+class SuggestIn(BaseModel):
+    type: FacilityType = "burial_site"
+    count: int = Field(default=3, ge=1, le=20)
+    exact: bool = False
+    facilities: list[ProposedIn] = Field(default=[], max_length=500, description="拟建设施,视为已建")
+
+
+@router.post("/coverage/suggest", responses=_ERRORS, summary="选址建议(把拟建设施视为已建)")
+def coverage_suggest_with_proposed(body: SuggestIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
+    return suggest(store, body.type, count=body.count, with_exact=body.exact, proposed=_proposed(body.facilities))
