@@ -4,14 +4,15 @@ Step 1: each institution's beds are shared among the elderly within the catchmen
 Gaussian distance decay. Step 2: a village's score sums the shares of the institutions within reach,
 with the same weights. The result reads as beds per 1,000 elderly within reach, so a planner sees where
 capacity is thin even where every distance rule is met. Pure numpy on metric coordinates; pairs come
-from an STRtree distance query, so the cost follows the pairs in reach, not all pairs.
+from a grid (:mod:`mzgis.coverage.near`), so the cost follows the pairs in reach, not all pairs.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
+
+from mzgis.coverage.near import pairs_within
 
 __all__ = ["e2sfca", "gaussian_weight"]
 
@@ -25,27 +26,12 @@ def gaussian_weight(distance: Array, catchment_m: float) -> Array:
     return np.where(distance <= catchment_m, np.clip(w, 0.0, 1.0), 0.0)
 
 
-def e2sfca(
-    demand_xy: Array,
-    demand: Array,
-    supply_xy: Array,
-    supply: Array,
-    *,
-    catchment_m: float,
-    demand_tree: shapely.STRtree | None = None,
-) -> Array:
-    """Accessibility per demand point, in supply units per 1,000 demand (beds per 1,000 elderly).
-
-    ``demand_tree`` may pass an STRtree already built on the demand points (in ``demand_xy`` order).
-    """
+def e2sfca(demand_xy: Array, demand: Array, supply_xy: Array, supply: Array, *, catchment_m: float) -> Array:
+    """Accessibility per demand point, in supply units per 1,000 demand (beds per 1,000 elderly)."""
     n, m = len(demand_xy), len(supply_xy)
     if n == 0 or m == 0:
         return np.zeros(n)
-    tree = demand_tree or shapely.STRtree(np.asarray(shapely.points(demand_xy), dtype=object))
-    s_idx, d_idx = tree.query(
-        np.asarray(shapely.points(supply_xy), dtype=object), predicate="dwithin", distance=catchment_m
-    )
-    dist = np.hypot(*(supply_xy[s_idx] - demand_xy[d_idx]).T)
+    s_idx, d_idx, dist = pairs_within(supply_xy, demand_xy, catchment_m)
     w = gaussian_weight(dist, catchment_m)
     weighted_demand = np.bincount(s_idx, weights=demand[d_idx] * w, minlength=m)
     ratio = np.divide(supply, weighted_demand, out=np.zeros(m), where=weighted_demand > 0)

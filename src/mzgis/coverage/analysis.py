@@ -14,10 +14,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from numpy.typing import NDArray
 
 from mzgis.coverage.access import e2sfca
+from mzgis.coverage.near import pairs_within
 from mzgis.coverage.targets import CoverageRule, Targets
 from mzgis.crs import STORAGE_EPSG, metric_xy, to_metric
 
@@ -109,16 +109,8 @@ def _assign(
     return located
 
 
-@dataclass
-class _Centres:
-    """The villages' population centres in metres, with their STRtree (built once, used twice)."""
-
-    xy: FloatArray
-    tree: shapely.STRtree
-
-
 def _covered(
-    villages: gpd.GeoDataFrame, centres: _Centres, sites: gpd.GeoDataFrame, epsg: int, rule: CoverageRule
+    villages: gpd.GeoDataFrame, centres_m: FloatArray, sites: gpd.GeoDataFrame, epsg: int, rule: CoverageRule
 ) -> BoolArray:
     """Whether each village is covered by the (point) sites under ``rule``.
 
@@ -132,8 +124,7 @@ def _covered(
         hits = villages.sindex.query(sites.geometry.values, predicate="within")[1]
     else:
         assert rule.distance_m is not None
-        sites_m = np.asarray(shapely.points(metric_xy(sites.geometry.values, epsg)), dtype=object)
-        hits = centres.tree.query(sites_m, predicate="dwithin", distance=rule.distance_m)[1]
+        hits = pairs_within(metric_xy(sites.geometry.values, epsg), centres_m, rule.distance_m)[1]
     covered[hits] = True
     return covered
 
@@ -165,8 +156,7 @@ def analyze(
     epsg = to_metric(tuple(towns.total_bounds))
     n = len(towns)
     vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
-    xy = metric_xy(vill.geometry.representative_point().values, epsg)  # population centres
-    centres = _Centres(xy, shapely.STRtree(np.asarray(shapely.points(xy), dtype=object)))
+    centres_m = metric_xy(vill.geometry.representative_point().values, epsg)  # population centres
     latest = population.sort_values("year", kind="stable").drop_duplicates("code", keep="last").set_index("code")
     at = latest.index.get_indexer(vill.code)
     aged = {
@@ -187,8 +177,8 @@ def analyze(
     kind = care.kind.to_numpy(dtype=object)
     institution, centre, station = (kind == k for k in ("institution", "home_care_centre", "day_care_station"))
     pro = care.professionally_run.fillna(False).astype(bool).to_numpy()
-    with_day_care = _covered(vill, centres, care[station], epsg, targets.day_care)
-    with_burial = _covered(vill, centres, bur[is_open], epsg, targets.burial_site)
+    with_day_care = _covered(vill, centres_m, care[station], epsg, targets.day_care)
+    with_burial = _covered(vill, centres_m, bur[is_open], epsg, targets.burial_site)
 
     beds = care.beds.fillna(0).to_numpy(dtype=float) * institution
     nursing = care.nursing_beds.fillna(0).to_numpy(dtype=float) * institution
@@ -227,12 +217,11 @@ def analyze(
         district["unmet"].append("burial_site")
 
     access = e2sfca(
-        centres.xy,
+        centres_m,
         aged["aged_60_plus"].astype(float),
         metric_xy(care.geometry.values[institution], epsg),
         beds[institution],
         catchment_m=targets.catchment_m,
-        demand_tree=centres.tree,
     )
     villages_out = gpd.GeoDataFrame(
         {

@@ -1,0 +1,29 @@
+"""Grid pairs against brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mzgis.coverage.near import Grid, pairs_within
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pairs_match_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-5_000, 25_000, (300, 2))  # some outside b's extent
+    b = rng.uniform(0, 20_000, (500, 2))
+    ia, ib, d = pairs_within(a, b, 1_500.0)
+    full = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+    expected = set(zip(*np.nonzero(full <= 1_500.0), strict=True))
+    assert set(zip(ia.tolist(), ib.tolist(), strict=True)) == expected
+    assert np.allclose(d, full[ia, ib])
+
+
+def test_exact_distance_counts_and_empty_inputs() -> None:
+    ia, ib, d = pairs_within(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [3.0, 4.1]]), 5.0)
+    assert ia.tolist() == [0] and ib.tolist() == [0] and d.tolist() == [5.0]
+    assert [len(x) for x in pairs_within(np.empty((0, 2)), np.array([[1.0, 1.0]]), 5.0)] == [0, 0, 0]
+    assert [len(x) for x in pairs_within(np.array([[1.0, 1.0]]), np.empty((0, 2)), 5.0)] == [0, 0, 0]
+    with pytest.raises(ValueError, match="larger than"):
+        Grid(np.array([[0.0, 0.0]]), 10.0).within(np.array([[0.0, 0.0]]), 20.0)
