@@ -105,3 +105,19 @@ def test_suggestions_take_proposed_sites_as_built(client: TestClient) -> None:
     # a proposed site of another type changes nothing here
     other = client.post("/api/coverage/suggest", json=body | {"facilities": [site | {"kind": "urban"}]}).json()
     assert other["uncovered_elderly_before"] == first["uncovered_elderly_before"]
+
+
+def test_a_broken_village_shows_as_coverage_findings_with_geometry(client: TestClient, demo_path: Path) -> None:
+    from mzgis.store import GeoPackageStore
+
+    store = GeoPackageStore(demo_path)
+    village = store.features("admin_units", where={"level": "village"}, limit=1)[0]
+    shrunk = village.geometry.buffer(-0.0005)  # about 50 m in from its edges: gaps with every neighbour
+    store.update(
+        "admin_units", village.id, expected_version=village.version, geometry=shrunk, user="测试", reason="制造缝隙"
+    )
+    out = client.get("/api/boundary/findings").json()
+    coverage = [f for f in out["findings"] if f["source"] == "coverage"]
+    assert out["coverage"]["gaps"] >= 1 and coverage
+    gap = next(f for f in coverage if f["kind"] == "gap")
+    assert gap["geometry"]["type"] in ("Polygon", "MultiPolygon") and "缝隙" in gap["message"]

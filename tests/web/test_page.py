@@ -171,6 +171,23 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     page.click("#save-btn")
     page.wait_for_selector("#form-message >> text=已保存(版本 4)")
 
+    # drag the marker to move the name; the move is saved and shows in the history
+    icon = page.locator(".leaflet-marker-icon.leaflet-marker-draggable")
+    box = icon.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 4
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 30, y + 20, steps=5)
+    page.mouse.move(x + 60, y + 40, steps=5)
+    page.mouse.up()
+    page.wait_for_selector("#f-where >> text=已移动,保存后生效")
+    page.fill("#f-reason", "按实地位置校正")
+    page.click("#save-btn")
+    page.wait_for_selector("#form-message >> text=已保存(版本 5)")
+    page.click("#history-btn")
+    page.wait_for_selector("#history li >> text=移动位置")
+
     # retire needs a reason; restore brings it back
     page.fill("#f-reason", "")
     page.click("#retire-btn")
