@@ -866,6 +866,28 @@ def coverage_suggest_cmd(
             )
 
 
+@app.command()
+@handles_errors
+def upgrade(
+    db: DbOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只列出要做的修改,不改文件")] = False,
+    no_backup: Annotated[bool, typer.Option("--no-backup", help="不先复制一份原文件")] = False,
+) -> None:
+    """把旧版本建立的数据文件升级到当前图层模型(新图层、新字段),先留副本,要么全做要么不做。"""
+    from mzgis.store.upgrade import upgrade_geopackage
+
+    path = _settings(db).db
+    report = upgrade_geopackage(path, dry_run=dry_run, backup=not no_backup)
+    if not report.changes:
+        typer.echo(f"{path} 已是当前结构,无需升级")
+        return
+    typer.echo(("将要做的修改:" if dry_run else "已升级:") + f"{path}")
+    for change in report.changes:
+        typer.echo(f"  - {change}")
+    if report.backup is not None:
+        typer.echo(f"原文件副本:{report.backup}")
+
+
 users_app = typer.Typer(help="用户与角色:新增、改角色、改密码、停用、发放脚本令牌。Accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 RoleArg = Annotated[str, typer.Option("--role", help="角色:viewer 查看、planner 规划、editor 编辑、admin 管理员")]

@@ -210,6 +210,38 @@ def _srs_rows() -> list[tuple[Any, ...]]:
     ]
 
 
+def _create_layer(conn: sqlite3.Connection, layer: Layer, stamp: str) -> None:
+    """A layer's table, its gpkg_contents (and geometry column, R-tree) rows and its key index."""
+    conn.execute(_table_sql(layer))
+    desc = f"{layer.label_zh} {layer.description}".strip()
+    if layer.geometry:
+        conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id)"
+            " VALUES (?, 'features', ?, ?, ?, ?)",
+            (layer.name, layer.name, desc, stamp, STORAGE_EPSG),
+        )
+        conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
+            (layer.name, GEOM, layer.geometry, STORAGE_EPSG),
+        )
+        for sql in _rtree_sql(layer.name):
+            conn.execute(sql)
+        conn.execute(
+            "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
+            "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+            (layer.name, GEOM),
+        )
+    else:
+        conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
+            " VALUES (?, 'attributes', ?, ?, ?)",
+            (layer.name, layer.name, desc, stamp),
+        )
+    if len(layer.natural_key) > 1:
+        cols = ", ".join(_q(k) for k in layer.natural_key)
+        conn.execute(f"CREATE UNIQUE INDEX {_q(layer.name + '_key')} ON {_q(layer.name)} ({cols})")
+
+
 def create_geopackage(path: Path, *, clock: Callable[[], str] = utc_now) -> None:
     """Create an empty mzgis GeoPackage at ``path`` (which must not exist) with every layer."""
     stamp = clock()
@@ -222,34 +254,7 @@ def create_geopackage(path: Path, *, clock: Callable[[], str] = utc_now) -> None
             conn.execute(sql)
         conn.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", _srs_rows())
         for layer in LAYERS.values():
-            conn.execute(_table_sql(layer))
-            desc = f"{layer.label_zh} {layer.description}".strip()
-            if layer.geometry:
-                conn.execute(
-                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id)"
-                    " VALUES (?, 'features', ?, ?, ?, ?)",
-                    (layer.name, layer.name, desc, stamp, STORAGE_EPSG),
-                )
-                conn.execute(
-                    "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
-                    (layer.name, GEOM, layer.geometry, STORAGE_EPSG),
-                )
-                for sql in _rtree_sql(layer.name):
-                    conn.execute(sql)
-                conn.execute(
-                    "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
-                    "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-                    (layer.name, GEOM),
-                )
-            else:
-                conn.execute(
-                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
-                    " VALUES (?, 'attributes', ?, ?, ?)",
-                    (layer.name, layer.name, desc, stamp),
-                )
-            if len(layer.natural_key) > 1:
-                cols = ", ".join(_q(k) for k in layer.natural_key)
-                conn.execute(f"CREATE UNIQUE INDEX {_q(layer.name + '_key')} ON {_q(layer.name)} ({cols})")
+            _create_layer(conn, layer, stamp)
         for table in (AUDIT_TABLE, CHANGESET_TABLE):
             conn.execute(
                 "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
@@ -744,8 +749,9 @@ def _check_file(path: Path) -> None:
             registered = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
             missing = [name for name in LAYERS if name not in registered or name not in tables]
             if missing:
+                hint = "可运行 mzgis upgrade 补上" if len(missing) < len(LAYERS) else "可用 mzgis init 新建"
                 raise InvalidStore(
-                    f"{path} 不是 mzgis 数据文件:缺少图层 {'、'.join(missing)}(可用 mzgis init 新建)",
+                    f"{path} 不是 mzgis 数据文件:缺少图层 {'、'.join(missing)}({hint})",
                     f"{path} lacks layers: {', '.join(missing)}",
                     missing=missing,
                 )
@@ -760,7 +766,7 @@ def _check_file(path: Path) -> None:
                     problems.append(f"缺少修改记录表 {table}")
             if problems:
                 raise InvalidStore(
-                    f"{path} 的结构不符合 mzgis 图层模型:" + ";".join(problems),
+                    f"{path} 的结构不符合 mzgis 图层模型:" + ";".join(problems) + "(可运行 mzgis upgrade 升级)",
                     f"{path} does not match the mzgis layer model",
                     problems=problems,
                 )
