@@ -104,8 +104,12 @@ def test_description_report_manifest_and_zip(package) -> None:  # type: ignore[n
         "<svg",
         "联检负责人(签字)",
         "@page { size: A4",
+        # the one stretch over tolerance, with its detail map: the area between and who would gain it
+        "差异 1:里程 10035–10490 米,最大偏差 26.1 米",
+        "9554 平方米(归本方)",
     ):
         assert expected in report
+    assert report.count("<svg") == 2  # the overview and one detail map
     manifest = json.loads((pkg.folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["shapefile_encoding"] == "CP936" and manifest["metric_crs"] == "EPSG:4549"
     for f in manifest["files"]:
@@ -130,5 +134,6 @@ def test_pdf_report_renders_chinese(package) -> None:  # type: ignore[no-untyped
     assert pdf.read_bytes()[:5] == b"%PDF-"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode("utf-8")
     assert "路黄线行政区域界线联合检查报告" in text and "联检负责人(签字)" in text
+    assert "差异 1:里程 10035–10490 米" in text
     manifest = json.loads((pkg.folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["pdf"] == "已由 Chromium 按 A4 打印"

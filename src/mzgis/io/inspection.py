@@ -172,8 +172,24 @@ def _markers_frame(markers: MarkerReport) -> gpd.GeoDataFrame:
     )
 
 
-def _svg_map(line: BoundaryLine, comparison: LineComparison, markers: MarkerReport, epsg: int) -> str:
-    """An overview map as inline SVG (text drawn by the browser's fonts, so Chinese renders)."""
+def _nice_bar(span_m: float) -> float:
+    """A scale-bar length (metres) of about a fifth of the map's width."""
+    steps = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0)
+    return max([b for b in steps if b <= span_m / 4] or [steps[0]])
+
+
+def _svg_map(
+    line: BoundaryLine,
+    comparison: LineComparison,
+    markers: MarkerReport,
+    epsg: int,
+    *,
+    window: tuple[float, float, float, float] | None = None,
+    max_width: float = 680.0,
+    max_height: float = 820.0,
+) -> str:
+    """A map as inline SVG (text drawn by the browser's fonts, so Chinese renders): the whole line, or the
+    metric ``window`` (minx, miny, maxx, maxy) for a detail of one discrepancy."""
     fwd = Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
 
     def xy(g: BaseGeometry) -> np.ndarray:
@@ -182,11 +198,14 @@ def _svg_map(line: BoundaryLine, comparison: LineComparison, markers: MarkerRepo
         return np.column_stack([x, y])
 
     ours = xy(line.ours)
-    minx, miny = ours.min(axis=0) - 300.0
-    maxx, maxy = ours.max(axis=0) + 300.0
-    width, height = 680.0, 680.0 * (maxy - miny) / max(maxx - minx, 1.0)
-    if height > 820.0:
-        width, height = width * 820.0 / height, 820.0
+    if window is None:
+        minx, miny = ours.min(axis=0) - 300.0
+        maxx, maxy = ours.max(axis=0) + 300.0
+    else:
+        minx, miny, maxx, maxy = window
+    width, height = max_width, max_width * (maxy - miny) / max(maxx - minx, 1.0)
+    if height > max_height:
+        width, height = width * max_height / height, max_height
     scale = width / (maxx - minx)
 
     def path(coords: np.ndarray) -> str:
@@ -198,8 +217,17 @@ def _svg_map(line: BoundaryLine, comparison: LineComparison, markers: MarkerRepo
         f'viewBox="0 0 {width:.0f} {height:.0f}" class="map">',
         f'<rect width="{width:.0f}" height="{height:.0f}" fill="#fbfaf6" stroke="#999"/>',
     ]
-    for a in comparison.areas[:20]:
-        parts.append(f'<polygon points="{path(xy(a["geometry"]))}" fill="#f4a261" fill-opacity="0.6"/>')
+    areas = comparison.areas[:20] if window is None else comparison.areas
+    for a in areas:
+        poly = xy(a["geometry"])
+        parts.append(f'<polygon points="{path(poly)}" fill="#f4a261" fill-opacity="0.6"/>')
+        cx, cy = poly.mean(axis=0)
+        if window is not None and minx <= cx <= maxx and miny <= cy <= maxy:
+            gain = "本方" if a["gain"] == "ours" else "对方"
+            parts.append(
+                f'<text x="{(cx - minx) * scale:.1f}" y="{(maxy - cy) * scale:.1f}" font-size="10" '
+                f'text-anchor="middle">{a["area_m2"]:.0f} 平方米(归{gain})</text>'
+            )
     if line.theirs is not None:
         parts.append(
             f'<polyline points="{path(xy(line.theirs))}" fill="none" stroke="#d62828" '
@@ -217,15 +245,15 @@ def _svg_map(line: BoundaryLine, comparison: LineComparison, markers: MarkerRepo
         )
         parts.append(f'{shape} fill="{colours.get(r.condition, "#555")}" stroke="#000" stroke-width="0.6"/>')
         parts.append(f'<text x="{sx + 6:.1f}" y="{sy - 4:.1f}" font-size="9">{html.escape(str(r.marker_id))}</text>')
-    for seg in comparison.segments:
+    for i, seg in enumerate(comparison.segments, start=1):
         ((x, y),) = xy(shapely.Point(seg["lon"], seg["lat"]))
         sx, sy = (x - minx) * scale, (maxy - y) * scale
         parts.append(f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="14" fill="none" stroke="#d62828" stroke-width="2"/>')
         parts.append(
             f'<text x="{sx + 16:.1f}" y="{sy + 4:.1f}" font-size="11" fill="#d62828">'
-            f"偏差 {seg['max_deviation_m']:.1f} 米</text>"
+            f"差异 {i}:偏差 {seg['max_deviation_m']:.1f} 米</text>"
         )
-    bar = 1000.0 if (maxx - minx) > 3000 else 100.0
+    bar = _nice_bar(maxx - minx)
     parts.append(
         f'<line x1="20" y1="{height - 20:.0f}" x2="{20 + bar * scale:.1f}" y2="{height - 20:.0f}" '
         'stroke="#000" stroke-width="3"/>'
@@ -234,6 +262,28 @@ def _svg_map(line: BoundaryLine, comparison: LineComparison, markers: MarkerRepo
     parts.append(f'<text x="{width - 30:.0f}" y="30" font-size="14" text-anchor="middle">北 ↑</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _insets(line: BoundaryLine, comparison: LineComparison, markers: MarkerReport, epsg: int) -> str:
+    """One detail map per stretch over tolerance: both versions, the areas between with who gains them."""
+    fwd = Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
+    out = []
+    for i, seg in enumerate(comparison.segments, start=1):
+        near = [a["geometry"] for a in comparison.areas if a["to_m"] >= seg["from_m"] and a["from_m"] <= seg["to_m"]]
+        cx, cy = fwd.transform(seg["lon"], seg["lat"])
+        boxes = [(cx - 150.0, cy - 150.0, cx + 150.0, cy + 150.0)]
+        for g in near:
+            c = np.asarray(shapely.get_coordinates(g))
+            x, y = fwd.transform(c[:, 0], c[:, 1])
+            boxes.append((float(np.min(x)), float(np.min(y)), float(np.max(x)), float(np.max(y))))
+        minx, miny = min(b[0] for b in boxes) - 60.0, min(b[1] for b in boxes) - 60.0
+        maxx, maxy = max(b[2] for b in boxes) + 60.0, max(b[3] for b in boxes) + 60.0
+        svg = _svg_map(line, comparison, markers, epsg, window=(minx, miny, maxx, maxy), max_width=560, max_height=420)
+        out.append(
+            f'<div class="keep"><h3>差异 {i}:里程 {seg["from_m"]:.0f}–{seg["to_m"]:.0f} 米,'
+            f"最大偏差 {seg['max_deviation_m']:.1f} 米(经度 {seg['lon']:.6f},纬度 {seg['lat']:.6f})</h3>{svg}</div>"
+        )
+    return "".join(out)
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -293,6 +343,7 @@ body {{ font-family: "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans S
        sans-serif; font-size: 10.5pt; color: #111; }}
 h1 {{ font-size: 18pt; text-align: center; margin: 0 0 4mm; }}
 h2 {{ font-size: 13pt; border-bottom: 1px solid #444; margin-top: 6mm; }}
+h3 {{ font-size: 10.5pt; margin: 4mm 0 2mm; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 9pt; page-break-inside: auto; }}
 th, td {{ border: 1px solid #666; padding: 2px 4px; text-align: left; }}
 th {{ background: #eee; }}
@@ -321,6 +372,7 @@ tr {{ page-break-inside: avoid; }}
 <span>■ 三交点</span><span>○ 偏差超限处</span></p>
 <h2>三、两版本差异</h2>
 {_table(disc)}
+{_insets(line, comparison, markers, epsg)}
 <h2>四、界桩检查问题</h2>
 {_table(finds)}
 <h2>五、界桩登记表</h2>
