@@ -11,11 +11,21 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(url, { method = 'GET', body, headers = {}, raw = false } = {}) {
+// hooks.signIn: shows the sign-in dialog and resolves once signed in (set by the page). When a sign-in
+// expires mid-work, the request waits for a new sign-in and is sent again, so nothing typed is lost.
+export const hooks = { signIn: null };
+
+export async function api(url, { method = 'GET', body, headers = {}, raw = false, retried = false } = {}) {
   const h = { ...headers };
   if (session.token) h.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) h['Content-Type'] = 'application/json';
   const resp = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (resp.status === 401 && session.token && hooks.signIn && !retried && !url.startsWith('/api/auth/')) {
+    sessionStorage.removeItem(KEY);
+    session.token = null;
+    await hooks.signIn('登录已失效,请重新登录;登录后将继续刚才的操作');
+    return api(url, { method, body, headers, raw, retried: true });
+  }
   if (!resp.ok) {
     const data = await resp.json().catch(() => ({ message: resp.statusText }));
     throw new ApiError(resp.status, data);

@@ -2,7 +2,7 @@
 // with the gazetteer, boundary and coverage panels. No request leaves this server unless base tiles are
 // configured. All rules and analyses run on the server; the page shows their results.
 
-import { api, session, signIn, signOut, whoAmI, can, escapeHtml } from './api.js';
+import { api, hooks, session, signIn, signOut, whoAmI, can, escapeHtml } from './api.js';
 import { setupNames } from './names.js';
 import { setupBoundary } from './boundary.js';
 import { setupCoverage } from './coverage.js';
@@ -203,17 +203,33 @@ function applyRole() {
   for (const el of document.querySelectorAll('.admin-only')) el.hidden = !can('admin');
 }
 
-// The sign-in dialog; resolves once a user has signed in.
-function askSignIn() {
+// The sign-in dialog; resolves once a user has signed in (with the same name when one was signed in).
+// Requests that fail together share one dialog.
+let pendingSignIn = null;
+function askSignIn(reason = '') {
+  if (!pendingSignIn) pendingSignIn = openSignIn(reason).finally(() => { pendingSignIn = null; });
+  return pendingSignIn;
+}
+
+function openSignIn(reason) {
   const dialog = document.getElementById('signin');
   const form = document.getElementById('signin-form');
   const message = document.getElementById('signin-message');
+  const before = session.user?.name;
+  message.textContent = reason;
+  if (before) document.getElementById('signin-name').value = before;
+  document.getElementById('signin-password').value = '';
   return new Promise((resolve) => {
     form.onsubmit = async (event) => {
       event.preventDefault();
       message.textContent = '';
       try {
-        await signIn(document.getElementById('signin-name').value, document.getElementById('signin-password').value);
+        const name = document.getElementById('signin-name').value;
+        if (before && name.trim() !== before) {
+          message.textContent = `请以 ${before} 登录,以便继续刚才的操作(或退出后换用户)`;
+          return;
+        }
+        await signIn(name, document.getElementById('signin-password').value);
         dialog.close();
         resolve();
       } catch (err) {
@@ -235,6 +251,7 @@ function askSignIn() {
       await askSignIn();
     }
     applyRole();
+    hooks.signIn = askSignIn;
     document.getElementById('sign-out').addEventListener('click', async () => { await signOut(); location.reload(); });
     setupTabs();
     const townships = await loadLayers();
