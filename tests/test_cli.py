@@ -100,3 +100,16 @@ def test_import_with_rejected_rows_exits_nonzero(tmp_path: Path) -> None:
     assert result.exit_code == 5
     assert "第 1 行 甲:类型(kind)的值“suburban”不在允许范围内" in result.output
     assert pyogrio.read_info(db, layer="community_complexes")["features"] == 2
+
+
+def test_import_update_by_key(tmp_path: Path) -> None:
+    db = tmp_path / "demo.gpkg"
+    runner.invoke(app, ["init", str(db), "--demo"])
+    csv = tmp_path / "markers.csv"
+    csv.write_text("marker_id,condition\n路黄13,intact\n", encoding="utf-8")  # repaired
+    refused = runner.invoke(app, ["import", "boundary_markers", str(csv), "--db", str(db)])
+    assert refused.exit_code == 2 and "缺少必填列" in refused.output
+    done = runner.invoke(app, ["import", "boundary_markers", str(csv), "--update", "--user", "界线科", "--db", str(db)])
+    assert done.exit_code == 0 and "已新增 0 条,更新 1 条,未变 0 条" in done.output
+    markers = pyogrio.read_dataframe(db, layer="boundary_markers")
+    assert markers.loc[markers.marker_id == "路黄13", "condition"].item() == "intact"

@@ -151,6 +151,9 @@ def import_(
         typer.Option("--from-crs", help="源坐标系:gcj02(高德/腾讯)、bd09(百度)、wgs84、cgcs2000、EPSG:N"),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查,不写入")] = False,
+    update: Annotated[
+        bool, typer.Option("--update", help="按唯一键更新已有数据(只改文件中有的列),其余新增;相同的行不动")
+    ] = False,
     source_layer: Annotated[str | None, typer.Option("--source-layer", help="源文件中的图层名")] = None,
     user: Annotated[str | None, typer.Option("--user", help="记录在修改记录中的操作人")] = None,
     db: DbOption = None,
@@ -171,7 +174,15 @@ def import_(
                 bar.update(task, completed=done, total=total)
 
         report = import_file(
-            store, layer, file, user=user or settings.user, from_crs=from_crs, dry_run=dry_run, progress=step
+            store,
+            layer,
+            file,
+            user=user or settings.user,
+            from_crs=from_crs,
+            source_layer=source_layer,
+            dry_run=dry_run,
+            update=update,
+            progress=step,
         )
     for note in report.notes:
         typer.echo(f"说明:{note}")

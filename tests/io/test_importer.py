@@ -111,7 +111,7 @@ def test_duplicate_keys_in_file_and_in_store(demo_store: GeoPackageStore, tmp_pa
     assert [(r.row, r.problems) for r in report.rejected] == [
         (1, ("界桩编号 路黄90 在文件中重复",)),
         (2, ("界桩编号 路黄90 在文件中重复",)),
-        (3, (f"界桩编号 {existing.properties['marker_id']} 已存在于数据库",)),
+        (3, (f"界桩编号 {existing.properties['marker_id']} 已存在于数据库(如要更新已有数据,请加 --update)",)),
     ]
 
 
@@ -178,3 +178,51 @@ def test_progress_is_reported(demo_store: GeoPackageStore, tmp_path: Path) -> No
         progress=lambda done, total: seen.append((done, total)),
     )
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_update_by_key_changes_only_the_file_columns(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    csv = tmp_path / "pop.csv"
+    csv.write_text(
+        "code,year,total,aged_60_plus,aged_80_plus\n"
+        "331004001002,2020,2600,500,103\n"  # changed
+        "331004001004,2020,3873,878,137\n"  # as stored
+        "331004001002,2021,2610,510,105\n",  # new
+        encoding="utf-8",
+    )
+    refused = import_file(demo_store, "population", csv, user="甲")
+    assert [r.row for r in refused.rejected] == [1, 2]
+    assert "已存在于数据库(如要更新已有数据,请加 --update)" in refused.rejected[0].problems[0]
+    before = demo_store.count("population")
+    dry = import_file(demo_store, "population", csv, user="甲", update=True, dry_run=True)
+    assert (dry.inserts, dry.updates, dry.unchanged, dry.written) == (1, 1, 1, 0) and demo_store.count(
+        "population"
+    ) == before
+    assert dry.summary_zh().endswith("全部合格(试运行,未写入;将新增 1 条,更新 1 条,未变 1 条)")
+    done = import_file(demo_store, "population", csv, user="甲", update=True)
+    assert done.summary_zh().endswith("已新增 1 条,更新 1 条,未变 1 条")
+    assert demo_store.count("population") == before + 1
+    (row,) = demo_store.features("population", where={"code": "331004001002", "year": 2020})
+    assert (row.version, row.properties["total"], row.properties["aged_60_plus"]) == (2, 2600, 500)
+    assert demo_store.audit(layer="population", feature_id=row.id)[-1].changed_by == "甲"
+    again = import_file(demo_store, "population", csv, user="甲", update=True)
+    assert (again.inserts, again.updates, again.unchanged, again.written) == (0, 0, 3, 0)
+
+
+def test_update_keeps_columns_the_file_lacks_and_moves_geometry(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    (marker,) = demo_store.features("boundary_markers", where={"marker_id": "路椒黄"})
+    csv = tmp_path / "markers.csv"
+    csv.write_text("marker_id,line_name,condition,lon,lat\n路椒黄,路椒线,damaged,121.43,28.65\n", encoding="utf-8")
+    done = import_file(demo_store, "boundary_markers", csv, user="乙", update=True)
+    assert done.ok and done.updates == 1, done.rejected
+    (after,) = demo_store.features("boundary_markers", where={"marker_id": "路椒黄"})
+    assert after.properties["condition"] == "damaged" and after.geometry.coords[0] == (121.43, 28.65)
+    # columns the file does not have keep their values
+    assert after.properties["installed_on"] == marker.properties["installed_on"] == "2002-06-01"
+    assert after.properties["kind"] == "tripoint"
+
+
+def test_update_needs_a_layer_with_a_key(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    csv = tmp_path / "care.csv"
+    csv.write_text("name,kind,admin_code,lon,lat\n甲,institution,331004001,121.38,28.58\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="没有唯一键,无法按键更新"):
+        import_file(demo_store, "eldercare_facilities", csv, user="甲", update=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ from mzgis.crs import STORAGE_EPSG, convert, parse_system
 from mzgis.errors import BadInput, MzgisError
 from mzgis.io.readers import read_table
 from mzgis.layers import Layer, check_geometry, check_record, get_layer, promote_geometry
-from mzgis.store import Store
+from mzgis.store import Feature, Store
+from mzgis.store.base import UNCHANGED
 
 __all__ = ["ImportReport", "RowProblem", "column_map", "convert_geometry", "import_file", "source_system"]
 
@@ -54,6 +55,10 @@ class ImportReport:
     rejected: list[RowProblem] = field(default_factory=list)
     written: int = 0
     notes: list[str] = field(default_factory=list)
+    update: bool = False  # rows whose key exists update that feature instead of being refused
+    inserts: int = 0  # the plan (also on a dry run): rows to add, to update, left as they are
+    updates: int = 0
+    unchanged: int = 0
 
     @property
     def ok(self) -> bool:
@@ -65,9 +70,10 @@ class ImportReport:
             head += f",编码 {self.encoding}"
         if self.rejected:
             return f"{head};{len(self.rejected)} 行不合格,未导入任何数据"
+        counts = f"新增 {self.inserts} 条,更新 {self.updates} 条,未变 {self.unchanged} 条" if self.update else ""
         if self.dry_run:
-            return f"{head};全部合格(试运行,未写入)"
-        return f"{head};已导入 {self.written} 条"
+            return f"{head};全部合格(试运行,未写入" + (f";将{counts}" if counts else "") + ")"
+        return f"{head};" + (f"已{counts}" if counts else f"已导入 {self.written} 条")
 
 
 def column_map(layer: Layer, columns: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -128,21 +134,32 @@ def import_file(
     from_crs: str | None = None,
     source_layer: str | None = None,
     dry_run: bool = False,
+    update: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Check every row of ``path`` for ``layer_name`` and, when all pass and not ``dry_run``, write them
-    in one transaction. Returns the report; raises only for problems with the file as a whole."""
+    in one transaction. With ``update``, a row whose key (the layer's natural key) is already stored
+    updates that feature (a new version, in the audit) rather than being refused; identical rows are left
+    alone. Returns the report; raises only for problems with the file as a whole."""
     layer = get_layer(layer_name)
+    if update and not layer.natural_key:
+        raise BadInput(
+            f"图层 {layer.name}({layer.label_zh})没有唯一键,无法按键更新;请只导入新增数据",
+            f"{layer.name} has no key to update by",
+        )
     table = read_table(path, source_layer=source_layer)
     frame = table.frame
     system, crs_text = source_system(table.crs, from_crs)
-    report = ImportReport(layer.name, Path(path).name, len(frame), crs_text, table.encoding, dry_run)
+    report = ImportReport(layer.name, Path(path).name, len(frame), crs_text, table.encoding, dry_run, update=update)
     if table.note:
         report.notes.append(table.note)
     mapping, unused = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
     if unused:
         report.notes.append(f"未使用的列:{'、'.join(unused)}")
-    missing_required = [name for name in layer.required_fields if name not in mapping.values()]
+    provided = set(mapping.values())
+    # updating rows take the columns the file lacks from the stored feature; only the key must be there
+    needed = layer.natural_key if update else layer.required_fields
+    missing_required = [name for name in needed if name not in provided]
     if missing_required:
         labels = "、".join(f"{layer.field(n).label_zh}({n})" for n in missing_required)
         raise BadInput(f"{Path(path).name} 缺少必填列:{labels}", f"missing columns: {', '.join(missing_required)}")
@@ -153,9 +170,14 @@ def import_file(
     extent = admin.extent(margin_deg=_EXTENT_MARGIN_DEG) if layer.geometry else None
     known_codes = {code: str(admin.level(code)) for code in admin.codes}
     rows: list[tuple[dict[str, Any], BaseGeometry | None]] = []
+    stored = {_key(layer, f.properties): f for f in store.iter_features(layer.name)} if update else {}
     for i, (_, src) in enumerate(frame.iterrows(), start=1):
         values = {target: src[col] for col, target in mapping.items()}
         clean, problems = check_record(layer, values)
+        target = stored.get(_key(layer, clean))
+        if target is not None:  # check the feature as it would be after the update
+            current = target.properties
+            clean, problems = check_record(layer, {k: current.get(k) for k in layer.field_names} | values)
         geom: BaseGeometry | None = src[frame.geometry.name]
         if geom is not None and not (isinstance(geom, float) and math.isnan(geom)):
             try:
@@ -164,7 +186,7 @@ def import_file(
                 problems.append(exc.message_zh)
                 geom = None
         else:
-            geom = None
+            geom = None if target is None else target.geometry  # an update without a position keeps it
         if layer.geometry or geom is not None:
             problems += check_geometry(layer, geom)
         if geom is not None and extent is not None and not _outside_ok(layer, clean):
@@ -180,14 +202,49 @@ def import_file(
         rows.append((clean, geom))
         if progress:
             progress(i, len(frame))
-    _key_problems(layer, rows, store, report)
+    _key_problems(layer, rows, store, report, updating=set(stored))
     if layer.name == "admin_units":
         _parent_problems(rows, set(known_codes), report)
-    if report.rejected or dry_run:
+    if report.rejected:
+        return report
+    new = [(rec, geom) for rec, geom in rows if _key(layer, rec) not in stored]
+    changed = [  # an update changes only the columns the file has
+        (stored[_key(layer, rec)], {k: v for k, v in rec.items() if k in provided}, geom)
+        for rec, geom in rows
+        if _key(layer, rec) in stored
+    ]
+    changed = [(f, rec, geom) for f, rec, geom in changed if not _same(layer, f, rec, geom)]
+    report.inserts, report.updates = len(new), len(changed)
+    report.unchanged = len(rows) - len(new) - len(changed)
+    if dry_run:
         return report
     with store.transaction(user=user, reason=f"导入 {Path(path).name}") as tx:
-        report.written = len(tx.insert_many(layer.name, rows))
+        tx.insert_many(layer.name, new)
+        for feature, rec, geom in changed:
+            tx.update(
+                layer.name,
+                feature.id,
+                expected_version=feature.version,
+                properties=rec,
+                geometry=geom if layer.geometry else UNCHANGED,
+            )
+    report.written = len(new) + len(changed)
     return report
+
+
+def _key(layer: Layer, rec: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(rec.get(k) for k in layer.natural_key)
+
+
+def _same(layer: Layer, feature: Feature, rec: Mapping[str, Any], geom: BaseGeometry | None) -> bool:
+    """Whether a row would change nothing in the stored feature."""
+    if any(feature.properties.get(k) != v for k, v in rec.items()):
+        return False
+    if not layer.geometry:
+        return True
+    return (
+        geom is not None and feature.geometry is not None and bool(shapely.equals_exact(feature.geometry, geom, 1e-9))
+    )
 
 
 def _outside_ok(layer: Layer, rec: dict[str, Any]) -> bool:
@@ -235,9 +292,15 @@ def _parent_problems(
 
 
 def _key_problems(
-    layer: Layer, rows: list[tuple[dict[str, Any], BaseGeometry | None]], store: Store, report: ImportReport
+    layer: Layer,
+    rows: list[tuple[dict[str, Any], BaseGeometry | None]],
+    store: Store,
+    report: ImportReport,
+    *,
+    updating: set[tuple[Any, ...]],
 ) -> None:
-    """Unique fields and natural keys: duplicates within the file and clashes with the store."""
+    """Unique fields and natural keys: duplicates within the file and clashes with the store (except the
+    stored features ``updating`` names by natural key, which the rows update)."""
     keys: list[tuple[str, ...]] = [(f.name,) for f in layer.fields if f.unique]
     if len(layer.natural_key) > 1:
         keys.append(layer.natural_key)
@@ -245,6 +308,7 @@ def _key_problems(
         return
     extra: dict[int, list[str]] = {}
     existing_rows = [f.properties for f in store.iter_features(layer.name)]
+    row_keys = [_key(layer, rec) for rec, _ in rows]
     for key in keys:
         values = [tuple(rec.get(k) for k in key) for rec, _ in rows]
         counts = Counter(v for v in values if None not in v)
@@ -256,6 +320,7 @@ def _key_problems(
             shown = "/".join(str(x) for x in v)
             if counts[v] > 1:
                 extra.setdefault(i, []).append(f"{label} {shown} 在文件中重复")
-            if v in existing:
-                extra.setdefault(i, []).append(f"{label} {shown} 已存在于数据库")
+            if v in existing and row_keys[i - 1] not in updating:
+                hint = "(如要更新已有数据,请加 --update)" if layer.natural_key and not report.update else ""
+                extra.setdefault(i, []).append(f"{label} {shown} 已存在于数据库{hint}")
     _add_problems(report, rows, extra)
