@@ -1,7 +1,7 @@
 // The boundary panel: run the admin-unit coverage, line and marker checks on the server, list the findings,
 // click one to zoom to it and highlight it; download a line's joint-inspection package.
 
-import { api, can, escapeHtml } from './api.js';
+import { api, can, download, escapeHtml } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const SOURCE_ZH = { coverage: '区划拓扑', line: '界线比对', markers: '界桩' };
@@ -60,16 +60,8 @@ export function setupBoundary(ctx) {
     const line = $('b-line').value;
     $('b-package-status').textContent = `正在生成 ${line} 的资料包…`;
     try {
-      const resp = await api(`/api/boundary/lines/${encodeURIComponent(line)}/package`, { raw: true });
-      const blob = await resp.blob();
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = `${line}联检资料包.zip`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-      $('b-package-status').textContent = `已下载 ${line} 联检资料包(${(blob.size / 1024).toFixed(0)} KB)`;
+      const size = await download(`/api/boundary/lines/${encodeURIComponent(line)}/package`, `${line}联检资料包.zip`);
+      $('b-package-status').textContent = `已下载 ${line} 联检资料包(${(size / 1024).toFixed(0)} KB)`;
     } catch (err) {
       $('b-package-status').textContent = `生成失败:${err.message}`;
     }

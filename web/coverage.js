@@ -2,7 +2,7 @@
 // the uncovered villages highlighted, siting suggestions on the map with their gain, and proposed
 // facilities dropped on the map with the table recomputed by the server (what-if).
 
-import { api, can, escapeHtml } from './api.js';
+import { api, can, download, escapeHtml } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const FILL = { met: '#52b788', near: '#ffd166', far: '#f8961e', none: '#c1121f' };
@@ -131,6 +131,15 @@ export function setupCoverage(ctx) {
 
   $('tab-coverage-btn').addEventListener('shown', () => { if (!analysis) run().catch((err) => ctx.status(`分析失败:${err.message}`)); });
   $('c-target').addEventListener('change', () => analysis && draw());
+  $('c-report').addEventListener('click', async () => {
+    $('c-report-status').textContent = '正在生成(含专题图)…';
+    try {
+      const size = await download('/api/coverage/report', '覆盖分析.zip');
+      $('c-report-status').textContent = `已下载 覆盖分析.zip(${(size / 1024).toFixed(0)} KB)`;
+    } catch (err) {
+      $('c-report-status').textContent = `生成失败:${err.message}`;
+    }
+  });
   $('c-place').addEventListener('click', () => {
     ctx.pickPoint('请在地图上点击拟建设施的位置', (latlng) => addProposed($('c-kind').value, latlng.lat, latlng.lng));
   });

@@ -2,7 +2,7 @@
 // the server's rule findings and romanization updating as the officer types, history, retire and restore,
 // and a stale save shown as a conflict that can be reloaded and re-applied.
 
-import { api, can, escapeHtml } from './api.js';
+import { api, can, download, escapeHtml } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = { name: 'f-name', category: 'f-category', subcategory: 'f-subcategory', admin_code: 'f-admin', status: 'f-status', origin: 'f-origin' };
@@ -222,6 +222,22 @@ export function setupNames(ctx) {
     ctx.status(best ? `位置在 ${best.properties.name}` : '位置不在本区范围内');
     $('f-name').focus();
   }
+
+  // exports of the whole gazetteer and the clean-up report
+  const exported = async (url, name) => {
+    $('n-export-status').textContent = '正在生成…';
+    try {
+      const size = await download(url, name);
+      $('n-export-status').textContent = `已下载 ${name}(${(size / 1024).toFixed(0)} KB)`;
+    } catch (err) {
+      $('n-export-status').textContent = `导出失败:${err.message}`;
+    }
+  };
+  $('n-export').addEventListener('click', () => {
+    const fmt = $('n-format').value;
+    exported(`/api/names/export?format=${fmt}`, `标准地名.${fmt}`);
+  });
+  $('n-cleanup').addEventListener('click', () => exported('/api/names/cleanup-report', '不规范地名清理报告.xlsx'));
 
   // search (Chinese, pinyin, initials), results open the name
   const list = $('results');

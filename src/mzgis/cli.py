@@ -281,12 +281,11 @@ def names_check(
     db: DbOption = None,
 ) -> None:
     """对全部地名运行规则检查(不规范地名清理报告)。Run every rule over the gazetteer."""
-    from mzgis.io.names import cleanup_report
+    from mzgis.io.names import write_cleanup_report
 
     gaz = _gazetteer(db)
     if xlsx is not None:
-        table = cleanup_report(gaz)
-        table.to_excel(xlsx, index=False, sheet_name="不规范地名清理")
+        table = write_cleanup_report(gaz, xlsx)
         typer.echo(f"已写入 {xlsx}:{table['编号'].nunique()} 个地名,{len(table)} 条问题")
         return
     results = gaz.check_all()

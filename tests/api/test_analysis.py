@@ -121,3 +121,12 @@ def test_a_broken_village_shows_as_coverage_findings_with_geometry(client: TestC
     assert out["coverage"]["gaps"] >= 1 and coverage
     gap = next(f for f in coverage if f["kind"] == "gap")
     assert gap["geometry"]["type"] in ("Polygon", "MultiPolygon") and "缝隙" in gap["message"]
+
+
+def test_coverage_report_download(client: TestClient, tmp_path: Path) -> None:
+    resp = client.get("/api/coverage/report")
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(resp.content)).namelist()
+    for expected in ("覆盖分析/覆盖分析.csv", "覆盖分析/覆盖分析.xlsx", "覆盖分析/覆盖分析.gpkg"):
+        assert expected in names
+    assert any(n.endswith(".html") for n in names)

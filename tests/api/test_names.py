@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -152,3 +154,34 @@ def test_names_in_openapi(client: TestClient) -> None:
         "/api/names/{fid}/restore",
         "/api/changesets",
     } <= set(paths)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson", "gpkg"])
+def test_export_the_gazetteer(client: TestClient, tmp_path: Path, fmt: str) -> None:
+    resp = client.get("/api/names/export", params={"format": fmt})
+    assert resp.status_code == 200
+    assert (
+        resp.headers["content-disposition"].endswith(f".{fmt}")
+        and "UTF-8''%E6%A0%87%E5%87%86" in resp.headers["content-disposition"]
+    )
+    path = tmp_path / f"names.{fmt}"
+    path.write_bytes(resp.content)
+    if fmt == "csv":
+        frame = pd.read_csv(path, encoding="utf-8-sig")
+        names = frame["标准名称 name"]
+    elif fmt == "xlsx":
+        names = pd.read_excel(path)["标准名称 name"]
+    else:
+        names = pyogrio.read_dataframe(path)["name"]
+    assert "路南街道" in set(names) and len(names) == client.get("/api/layers/place_names").json()["count"]
+
+
+def test_cleanup_report_download(client: TestClient, tmp_path: Path) -> None:
+    resp = client.get("/api/names/cleanup-report")
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/vnd.openxmlformats")
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(resp.content)
+    table = pd.read_excel(path, sheet_name="不规范地名清理")
+    assert len(table) > 0 and "编号" in table.columns
+    anonymous = client.get("/api/names/cleanup-report", headers={"Authorization": ""})
+    assert anonymous.status_code == 401

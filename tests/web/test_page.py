@@ -103,6 +103,11 @@ def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: st
     page.wait_for_selector(".leaflet-popup-content >> text=Lunan Jiedao")
     assert page.locator("#f-name").input_value() == "路南街道" and page.locator("#f-name").is_disabled()
     _shot(page, "page-search")
+    # a viewer can take the gazetteer away as a spreadsheet
+    with page.expect_download(timeout=30_000) as download:
+        page.click("#n-export")
+    assert download.value.suggested_filename == "标准地名.xlsx"
+    page.wait_for_selector("#n-export-status >> text=已下载 标准地名.xlsx")
     # signing out ends the token
     page.click("#sign-out")
     page.wait_for_selector("#signin[open]")
@@ -238,6 +243,10 @@ def test_planner_runs_boundary_checks_and_coverage_what_if(browser, live_server:
 
     page.click("#tab-coverage-btn")
     page.wait_for_selector("#c-table tbody tr >> nth=11")
+    with page.expect_download(timeout=60_000) as report:
+        page.click("#c-report")
+    assert report.value.suggested_filename == "覆盖分析.zip"
+    assert "覆盖分析/覆盖分析.xlsx" in zipfile.ZipFile(report.value.path()).namelist()
     page.select_option("#c-target", "burial_site")
     page.wait_for_selector("body[data-coverage=burial_site]")
     fills = page.locator("path.leaflet-interactive[fill='#c1121f']").count()

@@ -21,7 +21,15 @@ from mzgis.io.importer import column_map, convert_geometry, source_system
 from mzgis.io.readers import read_table
 from mzgis.layers import LAYERS, coerce_value
 
-__all__ = ["EXPORT_FORMATS", "NameRow", "NamesImportReport", "cleanup_report", "export_names", "import_names"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "NameRow",
+    "NamesImportReport",
+    "cleanup_report",
+    "export_names",
+    "import_names",
+    "write_cleanup_report",
+]
 
 EXPORT_FORMATS = (".csv", ".xlsx", ".geojson", ".gpkg")
 _IMPORT_FIELDS = ("name", "category", "subcategory", "admin_code", "status", "origin", "approval_ref", "approved_on")
@@ -179,6 +187,13 @@ def export_names(gazetteer: Gazetteer, path: Path) -> int:
     else:
         table.to_excel(path, index=False, sheet_name="标准地名")
     return len(frame)
+
+
+def write_cleanup_report(gazetteer: Gazetteer, path: Path) -> pd.DataFrame:
+    """The clean-up report written to an XLSX file; returns the table."""
+    table = cleanup_report(gazetteer)
+    table.to_excel(path, index=False, sheet_name="不规范地名清理")
+    return table
 
 
 def cleanup_report(gazetteer: Gazetteer) -> pd.DataFrame:

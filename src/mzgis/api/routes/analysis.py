@@ -7,7 +7,6 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 import geopandas as gpd
 from fastapi import APIRouter, Query, Response
@@ -15,11 +14,13 @@ from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
 from mzgis.api.deps import PlannerDep, StoreDep
+from mzgis.api.files import download, zip_folder
 from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
 from mzgis.coverage.analysis import CoverageResult
 from mzgis.coverage.service import analyze_store, proposed_frame, suggest
 from mzgis.crs import check_lonlat
+from mzgis.io.coverage_report import write_coverage_outputs
 from mzgis.io.inspection import write_inspection_package
 
 __all__ = ["router"]
@@ -78,10 +79,22 @@ def inspection_package(
     line = load_line(store, name)
     with tempfile.TemporaryDirectory() as tmp:
         package = write_inspection_package(line, Path(tmp) / "package", encoding=encoding, tolerance_m=tolerance_m)
-        data = package.zip_path.read_bytes()
-        filename = package.zip_path.name
-    disposition = f"attachment; filename=\"package.zip\"; filename*=UTF-8''{quote(filename)}"
-    return Response(data, media_type="application/zip", headers={"Content-Disposition": disposition})
+        return download(package.zip_path.read_bytes(), package.zip_path.name)
+
+
+@router.get(
+    "/coverage/report",
+    responses=_ERRORS | {200: {"content": {"application/zip": {}}}},
+    response_class=Response,
+    summary="下载覆盖分析结果(ZIP:表格、图层、专题图、报告)",
+)
+def coverage_report(_: PlannerDep, store: StoreDep) -> Response:
+    """What ``mzgis coverage --out DIR`` writes: CSV/XLSX table, GPKG layers, PNG maps, HTML map and report."""
+    units = store.read_frame("admin_units")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "覆盖分析"
+        write_coverage_outputs(analyze_store(store), units[units.level == "township"], folder)
+        return download(zip_folder(folder, root="覆盖分析"), f"覆盖分析_{dt.date.today().isoformat()}.zip")
 
 
 @router.get("/coverage", responses=_ERRORS, summary="十四五目标覆盖分析(按乡镇)")

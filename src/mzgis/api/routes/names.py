@@ -3,6 +3,9 @@ history, check without saving, and changesets. Thin: every call goes to :class:`
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import shapely
@@ -11,9 +14,11 @@ from pydantic import BaseModel, Field
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.api.deps import EditorDep, GazetteerDep
+from mzgis.api.files import download
 from mzgis.api.models import ErrorOut, FeatureOut, feature_out
 from mzgis.errors import BadInput
 from mzgis.gazetteer.service import CheckResult, Edit
+from mzgis.io.names import export_names, write_cleanup_report
 
 __all__ = ["router"]
 
@@ -209,6 +214,34 @@ def search_names(
         )
         for h in hits
     ]
+
+
+@router.get(
+    "/api/names/export",
+    response_class=Response,
+    responses=_ERRORS | {200: {"content": {"application/octet-stream": {}}}},
+    summary="导出全部地名(CSV、XLSX、GeoJSON、GeoPackage)",
+)
+def export_all(
+    gaz: GazetteerDep, fmt: Annotated[Literal["csv", "xlsx", "geojson", "gpkg"], Query(alias="format")] = "xlsx"
+) -> Response:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"标准地名.{fmt}"
+        export_names(gaz, path)
+        return download(path.read_bytes(), f"标准地名_{dt.date.today().isoformat()}.{fmt}")
+
+
+@router.get(
+    "/api/names/cleanup-report",
+    response_class=Response,
+    responses=_ERRORS | {200: {"content": {"application/octet-stream": {}}}},
+    summary="不规范地名清理报告(XLSX:每条规则问题一行)",
+)
+def cleanup(gaz: GazetteerDep) -> Response:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "report.xlsx"
+        write_cleanup_report(gaz, path)
+        return download(path.read_bytes(), f"不规范地名清理报告_{dt.date.today().isoformat()}.xlsx")
 
 
 @router.post("/api/names/check", response_model=CheckOut, responses=_ERRORS, summary="检查拟用地名(不保存)")
