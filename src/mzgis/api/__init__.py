@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
@@ -59,7 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/health", response_model=HealthOut, tags=["系统 system"], summary="健康检查")
     def health(store: StoreDep) -> HealthOut:
-        return HealthOut(status="ok", version=__version__, database=store.location, layers=len(store.layer_infos()))
+        # open to everyone (the page asks before sign-in): the data file's name, not where it lives
+        name = Path(store.location).name
+        return HealthOut(status="ok", version=__version__, database=name, layers=len(store.layer_infos()))
 
     _page(app)
     return app
