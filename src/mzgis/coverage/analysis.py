@@ -25,7 +25,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-__all__ = ["TARGET_IDS", "CoverageResult", "analyze", "unmet_zh"]
+__all__ = ["TARGET_IDS", "CoverageResult", "analyze", "latest_population", "unmet_zh"]
 
 # ids of the targets a row can miss, with their Chinese names
 TARGET_IDS = {
@@ -129,6 +129,16 @@ def _covered(
     return covered
 
 
+def latest_population(population: pd.DataFrame, codes: pd.Series, columns: tuple[str, ...]) -> dict[str, IntArray]:
+    """Each of ``columns`` for the villages in ``codes``, from each village's latest year (0 when none)."""
+    latest = population.sort_values("year", kind="stable").drop_duplicates("code", keep="last").set_index("code")
+    at = latest.index.get_indexer(pd.Index(codes))
+    return {
+        column: np.where(at >= 0, latest[column].fillna(0).to_numpy(dtype=np.int64)[np.maximum(at, 0)], 0)
+        for column in columns
+    }
+
+
 def _per_town(town_idx: IntArray, n: int, weights: Any = None) -> IntArray:
     """Sum (or count) per township position; positions < 0 (outside every township) are left out."""
     inside = town_idx >= 0
@@ -157,12 +167,7 @@ def analyze(
     n = len(towns)
     vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
     centres_m = metric_xy(vill.geometry.representative_point().values, epsg)  # population centres
-    latest = population.sort_values("year", kind="stable").drop_duplicates("code", keep="last").set_index("code")
-    at = latest.index.get_indexer(vill.code)
-    aged = {
-        column: np.where(at >= 0, latest[column].fillna(0).to_numpy(dtype=np.int64)[np.maximum(at, 0)], 0)
-        for column in ("aged_60_plus", "aged_80_plus")
-    }
+    aged = latest_population(population, vill.code, ("aged_60_plus", "aged_80_plus"))
     vill_town = pd.Index(towns.code).get_indexer(vill.parent_code).astype(np.int64)
     mismatches: list[dict[str, Any]] = []
 

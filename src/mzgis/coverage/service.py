@@ -8,7 +8,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from mzgis.coverage.analysis import CoverageResult, analyze
+from mzgis.coverage.analysis import CoverageResult, analyze, latest_population
 from mzgis.coverage.siting import Pick, build_model, exact, greedy
 from mzgis.coverage.targets import Targets, load_targets
 from mzgis.crs import to_metric
@@ -161,8 +161,8 @@ def suggest(
     villages = units[units.level == "village"].reset_index()
     towns = units[units.level == "township"]
     names = dict(zip(towns.code, towns.name, strict=True))
-    pop = store.read_frame("population").sort_values("year").groupby("code").tail(1).set_index("code")
-    villages["aged_60_plus"] = villages.code.map(pop["aged_60_plus"]).fillna(0)
+    aged = latest_population(store.read_frame("population"), villages.code, ("aged_60_plus",))
+    villages["aged_60_plus"] = aged["aged_60_plus"]
     epsg = to_metric(tuple(villages.total_bounds))
     villages_m = villages.to_crs(epsg)
     if candidates is None:  # the villages' population centres
