@@ -14,7 +14,6 @@ import html
 import json
 import shutil
 import subprocess
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from mzgis.boundary.markers import MarkerReport
 from mzgis.boundary.service import BoundaryLine
 from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput
+from mzgis.io.archive import zip_folder
 
 __all__ = ["InspectionPackage", "dms", "write_inspection_package"]
 
@@ -509,7 +509,5 @@ def write_inspection_package(
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     zip_path = out_dir / f"{name}_联检资料.zip"
-    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            zf.write(path, f"{name}/{path.relative_to(folder).as_posix()}")
+    zip_folder(folder, zip_path, root=name)
     return InspectionPackage(folder, zip_path, files)

@@ -4,6 +4,7 @@ siting suggestions and what-ifs. Planners and above (viewers read the layers onl
 from __future__ import annotations
 
 import datetime as dt
+import io
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,12 +15,13 @@ from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
 from mzgis.api.deps import PlannerDep, StoreDep
-from mzgis.api.files import download, zip_folder
+from mzgis.api.files import download
 from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
 from mzgis.coverage.analysis import CoverageResult
 from mzgis.coverage.service import analyze_store, proposed_frame, suggest
 from mzgis.crs import check_lonlat
+from mzgis.io.archive import zip_folder
 from mzgis.io.coverage_report import write_coverage_outputs
 from mzgis.io.inspection import write_inspection_package
 
@@ -94,7 +96,9 @@ def coverage_report(_: PlannerDep, store: StoreDep) -> Response:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "覆盖分析"
         write_coverage_outputs(analyze_store(store), units[units.level == "township"], folder)
-        return download(zip_folder(folder, root="覆盖分析"), f"覆盖分析_{dt.date.today().isoformat()}.zip")
+        buffer = io.BytesIO()
+        zip_folder(folder, buffer, root="覆盖分析")
+        return download(buffer.getvalue(), f"覆盖分析_{dt.date.today().isoformat()}.zip")
 
 
 @router.get("/coverage", responses=_ERRORS, summary="十四五目标覆盖分析(按乡镇)")
