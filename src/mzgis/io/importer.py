@@ -170,7 +170,9 @@ def import_file(
     extent = admin.extent(margin_deg=_EXTENT_MARGIN_DEG) if layer.geometry else None
     known_codes = {code: str(admin.level(code)) for code in admin.codes}
     rows: list[tuple[dict[str, Any], BaseGeometry | None]] = []
-    stored = {_key(layer, f.properties): f for f in store.iter_features(layer.name)} if update else {}
+    # the stored features, read once, when keys are to be checked (update needs a key, so it reads them too)
+    existing = list(store.iter_features(layer.name)) if update or _unique_keys(layer) else []
+    stored = {_key(layer, f.properties): f for f in existing} if update else {}
     for i, (_, src) in enumerate(frame.iterrows(), start=1):
         values = {target: src[col] for col, target in mapping.items()}
         clean, problems = check_record(layer, values)
@@ -202,7 +204,7 @@ def import_file(
         rows.append((clean, geom))
         if progress:
             progress(i, len(frame))
-    _key_problems(layer, rows, store, report, updating=set(stored))
+    _key_problems(layer, rows, existing, report, updating=set(stored))
     if layer.name == "admin_units":
         _parent_problems(rows, set(known_codes), report)
     if report.rejected:
@@ -291,23 +293,29 @@ def _parent_problems(
     _add_problems(report, rows, extra)
 
 
+def _unique_keys(layer: Layer) -> list[tuple[str, ...]]:
+    """The field combinations that must be unique: each unique field, and a natural key of several fields."""
+    keys: list[tuple[str, ...]] = [(f.name,) for f in layer.fields if f.unique]
+    if len(layer.natural_key) > 1:
+        keys.append(layer.natural_key)
+    return keys
+
+
 def _key_problems(
     layer: Layer,
     rows: list[tuple[dict[str, Any], BaseGeometry | None]],
-    store: Store,
+    stored: list[Feature],
     report: ImportReport,
     *,
     updating: set[tuple[Any, ...]],
 ) -> None:
-    """Unique fields and natural keys: duplicates within the file and clashes with the store (except the
-    stored features ``updating`` names by natural key, which the rows update)."""
-    keys: list[tuple[str, ...]] = [(f.name,) for f in layer.fields if f.unique]
-    if len(layer.natural_key) > 1:
-        keys.append(layer.natural_key)
+    """Unique fields and natural keys: duplicates within the file and clashes with the ``stored`` features
+    (except those ``updating`` names by natural key, which the rows update)."""
+    keys = _unique_keys(layer)
     if not keys:
         return
     extra: dict[int, list[str]] = {}
-    existing_rows = [f.properties for f in store.iter_features(layer.name)]
+    existing_rows = [f.properties for f in stored]
     row_keys = [_key(layer, rec) for rec, _ in rows]
     for key in keys:
         values = [tuple(rec.get(k) for k in key) for rec, _ in rows]
