@@ -6,7 +6,8 @@ import { api, can, download, escapeHtml } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = { name: 'f-name', category: 'f-category', subcategory: 'f-subcategory', admin_code: 'f-admin', status: 'f-status', origin: 'f-origin' };
-const FIELD_ZH = { name: '名称', category: '类别', subcategory: '小类', admin_code: '区划代码', status: '状态', origin: '来历含义', geometry: '位置', romanized: '罗马字母拼写', former_names: '曾用名', retired_on: '废止日期', retire_reason: '废止原因' };
+// the fields a conflict or the history speaks of; their Chinese labels come from the layer model
+const SHOWN = ['name', 'category', 'subcategory', 'admin_code', 'status', 'origin', 'geometry', 'former_names', 'retired_on', 'retire_reason'];
 
 // Point in polygon (GeoJSON Polygon/MultiPolygon, lon/lat), to prefill the admin code where the officer clicks.
 function inside(geometry, lon, lat) {
@@ -24,6 +25,7 @@ function inside(geometry, lon, lat) {
 
 export function setupNames(ctx) {
   const { map } = ctx;
+  const fieldZh = (k) => (k === 'geometry' ? '位置' : ctx.layerInfo.place_names.fields[k]?.label_zh || k);
   const form = $('name-form');
   let current = null;      // the feature as loaded (null for a new name)
   let geometry = null;     // GeoJSON point being edited
@@ -162,10 +164,10 @@ export function setupNames(ctx) {
     const mine = changes();
     const rows = Object.keys(FIELDS)
       .filter((k) => (d.current[k] ?? null) !== (current.properties[k] ?? null))
-      .map((k) => `<li>${FIELD_ZH[k]}:${escapeHtml(current.properties[k] ?? '')} → ${escapeHtml(d.current[k] ?? '')}</li>`);
+      .map((k) => `<li>${fieldZh(k)}:${escapeHtml(current.properties[k] ?? '')} → ${escapeHtml(d.current[k] ?? '')}</li>`);
     const box = $('conflict');
     box.innerHTML = `<p>${escapeHtml(err.message)}</p><p>对方改动:</p><ul>${rows.join('') || '<li>(位置或其他字段)</li>'}</ul>`
-      + `<p>你的改动:${Object.keys(mine).map((k) => FIELD_ZH[k] || k).join('、') || '无'}</p>`
+      + `<p>你的改动:${Object.keys(mine).map(fieldZh).join('、') || '无'}</p>`
       + '<button type="button" id="reapply-btn">载入最新内容并重新应用我的修改</button> <button type="button" id="discard-btn">放弃我的修改</button>';
     box.hidden = false;
     $('reapply-btn').addEventListener('click', async () => {
@@ -184,8 +186,8 @@ export function setupNames(ctx) {
     $('history').innerHTML = rows.map((h) => {
       const before = h.before || {};
       const after = h.after || {};
-      const changed = Object.keys(after).filter((k) => FIELD_ZH[k] && JSON.stringify(before[k]) !== JSON.stringify(after[k]) && k !== 'romanized');
-      const what = h.action === 'insert' ? '新增' : changed.map((k) => (k === 'geometry' ? '移动位置' : `${FIELD_ZH[k]}:${escapeHtml(before[k] ?? '')} → ${escapeHtml(after[k] ?? '')}`)).join(';');
+      const changed = Object.keys(after).filter((k) => SHOWN.includes(k) && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+      const what = h.action === 'insert' ? '新增' : changed.map((k) => (k === 'geometry' ? '移动位置' : `${fieldZh(k)}:${escapeHtml(before[k] ?? '')} → ${escapeHtml(after[k] ?? '')}`)).join(';');
       return `<li>版本 ${h.version} · ${escapeHtml(h.changed_by)} · ${h.changed_at.slice(0, 16).replace('T', ' ')}<br>${what}${h.reason ? `(${escapeHtml(h.reason)})` : ''}</li>`;
     }).join('');
   }
