@@ -14,9 +14,9 @@ import hmac
 import math
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
 from mzgis.store import Store
@@ -100,6 +100,10 @@ class SignIn:
     expires_at: str
 
 
+def _user(record: Mapping[str, Any]) -> User:
+    return User(record["name"], record["role"], record["disabled"], record["created_at"])
+
+
 def _check_role(role: str) -> Role:
     if role not in ROLES:
         raise BadInput(
@@ -125,14 +129,17 @@ class Users:
     def _stamp(self, offset: dt.timedelta = dt.timedelta()) -> str:
         return (self._now() + offset).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
-    def get(self, name: str) -> User:
+    def _record(self, name: str) -> dict[str, Any]:
         record = self.store.account(name)
         if record is None:
             raise NotFound(f"没有用户“{name}”", f"no user {name!r}", name=name)
-        return User(record["name"], record["role"], record["disabled"], record["created_at"])
+        return record
+
+    def get(self, name: str) -> User:
+        return _user(self._record(name))
 
     def list(self) -> list[User]:
-        return [User(r["name"], r["role"], r["disabled"], r["created_at"]) for r in self.store.accounts()]
+        return [_user(r) for r in self.store.accounts()]
 
     def add(self, name: str, role: str, password: str, *, by: str) -> User:
         """A new account; the name must be new, the role known, the password at least 8 characters."""
@@ -156,10 +163,7 @@ class Users:
         return self.get(name)
 
     def _update(self, name: str, **changes: object) -> User:
-        record = self.store.account(name)
-        if record is None:
-            raise NotFound(f"没有用户“{name}”", f"no user {name!r}", name=name)
-        self.store.save_account(record | changes)
+        self.store.save_account(self._record(name) | changes)
         return self.get(name)
 
     def set_role(self, name: str, role: str) -> User:

@@ -65,6 +65,12 @@ _AUTH_SQL = (
 )""",
 )
 _ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by")
+
+
+def _account(row: sqlite3.Row) -> dict[str, Any]:
+    return {k: row[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(row["disabled"])}
+
+
 SCHEMA_VERSION = "1"
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10400  # GeoPackage 1.4
@@ -631,12 +637,12 @@ class GeoPackageStore(Store):
     def account(self, name: str) -> dict[str, Any] | None:
         with self._auth() as conn:
             row = conn.execute(f"SELECT * FROM {USERS_TABLE} WHERE name = ?", (name,)).fetchone()
-        return None if row is None else {k: row[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(row["disabled"])}
+        return None if row is None else _account(row)
 
     def accounts(self) -> list[dict[str, Any]]:
         with self._auth() as conn:
             rows = conn.execute(f"SELECT * FROM {USERS_TABLE} ORDER BY name").fetchall()
-        return [{k: r[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(r["disabled"])} for r in rows]
+        return [_account(r) for r in rows]
 
     def save_account(self, record: Mapping[str, Any]) -> None:
         values = [int(record[k]) if k == "disabled" else record[k] for k in _ACCOUNT_FIELDS]
