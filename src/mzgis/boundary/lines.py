@@ -30,6 +30,10 @@ class LineComparison:
     segments: list[dict[str, float]]
     areas: list[dict[str, Any]] = field(default_factory=list)  # each with geometry (lon/lat)
 
+    def areas_along(self, segment: dict[str, float]) -> list[BaseGeometry]:
+        """The areas between the versions whose chainage overlaps ``segment`` (a stretch over tolerance)."""
+        return [a["geometry"] for a in self.areas if a["to_m"] >= segment["from_m"] and a["from_m"] <= segment["to_m"]]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "summary": self.summary,

@@ -127,12 +127,14 @@ def map_findings(
     line's marker findings. Each finding has its source, kind, Chinese message, line and a GeoJSON
     geometry to zoom to and highlight; the summaries come along."""
     findings: list[dict[str, Any]] = []
+
+    def add(source: str, kind: str, message: str, line: str | None, shape: dict[str, Any]) -> None:
+        findings.append({"source": source, "kind": kind, "message": message, "line": line, "geometry": shape})
+
     coverage = check_store_coverage(store, level)
     for row, geom in zip(coverage.as_dict()["findings"], coverage.findings.geometry, strict=True):
         shape = mapping(geom) if geom is not None and not geom.is_empty else _point(*row["location"])
-        findings.append(
-            {"source": "coverage", "kind": row["kind"], "message": row["message"], "line": None} | {"geometry": shape}
-        )
+        add("coverage", row["kind"], row["message"], None, shape)
     lines: dict[str, Any] = {}
     for name in line_names(store):
         line = load_line(store, name)
@@ -141,28 +143,18 @@ def map_findings(
             comparison = line.compare(tolerance_m=tolerance_m)
             summary["comparison"] = comparison.summary
             for seg in comparison.segments:
-                near = [
-                    a["geometry"] for a in comparison.areas if a["to_m"] >= seg["from_m"] and a["from_m"] <= seg["to_m"]
-                ]
+                near = comparison.areas_along(seg)
                 shape = mapping(shapely.union_all(near)) if near else _point(seg["lon"], seg["lat"])
-                findings.append(
-                    {
-                        "source": "line",
-                        "kind": "deviation",
-                        "message": f"{name} 里程 {seg['from_m']:.0f}–{seg['to_m']:.0f} 米两方界线相差最多"
-                        f" {seg['max_deviation_m']:.1f} 米(允许 {tolerance_m:g} 米)",
-                        "line": name,
-                        "geometry": shape,
-                    }
+                message = (
+                    f"{name} 里程 {seg['from_m']:.0f}–{seg['to_m']:.0f} 米两方界线相差最多"
+                    f" {seg['max_deviation_m']:.1f} 米(允许 {tolerance_m:g} 米)"
                 )
+                add("line", "deviation", message, name, shape)
         report = line.check_markers(today=today, tolerance_m=tolerance_m, overdue_years=overdue_years)
         summary["markers"] = report.summary
         where = {str(r.marker_id): r.geometry for r in line.markers.itertuples()}
         for f in report.findings:
             geom = where.get(str(f.get("marker_id")))
-            shape = mapping(geom) if geom is not None else mapping(line.ours)
-            findings.append(
-                {"source": "markers", "kind": f["kind"], "message": f["message"], "line": name} | {"geometry": shape}
-            )
+            add("markers", f["kind"], f["message"], name, mapping(geom if geom is not None else line.ours))
         lines[name] = summary
     return {"coverage": coverage.summary, "lines": lines, "findings": findings}

@@ -269,7 +269,7 @@ def _insets(line: BoundaryLine, comparison: LineComparison, markers: MarkerRepor
     fwd = Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
     out = []
     for i, seg in enumerate(comparison.segments, start=1):
-        near = [a["geometry"] for a in comparison.areas if a["to_m"] >= seg["from_m"] and a["from_m"] <= seg["to_m"]]
+        near = comparison.areas_along(seg)
         cx, cy = fwd.transform(seg["lon"], seg["lat"])
         boxes = [(cx - 150.0, cy - 150.0, cx + 150.0, cy + 150.0)]
         for g in near:
