@@ -797,14 +797,16 @@ def coverage_cmd(
     """按乡镇核对十四五目标(床位、护理床位、专业化运营、综合体、生态安葬、照料中心覆盖)。Per-township gaps."""
     if ctx.invoked_subcommand is not None:
         return
-    from mzgis.coverage.service import analyze_store, read_proposed
+    from mzgis.coverage.service import analyze_store, read_proposed, what_if
     from mzgis.coverage.targets import load_targets
     from mzgis.store import open_store
 
     store = open_store(_settings(db).db)
     goal = load_targets(targets)
-    result = analyze_store(store, targets=goal)
-    after = analyze_store(store, targets=goal, proposed=read_proposed(add)) if add is not None else None
+    if add is None:
+        result, after = analyze_store(store, targets=goal), None
+    else:
+        result, after = what_if(store, read_proposed(add), targets=goal)
     if out is not None:
         from mzgis.io.coverage_report import write_coverage_outputs
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from mzgis.io.importer import convert_geometry, source_system
 from mzgis.io.readers import read_table
 from mzgis.store import Store
 
-__all__ = ["analyze_store", "proposed_frame", "read_proposed", "suggest"]
+__all__ = ["analyze_store", "proposed_frame", "read_proposed", "suggest", "what_if"]
 
 
 _ELDERCARE_KINDS = {"institution", "home_care_centre", "day_care_station"}
@@ -62,41 +63,77 @@ def proposed_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def analyze_store(
-    store: Store, *, targets: Targets | None = None, proposed: gpd.GeoDataFrame | None = None
-) -> CoverageResult:
-    """The per-township analysis of the store's county, optionally with proposed facilities added."""
+_FACILITY_LAYERS = ("eldercare_facilities", "community_complexes", "burial_sites")
+
+
+@dataclass
+class _Inputs:
+    """What the analysis reads from the store, read once."""
+
+    townships: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    population: pd.DataFrame
+    facilities: dict[str, gpd.GeoDataFrame]
+
+
+def _inputs(store: Store) -> _Inputs:
     units = store.read_frame("admin_units")
     townships = units[units.level == "township"]
     villages = units[units.level == "village"]
     if townships.empty or villages.empty:
         raise NotFound("数据库中没有乡镇或村级区划,无法做覆盖分析", "no townships or villages in the store")
-    frames = {
-        layer: store.read_frame(layer) for layer in ("eldercare_facilities", "community_complexes", "burial_sites")
+    facilities = {layer: store.read_frame(layer) for layer in _FACILITY_LAYERS}
+    return _Inputs(townships, villages, store.read_frame("population"), facilities)
+
+
+def _with_proposed(inputs: _Inputs, proposed: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """The facility layers with the proposed facilities added (admin code from where they stand)."""
+    frames = dict(inputs.facilities)
+    located = gpd.sjoin(proposed, inputs.townships[["code", "geometry"]], predicate="within", how="left")
+    located = located[~located.index.duplicated()]
+    extra = proposed.assign(admin_code=located["code"].fillna("").values)
+    defaults: dict[str, dict[str, Any]] = {
+        "eldercare_facilities": {"beds": 0, "nursing_beds": 0, "professionally_run": True},
+        "burial_sites": {"status": "open"},
     }
-    if proposed is not None and not proposed.empty:
-        located = gpd.sjoin(proposed, townships[["code", "geometry"]], predicate="within", how="left")
-        located = located[~located.index.duplicated()]
-        extra = proposed.assign(admin_code=located["code"].fillna("").values)
-        defaults: dict[str, dict[str, Any]] = {
-            "eldercare_facilities": {"beds": 0, "nursing_beds": 0, "professionally_run": True},
-            "burial_sites": {"status": "open"},
-        }
-        for layer, frame in frames.items():
-            rows = extra[extra.layer == layer].drop(columns="layer")
-            for column, value in defaults.get(layer, {}).items():
-                rows[column] = rows[column].fillna(value) if column in rows else value
-            if not rows.empty:
-                frames[layer] = gpd.GeoDataFrame(pd.concat([frame, rows], ignore_index=True), crs=frame.crs)
+    for layer, frame in frames.items():
+        rows = extra[extra.layer == layer].drop(columns="layer")
+        for column, value in defaults.get(layer, {}).items():
+            rows[column] = rows[column].fillna(value) if column in rows else value
+        if not rows.empty:
+            frames[layer] = gpd.GeoDataFrame(pd.concat([frame, rows], ignore_index=True), crs=frame.crs)
+    return frames
+
+
+def _analyze(inputs: _Inputs, facilities: dict[str, gpd.GeoDataFrame], targets: Targets) -> CoverageResult:
     return analyze(
-        townships,
-        villages,
-        store.read_frame("population"),
-        frames["eldercare_facilities"],
-        frames["community_complexes"],
-        frames["burial_sites"],
-        targets=targets or load_targets(),
+        inputs.townships,
+        inputs.villages,
+        inputs.population,
+        facilities["eldercare_facilities"],
+        facilities["community_complexes"],
+        facilities["burial_sites"],
+        targets=targets,
     )
+
+
+def analyze_store(
+    store: Store, *, targets: Targets | None = None, proposed: gpd.GeoDataFrame | None = None
+) -> CoverageResult:
+    """The per-township analysis of the store's county, optionally with proposed facilities added."""
+    inputs = _inputs(store)
+    facilities = inputs.facilities if proposed is None or proposed.empty else _with_proposed(inputs, proposed)
+    return _analyze(inputs, facilities, targets or load_targets())
+
+
+def what_if(
+    store: Store, proposed: gpd.GeoDataFrame, *, targets: Targets | None = None
+) -> tuple[CoverageResult, CoverageResult]:
+    """The analysis as it stands and with ``proposed`` facilities added, from one read of the store."""
+    inputs = _inputs(store)
+    goal = targets or load_targets()
+    after = inputs.facilities if proposed.empty else _with_proposed(inputs, proposed)
+    return _analyze(inputs, inputs.facilities, goal), _analyze(inputs, after, goal)
 
 
 # the layer (and kind) of the sites of each facility type the suggestions place

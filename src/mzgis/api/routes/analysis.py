@@ -19,7 +19,7 @@ from mzgis.api.files import download
 from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
 from mzgis.coverage.analysis import CoverageResult
-from mzgis.coverage.service import analyze_store, proposed_frame, suggest
+from mzgis.coverage.service import analyze_store, proposed_frame, suggest, what_if
 from mzgis.crs import check_lonlat
 from mzgis.io.archive import zip_folder
 from mzgis.io.coverage_report import write_coverage_outputs
@@ -140,10 +140,10 @@ def _proposed(facilities: list[ProposedIn]) -> gpd.GeoDataFrame | None:
 
 
 @router.post("/coverage/what-if", responses=_ERRORS, summary="拟建设施的效果(与现状对比)")
-def what_if(body: WhatIfIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
+def coverage_what_if(body: WhatIfIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
     frame = _proposed(body.facilities)
-    current = analyze_store(store)
-    after = analyze_store(store, proposed=frame)
+    assert frame is not None  # at least one facility (WhatIfIn)
+    current, after = what_if(store, frame)
 
     def tables(result: CoverageResult) -> dict[str, Any]:
         uncovered = result.uncovered[["facility_type", "code"]].to_dict("records")
