@@ -34,6 +34,7 @@ __all__ = [
     "gcj02_to_wgs84",
     "geometry_transformer",
     "gk_zone_epsg",
+    "lonlat_to_metric",
     "metric_xy",
     "parse_system",
     "to_metric",
@@ -243,10 +244,14 @@ def geometry_transformer(src: Any, dst: Any) -> Callable[[BaseGeometry], BaseGeo
 
 def metric_xy(points: Any, epsg: int) -> Array:
     """Coordinates (n × 2) of CGCS2000 lon/lat point geometries projected to the metric CRS ``epsg``."""
-    coords = shapely.get_coordinates(points)
-    if len(coords) == 0:
+    return lonlat_to_metric(shapely.get_coordinates(points), epsg)
+
+
+def lonlat_to_metric(lonlat: Array, epsg: int) -> Array:
+    """CGCS2000 lon/lat coordinates (n × 2) projected to the metric CRS ``epsg``."""
+    if len(lonlat) == 0:
         return np.empty((0, 2))
-    x, y = _transformer(f"EPSG:{STORAGE_EPSG}", f"EPSG:{epsg}").transform(coords[:, 0], coords[:, 1])
+    x, y = _transformer(f"EPSG:{STORAGE_EPSG}", f"EPSG:{epsg}").transform(lonlat[:, 0], lonlat[:, 1])
     return np.column_stack([x, y])
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from pyproj import Transformer
 from shapely.geometry import Point, box
 
@@ -190,12 +191,13 @@ def test_greedy_and_exact_covering(county) -> None:  # type: ignore[no-untyped-d
     )
     existing = gpd.GeoDataFrame(geometry=[centres.iloc[0]], crs=4549)  # 一村 already served
     # village centres stand 5 km apart; a reach of 5,001 m covers the next village on each side
-    model = build_model(v, existing, cands, rule=CoverageRule("distance", 5001.0))
+    xy = shapely.get_coordinates(centres.values)
+    model = build_model(v, xy, existing, cands, rule=CoverageRule("distance", 5001.0))
     assert model.already.tolist() == [True, True, False, False]
     picks = greedy(model, 2)
     assert [(p.name, p.gain_elderly, p.gain_villages) for p in picks] == [("三村中心", 1000, 2)]  # then nothing left
     assert [(p.name, p.gain_elderly) for p in exact(model, 1)] == [("三村中心", 1000)]
-    narrow = build_model(v, existing, cands, rule=CoverageRule("distance", 100.0))
+    narrow = build_model(v, xy, existing, cands, rule=CoverageRule("distance", 100.0))
     assert [(p.name, p.gain_elderly) for p in greedy(narrow, 2)] == [("二村中心", 1000), ("三村中心", 500)]
 
 

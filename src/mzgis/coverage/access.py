@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from mzgis.coverage.near import pairs_within
+from mzgis.coverage.near import Grid
 
 __all__ = ["e2sfca", "gaussian_weight"]
 
@@ -26,12 +26,16 @@ def gaussian_weight(distance: Array, catchment_m: float) -> Array:
     return np.where(distance <= catchment_m, np.clip(w, 0.0, 1.0), 0.0)
 
 
-def e2sfca(demand_xy: Array, demand: Array, supply_xy: Array, supply: Array, *, catchment_m: float) -> Array:
-    """Accessibility per demand point, in supply units per 1,000 demand (beds per 1,000 elderly)."""
-    n, m = len(demand_xy), len(supply_xy)
+def e2sfca(demand_at: Array | Grid, demand: Array, supply_xy: Array, supply: Array, *, catchment_m: float) -> Array:
+    """Accessibility per demand point, in supply units per 1,000 demand (beds per 1,000 elderly).
+
+    ``demand_at``: the demand points (n × 2), or a :class:`Grid` of them already built.
+    """
+    points = demand_at if isinstance(demand_at, Grid) else Grid(demand_at, max(catchment_m, 1e-9))
+    n, m = points.size, len(supply_xy)
     if n == 0 or m == 0:
         return np.zeros(n)
-    s_idx, d_idx, dist = pairs_within(supply_xy, demand_xy, catchment_m)
+    s_idx, d_idx, dist = points.within(supply_xy, catchment_m)
     w = gaussian_weight(dist, catchment_m)
     weighted_demand = np.bincount(s_idx, weights=demand[d_idx] * w, minlength=m)
     ratio = np.divide(supply, weighted_demand, out=np.zeros(m), where=weighted_demand > 0)

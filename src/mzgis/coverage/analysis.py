@@ -17,9 +17,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from mzgis.coverage.access import e2sfca
-from mzgis.coverage.near import pairs_within
+from mzgis.coverage.geometry import Polygons, population_centres
+from mzgis.coverage.near import Grid
 from mzgis.coverage.targets import CoverageRule, Targets
-from mzgis.crs import STORAGE_EPSG, metric_xy, to_metric
+from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, metric_xy, to_metric
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -76,19 +77,19 @@ def _points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _assign(
-    points: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, layer: str, mismatches: list[dict[str, Any]]
+    points: gpd.GeoDataFrame, towns: Polygons, codes: Any, layer: str, mismatches: list[dict[str, Any]]
 ) -> IntArray:
-    """The township (row position in ``towns``, -1 for none) each facility lies in, by location.
+    """The township (position in ``towns``, -1 for none) each facility lies in, by location.
 
-    A facility whose ``admin_code`` disagrees with where it stands is recorded in ``mismatches``.
+    A facility whose ``admin_code`` (``codes``: the townships' codes) disagrees with where it stands is
+    recorded in ``mismatches``.
     """
     located = np.full(len(points), -1, dtype=np.int64)
     if points.empty:
         return located
-    point_idx, town_idx = towns.sindex.query(points.geometry.values, predicate="within")
+    point_idx, town_idx = towns.holding(points.geometry.array)
     first = np.unique(point_idx, return_index=True)[1]  # the first township of a point on a shared edge
     located[point_idx[first]] = town_idx[first]
-    codes = towns.code.to_numpy(dtype=str)
     declared = points["admin_code"].fillna("").astype(str).to_numpy(dtype=str)
     where = np.where(located >= 0, codes[located], "")
     bad = (located < 0) | ~np.char.startswith(declared, where)
@@ -110,21 +111,22 @@ def _assign(
 
 
 def _covered(
-    villages: gpd.GeoDataFrame, centres_m: FloatArray, sites: gpd.GeoDataFrame, epsg: int, rule: CoverageRule
+    villages: Polygons | None, centres: Grid, sites: gpd.GeoDataFrame, epsg: int, rule: CoverageRule
 ) -> BoolArray:
     """Whether each village is covered by the (point) sites under ``rule``.
 
     "inside" tests the sites against the village polygons in the stored CRS; "distance" measures from
-    the village's population centre in the metric zone ``epsg``.
+    the village's population centre (``centres``, in the metric zone ``epsg``).
     """
-    covered = np.zeros(len(villages), dtype=bool)
+    covered = np.zeros(centres.size, dtype=bool)
     if sites.empty:
         return covered
     if rule.rule == "inside":
-        hits = villages.sindex.query(sites.geometry.values, predicate="within")[1]
+        assert villages is not None
+        hits = villages.holding(sites.geometry.array)[1]
     else:
         assert rule.distance_m is not None
-        hits = pairs_within(metric_xy(sites.geometry.values, epsg), centres_m, rule.distance_m)[1]
+        hits = centres.within(metric_xy(sites.geometry.array, epsg), rule.distance_m)[1]
     covered[hits] = True
     return covered
 
@@ -165,25 +167,32 @@ def analyze(
     towns = townships.to_crs(STORAGE_EPSG)[["code", "name", "geometry"]].reset_index(drop=True)
     epsg = to_metric(tuple(towns.total_bounds))
     n = len(towns)
+    town_codes = towns.code.to_numpy(dtype=str)
+    town_shapes = Polygons(towns.geometry.array)
     vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
-    centres_m = metric_xy(vill.geometry.representative_point().values, epsg)  # population centres
+    centres_m = lonlat_to_metric(population_centres(vill.geometry.array), epsg)
+    # one grid over the centres serves every distance rule and the accessibility catchment
+    reaches = [r.distance_m for r in (targets.day_care, targets.burial_site) if r.distance_m] + [targets.catchment_m]
+    centres = Grid(centres_m, max(min(reaches), max(reaches) / 4))
     aged = latest_population(population, vill.code, ("aged_60_plus", "aged_80_plus"))
     vill_town = pd.Index(towns.code).get_indexer(vill.parent_code).astype(np.int64)
     mismatches: list[dict[str, Any]] = []
 
     care = _points(eldercare)
-    care_town = _assign(care, towns, "eldercare_facilities", mismatches)
+    care_town = _assign(care, town_shapes, town_codes, "eldercare_facilities", mismatches)
     cx = _points(complexes)
-    cx_town = _assign(cx, towns, "community_complexes", mismatches)
+    cx_town = _assign(cx, town_shapes, town_codes, "community_complexes", mismatches)
     bur = _points(burial)
-    bur_town = _assign(bur, towns, "burial_sites", mismatches)
+    bur_town = _assign(bur, town_shapes, town_codes, "burial_sites", mismatches)
     is_open = (bur.status == "open").to_numpy()
 
     kind = care.kind.to_numpy(dtype=object)
     institution, centre, station = (kind == k for k in ("institution", "home_care_centre", "day_care_station"))
     pro = care.professionally_run.fillna(False).astype(bool).to_numpy()
-    with_day_care = _covered(vill, centres_m, care[station], epsg, targets.day_care)
-    with_burial = _covered(vill, centres_m, bur[is_open], epsg, targets.burial_site)
+    inside_rules = targets.day_care.rule == "inside" or targets.burial_site.rule == "inside"
+    village_shapes = Polygons(vill.geometry.array) if inside_rules else None
+    with_day_care = _covered(village_shapes, centres, care[station], epsg, targets.day_care)
+    with_burial = _covered(village_shapes, centres, bur[is_open], epsg, targets.burial_site)
 
     beds = care.beds.fillna(0).to_numpy(dtype=float) * institution
     nursing = care.nursing_beds.fillna(0).to_numpy(dtype=float) * institution
@@ -222,9 +231,9 @@ def analyze(
         district["unmet"].append("burial_site")
 
     access = e2sfca(
-        centres_m,
+        centres,
         aged["aged_60_plus"].astype(float),
-        metric_xy(care.geometry.values[institution], epsg),
+        metric_xy(care.geometry.array[institution], epsg),
         beds[institution],
         catchment_m=targets.catchment_m,
     )
@@ -253,8 +262,10 @@ def analyze(
     return CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
 
 
-def _ratios(part: list[int], whole: list[int], scale: int, digits: int) -> list[float | None]:
-    return [None if w == 0 else round(p / w * scale, digits) for p, w in zip(part, whole, strict=True)]
+def _ratios(part: IntArray, whole: IntArray, scale: int, digits: int) -> list[float | None]:
+    """``part / whole × scale`` rounded to ``digits`` (None where ``whole`` is 0)."""
+    quotient = (part / np.maximum(whole, 1) * scale).tolist()  # as Python's int / int for counts below 2**53
+    return [None if w == 0 else round(q, digits) for q, w in zip(quotient, whole.tolist(), strict=True)]
 
 
 def _rows(
@@ -266,30 +277,34 @@ def _rows(
     need_nursing = np.ceil(targets.nursing_beds_per_1000_elderly * elderly / 1000)
     villages = c["villages"]
     share = np.maximum(villages, 1)
-    col = {k: v.tolist() for k, v in c.items()}
+    centres, stations = c["home_care_centres"], c["day_care_stations"]
     columns: dict[str, list[Any]] = {
         "code": codes,
         "name": names,
-        "aged_60_plus": col["aged_60_plus"],
-        "aged_80_plus": col["aged_80_plus"],
-        "beds": col["beds"],
-        "nursing_beds": col["nursing_beds"],
-        "beds_per_1000": _ratios(col["beds"], col["aged_60_plus"], 1000, 2),
-        "nursing_beds_per_1000": _ratios(col["nursing_beds"], col["aged_60_plus"], 1000, 2),
+        "aged_60_plus": elderly.tolist(),
+        "aged_80_plus": c["aged_80_plus"].tolist(),
+        "beds": beds.tolist(),
+        "nursing_beds": nursing.tolist(),
+        "beds_per_1000": _ratios(beds, elderly, 1000, 2),
+        "nursing_beds_per_1000": _ratios(nursing, elderly, 1000, 2),
         "beds_shortfall": np.maximum(0, need_beds - beds).astype(np.int64).tolist(),
         "nursing_beds_shortfall": np.maximum(0, need_nursing - nursing).astype(np.int64).tolist(),
-        "home_care_centres": col["home_care_centres"],
-        "home_care_professional_share": _ratios(col["home_care_pro"], col["home_care_centres"], 1, 4),
-        "day_care_stations": col["day_care_stations"],
-        "day_care_professional_share": _ratios(col["day_care_pro"], col["day_care_stations"], 1, 4),
-        "community_complexes": col["community_complexes"],
-        "burial_sites": col["burial_sites"],
-        "burial_sites_any_status": col["burial_sites_any_status"],
-        "villages": col["villages"],
-        "villages_with_day_care": col["villages_with_day_care"],
-        "villages_covered_by_burial": col["villages_covered_by_burial"],
+        "home_care_centres": centres.tolist(),
+        "home_care_professional_share": _ratios(c["home_care_pro"], centres, 1, 4),
+        "day_care_stations": stations.tolist(),
+        "day_care_professional_share": _ratios(c["day_care_pro"], stations, 1, 4),
+        **{
+            key: c[key].tolist()
+            for key in (
+                "community_complexes",
+                "burial_sites",
+                "burial_sites_any_status",
+                "villages",
+                "villages_with_day_care",
+                "villages_covered_by_burial",
+            )
+        },
     }
-    centres, stations = c["home_care_centres"], c["day_care_stations"]
     no = np.zeros(len(codes), dtype=bool)
     misses = {
         "beds_per_1000": (elderly > 0) & (beds < need_beds),
@@ -312,10 +327,12 @@ def _rows(
         "day_care_coverage": (villages > 0)
         & (c["villages_with_day_care"] / share < targets.villages_with_day_care_share),
     }
+    # each row's misses as one number (a bit per target), so the id lists are built once per combination
     ids = list(misses)
-    unmet = [[i for i, m in zip(ids, flags, strict=True) if m] for flags in zip(*misses.values(), strict=True)]
+    pattern = sum(flags.astype(np.int64) << bit for bit, flags in enumerate(misses.values()))
+    lists = {p: [i for bit, i in enumerate(ids) if p >> bit & 1] for p in np.unique(pattern).tolist()}
     keys = list(columns)
     return [
-        dict(zip(keys, values, strict=True)) | {"unmet": u}
-        for values, u in zip(zip(*columns.values(), strict=True), unmet, strict=True)
+        dict(zip(keys, values, strict=True), unmet=lists[p].copy())
+        for values, p in zip(zip(*columns.values(), strict=True), np.asarray(pattern).tolist(), strict=True)
     ]

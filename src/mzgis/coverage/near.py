@@ -1,8 +1,10 @@
 """Pairs of points within a distance, on metric coordinates: a uniform grid in numpy.
 
-Points ``b`` are hashed into square cells as wide as the distance; each point of ``a`` looks in its own
-cell and the eight around it. No geometry objects are built, so the cost follows the number of candidate
-pairs, not the number of points times a tree's overhead.
+Points are hashed into square cells and sorted by cell, column by column, so the cells of one column
+that a query's reach spans are one contiguous run of the sorted points: a query looks up one run per
+column it reaches (three when the distance equals the cell size). No geometry objects are built, so the
+cost follows the number of candidate pairs, not the number of points times a tree's overhead. One grid
+serves queries of any distance (for instance the coverage radius and the wider accessibility catchment).
 """
 
 from __future__ import annotations
@@ -22,55 +24,47 @@ class Grid:
     def __init__(self, xy: FloatArray, cell: float) -> None:
         if not cell > 0:
             raise ValueError("cell size must be positive")
-        self.xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        points = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        self.size = len(points)
         self.cell = float(cell)
-        self.origin = self.xy.min(axis=0) if len(self.xy) else np.zeros(2)
-        ij = np.floor((self.xy - self.origin) / self.cell).astype(np.int64)
-        self.rows = int(ij[:, 1].max()) + 3 if len(ij) else 3
-        keys = self._key(ij)
-        self.order = np.argsort(keys, kind="stable")
+        self.origin = points.min(axis=0) if self.size else np.zeros(2)
+        ij = self._cells(points)
+        self.columns = int(ij[:, 0].max()) + 1 if self.size else 0
+        self.rows = int(ij[:, 1].max()) + 1 if self.size else 0
+        keys = ij[:, 0] * self.rows + ij[:, 1]
+        self.order = np.argsort(keys, kind="stable")  # sorted position → index into ``xy``
         self.keys = keys[self.order]
+        self.sorted_xy = points[self.order]
 
-    def _key(self, ij: IntArray) -> IntArray:
-        # shift by one so the neighbours of the first column and row have non-negative keys
-        return (ij[:, 0] + 1) * self.rows + (ij[:, 1] + 1)
+    def _cells(self, xy: FloatArray) -> IntArray:
+        return np.floor((xy - self.origin) / self.cell).astype(np.int64)
 
     def within(self, xy: FloatArray, distance: float) -> tuple[IntArray, IntArray, FloatArray]:
-        """Index pairs (into ``xy``, into the grid's points) at most ``distance`` apart, with the distance.
-
-        ``distance`` must not exceed the cell size.
-        """
-        if distance > self.cell:
-            raise ValueError("distance larger than the grid's cell")
+        """Index pairs (into ``xy``, into the grid's points) at most ``distance`` apart, with the distance."""
         q = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-        if len(q) == 0 or len(self.xy) == 0:
-            empty = np.empty(0, dtype=np.int64)
+        empty = np.empty(0, dtype=np.int64)
+        if len(q) == 0 or self.size == 0 or not distance >= 0:
             return empty, empty, np.empty(0)
-        ij = np.floor((q - self.origin) / self.cell).astype(np.int64)
-        found_a, found_b = [], []
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                cell = ij + np.array([dx, dy])
-                ok = (cell[:, 1] >= -1) & (cell[:, 1] <= self.rows - 2)  # rows outside the grid hold nothing
-                keys = self._key(cell)
-                start = np.searchsorted(self.keys, keys, side="left")
-                stop = np.searchsorted(self.keys, keys, side="right")
-                count = np.where(ok, stop - start, 0)
-                total = int(count.sum())
-                if total == 0:
-                    continue
-                a = np.repeat(np.arange(len(q)), count)
-                # positions start[a] + 0 .. count[a]-1, built without a Python loop
-                offsets = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-                found_a.append(a)
-                found_b.append(self.order[np.repeat(start, count) + offsets])
-        if not found_a:
-            empty = np.empty(0, dtype=np.int64)
+        reach = max(int(np.ceil(distance / self.cell)), 1)  # cells each way
+        ij = self._cells(q)
+        columns = ij[:, :1] + np.arange(-reach, reach + 1)  # nq × (2 reach + 1)
+        first = np.clip(ij[:, 1] - reach, 0, self.rows - 1)[:, None]
+        last = np.clip(ij[:, 1] + reach, 0, self.rows - 1)[:, None]
+        rows_hit = ((ij[:, 1] + reach >= 0) & (ij[:, 1] - reach < self.rows))[:, None]
+        hit = rows_hit & (columns >= 0) & (columns < self.columns)
+        start = np.searchsorted(self.keys, columns * self.rows + first, side="left")
+        stop = np.searchsorted(self.keys, columns * self.rows + last, side="right")
+        count = np.where(hit, stop - start, 0).ravel()
+        total = int(count.sum())
+        if total == 0:
             return empty, empty, np.empty(0)
-        ia, ib = np.concatenate(found_a), np.concatenate(found_b)
-        dist = np.hypot(*(q[ia] - self.xy[ib]).T)
+        ia = np.repeat(np.repeat(np.arange(len(q)), columns.shape[1]), count)
+        # sorted positions start .. start + count - 1 of every run, without a Python loop
+        pos = np.arange(total) + np.repeat(start.ravel() - (np.cumsum(count) - count), count)
+        d = q[ia] - self.sorted_xy[pos]
+        dist = np.sqrt(np.einsum("ij,ij->i", d, d))
         keep = dist <= distance
-        return ia[keep], ib[keep], dist[keep]
+        return ia[keep], self.order[pos[keep]], dist[keep]
 
 
 def pairs_within(a_xy: FloatArray, b_xy: FloatArray, distance: float) -> tuple[IntArray, IntArray, FloatArray]:

@@ -8,11 +8,13 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from mzgis.coverage.analysis import CoverageResult, analyze, latest_population
+from mzgis.coverage.geometry import population_centres
 from mzgis.coverage.siting import Pick, build_model, exact, greedy
 from mzgis.coverage.targets import Targets, load_targets
-from mzgis.crs import to_metric
+from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, to_metric
 from mzgis.errors import BadInput, NotFound
 from mzgis.io.importer import convert_geometry, source_system
 from mzgis.io.readers import read_table
@@ -202,16 +204,21 @@ def suggest(
     villages["aged_60_plus"] = aged["aged_60_plus"]
     epsg = to_metric(tuple(villages.total_bounds))
     villages_m = villages.to_crs(epsg)
+    centres = population_centres(villages.to_crs(STORAGE_EPSG).geometry.array)
     if candidates is None:  # the villages' population centres
         cands = gpd.GeoDataFrame(
             {"name": villages.name.values, "township": villages.parent_code.map(names).values},
-            geometry=villages_m.geometry.representative_point().values,
-            crs=epsg,
-        ).to_crs(4490)
+            geometry=shapely.points(centres),
+            crs=STORAGE_EPSG,
+        )
     else:
         cands = _candidates_from_file(candidates, towns, names)
     model = build_model(
-        villages_m, _existing(store, facility_type, proposed).to_crs(epsg), cands.to_crs(epsg), rule=rule
+        villages_m,
+        lonlat_to_metric(centres, epsg),
+        _existing(store, facility_type, proposed).to_crs(epsg),
+        cands.to_crs(epsg),
+        rule=rule,
     )
 
     def rows(picks: list[Pick]) -> list[dict[str, Any]]:

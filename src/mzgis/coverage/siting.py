@@ -10,11 +10,14 @@ HiGHS MIP solver. Both are pure functions on GeoDataFrames in a metric CRS.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
+from mzgis.coverage.geometry import Polygons
+from mzgis.coverage.near import Grid
 from mzgis.coverage.targets import CoverageRule
 from mzgis.errors import BadInput
 
@@ -44,37 +47,39 @@ class SitingModel:
     candidates: gpd.GeoDataFrame  # with name, township, geometry (lon/lat)
 
 
-def _covered_by(sites_m: np.ndarray, villages_m: gpd.GeoDataFrame, rule: CoverageRule) -> list[np.ndarray]:
+def _covered_by(sites_m: Any, villages: Polygons, centres: Grid, rule: CoverageRule) -> list[np.ndarray]:
+    """Per site (points in the metric CRS), the sorted positions of the villages it covers under ``rule``."""
     if len(sites_m) == 0:
         return []
     if rule.rule == "inside":
-        tree = shapely.STRtree(villages_m.geometry.values)
-        site_idx, village_idx = tree.query(sites_m, predicate="within")
+        site_idx, village_idx = villages.holding(sites_m)
     else:
-        centres = shapely.STRtree(villages_m.geometry.representative_point().values)
-        site_idx, village_idx = centres.query(sites_m, predicate="dwithin", distance=float(rule.distance_m or 0.0))
-    out: list[list[int]] = [[] for _ in range(len(sites_m))]
-    for s, v in zip(site_idx, village_idx, strict=True):
-        out[int(s)].append(int(v))
-    return [np.array(sorted(set(x)), dtype=int) for x in out]
+        site_idx, village_idx, _ = centres.within(shapely.get_coordinates(sites_m), float(rule.distance_m or 0.0))
+    pairs = np.unique(np.column_stack([site_idx, village_idx]).reshape(-1, 2), axis=0)  # sorted by site, village
+    cuts = np.cumsum(np.bincount(pairs[:, 0], minlength=len(sites_m)))[:-1]
+    return [part.astype(int) for part in np.split(pairs[:, 1], cuts)]
 
 
 def build_model(
     villages_m: gpd.GeoDataFrame,
+    centres_m: np.ndarray,
     existing_m: gpd.GeoDataFrame,
     candidates_m: gpd.GeoDataFrame,
     *,
     rule: CoverageRule,
     weight: str = "aged_60_plus",
 ) -> SitingModel:
-    """The covering model; all frames in the same metric CRS; candidates need ``name`` and ``township``."""
+    """The covering model; all frames and the villages' population centres (n × 2) in the same metric CRS;
+    candidates need ``name`` and ``township``."""
     if candidates_m.empty:
         raise BadInput("没有候选地点", "no candidate sites")
     weights = villages_m[weight].fillna(0).to_numpy(dtype=float)
+    villages = Polygons(villages_m.geometry.array)
+    centres = Grid(centres_m, max(float(rule.distance_m or 0.0), 1.0))
     already = np.zeros(len(villages_m), dtype=bool)
-    for covered in _covered_by(existing_m.geometry.representative_point().values, villages_m, rule):
+    for covered in _covered_by(existing_m.geometry.representative_point().array, villages, centres, rule):
         already[covered] = True
-    covers = _covered_by(candidates_m.geometry.values, villages_m, rule)
+    covers = _covered_by(candidates_m.geometry.array, villages, centres, rule)
     return SitingModel(weights, covers, already, candidates_m.to_crs(4490))
 
 

@@ -1,0 +1,28 @@
+"""Population centres and the point-in-polygon index."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from mzgis.coverage.geometry import Polygons, population_centres
+
+U_SHAPE = shapely.Polygon([(0, 0), (4, 0), (4, 4), (3, 4), (3, 1), (1, 1), (1, 4), (0, 4)])
+
+
+def test_centre_of_the_extent_when_inside_else_a_point_inside() -> None:
+    xy = population_centres([shapely.box(0, 0, 2, 6), U_SHAPE, None, shapely.Polygon()])
+    assert xy[0].tolist() == [1.0, 3.0]  # a compact village: the centre of its extent
+    assert not shapely.contains_xy(U_SHAPE, 2.0, 2.0)  # the U's extent centre lies in its gap...
+    assert shapely.contains_xy(U_SHAPE, *xy[1])  # ...so a point inside it is used
+    assert np.isnan(xy[2:]).all()  # no geometry, no centre
+    assert population_centres([]).shape == (0, 2)
+
+
+def test_polygons_holding_points_edges_outside() -> None:
+    shapes = Polygons([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3), U_SHAPE])
+    points = shapely.points([(0.5, 0.5), (1.5, 1.5), (2.0, 0.5), (2.0, 2.5), (9.0, 9.0)])
+    p, g = shapes.holding(points)
+    pairs = sorted(zip(p.tolist(), g.tolist(), strict=True))
+    # (2, 0.5) lies on the first box's edge: only the U holds it; (2, 2.5) and (1.5, 1.5) are in the U's gap
+    assert pairs == [(0, 0), (0, 2), (1, 0), (1, 1), (2, 2), (3, 1)]
