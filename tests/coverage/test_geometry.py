@@ -26,3 +26,17 @@ def test_polygons_holding_points_edges_outside() -> None:
     pairs = sorted(zip(p.tolist(), g.tolist(), strict=True))
     # (2, 0.5) lies on the first box's edge: only the U holds it; (2, 2.5) and (1.5, 1.5) are in the U's gap
     assert pairs == [(0, 0), (0, 2), (1, 0), (1, 1), (2, 2), (3, 1)]
+
+
+def test_subdivisions_looked_up_in_their_parent_then_everywhere() -> None:
+    from mzgis.coverage.geometry import Subdivisions
+
+    # parent 0 holds villages 0 and 1, parent 1 holds village 2; village 3 has no known parent
+    villages = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(5, 5, 6, 6), shapely.box(8, 8, 9, 9)]
+    subdivisions = Subdivisions(villages, np.array([0, 0, 1, -1]), 2)
+    points = shapely.points([(0.5, 0.5), (1.5, 0.5), (5.5, 5.5), (8.5, 8.5), (1.0, 0.5), (20.0, 20.0)])
+    # point 2 stands in parent 0 by location yet lies in parent 1's village: found by the fallback;
+    # point 3 stands in no parent; point 4 is on a shared edge; point 5 is nowhere
+    p, g = subdivisions.holding(points, np.array([0, 0, 0, -1, 0, -1]))
+    assert sorted(zip(p.tolist(), g.tolist(), strict=True)) == [(0, 0), (1, 1), (2, 2), (3, 3)]
+    assert [len(x) for x in subdivisions.holding(points[:0], np.array([], dtype=np.int64))] == [0, 0]

@@ -39,3 +39,9 @@ def test_one_grid_answers_any_distance(distance: float) -> None:
     full = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
     assert set(zip(ia.tolist(), ib.tolist(), strict=True)) == set(zip(*np.nonzero(full <= distance), strict=True))
     assert np.allclose(d, full[ia, ib])
+
+
+def test_points_without_coordinates_are_near_nothing() -> None:
+    b = np.array([[0.0, 0.0], [np.nan, np.nan], [10.0, 0.0]])
+    ia, ib, d = Grid(b, 5.0).within(np.array([[1.0, 0.0], [np.nan, 1.0]]), 20.0)
+    assert (ia.tolist(), ib.tolist(), d.tolist()) == ([0, 0], [0, 2], [1.0, 9.0])
