@@ -81,7 +81,7 @@ def _points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _assign(
-    points: gpd.GeoDataFrame, towns: Polygons, codes: Any, layer: str, mismatches: list[dict[str, Any]]
+    points: gpd.GeoDataFrame, towns: Polygons, codes: list[str], layer: str, mismatches: list[dict[str, Any]]
 ) -> IntArray:
     """The township (position in ``towns``, -1 for none) each facility lies in, by location.
 
@@ -92,14 +92,15 @@ def _assign(
     if points.empty:
         return located
     point_idx, town_idx = towns.holding(points.geometry.array)
-    first = np.unique(point_idx, return_index=True)[1]  # the first township of a point on a shared edge
+    first = np.unique(point_idx, return_index=True)[1]  # the first of overlapping townships
     located[point_idx[first]] = town_idx[first]
-    declared = points["admin_code"].fillna("").astype(str).to_numpy(dtype=str)
-    where = np.where(located >= 0, codes[located], "")
-    bad = (located < 0) | ~np.char.startswith(declared, where)
-    for i in np.flatnonzero(bad):
+    declared = points["admin_code"].fillna("").astype(str).tolist()
+    where = [codes[t] if t >= 0 else None for t in located.tolist()]
+    for i, (d, w) in enumerate(zip(declared, where, strict=True)):
+        if w is not None and d.startswith(w):
+            continue
         name = points.at[i, "name"]
-        outside = located[i] < 0
+        outside = w is None
         mismatches.append(
             {
                 "layer": layer,
@@ -210,7 +211,7 @@ def _analyze(
     towns = townships.to_crs(STORAGE_EPSG)[["code", "name", "geometry"]].reset_index(drop=True)
     epsg = to_metric(tuple(towns.total_bounds))
     n = len(towns)
-    town_codes = towns.code.to_numpy(dtype=str)
+    town_codes = towns.code.astype(str).tolist()
     town_shapes = Polygons(towns.geometry.array)
     vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
     vill_shapes = np.asarray(vill.geometry.array, dtype=object)
@@ -304,7 +305,7 @@ def _analyze(
     town_names = np.append(towns.name.to_numpy(dtype=object), "")  # position -1: no such township
     uncovered = gpd.GeoDataFrame(
         {
-            "facility_type": np.repeat(list(missing), [len(v) for v in missing.values()]),
+            "facility_type": np.repeat(np.array(list(missing), dtype=object), [len(v) for v in missing.values()]),
             "code": village_columns["code"][at],
             "name": village_columns["name"][at],
             "township": village_columns["township"][at],

@@ -26,21 +26,27 @@ class Grid:
             raise ValueError("cell size must be positive")
         points = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         self.size = len(points)  # points without finite coordinates are kept out: nothing is near them
-        finite = np.flatnonzero(np.isfinite(points).all(axis=1))
-        self.origin = points[finite].min(axis=0) if len(finite) else np.zeros(2)
-        extent = float(np.ptp(points[finite], axis=0).max()) if len(finite) else 0.0
-        self.cell = max(float(cell), extent / 2**20)  # at most 2**20 cells a side, so cell keys fit in int64
-        ij = self._cells(points[finite])
-        self.columns = int(ij[:, 0].max()) + 1 if len(finite) else 0
-        self.rows = int(ij[:, 1].max()) + 1 if len(finite) else 0
-        keys = ij[:, 0] * self.rows + ij[:, 1]
+        x, y = points[:, 0], points[:, 1]
+        finite = np.isfinite(x) & np.isfinite(y)
+        kept = None if finite.all() else np.flatnonzero(finite)
+        if kept is not None:
+            x, y = x[kept], y[kept]
+        low = np.array([x.min(), y.min()]) if len(x) else np.zeros(2)
+        extent = max(x.max() - low[0], y.max() - low[1]) if len(x) else 0.0
+        self.origin = low
+        self.cell = max(float(cell), float(extent) / 2**20)  # at most 2**20 cells a side: keys fit in int64
+        column, row = self._cells(x, y)
+        self.columns = int(column.max()) + 1 if len(x) else 0
+        self.rows = int(row.max()) + 1 if len(x) else 0
+        keys = column * self.rows + row
         sort = np.argsort(keys, kind="stable")
         self.keys = keys[sort]
-        self.order = finite[sort]  # sorted position → index into ``xy``
-        self.sorted_xy = points[self.order]
+        self.order = sort if kept is None else kept[sort]  # sorted position → index into ``xy``
+        self.x, self.y = x[sort], y[sort]  # coordinates in sorted order
 
-    def _cells(self, xy: FloatArray) -> IntArray:
-        return np.floor((xy - self.origin) / self.cell).astype(np.int64)
+    def _cells(self, x: FloatArray, y: FloatArray) -> tuple[IntArray, IntArray]:
+        column = np.floor((x - self.origin[0]) / self.cell).astype(np.int64)
+        return column, np.floor((y - self.origin[1]) / self.cell).astype(np.int64)
 
     def within(self, xy: FloatArray, distance: float) -> tuple[IntArray, IntArray, FloatArray]:
         """Index pairs (into ``xy``, into the grid's points) at most ``distance`` apart, with the distance."""
@@ -49,18 +55,18 @@ class Grid:
         if len(queries) == 0 or len(self.keys) == 0 or not distance >= 0:
             return _EMPTY, _EMPTY, np.empty(0)
         reach = max(int(np.ceil(distance / self.cell)), 1)  # cells each way
-        ij = self._cells(q[queries])
+        qx, qy = q[queries, 0], q[queries, 1]
+        column, row = self._cells(qx, qy)
         width = 2 * reach + 1
         ia, pos = self._runs(
-            np.repeat(queries, width),
-            (ij[:, :1] + np.arange(-reach, reach + 1)).ravel(),
-            np.repeat(ij[:, 1] - reach, width),
-            np.repeat(ij[:, 1] + reach, width),
+            np.repeat(np.arange(len(queries)), width),
+            (column[:, None] + np.arange(-reach, reach + 1)).ravel(),
+            np.repeat(row - reach, width),
+            np.repeat(row + reach, width),
         )
-        d = q[ia] - self.sorted_xy[pos]
-        dist = np.sqrt(np.einsum("ij,ij->i", d, d))
+        dist = np.hypot(qx[ia] - self.x[pos], qy[ia] - self.y[pos])
         keep = dist <= distance
-        return ia[keep], self.order[pos[keep]], dist[keep]
+        return queries[ia[keep]], self.order[pos[keep]], dist[keep]
 
     def _runs(self, owner: IntArray, column: IntArray, first: IntArray, last: IntArray) -> tuple[IntArray, IntArray]:
         """The points in rows ``first`` .. ``last`` of ``column``, per run: (its owner, sorted position).
