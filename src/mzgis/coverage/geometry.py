@@ -34,11 +34,19 @@ def population_centres(polygons: Any, bounds: FloatArray | None = None) -> Float
         return np.empty((0, 2))
     bounds = shapely.bounds(shapes) if bounds is None else bounds
     xy = np.column_stack([(bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2])
-    off = ~shapely.contains_xy(shapes, xy[:, 0], xy[:, 1]) & ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
-    if off.any():
+    off = np.flatnonzero(~shapely.contains_xy(shapes, xy[:, 0], xy[:, 1]))
+    off = off[~(shapely.is_missing(shapes[off]) | shapely.is_empty(shapes[off]))]
+    if len(off):
         inside = shapely.point_on_surface(shapes[off])
         xy[off] = np.column_stack([shapely.get_x(inside), shapely.get_y(inside)])
     return xy
+
+
+def _by_polygon(p: IntArray, g: IntArray) -> tuple[IntArray, IntArray]:
+    """(point, polygon) pairs ordered by polygon: GEOS then reads the polygons in the order they were made
+    in memory, which on 600,000 villages makes the exact test several times faster than in point order."""
+    order = np.argsort(g, kind="stable")
+    return p[order], g[order]
 
 
 class Polygons:
@@ -55,7 +63,7 @@ class Polygons:
         boxes, without preparing a geometry per point.
         """
         points = np.asarray(points, dtype=object)
-        p, g = self.tree.query(points)
+        p, g = _by_polygon(*self.tree.query(points))
         inside = shapely.contains_xy(self.geometries[g], shapely.get_x(points[p]), shapely.get_y(points[p]))
         return p[inside].astype(np.int64), g[inside].astype(np.int64)
 
@@ -93,10 +101,12 @@ class Subdivisions:
         box = self.bounds[g]
         px, py = x[p], y[p]
         near = (px >= box[:, 0]) & (px <= box[:, 2]) & (py >= box[:, 1]) & (py <= box[:, 3])
-        p, g = p[near], g[near]
-        inside = shapely.contains_xy(self.geometries[g], px[near], py[near])
+        p, g = _by_polygon(p[near], g[near])
+        inside = shapely.contains_xy(self.geometries[g], x[p], y[p])
         p, g = p[inside], g[inside]
-        lost = np.setdiff1d(np.flatnonzero(np.isfinite(x) & np.isfinite(y)), p)
+        found = np.zeros(len(points), dtype=bool)
+        found[p] = True
+        lost = np.flatnonzero(~found & np.isfinite(x) & np.isfinite(y))
         if len(lost):
             if self._everything is None:
                 self._everything = Polygons(self.geometries)
