@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -116,30 +117,42 @@ def _assign(
 
 
 def _covered(
-    villages: Subdivisions | None,
-    centres: Grid,
+    rule: CoverageRule,
     sites: gpd.GeoDataFrame,
     site_town: IntArray,
+    villages: Subdivisions | None,
+    centres: Grid | None,
     epsg: int,
-    rule: CoverageRule,
 ) -> BoolArray:
     """Whether each village is covered by the (point) sites under ``rule``.
 
     "inside" tests the sites (standing in the townships ``site_town``) against the village polygons in
-    the stored CRS; "distance" measures from the village's population centre (``centres``, in the
+    the stored CRS; "distance" measures from the villages' population centres (``centres``, in the
     metric zone ``epsg``).
     """
-    covered = np.zeros(centres.size, dtype=bool)
-    if sites.empty:
-        return covered
     if rule.rule == "inside":
         assert villages is not None
-        hits = villages.holding(sites.geometry.array, site_town)[1]
+        covered = np.zeros(len(villages.geometries), dtype=bool)
+        covered[villages.holding(sites.geometry.array, site_town)[1]] = True
     else:
-        assert rule.distance_m is not None
-        hits = centres.within(metric_xy(sites.geometry.array, epsg), rule.distance_m)[1]
-    covered[hits] = True
+        assert centres is not None and rule.distance_m is not None
+        covered = np.zeros(centres.size, dtype=bool)
+        covered[centres.within(metric_xy(sites.geometry.array, epsg), rule.distance_m)[1]] = True
     return covered
+
+
+def _reach(
+    centres_lonlat: FloatArray,
+    epsg: int,
+    cell: float,
+    elderly: IntArray,
+    beds_xy: FloatArray,
+    beds: FloatArray,
+    catchment_m: float,
+) -> tuple[Grid, FloatArray]:
+    """The villages' population centres in metres on a grid, and their E2SFCA accessibility to beds."""
+    centres = Grid(lonlat_to_metric(centres_lonlat, epsg), cell)
+    return centres, e2sfca(centres, elderly.astype(float), beds_xy, beds, catchment_m=catchment_m)
 
 
 def latest_population(population: pd.DataFrame, codes: pd.Series, columns: tuple[str, ...]) -> dict[str, IntArray]:
@@ -211,37 +224,50 @@ def _analyze(
     towns = townships.to_crs(STORAGE_EPSG)[["code", "name", "geometry"]].reset_index(drop=True)
     epsg = to_metric(tuple(towns.total_bounds))
     n = len(towns)
-    town_codes = towns.code.astype(str).tolist()
-    town_shapes = Polygons(towns.geometry.array)
     vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
     vill_shapes = np.asarray(vill.geometry.array, dtype=object)
     vill_bounds = shapely.bounds(vill_shapes).reshape(-1, 4)
-    centres_m = lonlat_to_metric(population_centres(vill_shapes, vill_bounds), epsg)
-    # one grid over the centres serves every distance rule and the accessibility catchment
-    reaches = [r.distance_m for r in (targets.day_care, targets.burial_site) if r.distance_m] + [targets.catchment_m]
-    centres = Grid(centres_m, max(min(reaches), max(reaches) / 4))
     aged = latest_population(population, vill.code, ("aged_60_plus", "aged_80_plus"))
-    vill_town = pd.Index(towns.code).get_indexer(vill.parent_code).astype(np.int64)
-    mismatches: list[dict[str, Any]] = []
-
     care = _points(eldercare)
-    care_town = _assign(care, town_shapes, town_codes, "eldercare_facilities", mismatches)
-    cx = _points(complexes)
-    cx_town = _assign(cx, town_shapes, town_codes, "community_complexes", mismatches)
-    bur = _points(burial)
-    bur_town = _assign(bur, town_shapes, town_codes, "burial_sites", mismatches)
-    is_open = (bur.status == "open").to_numpy()
-
     kind = care.kind.to_numpy(dtype=object)
     institution, centre, station = (kind == k for k in ("institution", "home_care_centre", "day_care_station"))
-    pro = care.professionally_run.fillna(False).astype(bool).to_numpy()
-    inside_rules = targets.day_care.rule == "inside" or targets.burial_site.rule == "inside"
-    village_shapes = Subdivisions(vill_shapes, vill_town, n, vill_bounds) if inside_rules else None
-    with_day_care = _covered(village_shapes, centres, care[station], care_town[station], epsg, targets.day_care)
-    with_burial = _covered(village_shapes, centres, bur[is_open], bur_town[is_open], epsg, targets.burial_site)
-
     beds = care.beds.fillna(0).to_numpy(dtype=float) * institution
     nursing = care.nursing_beds.fillna(0).to_numpy(dtype=float) * institution
+    # one grid over the centres serves every distance rule and the accessibility catchment
+    rules = {"day_care": targets.day_care, "burial_site": targets.burial_site}
+    reaches = [r.distance_m for r in rules.values() if r.distance_m] + [targets.catchment_m]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # projecting the centres, the grid and E2SFCA are numpy and PROJ work that lets go of the GIL:
+        # a second thread does them while this one does the GEOS work of placing the facilities
+        reach = pool.submit(
+            _reach,
+            population_centres(vill_shapes, vill_bounds),
+            epsg,
+            max(min(reaches), max(reaches) / 4),
+            aged["aged_60_plus"],
+            metric_xy(care.geometry.array[institution], epsg),
+            beds[institution],
+            targets.catchment_m,
+        )
+        town_shapes = Polygons(towns.geometry.array)
+        town_codes = towns.code.astype(str).tolist()
+        vill_town = pd.Index(towns.code).get_indexer(vill.parent_code).astype(np.int64)
+        mismatches: list[dict[str, Any]] = []
+        care_town = _assign(care, town_shapes, town_codes, "eldercare_facilities", mismatches)
+        cx = _points(complexes)
+        cx_town = _assign(cx, town_shapes, town_codes, "community_complexes", mismatches)
+        bur = _points(burial)
+        bur_town = _assign(bur, town_shapes, town_codes, "burial_sites", mismatches)
+        is_open = (bur.status == "open").to_numpy()
+        sites = {"day_care": (care[station], care_town[station]), "burial_site": (bur[is_open], bur_town[is_open])}
+        inside = [k for k, r in rules.items() if r.rule == "inside"]
+        village_shapes = Subdivisions(vill_shapes, vill_town, n, vill_bounds) if inside else None
+        covered = {k: _covered(rules[k], *sites[k], village_shapes, None, epsg) for k in inside}
+        centres, access = reach.result()
+    covered |= {k: _covered(rules[k], *sites[k], None, centres, epsg) for k in rules if k not in covered}
+    with_day_care, with_burial = covered["day_care"], covered["burial_site"]
+    pro = care.professionally_run.fillna(False).astype(bool).to_numpy()
+
     # every count per township at once; the district counts every facility, also those outside townships
     of_villages = {
         "aged_60_plus": aged["aged_60_plus"],
@@ -276,13 +302,6 @@ def _analyze(
     if district["townships_without_burial_site"]:
         district["unmet"].append("burial_site")
 
-    access = e2sfca(
-        centres,
-        aged["aged_60_plus"].astype(float),
-        metric_xy(care.geometry.array[institution], epsg),
-        beds[institution],
-        catchment_m=targets.catchment_m,
-    )
     village_columns = {
         "code": vill.code.to_numpy(),
         "name": vill.name.to_numpy(),
