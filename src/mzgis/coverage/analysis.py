@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from mzgis.coverage.access import e2sfca
 from mzgis.coverage.geometry import Polygons, Subdivisions, population_centres
 from mzgis.coverage.near import Grid
-from mzgis.coverage.targets import CoverageRule, Targets
+from mzgis.coverage.targets import Targets
 from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, metric_xy, to_metric
 
 FloatArray = NDArray[np.float64]
@@ -116,43 +116,17 @@ def _assign(
     return located
 
 
-def _covered(
-    rule: CoverageRule,
-    sites: gpd.GeoDataFrame,
-    site_town: IntArray,
-    villages: Subdivisions | None,
-    centres: Grid | None,
-    epsg: int,
-) -> BoolArray:
-    """Whether each village is covered by the (point) sites under ``rule``.
-
-    "inside" tests the sites (standing in the townships ``site_town``) against the village polygons in
-    the stored CRS; "distance" measures from the villages' population centres (``centres``, in the
-    metric zone ``epsg``).
-    """
-    if rule.rule == "inside":
-        assert villages is not None
-        covered = np.zeros(len(villages.geometries), dtype=bool)
-        covered[villages.holding(sites.geometry.array, site_town)[1]] = True
-    else:
-        assert centres is not None and rule.distance_m is not None
-        covered = np.zeros(centres.size, dtype=bool)
-        covered[centres.within(metric_xy(sites.geometry.array, epsg), rule.distance_m)[1]] = True
-    return covered
-
-
-def _reach(
-    centres_lonlat: FloatArray,
-    epsg: int,
-    cell: float,
-    elderly: IntArray,
-    beds_xy: FloatArray,
-    beds: FloatArray,
-    catchment_m: float,
-) -> tuple[Grid, FloatArray]:
-    """The villages' population centres in metres on a grid, and their E2SFCA accessibility to beds."""
+def _place(
+    centres_lonlat: FloatArray, epsg: int, cell: float, sites: dict[str, tuple[FloatArray, float]]
+) -> tuple[Grid, dict[str, BoolArray]]:
+    """The villages' population centres in metres on a grid, and which villages have a site of each
+    distance rule within its distance (``sites``: metric coordinates and distance per rule)."""
     centres = Grid(lonlat_to_metric(centres_lonlat, epsg), cell)
-    return centres, e2sfca(centres, elderly.astype(float), beds_xy, beds, catchment_m=catchment_m)
+    covered = {}
+    for key, (xy, distance) in sites.items():
+        covered[key] = np.zeros(centres.size, dtype=bool)
+        covered[key][centres.within(xy, distance)[1]] = True
+    return centres, covered
 
 
 def latest_population(population: pd.DataFrame, codes: pd.Series, columns: tuple[str, ...]) -> dict[str, IntArray]:
@@ -227,71 +201,98 @@ def _analyze(
     vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
     vill_shapes = np.asarray(vill.geometry.array, dtype=object)
     vill_bounds = shapely.bounds(vill_shapes).reshape(-1, 4)
-    aged = latest_population(population, vill.code, ("aged_60_plus", "aged_80_plus"))
-    care = _points(eldercare)
+    care, cx, bur = _points(eldercare), _points(complexes), _points(burial)
     kind = care.kind.to_numpy(dtype=object)
     institution, centre, station = (kind == k for k in ("institution", "home_care_centre", "day_care_station"))
+    is_open = (bur.status == "open").to_numpy()
+    rules = {"day_care": (targets.day_care, station), "burial_site": (targets.burial_site, is_open)}
+    layer = {"day_care": care, "burial_site": bur}
+    by_distance = {
+        key: (metric_xy(layer[key].geometry.array[which], epsg), float(rule.distance_m))
+        for key, (rule, which) in rules.items()
+        if rule.rule == "distance" and rule.distance_m is not None
+    }
+    # one grid over the centres serves every distance rule and the accessibility catchment
+    reaches = [distance for _, distance in by_distance.values()] + [targets.catchment_m]
+    cell = max(min(reaches), max(reaches) / 4)
     beds = care.beds.fillna(0).to_numpy(dtype=float) * institution
     nursing = care.nursing_beds.fillna(0).to_numpy(dtype=float) * institution
-    # one grid over the centres serves every distance rule and the accessibility catchment
-    rules = {"day_care": targets.day_care, "burial_site": targets.burial_site}
-    reaches = [r.distance_m for r in rules.values() if r.distance_m] + [targets.catchment_m]
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # projecting the centres, the grid and E2SFCA are numpy and PROJ work that lets go of the GIL:
-        # a second thread does them while this one does the GEOS work of placing the facilities
-        reach = pool.submit(
-            _reach,
-            population_centres(vill_shapes, vill_bounds),
-            epsg,
-            max(min(reaches), max(reaches) / 4),
-            aged["aged_60_plus"],
-            metric_xy(care.geometry.array[institution], epsg),
-            beds[institution],
-            targets.catchment_m,
+        # Projecting the centres, the grid, the distance rules and E2SFCA are numpy and PROJ work that
+        # lets go of the GIL: a second thread does them while this one does the GEOS work of placing
+        # the facilities and then builds the table.
+        placed = pool.submit(_place, population_centres(vill_shapes, vill_bounds), epsg, cell, by_distance)
+        aged = latest_population(population, vill.code, ("aged_60_plus", "aged_80_plus"))
+        elderly, beds_xy = aged["aged_60_plus"].astype(float), metric_xy(care.geometry.array[institution], epsg)
+        access = pool.submit(
+            lambda: e2sfca(placed.result()[0], elderly, beds_xy, beds[institution], catchment_m=targets.catchment_m)
         )
         town_shapes = Polygons(towns.geometry.array)
         town_codes = towns.code.astype(str).tolist()
         vill_town = pd.Index(towns.code).get_indexer(vill.parent_code).astype(np.int64)
         mismatches: list[dict[str, Any]] = []
         care_town = _assign(care, town_shapes, town_codes, "eldercare_facilities", mismatches)
-        cx = _points(complexes)
         cx_town = _assign(cx, town_shapes, town_codes, "community_complexes", mismatches)
-        bur = _points(burial)
         bur_town = _assign(bur, town_shapes, town_codes, "burial_sites", mismatches)
-        is_open = (bur.status == "open").to_numpy()
-        sites = {"day_care": (care[station], care_town[station]), "burial_site": (bur[is_open], bur_town[is_open])}
-        inside = [k for k, r in rules.items() if r.rule == "inside"]
-        village_shapes = Subdivisions(vill_shapes, vill_town, n, vill_bounds) if inside else None
-        covered = {k: _covered(rules[k], *sites[k], village_shapes, None, epsg) for k in inside}
-        centres, access = reach.result()
-    covered |= {k: _covered(rules[k], *sites[k], None, centres, epsg) for k in rules if k not in covered}
-    with_day_care, with_burial = covered["day_care"], covered["burial_site"]
-    pro = care.professionally_run.fillna(False).astype(bool).to_numpy()
+        town_of = {"day_care": care_town, "burial_site": bur_town}
+        covered: dict[str, BoolArray] = {}
+        if len(by_distance) < len(rules):  # a site inside the village
+            subdivisions = Subdivisions(vill_shapes, vill_town, n, vill_bounds)
+            for key, (_, which) in rules.items():
+                if key not in by_distance:
+                    covered[key] = np.zeros(len(vill), dtype=bool)
+                    covered[key][subdivisions.holding(layer[key].geometry.array[which], town_of[key][which])[1]] = True
+        covered |= placed.result()[1]
+        with_day_care, with_burial = covered["day_care"], covered["burial_site"]
+        pro = care.professionally_run.fillna(False).astype(bool).to_numpy()
 
-    # every count per township at once; the district counts every facility, also those outside townships
-    of_villages = {
-        "aged_60_plus": aged["aged_60_plus"],
-        "aged_80_plus": aged["aged_80_plus"],
-        "villages": None,
-        "villages_with_day_care": with_day_care,
-        "villages_covered_by_burial": with_burial,
-    }
-    of_facilities = {
-        "beds": (care_town, beds),
-        "nursing_beds": (care_town, nursing),
-        "home_care_centres": (care_town, centre),
-        "home_care_pro": (care_town, centre & pro),
-        "day_care_stations": (care_town, station),
-        "day_care_pro": (care_town, station & pro),
-        "community_complexes": (cx_town, None),
-        "burial_sites": (bur_town, is_open),
-        "burial_sites_any_status": (bur_town, None),
-    }
-    counts = {key: _per_town(vill_town, n, w) for key, w in of_villages.items()}
-    counts |= {key: _per_town(where, n, w) for key, (where, w) in of_facilities.items()}
-    rows = _rows(towns.code.tolist(), towns.name.tolist(), counts, targets, per_township=True)
-    totals = {key: counts[key].sum(keepdims=True) for key in of_villages}
-    totals |= {key: _per_town(np.zeros(len(where), np.int64), 1, w) for key, (where, w) in of_facilities.items()}
+        # every count per township at once; the district counts every facility, also those outside townships
+        of_villages = {
+            "aged_60_plus": aged["aged_60_plus"],
+            "aged_80_plus": aged["aged_80_plus"],
+            "villages": None,
+            "villages_with_day_care": with_day_care,
+            "villages_covered_by_burial": with_burial,
+        }
+        of_facilities = {
+            "beds": (care_town, beds),
+            "nursing_beds": (care_town, nursing),
+            "home_care_centres": (care_town, centre),
+            "home_care_pro": (care_town, centre & pro),
+            "day_care_stations": (care_town, station),
+            "day_care_pro": (care_town, station & pro),
+            "community_complexes": (cx_town, None),
+            "burial_sites": (bur_town, is_open),
+            "burial_sites_any_status": (bur_town, None),
+        }
+        counts = {key: _per_town(vill_town, n, w) for key, w in of_villages.items()}
+        counts |= {key: _per_town(where, n, w) for key, (where, w) in of_facilities.items()}
+        rows = _rows(towns.code.tolist(), towns.name.tolist(), counts, targets, per_township=True)
+        totals = {key: counts[key].sum(keepdims=True) for key in of_villages}
+        totals |= {key: _per_town(np.zeros(len(where), np.int64), 1, w) for key, (where, w) in of_facilities.items()}
+        district = _district(totals, counts, targets)
+        village_columns = {
+            "code": vill.code.to_numpy(),
+            "name": vill.name.to_numpy(),
+            "township": vill.parent_code.to_numpy(),
+            "aged_60_plus": aged["aged_60_plus"],
+        }
+        uncovered = _uncovered(village_columns, vill.geometry.array, towns.name, vill_town, covered)
+        villages_out = gpd.GeoDataFrame(
+            village_columns
+            | {
+                "day_care_covered": with_day_care,
+                "burial_covered": with_burial,
+                "access_beds_per_1000": np.round(access.result(), 2),
+            },
+            geometry=vill.geometry.array,
+            crs=STORAGE_EPSG,
+        )
+    return CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
+
+
+def _district(totals: dict[str, IntArray], counts: dict[str, IntArray], targets: Targets) -> dict[str, Any]:
+    """The district's row, with how many townships lack a complex or a burial site."""
     district = _rows([""], ["全区"], totals, targets, per_township=False)[0]
     without_complex = counts["community_complexes"] < targets.community_complexes_per_township
     without_burial = counts["burial_sites"] < targets.burial_sites_per_township
@@ -301,40 +302,28 @@ def _analyze(
         district["unmet"].append("community_complex")
     if district["townships_without_burial_site"]:
         district["unmet"].append("burial_site")
+    return district
 
-    village_columns = {
-        "code": vill.code.to_numpy(),
-        "name": vill.name.to_numpy(),
-        "township": vill.parent_code.to_numpy(),
-        "aged_60_plus": aged["aged_60_plus"],
-    }
-    villages_out = gpd.GeoDataFrame(
-        village_columns
-        | {
-            "day_care_covered": with_day_care,
-            "burial_covered": with_burial,
-            "access_beds_per_1000": np.round(access, 2),
-        },
-        geometry=vill.geometry.array,
-        crs=STORAGE_EPSG,
-    )
-    # the uncovered villages of each type, one after the other, taken by position
-    missing = {"day_care": np.flatnonzero(~with_day_care), "burial_site": np.flatnonzero(~with_burial)}
+
+def _uncovered(
+    columns: dict[str, Any], geometry: Any, town_names: pd.Series, vill_town: IntArray, covered: dict[str, BoolArray]
+) -> gpd.GeoDataFrame:
+    """The uncovered villages of each facility type, one type after the other, taken by position."""
+    missing = {key: np.flatnonzero(~covered[key]) for key in ("day_care", "burial_site")}
     at = np.concatenate(list(missing.values()))
-    town_names = np.append(towns.name.to_numpy(dtype=object), "")  # position -1: no such township
-    uncovered = gpd.GeoDataFrame(
+    names = np.append(town_names.to_numpy(dtype=object), "")  # position -1: no such township
+    return gpd.GeoDataFrame(
         {
             "facility_type": np.repeat(np.array(list(missing), dtype=object), [len(v) for v in missing.values()]),
-            "code": village_columns["code"][at],
-            "name": village_columns["name"][at],
-            "township": village_columns["township"][at],
-            "township_name": town_names[vill_town[at]],
-            "aged_60_plus": village_columns["aged_60_plus"][at],
+            "code": columns["code"][at],
+            "name": columns["name"][at],
+            "township": columns["township"][at],
+            "township_name": names[vill_town[at]],
+            "aged_60_plus": columns["aged_60_plus"][at],
         },
-        geometry=vill.geometry.array[at],
+        geometry=geometry[at],
         crs=STORAGE_EPSG,
     )
-    return CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
 
 
 def _ratios(part: IntArray, whole: IntArray, scale: int, digits: int) -> list[float | None]:
