@@ -272,21 +272,20 @@ def _analyze(
         totals |= {key: _per_town(np.zeros(len(where), np.int64), 1, w) for key, (where, w) in of_facilities.items()}
         district = _district(totals, counts, targets)
         village_columns = {
-            "code": vill.code.to_numpy(),
-            "name": vill.name.to_numpy(),
-            "township": vill.parent_code.to_numpy(),
-            "aged_60_plus": aged["aged_60_plus"],
+            "code": vill.code,
+            "name": vill.name,
+            "township": vill.parent_code,
+            "aged_60_plus": pd.Series(aged["aged_60_plus"]),
         }
-        uncovered = _uncovered(village_columns, vill.geometry.array, towns.name, vill_town, covered)
-        villages_out = gpd.GeoDataFrame(
+        uncovered = _uncovered(village_columns, vill.geometry, towns.name, vill_town, covered)
+        villages_out = _frame(
             village_columns
             | {
-                "day_care_covered": with_day_care,
-                "burial_covered": with_burial,
-                "access_beds_per_1000": np.round(access.result(), 2),
+                "day_care_covered": pd.Series(with_day_care),
+                "burial_covered": pd.Series(with_burial),
+                "access_beds_per_1000": pd.Series(np.round(access.result(), 2)),
             },
-            geometry=vill.geometry.array,
-            crs=STORAGE_EPSG,
+            vill.geometry,
         )
     return CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
 
@@ -306,24 +305,38 @@ def _district(totals: dict[str, IntArray], counts: dict[str, IntArray], targets:
 
 
 def _uncovered(
-    columns: dict[str, Any], geometry: Any, town_names: pd.Series, vill_town: IntArray, covered: dict[str, BoolArray]
+    columns: dict[str, pd.Series],
+    geometry: gpd.GeoSeries,
+    town_names: pd.Series,
+    vill_town: IntArray,
+    covered: dict[str, BoolArray],
 ) -> gpd.GeoDataFrame:
     """The uncovered villages of each facility type, one type after the other, taken by position."""
     missing = {key: np.flatnonzero(~covered[key]) for key in ("day_care", "burial_site")}
     at = np.concatenate(list(missing.values()))
-    names = np.append(town_names.to_numpy(dtype=object), "")  # position -1: no such township
-    return gpd.GeoDataFrame(
+    types = pd.Series(list(missing), dtype=columns["name"].dtype)
+    names = pd.concat([town_names, pd.Series([""], dtype=town_names.dtype)], ignore_index=True)  # -1: no township
+
+    def take(column: pd.Series, positions: IntArray = at) -> pd.Series:
+        return column.take(positions).reset_index(drop=True)
+
+    return _frame(
         {
-            "facility_type": np.repeat(np.array(list(missing), dtype=object), [len(v) for v in missing.values()]),
-            "code": columns["code"][at],
-            "name": columns["name"][at],
-            "township": columns["township"][at],
-            "township_name": names[vill_town[at]],
-            "aged_60_plus": columns["aged_60_plus"][at],
+            "facility_type": take(types, np.repeat(np.arange(len(missing)), [len(v) for v in missing.values()])),
+            "code": take(columns["code"]),
+            "name": take(columns["name"]),
+            "township": take(columns["township"]),
+            "township_name": take(names, vill_town[at]),
+            "aged_60_plus": take(columns["aged_60_plus"]),
         },
-        geometry=geometry[at],
-        crs=STORAGE_EPSG,
+        take(geometry),
     )
+
+
+def _frame(columns: dict[str, pd.Series], geometry: gpd.GeoSeries) -> gpd.GeoDataFrame:
+    """A layer of ``columns`` (all on the same default index), in the stored CRS, without copying them
+    (the constructors' copies were the larger part of building the layers)."""
+    return gpd.GeoDataFrame(pd.DataFrame(columns, copy=False), geometry=geometry, crs=STORAGE_EPSG, copy=False)
 
 
 def _ratios(part: IntArray, whole: IntArray, scale: int, digits: int) -> list[float | None]:
