@@ -40,3 +40,11 @@ def test_subdivisions_looked_up_in_their_parent_then_everywhere() -> None:
     p, g = subdivisions.holding(points, np.array([0, 0, 0, -1, 0, -1]))
     assert sorted(zip(p.tolist(), g.tolist(), strict=True)) == [(0, 0), (1, 1), (2, 2), (3, 3)]
     assert [len(x) for x in subdivisions.holding(points[:0], np.array([], dtype=np.int64))] == [0, 0]
+
+
+def test_locate_tries_the_hint_first() -> None:
+    shapes = Polygons([shapely.box(0, 0, 2, 2), shapely.box(1, 1, 3, 3), shapely.box(5, 5, 6, 6)])
+    points = shapely.points([(1.5, 1.5), (1.5, 1.5), (5.5, 5.5), (0.5, 0.5), (9.0, 9.0), (2.5, 2.5)])
+    located = shapes.locate(points, np.array([1, -1, 0, 0, 2, -1]))
+    # overlap: the hinted box wins, else the first; a wrong hint falls back to the search; nowhere is -1
+    assert located.tolist() == [1, 0, 2, 0, -1, 1]

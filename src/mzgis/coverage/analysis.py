@@ -89,13 +89,17 @@ def _assign(
     A facility whose ``admin_code`` (``codes``: the townships' codes) disagrees with where it stands is
     recorded in ``mismatches``.
     """
-    located = np.full(len(points), -1, dtype=np.int64)
     if points.empty:
-        return located
-    point_idx, town_idx = towns.holding(points.geometry.array)
-    first = np.unique(point_idx, return_index=True)[1]  # the first of overlapping townships
-    located[point_idx[first]] = town_idx[first]
-    declared = points["admin_code"].fillna("").astype(str).tolist()
+        return np.full(0, -1, dtype=np.int64)
+    declared_codes = points["admin_code"].fillna("").astype(str)
+    # the township each facility is registered in, tried first (the longest township code it starts with)
+    claimed = np.full(len(points), -1, dtype=np.int64)
+    index = pd.Index(codes)
+    for length in sorted({len(c) for c in codes}):
+        found = index.get_indexer(declared_codes.str.slice(0, length))
+        claimed = np.where(found >= 0, found, claimed)
+    located = towns.locate(points.geometry.array, claimed)
+    declared = declared_codes.tolist()
     where = [codes[t] if t >= 0 else None for t in located.tolist()]
     for i, (d, w) in enumerate(zip(declared, where, strict=True)):
         if w is not None and d.startswith(w):

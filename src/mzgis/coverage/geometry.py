@@ -67,6 +67,24 @@ class Polygons:
         inside = shapely.contains_xy(self.geometries[g], shapely.get_x(points[p]), shapely.get_y(points[p]))
         return p[inside].astype(np.int64), g[inside].astype(np.int64)
 
+    def locate(self, points: Any, hint: IntArray) -> IntArray:
+        """The polygon (position, -1 for none) holding each point; ``hint`` names the polygon each point
+        is expected in (-1 for no idea), tried first. Where polygons overlap, the hinted one wins, else
+        the first in order."""
+        points = np.asarray(points, dtype=object)
+        located = np.full(len(points), -1, dtype=np.int64)
+        tried = np.flatnonzero(hint >= 0)
+        tried = tried[np.argsort(hint[tried], kind="stable")]  # in polygon order, as in ``holding``
+        inside = shapely.contains_xy(
+            self.geometries[hint[tried]], shapely.get_x(points[tried]), shapely.get_y(points[tried])
+        )
+        located[tried[inside]] = hint[tried[inside]]
+        rest = np.flatnonzero(located < 0)
+        p, g = self.holding(points[rest])
+        first = np.unique(p, return_index=True)[1]  # the first of overlapping polygons
+        located[rest[p[first]]] = g[first]
+        return located
+
 
 class Subdivisions:
     """Polygons subdividing parents (villages of townships), answering which of them holds each point.
