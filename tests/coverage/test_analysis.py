@@ -138,6 +138,24 @@ def test_exact_figures(county) -> None:  # type: ignore[no-untyped-def]
     ]
 
 
+def test_cycle_collector_left_as_it_was(county) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    assert gc.isenabled()
+    analyze(*county, targets=load_targets())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        analyze(*county, targets=load_targets())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    broken = county[1].drop(columns="parent_code")
+    with pytest.raises(KeyError):
+        analyze(county[0], broken, *county[2:], targets=load_targets())
+    assert gc.isenabled()
+
+
 def test_targets_are_data(tmp_path: Path, county) -> None:  # type: ignore[no-untyped-def]
     own = tmp_path / "targets.toml"
     text = (Path(__file__).resolve().parents[2] / "src" / "mzgis" / "coverage" / "data" / "targets.toml").read_text(

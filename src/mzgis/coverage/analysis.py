@@ -170,6 +170,7 @@ def _cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+@_cycle_collection_paused()
 def analyze(
     townships: gpd.GeoDataFrame,
     villages: gpd.GeoDataFrame,
@@ -184,21 +185,9 @@ def analyze(
 
     Topology (which township a facility stands in, a site inside a village) runs in the stored CRS;
     only points are projected to the Gauss-Krüger zone for distances. Counts per township are bincounts
-    over township positions, so the cost grows with the rows, not with rows × townships.
+    over township positions, so the cost grows with the rows, not with rows × townships. The metric
+    work (projection, distance rules, E2SFCA) runs in a second thread beside the GEOS work.
     """
-    with _cycle_collection_paused():
-        return _analyze(townships, villages, population, eldercare, complexes, burial, targets)
-
-
-def _analyze(
-    townships: gpd.GeoDataFrame,
-    villages: gpd.GeoDataFrame,
-    population: pd.DataFrame,
-    eldercare: gpd.GeoDataFrame,
-    complexes: gpd.GeoDataFrame,
-    burial: gpd.GeoDataFrame,
-    targets: Targets,
-) -> CoverageResult:
     towns = townships.to_crs(STORAGE_EPSG)[["code", "name", "geometry"]].reset_index(drop=True)
     epsg = to_metric(tuple(towns.total_bounds))
     n = len(towns)
