@@ -6,7 +6,6 @@ import { api, can, download, escapeHtml } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const FILL = { met: '#52b788', near: '#ffd166', far: '#f8961e', none: '#c1121f' };
-const KIND_TYPE = { columbarium: 'burial_site', tree: 'burial_site', urban: 'community_complex', rural: 'community_complex', day_care_station: 'day_care', institution: 'eldercare' };
 
 // For each target: the row's value, the target, the gap, and how they read in Chinese.
 function measure(target, row, t) {
@@ -170,7 +169,7 @@ export function setupCoverage(ctx) {
           .bindPopup(`${i + 1}. ${escapeHtml(p.name)}(${escapeHtml(p.township)})<br>新覆盖老年人 ${p.gain_elderly} 人、${p.gain_villages} 个村`).addTo(suggestionMarks);
         const li = document.createElement('li');
         li.innerHTML = `${escapeHtml(p.name)}(${escapeHtml(p.township)}):新覆盖老年人 ${p.gain_elderly} 人、${p.gain_villages} 个村 `;
-        const kind = Object.keys(KIND_TYPE).find((k) => KIND_TYPE[k] === type);
+        const kind = out.proposed_kind; // the server says which kind a pick of this type is proposed as
         const add = document.createElement('button');
         add.type = 'button';
         add.textContent = '加入拟建';

@@ -9,20 +9,6 @@ const FIELDS = { name: 'f-name', category: 'f-category', subcategory: 'f-subcate
 // the fields a conflict or the history speaks of; their Chinese labels come from the layer model
 const SHOWN = ['name', 'category', 'subcategory', 'admin_code', 'status', 'origin', 'geometry', 'former_names', 'retired_on', 'retire_reason'];
 
-// Point in polygon (GeoJSON Polygon/MultiPolygon, lon/lat), to prefill the admin code where the officer clicks.
-function inside(geometry, lon, lat) {
-  const polys = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
-  const inRing = (ring) => {
-    let hit = false;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      const [xi, yi] = ring[i]; const [xj, yj] = ring[j];
-      if ((yi > lat) !== (yj > lat) && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) hit = !hit;
-    }
-    return hit;
-  };
-  return polys.some((rings) => inRing(rings[0]) && !rings.slice(1).some(inRing));
-}
-
 export function setupNames(ctx) {
   const { map } = ctx;
   const fieldZh = (k) => (k === 'geometry' ? '位置' : ctx.layerInfo.place_names.fields[k]?.label_zh || k);
@@ -214,15 +200,20 @@ export function setupNames(ctx) {
   $('restore-btn').addEventListener('click', () => retireOrRestore('restore'));
   $('close-btn').addEventListener('click', () => { form.hidden = true; if (marker) marker.remove(); current = null; });
   $('new-name').addEventListener('click', () => ctx.pickPoint('请在地图上点击新地名的位置', place));
-  function place(latlng) {
+  async function place(latlng) {
     open(null);
     fill({ status: 'current', category: 'self_governing_org' });
     placeMarker(latlng.lat, latlng.lng);
-    const units = ctx.units.features.filter((f) => f.properties.level !== 'county' && inside(f.geometry, latlng.lng, latlng.lat));
-    const best = units.find((f) => f.properties.level === 'village') || units[0];
-    if (best) $('f-admin').value = best.properties.code;
-    ctx.status(best ? `位置在 ${best.properties.name}` : '位置不在本区范围内');
     $('f-name').focus();
+    // the admin code of the smallest unit where the click falls (the server knows the polygons)
+    try {
+      const units = await api(`/api/names/admin-units-at?lon=${latlng.lng}&lat=${latlng.lat}`);
+      const best = units.find((u) => u.level !== 'county');
+      if (best && !$('f-admin').value) { $('f-admin').value = best.code; scheduleCheck(); }
+      ctx.status(best ? `位置在 ${best.name}` : '位置不在本区范围内');
+    } catch (err) {
+      ctx.status(`未能确定所在区划:${err.message}`);
+    }
   }
 
   // exports of the whole gazetteer and the clean-up report

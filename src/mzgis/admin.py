@@ -46,6 +46,16 @@ class AdminLookup:
             return True
         return bool(unit.geometry.buffer(1e-6).covers(geom))
 
+    def at(self, lon: float, lat: float) -> list[Feature]:
+        """The units holding the point (lon/lat), the smallest level first: village, township, county."""
+        units = [u for u in self.units.values() if u.geometry is not None]
+        if not units:
+            return []
+        inside = shapely.contains_xy([u.geometry for u in units], lon, lat)
+        order = {"village": 0, "township": 1, "county": 2}
+        held = [u for u, hit in zip(units, inside, strict=True) if hit]
+        return sorted(held, key=lambda u: (order.get(str(u.properties["level"]), 3), str(u.properties["code"])))
+
     def extent(self, *, margin_deg: float = 0.0) -> tuple[float, float, float, float] | None:
         if self.county is None or self.county.geometry is None:
             return None

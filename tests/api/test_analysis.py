@@ -94,16 +94,22 @@ def test_coverage_what_if_and_suggest(client: TestClient) -> None:
     assert sug["greedy"][0]["gain_elderly"] >= sug["greedy"][1]["gain_elderly"]
 
 
-def test_suggestions_take_proposed_sites_as_built(client: TestClient) -> None:
-    first = client.get("/api/coverage/suggest", params={"type": "burial_site", "count": 1}).json()
+@pytest.mark.parametrize("facility_type", ["burial_site", "community_complex", "day_care", "eldercare"])
+def test_suggestions_take_proposed_sites_as_built(client: TestClient, facility_type: str) -> None:
+    first = client.get("/api/coverage/suggest", params={"type": facility_type, "count": 1}).json()
+    if not first["greedy"]:
+        assert first["uncovered_elderly_before"] == 0  # nothing left to cover
+        return
     top = first["greedy"][0]
-    site = {"kind": "columbarium", "name": "拟建", "lon": top["lon"], "lat": top["lat"]}
-    body = {"type": "burial_site", "count": 1, "facilities": [site]}
+    # the kind the page adds a pick as (the server says) counts as a site of that type
+    site = {"kind": first["proposed_kind"], "name": "拟建", "lon": top["lon"], "lat": top["lat"], "beds": 100}
+    body = {"type": facility_type, "count": 1, "facilities": [site]}
     again = client.post("/api/coverage/suggest", json=body).json()
     assert again["uncovered_elderly_before"] == first["uncovered_elderly_before"] - top["gain_elderly"]
-    assert again["greedy"][0]["name"] != top["name"]
+    assert not again["greedy"] or again["greedy"][0]["name"] != top["name"]
     # a proposed site of another type changes nothing here
-    other = client.post("/api/coverage/suggest", json=body | {"facilities": [site | {"kind": "urban"}]}).json()
+    other_kind = "urban" if first["proposed_kind"] != "urban" else "columbarium"
+    other = client.post("/api/coverage/suggest", json=body | {"facilities": [site | {"kind": other_kind}]}).json()
     assert other["uncovered_elderly_before"] == first["uncovered_elderly_before"]
 
 

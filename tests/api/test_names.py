@@ -38,6 +38,18 @@ def test_search(client: TestClient) -> None:
     assert near[0]["name"] == "路南街道" and near[0]["distance_m"] == 0.0
 
 
+def test_admin_units_at_a_point(client: TestClient) -> None:
+    units = client.get("/api/names/admin-units-at", params={"lon": 121.49, "lat": 28.525}).json()
+    assert [(u["code"], u["name"], u["level"]) for u in units] == [
+        ("331004106255", "友谊村", "village"),
+        ("331004106", "金清镇", "township"),
+        ("331004", "路桥区", "county"),
+    ]
+    assert client.get("/api/names/admin-units-at", params={"lon": 122.5, "lat": 28.5}).json() == []  # at sea
+    swapped = client.get("/api/names/admin-units-at", params={"lon": 28.525, "lat": 121.49})
+    assert swapped.status_code == 400 and "写反" in swapped.json()["message"]
+
+
 def test_check_without_saving(client: TestClient) -> None:
     body = {"name": "方林村", "category": "self_governing_org", "admin_code": "331004001"}
     out = CheckOut.model_validate(client.post("/api/names/check", json=body).json())

@@ -139,17 +139,19 @@ def what_if(
 
 
 # the layer (and kind) of the sites of each facility type the suggestions place
-_TYPE_SITES: dict[str, tuple[str, str | None]] = {
-    "day_care": ("eldercare_facilities", "day_care_station"),
-    "eldercare": ("eldercare_facilities", "institution"),
-    "burial_site": ("burial_sites", None),
-    "community_complex": ("community_complexes", None),
+# per facility type of the siting suggestions: its layer, the kind that counts (None: any), and the kind a
+# suggestion is proposed as when a planner adds it to the what-if
+_TYPE_SITES: dict[str, tuple[str, str | None, str]] = {
+    "day_care": ("eldercare_facilities", "day_care_station", "day_care_station"),
+    "eldercare": ("eldercare_facilities", "institution", "institution"),
+    "burial_site": ("burial_sites", None, "columbarium"),
+    "community_complex": ("community_complexes", None, "urban"),
 }
 
 
 def _existing(store: Store, facility_type: str, proposed: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """The sites of ``facility_type`` that count as built: open ones in the store, and proposed ones."""
-    layer, kind = _TYPE_SITES[facility_type]
+    layer, kind, _ = _TYPE_SITES[facility_type]
     frame = store.read_frame(layer)
     if kind is not None:
         frame = frame[frame.kind == kind]
@@ -228,6 +230,7 @@ def suggest(
     result: dict[str, Any] = {
         "type": facility_type,
         "rule": rule.describe(),
+        "proposed_kind": _TYPE_SITES[facility_type][2],  # what a pick is added to the what-if as
         "count": count,
         "uncovered_elderly_before": int(model.weights[~model.already].sum()),
         "greedy": rows(greedy_picks),

@@ -13,9 +13,11 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field
 from shapely.geometry.base import BaseGeometry
 
+from mzgis.admin import load_admin
 from mzgis.api.deps import EditorDep, GazetteerDep
 from mzgis.api.files import download
 from mzgis.api.models import ErrorOut, FeatureOut, feature_out
+from mzgis.crs import check_lonlat
 from mzgis.errors import BadInput
 from mzgis.gazetteer.service import CheckResult, Edit
 from mzgis.io.names import export_names, write_cleanup_report
@@ -187,8 +189,6 @@ def search_names(
 ) -> list[SearchHitOut]:
     point = None
     if near:
-        from mzgis.crs import check_lonlat
-
         try:
             lon, lat = (float(v) for v in near.split(","))
         except ValueError:
@@ -213,6 +213,30 @@ def search_names(
             lat=h.record.lat,
         )
         for h in hits
+    ]
+
+
+class AdminUnitOut(BaseModel):
+    code: str
+    name: str
+    level: str
+
+
+@router.get(
+    "/api/names/admin-units-at",
+    response_model=list[AdminUnitOut],
+    responses=_ERRORS,
+    summary="某点所在的区划(村、乡镇、区县,由小到大)",
+)
+def admin_units_at(
+    gaz: GazetteerDep,
+    lon: Annotated[float, Query(description="经度")],
+    lat: Annotated[float, Query(description="纬度")],
+) -> list[AdminUnitOut]:
+    check_lonlat(lon, lat)
+    return [
+        AdminUnitOut(code=str(u.properties["code"]), name=str(u.properties["name"]), level=str(u.properties["level"]))
+        for u in load_admin(gaz.store).at(lon, lat)
     ]
 
 
