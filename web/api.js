@@ -15,15 +15,25 @@ export class ApiError extends Error {
 // expires mid-work, the request waits for a new sign-in and is sent again, so nothing typed is lost.
 export const hooks = { signIn: null };
 
+// One sign-in dialog at a time: requests refused together (a save and a live check, say) all wait for the
+// same new sign-in and are then sent again.
+let pendingSignIn = null;
+
 export async function api(url, { method = 'GET', body, headers = {}, raw = false, retried = false } = {}) {
   const h = { ...headers };
-  if (session.token) h.Authorization = `Bearer ${session.token}`;
+  const sent = session.token;
+  if (sent) h.Authorization = `Bearer ${sent}`;
   if (body !== undefined) h['Content-Type'] = 'application/json';
   const resp = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (resp.status === 401 && session.token && hooks.signIn && !retried && !url.startsWith('/api/auth/')) {
-    sessionStorage.removeItem(KEY);
-    session.token = null;
-    await hooks.signIn('登录已失效,请重新登录;登录后将继续刚才的操作');
+  if (resp.status === 401 && sent && hooks.signIn && !retried && !url.startsWith('/api/auth/')) {
+    if (session.token === sent) { // nobody has signed in again since this request left
+      sessionStorage.removeItem(KEY);
+      session.token = null;
+    }
+    if (!session.token) {
+      pendingSignIn ||= hooks.signIn('登录已失效,请重新登录;登录后将继续刚才的操作').finally(() => { pendingSignIn = null; });
+      await pendingSignIn;
+    }
     return api(url, { method, body, headers, raw, retried: true });
   }
   if (!resp.ok) {

@@ -210,6 +210,25 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     page.wait_for_selector("#form-message >> text=已保存(版本 6)")
     assert page.locator("#f-origin").input_value() == "因金清港与大桥得名"
 
+    # several requests refused at once (a save and a live check, say) share one sign-in and all go through
+    token = page.evaluate("sessionStorage.getItem('mzgis-token')")
+    revoke = urllib.request.Request(
+        f"{live_server}/api/auth/sign-out", headers={"Authorization": f"Bearer {token}"}, method="POST"
+    )
+    urllib.request.urlopen(revoke).close()
+    page.evaluate(
+        """async () => {
+          const { api } = await import('/web/api.js');
+          window.both = Promise.all([api('/api/layers'), api('/api/names?q=jqdq'), api('/api/layers/place_names')]);
+        }"""
+    )
+    page.wait_for_selector("#signin[open]")
+    page.fill("#signin-password", PASSWORD)
+    page.keyboard.press("Enter")
+    layers, hits, layer = page.evaluate("window.both")
+    assert len(layers) > 3 and hits[0]["name"] == "金清大桥" and layer["name"] == "place_names"
+    assert page.locator("#signin[open]").count() == 0
+
     # retire needs a reason; restore brings it back
     page.fill("#f-reason", "")
     page.click("#retire-btn")
