@@ -140,3 +140,13 @@ def test_transform_geometry_converts_every_vertex() -> None:
     out = transform_geometry(line, "gcj02")
     expected = [tuple(float(v) for v in gcj02_to_wgs84(x, y)) for x, y in line.coords]
     assert [c for xy in out.coords for c in xy] == pytest.approx([c for xy in expected for c in xy], abs=1e-12)
+
+
+def test_point_xy_keeps_one_row_per_point() -> None:
+    import numpy as np
+    import shapely
+
+    from mzgis.crs import point_xy
+
+    xy = point_xy(np.array([shapely.Point(1, 2), None, shapely.Point(), shapely.Point(3, 4)], dtype=object))
+    assert xy[[0, 3]].tolist() == [[1.0, 2.0], [3.0, 4.0]] and np.isnan(xy[1:3]).all()

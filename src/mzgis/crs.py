@@ -37,6 +37,7 @@ __all__ = [
     "lonlat_to_metric",
     "metric_xy",
     "parse_system",
+    "point_xy",
     "to_metric",
     "transform_geometry",
     "wgs84_to_gcj02",
@@ -242,9 +243,19 @@ def geometry_transformer(src: Any, dst: Any) -> Callable[[BaseGeometry], BaseGeo
     return apply
 
 
+def point_xy(points: Any) -> Array:
+    """Coordinates (n × 2) of point geometries, one row per point; NaN for a missing or empty one."""
+    shapes = np.asarray(points, dtype=object).reshape(-1)
+    xy = np.full((len(shapes), 2), np.nan)
+    coords, at = shapely.get_coordinates(shapes, return_index=True)
+    xy[at] = coords
+    return xy
+
+
 def metric_xy(points: Any, epsg: int) -> Array:
-    """Coordinates (n × 2) of CGCS2000 lon/lat point geometries projected to the metric CRS ``epsg``."""
-    return lonlat_to_metric(shapely.get_coordinates(points), epsg)
+    """Coordinates (n × 2) of CGCS2000 lon/lat point geometries projected to the metric CRS ``epsg``
+    (NaN for a missing or empty point)."""
+    return lonlat_to_metric(point_xy(points), epsg)
 
 
 def lonlat_to_metric(lonlat: Array, epsg: int) -> Array:

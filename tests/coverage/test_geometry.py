@@ -48,3 +48,13 @@ def test_locate_tries_the_hint_first() -> None:
     located = shapes.locate(points, np.array([1, -1, 0, 0, 2, -1]))
     # overlap: the hinted box wins, else the first; a wrong hint falls back to the search; nowhere is -1
     assert located.tolist() == [1, 0, 2, 0, -1, 1]
+
+
+def test_missing_and_empty_points_are_nowhere() -> None:
+    from mzgis.coverage.geometry import Subdivisions
+
+    shapes = Polygons([shapely.box(0, 0, 2, 2)])
+    points = np.array([shapely.Point(1, 1), None, shapely.Point(), shapely.Point(1.5, 1.5)], dtype=object)
+    assert shapes.locate(points, np.array([0, 0, 0, -1])).tolist() == [0, -1, -1, 0]
+    p, g = Subdivisions([shapely.box(0, 0, 2, 2)], np.array([0]), 1).holding(points, np.array([0, 0, 0, 0]))
+    assert sorted(p.tolist()) == [0, 3] and g.tolist() == [0, 0]

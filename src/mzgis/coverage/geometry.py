@@ -18,6 +18,7 @@ import shapely
 from numpy.typing import NDArray
 
 from mzgis.coverage.near import ranks
+from mzgis.crs import point_xy
 
 __all__ = ["Polygons", "Subdivisions", "population_centres"]
 
@@ -37,8 +38,7 @@ def population_centres(polygons: Any, bounds: FloatArray | None = None) -> Float
     off = np.flatnonzero(~shapely.contains_xy(shapes, xy[:, 0], xy[:, 1]))
     off = off[~(shapely.is_missing(shapes[off]) | shapely.is_empty(shapes[off]))]
     if len(off):
-        inside = shapely.point_on_surface(shapes[off])
-        xy[off] = np.column_stack([shapely.get_x(inside), shapely.get_y(inside)])
+        xy[off] = point_xy(shapely.point_on_surface(shapes[off]))
     return xy
 
 
@@ -64,7 +64,8 @@ class Polygons:
         """
         points = np.asarray(points, dtype=object)
         p, g = _by_polygon(*self.tree.query(points))
-        inside = shapely.contains_xy(self.geometries[g], shapely.get_x(points[p]), shapely.get_y(points[p]))
+        xy = point_xy(points[p])
+        inside = shapely.contains_xy(self.geometries[g], xy[:, 0], xy[:, 1])
         return p[inside].astype(np.int64), g[inside].astype(np.int64)
 
     def locate(self, points: Any, hint: IntArray) -> IntArray:
@@ -75,9 +76,8 @@ class Polygons:
         located = np.full(len(points), -1, dtype=np.int64)
         tried = np.flatnonzero(hint >= 0)
         tried = tried[np.argsort(hint[tried], kind="stable")]  # in polygon order, as in ``holding``
-        inside = shapely.contains_xy(
-            self.geometries[hint[tried]], shapely.get_x(points[tried]), shapely.get_y(points[tried])
-        )
+        xy = point_xy(points[tried])
+        inside = shapely.contains_xy(self.geometries[hint[tried]], xy[:, 0], xy[:, 1])
         located[tried[inside]] = hint[tried[inside]]
         rest = np.flatnonzero(located < 0)
         p, g = self.holding(points[rest])
@@ -111,7 +111,7 @@ class Subdivisions:
 
         ``point_parent``: the parent each point stands in (position, -1 for none)."""
         points = np.asarray(points, dtype=object)
-        x, y = shapely.get_x(points), shapely.get_y(points)
+        x, y = point_xy(points).T
         group = np.where(point_parent >= 0, point_parent, len(self.counts) - 1)
         count = self.counts[group]
         p = np.repeat(np.arange(len(points)), count)

@@ -14,11 +14,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import shapely
 
 from mzgis.coverage.geometry import Polygons
 from mzgis.coverage.near import Grid
 from mzgis.coverage.targets import CoverageRule
+from mzgis.crs import point_xy
 from mzgis.errors import BadInput
 
 __all__ = ["Pick", "SitingModel", "build_model", "exact", "greedy"]
@@ -54,7 +54,7 @@ def _covered_by(sites_m: Any, villages: Polygons, centres: Grid, rule: CoverageR
     if rule.rule == "inside":
         site_idx, village_idx = villages.holding(sites_m)
     else:
-        site_idx, village_idx, _ = centres.within(shapely.get_coordinates(sites_m), float(rule.distance_m or 0.0))
+        site_idx, village_idx, _ = centres.within(point_xy(sites_m), float(rule.distance_m or 0.0))
     pairs = np.unique(np.column_stack([site_idx, village_idx]).reshape(-1, 2), axis=0)  # sorted by site, village
     cuts = np.cumsum(np.bincount(pairs[:, 0], minlength=len(sites_m)))[:-1]
     return [part.astype(int) for part in np.split(pairs[:, 1], cuts)]
