@@ -64,7 +64,7 @@ function popup(layer) {
   return (feature) => {
     const info = ctx.layerInfo[layer];
     const rows = Object.entries(feature.properties)
-      .filter(([k]) => info?.fields[k])
+      .filter(([k, v]) => info?.fields[k] && v !== null && v !== '') // empty fields are left out
       .map(([k, v]) => `<tr><th>${info.fields[k].label_zh}</th><td>${escapeHtml(label(layer, k, v))}</td></tr>`);
     return `<b>${info.label_zh}</b><table>${rows.join('')}</table>`;
   };

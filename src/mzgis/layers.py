@@ -224,6 +224,15 @@ ELDERCARE_FACILITIES = Layer(
     (
         Field("name", "text", "名称", required=True, max_length=60),
         Field(
+            "facility_code",
+            "text",
+            "设施编码",
+            unique=True,
+            max_length=40,
+            description="the facility's own stable code (its registration number or unified social credit code);"
+            " a corrected list re-imports with --update by it",
+        ),
+        Field(
             "kind",
             "text",
             "类型",
@@ -239,6 +248,7 @@ ELDERCARE_FACILITIES = Layer(
         _code("admin_code", "所在区划代码", required=True),
     ),
     allowed_geometries=("Point",),
+    natural_key=("facility_code",),
     description="Eldercare institutions, home-care service centres and day-care stations.",
 )
 
@@ -248,6 +258,15 @@ COMMUNITY_COMPLEXES = Layer(
     "POINT",
     (
         Field("name", "text", "名称", required=True, max_length=60),
+        Field(
+            "facility_code",
+            "text",
+            "设施编码",
+            unique=True,
+            max_length=40,
+            description="the facility's own stable code (its registration number or unified social credit code);"
+            " a corrected list re-imports with --update by it",
+        ),
         Field(
             "kind",
             "text",
@@ -260,6 +279,7 @@ COMMUNITY_COMPLEXES = Layer(
         Field("opened", "date", "建成日期"),
     ),
     allowed_geometries=("Point",),
+    natural_key=("facility_code",),
 )
 
 BURIAL_SITES = Layer(
@@ -268,6 +288,15 @@ BURIAL_SITES = Layer(
     "GEOMETRY",
     (
         Field("name", "text", "名称", required=True, max_length=60),
+        Field(
+            "facility_code",
+            "text",
+            "设施编码",
+            unique=True,
+            max_length=40,
+            description="the facility's own stable code (its registration number or unified social credit code);"
+            " a corrected list re-imports with --update by it",
+        ),
         Field(
             "kind",
             "text",
@@ -288,6 +317,7 @@ BURIAL_SITES = Layer(
         _code("admin_code", "所在区划代码", required=True),
     ),
     allowed_geometries=("Point", "Polygon", "MultiPolygon"),
+    natural_key=("facility_code",),
 )
 
 BOUNDARY_LINES = Layer(

@@ -222,7 +222,46 @@ def test_update_keeps_columns_the_file_lacks_and_moves_geometry(demo_store: GeoP
 
 
 def test_update_needs_a_layer_with_a_key(demo_store: GeoPackageStore, tmp_path: Path) -> None:
-    csv = tmp_path / "care.csv"
-    csv.write_text("name,kind,admin_code,lon,lat\n甲,institution,331004001,121.38,28.58\n", encoding="utf-8")
+    csv = tmp_path / "names.csv"
+    csv.write_text(
+        "name,category,admin_code,lon,lat\n甲桥,transport_facility,331004001,121.38,28.58\n", encoding="utf-8"
+    )
     with pytest.raises(BadInput, match="没有唯一键,无法按键更新"):
-        import_file(demo_store, "eldercare_facilities", csv, user="甲", update=True)
+        import_file(demo_store, "place_names", csv, user="甲", update=True)
+    care = tmp_path / "care.csv"
+    care.write_text("name,kind,admin_code,lon,lat\n甲,institution,331004001,121.38,28.58\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="缺少必填列:设施编码"):  # updating facilities goes by their code
+        import_file(demo_store, "eldercare_facilities", care, user="甲", update=True)
+
+
+def test_facilities_update_by_their_code(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    """A corrected facility list re-imports: rows with a known code update, the rest are added."""
+    header = "facility_code,name,kind,beds,admin_code,lon,lat\n"
+    first = tmp_path / "care-2024.csv"
+    first.write_text(
+        header
+        + "MZ-001,甲养老院,institution,100,331004001,121.38,28.58\n"
+        + "MZ-002,乙养老院,institution,80,331004001,121.381,28.581\n",
+        encoding="utf-8",
+    )
+    done = import_file(demo_store, "eldercare_facilities", first, user="甲")
+    assert done.ok and done.inserts == 2, done.rejected
+    again = import_file(demo_store, "eldercare_facilities", first, user="甲")
+    assert (
+        not again.ok and "设施编码 MZ-001 已存在于数据库(如要更新已有数据,请加 --update)" in again.rejected[0].problems
+    )
+    corrected = tmp_path / "care-2025.csv"
+    corrected.write_text(
+        header
+        + "MZ-001,甲养老院,institution,120,331004001,121.38,28.58\n"  # beds corrected
+        + "MZ-002,乙养老院,institution,80,331004001,121.381,28.581\n"  # unchanged
+        + ",丙照料中心,day_care_station,0,331004001,121.382,28.582\n",  # no code yet: added
+        encoding="utf-8",
+    )
+    plan = import_file(demo_store, "eldercare_facilities", corrected, user="乙", update=True, dry_run=True)
+    assert (plan.inserts, plan.updates, plan.unchanged) == (1, 1, 1)
+    done = import_file(demo_store, "eldercare_facilities", corrected, user="乙", update=True)
+    assert done.ok and done.written == 2, done.rejected
+    (first_home,) = demo_store.features("eldercare_facilities", where={"facility_code": "MZ-001"})
+    assert (first_home.properties["beds"], first_home.version) == (120, 2)
+    assert len(demo_store.features("eldercare_facilities", where={"name": "丙照料中心"})) == 1

@@ -137,7 +137,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(empty_store: GeoPackage
         "current_version": 2,
         "updated_by": "李四",
         "updated_at": "2026-03-01T08:00:02.000Z",
-        "current": FACILITY | {"beds": 280, "operator": None, "demonstration": None},
+        "current": FACILITY | {"beds": 280, "operator": None, "demonstration": None, "facility_code": None},
     }
     assert err.value.message_zh.startswith("养老服务设施“路桥敬老院”(#1)已被 李四")
     assert "李四" in err.value.message_zh

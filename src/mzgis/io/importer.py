@@ -172,7 +172,8 @@ def import_file(
     rows: list[tuple[dict[str, Any], BaseGeometry | None]] = []
     # the stored features, read once, when keys are to be checked (update needs a key, so it reads them too)
     existing = list(store.iter_features(layer.name)) if update or _unique_keys(layer) else []
-    stored = {_key(layer, f.properties): f for f in existing} if update else {}
+    # features by key; one without a key value (a facility without its code) is never updated by a row
+    stored = {k: f for f in existing if None not in (k := _key(layer, f.properties))} if update else {}
     for i, (_, src) in enumerate(frame.iterrows(), start=1):
         values = {target: src[col] for col, target in mapping.items()}
         clean, problems = check_record(layer, values)
