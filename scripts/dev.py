@@ -74,6 +74,8 @@ def run(host: str, port: int) -> None:
                 check=True,
                 cwd=REPO,
             )
+    else:  # a copy made by an earlier version: bring it to the current layer model, keeping its edits
+        _run(BIN / "mzgis", "upgrade", "--db", DEMO_DB)
     print(
         f"demo accounts: {', '.join(f'{n} ({r})' for n, r in DEMO_USERS.items())}; password {DEMO_PASSWORD}", flush=True
     )
