@@ -31,6 +31,13 @@ function goalText(target, t) {
 export function setupCoverage(ctx) {
   if (!can('planner')) return;
   const { map } = ctx;
+  // the kinds a proposed facility can be, with their Chinese names, from the layer model
+  $('c-kind').innerHTML = ['burial_sites', 'community_complexes', 'eldercare_facilities'].map((layer) => {
+    const info = ctx.layerInfo[layer];
+    const kind = info.fields.kind;
+    return `<optgroup label="${escapeHtml(info.label_zh)}">${kind.choices.map((k, i) => `<option value="${k}">${escapeHtml(kind.choice_labels_zh[i] || k)}</option>`).join('')}</optgroup>`;
+  }).join('');
+  $('c-kind').value = 'columbarium';
   let analysis = null;    // the server's analysis (current)
   let proposedRows = null; // township rows with the proposed facilities, when any
   let proposedUncovered = null;
@@ -109,7 +116,11 @@ export function setupCoverage(ctx) {
   }
 
   function listProposed() {
-    $('c-proposed').innerHTML = proposed.map((p) => `<li>${escapeHtml(p.name)}(${escapeHtml($('c-kind').querySelector(`option[value=${p.kind}]`).textContent)})</li>`).join('');
+    const kindZh = (kind) => {
+      const option = $('c-kind').querySelector(`option[value=${kind}]`);
+      return `${option.parentElement.label}·${option.textContent}`;
+    };
+    $('c-proposed').innerHTML = proposed.map((p) => `<li>${escapeHtml(p.name)}(${escapeHtml(kindZh(p.kind))})</li>`).join('');
   }
 
   async function addProposed(kind, lat, lon, name) {

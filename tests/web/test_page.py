@@ -294,6 +294,14 @@ def test_planner_runs_boundary_checks_and_coverage_what_if(browser, live_server:
     page.click("#c-suggest")
     page.wait_for_selector("#c-exact-result >> text=精确最优共新覆盖")
     _shot(page, "page-coverage-suggest")
+    # a suggestion added to the what-if goes in as the kind the server names for burial sites
+    first = page.locator("#c-suggestions li").first
+    place = first.inner_text().split("(")[0]
+    first.locator("button", has_text="加入拟建").click()
+    page.wait_for_selector(f"#c-proposed li >> text=建议点 {place}")
+    assert "(节地生态安葬点·骨灰塔)" in page.locator("#c-proposed li").last.inner_text()  # the layer model's names
+    assert page.locator("#c-kind").input_value() == "columbarium"
+    page.wait_for_selector("#status >> text=已加入 建议点")
     assert page.errors == []
 
 
