@@ -151,3 +151,26 @@ def test_repeated_failed_sign_ins_lock_the_name_for_a_while(empty_store: GeoPack
     clock.now += dt.timedelta(minutes=5)
     assert users.sign_in("地名科", "correct-horse").user.name == "地名科"
     users.sign_in("地名科", "correct-horse")  # a success clears the count
+
+
+def test_a_lockout_outlives_a_restart_and_old_failures_are_dropped(empty_store: GeoPackageStore) -> None:
+    clock = Clock()
+    Users(empty_store, now=clock).add("地名科", "editor", "correct-horse", by="admin")
+    for _ in range(5):
+        with pytest.raises(NotSignedIn):
+            Users(empty_store, now=clock).sign_in(
+                "地名科", "guess-guess"
+            )  # a new service each time, as after a restart
+        with pytest.raises(NotSignedIn):
+            Users(empty_store, now=clock).sign_in("无此人", "guess-guess")  # names without an account count too
+    restarted = Users(GeoPackageStore(empty_store.path), now=clock)
+    with pytest.raises(NotSignedIn, match="登录失败次数过多"):
+        restarted.sign_in("地名科", "correct-horse")
+    with pytest.raises(NotSignedIn, match="登录失败次数过多"):
+        restarted.sign_in("无此人", "anything-at-all")
+    clock.now += dt.timedelta(minutes=20)
+    with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
+        restarted.sign_in("无此人", "guess-guess")  # one new failure; the ten old ones are dropped
+    assert empty_store.sign_in_failures("地名科", since="") == []
+    assert len(empty_store.sign_in_failures("无此人", since="")) == 1
+    assert restarted.sign_in("地名科", "correct-horse").user.name == "地名科"

@@ -113,6 +113,11 @@ def _check_role(role: str) -> Role:
     return role
 
 
+def _parse_stamp(stamp: str) -> dt.datetime:
+    """A UTC time as stored (``2026-03-01T08:00:00.000Z``)."""
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise BadInput(f"密码至少 {MIN_PASSWORD} 个字符", f"a password needs at least {MIN_PASSWORD} characters")
@@ -124,7 +129,6 @@ class Users:
     def __init__(self, store: Store, *, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.store = store
         self._now = now
-        self._failures: dict[str, list[dt.datetime]] = {}  # per name, in this process
 
     def _stamp(self, offset: dt.timedelta = dt.timedelta()) -> str:
         return (self._now() + offset).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -194,15 +198,16 @@ class Users:
         ``MAX_FAILURES`` failures of one name within ``LOCKOUT`` its sign-ins are refused for ``LOCKOUT``."""
         name = name.strip()
         now = self._now()
-        recent = [t for t in self._failures.get(name, []) if now - t < LOCKOUT]
+        recent = [_parse_stamp(t) for t in self.store.sign_in_failures(name, since=self._stamp(-LOCKOUT))]
         if len(recent) >= MAX_FAILURES:
             minutes = math.ceil((LOCKOUT - (now - recent[-MAX_FAILURES])).total_seconds() / 60)
             raise NotSignedIn(f"登录失败次数过多,请 {minutes} 分钟后再试", "too many failed sign-ins; try again later")
         record = self.store.account(name)
         if record is None or record["disabled"] or not verify_password(password, record["password_hash"]):
-            self._failures[name] = [*recent, now]
+            self.store.record_sign_in_failure(name, self._stamp(), forget_before=self._stamp(-LOCKOUT))
             raise NotSignedIn("用户名或密码不正确,或账号已停用", "wrong user name or password, or account disabled")
-        self._failures.pop(name, None)
+        if recent:
+            self.store.clear_sign_in_failures(name)
         return self._issue(self.get(record["name"]), hours=hours, label=label)
 
     def issue_token(self, name: str, *, days: float = 90, label: str = "脚本") -> SignIn:

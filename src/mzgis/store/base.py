@@ -203,6 +203,18 @@ class Store(abc.ABC):
     def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:
         """Remove one token, or every token of an account; returns how many."""
 
+    @abc.abstractmethod
+    def sign_in_failures(self, name: str, *, since: str) -> list[str]:
+        """When sign-ins as ``name`` (an account or not) failed, after ``since``, oldest first."""
+
+    @abc.abstractmethod
+    def record_sign_in_failure(self, name: str, at: str, *, forget_before: str) -> None:
+        """Record a failed sign-in as ``name``; failures of any name before ``forget_before`` are dropped."""
+
+    @abc.abstractmethod
+    def clear_sign_in_failures(self, name: str) -> None:
+        """Forget the failed sign-ins as ``name`` (after a successful one)."""
+
     # Conveniences: each change in a transaction of its own.
     def insert(
         self,

@@ -45,6 +45,7 @@ CHANGESET_TABLE = "mzgis_changesets"
 META_TABLE = "mzgis_meta"
 USERS_TABLE = "mzgis_users"
 TOKENS_TABLE = "mzgis_tokens"
+FAILURES_TABLE = "mzgis_sign_in_failures"
 # Accounts live beside the data but are not registered in gpkg_contents (QGIS does not list them); created
 # on first use, so files made before accounts existed keep working.
 _AUTH_SQL = (
@@ -63,6 +64,12 @@ _AUTH_SQL = (
   expires_at TEXT NOT NULL,
   label TEXT NOT NULL DEFAULT ''
 )""",
+    # failed sign-ins, also of names that are no account, so a restart does not lift a lockout
+    f"""CREATE TABLE IF NOT EXISTS {FAILURES_TABLE} (
+  name TEXT NOT NULL,
+  failed_at TEXT NOT NULL
+)""",
+    f"CREATE INDEX IF NOT EXISTS {FAILURES_TABLE}_name ON {FAILURES_TABLE} (name, failed_at)",
 )
 _ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by")
 
@@ -671,6 +678,23 @@ class GeoPackageStore(Store):
         column, value = ("token_hash", token_hash) if token_hash is not None else ("name", name)
         with self._auth() as conn:
             return conn.execute(f"DELETE FROM {TOKENS_TABLE} WHERE {column} = ?", (value,)).rowcount
+
+    def sign_in_failures(self, name: str, *, since: str) -> list[str]:
+        with self._auth() as conn:
+            rows = conn.execute(
+                f"SELECT failed_at FROM {FAILURES_TABLE} WHERE name = ? AND failed_at > ? ORDER BY failed_at",
+                (name, since),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def record_sign_in_failure(self, name: str, at: str, *, forget_before: str) -> None:
+        with self._auth() as conn:
+            conn.execute(f"DELETE FROM {FAILURES_TABLE} WHERE failed_at < ?", (forget_before,))
+            conn.execute(f"INSERT INTO {FAILURES_TABLE} VALUES (?, ?)", (name, at))
+
+    def clear_sign_in_failures(self, name: str) -> None:
+        with self._auth() as conn:
+            conn.execute(f"DELETE FROM {FAILURES_TABLE} WHERE name = ?", (name,))
 
     def revision(self, layer: str) -> int:
         lay = get_layer(layer)
