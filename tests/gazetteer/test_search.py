@@ -64,3 +64,17 @@ def test_near_a_point(index: NameIndex) -> None:
     assert hits[1].distance_m == pytest.approx(150.0, rel=0.02)
     assert ids(index.search(near=(121.37, 28.55), within_m=100)) == [(1, "near")]
     assert ids(index.search("路南", near=(121.37, 28.55), within_m=1000)) == [(1, "name_prefix"), (6, "name_prefix")]
+
+
+def test_a_rebuild_takes_over_the_previous_pinyin() -> None:
+    first = NameIndex([IndexRecord(1, "路南街道", "admin_unit", "331004001", "current")])
+    second = NameIndex(
+        [
+            IndexRecord(1, "路南街道", "admin_unit", "331004001", "current"),
+            IndexRecord(2, "金清大桥", "transport_facility", "331004106", "current"),
+        ],
+        previous=first,
+    )
+    assert [h.record.name for h in second.search("jqdq")] == ["金清大桥"]  # a new name is spelled
+    assert [h.record.name for h in second.search("lnjd")] == ["路南街道"]
+    assert second._spelled is first._spelled and first._spelled["金清大桥"] == ("jinqingdaqiao", "jqdq")

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -29,8 +29,9 @@ class Readings:
 
     entries: Mapping[str, tuple[str, ...]]
 
-    @property
+    @cached_property
     def longest(self) -> int:
+        """The longest entry, in characters (worked out once: it bounds every lookup)."""
         return max((len(k) for k in self.entries), default=0)
 
 
@@ -57,9 +58,11 @@ def load_readings(extra: Path | None = None) -> Readings:
     return Readings(entries)
 
 
-def _general(text: str, tones: bool) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def _general(text: str, tones: bool) -> tuple[str, ...]:
+    """General pinyin of a run of characters no reading covers (the same runs recur across names: cached)."""
     style = Style.TONE if tones else Style.NORMAL
-    return [s for s in lazy_pinyin(text, style=style, v_to_u=True, neutral_tone_with_five=False) if s.strip()]
+    return tuple(s for s in lazy_pinyin(text, style=style, v_to_u=True, neutral_tone_with_five=False) if s.strip())
 
 
 def _mark(syllable: str, tones: bool) -> str:

@@ -68,17 +68,26 @@ def _grams(text: str, n: int) -> set[str]:
 class NameIndex:
     """An in-memory index of place names."""
 
-    def __init__(self, records: Iterable[IndexRecord], *, readings: Readings | None = None) -> None:
+    def __init__(
+        self, records: Iterable[IndexRecord], *, readings: Readings | None = None, previous: NameIndex | None = None
+    ) -> None:
+        """``previous``: the index this one replaces (with the same readings); the pinyin of the names it
+        knew is taken over, so a rebuild after a few edits works out only the new names' pinyin."""
         readings = readings or load_readings()
         self.records: list[IndexRecord] = list(records)
         self._position = {rec.id: i for i, rec in enumerate(self.records)}
         self._names = [rec.name for rec in self.records]
+        # name → (pinyin, initials): working out the syllables is most of the build
+        self._spelled: dict[str, tuple[str, str]] = previous._spelled if previous is not None else {}
         self.pinyin: list[str] = []
         self.initials: list[str] = []
         for rec in self.records:
-            sylls = [s for s in syllables(rec.name, readings=readings) if s.isalpha()]
-            self.pinyin.append("".join(sylls).lower())
-            self.initials.append("".join(s[0] for s in sylls).lower())
+            spelled = self._spelled.get(rec.name)
+            if spelled is None:
+                sylls = [s for s in syllables(rec.name, readings=readings) if s.isalpha()]
+                spelled = self._spelled[rec.name] = ("".join(sylls).lower(), "".join(s[0] for s in sylls).lower())
+            self.pinyin.append(spelled[0])
+            self.initials.append(spelled[1])
         n = len(self.records)
         self._by_name = sorted(range(n), key=lambda i: self.records[i].name)
         self._names_sorted = [self.records[i].name for i in self._by_name]

@@ -422,7 +422,8 @@ class Gazetteer:
                         str(f.properties.get("romanized") or ""),
                     )
                 )
-            self._index = (revision, NameIndex(records, readings=self.rules.readings))
+            previous = self._index[1] if self._index is not None else None
+            self._index = (revision, NameIndex(records, readings=self.rules.readings, previous=previous))
         return self._index[1]
 
     def search(
