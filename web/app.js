@@ -20,6 +20,7 @@ const COLOURS = {
 const ctx = {
   map,
   layerInfo: {},        // name → {label_zh, fields: {name → field}}
+  valueLabels: {},      // layer → field → value → Chinese name (e.g. the naming rules' subcategories)
   overlays: {},         // Chinese title → Leaflet layer
   units: null,          // admin units GeoJSON
   townLayer: null,
@@ -50,6 +51,8 @@ map.on('preclick', (e) => {
 });
 
 function label(layer, key, value) {
+  const extra = ctx.valueLabels[layer]?.[key]?.[value]; // Chinese names a panel knows beyond the layer model
+  if (extra) return extra;
   const field = ctx.layerInfo[layer]?.fields[key];
   if (field && field.choices.length) {
     const i = field.choices.indexOf(value);

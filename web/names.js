@@ -25,8 +25,30 @@ export function setupNames(ctx) {
     .filter((f) => f.properties.level !== 'county')
     .map((f) => `<option value="${f.properties.code}">${escapeHtml(f.properties.name)}</option>`).join('');
 
+  // the subcategories of the naming rules, in Chinese (a stored value the rules do not list is kept as it is)
+  const subcategoryZh = {};
+  ctx.valueLabels.place_names = { subcategory: subcategoryZh }; // the map's popups use them too
+  api('/api/names/subcategories').then((list) => {
+    const keep = $('f-subcategory').value;
+    $('f-subcategory').innerHTML = '<option value="">(未指定)</option>' + list.map((s) => {
+      subcategoryZh[s.code] = s.label_zh;
+      const fits = s.generics.length ? `(通名:${s.generics.join('、')})` : '';
+      return `<option value="${escapeHtml(s.code)}">${escapeHtml(s.label_zh + fits)}</option>`;
+    }).join('');
+    setValue('f-subcategory', keep);
+  }).catch((err) => ctx.status(`未能载入地名小类:${err.message}`));
+  const shown = (k, v) => escapeHtml(k === 'subcategory' ? subcategoryZh[v] ?? v ?? '' : v ?? '');
+
+  // a select gets an option for a value it does not list, so loading and saving never drop it
+  function setValue(id, value) {
+    const el = $(id);
+    if (el.tagName === 'SELECT' && value && ![...el.options].some((o) => o.value === value)) {
+      el.add(new Option(value, value));
+    }
+    el.value = value ?? '';
+  }
   const values = () => Object.fromEntries(Object.entries(FIELDS).map(([k, id]) => [k, $(id).value.trim() || null]));
-  const fill = (props) => { for (const [k, id] of Object.entries(FIELDS)) $(id).value = props[k] ?? ''; };
+  const fill = (props) => { for (const [k, id] of Object.entries(FIELDS)) setValue(id, props[k] ?? ''); };
   const message = (text, kind = '') => { $('form-message').textContent = text; $('form-message').className = kind; };
 
   function placeMarker(lat, lon) {
@@ -150,7 +172,7 @@ export function setupNames(ctx) {
     const mine = changes();
     const rows = Object.keys(FIELDS)
       .filter((k) => (d.current[k] ?? null) !== (current.properties[k] ?? null))
-      .map((k) => `<li>${fieldZh(k)}:${escapeHtml(current.properties[k] ?? '')} → ${escapeHtml(d.current[k] ?? '')}</li>`);
+      .map((k) => `<li>${fieldZh(k)}:${shown(k, current.properties[k])} → ${shown(k, d.current[k])}</li>`);
     const box = $('conflict');
     box.innerHTML = `<p>${escapeHtml(err.message)}</p><p>对方改动:</p><ul>${rows.join('') || '<li>(位置或其他字段)</li>'}</ul>`
       + `<p>你的改动:${Object.keys(mine).map(fieldZh).join('、') || '无'}</p>`
@@ -173,7 +195,7 @@ export function setupNames(ctx) {
       const before = h.before || {};
       const after = h.after || {};
       const changed = Object.keys(after).filter((k) => SHOWN.includes(k) && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
-      const what = h.action === 'insert' ? '新增' : changed.map((k) => (k === 'geometry' ? '移动位置' : `${fieldZh(k)}:${escapeHtml(before[k] ?? '')} → ${escapeHtml(after[k] ?? '')}`)).join(';');
+      const what = h.action === 'insert' ? '新增' : changed.map((k) => (k === 'geometry' ? '移动位置' : `${fieldZh(k)}:${shown(k, before[k])} → ${shown(k, after[k])}`)).join(';');
       return `<li>版本 ${h.version} · ${escapeHtml(h.changed_by)} · ${h.changed_at.slice(0, 16).replace('T', ' ')}<br>${what}${h.reason ? `(${escapeHtml(h.reason)})` : ''}</li>`;
     }).join('');
   }

@@ -38,6 +38,16 @@ def test_search(client: TestClient) -> None:
     assert near[0]["name"] == "路南街道" and near[0]["distance_m"] == 0.0
 
 
+def test_subcategories_in_chinese_with_their_generics(client: TestClient) -> None:
+    subs = {s["code"]: s for s in client.get("/api/names/subcategories").json()}
+    assert subs["bridge"] == {"code": "bridge", "label_zh": "桥梁", "generics": ["桥", "大桥"]}
+    assert subs["village"]["label_zh"] == "村" and subs["county"]["generics"] == []
+    # every subcategory the rules narrow generics for has a Chinese name
+    from mzgis.gazetteer.rules import load_rules
+
+    assert set(load_rules().subcategory_generics) <= set(subs)
+
+
 def test_admin_units_at_a_point(client: TestClient) -> None:
     units = client.get("/api/names/admin-units-at", params={"lon": 121.49, "lat": 28.525}).json()
     assert [(u["code"], u["name"], u["level"]) for u in units] == [

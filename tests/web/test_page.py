@@ -126,7 +126,8 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     admin = page.locator("#f-admin").input_value()
     assert admin.startswith("331004106"), admin  # a unit of 金清镇
     page.select_option("#f-category", "transport_facility")
-    page.fill("#f-subcategory", "bridge")
+    page.select_option("#f-subcategory", "bridge")
+    assert page.locator("#f-subcategory option:checked").inner_text() == "桥梁(通名:桥、大桥)"
     page.locator("#f-name").press_sequentially("金清大桥", delay=30)
     page.wait_for_selector("#romanized >> text=Jinqing Daqiao")
     page.wait_for_selector("#findings li")
@@ -167,7 +168,8 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     page.click("#save-btn")
     page.wait_for_selector("#conflict:not([hidden])")
     conflict = page.locator("#conflict").inner_text()
-    assert "王五" in conflict and "小类:bridge → highway_bridge" in conflict and "你的改动:来历含义" in conflict
+    # the subcategory in Chinese; a value the rules do not list (highway_bridge) is shown and kept as it is
+    assert "王五" in conflict and "小类:桥梁 → highway_bridge" in conflict and "你的改动:来历含义" in conflict
     _shot(page, "page-name-conflict")
     page.click("#reapply-btn")
     page.wait_for_selector("#form-message >> text=已载入版本 3")

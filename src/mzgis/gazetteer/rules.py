@@ -98,6 +98,7 @@ class RuleSet:
     words: dict[str, tuple[str, ...]]
     too_long: int
     readings: Readings = field(default_factory=load_readings)
+    subcategory_labels: dict[str, str] = field(default_factory=dict)  # code → Chinese name, in the file's order
 
 
 def _rules_text(path: Path | None) -> str:
@@ -116,6 +117,7 @@ def load_rules(path: Path | None = None, readings_path: Path | None = None) -> R
         words={k: tuple(v) for k, v in data.get("words", {}).items()},
         too_long=int(data.get("limits", {}).get("too_long", 12)),
         readings=load_readings(readings_path),
+        subcategory_labels={str(k): str(v) for k, v in data.get("subcategory_labels", {}).items()},
     )
 
 

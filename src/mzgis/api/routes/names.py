@@ -216,6 +216,21 @@ def search_names(
     ]
 
 
+class SubcategoryOut(BaseModel):
+    code: str
+    label_zh: str
+    generics: list[str]  # the generics that fit it, when the rules narrow them
+
+
+@router.get("/api/names/subcategories", response_model=list[SubcategoryOut], summary="地名小类(代码、中文名、适用通名)")
+def subcategories(gaz: GazetteerDep) -> list[SubcategoryOut]:
+    rules = gaz.rules
+    return [
+        SubcategoryOut(code=code, label_zh=label, generics=list(rules.subcategory_generics.get(code, ())))
+        for code, label in rules.subcategory_labels.items()
+    ]
+
+
 class AdminUnitOut(BaseModel):
     code: str
     name: str
