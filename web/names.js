@@ -9,6 +9,10 @@ const FIELDS = { name: 'f-name', category: 'f-category', subcategory: 'f-subcate
 // the fields a conflict or the history speaks of; their Chinese labels come from the layer model
 const SHOWN = ['name', 'category', 'subcategory', 'admin_code', 'status', 'origin', 'geometry', 'former_names', 'retired_on', 'retire_reason'];
 
+// a stored UTC time as officers read it: Beijing time, whatever zone the browser is set to
+const BEIJING = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+const beijingTime = (iso) => BEIJING.format(new Date(iso));
+
 export function setupNames(ctx) {
   const { map } = ctx;
   const fieldZh = (k) => (k === 'geometry' ? '位置' : ctx.layerInfo.place_names.fields[k]?.label_zh || k);
@@ -196,7 +200,7 @@ export function setupNames(ctx) {
       const after = h.after || {};
       const changed = Object.keys(after).filter((k) => SHOWN.includes(k) && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
       const what = h.action === 'insert' ? '新增' : changed.map((k) => (k === 'geometry' ? '移动位置' : `${fieldZh(k)}:${shown(k, before[k])} → ${shown(k, after[k])}`)).join(';');
-      return `<li>版本 ${h.version} · ${escapeHtml(h.changed_by)} · ${h.changed_at.slice(0, 16).replace('T', ' ')}<br>${what}${h.reason ? `(${escapeHtml(h.reason)})` : ''}</li>`;
+      return `<li>版本 ${h.version} · ${escapeHtml(h.changed_by)} · ${beijingTime(h.changed_at)}<br>${what}${h.reason ? `(${escapeHtml(h.reason)})` : ''}</li>`;
     }).join('');
   }
 

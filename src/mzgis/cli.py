@@ -475,14 +475,16 @@ def names_restore(
 def names_history(
     fid: Annotated[int, typer.Argument(help="地名编号")], as_json: JsonOption = False, db: DbOption = None
 ) -> None:
-    """地名的修改历史。History of a name."""
+    """地名的修改历史(北京时间)。History of a name."""
+    from mzgis.store.base import beijing_time
+
     entries = _gazetteer(db).history(fid)
     if as_json:
         _echo_json([e.__dict__ for e in entries])
         return
     for e in entries:
         changed = "" if e.after is None else "、".join(k for k in e.after if k != "geometry" or e.action != "insert")
-        typer.echo(f"版本 {e.version}  {e.changed_at}  {e.changed_by}  {e.action}  {e.reason}")
+        typer.echo(f"版本 {e.version}  {beijing_time(e.changed_at)}  {e.changed_by}  {e.action}  {e.reason}")
         if e.action == "update" and e.before is not None and e.after is not None:
             for key in e.after:
                 if key != "geometry":

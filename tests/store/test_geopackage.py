@@ -133,6 +133,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(empty_store: GeoPackage
     store.update("eldercare_facilities", f.id, expected_version=1, user="李四", properties={"beds": 280})
     with pytest.raises(Conflict) as err:
         store.update("eldercare_facilities", f.id, expected_version=1, user="王五", properties={"beds": 1})
+    assert "已被 李四 于 2026-03-01 16:00:02 修改" in err.value.message_zh  # stored in UTC, said in Beijing time
     assert err.value.details == {
         "current_version": 2,
         "updated_by": "李四",

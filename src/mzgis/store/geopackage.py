@@ -35,7 +35,7 @@ from mzgis.layers import (
     promote_geometry,
 )
 from mzgis.store import gpkg_binary
-from mzgis.store.base import UNCHANGED, AuditEntry, Feature, LayerInfo, Store, Transaction, utc_now
+from mzgis.store.base import UNCHANGED, AuditEntry, Feature, LayerInfo, Store, Transaction, beijing_time, utc_now
 
 __all__ = ["AUDIT_TABLE", "CHANGESET_TABLE", "GeoPackageStore", "create_geopackage"]
 
@@ -409,7 +409,7 @@ class _GpkgTransaction(Transaction):
             name = current.properties.get("name") or current.properties.get("marker_id")
             what = f"{lay.label_zh}“{name}”(#{fid})" if name else f"{lay.label_zh} #{fid}"
             raise Conflict(
-                f"{what}已被 {current.updated_by} 于 {current.updated_at} 修改"
+                f"{what}已被 {current.updated_by} 于 {beijing_time(current.updated_at)} 修改"
                 f"(当前版本 {current.version},你的版本 {expected_version}),本次修改未保存",
                 f"{lay.name} #{fid} is at version {current.version}, not {expected_version}; nothing changed",
                 current_version=current.version,
