@@ -103,6 +103,17 @@ def _code(name: str, label: str, *, required: bool = False, unique: bool = False
     return Field(name, "text", label, required=required, pattern=_CODE_RE, unique=unique, description=desc)
 
 
+# the key of the facility layers: a corrected list re-imports with --update by it
+_FACILITY_CODE = Field(
+    "facility_code",
+    "text",
+    "设施编码",
+    unique=True,
+    max_length=40,
+    description="the facility's own stable code (its registration number or unified social credit code)",
+)
+
+
 ADMIN_UNITS = Layer(
     "admin_units",
     "行政区划",
@@ -223,15 +234,7 @@ ELDERCARE_FACILITIES = Layer(
     "POINT",
     (
         Field("name", "text", "名称", required=True, max_length=60),
-        Field(
-            "facility_code",
-            "text",
-            "设施编码",
-            unique=True,
-            max_length=40,
-            description="the facility's own stable code (its registration number or unified social credit code);"
-            " a corrected list re-imports with --update by it",
-        ),
+        _FACILITY_CODE,
         Field(
             "kind",
             "text",
@@ -258,15 +261,7 @@ COMMUNITY_COMPLEXES = Layer(
     "POINT",
     (
         Field("name", "text", "名称", required=True, max_length=60),
-        Field(
-            "facility_code",
-            "text",
-            "设施编码",
-            unique=True,
-            max_length=40,
-            description="the facility's own stable code (its registration number or unified social credit code);"
-            " a corrected list re-imports with --update by it",
-        ),
+        _FACILITY_CODE,
         Field(
             "kind",
             "text",
@@ -288,15 +283,7 @@ BURIAL_SITES = Layer(
     "GEOMETRY",
     (
         Field("name", "text", "名称", required=True, max_length=60),
-        Field(
-            "facility_code",
-            "text",
-            "设施编码",
-            unique=True,
-            max_length=40,
-            description="the facility's own stable code (its registration number or unified social credit code);"
-            " a corrected list re-imports with --update by it",
-        ),
+        _FACILITY_CODE,
         Field(
             "kind",
             "text",
