@@ -10,9 +10,12 @@ import { setupUsers } from './users.js';
 
 const map = L.map('map', { attributionControl: false });
 const statusEl = document.getElementById('status');
+// the point layers drawn on every page, and the field their colour follows
+const POINT_LAYERS = [['eldercare_facilities', 'kind'], ['community_complexes', 'kind'], ['burial_sites', 'kind'], ['boundary_markers', 'condition']];
+const OTHER = '#3388ff'; // a kind without a colour of its own
 const COLOURS = {
   institution: '#e76f51', home_care_centre: '#f4a261', day_care_station: '#2a9d8f',
-  urban: '#6a4c93', rural: '#8ac926', columbarium: '#555', cemetery: '#555', tree: '#2d6a4f',
+  urban: '#6a4c93', rural: '#8ac926', columbarium: '#555', cemetery: '#555', tree: '#2d6a4f', flower: '#d46a92', lawn: '#90be6d',
   intact: '#2a9d8f', damaged: '#e9c46a', missing: '#d62828',
 };
 
@@ -77,7 +80,7 @@ function pointLayer(name, data, colourKey) {
   return L.geoJSON(data, {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, {
       radius: name === 'eldercare_facilities' && f.properties.kind === 'day_care_station' ? 3 : 6,
-      color: '#222', weight: 1, fillOpacity: 0.9, fillColor: COLOURS[f.properties[colourKey]] || '#3388ff',
+      color: '#222', weight: 1, fillOpacity: 0.9, fillColor: COLOURS[f.properties[colourKey]] || OTHER,
     }),
     style: () => ({ color: '#555', weight: 1, fillOpacity: 0.4 }),
   }).bindPopup((l) => popup(name)(l.feature));
@@ -109,14 +112,8 @@ async function loadLayers() {
     .bindPopup((l) => popup('boundary_lines')(l.feature)).addTo(map);
   ctx.overlays['界线(对方)'] = L.geoJSON(side('neighbour'), { style: { color: '#f77f00', weight: 2, dashArray: '6 4' } })
     .bindPopup((l) => popup('boundary_lines')(l.feature));
-  const specs = [
-    ['eldercare_facilities', 'kind', '养老服务设施'],
-    ['community_complexes', 'kind', '社区服务综合体'],
-    ['burial_sites', 'kind', '节地生态安葬点'],
-    ['boundary_markers', 'condition', '界桩'],
-  ];
-  for (const [name, key, title] of specs) {
-    ctx.overlays[title] = pointLayer(name, await fetchLayer(name), key).addTo(map);
+  for (const [name, key] of POINT_LAYERS) {
+    ctx.overlays[ctx.layerInfo[name].label_zh] = pointLayer(name, await fetchLayer(name), key).addTo(map);
   }
   const names = L.layerGroup();
   ctx.overlays['标准地名'] = names;
@@ -139,9 +136,14 @@ function addLegend() {
   const legend = L.control({ position: 'bottomright' });
   legend.onAdd = () => {
     const div = L.DomUtil.create('div', 'legend');
-    const items = [['institution', '养老机构'], ['home_care_centre', '居家养老服务中心'], ['day_care_station', '照料中心'],
-      ['urban', '社区服务综合体'], ['columbarium', '生态安葬点'], ['intact', '界桩 完好'], ['damaged', '界桩 损坏'], ['missing', '界桩 丢失']];
-    div.innerHTML = '<b>图例</b><br>' + items.map(([k, t]) => `<i style="background:${COLOURS[k]}"></i>${t}`).join('<br>');
+    // per point layer, its kinds in the layer model's Chinese, each in the colour the map draws it
+    const rows = POINT_LAYERS.map(([name, key]) => {
+      const info = ctx.layerInfo[name];
+      const field = info.fields[key];
+      const swatches = field.choices.map((c, i) => `<span class="item"><i style="background:${COLOURS[c] || OTHER}"></i>${escapeHtml(field.choice_labels_zh[i] || c)}</span>`);
+      return `<div><b>${escapeHtml(info.label_zh)}</b> ${swatches.join(' ')}</div>`;
+    });
+    div.innerHTML = '<b>图例</b>' + rows.join('');
     return div;
   };
   legend.addTo(map);
