@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -97,6 +98,7 @@ def live_server(demo_path: Path, tokens: dict[str, str]):  # type: ignore[no-unt
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=os.environ | {"MZGIS_MAX_FEATURES": "100"},  # small pages: clients must follow the next links
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -86,7 +86,16 @@ function pointLayer(name, data, colourKey) {
   }).bindPopup((l) => popup(name)(l.feature));
 }
 
-const fetchLayer = (name) => api(`/api/layers/${name}/features?limit=10000`);
+// every feature of a layer, following the server's pages (a layer larger than one page was cut short)
+async function fetchLayer(name) {
+  let page = await api(`/api/layers/${name}/features`);
+  const all = page;
+  for (let next = page.links?.find((l) => l.rel === 'next'); next; next = page.links?.find((l) => l.rel === 'next')) {
+    page = await api(next.href);
+    all.features.push(...page.features);
+  }
+  return all;
+}
 
 async function loadLayers() {
   const layers = await api('/api/layers');

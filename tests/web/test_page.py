@@ -79,6 +79,8 @@ def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: st
     assert page.locator("#who").inner_text() == "查看员(查看)"
     drawn = page.locator("path.leaflet-interactive").count()
     assert drawn > 240 + 6  # admin units and lines at least; points drawn on the canvas or as paths
+    # every village, though the server sends pages of 100 (the page follows the next links)
+    assert page.locator("path.leaflet-interactive[stroke='#7890a8']").count() == 228
     overlay_titles = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     for title in ("区县界", "乡镇(街道)", "村(社区)", "养老服务设施", "界桩", "界线(本方)", "标准地名"):
         assert any(title in t for t in overlay_titles), title
