@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from mzgis.cli import app
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
 from mzgis.store import GeoPackageStore
-from mzgis.users import User, Users, hash_password, require, verify_password
+from mzgis.users import User, Users, _token_hash, hash_password, require, verify_password
 
 
 class Clock:
@@ -174,3 +174,22 @@ def test_a_lockout_outlives_a_restart_and_old_failures_are_dropped(empty_store: 
     assert empty_store.sign_in_failures("地名科", since="") == []
     assert len(empty_store.sign_in_failures("无此人", since="")) == 1
     assert restarted.sign_in("地名科", "correct-horse").user.name == "地名科"
+
+
+def test_a_valid_token_is_exchanged_for_a_fresh_one(empty_store: GeoPackageStore) -> None:
+    clock = Clock()
+    users = Users(empty_store, now=clock)
+    users.add("地名科", "editor", "correct-horse", by="admin")
+    first = users.sign_in("地名科", "correct-horse", hours=12)
+    clock.now += dt.timedelta(hours=11)
+    fresh = users.refresh(first.token, hours=12)
+    assert fresh.token != first.token and fresh.expires_at == "2026-03-02T07:00:00.000Z"  # 12 h from now
+    assert users.resolve(fresh.token).name == "地名科"
+    assert empty_store.token(_token_hash(fresh.token))["label"] == "网页"  # type: ignore[index]
+    with pytest.raises(NotSignedIn, match="登录已失效"):
+        users.resolve(first.token)  # the old one is revoked
+    with pytest.raises(NotSignedIn, match="登录已失效"):
+        users.refresh(first.token)  # and cannot be exchanged again
+    clock.now += dt.timedelta(hours=12)
+    with pytest.raises(NotSignedIn, match="登录已失效"):
+        users.refresh(fresh.token)  # an expired token is not renewed: sign in again

@@ -1,7 +1,35 @@
 // Talking to the mzgis API: the bearer token of this tab's sign-in, JSON in and out, errors in Chinese.
 
 const KEY = 'mzgis-token';
-export const session = { token: sessionStorage.getItem(KEY), user: null, config: null };
+const EXPIRES = 'mzgis-token-expires';
+const REFRESH_BEFORE_MS = 2 * 3600 * 1000; // a token with less than this left is exchanged for a fresh one
+export const session = { token: sessionStorage.getItem(KEY), expires: sessionStorage.getItem(EXPIRES), user: null, config: null };
+
+function keep(token, expires) {
+  session.token = token;
+  session.expires = expires;
+  if (token) {
+    sessionStorage.setItem(KEY, token);
+    sessionStorage.setItem(EXPIRES, expires || '');
+  } else {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(EXPIRES);
+  }
+}
+
+// A page in use keeps its sign-in: a token near its end is exchanged for a fresh one (the old one is revoked).
+let pendingRefresh = null;
+async function refreshSoon() {
+  if (!session.token || !session.expires || Date.parse(session.expires) - Date.now() > REFRESH_BEFORE_MS) return;
+  pendingRefresh ||= (async () => {
+    const resp = await fetch('/api/auth/refresh', { method: 'POST', headers: { Authorization: `Bearer ${session.token}` } });
+    if (resp.ok) {
+      const out = await resp.json();
+      keep(out.access_token, out.expires_at);
+    } // otherwise the request below meets the 401 and the sign-in dialog
+  })().catch(() => {}).finally(() => { pendingRefresh = null; });
+  await pendingRefresh;
+}
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -20,16 +48,14 @@ export const hooks = { signIn: null };
 let pendingSignIn = null;
 
 export async function api(url, { method = 'GET', body, headers = {}, raw = false, retried = false } = {}) {
+  if (!url.startsWith('/api/auth/')) await refreshSoon();
   const h = { ...headers };
   const sent = session.token;
   if (sent) h.Authorization = `Bearer ${sent}`;
   if (body !== undefined) h['Content-Type'] = 'application/json';
   const resp = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
   if (resp.status === 401 && sent && hooks.signIn && !retried && !url.startsWith('/api/auth/')) {
-    if (session.token === sent) { // nobody has signed in again since this request left
-      sessionStorage.removeItem(KEY);
-      session.token = null;
-    }
+    if (session.token === sent) keep(null, null); // nobody has signed in again since this request left
     if (!session.token) {
       pendingSignIn ||= hooks.signIn('登录已失效,请重新登录;登录后将继续刚才的操作').finally(() => { pendingSignIn = null; });
       await pendingSignIn;
@@ -46,16 +72,14 @@ export async function api(url, { method = 'GET', body, headers = {}, raw = false
 
 export async function signIn(name, password) {
   const out = await api('/api/auth/token', { method: 'POST', body: { name, password } });
-  session.token = out.access_token;
+  keep(out.access_token, out.expires_at);
   session.user = out.user;
-  sessionStorage.setItem(KEY, session.token);
   return out.user;
 }
 
 export async function signOut() {
   try { await api('/api/auth/sign-out', { method: 'POST' }); } catch { /* already invalid */ }
-  sessionStorage.removeItem(KEY);
-  session.token = null;
+  keep(null, null);
   session.user = null;
 }
 
@@ -66,8 +90,7 @@ export async function whoAmI() {
     session.user = await api('/api/auth/me');
   } catch (err) {
     if (err.status !== 401) throw err;
-    sessionStorage.removeItem(KEY);
-    session.token = null;
+    keep(null, null);
     session.user = null;
   }
   return session.user;

@@ -230,6 +230,16 @@ class Users:
     def sign_out(self, token: str) -> None:
         self.store.delete_tokens(token_hash=_token_hash(token))
 
+    def refresh(self, token: str, *, hours: float = 12) -> SignIn:
+        """A new web sign-in for the holder of a valid ``token``, which is revoked: a page in use keeps
+        working past the first token's lifetime without asking for the password again."""
+        user = self.resolve(token)
+        record = self.store.token(_token_hash(token))
+        label = str(record["label"]) if record is not None else "网页"
+        issued = self._issue(user, hours=hours, label=label)
+        self.sign_out(token)
+        return issued
+
 
 def require(user: User | None, role: Role) -> User:
     """``user`` when signed in with ``role`` or above; otherwise NotSignedIn or Forbidden."""

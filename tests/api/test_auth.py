@@ -56,6 +56,13 @@ def test_sign_in_use_and_sign_out(client: TestClient) -> None:
     auth = bearer(body["access_token"])
     assert client.get("/api/auth/me", headers=auth).json()["name"] == "查看员"
     assert client.get("/api/layers", headers=auth).status_code == 200
+    # a page in use exchanges its token for a fresh one; the old one stops working
+    fresh = client.post("/api/auth/refresh", headers=auth).json()
+    assert fresh["access_token"] != body["access_token"] and fresh["user"]["name"] == "查看员"
+    assert client.get("/api/layers", headers=auth).status_code == 401
+    assert client.post("/api/auth/refresh", headers=auth).status_code == 401
+    auth = bearer(fresh["access_token"])
+    assert client.get("/api/layers", headers=auth).status_code == 200
     assert client.post("/api/auth/sign-out", headers=auth).status_code == 204
     assert client.get("/api/layers", headers=auth).status_code == 401
 

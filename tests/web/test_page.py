@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -110,6 +111,21 @@ def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: st
         page.click("#n-export")
     assert download.value.suggested_filename == "标准地名.xlsx"
     page.wait_for_selector("#n-export-status >> text=已下载 标准地名.xlsx")
+    # a sign-in near its end is renewed by the next request; the old token stops working
+    old = page.evaluate("sessionStorage.getItem('mzgis-token')")
+    page.evaluate(
+        """async () => {
+          const { session } = await import('/web/api.js');
+          session.expires = new Date(Date.now() + 60_000).toISOString();
+        }"""
+    )
+    page.click("#search-form button")
+    page.wait_for_function("(old) => sessionStorage.getItem('mzgis-token') !== old", arg=old)
+    stale = urllib.request.Request(f"{live_server}/api/auth/me", headers={"Authorization": f"Bearer {old}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(stale)
+    assert refused.value.code == 401
+    assert page.evaluate("sessionStorage.getItem('mzgis-token-expires')") > "2026"
     # signing out ends the token
     page.click("#sign-out")
     page.wait_for_selector("#signin[open]")

@@ -82,6 +82,14 @@ def sign_in(body: SignInIn, users: UsersDep, settings: SettingsDep) -> TokenOut:
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
 
 
+@router.post("/api/auth/refresh", response_model=TokenOut, responses=_ERRORS, summary="换发令牌(旧令牌作废)")
+def refresh(
+    _: ViewerDep, users: UsersDep, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+) -> TokenOut:
+    issued = users.refresh((authorization or "").partition(" ")[2].strip(), hours=settings.sign_in_hours)
+    return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
+
+
 @router.get("/api/auth/me", response_model=UserOut, responses=_ERRORS, summary="当前登录用户")
 def me(user: ViewerDep) -> UserOut:
     return user_out(user)
