@@ -32,7 +32,7 @@ const ctx = {
   status: (text) => { statusEl.textContent = text; },
   label,
   popup,
-  reloadNames: async () => {},
+  showName: () => {},   // redraw one saved name on the map (set once the layer is loaded)
   pickPoint,
 };
 
@@ -126,11 +126,13 @@ async function loadLayers() {
   }
   const names = L.layerGroup();
   ctx.overlays['标准地名'] = names;
-  ctx.reloadNames = async () => {
-    names.clearLayers();
-    names.addLayer(pointLayer('place_names', await fetchLayer('place_names'), 'category'));
+  const namesLayer = pointLayer('place_names', await fetchLayer('place_names'), 'category');
+  names.addLayer(namesLayer);
+  // a saved name is redrawn in place: the whole gazetteer is not fetched again after each save
+  ctx.showName = (feature) => {
+    namesLayer.eachLayer((l) => { if (l.feature.id === feature.id) namesLayer.removeLayer(l); });
+    namesLayer.addData(feature);
   };
-  await ctx.reloadNames();
   const bases = {};
   if (session.config.tile_url) {
     bases['底图'] = L.tileLayer(session.config.tile_url, { attribution: session.config.tile_attribution, maxZoom: 18 }).addTo(map);

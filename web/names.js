@@ -163,7 +163,7 @@ export function setupNames(ctx) {
       }
       open(saved);
       message(`已保存(版本 ${saved.properties.version})`, 'ok');
-      await ctx.reloadNames();
+      ctx.showName(saved);
     } catch (err) {
       if (err.status === 409 && current) showConflict(err);
       else if (err.status === 422 && err.body.details?.findings) { showFindings(err.body.details.findings); message(err.message, 'error'); }
@@ -213,7 +213,7 @@ export function setupNames(ctx) {
       const saved = await api(`/api/names/${current.id}/${action}`, { method: 'POST', body });
       open(saved);
       message(action === 'retire' ? '已废止(记录保留)' : '已恢复', 'ok');
-      await ctx.reloadNames();
+      ctx.showName(saved);
     } catch (err) {
       if (err.status === 409) showConflict(err); else message(err.message, 'error');
     }

@@ -153,6 +153,15 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     page.click("#save-btn")
     page.wait_for_selector("#form-message >> text=已保存(版本 1)")
     _shot(page, "page-name-added")
+    # the saved name is on the map at once (drawn in place, not by fetching the gazetteer again)
+    page.locator(".leaflet-control-layers-overlays label", has_text="标准地名").locator("input").check()
+    info = urllib.request.Request(
+        f"{live_server}/api/layers/place_names", headers={"Authorization": f"Bearer {tokens['地名科']}"}
+    )
+    with urllib.request.urlopen(info) as resp:
+        stored = json.load(resp)["count"]
+    name_dots = page.locator("path.leaflet-interactive[fill='#3388ff']")  # names have no colour of their own
+    assert name_dots.count() == stored
 
     # a rule finding while typing: a bridge named like a subdistrict
     page.fill("#f-name", "")
@@ -229,6 +238,7 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     page.keyboard.press("Enter")
     page.wait_for_selector("#form-message >> text=已保存(版本 6)")
     assert page.locator("#f-origin").input_value() == "因金清港与大桥得名"
+    assert name_dots.count() == stored  # five saves later: each redrawn in place, none twice
 
     # several requests refused at once (a save and a live check, say) share one sign-in and all go through
     token = page.evaluate("sessionStorage.getItem('mzgis-token')")
