@@ -476,7 +476,7 @@ def names_history(
     fid: Annotated[int, typer.Argument(help="地名编号")], as_json: JsonOption = False, db: DbOption = None
 ) -> None:
     """地名的修改历史(北京时间)。History of a name."""
-    from mzgis.store.base import beijing_time
+    from mzgis.clock import beijing_time
 
     entries = _gazetteer(db).history(fid)
     if as_json:
@@ -683,15 +683,14 @@ def check_markers_cmd(
     db: DbOption = None,
 ) -> None:
     """检查界桩(位置、编号、间距、三交点、状况、检查日期)。Boundary marker checks."""
-    import datetime as dt
-
     from mzgis.boundary.service import line_names, load_line
+    from mzgis.clock import beijing_today
     from mzgis.store import open_store
 
     store = open_store(_settings(db).db)
     names = [line] if line else line_names(store)
     reports = [
-        load_line(store, n).check_markers(today=dt.date.today(), tolerance_m=tolerance_m, overdue_years=overdue_years)
+        load_line(store, n).check_markers(today=beijing_today(), tolerance_m=tolerance_m, overdue_years=overdue_years)
         for n in names
     ]
     if as_json:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup, load_admin
+from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, Conflict, RuleViolation
 from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.romanize import romanize
@@ -124,7 +125,7 @@ class Gazetteer:
         store: Store,
         *,
         rules: RuleSet | None = None,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: Callable[[], dt.date] = beijing_today,
     ) -> None:
         self.store = store
         self.rules = rules or load_rules()

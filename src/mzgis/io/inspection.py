@@ -31,6 +31,7 @@ from mzgis.boundary.alignment import Segment, segments_csv, segments_text
 from mzgis.boundary.lines import LineComparison
 from mzgis.boundary.markers import MarkerReport
 from mzgis.boundary.service import BoundaryLine
+from mzgis.clock import beijing_today
 from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput
 from mzgis.io.archive import zip_folder
@@ -434,7 +435,7 @@ def write_inspection_package(
     """Write the package of ``line`` into ``out_dir/<line name>/`` and ``out_dir/<line name>_联检资料.zip``."""
     if encoding.lower() not in ENCODINGS:
         raise BadInput(f"编码应为 gbk 或 utf-8,不是“{encoding}”", "encoding must be gbk or utf-8")
-    today = today or dt.date.today()
+    today = today or beijing_today()
     comparison = line.compare(tolerance_m=tolerance_m)
     markers = line.check_markers(today=today, tolerance_m=tolerance_m)
     segments = line.alignment()

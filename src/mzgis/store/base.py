@@ -23,7 +23,6 @@ __all__ = [
     "LayerInfo",
     "Store",
     "Transaction",
-    "beijing_time",
     "utc_now",
 ]
 
@@ -41,20 +40,6 @@ UNCHANGED: Any = _Unchanged()  # sentinel: keep the geometry as it is
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string with milliseconds (the audit clock)."""
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-_BEIJING = dt.timezone(dt.timedelta(hours=8))
-
-
-def beijing_time(stamp: str) -> str:
-    """A stored UTC stamp as users read it: Beijing time (China's one time zone) to the second."""
-    try:
-        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return stamp
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True)

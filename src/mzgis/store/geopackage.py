@@ -23,6 +23,7 @@ from pyproj import CRS
 from pyproj.enums import WktVersion
 from shapely.geometry.base import BaseGeometry
 
+from mzgis.clock import beijing_time
 from mzgis.crs import STORAGE_EPSG
 from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
 from mzgis.layers import (
@@ -35,7 +36,7 @@ from mzgis.layers import (
     promote_geometry,
 )
 from mzgis.store import gpkg_binary
-from mzgis.store.base import UNCHANGED, AuditEntry, Feature, LayerInfo, Store, Transaction, beijing_time, utc_now
+from mzgis.store.base import UNCHANGED, AuditEntry, Feature, LayerInfo, Store, Transaction, utc_now
 
 __all__ = ["AUDIT_TABLE", "CHANGESET_TABLE", "GeoPackageStore", "create_geopackage"]
 

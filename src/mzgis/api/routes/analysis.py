@@ -3,7 +3,6 @@ siting suggestions and what-ifs. Planners and above (viewers read the layers onl
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import tempfile
 from pathlib import Path
@@ -18,6 +17,7 @@ from mzgis.api.deps import PlannerDep, StoreDep
 from mzgis.api.files import download
 from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
+from mzgis.clock import beijing_today
 from mzgis.coverage.analysis import CoverageResult
 from mzgis.coverage.service import analyze_store, proposed_frame, suggest, what_if
 from mzgis.crs import check_lonlat
@@ -62,7 +62,7 @@ def boundary_findings(
     level: Annotated[Literal["township", "village"], Query(description="拓扑检查的区划层级")] = "village",
     tolerance_m: Annotated[float, Query(gt=0, le=1000, description="允许偏差(米)")] = 5.0,
 ) -> dict[str, Any]:
-    return map_findings(store, level=level, tolerance_m=tolerance_m, today=dt.date.today())
+    return map_findings(store, level=level, tolerance_m=tolerance_m, today=beijing_today())
 
 
 @router.get(
@@ -98,7 +98,7 @@ def coverage_report(_: PlannerDep, store: StoreDep) -> Response:
         write_coverage_outputs(analyze_store(store), units[units.level == "township"], folder)
         buffer = io.BytesIO()
         zip_folder(folder, buffer, root="覆盖分析")
-        return download(buffer.getvalue(), f"覆盖分析_{dt.date.today().isoformat()}.zip")
+        return download(buffer.getvalue(), f"覆盖分析_{beijing_today().isoformat()}.zip")
 
 
 @router.get("/coverage", responses=_ERRORS, summary="十四五目标覆盖分析(按乡镇)")

@@ -3,7 +3,6 @@ history, check without saving, and changesets. Thin: every call goes to :class:`
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +16,7 @@ from mzgis.admin import load_admin
 from mzgis.api.deps import EditorDep, GazetteerDep
 from mzgis.api.files import download
 from mzgis.api.models import ErrorOut, FeatureOut, feature_out
+from mzgis.clock import beijing_today
 from mzgis.crs import check_lonlat
 from mzgis.errors import BadInput
 from mzgis.gazetteer.service import CheckResult, Edit
@@ -267,7 +267,7 @@ def export_all(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"标准地名.{fmt}"
         export_names(gaz, path)
-        return download(path.read_bytes(), f"标准地名_{dt.date.today().isoformat()}.{fmt}")
+        return download(path.read_bytes(), f"标准地名_{beijing_today().isoformat()}.{fmt}")
 
 
 @router.get(
@@ -280,7 +280,7 @@ def cleanup(gaz: GazetteerDep) -> Response:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "report.xlsx"
         write_cleanup_report(gaz, path)
-        return download(path.read_bytes(), f"不规范地名清理报告_{dt.date.today().isoformat()}.xlsx")
+        return download(path.read_bytes(), f"不规范地名清理报告_{beijing_today().isoformat()}.xlsx")
 
 
 @router.post("/api/names/check", response_model=CheckOut, responses=_ERRORS, summary="检查拟用地名(不保存)")
