@@ -141,6 +141,7 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     page.select_option("#township", label="金清镇")
     page.locator("#map").click(position={"x": 500, "y": 380})
     page.wait_for_selector("#name-form:not([hidden])")
+    page.wait_for_selector("#status >> text=位置在")  # the server says which unit the click falls in
     admin = page.locator("#f-admin").input_value()
     assert admin.startswith("331004106"), admin  # a unit of 金清镇
     page.select_option("#f-category", "transport_facility")
