@@ -124,6 +124,7 @@ def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: st
     stale = urllib.request.Request(f"{live_server}/api/auth/me", headers={"Authorization": f"Bearer {old}"})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(stale)
+    refused.value.close()  # the refusal holds the connection open until closed
     assert refused.value.code == 401
     assert page.evaluate("sessionStorage.getItem('mzgis-token-expires')") > "2026"
     # signing out ends the token
