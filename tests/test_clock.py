@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mzgis.clock import BEIJING, beijing_time, beijing_today
+from mzgis.clock import BEIJING, beijing_time, beijing_today, parse_stamp, stamp
 
 
 def test_stored_utc_times_read_in_beijing_time() -> None:
@@ -18,3 +18,10 @@ def test_today_is_the_date_in_beijing() -> None:
     assert beijing_today(dt.datetime(2026, 3, 1, 17, 0, tzinfo=dt.UTC)) == dt.date(2026, 3, 2)  # 01:00 in Beijing
     assert beijing_today(dt.datetime(2026, 3, 1, 15, 59, tzinfo=dt.UTC)) == dt.date(2026, 3, 1)
     assert BEIJING.utcoffset(None) == dt.timedelta(hours=8)
+
+
+def test_stored_times_round_trip() -> None:
+    moment = dt.datetime(2026, 3, 1, 16, 0, 2, 345000, tzinfo=BEIJING)
+    assert stamp(moment) == "2026-03-01T08:00:02.345Z"  # stored in UTC, to the millisecond
+    assert parse_stamp(stamp(moment)) == moment
+    assert parse_stamp("2026-03-01T08:00:02") == dt.datetime(2026, 3, 1, 8, 0, 2, tzinfo=dt.UTC)

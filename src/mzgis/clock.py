@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["BEIJING", "beijing_time", "beijing_today"]
+__all__ = ["BEIJING", "beijing_time", "beijing_today", "parse_stamp", "stamp"]
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 
-def beijing_time(stamp: str) -> str:
-    """A stored UTC stamp (ISO 8601) as users read it: Beijing time to the second; unparsable text as it is."""
+def stamp(moment: dt.datetime) -> str:
+    """A time as stored: ISO 8601 in UTC with milliseconds (``2026-03-01T08:00:00.000Z``)."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_stamp(text: str) -> dt.datetime:
+    """A stored time back as an aware datetime (one without a zone is UTC); ValueError when it is none."""
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def beijing_time(text: str) -> str:
+    """A stored UTC time as users read it: Beijing time to the second; unparsable text as it is."""
     try:
-        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        moment = parse_stamp(text)
     except ValueError:
-        return stamp
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
+        return text
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 

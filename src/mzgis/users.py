@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mzgis.clock import parse_stamp, stamp
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
 from mzgis.store import Store
 
@@ -113,11 +114,6 @@ def _check_role(role: str) -> Role:
     return role
 
 
-def _parse_stamp(stamp: str) -> dt.datetime:
-    """A UTC time as stored (``2026-03-01T08:00:00.000Z``)."""
-    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
-
-
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise BadInput(f"密码至少 {MIN_PASSWORD} 个字符", f"a password needs at least {MIN_PASSWORD} characters")
@@ -131,7 +127,7 @@ class Users:
         self._now = now
 
     def _stamp(self, offset: dt.timedelta = dt.timedelta()) -> str:
-        return (self._now() + offset).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        return stamp(self._now() + offset)
 
     def _record(self, name: str) -> dict[str, Any]:
         record = self.store.account(name)
@@ -198,7 +194,7 @@ class Users:
         ``MAX_FAILURES`` failures of one name within ``LOCKOUT`` its sign-ins are refused for ``LOCKOUT``."""
         name = name.strip()
         now = self._now()
-        recent = [_parse_stamp(t) for t in self.store.sign_in_failures(name, since=self._stamp(-LOCKOUT))]
+        recent = [parse_stamp(t) for t in self.store.sign_in_failures(name, since=self._stamp(-LOCKOUT))]
         if len(recent) >= MAX_FAILURES:
             minutes = math.ceil((LOCKOUT - (now - recent[-MAX_FAILURES])).total_seconds() / 60)
             raise NotSignedIn(f"登录失败次数过多,请 {minutes} 分钟后再试", "too many failed sign-ins; try again later")

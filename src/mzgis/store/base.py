@@ -16,6 +16,8 @@ from typing import Any, Literal
 import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 
+from mzgis.clock import stamp
+
 __all__ = [
     "UNCHANGED",
     "AuditEntry",
@@ -39,7 +41,7 @@ UNCHANGED: Any = _Unchanged()  # sentinel: keep the geometry as it is
 
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string with milliseconds (the audit clock)."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return stamp(dt.datetime.now(dt.UTC))
 
 
 @dataclass(frozen=True)
