@@ -22,6 +22,7 @@ __all__ = [
     "SettingsDep",
     "SignedInDep",
     "StoreDep",
+    "TokenDep",
     "UsersDep",
     "ViewerDep",
     "get_settings",
@@ -54,16 +55,22 @@ def get_users(request: Request) -> Users:
     return users
 
 
-def signed_in(
-    request: Request, authorization: Annotated[str | None, Header(description="Bearer <令牌>")] = None
-) -> User | None:
-    """The user of the request's bearer token, or None without one; an invalid token is NotSignedIn."""
+def bearer_token(authorization: Annotated[str | None, Header(description="Bearer <令牌>")] = None) -> str | None:
+    """The request's bearer token, or None without an Authorization header; any other form is NotSignedIn."""
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotSignedIn("请求头 Authorization 应为“Bearer 令牌”", "Authorization must be 'Bearer <token>'")
-    return get_users(request).resolve(token.strip())
+    return token.strip()
+
+
+TokenDep = Annotated[str | None, Depends(bearer_token)]
+
+
+def signed_in(request: Request, token: TokenDep) -> User | None:
+    """The user of the request's bearer token, or None without one; an invalid token is NotSignedIn."""
+    return None if token is None else get_users(request).resolve(token)
 
 
 SignedInDep = Annotated[User | None, Depends(signed_in)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from mzgis import __version__
-from mzgis.api.deps import AdminDep, SettingsDep, UsersDep, ViewerDep
+from mzgis.api.deps import AdminDep, SettingsDep, TokenDep, UsersDep, ViewerDep
 from mzgis.api.models import ErrorOut
 from mzgis.users import ROLE_ZH, User
 
@@ -83,10 +83,8 @@ def sign_in(body: SignInIn, users: UsersDep, settings: SettingsDep) -> TokenOut:
 
 
 @router.post("/api/auth/refresh", response_model=TokenOut, responses=_ERRORS, summary="换发令牌(旧令牌作废)")
-def refresh(
-    _: ViewerDep, users: UsersDep, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
-) -> TokenOut:
-    issued = users.refresh((authorization or "").partition(" ")[2].strip(), hours=settings.sign_in_hours)
+def refresh(_: ViewerDep, users: UsersDep, settings: SettingsDep, token: TokenDep) -> TokenOut:
+    issued = users.refresh(token or "", hours=settings.sign_in_hours)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
 
 
@@ -96,8 +94,8 @@ def me(user: ViewerDep) -> UserOut:
 
 
 @router.post("/api/auth/sign-out", status_code=204, responses=_ERRORS, summary="退出登录(令牌作废)")
-def sign_out(_: ViewerDep, users: UsersDep, authorization: Annotated[str | None, Header()] = None) -> Response:
-    users.sign_out((authorization or "").partition(" ")[2].strip())
+def sign_out(_: ViewerDep, users: UsersDep, token: TokenDep) -> Response:
+    users.sign_out(token or "")  # a viewer is signed in, so the token is there
     return Response(status_code=204)
 
 
