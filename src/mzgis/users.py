@@ -215,13 +215,17 @@ class Users:
 
     def resolve(self, token: str) -> User:
         """The account a bearer token belongs to; NotSignedIn when unknown, expired or disabled."""
+        return self._holder(token)[0]
+
+    def _holder(self, token: str) -> tuple[User, dict[str, Any]]:
+        """The account of a valid token and the token's record; NotSignedIn when unknown, expired or disabled."""
         record = self.store.token(_token_hash(token))
         if record is None or record["expires_at"] <= self._stamp():
             raise NotSignedIn("登录已失效,请重新登录", "unknown or expired token")
         user = self.get(record["name"])
         if user.disabled:
             raise NotSignedIn("账号已停用", "account disabled")
-        return user
+        return user, record
 
     def sign_out(self, token: str) -> None:
         self.store.delete_tokens(token_hash=_token_hash(token))
@@ -229,10 +233,8 @@ class Users:
     def refresh(self, token: str, *, hours: float = 12) -> SignIn:
         """A new web sign-in for the holder of a valid ``token``, which is revoked: a page in use keeps
         working past the first token's lifetime without asking for the password again."""
-        user = self.resolve(token)
-        record = self.store.token(_token_hash(token))
-        label = str(record["label"]) if record is not None else "网页"
-        issued = self._issue(user, hours=hours, label=label)
+        user, record = self._holder(token)
+        issued = self._issue(user, hours=hours, label=str(record["label"]))
         self.sign_out(token)
         return issued
 
