@@ -82,20 +82,20 @@ def _points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _assign(
-    points: gpd.GeoDataFrame, towns: Polygons, codes: list[str], layer: str, mismatches: list[dict[str, Any]]
+    points: gpd.GeoDataFrame, towns: Polygons, index: pd.Index, layer: str, mismatches: list[dict[str, Any]]
 ) -> IntArray:
     """The township (position in ``towns``, -1 for none) each facility lies in, by location.
 
-    A facility whose ``admin_code`` (``codes``: the townships' codes) disagrees with where it stands is
-    recorded in ``mismatches``.
+    A facility whose ``admin_code`` disagrees with where it stands is recorded in ``mismatches``
+    (``index``: the townships' codes, in the order of ``towns``).
     """
     if points.empty:
         return np.full(0, -1, dtype=np.int64)
+    codes: list[str] = index.tolist()
     declared_codes = points["admin_code"].fillna("").astype(str)
     # the township each facility is registered in, tried first (the longest township code it starts with)
     claimed = np.full(len(points), -1, dtype=np.int64)
-    index = pd.Index(codes)
-    for length in sorted({len(c) for c in codes}):
+    for length in sorted(set(index.str.len())):
         found = index.get_indexer(declared_codes.str.slice(0, length))
         claimed = np.where(found >= 0, found, claimed)
     located = towns.locate(points.geometry.array, claimed)
@@ -221,12 +221,12 @@ def analyze(
             lambda: e2sfca(placed.result()[0], elderly, beds_xy, beds[institution], catchment_m=targets.catchment_m)
         )
         town_shapes = Polygons(towns.geometry.array)
-        town_codes = towns.code.astype(str).tolist()
-        vill_town = pd.Index(towns.code).get_indexer(vill.parent_code).astype(np.int64)
+        town_index = pd.Index(towns.code.astype(str))  # one hash table for the villages' and the facilities' codes
+        vill_town = town_index.get_indexer(vill.parent_code).astype(np.int64)
         mismatches: list[dict[str, Any]] = []
-        care_town = _assign(care, town_shapes, town_codes, "eldercare_facilities", mismatches)
-        cx_town = _assign(cx, town_shapes, town_codes, "community_complexes", mismatches)
-        bur_town = _assign(bur, town_shapes, town_codes, "burial_sites", mismatches)
+        care_town = _assign(care, town_shapes, town_index, "eldercare_facilities", mismatches)
+        cx_town = _assign(cx, town_shapes, town_index, "community_complexes", mismatches)
+        bur_town = _assign(bur, town_shapes, town_index, "burial_sites", mismatches)
         town_of = {"day_care": care_town, "burial_site": bur_town}
         covered: dict[str, BoolArray] = {}
         if len(by_distance) < len(rules):  # a site inside the village
