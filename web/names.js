@@ -41,7 +41,7 @@ export function setupNames(ctx) {
     }).join('');
     setValue('f-subcategory', keep);
   }).catch((err) => ctx.status(`未能载入地名小类:${err.message}`));
-  const shown = (k, v) => escapeHtml(k === 'subcategory' ? subcategoryZh[v] ?? v ?? '' : v ?? '');
+  const shown = (k, v) => escapeHtml(ctx.label('place_names', k, v)); // as the map's popups say it
 
   // a select gets an option for a value it does not list, so loading and saving never drop it
   function setValue(id, value) {
