@@ -5,18 +5,22 @@ Domain errors become one readable line (Chinese first) and an exit code per kind
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
 from contextlib import closing
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from mzgis.errors import MzgisError
 from mzgis.settings import Settings, default_demo_path
+
+if TYPE_CHECKING:
+    from mzgis.store import Store
 
 __all__ = ["EXIT_CODES", "app", "main"]
 
@@ -28,6 +32,8 @@ EXIT_CODES = {
     "invalid_store": 6,
     "not_signed_in": 7,
     "forbidden": 8,
+    "busy": 9,
+    "too_large": 2,
     "error": 1,
 }
 
@@ -52,7 +58,10 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def handles_errors(func: F) -> F:
-    """Map domain errors to one line on stderr and the kind's exit code."""
+    """Map domain errors to one line on stderr and the kind's exit code; a file the system cannot read or
+    write is exit 2, a damaged database exit 6, anything unexpected one line and exit 1 (the traceback
+    only with MZGIS_DEBUG=1)."""
+    import click
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -60,12 +69,30 @@ def handles_errors(func: F) -> F:
             return func(*args, **kwargs)
         except MzgisError as exc:
             raise _fail(exc.message_zh, EXIT_CODES.get(exc.kind, 1)) from None
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except OSError as exc:
+            where = f"{exc.filename}:" if exc.filename else ""
+            raise _fail(f"无法读写文件 {where}{exc.strerror or exc}", EXIT_CODES["bad_input"]) from None
+        except sqlite3.DatabaseError as exc:
+            raise _fail(f"数据文件无法使用:{exc}", EXIT_CODES["invalid_store"]) from None
+        except Exception as exc:
+            if os.environ.get("MZGIS_DEBUG"):
+                raise
+            raise _fail(f"内部错误({type(exc).__name__}:{exc});请报告此问题", EXIT_CODES["error"]) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def _settings(db: Path | None) -> Settings:
     return Settings(db=db) if db is not None else Settings()
+
+
+def _open(db: Path | None) -> Store:
+    from mzgis.store import open_store
+
+    settings = _settings(db)
+    return open_store(settings.db, write_wait_s=settings.write_wait_s)
 
 
 @app.command()
@@ -106,7 +133,7 @@ def info(db: DbOption = None) -> None:
     from mzgis.store import open_store
 
     settings = _settings(db)
-    store = open_store(settings.db)
+    store = open_store(settings.db, write_wait_s=settings.write_wait_s)
     typer.echo(f"数据文件:{store.location}")
     typer.echo(f"坐标系:EPSG:{STORAGE_EPSG}(CGCS2000 经纬度)")
     extents = []
@@ -165,7 +192,7 @@ def import_(
     from mzgis.store import open_store
 
     settings = _settings(db)
-    store = open_store(settings.db)
+    store = open_store(settings.db, write_wait_s=settings.write_wait_s)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("检查", total=None)
 
@@ -214,9 +241,8 @@ app.add_typer(names_app, name="names")
 
 def _gazetteer(db: Path | None) -> Any:
     from mzgis.gazetteer.service import Gazetteer
-    from mzgis.store import open_store
 
-    return Gazetteer(open_store(_settings(db).db))
+    return Gazetteer(_open(db))
 
 
 def _point(lon: float, lat: float, from_crs: str) -> Any:
@@ -590,18 +616,17 @@ def check_coverage_cmd(
     """检查面数据的拓扑(缝隙、重叠、边界不吻合)和上下级关系。Coverage and hierarchy checks."""
     from mzgis.boundary.coverage import Tolerances, check_coverage
     from mzgis.boundary.service import check_store_coverage
-    from mzgis.store import open_store
 
     tol = Tolerances(gap_width_m=gap_width_m, min_area_m2=min_area_m2)
     if file is None:
-        report = check_store_coverage(open_store(_settings(db).db), level, tolerances=tol)
+        report = check_store_coverage(_open(db), level, tolerances=tol)
     else:
         units = _read_geometries(file, from_crs)
         if id_field not in units.columns:
             raise _fail(f"文件中没有字段 {id_field}(可用 --id-field 指定)", EXIT_CODES["bad_input"])
         parents = None
         if parent_field is not None and db is not None:
-            store_units = open_store(_settings(db).db).read_frame("admin_units")
+            store_units = _open(db).read_frame("admin_units")
             parents = store_units[store_units.code.isin(set(units[parent_field].astype(str)))]
         report = check_coverage(
             units, id_field=id_field, parent_field=parent_field, parents=parents, parent_id_field="code", tolerances=tol
@@ -640,10 +665,9 @@ def check_line_cmd(
     """比较双方的界线版本。Compare our version of a line with the neighbour's."""
     from mzgis.boundary.lines import compare_lines
     from mzgis.boundary.service import load_line
-    from mzgis.store import open_store
 
     if line is not None:
-        result = load_line(open_store(_settings(db).db), line).compare(tolerance_m=tolerance_m)
+        result = load_line(_open(db), line).compare(tolerance_m=tolerance_m)
     elif ours is not None and theirs is not None:
         a = _read_geometries(ours, from_crs).geometry.iloc[0]
         b = _read_geometries(theirs, from_crs).geometry.iloc[0]
@@ -685,9 +709,8 @@ def check_markers_cmd(
     """检查界桩(位置、编号、间距、三交点、状况、检查日期)。Boundary marker checks."""
     from mzgis.boundary.service import line_names, load_line
     from mzgis.clock import beijing_today
-    from mzgis.store import open_store
 
-    store = open_store(_settings(db).db)
+    store = _open(db)
     names = [line] if line else line_names(store)
     reports = [
         load_line(store, n).check_markers(today=beijing_today(), tolerance_m=tolerance_m, overdue_years=overdue_years)
@@ -717,9 +740,8 @@ def export_alignment_cmd(
     """生成界线走向说明。The alignment description of a line."""
     from mzgis.boundary.alignment import segments_csv, segments_text
     from mzgis.boundary.service import load_line
-    from mzgis.store import open_store
 
-    segments = load_line(open_store(_settings(db).db), line).alignment()
+    segments = load_line(_open(db), line).alignment()
     typer.echo(segments_text(line, segments), nl=False)
     if csv_out is not None:
         csv_out.write_text(segments_csv(segments), encoding="utf-8-sig")
@@ -737,11 +759,8 @@ def export_inspection_cmd(
     """导出一条界线的联检资料包(GeoPackage、Shapefile、KML、界桩登记表、走向说明、报告、清单、ZIP)。"""
     from mzgis.boundary.service import load_line
     from mzgis.io.inspection import write_inspection_package
-    from mzgis.store import open_store
 
-    package = write_inspection_package(
-        load_line(open_store(_settings(db).db), line), out, encoding=encoding, tolerance_m=tolerance_m
-    )
+    package = write_inspection_package(load_line(_open(db), line), out, encoding=encoding, tolerance_m=tolerance_m)
     typer.echo(f"已写出 {len(package.files)} 个文件到 {package.folder}")
     typer.echo(f"压缩包:{package.zip_path}")
 
@@ -800,9 +819,8 @@ def coverage_cmd(
         return
     from mzgis.coverage.service import analyze_store, read_proposed, what_if
     from mzgis.coverage.targets import load_targets
-    from mzgis.store import open_store
 
-    store = open_store(_settings(db).db)
+    store = _open(db)
     goal = load_targets(targets)
     if add is None:
         result, after = analyze_store(store, targets=goal), None
@@ -851,10 +869,9 @@ def coverage_suggest_cmd(
     """选址建议:贪心最大覆盖(按新覆盖的老年人数),可选精确解。Where to build next."""
     from mzgis.coverage.service import read_proposed, suggest
     from mzgis.coverage.targets import load_targets
-    from mzgis.store import open_store
 
     result = suggest(
-        open_store(_settings(db).db),
+        _open(db),
         facility_type,
         count=count,
         candidates=candidates,
@@ -910,10 +927,9 @@ PasswordStdin = Annotated[
 
 
 def _users(db: Path | None) -> Any:
-    from mzgis.store import open_store
     from mzgis.users import Users
 
-    return Users(open_store(_settings(db).db))
+    return Users(_open(db))
 
 
 def _password(from_stdin: bool) -> str:
@@ -1007,7 +1023,9 @@ def serve(
         settings.host = host
     if port:
         settings.port = port
-    store = open_store(settings.db)  # one clear message now rather than at the first request
+    store = open_store(
+        settings.db, write_wait_s=settings.write_wait_s
+    )  # one clear message now rather than at the first request
     if not settings.open_reads and not store.accounts():
         typer.secho(
             "提示:还没有任何用户,网页无法登录;请先运行 mzgis users add 用户名 --role admin", err=True, fg="yellow"

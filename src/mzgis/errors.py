@@ -9,6 +9,7 @@ from typing import Any
 
 __all__ = [
     "BadInput",
+    "Busy",
     "Conflict",
     "Forbidden",
     "InvalidStore",
@@ -16,6 +17,7 @@ __all__ = [
     "NotFound",
     "NotSignedIn",
     "RuleViolation",
+    "TooLarge",
 ]
 
 
@@ -74,3 +76,20 @@ class Forbidden(MzgisError):
     """Signed in, but the user's role does not allow this."""
 
     kind = "forbidden"
+
+
+class TooLarge(BadInput):
+    """A request or value over a documented size limit (body bytes, edits per changeset)."""
+
+    kind = "too_large"
+
+
+class Busy(MzgisError):
+    """The data file is being written by another process for longer than a writer waits; nothing changed.
+    ``retry_after`` says in how many seconds to try again."""
+
+    kind = "busy"
+
+    def __init__(self, message_zh: str, message_en: str = "", *, retry_after: int = 5, **details: Any) -> None:
+        super().__init__(message_zh, message_en, retry_after=retry_after, **details)
+        self.retry_after = retry_after

@@ -14,11 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+import shapely
 from shapely.geometry.base import BaseGeometry
+
+from mzgis.text import clean_text, plain_name_problem
 
 __all__ = [
     "ADMIN_LEVEL_CODE_LENGTH",
     "LAYERS",
+    "LIMITS",
     "SYSTEM_FIELDS",
     "Field",
     "FieldType",
@@ -32,6 +37,23 @@ __all__ = [
 
 FieldType = Literal["text", "integer", "real", "boolean", "date"]
 GeometryType = Literal["MULTIPOLYGON", "POINT", "LINESTRING", "GEOMETRY"]
+
+# every text field has a length bound; this is the one for fields that do not name their own
+DEFAULT_TEXT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one request or edit may carry, beyond the fields' own (documented in the README)."""
+
+    reason_chars: int = 500  # the reason of a change, an override reason, a changeset comment
+    edits_per_changeset: int = 1000
+    request_body_bytes: int = 5 * 1024 * 1024  # the API's bound (a 20,000-vertex polygon is about 0.8 MB)
+    query_chars: int = 240  # a search: the pinyin of the longest name (40 characters of up to 6 letters)
+    largest_id: int = 2**63 - 1  # ids, versions and offsets: SQLite's and PostgreSQL's bigint
+
+
+LIMITS = Limits()
 
 # level → digits of its statistical division code (统计用区划代码)
 ADMIN_LEVEL_CODE_LENGTH = {"county": 6, "township": 9, "village": 12}
@@ -55,6 +77,15 @@ class Field:
     unique: bool = False
     description: str = ""
     aliases: tuple[str, ...] = ()  # other column headers accepted on import (besides name and label)
+    multiline: bool = False  # text that may hold line breaks and tabs (descriptions); never other controls
+    plain: bool = False  # a name that becomes a file or folder name in exports: no path characters
+
+    @property
+    def length_limit(self) -> int | None:
+        """The longest text accepted: ``max_length``, or a bound for every text field that names none."""
+        if self.type != "text":
+            return None
+        return self.max_length or DEFAULT_TEXT_LIMIT
 
     @property
     def sql_type(self) -> str:
@@ -75,6 +106,8 @@ class Layer:
     description: str = ""
     # fields whose combination identifies a feature for users (unique together)
     natural_key: tuple[str, ...] = field(default=())
+    # the most vertices one feature may have (a million-vertex "point of interest" is sent on every load)
+    max_vertices: int = 1
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -133,6 +166,7 @@ ADMIN_UNITS = Layer(
         Field("official_name", "text", "机构名称", max_length=60, description="as published: 方林村委会"),
     ),
     allowed_geometries=("MultiPolygon", "Polygon"),
+    max_vertices=1_000_000,
     description="County, township and village-level division polygons (统计用区划).",
     natural_key=("code",),
 )
@@ -209,12 +243,12 @@ PLACE_NAMES = Layer(
             choices=("current", "proposed", "retired"),
             choice_labels_zh=("现行", "拟用", "已废止"),
         ),
-        Field("origin", "text", "来历含义", max_length=2000),
+        Field("origin", "text", "来历含义", max_length=2000, multiline=True),
         Field("approval_ref", "text", "批准文号", max_length=100),
         Field("approved_on", "date", "批准日期"),
-        Field("former_names", "text", "曾用名", description="JSON list of {name, from, to}"),
+        Field("former_names", "text", "曾用名", max_length=20_000, description="JSON list of {name, from, to}"),
         Field("retired_on", "date", "废止日期"),
-        Field("retire_reason", "text", "废止原因", max_length=500),
+        Field("retire_reason", "text", "废止原因", max_length=500, multiline=True),
         Field("is_example", "boolean", "示例数据", description="irregular names kept as clean-up examples"),
     ),
     allowed_geometries=(
@@ -225,6 +259,7 @@ PLACE_NAMES = Layer(
         "Polygon",
         "MultiPolygon",
     ),
+    max_vertices=20_000,
     description="The standard gazetteer (标准地名).",
 )
 
@@ -304,6 +339,7 @@ BURIAL_SITES = Layer(
         _code("admin_code", "所在区划代码", required=True),
     ),
     allowed_geometries=("Point", "Polygon", "MultiPolygon"),
+    max_vertices=20_000,
     natural_key=("facility_code",),
 )
 
@@ -312,7 +348,7 @@ BOUNDARY_LINES = Layer(
     "行政区域界线",
     "LINESTRING",
     (
-        Field("name", "text", "界线名称", required=True, max_length=20, description="路黄线 …"),
+        Field("name", "text", "界线名称", required=True, max_length=20, plain=True, description="路黄线 …"),
         _code("county_a", "本方区划代码", required=True),
         _code("county_b", "相邻方区划代码", required=True),
         Field(
@@ -326,6 +362,7 @@ BOUNDARY_LINES = Layer(
         Field("surveyed_on", "date", "测绘日期"),
     ),
     allowed_geometries=("LineString",),
+    max_vertices=200_000,
     natural_key=("name", "side"),
 )
 
@@ -334,8 +371,8 @@ BOUNDARY_MARKERS = Layer(
     "界桩",
     "POINT",
     (
-        Field("marker_id", "text", "界桩编号", required=True, unique=True, max_length=20),
-        Field("line_name", "text", "所在界线", required=True, max_length=20),
+        Field("marker_id", "text", "界桩编号", required=True, unique=True, max_length=20, plain=True),
+        Field("line_name", "text", "所在界线", required=True, max_length=20, plain=True),
         Field(
             "kind",
             "text",
@@ -412,9 +449,11 @@ def coerce_value(f: Field, value: Any) -> Any:
     if f.type == "text":
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # codes read from spreadsheets as numbers
-        text = str(value).strip()
-        if "\u3000" in text:
+        text = clean_text(value, multiline=f.multiline)
+        if "\u3000" in text and not f.multiline:
             raise ValueError("含全角空格")
+        if f.plain and (problem := plain_name_problem(text)):
+            raise ValueError(problem)
         return text
     if f.type == "integer":
         if isinstance(value, bool):
@@ -487,8 +526,9 @@ def check_record(layer: Layer, values: Mapping[str, Any]) -> tuple[dict[str, Any
             problems.append(f"{f.label_zh}({f.name})的值“{value}”不在允许范围内:{allowed}")
         if f.pattern and not re.fullmatch(f.pattern, str(value)):
             problems.append(f"{f.label_zh}({f.name})“{value}”格式不对(应为 6、9 或 12 位数字)")
-        if f.max_length is not None and len(str(value)) > f.max_length:
-            problems.append(f"{f.label_zh}({f.name})超过 {f.max_length} 个字符")
+        limit = f.length_limit
+        if limit is not None and len(str(value)) > limit:
+            problems.append(f"{f.label_zh}({f.name})超过 {limit} 个字符")
         if f.minimum is not None and value < f.minimum:
             problems.append(f"{f.label_zh}({f.name})不能小于 {f.minimum:g}")
         if f.maximum is not None and value > f.maximum:
@@ -537,6 +577,10 @@ def check_geometry(layer: Layer, geom: BaseGeometry | None) -> list[str]:
     problems: list[str] = []
     if geom.geom_type not in layer.allowed_geometries:
         problems.append(f"几何类型 {geom.geom_type} 不符合图层要求({'/'.join(layer.allowed_geometries)})")
+    elif (vertices := int(shapely.get_num_coordinates(geom))) > layer.max_vertices:
+        return [f"几何有 {vertices} 个顶点,超过本图层上限 {layer.max_vertices}"]  # not worth checking further
+    if not _finite(geom):
+        return [*problems, "几何含非有限坐标(NaN 或无穷)"]
     if geom.has_z:
         problems.append("几何带 Z 坐标;只接受二维坐标")
     if not geom.is_valid:
@@ -544,6 +588,10 @@ def check_geometry(layer: Layer, geom: BaseGeometry | None) -> list[str]:
 
         problems.append(f"几何无效:{explain_validity(geom)}")
     return problems
+
+
+def _finite(geom: BaseGeometry) -> bool:
+    return bool(np.isfinite(shapely.get_coordinates(geom)).all())
 
 
 def promote_geometry(layer: Layer, geom: BaseGeometry | None) -> BaseGeometry | None:

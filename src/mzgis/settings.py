@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mzgis.layers import LIMITS
+
 __all__ = ["REPO_ROOT", "Settings", "default_demo_path"]
 
 # The repository root when running from a checkout (src layout): geodata/ lives there.
@@ -37,6 +39,12 @@ class Settings(BaseSettings):
         default=None, description="optional base tiles for the page, e.g. 天地图 with your key: https://…{z}/{x}/{y}…"
     )
     tile_attribution: str = Field(default="", description="attribution shown with the base tiles")
+    write_wait_s: float = Field(
+        default=10.0, gt=0, le=300, description="how long a write waits for another process's write lock"
+    )
+    max_body_bytes: int = Field(
+        default=LIMITS.request_body_bytes, ge=1024, description="the largest request body the API reads"
+    )
 
     @field_validator("db")
     @classmethod

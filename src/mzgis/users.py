@@ -166,8 +166,24 @@ class Users:
         self.store.save_account(self._record(name) | changes)
         return self.get(name)
 
+    def _keep_an_admin(self, name: str) -> None:
+        """Refuse to demote or disable the last enabled admin: nobody could manage accounts any more."""
+        record = self._record(name)
+        if record["role"] != "admin" or record["disabled"]:
+            return
+        admins = [a for a in self.store.accounts() if a["role"] == "admin" and not a["disabled"]]
+        if len(admins) <= 1:
+            raise Conflict(
+                f"“{name}”是唯一启用的管理员,不能降级或停用;请先让另一个账号成为管理员",
+                f"{name} is the only enabled admin",
+                name=name,
+            )
+
     def set_role(self, name: str, role: str) -> User:
-        return self._update(name, role=_check_role(role))
+        checked = _check_role(role)
+        if checked != "admin":
+            self._keep_an_admin(name)
+        return self._update(name, role=checked)
 
     def set_password(self, name: str, password: str) -> User:
         """A new password; every token of the account is revoked."""
@@ -178,6 +194,8 @@ class Users:
 
     def set_disabled(self, name: str, disabled: bool) -> User:
         """Disable (every token revoked; sign-in refused) or enable an account."""
+        if disabled:
+            self._keep_an_admin(name)
         user = self._update(name, disabled=disabled)
         if disabled:
             self.store.delete_tokens(name=name)

@@ -6,6 +6,7 @@ logic lives here. Importing :mod:`mzgis` does not import this package.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from mzgis import __version__
 from mzgis.api.deps import StoreDep, read_access
 from mzgis.api.errors import install_error_handlers
+from mzgis.api.guard import RequestGuard, content_security_policy
 from mzgis.api.models import HealthOut
 from mzgis.api.routes import analysis, auth, layers, names, ogc
 from mzgis.gazetteer.service import Gazetteer
@@ -33,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.store = open_store(settings.db)
+        app.state.store = open_store(settings.db, write_wait_s=settings.write_wait_s)
         app.state.gazetteer = Gazetteer(app.state.store)
         app.state.users = Users(app.state.store)
         yield
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body=settings.max_body_bytes, csp=content_security_policy(settings.tile_url))
     _offline_docs(app)
     app.include_router(auth.router)
     # every data route needs a signed-in viewer unless reads are open (writes check their own role)
@@ -78,13 +81,18 @@ def _offline_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="mzgis API 接口文档",
             swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
         )
+        # Swagger UI starts from one inline script: allowed by a nonce for this response only
+        nonce = secrets.token_urlsafe(16)
+        html = bytes(page.body).decode("utf-8").replace("<script>", f'<script nonce="{nonce}">')
+        policy = content_security_policy().replace("script-src 'self'", f"script-src 'self' 'nonce-{nonce}'")
+        return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
 
 def _page(app: FastAPI) -> None:

@@ -1,15 +1,19 @@
-"""Domain errors → HTTP, in one table. Every error body is ``{"error", "message", "message_en", "details"}``."""
+"""Errors → HTTP, in one table. Every error body, also of malformed requests, unknown routes and the
+unexpected, is ``{"error", "message", "message_en", "details"}`` with a Chinese message."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mzgis.errors import (
     BadInput,
+    Busy,
     Conflict,
     Forbidden,
     InvalidStore,
@@ -17,19 +21,61 @@ from mzgis.errors import (
     NotFound,
     NotSignedIn,
     RuleViolation,
+    TooLarge,
 )
 
-__all__ = ["STATUS", "install_error_handlers"]
+__all__ = ["STATUS", "error_response", "install_error_handlers"]
+
+log = logging.getLogger("mzgis.api")
 
 STATUS: dict[type[MzgisError], int] = {
     NotFound: 404,
     Conflict: 409,
     RuleViolation: 422,
+    TooLarge: 413,
     BadInput: 400,
     NotSignedIn: 401,
     Forbidden: 403,
+    Busy: 503,
     InvalidStore: 503,
     MzgisError: 500,
+}
+
+_HTTP_ZH = {
+    404: ("not_found", "没有这个地址", "no such route"),
+    405: ("bad_input", "该地址不支持这种请求方法", "method not allowed"),
+    413: ("too_large", "请求过大", "request too large"),
+}
+
+# pydantic's error types → a Chinese reason ({…} filled from the error's context)
+_VALIDATION_ZH = {
+    "missing": "缺少此项",
+    "string_too_long": "过长(最多 {max_length} 个字符)",
+    "string_too_short": "过短(至少 {min_length} 个字符)",
+    "too_long": "过多(最多 {max_length} 项)",
+    "too_short": "过少(至少 {min_length} 项)",
+    "string_type": "应为文本",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数值",
+    "float_type": "应为数值",
+    "finite_number": "应为有限数值",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "less_than_equal": "不能大于 {le}",
+    "less_than": "应小于 {lt}",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "literal_error": "应为以下之一:{expected}",
+    "enum": "应为以下之一:{expected}",
+    "json_invalid": "请求体不是有效的 JSON",
+    "json_type": "应为 JSON",
+    "dict_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "model_type": "应为对象",
+    "list_type": "应为列表",
+    "extra_forbidden": "不认识此项",
 }
 
 
@@ -40,8 +86,32 @@ def _status(exc: MzgisError) -> int:
     return 500
 
 
-def _body(kind: str, message: str, message_en: str, details: dict[str, Any]) -> dict[str, Any]:
-    return {"error": kind, "message": message, "message_en": message_en, "details": details}
+def error_response(
+    status: int,
+    kind: str,
+    message: str,
+    message_en: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The documented error body with ``status`` (also used by the middleware that bounds requests)."""
+    body = {"error": kind, "message": message, "message_en": message_en, "details": details or {}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "请求体"
+
+
+def _problem(err: dict[str, Any]) -> str:
+    template = _VALIDATION_ZH.get(str(err.get("type", "")))
+    ctx = err.get("ctx") or {}
+    try:
+        reason = template.format(**ctx) if template else str(err.get("msg", ""))
+    except (KeyError, IndexError):
+        reason = str(err.get("msg", ""))
+    return f"{_where(tuple(err.get('loc', ())))}:{reason}"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -50,18 +120,30 @@ def install_error_handlers(app: FastAPI) -> None:
     async def domain(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, MzgisError)
         status = _status(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(
-            _body(exc.kind, exc.message_zh, exc.message_en, exc.details), status_code=status, headers=headers
-        )
+        headers: dict[str, str] = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, Busy):
+            headers["Retry-After"] = str(exc.retry_after)
+        return error_response(status, exc.kind, exc.message_zh, exc.message_en, exc.details, headers or None)
 
     async def validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        problems = [f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', '')}" for err in exc.errors()]
-        return JSONResponse(
-            _body("bad_input", "请求参数不合法:" + ";".join(problems), "invalid request", {"problems": problems}),
-            status_code=422,
+        problems = [_problem(err) for err in exc.errors()]
+        return error_response(
+            422, "bad_input", "请求参数不合法:" + ";".join(problems), "invalid request", {"problems": problems}
         )
+
+    async def http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        kind, zh, en = _HTTP_ZH.get(exc.status_code, ("error", f"请求未能处理({exc.status_code})", str(exc.detail)))
+        return error_response(exc.status_code, kind, zh, en, headers=dict(exc.headers or {}) or None)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "error", "服务器内部错误,已记录;请稍后再试或联系管理员", "internal server error")
 
     app.add_exception_handler(MzgisError, domain)
     app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(StarletteHTTPException, http)
+    app.add_exception_handler(Exception, unexpected)

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
-from mzgis.layers import Layer
+from mzgis.layers import LIMITS, Layer
 from mzgis.store import Feature, LayerInfo
 
 __all__ = [
     "ErrorOut",
     "FeatureCollectionOut",
+    "FeatureId",
     "FeatureOut",
     "FieldOut",
     "HealthOut",
+    "IdIn",
     "LayerOut",
+    "Offset",
+    "ReasonIn",
     "feature_out",
     "layer_out",
 ]
+
+
+# ids, versions and offsets beyond SQLite's integers are refused as input errors, never an overflow
+FeatureId = Annotated[int, Path(ge=1, le=LIMITS.largest_id, description="要素编号")]
+Offset = Annotated[int, Query(ge=0, le=LIMITS.largest_id, description="跳过的要素数")]
+IdIn = Annotated[int, Field(ge=1, le=LIMITS.largest_id)]
+ReasonIn = Annotated[str, Field(max_length=LIMITS.reason_chars, description="修改说明")]
 
 
 class ErrorOut(BaseModel):

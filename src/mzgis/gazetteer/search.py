@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from mzgis.gazetteer.romanize import Readings, load_readings, syllables
+from mzgis.layers import LIMITS
 
-__all__ = ["IndexRecord", "NameIndex", "SearchHit"]
+__all__ = ["MAX_QUERY", "IndexRecord", "NameIndex", "SearchHit"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _VOWEL = re.compile("[aeiouü]")
@@ -35,6 +36,7 @@ _SCORES = {
     "fuzzy": 50.0,  # one edit: scored 40
     "near": 0.0,
 }
+MAX_QUERY = LIMITS.query_chars
 _PREFIX_CAP = 5000  # prefix matches collected before ranking (a one-letter query matches many)
 
 
@@ -130,25 +132,33 @@ class NameIndex:
 
     def _fuzzy(self, q: str, cap: int) -> list[int]:
         """Names whose pinyin starts with a string one edit from ``q`` (substitution, insertion, deletion or
-        a swap of neighbours): each variant is a prefix lookup in the sorted pinyin, so the cost does not
-        grow with the number of names."""
+        a swap of neighbours). The variants that change position ``i`` all start with ``q[:i]``, so the
+        positions are walked while some pinyin starts with that head, each within the head's range: the
+        work stops at the longest stored pinyin, whatever the length of the query."""
+        keys, order = self._pinyin_sorted, self._by_pinyin
         letters = "abcdefghijklmnopqrstuvwxyzü"
-        variants: set[str] = set()
+        out: list[int] = []
+        seen = {q}
+        lo, hi = 0, len(keys)
         for i in range(len(q) + 1):
             head, tail = q[:i], q[i:]
-            for c in letters:
-                variants.add(head + c + tail)  # insertion
-                if tail:
-                    variants.add(head + c + tail[1:])  # substitution
+            if i:
+                lo = bisect.bisect_left(keys, head, lo, hi)
+                hi = bisect.bisect_left(keys, head + "\U0010ffff", lo, hi)
+                if lo >= hi:
+                    break
+            variants = [head + c + tail for c in letters]  # insertion
             if tail:
-                variants.add(head + tail[1:])  # deletion
+                variants += [head + c + tail[1:] for c in letters]  # substitution
+                variants.append(head + tail[1:])  # deletion
             if len(tail) > 1:
-                variants.add(head + tail[1] + tail[0] + tail[2:])  # swap
-        variants.discard(q)
-        out: list[int] = []
-        for v in sorted(variants):
-            if len(v) >= 2:
-                out += self._prefix(self._pinyin_sorted, self._by_pinyin, v, cap)
+                variants.append(head + tail[1] + tail[0] + tail[2:])  # swap
+            for v in variants:
+                if len(v) >= 2 and v not in seen:
+                    seen.add(v)
+                    start = bisect.bisect_left(keys, v, lo, hi)
+                    end = bisect.bisect_left(keys, v + "\U0010ffff", start, min(hi, start + cap))
+                    out += [order[pos] for pos in range(start, end)]
         return out
 
     # -------------------------------------------------------------- search

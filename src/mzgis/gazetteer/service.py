@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,13 +20,14 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup, load_admin
 from mzgis.clock import beijing_today
-from mzgis.errors import BadInput, Conflict, RuleViolation
+from mzgis.errors import BadInput, Conflict, RuleViolation, TooLarge
 from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.romanize import romanize
 from mzgis.gazetteer.rules import Finding, NameRecord, RuleSet, check_name, has_errors, load_rules
-from mzgis.gazetteer.search import IndexRecord, NameIndex, SearchHit
-from mzgis.layers import LAYERS, check_record
+from mzgis.gazetteer.search import MAX_QUERY, IndexRecord, NameIndex, SearchHit
+from mzgis.layers import LAYERS, LIMITS, check_record
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
+from mzgis.text import text_problem
 
 __all__ = ["CheckResult", "Edit", "Gazetteer", "romanize_name", "validate_name"]
 
@@ -86,6 +88,10 @@ class Edit:
 def validate_name(name: Any) -> str:
     """The name as given, or BadInput when it is empty, too long or holds spaces (full-width or not)."""
     text = "" if name is None else str(name)
+    problem = text_problem(text)
+    if problem:
+        raise BadInput(f"名称{problem}", "the name holds control, invisible or unencodable characters")
+    text = unicodedata.normalize("NFC", text)
     if "\u3000" in text:
         raise BadInput("名称含全角空格", "the name contains a full-width space")
     if text.strip() != text or _SPACE.search(text):
@@ -98,6 +104,28 @@ def validate_name(name: Any) -> str:
     return text
 
 
+def _check_reason(text: str, what: str) -> None:
+    """A reason, override reason or comment: at most ``LIMITS.reason_chars``, no control characters."""
+    if len(text) > LIMITS.reason_chars:
+        raise TooLarge(f"{what}过长(最多 {LIMITS.reason_chars} 个字符)", f"{what} over {LIMITS.reason_chars} chars")
+    problem = text_problem(text, multiline=True)
+    if problem:
+        raise BadInput(f"{what}{problem}", "control or invisible characters in a reason")
+
+
+def _edit_date(on: str | None, today: dt.date) -> str:
+    """The date of a rename or retirement: ``on`` as YYYY-MM-DD (not after today), or today."""
+    if on is None or not str(on).strip():
+        return today.isoformat()
+    try:
+        day = dt.date.fromisoformat(str(on).strip())
+    except ValueError:
+        raise BadInput(f"日期“{on}”不对,应为 YYYY-MM-DD", f"date {on!r} is not YYYY-MM-DD") from None
+    if day > today:
+        raise BadInput(f"日期 {day} 晚于今天({today})", f"date {day} is after today") from None
+    return day.isoformat()
+
+
 def romanize_name(name: str, category: str | None = None, *, rules: RuleSet | None = None, tones: bool = False) -> str:
     """The standard romanization of a whole name: split into specific and generic, then romanized."""
     specific, generic = name_parts(validate_name(name), category)
@@ -106,8 +134,8 @@ def romanize_name(name: str, category: str | None = None, *, rules: RuleSet | No
 
 def _record(f: Feature) -> NameRecord:
     p = f.properties
-    return NameRecord(
-        name=str(p["name"]),
+    return NameRecord(  # the rules compare normalised names (a file edited elsewhere may hold others)
+        name=unicodedata.normalize("NFC", str(p["name"])),
         category=str(p["category"]),
         admin_code=str(p["admin_code"]),
         subcategory=p.get("subcategory"),
@@ -233,7 +261,7 @@ class Gazetteer:
 
     def _apply(self, tx: Transaction, edit: Edit, admin: AdminLookup, reason: str, others: list[NameRecord]) -> Feature:
         """Apply one edit inside ``tx``; an override of rule errors is recorded in the edit's audit reason."""
-        today = (edit.on or self._today().isoformat())[:10]
+        today = _edit_date(edit.on, self._today())
         if edit.action == "create":
             props = {k: v for k, v in edit.properties.items() if k in _EDITABLE}
             props.setdefault("status", "current")
@@ -317,6 +345,14 @@ class Gazetteer:
         """Apply edits as one changeset, all or nothing."""
         if not edits:
             raise BadInput("变更集为空", "empty changeset")
+        if len(edits) > LIMITS.edits_per_changeset:
+            raise TooLarge(
+                f"一个变更集最多 {LIMITS.edits_per_changeset} 处修改,收到 {len(edits)} 处;请分批提交",
+                f"more than {LIMITS.edits_per_changeset} edits in one changeset",
+            )
+        _check_reason(comment, "修改说明")
+        for edit in edits:
+            _check_reason(edit.override_reason or "", "覆盖理由")
         admin = load_admin(self.store)
         with self.store.transaction(user=user, reason=comment) as tx:
             # the names to check against, read once under the write lock and kept current edit by edit
@@ -440,6 +476,10 @@ class Gazetteer:
     ) -> list[SearchHit]:
         if not query.strip() and near is None:
             raise BadInput("请输入查询词或位置", "give a query or a point")
+        if len(query) > MAX_QUERY:
+            raise BadInput(
+                f"查询词过长(最多 {MAX_QUERY} 个字符,收到 {len(query)} 个)", f"query longer than {MAX_QUERY} characters"
+            )
         if limit < 1 or limit > 1000:
             raise BadInput("结果数应在 1–1000 之间", "limit must be 1..1000")
         return self.index().search(

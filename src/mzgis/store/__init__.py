@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from mzgis.store.base import UNCHANGED, AuditEntry, Feature, LayerInfo, Store, Transaction
-from mzgis.store.geopackage import GeoPackageStore, create_geopackage
+from mzgis.store.geopackage import WRITE_WAIT_S, GeoPackageStore, create_geopackage
 
 __all__ = [
     "UNCHANGED",
+    "WRITE_WAIT_S",
     "AuditEntry",
     "Feature",
     "GeoPackageStore",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 
-def open_store(location: Path | str) -> Store:
-    """Open the store at ``location`` (a GeoPackage path; a PostGIS URL once that backend exists)."""
-    return GeoPackageStore(location)
+def open_store(location: Path | str, *, write_wait_s: float = WRITE_WAIT_S) -> Store:
+    """Open the store at ``location`` (a GeoPackage path; a PostGIS URL once that backend exists). A writer
+    waits up to ``write_wait_s`` seconds for another process's write, then gets :class:`~mzgis.errors.Busy`."""
+    return GeoPackageStore(location, write_wait_s=write_wait_s)

@@ -9,10 +9,11 @@ blocked by the one writer. The audit and changeset tables live in the same file 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.clock import beijing_time
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
+from mzgis.errors import Busy, Conflict, InvalidStore, NotFound, RuleViolation
 from mzgis.layers import (
     LAYERS,
     SYSTEM_FIELDS,
@@ -82,7 +83,7 @@ def _account(row: sqlite3.Row) -> dict[str, Any]:
 SCHEMA_VERSION = "1"
 _APPLICATION_ID = 0x47504B47  # "GPKG"
 _USER_VERSION = 10400  # GeoPackage 1.4
-_BUSY_TIMEOUT_MS = 10_000
+WRITE_WAIT_S = 10.0  # how long a writer waits for another process's write lock before giving up (Busy)
 
 
 def _q(identifier: str) -> str:
@@ -95,12 +96,62 @@ def _rtree(layer: str) -> str:
     return f"rtree_{layer}_{GEOM}"
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+def _connect(path: Path, *, wait_s: float = WRITE_WAIT_S) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=wait_s, isolation_level=None, check_same_thread=False)
     gpkg_binary.register_functions(conn)
-    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+# ---------------------------------------------------------------- the write lock
+# SQLite lets one process write at a time. While a transaction holds the lock, a small note beside the
+# file says who holds it and why, so a writer that gives up after waiting can say what the file is busy
+# with (the note is removed when the transaction ends; a stale one is harmless: nobody waits on it).
+
+
+def _writer_note(path: Path) -> Path:
+    return path.with_name(path.name + ".writer")
+
+
+def _note_writer(path: Path, user: str, reason: str) -> None:
+    note = {"pid": os.getpid(), "user": user, "reason": reason[:200], "since": utc_now()}
+    with suppress(OSError):
+        _writer_note(path).write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
+
+
+def _clear_writer(path: Path) -> None:
+    with suppress(OSError):
+        _writer_note(path).unlink()
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _busy(path: Path, wait_s: float) -> Busy:
+    holder = ""
+    with suppress(OSError, ValueError, KeyError, TypeError):
+        note = json.loads(_writer_note(path).read_text(encoding="utf-8"))
+        since = str(note["since"])
+        holder = f"({note['user']}:{note['reason'] or '修改'},{since[11:19]} UTC 起,进程 {note['pid']})"
+    return Busy(
+        f"数据文件正被另一个程序写入{holder},已等待 {wait_s:g} 秒仍未轮到;本次修改未保存,请稍后再试",
+        f"the data file is being written by another process{' ' + holder if holder else ''}; nothing changed",
+        retry_after=5,
+    )
+
+
+@contextmanager
+def _busy_is_an_error(path: Path, wait_s: float) -> Iterator[None]:
+    """A lock wait that ran out becomes :class:`Busy` (503 / exit 9), never a traceback."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if _is_locked(exc):
+            raise _busy(path, wait_s) from None
+        raise
 
 
 # ---------------------------------------------------------------- creation
@@ -526,9 +577,12 @@ def _get(conn: sqlite3.Connection, lay: Layer, fid: int) -> Feature:
 class GeoPackageStore(Store):
     """The store on a GeoPackage file. Each method uses its own short-lived connection."""
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], str] = utc_now) -> None:
+    def __init__(
+        self, path: Path | str, *, clock: Callable[[], str] = utc_now, write_wait_s: float = WRITE_WAIT_S
+    ) -> None:
         self.path = Path(path)
         self._clock = clock
+        self.write_wait_s = write_wait_s
         _check_file(self.path)
 
     @classmethod
@@ -543,10 +597,11 @@ class GeoPackageStore(Store):
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        conn = _connect(self.path)
+        conn = _connect(self.path, wait_s=self.write_wait_s)
         conn.row_factory = sqlite3.Row
         try:
-            yield conn
+            with _busy_is_an_error(self.path, self.write_wait_s):
+                yield conn
         finally:
             conn.close()
 
@@ -606,10 +661,12 @@ class GeoPackageStore(Store):
     def transaction(self, *, user: str, reason: str = "") -> Iterator[Transaction]:
         if not user.strip():
             raise RuleViolation("修改必须记录操作人", "a change needs a user")
-        conn = _connect(self.path)
+        conn = _connect(self.path, wait_s=self.write_wait_s)
         conn.row_factory = sqlite3.Row
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            with _busy_is_an_error(self.path, self.write_wait_s):
+                conn.execute("BEGIN IMMEDIATE")
+            _note_writer(self.path, user, reason)
             stamp = self._clock()
             cur = conn.execute(
                 f"INSERT INTO {CHANGESET_TABLE} (created_at, created_by, comment) VALUES (?, ?, ?)",
@@ -627,18 +684,22 @@ class GeoPackageStore(Store):
             else:
                 conn.execute("ROLLBACK")  # an empty changeset is not recorded
         finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            _clear_writer(self.path)
             conn.close()
 
     @contextmanager
     def _auth(self) -> Iterator[sqlite3.Connection]:
         """A connection with the account tables present; commits on success."""
-        conn = _connect(self.path)
+        conn = _connect(self.path, wait_s=self.write_wait_s)
         conn.row_factory = sqlite3.Row
         try:
-            for sql in _AUTH_SQL:
-                conn.execute(sql)
-            with conn:
-                yield conn
+            with _busy_is_an_error(self.path, self.write_wait_s):
+                for sql in _AUTH_SQL:
+                    conn.execute(sql)
+                with conn:
+                    yield conn
         finally:
             conn.close()
 

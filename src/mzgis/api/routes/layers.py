@@ -11,9 +11,18 @@ import shapely
 from fastapi import APIRouter, Query, Request, Response
 
 from mzgis.api.deps import SettingsDep, StoreDep
-from mzgis.api.models import ErrorOut, FeatureCollectionOut, FeatureOut, LayerOut, feature_out, layer_out
+from mzgis.api.models import (
+    ErrorOut,
+    FeatureCollectionOut,
+    FeatureId,
+    FeatureOut,
+    LayerOut,
+    Offset,
+    feature_out,
+    layer_out,
+)
 from mzgis.errors import BadInput
-from mzgis.layers import LAYERS, get_layer
+from mzgis.layers import LAYERS, LIMITS, get_layer
 from mzgis.store import Feature
 
 __all__ = ["FeaturePage", "feature_page", "geojson_response", "parse_bbox", "router"]
@@ -57,8 +66,8 @@ def layer_features(
     store: StoreDep,
     settings: SettingsDep,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (EPSG:4490 经纬度)")] = None,
-    limit: Annotated[int | None, Query(ge=1, description="每页最多要素数")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=LIMITS.largest_id, description="每页最多要素数")] = None,
+    offset: Offset = 0,
 ) -> FeatureCollectionOut:
     page = feature_page(store, get_layer(name).name, request, parse_bbox(bbox), limit, offset, settings.max_features)
     return geojson_response(page)  # type: ignore[return-value]  # the model documents it; the bytes are built fast
@@ -112,5 +121,5 @@ def feature_page(
 
 
 @router.get("/{name}/features/{fid}", response_model=FeatureOut, responses=_ERRORS, summary="单个要素")
-def layer_feature(name: str, fid: int, store: StoreDep) -> FeatureOut:
+def layer_feature(name: str, fid: FeatureId, store: StoreDep) -> FeatureOut:
     return feature_out(store.get(get_layer(name).name, fid))

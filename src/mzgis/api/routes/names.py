@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import shapely
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field
 from shapely.geometry.base import BaseGeometry
@@ -15,12 +14,14 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.admin import load_admin
 from mzgis.api.deps import EditorDep, GazetteerDep
 from mzgis.api.files import download
-from mzgis.api.models import ErrorOut, FeatureOut, feature_out
+from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, ReasonIn, feature_out
 from mzgis.clock import beijing_today
 from mzgis.crs import check_lonlat
 from mzgis.errors import BadInput
 from mzgis.gazetteer.service import CheckResult, Edit
+from mzgis.io.geojson import parse_geometry
 from mzgis.io.names import export_names, write_cleanup_report
+from mzgis.layers import LIMITS
 
 __all__ = ["router"]
 
@@ -49,7 +50,7 @@ class CheckIn(BaseModel):
     subcategory: str | None = None
     generic: str | None = None
     geometry: dict[str, Any] | None = Field(None, description="GeoJSON geometry (EPSG:4490)")
-    exclude_id: int | None = Field(None, description="the id of the name being edited, so it is not its own duplicate")
+    exclude_id: IdIn | None = Field(None, description="the id of the name being edited, so it is not its own duplicate")
 
 
 class CheckOut(BaseModel):
@@ -71,12 +72,12 @@ class NameIn(BaseModel):
     origin: str | None = None
     approval_ref: str | None = None
     approved_on: str | None = None
-    reason: str = ""
-    override_reason: str | None = Field(None, description="保存违反规则(错误级)的地名时必填的理由")
+    reason: ReasonIn = ""
+    override_reason: ReasonIn | None = Field(None, description="保存违反规则(错误级)的地名时必填的理由")
 
 
 class NameUpdateIn(BaseModel):
-    version: int | None = Field(None, description="the version edited (or send it as If-Match)")
+    version: IdIn | None = Field(None, description="the version edited (or send it as If-Match)")
     name: str | None = None
     category: str | None = None
     subcategory: str | None = None
@@ -88,20 +89,20 @@ class NameUpdateIn(BaseModel):
     approved_on: str | None = None
     geometry: dict[str, Any] | None = None
     on: str | None = Field(None, description="date of a rename (default today)")
-    reason: str = ""
-    override_reason: str | None = None
+    reason: ReasonIn = ""
+    override_reason: ReasonIn | None = None
 
 
 class RetireIn(BaseModel):
-    version: int | None = None
-    reason: str = Field(min_length=1, description="废止原因")
+    version: IdIn | None = None
+    reason: str = Field(min_length=1, max_length=LIMITS.reason_chars, description="废止原因")
     on: str | None = None
 
 
 class RestoreIn(BaseModel):
-    version: int | None = None
-    reason: str = ""
-    override_reason: str | None = None
+    version: IdIn | None = None
+    reason: ReasonIn = ""
+    override_reason: ReasonIn | None = None
 
 
 class SearchHitOut(BaseModel):
@@ -132,29 +133,21 @@ class HistoryOut(BaseModel):
 
 class EditIn(BaseModel):
     action: Literal["create", "update", "rename", "move", "retire", "restore"]
-    id: int | None = None
-    version: int | None = None
+    id: IdIn | None = None
+    version: IdIn | None = None
     properties: dict[str, Any] = {}
     geometry: dict[str, Any] | None = None
     on: str | None = None
-    override_reason: str | None = None
+    override_reason: ReasonIn | None = None
 
 
 class ChangesetIn(BaseModel):
-    comment: str = Field(min_length=1, description="变更集说明")
-    edits: list[EditIn] = Field(min_length=1)
+    comment: str = Field(min_length=1, max_length=LIMITS.reason_chars, description="变更集说明")
+    edits: list[EditIn] = Field(min_length=1, max_length=LIMITS.edits_per_changeset)
 
 
 def _geometry(data: dict[str, Any] | None) -> BaseGeometry | None:
-    if data is None:
-        return None
-    try:
-        geom = shapely.geometry.shape(data)
-    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
-        raise BadInput(f"几何不是有效的 GeoJSON:{exc}", "invalid GeoJSON geometry") from None
-    if geom.is_empty:
-        raise BadInput("几何为空", "empty geometry")
-    return geom
+    return None if data is None else parse_geometry(data)
 
 
 def _version(body: int | None, if_match: str | None) -> int:
@@ -162,7 +155,7 @@ def _version(body: int | None, if_match: str | None) -> int:
         return body
     if if_match:
         text = if_match.strip().removeprefix("W/").strip('"')
-        if text.isdigit():
+        if text.isdigit() and 1 <= int(text) <= LIMITS.largest_id:
             return int(text)
     raise BadInput("修改需要提供所编辑的版本号(请求头 If-Match 或请求体 version)", "a version is required")
 
@@ -179,7 +172,9 @@ def _with_etag(response: Response, out: FeatureOut) -> FeatureOut:
 @router.get("/api/names", response_model=list[SearchHitOut], responses=_ERRORS, summary="查询地名")
 def search_names(
     gaz: GazetteerDep,
-    q: Annotated[str, Query(description="中文、全拼 (lunan)、首字母 (lnjd);可带错字")] = "",
+    q: Annotated[
+        str, Query(max_length=LIMITS.query_chars, description="中文、全拼 (lunan)、首字母 (lnjd);可带错字")
+    ] = "",
     category: str | None = None,
     township: Annotated[str | None, Query(description="乡镇代码 (9 位)")] = None,
     name_status: Annotated[str | None, Query(alias="status")] = None,
@@ -310,13 +305,13 @@ def create_name(body: NameIn, gaz: GazetteerDep, user: EditorDep, response: Resp
 
 
 @router.get("/api/names/{fid}", response_model=FeatureOut, responses=_ERRORS, summary="读取地名")
-def read_name(fid: int, gaz: GazetteerDep, response: Response) -> FeatureOut:
+def read_name(fid: FeatureId, gaz: GazetteerDep, response: Response) -> FeatureOut:
     return _with_etag(response, feature_out(gaz.get(fid)))
 
 
 @router.patch("/api/names/{fid}", response_model=FeatureOut, responses=_ERRORS, summary="修改地名(含更名、移动)")
 def update_name(
-    fid: int,
+    fid: FeatureId,
     body: NameUpdateIn,
     gaz: GazetteerDep,
     user: EditorDep,
@@ -339,7 +334,7 @@ def update_name(
 
 @router.post("/api/names/{fid}/retire", response_model=FeatureOut, responses=_ERRORS, summary="废止地名")
 def retire_name(
-    fid: int,
+    fid: FeatureId,
     body: RetireIn,
     gaz: GazetteerDep,
     user: EditorDep,
@@ -354,7 +349,7 @@ def retire_name(
 
 @router.post("/api/names/{fid}/restore", response_model=FeatureOut, responses=_ERRORS, summary="恢复已废止的地名")
 def restore_name(
-    fid: int,
+    fid: FeatureId,
     body: RestoreIn,
     gaz: GazetteerDep,
     user: EditorDep,
@@ -372,7 +367,7 @@ def restore_name(
 
 
 @router.get("/api/names/{fid}/history", response_model=list[HistoryOut], responses=_ERRORS, summary="地名修改历史")
-def name_history(fid: int, gaz: GazetteerDep) -> list[HistoryOut]:
+def name_history(fid: FeatureId, gaz: GazetteerDep) -> list[HistoryOut]:
     return [
         HistoryOut(
             id=e.id,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mzgis.api.deps import SettingsDep, StoreDep
-from mzgis.api.models import feature_out
+from mzgis.api.models import FeatureId, Offset, feature_out
 from mzgis.api.routes.layers import feature_page, geojson_response, parse_bbox
 from mzgis.errors import NotFound
 from mzgis.layers import LAYERS
@@ -103,14 +103,14 @@ def items(
     settings: SettingsDep,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (CRS84)")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     page = feature_page(store, _known(name), request, parse_bbox(bbox), limit, offset, settings.max_features)
     return geojson_response(page, media_type=GEOJSON)
 
 
 @router.get("/collections/{name}/items/{fid}", summary="单个要素")
-def item(name: str, fid: int, request: Request, store: StoreDep) -> JSONResponse:
+def item(name: str, fid: FeatureId, request: Request, store: StoreDep) -> JSONResponse:
     out = feature_out(store.get(_known(name), fid)).model_dump()
     out["links"] = [
         {"rel": "self", "type": GEOJSON, "href": str(request.url)},

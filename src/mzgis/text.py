@@ -1,0 +1,96 @@
+"""Text that comes from data is hostile until proven otherwise: one place for what we accept and how we
+make it safe where it goes (file names, spreadsheet cells).
+
+- :func:`clean_text`: NFC-normalised text without control, invisible-format or unpaired surrogate
+  characters (a name with NUL broke every XLSX export; ``古\\u200b岙村`` escaped the duplicate rule).
+- :func:`plain_name_problem`: a name that becomes a file or folder name must be a plain name.
+- :func:`safe_filename` and :func:`inside`: every file an export writes stays under its folder.
+- :func:`safe_cell`: a spreadsheet cell that would start a formula is written as text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["clean_text", "inside", "plain_name_problem", "safe_cell", "safe_filename", "text_problem"]
+
+# Characters no name or text field may hold, beyond the Unicode categories refused below: fillers and
+# separators that draw as nothing (Hangul fillers, Braille blank, line/paragraph separators).
+_INVISIBLE_EXTRA = frozenset("\u115f\u1160\u3164\uffa0\u2800\u2028\u2029")
+_MULTILINE_OK = frozenset("\n\r\t")
+# Characters Windows, macOS or Linux refuse in file names, and path separators.
+_NOT_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+# A cell starting with these is a formula in Excel, LibreOffice and WPS (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def _describe(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` may not be stored (in Chinese), or None. ``multiline`` allows line breaks and tabs."""
+    for ch in text:
+        if multiline and ch in _MULTILINE_OK:
+            continue
+        cat = unicodedata.category(ch)
+        if cat == "Cs":
+            return f"含无法编码的字符({_describe(ch)})"
+        if cat == "Cc":
+            return f"含控制字符({_describe(ch)})"
+        if cat == "Cf" or ch in _INVISIBLE_EXTRA:
+            return f"含不可见字符({_describe(ch)})"
+        if cat == "Cn" and (0xFDD0 <= ord(ch) <= 0xFDEF or (ord(ch) & 0xFFFE) == 0xFFFE):
+            return f"含非字符码位({_describe(ch)})"
+    return None
+
+
+def clean_text(value: Any, *, multiline: bool = False) -> str:
+    """``value`` as NFC-normalised, stripped text; ``ValueError`` (Chinese reason) when it holds control,
+    invisible or unencodable characters."""
+    text = str(value)
+    problem = text_problem(text, multiline=multiline)
+    if problem:
+        raise ValueError(problem)
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def plain_name_problem(text: str) -> str | None:
+    """Why ``text`` cannot name a file or folder as it is (path separators, ``..``, reserved characters), or
+    None. Such names are refused where they are stored, so exports never have to guess."""
+    if text in (".", "..") or text.startswith("."):
+        return "不能以“.”开头"
+    bad = _NOT_IN_FILENAME.search(text)
+    if bad:
+        return f"不能含字符“{bad.group()!s}”" if bad.group().isprintable() else "不能含控制字符"
+    return None
+
+
+def safe_filename(text: str, *, fallback: str = "未命名", limit: int = 80) -> str:
+    """``text`` made safe as one file or folder name: reserved characters become ``_``, no leading dots or
+    spaces, at most ``limit`` characters; ``fallback`` when nothing is left."""
+    out = _NOT_IN_FILENAME.sub("_", unicodedata.normalize("NFC", str(text)))
+    out = "".join(ch for ch in out if unicodedata.category(ch) not in ("Cf", "Cs", "Cc"))
+    out = out.strip().lstrip(".").strip()[:limit].rstrip(". ")
+    return out or fallback
+
+
+def inside(root: Path, *parts: str) -> Path:
+    """``root`` joined with ``parts``, refused (``ValueError``) unless it resolves below ``root``."""
+    base = root.resolve()
+    target = base.joinpath(*parts).resolve()
+    if target != base and base not in target.parents:
+        raise ValueError(f"{target} is outside {base}")
+    return target
+
+
+def safe_cell(value: Any) -> Any:
+    """A value for a CSV or XLSX cell: text that a spreadsheet would run as a formula gets a leading
+    apostrophe (shown as text, the apostrophe hidden by Excel); other values are unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
