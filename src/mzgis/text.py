@@ -88,9 +88,14 @@ def inside(root: Path, *parts: str) -> Path:
     return target
 
 
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def safe_cell(value: Any) -> Any:
     """A value for a CSV or XLSX cell: text that a spreadsheet would run as a formula gets a leading
-    apostrophe (shown as text, the apostrophe hidden by Excel); other values are unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    apostrophe (shown as text); control characters XLSX cannot hold (from a file edited elsewhere) become
+    U+FFFD. Other values are unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = _XLSX_ILLEGAL.sub("\ufffd", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value

@@ -15,6 +15,7 @@ from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
 from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric
+from mzgis.text import safe_cell
 
 __all__ = ["COMPASS_16", "Leg", "Segment", "compass", "describe_alignment", "segments_csv", "segments_text"]
 
@@ -145,8 +146,8 @@ def segments_csv(segments: list[Segment]) -> str:
         writer.writerow(
             [
                 s.number,
-                s.from_marker,
-                s.to_marker,
+                safe_cell(s.from_marker),
+                safe_cell(s.to_marker),
                 s.from_m,
                 s.to_m,
                 s.direction,

@@ -19,6 +19,7 @@ import pyogrio
 
 from mzgis.coverage.analysis import CoverageResult, unmet_zh
 from mzgis.errors import NotFound
+from mzgis.io.tables import write_table
 
 __all__ = ["COLUMNS_ZH", "CoverageOutputs", "cjk_font", "write_coverage_outputs"]
 
@@ -116,8 +117,8 @@ def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, 
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     table = _table(result)
-    table.to_csv(out_dir / "覆盖分析.csv", index=False, encoding="utf-8-sig")
-    table.to_excel(out_dir / "覆盖分析.xlsx", index=False, sheet_name="乡镇目标核对")
+    write_table(table, out_dir / "覆盖分析.csv")
+    write_table(table, out_dir / "覆盖分析.xlsx", sheet="乡镇目标核对")
     files += [out_dir / "覆盖分析.csv", out_dir / "覆盖分析.xlsx"]
 
     data = pd.DataFrame(result.townships)

@@ -12,8 +12,10 @@ import datetime as dt
 import hashlib
 import html
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,8 @@ from mzgis.clock import beijing_today
 from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput
 from mzgis.io.archive import zip_folder
+from mzgis.io.tables import write_table
+from mzgis.text import inside, safe_filename
 
 __all__ = ["InspectionPackage", "dms", "write_inspection_package"]
 
@@ -50,6 +54,7 @@ FINDING_ZH = {
 }
 CONDITION_ZH = {"intact": "完好", "damaged": "损坏", "missing": "丢失"}
 ENCODINGS = {"gbk": "CP936", "utf-8": "UTF-8"}
+MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -440,17 +445,58 @@ def write_inspection_package(
     markers = line.check_markers(today=today, tolerance_m=tolerance_m)
     segments = line.alignment()
     epsg = to_metric(line.ours.bounds)
-    folder = out_dir / line.name
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.rglob("*"):
-        if old.is_file():
-            old.unlink()
+    # the line's name becomes file names: made safe, and every write checked to stay under out_dir
+    name = safe_filename(line.name, fallback="界线")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    folder = inside(out_dir, name)
+    # written into a fresh folder first, then moved in: only mzgis's own files are replaced
+    work = Path(tempfile.mkdtemp(prefix=".mzgis-", dir=out_dir))
+    try:
+        own, pdf_note = _write_files(work, name, line, comparison, markers, segments, epsg, encoding, today)
+        folder.mkdir(exist_ok=True)
+        _remove_previous(folder)
+        for rel in own:
+            target = inside(folder, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(work / rel, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    files = [{"path": rel, "bytes": (folder / rel).stat().st_size, "sha256": _sha256(folder / rel)} for rel in own]
+    manifest = {
+        "line": line.name,
+        "county_a": line.county_a,
+        "county_b": line.county_b,
+        "generated_on": today.isoformat(),
+        "generator": f"mzgis {__version__}",
+        "crs": f"EPSG:{STORAGE_EPSG}",
+        "metric_crs": f"EPSG:{epsg}",
+        "shapefile_encoding": ENCODINGS[encoding.lower()],
+        "pdf": pdf_note,
+        "files": files,
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    zip_path = inside(out_dir, f"{name}_联检资料.zip")
+    zip_folder(folder, zip_path, root=name, files=[*own, MANIFEST])
+    return InspectionPackage(folder, zip_path, files)
+
+
+def _write_files(
+    work: Path,
+    name: str,
+    line: BoundaryLine,
+    comparison: LineComparison,
+    markers: MarkerReport,
+    segments: list[Segment],
+    epsg: int,
+    encoding: str,
+    today: dt.date,
+) -> tuple[list[str], str]:
+    """Write every file of the package into ``work``; their paths relative to it, and the PDF's note."""
     lines = _lines_frame(line)
     marker_frame = _markers_frame(markers)
     areas, points = _findings_layers(line, comparison, markers)
-    name = line.name
 
-    gpkg = folder / f"{name}.gpkg"
+    gpkg = work / f"{name}.gpkg"
     pyogrio.write_dataframe(lines[lines.side == "ours"], gpkg, layer="ours_line", driver="GPKG")
     if line.theirs is not None:
         pyogrio.write_dataframe(lines[lines.side == "neighbour"], gpkg, layer="neighbour_line", append=True)
@@ -459,8 +505,8 @@ def write_inspection_package(
         pyogrio.write_dataframe(areas, gpkg, layer="areas_between", append=True)
     pyogrio.write_dataframe(points, gpkg, layer="findings", append=True)
 
-    shp_dir = folder / "shp"
-    shp_dir.mkdir()
+    shp_dir = work / "shp"
+    shp_dir.mkdir(exist_ok=True)
     shp_encoding = ENCODINGS[encoding.lower()]
     pyogrio.write_dataframe(lines, shp_dir / f"{name}_界线.shp", encoding=shp_encoding)
     pyogrio.write_dataframe(marker_frame, shp_dir / f"{name}_界桩.shp", encoding=shp_encoding)
@@ -478,37 +524,37 @@ def write_inspection_package(
         geometry=list(lines.geometry) + list(marker_frame.geometry),
         crs=STORAGE_EPSG,
     ).to_crs(4326)
-    pyogrio.write_dataframe(kml, folder / f"{name}.kml", driver="KML", layer=name)
+    pyogrio.write_dataframe(kml, work / f"{name}.kml", driver="KML", layer=name)
 
     register = _register(markers, epsg)
-    register.to_csv(folder / f"{name}_界桩登记表.csv", index=False, encoding="utf-8-sig")
-    register.to_excel(folder / f"{name}_界桩登记表.xlsx", index=False, sheet_name="界桩登记表")
-    (folder / f"{name}_走向说明.txt").write_text(segments_text(name, segments), encoding="utf-8")
-    (folder / f"{name}_走向说明.csv").write_text(segments_csv(segments), encoding="utf-8-sig")
+    write_table(register, work / f"{name}_界桩登记表.csv")
+    write_table(register, work / f"{name}_界桩登记表.xlsx", sheet="界桩登记表")
+    (work / f"{name}_走向说明.txt").write_text(segments_text(name, segments), encoding="utf-8")
+    (work / f"{name}_走向说明.csv").write_text(segments_csv(segments), encoding="utf-8-sig")
 
     report_html = _report_html(line, comparison, markers, segments, register, epsg, today)
-    html_path = folder / f"{name}_联检报告.html"
+    html_path = work / f"{name}_联检报告.html"
     html_path.write_text(report_html, encoding="utf-8")
-    pdf_note = _render_pdf(html_path, folder / f"{name}_联检报告.pdf")
+    pdf_note = _render_pdf(html_path, work / f"{name}_联检报告.pdf")
 
-    files = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        files.append(
-            {"path": path.relative_to(folder).as_posix(), "bytes": path.stat().st_size, "sha256": _sha256(path)}
-        )
-    manifest = {
-        "line": name,
-        "county_a": line.county_a,
-        "county_b": line.county_b,
-        "generated_on": today.isoformat(),
-        "generator": f"mzgis {__version__}",
-        "crs": f"EPSG:{STORAGE_EPSG}",
-        "metric_crs": f"EPSG:{epsg}",
-        "shapefile_encoding": shp_encoding,
-        "pdf": pdf_note,
-        "files": files,
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    zip_path = out_dir / f"{name}_联检资料.zip"
-    zip_folder(folder, zip_path, root=name)
-    return InspectionPackage(folder, zip_path, files)
+    return sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()), pdf_note
+
+
+def _remove_previous(folder: Path) -> None:
+    """Remove the files an earlier package of this line wrote (those its manifest lists, inside the
+    folder), never anything else: scans of signed pages and notes the officer put there stay."""
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return
+    try:
+        listed = [str(f["path"]) for f in json.loads(manifest.read_text(encoding="utf-8")).get("files", [])]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        listed = []  # a damaged manifest: remove nothing but it, the new files overwrite the old
+    for rel in listed:
+        try:
+            target = inside(folder, rel)
+        except ValueError:
+            continue  # a manifest edited to point outside the folder: never followed
+        if target.is_file():
+            target.unlink()
+    manifest.unlink()

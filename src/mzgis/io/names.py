@@ -19,6 +19,7 @@ from mzgis.gazetteer.rules import Finding, NameRecord, has_errors
 from mzgis.gazetteer.service import Edit, Gazetteer
 from mzgis.io.importer import column_map, convert_geometry, source_system
 from mzgis.io.readers import read_table
+from mzgis.io.tables import write_table
 from mzgis.layers import LAYERS, coerce_value
 
 __all__ = [
@@ -182,17 +183,14 @@ def export_names(gazetteer: Gazetteer, path: Path) -> int:
     table["wkt"] = [None if g is None else shapely.to_wkt(g, rounding_precision=8) for g in frame.geometry]
     labels = {f.name: f"{f.label_zh} {f.name}" for f in LAYERS["place_names"].fields}
     table = table.rename(columns=labels)
-    if suffix == ".csv":
-        table.to_csv(path, index=False, encoding="utf-8-sig")  # with BOM, so Excel shows the Chinese
-    else:
-        table.to_excel(path, index=False, sheet_name="标准地名")
+    write_table(table, path, sheet="标准地名")
     return len(frame)
 
 
 def write_cleanup_report(gazetteer: Gazetteer, path: Path) -> pd.DataFrame:
     """The clean-up report written to an XLSX file; returns the table."""
     table = cleanup_report(gazetteer)
-    table.to_excel(path, index=False, sheet_name="不规范地名清理")
+    write_table(table, path, sheet="不规范地名清理")
     return table
 
 
