@@ -24,10 +24,36 @@ class Clock:
 
 def test_password_hashes_are_salted_and_verified() -> None:
     a, b = hash_password("correct-horse"), hash_password("correct-horse")
-    assert a != b and a.startswith("scrypt$16384$8$1$") and "correct-horse" not in a
+    assert a != b and a.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and "correct-horse" not in a
     assert verify_password("correct-horse", a) and verify_password("correct-horse", b)
     assert not verify_password("correct-horsE", a)
     assert not verify_password("correct-horse", "not-a-hash")
+    assert not verify_password("correct-horse", "$argon2id$v=19$broken")
+
+
+# an scrypt hash of "correct-horse" as earlier versions stored it (n=2^14, r=8, p=1)
+_OLD_SCRYPT = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$"
+
+
+def _old_hash(password: str) -> str:
+    import base64
+    import hashlib
+
+    salt = b"\x00" * 16
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return _OLD_SCRYPT + base64.b64encode(digest).decode()
+
+
+def test_an_earlier_scrypt_hash_still_signs_in_and_becomes_argon2id(empty_store: GeoPackageStore) -> None:
+    users = Users(empty_store, now=Clock())
+    users.add("地名科", "editor", "placeholder-pw", by="admin")
+    record = empty_store.account("地名科")
+    assert record is not None
+    empty_store.save_account(record | {"password_hash": _old_hash("correct-horse")})
+    assert users.sign_in("地名科", "correct-horse").user.name == "地名科"
+    after = empty_store.account("地名科")
+    assert after is not None and after["password_hash"].startswith("$argon2id$")
+    assert verify_password("correct-horse", after["password_hash"])
 
 
 def test_accounts_sign_in_expiry_and_revocation(empty_store: GeoPackageStore) -> None:
@@ -157,23 +183,102 @@ def test_a_lockout_outlives_a_restart_and_old_failures_are_dropped(empty_store: 
     clock = Clock()
     Users(empty_store, now=clock).add("地名科", "editor", "correct-horse", by="admin")
     for _ in range(5):
-        with pytest.raises(NotSignedIn):
-            Users(empty_store, now=clock).sign_in(
-                "地名科", "guess-guess"
-            )  # a new service each time, as after a restart
-        with pytest.raises(NotSignedIn):
-            Users(empty_store, now=clock).sign_in("无此人", "guess-guess")  # names without an account count too
+        with pytest.raises(NotSignedIn):  # a new service each time, as after a restart
+            Users(empty_store, now=clock).sign_in("地名科", "guess-guess", client="10.0.0.9")
     restarted = Users(GeoPackageStore(empty_store.path), now=clock)
     with pytest.raises(NotSignedIn, match="登录失败次数过多"):
-        restarted.sign_in("地名科", "correct-horse")
-    with pytest.raises(NotSignedIn, match="登录失败次数过多"):
-        restarted.sign_in("无此人", "anything-at-all")
+        restarted.sign_in("地名科", "correct-horse", client="10.0.0.9")
     clock.now += dt.timedelta(minutes=20)
     with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
-        restarted.sign_in("无此人", "guess-guess")  # one new failure; the ten old ones are dropped
-    assert empty_store.sign_in_failures("地名科", since="") == []
-    assert len(empty_store.sign_in_failures("无此人", since="")) == 1
-    assert restarted.sign_in("地名科", "correct-horse").user.name == "地名科"
+        restarted.sign_in("地名科", "guess-guess", client="10.0.0.9")  # one new failure; the old ones dropped
+    assert len(empty_store.sign_in_failures("地名科\n10.0.0.9", since="")) == 1
+    assert restarted.sign_in("地名科", "correct-horse", client="10.0.0.9").user.name == "地名科"
+    assert empty_store.sign_in_failures("地名科\n10.0.0.9", since="") == []  # a success clears the count
+
+
+def test_a_stranger_elsewhere_cannot_lock_a_user_out(empty_store: GeoPackageStore) -> None:
+    clock = Clock()
+    users = Users(empty_store, now=clock)
+    users.add("admin", "admin", "correct-horse", by="setup")
+    for _ in range(5):
+        with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
+            users.sign_in("admin", "guess-guess", client="203.0.113.7")
+    with pytest.raises(NotSignedIn, match="登录失败次数过多"):
+        users.sign_in("admin", "correct-horse", client="203.0.113.7")  # the stranger's address is locked
+    assert users.sign_in("admin", "correct-horse", client="10.0.0.2").user.name == "admin"  # the admin is not
+
+
+def test_unknown_names_are_throttled_without_writing_to_the_data_file(empty_store: GeoPackageStore) -> None:
+    users = Users(empty_store, now=Clock())
+    users.add("地名科", "editor", "correct-horse", by="admin")
+    before = empty_store.path.stat().st_mtime_ns, _file_bytes(empty_store)
+    for _ in range(5):
+        with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
+            users.sign_in("无此人", "guess-guess", client="10.0.0.9")
+    with pytest.raises(NotSignedIn, match="登录失败次数过多"):  # the same answer as for an account
+        users.sign_in("无此人", "guess-guess", client="10.0.0.9")
+    assert empty_store.sign_in_failures("无此人\n10.0.0.9", since="") == []
+    assert _file_bytes(empty_store) == before[1]
+
+
+def _file_bytes(store: GeoPackageStore) -> bytes:
+    """The data file and its write-ahead log: what a write would change."""
+    wal = store.path.with_name(store.path.name + "-wal")
+    return store.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_parallel_guesses_cannot_pass_the_limit(empty_store: GeoPackageStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    users = Users(empty_store)
+    users.add("地名科", "editor", "correct-horse", by="admin")
+    checked: list[str] = []
+    import mzgis.users as users_module
+
+    real = users_module.verify_password
+
+    def counting(password: str, stored: str) -> bool:
+        checked.append(password)
+        return real(password, stored)
+
+    users_module.verify_password = counting  # type: ignore[assignment]
+    try:
+
+        def attempt(i: int) -> str:
+            try:
+                users.sign_in("地名科", f"guess-{i:04d}", client="198.51.100.1")
+            except NotSignedIn as exc:
+                return exc.message_zh
+            return "signed in"
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(attempt, range(40)))
+    finally:
+        users_module.verify_password = real  # type: ignore[assignment]
+    assert len(checked) == 5  # exactly MAX_FAILURES passwords were ever checked
+    assert answers.count("用户名或密码不正确,或账号已停用") == 5
+    assert sum("登录失败次数过多" in a for a in answers) == 35
+
+
+def test_unknown_and_known_names_take_the_same_time(empty_store: GeoPackageStore) -> None:
+    import statistics
+    import time
+
+    users = Users(empty_store)
+    users.add("地名科", "editor", "correct-horse", by="admin")
+
+    def timed(name: str, i: int) -> float:
+        start = time.perf_counter()
+        with pytest.raises(NotSignedIn):
+            users.sign_in(name, "guess-guess", client=f"192.0.2.{i}")  # a new client each time: never locked
+        return time.perf_counter() - start
+
+    known, unknown = [], []
+    for i in range(6):  # interleaved, so load on the machine hits both alike
+        known.append(timed("地名科", i))
+        unknown.append(timed("无此人", i))
+    ratio = statistics.median(unknown) / statistics.median(known)
+    assert 0.6 < ratio < 1.6, (known, unknown)  # before: 5.5 ms against 34 ms (ratio 0.16)
 
 
 def test_a_valid_token_is_exchanged_for_a_fresh_one(empty_store: GeoPackageStore) -> None:

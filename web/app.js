@@ -71,8 +71,8 @@ function popup(layer) {
     const info = ctx.layerInfo[layer];
     const rows = Object.entries(feature.properties)
       .filter(([k, v]) => info?.fields[k] && v !== null && v !== '') // empty fields are left out
-      .map(([k, v]) => `<tr><th>${info.fields[k].label_zh}</th><td>${escapeHtml(label(layer, k, v))}</td></tr>`);
-    return `<b>${info.label_zh}</b><table>${rows.join('')}</table>`;
+      .map(([k, v]) => `<tr><th>${escapeHtml(info.fields[k].label_zh)}</th><td>${escapeHtml(label(layer, k, v))}</td></tr>`);
+    return `<b>${escapeHtml(info.label_zh)}</b><table>${rows.join('')}</table>`;
   };
 }
 
@@ -108,7 +108,7 @@ async function loadLayers() {
     .bindPopup((l) => popup('admin_units')(l.feature));
   ctx.townLayer = L.geoJSON(byLevel('township'), { style: { color: '#1d3557', weight: 2, fillColor: '#cdd9e5', fillOpacity: 0.35 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
-  ctx.townLayer.eachLayer((l) => l.bindTooltip(l.feature.properties.name, { permanent: true, direction: 'center', className: 'town-label' }));
+  ctx.townLayer.eachLayer((l) => l.bindTooltip(escapeHtml(l.feature.properties.name), { permanent: true, direction: 'center', className: 'town-label' }));
   ctx.villageLayer = L.geoJSON(byLevel('village'), { style: { color: '#7890a8', weight: 0.6, fillOpacity: 0 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
   ctx.overlays['区县界'] = county.addTo(map);

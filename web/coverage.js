@@ -127,7 +127,7 @@ export function setupCoverage(ctx) {
     const p = { kind, lat, lon, name: name || `拟建${proposed.length + 1}`, beds: kind === 'institution' ? Number($('c-beds').value) || 0 : 0 };
     proposed.push(p);
     L.marker([lat, lon], { icon: L.divIcon({ className: 'proposed-icon', html: '★', iconSize: [22, 22] }), title: p.name }).addTo(marks)
-      .bindTooltip(p.name);
+      .bindTooltip(escapeHtml(p.name));
     listProposed();
     try {
       await whatIf();

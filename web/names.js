@@ -27,7 +27,7 @@ export function setupNames(ctx) {
   $('f-category').innerHTML = cat.choices.map((c, i) => `<option value="${c}">${escapeHtml(cat.choice_labels_zh[i] || c)}</option>`).join('');
   $('admin-codes').innerHTML = ctx.units.features
     .filter((f) => f.properties.level !== 'county')
-    .map((f) => `<option value="${f.properties.code}">${escapeHtml(f.properties.name)}</option>`).join('');
+    .map((f) => `<option value="${escapeHtml(f.properties.code)}">${escapeHtml(f.properties.name)}</option>`).join('');
 
   // the subcategories of the naming rules, in Chinese (a stored value the rules do not list is kept as it is)
   const subcategoryZh = {};

@@ -1,22 +1,28 @@
 """Accounts, roles and sign-in tokens: one service for the CLI (``mzgis users``) and the API.
 
 Roles rise in order: a viewer reads; a planner also runs analyses and what-ifs; an editor also changes
-place names and boundary data; an admin also manages accounts. Passwords are kept only as scrypt hashes
-(with a random salt); tokens only as SHA-256 hashes, so a copy of the GeoPackage gives away no secret.
+place names and boundary data; an admin also manages accounts. Passwords are kept only as argon2id hashes
+(with a random salt; scrypt hashes of earlier versions still verify and are replaced at the next
+sign-in); tokens only as SHA-256 hashes, so a copy of the GeoPackage gives away no secret.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import math
 import re
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import argon2
+from argon2 import PasswordHasher
 
 from mzgis.clock import parse_stamp, stamp
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
@@ -40,7 +46,6 @@ ROLE_ZH: dict[str, str] = {"viewer": "查看", "planner": "规划", "editor": "�
 MIN_PASSWORD = 8
 MAX_FAILURES = 5  # failed sign-ins of one name within LOCKOUT lock it for LOCKOUT
 LOCKOUT = dt.timedelta(minutes=15)
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _NAME = re.compile(r"^[^\s/\\:]{1,40}$")
 
 
@@ -48,15 +53,21 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+_HASHER = PasswordHasher()  # argon2id with RFC 9106's recommended parameters (t=3, 64 MiB, p=4)
+
+
 def hash_password(password: str) -> str:
-    """``scrypt$n$r$p$salt$hash`` (base64) of ``password`` with a fresh random salt."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${_b64(salt)}${_b64(digest)}"
+    """The argon2id hash of ``password`` (PHC string with its own random salt and parameters)."""
+    return _HASHER.hash(password)
 
 
 def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches the stored hash (constant-time comparison)."""
+    """Whether ``password`` matches the stored hash: argon2id, or the scrypt hashes of earlier versions."""
+    if stored.startswith("$argon2"):
+        try:
+            return _HASHER.verify(stored, password)
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+            return False
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
@@ -68,6 +79,41 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+def _outdated(stored: str) -> bool:
+    """Whether a hash that just verified should be made again (scrypt, or weaker argon2 parameters)."""
+    if not stored.startswith("$argon2"):
+        return True
+    try:
+        return _HASHER.check_needs_rehash(stored)
+    except argon2.exceptions.InvalidHashError:
+        return True
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """A hash no password matches, checked for names that are no account: a wrong name takes as long as
+    a wrong password, so the time of an answer does not tell which names exist."""
+    return hash_password(secrets.token_urlsafe(24))
+
+
+class _Throttle:
+    """Failed sign-ins of names that are no account, kept in this process only (they must not each write to
+    the data file): the same limit per name and client as for accounts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[dt.datetime]] = {}
+
+    def claim(self, key: str, now: dt.datetime, *, limit: int) -> tuple[bool, list[dt.datetime]]:
+        with self._lock:
+            if len(self._failures) > 10_000:  # bounded memory: forget whole keys that are old
+                self._failures = {k: v for k, v in self._failures.items() if v and now - v[-1] < LOCKOUT}
+            recent = [t for t in self._failures.get(key, []) if now - t < LOCKOUT]
+            allowed = len(recent) < limit
+            self._failures[key] = [*recent, now] if allowed else recent
+            return allowed, recent
 
 
 def _token_hash(token: str) -> str:
@@ -125,6 +171,7 @@ class Users:
     def __init__(self, store: Store, *, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
         self.store = store
         self._now = now
+        self._throttle = _Throttle()
 
     def _stamp(self, offset: dt.timedelta = dt.timedelta()) -> str:
         return stamp(self._now() + offset)
@@ -207,21 +254,32 @@ class Users:
         self.store.add_token(_token_hash(token), user.name, created_at=self._stamp(), expires_at=expires, label=label)
         return SignIn(token, user, expires)
 
-    def sign_in(self, name: str, password: str, *, hours: float = 12, label: str = "网页") -> SignIn:
+    def sign_in(
+        self, name: str, password: str, *, client: str = "local", hours: float = 12, label: str = "网页"
+    ) -> SignIn:
         """A token for a correct name and password; the same message for every failure. After
-        ``MAX_FAILURES`` failures of one name within ``LOCKOUT`` its sign-ins are refused for ``LOCKOUT``."""
+        ``MAX_FAILURES`` failed sign-ins of one name from one ``client`` (address) within ``LOCKOUT``, that
+        name's sign-ins from that client are refused for ``LOCKOUT``: a stranger elsewhere cannot lock a
+        user out. The count and the claim of an attempt are one write, so parallel guesses cannot pass it.
+        Names that are no account are counted in this process only and take as long as wrong passwords."""
         name = name.strip()
         now = self._now()
-        recent = [parse_stamp(t) for t in self.store.sign_in_failures(name, since=self._stamp(-LOCKOUT))]
-        if len(recent) >= MAX_FAILURES:
-            minutes = math.ceil((LOCKOUT - (now - recent[-MAX_FAILURES])).total_seconds() / 60)
+        key = f"{name}\n{client}"
+        record = self.store.account(name) if name else None
+        if record is None:
+            allowed, failures = self._throttle.claim(key, now, limit=MAX_FAILURES)
+        else:
+            ok, stamps = self.store.claim_sign_in(key, stamp(now), since=stamp(now - LOCKOUT), limit=MAX_FAILURES)
+            allowed, failures = ok, [parse_stamp(t) for t in stamps]
+        if not allowed:
+            minutes = math.ceil((LOCKOUT - (now - failures[-MAX_FAILURES])).total_seconds() / 60)
             raise NotSignedIn(f"登录失败次数过多,请 {minutes} 分钟后再试", "too many failed sign-ins; try again later")
-        record = self.store.account(name)
-        if record is None or record["disabled"] or not verify_password(password, record["password_hash"]):
-            self.store.record_sign_in_failure(name, self._stamp(), forget_before=self._stamp(-LOCKOUT))
+        stored = record["password_hash"] if record is not None else _decoy_hash()
+        if not verify_password(password, stored) or record is None or record["disabled"]:
             raise NotSignedIn("用户名或密码不正确,或账号已停用", "wrong user name or password, or account disabled")
-        if recent:
-            self.store.clear_sign_in_failures(name)
+        self.store.clear_sign_in_failures(key)
+        if _outdated(stored):  # an earlier version's scrypt hash becomes argon2id at the next sign-in
+            self.store.save_account(record | {"password_hash": hash_password(password)})
         return self._issue(self.get(record["name"]), hours=hours, label=label)
 
     def issue_token(self, name: str, *, days: float = 90, label: str = "脚本") -> SignIn:

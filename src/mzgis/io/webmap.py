@@ -70,6 +70,7 @@ h1.title {{ position: absolute; z-index: 1000; left: 50px; top: 8px; margin: 0; 
 padding: 4px 8px; }}</style></head><body><h1 class="title">{html.escape(title)}</h1><div id="map"></div>
 <script>{js}</script><script>
 const layers = {payload};
+const esc = (t) => String(t).replace(/[&<>"']/g, (c) => ({{ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }}[c]));
 const map = L.map('map', {{ attributionControl: false }});
 const overlays = {{}};
 let bounds = null;
@@ -78,10 +79,18 @@ for (const layer of layers) {{
     style: f => Object.assign({{ color: '#333', weight: 1, fillColor: f.properties.colour, fillOpacity: 0.7 }}, layer.style),
     pointToLayer: (f, latlng) => L.circleMarker(latlng, {{ radius: 5, color: '#000', weight: 1,
       fillColor: f.properties.colour, fillOpacity: 0.9 }}),
-    onEachFeature: (f, l) => l.bindPopup(Object.entries(f.properties.popup)
-      .map(([k, v]) => '<b>' + k + '</b>:' + (v === null ? '' : String(v))).join('<br>')),
+    onEachFeature: (f, l) => l.bindPopup(() => {{
+      // names from data are text, never markup: the popup is built from text nodes
+      const box = document.createElement('div');
+      for (const [k, v] of Object.entries(f.properties.popup)) {{
+        const b = document.createElement('b');
+        b.textContent = k;
+        box.append(b, ':' + (v === null ? '' : String(v)), document.createElement('br'));
+      }}
+      return box;
+    }}),
   }});
-  overlays[layer.title] = g;
+  overlays[esc(layer.title)] = g;
   if (layer.show) {{ g.addTo(map); }}
   if (g.getLayers().length) {{ bounds = bounds ? bounds.extend(g.getBounds()) : g.getBounds(); }}
 }}

@@ -206,12 +206,15 @@ class Store(abc.ABC):
         """Remove one token, or every token of an account; returns how many."""
 
     @abc.abstractmethod
-    def sign_in_failures(self, name: str, *, since: str) -> list[str]:
-        """When sign-ins as ``name`` (an account or not) failed, after ``since``, oldest first."""
+    def sign_in_failures(self, key: str, *, since: str) -> list[str]:
+        """When sign-ins under ``key`` (account name and client address) failed after ``since``, oldest first."""
 
     @abc.abstractmethod
-    def record_sign_in_failure(self, name: str, at: str, *, forget_before: str) -> None:
-        """Record a failed sign-in as ``name``; failures of any name before ``forget_before`` are dropped."""
+    def claim_sign_in(self, key: str, at: str, *, since: str, limit: int) -> tuple[bool, list[str]]:
+        """Atomically: drop failures of every key before ``since``; when ``key`` has fewer than ``limit``
+        failures since then, record this attempt as one (cleared again by a success) and allow it. Returns
+        whether it is allowed and the key's earlier failures, oldest first. Parallel attempts cannot all
+        pass: the count and the claim are one write."""
 
     @abc.abstractmethod
     def clear_sign_in_failures(self, name: str) -> None:

@@ -741,18 +741,28 @@ class GeoPackageStore(Store):
         with self._auth() as conn:
             return conn.execute(f"DELETE FROM {TOKENS_TABLE} WHERE {column} = ?", (value,)).rowcount
 
-    def sign_in_failures(self, name: str, *, since: str) -> list[str]:
+    def sign_in_failures(self, key: str, *, since: str) -> list[str]:
         with self._auth() as conn:
             rows = conn.execute(
                 f"SELECT failed_at FROM {FAILURES_TABLE} WHERE name = ? AND failed_at > ? ORDER BY failed_at",
-                (name, since),
+                (key, since),
             ).fetchall()
         return [str(r[0]) for r in rows]
 
-    def record_sign_in_failure(self, name: str, at: str, *, forget_before: str) -> None:
+    def claim_sign_in(self, key: str, at: str, *, since: str, limit: int) -> tuple[bool, list[str]]:
         with self._auth() as conn:
-            conn.execute(f"DELETE FROM {FAILURES_TABLE} WHERE failed_at < ?", (forget_before,))
-            conn.execute(f"INSERT INTO {FAILURES_TABLE} VALUES (?, ?)", (name, at))
+            conn.execute("BEGIN IMMEDIATE")  # the count and the claim under the write lock
+            conn.execute(f"DELETE FROM {FAILURES_TABLE} WHERE failed_at <= ?", (since,))
+            recent = [
+                str(r[0])
+                for r in conn.execute(
+                    f"SELECT failed_at FROM {FAILURES_TABLE} WHERE name = ? ORDER BY failed_at", (key,)
+                )
+            ]
+            allowed = len(recent) < limit
+            if allowed:
+                conn.execute(f"INSERT INTO {FAILURES_TABLE} VALUES (?, ?)", (key, at))
+        return allowed, recent
 
     def clear_sign_in_failures(self, name: str) -> None:
         with self._auth() as conn:

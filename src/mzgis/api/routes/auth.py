@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from mzgis import __version__
@@ -34,8 +34,8 @@ def user_out(user: User) -> UserOut:
 
 
 class SignInIn(BaseModel):
-    name: str = Field(description="用户名")
-    password: str = Field(description="密码")
+    name: str = Field(max_length=100, description="用户名")
+    password: str = Field(max_length=1000, description="密码")
 
 
 class TokenOut(BaseModel):
@@ -54,14 +54,14 @@ class ConfigOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    name: str
+    name: str = Field(max_length=40)
     role: RoleName
-    password: str = Field(min_length=8)
+    password: str = Field(min_length=8, max_length=1000)
 
 
 class UserPatch(BaseModel):
     role: RoleName | None = None
-    password: str | None = Field(default=None, min_length=8)
+    password: str | None = Field(default=None, min_length=8, max_length=1000)
     disabled: bool | None = None
 
 
@@ -77,8 +77,9 @@ def config(settings: SettingsDep) -> ConfigOut:
 
 
 @router.post("/api/auth/token", response_model=TokenOut, responses=_ERRORS, summary="登录,取得令牌")
-def sign_in(body: SignInIn, users: UsersDep, settings: SettingsDep) -> TokenOut:
-    issued = users.sign_in(body.name, body.password, hours=settings.sign_in_hours)
+def sign_in(body: SignInIn, request: Request, users: UsersDep, settings: SettingsDep) -> TokenOut:
+    client = request.client.host if request.client else "unknown"
+    issued = users.sign_in(body.name, body.password, client=client, hours=settings.sign_in_hours)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
 
 
