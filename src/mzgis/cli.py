@@ -52,6 +52,9 @@ DbOption = Annotated[
 ]
 
 
+DropZOption = Annotated[bool, typer.Option("--drop-z", help="去掉几何的 Z 坐标(高程)后导入;不加时带高程的行被拒绝")]
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     typer.secho(f"错误:{message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)
@@ -183,6 +186,7 @@ def import_(
     ] = False,
     source_layer: Annotated[str | None, typer.Option("--source-layer", help="源文件中的图层名")] = None,
     user: Annotated[str | None, typer.Option("--user", help="记录在修改记录中的操作人")] = None,
+    drop_z: DropZOption = False,
     db: DbOption = None,
 ) -> None:
     """导入文件到图层(全部合格才写入)。Import a file into a layer, all-or-nothing."""
@@ -209,6 +213,7 @@ def import_(
             source_layer=source_layer,
             dry_run=dry_run,
             update=update,
+            drop_z=drop_z,
             progress=step,
         )
     for note in report.notes:
@@ -530,6 +535,7 @@ def names_import(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告,不写入")] = False,
     override_reason: OverrideOption = None,
     user: UserOption = None,
+    drop_z: DropZOption = False,
     db: DbOption = None,
 ) -> None:
     """导入地名表(作为一个变更集,全部通过才写入)。Import a list of names as one changeset."""
@@ -543,6 +549,7 @@ def names_import(
         source_layer=source_layer,
         dry_run=dry_run,
         override_reason=override_reason,
+        drop_z=drop_z,
     )
     for row in report.rows:
         if row.problem:
@@ -595,7 +602,7 @@ def _read_geometries(path: Path, from_crs: str | None) -> Any:
 
     table = read_table(path)
     system, _ = source_system(table.crs, from_crs)
-    geoms = [None if g is None else convert_geometry(g, system) for g in table.frame.geometry]
+    geoms = [None if g is None else convert_geometry(g, system, drop_z=True) for g in table.frame.geometry]
     return gpd.GeoDataFrame(table.frame.drop(columns=table.frame.geometry.name), geometry=geoms, crs=4490)
 
 

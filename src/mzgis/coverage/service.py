@@ -34,7 +34,7 @@ def read_proposed(path: Path) -> gpd.GeoDataFrame:
     return proposed_frame(
         gpd.GeoDataFrame(
             table.frame.drop(columns=table.frame.geometry.name),
-            geometry=[convert_geometry(g, system) for g in table.frame.geometry],
+            geometry=[convert_geometry(g, system, drop_z=True) for g in table.frame.geometry],
             crs=4490,
         )
     )
@@ -173,7 +173,7 @@ def _candidates_from_file(path: Path, towns: gpd.GeoDataFrame, names: dict[str, 
     label = next((c for c in ("name", "名称") if c in frame.columns), None)
     cands = gpd.GeoDataFrame(
         {"name": frame[label].astype(str) if label else [f"候选{i + 1}" for i in range(len(frame))]},
-        geometry=[convert_geometry(g, system) for g in frame.geometry],
+        geometry=[convert_geometry(g, system, drop_z=True) for g in frame.geometry],
         crs=4490,
     )
     located = gpd.sjoin(cands, towns[["code", "geometry"]], predicate="within", how="left")

@@ -105,7 +105,11 @@ def source_system(declared: CRS | None, from_crs: str | None) -> tuple[str, str]
     return declared.to_string(), declared.to_string()
 
 
-def convert_geometry(geom: BaseGeometry, system: str) -> BaseGeometry:
+def convert_geometry(geom: BaseGeometry, system: str, *, drop_z: bool = False) -> BaseGeometry:
+    """``geom`` converted from ``system`` to CGCS2000. Heights are not stored: a geometry with Z is refused
+    unless ``drop_z`` (the importer's ``--drop-z``; analyses of a file pass it), then flattened."""
+    if geom.has_z and not drop_z:
+        raise BadInput("几何带 Z 坐标(高程);只保存平面位置,如确认去掉高程,请加 --drop-z", "3-D geometry; add --drop-z")
     geom = shapely.force_2d(geom)
     if system == "cgcs2000":
         # still reject non-finite and out-of-China coordinates with a row-level message
@@ -135,6 +139,7 @@ def import_file(
     source_layer: str | None = None,
     dry_run: bool = False,
     update: bool = False,
+    drop_z: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Check every row of ``path`` for ``layer_name`` and, when all pass and not ``dry_run``, write them
@@ -184,7 +189,7 @@ def import_file(
         geom: BaseGeometry | None = src[frame.geometry.name]
         if geom is not None and not (isinstance(geom, float) and math.isnan(geom)):
             try:
-                geom = promote_geometry(layer, convert_geometry(geom, system))
+                geom = promote_geometry(layer, convert_geometry(geom, system, drop_z=drop_z))
             except MzgisError as exc:
                 problems.append(exc.message_zh)
                 geom = None

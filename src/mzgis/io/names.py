@@ -87,6 +87,7 @@ def import_names(
     source_layer: str | None = None,
     dry_run: bool = False,
     override_reason: str | None = None,
+    drop_z: bool = False,
 ) -> NamesImportReport:
     """Check every row against the naming rules (and the rows before it); when none is blocked (or errors
     are overridden with a reason) and not ``dry_run``, write all rows as one changeset."""
@@ -130,7 +131,7 @@ def import_names(
         try:
             if geom is None or isinstance(geom, float):  # NaN from a spreadsheet
                 raise BadInput("缺少位置(经纬度或几何)", "no location")
-            geom = convert_geometry(geom, system)
+            geom = convert_geometry(geom, system, drop_z=drop_z)
             result = gazetteer.check(
                 name,
                 str(props.get("category") or ""),

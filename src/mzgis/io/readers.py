@@ -8,6 +8,8 @@ validates against the layer model: that is the importer's job.
 from __future__ import annotations
 
 import struct
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,8 @@ LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
 WKT_COLUMNS = ("wkt", "geometry", "geom", "几何")
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".kml"}
 _TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+MAX_TABLE_BYTES = 200 * 2**20  # CSV and XLSX are read whole into memory
+MAX_UNPACKED_BYTES = 500 * 2**20  # what an XLSX may unpack to
 
 
 @dataclass
@@ -69,7 +73,12 @@ def _read_vector(path: Path, source_layer: str | None) -> SourceTable:
         else:
             encoding = cpg.read_text(encoding="ascii", errors="replace").strip() or None
     if source_layer is None and path.suffix.lower() == ".gpkg":
-        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # GDAL's own note on a damaged file: the error below says it
+                names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        except pyogrio.errors.DataSourceError as exc:
+            raise BadInput(_unreadable(path, exc), f"cannot read {path.name}: {exc}") from None
         if len(names) != 1:
             raise BadInput(
                 f"{path.name} 有多个图层({'、'.join(names)}),请用 --source-layer 指定",
@@ -81,7 +90,7 @@ def _read_vector(path: Path, source_layer: str | None) -> SourceTable:
     except pyogrio.errors.DataLayerError as exc:
         raise BadInput(f"{path.name} 中没有图层 {source_layer}:{exc}", f"no layer {source_layer}") from None
     except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError, pyogrio.errors.GeometryError) as exc:
-        raise BadInput(f"无法读取 {path.name}:{exc}", f"cannot read {path.name}: {exc}") from None
+        raise BadInput(_unreadable(path, exc), f"cannot read {path.name}: {exc}") from None
     if not isinstance(frame, gpd.GeoDataFrame):
         frame = gpd.GeoDataFrame(frame, geometry=[None] * len(frame))
     crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
@@ -90,6 +99,7 @@ def _read_vector(path: Path, source_layer: str | None) -> SourceTable:
 
 def _read_text_table(path: Path) -> tuple[pd.DataFrame, str | None]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        _check_zip(path)
         try:
             return pd.read_excel(path, dtype=str, engine="openpyxl"), None
         except Exception as exc:  # openpyxl raises many kinds for damaged files
@@ -104,9 +114,30 @@ def _read_text_table(path: Path) -> tuple[pd.DataFrame, str | None]:
 
         try:
             return pd.read_csv(StringIO(raw.decode(encoding)), dtype=str, keep_default_na=False), encoding
+        except pd.errors.EmptyDataError:
+            raise BadInput(f"CSV 文件 {path.name} 没有表头和数据", f"{path.name} has no columns") from None
         except pd.errors.ParserError as exc:
             raise BadInput(f"CSV 文件 {path.name} 格式错误:{exc}", f"bad CSV {path.name}: {exc}") from None
     raise BadInput(f"{path.name} 的编码无法识别(应为 UTF-8 或 GBK)", f"unknown encoding of {path.name}")
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    text = str(exc).split(";")[0]
+    return f"无法读取 {path.name}:不是受支持的格式,或文件已损坏({text})"
+
+
+def _check_zip(path: Path) -> None:
+    """An XLSX is a ZIP: refuse one that is not, or that would unpack to more than the bound (a ZIP bomb)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise BadInput(f"无法读取 Excel 文件 {path.name}:不是有效的 XLSX", f"{path.name} is not an XLSX") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise BadInput(
+            f"{path.name} 解压后过大({unpacked // 2**20} MB,上限 {MAX_UNPACKED_BYTES // 2**20} MB),未读取",
+            f"{path.name} unpacks to {unpacked} bytes",
+        )
 
 
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
@@ -147,7 +178,17 @@ def read_table(path: Path, *, source_layer: str | None = None) -> SourceTable:
     path = Path(path)
     if not path.exists():
         raise NotFound(f"找不到文件 {path}", f"no such file: {path}", path=str(path))
+    if path.is_dir() and path.suffix.lower() != ".gdb":
+        raise BadInput(f"{path.name} 是目录,不是文件", f"{path.name} is a directory")
+    size = path.stat().st_size
+    if size == 0:
+        raise BadInput(f"{path.name} 是空文件(0 字节)", f"{path.name} is empty")
     suffix = path.suffix.lower()
+    if suffix in _TABLE_SUFFIXES and size > MAX_TABLE_BYTES:
+        raise BadInput(
+            f"{path.name} 过大({size // 2**20} MB;CSV/Excel 上限 {MAX_TABLE_BYTES // 2**20} MB),请改用 GeoPackage",
+            f"{path.name} is over {MAX_TABLE_BYTES} bytes",
+        )
     if suffix in _VECTOR_SUFFIXES:
         return _read_vector(path, source_layer)
     if suffix in _TABLE_SUFFIXES:
