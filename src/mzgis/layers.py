@@ -458,15 +458,17 @@ def coerce_value(f: Field, value: Any) -> Any:
     if f.type == "integer":
         if isinstance(value, bool):
             raise ValueError(f"“{value}”不是整数")
-        if isinstance(value, int):
-            return value
-        try:
-            number = float(str(value).strip())
-        except ValueError:
-            raise ValueError(f"“{value}”不是整数") from None
-        if not number.is_integer():
-            raise ValueError(f"“{value}”不是整数")
-        return int(number)
+        if not isinstance(value, int):
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                raise ValueError(f"“{value}”不是整数") from None
+            if not math.isfinite(number) or not number.is_integer():
+                raise ValueError(f"“{value}”不是整数")
+            value = int(number)
+        if abs(value) > LIMITS.largest_id:  # SQLite's integers end there
+            raise ValueError(f"“{value}”超出整数范围")
+        return value
     if f.type == "real":
         try:
             number = float(value)

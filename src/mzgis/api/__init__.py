@@ -18,7 +18,7 @@ from mzgis import __version__
 from mzgis.api.deps import StoreDep, read_access
 from mzgis.api.errors import install_error_handlers
 from mzgis.api.guard import RequestGuard, content_security_policy
-from mzgis.api.models import HealthOut
+from mzgis.api.models import COMMON_ERRORS, HealthOut
 from mzgis.api.routes import analysis, auth, layers, names, ogc
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import Settings
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "区县民政局 GIS 工作台接口:图层、标准地名、界线、覆盖分析。坐标一律为 EPSG:4490 (CGCS2000) 经纬度。"
         ),
         lifespan=lifespan,
+        responses=COMMON_ERRORS,
     )
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body=settings.max_body_bytes, csp=content_security_policy(settings.tile_url))

@@ -42,6 +42,7 @@ STATUS: dict[type[MzgisError], int] = {
 }
 
 _HTTP_ZH = {
+    400: ("bad_input", "请求体无法解析(不是有效的 JSON,或嵌套过深)", "the request body cannot be parsed"),
     404: ("not_found", "没有这个地址", "no such route"),
     405: ("bad_input", "该地址不支持这种请求方法", "method not allowed"),
     413: ("too_large", "请求过大", "request too large"),

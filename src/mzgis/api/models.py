@@ -11,6 +11,7 @@ from mzgis.layers import LIMITS, Layer
 from mzgis.store import Feature, LayerInfo
 
 __all__ = [
+    "COMMON_ERRORS",
     "ErrorOut",
     "FeatureCollectionOut",
     "FeatureId",
@@ -38,6 +39,21 @@ class ErrorOut(BaseModel):
     message: str = Field(description="中文说明")
     message_en: str
     details: dict[str, Any] = {}
+
+
+# What any route may answer besides its own statuses, all in the ErrorOut shape (documented for clients
+# and checked by the schemathesis run): bad input, not signed in, not allowed, not found, conflict, too
+# large, rule violation or invalid parameters, the data file busy or unusable.
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "输入有误"},
+    401: {"model": ErrorOut, "description": "未登录或登录已失效"},
+    403: {"model": ErrorOut, "description": "无此权限"},
+    404: {"model": ErrorOut, "description": "没有该对象"},
+    409: {"model": ErrorOut, "description": "冲突(版本过期或重复),未作修改"},
+    413: {"model": ErrorOut, "description": "请求过大"},
+    422: {"model": ErrorOut, "description": "参数不合法或违反规则"},
+    503: {"model": ErrorOut, "description": "数据文件正被其他程序写入或无法使用;见 Retry-After"},
+}
 
 
 class HealthOut(BaseModel):

@@ -25,7 +25,7 @@ from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.romanize import romanize
 from mzgis.gazetteer.rules import Finding, NameRecord, RuleSet, check_name, has_errors, load_rules
 from mzgis.gazetteer.search import MAX_QUERY, IndexRecord, NameIndex, SearchHit
-from mzgis.layers import LAYERS, LIMITS, check_record
+from mzgis.layers import LAYERS, LIMITS, check_geometry, check_record, promote_geometry
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
 from mzgis.text import text_problem
 
@@ -167,6 +167,12 @@ class Gazetteer:
             raise BadInput(f"所在区划代码 {code} 不存在", f"unknown admin code {code}")
         out: list[Finding] = []
         if geometry is not None:
+            # the layer's own checks first (type, vertex bound, validity): nothing else is asked of a bad shape
+            problems = check_geometry(LAYERS[LAYER], promote_geometry(LAYERS[LAYER], geometry))
+            if problems:
+                raise RuleViolation(
+                    f"标准地名的几何不合格:{';'.join(problems)}", "invalid place-name geometry", problems=problems
+                )
             if not admin.in_county(geometry):
                 raise BadInput("位置不在本区县范围内", "the geometry lies outside the county")
             if not admin.contains(code, geometry):

@@ -109,10 +109,10 @@ def coverage(_: PlannerDep, store: StoreDep) -> dict[str, Any]:
 
 
 class ProposedIn(BaseModel):
-    kind: str = Field(description="设施类别,如 institution、day_care_station、urban、columbarium")
+    kind: str = Field(max_length=40, description="设施类别,如 institution、day_care_station、urban、columbarium")
     lon: float
     lat: float
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=60)
     beds: int = Field(default=0, ge=0)
     nursing_beds: int = Field(default=0, ge=0)
 

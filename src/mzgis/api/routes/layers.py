@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -39,7 +40,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         parts = [float(p) for p in text.split(",")]
     except ValueError:
         parts = []
-    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+    if len(parts) != 4 or not all(math.isfinite(p) for p in parts) or parts[0] > parts[2] or parts[1] > parts[3]:
         raise BadInput(
             f"bbox “{text}”格式不对:应为 最小经度,最小纬度,最大经度,最大纬度",
             "bbox must be minx,miny,maxx,maxy with min <= max",
