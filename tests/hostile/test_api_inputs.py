@@ -88,8 +88,16 @@ for role, method, url in BODY_ROUTES:
             headers={"Content-Type": "application/json"},
         )
     deep = b"[" * 5000 + b"]" * 5000  # past the JSON parser's recursion limit
-    case(f"{method}-{url}-deep", role, method, url, 400, "请求体无法解析", content=deep,
-         headers={"Content-Type": "application/json"})  # fmt: skip
+    case(
+        f"{method}-{url}-deep",
+        role,
+        method,
+        url,
+        400,
+        "请求体无法解析",
+        content=deep,
+        headers={"Content-Type": "application/json"},
+    )
 
 # ---- wrong types and missing fields
 for cid, body in {
@@ -175,10 +183,24 @@ for cid, lon, lat, msg in [
         400,
         msg,
     )
-case("what-if-unknown-kind", "planner", "POST", "/api/coverage/what-if", 400, "不是已知的设施类型",
-     json={"facilities": [{"kind": "<script>", "lon": 121.4, "lat": 28.58}]})  # fmt: skip
-case("what-if-too-many", "planner", "POST", "/api/coverage/what-if", 422, "最多 500 项",
-     json={"facilities": [{"kind": "institution", "lon": 121.4, "lat": 28.58}] * 501})  # fmt: skip
+case(
+    "what-if-unknown-kind",
+    "planner",
+    "POST",
+    "/api/coverage/what-if",
+    400,
+    "不是已知的设施类型",
+    json={"facilities": [{"kind": "<script>", "lon": 121.4, "lat": 28.58}]},
+)
+case(
+    "what-if-too-many",
+    "planner",
+    "POST",
+    "/api/coverage/what-if",
+    422,
+    "最多 500 项",
+    json={"facilities": [{"kind": "institution", "lon": 121.4, "lat": 28.58}] * 501},
+)
 
 # ---- text: control, invisible and unencodable characters, markup and formulas
 for cid, name, status, msg in [
@@ -206,14 +228,37 @@ for cid, name, status, msg in [
     if cid in ("nul", "zero-width-space", "bom"):
         case(f"rename-{cid}", "editor", "PATCH", "/api/names/1", status, msg, json={"version": 1, "name": name})
         case(f"check-{cid}", "editor", "POST", "/api/names/check", status, msg, json=_name(name=name))
-case("lone-surrogate-name", "editor", "POST", "/api/names", 400, "无法编码",
-     content=b'{"name": "\\ud800", "category": "settlement", "admin_code": "331004106", "geometry": '
-     b'{"type": "Point", "coordinates": [121.4, 28.58]}}', headers={"Content-Type": "application/json"})  # fmt: skip
-case("lone-surrogate-search", "viewer", "POST", "/api/names/check", 400, "无法编码",
-     content=b'{"name": "\\udfff", "category": "settlement", "admin_code": "331004106"}',
-     headers={"Content-Type": "application/json"})  # fmt: skip
-case("lone-surrogate-sign-in", None, "POST", "/api/auth/token", 400, "无法编码",
-     content=b'{"name": "\\ud83d", "password": "x"}', headers={"Content-Type": "application/json"})  # fmt: skip
+case(
+    "lone-surrogate-name",
+    "editor",
+    "POST",
+    "/api/names",
+    400,
+    "无法编码",
+    content=b'{"name": "\\ud800", "category": "settlement", "admin_code": "331004106", "geometry": '
+    b'{"type": "Point", "coordinates": [121.4, 28.58]}}',
+    headers={"Content-Type": "application/json"},
+)
+case(
+    "lone-surrogate-search",
+    "viewer",
+    "POST",
+    "/api/names/check",
+    400,
+    "无法编码",
+    content=b'{"name": "\\udfff", "category": "settlement", "admin_code": "331004106"}',
+    headers={"Content-Type": "application/json"},
+)
+case(
+    "lone-surrogate-sign-in",
+    None,
+    "POST",
+    "/api/auth/token",
+    400,
+    "无法编码",
+    content=b'{"name": "\\ud83d", "password": "x"}',
+    headers={"Content-Type": "application/json"},
+)
 case("origin-control", "editor", "POST", "/api/names", 422, "控制字符", json=_name(origin="来历\x1b[31m"))
 case("origin-too-long", "editor", "POST", "/api/names", 422, "超过 2000 个字符", json=_name(origin="历" * 2001))
 case("approval-ref-invisible", "editor", "POST", "/api/names", 422, "不可见字符", json=_name(approval_ref="文\u2060号"))
@@ -224,17 +269,53 @@ case("body-over-limit", "editor", "POST", "/api/names", 413, "请求体过大", 
 case("reason-5mb", "editor", "POST", "/api/names", 413, "请求体过大", json=_name(override_reason="x" * 5_000_000))
 case("reason-over-500", "editor", "POST", "/api/names", 422, "最多 500 个字符", json=_name(reason="理" * 501))
 case("override-over-500", "editor", "POST", "/api/names", 422, "最多 500 个字符", json=_name(override_reason="x" * 501))
-case("retire-reason-over-500", "editor", "POST", "/api/names/1/retire", 422, "最多 500 个字符",
-     json={"version": 1, "reason": "理" * 501})  # fmt: skip
-case("comment-2mb", "editor", "POST", "/api/changesets", 413, "请求体过大",
-     json={"comment": "c" * 2_000_000, "edits": [{"action": "retire", "id": 1, "version": 1}]})  # fmt: skip
-case("comment-over-500", "editor", "POST", "/api/changesets", 422, "最多 500 个字符",
-     json={"comment": "c" * 501, "edits": [{"action": "retire", "id": 1, "version": 1}]})  # fmt: skip
-case("changeset-3000-edits", "editor", "POST", "/api/changesets", 422, "最多 1000 项",
-     json={"comment": "批量", "edits": [{"action": "retire", "id": 1, "version": 1}] * 3000})  # fmt: skip
+case(
+    "retire-reason-over-500",
+    "editor",
+    "POST",
+    "/api/names/1/retire",
+    422,
+    "最多 500 个字符",
+    json={"version": 1, "reason": "理" * 501},
+)
+case(
+    "comment-2mb",
+    "editor",
+    "POST",
+    "/api/changesets",
+    413,
+    "请求体过大",
+    json={"comment": "c" * 2_000_000, "edits": [{"action": "retire", "id": 1, "version": 1}]},
+)
+case(
+    "comment-over-500",
+    "editor",
+    "POST",
+    "/api/changesets",
+    422,
+    "最多 500 个字符",
+    json={"comment": "c" * 501, "edits": [{"action": "retire", "id": 1, "version": 1}]},
+)
+case(
+    "changeset-3000-edits",
+    "editor",
+    "POST",
+    "/api/changesets",
+    422,
+    "最多 1000 项",
+    json={"comment": "批量", "edits": [{"action": "retire", "id": 1, "version": 1}] * 3000},
+)
 case("changeset-empty", "editor", "POST", "/api/changesets", 422, "至少 1 项", json={"comment": "批量", "edits": []})
-case("content-length-lies", "editor", "POST", "/api/names", 413, "请求体过大",
-     content=b"{}", headers={"Content-Type": "application/json", "Content-Length": "99999999999"})  # fmt: skip
+case(
+    "content-length-lies",
+    "editor",
+    "POST",
+    "/api/names",
+    413,
+    "请求体过大",
+    content=b"{}",
+    headers={"Content-Type": "application/json", "Content-Length": "99999999999"},
+)
 case("search-241", "viewer", "GET", "/api/names?q=" + "a" * 241, 422, "最多 240 个字符")
 case("search-4000", "viewer", "GET", "/api/names?q=" + "a" * 4000, 422, "最多 240 个字符")
 case("search-30k", "viewer", "GET", "/api/names?q=" + "a" * 30_000, 422, "最多 240 个字符")
@@ -275,19 +356,62 @@ for url, status, msg in [
     ("/api/layers/place_names/features?bbox=-inf,-inf,inf,inf", 400, "bbox"),
 ]:
     case(f"get-{url}", "viewer", "GET", url, status, msg)
-case("changeset-id-huge", "editor", "POST", "/api/changesets", 422, "不能大于",
-     json={"comment": "批量", "edits": [{"action": "retire", "id": BIG, "version": 1}]})  # fmt: skip
-case("changeset-version-huge", "editor", "POST", "/api/changesets", 422, "不能大于",
-     json={"comment": "批量", "edits": [{"action": "retire", "id": 1, "version": BIG}]})  # fmt: skip
-case("if-match-huge", "editor", "PATCH", "/api/names/1", 400, "需要提供所编辑的版本号",
-     json={"origin": "x"}, headers={"If-Match": f'"{BIG}"'})  # fmt: skip
+case(
+    "changeset-id-huge",
+    "editor",
+    "POST",
+    "/api/changesets",
+    422,
+    "不能大于",
+    json={"comment": "批量", "edits": [{"action": "retire", "id": BIG, "version": 1}]},
+)
+case(
+    "changeset-version-huge",
+    "editor",
+    "POST",
+    "/api/changesets",
+    422,
+    "不能大于",
+    json={"comment": "批量", "edits": [{"action": "retire", "id": 1, "version": BIG}]},
+)
+case(
+    "if-match-huge",
+    "editor",
+    "PATCH",
+    "/api/names/1",
+    400,
+    "需要提供所编辑的版本号",
+    json={"origin": "x"},
+    headers={"If-Match": f'"{BIG}"'},
+)
 case("check-exclude-huge", "editor", "POST", "/api/names/check", 422, "不能大于", json=_name(exclude_id=BIG))
-case("rename-date-bad", "editor", "PATCH", "/api/names/1", 400, "应为 YYYY-MM-DD",
-     json={"version": 1, "name": "新路桥街道", "on": "yesterday"})  # fmt: skip
-case("rename-date-future", "editor", "PATCH", "/api/names/1", 400, "晚于今天",
-     json={"version": 1, "name": "新路桥街道", "on": "2999-01-01"})  # fmt: skip
-case("retire-date-bad", "editor", "POST", "/api/names/1/retire", 400, "应为 YYYY-MM-DD",
-     json={"version": 1, "reason": "x", "on": "2024-13-45"})  # fmt: skip
+case(
+    "rename-date-bad",
+    "editor",
+    "PATCH",
+    "/api/names/1",
+    400,
+    "应为 YYYY-MM-DD",
+    json={"version": 1, "name": "新路桥街道", "on": "yesterday"},
+)
+case(
+    "rename-date-future",
+    "editor",
+    "PATCH",
+    "/api/names/1",
+    400,
+    "晚于今天",
+    json={"version": 1, "name": "新路桥街道", "on": "2999-01-01"},
+)
+case(
+    "retire-date-bad",
+    "editor",
+    "POST",
+    "/api/names/1/retire",
+    400,
+    "应为 YYYY-MM-DD",
+    json={"version": 1, "reason": "x", "on": "2024-13-45"},
+)
 
 # ---- unknown routes, methods, headers and roles
 case("unknown-route", "viewer", "GET", "/api/nothing-here", 404, "没有这个地址")
@@ -300,21 +424,63 @@ case("token-unknown", None, "GET", "/api/layers", 401, "登录已失效", header
 case("no-sign-in", None, "GET", "/api/names?q=lu", 401, "请先登录")
 case("viewer-writes", "viewer", "POST", "/api/names", 403, "需要编辑", json=NAME)
 case("planner-writes", "planner", "PATCH", "/api/names/1", 403, "需要编辑", json={"version": 1, "origin": "x"})
-case("editor-manages-users", "editor", "POST", "/api/users", 403, "需要管理员",
-     json={"name": "x", "role": "admin", "password": "longenough"})  # fmt: skip
+case(
+    "editor-manages-users",
+    "editor",
+    "POST",
+    "/api/users",
+    403,
+    "需要管理员",
+    json={"name": "x", "role": "admin", "password": "longenough"},
+)
 case("viewer-analyses", "viewer", "GET", "/api/coverage", 403, "需要规划")
 case("last-admin-demoted", "admin", "PATCH", "/api/users/管理员", 409, "唯一启用的管理员", json={"role": "viewer"})
 case("last-admin-disabled", "admin", "PATCH", "/api/users/管理员", 409, "唯一启用的管理员", json={"disabled": True})
-case("user-name-slash", "admin", "POST", "/api/users", 400, "不含空格、斜杠或冒号",
-     json={"name": "../x", "role": "viewer", "password": "longenough"})  # fmt: skip
-case("user-name-long", "admin", "POST", "/api/users", 422, "最多 40 个字符",
-     json={"name": "x" * 41, "role": "viewer", "password": "longenough"})  # fmt: skip
-case("user-role-unknown", "admin", "POST", "/api/users", 422, "应为以下之一",
-     json={"name": "x", "role": "root", "password": "longenough"})  # fmt: skip
-case("user-password-short", "admin", "POST", "/api/users", 422, "至少 8 个字符",
-     json={"name": "x", "role": "viewer", "password": "short"})  # fmt: skip
-case("sign-in-huge-password", None, "POST", "/api/auth/token", 422, "最多 1000 个字符",
-     json={"name": "管理员", "password": "x" * 1001})  # fmt: skip
+case(
+    "user-name-slash",
+    "admin",
+    "POST",
+    "/api/users",
+    400,
+    "不含空格、斜杠或冒号",
+    json={"name": "../x", "role": "viewer", "password": "longenough"},
+)
+case(
+    "user-name-long",
+    "admin",
+    "POST",
+    "/api/users",
+    422,
+    "最多 40 个字符",
+    json={"name": "x" * 41, "role": "viewer", "password": "longenough"},
+)
+case(
+    "user-role-unknown",
+    "admin",
+    "POST",
+    "/api/users",
+    422,
+    "应为以下之一",
+    json={"name": "x", "role": "root", "password": "longenough"},
+)
+case(
+    "user-password-short",
+    "admin",
+    "POST",
+    "/api/users",
+    422,
+    "至少 8 个字符",
+    json={"name": "x", "role": "viewer", "password": "short"},
+)
+case(
+    "sign-in-huge-password",
+    None,
+    "POST",
+    "/api/auth/token",
+    422,
+    "最多 1000 个字符",
+    json={"name": "管理员", "password": "x" * 1001},
+)
 case("package-dotdot", "planner", "GET", "/api/boundary/lines/../package", 404, "没有这个地址")
 case("package-unknown-line", "planner", "GET", "/api/boundary/lines/%2E%2E/package", 404, "")
 case("suggest-count-huge", "planner", "GET", f"/api/coverage/suggest?count={BIG}", 422, "不能大于 20")

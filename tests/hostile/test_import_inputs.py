@@ -102,8 +102,14 @@ def _gbk_shapefile_without_cpg(folder: Path) -> Path:
 
 def _huge_place_name_line(folder: Path) -> Path:
     coords = [[121.40 + 0.00000005 * i, 28.58] for i in range(20_001)]
-    props = {"name": "长长路", "specific": "长长", "generic": "路", "category": "transport_facility",
-             "admin_code": "331004002", "status": "current"}  # fmt: skip
+    props = {
+        "name": "长长路",
+        "specific": "长长",
+        "generic": "路",
+        "category": "transport_facility",
+        "admin_code": "331004002",
+        "status": "current",
+    }
     return _geojson("huge.geojson", [_feature(props, {"type": "LineString", "coordinates": coords})])(folder)
 
 
@@ -151,7 +157,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         2,
         "缺少必填列",
-    ),  # fmt: skip
+    ),
     ("unknown-layer", "nope", _facility_csv("测试敬老院", "121.4", "28.58"), [], 3, "没有图层“nope”"),
     ("missing-file", "eldercare_facilities", lambda folder: folder / "nowhere.csv", [], 3, "找不到文件"),
     # coordinates
@@ -167,7 +173,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "--drop-z",
-    ),  # fmt: skip
+    ),
     (
         "bowtie",
         "burial_sites",
@@ -188,7 +194,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "几何无效",
-    ),  # fmt: skip
+    ),
     (
         "wrong-geometry-type",
         "eldercare_facilities",
@@ -198,7 +204,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "不符合图层要求",
-    ),  # fmt: skip
+    ),
     ("huge-line-as-place-name", "place_names", _huge_place_name_line, [], 5, "超过本图层上限 20000"),
     # text
     ("name-nul", "eldercare_facilities", _facility_csv("测试\x00敬老院", "121.4", "28.58"), [], 5, "控制字符"),
@@ -209,7 +215,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "不可见字符",
-    ),  # fmt: skip
+    ),
     (
         "name-rtl-override",
         "eldercare_facilities",
@@ -217,7 +223,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "不可见字符",
-    ),  # fmt: skip
+    ),
     ("name-too-long", "eldercare_facilities", _facility_csv("院" * 61, "121.4", "28.58"), [], 5, "超过 60 个字符"),
     (
         "code-formula",
@@ -226,7 +232,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "格式不对",
-    ),  # fmt: skip
+    ),
     (
         "beds-huge",
         "eldercare_facilities",
@@ -234,7 +240,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "超出整数范围",
-    ),  # fmt: skip
+    ),
     (
         "beds-text",
         "eldercare_facilities",
@@ -250,7 +256,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "不能小于 0",
-    ),  # fmt: skip
+    ),
     (
         "kind-markup",
         "eldercare_facilities",
@@ -258,7 +264,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "不在允许范围内",
-    ),  # fmt: skip
+    ),
     # names that would become paths in exports
     *[
         (f"line-name-{cid}", "boundary_lines", _line(name), [], 5, msg)
@@ -301,7 +307,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         [],
         5,
         "--drop-z",
-    ),  # fmt: skip
+    ),
 ]
 
 
