@@ -137,3 +137,68 @@ def test_pdf_report_renders_chinese(package) -> None:  # type: ignore[no-untyped
     assert "差异 1:里程 10035–10490 米" in text
     manifest = json.loads((pkg.folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["pdf"] == "已由 Chromium 按 A4 打印"
+
+
+def _rename_line(path: Path, old: str, new: str) -> None:
+    """Rename a line in the file directly, as another tool could (the layer model refuses such names)."""
+    import sqlite3
+    from contextlib import closing
+
+    from mzgis.store import gpkg_binary
+
+    with closing(sqlite3.connect(path)) as conn:
+        gpkg_binary.register_functions(conn)
+        conn.execute("UPDATE boundary_lines SET name = ? WHERE name = ?", (new, old))
+        conn.execute("UPDATE boundary_markers SET line_name = ? WHERE line_name = ?", (new, old))
+        conn.commit()
+
+
+def test_a_path_like_line_name_writes_only_under_the_output_folder(demo_path: Path, tmp_path: Path) -> None:
+    _rename_line(demo_path, "路黄线", "../../逃逸/x")
+    outside = tmp_path / "逃逸"
+    out = tmp_path / "a" / "b" / "out"
+    pkg = write_inspection_package(load_line(GeoPackageStore(demo_path), "../../逃逸/x"), out, encoding="utf-8")
+    assert not outside.exists()
+    assert pkg.folder == out.resolve() / "_.._逃逸_x" and pkg.zip_path.parent == out.resolve()
+    assert sorted(p.name for p in out.iterdir()) == ["_.._逃逸_x", "_.._逃逸_x_联检资料.zip"]
+    with zipfile.ZipFile(pkg.zip_path) as zf:
+        names = zf.namelist()
+    assert all(n.startswith("_.._逃逸_x/") and ".." not in n.split("/") and not n.startswith("/") for n in names)
+    assert json.loads((pkg.folder / "manifest.json").read_text(encoding="utf-8"))["line"] == "../../逃逸/x"
+
+
+def test_exporting_again_keeps_the_officers_files_and_replaces_only_its_own(demo_path: Path, tmp_path: Path) -> None:
+    line = load_line(GeoPackageStore(demo_path), "路黄线")
+    first = write_inspection_package(line, tmp_path, encoding="utf-8", today=dt.date(2026, 11, 1))
+    (first.folder / "签字页扫描.pdf").write_bytes(b"%PDF scan")
+    (first.folder / "shp" / "备注.txt").write_text("对方意见", encoding="utf-8")
+    (first.folder / "路黄线_走向说明.txt").write_text("officer edited", encoding="utf-8")  # one of ours
+    # a manifest edited to point outside the folder is never followed
+    manifest = json.loads((first.folder / "manifest.json").read_text(encoding="utf-8"))
+    (tmp_path / "keep.txt").write_text("outside", encoding="utf-8")
+    manifest["files"].append({"path": "../keep.txt"})
+    (first.folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    second = write_inspection_package(line, tmp_path, encoding="utf-8", today=dt.date(2026, 11, 2))  # no crash
+    assert (second.folder / "签字页扫描.pdf").read_bytes() == b"%PDF scan"
+    assert (second.folder / "shp" / "备注.txt").read_text(encoding="utf-8") == "对方意见"
+    assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "outside"
+    assert (second.folder / "路黄线_走向说明.txt").read_text(encoding="utf-8").startswith("路黄线界线走向说明")
+    listed = {f["path"] for f in json.loads((second.folder / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    assert "签字页扫描.pdf" not in listed and "shp/备注.txt" not in listed and "路黄线_界桩登记表.xlsx" in listed
+    with zipfile.ZipFile(second.zip_path) as zf:
+        assert "路黄线/签字页扫描.pdf" not in zf.namelist()  # the package is mzgis's files only
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".mzgis-")]  # no work folder left
+
+
+def test_register_cells_that_would_be_formulas_are_text(demo_path: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    store = GeoPackageStore(demo_path)
+    marker = store.features("boundary_markers", where={"line_name": "路黄线"})[0]
+    with store.transaction(user="test") as tx:
+        tx.update("boundary_markers", marker.id, expected_version=marker.version, properties={"marker_id": "=1+2"})
+    pkg = write_inspection_package(load_line(store, "路黄线"), tmp_path, encoding="utf-8")
+    sheet = openpyxl.load_workbook(pkg.folder / "路黄线_界桩登记表.xlsx").active
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "1+2" in c.value]
+    assert [(c.value, c.data_type) for c in cells] == [("'=1+2", "s")]
+    assert "'=1+2" in (pkg.folder / "路黄线_界桩登记表.csv").read_text(encoding="utf-8-sig")

@@ -383,3 +383,67 @@ def test_admin_manages_accounts_in_the_page(browser, live_server: str) -> None: 
     other = _page(browser, live_server, "新人", password="long-enough-1")
     assert other.locator("#who").inner_text() == "新人(规划)"
     assert page.errors == [] and other.errors == []
+
+
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+def _rename_township(path: Path, code: str, name: str) -> None:
+    from mzgis.store import GeoPackageStore
+
+    store = GeoPackageStore(path)
+    town = store.features("admin_units", where={"code": code})[0]
+    with store.transaction(user="test", reason="hostile name") as tx:
+        tx.update("admin_units", town.id, expected_version=town.version, properties={"name": name})
+
+
+def test_names_from_data_are_text_in_the_page_under_its_security_policy(  # type: ignore[no-untyped-def]
+    browser, live_server: str, demo_path: Path
+) -> None:
+    _rename_township(demo_path, "331004002", XSS)  # as `mzgis import admin_units … --update` could set it
+    with urllib.request.urlopen(live_server) as resp:
+        policy = resp.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+        assert resp.headers["X-Content-Type-Options"] == "nosniff" and resp.headers["X-Frame-Options"] == "DENY"
+        assert resp.headers["Referrer-Policy"] == "no-referrer"
+    violations: list[str] = []
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(live_server)
+    page.wait_for_selector("#signin[open]")
+    page.fill("#signin-name", "规划科")
+    page.fill("#signin-password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    label = page.locator(".town-label", has_text="<img src=x")
+    assert label.count() == 1 and label.inner_text() == XSS  # drawn as text
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img[src='x']").count() == 0
+    assert violations == []  # the page itself needs no inline script
+    _shot(page, "page-hostile-township-name")
+
+
+def test_exported_coverage_map_shows_names_as_text(browser, tmp_path: Path, demo_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mzgis.coverage.service import analyze_store
+    from mzgis.io.coverage_report import write_coverage_outputs
+    from mzgis.settings import REPO_ROOT
+    from mzgis.store import GeoPackageStore
+
+    if not (REPO_ROOT / "web" / "node_modules" / "leaflet").exists():
+        pytest.skip("web assets not installed")
+    _rename_township(demo_path, "331004002", XSS)
+    store = GeoPackageStore(demo_path)
+    units = store.read_frame("admin_units")
+    write_coverage_outputs(analyze_store(store), units[units.level == "township"], tmp_path / "out")
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto((tmp_path / "out" / "覆盖分析地图.html").as_uri())
+    page.wait_for_selector(".leaflet-interactive")
+    texts = page.evaluate(
+        """() => { const out = [];
+          map.eachLayer((l) => { if (l.getPopup && l.getPopup() && l.feature && l.getLatLng === undefined) {
+            l.openPopup(); out.push(l.getPopup().getElement().innerText); l.closePopup(); } });
+          return out; }"""
+    )
+    assert any(XSS in t for t in texts), texts[:3]
+    assert page.evaluate("window.__xss") is None
+    assert page.locator(".leaflet-popup-content img").count() == 0

@@ -663,9 +663,11 @@ class GeoPackageStore(Store):
             raise RuleViolation("修改必须记录操作人", "a change needs a user")
         conn = _connect(self.path, wait_s=self.write_wait_s)
         conn.row_factory = sqlite3.Row
+        holding = False
         try:
             with _busy_is_an_error(self.path, self.write_wait_s):
                 conn.execute("BEGIN IMMEDIATE")
+            holding = True
             _note_writer(self.path, user, reason)
             stamp = self._clock()
             cur = conn.execute(
@@ -686,7 +688,8 @@ class GeoPackageStore(Store):
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            _clear_writer(self.path)
+            if holding:  # the note is the lock holder's: a writer that never got the lock leaves it
+                _clear_writer(self.path)
             conn.close()
 
     @contextmanager
