@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fastapi import Response
 
-__all__ = ["MEDIA_TYPES", "download"]
+__all__ = ["MEDIA_TYPES", "download", "download_responses"]
 
 MEDIA_TYPES = {
     ".csv": "text/csv; charset=utf-8",
@@ -25,3 +25,13 @@ def download(data: bytes, filename: str) -> Response:
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
     media_type = MEDIA_TYPES.get(suffix, "application/octet-stream")
     return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def download_responses(*suffixes: str) -> dict[int | str, dict[str, object]]:
+    """The OpenAPI ``responses`` entry of a route that sends files with these suffixes."""
+    binary = {"type": "string", "format": "binary"}
+    return {
+        200: {
+            "content": {MEDIA_TYPES[s]: {"schema": {"type": "object"} if s == ".geojson" else binary} for s in suffixes}
+        }
+    }

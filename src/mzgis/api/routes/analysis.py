@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
 from mzgis.api.deps import PlannerDep, StoreDep
-from mzgis.api.files import download
+from mzgis.api.files import download, download_responses
 from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
 from mzgis.clock import beijing_today
@@ -67,7 +67,7 @@ def boundary_findings(
 
 @router.get(
     "/boundary/lines/{name}/package",
-    responses=_ERRORS | {200: {"content": {"application/zip": {}}}},
+    responses=_ERRORS | download_responses(".zip"),
     response_class=Response,
     summary="下载联检资料包(ZIP)",
 )
@@ -86,7 +86,7 @@ def inspection_package(
 
 @router.get(
     "/coverage/report",
-    responses=_ERRORS | {200: {"content": {"application/zip": {}}}},
+    responses=_ERRORS | download_responses(".zip"),
     response_class=Response,
     summary="下载覆盖分析结果(ZIP:表格、图层、专题图、报告)",
 )

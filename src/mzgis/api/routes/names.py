@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import load_admin
 from mzgis.api.deps import EditorDep, GazetteerDep
-from mzgis.api.files import download
+from mzgis.api.files import download, download_responses
 from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, ReasonIn, feature_out
 from mzgis.clock import beijing_today
 from mzgis.crs import check_lonlat
@@ -253,7 +253,7 @@ def admin_units_at(
 @router.get(
     "/api/names/export",
     response_class=Response,
-    responses=_ERRORS | {200: {"content": {"application/octet-stream": {}}}},
+    responses=_ERRORS | download_responses(".csv", ".xlsx", ".geojson", ".gpkg"),
     summary="导出全部地名(CSV、XLSX、GeoJSON、GeoPackage)",
 )
 def export_all(
@@ -268,7 +268,7 @@ def export_all(
 @router.get(
     "/api/names/cleanup-report",
     response_class=Response,
-    responses=_ERRORS | {200: {"content": {"application/octet-stream": {}}}},
+    responses=_ERRORS | download_responses(".xlsx"),
     summary="不规范地名清理报告(XLSX:每条规则问题一行)",
 )
 def cleanup(gaz: GazetteerDep) -> Response:

@@ -1,0 +1,83 @@
+"""Schemathesis over the OpenAPI document, in-process, signed in as a viewer, an editor and an admin:
+every generated request (valid and invalid) must get no 5xx, a status the route documents, the declared
+content type and a body that matches the response schema.
+
+Bounded: ``MZGIS_FUZZ_EXAMPLES`` examples per operation (25 by default). Guarded: the tokens the run
+signs in with are never revoked and the test accounts' passwords and roles are never changed (such
+requests are pointed at a throwaway account or use a throwaway token)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from mzgis.api import create_app
+from mzgis.settings import Settings, default_demo_path
+from mzgis.store import GeoPackageStore
+from mzgis.users import Users
+from tests.conftest import ACCOUNTS, add_accounts, bearer
+
+EXAMPLES = int(os.environ.get("MZGIS_FUZZ_EXAMPLES", "25"))
+ROLES = ("查看员", "地名科", "管理员")
+THROWAWAY = "fuzz-target"
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+def _database(folder: Path) -> tuple[Path, dict[str, str]]:
+    path = folder / "fuzz.gpkg"
+    with closing(sqlite3.connect(default_demo_path())) as src, closing(sqlite3.connect(path)) as dst:
+        src.backup(dst)
+    tokens = add_accounts(path)
+    Users(GeoPackageStore(path)).add(THROWAWAY, "viewer", "throwaway-password", by="test")
+    return path, tokens
+
+
+def _schema() -> tuple[schemathesis.schemas.BaseSchema, Path, dict[str, str]]:
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="mzgis-fuzz-"))
+    path, tokens = _database(folder)
+    app = create_app(Settings(db=path, _env_file=None))  # type: ignore[call-arg]
+    return schemathesis.openapi.from_asgi("/openapi.json", app), path, tokens
+
+
+SCHEMA, DB, TOKENS = _schema()
+
+
+@SCHEMA.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_api_answers_every_generated_request_as_documented(case: schemathesis.Case) -> None:
+    path = case.operation.path
+    if path == "/api/users/{name}" and case.path_parameters and case.path_parameters.get("name") in ACCOUNTS:
+        case.path_parameters["name"] = THROWAWAY  # never the accounts the run signs in with
+    for name in ROLES:
+        token = TOKENS[name]
+        if path in ("/api/auth/sign-out", "/api/auth/refresh"):  # these revoke the token they are sent with
+            token = Users(GeoPackageStore(DB)).issue_token(name, days=1).token
+        case.call_and_validate(headers=bearer(token), checks=CHECKS)
+
+
+def test_the_run_kept_its_accounts() -> None:
+    users = Users(GeoPackageStore(DB))
+    for name in ROLES:
+        assert users.resolve(TOKENS[name]).role == ACCOUNTS[name]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup() -> object:
+    yield None
+    import shutil
+
+    shutil.rmtree(DB.parent, ignore_errors=True)
