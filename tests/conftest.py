@@ -25,7 +25,7 @@ def ticking_clock() -> Callable[[], str]:
     return lambda: f"2026-03-01T08:00:{next(counter):02d}.000Z"
 
 
-# Test accounts by role; one password for all (hashed once per session: scrypt is slow on purpose).
+# Test accounts by role; one password for all (hashed once per session: argon2id is slow on purpose).
 ACCOUNTS = {"管理员": "admin", "地名科": "editor", "王五": "editor", "规划科": "planner", "查看员": "viewer"}
 PASSWORD = "correct-horse"
 _HASH: list[str] = []
