@@ -136,3 +136,14 @@ def test_coverage_report_download(client: TestClient, tmp_path: Path) -> None:
     for expected in ("覆盖分析/覆盖分析.csv", "覆盖分析/覆盖分析.xlsx", "覆盖分析/覆盖分析.gpkg"):
         assert expected in names
     assert any(n.endswith(".html") for n in names)
+
+
+def test_a_line_named_dotdot_gets_its_package_not_a_500(client: TestClient, demo_path: Path) -> None:
+    from tests.io.test_inspection import _rename_line
+
+    _rename_line(demo_path, "路黄线", "..")  # stored by another tool: mzgis's import refuses the name
+    resp = client.get("/api/boundary/lines/%2E%2E/package")
+    assert resp.status_code == 200, resp.text
+    with zipfile.ZipFile(io.BytesIO(resp.content)) as zf:
+        names = zf.namelist()
+    assert "界线/manifest.json" in names and all(n.startswith("界线/") and ".." not in n.split("/") for n in names)

@@ -102,6 +102,17 @@ def test_docs_need_no_internet(client: TestClient) -> None:
     assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
 
 
+def test_docs_run_their_one_inline_script_by_nonce_only(client: TestClient) -> None:
+    resp = client.get("/docs")
+    policy = resp.headers["Content-Security-Policy"]
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    assert f'<script nonce="{nonce}">' in resp.text and "<script>" not in resp.text
+    assert client.get("/docs").headers["Content-Security-Policy"] != policy  # a new nonce per response
+    page = client.get("/")
+    assert "nonce" not in page.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+
+
 def test_index_page_is_chinese_and_local(client: TestClient) -> None:
     html = client.get("/").text
     assert "mzgis 民政 GIS 工作台" in html and "查地名" in html

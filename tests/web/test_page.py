@@ -447,3 +447,17 @@ def test_exported_coverage_map_shows_names_as_text(browser, tmp_path: Path, demo
     assert any(XSS in t for t in texts), texts[:3]
     assert page.evaluate("window.__xss") is None
     assert page.locator(".leaflet-popup-content img").count() == 0
+
+
+def test_api_docs_render_offline_under_their_policy(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    hosts: set[str] = set()
+    violations: list[str] = []
+    page.on("request", lambda r: hosts.add(urlparse(r.url).hostname or ""))
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{live_server}/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)  # Swagger UI 5 reads OpenAPI 3.1
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("mzgis API")
+    assert page.locator(".opblock-summary-path", has_text="/api/names/{fid}/retire").count() == 1
+    assert hosts == {"127.0.0.1"} and violations == []
+    _shot(page, "api-docs")

@@ -73,15 +73,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _offline_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the swagger-ui-bundle package, no CDN."""
-    import swagger_ui_bundle
+    """Swagger UI at /docs from web/node_modules (swagger-ui-dist, pinned in web/package.json), no CDN."""
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.staticfiles import StaticFiles
 
-    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+    from mzgis.settings import REPO_ROOT
+
+    swagger = REPO_ROOT / "web" / "node_modules" / "swagger-ui-dist"
+    if swagger.exists():
+        app.mount("/static/swagger-ui", StaticFiles(directory=swagger), name="swagger-ui")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
+        if not swagger.exists():
+            return HTMLResponse(
+                "<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>mzgis API</title>"
+                "<p>接口文档页面缺少 Swagger UI 文件:请运行 python3 scripts/dev.py setup(在 web/ 下执行 npm ci)。"
+                "接口说明见 <a href='/openapi.json'>/openapi.json</a>。</p></html>",
+                status_code=503,
+            )
         page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="mzgis API 接口文档",
