@@ -22,6 +22,7 @@ from mzgis.text import clean_text, plain_name_problem
 
 __all__ = [
     "ADMIN_LEVEL_CODE_LENGTH",
+    "CODE_PATTERN",
     "LAYERS",
     "LIMITS",
     "SYSTEM_FIELDS",
@@ -57,7 +58,7 @@ LIMITS = Limits()
 
 # level → digits of its statistical division code (统计用区划代码)
 ADMIN_LEVEL_CODE_LENGTH = {"county": 6, "township": 9, "village": 12}
-_CODE_RE = r"^(\d{6}|\d{9}|\d{12})$"
+CODE_PATTERN = r"^(\d{6}|\d{9}|\d{12})$"
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ SYSTEM_FIELDS: tuple[Field, ...] = (
 
 
 def _code(name: str, label: str, *, required: bool = False, unique: bool = False, desc: str = "") -> Field:
-    return Field(name, "text", label, required=required, pattern=_CODE_RE, unique=unique, description=desc)
+    return Field(name, "text", label, required=required, pattern=CODE_PATTERN, unique=unique, description=desc)
 
 
 # the key of the facility layers: a corrected list re-imports with --update by it

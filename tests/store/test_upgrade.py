@@ -12,25 +12,31 @@ from typer.testing import CliRunner
 
 from mzgis.cli import app
 from mzgis.errors import InvalidStore, RuleViolation
-from mzgis.store import GeoPackageStore, open_store
+from mzgis.store import GeoPackageStore, gpkg_binary, open_store
 from mzgis.store.upgrade import upgrade_geopackage
 
 
 def _age(path: Path) -> None:
-    """Make the demo copy look like an older version: no retire_reason on place names, no markers layer."""
+    """Make the demo copy look like a file of the first schema: no retire_reason on place names, no markers
+    layer, no CHECKs beyond the allowed values, no integrity triggers, GeoPackage 1.4 stamped."""
     with closing(sqlite3.connect(path)) as conn:
-        conn.execute('ALTER TABLE place_names DROP COLUMN "retire_reason"')
-        for trigger in [
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'boundary_markers'"
-            )
-        ]:
+        gpkg_binary.register_functions(conn)
+        triggers = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE 'mzgis_%'"
+            " OR tbl_name IN ('place_names', 'boundary_markers'))"
+        ).fetchall()
+        for (trigger,) in triggers:
             conn.execute(f'DROP TRIGGER "{trigger}"')
+        cols = [r[1] for r in conn.execute("PRAGMA table_info(place_names)") if r[1] != "retire_reason"]
+        conn.execute(f"CREATE TABLE old_names AS SELECT {', '.join(cols)} FROM place_names")
+        conn.execute("DROP TABLE place_names")
+        conn.execute("ALTER TABLE old_names RENAME TO place_names")
+        conn.execute("DROP TABLE mzgis_session")
         conn.execute("DROP TABLE rtree_boundary_markers_geom")
         conn.execute("DROP TABLE boundary_markers")
         for table in ("gpkg_geometry_columns", "gpkg_extensions", "gpkg_contents"):
             conn.execute(f"DELETE FROM {table} WHERE table_name = 'boundary_markers'")
+        conn.execute("PRAGMA user_version = 10400")
         conn.commit()
 
 
@@ -40,7 +46,19 @@ def test_an_older_file_is_refused_with_a_hint_then_upgraded(demo_path: Path) -> 
     with pytest.raises(InvalidStore, match="mzgis upgrade"):
         open_store(demo_path)
     planned = upgrade_geopackage(demo_path, dry_run=True)
-    assert planned.changes == ["图层 place_names 增加字段 retire_reason(废止原因)", "新建图层 boundary_markers(界桩)"]
+    rebuilt = "重建图层 {}:图层模型的全部约束、系统字段默认值与完整性触发器"
+    assert planned.changes == [
+        "新建表 mzgis_session",
+        rebuilt.format("admin_units(行政区划)"),
+        rebuilt.format("population(人口)"),
+        rebuilt.format("place_names(标准地名)") + ";增加字段 retire_reason(废止原因)",
+        rebuilt.format("eldercare_facilities(养老服务设施)"),
+        rebuilt.format("community_complexes(社区服务综合体)"),
+        rebuilt.format("burial_sites(节地生态安葬点)"),
+        rebuilt.format("boundary_lines(行政区域界线)"),
+        "新建图层 boundary_markers(界桩)",
+        "GeoPackage 版本标记改为 1.2(GDAL 3.6 / QGIS 3.22 起完整支持)",
+    ]
     assert planned.backup is None
     with pytest.raises(InvalidStore):  # a dry run changes nothing
         open_store(demo_path)
@@ -63,12 +81,24 @@ def test_an_older_file_is_refused_with_a_hint_then_upgraded(demo_path: Path) -> 
     )
     assert store.count("boundary_markers", bbox=(121.29, 28.59, 121.31, 28.61)) == 1
     assert len(pyogrio.read_dataframe(demo_path, layer="boundary_markers")) == 1
-    assert "retire_reason" in pyogrio.read_dataframe(demo_path, layer="place_names", max_features=1).columns
+    names = pyogrio.read_dataframe(demo_path, layer="place_names")
+    assert "retire_reason" in names.columns and len(names) == names_before
+    assert store.count("place_names", bbox=(121.0, 28.0, 122.0, 29.0)) == names_before  # the R-tree kept up
+    with closing(sqlite3.connect(demo_path)) as conn:  # the file now keeps its own rules
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 10200
+        with pytest.raises(sqlite3.IntegrityError, match="标准地名不能删除"):
+            conn.execute("DELETE FROM place_names WHERE id = 1")
 
 
 def test_a_missing_required_field_is_refused_and_nothing_changes(demo_path: Path) -> None:
     with closing(sqlite3.connect(demo_path)) as conn:
-        conn.execute('ALTER TABLE burial_sites DROP COLUMN "admin_code"')
+        conn.execute("CREATE TABLE old AS SELECT id, geom, name, kind, status, capacity FROM burial_sites")
+        for (trigger,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE tbl_name = 'burial_sites' AND type = 'trigger'"
+        ).fetchall():
+            conn.execute(f'DROP TRIGGER "{trigger}"')
+        conn.execute("DROP TABLE burial_sites")
+        conn.execute("ALTER TABLE old RENAME TO burial_sites")
         conn.commit()
     before = demo_path.read_bytes()
     with pytest.raises(RuleViolation, match="burial_sites 缺少必填字段 admin_code"):

@@ -20,8 +20,6 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
-from pyproj import CRS
-from pyproj.enums import WktVersion
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.clock import beijing_time
@@ -38,13 +36,24 @@ from mzgis.layers import (
 )
 from mzgis.store import gpkg_binary
 from mzgis.store.base import UNCHANGED, AuditEntry, Feature, LayerInfo, Store, Transaction, utc_now
+from mzgis.store.schema import (
+    APPLICATION_ID,
+    AUDIT_TABLE,
+    CHANGESET_TABLE,
+    CORE_SQL,
+    GEOM,
+    META_TABLE,
+    SCHEMA_VERSION,
+    SESSION_TABLE,
+    USER_VERSION,
+    create_layer,
+    q,
+    rtree_name,
+    srs_rows,
+)
 
-__all__ = ["AUDIT_TABLE", "CHANGESET_TABLE", "GeoPackageStore", "create_geopackage"]
+__all__ = ["AUDIT_TABLE", "CHANGESET_TABLE", "WRITE_WAIT_S", "GeoPackageStore", "create_geopackage"]
 
-GEOM = "geom"
-AUDIT_TABLE = "mzgis_audit"
-CHANGESET_TABLE = "mzgis_changesets"
-META_TABLE = "mzgis_meta"
 USERS_TABLE = "mzgis_users"
 TOKENS_TABLE = "mzgis_tokens"
 FAILURES_TABLE = "mzgis_sign_in_failures"
@@ -80,20 +89,7 @@ def _account(row: sqlite3.Row) -> dict[str, Any]:
     return {k: row[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(row["disabled"])}
 
 
-SCHEMA_VERSION = "1"
-_APPLICATION_ID = 0x47504B47  # "GPKG"
-_USER_VERSION = 10400  # GeoPackage 1.4
 WRITE_WAIT_S = 10.0  # how long a writer waits for another process's write lock before giving up (Busy)
-
-
-def _q(identifier: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", identifier):
-        raise ValueError(identifier)
-    return f'"{identifier}"'
-
-
-def _rtree(layer: str) -> str:
-    return f"rtree_{layer}_{GEOM}"
 
 
 def _connect(path: Path, *, wait_s: float = WRITE_WAIT_S) -> sqlite3.Connection:
@@ -157,169 +153,19 @@ def _busy_is_an_error(path: Path, wait_s: float) -> Iterator[None]:
 # ---------------------------------------------------------------- creation
 
 
-def _table_sql(layer: Layer) -> str:
-    cols = ['"id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL']
-    if layer.geometry:
-        cols.append(f'"{GEOM}" {layer.geometry}')
-    checks: list[str] = []
-    for f in layer.fields:
-        col = f"{_q(f.name)} {f.sql_type}"
-        if f.required:
-            col += " NOT NULL"
-        if f.unique:
-            col += " UNIQUE"
-        cols.append(col)
-        if f.choices:
-            allowed = ", ".join("'" + c + "'" for c in f.choices)
-            checks.append(f"CHECK ({_q(f.name)} IN ({allowed}))")
-    cols += [
-        '"version" INTEGER NOT NULL DEFAULT 1',
-        '"updated_at" TEXT NOT NULL',
-        '"updated_by" TEXT NOT NULL',
-    ]
-    return f"CREATE TABLE {_q(layer.name)} (\n  " + ",\n  ".join(cols + checks) + "\n)"
-
-
-def _rtree_sql(table: str) -> list[str]:
-    t, c, r = _q(table), _q(GEOM), _q(_rtree(table))
-    values = f"NEW.id, ST_MinX(NEW.{c}), ST_MaxX(NEW.{c}), ST_MinY(NEW.{c}), ST_MaxY(NEW.{c})"
-    non_empty = f"(NEW.{c} NOT NULL AND NOT ST_IsEmpty(NEW.{c}))"
-    empty = f"(NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))"
-    name = _rtree(table)
-    return [
-        f"CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy)",
-        f'CREATE TRIGGER "{name}_insert" AFTER INSERT ON {t} WHEN {non_empty} '
-        f"BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END",
-        f'CREATE TRIGGER "{name}_update5" AFTER UPDATE OF {c} ON {t} WHEN OLD.id = NEW.id AND {non_empty} '
-        f"BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END",
-        f'CREATE TRIGGER "{name}_update2" AFTER UPDATE OF {c} ON {t} WHEN OLD.id = NEW.id AND {empty} '
-        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
-        f'CREATE TRIGGER "{name}_update6" AFTER UPDATE ON {t} WHEN OLD.id != NEW.id AND {non_empty} '
-        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; INSERT OR REPLACE INTO {r} VALUES ({values}); END",
-        f'CREATE TRIGGER "{name}_update7" AFTER UPDATE ON {t} WHEN OLD.id != NEW.id AND {empty} '
-        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
-        f'CREATE TRIGGER "{name}_delete" AFTER DELETE ON {t} WHEN OLD.{c} NOT NULL '
-        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
-    ]
-
-
-_CORE_SQL = [
-    """CREATE TABLE gpkg_spatial_ref_sys (
-  srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
-  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)""",
-    """CREATE TABLE gpkg_contents (
-  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
-  description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
-  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
-    """CREATE TABLE gpkg_geometry_columns (
-  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
-  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
-  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-  CONSTRAINT uk_gc_table_name UNIQUE (table_name),
-  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
-  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
-    """CREATE TABLE gpkg_extensions (
-  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
-  scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
-    f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
-    f"""CREATE TABLE {CHANGESET_TABLE} (
-  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
-  comment TEXT NOT NULL DEFAULT '')""",
-    f"""CREATE TABLE {AUDIT_TABLE} (
-  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-  changeset_id INTEGER NOT NULL REFERENCES {CHANGESET_TABLE}(id),
-  changed_at TEXT NOT NULL, changed_by TEXT NOT NULL, layer TEXT NOT NULL, feature_id INTEGER NOT NULL,
-  action TEXT NOT NULL CHECK (action IN ('insert', 'update', 'delete')), version INTEGER NOT NULL,
-  reason TEXT NOT NULL DEFAULT '', before TEXT, after TEXT)""",
-    f"CREATE INDEX mzgis_audit_feature ON {AUDIT_TABLE} (layer, feature_id)",
-]
-
-
-def _srs_rows() -> list[tuple[Any, ...]]:
-    cgcs = CRS.from_epsg(STORAGE_EPSG).to_wkt(WktVersion.WKT1_GDAL)
-    wgs = CRS.from_epsg(4326).to_wkt(WktVersion.WKT1_GDAL)
-    return [
-        (
-            "Undefined cartesian SRS",
-            -1,
-            "NONE",
-            -1,
-            "undefined",
-            "undefined cartesian coordinate reference system",
-        ),
-        (
-            "Undefined geographic SRS",
-            0,
-            "NONE",
-            0,
-            "undefined",
-            "undefined geographic coordinate reference system",
-        ),
-        (
-            "WGS 84 geodetic",
-            4326,
-            "EPSG",
-            4326,
-            wgs,
-            "longitude/latitude coordinates in decimal degrees on WGS 84",
-        ),
-        (
-            "China Geodetic Coordinate System 2000",
-            STORAGE_EPSG,
-            "EPSG",
-            STORAGE_EPSG,
-            cgcs,
-            "CGCS2000 (storage CRS)",
-        ),
-    ]
-
-
-def _create_layer(conn: sqlite3.Connection, layer: Layer, stamp: str) -> None:
-    """A layer's table, its gpkg_contents (and geometry column, R-tree) rows and its key index."""
-    conn.execute(_table_sql(layer))
-    desc = f"{layer.label_zh} {layer.description}".strip()
-    if layer.geometry:
-        conn.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id)"
-            " VALUES (?, 'features', ?, ?, ?, ?)",
-            (layer.name, layer.name, desc, stamp, STORAGE_EPSG),
-        )
-        conn.execute(
-            "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
-            (layer.name, GEOM, layer.geometry, STORAGE_EPSG),
-        )
-        for sql in _rtree_sql(layer.name):
-            conn.execute(sql)
-        conn.execute(
-            "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
-            "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-            (layer.name, GEOM),
-        )
-    else:
-        conn.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
-            " VALUES (?, 'attributes', ?, ?, ?)",
-            (layer.name, layer.name, desc, stamp),
-        )
-    if len(layer.natural_key) > 1:
-        cols = ", ".join(_q(k) for k in layer.natural_key)
-        conn.execute(f"CREATE UNIQUE INDEX {_q(layer.name + '_key')} ON {_q(layer.name)} ({cols})")
-
-
 def create_geopackage(path: Path, *, clock: Callable[[], str] = utc_now) -> None:
     """Create an empty mzgis GeoPackage at ``path`` (which must not exist) with every layer."""
     stamp = clock()
     with closing(_connect(path)) as conn:
-        conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {_USER_VERSION}")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {USER_VERSION}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("BEGIN")
-        for sql in _CORE_SQL:
+        for sql in CORE_SQL:
             conn.execute(sql)
-        conn.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", _srs_rows())
+        conn.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", srs_rows())
         for layer in LAYERS.values():
-            _create_layer(conn, layer, stamp)
+            create_layer(conn, layer, stamp)
         for table in (AUDIT_TABLE, CHANGESET_TABLE):
             conn.execute(
                 "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
@@ -433,7 +279,7 @@ class _GpkgTransaction(Transaction):
         if lay.geometry:
             cols.insert(0, GEOM)
             vals.insert(0, gpkg_binary.encode(geometry, STORAGE_EPSG))
-        sql = f"INSERT INTO {_q(lay.name)} ({', '.join(_q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
+        sql = f"INSERT INTO {q(lay.name)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
         try:
             cur = self._conn.execute(sql, vals)
         except sqlite3.IntegrityError as exc:
@@ -496,15 +342,15 @@ class _GpkgTransaction(Transaction):
         if not after:
             return current  # nothing to change: no new version, no audit row
         version = current.version + 1
-        sets = [f"{_q(k)} = ?" for k in after if k != "geometry"]
+        sets = [f"{q(k)} = ?" for k in after if k != "geometry"]
         vals = [_to_sql(after[k]) for k in after if k != "geometry"]
         if geom_changed:
-            sets.append(f"{_q(GEOM)} = ?")
+            sets.append(f"{q(GEOM)} = ?")
             vals.append(gpkg_binary.encode(new_geom, STORAGE_EPSG))
         sets += ['"version" = ?', '"updated_at" = ?', '"updated_by" = ?']
         vals += [version, self._stamp, self._user, fid, current.version]
         try:
-            cur = self._conn.execute(f"UPDATE {_q(lay.name)} SET {', '.join(sets)} WHERE id = ? AND version = ?", vals)
+            cur = self._conn.execute(f"UPDATE {q(lay.name)} SET {', '.join(sets)} WHERE id = ? AND version = ?", vals)
         except sqlite3.IntegrityError as exc:
             raise _integrity_error(lay, exc, clean) from None
         if cur.rowcount != 1:  # pragma: no cover - guarded by the write lock
@@ -516,7 +362,7 @@ class _GpkgTransaction(Transaction):
     def delete(self, layer: str, fid: int, *, expected_version: int | None) -> None:
         lay = get_layer(layer)
         current = self.current(lay.name, fid, expected_version)
-        self._conn.execute(f"DELETE FROM {_q(lay.name)} WHERE id = ?", (fid,))
+        self._conn.execute(f"DELETE FROM {q(lay.name)} WHERE id = ?", (fid,))
         self._audit(lay.name, fid, "delete", current.version + 1, _snapshot(current), None)
         self.touched.add(lay.name)
 
@@ -548,16 +394,15 @@ def _select_sql(
     params: list[Any] = []
     if bbox is not None and lay.geometry:
         minx, miny, maxx, maxy = bbox
-        clauses.append(
-            f"id IN (SELECT id FROM {_q(_rtree(lay.name))} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)"
-        )
+        tree = q(rtree_name(lay.name))
+        clauses.append(f"id IN (SELECT id FROM {tree} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)")
         params += [maxx, minx, maxy, miny]
     for key, value in (where or {}).items():
         if key not in lay.field_names and key != "id":
             raise NotFound(f"{lay.label_zh}没有字段“{key}”", f"{lay.name} has no field {key!r}")
-        clauses.append(f"{_q(key)} = ?")
+        clauses.append(f"{q(key)} = ?")
         params.append(_to_sql(value))
-    sql = f"SELECT * FROM {_q(lay.name)}"
+    sql = f"SELECT * FROM {q(lay.name)}"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     sql += " ORDER BY id"
@@ -568,7 +413,7 @@ def _select_sql(
 
 
 def _get(conn: sqlite3.Connection, lay: Layer, fid: int) -> Feature:
-    row = conn.execute(f"SELECT * FROM {_q(lay.name)} WHERE id = ?", (fid,)).fetchone()
+    row = conn.execute(f"SELECT * FROM {q(lay.name)} WHERE id = ?", (fid,)).fetchone()
     if row is None:
         raise NotFound(f"{lay.label_zh}中没有编号为 {fid} 的要素", f"{lay.name} has no feature {fid}", id=fid)
     return _rows_to_features(lay, [row])[0]
@@ -615,11 +460,11 @@ class GeoPackageStore(Store):
         infos = []
         with self._read() as conn:
             for lay in LAYERS.values():
-                n = int(conn.execute(f"SELECT count(*) FROM {_q(lay.name)}").fetchone()[0])
+                n = int(conn.execute(f"SELECT count(*) FROM {q(lay.name)}").fetchone()[0])
                 extent = None
                 if lay.geometry and n:
                     row = conn.execute(
-                        f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {_q(_rtree(lay.name))}"
+                        f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {q(rtree_name(lay.name))}"
                     ).fetchone()
                     extent = None if row[0] is None else (row[0], row[1], row[2], row[3])
                 infos.append(LayerInfo(lay.name, lay.label_zh, lay.geometry, n, extent))
@@ -669,6 +514,8 @@ class GeoPackageStore(Store):
                 conn.execute("BEGIN IMMEDIATE")
             holding = True
             _note_writer(self.path, user, reason)
+            # while this row exists (only inside this transaction) the file's triggers know mzgis writes
+            conn.execute(f"INSERT INTO {SESSION_TABLE} VALUES (1, ?)", (user,))
             stamp = self._clock()
             cur = conn.execute(
                 f"INSERT INTO {CHANGESET_TABLE} (created_at, created_by, comment) VALUES (?, ?, ?)",
@@ -682,6 +529,7 @@ class GeoPackageStore(Store):
                 raise
             if tx.touched:
                 _update_contents(conn, tx.touched, stamp)
+                conn.execute(f"DELETE FROM {SESSION_TABLE}")
                 conn.execute("COMMIT")
             else:
                 conn.execute("ROLLBACK")  # an empty changeset is not recorded
@@ -817,10 +665,11 @@ def _update_contents(conn: sqlite3.Connection, tables: set[str], stamp: str) -> 
     """Keep gpkg_contents' extent and last_change current (QGIS zooms to it)."""
     for table in sorted(tables):
         if LAYERS[table].geometry:
+            tree = q(rtree_name(table))
             conn.execute(
-                f"UPDATE gpkg_contents SET last_change = ?, min_x = (SELECT min(minx) FROM {_q(_rtree(table))}),"
-                f" min_y = (SELECT min(miny) FROM {_q(_rtree(table))}), max_x = (SELECT max(maxx) FROM"
-                f" {_q(_rtree(table))}), max_y = (SELECT max(maxy) FROM {_q(_rtree(table))}) WHERE table_name = ?",
+                f"UPDATE gpkg_contents SET last_change = ?, min_x = (SELECT min(minx) FROM {tree}),"
+                f" min_y = (SELECT min(miny) FROM {tree}), max_x = (SELECT max(maxx) FROM"
+                f" {tree}), max_y = (SELECT max(maxy) FROM {tree}) WHERE table_name = ?",
                 (stamp, table),
             )
         else:
@@ -862,13 +711,15 @@ def _check_file(path: Path) -> None:
                 )
             problems = []
             for lay in LAYERS.values():
-                cols = {r[1] for r in conn.execute(f"PRAGMA table_info({_q(lay.name)})")}
+                cols = {r[1] for r in conn.execute(f"PRAGMA table_info({q(lay.name)})")}
                 need = {*lay.field_names, *(f.name for f in SYSTEM_FIELDS), *([GEOM] if lay.geometry else [])}
                 if need - cols:
                     problems.append(f"{lay.name} 缺少字段 {'、'.join(sorted(need - cols))}")
             for table in (AUDIT_TABLE, CHANGESET_TABLE):
                 if table not in tables:
                     problems.append(f"缺少修改记录表 {table}")
+            if SESSION_TABLE not in tables:
+                problems.append("缺少保证完整性的约束和触发器(早期版本的文件)")
             if problems:
                 raise InvalidStore(
                     f"{path} 的结构不符合 mzgis 图层模型:" + ";".join(problems) + "(可运行 mzgis upgrade 升级)",

@@ -18,24 +18,22 @@ from pathlib import Path
 from mzgis.errors import InvalidStore, NotFound, RuleViolation
 from mzgis.layers import LAYERS, SYSTEM_FIELDS
 from mzgis.store.base import utc_now
-from mzgis.store.geopackage import (
-    _CORE_SQL,
+from mzgis.store.geopackage import _connect
+from mzgis.store.schema import (
     AUDIT_TABLE,
     CHANGESET_TABLE,
+    CORE_SQL,
     META_TABLE,
     SCHEMA_VERSION,
-    _connect,
-    _create_layer,
-    _q,
+    SESSION_TABLE,
+    USER_VERSION,
+    create_layer,
+    current_layer_sql,
+    q,
+    rebuild_layer,
 )
 
 __all__ = ["UpgradeReport", "upgrade_geopackage"]
-
-_SYSTEM_COLUMNS = {
-    "version": '"version" INTEGER NOT NULL DEFAULT 1',
-    "updated_at": "\"updated_at\" TEXT NOT NULL DEFAULT ''",
-    "updated_by": "\"updated_by\" TEXT NOT NULL DEFAULT ''",
-}
 
 
 @dataclass
@@ -52,59 +50,54 @@ Step = tuple[str, Callable[[sqlite3.Connection], None]]
 
 def _core(table: str) -> list[str]:
     """The creation statements of one of the core tables (and its indexes)."""
-    return [sql for sql in _CORE_SQL if sql.startswith(f"CREATE TABLE {table} ") or f" ON {table} " in sql]
+    return [sql for sql in CORE_SQL if sql.startswith(f"CREATE TABLE {table} ") or f" ON {table} " in sql]
 
 
-def _run(*sql: str) -> Callable[[sqlite3.Connection], None]:
-    def run(conn: sqlite3.Connection) -> None:
-        for statement in sql:
-            conn.execute(statement)
-
-    return run
+def _stamp_version(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA user_version = {USER_VERSION}")
 
 
 def _plan(conn: sqlite3.Connection, stamp: str) -> tuple[list[Step], list[str]]:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     steps: list[Step] = []
     problems: list[str] = []
-    for table in (META_TABLE, CHANGESET_TABLE, AUDIT_TABLE):
+    for table in (META_TABLE, CHANGESET_TABLE, AUDIT_TABLE, SESSION_TABLE):
         if table not in tables:
 
             def create(c: sqlite3.Connection, t: str = table) -> None:
                 for sql in _core(t):
                     c.execute(sql)
-                if t != META_TABLE:
+                if t in (CHANGESET_TABLE, AUDIT_TABLE):
                     c.execute(
                         "INSERT INTO gpkg_contents (table_name, data_type, identifier, last_change)"
                         " VALUES (?, 'attributes', ?, ?)",
                         (t, t, stamp),
                     )
 
-            steps.append((f"新建修改记录表 {table}", create))
+            steps.append((f"新建表 {table}", create))
     for layer in LAYERS.values():
         if layer.name not in tables:
-            steps.append((f"新建图层 {layer.name}({layer.label_zh})", partial(_create_layer, layer=layer, stamp=stamp)))
+            steps.append((f"新建图层 {layer.name}({layer.label_zh})", partial(create_layer, layer=layer, stamp=stamp)))
             continue
-        present = {r[1] for r in conn.execute(f"PRAGMA table_info({_q(layer.name)})")}
-        for f in layer.fields:
-            if f.name in present:
-                continue
-            if f.required:
-                problems.append(f"{layer.name} 缺少必填字段 {f.name}({f.label_zh}),无法自动补上取值")
-                continue
-            column = f"{_q(f.name)} {f.sql_type}"
-            if f.choices:
-                allowed = ", ".join("'" + c + "'" for c in f.choices)
-                column += f" CHECK ({_q(f.name)} IN ({allowed}))"
-            statements = [f"ALTER TABLE {_q(layer.name)} ADD COLUMN {column}"]
-            if f.unique:  # SQLite adds no UNIQUE column: the same rule as an index
-                index = _q(layer.name + "_" + f.name)
-                statements.append(f"CREATE UNIQUE INDEX {index} ON {_q(layer.name)} ({_q(f.name)})")
-            steps.append((f"图层 {layer.name} 增加字段 {f.name}({f.label_zh})", _run(*statements)))
-        for sys_field in SYSTEM_FIELDS:
-            if sys_field.name not in present:
-                sql = f"ALTER TABLE {_q(layer.name)} ADD COLUMN {_SYSTEM_COLUMNS[sys_field.name]}"
-                steps.append((f"图层 {layer.name} 增加系统字段 {sys_field.name}", _run(sql)))
+        present = {r[1] for r in conn.execute(f"PRAGMA table_info({q(layer.name)})")}
+        missing = [f for f in (*layer.fields, *SYSTEM_FIELDS) if f.name not in present]
+        problems += [
+            f"{layer.name} 缺少必填字段 {f.name}({f.label_zh}),无法自动补上取值"
+            for f in missing
+            if f.required and f not in SYSTEM_FIELDS
+        ]
+        if missing or not current_layer_sql(conn, layer):
+            added = "、".join(f"{f.name}({f.label_zh})" for f in missing)
+            text = f"重建图层 {layer.name}({layer.label_zh}):图层模型的全部约束、系统字段默认值与完整性触发器"
+            steps.append((text + (f";增加字段 {added}" if added else ""), partial(rebuild_layer, layer=layer)))
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version != USER_VERSION:
+        steps.append(
+            (
+                f"GeoPackage 版本标记改为 1.{(USER_VERSION // 100) % 100}(GDAL 3.6 / QGIS 3.22 起完整支持)",
+                _stamp_version,
+            )
+        )
     return steps, problems
 
 
@@ -140,8 +133,14 @@ def upgrade_geopackage(
                 conn.backup(copy)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for _, run in steps:
-                run(conn)
+            for text, run in steps:
+                try:
+                    run(conn)
+                except sqlite3.IntegrityError as exc:  # rows an older version let in break a rule now in the file
+                    raise RuleViolation(
+                        f"无法升级,未做任何修改:{text.split(':')[0]} 时有记录不满足约束({exc});请先修正这些记录",
+                        f"cannot upgrade: {exc}",
+                    ) from None
             conn.executemany(
                 f"INSERT INTO {META_TABLE} VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [("schema_version", SCHEMA_VERSION), ("upgraded_at", stamp)],

@@ -1,0 +1,382 @@
+"""The GeoPackage schema, derived from the layer model: tables with every constraint as a CHECK, system
+fields with defaults, the R-tree and its standard triggers, and the triggers that keep the register's
+integrity whatever tool writes the file (QGIS, ogr2ogr, sqlite3).
+
+Shared by :mod:`mzgis.store.geopackage` (creation) and :mod:`mzgis.store.upgrade` (rebuilding older
+tables); nothing else writes DDL. Only core SQLite is used (``json_object``, ``strftime``, ``RAISE``), so
+every SQLite, GDAL and QGIS obeys the same rules.
+
+Integrity triggers, per layer:
+
+- an insert, update or delete made outside mzgis (no row in :data:`SESSION_TABLE`, which mzgis fills
+  inside its own transactions only) leaves a changeset and an audit row ("在 mzgis 之外修改", who as far
+  as known: the ``updated_by`` the tool wrote, else ``external``, before/after as JSON);
+- such an update that does not raise ``version`` gets ``version + 1``, a new ``updated_at`` and the
+  ``updated_by`` above;
+- a place name is never deleted (refused in the file: retire it instead);
+- a place name added outside mzgis without its specific part gets its whole name as specific (the
+  gazetteer's clean-up report then checks it like any other).
+
+mzgis's own writes carry their audit rows themselves (with the reason and the changeset of the edit), so
+every change leaves exactly one audit row.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+from pyproj import CRS
+from pyproj.enums import WktVersion
+
+from mzgis.crs import STORAGE_EPSG
+from mzgis.layers import ADMIN_LEVEL_CODE_LENGTH, CODE_PATTERN, Field, Layer
+
+__all__ = [
+    "APPLICATION_ID",
+    "AUDIT_TABLE",
+    "CHANGESET_TABLE",
+    "CORE_SQL",
+    "EXTERNAL_REASON",
+    "GEOM",
+    "META_TABLE",
+    "SCHEMA_VERSION",
+    "SESSION_TABLE",
+    "USER_VERSION",
+    "create_layer",
+    "current_layer_sql",
+    "integrity_sql",
+    "q",
+    "rebuild_layer",
+    "rtree_name",
+    "rtree_sql",
+    "srs_rows",
+    "table_sql",
+]
+
+GEOM = "geom"
+AUDIT_TABLE = "mzgis_audit"
+CHANGESET_TABLE = "mzgis_changesets"
+META_TABLE = "mzgis_meta"
+SESSION_TABLE = "mzgis_session"  # one row while mzgis itself writes, inside its transaction; never committed
+SCHEMA_VERSION = "2"  # 2: constraints as CHECKs, system defaults, integrity triggers
+APPLICATION_ID = 0x47504B47  # "GPKG"
+USER_VERSION = 10200  # GeoPackage 1.2: read fully by GDAL 3.6 / QGIS 3.22 (1.4 made them warn on every open)
+EXTERNAL_REASON = "在 mzgis 之外修改"
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+# characters no text may hold: controls (tab and line breaks allowed in multi-line fields) and invisible ones
+_CONTROLS = "char(" + ", ".join(str(c) for c in (*range(1, 32), 127)) + ")"
+_CONTROLS_MULTILINE = "char(" + ", ".join(str(c) for c in (*range(1, 9), 11, 12, *range(14, 32), 127)) + ")"
+_INVISIBLE = (
+    "char("
+    + ", ".join(
+        str(c) for c in (0xAD, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), 0xFEFF, 0x3164)
+    )
+    + ")"
+)
+
+
+def q(identifier: str) -> str:
+    """An identifier of ours, quoted; anything but a plain name is refused."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", identifier):
+        raise ValueError(identifier)
+    return f'"{identifier}"'
+
+
+def rtree_name(layer: str) -> str:
+    return f"rtree_{layer}_{GEOM}"
+
+
+def _name(text: str) -> str:
+    """A constraint's name: the rule in Chinese, so QGIS and sqlite3 show it when they refuse a row."""
+    return '"' + text.replace('"', "'") + '"'
+
+
+def _field_checks(f: Field) -> list[tuple[str, str]]:
+    """(name, SQL expression) of every rule of one field (NULL passes: required fields are NOT NULL)."""
+    c, label = q(f.name), f"{f.label_zh}({f.name})"
+    out: list[tuple[str, str]] = []
+    if f.type == "text":
+        out.append((f"{label}最多 {f.length_limit} 个字符", f"length({c}) <= {f.length_limit}"))
+        controls = _CONTROLS_MULTILINE if f.multiline else _CONTROLS
+        out.append((f"{label}不能含控制字符", f"{c} NOT GLOB '*[' || {controls} || ']*'"))
+        out.append((f"{label}不能含不可见字符", f"{c} NOT GLOB '*[' || {_INVISIBLE} || ']*'"))
+    elif f.type == "integer":
+        out.append((f"{label}应为整数", f"typeof({c}) IN ('integer', 'null')"))
+    elif f.type == "real":
+        out.append((f"{label}应为数值", f"typeof({c}) IN ('integer', 'real', 'null')"))
+    elif f.type == "boolean":
+        out.append((f"{label}应为 0 或 1", f"{c} IN (0, 1)"))
+    elif f.type == "date":
+        out.append((f"{label}应为日期 YYYY-MM-DD", f"date({c}) IS {c}"))
+    if f.choices:
+        allowed = ", ".join("'" + v + "'" for v in f.choices)
+        out.append((f"{label}只能取 {'、'.join(f.choices)}", f"{c} IN ({allowed})"))
+    if f.pattern is not None:
+        if f.pattern != CODE_PATTERN:  # every pattern of the layer model has its SQL here
+            raise ValueError(f"no SQL for the pattern of {f.name}")
+        out.append((f"{label}应为 6、9 或 12 位数字", f"length({c}) IN (6, 9, 12) AND {c} NOT GLOB '*[^0-9]*'"))
+    if f.plain:
+        out.append(
+            (f"{label}不能含路径字符或以“.”开头", f"{c} NOT GLOB '*[/\\:*?\"<>|]*' AND substr({c}, 1, 1) != '.'")
+        )
+    if f.minimum is not None:
+        out.append((f"{label}不能小于 {f.minimum:g}", f"{c} >= {f.minimum:g}"))
+    if f.maximum is not None:
+        out.append((f"{label}不能大于 {f.maximum:g}", f"{c} <= {f.maximum:g}"))
+    return out
+
+
+def _record_checks(layer: Layer) -> list[tuple[str, str]]:
+    """The layer model's rules between fields of one record."""
+    if layer.name == "admin_units":
+        lengths = " ".join(f"WHEN '{lvl}' THEN {n}" for lvl, n in ADMIN_LEVEL_CODE_LENGTH.items())
+        return [
+            ("区划代码位数应与层级相符", f'length("code") = CASE "level" {lengths} END'),
+            ("区划代码应以上级代码开头", '"parent_code" IS NULL OR "level" = \'county\' OR substr("code", 1, length("parent_code")) = "parent_code"'),
+            ("乡镇和村级单位必须有上级代码", '"level" = \'county\' OR "parent_code" IS NOT NULL'),
+        ]  # fmt: skip
+    if layer.name == "population":
+        return [
+            ("60岁以上人口不能多于总人口", '"aged_60_plus" <= "total"'),
+            ("80岁以上人口不能多于60岁以上人口", '"aged_80_plus" <= "aged_60_plus"'),
+        ]
+    if layer.name == "eldercare_facilities":
+        return [("护理型床位数不能多于床位数", '"nursing_beds" <= "beds"')]
+    if layer.name == "boundary_lines":
+        return [("界线两侧不能是同一个区划", '"county_a" != "county_b"')]
+    if layer.name == "place_names":  # an empty specific is filled from the name by the insert trigger
+        return [("专名加通名应等于标准名称", '"specific" = \'\' OR "specific" || coalesce("generic", \'\') = "name"')]
+    return []
+
+
+# defaults that let another tool add a row with only the user's fields (then validated like any other)
+_DEFAULTS = {("place_names", "status"): "'proposed'", ("place_names", "specific"): "''"}
+
+
+def table_sql(layer: Layer, *, table: str | None = None) -> str:
+    """The CREATE TABLE statement of ``layer`` (under another ``table`` name while rebuilding)."""
+    cols = ['"id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL']
+    if layer.geometry:
+        cols.append(f'"{GEOM}" {layer.geometry}')
+    checks: list[str] = []
+    for f in layer.fields:
+        col = f"{q(f.name)} {f.sql_type}"
+        if f.required:
+            col += " NOT NULL"
+        if (layer.name, f.name) in _DEFAULTS:
+            col += f" DEFAULT {_DEFAULTS[(layer.name, f.name)]}"
+        if f.unique:
+            col += " UNIQUE"
+        cols.append(col)
+        checks += [f"CONSTRAINT {_name(n)} CHECK ({sql})" for n, sql in _field_checks(f)]
+    checks += [f"CONSTRAINT {_name(n)} CHECK ({sql})" for n, sql in _record_checks(layer)]
+    cols += [
+        f'"version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT {_name("版本号应为正整数")} CHECK ("version" >= 1)',
+        f'"updated_at" TEXT NOT NULL DEFAULT ({_NOW})',
+        "\"updated_by\" TEXT NOT NULL DEFAULT 'external'",
+    ]
+    return f"CREATE TABLE {q(table or layer.name)} (\n  " + ",\n  ".join(cols + checks) + "\n)"
+
+
+def rtree_sql(table: str, *, with_table: bool = True) -> list[str]:
+    """The GeoPackage R-tree of ``table`` and its standard triggers (only the triggers: ``with_table=False``)."""
+    t, c, r = q(table), q(GEOM), q(rtree_name(table))
+    values = f"NEW.id, ST_MinX(NEW.{c}), ST_MaxX(NEW.{c}), ST_MinY(NEW.{c}), ST_MaxY(NEW.{c})"
+    non_empty = f"(NEW.{c} NOT NULL AND NOT ST_IsEmpty(NEW.{c}))"
+    empty = f"(NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))"
+    name = rtree_name(table)
+    triggers = [
+        f'CREATE TRIGGER "{name}_insert" AFTER INSERT ON {t} WHEN {non_empty} '
+        f"BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END",
+        f'CREATE TRIGGER "{name}_update5" AFTER UPDATE OF {c} ON {t} WHEN OLD.id = NEW.id AND {non_empty} '
+        f"BEGIN INSERT OR REPLACE INTO {r} VALUES ({values}); END",
+        f'CREATE TRIGGER "{name}_update2" AFTER UPDATE OF {c} ON {t} WHEN OLD.id = NEW.id AND {empty} '
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
+        f'CREATE TRIGGER "{name}_update6" AFTER UPDATE ON {t} WHEN OLD.id != NEW.id AND {non_empty} '
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; INSERT OR REPLACE INTO {r} VALUES ({values}); END",
+        f'CREATE TRIGGER "{name}_update7" AFTER UPDATE ON {t} WHEN OLD.id != NEW.id AND {empty} '
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
+        f'CREATE TRIGGER "{name}_delete" AFTER DELETE ON {t} WHEN OLD.{c} NOT NULL '
+        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
+    ]
+    return ([f"CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy)"] if with_table else []) + triggers
+
+
+def _row_json(layer: Layer, row: str) -> str:
+    """``json_object`` of a row's fields (``row`` is NEW or OLD)."""
+    return "json_object(" + ", ".join(f"'{f.name}', {row}.{q(f.name)}" for f in layer.fields) + ")"
+
+
+def integrity_sql(layer: Layer) -> list[str]:
+    """The triggers that version and audit edits made outside mzgis, and refuse deleting place names."""
+    t = q(layer.name)
+    outside = f"NOT EXISTS (SELECT 1 FROM {SESSION_TABLE})"
+    who_new = "CASE WHEN NEW.updated_by NOT IN ('', 'external') THEN NEW.updated_by ELSE 'external' END"
+    who_upd = "CASE WHEN NEW.updated_by IS NOT OLD.updated_by AND NEW.updated_by != '' THEN NEW.updated_by ELSE 'external' END"  # fmt: skip
+    geometry_changed = f"OLD.{q(GEOM)} IS NOT NEW.{q(GEOM)}" if layer.geometry else "0"
+    changeset = f"INSERT INTO {CHANGESET_TABLE} (created_at, created_by, comment) VALUES ({_NOW}, {{who}}, '{EXTERNAL_REASON}');"
+    audit = (
+        f"INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version, reason,"
+        f" before, after) VALUES (last_insert_rowid(), {_NOW}, {{who}}, '{layer.name}', {{fid}}, '{{action}}',"
+        f" {{version}}, '{EXTERNAL_REASON}', {{before}}, {{after}});"
+    )
+    new_json, old_json = _row_json(layer, "NEW"), _row_json(layer, "OLD")
+    if layer.geometry:  # the geometry is not turned into JSON here: the history says it changed
+        new_json = f"json_set({new_json}, '$.geometry', CASE WHEN NEW.{q(GEOM)} IS NULL THEN NULL ELSE '{EXTERNAL_REASON}' END)"  # fmt: skip
+    upd_after = (
+        f"CASE WHEN {geometry_changed} THEN json_set({_row_json(layer, 'NEW')}, '$.geometry', '{EXTERNAL_REASON}')"
+        f" ELSE {_row_json(layer, 'NEW')} END"
+    )
+    new_version = "CASE WHEN NEW.version > OLD.version THEN NEW.version ELSE OLD.version + 1 END"
+    statements = [
+        f'CREATE TRIGGER "mzgis_{layer.name}_insert_outside" AFTER INSERT ON {t} WHEN {outside} BEGIN '
+        + changeset.format(who=who_new)
+        + audit.format(who=who_new, fid="NEW.id", action="insert", version="NEW.version", before="NULL", after=new_json)
+        + (  # filled as mzgis would, so the update is not itself an edit made outside
+            f" INSERT INTO {SESSION_TABLE} VALUES (1, 'trigger');"
+            f' UPDATE {t} SET "specific" = NEW."name", "generic" = NULL WHERE id = NEW.id AND NEW."specific" = \'\';'
+            f" DELETE FROM {SESSION_TABLE};"
+            if layer.name == "place_names"
+            else ""
+        )
+        + " END",
+        f'CREATE TRIGGER "mzgis_{layer.name}_update_outside" AFTER UPDATE ON {t} WHEN {outside} BEGIN '
+        + changeset.format(who=who_upd)
+        + audit.format(
+            who=who_upd, fid="NEW.id", action="update", version=new_version, before=old_json, after=upd_after
+        )
+        + f' UPDATE {t} SET "version" = OLD.version + 1, "updated_at" = {_NOW}, "updated_by" = {who_upd}'
+        + " WHERE id = NEW.id AND NEW.version <= OLD.version; END",
+    ]
+    if layer.name == "place_names":
+        statements.append(
+            f'CREATE TRIGGER "mzgis_{layer.name}_no_delete" BEFORE DELETE ON {t} BEGIN '
+            "SELECT RAISE(ABORT, '标准地名不能删除;不再使用的地名请废止(status 改为 retired,填写废止原因)'); END"
+        )
+    else:
+        statements.append(
+            f'CREATE TRIGGER "mzgis_{layer.name}_delete_outside" AFTER DELETE ON {t} WHEN {outside} BEGIN '
+            + changeset.format(who="'external'")
+            + audit.format(
+                who="'external'",
+                fid="OLD.id",
+                action="delete",
+                version="OLD.version + 1",
+                before=old_json,
+                after="NULL",
+            )
+            + " END"
+        )
+    return statements
+
+
+CORE_SQL = [
+    """CREATE TABLE gpkg_spatial_ref_sys (
+  srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)""",
+    """CREATE TABLE gpkg_contents (
+  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+  description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""",
+    """CREATE TABLE gpkg_geometry_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""",
+    """CREATE TABLE gpkg_extensions (
+  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+  scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""",
+    f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY NOT NULL, value TEXT)",
+    f"""CREATE TABLE {CHANGESET_TABLE} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+  comment TEXT NOT NULL DEFAULT '')""",
+    f"""CREATE TABLE {AUDIT_TABLE} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  changeset_id INTEGER NOT NULL REFERENCES {CHANGESET_TABLE}(id),
+  changed_at TEXT NOT NULL, changed_by TEXT NOT NULL, layer TEXT NOT NULL, feature_id INTEGER NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('insert', 'update', 'delete')), version INTEGER NOT NULL,
+  reason TEXT NOT NULL DEFAULT '', before TEXT, after TEXT)""",
+    f"CREATE INDEX mzgis_audit_feature ON {AUDIT_TABLE} (layer, feature_id)",
+    f"CREATE TABLE {SESSION_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1), user TEXT NOT NULL)",
+]
+
+
+def srs_rows() -> list[tuple[Any, ...]]:
+    cgcs = CRS.from_epsg(STORAGE_EPSG).to_wkt(WktVersion.WKT1_GDAL)
+    wgs = CRS.from_epsg(4326).to_wkt(WktVersion.WKT1_GDAL)
+    return [
+        ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
+        ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
+        ("WGS 84 geodetic", 4326, "EPSG", 4326, wgs, "longitude/latitude coordinates in decimal degrees on WGS 84"),
+        ("China Geodetic Coordinate System 2000", STORAGE_EPSG, "EPSG", STORAGE_EPSG, cgcs, "CGCS2000 (storage CRS)"),
+    ]
+
+
+def _indexes_and_triggers(conn: sqlite3.Connection, layer: Layer) -> None:
+    if len(layer.natural_key) > 1:
+        cols = ", ".join(q(k) for k in layer.natural_key)
+        conn.execute(f"CREATE UNIQUE INDEX {q(layer.name + '_key')} ON {q(layer.name)} ({cols})")
+    for sql in integrity_sql(layer):
+        conn.execute(sql)
+
+
+def create_layer(conn: sqlite3.Connection, layer: Layer, stamp: str) -> None:
+    """A layer's table, its gpkg_contents (and geometry column, R-tree) rows, key index and triggers."""
+    conn.execute(table_sql(layer))
+    desc = f"{layer.label_zh} {layer.description}".strip()
+    if layer.geometry:
+        conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id)"
+            " VALUES (?, 'features', ?, ?, ?, ?)",
+            (layer.name, layer.name, desc, stamp, STORAGE_EPSG),
+        )
+        conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
+            (layer.name, GEOM, layer.geometry, STORAGE_EPSG),
+        )
+        for sql in rtree_sql(layer.name):
+            conn.execute(sql)
+        conn.execute(
+            "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
+            "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+            (layer.name, GEOM),
+        )
+    else:
+        conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
+            " VALUES (?, 'attributes', ?, ?, ?)",
+            (layer.name, layer.name, desc, stamp),
+        )
+    _indexes_and_triggers(conn, layer)
+
+
+def rebuild_layer(conn: sqlite3.Connection, layer: Layer) -> None:
+    """Re-create an existing layer's table with the current DDL, keeping every row, id and version (the
+    SQLite way to add CHECKs and defaults); its R-tree triggers, key index and integrity triggers are
+    created again. Rows that break the current constraints stop the rebuild (``sqlite3.IntegrityError``)."""
+    present = [r[1] for r in conn.execute(f"PRAGMA table_info({q(layer.name)})")]
+    temporary = f"{layer.name}_rebuild"
+    conn.execute(table_sql(layer, table=temporary))
+    cols = ", ".join(q(c) for c in present)
+    conn.execute(f"INSERT INTO {q(temporary)} ({cols}) SELECT {cols} FROM {q(layer.name)}")
+    conn.execute(f"DROP TABLE {q(layer.name)}")
+    conn.execute(f"ALTER TABLE {q(temporary)} RENAME TO {q(layer.name)}")
+    if layer.geometry:
+        for sql in rtree_sql(layer.name, with_table=False):
+            conn.execute(sql)
+    _indexes_and_triggers(conn, layer)
+
+
+def current_layer_sql(conn: sqlite3.Connection, layer: Layer) -> bool:
+    """Whether the stored table is the one the layer model makes now (same DDL and every trigger)."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (layer.name,)).fetchone()
+    if row is None or row[0] != table_sql(layer):
+        return False
+    triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (layer.name,))}  # fmt: skip
+    wanted = {re.search(r'TRIGGER "([^"]+)"', sql).group(1) for sql in integrity_sql(layer)}  # type: ignore[union-attr]
+    return wanted <= triggers

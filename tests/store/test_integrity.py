@@ -1,0 +1,196 @@
+"""The file keeps its own rules: edits made with sqlite3 or GDAL (as QGIS makes them) are versioned,
+audited and checked by the GeoPackage itself; a place name cannot be deleted; mzgis's own writes still
+leave exactly one audit row each."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from shapely.geometry import Point
+
+from mzgis.gazetteer.service import Gazetteer
+from mzgis.store import GeoPackageStore, gpkg_binary
+from mzgis.store.schema import EXTERNAL_REASON
+
+
+@contextmanager
+def outside(path: Path) -> Iterator[sqlite3.Connection]:
+    """A plain SQLite connection as another tool has it (GDAL registers the ST_* functions too)."""
+    with closing(sqlite3.connect(path)) as conn:
+        gpkg_binary.register_functions(conn)
+        yield conn
+        conn.commit()
+
+
+def _audit(path: Path, layer: str, fid: int) -> list[tuple[str, int, str, str]]:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute(
+            "SELECT action, version, changed_by, reason FROM mzgis_audit WHERE layer = ? AND feature_id = ? ORDER BY id",
+            (layer, fid),
+        ).fetchall()
+
+
+def test_an_update_outside_mzgis_is_versioned_and_in_the_history(demo_store: GeoPackageStore) -> None:
+    path = demo_store.path
+    gaz = Gazetteer(demo_store)
+    name = gaz.search("方林村")[0].record
+    before = demo_store.get("place_names", name.id)
+    assert gaz.search("方林新村") == []
+    with outside(path) as conn:  # a rename as QGIS commits it: the version left as it was
+        conn.execute('UPDATE place_names SET name = ?, "specific" = ? WHERE id = ?', ("方林新村", "方林新", name.id))
+    after = demo_store.get("place_names", name.id)
+    assert (after.version, after.updated_by, after.properties["name"]) == (before.version + 1, "external", "方林新村")
+    assert after.updated_at > before.updated_at
+    history = gaz.history(name.id)
+    assert [(e.action, e.version, e.changed_by, e.reason) for e in history][-1] == (
+        "update",
+        before.version + 1,
+        "external",
+        EXTERNAL_REASON,
+    )
+    assert (history[-1].before or {})["name"] == "方林村" and (history[-1].after or {})["name"] == "方林新村"
+    assert [h.record.name for h in gaz.search("方林新村")] == ["方林新村"]  # the index follows at once
+
+
+def test_an_update_that_names_its_author_and_raises_the_version_keeps_them(demo_store: GeoPackageStore) -> None:
+    f = demo_store.features("eldercare_facilities")[0]
+    with outside(demo_store.path) as conn:
+        conn.execute(
+            "UPDATE eldercare_facilities SET beds = beds + 1, version = version + 1, updated_by = '张三(QGIS)' WHERE id = ?",
+            (f.id,),
+        )
+    after = demo_store.get("eldercare_facilities", f.id)
+    assert (after.version, after.updated_by) == (f.version + 1, "张三(QGIS)")
+    assert after.properties["beds"] == f.properties["beds"] + 1
+    assert _audit(demo_store.path, "eldercare_facilities", f.id)[-1] == (
+        "update",
+        f.version + 1,
+        "张三(QGIS)",
+        EXTERNAL_REASON,
+    )
+
+
+def test_a_place_name_added_outside_is_accepted_with_defaults_and_audited(demo_store: GeoPackageStore) -> None:
+    geom = gpkg_binary.encode(Point(121.40, 28.58), 4490)
+    with outside(demo_store.path) as conn:  # only the fields a user types in QGIS's form
+        cur = conn.execute(
+            "INSERT INTO place_names (geom, name, category, admin_code) VALUES (?, '金清大桥', 'transport_facility',"
+            " '331004106')",
+            (geom,),
+        )
+        fid = int(cur.lastrowid or 0)
+    added = demo_store.get("place_names", fid)
+    assert added.version == 1 and added.updated_by == "external" and added.updated_at.startswith("20")
+    assert (added.properties["specific"], added.properties["generic"], added.properties["status"]) == (
+        "金清大桥",
+        None,
+        "proposed",
+    )
+    assert _audit(demo_store.path, "place_names", fid) == [("insert", 1, "external", EXTERNAL_REASON)]  # one row
+    assert demo_store.count("place_names", bbox=(121.399, 28.579, 121.401, 28.581)) >= 1  # the R-tree has it
+
+
+def test_a_place_name_cannot_be_deleted_by_any_tool(demo_store: GeoPackageStore) -> None:
+    with outside(demo_store.path) as conn, pytest.raises(sqlite3.IntegrityError, match="标准地名不能删除"):
+        conn.execute("DELETE FROM place_names WHERE id = 1")
+    assert demo_store.get("place_names", 1).id == 1
+
+
+def test_deletes_of_other_layers_are_audited(demo_store: GeoPackageStore) -> None:
+    marker = demo_store.features("boundary_markers")[0]
+    with outside(demo_store.path) as conn:
+        conn.execute("DELETE FROM boundary_markers WHERE id = ?", (marker.id,))
+    assert _audit(demo_store.path, "boundary_markers", marker.id)[-1] == (
+        "delete",
+        marker.version + 1,
+        "external",
+        EXTERNAL_REASON,
+    )
+    with closing(sqlite3.connect(demo_store.path)) as conn:
+        before = json.loads(
+            conn.execute("SELECT before FROM mzgis_audit WHERE layer = 'boundary_markers' ORDER BY id DESC").fetchone()[
+                0
+            ]
+        )
+    assert before["marker_id"] == marker.properties["marker_id"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "refusal"),
+    [
+        ("UPDATE place_names SET status = 'deleted' WHERE id = 1", (), "状态(status)只能取 current、proposed、retired"),
+        ("UPDATE place_names SET name = ?, specific = ? WHERE id = 1", ("路" * 41, "路" * 41), "最多 40 个字符"),
+        ("UPDATE place_names SET name = ?, specific = ? WHERE id = 1", ("古\u200b岙村", "古\u200b岙村"), "不可见字符"),
+        ("UPDATE place_names SET origin = ? WHERE id = 1", ("来历\x1b",), "来历含义(origin)不能含控制字符"),
+        ("UPDATE place_names SET name = '别的名字' WHERE id = 1", (), "专名加通名应等于标准名称"),
+        ("UPDATE place_names SET admin_code = '33100A' WHERE id = 1", (), "应为 6、9 或 12 位数字"),
+        ("UPDATE place_names SET approved_on = '2024-13-45' WHERE id = 1", (), "应为日期 YYYY-MM-DD"),
+        ("UPDATE eldercare_facilities SET beds = -1 WHERE id = 1", (), "床位数(beds)不能小于 0"),
+        ("UPDATE eldercare_facilities SET beds = 'many' WHERE id = 1", (), "床位数(beds)应为整数"),
+        ("UPDATE eldercare_facilities SET beds = 1, nursing_beds = 5 WHERE id = 1", (), "护理型床位数不能多于床位数"),
+        ("UPDATE eldercare_facilities SET professionally_run = 2 WHERE id = 1", (), "应为 0 或 1"),
+        ("UPDATE boundary_lines SET name = '/tmp/x' WHERE id = 1", (), "不能含路径字符"),
+        ("UPDATE boundary_lines SET name = '..' WHERE id = 1", (), "不能含路径字符或以“.”开头"),
+        ("UPDATE boundary_lines SET county_b = county_a WHERE id = 1", (), "界线两侧不能是同一个区划"),
+        (
+            "UPDATE admin_units SET code = '331004' WHERE id = (SELECT min(id) FROM admin_units WHERE level = 'township')",
+            (),
+            "区划代码位数应与层级相符",
+        ),
+        ("UPDATE population SET aged_60_plus = total + 1 WHERE rowid = 1", (), "60岁以上人口不能多于总人口"),
+        ("UPDATE population SET year = 1800 WHERE rowid = 1", (), "年份(year)不能小于 1949"),
+        ("UPDATE place_names SET version = 0 WHERE id = 1", (), "版本号应为正整数"),
+    ],
+)
+def test_every_rule_of_the_layer_model_is_a_check_in_the_file(
+    demo_store: GeoPackageStore, sql: str, params: tuple[str, ...], refusal: str
+) -> None:
+    with outside(demo_store.path) as conn, pytest.raises(sqlite3.IntegrityError, match=re.escape(refusal)):
+        conn.execute(sql, params)
+
+
+def test_mzgis_writes_leave_exactly_one_audit_row_each(demo_store: GeoPackageStore) -> None:
+    gaz = Gazetteer(demo_store)
+    with closing(sqlite3.connect(demo_store.path)) as conn:
+        start = conn.execute("SELECT count(*) FROM mzgis_audit").fetchone()[0]
+    f = gaz.create(
+        {"name": "金清大桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": "331004106"},
+        Point(121.49, 28.525),
+        user="地名科",
+        reason="新建",
+    )
+    gaz.rename(f.id, "金清一桥", expected_version=1, user="地名科", reason="更名")
+    gaz.retire(f.id, expected_version=2, user="地名科", reason="拆除")
+    with closing(sqlite3.connect(demo_store.path)) as conn:
+        rows = conn.execute("SELECT action, changed_by, reason FROM mzgis_audit WHERE id > ?", (start,)).fetchall()
+        assert conn.execute("SELECT count(*) FROM mzgis_session").fetchone()[0] == 0  # never committed
+    assert rows == [("insert", "地名科", "新建"), ("update", "地名科", "更名"), ("update", "地名科", "拆除")]
+
+
+def test_gdal_appends_like_any_other_tool_and_reads_without_warnings(demo_store: GeoPackageStore) -> None:
+    import warnings
+
+    frame = gpd.GeoDataFrame(
+        [{"name": "测试敬老院", "kind": "institution", "admin_code": "331004002", "beds": 20}],
+        geometry=[Point(121.40, 28.58)],
+        crs=4490,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pyogrio.write_dataframe(frame, demo_store.path, layer="eldercare_facilities", append=True)
+        stored = pyogrio.read_dataframe(demo_store.path, layer="eldercare_facilities", where="name = '测试敬老院'")
+    assert list(stored["version"]) == [1] and list(stored["updated_by"]) == ["external"]
+    added = demo_store.features("eldercare_facilities", where={"name": "测试敬老院"})[0]
+    assert _audit(demo_store.path, "eldercare_facilities", added.id) == [("insert", 1, "external", EXTERNAL_REASON)]
+    bad = frame.assign(kind="hotel")
+    with pytest.raises(pyogrio.errors.FeatureError, match="类型"):  # GDAL's insert is refused by the file's CHECK
+        pyogrio.write_dataframe(bad, demo_store.path, layer="eldercare_facilities", append=True)
+    assert demo_store.count("eldercare_facilities") == len(demo_store.features("eldercare_facilities"))
