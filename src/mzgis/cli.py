@@ -52,6 +52,10 @@ DbOption = Annotated[
 ]
 
 
+UserOption = Annotated[str | None, typer.Option("--user", help="操作人(记入修改记录)")]
+OverrideOption = Annotated[
+    str | None, typer.Option("--override-reason", help="违反规则(错误级)仍要保存时的理由,记入修改记录")
+]
 DropZOption = Annotated[bool, typer.Option("--drop-z", help="去掉几何的 Z 坐标(高程)后导入;不加时带高程的行被拒绝")]
 
 
@@ -187,13 +191,21 @@ def import_(
     source_layer: Annotated[str | None, typer.Option("--source-layer", help="源文件中的图层名")] = None,
     user: Annotated[str | None, typer.Option("--user", help="记录在修改记录中的操作人")] = None,
     drop_z: DropZOption = False,
+    override_reason: OverrideOption = None,
     db: DbOption = None,
 ) -> None:
     """导入文件到图层(全部合格才写入)。Import a file into a layer, all-or-nothing."""
     from rich.progress import Progress
 
     from mzgis.io.importer import import_file
+    from mzgis.layers import get_layer
     from mzgis.store import open_store
+
+    if get_layer(layer).gate:  # place names pass the gazetteer's rules and romanization, like names import
+        if update:
+            raise _fail("标准地名的导入暂不支持 --update;新增地名请去掉 --update", EXIT_CODES["bad_input"])
+        _import_names(file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db)
+        return
 
     settings = _settings(db)
     store = open_store(settings.db, write_wait_s=settings.write_wait_s)
@@ -277,10 +289,6 @@ CategoryOption = Annotated[str, typer.Option("--category", help="地名类别,�
 AdminOption = Annotated[str, typer.Option("--admin", help="所在区划代码(拟设村名可填乡镇代码)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 VersionOption = Annotated[int, typer.Option("--version", help="你所编辑的版本号(防止覆盖他人修改)")]
-UserOption = Annotated[str | None, typer.Option("--user", help="操作人(记入修改记录)")]
-OverrideOption = Annotated[
-    str | None, typer.Option("--override-reason", help="违反规则(错误级)仍要保存时的理由,记入修改记录")
-]
 
 
 @names_app.command("check-name")
@@ -539,6 +547,20 @@ def names_import(
     db: DbOption = None,
 ) -> None:
     """导入地名表(作为一个变更集,全部通过才写入)。Import a list of names as one changeset."""
+    _import_names(file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db)
+
+
+def _import_names(
+    file: Path,
+    from_crs: str | None,
+    source_layer: str | None,
+    dry_run: bool,
+    override_reason: str | None,
+    user: str | None,
+    drop_z: bool,
+    db: Path | None,
+) -> None:
+    """The gazetteer's import, for `mzgis names import` and `mzgis import place_names` alike."""
     from mzgis.io.names import import_names
 
     report = import_names(

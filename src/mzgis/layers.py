@@ -109,6 +109,9 @@ class Layer:
     natural_key: tuple[str, ...] = field(default=())
     # the most vertices one feature may have (a million-vertex "point of interest" is sent on every load)
     max_vertices: int = 1
+    # the service every write of this layer must pass (its rules beyond the fields'): the store refuses
+    # writes that it has not admitted (see Transaction.admit)
+    gate: str | None = None
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -261,6 +264,7 @@ PLACE_NAMES = Layer(
         "MultiPolygon",
     ),
     max_vertices=20_000,
+    gate="地名服务(命名规则检查与罗马字母拼写)",
     description="The standard gazetteer (标准地名).",
 )
 

@@ -221,12 +221,12 @@ def test_update_keeps_columns_the_file_lacks_and_moves_geometry(demo_store: GeoP
     assert after.properties["kind"] == "tripoint"
 
 
-def test_update_needs_a_layer_with_a_key(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+def test_place_names_go_to_the_gazetteer_and_updates_need_a_key(demo_store: GeoPackageStore, tmp_path: Path) -> None:
     csv = tmp_path / "names.csv"
     csv.write_text(
         "name,category,admin_code,lon,lat\n甲桥,transport_facility,331004001,121.38,28.58\n", encoding="utf-8"
     )
-    with pytest.raises(BadInput, match="没有唯一键,无法按键更新"):
+    with pytest.raises(BadInput, match="请用 mzgis names import"):  # the generic importer never writes them
         import_file(demo_store, "place_names", csv, user="甲", update=True)
     care = tmp_path / "care.csv"
     care.write_text("name,kind,admin_code,lon,lat\n甲,institution,331004001,121.38,28.58\n", encoding="utf-8")

@@ -35,6 +35,7 @@ def test_gazetteer_exports_and_cleanup_report_write_formulas_as_text(
     # a name and an origin that another tool stored (the gazetteer itself refuses such a name)
     name = demo_store.features("place_names")[0]
     with demo_store.transaction(user="test") as tx:
+        tx.admit("place_names")  # past the gazetteer, as data written before its rules held
         tx.update("place_names", name.id, expected_version=name.version, properties={"origin": "@SUM(1+1)*cmd"})
     gaz = Gazetteer(demo_store)
     export_names(gaz, tmp_path / "names.xlsx")
@@ -42,6 +43,7 @@ def test_gazetteer_exports_and_cleanup_report_write_formulas_as_text(
     assert _xlsx_cells(tmp_path / "names.xlsx", "SUM(1+1)") == [("'@SUM(1+1)*cmd", "s")]
     assert "'@SUM(1+1)*cmd" in (tmp_path / "names.csv").read_text(encoding="utf-8-sig")
     with demo_store.transaction(user="test") as tx:
+        tx.admit("place_names")
         current = tx.get("place_names", name.id)
         tx.update(
             "place_names",

@@ -44,14 +44,18 @@ def held_by_an_import(path: Path) -> Iterator[None]:
 
 def test_store_writes_give_up_after_the_wait_and_name_the_holder(demo_path: Path) -> None:
     store = GeoPackageStore(demo_path, write_wait_s=0.2)
-    name = store.features("place_names")[0]
+    name = store.features("eldercare_facilities")[0]
     with held_by_an_import(demo_path), pytest.raises(Busy) as busy:
-        store.update("place_names", name.id, expected_version=name.version, user="王五", properties={"origin": "x"})
+        store.update(
+            "eldercare_facilities", name.id, expected_version=name.version, user="王五", properties={"operator": "x"}
+        )
     assert "数据文件正被另一个程序写入(dimingke:导入 names.csv," in busy.value.message_zh
     assert "已等待 0.2 秒仍未轮到;本次修改未保存" in busy.value.message_zh and busy.value.retry_after == 5
-    assert store.get("place_names", name.id).version == name.version  # nothing changed
+    assert store.get("eldercare_facilities", name.id).version == name.version  # nothing changed
     assert not demo_path.with_name(demo_path.name + ".writer").exists()  # the note goes with the lock
-    store.update("place_names", name.id, expected_version=name.version, user="王五", properties={"origin": "x"})
+    store.update(
+        "eldercare_facilities", name.id, expected_version=name.version, user="王五", properties={"operator": "x"}
+    )
 
 
 def test_api_answers_503_with_retry_after_in_the_error_shape(demo_path: Path, tokens: dict[str, str]) -> None:

@@ -361,6 +361,7 @@ class Gazetteer:
             _check_reason(edit.override_reason or "", "覆盖理由")
         admin = load_admin(self.store)
         with self.store.transaction(user=user, reason=comment) as tx:
+            tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
             # the names to check against, read once under the write lock and kept current edit by edit
             others = [_record(f) for f in tx.features(LAYER)]
             out = []

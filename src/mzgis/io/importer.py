@@ -147,6 +147,11 @@ def import_file(
     updates that feature (a new version, in the audit) rather than being refused; identical rows are left
     alone. Returns the report; raises only for problems with the file as a whole."""
     layer = get_layer(layer_name)
+    if layer.gate:
+        raise BadInput(
+            f"{layer.label_zh}经{layer.gate}导入:请用 mzgis names import(或 mzgis import {layer.name},它转交地名服务)",
+            f"{layer.name} is imported through its service (mzgis names import)",
+        )
     if update and not layer.natural_key:
         raise BadInput(
             f"图层 {layer.name}({layer.label_zh})没有唯一键,无法按键更新;请只导入新增数据",

@@ -17,6 +17,8 @@ import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.clock import stamp
+from mzgis.errors import RuleViolation
+from mzgis.layers import Layer
 
 __all__ = [
     "UNCHANGED",
@@ -86,7 +88,24 @@ class LayerInfo:
 
 
 class Transaction(abc.ABC):
-    """The changes of one transaction; all are committed together or none."""
+    """The changes of one transaction; all are committed together or none.
+
+    A layer with a ``gate`` (place names: the gazetteer's rules and romanization) is written only after
+    :meth:`admit` — called by that service, or by a writer that says in its code why it may pass."""
+
+    admitted: frozenset[str] = frozenset()
+
+    def admit(self, layer: str) -> None:
+        """Allow writes of a gated ``layer`` in this transaction (its service checks them itself)."""
+        self.admitted = self.admitted | {layer}
+
+    def check_gate(self, layer: Layer) -> None:
+        """Refuse a write of a gated layer that was not admitted; nothing is written."""
+        if layer.gate and layer.name not in self.admitted:
+            raise RuleViolation(
+                f"{layer.label_zh}只能经{layer.gate}写入;请用 mzgis names 命令、网页或 /api/names",
+                f"{layer.name} is written only through its service ({layer.name} is gated)",
+            )
 
     @abc.abstractmethod
     def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:

@@ -272,6 +272,7 @@ class _GpkgTransaction(Transaction):
         return _rows_to_features(lay, self._conn.execute(sql, params).fetchall())
 
     def _insert_row(self, lay: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> int:
+        self.check_gate(lay)
         geometry = promote_geometry(lay, geometry)
         clean = _validated(lay, properties, geometry)
         cols = [*list(clean), "version", "updated_at", "updated_by"]
@@ -327,6 +328,7 @@ class _GpkgTransaction(Transaction):
         geometry: BaseGeometry | None = UNCHANGED,
     ) -> Feature:
         lay = get_layer(layer)
+        self.check_gate(lay)
         current = self.current(lay.name, fid, expected_version)
         merged = dict(current.properties) | dict(properties or {})
         new_geom = current.geometry if geometry is UNCHANGED else promote_geometry(lay, geometry)
@@ -361,6 +363,7 @@ class _GpkgTransaction(Transaction):
 
     def delete(self, layer: str, fid: int, *, expected_version: int | None) -> None:
         lay = get_layer(layer)
+        self.check_gate(lay)
         current = self.current(lay.name, fid, expected_version)
         self._conn.execute(f"DELETE FROM {q(lay.name)} WHERE id = ?", (fid,))
         self._audit(lay.name, fid, "delete", current.version + 1, _snapshot(current), None)
