@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def test_edit_cycle_with_history_and_conflict(db: str) -> None:
     )
     assert renamed.exit_code == 0 and "Jinqing Qiao" in renamed.output
     stale = runner.invoke(app, ["names", "rename", fid, "金清新桥", "--version", "1", "--reason", "x", "--db", db])
-    assert stale.exit_code == 4 and "已被 乙" in stale.output
+    assert stale.exit_code == 4 and f"已被 {getpass.getuser()}(代 乙)" in stale.output
     retired = runner.invoke(app, ["names", "retire", fid, "--version", "2", "--reason", "拆除", "--db", db])
     assert retired.exit_code == 0
     history = runner.invoke(app, ["names", "history", fid, "--db", db])

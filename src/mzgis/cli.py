@@ -52,7 +52,7 @@ DbOption = Annotated[
 ]
 
 
-UserOption = Annotated[str | None, typer.Option("--user", help="操作人(记入修改记录)")]
+UserOption = Annotated[str | None, typer.Option("--user", help="代谁操作(与运行命令的系统账号一并记入修改记录)")]
 OverrideOption = Annotated[
     str | None, typer.Option("--override-reason", help="违反规则(错误级)仍要保存时的理由,记入修改记录")
 ]
@@ -93,6 +93,19 @@ def handles_errors(func: F) -> F:
 
 def _settings(db: Path | None) -> Settings:
     return Settings(db=db) if db is not None else Settings()
+
+
+def _recorded(on_behalf_of: str | None, settings: Settings) -> str:
+    """Who a CLI write is recorded as: the operating-system account that ran it, and beside it (never
+    instead) the person it was done for (``--user``, or ``MZGIS_USER``)."""
+    import getpass
+
+    try:
+        account = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        account = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    for_whom = (on_behalf_of or settings.user or "").strip()
+    return f"{account}(代 {for_whom})" if for_whom and for_whom != account else account
 
 
 def _open(db: Path | None) -> Store:
@@ -189,7 +202,7 @@ def import_(
         bool, typer.Option("--update", help="按唯一键更新已有数据(只改文件中有的列),其余新增;相同的行不动")
     ] = False,
     source_layer: Annotated[str | None, typer.Option("--source-layer", help="源文件中的图层名")] = None,
-    user: Annotated[str | None, typer.Option("--user", help="记录在修改记录中的操作人")] = None,
+    user: UserOption = None,
     drop_z: DropZOption = False,
     override_reason: OverrideOption = None,
     db: DbOption = None,
@@ -220,7 +233,7 @@ def import_(
             store,
             layer,
             file,
-            user=user or settings.user,
+            user=_recorded(user, settings),
             from_crs=from_crs,
             source_layer=source_layer,
             dry_run=dry_run,
@@ -426,7 +439,7 @@ def names_add(
     f = gaz.create(
         props,
         _point(lon, lat, from_crs),
-        user=user or _settings(db).user,
+        user=_recorded(user, _settings(db)),
         reason=reason,
         override_reason=override_reason,
     )
@@ -450,7 +463,7 @@ def names_rename(
         fid,
         new_name,
         expected_version=version,
-        user=user or _settings(db).user,
+        user=_recorded(user, _settings(db)),
         reason=reason,
         on=on,
         override_reason=override_reason,
@@ -472,7 +485,7 @@ def names_move(
 ) -> None:
     """移动地名位置。Move a place name."""
     f = _gazetteer(db).move(
-        fid, _point(lon, lat, from_crs), expected_version=version, user=user or _settings(db).user, reason=reason
+        fid, _point(lon, lat, from_crs), expected_version=version, user=_recorded(user, _settings(db)), reason=reason
     )
     typer.echo(f"#{f.id} {f.properties['name']} 已移动(版本 {f.version})")
 
@@ -488,7 +501,7 @@ def names_retire(
     db: DbOption = None,
 ) -> None:
     """废止地名(保留记录)。Retire a name; the record is kept."""
-    f = _gazetteer(db).retire(fid, expected_version=version, user=user or _settings(db).user, reason=reason, on=on)
+    f = _gazetteer(db).retire(fid, expected_version=version, user=_recorded(user, _settings(db)), reason=reason, on=on)
     typer.echo(f"#{f.id} {f.properties['name']} 已废止({f.properties['retired_on']},版本 {f.version})")
 
 
@@ -504,7 +517,11 @@ def names_restore(
 ) -> None:
     """恢复已废止的地名。Restore a retired name."""
     f = _gazetteer(db).restore(
-        fid, expected_version=version, user=user or _settings(db).user, reason=reason, override_reason=override_reason
+        fid,
+        expected_version=version,
+        user=_recorded(user, _settings(db)),
+        reason=reason,
+        override_reason=override_reason,
     )
     typer.echo(f"#{f.id} {f.properties['name']} 已恢复(版本 {f.version})")
 
@@ -525,13 +542,61 @@ def names_history(
         changed = "" if e.after is None else "、".join(k for k in e.after if k != "geometry" or e.action != "insert")
         typer.echo(f"版本 {e.version}  {beijing_time(e.changed_at)}  {e.changed_by}  {e.action}  {e.reason}")
         if e.action == "update" and e.before is not None and e.after is not None:
-            for key in e.after:
-                if key != "geometry":
+            for key in e.after:  # an edit made outside mzgis records whole rows: show what changed
+                if key != "geometry" and e.before.get(key) != e.after[key]:
                     typer.echo(f"    {key}:{e.before.get(key)} → {e.after[key]}")
-                else:
+                elif key == "geometry" and e.before.get(key) != e.after[key]:
                     typer.echo("    位置已移动")
         elif changed and e.action == "insert":
             typer.echo(f"    新建:{e.after.get('name') if e.after else ''}")
+
+
+@app.command("audit")
+@handles_errors
+def audit_cmd(
+    layer: Annotated[str | None, typer.Option("--layer", help="图层,如 place_names")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="修改人(账号,或系统账号)")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="自某日起(北京时间 YYYY-MM-DD)")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="mzgis(本程序)或 external(QGIS 等其他工具)")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="最多显示几条(最新的)")] = 50,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """最近的修改记录(北京时间),也包括在 QGIS 等其他工具中的修改。Recent changes by layer, user, date, source."""
+    import datetime as dt
+
+    from mzgis.clock import BEIJING, beijing_time, stamp
+    from mzgis.errors import BadInput
+    from mzgis.layers import get_layer
+
+    if source not in (None, "mzgis", "external"):
+        raise BadInput("--source 应为 mzgis 或 external", "--source must be mzgis or external")
+    start = None
+    if since is not None:
+        try:
+            day = dt.date.fromisoformat(since)
+        except ValueError:
+            raise BadInput(f"--since “{since}”应为日期 YYYY-MM-DD", "--since must be YYYY-MM-DD") from None
+        start = stamp(dt.datetime.combine(day, dt.time(), BEIJING))
+    entries = _open(db).audit(
+        layer=get_layer(layer).name if layer else None,
+        user=user,
+        since=start,
+        outside=None if source is None else source == "external",
+        limit=limit,
+    )
+    if as_json:
+        _echo_json([e.__dict__ for e in entries])
+        return
+    actions = {"insert": "新增", "update": "修改", "delete": "删除"}
+    for e in entries:
+        what = (e.after or e.before or {}).get("name") or (e.after or e.before or {}).get("marker_id") or ""
+        typer.echo(
+            f"{beijing_time(e.changed_at)}  {e.layer} #{e.feature_id} {what}  {actions[e.action]}  版本 {e.version}"
+            f"  {e.changed_by}  {e.reason}"
+        )
+    if not entries:
+        typer.echo("没有符合条件的修改记录")
 
 
 @names_app.command("import")
@@ -566,7 +631,7 @@ def _import_names(
     report = import_names(
         _gazetteer(db),
         file,
-        user=user or _settings(db).user,
+        user=_recorded(user, _settings(db)),
         from_crs=from_crs,
         source_layer=source_layer,
         dry_run=dry_run,
@@ -977,7 +1042,7 @@ def users_add(
 ) -> None:
     """新增用户(密码只保存散列值)。Add an account."""
     users = _users(db)
-    user = users.add(name, role, _password(password_stdin), by=_settings(db).user)
+    user = users.add(name, role, _password(password_stdin), by=_recorded(None, _settings(db)))
     typer.echo(f"已新增用户 {user.name}(角色:{user.role_zh})")
 
 

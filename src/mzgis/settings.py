@@ -31,7 +31,10 @@ class Settings(BaseSettings):
     db: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "mzgis.gpkg", description="GeoPackage path")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    user: str = Field(default="cli", description="name recorded in the audit table for CLI edits")
+    user: str | None = Field(
+        default=None,
+        description="for whom CLI edits are made, recorded beside the operating-system account that ran them",
+    )
     max_features: int = Field(default=10_000, ge=1, description="upper bound of features per API page")
     open_reads: bool = Field(default=False, description="let anyone read layers and names without signing in")
     sign_in_hours: float = Field(default=12, gt=0, description="how long a sign-in in the page lasts")

@@ -121,7 +121,7 @@ def test_restore_passes_the_rules(demo_store: GeoPackageStore) -> None:
     )
     gaz.retire(first.id, expected_version=1, user="甲", reason="拆除")
     gaz.create({"name": "金清大桥", "category": "transport_facility", "admin_code": "331004106"}, point, user="甲")
-    with pytest.raises(RuleViolation, match="duplicate|重名|已有"):
+    with pytest.raises(RuleViolation, match="同一范围内已有同名的“金清大桥”"):
         gaz.restore(first.id, expected_version=2, user="甲")  # the name is taken again by now
     assert gaz.get(first.id).properties["status"] == "retired"
 

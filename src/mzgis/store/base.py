@@ -195,9 +195,18 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def audit(
-        self, *, layer: str | None = None, feature_id: int | None = None, limit: int | None = None
+        self,
+        *,
+        layer: str | None = None,
+        feature_id: int | None = None,
+        limit: int | None = None,
+        user: str | None = None,
+        since: str | None = None,
+        outside: bool | None = None,
     ) -> list[AuditEntry]:
-        """Audit rows, newest last."""
+        """Audit rows, newest last: of ``layer`` / ``feature_id``, by ``user`` (the recorded name, or the
+        account it starts with), from ``since`` (a stored UTC time) on, made outside mzgis or by it
+        (``outside`` True / False), the newest ``limit``."""
 
     # Accounts and sign-in tokens (kept beside the data, outside the layers and the audit).
     @abc.abstractmethod

@@ -41,6 +41,7 @@ from mzgis.store.schema import (
     AUDIT_TABLE,
     CHANGESET_TABLE,
     CORE_SQL,
+    EXTERNAL_REASON,
     GEOM,
     META_TABLE,
     SCHEMA_VERSION,
@@ -629,10 +630,26 @@ class GeoPackageStore(Store):
         return int(row[0] or 0)
 
     def audit(
-        self, *, layer: str | None = None, feature_id: int | None = None, limit: int | None = None
+        self,
+        *,
+        layer: str | None = None,
+        feature_id: int | None = None,
+        limit: int | None = None,
+        user: str | None = None,
+        since: str | None = None,
+        outside: bool | None = None,
     ) -> list[AuditEntry]:
         clauses: list[str] = []
         params: list[Any] = []
+        if user is not None:
+            clauses.append("(changed_by = ? OR substr(changed_by, 1, length(?) + 1) = ? || '(')")
+            params += [user, user, user]
+        if since is not None:
+            clauses.append("changed_at >= ?")
+            params.append(since)
+        if outside is not None:
+            clauses.append("reason = ?" if outside else "reason != ?")
+            params.append(EXTERNAL_REASON)
         if layer is not None:
             clauses.append("layer = ?")
             params.append(get_layer(layer).name)
