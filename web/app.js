@@ -70,7 +70,7 @@ function popup(layer) {
   return (feature) => {
     const info = ctx.layerInfo[layer];
     const rows = Object.entries(feature.properties)
-      .filter(([k, v]) => info?.fields[k] && v !== null && v !== '') // empty fields are left out
+      .filter(([k, v]) => info?.fields[k] && !info.fields[k].derived && v !== null && v !== '') // empty and derived fields are left out
       .map(([k, v]) => `<tr><th>${escapeHtml(info.fields[k].label_zh)}</th><td>${escapeHtml(label(layer, k, v))}</td></tr>`);
     return `<b>${escapeHtml(info.label_zh)}</b><table>${rows.join('')}</table>`;
   };

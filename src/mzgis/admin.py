@@ -5,7 +5,7 @@ Reads through the store; holds no state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -21,10 +21,24 @@ class AdminLookup:
 
     units: dict[str, Feature]
     county: Feature | None
+    # outlines widened by their tolerance and prepared, worked out on first use (a lookup is kept while the
+    # admin units do not change, so every save after the first reuses them)
+    _covers: dict[tuple[str, float], BaseGeometry] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def codes(self) -> set[str]:
         return set(self.units)
+
+    def known(self, code: str) -> bool:
+        return code in self.units
+
+    def _widened(self, key: str, geom: BaseGeometry, tolerance: float) -> BaseGeometry:
+        widened = self._covers.get((key, tolerance))
+        if widened is None:
+            widened = geom.buffer(tolerance)
+            shapely.prepare(widened)
+            self._covers[(key, tolerance)] = widened
+        return widened
 
     def name(self, code: str) -> str:
         unit = self.units.get(code)
@@ -38,13 +52,13 @@ class AdminLookup:
         """Whether ``geom`` lies in the home county (within about 100 m); True when there is no county yet."""
         if self.county is None or self.county.geometry is None:
             return True
-        return bool(self.county.geometry.buffer(tolerance_deg).covers(geom))
+        return bool(self._widened("", self.county.geometry, tolerance_deg).covers(geom))
 
     def contains(self, code: str, geom: BaseGeometry) -> bool:
         unit = self.units.get(code)
         if unit is None or unit.geometry is None:
             return True
-        return bool(unit.geometry.buffer(1e-6).covers(geom))
+        return bool(self._widened(code, unit.geometry, 1e-6).covers(geom))
 
     def at(self, lon: float, lat: float) -> list[Feature]:
         """The units holding the point (lon/lat), the smallest level first: village, township, county."""

@@ -80,6 +80,8 @@ class Field:
     aliases: tuple[str, ...] = ()  # other column headers accepted on import (besides name and label)
     multiline: bool = False  # text that may hold line breaks and tabs (descriptions); never other controls
     plain: bool = False  # a name that becomes a file or folder name in exports: no path characters
+    indexed: bool = False  # looked up by value on every save (a B-tree index in the file)
+    derived: bool = False  # worked out by the layer's service from other fields; never edited by users
 
     @property
     def length_limit(self) -> int | None:
@@ -254,6 +256,16 @@ PLACE_NAMES = Layer(
         Field("retired_on", "date", "废止日期"),
         Field("retire_reason", "text", "废止原因", max_length=500, multiline=True),
         Field("is_example", "boolean", "示例数据", description="irregular names kept as clean-up examples"),
+        Field(
+            "scope_key",
+            "text",
+            "命名范围",
+            max_length=40,
+            indexed=True,
+            derived=True,
+            description="the unit within which the name must be unique (villages in a township, roads in a town…),"
+            " worked out by the gazetteer; a save compares the name with its own scope only",
+        ),
     ),
     allowed_geometries=(
         "Point",

@@ -72,6 +72,7 @@ class FieldOut(BaseModel):
     choices: list[str] = []
     choice_labels_zh: list[str] = []
     description: str = ""
+    derived: bool = Field(False, description="worked out by mzgis from other fields (not shown or edited in forms)")
 
 
 class LayerOut(BaseModel):
@@ -115,6 +116,7 @@ def layer_out(layer: Layer, info: LayerInfo) -> LayerOut:
                 choices=list(f.choices),
                 choice_labels_zh=list(f.choice_labels_zh),
                 description=f.description,
+                derived=f.derived,
             )
             for f in layer.fields
         ],

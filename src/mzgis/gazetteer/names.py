@@ -24,6 +24,7 @@ def all_generics() -> tuple[str, ...]:
     return tuple(sorted(terms, key=lambda t: (-len(t), t)))
 
 
+@lru_cache(maxsize=1 << 20)
 def split_name(name: str, category: str | None = None) -> tuple[str, str]:
     """(specific, generic) of ``name``: the longest generic (of ``category``, or of any category when it is
     not given) that leaves a non-empty specific. A name with no known generic is all specific.

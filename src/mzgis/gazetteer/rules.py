@@ -29,6 +29,7 @@ __all__ = [
     "check_name",
     "has_errors",
     "load_rules",
+    "scope_key",
     "scope_of",
 ]
 
@@ -99,6 +100,8 @@ class RuleSet:
     too_long: int
     readings: Readings = field(default_factory=load_readings)
     subcategory_labels: dict[str, str] = field(default_factory=dict)  # code → Chinese name, in the file's order
+    # name → its pinyin under these readings, worked out once (homophones compare every pair of a scope)
+    spelled: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _rules_text(path: Path | None) -> str:
@@ -142,13 +145,22 @@ def scope_of(rec: NameRecord) -> tuple[str, ...]:
     return (rec.category, code[:9])
 
 
+def scope_key(rec: NameRecord) -> str:
+    """The scope as stored with each name (``admin|village|331004001``): an indexed column, so a save
+    reads the names of its own scope only, however large the register."""
+    return "|".join(scope_of(rec))
+
+
 def _finding(rule: str, message: str, message_en: str, related: Iterable[NameRecord] = ()) -> Finding:
     rel = tuple({"id": r.id, "name": r.name, "admin_code": r.admin_code} for r in related)
     return Finding(rule, RULE_IDS[rule], message, message_en, rel)
 
 
 def _pinyin(name: str, rules: RuleSet) -> str:
-    return "".join(syllables(name, readings=rules.readings))
+    spelled = rules.spelled.get(name)
+    if spelled is None:
+        spelled = rules.spelled[name] = "".join(syllables(name, readings=rules.readings))
+    return spelled
 
 
 def _structure(rec: NameRecord, rules: RuleSet) -> tuple[str, str, list[Finding]]:

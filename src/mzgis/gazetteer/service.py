@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,7 +24,15 @@ from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, Conflict, RuleViolation, TooLarge
 from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.romanize import romanize
-from mzgis.gazetteer.rules import Finding, NameRecord, RuleSet, check_name, has_errors, load_rules
+from mzgis.gazetteer.rules import (
+    Finding,
+    NameRecord,
+    RuleSet,
+    check_name,
+    has_errors,
+    load_rules,
+    scope_key,
+)
 from mzgis.gazetteer.search import MAX_QUERY, IndexRecord, NameIndex, SearchHit
 from mzgis.layers import LAYERS, LIMITS, check_geometry, check_record, promote_geometry
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
@@ -145,6 +154,39 @@ def _record(f: Feature) -> NameRecord:
     )
 
 
+class Scopes:
+    """The names of each scope that a check or a changeset touches, read by their indexed scope key (once
+    per scope) and kept current edit by edit. Names stored without a key (added in another tool) are read
+    once and sorted into their scopes here."""
+
+    def __init__(self, read: Callable[[Mapping[str, Any]], list[Feature]]) -> None:
+        self._read = read
+        self._by_key: dict[str, list[NameRecord]] = {}
+        self._unscoped: list[NameRecord] | None = None
+
+    def _members(self, key: str) -> list[NameRecord]:
+        if key not in self._by_key:
+            if self._unscoped is None:
+                self._unscoped = [_record(f) for f in self._read({"scope_key": None})]
+            stored = [_record(f) for f in self._read({"scope_key": key})]
+            self._by_key[key] = stored + [r for r in self._unscoped if scope_key(r) == key]
+        return self._by_key[key]
+
+    def of(self, rec: NameRecord) -> list[NameRecord]:
+        """The names ``rec`` competes with (its own scope's)."""
+        return list(self._members(scope_key(rec)))
+
+    def add(self, rec: NameRecord) -> None:
+        """A name checked earlier in the same import or changeset."""
+        self._members(scope_key(rec)).append(rec)
+
+    def saved(self, feature: Feature) -> None:
+        """A name as just saved: out of the scope it was in, into its current one."""
+        for members in self._by_key.values():
+            members[:] = [r for r in members if r.id != feature.id]
+        self.add(_record(feature))
+
+
 class Gazetteer:
     """Place-name operations on a store."""
 
@@ -159,11 +201,12 @@ class Gazetteer:
         self.rules = rules or load_rules()
         self._today = today
         self._index: tuple[int, NameIndex] | None = None
+        self._admin: tuple[int, AdminLookup] | None = None
 
     # ---------------------------------------------------------------- checks
 
     def _check_admin(self, admin: AdminLookup, code: str, geometry: BaseGeometry | None) -> list[Finding]:
-        if code not in admin.codes:
+        if not admin.known(code):
             raise BadInput(f"所在区划代码 {code} 不存在", f"unknown admin code {code}")
         out: list[Finding] = []
         if geometry is not None:
@@ -197,9 +240,11 @@ class Gazetteer:
         geometry: BaseGeometry | None = None,
         exclude_id: int | None = None,
         others: Sequence[NameRecord] | None = None,
+        scopes: Scopes | None = None,
         admin: AdminLookup | None = None,
     ) -> CheckResult:
-        """Check a proposed name without saving (unknown admin codes and bad input raise BadInput)."""
+        """Check a proposed name without saving (unknown admin codes and bad input raise BadInput). It is
+        compared with ``others``, or the names of its scope (from ``scopes``, or read from the store)."""
         name = validate_name(name)
         _, problems = check_record(
             LAYERS[LAYER],
@@ -207,11 +252,11 @@ class Gazetteer:
         )
         if problems:
             raise BadInput(";".join(problems), "invalid place name fields", problems=problems)
-        admin = admin or load_admin(self.store)
+        admin = admin or self.admin()
         extra = self._check_admin(admin, admin_code, geometry)
-        if others is None:
-            others = [_record(f) for f in self.store.iter_features(LAYER)]
         rec = NameRecord(name, category, admin_code, subcategory, generic or None, exclude_id)
+        if others is None:
+            others = (scopes or self.scopes()).of(rec)
         findings = check_name(rec, others, rules=self.rules) + extra
         specific, gen = name_parts(name, category, generic)
         return CheckResult(name, specific, gen, romanize(specific, gen, readings=self.rules.readings), findings)
@@ -231,7 +276,7 @@ class Gazetteer:
         exclude_id: int | None,
         override_reason: str | None,
         admin: AdminLookup,
-        others: list[NameRecord],
+        scopes: Scopes,
     ) -> tuple[dict[str, Any], list[Finding]]:
         """Fill specific, generic and romanization; run the rules; refuse errors without an override."""
         generic = props.get("generic") or None
@@ -243,12 +288,16 @@ class Gazetteer:
             generic=generic,
             geometry=geometry,
             exclude_id=exclude_id,
-            others=others,
+            scopes=scopes,
             admin=admin,
         )
         out = dict(props)
         out["name"], out["specific"], out["generic"] = result.name, result.specific, result.generic
         out["romanized"] = result.romanized
+        out["scope_key"] = scope_key(
+            NameRecord(result.name, str(props.get("category")), str(props.get("admin_code")),
+                       props.get("subcategory"), result.generic or None)
+        )  # fmt: skip
         if result.blocked and not (override_reason and override_reason.strip()):
             errors = [f for f in result.findings if f.severity == "error"]
             raise RuleViolation(
@@ -265,7 +314,7 @@ class Gazetteer:
             return f"{reason};规则覆盖({'、'.join(errors)}):{override_reason}".lstrip(";")
         return reason
 
-    def _apply(self, tx: Transaction, edit: Edit, admin: AdminLookup, reason: str, others: list[NameRecord]) -> Feature:
+    def _apply(self, tx: Transaction, edit: Edit, admin: AdminLookup, reason: str, scopes: Scopes) -> Feature:
         """Apply one edit inside ``tx``; an override of rule errors is recorded in the edit's audit reason."""
         today = _edit_date(edit.on, self._today())
         if edit.action == "create":
@@ -280,7 +329,7 @@ class Gazetteer:
                 exclude_id=None,
                 override_reason=edit.override_reason,
                 admin=admin,
-                others=others,
+                scopes=scopes,
             )
             tx.set_reason(self._reason(reason, created, edit.override_reason))
             return tx.insert(LAYER, clean, edit.geometry)
@@ -342,7 +391,7 @@ class Gazetteer:
                 exclude_id=current.id,
                 override_reason=edit.override_reason,
                 admin=admin,
-                others=others,
+                scopes=scopes,
             )
         tx.set_reason(self._reason(reason, findings, edit.override_reason))
         return tx.update(LAYER, current.id, expected_version=current.version, properties=props, geometry=geometry)
@@ -351,25 +400,38 @@ class Gazetteer:
         """Apply edits as one changeset, all or nothing."""
         if not edits:
             raise BadInput("变更集为空", "empty changeset")
-        if len(edits) > LIMITS.edits_per_changeset:
-            raise TooLarge(
-                f"一个变更集最多 {LIMITS.edits_per_changeset} 处修改,收到 {len(edits)} 处;请分批提交",
-                f"more than {LIMITS.edits_per_changeset} edits in one changeset",
-            )
         _check_reason(comment, "修改说明")
         for edit in edits:
             _check_reason(edit.override_reason or "", "覆盖理由")
-        admin = load_admin(self.store)
+        admin = self.admin()
         with self.store.transaction(user=user, reason=comment) as tx:
             tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
-            # the names to check against, read once under the write lock and kept current edit by edit
-            others = [_record(f) for f in tx.features(LAYER)]
+            # each scope's names read under the write lock when first needed, kept current edit by edit
+            scopes = self.scopes(tx)
             out = []
             for edit in edits:
-                feature = self._apply(tx, edit, admin, comment, others)
-                others[:] = [r for r in others if r.id != feature.id] + [_record(feature)]
+                feature = self._apply(tx, edit, admin, comment, scopes)
+                scopes.saved(feature)
                 out.append(feature)
         return out
+
+    def fill_scope_keys(self) -> int:
+        """Give every name stored without a scope key (added in another tool, or by an earlier version)
+        its key; returns how many were filled."""
+        missing = self.store.features(LAYER, where={"scope_key": None})
+        return self.store.set_derived(LAYER, {f.id: {"scope_key": scope_key(_record(f))} for f in missing})
+
+    def scopes(self, reader: Store | Transaction | None = None) -> Scopes:
+        """Scope lookups on the store (or inside a transaction)."""
+        source = reader or self.store
+        return Scopes(lambda where: source.features(LAYER, where=where))
+
+    def admin(self) -> AdminLookup:
+        """The admin units, read once and kept until they change (in any process: keyed by revision)."""
+        revision = self.store.revision("admin_units")
+        if self._admin is None or self._admin[0] != revision:
+            self._admin = (revision, load_admin(self.store))
+        return self._admin[1]
 
     def create(
         self,
@@ -497,12 +559,15 @@ class Gazetteer:
         """Every rule over the whole gazetteer (the clean-up report): names with findings, in id order."""
         features = list(self.store.iter_features(LAYER))
         records = [_record(f) for f in features]
-        admin = load_admin(self.store)
+        admin = self.admin()
+        groups: dict[str, list[NameRecord]] = defaultdict(list)
+        for rec in records:  # each name is compared with its own scope only: the work grows with n, not n²
+            groups[scope_key(rec)].append(rec)
         out = []
         for f, rec in zip(features, records, strict=True):
             if rec.status == "retired":
                 continue
-            findings = check_name(rec, records, rules=self.rules)
+            findings = check_name(rec, groups[scope_key(rec)], rules=self.rules)
             if f.geometry is not None and not admin.contains(rec.admin_code, f.geometry):
                 findings.append(
                     Finding("admin_mismatch", "warning", f"位置不在所在区划“{admin.name(rec.admin_code)}”内", "outside")

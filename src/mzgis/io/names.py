@@ -13,7 +13,6 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from mzgis.admin import load_admin
 from mzgis.errors import BadInput, MzgisError
 from mzgis.gazetteer.rules import Finding, NameRecord, has_errors
 from mzgis.gazetteer.service import Edit, Gazetteer
@@ -99,19 +98,8 @@ def import_names(
     if missing:
         raise BadInput(f"{Path(path).name} 缺少必填列:{'、'.join(missing)}", f"missing columns: {missing}")
     system, _ = source_system(table.crs, from_crs)
-    admin = load_admin(gazetteer.store)
-    others = [
-        NameRecord(
-            str(f.properties["name"]),
-            str(f.properties["category"]),
-            str(f.properties["admin_code"]),
-            f.properties.get("subcategory"),
-            f.properties.get("generic"),
-            f.id,
-            str(f.properties["status"]),
-        )
-        for f in gazetteer.store.iter_features("place_names")
-    ]
+    admin = gazetteer.admin()
+    scopes = gazetteer.scopes()  # each row is compared with its scope's stored names and the rows before it
     report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason)
     edits: list[Edit] = []
     for i, (_, src) in enumerate(frame.iterrows(), start=1):
@@ -138,14 +126,14 @@ def import_names(
                 str(props.get("admin_code") or ""),
                 subcategory=props.get("subcategory"),
                 geometry=geom,
-                others=others,
+                scopes=scopes,
                 admin=admin,
             )
         except MzgisError as exc:
             report.rows.append(NameRow(i, name, problem=exc.message_zh))
             continue
         report.rows.append(NameRow(i, name, result.romanized, tuple(result.findings)))
-        others.append(NameRecord(name, str(props["category"]), str(props["admin_code"]), props.get("subcategory")))
+        scopes.add(NameRecord(name, str(props["category"]), str(props["admin_code"]), props.get("subcategory")))
         props.setdefault("status", "proposed" if props.get("status") is None else props["status"])
         edits.append(
             Edit(
@@ -197,7 +185,7 @@ def write_cleanup_report(gazetteer: Gazetteer, path: Path) -> pd.DataFrame:
 
 def cleanup_report(gazetteer: Gazetteer) -> pd.DataFrame:
     """The clean-up report (every rule over the gazetteer): one row per finding, in Chinese."""
-    admin = load_admin(gazetteer.store)
+    admin = gazetteer.admin()
     rows = []
     for feature, findings in gazetteer.check_all():
         p = feature.properties

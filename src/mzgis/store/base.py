@@ -178,8 +178,10 @@ class Store(abc.ABC):
         where: Mapping[str, Any] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        after_id: int | None = None,
     ) -> list[Feature]:
-        """Features in id order, optionally within a lon/lat bbox and matching field equalities."""
+        """Features in id order, optionally within a lon/lat bbox, matching field values (None matches a
+        missing value) and with ids after ``after_id`` (keyset paging)."""
 
     @abc.abstractmethod
     def read_frame(self, layer: str, *, bbox: Bounds | None = None) -> gpd.GeoDataFrame:
@@ -188,6 +190,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def transaction(self, *, user: str, reason: str = "") -> AbstractContextManager[Transaction]:
         """A transaction recorded as one changeset by ``user`` with ``reason``."""
+
+    @abc.abstractmethod
+    def set_derived(self, layer: str, values: Mapping[int, Mapping[str, Any]]) -> int:
+        """Write derived fields (worked out by the layer's service, e.g. a place name's scope key) of the
+        features ``values`` names, without a new version or an audit row: they restate data, they do not
+        change it. Other fields are refused. Returns how many features were written."""
 
     @abc.abstractmethod
     def revision(self, layer: str) -> int:
@@ -280,11 +288,11 @@ class Store(abc.ABC):
             tx.delete(layer, fid, expected_version=expected_version)
 
     def iter_features(self, layer: str, *, page: int = 5000) -> Iterator[Feature]:
-        """All features of a layer, page by page."""
-        offset = 0
+        """All features of a layer, page by page (keyset: each page one index step, whatever the size)."""
+        after: int | None = None
         while True:
-            batch = self.features(layer, limit=page, offset=offset)
+            batch = self.features(layer, limit=page, after_id=after)
             yield from batch
             if len(batch) < page:
                 return
-            offset += page
+            after = batch[-1].id

@@ -242,6 +242,28 @@ class _GpkgTransaction(Transaction):
         self._reason = reason
         self._stamp = stamp
         self.touched: set[str] = set()
+        self.grown: dict[str, tuple[float, float, float, float]] = {}  # bounds of the geometries written
+        self.shrunk: set[str] = set()  # layers whose extent a delete or move may have made smaller
+
+    def _left(self, layer: str, geom: BaseGeometry | None) -> None:
+        """A geometry leaves its place: the extent can only shrink if it touched the extent's edge."""
+        if geom is None or geom.is_empty or layer in self.shrunk:
+            return
+        row = self._conn.execute(
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", (layer,)
+        ).fetchone()
+        minx, miny, maxx, maxy = geom.bounds
+        if row is None or None in tuple(row) or minx <= row[0] or miny <= row[1] or maxx >= row[2] or maxy >= row[3]:
+            self.shrunk.add(layer)
+
+    def _grow(self, layer: str, geom: BaseGeometry | None) -> None:
+        if geom is None or geom.is_empty:
+            return
+        minx, miny, maxx, maxy = geom.bounds
+        old = self.grown.get(layer)
+        if old is not None:
+            minx, miny, maxx, maxy = min(minx, old[0]), min(miny, old[1]), max(maxx, old[2]), max(maxy, old[3])
+        self.grown[layer] = (minx, miny, maxx, maxy)
 
     def _audit(self, layer: str, fid: int, action: str, version: int, before: Any, after: Any) -> None:
         self._conn.execute(
@@ -281,6 +303,7 @@ class _GpkgTransaction(Transaction):
         if lay.geometry:
             cols.insert(0, GEOM)
             vals.insert(0, gpkg_binary.encode(geometry, STORAGE_EPSG))
+            self._grow(lay.name, geometry)
         sql = f"INSERT INTO {q(lay.name)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
         try:
             cur = self._conn.execute(sql, vals)
@@ -350,6 +373,8 @@ class _GpkgTransaction(Transaction):
         if geom_changed:
             sets.append(f"{q(GEOM)} = ?")
             vals.append(gpkg_binary.encode(new_geom, STORAGE_EPSG))
+            self._grow(lay.name, new_geom)
+            self._left(lay.name, current.geometry)
         sets += ['"version" = ?', '"updated_at" = ?', '"updated_by" = ?']
         vals += [version, self._stamp, self._user, fid, current.version]
         try:
@@ -367,6 +392,7 @@ class _GpkgTransaction(Transaction):
         self.check_gate(lay)
         current = self.current(lay.name, fid, expected_version)
         self._conn.execute(f"DELETE FROM {q(lay.name)} WHERE id = ?", (fid,))
+        self._left(lay.name, current.geometry)
         self._audit(lay.name, fid, "delete", current.version + 1, _snapshot(current), None)
         self.touched.add(lay.name)
 
@@ -393,9 +419,13 @@ def _select_sql(
     where: Mapping[str, Any] | None,
     limit: int | None,
     offset: int,
+    after_id: int | None = None,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    if after_id is not None:  # keyset paging: each page starts where the last ended, in one index step
+        clauses.append("id > ?")
+        params.append(after_id)
     if bbox is not None and lay.geometry:
         minx, miny, maxx, maxy = bbox
         tree = q(rtree_name(lay.name))
@@ -404,7 +434,7 @@ def _select_sql(
     for key, value in (where or {}).items():
         if key not in lay.field_names and key != "id":
             raise NotFound(f"{lay.label_zh}没有字段“{key}”", f"{lay.name} has no field {key!r}")
-        clauses.append(f"{q(key)} = ?")
+        clauses.append(f"{q(key)} IS ?")  # IS: a None value finds the rows without one
         params.append(_to_sql(value))
     sql = f"SELECT * FROM {q(lay.name)}"
     if clauses:
@@ -487,9 +517,10 @@ class GeoPackageStore(Store):
         where: Mapping[str, Any] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        after_id: int | None = None,
     ) -> list[Feature]:
         lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=bbox, where=where, limit=limit, offset=offset)
+        sql, params = _select_sql(lay, bbox=bbox, where=where, limit=limit, offset=offset, after_id=after_id)
         with self._read() as conn:
             return _rows_to_features(lay, conn.execute(sql, params).fetchall())
 
@@ -532,7 +563,7 @@ class GeoPackageStore(Store):
                 conn.execute("ROLLBACK")
                 raise
             if tx.touched:
-                _update_contents(conn, tx.touched, stamp)
+                _update_contents(conn, tx.touched, stamp, tx.grown, tx.shrunk)
                 conn.execute(f"DELETE FROM {SESSION_TABLE}")
                 conn.execute("COMMIT")
             else:
@@ -623,6 +654,24 @@ class GeoPackageStore(Store):
         with self._auth() as conn:
             conn.execute(f"DELETE FROM {FAILURES_TABLE} WHERE name = ?", (name,))
 
+    def set_derived(self, layer: str, values: Mapping[int, Mapping[str, Any]]) -> int:
+        lay = get_layer(layer)
+        derived = {f.name for f in lay.fields if f.derived}
+        columns = {c for row in values.values() for c in row}
+        if not columns <= derived:
+            raise RuleViolation(
+                f"只能直接写入派生字段,不能写 {'、'.join(sorted(columns - derived))}", "only derived fields"
+            )
+        if not values:
+            return 0
+        with self.transaction(user="mzgis", reason="派生字段") as tx:
+            assert isinstance(tx, _GpkgTransaction)
+            for fid, row in values.items():
+                sets = ", ".join(f"{q(c)} = ?" for c in row)
+                tx._conn.execute(f"UPDATE {q(lay.name)} SET {sets} WHERE id = ?", [*row.values(), fid])
+            tx.touched.add(lay.name)  # committed; no audit row, no new version: the data is the same
+        return len(values)
+
     def revision(self, layer: str) -> int:
         lay = get_layer(layer)
         with self._read() as conn:
@@ -681,16 +730,32 @@ class GeoPackageStore(Store):
             ]
 
 
-def _update_contents(conn: sqlite3.Connection, tables: set[str], stamp: str) -> None:
-    """Keep gpkg_contents' extent and last_change current (QGIS zooms to it)."""
+def _update_contents(
+    conn: sqlite3.Connection,
+    tables: set[str],
+    stamp: str,
+    grown: Mapping[str, tuple[float, float, float, float]],
+    shrunk: set[str],
+) -> None:
+    """Keep gpkg_contents' last_change and extent (QGIS zooms to it) current. What was added grows the
+    extent by a union with its bounds; only when a delete or move took away something on the extent's edge
+    is the extent worked out again from the R-tree (a scan of the layer, so not on every save)."""
     for table in sorted(tables):
-        if LAYERS[table].geometry:
+        if table in shrunk:
             tree = q(rtree_name(table))
             conn.execute(
                 f"UPDATE gpkg_contents SET last_change = ?, min_x = (SELECT min(minx) FROM {tree}),"
-                f" min_y = (SELECT min(miny) FROM {tree}), max_x = (SELECT max(maxx) FROM"
-                f" {tree}), max_y = (SELECT max(maxy) FROM {tree}) WHERE table_name = ?",
+                f" min_y = (SELECT min(miny) FROM {tree}), max_x = (SELECT max(maxx) FROM {tree}),"
+                f" max_y = (SELECT max(maxy) FROM {tree}) WHERE table_name = ?",
                 (stamp, table),
+            )
+        elif table in grown:
+            minx, miny, maxx, maxy = grown[table]
+            conn.execute(
+                "UPDATE gpkg_contents SET last_change = ?, min_x = min(coalesce(min_x, ?), ?),"
+                " min_y = min(coalesce(min_y, ?), ?), max_x = max(coalesce(max_x, ?), ?),"
+                " max_y = max(coalesce(max_y, ?), ?) WHERE table_name = ?",
+                (stamp, minx, minx, miny, miny, maxx, maxx, maxy, maxy, table),
             )
         else:
             conn.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (stamp, table))

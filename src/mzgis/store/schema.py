@@ -46,6 +46,7 @@ __all__ = [
     "USER_VERSION",
     "create_layer",
     "current_layer_sql",
+    "index_sql",
     "integrity_sql",
     "q",
     "rebuild_layer",
@@ -302,6 +303,7 @@ CORE_SQL = [
   action TEXT NOT NULL CHECK (action IN ('insert', 'update', 'delete')), version INTEGER NOT NULL,
   reason TEXT NOT NULL DEFAULT '', before TEXT, after TEXT)""",
     f"CREATE INDEX mzgis_audit_feature ON {AUDIT_TABLE} (layer, feature_id)",
+    f"CREATE INDEX mzgis_audit_layer ON {AUDIT_TABLE} (layer, id)",  # a layer's revision in one step
     f"CREATE TABLE {SESSION_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1), user TEXT NOT NULL)",
 ]
 
@@ -317,11 +319,22 @@ def srs_rows() -> list[tuple[Any, ...]]:
     ]
 
 
-def _indexes_and_triggers(conn: sqlite3.Connection, layer: Layer) -> None:
+def index_sql(layer: Layer) -> list[str]:
+    """The layer's indexes: its natural key (unique) and the fields looked up by value."""
+    out = []
     if len(layer.natural_key) > 1:
         cols = ", ".join(q(k) for k in layer.natural_key)
-        conn.execute(f"CREATE UNIQUE INDEX {q(layer.name + '_key')} ON {q(layer.name)} ({cols})")
-    for sql in integrity_sql(layer):
+        out.append(f"CREATE UNIQUE INDEX {q(layer.name + '_key')} ON {q(layer.name)} ({cols})")
+    out += [
+        f"CREATE INDEX {q(layer.name + '_' + f.name)} ON {q(layer.name)} ({q(f.name)})"
+        for f in layer.fields
+        if f.indexed
+    ]
+    return out
+
+
+def _indexes_and_triggers(conn: sqlite3.Connection, layer: Layer) -> None:
+    for sql in [*index_sql(layer), *integrity_sql(layer)]:
         conn.execute(sql)
 
 
@@ -377,6 +390,6 @@ def current_layer_sql(conn: sqlite3.Connection, layer: Layer) -> bool:
     row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (layer.name,)).fetchone()
     if row is None or row[0] != table_sql(layer):
         return False
-    triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (layer.name,))}  # fmt: skip
-    wanted = {re.search(r'TRIGGER "([^"]+)"', sql).group(1) for sql in integrity_sql(layer)}  # type: ignore[union-attr]
-    return wanted <= triggers
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('trigger', 'index') AND tbl_name = ?", (layer.name,))}  # fmt: skip
+    wanted = {re.search(r'(?:TRIGGER|INDEX) "([^"]+)"', sql).group(1) for sql in [*integrity_sql(layer), *index_sql(layer)]}  # type: ignore[union-attr]  # fmt: skip
+    return wanted <= present

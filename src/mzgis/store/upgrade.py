@@ -8,6 +8,7 @@ first, and every change runs in one transaction: an upgrade either completes or 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -53,6 +54,13 @@ def _core(table: str) -> list[str]:
     return [sql for sql in CORE_SQL if sql.startswith(f"CREATE TABLE {table} ") or f" ON {table} " in sql]
 
 
+def _run(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def run(conn: sqlite3.Connection) -> None:
+        conn.execute(sql)
+
+    return run
+
+
 def _stamp_version(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {USER_VERSION}")
 
@@ -75,6 +83,11 @@ def _plan(conn: sqlite3.Connection, stamp: str) -> tuple[list[Step], list[str]]:
                     )
 
             steps.append((f"新建表 {table}", create))
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    for sql in CORE_SQL:
+        found = re.match(r"CREATE INDEX (\w+) ON (\w+)", sql)
+        if found and found.group(1) not in indexes and found.group(2) in tables:
+            steps.append((f"新建索引 {found.group(1)}", _run(sql)))
     for layer in LAYERS.values():
         if layer.name not in tables:
             steps.append((f"新建图层 {layer.name}({layer.label_zh})", partial(create_layer, layer=layer, stamp=stamp)))

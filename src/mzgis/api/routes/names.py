@@ -11,7 +11,6 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.admin import load_admin
 from mzgis.api.deps import EditorDep, GazetteerDep
 from mzgis.api.files import download, download_responses
 from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, ReasonIn, feature_out
@@ -246,7 +245,7 @@ def admin_units_at(
     check_lonlat(lon, lat)
     return [
         AdminUnitOut(code=str(u.properties["code"]), name=str(u.properties["name"]), level=str(u.properties["level"]))
-        for u in load_admin(gaz.store).at(lon, lat)
+        for u in gaz.admin().at(lon, lat)
     ]
 
 
