@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -159,17 +159,35 @@ class Scopes:
     per scope) and kept current edit by edit. Names stored without a key (added in another tool) are read
     once and sorted into their scopes here."""
 
+    _BATCH = 500  # scope keys read per query when many are preloaded
+
     def __init__(self, read: Callable[[Mapping[str, Any]], list[Feature]]) -> None:
         self._read = read
         self._by_key: dict[str, list[NameRecord]] = {}
+        self._key_of: dict[int, str] = {}  # id → the scope its record is listed in
         self._unscoped: list[NameRecord] | None = None
+
+    def preload(self, keys: Iterable[str]) -> None:
+        """Read the names of many scopes in a few queries (an import's rows span many scopes)."""
+        wanted = sorted({k for k in keys if k not in self._by_key})
+        for i in range(0, len(wanted), self._BATCH):
+            chunk = wanted[i : i + self._BATCH]
+            found: dict[str, list[NameRecord]] = {k: [] for k in chunk}
+            for f in self._read({"scope_key": chunk}):
+                found[str(f.properties["scope_key"])].append(_record(f))
+            for key, members in found.items():
+                self._fill(key, members)
+
+    def _fill(self, key: str, stored: list[NameRecord]) -> None:
+        if self._unscoped is None:
+            self._unscoped = [_record(f) for f in self._read({"scope_key": None})]
+        members = stored + [r for r in self._unscoped if scope_key(r) == key]
+        self._by_key[key] = members
+        self._key_of.update((r.id, key) for r in members if r.id is not None)
 
     def _members(self, key: str) -> list[NameRecord]:
         if key not in self._by_key:
-            if self._unscoped is None:
-                self._unscoped = [_record(f) for f in self._read({"scope_key": None})]
-            stored = [_record(f) for f in self._read({"scope_key": key})]
-            self._by_key[key] = stored + [r for r in self._unscoped if scope_key(r) == key]
+            self._fill(key, [_record(f) for f in self._read({"scope_key": key})])
         return self._by_key[key]
 
     def of(self, rec: NameRecord) -> list[NameRecord]:
@@ -178,12 +196,16 @@ class Scopes:
 
     def add(self, rec: NameRecord) -> None:
         """A name checked earlier in the same import or changeset."""
-        self._members(scope_key(rec)).append(rec)
+        key = scope_key(rec)
+        self._members(key).append(rec)
+        if rec.id is not None:
+            self._key_of[rec.id] = key
 
     def saved(self, feature: Feature) -> None:
-        """A name as just saved: out of the scope it was in, into its current one."""
-        for members in self._by_key.values():
-            members[:] = [r for r in members if r.id != feature.id]
+        """A name as just saved: out of the scope it was listed in, into its current one."""
+        old = self._key_of.get(feature.id)
+        if old is not None:
+            self._by_key[old] = [r for r in self._by_key[old] if r.id != feature.id]
         self.add(_record(feature))
 
 
@@ -295,9 +317,14 @@ class Gazetteer:
         out["name"], out["specific"], out["generic"] = result.name, result.specific, result.generic
         out["romanized"] = result.romanized
         out["scope_key"] = scope_key(
-            NameRecord(result.name, str(props.get("category")), str(props.get("admin_code")),
-                       props.get("subcategory"), result.generic or None)
-        )  # fmt: skip
+            NameRecord(
+                result.name,
+                str(props.get("category")),
+                str(props.get("admin_code")),
+                props.get("subcategory"),
+                result.generic or None,
+            )
+        )
         if result.blocked and not (override_reason and override_reason.strip()):
             errors = [f for f in result.findings if f.severity == "error"]
             raise RuleViolation(
@@ -408,6 +435,18 @@ class Gazetteer:
             tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
             # each scope's names read under the write lock when first needed, kept current edit by edit
             scopes = self.scopes(tx)
+            scopes.preload(
+                scope_key(
+                    NameRecord(
+                        str(e.properties.get("name", "")),
+                        str(e.properties.get("category", "")),
+                        str(e.properties.get("admin_code", "")),
+                        e.properties.get("subcategory"),
+                    )
+                )
+                for e in edits
+                if e.action == "create"
+            )
             out = []
             for edit in edits:
                 feature = self._apply(tx, edit, admin, comment, scopes)

@@ -14,7 +14,7 @@ import pyogrio
 import shapely
 
 from mzgis.errors import BadInput, MzgisError
-from mzgis.gazetteer.rules import Finding, NameRecord, has_errors
+from mzgis.gazetteer.rules import Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import Edit, Gazetteer
 from mzgis.io.importer import column_map, convert_geometry, source_system
 from mzgis.io.readers import read_table
@@ -100,6 +100,20 @@ def import_names(
     system, _ = source_system(table.crs, from_crs)
     admin = gazetteer.admin()
     scopes = gazetteer.scopes()  # each row is compared with its scope's stored names and the rows before it
+    column = {target: col for col, target in mapping.items()}
+
+    def cell(src: Any, target: str) -> str:
+        value = src[column[target]] if target in column else None
+        return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+
+    scopes.preload(  # the scopes of all rows in a few queries, not one query per row
+        scope_key(
+            NameRecord(
+                cell(src, "name"), cell(src, "category"), cell(src, "admin_code"), cell(src, "subcategory") or None
+            )
+        )
+        for _, src in frame.iterrows()
+    )
     report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason)
     edits: list[Edit] = []
     for i, (_, src) in enumerate(frame.iterrows(), start=1):

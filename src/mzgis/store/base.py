@@ -181,7 +181,7 @@ class Store(abc.ABC):
         after_id: int | None = None,
     ) -> list[Feature]:
         """Features in id order, optionally within a lon/lat bbox, matching field values (None matches a
-        missing value) and with ids after ``after_id`` (keyset paging)."""
+        missing value; a list matches any of its values) and with ids after ``after_id`` (keyset paging)."""
 
     @abc.abstractmethod
     def read_frame(self, layer: str, *, bbox: Bounds | None = None) -> gpd.GeoDataFrame:

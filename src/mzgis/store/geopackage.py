@@ -294,7 +294,9 @@ class _GpkgTransaction(Transaction):
         sql, params = _select_sql(lay, bbox=None, where=where, limit=None, offset=0)
         return _rows_to_features(lay, self._conn.execute(sql, params).fetchall())
 
-    def _insert_row(self, lay: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> int:
+    def _insert_row(
+        self, lay: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None
+    ) -> tuple[int, dict[str, Any], BaseGeometry | None]:
         self.check_gate(lay)
         geometry = promote_geometry(lay, geometry)
         clean = _validated(lay, properties, geometry)
@@ -315,15 +317,16 @@ class _GpkgTransaction(Transaction):
             after["geometry"] = _geom_json(geometry)
         self._audit(lay.name, fid, "insert", 1, None, after)
         self.touched.add(lay.name)
-        return fid
+        return fid, clean, geometry
 
     def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:
         lay = get_layer(layer)
-        return self.get(layer, self._insert_row(lay, properties, geometry))
+        fid, clean, geom = self._insert_row(lay, properties, geometry)
+        return Feature(lay.name, fid, 1, clean, geom, self._stamp, self._user)  # as stored: no read back
 
     def insert_many(self, layer: str, rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]]) -> list[int]:
         lay = get_layer(layer)
-        return [self._insert_row(lay, props, geom) for props, geom in rows]
+        return [self._insert_row(lay, props, geom)[0] for props, geom in rows]
 
     def current(self, layer: str, fid: int, expected_version: int | None) -> Feature:
         lay = get_layer(layer)
@@ -434,8 +437,13 @@ def _select_sql(
     for key, value in (where or {}).items():
         if key not in lay.field_names and key != "id":
             raise NotFound(f"{lay.label_zh}没有字段“{key}”", f"{lay.name} has no field {key!r}")
-        clauses.append(f"{q(key)} IS ?")  # IS: a None value finds the rows without one
-        params.append(_to_sql(value))
+        if isinstance(value, list | tuple | set | frozenset):  # any of several values
+            values = sorted({_to_sql(v) for v in value}, key=str)
+            clauses.append(f"{q(key)} IN ({', '.join('?' * len(values))})" if values else "0")
+            params += values
+        else:
+            clauses.append(f"{q(key)} IS ?")  # IS: a None value finds the rows without one
+            params.append(_to_sql(value))
     sql = f"SELECT * FROM {q(lay.name)}"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)

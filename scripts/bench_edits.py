@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""How the cost of a save grows with the register: create and rename p50/p95 through the gazetteer
+service with 1,000 and 1,000,000 names (and sizes between), a `names import` of 100,000 names, and the
+clean-up report over the largest register, all in one run.
+
+The registers are synthetic and deterministic: 40,000 townships (800 per county, 0.05° squares over
+100–110°E, 25–35°N) and names of roads, bridges, settlements and rivers in them (about 25 per township at
+a million), each with its scope key as the gazetteer gives it. Every size uses the same admin units, so
+only the number of names differs.
+
+    python scripts/bench_edits.py                 # sizes 1,000 / 100,000 / 1,000,000; import 100,000
+    python scripts/bench_edits.py --sizes 1000 10000 --import-rows 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+from shapely.geometry import Point, box
+
+from mzgis.gazetteer.rules import NameRecord, scope_key
+from mzgis.gazetteer.service import Gazetteer
+from mzgis.io.names import import_names
+from mzgis.store import GeoPackageStore
+
+TOWNSHIPS_PER_COUNTY = 800
+COUNTIES = 50
+CELL = 0.05
+COLUMNS = 200
+CHARS = (
+    "安宝北滨长城川春大德东方丰凤福港高光广海和河红洪华惠吉佳江金锦景康乐利连林龙隆茂美明南宁平浦"
+    "齐青清庆泉仁荣瑞三山上胜盛石市水顺泰桃天田通同万文西溪霞祥新兴秀阳洋永玉元云泽珍正中竹"
+)
+KINDS = [("transport_facility", "路"), ("transport_facility", "桥"), ("settlement", "新村"), ("land_water_body", "河")]
+OVERRIDE = "基准测试:合成数据"
+
+
+def _township(i: int) -> tuple[str, str, tuple[float, float]]:
+    county = f"{510000 + i // TOWNSHIPS_PER_COUNTY * 100:06d}"
+    code = f"{county}{i % TOWNSHIPS_PER_COUNTY + 1:03d}"
+    return county, code, (100.0 + (i % COLUMNS) * CELL, 25.0 + (i // COLUMNS) * CELL)
+
+
+def build_admin(store: GeoPackageStore) -> None:
+    rows = []
+    for c in range(COUNTIES):
+        first = _township(c * TOWNSHIPS_PER_COUNTY)
+        last = _township((c + 1) * TOWNSHIPS_PER_COUNTY - 1)
+        outline = box(first[2][0], first[2][1], last[2][0] + CELL, last[2][1] + CELL)
+        rows.append(({"code": first[0], "name": f"合成{c + 1}县", "level": "county"}, outline))
+    for i in range(COUNTIES * TOWNSHIPS_PER_COUNTY):
+        county, code, (x, y) = _township(i)
+        name = f"合成{i + 1}镇"
+        rows.append(
+            ({"code": code, "name": name, "level": "township", "parent_code": county}, box(x, y, x + CELL, y + CELL))
+        )
+    with store.transaction(user="bench", reason="合成行政区划") as tx:
+        tx.insert_many("admin_units", rows)
+
+
+def _names(n: int, seed: int) -> Iterator[tuple[dict[str, object], Point]]:
+    rng = np.random.default_rng(seed)
+    towns = rng.integers(0, COUNTIES * TOWNSHIPS_PER_COUNTY, n)
+    picks = rng.integers(0, len(CHARS), (n, 3))
+    kinds = rng.integers(0, len(KINDS), n)
+    offsets = rng.uniform(0.005, CELL - 0.005, (n, 2))
+    for i in range(n):
+        _, code, (x, y) = _township(int(towns[i]))
+        category, generic = KINDS[int(kinds[i])]
+        specific = "".join(CHARS[int(p)] for p in picks[i])
+        name = specific + generic
+        props: dict[str, object] = {
+            "name": name,
+            "specific": specific,
+            "generic": generic,
+            "category": category,
+            "admin_code": code,
+            "status": "current",
+        }
+        props["scope_key"] = scope_key(NameRecord(name, category, code, None, generic))
+        yield props, Point(x + offsets[i, 0], y + offsets[i, 1])
+
+
+def build_register(path: Path, n: int) -> GeoPackageStore:
+    store = GeoPackageStore.create(path)
+    build_admin(store)
+    batch: list[tuple[dict[str, object], Point]] = []
+    for row in _names(n, seed=n):
+        batch.append(row)
+        if len(batch) == 50_000:
+            _write(store, batch)
+            batch = []
+    if batch:
+        _write(store, batch)
+    return store
+
+
+def _write(store: GeoPackageStore, rows: list[tuple[dict[str, object], Point]]) -> None:
+    with store.transaction(user="bench", reason="合成地名") as tx:
+        tx.admit("place_names")  # synthetic names written directly; the saves measured below pass the gate
+        tx.insert_many("place_names", rows)  # type: ignore[arg-type]
+
+
+def _timed(op: Callable[[], object], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        op()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _p95(values: list[float]) -> float:
+    return float(np.percentile(values, 95))
+
+
+def measure_saves(store: GeoPackageStore, runs: int, seed: int) -> dict[str, list[float]]:
+    gaz = Gazetteer(store)
+    gaz.admin()  # the admin units are read once per revision; the first save pays it
+    new = iter(list(_names(runs * 2 + 10, seed)))
+    ids = [f.id for f in store.features("place_names", limit=runs * 3)]
+
+    def create() -> None:
+        props, point = next(new)
+        props = {k: v for k, v in props.items() if k in ("name", "category", "admin_code")}
+        gaz.create(props, point, user="bench", override_reason=OVERRIDE)
+
+    renamed = iter(ids)
+
+    def rename() -> None:
+        fid = next(renamed)
+        current = store.get("place_names", fid)
+        props, _ = next(new)
+        if props["category"] != current.properties["category"]:
+            props["name"] = str(props["specific"]) + str(current.properties["generic"])
+        gaz.rename(
+            fid,
+            str(props["name"]),
+            expected_version=current.version,
+            user="bench",
+            reason="更名",
+            override_reason=OVERRIDE,
+        )
+
+    create()  # warm-up (first transaction, caches)
+    return {"create": _timed(create, runs), "rename": _timed(rename, runs)}
+
+
+def measure_import(store: GeoPackageStore, rows: int, folder: Path) -> tuple[float, float]:
+    """(seconds for the whole import, seconds the write lock was held)."""
+    path = folder / "import.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["name", "category", "admin_code", "lon", "lat"])
+        for props, point in _names(rows, seed=7):
+            writer.writerow([props["name"], props["category"], props["admin_code"], f"{point.x:.6f}", f"{point.y:.6f}"])
+    gaz = Gazetteer(store)
+    held: list[float] = []
+    real_apply = gaz.apply
+
+    def timed_apply(*args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        try:
+            return real_apply(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            held.append(time.perf_counter() - start)
+
+    gaz.apply = timed_apply  # type: ignore[method-assign]
+    start = time.perf_counter()
+    report = import_names(gaz, path, user="bench", override_reason=OVERRIDE)
+    total = time.perf_counter() - start
+    assert report.written == rows, report.summary_zh()
+    return total, held[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000, 1_000_000])
+    parser.add_argument("--runs", type=int, default=200, help="creates and renames timed per size")
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    results: dict[int, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        largest: GeoPackageStore | None = None
+        for n in args.sizes:
+            start = time.perf_counter()
+            store = build_register(folder / f"r{n}.gpkg", n)
+            print(f"built {n:,} names in {time.perf_counter() - start:.1f} s", flush=True)
+            results[n] = measure_saves(store, args.runs, seed=n + 1)
+            largest = store
+        assert largest is not None
+        print("\n| names | create p50 | create p95 | rename p50 | rename p95 |\n|---|---|---|---|---|")
+        for n, r in results.items():
+            print(
+                f"| {n:,} | {statistics.median(r['create']):.1f} ms | {_p95(r['create']):.1f} ms | "
+                f"{statistics.median(r['rename']):.1f} ms | {_p95(r['rename']):.1f} ms |"
+            )
+        small, big = results[min(results)], results[max(results)]
+        for op in ("create", "rename"):
+            print(f"{op} p95 at {max(results):,} / at {min(results):,}: {_p95(big[op]) / _p95(small[op]):.2f}×")
+        total, held = measure_import(largest, args.import_rows, folder)
+        print(
+            f"\nnames import of {args.import_rows:,} names into {max(results):,}: {total:.1f} s (write lock held {held:.1f} s)"
+        )
+        start = time.perf_counter()
+        flagged = Gazetteer(largest).check_all()
+        elapsed = time.perf_counter() - start
+        count = largest.count("place_names")
+        print(f"clean-up report over {count:,} names: {elapsed:.1f} s ({len(flagged):,} names with findings)")
+
+
+if __name__ == "__main__":
+    main()
