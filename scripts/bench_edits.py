@@ -207,9 +207,8 @@ def main() -> None:
         for op in ("create", "rename"):
             print(f"{op} p95 at {max(results):,} / at {min(results):,}: {_p95(big[op]) / _p95(small[op]):.2f}×")
         total, held = measure_import(largest, args.import_rows, folder)
-        print(
-            f"\nnames import of {args.import_rows:,} names into {max(results):,}: {total:.1f} s (write lock held {held:.1f} s)"
-        )
+        into = f"{max(results):,}"
+        print(f"\nnames import of {args.import_rows:,} names into {into}: {total:.1f} s (write lock held {held:.1f} s)")
         start = time.perf_counter()
         flagged = Gazetteer(largest).check_all()
         elapsed = time.perf_counter() - start
