@@ -194,3 +194,14 @@ def test_gdal_appends_like_any_other_tool_and_reads_without_warnings(demo_store:
     with pytest.raises(pyogrio.errors.FeatureError, match="类型"):  # GDAL's insert is refused by the file's CHECK
         pyogrio.write_dataframe(bad, demo_store.path, layer="eldercare_facilities", append=True)
     assert demo_store.count("eldercare_facilities") == len(demo_store.features("eldercare_facilities"))
+
+
+def test_one_audit_row_per_outside_edit_even_with_recursive_triggers(demo_store: GeoPackageStore) -> None:
+    f = demo_store.features("eldercare_facilities")[0]
+    with outside(demo_store.path) as conn:
+        conn.execute("PRAGMA recursive_triggers = ON")  # GDAL turns it on for its connections
+        conn.execute("UPDATE eldercare_facilities SET operator = 'x' WHERE id = ?", (f.id,))
+    rows = _audit(demo_store.path, "eldercare_facilities", f.id)
+    assert rows[-1] == ("update", f.version + 1, "external", EXTERNAL_REASON)
+    assert [r for r in rows if r[3] == EXTERNAL_REASON] == [rows[-1]]
+    assert demo_store.get("eldercare_facilities", f.id).version == f.version + 1

@@ -164,19 +164,21 @@ def table_sql(layer: Layer, *, table: str | None = None) -> str:
     checks: list[str] = []
     for f in layer.fields:
         col = f"{q(f.name)} {f.sql_type}"
-        if f.required:
-            col += " NOT NULL"
-        if (layer.name, f.name) in _DEFAULTS:
+        if (layer.name, f.name) in _DEFAULTS:  # filled by the insert trigger when a tool sends NULL (QGIS does)
             col += f" DEFAULT {_DEFAULTS[(layer.name, f.name)]}"
+        elif f.required:
+            col += " NOT NULL"
         if f.unique:
             col += " UNIQUE"
         cols.append(col)
         checks += [f"CONSTRAINT {_name(n)} CHECK ({sql})" for n, sql in _field_checks(f)]
     checks += [f"CONSTRAINT {_name(n)} CHECK ({sql})" for n, sql in _record_checks(layer)]
+    # system fields: defaults for a tool that leaves them out, and the insert trigger fills them when a
+    # tool sends NULL (QGIS sends every field of a new feature); mzgis always writes them
     cols += [
-        f'"version" INTEGER NOT NULL DEFAULT 1 CONSTRAINT {_name("版本号应为正整数")} CHECK ("version" >= 1)',
-        f'"updated_at" TEXT NOT NULL DEFAULT ({_NOW})',
-        "\"updated_by\" TEXT NOT NULL DEFAULT 'external'",
+        f'"version" INTEGER DEFAULT 1 CONSTRAINT {_name("版本号应为正整数")} CHECK ("version" >= 1)',
+        f'"updated_at" TEXT DEFAULT ({_NOW})',
+        "\"updated_by\" TEXT DEFAULT 'external'",
     ]
     return f"CREATE TABLE {q(table or layer.name)} (\n  " + ",\n  ".join(cols + checks) + "\n)"
 
@@ -231,25 +233,42 @@ def integrity_sql(layer: Layer) -> list[str]:
         f" ELSE {_row_json(layer, 'NEW')} END"
     )
     new_version = "CASE WHEN NEW.version > OLD.version THEN NEW.version ELSE OLD.version + 1 END"
+    fills = [
+        '"version" = coalesce("version", 1)',
+        f'"updated_at" = coalesce("updated_at", {_NOW})',
+        f'"updated_by" = {who_new}',
+    ]
+    if layer.name == "place_names":  # whole name as specific (the clean-up report splits it), not yet approved
+        fills += [
+            '"generic" = CASE WHEN coalesce("specific", \'\') = \'\' THEN NULL ELSE "generic" END',
+            '"specific" = CASE WHEN coalesce("specific", \'\') = \'\' THEN "name" ELSE "specific" END',
+            '"status" = coalesce("status", \'proposed\')',
+        ]
     statements = [
         f'CREATE TRIGGER "mzgis_{layer.name}_insert_outside" AFTER INSERT ON {t} WHEN {outside} BEGIN '
         + changeset.format(who=who_new)
-        + audit.format(who=who_new, fid="NEW.id", action="insert", version="NEW.version", before="NULL", after=new_json)
-        + (  # filled as mzgis would, so the update is not itself an edit made outside
-            f" INSERT INTO {SESSION_TABLE} VALUES (1, 'trigger');"
-            f' UPDATE {t} SET "specific" = NEW."name", "generic" = NULL WHERE id = NEW.id AND NEW."specific" = \'\';'
-            f" DELETE FROM {SESSION_TABLE};"
-            if layer.name == "place_names"
-            else ""
+        + audit.format(
+            who=who_new,
+            fid="NEW.id",
+            action="insert",
+            version="coalesce(NEW.version, 1)",
+            before="NULL",
+            after=new_json,
         )
-        + " END",
+        # filled as mzgis would (inside a session row, so the fill is not itself an edit made outside)
+        + f" INSERT INTO {SESSION_TABLE} VALUES (1, 'trigger');"
+        + f" UPDATE {t} SET {', '.join(fills)} WHERE id = NEW.id;"
+        + f" DELETE FROM {SESSION_TABLE}; END",
         f'CREATE TRIGGER "mzgis_{layer.name}_update_outside" AFTER UPDATE ON {t} WHEN {outside} BEGIN '
         + changeset.format(who=who_upd)
         + audit.format(
             who=who_upd, fid="NEW.id", action="update", version=new_version, before=old_json, after=upd_after
         )
+        # the version bump inside a session row: a tool that turns recursive triggers on (GDAL does) must
+        # not see it as a second edit made outside
+        + f" INSERT INTO {SESSION_TABLE} VALUES (1, 'trigger');"
         + f' UPDATE {t} SET "version" = OLD.version + 1, "updated_at" = {_NOW}, "updated_by" = {who_upd}'
-        + " WHERE id = NEW.id AND NEW.version <= OLD.version; END",
+        + f" WHERE id = NEW.id AND NEW.version <= OLD.version; DELETE FROM {SESSION_TABLE}; END",
     ]
     if layer.name == "place_names":
         statements.append(

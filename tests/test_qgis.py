@@ -1,0 +1,116 @@
+"""QGIS as an editor of the data file: Debian's QGIS (python3-qgis, its own GDAL) edits place names
+through its OGR provider, as an officer would; the file's own triggers and CHECKs version, audit and refuse,
+and mzgis sees the result. QGIS runs in a subprocess with the system Python (its module is not in the venv)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mzgis.cli import app
+from mzgis.gazetteer.service import Gazetteer
+from mzgis.store import GeoPackageStore
+from mzgis.store.schema import EXTERNAL_REASON
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from qgis.core import QgsApplication, QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
+    app = QgsApplication([], False)
+    app.initQgis()
+    layer = QgsVectorLayer(f"{sys.argv[1]}|layername=place_names", "names", "ogr")
+    fields = layer.fields()
+    out = {"valid": layer.isValid()}
+    fid = int(sys.argv[2])
+
+    def commit(name):
+        out[name] = [layer.commitChanges(), " ".join(layer.commitErrors())]
+        layer.rollBack()
+
+    layer.startEditing()  # a rename as an officer types it in the attribute table
+    layer.changeAttributeValue(fid, fields.indexOf("name"), "方林新村")
+    layer.changeAttributeValue(fid, fields.indexOf("specific"), "方林新")
+    commit("rename")
+    layer.startEditing()  # a new name with only what the form asks for
+    f = QgsFeature(fields)
+    f.setAttribute("name", "金清大桥")
+    f.setAttribute("category", "transport_facility")
+    f.setAttribute("admin_code", "331004106")
+    f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(121.49, 28.525)))
+    layer.addFeature(f)
+    commit("add")
+    layer.startEditing()
+    layer.deleteFeature(fid)
+    commit("delete")
+    layer.startEditing()
+    layer.changeAttributeValue(fid, fields.indexOf("status"), "deleted")
+    commit("bad_status")
+    print(json.dumps(out, ensure_ascii=False), flush=True)
+    os._exit(0)  # exitQgis() crashes at exit on this build
+    """
+)
+
+
+def _qgis_available() -> bool:
+    if not Path(SYSTEM_PYTHON).exists():
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=60)
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def qgis() -> None:
+    if not _qgis_available():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's python3-qgis and qgis-providers (.ci/run)")
+        pytest.skip("QGIS (python3-qgis) is not installed")
+
+
+def test_qgis_edits_are_versioned_audited_and_checked_by_the_file(qgis: None, demo_path: Path, tmp_path: Path) -> None:
+    store = GeoPackageStore(demo_path)
+    village = Gazetteer(store).search("方林村")[0].record
+    before = store.get("place_names", village.id)
+    script = tmp_path / "edit.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    done = subprocess.run(
+        [SYSTEM_PYTHON, str(script), str(demo_path), str(village.id)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["valid"] is True
+    assert result["rename"][0] is True and result["add"][0] is True, result
+    assert result["delete"][0] is False and "标准地名不能删除" in result["delete"][1]
+    assert (
+        result["bad_status"][0] is False and "状态(status)只能取 current、proposed、retired" in result["bad_status"][1]
+    )
+    assert "partially supported" not in done.stderr  # GeoPackage 1.2: QGIS 3.22's GDAL reads it fully
+
+    renamed = store.get("place_names", village.id)
+    assert (renamed.version, renamed.updated_by, renamed.properties["name"]) == (
+        before.version + 1,
+        "external",
+        "方林新村",
+    )
+    added = store.features("place_names", where={"name": "金清大桥"})
+    assert [(f.version, f.updated_by, f.properties["status"], f.properties["specific"]) for f in added] == [
+        (1, "external", "proposed", "金清大桥")
+    ]
+    outside = [e for e in store.audit(layer="place_names") if e.reason == EXTERNAL_REASON]
+    assert [(e.action, e.feature_id) for e in outside] == [("update", village.id), ("insert", added[0].id)]
+    history = CliRunner().invoke(app, ["names", "history", str(village.id), "--db", str(demo_path)])
+    assert "name:方林村 → 方林新村" in history.output and EXTERNAL_REASON in history.output
+    assert [h.record.name for h in Gazetteer(store).search("方林新村")] == ["方林新村"]
