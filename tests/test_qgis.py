@@ -114,3 +114,54 @@ def test_qgis_edits_are_versioned_audited_and_checked_by_the_file(qgis: None, de
     history = CliRunner().invoke(app, ["names", "history", str(village.id), "--db", str(demo_path)])
     assert "name:方林村 → 方林新村" in history.output and EXTERNAL_REASON in history.output
     assert [h.record.name for h in Gazetteer(store).search("方林新村")] == ["方林新村"]
+
+
+OAPIF_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys, tempfile
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ["QGIS_AUTH_DB_DIR_PATH"] = tempfile.mkdtemp()
+    from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsVectorLayer
+    app = QgsApplication([], False)
+    app.initQgis()
+    url, name, secret = sys.argv[1:4]
+    source = f"url='{url}' typename='admin_units'"
+    out = {}
+    plain = QgsVectorLayer(source, "units", "OAPIF")  # first: QGIS caches what it has read
+    out["without"] = plain.isValid()
+    manager = QgsApplication.authManager()
+    manager.setMasterPassword("mzgis-test", True)
+    config = QgsAuthMethodConfig("Basic")  # what a QGIS user sets up: an authentication configuration
+    config.setName("mzgis")
+    config.setConfig("username", name)
+    config.setConfig("password", secret)
+    manager.storeAuthenticationConfig(config)
+    layer = QgsVectorLayer(f"{source} authcfg={config.id()}", "units", "OAPIF")
+    out["with"] = [layer.isValid(), layer.featureCount() if layer.isValid() else -1]
+    print(json.dumps(out), flush=True)
+    os._exit(0)
+    """
+)
+
+
+def test_qgis_reads_the_ogc_api_with_an_authentication_configuration(  # type: ignore[no-untyped-def]
+    qgis: None, live_server: str, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.conftest import PASSWORD
+
+    script = tmp_path / "oapif.py"
+    script.write_text(OAPIF_SCRIPT, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    for i, secret in enumerate((PASSWORD, tokens["查看员"])):  # the password, or a token (mzgis users token)
+        env["HOME"] = str(tmp_path / f"home{i}")  # a profile of its own: QGIS caches what it read on disk
+        done = subprocess.run(
+            [SYSTEM_PYTHON, str(script), f"{live_server}/ogc", "查看员", secret],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        assert result == {"without": False, "with": [True, 244]}  # every unit, over pages of 100

@@ -257,7 +257,11 @@ class Users:
     def sign_in(
         self, name: str, password: str, *, client: str = "local", hours: float = 12, label: str = "网页"
     ) -> SignIn:
-        """A token for a correct name and password; the same message for every failure. After
+        """A token for a correct name and password (see :meth:`authenticate`)."""
+        return self._issue(self.authenticate(name, password, client=client), hours=hours, label=label)
+
+    def authenticate(self, name: str, password: str, *, client: str = "local") -> User:
+        """The account of a correct name and password; the same message for every failure. After
         ``MAX_FAILURES`` failed sign-ins of one name from one ``client`` (address) within ``LOCKOUT``, that
         name's sign-ins from that client are refused for ``LOCKOUT``: a stranger elsewhere cannot lock a
         user out. The count and the claim of an attempt are one write, so parallel guesses cannot pass it.
@@ -280,7 +284,19 @@ class Users:
         self.store.clear_sign_in_failures(key)
         if _outdated(stored):  # an earlier version's scrypt hash becomes argon2id at the next sign-in
             self.store.save_account(record | {"password_hash": hash_password(password)})
-        return self._issue(self.get(record["name"]), hours=hours, label=label)
+        return self.get(record["name"])
+
+    def basic(self, name: str, secret: str, *, client: str = "local") -> User:
+        """HTTP Basic, for clients that can send nothing else (QGIS's OGC API provider): the secret is the
+        account's token (from ``mzgis users token``, checked by its hash, no password work) or its password
+        (throttled like a sign-in)."""
+        try:
+            user = self.resolve(secret)
+        except NotSignedIn:
+            return self.authenticate(name, secret, client=client)
+        if user.name != name.strip():
+            raise NotSignedIn("用户名或密码不正确,或账号已停用", "the token belongs to another account")
+        return user
 
     def issue_token(self, name: str, *, days: float = 90, label: str = "脚本") -> SignIn:
         """A long-lived token for scripts and QGIS (printed once by ``mzgis users token``)."""

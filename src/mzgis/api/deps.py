@@ -3,6 +3,8 @@ lifespan), and the signed-in user with role checks."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from typing import Annotated
 
@@ -55,22 +57,49 @@ def get_users(request: Request) -> Users:
     return users
 
 
-def bearer_token(authorization: Annotated[str | None, Header(description="Bearer <令牌>")] = None) -> str | None:
-    """The request's bearer token, or None without an Authorization header; any other form is NotSignedIn."""
+def credentials(
+    authorization: Annotated[str | None, Header(description="Bearer <令牌>,或 Basic(用户名:密码或令牌)")] = None,
+) -> tuple[str, str] | None:
+    """The request's credentials as (scheme, value), or None without an Authorization header: ``bearer``
+    and a token, or ``basic`` and ``name:secret``; any other form is NotSignedIn."""
     if not authorization:
         return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotSignedIn("请求头 Authorization 应为“Bearer 令牌”", "Authorization must be 'Bearer <token>'")
-    return token.strip()
+    scheme, _, value = authorization.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return "bearer", value
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        if ":" in decoded:
+            return "basic", decoded
+    raise NotSignedIn(
+        "请求头 Authorization 应为“Bearer 令牌”或 HTTP Basic(用户名:密码)", "Authorization must be Bearer or Basic"
+    )
+
+
+CredentialsDep = Annotated[tuple[str, str] | None, Depends(credentials)]
+
+
+def bearer_token(creds: CredentialsDep) -> str | None:
+    """The request's bearer token (None without one, or with Basic credentials)."""
+    return creds[1] if creds is not None and creds[0] == "bearer" else None
 
 
 TokenDep = Annotated[str | None, Depends(bearer_token)]
 
 
-def signed_in(request: Request, token: TokenDep) -> User | None:
-    """The user of the request's bearer token, or None without one; an invalid token is NotSignedIn."""
-    return None if token is None else get_users(request).resolve(token)
+def signed_in(request: Request, creds: CredentialsDep) -> User | None:
+    """The user of the request's credentials, or None without any; invalid ones are NotSignedIn."""
+    if creds is None:
+        return None
+    users = get_users(request)
+    if creds[0] == "bearer":
+        return users.resolve(creds[1])
+    name, _, secret = creds[1].partition(":")
+    return users.basic(name, secret, client=request.client.host if request.client else "unknown")
 
 
 SignedInDep = Annotated[User | None, Depends(signed_in)]

@@ -118,12 +118,15 @@ def _problem(err: dict[str, Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
-    async def domain(_: Request, exc: Exception) -> JSONResponse:
+    async def domain(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, MzgisError)
         status = _status(exc)
         headers: dict[str, str] = {}
         if status == 401:
-            headers["WWW-Authenticate"] = "Bearer"
+            # Basic is offered to OGC API clients (QGIS can send nothing else) but not to the page, where a
+            # browser would answer it with its own password dialog
+            ogc = request.url.path.startswith("/ogc")
+            headers["WWW-Authenticate"] = 'Basic realm="mzgis", charset="UTF-8"' if ogc else "Bearer"
         if isinstance(exc, Busy):
             headers["Retry-After"] = str(exc.retry_after)
         return error_response(status, exc.kind, exc.message_zh, exc.message_en, exc.details, headers or None)

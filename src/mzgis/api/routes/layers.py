@@ -83,10 +83,20 @@ class FeaturePage:
     links: list[dict[str, str]]
 
 
-def geojson_response(page: FeaturePage, media_type: str = "application/json") -> Response:
+def geojson_response(
+    page: FeaturePage,
+    media_type: str = "application/json",
+    *,
+    lat_first: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """The page as GeoJSON text, built directly: geometry strings from GEOS in one vectorized call and
-    properties with the standard json module (no model per feature; the bbox endpoint's hot path)."""
-    geoms = shapely.to_geojson(np.array([f.geometry for f in page.features], dtype=object))
+    properties with the standard json module (no model per feature; the bbox endpoint's hot path).
+    ``lat_first``: coordinates in latitude, longitude order (EPSG:4490's own axis order)."""
+    shapes = np.array([f.geometry for f in page.features], dtype=object)
+    if lat_first and len(shapes):
+        shapes = shapely.transform(shapes, lambda xy: xy[:, ::-1])
+    geoms = shapely.to_geojson(shapes)
     parts = []
     for f, g in zip(page.features, geoms, strict=True):
         props = dict(f.properties) | {"version": f.version, "updated_at": f.updated_at, "updated_by": f.updated_by}
@@ -98,7 +108,7 @@ def geojson_response(page: FeaturePage, media_type: str = "application/json") ->
         f'{{"type":"FeatureCollection","features":[{",".join(parts)}],"numberMatched":{page.number_matched},'
         f'"numberReturned":{len(page.features)},"links":{json.dumps(page.links, ensure_ascii=False)}}}'
     )
-    return Response(body.encode("utf-8"), media_type=media_type)
+    return Response(body.encode("utf-8"), media_type=media_type, headers=headers)
 
 
 def feature_page(

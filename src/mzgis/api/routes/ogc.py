@@ -3,15 +3,18 @@ landing page, conformance, collections, items (bbox, limit, offset; GeoJSON) and
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
+import shapely
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mzgis.api.deps import SettingsDep, StoreDep
 from mzgis.api.models import FeatureId, Offset, feature_out
 from mzgis.api.routes.layers import feature_page, geojson_response, parse_bbox
-from mzgis.errors import NotFound
+from mzgis.crs import STORAGE_EPSG
+from mzgis.errors import BadInput, NotFound
 from mzgis.layers import LAYERS
 
 __all__ = ["router"]
@@ -22,7 +25,21 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CGCS2000 = f"http://www.opengis.net/def/crs/EPSG/0/{STORAGE_EPSG}"  # axis order latitude, longitude
+CRS_LIST = [CRS84, CGCS2000]
+
+
+def _crs(value: str | None, what: str) -> str:
+    """A supported CRS URI (CRS84 by default), or BadInput naming the ones offered."""
+    crs = (value or CRS84).strip()
+    if crs not in CRS_LIST:
+        raise BadInput(f"{what}只支持 {'、'.join(CRS_LIST)}", f"{what} must be one of {', '.join(CRS_LIST)}")
+    return crs
+
+
 SPATIAL = [name for name, layer in LAYERS.items() if layer.geometry]
 
 
@@ -38,7 +55,8 @@ def _collection(request: Request, name: str, extent: tuple[float, float, float, 
         "title": layer.label_zh,
         "description": layer.description or layer.label_zh,
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "crs": CRS_LIST,
+        "storageCrs": CGCS2000,
         "links": [
             {"rel": "self", "type": "application/json", "href": f"{base}/ogc/collections/{name}"},
             {"rel": "items", "type": GEOJSON, "href": f"{base}/ogc/collections/{name}/items"},
@@ -101,19 +119,37 @@ def items(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (CRS84)")] = None,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (CRS84), or in bbox-crs")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 (CRS84 或 EPSG:4490)")] = None,
+    crs: Annotated[str | None, Query(description="输出坐标系:CRS84(默认,经度在前)或 EPSG:4490(纬度在前)")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     offset: Offset = 0,
 ) -> Response:
-    page = feature_page(store, _known(name), request, parse_bbox(bbox), limit, offset, settings.max_features)
-    return geojson_response(page, media_type=GEOJSON)
+    out_crs, box_crs = _crs(crs, "crs "), _crs(bbox_crs, "bbox-crs ")
+    box = parse_bbox(bbox)
+    if box is not None and box_crs == CGCS2000:  # given in EPSG:4490's order: latitude first
+        box = (box[1], box[0], box[3], box[2])
+    page = feature_page(store, _known(name), request, box, limit, offset, settings.max_features)
+    return geojson_response(
+        page, media_type=GEOJSON, lat_first=out_crs == CGCS2000, headers={"Content-Crs": f"<{out_crs}>"}
+    )
 
 
 @router.get("/collections/{name}/items/{fid}", summary="单个要素")
-def item(name: str, fid: FeatureId, request: Request, store: StoreDep) -> JSONResponse:
-    out = feature_out(store.get(_known(name), fid)).model_dump()
+def item(
+    name: str,
+    fid: FeatureId,
+    request: Request,
+    store: StoreDep,
+    crs: Annotated[str | None, Query(description="输出坐标系:CRS84(默认)或 EPSG:4490")] = None,
+) -> JSONResponse:
+    out_crs = _crs(crs, "crs ")
+    feature = store.get(_known(name), fid)
+    if out_crs == CGCS2000 and feature.geometry is not None:
+        feature = replace(feature, geometry=shapely.transform(feature.geometry, lambda xy: xy[:, ::-1]))
+    out = feature_out(feature).model_dump()
     out["links"] = [
         {"rel": "self", "type": GEOJSON, "href": str(request.url)},
         {"rel": "collection", "type": "application/json", "href": f"{_base(request)}/ogc/collections/{name}"},
     ]
-    return JSONResponse(out, media_type=GEOJSON)
+    return JSONResponse(out, media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs}>"})
