@@ -911,15 +911,16 @@ def coverage_cmd(
     """按乡镇核对十四五目标(床位、护理床位、专业化运营、综合体、生态安葬、照料中心覆盖)。Per-township gaps."""
     if ctx.invoked_subcommand is not None:
         return
-    from mzgis.coverage.service import analyze_store, read_proposed, what_if
+    from mzgis.coverage.service import analyze_store, proposed_frame, what_if
     from mzgis.coverage.targets import load_targets
+    from mzgis.io.points import read_points
 
     store = _open(db)
     goal = load_targets(targets)
     if add is None:
         result, after = analyze_store(store, targets=goal), None
     else:
-        result, after = what_if(store, read_proposed(add), targets=goal)
+        result, after = what_if(store, proposed_frame(read_points(add)), targets=goal)
     if out is not None:
         from mzgis.io.coverage_report import write_coverage_outputs
 
@@ -961,17 +962,18 @@ def coverage_suggest_cmd(
     db: DbOption = None,
 ) -> None:
     """选址建议:贪心最大覆盖(按新覆盖的老年人数),可选精确解。Where to build next."""
-    from mzgis.coverage.service import read_proposed, suggest
+    from mzgis.coverage.service import proposed_frame, suggest
     from mzgis.coverage.targets import load_targets
+    from mzgis.io.points import read_points
 
     result = suggest(
         _open(db),
         facility_type,
         count=count,
-        candidates=candidates,
+        candidates=read_points(candidates) if candidates is not None else None,
         with_exact=exact_,
         targets=load_targets(targets),
-        proposed=read_proposed(add) if add is not None else None,
+        proposed=proposed_frame(read_points(add)) if add is not None else None,
     )
     if as_json:
         _echo_json(result)

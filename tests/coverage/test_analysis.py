@@ -222,7 +222,8 @@ def test_greedy_and_exact_covering(county) -> None:  # type: ignore[no-untyped-d
 def test_suggest_and_what_if_on_the_demo(tmp_path: Path) -> None:
     import json
 
-    from mzgis.coverage.service import read_proposed, suggest
+    from mzgis.coverage.service import proposed_frame, suggest
+    from mzgis.io.points import read_points
     from mzgis.settings import default_demo_path
 
     store = GeoPackageStore(default_demo_path())
@@ -248,7 +249,7 @@ def test_suggest_and_what_if_on_the_demo(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     before = analyze_store(store)
-    after = analyze_store(store, proposed=read_proposed(proposal))
+    after = analyze_store(store, proposed=proposed_frame(read_points(proposal)))
     jq_before = next(r for r in before.townships if r["name"] == "金清镇")
     jq_after = next(r for r in after.townships if r["name"] == "金清镇")
     assert (jq_before["beds"], jq_after["beds"]) == (400, 700)
@@ -271,4 +272,4 @@ def test_suggest_and_what_if_on_the_demo(tmp_path: Path) -> None:
             ),
             encoding="utf-8",
         )
-        read_proposed(bad)
+        proposed_frame(read_points(bad))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -16,28 +15,13 @@ from mzgis.coverage.siting import Pick, build_model, exact, greedy
 from mzgis.coverage.targets import Targets, load_targets
 from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, to_metric
 from mzgis.errors import BadInput, NotFound
-from mzgis.io.importer import convert_geometry, source_system
-from mzgis.io.readers import read_table
 from mzgis.store import Store
 
-__all__ = ["analyze_store", "proposed_frame", "read_proposed", "suggest", "what_if"]
+__all__ = ["analyze_store", "proposed_frame", "suggest", "what_if"]
 
 
 _ELDERCARE_KINDS = {"institution", "home_care_centre", "day_care_station"}
 _BURIAL_KINDS = {"tree", "flower", "lawn", "columbarium", "cemetery"}
-
-
-def read_proposed(path: Path) -> gpd.GeoDataFrame:
-    """Proposed facilities (what-if) from a file: each row's ``kind`` says its layer (or a ``layer`` column does)."""
-    table = read_table(path)
-    system, _ = source_system(table.crs, None)
-    return proposed_frame(
-        gpd.GeoDataFrame(
-            table.frame.drop(columns=table.frame.geometry.name),
-            geometry=[convert_geometry(g, system, drop_z=True) for g in table.frame.geometry],
-            crs=4490,
-        )
-    )
 
 
 def proposed_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -166,14 +150,12 @@ def _existing(store: Store, facility_type: str, proposed: gpd.GeoDataFrame | Non
     return sites
 
 
-def _candidates_from_file(path: Path, towns: gpd.GeoDataFrame, names: dict[str, str]) -> gpd.GeoDataFrame:
-    table = read_table(path)
-    system, _ = source_system(table.crs, None)
-    frame = table.frame
+def _candidates(frame: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, names: dict[str, str]) -> gpd.GeoDataFrame:
+    """Candidate sites given as points (EPSG:4490), named, with the township each lies in."""
     label = next((c for c in ("name", "名称") if c in frame.columns), None)
     cands = gpd.GeoDataFrame(
-        {"name": frame[label].astype(str) if label else [f"候选{i + 1}" for i in range(len(frame))]},
-        geometry=[convert_geometry(g, system, drop_z=True) for g in frame.geometry],
+        {"name": frame[label].astype(str).values if label else [f"候选{i + 1}" for i in range(len(frame))]},
+        geometry=list(frame.geometry),
         crs=4490,
     )
     located = gpd.sjoin(cands, towns[["code", "geometry"]], predicate="within", how="left")
@@ -187,7 +169,7 @@ def suggest(
     facility_type: str,
     *,
     count: int = 3,
-    candidates: Path | None = None,
+    candidates: gpd.GeoDataFrame | None = None,
     with_exact: bool = False,
     targets: Targets | None = None,
     proposed: gpd.GeoDataFrame | None = None,
@@ -214,7 +196,7 @@ def suggest(
             crs=STORAGE_EPSG,
         )
     else:
-        cands = _candidates_from_file(candidates, towns, names)
+        cands = _candidates(candidates, towns, names)
     model = build_model(
         villages_m,
         lonlat_to_metric(centres, epsg),
