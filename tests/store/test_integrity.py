@@ -205,3 +205,22 @@ def test_one_audit_row_per_outside_edit_even_with_recursive_triggers(demo_store:
     assert rows[-1] == ("update", f.version + 1, "external", EXTERNAL_REASON)
     assert [r for r in rows if r[3] == EXTERNAL_REASON] == [rows[-1]]
     assert demo_store.get("eldercare_facilities", f.id).version == f.version + 1
+
+
+def test_a_name_added_outside_gets_its_scope_and_counts_as_a_duplicate(demo_store: GeoPackageStore) -> None:
+    from mzgis.errors import RuleViolation
+
+    geom = gpkg_binary.encode(Point(121.49, 28.525), 4490)
+    with outside(demo_store.path) as conn:
+        conn.execute(
+            "INSERT INTO place_names (geom, name, category, admin_code) VALUES (?, '金清大桥', 'transport_facility',"
+            " '331004106')",
+            (geom,),
+        )
+    gaz = Gazetteer(demo_store)
+    props = {"name": "金清大桥", "category": "transport_facility", "admin_code": "331004106"}
+    with pytest.raises(RuleViolation, match="同一范围内已有同名的“金清大桥”"):
+        gaz.create(props, Point(121.49, 28.526), user="地名科")
+    stored = demo_store.features("place_names", where={"name": "金清大桥"})
+    assert [f.properties["scope_key"] for f in stored] == ["transport_facility|331004106"]  # filled, no new version
+    assert [f.version for f in stored] == [1]

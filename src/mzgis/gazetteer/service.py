@@ -431,6 +431,7 @@ class Gazetteer:
         for edit in edits:
             _check_reason(edit.override_reason or "", "覆盖理由")
         admin = self.admin()
+        self.fill_scope_keys()  # names added in another tool since (one indexed query when there are none)
         with self.store.transaction(user=user, reason=comment) as tx:
             tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
             # each scope's names read under the write lock when first needed, kept current edit by edit
