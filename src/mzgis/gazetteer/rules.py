@@ -102,6 +102,8 @@ class RuleSet:
     subcategory_labels: dict[str, str] = field(default_factory=dict)  # code → Chinese name, in the file's order
     # name → its pinyin under these readings, worked out once (homophones compare every pair of a scope)
     spelled: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # (specific, generic) → romanization: an import checks each row twice (to report, then under the lock)
+    romanized: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _rules_text(path: Path | None) -> str:

@@ -281,7 +281,16 @@ class Gazetteer:
             others = (scopes or self.scopes()).of(rec)
         findings = check_name(rec, others, rules=self.rules) + extra
         specific, gen = name_parts(name, category, generic)
-        return CheckResult(name, specific, gen, romanize(specific, gen, readings=self.rules.readings), findings)
+        return CheckResult(name, specific, gen, self._romanized(specific, gen), findings)
+
+    def _romanized(self, specific: str, generic: str) -> str:
+        cache = self.rules.romanized
+        spelled = cache.get((specific, generic))
+        if spelled is None:
+            if len(cache) > 200_000:  # bounded: a long-running server sees many names once
+                cache.clear()
+            spelled = cache[(specific, generic)] = romanize(specific, generic, readings=self.rules.readings)
+        return spelled
 
     def romanize(self, name: str, category: str | None = None, *, tones: bool = False) -> str:
         """The standard romanization of a whole name (split into specific and generic first)."""
