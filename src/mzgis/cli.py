@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from mzgis.errors import MzgisError
+from mzgis.errors import MzgisError, StaleVersion
 from mzgis.settings import Settings, default_demo_path
 
 if TYPE_CHECKING:
@@ -75,6 +75,10 @@ def handles_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except MzgisError as exc:
+            if isinstance(exc, StaleVersion):
+                from mzgis.clock import beijing_time
+
+                exc = exc.in_time(beijing_time)  # users read Beijing time; the store keeps UTC
             raise _fail(exc.message_zh, EXIT_CODES.get(exc.kind, 1)) from None
         except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.Abort):
             raise

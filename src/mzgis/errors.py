@@ -5,6 +5,7 @@ Every error carries a Chinese message (shown to users first) and an English one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "NotFound",
     "NotSignedIn",
     "RuleViolation",
+    "StaleVersion",
     "TooLarge",
 ]
 
@@ -93,3 +95,43 @@ class Busy(MzgisError):
     def __init__(self, message_zh: str, message_en: str = "", *, retry_after: int = 5, **details: Any) -> None:
         super().__init__(message_zh, message_en, retry_after=retry_after, **details)
         self.retry_after = retry_after
+
+
+class StaleVersion(Conflict):
+    """An edit of a version that is no longer current: who changed the feature, the current version and
+    content. The store says who; the edges (API, CLI) say when, in the time users read (:meth:`in_time`)."""
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        expected: int,
+        current_version: int,
+        updated_by: str,
+        updated_at: str,
+        current: dict[str, Any],
+        when: str | None = None,
+    ) -> None:
+        at = f" 于 {when}" if when else ""
+        super().__init__(
+            f"{what}已被 {updated_by}{at} 修改(当前版本 {current_version},你的版本 {expected}),本次修改未保存",
+            f"{what} is at version {current_version}, not {expected}; nothing changed",
+            current_version=current_version,
+            updated_by=updated_by,
+            updated_at=updated_at,
+            current=current,
+        )
+        self.what, self.expected = what, expected
+
+    def in_time(self, show: Callable[[str], str]) -> StaleVersion:
+        """The same error saying when, with ``show`` turning the stored time into the one users read."""
+        d = self.details
+        return StaleVersion(
+            self.what,
+            expected=self.expected,
+            current_version=d["current_version"],
+            updated_by=d["updated_by"],
+            updated_at=d["updated_at"],
+            current=d["current"],
+            when=show(d["updated_at"]),
+        )

@@ -11,7 +11,8 @@ import pytest
 from shapely import wkt
 from shapely.geometry import Point
 
-from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
+from mzgis.clock import beijing_time
+from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation, StaleVersion
 from mzgis.layers import LAYERS
 from mzgis.store import GeoPackageStore
 from mzgis.store.geopackage import AUDIT_TABLE, CHANGESET_TABLE
@@ -131,9 +132,11 @@ def test_stale_version_is_a_conflict_and_changes_nothing(empty_store: GeoPackage
     store = empty_store
     f = store.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58), user="张三")
     store.update("eldercare_facilities", f.id, expected_version=1, user="李四", properties={"beds": 280})
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(StaleVersion) as err:
         store.update("eldercare_facilities", f.id, expected_version=1, user="王五", properties={"beds": 1})
-    assert "已被 李四 于 2026-03-01 16:00:02 修改" in err.value.message_zh  # stored in UTC, said in Beijing time
+    assert "已被 李四 修改(当前版本 2,你的版本 1)" in err.value.message_zh  # the store says who, not when
+    said = err.value.in_time(beijing_time).message_zh  # the edges say when, in Beijing time
+    assert "已被 李四 于 2026-03-01 16:00:02 修改" in said
     assert err.value.details == {
         "current_version": 2,
         "updated_by": "李四",

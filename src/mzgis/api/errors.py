@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mzgis.clock import beijing_time
 from mzgis.errors import (
     BadInput,
     Busy,
@@ -21,6 +22,7 @@ from mzgis.errors import (
     NotFound,
     NotSignedIn,
     RuleViolation,
+    StaleVersion,
     TooLarge,
 )
 
@@ -120,6 +122,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def domain(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, MzgisError)
+        if isinstance(exc, StaleVersion):
+            exc = exc.in_time(beijing_time)  # users read Beijing time; the store keeps UTC
         status = _status(exc)
         headers: dict[str, str] = {}
         if status == 401:

@@ -22,9 +22,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.clock import beijing_time
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import Busy, Conflict, InvalidStore, NotFound, RuleViolation
+from mzgis.errors import Busy, Conflict, InvalidStore, NotFound, RuleViolation, StaleVersion
 from mzgis.layers import (
     LAYERS,
     SYSTEM_FIELDS,
@@ -334,10 +333,9 @@ class _GpkgTransaction(Transaction):
         if expected_version is not None and current.version != expected_version:
             name = current.properties.get("name") or current.properties.get("marker_id")
             what = f"{lay.label_zh}“{name}”(#{fid})" if name else f"{lay.label_zh} #{fid}"
-            raise Conflict(
-                f"{what}已被 {current.updated_by} 于 {beijing_time(current.updated_at)} 修改"
-                f"(当前版本 {current.version},你的版本 {expected_version}),本次修改未保存",
-                f"{lay.name} #{fid} is at version {current.version}, not {expected_version}; nothing changed",
+            raise StaleVersion(
+                what,
+                expected=expected_version,
                 current_version=current.version,
                 updated_by=current.updated_by,
                 updated_at=current.updated_at,
