@@ -9,6 +9,7 @@ import os
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -59,6 +60,18 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def _run_qgis(script: str, args: list[str], folder: Path, home: Path) -> tuple[dict[str, Any], str]:
+    """Run ``script`` in QGIS's Python (not the venv's); its last stdout line is JSON. Returns it and stderr."""
+    path = folder / "qgis_script.py"
+    path.write_text(script, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))} | {"HOME": str(home)}
+    done = subprocess.run(
+        [SYSTEM_PYTHON, str(path), *args], capture_output=True, text=True, timeout=300, env=env, cwd=folder
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
 def _qgis_available() -> bool:
     if not Path(SYSTEM_PYTHON).exists():
         return False
@@ -78,26 +91,14 @@ def test_qgis_edits_are_versioned_audited_and_checked_by_the_file(qgis: None, de
     store = GeoPackageStore(demo_path)
     village = Gazetteer(store).search("方林村")[0].record
     before = store.get("place_names", village.id)
-    script = tmp_path / "edit.py"
-    script.write_text(SCRIPT, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    done = subprocess.run(
-        [SYSTEM_PYTHON, str(script), str(demo_path), str(village.id)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result, stderr = _run_qgis(SCRIPT, [str(demo_path), str(village.id)], tmp_path, tmp_path / "home")
     assert result["valid"] is True
     assert result["rename"][0] is True and result["add"][0] is True, result
     assert result["delete"][0] is False and "标准地名不能删除" in result["delete"][1]
     assert (
         result["bad_status"][0] is False and "状态(status)只能取 current、proposed、retired" in result["bad_status"][1]
     )
-    assert "partially supported" not in done.stderr  # GeoPackage 1.2: QGIS 3.22's GDAL reads it fully
+    assert "partially supported" not in stderr  # GeoPackage 1.2: QGIS 3.22's GDAL reads it fully
 
     renamed = store.get("place_names", village.id)
     assert (renamed.version, renamed.updated_by, renamed.properties["name"]) == (
@@ -149,19 +150,7 @@ def test_qgis_reads_the_ogc_api_with_an_authentication_configuration(  # type: i
 ) -> None:
     from tests.conftest import PASSWORD
 
-    script = tmp_path / "oapif.py"
-    script.write_text(OAPIF_SCRIPT, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     for i, secret in enumerate((PASSWORD, tokens["查看员"])):  # the password, or a token (mzgis users token)
-        env["HOME"] = str(tmp_path / f"home{i}")  # a profile of its own: QGIS caches what it read on disk
-        done = subprocess.run(
-            [SYSTEM_PYTHON, str(script), f"{live_server}/ogc", "查看员", secret],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            cwd=tmp_path,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        # a profile of its own each time: QGIS caches what it has read on disk
+        result, _ = _run_qgis(OAPIF_SCRIPT, [f"{live_server}/ogc", "查看员", secret], tmp_path, tmp_path / f"home{i}")
         assert result == {"without": False, "with": [True, 244]}  # every unit, over pages of 100
