@@ -113,3 +113,35 @@ def test_import_update_by_key(tmp_path: Path) -> None:
     assert done.exit_code == 0 and "已新增 0 条,更新 1 条,未变 0 条" in done.output
     markers = pyogrio.read_dataframe(db, layer="boundary_markers")
     assert markers.loc[markers.marker_id == "路黄13", "condition"].item() == "intact"
+
+
+def test_exact_suggestions_print_only_json(tmp_path: Path) -> None:
+    """The solver's banner (printed by native code when HiGHS starts) never mixes into --json output."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from mzgis.settings import default_demo_path
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from mzgis.cli import main; main()",
+            "coverage",
+            "suggest",
+            "--type",
+            "burial_site",
+            "--exact",
+            "--json",
+            "--db",
+            str(default_demo_path()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ | {"MZGIS_USER": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "HiGHS" not in done.stdout and json.loads(done.stdout)["type"] == "burial_site"

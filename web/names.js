@@ -185,7 +185,11 @@ export function setupNames(ctx) {
     $('reapply-btn').addEventListener('click', async () => {
       const latest = await load(current.id);
       const keepGeometry = mine.geometry;
+      const keepReason = $('f-reason').value;  // the officer's reason and override go with the changes
+      const keepOverride = $('f-override').value;
       open(latest);
+      $('f-reason').value = keepReason;
+      $('f-override').value = keepOverride;
       for (const [k, v] of Object.entries(mine)) if (k !== 'geometry') $(FIELDS[k]).value = v ?? '';
       if (keepGeometry) placeMarker(keepGeometry.coordinates[1], keepGeometry.coordinates[0]);
       message(`已载入版本 ${latest.properties.version},你的修改已重新填入,请检查后保存`, 'ok');

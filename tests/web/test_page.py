@@ -194,6 +194,7 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     )
     urllib.request.urlopen(request).close()
     page.fill("#f-origin", "因金清港得名")
+    page.fill("#f-reason", "补充来历(港名)")
     page.click("#save-btn")
     page.wait_for_selector("#conflict:not([hidden])")
     conflict = page.locator("#conflict").inner_text()
@@ -204,8 +205,14 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     page.wait_for_selector("#form-message >> text=已载入版本 3")
     assert page.locator("#f-origin").input_value() == "因金清港得名"
     assert page.locator("#f-subcategory").input_value() == "highway_bridge"
+    assert page.locator("#f-reason").input_value() == "补充来历(港名)"  # the officer's reason is kept too
     page.click("#save-btn")
     page.wait_for_selector("#form-message >> text=已保存(版本 4)")
+    history_request = urllib.request.Request(
+        f"{live_server}/api/names/{fid}/history", headers={"Authorization": f"Bearer {tokens['王五']}"}
+    )
+    with urllib.request.urlopen(history_request) as resp:
+        assert json.load(resp)[-1]["reason"] == "补充来历(港名)"
 
     # drag the marker to move the name; the move is saved and shows in the history
     icon = page.locator(".leaflet-marker-icon.leaflet-marker-draggable")

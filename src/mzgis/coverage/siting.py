@@ -9,6 +9,11 @@ HiGHS MIP solver. Both are pure functions on GeoDataFrames in a metric CRS.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +123,25 @@ def greedy(model: SitingModel, count: int) -> list[Pick]:
     return picks
 
 
+_STDOUT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Send what native code writes to standard output (file descriptor 1) to the null device meanwhile, so
+    a solver's banner never mixes into results (`--json`) or the server's log."""
+    with _STDOUT_LOCK:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def exact(model: SitingModel, count: int) -> list[Pick]:
     """The same problem solved to optimality (HiGHS): maximize newly covered elderly with ``count`` sites."""
     import highspy
@@ -125,7 +149,8 @@ def exact(model: SitingModel, count: int) -> list[Pick]:
     open_villages = [i for i in range(len(model.weights)) if not model.already[i] and model.weights[i] > 0]
     if not open_villages:
         return []
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    with _quiet_stdout():  # HiGHS prints its banner from C++ when created, before options can silence it
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     x = h.addBinaries(len(model.covers))
     y = h.addVariables(len(open_villages), lb=0, ub=1)
