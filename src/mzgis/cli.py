@@ -20,7 +20,7 @@ from mzgis.errors import MzgisError, StaleVersion
 from mzgis.settings import Settings, default_demo_path
 
 if TYPE_CHECKING:
-    from mzgis.store import Store
+    from mzgis.store import Backend
 
 __all__ = ["EXIT_CODES", "app", "main"]
 
@@ -112,7 +112,7 @@ def _recorded(on_behalf_of: str | None, settings: Settings) -> str:
     return f"{account}(代 {for_whom})" if for_whom and for_whom != account else account
 
 
-def _open(db: Path | None) -> Store:
+def _open(db: Path | None) -> Backend:
     from mzgis.store import open_store
 
     settings = _settings(db)

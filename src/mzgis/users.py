@@ -26,7 +26,7 @@ from argon2 import PasswordHasher
 
 from mzgis.clock import parse_stamp, stamp
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
-from mzgis.store import Store
+from mzgis.store import AccountStore
 
 __all__ = [
     "ROLES",
@@ -168,7 +168,9 @@ def _check_password(password: str) -> None:
 class Users:
     """Accounts and tokens on a store. ``now`` gives the current UTC time (tests pass a fixed clock)."""
 
-    def __init__(self, store: Store, *, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+    def __init__(
+        self, store: AccountStore, *, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    ) -> None:
         self.store = store
         self._now = now
         self._throttle = _Throttle()

@@ -1,4 +1,7 @@
-"""Persistence behind one interface (:class:`Store`): the GeoPackage file by default, PostGIS later.
+"""Persistence behind two interfaces: the feature store (:class:`Store`: layers, transactions, versions,
+audit) and the account store (:class:`AccountStore`: users, tokens, failed sign-ins); a :class:`Backend`
+offers both. The GeoPackage file by default (``geopackage`` the features, ``gpkg_accounts`` the accounts,
+``gpkg_connection`` the connections and write lock they share, ``schema`` the DDL); PostGIS later.
 
 Owns transactions, versions, the audit trail and the file format. Must not hold domain rules beyond the
 layer model's constraints, and must not know about HTTP or the CLI.
@@ -8,13 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mzgis.store.base import UNCHANGED, AuditEntry, Feature, LayerInfo, Store, Transaction
-from mzgis.store.geopackage import WRITE_WAIT_S, GeoPackageStore, create_geopackage
+from mzgis.store.base import UNCHANGED, AccountStore, AuditEntry, Backend, Feature, LayerInfo, Store, Transaction
+from mzgis.store.geopackage import GeoPackageStore, create_geopackage
+from mzgis.store.gpkg_connection import WRITE_WAIT_S
 
 __all__ = [
     "UNCHANGED",
     "WRITE_WAIT_S",
+    "AccountStore",
     "AuditEntry",
+    "Backend",
     "Feature",
     "GeoPackageStore",
     "LayerInfo",
@@ -25,7 +31,7 @@ __all__ = [
 ]
 
 
-def open_store(location: Path | str, *, write_wait_s: float = WRITE_WAIT_S) -> Store:
+def open_store(location: Path | str, *, write_wait_s: float = WRITE_WAIT_S) -> Backend:
     """Open the store at ``location`` (a GeoPackage path; a PostGIS URL once that backend exists). A writer
     waits up to ``write_wait_s`` seconds for another process's write, then gets :class:`~mzgis.errors.Busy`."""
     return GeoPackageStore(location, write_wait_s=write_wait_s)

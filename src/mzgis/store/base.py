@@ -22,7 +22,9 @@ from mzgis.layers import Layer
 
 __all__ = [
     "UNCHANGED",
+    "AccountStore",
     "AuditEntry",
+    "Backend",
     "Feature",
     "LayerInfo",
     "Store",
@@ -216,46 +218,6 @@ class Store(abc.ABC):
         account it starts with), from ``since`` (a stored UTC time) on, made outside mzgis or by it
         (``outside`` True / False), the newest ``limit``."""
 
-    # Accounts and sign-in tokens (kept beside the data, outside the layers and the audit).
-    @abc.abstractmethod
-    def account(self, name: str) -> dict[str, Any] | None:
-        """The account ``name`` (name, role, password_hash, disabled, created_at, created_by) or None."""
-
-    @abc.abstractmethod
-    def accounts(self) -> list[dict[str, Any]]:
-        """Every account, by name."""
-
-    @abc.abstractmethod
-    def save_account(self, record: Mapping[str, Any]) -> None:
-        """Insert or replace an account record (keys as :meth:`account` returns)."""
-
-    @abc.abstractmethod
-    def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:
-        """Record a sign-in token (only its hash) for account ``name``."""
-
-    @abc.abstractmethod
-    def token(self, token_hash: str) -> dict[str, Any] | None:
-        """The token record (token_hash, name, created_at, expires_at, label) or None."""
-
-    @abc.abstractmethod
-    def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:
-        """Remove one token, or every token of an account; returns how many."""
-
-    @abc.abstractmethod
-    def sign_in_failures(self, key: str, *, since: str) -> list[str]:
-        """When sign-ins under ``key`` (account name and client address) failed after ``since``, oldest first."""
-
-    @abc.abstractmethod
-    def claim_sign_in(self, key: str, at: str, *, since: str, limit: int) -> tuple[bool, list[str]]:
-        """Atomically: drop failures of every key before ``since``; when ``key`` has fewer than ``limit``
-        failures since then, record this attempt as one (cleared again by a success) and allow it. Returns
-        whether it is allowed and the key's earlier failures, oldest first. Parallel attempts cannot all
-        pass: the count and the claim are one write."""
-
-    @abc.abstractmethod
-    def clear_sign_in_failures(self, name: str) -> None:
-        """Forget the failed sign-ins as ``name`` (after a successful one)."""
-
     # Conveniences: each change in a transaction of its own.
     def insert(
         self,
@@ -296,3 +258,52 @@ class Store(abc.ABC):
             if len(batch) < page:
                 return
             after = batch[-1].id
+
+
+class AccountStore(abc.ABC):
+    """Accounts, sign-in tokens and failed sign-ins (kept beside the data, outside the layers and the audit);
+    what :class:`mzgis.users.Users` works on. A backend offers it beside its feature store."""
+
+    @abc.abstractmethod
+    def account(self, name: str) -> dict[str, Any] | None:
+        """The account ``name`` (name, role, password_hash, disabled, created_at, created_by) or None."""
+
+    @abc.abstractmethod
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account, by name."""
+
+    @abc.abstractmethod
+    def save_account(self, record: Mapping[str, Any]) -> None:
+        """Insert or replace an account record (keys as :meth:`account` returns)."""
+
+    @abc.abstractmethod
+    def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:
+        """Record a sign-in token (only its hash) for account ``name``."""
+
+    @abc.abstractmethod
+    def token(self, token_hash: str) -> dict[str, Any] | None:
+        """The token record (token_hash, name, created_at, expires_at, label) or None."""
+
+    @abc.abstractmethod
+    def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:
+        """Remove one token, or every token of an account; returns how many."""
+
+    @abc.abstractmethod
+    def sign_in_failures(self, key: str, *, since: str) -> list[str]:
+        """When sign-ins under ``key`` (account name and client address) failed after ``since``, oldest first."""
+
+    @abc.abstractmethod
+    def claim_sign_in(self, key: str, at: str, *, since: str, limit: int) -> tuple[bool, list[str]]:
+        """Atomically: drop failures of every key before ``since``; when ``key`` has fewer than ``limit``
+        failures since then, record this attempt as one (cleared again by a success) and allow it. Returns
+        whether it is allowed and the key's earlier failures, oldest first. Parallel attempts cannot all
+        pass: the count and the claim are one write."""
+
+    @abc.abstractmethod
+    def clear_sign_in_failures(self, name: str) -> None:
+        """Forget the failed sign-ins as ``name`` (after a successful one)."""
+
+
+class Backend(Store, AccountStore):
+    """A storage backend: its feature store and its account store (the GeoPackage file holds both; a
+    PostGIS database will too)."""

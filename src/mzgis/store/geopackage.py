@@ -9,11 +9,10 @@ blocked by the one writer. The audit and changeset tables live in the same file 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager, suppress
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import Busy, Conflict, InvalidStore, NotFound, RuleViolation, StaleVersion
+from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation, StaleVersion
 from mzgis.layers import (
     LAYERS,
     SYSTEM_FIELDS,
@@ -34,7 +33,9 @@ from mzgis.layers import (
     promote_geometry,
 )
 from mzgis.store import gpkg_binary
-from mzgis.store.base import UNCHANGED, AuditEntry, Feature, LayerInfo, Store, Transaction, utc_now
+from mzgis.store.base import UNCHANGED, AuditEntry, Backend, Feature, LayerInfo, Transaction, utc_now
+from mzgis.store.gpkg_accounts import GeoPackageAccounts
+from mzgis.store.gpkg_connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer
 from mzgis.store.schema import (
     APPLICATION_ID,
     AUDIT_TABLE,
@@ -54,101 +55,6 @@ from mzgis.store.schema import (
 
 __all__ = ["AUDIT_TABLE", "CHANGESET_TABLE", "WRITE_WAIT_S", "GeoPackageStore", "create_geopackage"]
 
-USERS_TABLE = "mzgis_users"
-TOKENS_TABLE = "mzgis_tokens"
-FAILURES_TABLE = "mzgis_sign_in_failures"
-# Accounts live beside the data but are not registered in gpkg_contents (QGIS does not list them); created
-# on first use, so files made before accounts existed keep working.
-_AUTH_SQL = (
-    f"""CREATE TABLE IF NOT EXISTS {USERS_TABLE} (
-  name TEXT PRIMARY KEY NOT NULL CHECK (length(trim(name)) > 0),
-  role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'editor', 'admin')),
-  password_hash TEXT NOT NULL,
-  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
-  created_at TEXT NOT NULL,
-  created_by TEXT NOT NULL
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (
-  token_hash TEXT PRIMARY KEY NOT NULL,
-  name TEXT NOT NULL REFERENCES {USERS_TABLE} (name) ON DELETE CASCADE,
-  created_at TEXT NOT NULL,
-  expires_at TEXT NOT NULL,
-  label TEXT NOT NULL DEFAULT ''
-)""",
-    # failed sign-ins, also of names that are no account, so a restart does not lift a lockout
-    f"""CREATE TABLE IF NOT EXISTS {FAILURES_TABLE} (
-  name TEXT NOT NULL,
-  failed_at TEXT NOT NULL
-)""",
-    f"CREATE INDEX IF NOT EXISTS {FAILURES_TABLE}_name ON {FAILURES_TABLE} (name, failed_at)",
-)
-_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by")
-
-
-def _account(row: sqlite3.Row) -> dict[str, Any]:
-    return {k: row[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(row["disabled"])}
-
-
-WRITE_WAIT_S = 10.0  # how long a writer waits for another process's write lock before giving up (Busy)
-
-
-def _connect(path: Path, *, wait_s: float = WRITE_WAIT_S) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=wait_s, isolation_level=None, check_same_thread=False)
-    gpkg_binary.register_functions(conn)
-    conn.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
-
-
-# ---------------------------------------------------------------- the write lock
-# SQLite lets one process write at a time. While a transaction holds the lock, a small note beside the
-# file says who holds it and why, so a writer that gives up after waiting can say what the file is busy
-# with (the note is removed when the transaction ends; a stale one is harmless: nobody waits on it).
-
-
-def _writer_note(path: Path) -> Path:
-    return path.with_name(path.name + ".writer")
-
-
-def _note_writer(path: Path, user: str, reason: str) -> None:
-    note = {"pid": os.getpid(), "user": user, "reason": reason[:200], "since": utc_now()}
-    with suppress(OSError):
-        _writer_note(path).write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
-
-
-def _clear_writer(path: Path) -> None:
-    with suppress(OSError):
-        _writer_note(path).unlink()
-
-
-def _is_locked(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def _busy(path: Path, wait_s: float) -> Busy:
-    holder = ""
-    with suppress(OSError, ValueError, KeyError, TypeError):
-        note = json.loads(_writer_note(path).read_text(encoding="utf-8"))
-        since = str(note["since"])
-        holder = f"({note['user']}:{note['reason'] or '修改'},{since[11:19]} UTC 起,进程 {note['pid']})"
-    return Busy(
-        f"数据文件正被另一个程序写入{holder},已等待 {wait_s:g} 秒仍未轮到;本次修改未保存,请稍后再试",
-        f"the data file is being written by another process{' ' + holder if holder else ''}; nothing changed",
-        retry_after=5,
-    )
-
-
-@contextmanager
-def _busy_is_an_error(path: Path, wait_s: float) -> Iterator[None]:
-    """A lock wait that ran out becomes :class:`Busy` (503 / exit 9), never a traceback."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if _is_locked(exc):
-            raise _busy(path, wait_s) from None
-        raise
-
 
 # ---------------------------------------------------------------- creation
 
@@ -156,7 +62,7 @@ def _busy_is_an_error(path: Path, wait_s: float) -> Iterator[None]:
 def create_geopackage(path: Path, *, clock: Callable[[], str] = utc_now) -> None:
     """Create an empty mzgis GeoPackage at ``path`` (which must not exist) with every layer."""
     stamp = clock()
-    with closing(_connect(path)) as conn:
+    with closing(connect(path)) as conn:
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {USER_VERSION}")
         conn.execute("PRAGMA journal_mode = WAL")
@@ -459,7 +365,7 @@ def _get(conn: sqlite3.Connection, lay: Layer, fid: int) -> Feature:
     return _rows_to_features(lay, [row])[0]
 
 
-class GeoPackageStore(Store):
+class GeoPackageStore(Backend, GeoPackageAccounts):
     """The store on a GeoPackage file. Each method uses its own short-lived connection."""
 
     def __init__(
@@ -482,10 +388,10 @@ class GeoPackageStore(Store):
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        conn = _connect(self.path, wait_s=self.write_wait_s)
+        conn = connect(self.path, wait_s=self.write_wait_s)
         conn.row_factory = sqlite3.Row
         try:
-            with _busy_is_an_error(self.path, self.write_wait_s):
+            with busy_is_an_error(self.path, self.write_wait_s):
                 yield conn
         finally:
             conn.close()
@@ -547,14 +453,14 @@ class GeoPackageStore(Store):
     def transaction(self, *, user: str, reason: str = "") -> Iterator[Transaction]:
         if not user.strip():
             raise RuleViolation("修改必须记录操作人", "a change needs a user")
-        conn = _connect(self.path, wait_s=self.write_wait_s)
+        conn = connect(self.path, wait_s=self.write_wait_s)
         conn.row_factory = sqlite3.Row
         holding = False
         try:
-            with _busy_is_an_error(self.path, self.write_wait_s):
+            with busy_is_an_error(self.path, self.write_wait_s):
                 conn.execute("BEGIN IMMEDIATE")
             holding = True
-            _note_writer(self.path, user, reason)
+            note_writer(self.path, user, reason)
             # while this row exists (only inside this transaction) the file's triggers know mzgis writes
             conn.execute(f"INSERT INTO {SESSION_TABLE} VALUES (1, ?)", (user,))
             stamp = self._clock()
@@ -578,87 +484,8 @@ class GeoPackageStore(Store):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             if holding:  # the note is the lock holder's: a writer that never got the lock leaves it
-                _clear_writer(self.path)
+                clear_writer(self.path)
             conn.close()
-
-    @contextmanager
-    def _auth(self) -> Iterator[sqlite3.Connection]:
-        """A connection with the account tables present; commits on success."""
-        conn = _connect(self.path, wait_s=self.write_wait_s)
-        conn.row_factory = sqlite3.Row
-        try:
-            with _busy_is_an_error(self.path, self.write_wait_s):
-                for sql in _AUTH_SQL:
-                    conn.execute(sql)
-                with conn:
-                    yield conn
-        finally:
-            conn.close()
-
-    def account(self, name: str) -> dict[str, Any] | None:
-        with self._auth() as conn:
-            row = conn.execute(f"SELECT * FROM {USERS_TABLE} WHERE name = ?", (name,)).fetchone()
-        return None if row is None else _account(row)
-
-    def accounts(self) -> list[dict[str, Any]]:
-        with self._auth() as conn:
-            rows = conn.execute(f"SELECT * FROM {USERS_TABLE} ORDER BY name").fetchall()
-        return [_account(r) for r in rows]
-
-    def save_account(self, record: Mapping[str, Any]) -> None:
-        values = [int(record[k]) if k == "disabled" else record[k] for k in _ACCOUNT_FIELDS]
-        with self._auth() as conn:
-            conn.execute(
-                f"INSERT INTO {USERS_TABLE} ({', '.join(_ACCOUNT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,"
-                " disabled = excluded.disabled",
-                values,
-            )
-
-    def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:
-        with self._auth() as conn:
-            conn.execute(
-                f"INSERT INTO {TOKENS_TABLE} VALUES (?, ?, ?, ?, ?)", (token_hash, name, created_at, expires_at, label)
-            )
-
-    def token(self, token_hash: str) -> dict[str, Any] | None:
-        with self._auth() as conn:
-            row = conn.execute(f"SELECT * FROM {TOKENS_TABLE} WHERE token_hash = ?", (token_hash,)).fetchone()
-        return None if row is None else dict(row)
-
-    def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:
-        if token_hash is None and name is None:
-            return 0
-        column, value = ("token_hash", token_hash) if token_hash is not None else ("name", name)
-        with self._auth() as conn:
-            return conn.execute(f"DELETE FROM {TOKENS_TABLE} WHERE {column} = ?", (value,)).rowcount
-
-    def sign_in_failures(self, key: str, *, since: str) -> list[str]:
-        with self._auth() as conn:
-            rows = conn.execute(
-                f"SELECT failed_at FROM {FAILURES_TABLE} WHERE name = ? AND failed_at > ? ORDER BY failed_at",
-                (key, since),
-            ).fetchall()
-        return [str(r[0]) for r in rows]
-
-    def claim_sign_in(self, key: str, at: str, *, since: str, limit: int) -> tuple[bool, list[str]]:
-        with self._auth() as conn:
-            conn.execute("BEGIN IMMEDIATE")  # the count and the claim under the write lock
-            conn.execute(f"DELETE FROM {FAILURES_TABLE} WHERE failed_at <= ?", (since,))
-            recent = [
-                str(r[0])
-                for r in conn.execute(
-                    f"SELECT failed_at FROM {FAILURES_TABLE} WHERE name = ? ORDER BY failed_at", (key,)
-                )
-            ]
-            allowed = len(recent) < limit
-            if allowed:
-                conn.execute(f"INSERT INTO {FAILURES_TABLE} VALUES (?, ?)", (key, at))
-        return allowed, recent
-
-    def clear_sign_in_failures(self, name: str) -> None:
-        with self._auth() as conn:
-            conn.execute(f"DELETE FROM {FAILURES_TABLE} WHERE name = ?", (name,))
 
     def set_derived(self, layer: str, values: Mapping[int, Mapping[str, Any]]) -> int:
         lay = get_layer(layer)

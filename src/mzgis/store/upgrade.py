@@ -19,7 +19,7 @@ from pathlib import Path
 from mzgis.errors import InvalidStore, NotFound, RuleViolation
 from mzgis.layers import LAYERS, SYSTEM_FIELDS
 from mzgis.store.base import utc_now
-from mzgis.store.geopackage import _connect
+from mzgis.store.gpkg_connection import connect
 from mzgis.store.schema import (
     AUDIT_TABLE,
     CHANGESET_TABLE,
@@ -131,7 +131,7 @@ def upgrade_geopackage(
         )
     stamp = clock()
     report = UpgradeReport(dry_run=dry_run)
-    with closing(_connect(path)) as conn:
+    with closing(connect(path)) as conn:
         steps, problems = _plan(conn, stamp)
         if problems:
             raise RuleViolation(

@@ -1,0 +1,136 @@
+"""Accounts, sign-in tokens and failed sign-ins kept in the GeoPackage file, beside the data but outside the
+layers and the audit (not in gpkg_contents: QGIS does not list them). The account store of the GeoPackage
+backend; the feature store lives in :mod:`mzgis.store.geopackage`."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mzgis.store.base import AccountStore
+from mzgis.store.gpkg_connection import busy_is_an_error, connect
+
+__all__ = ["FAILURES_TABLE", "TOKENS_TABLE", "USERS_TABLE", "GeoPackageAccounts"]
+
+USERS_TABLE = "mzgis_users"
+TOKENS_TABLE = "mzgis_tokens"
+FAILURES_TABLE = "mzgis_sign_in_failures"
+# Accounts live beside the data but are not registered in gpkg_contents (QGIS does not list them); created
+# on first use, so files made before accounts existed keep working.
+_AUTH_SQL = (
+    f"""CREATE TABLE IF NOT EXISTS {USERS_TABLE} (
+  name TEXT PRIMARY KEY NOT NULL CHECK (length(trim(name)) > 0),
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'editor', 'admin')),
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (
+  token_hash TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL REFERENCES {USERS_TABLE} (name) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  label TEXT NOT NULL DEFAULT ''
+)""",
+    # failed sign-ins, also of names that are no account, so a restart does not lift a lockout
+    f"""CREATE TABLE IF NOT EXISTS {FAILURES_TABLE} (
+  name TEXT NOT NULL,
+  failed_at TEXT NOT NULL
+)""",
+    f"CREATE INDEX IF NOT EXISTS {FAILURES_TABLE}_name ON {FAILURES_TABLE} (name, failed_at)",
+)
+_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by")
+
+
+def _account(row: sqlite3.Row) -> dict[str, Any]:
+    return {k: row[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(row["disabled"])}
+
+
+class GeoPackageAccounts(AccountStore):
+    """The account store on a GeoPackage file (each call its own short connection)."""
+
+    path: Path
+    write_wait_s: float
+
+    @contextmanager
+    def _auth(self) -> Iterator[sqlite3.Connection]:
+        """A connection with the account tables present; commits on success."""
+        conn = connect(self.path, wait_s=self.write_wait_s)
+        conn.row_factory = sqlite3.Row
+        try:
+            with busy_is_an_error(self.path, self.write_wait_s):
+                for sql in _AUTH_SQL:
+                    conn.execute(sql)
+                with conn:
+                    yield conn
+        finally:
+            conn.close()
+
+    def account(self, name: str) -> dict[str, Any] | None:
+        with self._auth() as conn:
+            row = conn.execute(f"SELECT * FROM {USERS_TABLE} WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _account(row)
+
+    def accounts(self) -> list[dict[str, Any]]:
+        with self._auth() as conn:
+            rows = conn.execute(f"SELECT * FROM {USERS_TABLE} ORDER BY name").fetchall()
+        return [_account(r) for r in rows]
+
+    def save_account(self, record: Mapping[str, Any]) -> None:
+        values = [int(record[k]) if k == "disabled" else record[k] for k in _ACCOUNT_FIELDS]
+        with self._auth() as conn:
+            conn.execute(
+                f"INSERT INTO {USERS_TABLE} ({', '.join(_ACCOUNT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,"
+                " disabled = excluded.disabled",
+                values,
+            )
+
+    def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:
+        with self._auth() as conn:
+            conn.execute(
+                f"INSERT INTO {TOKENS_TABLE} VALUES (?, ?, ?, ?, ?)", (token_hash, name, created_at, expires_at, label)
+            )
+
+    def token(self, token_hash: str) -> dict[str, Any] | None:
+        with self._auth() as conn:
+            row = conn.execute(f"SELECT * FROM {TOKENS_TABLE} WHERE token_hash = ?", (token_hash,)).fetchone()
+        return None if row is None else dict(row)
+
+    def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:
+        if token_hash is None and name is None:
+            return 0
+        column, value = ("token_hash", token_hash) if token_hash is not None else ("name", name)
+        with self._auth() as conn:
+            return conn.execute(f"DELETE FROM {TOKENS_TABLE} WHERE {column} = ?", (value,)).rowcount
+
+    def sign_in_failures(self, key: str, *, since: str) -> list[str]:
+        with self._auth() as conn:
+            rows = conn.execute(
+                f"SELECT failed_at FROM {FAILURES_TABLE} WHERE name = ? AND failed_at > ? ORDER BY failed_at",
+                (key, since),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def claim_sign_in(self, key: str, at: str, *, since: str, limit: int) -> tuple[bool, list[str]]:
+        with self._auth() as conn:
+            conn.execute("BEGIN IMMEDIATE")  # the count and the claim under the write lock
+            conn.execute(f"DELETE FROM {FAILURES_TABLE} WHERE failed_at <= ?", (since,))
+            recent = [
+                str(r[0])
+                for r in conn.execute(
+                    f"SELECT failed_at FROM {FAILURES_TABLE} WHERE name = ? ORDER BY failed_at", (key,)
+                )
+            ]
+            allowed = len(recent) < limit
+            if allowed:
+                conn.execute(f"INSERT INTO {FAILURES_TABLE} VALUES (?, ?)", (key, at))
+        return allowed, recent
+
+    def clear_sign_in_failures(self, name: str) -> None:
+        with self._auth() as conn:
+            conn.execute(f"DELETE FROM {FAILURES_TABLE} WHERE name = ?", (name,))

@@ -1,0 +1,78 @@
+"""Connections to a GeoPackage file and its write lock, shared by the feature store and the account store:
+sqlite3 with the ST_* functions the R-tree triggers need, a bounded wait for another process's write, and
+a note beside the file saying who holds the lock (so a writer that gives up can say what the file is busy with)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from mzgis.errors import Busy
+from mzgis.store import gpkg_binary
+from mzgis.store.base import utc_now
+
+__all__ = ["WRITE_WAIT_S", "busy_is_an_error", "clear_writer", "connect", "note_writer"]
+
+WRITE_WAIT_S = 10.0  # how long a writer waits for another process's write lock before giving up (Busy)
+
+
+def connect(path: Path, *, wait_s: float = WRITE_WAIT_S) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=wait_s, isolation_level=None, check_same_thread=False)
+    gpkg_binary.register_functions(conn)
+    conn.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+# ---------------------------------------------------------------- the write lock
+# SQLite lets one process write at a time. While a transaction holds the lock, a small note beside the
+# file says who holds it and why, so a writer that gives up after waiting can say what the file is busy
+# with (the note is removed when the transaction ends; a stale one is harmless: nobody waits on it).
+
+
+def _writer_note(path: Path) -> Path:
+    return path.with_name(path.name + ".writer")
+
+
+def note_writer(path: Path, user: str, reason: str) -> None:
+    note = {"pid": os.getpid(), "user": user, "reason": reason[:200], "since": utc_now()}
+    with suppress(OSError):
+        _writer_note(path).write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
+
+
+def clear_writer(path: Path) -> None:
+    with suppress(OSError):
+        _writer_note(path).unlink()
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _busy(path: Path, wait_s: float) -> Busy:
+    holder = ""
+    with suppress(OSError, ValueError, KeyError, TypeError):
+        note = json.loads(_writer_note(path).read_text(encoding="utf-8"))
+        since = str(note["since"])
+        holder = f"({note['user']}:{note['reason'] or '修改'},{since[11:19]} UTC 起,进程 {note['pid']})"
+    return Busy(
+        f"数据文件正被另一个程序写入{holder},已等待 {wait_s:g} 秒仍未轮到;本次修改未保存,请稍后再试",
+        f"the data file is being written by another process{' ' + holder if holder else ''}; nothing changed",
+        retry_after=5,
+    )
+
+
+@contextmanager
+def busy_is_an_error(path: Path, wait_s: float) -> Iterator[None]:
+    """A lock wait that ran out becomes :class:`Busy` (503 / exit 9), never a traceback."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if _is_locked(exc):
+            raise _busy(path, wait_s) from None
+        raise
