@@ -216,7 +216,6 @@ def import_(
 
     from mzgis.io.importer import import_file
     from mzgis.layers import get_layer
-    from mzgis.store import open_store
 
     if get_layer(layer).gate:  # place names pass the gazetteer's rules and romanization, like names import
         if update:
@@ -225,7 +224,7 @@ def import_(
         return
 
     settings = _settings(db)
-    store = open_store(settings.db, write_wait_s=settings.write_wait_s)
+    store = _open(db)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("检查", total=None)
 

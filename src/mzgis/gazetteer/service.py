@@ -261,12 +261,11 @@ class Gazetteer:
         generic: str | None = None,
         geometry: BaseGeometry | None = None,
         exclude_id: int | None = None,
-        others: Sequence[NameRecord] | None = None,
         scopes: Scopes | None = None,
         admin: AdminLookup | None = None,
     ) -> CheckResult:
         """Check a proposed name without saving (unknown admin codes and bad input raise BadInput). It is
-        compared with ``others``, or the names of its scope (from ``scopes``, or read from the store)."""
+        compared with the names of its scope (from ``scopes``, or read from the store)."""
         name = validate_name(name)
         _, problems = check_record(
             LAYERS[LAYER],
@@ -277,9 +276,7 @@ class Gazetteer:
         admin = admin or self.admin()
         extra = self._check_admin(admin, admin_code, geometry)
         rec = NameRecord(name, category, admin_code, subcategory, generic or None, exclude_id)
-        if others is None:
-            others = (scopes or self.scopes()).of(rec)
-        findings = check_name(rec, others, rules=self.rules) + extra
+        findings = check_name(rec, (scopes or self.scopes()).of(rec), rules=self.rules) + extra
         specific, gen = name_parts(name, category, generic)
         return CheckResult(name, specific, gen, self._romanized(specific, gen), findings)
 

@@ -9,7 +9,6 @@ that are not closed or have fewer than four positions.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -82,10 +81,8 @@ def parse_geometry(data: Any, *, what: str = "几何的坐标") -> BaseGeometry:
     _positions(coords, _DEPTH[kind], positions)
     if not positions:
         raise BadInput("几何为空", "empty geometry")
-    if not all(math.isfinite(x) and math.isfinite(y) for x, y in positions):
-        raise BadInput(f"{what}含非有限数值(NaN 或无穷)", "non-finite coordinate")
     xy = np.array(positions)
-    check_lonlat(xy[:, 0], xy[:, 1], what=what)
+    check_lonlat(xy[:, 0], xy[:, 1], what=what)  # NaN/∞, swapped and outside China, each named
     _ring_problems(kind, coords)
     try:
         geom = shapely.geometry.shape(data)

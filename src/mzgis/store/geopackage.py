@@ -12,7 +12,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from mzgis.layers import (
 from mzgis.store import gpkg_binary
 from mzgis.store.base import UNCHANGED, AuditEntry, Backend, Feature, LayerInfo, Transaction, utc_now
 from mzgis.store.gpkg_accounts import GeoPackageAccounts
-from mzgis.store.gpkg_connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer
+from mzgis.store.gpkg_connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer, opened
 from mzgis.store.schema import (
     APPLICATION_ID,
     AUDIT_TABLE,
@@ -386,15 +386,8 @@ class GeoPackageStore(Backend, GeoPackageAccounts):
     def location(self) -> str:
         return str(self.path)
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.path, wait_s=self.write_wait_s)
-        conn.row_factory = sqlite3.Row
-        try:
-            with busy_is_an_error(self.path, self.write_wait_s):
-                yield conn
-        finally:
-            conn.close()
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        return opened(self.path, self.write_wait_s)
 
     def count(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None) -> int:
         lay = get_layer(layer)

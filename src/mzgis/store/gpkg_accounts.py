@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mzgis.store.base import AccountStore
-from mzgis.store.gpkg_connection import busy_is_an_error, connect
+from mzgis.store.gpkg_connection import opened
 
 __all__ = ["FAILURES_TABLE", "TOKENS_TABLE", "USERS_TABLE", "GeoPackageAccounts"]
 
@@ -59,16 +59,11 @@ class GeoPackageAccounts(AccountStore):
     @contextmanager
     def _auth(self) -> Iterator[sqlite3.Connection]:
         """A connection with the account tables present; commits on success."""
-        conn = connect(self.path, wait_s=self.write_wait_s)
-        conn.row_factory = sqlite3.Row
-        try:
-            with busy_is_an_error(self.path, self.write_wait_s):
-                for sql in _AUTH_SQL:
-                    conn.execute(sql)
-                with conn:
-                    yield conn
-        finally:
-            conn.close()
+        with opened(self.path, self.write_wait_s) as conn:
+            for sql in _AUTH_SQL:
+                conn.execute(sql)
+            with conn:
+                yield conn
 
     def account(self, name: str) -> dict[str, Any] | None:
         with self._auth() as conn:

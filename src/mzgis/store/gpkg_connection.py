@@ -15,7 +15,7 @@ from mzgis.errors import Busy
 from mzgis.store import gpkg_binary
 from mzgis.store.base import utc_now
 
-__all__ = ["WRITE_WAIT_S", "busy_is_an_error", "clear_writer", "connect", "note_writer"]
+__all__ = ["WRITE_WAIT_S", "busy_is_an_error", "clear_writer", "connect", "note_writer", "opened"]
 
 WRITE_WAIT_S = 10.0  # how long a writer waits for another process's write lock before giving up (Busy)
 
@@ -76,3 +76,16 @@ def busy_is_an_error(path: Path, wait_s: float) -> Iterator[None]:
         if _is_locked(exc):
             raise _busy(path, wait_s) from None
         raise
+
+
+@contextmanager
+def opened(path: Path, wait_s: float) -> Iterator[sqlite3.Connection]:
+    """A short-lived connection (rows by name) for one read or one small write; a lock wait that ran out
+    is :class:`Busy`; closed afterwards."""
+    conn = connect(path, wait_s=wait_s)
+    conn.row_factory = sqlite3.Row
+    try:
+        with busy_is_an_error(path, wait_s):
+            yield conn
+    finally:
+        conn.close()

@@ -212,6 +212,11 @@ def _row_json(layer: Layer, row: str) -> str:
     return "json_object(" + ", ".join(f"'{f.name}', {row}.{q(f.name)}" for f in layer.fields) + ")"
 
 
+def _as_mzgis(statement: str) -> str:
+    """A trigger's own write, inside a session row: the outside-edit triggers do not count it."""
+    return f" INSERT INTO {SESSION_TABLE} VALUES (1, 'trigger'); {statement}; DELETE FROM {SESSION_TABLE};"
+
+
 def integrity_sql(layer: Layer) -> list[str]:
     """The triggers that version and audit edits made outside mzgis, and refuse deleting place names."""
     t = q(layer.name)
@@ -225,13 +230,11 @@ def integrity_sql(layer: Layer) -> list[str]:
         f" before, after) VALUES (last_insert_rowid(), {_NOW}, {{who}}, '{layer.name}', {{fid}}, '{{action}}',"
         f" {{version}}, '{EXTERNAL_REASON}', {{before}}, {{after}});"
     )
-    new_json, old_json = _row_json(layer, "NEW"), _row_json(layer, "OLD")
+    row_new, old_json = _row_json(layer, "NEW"), _row_json(layer, "OLD")
+    new_json = row_new
     if layer.geometry:  # the geometry is not turned into JSON here: the history says it changed
-        new_json = f"json_set({new_json}, '$.geometry', CASE WHEN NEW.{q(GEOM)} IS NULL THEN NULL ELSE '{EXTERNAL_REASON}' END)"  # fmt: skip
-    upd_after = (
-        f"CASE WHEN {geometry_changed} THEN json_set({_row_json(layer, 'NEW')}, '$.geometry', '{EXTERNAL_REASON}')"
-        f" ELSE {_row_json(layer, 'NEW')} END"
-    )
+        new_json = f"json_set({row_new}, '$.geometry', CASE WHEN NEW.{q(GEOM)} IS NULL THEN NULL ELSE '{EXTERNAL_REASON}' END)"  # fmt: skip
+    upd_after = f"CASE WHEN {geometry_changed} THEN json_set({row_new}, '$.geometry', '{EXTERNAL_REASON}') ELSE {row_new} END"  # fmt: skip
     new_version = "CASE WHEN NEW.version > OLD.version THEN NEW.version ELSE OLD.version + 1 END"
     fills = [
         '"version" = coalesce("version", 1)',
@@ -255,20 +258,20 @@ def integrity_sql(layer: Layer) -> list[str]:
             before="NULL",
             after=new_json,
         )
-        # filled as mzgis would (inside a session row, so the fill is not itself an edit made outside)
-        + f" INSERT INTO {SESSION_TABLE} VALUES (1, 'trigger');"
-        + f" UPDATE {t} SET {', '.join(fills)} WHERE id = NEW.id;"
-        + f" DELETE FROM {SESSION_TABLE}; END",
+        # filled as mzgis would, so the fill is not itself an edit made outside
+        + _as_mzgis(f"UPDATE {t} SET {', '.join(fills)} WHERE id = NEW.id")
+        + " END",
         f'CREATE TRIGGER "mzgis_{layer.name}_update_outside" AFTER UPDATE ON {t} WHEN {outside} BEGIN '
         + changeset.format(who=who_upd)
         + audit.format(
             who=who_upd, fid="NEW.id", action="update", version=new_version, before=old_json, after=upd_after
         )
-        # the version bump inside a session row: a tool that turns recursive triggers on (GDAL does) must
-        # not see it as a second edit made outside
-        + f" INSERT INTO {SESSION_TABLE} VALUES (1, 'trigger');"
-        + f' UPDATE {t} SET "version" = OLD.version + 1, "updated_at" = {_NOW}, "updated_by" = {who_upd}'
-        + f" WHERE id = NEW.id AND NEW.version <= OLD.version; DELETE FROM {SESSION_TABLE}; END",
+        # a tool that turns recursive triggers on (GDAL does) must not see the bump as a second outside edit
+        + _as_mzgis(
+            f'UPDATE {t} SET "version" = OLD.version + 1, "updated_at" = {_NOW}, "updated_by" = {who_upd}'
+            " WHERE id = NEW.id AND NEW.version <= OLD.version"
+        )
+        + " END",
     ]
     if layer.name == "place_names":
         statements.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import shapely
@@ -26,7 +26,7 @@ from mzgis.errors import BadInput
 from mzgis.layers import LAYERS, LIMITS, get_layer
 from mzgis.store import Feature
 
-__all__ = ["FeaturePage", "feature_page", "geojson_response", "parse_bbox", "router"]
+__all__ = ["FeaturePage", "feature_page", "geojson_response", "lat_first_order", "parse_bbox", "router"]
 
 router = APIRouter(prefix="/api/layers", tags=["图层 layers"])
 _ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorOut}, 400: {"model": ErrorOut}}
@@ -83,6 +83,11 @@ class FeaturePage:
     links: list[dict[str, str]]
 
 
+def lat_first_order(geoms: Any) -> Any:
+    """Geometries (one, or an array) with each coordinate as latitude, longitude: EPSG:4490's axis order."""
+    return shapely.transform(geoms, lambda xy: xy[:, ::-1])
+
+
 def geojson_response(
     page: FeaturePage,
     media_type: str = "application/json",
@@ -95,7 +100,7 @@ def geojson_response(
     ``lat_first``: coordinates in latitude, longitude order (EPSG:4490's own axis order)."""
     shapes = np.array([f.geometry for f in page.features], dtype=object)
     if lat_first and len(shapes):
-        shapes = shapely.transform(shapes, lambda xy: xy[:, ::-1])
+        shapes = lat_first_order(shapes)
     geoms = shapely.to_geojson(shapes)
     parts = []
     for f, g in zip(page.features, geoms, strict=True):

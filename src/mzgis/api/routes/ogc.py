@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any
 
-import shapely
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mzgis.api.deps import SettingsDep, StoreDep
 from mzgis.api.models import FeatureId, Offset, feature_out
-from mzgis.api.routes.layers import feature_page, geojson_response, parse_bbox
+from mzgis.api.routes.layers import feature_page, geojson_response, lat_first_order, parse_bbox
 from mzgis.crs import STORAGE_EPSG
 from mzgis.errors import BadInput, NotFound
 from mzgis.layers import LAYERS
@@ -146,7 +145,7 @@ def item(
     out_crs = _crs(crs, "crs ")
     feature = store.get(_known(name), fid)
     if out_crs == CGCS2000 and feature.geometry is not None:
-        feature = replace(feature, geometry=shapely.transform(feature.geometry, lambda xy: xy[:, ::-1]))
+        feature = replace(feature, geometry=lat_first_order(feature.geometry))
     out = feature_out(feature).model_dump()
     out["links"] = [
         {"rel": "self", "type": GEOJSON, "href": str(request.url)},
