@@ -112,7 +112,12 @@ def collection(name: str, request: Request, store: StoreDep) -> dict[str, Any]:
     return _collection(request, _known(name), extents.get(name))
 
 
-@router.get("/collections/{name}/items", summary="要素(GeoJSON)")
+# what items and single items answer: GeoJSON under its own media type (declared, so clients and the
+# schemathesis run know it)
+_GEOJSON_200: dict[int | str, dict[str, Any]] = {200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}}
+
+
+@router.get("/collections/{name}/items", summary="要素(GeoJSON)", response_class=Response, responses=_GEOJSON_200)
 def items(
     name: str,
     request: Request,
@@ -134,7 +139,7 @@ def items(
     )
 
 
-@router.get("/collections/{name}/items/{fid}", summary="单个要素")
+@router.get("/collections/{name}/items/{fid}", summary="单个要素", response_class=JSONResponse, responses=_GEOJSON_200)
 def item(
     name: str,
     fid: FeatureId,
