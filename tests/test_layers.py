@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from shapely import wkt
 
@@ -156,3 +158,26 @@ def test_polygons_are_promoted_for_multipolygon_layers() -> None:
     poly = wkt.loads("POLYGON ((0 0, 1 0, 1 1, 0 0))")
     assert promote_geometry(LAYERS["admin_units"], poly).geom_type == "MultiPolygon"
     assert promote_geometry(LAYERS["burial_sites"], poly).geom_type == "Polygon"
+
+
+def test_colours_name_each_allowed_value_once() -> None:
+    coloured = {
+        (layer.name, f.name): dict(zip(f.choices, f.choice_colours, strict=True))
+        for layer in LAYERS.values()
+        for f in layer.fields
+        if f.choice_colours
+    }
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for colours in coloured.values() for c in colours.values())
+    assert sorted(coloured) == [
+        ("admin_units", "level"),
+        ("boundary_lines", "side"),
+        ("boundary_markers", "condition"),
+        ("burial_sites", "kind"),
+        ("community_complexes", "kind"),
+        ("eldercare_facilities", "kind"),
+    ]
+    assert coloured[("boundary_markers", "condition")] == {
+        "intact": "#2a9d8f",
+        "damaged": "#e9c46a",
+        "missing": "#d62828",
+    }

@@ -20,44 +20,48 @@ from mzgis.store import GeoPackageStore
 from mzgis.store.schema import EXTERNAL_REASON
 
 SYSTEM_PYTHON = "/usr/bin/python3"
-SCRIPT = textwrap.dedent(
-    """
-    import json, os, sys
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from qgis.core import QgsApplication, QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
-    app = QgsApplication([], False)
-    app.initQgis()
-    layer = QgsVectorLayer(f"{sys.argv[1]}|layername=place_names", "names", "ogr")
-    fields = layer.fields()
-    out = {"valid": layer.isValid()}
-    fid = int(sys.argv[2])
+# an officer's edits of one place name (argv: the feature id) on ``layer``, each committed on its own
+EDITS = """
+fields = layer.fields()
+out["valid"] = layer.isValid()
+fid = int(sys.argv[2])
 
-    def commit(name):
-        out[name] = [layer.commitChanges(), " ".join(layer.commitErrors())]
-        layer.rollBack()
+def commit(name):
+    out[name] = [layer.commitChanges(), " ".join(layer.commitErrors())]
+    layer.rollBack()
 
-    layer.startEditing()  # a rename as an officer types it in the attribute table
-    layer.changeAttributeValue(fid, fields.indexOf("name"), "方林新村")
-    layer.changeAttributeValue(fid, fields.indexOf("specific"), "方林新")
-    commit("rename")
-    layer.startEditing()  # a new name with only what the form asks for
-    f = QgsFeature(fields)
-    f.setAttribute("name", "金清大桥")
-    f.setAttribute("category", "transport_facility")
-    f.setAttribute("admin_code", "331004106")
-    f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(121.49, 28.525)))
-    layer.addFeature(f)
-    commit("add")
-    layer.startEditing()
-    layer.deleteFeature(fid)
-    commit("delete")
-    layer.startEditing()
-    layer.changeAttributeValue(fid, fields.indexOf("status"), "deleted")
-    commit("bad_status")
-    print(json.dumps(out, ensure_ascii=False), flush=True)
-    os._exit(0)  # exitQgis() crashes at exit on this build
-    """
-)
+layer.startEditing()  # a rename as an officer types it in the attribute table
+layer.changeAttributeValue(fid, fields.indexOf("name"), "方林新村")
+layer.changeAttributeValue(fid, fields.indexOf("specific"), "方林新")
+commit("rename")
+layer.startEditing()  # a new name with only what the form asks for
+f = QgsFeature(fields)
+f.setAttribute("name", "金清大桥")
+f.setAttribute("category", "transport_facility")
+f.setAttribute("admin_code", "331004106")
+f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(121.49, 28.525)))
+layer.addFeature(f)
+commit("add")
+layer.startEditing()
+layer.deleteFeature(fid)
+commit("delete")
+layer.startEditing()
+layer.changeAttributeValue(fid, fields.indexOf("status"), "deleted")
+commit("bad_status")
+"""
+START = """
+import json, os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import QgsApplication, QgsFeature, QgsGeometry, QgsPointXY, QgsProject, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+out = {}
+"""
+END = """
+print(json.dumps(out, ensure_ascii=False), flush=True)
+os._exit(0)  # exitQgis() crashes at exit on this build
+"""
+SCRIPT = START + 'layer = QgsVectorLayer(f"{sys.argv[1]}|layername=place_names", "names", "ogr")\n' + EDITS + END
 
 
 def _run_qgis(script: str, args: list[str], folder: Path, home: Path) -> tuple[dict[str, Any], str]:
@@ -88,18 +92,23 @@ def qgis() -> None:
 
 
 def test_qgis_edits_are_versioned_audited_and_checked_by_the_file(qgis: None, demo_path: Path, tmp_path: Path) -> None:
+    _, stderr = _edit_in_qgis(SCRIPT, demo_path, demo_path, tmp_path)
+    assert "partially supported" not in stderr  # GeoPackage 1.2: QGIS 3.22's GDAL reads it fully
+
+
+def _edit_in_qgis(script: str, target: Path, demo_path: Path, tmp_path: Path) -> tuple[dict[str, Any], str]:
+    """Run the officer's edits (``EDITS``) in QGIS on ``target`` (the data file or a project for it) and
+    check with mzgis what the file made of them: versions, history, refusals."""
     store = GeoPackageStore(demo_path)
     village = Gazetteer(store).search("方林村")[0].record
     before = store.get("place_names", village.id)
-    result, stderr = _run_qgis(SCRIPT, [str(demo_path), str(village.id)], tmp_path, tmp_path / "home")
+    result, stderr = _run_qgis(script, [str(target), str(village.id)], tmp_path, tmp_path / "home")
     assert result["valid"] is True
     assert result["rename"][0] is True and result["add"][0] is True, result
     assert result["delete"][0] is False and "标准地名不能删除" in result["delete"][1]
     assert (
         result["bad_status"][0] is False and "状态(status)只能取 current、proposed、retired" in result["bad_status"][1]
     )
-    assert "partially supported" not in stderr  # GeoPackage 1.2: QGIS 3.22's GDAL reads it fully
-
     renamed = store.get("place_names", village.id)
     assert (renamed.version, renamed.updated_by, renamed.properties["name"]) == (
         before.version + 1,
@@ -115,6 +124,91 @@ def test_qgis_edits_are_versioned_audited_and_checked_by_the_file(qgis: None, de
     history = CliRunner().invoke(app, ["names", "history", str(village.id), "--db", str(demo_path)])
     assert "name:方林村 → 方林新村" in history.output and EXTERNAL_REASON in history.output
     assert [h.record.name for h in Gazetteer(store).search("方林新村")] == ["方林新村"]
+    return result, stderr
+
+
+# what an officer sees on opening the project: layers, forms (aliases, drop-downs, read-only), styles, labels
+PROJECT = (
+    START
+    + """
+project = QgsProject.instance()
+out["read"] = project.read(sys.argv[1])
+out["title"], out["crs"], out["ellipsoid"] = project.title(), project.crs().authid(), project.ellipsoid()
+out["layers"] = {
+    node.layerId(): [node.name(), node.layer().isValid(), len(list(node.layer().getFeatures()))]
+    for node in project.layerTreeRoot().findLayers()
+}
+out["groups"] = [g.name() for g in project.layerTreeRoot().children()]
+names = project.mapLayer("mzgis_place_names_point")
+form = names.editFormConfig()
+out["aliases"] = {f.name(): names.attributeAlias(i) for i, f in enumerate(names.fields())}
+out["read_only"] = sorted(f.name() for i, f in enumerate(names.fields()) if form.readOnly(i))
+setup = names.editorWidgetSetup(names.fields().indexOf("status"))
+out["status_widget"] = [setup.type(), setup.config()]
+origin = names.editorWidgetSetup(names.fields().indexOf("origin"))
+out["origin_widget"] = [origin.type(), origin.config()]
+care = project.mapLayer("mzgis_eldercare_facilities")
+out["care"] = [care.renderer().classAttribute()] + [
+    [c.value(), c.label(), c.symbol().color().name()] for c in care.renderer().categories()
+]
+ours = project.mapLayer("mzgis_boundary_lines_ours")
+out["ours"] = [ours.subsetString(), ours.renderer().symbol().color().name()]
+town = project.mapLayer("mzgis_admin_units_township")
+out["town_labels"] = [town.labelsEnabled(), town.labeling().settings().fieldName]
+out["view"] = [round(v, 3) for v in project.viewSettings().defaultViewExtent().toRectF().getCoords()]
+layer = names
+"""
+    + EDITS
+    + END
+)
+
+
+def test_the_qgis_project_opens_with_chinese_forms_and_edits_like_the_file(  # one test: QGIS starts once
+    qgis: None, demo_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "项目"
+    folder.mkdir()
+    made = CliRunner().invoke(app, ["qgis-project", "--out", str(folder / "路桥.qgz"), "--db", str(demo_path)])
+    assert made.exit_code == 0, made.output
+    result, _ = _edit_in_qgis(PROJECT, folder / "路桥.qgz", demo_path, tmp_path)
+    assert (result["read"], result["title"], result["crs"], result["ellipsoid"]) == (
+        True,
+        "路桥区 民政 GIS",
+        "EPSG:4490",
+        "EPSG:1024",  # lengths measured on the CGCS2000 ellipsoid
+    )
+    assert result["groups"] == ["标准地名", "界线与界桩", "民政设施", "行政区划", "统计"]
+    layers = result["layers"]
+    assert all(valid for _, valid, _ in layers.values()), layers  # the data file found by its relative path
+    assert {key: (title, count) for key, (title, _, count) in layers.items() if "admin_units" in key} == {
+        "mzgis_admin_units_county": ("区县界", 4),  # ours and its neighbours
+        "mzgis_admin_units_township": ("乡镇(街道)", 12),
+        "mzgis_admin_units_village": ("村(社区)", 228),
+    }
+    assert layers["mzgis_population"][0] == "人口" and layers["mzgis_place_names_point"][2] == 250
+    aliases = result["aliases"]
+    assert (aliases["name"], aliases["romanized"], aliases["version"], aliases["id"]) == (
+        "标准名称",
+        "罗马字母拼写",
+        "版本",
+        "编号",
+    )
+    assert result["read_only"] == ["id", "scope_key", "updated_at", "updated_by", "version"]
+    assert result["status_widget"] == [
+        "ValueMap",
+        {"map": [{"现行": "current"}, {"拟用": "proposed"}, {"已废止": "retired"}]},
+    ]
+    assert result["origin_widget"] == ["TextEdit", {"IsMultiline": True, "UseHtml": False}]
+    assert result["care"] == [
+        "kind",
+        ["institution", "养老机构", "#e76f51"],  # the page's colours (the layer model's choice_colours)
+        ["home_care_centre", "居家养老服务中心", "#f4a261"],
+        ["day_care_station", "居家养老服务照料中心", "#2a9d8f"],
+    ]
+    assert result["ours"] == ["\"side\" = 'ours'", "#d62828"]
+    assert result["town_labels"] == [True, "name"]
+    west, south, east, north = result["view"]  # opens on 路桥区, not on its neighbours
+    assert 121.2 < west < 121.4 and 28.4 < south < 28.5 and 121.6 < east < 121.7 and 28.6 < north < 28.7
 
 
 OAPIF_SCRIPT = textwrap.dedent(

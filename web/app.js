@@ -12,12 +12,7 @@ const map = L.map('map', { attributionControl: false });
 const statusEl = document.getElementById('status');
 // the point layers drawn on every page, and the field their colour follows
 const POINT_LAYERS = [['eldercare_facilities', 'kind'], ['community_complexes', 'kind'], ['burial_sites', 'kind'], ['boundary_markers', 'condition']];
-const OTHER = '#3388ff'; // a kind without a colour of its own
-const COLOURS = {
-  institution: '#e76f51', home_care_centre: '#f4a261', day_care_station: '#2a9d8f',
-  urban: '#6a4c93', rural: '#8ac926', columbarium: '#555', cemetery: '#555', tree: '#2d6a4f', flower: '#d46a92', lawn: '#90be6d',
-  intact: '#2a9d8f', damaged: '#e9c46a', missing: '#d62828',
-};
+const OTHER = '#3388ff'; // a value without a colour of its own (place names)
 
 // What the panels share.
 const ctx = {
@@ -66,6 +61,13 @@ function label(layer, key, value) {
   return value === null || value === undefined ? '' : String(value);
 }
 
+// the colour a value is drawn in: the layer model's, as the legend and the QGIS project show it
+function colour(layer, key, value) {
+  const field = ctx.layerInfo[layer]?.fields[key];
+  const i = field ? field.choices.indexOf(value) : -1;
+  return (i >= 0 && field.choice_colours[i]) || OTHER;
+}
+
 function popup(layer) {
   return (feature) => {
     const info = ctx.layerInfo[layer];
@@ -80,7 +82,7 @@ function pointLayer(name, data, colourKey) {
   return L.geoJSON(data, {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, {
       radius: name === 'eldercare_facilities' && f.properties.kind === 'day_care_station' ? 3 : 6,
-      color: '#222', weight: 1, fillOpacity: 0.9, fillColor: COLOURS[f.properties[colourKey]] || OTHER,
+      color: '#222', weight: 1, fillOpacity: 0.9, fillColor: colour(name, colourKey, f.properties[colourKey]),
     }),
     style: () => ({ color: '#555', weight: 1, fillOpacity: 0.4 }),
   }).bindPopup((l) => popup(name)(l.feature));
@@ -104,12 +106,12 @@ async function loadLayers() {
   }
   ctx.units = await fetchLayer('admin_units');
   const byLevel = (level) => ({ ...ctx.units, features: ctx.units.features.filter((f) => f.properties.level === level) });
-  const county = L.geoJSON(byLevel('county'), { style: { color: '#1d3557', weight: 3, fillOpacity: 0 } })
+  const county = L.geoJSON(byLevel('county'), { style: { color: colour('admin_units', 'level', 'county'), weight: 3, fillOpacity: 0 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
-  ctx.townLayer = L.geoJSON(byLevel('township'), { style: { color: '#1d3557', weight: 2, fillColor: '#cdd9e5', fillOpacity: 0.35 } })
+  ctx.townLayer = L.geoJSON(byLevel('township'), { style: { color: colour('admin_units', 'level', 'township'), weight: 2, fillColor: '#cdd9e5', fillOpacity: 0.35 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
   ctx.townLayer.eachLayer((l) => l.bindTooltip(escapeHtml(l.feature.properties.name), { permanent: true, direction: 'center', className: 'town-label' }));
-  ctx.villageLayer = L.geoJSON(byLevel('village'), { style: { color: '#7890a8', weight: 0.6, fillOpacity: 0 } })
+  ctx.villageLayer = L.geoJSON(byLevel('village'), { style: { color: colour('admin_units', 'level', 'village'), weight: 0.6, fillOpacity: 0 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
   ctx.overlays['区县界'] = county.addTo(map);
   ctx.overlays['乡镇(街道)'] = ctx.townLayer.addTo(map);
@@ -117,9 +119,9 @@ async function loadLayers() {
 
   const lines = await fetchLayer('boundary_lines');
   const side = (s) => ({ ...lines, features: lines.features.filter((f) => f.properties.side === s) });
-  ctx.overlays['界线(本方)'] = L.geoJSON(side('ours'), { style: { color: '#d62828', weight: 3 } })
+  ctx.overlays['界线(本方)'] = L.geoJSON(side('ours'), { style: { color: colour('boundary_lines', 'side', 'ours'), weight: 3 } })
     .bindPopup((l) => popup('boundary_lines')(l.feature)).addTo(map);
-  ctx.overlays['界线(对方)'] = L.geoJSON(side('neighbour'), { style: { color: '#f77f00', weight: 2, dashArray: '6 4' } })
+  ctx.overlays['界线(对方)'] = L.geoJSON(side('neighbour'), { style: { color: colour('boundary_lines', 'side', 'neighbour'), weight: 2, dashArray: '6 4' } })
     .bindPopup((l) => popup('boundary_lines')(l.feature));
   for (const [name, key] of POINT_LAYERS) {
     ctx.overlays[ctx.layerInfo[name].label_zh] = pointLayer(name, await fetchLayer(name), key).addTo(map);
@@ -151,7 +153,7 @@ function addLegend() {
     const rows = POINT_LAYERS.map(([name, key]) => {
       const info = ctx.layerInfo[name];
       const field = info.fields[key];
-      const swatches = field.choices.map((c, i) => `<span class="item"><i style="background:${COLOURS[c] || OTHER}"></i>${escapeHtml(field.choice_labels_zh[i] || c)}</span>`);
+      const swatches = field.choices.map((c, i) => `<span class="item"><i style="background:${colour(name, key, c)}"></i>${escapeHtml(field.choice_labels_zh[i] || c)}</span>`);
       return `<div><b>${escapeHtml(info.label_zh)}</b> ${swatches.join(' ')}</div>`;
     });
     div.innerHTML = '<b>图例</b>' + rows.join('');

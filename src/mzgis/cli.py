@@ -862,6 +862,27 @@ def export_inspection_cmd(
     typer.echo(f"压缩包:{package.zip_path}")
 
 
+@app.command("qgis-project")
+@handles_errors
+def qgis_project_cmd(
+    out: Annotated[Path, typer.Option("--out", help="项目文件 .qgz(或 .qgs)")],
+    db: DbOption = None,
+) -> None:
+    """写出数据文件的 QGIS 项目:中文字段名、下拉选项、系统字段只读、与网页一致的配色、乡镇注记。"""
+    from mzgis.io.qgis_project import county_view, write_qgis_project
+
+    store = _open(db)
+    if out.suffix.lower() not in (".qgz", ".qgs"):
+        raise _fail(f"项目文件须以 .qgz 或 .qgs 结尾:{out.name}", 2)
+    if not out.parent.is_dir():
+        raise _fail(f"目录不存在:{out.parent}", 2)
+    townships = {f.properties["code"] for f in store.features("admin_units", where={"level": "township"})}
+    county, extent = county_view(store.features("admin_units", where={"level": "county"}), townships)
+    title = f"{county or Path(store.location).stem} 民政 GIS"
+    write_qgis_project(out, Path(store.location), title=title, extent=extent)
+    typer.echo(f"已写出 QGIS 项目 {out}(数据文件 {Path(store.location).name},以相对路径引用)")
+
+
 coverage_app = typer.Typer(help="十四五目标覆盖分析、选址建议。Coverage analysis and siting.")
 app.add_typer(coverage_app, name="coverage")
 

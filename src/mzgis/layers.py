@@ -71,6 +71,8 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] = ()
     choice_labels_zh: tuple[str, ...] = ()
+    # the colour each value is drawn in (the page's map and legend, the QGIS project): one look everywhere
+    choice_colours: tuple[str, ...] = ()
     pattern: str | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -167,6 +169,7 @@ ADMIN_UNITS = Layer(
             required=True,
             choices=("county", "township", "village"),
             choice_labels_zh=("区县", "乡镇街道", "村社区"),
+            choice_colours=("#1d3557", "#1d3557", "#7890a8"),
         ),
         _code("parent_code", "上级代码", desc="the parent's code; a prefix of code below county level"),
         Field("official_name", "text", "机构名称", max_length=60, description="as published: 方林村委会"),
@@ -294,6 +297,7 @@ ELDERCARE_FACILITIES = Layer(
             required=True,
             choices=("institution", "home_care_centre", "day_care_station"),
             choice_labels_zh=("养老机构", "居家养老服务中心", "居家养老服务照料中心"),
+            choice_colours=("#e76f51", "#f4a261", "#2a9d8f"),
         ),
         Field("beds", "integer", "床位数", minimum=0),
         Field("nursing_beds", "integer", "护理型床位数", minimum=0),
@@ -321,6 +325,7 @@ COMMUNITY_COMPLEXES = Layer(
             required=True,
             choices=("urban", "rural"),
             choice_labels_zh=("城市", "农村"),
+            choice_colours=("#6a4c93", "#8ac926"),
         ),
         _code("admin_code", "所在区划代码", required=True),
         Field("opened", "date", "建成日期"),
@@ -343,6 +348,7 @@ BURIAL_SITES = Layer(
             required=True,
             choices=("tree", "flower", "lawn", "columbarium", "cemetery"),
             choice_labels_zh=("树葬", "花葬", "草坪葬", "骨灰塔", "公墓"),
+            choice_colours=("#2d6a4f", "#d46a92", "#90be6d", "#555555", "#555555"),
         ),
         Field(
             "status",
@@ -375,6 +381,7 @@ BOUNDARY_LINES = Layer(
             required=True,
             choices=("ours", "neighbour"),
             choice_labels_zh=("本方", "对方"),
+            choice_colours=("#d62828", "#f77f00"),
         ),
         Field("surveyed_on", "date", "测绘日期"),
     ),
@@ -405,6 +412,7 @@ BOUNDARY_MARKERS = Layer(
             required=True,
             choices=("intact", "damaged", "missing"),
             choice_labels_zh=("完好", "损坏", "丢失"),
+            choice_colours=("#2a9d8f", "#e9c46a", "#d62828"),
         ),
         Field("last_inspected", "date", "最近检查日期"),
         Field("installed_on", "date", "埋设日期"),

@@ -71,6 +71,7 @@ class FieldOut(BaseModel):
     unique: bool
     choices: list[str] = []
     choice_labels_zh: list[str] = []
+    choice_colours: list[str] = Field([], description="the colour each choice is drawn in (map, legend, QGIS project)")
     description: str = ""
     derived: bool = Field(False, description="worked out by mzgis from other fields (not shown or edited in forms)")
 
@@ -115,6 +116,7 @@ def layer_out(layer: Layer, info: LayerInfo) -> LayerOut:
                 unique=f.unique,
                 choices=list(f.choices),
                 choice_labels_zh=list(f.choice_labels_zh),
+                choice_colours=list(f.choice_colours),
                 description=f.description,
                 derived=f.derived,
             )

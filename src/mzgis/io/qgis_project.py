@@ -1,0 +1,565 @@
+"""A QGIS project for a data file (``mzgis qgis-project``): every layer with the layer model's Chinese
+field names as aliases, its allowed values as drop-downs (value maps) with their Chinese names, the
+system and derived fields read-only, the page's colours and the township labels.
+
+The project is QGIS XML written here (no QGIS needed to make it), in the form QGIS 3.22 writes and every
+later version reads; a ``.qgz`` is that XML zipped. The data source is written relative to the project
+file, so the project and the GeoPackage move together. The rules stay in the file (CHECKs and triggers):
+the project only makes QGIS's forms say what the rules allow."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pyproj
+
+from mzgis.crs import STORAGE_EPSG
+from mzgis.layers import (
+    ADMIN_UNITS,
+    BOUNDARY_LINES,
+    BOUNDARY_MARKERS,
+    BURIAL_SITES,
+    COMMUNITY_COMPLEXES,
+    ELDERCARE_FACILITIES,
+    PLACE_NAMES,
+    POPULATION,
+    SYSTEM_FIELDS,
+    Field,
+    Layer,
+)
+from mzgis.store.base import Bounds, Feature
+
+QGIS_VERSION = "3.22.0-Białowieża"  # the oldest QGIS we support reads it; newer ones upgrade it on save
+LABEL_FONT = "Noto Sans CJK SC"  # Debian's fonts-noto-cjk; QGIS falls back to a CJK font where it is missing
+PLACE_NAME_COLOUR = "#3388ff"  # the page's colour for values without their own (place names)
+TOWNSHIP_FILL = "#cdd9e5"
+VALUE_MAP_NULL = "{2839923C-8B7D-419E-B84B-CA2FE9B80EC7}"  # QGIS's key for "no value" in a value map
+FID_LABEL = "编号"
+
+
+@dataclass(frozen=True)
+class Look:
+    """How one project layer is drawn: the symbol kind, the field whose value picks the colour (the layer
+    model's ``choice_colours``) or one colour, and the stroke."""
+
+    symbol: str  # marker, line or fill
+    colour_field: str | None = None
+    value: str | None = None  # draw only this value's colour (a layer filtered to it)
+    colour: str = PLACE_NAME_COLOUR
+    width_mm: float = 0.26
+    fill_alpha: float = 0.4  # fills only; 0 draws no fill
+    fill_colour: str | None = None  # a fill other than the stroke's colour
+    dashed: bool = False
+    size_mm: float = 2.4  # markers
+
+
+@dataclass(frozen=True)
+class ProjectLayer:
+    """One layer of the project: a layer of the file, maybe filtered (``subset``, in OGR SQL) or one
+    geometry type of a layer that holds several."""
+
+    key: str  # its id in the project (QGIS ignores ids of 10 characters or fewer: ``layer_id`` prefixes it)
+    title: str
+    layer: Layer
+    look: Look | None  # None: an attribute table
+    subset: str | None = None
+    geometry_type: str | None = None  # Point, LineString, Polygon (multi-parts included)
+    label_field: str | None = None
+    label_size: float = 9.0
+    label_below_scale: int = 0  # labels only when zoomed in closer than 1:N (0: always)
+    label_all: bool = False  # draw every label, also where they collide (the townships')
+
+
+def project_layers() -> list[tuple[str, list[ProjectLayer]]]:
+    """The layer tree, top (drawn last) to bottom, in groups."""
+    names = [
+        ProjectLayer(
+            f"place_names_{g.lower()}",
+            f"标准地名({zh})",
+            PLACE_NAMES,
+            Look(s, size_mm=1.6),
+            None,
+            g,
+            "name",
+            8.0,
+            label_below_scale=50_000,
+        )
+        for g, zh, s in (("Point", "点", "marker"), ("LineString", "线", "line"), ("Polygon", "面", "fill"))
+    ]
+    boundary = [
+        ProjectLayer(
+            "boundary_markers", "界桩", BOUNDARY_MARKERS, Look("marker", "condition"), label_field="marker_id"
+        ),
+        ProjectLayer(
+            "boundary_lines_ours",
+            "界线(本方)",
+            BOUNDARY_LINES,
+            Look("line", "side", "ours", width_mm=0.8),
+            subset="\"side\" = 'ours'",
+        ),
+        ProjectLayer(
+            "boundary_lines_neighbour",
+            "界线(对方)",
+            BOUNDARY_LINES,
+            Look("line", "side", "neighbour", width_mm=0.5, dashed=True),
+            subset="\"side\" = 'neighbour'",
+        ),
+    ]
+    facilities = [
+        ProjectLayer(
+            "eldercare_facilities", ELDERCARE_FACILITIES.label_zh, ELDERCARE_FACILITIES, Look("marker", "kind")
+        ),
+        ProjectLayer("community_complexes", COMMUNITY_COMPLEXES.label_zh, COMMUNITY_COMPLEXES, Look("marker", "kind")),
+        ProjectLayer(
+            "burial_sites_point",
+            f"{BURIAL_SITES.label_zh}(点)",
+            BURIAL_SITES,
+            Look("marker", "kind"),
+            geometry_type="Point",
+        ),
+        ProjectLayer(
+            "burial_sites_polygon",
+            f"{BURIAL_SITES.label_zh}(面)",
+            BURIAL_SITES,
+            Look("fill", "kind"),
+            geometry_type="Polygon",
+        ),
+    ]
+    units = [
+        ProjectLayer(
+            "admin_units_county",
+            "区县界",
+            ADMIN_UNITS,
+            Look("fill", "level", "county", width_mm=0.8, fill_alpha=0),
+            subset="\"level\" = 'county'",
+        ),
+        ProjectLayer(
+            "admin_units_township",
+            "乡镇(街道)",
+            ADMIN_UNITS,
+            Look("fill", "level", "township", width_mm=0.5, fill_alpha=0.35, fill_colour=TOWNSHIP_FILL),
+            subset="\"level\" = 'township'",
+            label_field="name",
+            label_size=11.0,
+            label_all=True,
+        ),
+        ProjectLayer(
+            "admin_units_village",
+            "村(社区)",
+            ADMIN_UNITS,
+            Look("fill", "level", "village", width_mm=0.2, fill_alpha=0),
+            subset="\"level\" = 'village'",
+        ),
+    ]
+    tables = [ProjectLayer("population", POPULATION.label_zh, POPULATION, None)]
+    return [
+        ("标准地名", names),
+        ("界线与界桩", boundary),
+        ("民政设施", facilities),
+        (ADMIN_UNITS.label_zh, units),
+        ("统计", tables),
+    ]
+
+
+def layer_id(pl: ProjectLayer) -> str:
+    """The layer's id in the project: ``mzgis_`` and its key (QGIS 3.22 replaces ids of ≤ 10 characters)."""
+    return f"mzgis_{pl.key}"
+
+
+def county_view(counties: Sequence[Feature], township_codes: set[str]) -> tuple[str, Bounds | None]:
+    """The project's title and first view: the county whose townships the file holds (a file also holds
+    its neighbours' outlines), else every county in it."""
+    ours = [c for c in counties if c.properties["code"] in {code[:6] for code in township_codes}] or list(counties)
+    names = "、".join(sorted(c.properties["name"] for c in ours))
+    geometries = [c.geometry for c in ours if c.geometry is not None]
+    if not geometries:
+        return names, None
+    bounds = [g.bounds for g in geometries]
+    extent = (
+        min(b[0] for b in bounds),
+        min(b[1] for b in bounds),
+        max(b[2] for b in bounds),
+        max(b[3] for b in bounds),
+    )
+    return names, extent
+
+
+def data_source(db: Path, project: Path) -> str:
+    """The file as the project names it: relative to the project's folder (``./luqiao.gpkg``), so the two
+    can be moved together; absolute only where no relative path exists (another drive)."""
+    try:
+        relative = os.path.relpath(db.resolve(), project.resolve().parent)
+    except ValueError:
+        return db.resolve().as_posix()
+    relative = Path(relative).as_posix()
+    return relative if relative.startswith("../") else f"./{relative}"
+
+
+def qgis_project_xml(source: str, *, title: str, extent: Bounds | None) -> bytes:
+    """The project (QGIS XML, UTF-8) for the data file at ``source`` (as :func:`data_source` gives it)."""
+    root = ET.Element("qgis", {"projectname": title, "version": QGIS_VERSION})
+    ET.SubElement(root, "homePath", {"path": ""})
+    ET.SubElement(root, "title").text = title
+    _crs(ET.SubElement(root, "projectCrs"))
+    tree = ET.SubElement(root, "layer-tree-group")
+    layers_el = ET.SubElement(root, "projectlayers")
+    order: list[str] = []
+    for group_title, members in project_layers():
+        group = ET.SubElement(
+            tree, "layer-tree-group", {"name": group_title, "checked": "Qt::Checked", "expanded": "1"}
+        )
+        for pl in members:
+            uri = _uri(source, pl)
+            checked = (
+                "Qt::Unchecked" if pl.key in ("admin_units_village", "boundary_lines_neighbour") else "Qt::Checked"
+            )
+            ET.SubElement(
+                group,
+                "layer-tree-layer",
+                {
+                    "id": layer_id(pl),
+                    "name": pl.title,
+                    "source": uri,
+                    "providerKey": "ogr",
+                    "checked": checked,
+                    "expanded": "0",
+                },
+            )
+            layers_el.append(_map_layer(pl, uri))
+            order.append(layer_id(pl))
+    order_el = ET.SubElement(root, "layerorder")
+    for key in order:
+        ET.SubElement(order_el, "layer", {"id": key})
+    if extent is not None:
+        canvas = ET.SubElement(root, "mapcanvas", {"name": "theMapCanvas", "annotationsVisible": "1"})
+        ET.SubElement(canvas, "units").text = "degrees"
+        _extent(ET.SubElement(canvas, "extent"), extent)
+        ET.SubElement(canvas, "rotation").text = "0"
+        _crs(ET.SubElement(canvas, "destinationsrs"))
+        view = ET.SubElement(root, "ProjectViewSettings", {"UseProjectScales": "0"})
+        corners = dict(zip(("xmin", "ymin", "xmax", "ymax"), (repr(float(v)) for v in extent), strict=True))
+        _crs(ET.SubElement(view, "DefaultViewExtent", corners))
+    props = ET.SubElement(root, "properties")
+    _property(props, ["Paths", "Absolute"], "bool", "false")
+    _property(props, ["SpatialRefSys", "ProjectionsEnabled"], "int", "1")  # else QGIS ignores projectCrs
+    _property(props, ["Measure", "Ellipsoid"], "QString", "EPSG:1024")  # CGCS2000: lengths on its ellipsoid
+    _property(props, ["Measurement", "DistanceUnits"], "QString", "meters")
+    _property(props, ["Measurement", "AreaUnits"], "QString", "m2")
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n").encode("utf-8")
+
+
+def qgz_bytes(xml: bytes, *, name: str) -> bytes:
+    """The project zipped as QGIS saves a ``.qgz``: one ``NAME.qgs`` inside."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{name}.qgs", xml)
+    return buffer.getvalue()
+
+
+def write_qgis_project(out: Path, db: Path, *, title: str, extent: Bounds | None) -> Path:
+    """Write the project for ``db`` to ``out`` (``.qgz`` zipped, ``.qgs`` plain XML); returns ``out``."""
+    xml = qgis_project_xml(data_source(db, out), title=title, extent=extent)
+    data = xml if out.suffix.lower() == ".qgs" else qgz_bytes(xml, name=out.stem or "mzgis")
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    return out
+
+
+# --- one map layer ----------------------------------------------------------------------------------
+
+
+def _uri(source: str, pl: ProjectLayer) -> str:
+    uri = f"{source}|layername={pl.layer.name}"
+    if pl.geometry_type:
+        uri += f"|geometrytype={pl.geometry_type}"
+    if pl.subset:
+        uri += f"|subset={pl.subset}"
+    return uri
+
+
+_GEOMETRY = {"marker": ("Point", "Point"), "line": ("Line", "LineString"), "fill": ("Polygon", "MultiPolygon")}
+
+
+def _map_layer(pl: ProjectLayer, uri: str) -> ET.Element:
+    geometry, wkb = _GEOMETRY[pl.look.symbol] if pl.look else ("No geometry", "NoGeometry")
+    if wkb == "MultiPolygon" and pl.layer.geometry != "MULTIPOLYGON":
+        wkb = "Polygon"  # a layer of several types: its polygons, multi-parts included
+    el = ET.Element(
+        "maplayer",
+        {
+            "type": "vector",
+            "geometry": geometry,
+            "wkbType": wkb,
+            "readOnly": "0",
+            "labelsEnabled": "1" if pl.label_field else "0",
+            "hasScaleBasedVisibilityFlag": "0",
+            "minScale": "100000000",
+            "maxScale": "0",
+        },
+    )
+    ET.SubElement(el, "id").text = layer_id(pl)
+    ET.SubElement(el, "datasource").text = uri
+    ET.SubElement(el, "layername").text = pl.title
+    _crs(ET.SubElement(el, "srs"))
+    ET.SubElement(el, "provider", {"encoding": "UTF-8"}).text = "ogr"
+    if pl.look:
+        el.append(_renderer(pl.layer, pl.look))
+    if pl.label_field:
+        el.append(_labeling(pl))
+    fields = _all_fields(pl.layer)
+    config = ET.SubElement(el, "fieldConfiguration")
+    for f in fields:
+        holder = ET.SubElement(config, "field", {"name": f.name, "configurationFlags": "None"})
+        kind, options = _widget(f)
+        widget = ET.SubElement(holder, "editWidget", {"type": kind})
+        ET.SubElement(widget, "config").append(_option(options))
+    aliases = ET.SubElement(el, "aliases")
+    ET.SubElement(aliases, "alias", {"field": "id", "index": "0", "name": FID_LABEL})
+    for i, f in enumerate(fields, start=1):
+        ET.SubElement(aliases, "alias", {"field": f.name, "index": str(i), "name": f.label_zh})
+    editable = ET.SubElement(el, "editable")
+    ET.SubElement(editable, "field", {"name": "id", "editable": "0"})
+    for f in fields:
+        ET.SubElement(editable, "field", {"name": f.name, "editable": "0" if _read_only(f) else "1"})
+    return el
+
+
+def _all_fields(layer: Layer) -> list[Field]:
+    return [*layer.fields, *SYSTEM_FIELDS]
+
+
+def _read_only(f: Field) -> bool:
+    return f.derived or f in SYSTEM_FIELDS
+
+
+def _widget(f: Field) -> tuple[str, Any]:
+    """The editor QGIS's form and attribute table use for a field."""
+    if f.choices:
+        labels = f.choice_labels_zh or f.choices
+        entries = [{label: value} for value, label in zip(f.choices, labels, strict=True)]
+        if not f.required:
+            entries.insert(0, {"(空)": VALUE_MAP_NULL})
+        return "ValueMap", {"map": entries}
+    if f.type == "boolean":
+        return "CheckBox", {"CheckedState": "", "UncheckedState": "", "TextDisplayMethod": 0}
+    if f.type == "date":
+        return "DateTime", {
+            "allow_null": True,
+            "calendar_popup": True,
+            "display_format": "yyyy-MM-dd",
+            "field_format": "yyyy-MM-dd",
+            "field_iso_format": False,
+        }
+    if f.type == "text":
+        return "TextEdit", {"IsMultiline": f.multiline, "UseHtml": False}
+    return "Range", {"AllowNull": not f.required, "Style": "SpinBox", **_range(f)}
+
+
+def _range(f: Field) -> dict[str, Any]:
+    bounds: dict[str, Any] = {}
+    if f.minimum is not None:
+        bounds["Min"] = int(f.minimum) if f.type == "integer" else float(f.minimum)
+    if f.maximum is not None:
+        bounds["Max"] = int(f.maximum) if f.type == "integer" else float(f.maximum)
+    return bounds
+
+
+# --- drawing ----------------------------------------------------------------------------------------
+
+
+def _renderer(layer: Layer, look: Look) -> ET.Element:
+    if look.colour_field is None:
+        el = ET.Element("renderer-v2", {"type": "singleSymbol", "symbollevels": "0", "forceraster": "0"})
+        symbols = ET.SubElement(el, "symbols")
+        symbols.append(_symbol("0", look, look.colour))
+        return el
+    f = layer.field(look.colour_field)
+    values = [look.value] if look.value else list(f.choices)
+    colours = dict(zip(f.choices, f.choice_colours, strict=True))
+    labels = dict(zip(f.choices, f.choice_labels_zh or f.choices, strict=True))
+    if look.value:  # a layer filtered to one value: one symbol in that value's colour
+        el = ET.Element("renderer-v2", {"type": "singleSymbol", "symbollevels": "0", "forceraster": "0"})
+        ET.SubElement(el, "symbols").append(_symbol("0", look, colours[look.value]))
+        return el
+    el = ET.Element(
+        "renderer-v2", {"type": "categorizedSymbol", "attr": f.name, "symbollevels": "0", "forceraster": "0"}
+    )
+    categories = ET.SubElement(el, "categories")
+    symbols = ET.SubElement(el, "symbols")
+    for i, value in enumerate(values):
+        ET.SubElement(
+            categories, "category", {"value": value, "label": labels[value], "symbol": str(i), "render": "true"}
+        )
+        symbols.append(_symbol(str(i), look, colours[value]))
+    return el
+
+
+def _rgba(hex_colour: str, alpha: float = 1.0) -> str:
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"{r},{g},{b},{round(alpha * 255)}"
+
+
+def _symbol(name: str, look: Look, colour: str) -> ET.Element:
+    kind = look.symbol
+    el = ET.Element("symbol", {"type": kind, "name": name, "alpha": "1", "clip_to_extent": "1", "force_rhr": "0"})
+    stroke = {"line_style": "dash" if look.dashed else "solid"}
+    if kind == "marker":
+        cls, options = (
+            "SimpleMarker",
+            {
+                "name": "circle",
+                "color": _rgba(colour, 0.9),
+                "outline_color": _rgba("#222222"),
+                "outline_width": "0.2",
+                "size": str(look.size_mm),
+                "size_unit": "MM",
+            },
+        )
+    elif kind == "line":
+        cls, options = (
+            "SimpleLine",
+            {
+                "line_color": _rgba(colour),
+                "line_width": str(look.width_mm),
+                "line_width_unit": "MM",
+                "capstyle": "round",
+                "joinstyle": "round",
+                **stroke,
+            },
+        )
+    else:
+        fill = look.fill_colour or colour
+        cls, options = (
+            "SimpleFill",
+            {
+                "color": _rgba(fill, look.fill_alpha),
+                "style": "solid" if look.fill_alpha > 0 else "no",
+                "outline_color": _rgba(colour),
+                "outline_width": str(look.width_mm),
+                "outline_width_unit": "MM",
+                "outline_style": stroke["line_style"],
+                "joinstyle": "round",
+            },
+        )
+    layer = ET.SubElement(el, "layer", {"class": cls, "enabled": "1", "locked": "0", "pass": "0"})
+    layer.append(_option(options))
+    return el
+
+
+def _labeling(pl: ProjectLayer) -> ET.Element:
+    el = ET.Element("labeling", {"type": "simple"})
+    settings = ET.SubElement(el, "settings", {"calloutType": "simple"})
+    style = ET.SubElement(
+        settings,
+        "text-style",
+        {
+            "fieldName": pl.label_field or "",
+            "isExpression": "0",
+            "fontFamily": LABEL_FONT,
+            "namedStyle": "Regular",
+            "fontSize": str(pl.label_size),
+            "fontSizeUnit": "Point",
+            "fontWeight": "50",
+            "textColor": _rgba("#1d3557"),
+            "textOpacity": "1",
+        },
+    )
+    ET.SubElement(
+        style,
+        "text-buffer",
+        {
+            "bufferDraw": "1",
+            "bufferSize": "0.8",
+            "bufferSizeUnits": "MM",
+            "bufferColor": _rgba("#ffffff"),
+            "bufferOpacity": "0.9",
+            "bufferNoFill": "1",
+            "bufferJoinStyle": "128",
+        },
+    )
+    polygon = pl.look is not None and pl.look.symbol == "fill"
+    # polygons: the label over the unit's centre (inside it); points: around the point
+    ET.SubElement(
+        settings,
+        "placement",
+        {
+            "placement": "1" if polygon else "0",
+            "centroidInside": "1",
+            "dist": "0.8",
+            "distUnits": "MM",
+            "priority": "10" if pl.label_all else "5",
+        },
+    )
+    rendering = {"drawLabels": "1", "obstacle": "1", "displayAll": "1" if pl.label_all else "0"}
+    if pl.label_below_scale:
+        rendering |= {"scaleVisibility": "1", "minimumScale": str(pl.label_below_scale), "maximumScale": "0"}
+    ET.SubElement(settings, "rendering", rendering)
+    return el
+
+
+# --- XML pieces -------------------------------------------------------------------------------------
+
+
+def _option(value: Any, name: str | None = None) -> ET.Element:
+    """QGIS's ``<Option>`` encoding of a value (maps, lists, strings, numbers, booleans)."""
+    attrs = {} if name is None else {"name": name}
+    if isinstance(value, Mapping):
+        el = ET.Element("Option", {"type": "Map", **attrs})
+        for key, item in value.items():
+            el.append(_option(item, str(key)))
+        return el
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        el = ET.Element("Option", {"type": "List", **attrs})
+        for item in value:
+            el.append(_option(item))
+        return el
+    if isinstance(value, bool):
+        return ET.Element("Option", {"type": "bool", **attrs, "value": "true" if value else "false"})
+    if isinstance(value, int):
+        return ET.Element("Option", {"type": "int", **attrs, "value": str(value)})
+    if isinstance(value, float):
+        return ET.Element("Option", {"type": "double", **attrs, "value": repr(value)})
+    return ET.Element("Option", {"type": "QString", **attrs, "value": str(value)})
+
+
+def _crs(parent: ET.Element) -> None:
+    srs = ET.SubElement(parent, "spatialrefsys")
+    ET.SubElement(srs, "wkt").text = _storage_wkt()
+    ET.SubElement(srs, "proj4").text = "+proj=longlat +ellps=GRS80 +no_defs"
+    ET.SubElement(srs, "authid").text = "EPSG:4490"
+    ET.SubElement(srs, "srid").text = "4490"
+    ET.SubElement(srs, "description").text = "China Geodetic Coordinate System 2000"
+    ET.SubElement(srs, "geographicflag").text = "true"
+
+
+@cache
+def _storage_wkt() -> str:
+    return pyproj.CRS.from_epsg(STORAGE_EPSG).to_wkt()  # QGIS reads a CRS by its WKT first
+
+
+def _extent(parent: ET.Element, extent: Bounds) -> None:
+    for key, value in zip(("xmin", "ymin", "xmax", "ymax"), extent, strict=True):
+        ET.SubElement(parent, key).text = repr(float(value))
+
+
+def _property(props: ET.Element, path: list[str], kind: str, value: str) -> None:
+    node = props
+    for key in path:
+        found = node.find(key)
+        node = found if found is not None else ET.SubElement(node, key)
+    node.set("type", kind)
+    node.text = value
