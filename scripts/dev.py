@@ -38,7 +38,7 @@ def _run(*cmd: str | Path) -> None:
 
 def _fingerprint() -> str:
     h = hashlib.sha256()
-    for name in ("requirements.lock", "pyproject.toml", "web/package-lock.json"):
+    for name in ("requirements.lock", "pyproject.toml", "src/mzgis/web/package-lock.json"):
         h.update((REPO / name).read_bytes())
     return h.hexdigest()
 
@@ -57,7 +57,7 @@ def setup() -> None:
     if npm is None:
         print("warning: npm not found; web assets (Leaflet) not installed, exported maps are skipped", flush=True)
     else:
-        _run(npm, "ci", "--no-audit", "--no-fund", "--prefix", "web")
+        _run(npm, "ci", "--no-audit", "--no-fund", "--prefix", "src/mzgis/web")
     STAMP.write_text(_fingerprint())
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 
 def test_import_mzgis_does_not_import_the_web_stack() -> None:
@@ -54,3 +58,59 @@ def test_packages_import_only_downwards() -> None:
                     if top in banned:
                         found.append(f"{path.relative_to(src)} imports {node.module}")
     assert found == []
+
+
+INSTALLED_PAGE = """
+import sys
+from pathlib import Path
+
+import pytest
+sys.path.insert(0, sys.argv[1])  # the installed copy, ahead of the checkout's editable one
+import mzgis
+assert mzgis.__file__.startswith(sys.argv[1]), mzgis.__file__
+from fastapi.testclient import TestClient
+from mzgis.api import create_app
+from mzgis.settings import Settings, default_db_path
+client = TestClient(create_app(Settings(db=sys.argv[2])))
+for path in ("/", "/web/app.js", "/static/leaflet/leaflet.js", "/static/leaflet/images/layers.png", "/docs",
+             "/static/swagger-ui/swagger-ui-bundle.js"):
+    print(path, client.get(path).status_code)
+print("default", default_db_path().name, default_db_path().parent == __import__("pathlib").Path.cwd())
+"""
+
+
+def test_an_installed_mzgis_serves_the_page_and_its_libraries(tmp_path: Path, demo_path: Path) -> None:
+    """``pip install .`` (not editable): the page, Leaflet and Swagger UI are package data, and the data
+    file defaults to the current folder, not to a checkout that is not there."""
+    from mzgis.settings import WEB_ROOT
+
+    if not (WEB_ROOT / "node_modules" / "leaflet").exists():
+        if os.environ.get("CI"):
+            pytest.fail("set-up must install the page's libraries (npm ci in src/mzgis/web)")
+        pytest.skip("the page's libraries are not installed")
+    root = Path(__file__).resolve().parents[1]
+    wheels, site = tmp_path / "wheels", tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(root)], check=True, capture_output=True)
+    [wheel] = wheels.glob("mzgis-*.whl")
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True, capture_output=True)
+    shipped = sorted(p.relative_to(site / "mzgis" / "web").as_posix() for p in (site / "mzgis" / "web").rglob("*.*"))
+    assert "index.html" in shipped and "node_modules/leaflet/dist/leaflet.js" in shipped
+    assert not [p for p in shipped if p.endswith((".map", "-src.js", "package-lock.json"))]  # only what is served
+    run = subprocess.run(
+        [sys.executable, "-c", INSTALLED_PAGE, str(site), str(demo_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == [
+        "/ 200",
+        "/web/app.js 200",
+        "/static/leaflet/leaflet.js 200",
+        "/static/leaflet/images/layers.png 200",
+        "/docs 200",
+        "/static/swagger-ui/swagger-ui-bundle.js 200",
+        "default mzgis.gpkg True",
+    ]

@@ -12,10 +12,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mzgis.layers import LIMITS
 
-__all__ = ["REPO_ROOT", "Settings", "default_demo_path"]
+__all__ = ["REPO_ROOT", "WEB_ROOT", "Settings", "default_demo_path"]
 
 # The repository root when running from a checkout (src layout): geodata/ lives there.
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The map page and the browser libraries it serves (npm ci puts Leaflet and Swagger UI in its node_modules):
+# package data, so an installed mzgis (pip install ., not editable) serves the page too.
+WEB_ROOT = Path(__file__).resolve().parent / "web"
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").exists()
+
+
+def default_db_path() -> Path:
+    """Where the data file is when none is named: ``var/mzgis.gpkg`` of the checkout, or ``mzgis.gpkg`` in the
+    current folder for an installed mzgis."""
+    return REPO_ROOT / "var" / "mzgis.gpkg" if IN_CHECKOUT else Path.cwd() / "mzgis.gpkg"
 
 
 def default_demo_path() -> Path:
@@ -28,7 +38,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MZGIS_", env_file=".env", extra="ignore")
 
-    db: Path = Field(default_factory=lambda: REPO_ROOT / "var" / "mzgis.gpkg", description="GeoPackage path")
+    db: Path = Field(default_factory=lambda: default_db_path(), description="GeoPackage path")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     user: str | None = Field(

@@ -46,11 +46,11 @@ def test_outputs_open_with_the_chinese_intact(tmp_path: Path) -> None:
 
 
 def test_interactive_map_is_self_contained(tmp_path: Path) -> None:
-    from mzgis.settings import REPO_ROOT
+    from mzgis.settings import WEB_ROOT
 
-    if not (REPO_ROOT / "web" / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists():
+    if not (WEB_ROOT / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists():
         if os.environ.get("CI"):
-            pytest.fail("set-up must install web/ (npm ci)")
+            pytest.fail("set-up must install the page (npm ci in src/mzgis/web)")
         pytest.skip("web assets not installed")
     store = GeoPackageStore(default_demo_path())
     units = store.read_frame("admin_units")

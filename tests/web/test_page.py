@@ -433,10 +433,10 @@ def test_names_from_data_are_text_in_the_page_under_its_security_policy(  # type
 def test_exported_coverage_map_shows_names_as_text(browser, tmp_path: Path, demo_path: Path) -> None:  # type: ignore[no-untyped-def]
     from mzgis.coverage.service import analyze_store
     from mzgis.io.coverage_report import write_coverage_outputs
-    from mzgis.settings import REPO_ROOT
+    from mzgis.settings import WEB_ROOT
     from mzgis.store import GeoPackageStore
 
-    if not (REPO_ROOT / "web" / "node_modules" / "leaflet").exists():
+    if not (WEB_ROOT / "node_modules" / "leaflet").exists():
         pytest.skip("web assets not installed")
     _rename_township(demo_path, "331004002", XSS)
     store = GeoPackageStore(demo_path)

@@ -73,13 +73,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _offline_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from web/node_modules (swagger-ui-dist, pinned in web/package.json), no CDN."""
+    """Swagger UI at /docs from the page's node_modules (swagger-ui-dist, pinned in its package.json), no CDN."""
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.staticfiles import StaticFiles
 
-    from mzgis.settings import REPO_ROOT
+    from mzgis.settings import WEB_ROOT
 
-    swagger = REPO_ROOT / "web" / "node_modules" / "swagger-ui-dist"
+    swagger = WEB_ROOT / "node_modules" / "swagger-ui-dist"
     if swagger.exists():
         app.mount("/static/swagger-ui", StaticFiles(directory=swagger), name="swagger-ui")
 
@@ -88,7 +88,8 @@ def _offline_docs(app: FastAPI) -> None:
         if not swagger.exists():
             return HTMLResponse(
                 "<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>mzgis API</title>"
-                "<p>接口文档页面缺少 Swagger UI 文件:请运行 python3 scripts/dev.py setup(在 web/ 下执行 npm ci)。"
+                "<p>接口文档页面缺少 Swagger UI 文件:"
+                "请运行 python3 scripts/dev.py setup(在 src/mzgis/web/ 下执行 npm ci)。"
                 "接口说明见 <a href='/openapi.json'>/openapi.json</a>。</p></html>",
                 status_code=503,
             )
@@ -107,13 +108,13 @@ def _offline_docs(app: FastAPI) -> None:
 
 
 def _page(app: FastAPI) -> None:
-    """The map page (web/) and Leaflet from web/node_modules (installed by npm ci at set-up), no CDN."""
+    """The map page (``mzgis/web``) and Leaflet from its node_modules (npm ci at set-up), no CDN."""
     from fastapi.responses import FileResponse
     from fastapi.staticfiles import StaticFiles
 
-    from mzgis.settings import REPO_ROOT
+    from mzgis.settings import WEB_ROOT
 
-    web = REPO_ROOT / "web"
+    web = WEB_ROOT
     leaflet = web / "node_modules" / "leaflet" / "dist"
     if leaflet.exists():
         app.mount("/static/leaflet", StaticFiles(directory=leaflet), name="leaflet")
@@ -124,7 +125,7 @@ def _page(app: FastAPI) -> None:
         if not leaflet.exists():
             return HTMLResponse(
                 "<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>mzgis</title>"
-                "<p>地图页面缺少 Leaflet 文件:请运行 python3 scripts/dev.py setup(在 web/ 下执行 npm ci)。"
+                "<p>地图页面缺少 Leaflet 文件:请运行 python3 scripts/dev.py setup(在 src/mzgis/web/ 下执行 npm ci)。"
                 "<a href='/docs'>接口文档</a></p></html>",
                 status_code=503,
             )

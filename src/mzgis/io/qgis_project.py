@@ -37,6 +37,18 @@ from mzgis.layers import (
 )
 from mzgis.store.base import Bounds, Feature
 
+__all__ = [
+    "Look",
+    "ProjectLayer",
+    "county_view",
+    "data_source",
+    "layer_id",
+    "project_layers",
+    "qgis_project_xml",
+    "qgz_bytes",
+    "write_qgis_project",
+]
+
 QGIS_VERSION = "3.22.0-Białowieża"  # the oldest QGIS we support reads it; newer ones upgrade it on save
 LABEL_FONT = "Noto Sans CJK SC"  # Debian's fonts-noto-cjk; QGIS falls back to a CJK font where it is missing
 PLACE_NAME_COLOUR = "#3388ff"  # the page's colour for values without their own (place names)

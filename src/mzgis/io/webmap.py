@@ -1,4 +1,4 @@
-"""Self-contained HTML maps: Leaflet (from web/node_modules, pinned in web/package.json) inlined with the
+"""Self-contained HTML maps: Leaflet (from the page's node_modules, pinned in its package.json) inlined with the
 data as GeoJSON, so the file opens offline anywhere. No base tiles: the admin units are the base."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import geopandas as gpd
 
 from mzgis.errors import NotFound
-from mzgis.settings import REPO_ROOT
+from mzgis.settings import WEB_ROOT
 
 __all__ = ["MapLayer", "leaflet_assets", "self_contained_map"]
 
@@ -30,12 +30,12 @@ class MapLayer:
     style: dict[str, Any] = field(default_factory=dict)
 
 
-def leaflet_assets(root: Path = REPO_ROOT / "web" / "node_modules" / "leaflet" / "dist") -> tuple[str, str]:
+def leaflet_assets(root: Path = WEB_ROOT / "node_modules" / "leaflet" / "dist") -> tuple[str, str]:
     """Leaflet's JS and CSS, as installed from the npm registry at set-up."""
     js, css = root / "leaflet.js", root / "leaflet.css"
     if not js.exists():
         raise NotFound(
-            "缺少 Leaflet 文件(请运行 python3 scripts/dev.py setup,它会在 web/ 下执行 npm install)", f"no {js}"
+            "缺少 Leaflet 文件(请运行 python3 scripts/dev.py setup,它会在 src/mzgis/web/ 下执行 npm ci)", f"no {js}"
         )
     return js.read_text(encoding="utf-8"), css.read_text(encoding="utf-8")
 
