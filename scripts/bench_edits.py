@@ -5,7 +5,7 @@ clean-up report over the largest register, all in one run.
 
 The registers are synthetic and deterministic: 40,000 townships (800 per county, 0.05° squares over
 100–110°E, 25–35°N) and names of roads, bridges, settlements and rivers in them (about 25 per township at
-a million), each with its scope key as the gazetteer gives it. Every size uses the same admin units, so
+a million), each with its scope key and pinyin as the gazetteer gives them. Every size uses the same admin units, so
 only the number of names differs.
 
     python scripts/bench_edits.py                 # sizes 1,000 / 100,000 / 1,000,000; import 100,000
@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import Point, box
 
-from mzgis.gazetteer.rules import NameRecord, scope_key
-from mzgis.gazetteer.service import Gazetteer
+from mzgis.gazetteer.romanize import _general
+from mzgis.gazetteer.rules import NameRecord, load_rules, scope_key, spell
+from mzgis.gazetteer.service import PINYIN_READINGS, Gazetteer
 from mzgis.io.names import import_names
 from mzgis.store import GeoPackageStore
 
@@ -40,6 +41,7 @@ CHARS = (
 )
 KINDS = [("transport_facility", "路"), ("transport_facility", "桥"), ("settlement", "新村"), ("land_water_body", "河")]
 OVERRIDE = "基准测试:合成数据"
+RULES = load_rules()
 
 
 def _township(i: int) -> tuple[str, str, tuple[float, float]]:
@@ -85,6 +87,7 @@ def _names(n: int, seed: int) -> Iterator[tuple[dict[str, object], Point]]:
             "status": "current",
         }
         props["scope_key"] = scope_key(NameRecord(name, category, code, None, generic))
+        props["pinyin"] = spell(name, RULES)
         yield props, Point(x + offsets[i, 0], y + offsets[i, 1])
 
 
@@ -99,7 +102,16 @@ def build_register(path: Path, n: int) -> GeoPackageStore:
             batch = []
     if batch:
         _write(store, batch)
+    store.set_derived("place_names", {}, meta={PINYIN_READINGS: RULES.readings.digest})  # as the gazetteer notes
+    _forget_pinyin()
     return store
+
+
+def _forget_pinyin() -> None:
+    """The process forgets the pinyin it worked out while building: what is measured works it out itself."""
+    RULES.spelled.clear()
+    RULES.romanized.clear()
+    _general.cache_clear()
 
 
 def _write(store: GeoPackageStore, rows: list[tuple[dict[str, object], Point]]) -> None:

@@ -30,7 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.crs import geometry_transformer, transform_geometry
 from mzgis.gazetteer.names import split_name
 from mzgis.gazetteer.romanize import romanize
-from mzgis.gazetteer.rules import NameRecord, scope_key
+from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import GeoPackageStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -529,19 +529,10 @@ def build(sources: Path, out: Path) -> None:
         for u in [county_unit, *townships, *villages]:
             rows.append(_admin_place_name(u, by_code))
         rows += _other_place_names(by_code, lotus, rng)
-        # the demo's names are written as they are on purpose: irregular ones are clean-up examples; each
-        # gets the scope key the gazetteer would give it
-        for props, _ in rows:
-            rec = NameRecord(
-                props["name"],
-                props["category"],
-                props["admin_code"],
-                props.get("subcategory"),
-                props.get("generic") or None,
-            )
-            props["scope_key"] = scope_key(rec)
+        # the demo's names are written as they are on purpose: irregular ones are clean-up examples
         tx.admit("place_names")
         tx.insert_many("place_names", rows)
+    Gazetteer(store).fill_derived()  # each gets the scope key and pinyin the gazetteer would give it
 
 
 def _tripoint_key(marker_id: str) -> str:

@@ -193,7 +193,7 @@ def test_the_qgis_project_opens_with_chinese_forms_and_edits_like_the_file(  # o
         "版本",
         "编号",
     )
-    assert result["read_only"] == ["id", "scope_key", "updated_at", "updated_by", "version"]
+    assert result["read_only"] == ["id", "pinyin", "scope_key", "updated_at", "updated_by", "version"]
     assert result["status_widget"] == [
         "ValueMap",
         {"map": [{"现行": "current"}, {"拟用": "proposed"}, {"已废止": "retired"}]},

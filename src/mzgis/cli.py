@@ -1037,9 +1037,9 @@ def upgrade(
     if report.backup is not None:
         typer.echo(f"原文件副本:{report.backup}")
     if not dry_run:
-        filled = _gazetteer(db).fill_scope_keys()
+        filled = _gazetteer(db).fill_derived()
         if filled:
-            typer.echo(f"  - 为 {filled} 条地名写入命名范围(scope_key)")
+            typer.echo(f"  - 为 {filled} 条地名写入命名范围(scope_key)和拼音(pinyin)")
 
 
 users_app = typer.Typer(help="用户与角色:新增、改角色、改密码、停用、发放脚本令牌。Accounts.", no_args_is_help=True)

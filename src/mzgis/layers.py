@@ -269,6 +269,15 @@ PLACE_NAMES = Layer(
             description="the unit within which the name must be unique (villages in a township, roads in a town…),"
             " worked out by the gazetteer; a save compares the name with its own scope only",
         ),
+        Field(
+            "pinyin",
+            "text",
+            "拼音",
+            max_length=300,
+            derived=True,
+            description="the name's toneless pinyin, syllables apart (lu nan jie dao), under the gazetteer's readings;"
+            " the homophone rule and the clean-up report compare it",
+        ),
     ),
     allowed_geometries=(
         "Point",

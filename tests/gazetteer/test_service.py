@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from shapely.geometry import Point
@@ -178,3 +179,20 @@ def test_clean_up_report_of_the_demo(gaz: Gazetteer) -> None:
         "路桥3号路": ["mixed_script"],
         "银座大道街": ["stacked_generic"],
     }
+
+
+def test_stored_pinyin_follows_the_readings(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    """An office's own readings change how names sound: pinyin stored under other readings is not
+    trusted, and the next fill works out every name's pinyin again."""
+    from mzgis.gazetteer.rules import load_rules
+
+    extra = tmp_path / "readings.txt"
+    extra.write_text("方林 pang1 lin2\n", encoding="utf-8")  # a (made-up) local reading
+    local = Gazetteer(demo_store, rules=load_rules(readings_path=extra))
+    village = demo_store.features("place_names", where={"name": "方林村"})[0]
+    found = local.check("胖林村", "self_governing_org", village.properties["admin_code"])
+    assert [(f.rule, [r["name"] for r in f.related]) for f in found.findings] == [("homophone", ["方林村"])]
+    assert Gazetteer(demo_store).check("胖林村", "self_governing_org", village.properties["admin_code"]).findings == []
+    assert local.fill_derived() == demo_store.count("place_names")  # every name, once
+    assert demo_store.get("place_names", village.id).properties["pinyin"] == "pang lin cun"
+    assert local.fill_derived() == 0  # nothing left to do (and no transaction)

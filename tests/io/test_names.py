@@ -9,8 +9,8 @@ import pyogrio
 import pytest
 
 from mzgis.crs import gcj02_to_wgs84
-from mzgis.errors import BadInput
-from mzgis.gazetteer.service import Gazetteer
+from mzgis.errors import BadInput, RuleViolation
+from mzgis.gazetteer.service import Edit, Gazetteer
 from mzgis.io.names import cleanup_report, export_names, import_names
 from mzgis.store import GeoPackageStore
 
@@ -81,6 +81,45 @@ def test_import_as_one_changeset(gaz: Gazetteer, tmp_path: Path) -> None:
     lon, lat = gcj02_to_wgs84(121.4946, 28.5219)
     assert (bridge.geometry.x, bridge.geometry.y) == pytest.approx((float(lon), float(lat)), abs=1e-9)
     assert bridge.properties["status"] == "proposed"  # imported lists are proposals unless they say otherwise
+
+
+def test_the_checks_made_to_report_are_not_made_again_under_the_lock(
+    gaz: Gazetteer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "names.csv"
+    pd.DataFrame(ROWS[:2]).to_csv(path, index=False)
+    checks: list[str] = []
+    real = Gazetteer.check
+    monkeypatch.setattr(
+        Gazetteer, "check", lambda self, name, *a, **k: checks.append(name) or real(self, name, *a, **k)
+    )
+    assert import_names(gaz, path, user="地名科", from_crs="gcj02").written == 2
+    assert checks == ["金清大桥", "方临村"]  # once each: nothing changed between the report and the write
+    assert [f.properties["pinyin"] for f in gaz.store.features("place_names", where={"name": "方临村"})] == [
+        "fang lin cun"
+    ]
+
+
+def test_a_name_saved_while_an_import_was_checked_is_seen_under_the_lock(
+    gaz: Gazetteer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another save between the import's checks and its write: the rows are checked again, under the lock."""
+    path = tmp_path / "names.csv"
+    pd.DataFrame(ROWS[:1]).to_csv(path, index=False)
+    real_apply = Gazetteer.apply
+
+    def apply_after_a_colleague(self: Gazetteer, edits, **kwargs):  # type: ignore[no-untyped-def]
+        real_apply(
+            Gazetteer(self.store),
+            [Edit("create", properties=edits[0].properties, geometry=edits[0].geometry)],
+            user="同事",
+        )
+        return real_apply(self, edits, **kwargs)
+
+    monkeypatch.setattr(Gazetteer, "apply", apply_after_a_colleague)
+    with pytest.raises(RuleViolation, match="同一范围内已有同名的“金清大桥”"):
+        import_names(gaz, path, user="地名科", from_crs="gcj02")
+    assert [f.updated_by for f in gaz.store.features("place_names", where={"name": "金清大桥"})] == ["同事"]
 
 
 def test_duplicates_inside_the_file_are_found(gaz: Gazetteer, tmp_path: Path) -> None:

@@ -224,3 +224,35 @@ def test_a_name_added_outside_gets_its_scope_and_counts_as_a_duplicate(demo_stor
     stored = demo_store.features("place_names", where={"name": "金清大桥"})
     assert [f.properties["scope_key"] for f in stored] == ["transport_facility|331004106"]  # filled, no new version
     assert [f.version for f in stored] == [1]
+
+
+def test_an_outside_rename_clears_the_derived_fields_and_mzgis_works_them_out_again(
+    demo_store: GeoPackageStore,
+) -> None:
+    """A tool that renames a name (or writes a scope key or pinyin of its own) cannot leave stale derived
+    fields: the file clears them, the gazetteer fills them before its next save; the history never shows them."""
+    village = demo_store.features("place_names", where={"name": "方林村"})[0]
+    scope = "admin|village|331004001"
+    assert (village.properties["scope_key"], village.properties["pinyin"]) == (scope, "fang lin cun")
+    with outside(demo_store.path) as conn:
+        conn.execute(
+            "UPDATE place_names SET name = '芳林村', specific = '芳林', pinyin = 'x', scope_key = 'x' WHERE id = ?",
+            (village.id,),
+        )
+    renamed = demo_store.get("place_names", village.id)
+    assert (renamed.properties["scope_key"], renamed.properties["pinyin"]) == (None, None)
+    gaz = Gazetteer(demo_store)
+    code = village.properties["admin_code"]
+    found = gaz.check("方临村", "self_governing_org", code)  # fang lin cun: the renamed name's sound, not 'x'
+    assert [(f.rule, [r["name"] for r in f.related]) for f in found.findings] == [("homophone", ["芳林村"])]
+    gaz.create(
+        {"name": "方临村", "category": "self_governing_org", "admin_code": code}, village.geometry, user="地名科"
+    )
+    filled = demo_store.get("place_names", village.id)
+    assert (filled.properties["scope_key"], filled.properties["pinyin"], filled.version) == (
+        scope,
+        "fang lin cun",
+        village.version + 1,  # the outside rename's version; filling is not an edit
+    )
+    histories = [e.after or {} for e in demo_store.audit(layer="place_names", feature_id=village.id)]
+    assert histories and all("pinyin" not in a and "scope_key" not in a for a in histories)

@@ -8,6 +8,7 @@ so a phrase like 单县 is never split away from its reading.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -17,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.pinyin_dict import pinyin_dict
 
 __all__ = ["Readings", "load_readings", "romanize", "romanize_part", "syllables"]
 
@@ -28,6 +30,12 @@ class Readings:
     """Place-name readings: characters → syllables (an optional tone digit, ü kept)."""
 
     entries: Mapping[str, tuple[str, ...]]
+
+    @cached_property
+    def digest(self) -> str:
+        """A fingerprint of the readings: pinyin stored under other readings is worked out again."""
+        text = "\n".join(f"{k} {' '.join(v)}" for k, v in sorted(self.entries.items()))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @cached_property
     def longest(self) -> int:
@@ -126,7 +134,12 @@ def romanize(specific: str, generic: str = "", *, readings: Readings | None = No
     """
     readings = readings or load_readings()
     whole = syllables(specific + generic, readings=readings, tones=tones)
-    n_spec = len(syllables(specific, readings=readings, tones=tones)) if generic else len(whole)
+    if not generic:
+        n_spec = len(whole)
+    elif all(ord(ch) in pinyin_dict for ch in specific):  # one syllable per character (readings too)
+        n_spec = len(specific)
+    else:
+        n_spec = len(syllables(specific, readings=readings, tones=tones))
     spec_syl, gen_syl = whole[:n_spec], whole[n_spec:]
     words = [_join(spec_syl)]
     if gen_syl:

@@ -31,6 +31,7 @@ __all__ = [
     "load_rules",
     "scope_key",
     "scope_of",
+    "spell",
 ]
 
 Severity = Literal["error", "warning"]
@@ -88,6 +89,7 @@ class NameRecord:
     generic: str | None = None
     id: int | None = None
     status: str = "current"
+    pinyin: str | None = None  # as stored (see ``spell``), when the store's pinyin follows these readings
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class RuleSet:
     too_long: int
     readings: Readings = field(default_factory=load_readings)
     subcategory_labels: dict[str, str] = field(default_factory=dict)  # code → Chinese name, in the file's order
-    # name → its pinyin under these readings, worked out once (homophones compare every pair of a scope)
+    # name → its pinyin under these readings (``spell``), worked out once; bounded (see ``spell``)
     spelled: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     # (specific, generic) → romanization: an import checks each row twice (to report, then under the lock)
     romanized: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
@@ -158,11 +160,24 @@ def _finding(rule: str, message: str, message_en: str, related: Iterable[NameRec
     return Finding(rule, RULE_IDS[rule], message, message_en, rel)
 
 
-def _pinyin(name: str, rules: RuleSet) -> str:
+_SPELLED_KEPT = 1_000_000  # names whose pinyin a long-running process keeps
+
+
+def spell(name: str, rules: RuleSet) -> str:
+    """A name's toneless pinyin with the syllables apart (路南街道 → ``lu nan jie dao``), under the rules'
+    readings: what the gazetteer stores with each name (its ``pinyin`` field), so the homophone rule and
+    the clean-up report need not work it out again for every name of a scope."""
     spelled = rules.spelled.get(name)
     if spelled is None:
-        spelled = rules.spelled[name] = "".join(syllables(name, readings=rules.readings))
+        if len(rules.spelled) >= _SPELLED_KEPT:
+            rules.spelled.clear()
+        spelled = rules.spelled[name] = " ".join(syllables(name, readings=rules.readings))
     return spelled
+
+
+def _sound(rec: NameRecord, rules: RuleSet) -> str:
+    """What two homophones share: the pinyin without the gaps (stored, or worked out)."""
+    return (rec.pinyin if rec.pinyin is not None else spell(rec.name, rules)).replace(" ", "")
 
 
 def _structure(rec: NameRecord, rules: RuleSet) -> tuple[str, str, list[Finding]]:
@@ -276,7 +291,7 @@ def _scope_findings(
     same: list[NameRecord] = []
     sound: list[NameRecord] = []
     near: list[NameRecord] = []
-    my_pinyin = _pinyin(candidate.name, rules)
+    my_pinyin = _sound(candidate, rules)
     for other in existing:
         if other.status == "retired" or (candidate.id is not None and other.id == candidate.id):
             continue
@@ -284,7 +299,7 @@ def _scope_findings(
             continue
         if other.name == candidate.name:
             same.append(other)
-        elif _pinyin(other.name, rules) == my_pinyin:
+        elif _sound(other, rules) == my_pinyin:
             sound.append(other)
         else:
             other_specific, _ = split_name(other.name, other.category)

@@ -52,6 +52,7 @@ class IndexRecord:
     lon: float | None = None
     lat: float | None = None
     romanized: str = ""
+    pinyin: str | None = None  # as stored (syllables apart), when it follows the index's readings
 
 
 class SearchHit(NamedTuple):
@@ -86,7 +87,8 @@ class NameIndex:
         for rec in self.records:
             spelled = self._spelled.get(rec.name)
             if spelled is None:
-                sylls = [s for s in syllables(rec.name, readings=readings) if s.isalpha()]
+                known = rec.pinyin.split(" ") if rec.pinyin is not None else syllables(rec.name, readings=readings)
+                sylls = [s for s in known if s.isalpha()]
                 spelled = self._spelled[rec.name] = ("".join(sylls).lower(), "".join(s[0] for s in sylls).lower())
             self.pinyin.append(spelled[0])
             self.initials.append(spelled[1])

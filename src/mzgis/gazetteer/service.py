@@ -32,13 +32,14 @@ from mzgis.gazetteer.rules import (
     has_errors,
     load_rules,
     scope_key,
+    spell,
 )
 from mzgis.gazetteer.search import MAX_QUERY, IndexRecord, NameIndex, SearchHit
 from mzgis.layers import LAYERS, LIMITS, check_geometry, check_record, promote_geometry
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
 from mzgis.text import text_problem
 
-__all__ = ["CheckResult", "Edit", "Gazetteer", "romanize_name", "validate_name"]
+__all__ = ["PINYIN_READINGS", "CheckResult", "Edit", "Gazetteer", "Precheck", "romanize_name", "validate_name"]
 
 LAYER = "place_names"
 _EDITABLE = {
@@ -94,6 +95,17 @@ class Edit:
     override_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Precheck:
+    """The creates of a changeset checked ahead of the write, outside the write lock (an import checks every
+    row first to report on it): their results and the revisions of the names and admin units they were
+    computed at. Under the lock they are used only when both revisions are unchanged (nothing any tool wrote
+    since could change a finding); otherwise every edit is checked again."""
+
+    revisions: tuple[int, int]
+    results: Sequence[CheckResult]
+
+
 def validate_name(name: Any) -> str:
     """The name as given, or BadInput when it is empty, too long or holds spaces (full-width or not)."""
     text = "" if name is None else str(name)
@@ -141,7 +153,11 @@ def romanize_name(name: str, category: str | None = None, *, rules: RuleSet | No
     return romanize(specific, generic, readings=(rules or load_rules()).readings, tones=tones)
 
 
-def _record(f: Feature) -> NameRecord:
+PINYIN_READINGS = "pinyin_readings"  # the store's note: the readings its names' pinyin was worked out under
+
+
+def _record(f: Feature, *, stored_pinyin: bool = False) -> NameRecord:
+    """What the rules need of a stored name; its stored pinyin only when it follows the current readings."""
     p = f.properties
     return NameRecord(  # the rules compare normalised names (a file edited elsewhere may hold others)
         name=unicodedata.normalize("NFC", str(p["name"])),
@@ -151,6 +167,7 @@ def _record(f: Feature) -> NameRecord:
         generic=p.get("generic"),
         id=f.id,
         status=str(p["status"]),
+        pinyin=p.get("pinyin") if stored_pinyin else None,
     )
 
 
@@ -161,11 +178,15 @@ class Scopes:
 
     _BATCH = 500  # scope keys read per query when many are preloaded
 
-    def __init__(self, read: Callable[[Mapping[str, Any]], list[Feature]]) -> None:
+    def __init__(self, read: Callable[[Mapping[str, Any]], list[Feature]], *, stored_pinyin: bool = False) -> None:
         self._read = read
+        self._stored_pinyin = stored_pinyin  # whether the stored pinyin follows the rules' readings
         self._by_key: dict[str, list[NameRecord]] = {}
         self._key_of: dict[int, str] = {}  # id → the scope its record is listed in
         self._unscoped: list[NameRecord] | None = None
+
+    def _record(self, f: Feature) -> NameRecord:
+        return _record(f, stored_pinyin=self._stored_pinyin)
 
     def preload(self, keys: Iterable[str]) -> None:
         """Read the names of many scopes in a few queries (an import's rows span many scopes)."""
@@ -174,20 +195,20 @@ class Scopes:
             chunk = wanted[i : i + self._BATCH]
             found: dict[str, list[NameRecord]] = {k: [] for k in chunk}
             for f in self._read({"scope_key": chunk}):
-                found[str(f.properties["scope_key"])].append(_record(f))
+                found[str(f.properties["scope_key"])].append(self._record(f))
             for key, members in found.items():
                 self._fill(key, members)
 
     def _fill(self, key: str, stored: list[NameRecord]) -> None:
         if self._unscoped is None:
-            self._unscoped = [_record(f) for f in self._read({"scope_key": None})]
+            self._unscoped = [self._record(f) for f in self._read({"scope_key": None})]
         members = stored + [r for r in self._unscoped if scope_key(r) == key]
         self._by_key[key] = members
         self._key_of.update((r.id, key) for r in members if r.id is not None)
 
     def _members(self, key: str) -> list[NameRecord]:
         if key not in self._by_key:
-            self._fill(key, [_record(f) for f in self._read({"scope_key": key})])
+            self._fill(key, [self._record(f) for f in self._read({"scope_key": key})])
         return self._by_key[key]
 
     def of(self, rec: NameRecord) -> list[NameRecord]:
@@ -206,7 +227,7 @@ class Scopes:
         old = self._key_of.get(feature.id)
         if old is not None:
             self._by_key[old] = [r for r in self._by_key[old] if r.id != feature.id]
-        self.add(_record(feature))
+        self.add(self._record(feature))
 
 
 class Gazetteer:
@@ -305,10 +326,12 @@ class Gazetteer:
         override_reason: str | None,
         admin: AdminLookup,
         scopes: Scopes,
+        result: CheckResult | None = None,
     ) -> tuple[dict[str, Any], list[Finding]]:
-        """Fill specific, generic and romanization; run the rules; refuse errors without an override."""
+        """Fill specific, generic and romanization; run the rules (unless ``result`` holds them, checked
+        ahead at the same revisions); refuse errors without an override."""
         generic = props.get("generic") or None
-        result = self.check(
+        result = result or self.check(
             props.get("name", ""),
             str(props.get("category", "")),
             str(props.get("admin_code", "")),
@@ -322,7 +345,7 @@ class Gazetteer:
         out = dict(props)
         out["name"], out["specific"], out["generic"] = result.name, result.specific, result.generic
         out["romanized"] = result.romanized
-        out["scope_key"] = scope_key(
+        out |= self._derived(
             NameRecord(
                 result.name,
                 str(props.get("category")),
@@ -347,8 +370,17 @@ class Gazetteer:
             return f"{reason};规则覆盖({'、'.join(errors)}):{override_reason}".lstrip(";")
         return reason
 
-    def _apply(self, tx: Transaction, edit: Edit, admin: AdminLookup, reason: str, scopes: Scopes) -> Feature:
-        """Apply one edit inside ``tx``; an override of rule errors is recorded in the edit's audit reason."""
+    def _apply(
+        self,
+        tx: Transaction,
+        edit: Edit,
+        admin: AdminLookup,
+        reason: str,
+        scopes: Scopes,
+        checked: CheckResult | None = None,
+    ) -> Feature:
+        """Apply one edit inside ``tx``; an override of rule errors is recorded in the edit's audit reason.
+        ``checked``: a create's result checked ahead (see :class:`Precheck`)."""
         today = _edit_date(edit.on, self._today())
         if edit.action == "create":
             props = {k: v for k, v in edit.properties.items() if k in _EDITABLE}
@@ -363,6 +395,7 @@ class Gazetteer:
                 override_reason=edit.override_reason,
                 admin=admin,
                 scopes=scopes,
+                result=checked,
             )
             tx.set_reason(self._reason(reason, created, edit.override_reason))
             return tx.insert(LAYER, clean, edit.geometry)
@@ -429,19 +462,36 @@ class Gazetteer:
         tx.set_reason(self._reason(reason, findings, edit.override_reason))
         return tx.update(LAYER, current.id, expected_version=current.version, properties=props, geometry=geometry)
 
-    def apply(self, edits: Sequence[Edit], *, user: str, comment: str = "") -> list[Feature]:
-        """Apply edits as one changeset, all or nothing."""
+    def revisions(self) -> tuple[int, int]:
+        """The revisions of the names and the admin units: what a check's result depends on besides rules."""
+        return self.store.revision(LAYER), self.store.revision("admin_units")
+
+    def apply(
+        self, edits: Sequence[Edit], *, user: str, comment: str = "", precheck: Precheck | None = None
+    ) -> list[Feature]:
+        """Apply edits as one changeset, all or nothing. ``precheck``: the creates already checked (an
+        import's), used under the write lock only if nothing changed since."""
         if not edits:
             raise BadInput("变更集为空", "empty changeset")
         _check_reason(comment, "修改说明")
         for edit in edits:
             _check_reason(edit.override_reason or "", "覆盖理由")
         admin = self.admin()
-        self.fill_scope_keys()  # names added in another tool since (one indexed query when there are none)
+        self.fill_derived()  # names added or changed in another tool since (one indexed query when none were)
         with self.store.transaction(user=user, reason=comment) as tx:
             tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
-            # each scope's names read under the write lock when first needed, kept current edit by edit
             scopes = self.scopes(tx)
+            if (
+                precheck is not None
+                and len(precheck.results) == len(edits)
+                and all(e.action == "create" for e in edits)
+                and self.revisions() == precheck.revisions  # read under the write lock: no one else writes now
+            ):
+                return [
+                    self._apply(tx, e, admin, comment, scopes, checked)
+                    for e, checked in zip(edits, precheck.results, strict=True)
+                ]
+            # each scope's names read under the write lock when first needed, kept current edit by edit
             scopes.preload(
                 scope_key(
                     NameRecord(
@@ -461,16 +511,31 @@ class Gazetteer:
                 out.append(feature)
         return out
 
-    def fill_scope_keys(self) -> int:
-        """Give every name stored without a scope key (added in another tool, or by an earlier version)
-        its key; returns how many were filled."""
-        missing = self.store.features(LAYER, where={"scope_key": None})
-        return self.store.set_derived(LAYER, {f.id: {"scope_key": scope_key(_record(f))} for f in missing})
+    def fill_derived(self) -> int:
+        """Give every name stored without its derived fields (added or changed in another tool, whose edits
+        clear them, or stored by an earlier version) its scope key and pinyin; after the readings changed,
+        every name its pinyin again. Returns how many names were written."""
+        digest = self.rules.readings.digest
+        current = self.store.meta(PINYIN_READINGS) == digest
+        if current:
+            names: Iterable[Feature] = self.store.features(LAYER, where={"scope_key": None})  # an indexed query
+        else:
+            names = self.store.iter_features(LAYER)
+        values = {f.id: self._derived(_record(f)) for f in names}
+        if current and not values:
+            return 0  # nothing to write: no transaction
+        return self.store.set_derived(LAYER, values, meta={PINYIN_READINGS: digest})
+
+    def _derived(self, rec: NameRecord) -> dict[str, str]:
+        return {"scope_key": scope_key(rec), "pinyin": spell(rec.name, self.rules)}
+
+    def _stored_pinyin(self) -> bool:
+        return self.store.meta(PINYIN_READINGS) == self.rules.readings.digest
 
     def scopes(self, reader: Store | Transaction | None = None) -> Scopes:
         """Scope lookups on the store (or inside a transaction)."""
         source = reader or self.store
-        return Scopes(lambda where: source.features(LAYER, where=where))
+        return Scopes(lambda where: source.features(LAYER, where=where), stored_pinyin=self._stored_pinyin())
 
     def admin(self) -> AdminLookup:
         """The admin units, read once and kept until they change (in any process: keyed by revision)."""
@@ -559,6 +624,7 @@ class Gazetteer:
         """The search index, rebuilt when the gazetteer has changed since it was built."""
         revision = self.store.revision(LAYER)
         if self._index is None or self._index[0] != revision:
+            stored_pinyin = self._stored_pinyin()
             records = []
             for f in self.store.iter_features(LAYER):
                 point = f.geometry.representative_point() if f.geometry is not None else None
@@ -572,6 +638,7 @@ class Gazetteer:
                         None if point is None else point.x,
                         None if point is None else point.y,
                         str(f.properties.get("romanized") or ""),
+                        f.properties.get("pinyin") if stored_pinyin else None,
                     )
                 )
             previous = self._index[1] if self._index is not None else None
@@ -603,8 +670,9 @@ class Gazetteer:
 
     def check_all(self) -> list[tuple[Feature, list[Finding]]]:
         """Every rule over the whole gazetteer (the clean-up report): names with findings, in id order."""
+        stored_pinyin = self._stored_pinyin()
         features = list(self.store.iter_features(LAYER))
-        records = [_record(f) for f in features]
+        records = [_record(f, stored_pinyin=stored_pinyin) for f in features]
         admin = self.admin()
         groups: dict[str, list[NameRecord]] = defaultdict(list)
         for rec in records:  # each name is compared with its own scope only: the work grows with n, not n²

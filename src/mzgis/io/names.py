@@ -15,7 +15,7 @@ import shapely
 
 from mzgis.errors import BadInput, MzgisError
 from mzgis.gazetteer.rules import Finding, NameRecord, has_errors, scope_key
-from mzgis.gazetteer.service import Edit, Gazetteer
+from mzgis.gazetteer.service import CheckResult, Edit, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometry, source_system
 from mzgis.io.readers import read_table
 from mzgis.io.tables import write_table
@@ -98,9 +98,12 @@ def import_names(
     if missing:
         raise BadInput(f"{Path(path).name} 缺少必填列:{'、'.join(missing)}", f"missing columns: {missing}")
     system, _ = source_system(table.crs, from_crs)
+    revisions = gazetteer.revisions()  # what the checks below see; the write reuses them if still current
     admin = gazetteer.admin()
     scopes = gazetteer.scopes()  # each row is compared with its scope's stored names and the rows before it
     column = {target: col for col, target in mapping.items()}
+    rows = frame.to_dict("records")  # plain dicts: a pandas row per name costs more than the checks
+    geometry_column = frame.geometry.name
 
     def cell(src: Any, target: str) -> str:
         value = src[column[target]] if target in column else None
@@ -112,11 +115,12 @@ def import_names(
                 cell(src, "name"), cell(src, "category"), cell(src, "admin_code"), cell(src, "subcategory") or None
             )
         )
-        for _, src in frame.iterrows()
+        for src in rows
     )
     report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason)
     edits: list[Edit] = []
-    for i, (_, src) in enumerate(frame.iterrows(), start=1):
+    results: list[CheckResult] = []
+    for i, src in enumerate(rows, start=1):
         props: dict[str, Any] = {}
         problems: list[str] = []
         for col, target in mapping.items():
@@ -129,7 +133,7 @@ def import_names(
             report.rows.append(NameRow(i, str(props.get("name") or ""), problem=";".join(problems)))
             continue
         name = str(props.get("name") or "")
-        geom = src[frame.geometry.name]
+        geom = src[geometry_column]
         try:
             if geom is None or isinstance(geom, float):  # NaN from a spreadsheet
                 raise BadInput("缺少位置(经纬度或几何)", "no location")
@@ -147,6 +151,7 @@ def import_names(
             report.rows.append(NameRow(i, name, problem=exc.message_zh))
             continue
         report.rows.append(NameRow(i, name, result.romanized, tuple(result.findings)))
+        results.append(result)
         scopes.add(NameRecord(name, str(props["category"]), str(props["admin_code"]), props.get("subcategory")))
         props.setdefault("status", "proposed" if props.get("status") is None else props["status"])
         edits.append(
@@ -161,7 +166,7 @@ def import_names(
         return report
     if any(r.problem for r in report.rows) or (not override_reason and not report.ok):
         return report
-    gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}")
+    gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}", precheck=Precheck(revisions, results))
     report.written = len(edits)
     return report
 

@@ -194,10 +194,17 @@ class Store(abc.ABC):
         """A transaction recorded as one changeset by ``user`` with ``reason``."""
 
     @abc.abstractmethod
-    def set_derived(self, layer: str, values: Mapping[int, Mapping[str, Any]]) -> int:
+    def set_derived(
+        self, layer: str, values: Mapping[int, Mapping[str, Any]], *, meta: Mapping[str, str] | None = None
+    ) -> int:
         """Write derived fields (worked out by the layer's service, e.g. a place name's scope key) of the
         features ``values`` names, without a new version or an audit row: they restate data, they do not
-        change it. Other fields are refused. Returns how many features were written."""
+        change it. Other fields are refused. ``meta``: notes about how they were worked out (see ``meta``),
+        written in the same transaction. Returns how many features were written."""
+
+    @abc.abstractmethod
+    def meta(self, key: str) -> str | None:
+        """A note the services keep in the store (e.g. the readings the stored pinyin follows)."""
 
     @abc.abstractmethod
     def revision(self, layer: str) -> int:

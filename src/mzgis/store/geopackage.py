@@ -121,6 +121,12 @@ def _snapshot(feature: Feature) -> dict[str, Any]:
     return snap
 
 
+def _audited(layer: Layer, values: Mapping[str, Any]) -> dict[str, Any]:
+    """What the history records of a row or a change: derived fields left out (they restate the others)."""
+    derived = {f.name for f in layer.fields if f.derived}
+    return {k: v for k, v in values.items() if k not in derived}
+
+
 def _validated(layer: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> dict[str, Any]:
     unknown = set(properties) - set(layer.field_names)
     clean, problems = check_record(layer, properties)
@@ -217,7 +223,7 @@ class _GpkgTransaction(Transaction):
         except sqlite3.IntegrityError as exc:
             raise _integrity_error(lay, exc, clean) from None
         fid = int(cur.lastrowid or 0)
-        after = dict(clean)
+        after = _audited(lay, clean)
         if lay.geometry:
             after["geometry"] = _geom_json(geometry)
         self._audit(lay.name, fid, "insert", 1, None, after)
@@ -272,8 +278,8 @@ class _GpkgTransaction(Transaction):
         geom_changed = bool(lay.geometry) and not _same_geometry(current.geometry, new_geom)
         if geom_changed:
             before["geometry"], after["geometry"] = _geom_json(current.geometry), _geom_json(new_geom)
-        if not after:
-            return current  # nothing to change: no new version, no audit row
+        if not _audited(lay, after):
+            return current  # nothing to change (derived fields restate the others): no new version, no audit row
         version = current.version + 1
         sets = [f"{q(k)} = ?" for k in after if k != "geometry"]
         vals = [_to_sql(after[k]) for k in after if k != "geometry"]
@@ -290,7 +296,7 @@ class _GpkgTransaction(Transaction):
             raise _integrity_error(lay, exc, clean) from None
         if cur.rowcount != 1:  # pragma: no cover - guarded by the write lock
             raise Conflict("记录已被并发修改,本次修改未保存", "concurrent modification")
-        self._audit(lay.name, fid, "update", version, before, after)
+        self._audit(lay.name, fid, "update", version, _audited(lay, before), _audited(lay, after))
         self.touched.add(lay.name)
         return self.get(layer, fid)
 
@@ -480,7 +486,9 @@ class GeoPackageStore(Backend, GeoPackageAccounts):
                 clear_writer(self.path)
             conn.close()
 
-    def set_derived(self, layer: str, values: Mapping[int, Mapping[str, Any]]) -> int:
+    def set_derived(
+        self, layer: str, values: Mapping[int, Mapping[str, Any]], *, meta: Mapping[str, str] | None = None
+    ) -> int:
         lay = get_layer(layer)
         derived = {f.name for f in lay.fields if f.derived}
         columns = {c for row in values.values() for c in row}
@@ -488,15 +496,24 @@ class GeoPackageStore(Backend, GeoPackageAccounts):
             raise RuleViolation(
                 f"只能直接写入派生字段,不能写 {'、'.join(sorted(columns - derived))}", "only derived fields"
             )
-        if not values:
+        if not values and not meta:
             return 0
         with self.transaction(user="mzgis", reason="派生字段") as tx:
             assert isinstance(tx, _GpkgTransaction)
             for fid, row in values.items():
                 sets = ", ".join(f"{q(c)} = ?" for c in row)
                 tx._conn.execute(f"UPDATE {q(lay.name)} SET {sets} WHERE id = ?", [*row.values(), fid])
+            tx._conn.executemany(
+                f"INSERT INTO {META_TABLE} VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                list((meta or {}).items()),
+            )
             tx.touched.add(lay.name)  # committed; no audit row, no new version: the data is the same
         return len(values)
+
+    def meta(self, key: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     def revision(self, layer: str) -> int:
         lay = get_layer(layer)

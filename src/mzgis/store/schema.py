@@ -61,7 +61,9 @@ AUDIT_TABLE = "mzgis_audit"
 CHANGESET_TABLE = "mzgis_changesets"
 META_TABLE = "mzgis_meta"
 SESSION_TABLE = "mzgis_session"  # one row while mzgis itself writes, inside its transaction; never committed
-SCHEMA_VERSION = "2"  # 2: constraints as CHECKs, system defaults, integrity triggers
+# 2: constraints as CHECKs, system defaults, integrity triggers; 3: derived fields (a place name's scope key
+# and pinyin) cleared by edits made outside mzgis, so the gazetteer works them out again
+SCHEMA_VERSION = "3"
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10200  # GeoPackage 1.2: read fully by GDAL 3.6 / QGIS 3.22 (1.4 made them warn on every open)
 EXTERNAL_REASON = "在 mzgis 之外修改"
@@ -208,8 +210,8 @@ def rtree_sql(table: str, *, with_table: bool = True) -> list[str]:
 
 
 def _row_json(layer: Layer, row: str) -> str:
-    """``json_object`` of a row's fields (``row`` is NEW or OLD)."""
-    return "json_object(" + ", ".join(f"'{f.name}', {row}.{q(f.name)}" for f in layer.fields) + ")"
+    """``json_object`` of a row's fields (``row`` is NEW or OLD), derived ones left out as in mzgis's history."""
+    return "json_object(" + ", ".join(f"'{f.name}', {row}.{q(f.name)}" for f in layer.fields if not f.derived) + ")"
 
 
 def _as_mzgis(statement: str) -> str:
@@ -241,6 +243,10 @@ def integrity_sql(layer: Layer) -> list[str]:
         f'"updated_at" = coalesce("updated_at", {_NOW})',
         f'"updated_by" = {who_new}',
     ]
+    derived = [
+        f"{q(f.name)} = NULL" for f in layer.fields if f.derived
+    ]  # worked out by mzgis, never taken from outside
+    fills += derived
     if layer.name == "place_names":  # whole name as specific (the clean-up report splits it), not yet approved
         fills += [
             '"generic" = CASE WHEN coalesce("specific", \'\') = \'\' THEN NULL ELSE "generic" END',
@@ -271,6 +277,7 @@ def integrity_sql(layer: Layer) -> list[str]:
             f'UPDATE {t} SET "version" = OLD.version + 1, "updated_at" = {_NOW}, "updated_by" = {who_upd}'
             " WHERE id = NEW.id AND NEW.version <= OLD.version"
         )
+        + (_as_mzgis(f"UPDATE {t} SET {', '.join(derived)} WHERE id = NEW.id") if derived else "")
         + " END",
     ]
     if layer.name == "place_names":
