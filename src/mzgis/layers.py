@@ -116,6 +116,9 @@ class Layer:
     # the service every write of this layer must pass (its rules beyond the fields'): the store refuses
     # writes that it has not admitted (see Transaction.admit)
     gate: str | None = None
+    # the fields holding the admin code a feature belongs to: a query's ``scope`` (a county's or
+    # township's code) keeps the features whose code in any of them starts with it
+    scope_fields: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -178,6 +181,7 @@ ADMIN_UNITS = Layer(
     max_vertices=1_000_000,
     description="County, township and village-level division polygons (统计用区划).",
     natural_key=("code",),
+    scope_fields=("code",),
 )
 
 POPULATION = Layer(
@@ -193,6 +197,7 @@ POPULATION = Layer(
     ),
     description="Registered population per village-level unit and year.",
     natural_key=("code", "year"),
+    scope_fields=("code",),
 )
 
 PLACE_NAME_CATEGORIES = (
@@ -290,6 +295,7 @@ PLACE_NAMES = Layer(
     max_vertices=20_000,
     gate="地名服务(命名规则检查与罗马字母拼写)",
     description="The standard gazetteer (标准地名).",
+    scope_fields=("admin_code",),
 )
 
 ELDERCARE_FACILITIES = Layer(
@@ -318,6 +324,7 @@ ELDERCARE_FACILITIES = Layer(
     allowed_geometries=("Point",),
     natural_key=("facility_code",),
     description="Eldercare institutions, home-care service centres and day-care stations.",
+    scope_fields=("admin_code",),
 )
 
 COMMUNITY_COMPLEXES = Layer(
@@ -341,6 +348,7 @@ COMMUNITY_COMPLEXES = Layer(
     ),
     allowed_geometries=("Point",),
     natural_key=("facility_code",),
+    scope_fields=("admin_code",),
 )
 
 BURIAL_SITES = Layer(
@@ -373,6 +381,7 @@ BURIAL_SITES = Layer(
     allowed_geometries=("Point", "Polygon", "MultiPolygon"),
     max_vertices=20_000,
     natural_key=("facility_code",),
+    scope_fields=("admin_code",),
 )
 
 BOUNDARY_LINES = Layer(
@@ -397,6 +406,7 @@ BOUNDARY_LINES = Layer(
     allowed_geometries=("LineString",),
     max_vertices=200_000,
     natural_key=("name", "side"),
+    scope_fields=("county_a", "county_b"),
 )
 
 BOUNDARY_MARKERS = Layer(

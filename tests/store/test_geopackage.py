@@ -253,3 +253,27 @@ def test_opening_a_geopackage_without_our_layers_names_them(tmp_path: Path) -> N
 def test_opening_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="找不到数据文件"):
         GeoPackageStore(tmp_path / "nope.gpkg")
+
+
+def test_a_query_keeps_to_the_admin_unit_it_is_scoped_to(demo_store: GeoPackageStore) -> None:
+    """``scope``: a county's or township's code; features whose code (or, for lines, either county's code)
+    starts with it — what a store of many counties serves each county from."""
+    from mzgis.errors import BadInput
+
+    town = demo_store.features("admin_units", scope="331004001")
+    assert [f.properties["name"] for f in town][:3] == ["路南街道", "方林社区", "迎宾社区"]
+    assert {f.properties["code"][:9] for f in town} == {"331004001"} and len(town) == 20
+    names = demo_store.features("place_names", scope="331004001")
+    every = demo_store.features("place_names")
+    assert [f.id for f in names] == [f.id for f in every if f.properties["admin_code"].startswith("331004001")]
+    assert demo_store.count("place_names", scope="331004001") == len(names) == 21
+    assert list(demo_store.read_frame("place_names", scope="331004001").index) == [f.id for f in names]
+    huangyan = demo_store.features("boundary_lines", scope="331003")  # the neighbour's side of each line
+    assert sorted({(f.properties["name"], f.properties["side"]) for f in huangyan}) == [
+        ("路黄线", "neighbour"),
+        ("路黄线", "ours"),
+    ]
+    with pytest.raises(BadInput, match="界桩不按区划存放,不能按区划查询"):
+        demo_store.features("boundary_markers", scope="331004")
+    with pytest.raises(BadInput, match="区划范围“33100'4”应为 2–12 位数字"):
+        demo_store.features("place_names", scope="33100'4")

@@ -27,7 +27,8 @@ def _age(path: Path) -> None:
         ).fetchall()
         for (trigger,) in triggers:
             conn.execute(f'DROP TRIGGER "{trigger}"')
-        cols = [r[1] for r in conn.execute("PRAGMA table_info(place_names)") if r[1] != "retire_reason"]
+        dropped = ("retire_reason", "pinyin")  # a field of the first layer model and one of schema 3
+        cols = [r[1] for r in conn.execute("PRAGMA table_info(place_names)") if r[1] not in dropped]
         conn.execute(f"CREATE TABLE old_names AS SELECT {', '.join(cols)} FROM place_names")
         conn.execute("DROP TABLE place_names")
         conn.execute("ALTER TABLE old_names RENAME TO place_names")
@@ -36,6 +37,7 @@ def _age(path: Path) -> None:
         conn.execute("DROP TABLE boundary_markers")
         for table in ("gpkg_geometry_columns", "gpkg_extensions", "gpkg_contents"):
             conn.execute(f"DELETE FROM {table} WHERE table_name = 'boundary_markers'")
+        conn.execute("DELETE FROM mzgis_meta WHERE key = 'pinyin_readings'")
         conn.execute("PRAGMA user_version = 10400")
         conn.commit()
 
@@ -51,7 +53,7 @@ def test_an_older_file_is_refused_with_a_hint_then_upgraded(demo_path: Path) -> 
         "新建表 mzgis_session",
         rebuilt.format("admin_units(行政区划)"),
         rebuilt.format("population(人口)"),
-        rebuilt.format("place_names(标准地名)") + ";增加字段 retire_reason(废止原因)",
+        rebuilt.format("place_names(标准地名)") + ";增加字段 retire_reason(废止原因)、pinyin(拼音)",
         rebuilt.format("eldercare_facilities(养老服务设施)"),
         rebuilt.format("community_complexes(社区服务综合体)"),
         rebuilt.format("burial_sites(节地生态安葬点)"),
@@ -116,6 +118,10 @@ def test_upgrade_command(demo_path: Path, tmp_path: Path) -> None:
     assert dry.exit_code == 0 and "将要做的修改" in dry.output and "新建图层 boundary_markers" in dry.output
     done = runner.invoke(app, ["upgrade", "--db", str(demo_path)])
     assert done.exit_code == 0 and "已升级" in done.output and "原文件副本" in done.output
+    names = GeoPackageStore(demo_path).count("place_names")
+    assert f"为 {names} 条地名写入命名范围(scope_key)和拼音(pinyin)" in done.output
+    village = GeoPackageStore(demo_path).features("place_names", where={"name": "方林村"})[0]
+    assert village.properties["pinyin"] == "fang lin cun"
     text = tmp_path / "notes.txt"
     text.write_text("不是数据库", encoding="utf-8")
     bad = runner.invoke(app, ["upgrade", "--db", str(text)])

@@ -164,8 +164,8 @@ class Store(abc.ABC):
         """Every layer with its count and extent."""
 
     @abc.abstractmethod
-    def count(self, layer: str, *, bbox: Bounds | None = None) -> int:
-        """Number of features in a layer (whose envelope meets ``bbox`` when given)."""
+    def count(self, layer: str, *, bbox: Bounds | None = None, scope: str | None = None) -> int:
+        """Number of features in a layer (whose envelope meets ``bbox``, within ``scope``, when given)."""
 
     @abc.abstractmethod
     def get(self, layer: str, fid: int) -> Feature:
@@ -181,13 +181,16 @@ class Store(abc.ABC):
         limit: int | None = None,
         offset: int = 0,
         after_id: int | None = None,
+        scope: str | None = None,
     ) -> list[Feature]:
         """Features in id order, optionally within a lon/lat bbox, matching field values (None matches a
-        missing value; a list matches any of its values) and with ids after ``after_id`` (keyset paging)."""
+        missing value; a list matches any of its values), with ids after ``after_id`` (keyset paging) and
+        within ``scope``: an admin code (county 331004, township 331004001) that the layer's scope fields
+        start with (``Layer.scope_fields``; BadInput for a layer without them, such as the markers)."""
 
     @abc.abstractmethod
-    def read_frame(self, layer: str, *, bbox: Bounds | None = None) -> gpd.GeoDataFrame:
-        """A layer as a GeoDataFrame indexed by id (EPSG:4490), for analysis."""
+    def read_frame(self, layer: str, *, bbox: Bounds | None = None, scope: str | None = None) -> gpd.GeoDataFrame:
+        """A layer as a GeoDataFrame indexed by id (EPSG:4490), for analysis (``scope`` as in ``features``)."""
 
     @abc.abstractmethod
     def transaction(self, *, user: str, reason: str = "") -> AbstractContextManager[Transaction]:

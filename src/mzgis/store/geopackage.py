@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation, StaleVersion
+from mzgis.errors import BadInput, Conflict, InvalidStore, NotFound, RuleViolation, StaleVersion
 from mzgis.layers import (
     LAYERS,
     SYSTEM_FIELDS,
@@ -333,9 +333,17 @@ def _select_sql(
     limit: int | None,
     offset: int,
     after_id: int | None = None,
+    scope: str | None = None,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    if scope is not None:  # codes under an admin code: a range over the digits (an index serves it)
+        if not lay.scope_fields:
+            raise BadInput(f"{lay.label_zh}不按区划存放,不能按区划查询", f"{lay.name} has no admin code to scope by")
+        if not re.fullmatch(r"\d{2,12}", scope):
+            raise BadInput(f"区划范围“{scope}”应为 2–12 位数字", f"scope {scope!r} is not an admin code prefix")
+        clauses.append("(" + " OR ".join(f"({q(f)} >= ? AND {q(f)} < ?)" for f in lay.scope_fields) + ")")
+        params += [v for _ in lay.scope_fields for v in (scope, scope + ":")]  # ":" sorts right after "9"
     if after_id is not None:  # keyset paging: each page starts where the last ended, in one index step
         clauses.append("id > ?")
         params.append(after_id)
@@ -395,9 +403,11 @@ class GeoPackageStore(Backend, GeoPackageAccounts):
     def _read(self) -> AbstractContextManager[sqlite3.Connection]:
         return opened(self.path, self.write_wait_s)
 
-    def count(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None) -> int:
+    def count(
+        self, layer: str, *, bbox: tuple[float, float, float, float] | None = None, scope: str | None = None
+    ) -> int:
         lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=bbox, where=None, limit=None, offset=0)
+        sql, params = _select_sql(lay, bbox=bbox, where=None, limit=None, offset=0, scope=scope)
         with self._read() as conn:
             return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
@@ -429,15 +439,20 @@ class GeoPackageStore(Backend, GeoPackageAccounts):
         limit: int | None = None,
         offset: int = 0,
         after_id: int | None = None,
+        scope: str | None = None,
     ) -> list[Feature]:
         lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=bbox, where=where, limit=limit, offset=offset, after_id=after_id)
+        sql, params = _select_sql(
+            lay, bbox=bbox, where=where, limit=limit, offset=offset, after_id=after_id, scope=scope
+        )
         with self._read() as conn:
             return _rows_to_features(lay, conn.execute(sql, params).fetchall())
 
-    def read_frame(self, layer: str, *, bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+    def read_frame(
+        self, layer: str, *, bbox: tuple[float, float, float, float] | None = None, scope: str | None = None
+    ) -> gpd.GeoDataFrame:
         lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=bbox, where=None, limit=None, offset=0)
+        sql, params = _select_sql(lay, bbox=bbox, where=None, limit=None, offset=0, scope=scope)
         with self._read() as conn:
             rows = conn.execute(sql, params).fetchall()
         columns = ["id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)]
