@@ -23,6 +23,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -32,7 +33,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from mzgis.coverage.analysis import analyze
-from mzgis.coverage.targets import load_targets
+from mzgis.coverage.targets import Targets, load_targets
 from mzgis.crs import to_metric
 
 WEST, SOUTH, CELL_W, CELL_H = 100.0, 22.0, 0.125, 0.1
@@ -40,8 +41,8 @@ WEST, SOUTH, CELL_W, CELL_H = 100.0, 22.0, 0.125, 0.1
 
 def build(side: int, seed: int) -> tuple[gpd.GeoDataFrame, ...]:
     rng = np.random.default_rng(seed)
-    ix, iy = np.meshgrid(np.arange(side), np.arange(side))
-    ix, iy = ix.ravel(), iy.ravel()
+    grid_x, grid_y = np.meshgrid(np.arange(side), np.arange(side))
+    ix, iy = grid_x.ravel(), grid_y.ravel()
     x0, y0 = WEST + ix * CELL_W, SOUTH + iy * CELL_H
     town_codes = np.array([f"{100000 + i // 1000:06d}{i % 1000:03d}" for i in range(side * side)])
     towns = gpd.GeoDataFrame(
@@ -66,7 +67,7 @@ def build(side: int, seed: int) -> tuple[gpd.GeoDataFrame, ...]:
         {"code": v_codes, "year": 2020, "total": total, "aged_60_plus": a60, "aged_80_plus": (a60 * 0.2).astype(int)}
     )
 
-    def points(n: int) -> tuple[np.ndarray, np.ndarray]:
+    def points(n: int) -> tuple[Any, np.ndarray]:
         vi = rng.integers(0, len(villages), n)
         px = vx0[vi] + rng.uniform(0.1, 0.9, n) * CELL_W / 5
         py = vy0[vi] + rng.uniform(0.1, 0.9, n) * CELL_H / 3
@@ -132,14 +133,15 @@ class PeerResult:
     access: np.ndarray  # beds per 1,000 elderly within reach, per village (villages' order)
 
 
-def peer(towns, villages, population, eldercare, complexes, burial, targets) -> PeerResult:  # type: ignore[no-untyped-def]
+def peer(data: tuple[Any, ...], targets: Targets) -> PeerResult:
     """The same analysis as a peer writes it with geopandas, shapely and scipy (see the module's text)."""
+    towns, villages, population, eldercare, complexes, burial = data
     epsg = to_metric(tuple(towns.total_bounds))  # the Gauss-Krüger zone, as mzgis picks it
     codes = towns[["code", "geometry"]]
     aged = villages[["code", "parent_code"]].merge(population[["code", "aged_60_plus"]], on="code", how="left")
     aged["aged_60_plus"] = aged["aged_60_plus"].fillna(0).astype(int)
 
-    def per_town(points: gpd.GeoDataFrame) -> pd.DataFrame:
+    def per_town(points: gpd.GeoDataFrame) -> Any:
         return gpd.sjoin(points, codes, predicate="within").rename(columns={"code": "town"})
 
     care = per_town(eldercare)
@@ -237,8 +239,8 @@ def main() -> None:
         ours: list[float] = []
         theirs: list[float] = []
         for _ in range(max(args.repeat, 1)):
-            result = timed(lambda d=data: analyze(*d, targets=targets), ours)  # type: ignore[misc]
-            base = timed(lambda d=data: peer(*d, targets), theirs)  # type: ignore[misc]
+            result = timed(partial(analyze, *data, targets=targets), ours)
+            base = timed(partial(peer, data, targets), theirs)
         same_results(result, base)
         covered = sum(r["villages_covered_by_burial"] for r in result.townships)
         print(

@@ -17,6 +17,7 @@ import sqlite3
 import statistics
 import time
 from collections.abc import Callable, Sized
+from functools import partial
 
 import numpy as np
 
@@ -110,6 +111,10 @@ def fts_query(conn: sqlite3.Connection, kind: str, q: str) -> list[int]:
     return [r[0] for r in conn.execute(sql, (arg,))]
 
 
+def p(values: list[float], k: float) -> float:
+    return float(np.percentile(values, k))
+
+
 def timed(fn: Callable[[], Sized]) -> tuple[float, int]:
     """Milliseconds taken and the number of results."""
     start = time.perf_counter()
@@ -148,13 +153,12 @@ def main() -> None:
         ours, base = [], []
         empty_ours = empty_base = 0
         for q in items:
-            ms, n = timed(lambda q=q: index.search(q, limit=20))
+            ms, n = timed(partial(index.search, q, limit=20))
             ours.append(ms)
             empty_ours += n == 0
-            ms, n = timed(lambda q=q, kind=kind: fts_query(conn, kind, q))
+            ms, n = timed(partial(fts_query, conn, kind, q))
             base.append(ms)
             empty_base += n == 0
-        p = lambda xs, k: float(np.percentile(xs, k))  # noqa: E731
         print(
             f"{kind:<12} {statistics.median(ours):>10.2f} {p(ours, 95):>8.2f} "
             f"{statistics.median(base):>10.2f} {p(base, 95):>8.2f}   no result: {empty_ours} / {empty_base}"

@@ -109,6 +109,10 @@ def first_draw(url: str, token: str, runs: int = 5) -> list[float]:
     return times
 
 
+def p(values: list[float], k: float) -> float:
+    return float(np.percentile(values, k))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--points", type=int, default=100_000)
@@ -164,7 +168,6 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait()
-    p = lambda xs, k: float(np.percentile(xs, k))  # noqa: E731
     print(
         f"bbox endpoint over HTTP: p50 {p(web, 50):.1f} ms, p95 {p(web, 95):.1f} ms "
         f"(features per response: median {int(statistics.median(counts))}, max {max(counts)})"

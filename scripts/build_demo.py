@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
+from shapely.prepared import prep
 
 from mzgis.crs import geometry_transformer, transform_geometry
 from mzgis.gazetteer.names import split_name
@@ -134,7 +135,7 @@ def _voronoi_cells(points: np.ndarray, extent: BaseGeometry) -> list[BaseGeometr
 
 def _sample_inside(poly: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
     minx, miny, maxx, maxy = poly.bounds
-    prepared = shapely.prepared.prep(poly)
+    prepared = prep(poly)
     pts: list[tuple[float, float]] = []
     while len(pts) < n:
         cand = rng.uniform([minx, miny], [maxx, maxy], size=(max(4 * n, 16), 2))
@@ -152,9 +153,10 @@ def _relaxed_seeds(poly: BaseGeometry, n: int, rng: np.random.Generator, rounds:
         new: list[tuple[float, float]] = []
         for cell, p in zip(cells, pts, strict=True):
             c = cell.centroid if not cell.is_empty else Point(p)
-            moved = c.coords[0] if poly.contains(c) else tuple(p)
+            fallback = (float(p[0]), float(p[1]))
+            moved = (float(c.x), float(c.y)) if poly.contains(c) else fallback
             # keep seeds distinct, or two villages would share one cell
-            new.append(moved if all(np.hypot(*(np.subtract(moved, q))) > 1e-5 for q in new) else tuple(p))
+            new.append(moved if all(np.hypot(*(np.subtract(moved, q))) > 1e-5 for q in new) else fallback)
         pts = np.array(new)
     return pts
 
@@ -188,7 +190,7 @@ def tile(county: BaseGeometry, units: list[Unit], rng: np.random.Generator) -> N
     noded = shapely.union_all(lines, grid_size=1e-11)
     faces = list(shapely.polygonize(list(getattr(noded, "geoms", [noded]))).geoms)
     by_village: dict[str, list[BaseGeometry]] = defaultdict(list)
-    prepared = shapely.prepared.prep(county)
+    prepared = prep(county)
     for face in faces:
         rp = face.representative_point()
         if not prepared.contains(rp):
@@ -216,8 +218,9 @@ def _multi(geom: BaseGeometry) -> MultiPolygon:
 # ---------------------------------------------------------------- helpers
 
 
-def point_in(poly: BaseGeometry, rng: np.random.Generator) -> Point:
+def point_in(poly: BaseGeometry | None, rng: np.random.Generator) -> Point:
     """A random point well inside ``poly`` (falls back to the representative point)."""
+    assert poly is not None
     inner = poly.buffer(-0.0015)
     target = inner if not inner.is_empty else poly
     return Point(_sample_inside(target, 1, rng)[0])
@@ -256,8 +259,9 @@ def neighbour_version(line: LineString, rng: np.random.Generator) -> tuple[LineS
     bump = 35.0 * np.clip(1.0 - np.abs(chain - centre) / half, 0.0, None) ** 0.5
     shifted = coords + normal * (noise + bump)[:, None]
     # add vertices inside the bulge so the discrepancy keeps its shape between sparse vertices
-    out = LineString(shifted)
-    return from_gk(out), (centre - half, centre + half)
+    out = from_gk(LineString(shifted))
+    assert isinstance(out, LineString)
+    return out, (centre - half, centre + half)
 
 
 def markers_for(
@@ -267,7 +271,7 @@ def markers_for(
     neighbours: dict[str, BaseGeometry],
     code_b: str,
     rng: np.random.Generator,
-) -> list[tuple[dict[str, Any], Point]]:
+) -> list[tuple[dict[str, Any], BaseGeometry]]:
     gk = to_gk(line)
     length = gk.length
     positions = [0.0]
@@ -561,6 +565,7 @@ def _inspections(rows: list[tuple[dict[str, Any], BaseGeometry | None]], rng: np
 
 
 def _admin_place_name(u: Unit, by_code: dict[str, Unit]) -> tuple[dict[str, Any], BaseGeometry]:
+    sub: str | None
     if u.level == "county":
         category, sub = "administrative_area", "county"
     elif u.level == "township":

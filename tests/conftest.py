@@ -8,8 +8,10 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
+from shapely.geometry.base import BaseGeometry
 
 from mzgis.settings import default_demo_path
 from mzgis.store import GeoPackageStore
@@ -41,6 +43,12 @@ def add_accounts(path: Path) -> dict[str, str]:
         store.save_account(record | {"created_at": "2026-03-01T08:00:00.000Z", "created_by": "test"})
     users = Users(store)
     return {name: users.issue_token(name, days=1).token for name in ACCOUNTS}
+
+
+def shape(geometry: BaseGeometry | None) -> Any:
+    """A stored feature's geometry, which the test knows is there (and of the type it uses)."""
+    assert geometry is not None
+    return geometry
 
 
 def bearer(token: str) -> dict[str, str]:

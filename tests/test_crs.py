@@ -68,8 +68,8 @@ def test_gcj02_to_bd09_matches_published_vector(glon: float, glat: float, blon: 
 
 
 def test_round_trips_across_china_well_under_a_centimetre() -> None:
-    lon, lat = np.meshgrid(np.linspace(74.0, 134.0, 25), np.linspace(18.5, 53.0, 25))
-    lon, lat = lon.ravel(), lat.ravel()
+    grid_lon, grid_lat = np.meshgrid(np.linspace(74.0, 134.0, 25), np.linspace(18.5, 53.0, 25))
+    lon, lat = grid_lon.ravel(), grid_lat.ravel()
     g = wgs84_to_gcj02(lon, lat)
     w = gcj02_to_wgs84(*g)
     assert np.max(np.hypot(w[0] - lon, w[1] - lat)) * M_PER_DEG < 1e-4

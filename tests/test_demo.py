@@ -146,7 +146,7 @@ def test_complexes_and_burial_sites_from_the_seed(store: GeoPackageStore, units:
     }
     assert got == {("和兴社区", "路北街道", "urban"), ("小伍份村", "蓬街镇", "rural")}
     burial = store.read_frame("burial_sites")
-    got = {
+    sites = {
         (
             r.kind,
             r.status,
@@ -155,7 +155,7 @@ def test_complexes_and_burial_sites_from_the_seed(store: GeoPackageStore, units:
         )
         for r in burial.itertuples()
     }
-    assert got == {
+    assert sites == {
         ("columbarium", "open", "莲花社区", "螺洋街道"),
         ("cemetery", "under_construction", "白枫岙村", "峰江街道"),
     }

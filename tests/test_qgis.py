@@ -239,7 +239,7 @@ OAPIF_SCRIPT = textwrap.dedent(
 )
 
 
-def test_qgis_reads_the_ogc_api_with_an_authentication_configuration(  # type: ignore[no-untyped-def]
+def test_qgis_reads_the_ogc_api_with_an_authentication_configuration(
     qgis: None, live_server: str, tokens: dict[str, str], tmp_path: Path
 ) -> None:
     from tests.conftest import PASSWORD

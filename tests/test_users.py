@@ -241,7 +241,7 @@ def test_parallel_guesses_cannot_pass_the_limit(empty_store: GeoPackageStore) ->
         checked.append(password)
         return real(password, stored)
 
-    users_module.verify_password = counting  # type: ignore[assignment]
+    users_module.verify_password = counting
     try:
 
         def attempt(i: int) -> str:
@@ -254,7 +254,7 @@ def test_parallel_guesses_cannot_pass_the_limit(empty_store: GeoPackageStore) ->
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(attempt, range(40)))
     finally:
-        users_module.verify_password = real  # type: ignore[assignment]
+        users_module.verify_password = real
     assert len(checked) == 5  # exactly MAX_FAILURES passwords were ever checked
     assert answers.count("用户名或密码不正确,或账号已停用") == 5
     assert sum("登录失败次数过多" in a for a in answers) == 35

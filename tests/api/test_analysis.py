@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 
 from mzgis.api import create_app
 from mzgis.settings import Settings
-from tests.conftest import bearer
+from tests.conftest import bearer, shape
 
 
 @pytest.fixture
 def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    settings = Settings(db=demo_path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(db=demo_path, _env_file=None)
     with TestClient(create_app(settings), headers=bearer(tokens["规划科"])) as c:
         yield c
 
@@ -118,7 +118,7 @@ def test_a_broken_village_shows_as_coverage_findings_with_geometry(client: TestC
 
     store = GeoPackageStore(demo_path)
     village = store.features("admin_units", where={"level": "village"}, limit=1)[0]
-    shrunk = village.geometry.buffer(-0.0005)  # about 50 m in from its edges: gaps with every neighbour
+    shrunk = shape(village.geometry).buffer(-0.0005)  # about 50 m in from its edges: gaps with every neighbour
     store.update(
         "admin_units", village.id, expected_version=village.version, geometry=shrunk, user="测试", reason="制造缝隙"
     )

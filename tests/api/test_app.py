@@ -15,7 +15,7 @@ from tests.conftest import bearer
 
 @pytest.fixture
 def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    settings = Settings(db=demo_path, max_features=100, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(db=demo_path, max_features=100, _env_file=None)
     with TestClient(create_app(settings), headers=bearer(tokens["查看员"])) as c:
         yield c
 
@@ -124,7 +124,7 @@ def test_index_page_is_chinese_and_local(client: TestClient) -> None:
 def test_an_invalid_database_gives_one_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.gpkg"
     bad.write_text("x", encoding="utf-8")
-    settings = Settings(db=bad, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(db=bad, _env_file=None)
     from mzgis.errors import InvalidStore
 
     with pytest.raises(InvalidStore), TestClient(create_app(settings)):

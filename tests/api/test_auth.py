@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,8 +16,8 @@ from tests.api.test_names import BRIDGE
 from tests.conftest import PASSWORD, bearer
 
 
-def _client(demo_path: Path, **settings: object) -> TestClient:
-    return TestClient(create_app(Settings(db=demo_path, _env_file=None, **settings)))  # type: ignore[call-arg, arg-type]
+def _client(demo_path: Path, **settings: Any) -> TestClient:
+    return TestClient(create_app(Settings(db=demo_path, _env_file=None, **settings)))
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyogrio
@@ -14,7 +15,7 @@ from mzgis.api.routes.names import CheckOut, HistoryOut, SearchHitOut
 from mzgis.settings import Settings
 from tests.conftest import bearer
 
-BRIDGE = {
+BRIDGE: dict[str, Any] = {
     "name": "金清大桥",
     "category": "transport_facility",
     "subcategory": "bridge",
@@ -25,7 +26,7 @@ BRIDGE = {
 
 @pytest.fixture
 def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    settings = Settings(db=demo_path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(db=demo_path, _env_file=None)
     with TestClient(create_app(settings), headers=bearer(tokens["地名科"])) as c:
         c.tokens = tokens  # type: ignore[attr-defined]
         yield c
@@ -136,7 +137,9 @@ def test_rule_violation_is_422_with_findings(client: TestClient) -> None:
         ({"geometry": {"type": "Pt"}}, 400, "不是有效的 GeoJSON"),
     ],
 )
-def test_bad_input_is_4xx_and_saves_nothing(client: TestClient, change: dict, status: int, message: str) -> None:
+def test_bad_input_is_4xx_and_saves_nothing(
+    client: TestClient, change: dict[str, Any], status: int, message: str
+) -> None:
     before = client.get("/api/layers/place_names").json()["count"]
     resp = client.post("/api/names", json=BRIDGE | change)
     assert resp.status_code == status and message in resp.json()["message"]
@@ -145,7 +148,7 @@ def test_bad_input_is_4xx_and_saves_nothing(client: TestClient, change: dict, st
 
 def test_changeset_all_or_nothing(client: TestClient) -> None:
     before = client.get("/api/layers/place_names").json()["count"]
-    good = {
+    good: dict[str, Any] = {
         "action": "create",
         "properties": {k: v for k, v in BRIDGE.items() if k != "geometry"},
         "geometry": BRIDGE["geometry"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 
 import pyogrio
 import pytest
@@ -17,10 +18,11 @@ def _token(tokens: dict[str, str]) -> None:
     TOKEN[:] = [tokens["查看员"]]
 
 
-def get(url: str) -> dict:  # type: ignore[type-arg]
+def get(url: str) -> dict[str, Any]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN[0]}"})
     with urllib.request.urlopen(request) as resp:
-        return json.loads(resp.read())
+        data: dict[str, Any] = json.loads(resp.read())
+        return data
 
 
 def test_reads_are_closed_without_a_token(live_server: str) -> None:
@@ -113,26 +115,26 @@ def test_collections_offer_cgcs2000_in_its_own_axis_order(live_server: str, toke
 
     cgcs = "http://www.opengis.net/def/crs/EPSG/0/4490"
 
-    def fetch(url: str) -> tuple[dict[str, object], str]:
+    def fetch(url: str) -> tuple[dict[str, Any], str]:
         with urllib.request.urlopen(urllib.request.Request(url, headers=bearer(tokens["查看员"]))) as resp:
             return json.load(resp), resp.headers["Content-Crs"]
 
     collection, _ = fetch(f"{live_server}/ogc/collections/eldercare_facilities")
-    assert collection["storageCrs"] == cgcs and cgcs in collection["crs"]  # type: ignore[operator]
+    assert collection["storageCrs"] == cgcs and cgcs in collection["crs"]
     default, default_crs = fetch(f"{live_server}/ogc/collections/eldercare_facilities/items?limit=5")
     lat_first, crs = fetch(f"{live_server}/ogc/collections/eldercare_facilities/items?limit=5&crs={cgcs}")
     assert default_crs == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>" and crs == f"<{cgcs}>"
-    lonlat = [f["geometry"]["coordinates"] for f in default["features"]]  # type: ignore[index]
-    latlon = [f["geometry"]["coordinates"] for f in lat_first["features"]]  # type: ignore[index]
+    lonlat = [f["geometry"]["coordinates"] for f in default["features"]]
+    latlon = [f["geometry"]["coordinates"] for f in lat_first["features"]]
     assert latlon == [[lat, lon] for lon, lat in lonlat] and 121 < lonlat[0][0] < 122 and 28 < lonlat[0][1] < 29
     lon, lat = lonlat[0]
     box = f"{lat - 1e-6},{lon - 1e-6},{lat + 1e-6},{lon + 1e-6}"  # bbox-crs EPSG:4490: latitude first too
     near, _ = fetch(f"{live_server}/ogc/collections/eldercare_facilities/items?bbox={box}&bbox-crs={cgcs}")
-    assert [f["geometry"]["coordinates"] for f in near["features"]] == [[lon, lat]]  # type: ignore[index]
+    assert [f["geometry"]["coordinates"] for f in near["features"]] == [[lon, lat]]
     one, one_crs = fetch(
         f"{live_server}/ogc/collections/eldercare_facilities/items/{default['features'][0]['id']}?crs={cgcs}"
-    )  # type: ignore[index]
-    assert one["geometry"]["coordinates"] == [lat, lon] and one_crs == f"<{cgcs}>"  # type: ignore[index]
+    )
+    assert one["geometry"]["coordinates"] == [lat, lon] and one_crs == f"<{cgcs}>"
     with pytest.raises(urllib.error.HTTPError) as err:
         fetch(f"{live_server}/ogc/collections/eldercare_facilities/items?crs=EPSG:3857")
     assert err.value.code == 400 and "crs 只支持" in json.loads(err.value.read())["message"]

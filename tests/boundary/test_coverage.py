@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import geopandas as gpd
 import pytest
 from shapely import wkt
@@ -15,7 +18,7 @@ def box(x0: float, y0: float, x1: float, y1: float) -> str:
     return f"POLYGON (({X + x0} {Y + y0}, {X + x1} {Y + y0}, {X + x1} {Y + y1}, {X + x0} {Y + y1}, {X + x0} {Y + y0}))"
 
 
-def frame(items: list[tuple[str, str, str | None]]) -> gpd.GeoDataFrame:
+def frame(items: Sequence[tuple[str, str, str | None]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"code": [c for c, _, _ in items], "parent": [p for _, _, p in items]},
         geometry=[wkt.loads(w) for _, w, _ in items],
@@ -24,7 +27,7 @@ def frame(items: list[tuple[str, str, str | None]]) -> gpd.GeoDataFrame:
 
 
 # case: units, expected (kind, ids, area_m2, width_m) of every finding
-CATALOGUE = {
+CATALOGUE: dict[str, tuple[list[tuple[str, str, str | None]], list[tuple[Any, ...]]]] = {
     "shared edge": ([("331004001", box(0, 0, 100, 100), None), ("331004002", box(100, 0, 200, 100), None)], []),
     "shared edge with mismatched vertices": (
         [

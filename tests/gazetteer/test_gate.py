@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,7 +47,7 @@ def _csv(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    settings = Settings(db=demo_path, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(db=demo_path, _env_file=None)
     with TestClient(create_app(settings), headers=bearer(tokens["地名科"])) as c:
         yield c
 
@@ -97,7 +98,7 @@ def test_api_writers_pass_the_rules_and_romanize(client: TestClient, demo_path: 
     body = {"name": BRAND, "category": "transport_facility", "admin_code": "331004002", "geometry": POINT}
     refused = client.post("/api/names", json=body)
     assert refused.status_code == 422 and "品牌名“星巴克”" in refused.json()["message"]
-    edits = {
+    edits: dict[str, Any] = {
         "comment": "批量",
         "edits": [{"action": "create", "properties": body | {"geometry": None}, "geometry": POINT}],
     }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from mzgis.gazetteer.search import IndexRecord, NameIndex
+from mzgis.gazetteer.search import IndexRecord, NameIndex, SearchHit
 
 RECORDS = [
     IndexRecord(1, "路南街道", "administrative_area", "331004001", "current", 121.37, 28.55, "Lunan Jiedao"),
@@ -19,7 +19,7 @@ def index() -> NameIndex:
     return NameIndex(RECORDS)
 
 
-def ids(hits: list) -> list[tuple[int, str]]:
+def ids(hits: list[SearchHit]) -> list[tuple[int, str]]:
     return [(h.record.id, h.matched) for h in hits]
 
 

@@ -55,7 +55,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
 @pytest.fixture(scope="module")
 def api(hostile_db: tuple[Path, dict[str, str]]) -> Iterator[TestClient]:
     path, tokens = hostile_db
-    settings = Settings(db=path, _env_file=None, max_body_bytes=1024 * 1024)  # type: ignore[call-arg]
+    settings = Settings(db=path, _env_file=None, max_body_bytes=1024 * 1024)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         client.tokens = tokens  # type: ignore[attr-defined]
         yield client

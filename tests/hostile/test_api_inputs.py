@@ -19,7 +19,12 @@ from tests.hostile.conftest import store_digest
 ROLES = {"editor": "地名科", "admin": "管理员", "viewer": "查看员", "planner": "规划科"}
 BIG = 2**63  # one past SQLite's largest integer
 POINT = {"type": "Point", "coordinates": [121.40, 28.58]}
-NAME = {"name": "金清大桥", "category": "transport_facility", "admin_code": "331004002", "geometry": POINT}
+NAME: dict[str, Any] = {
+    "name": "金清大桥",
+    "category": "transport_facility",
+    "admin_code": "331004002",
+    "geometry": POINT,
+}
 
 
 def _poly(ring: list[list[float]]) -> dict[str, Any]:
@@ -112,14 +117,15 @@ for cid, body in {
     "admin-code-number": _name(admin_code=331004106),
 }.items():
     case(f"create-{cid}", "editor", "POST", "/api/names", 422, "请求参数不合法", json=body)
-for cid, body in {
+versions: dict[str, dict[str, Any]] = {
     "version-text": {"version": "abc", "reason": "x"},
     "version-float": {"version": 1.5, "reason": "x"},
     "version-zero": {"version": 0, "reason": "x"},
     "version-negative": {"version": -1, "reason": "x"},
     "version-huge": {"version": BIG, "reason": "x"},
     "version-list": {"version": [1], "reason": "x"},
-}.items():
+}
+for cid, body in versions.items():
     case(f"update-{cid}", "editor", "PATCH", "/api/names/1", 422, "version", json=body)
 
 # ---- coordinates and geometries

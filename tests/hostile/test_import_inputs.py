@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from pathlib import Path
 
@@ -55,7 +55,7 @@ def _geojson(name: str, features: list[dict[str, object]]) -> Maker:
     return _write(name, json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False))
 
 
-def _feature(props: dict[str, object], geometry: dict[str, object]) -> dict[str, object]:
+def _feature(props: Mapping[str, object], geometry: Mapping[str, object]) -> dict[str, object]:
     return {"type": "Feature", "properties": props, "geometry": geometry}
 
 

@@ -12,6 +12,7 @@ from mzgis.crs import gcj02_to_wgs84
 from mzgis.errors import BadInput
 from mzgis.io.importer import import_file
 from mzgis.store import GeoPackageStore
+from tests.conftest import shape
 
 # three day-care stations in 路桥街道 villages of the demo county, positions in GCJ-02 as from AMap
 ROWS = [
@@ -60,7 +61,7 @@ def test_each_format_imports_with_gcj02_conversion(
     assert demo_store.count("eldercare_facilities") == before + 3
     got = demo_store.features("eldercare_facilities", where={"name": "乙照料中心"})[0]
     lon, lat = gcj02_to_wgs84(121.3950, 28.5790)
-    assert (got.geometry.x, got.geometry.y) == pytest.approx((float(lon), float(lat)), abs=1e-9)
+    assert (shape(got.geometry).x, shape(got.geometry).y) == pytest.approx((float(lon), float(lat)), abs=1e-9)
     assert got.updated_by == "导入员"
     assert demo_store.audit()[-1].reason == f"导入 {path.name}"
 
@@ -96,7 +97,7 @@ def test_dry_run_writes_nothing(demo_store: GeoPackageStore, tmp_path: Path) -> 
 
 def test_duplicate_keys_in_file_and_in_store(demo_store: GeoPackageStore, tmp_path: Path) -> None:
     existing = demo_store.features("boundary_markers", limit=1)[0]
-    geom = existing.geometry
+    geom = shape(existing.geometry)
     features = [
         {
             "type": "Feature",
@@ -162,7 +163,7 @@ def test_projected_source_crs_from_the_file(demo_store: GeoPackageStore, tmp_pat
     pyogrio.write_dataframe(gdf, path)
     report = import_file(demo_store, "eldercare_facilities", path, user="导入员")
     assert report.ok and report.source_crs == "EPSG:4549"
-    got = demo_store.features("eldercare_facilities", where={"name": "甲照料中心"})[0].geometry
+    got = shape(demo_store.features("eldercare_facilities", where={"name": "甲照料中心"})[0].geometry)
     assert (got.x, got.y) == pytest.approx((121.3905, 28.5803), abs=1e-8)
 
 
@@ -215,7 +216,7 @@ def test_update_keeps_columns_the_file_lacks_and_moves_geometry(demo_store: GeoP
     done = import_file(demo_store, "boundary_markers", csv, user="乙", update=True)
     assert done.ok and done.updates == 1, done.rejected
     (after,) = demo_store.features("boundary_markers", where={"marker_id": "路椒黄"})
-    assert after.properties["condition"] == "damaged" and after.geometry.coords[0] == (121.43, 28.65)
+    assert after.properties["condition"] == "damaged" and shape(after.geometry).coords[0] == (121.43, 28.65)
     # columns the file does not have keep their values
     assert after.properties["installed_on"] == marker.properties["installed_on"] == "2002-06-01"
     assert after.properties["kind"] == "tripoint"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -10,11 +11,12 @@ import pytest
 
 from mzgis.crs import gcj02_to_wgs84
 from mzgis.errors import BadInput, RuleViolation
-from mzgis.gazetteer.service import Edit, Gazetteer
+from mzgis.gazetteer.service import CheckResult, Edit, Gazetteer
 from mzgis.io.names import cleanup_report, export_names, import_names
 from mzgis.store import GeoPackageStore
+from tests.conftest import shape
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {
         "名称": "金清大桥",
         "地名类别": "transport_facility",
@@ -79,7 +81,7 @@ def test_import_as_one_changeset(gaz: Gazetteer, tmp_path: Path) -> None:
     assert audit[0].changeset_id == audit[1].changeset_id and audit[0].reason == "导入地名 names.csv"
     bridge = gaz.store.features("place_names", where={"name": "金清大桥"})[0]
     lon, lat = gcj02_to_wgs84(121.4946, 28.5219)
-    assert (bridge.geometry.x, bridge.geometry.y) == pytest.approx((float(lon), float(lat)), abs=1e-9)
+    assert (shape(bridge.geometry).x, shape(bridge.geometry).y) == pytest.approx((float(lon), float(lat)), abs=1e-9)
     assert bridge.properties["status"] == "proposed"  # imported lists are proposals unless they say otherwise
 
 
@@ -90,9 +92,12 @@ def test_the_checks_made_to_report_are_not_made_again_under_the_lock(
     pd.DataFrame(ROWS[:2]).to_csv(path, index=False)
     checks: list[str] = []
     real = Gazetteer.check
-    monkeypatch.setattr(
-        Gazetteer, "check", lambda self, name, *a, **k: checks.append(name) or real(self, name, *a, **k)
-    )
+
+    def counted(self: Gazetteer, name: str, *args: Any, **kwargs: Any) -> CheckResult:
+        checks.append(name)
+        return real(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Gazetteer, "check", counted)
     assert import_names(gaz, path, user="地名科", from_crs="gcj02").written == 2
     assert checks == ["金清大桥", "方临村"]  # once each: nothing changed between the report and the write
     assert [f.properties["pinyin"] for f in gaz.store.features("place_names", where={"name": "方临村"})] == [

@@ -53,4 +53,4 @@ def test_gazetteer_exports_and_cleanup_report_write_formulas_as_text(
         )
     write_cleanup_report(gaz, tmp_path / "report.xlsx")
     cells = _xlsx_cells(tmp_path / "report.xlsx", "=1+1")
-    assert cells and all(value.startswith("'=") and kind == "s" for value, kind in cells)  # type: ignore[union-attr]
+    assert cells and all(str(value).startswith("'=") and kind == "s" for value, kind in cells)

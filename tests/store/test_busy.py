@@ -59,7 +59,7 @@ def test_store_writes_give_up_after_the_wait_and_name_the_holder(demo_path: Path
 
 
 def test_api_answers_503_with_retry_after_in_the_error_shape(demo_path: Path, tokens: dict[str, str]) -> None:
-    settings = Settings(db=demo_path, write_wait_s=0.2, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(db=demo_path, write_wait_s=0.2, _env_file=None)
     with TestClient(create_app(settings), headers=bearer(tokens["地名科"])) as client:
         with held_by_an_import(demo_path):
             patched = client.patch("/api/names/1", json={"version": 1, "origin": "新的来历"})
