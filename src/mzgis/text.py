@@ -32,8 +32,15 @@ def _describe(ch: str) -> str:
     return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
 
 
+# text made only of these (printable ASCII, CJK ideographs and punctuation, full-width forms) has nothing
+# to refuse: most names and reasons are checked with one regular expression instead of a loop per character
+_PLAIN = re.compile("[\x20-\x7e\u00b7\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff5e]*")
+
+
 def text_problem(text: str, *, multiline: bool = False) -> str | None:
     """Why ``text`` may not be stored (in Chinese), or None. ``multiline`` allows line breaks and tabs."""
+    if _PLAIN.fullmatch(text):
+        return None
     for ch in text:
         if multiline and ch in _MULTILINE_OK:
             continue

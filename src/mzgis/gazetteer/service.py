@@ -480,7 +480,7 @@ class Gazetteer:
         self.fill_derived()  # names added or changed in another tool since (one indexed query when none were)
         with self.store.transaction(user=user, reason=comment) as tx:
             tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
-            scopes = self.scopes(tx)
+            scopes = self.scopes(tx, stored_pinyin=True)  # fill_derived made it follow these readings
             if (
                 precheck is not None
                 and len(precheck.results) == len(edits)
@@ -532,10 +532,12 @@ class Gazetteer:
     def _stored_pinyin(self) -> bool:
         return self.store.meta(PINYIN_READINGS) == self.rules.readings.digest
 
-    def scopes(self, reader: Store | Transaction | None = None) -> Scopes:
-        """Scope lookups on the store (or inside a transaction)."""
+    def scopes(self, reader: Store | Transaction | None = None, *, stored_pinyin: bool | None = None) -> Scopes:
+        """Scope lookups on the store (or inside a transaction). ``stored_pinyin``: whether the stored
+        pinyin follows the rules' readings, when known (after ``fill_derived``); else read from the store."""
         source = reader or self.store
-        return Scopes(lambda where: source.features(LAYER, where=where), stored_pinyin=self._stored_pinyin())
+        trusted = self._stored_pinyin() if stored_pinyin is None else stored_pinyin
+        return Scopes(lambda where: source.features(LAYER, where=where), stored_pinyin=trusted)
 
     def admin(self) -> AdminLookup:
         """The admin units, read once and kept until they change (in any process: keyed by revision)."""

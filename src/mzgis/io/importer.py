@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,32 @@ def convert_geometry(geom: BaseGeometry, system: str, *, drop_z: bool = False) -
         return np.column_stack([x, y])
 
     return shapely.transform(geom, _apply)
+
+
+def convert_geometries(
+    geoms: Sequence[Any], system: str, *, drop_z: bool = False
+) -> list[BaseGeometry | MzgisError | None]:
+    """Every geometry as :func:`convert_geometry` gives it, or the error it raises (a missing one stays
+    None). Flat points, the usual case of a list, are converted in one call; anything else, and every
+    point of a batch with a bad coordinate, one by one (so each row gets its own message)."""
+    shapes = [None if g is None or isinstance(g, float) else g for g in geoms]  # NaN from a spreadsheet
+    present = [g for g in shapes if g is not None]
+    if present and all(g.geom_type == "Point" and not g.has_z and not g.is_empty for g in present):
+        xy = shapely.get_coordinates(present)
+        try:
+            x, y = convert(xy[:, 0], xy[:, 1], system, "cgcs2000")
+        except MzgisError:
+            pass  # one of them is bad: the loop below names it
+        else:
+            points = iter(list(shapely.points(x, y)) if system != "cgcs2000" else present)
+            return [None if g is None else next(points) for g in shapes]
+    out: list[BaseGeometry | MzgisError | None] = []
+    for g in shapes:
+        try:
+            out.append(None if g is None else convert_geometry(g, system, drop_z=drop_z))
+        except MzgisError as exc:
+            out.append(exc)
+    return out
 
 
 def import_file(

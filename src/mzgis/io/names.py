@@ -16,7 +16,7 @@ import shapely
 from mzgis.errors import BadInput, MzgisError
 from mzgis.gazetteer.rules import Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import CheckResult, Edit, Gazetteer, Precheck
-from mzgis.io.importer import column_map, convert_geometry, source_system
+from mzgis.io.importer import column_map, convert_geometries, source_system
 from mzgis.io.readers import read_table
 from mzgis.io.tables import write_table
 from mzgis.layers import LAYERS, coerce_value
@@ -103,7 +103,7 @@ def import_names(
     scopes = gazetteer.scopes()  # each row is compared with its scope's stored names and the rows before it
     column = {target: col for col, target in mapping.items()}
     rows = frame.to_dict("records")  # plain dicts: a pandas row per name costs more than the checks
-    geometry_column = frame.geometry.name
+    located = convert_geometries(frame.geometry.array, system, drop_z=drop_z)  # points: in one call
 
     def cell(src: Any, target: str) -> str:
         value = src[column[target]] if target in column else None
@@ -133,11 +133,12 @@ def import_names(
             report.rows.append(NameRow(i, str(props.get("name") or ""), problem=";".join(problems)))
             continue
         name = str(props.get("name") or "")
-        geom = src[geometry_column]
+        geom = located[i - 1]
         try:
-            if geom is None or isinstance(geom, float):  # NaN from a spreadsheet
+            if geom is None:
                 raise BadInput("缺少位置(经纬度或几何)", "no location")
-            geom = convert_geometry(geom, system, drop_z=drop_z)
+            if isinstance(geom, MzgisError):
+                raise geom
             result = gazetteer.check(
                 name,
                 str(props.get("category") or ""),

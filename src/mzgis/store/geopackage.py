@@ -13,6 +13,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,12 @@ def _snapshot(feature: Feature) -> dict[str, Any]:
     return snap
 
 
+@lru_cache(maxsize=256)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    """The INSERT of ``columns`` into ``table`` (made once per column set: an import inserts many rows)."""
+    return f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 def _audited(layer: Layer, values: Mapping[str, Any]) -> dict[str, Any]:
     """What the history records of a row or a change: derived fields left out (they restate the others)."""
     derived = {f.name for f in layer.fields if f.derived}
@@ -217,9 +224,8 @@ class _GpkgTransaction(Transaction):
             cols.insert(0, GEOM)
             vals.insert(0, gpkg_binary.encode(geometry, STORAGE_EPSG))
             self._grow(lay.name, geometry)
-        sql = f"INSERT INTO {q(lay.name)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
         try:
-            cur = self._conn.execute(sql, vals)
+            cur = self._conn.execute(_insert_sql(lay.name, tuple(cols)), vals)
         except sqlite3.IntegrityError as exc:
             raise _integrity_error(lay, exc, clean) from None
         fid = int(cur.lastrowid or 0)
