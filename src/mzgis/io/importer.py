@@ -144,7 +144,8 @@ def convert_geometries(
         except MzgisError:
             pass  # one of them is bad: the loop below names it
         else:
-            points = iter(list(shapely.points(x, y)) if system != "cgcs2000" else present)
+            moved: Any = shapely.points(x, y)  # an array of points (shapely's stubs say a Point)
+            points = iter(list(moved) if system != "cgcs2000" else present)
             return [None if g is None else next(points) for g in shapes]
     out: list[BaseGeometry | MzgisError | None] = []
     for g in shapes:
