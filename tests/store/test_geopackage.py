@@ -277,3 +277,34 @@ def test_a_query_keeps_to_the_admin_unit_it_is_scoped_to(demo_store: GeoPackageS
         demo_store.features("boundary_markers", scope="331004")
     with pytest.raises(BadInput, match="区划范围“33100'4”应为 2–12 位数字"):
         demo_store.features("place_names", scope="33100'4")
+
+
+def test_many_rows_are_written_together_each_with_its_reason(empty_store: GeoPackageStore) -> None:
+    first = empty_store.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58), user="张三")
+    rows = [(FACILITY | {"name": f"敬老院{i}"}, Point(121.30 + i / 100, 28.50)) for i in range(3)]
+    with empty_store.transaction(user="李四", reason="导入") as tx:
+        ids = tx.insert_many("eldercare_facilities", rows, reasons=["导入", "导入;规则覆盖:历史名称", "导入"])
+    assert ids == [first.id + 1, first.id + 2, first.id + 3]  # the ids that follow, never reused
+    got = [(f.id, f.properties["name"], f.version, f.updated_by) for f in empty_store.features("eldercare_facilities")]
+    assert got[1:] == [(i, f"敬老院{n}", 1, "李四") for n, i in enumerate(ids)]
+    audit = [(e.feature_id, e.action, e.reason) for e in empty_store.audit(layer="eldercare_facilities")]
+    assert audit[1:] == [
+        (ids[0], "insert", "导入"),
+        (ids[1], "insert", "导入;规则覆盖:历史名称"),
+        (ids[2], "insert", "导入"),
+    ]
+    assert empty_store.count("eldercare_facilities", bbox=(121.29, 28.49, 121.33, 28.51)) == 3  # the R-tree kept up
+    with closing(sqlite3.connect(empty_store.path)) as conn:  # the extent QGIS zooms to grew with them
+        extent = conn.execute(
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'eldercare_facilities'"
+        ).fetchone()
+    assert extent == (121.3, 28.5, 121.38, 28.58)
+
+
+def test_a_row_the_file_refuses_is_named_and_none_of_many_is_written(empty_store: GeoPackageStore) -> None:
+    coded = FACILITY | {"facility_code": "MZ-001"}
+    empty_store.insert("eldercare_facilities", coded, Point(121.38, 28.58), user="张三")
+    rows = [(FACILITY | {"name": "甲"}, Point(121.3, 28.5)), (coded | {"name": "乙"}, Point(121.31, 28.5))]
+    with pytest.raises(Conflict, match="facility_code=MZ-001"), empty_store.transaction(user="李四") as tx:
+        tx.insert_many("eldercare_facilities", rows)
+    assert [f.properties["name"] for f in empty_store.features("eldercare_facilities")] == ["路桥敬老院"]

@@ -370,6 +370,32 @@ class Gazetteer:
             return f"{reason};规则覆盖({'、'.join(errors)}):{override_reason}".lstrip(";")
         return reason
 
+    def _created(
+        self,
+        tx: Transaction,
+        edit: Edit,
+        admin: AdminLookup,
+        reason: str,
+        scopes: Scopes,
+        checked: CheckResult | None,
+    ) -> tuple[dict[str, Any], str]:
+        """A new name's fields as stored and the reason its history records (with any override)."""
+        props = {k: v for k, v in edit.properties.items() if k in _EDITABLE}
+        props.setdefault("status", "current")
+        if props["status"] == "retired":
+            raise BadInput("不能新建已废止的地名", "cannot create a retired name")
+        clean, found = self._prepared(
+            tx,
+            props,
+            edit.geometry,
+            exclude_id=None,
+            override_reason=edit.override_reason,
+            admin=admin,
+            scopes=scopes,
+            result=checked,
+        )
+        return clean, self._reason(reason, found, edit.override_reason)
+
     def _apply(
         self,
         tx: Transaction,
@@ -383,21 +409,8 @@ class Gazetteer:
         ``checked``: a create's result checked ahead (see :class:`Precheck`)."""
         today = _edit_date(edit.on, self._today())
         if edit.action == "create":
-            props = {k: v for k, v in edit.properties.items() if k in _EDITABLE}
-            props.setdefault("status", "current")
-            if props["status"] == "retired":
-                raise BadInput("不能新建已废止的地名", "cannot create a retired name")
-            clean, created = self._prepared(
-                tx,
-                props,
-                edit.geometry,
-                exclude_id=None,
-                override_reason=edit.override_reason,
-                admin=admin,
-                scopes=scopes,
-                result=checked,
-            )
-            tx.set_reason(self._reason(reason, created, edit.override_reason))
+            clean, why = self._created(tx, edit, admin, reason, scopes, checked)
+            tx.set_reason(why)
             return tx.insert(LAYER, clean, edit.geometry)
         if edit.id is None:
             raise BadInput("缺少地名编号", "an edit needs the id of the name")
@@ -487,9 +500,19 @@ class Gazetteer:
                 and all(e.action == "create" for e in edits)
                 and self.revisions() == precheck.revisions  # read under the write lock: no one else writes now
             ):
-                return [
-                    self._apply(tx, e, admin, comment, scopes, checked)
+                # checked already: the rows are completed and written together
+                created = [
+                    self._created(tx, e, admin, comment, scopes, checked)
                     for e, checked in zip(edits, precheck.results, strict=True)
+                ]
+                ids = tx.insert_many(
+                    LAYER,
+                    [(clean, e.geometry) for (clean, _), e in zip(created, edits, strict=True)],
+                    reasons=[why for _, why in created],
+                )
+                return [
+                    Feature(LAYER, fid, 1, clean, e.geometry, tx.stamp, tx.user)
+                    for fid, (clean, _), e in zip(ids, created, edits, strict=True)
                 ]
             # each scope's names read under the write lock when first needed, kept current edit by edit
             scopes.preload(

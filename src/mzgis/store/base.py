@@ -96,6 +96,8 @@ class Transaction(abc.ABC):
     :meth:`admit` — called by that service, or by a writer that says in its code why it may pass."""
 
     admitted: frozenset[str] = frozenset()
+    user: str  # who, as recorded on every change of the transaction
+    stamp: str  # when (UTC ISO 8601), likewise
 
     def admit(self, layer: str) -> None:
         """Allow writes of a gated ``layer`` in this transaction (its service checks them itself)."""
@@ -114,8 +116,15 @@ class Transaction(abc.ABC):
         """Add a feature (version 1)."""
 
     @abc.abstractmethod
-    def insert_many(self, layer: str, rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]]) -> list[int]:
-        """Add many features; returns their ids."""
+    def insert_many(
+        self,
+        layer: str,
+        rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]],
+        *,
+        reasons: Sequence[str] | None = None,
+    ) -> list[int]:
+        """Add many features (version 1) and return their ids; ``reasons``: each row's history reason (the
+        transaction's reason when not given). All are checked first; a refused row refuses them all."""
 
     @abc.abstractmethod
     def update(

@@ -122,6 +122,16 @@ def _snapshot(feature: Feature) -> dict[str, Any]:
     return snap
 
 
+_AUDIT_INSERT = (
+    f"INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version,"
+    " reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
 @lru_cache(maxsize=256)
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     """The INSERT of ``columns`` into ``table`` (made once per column set: an import inserts many rows)."""
@@ -156,9 +166,9 @@ class _GpkgTransaction(Transaction):
     def __init__(self, conn: sqlite3.Connection, changeset_id: int, user: str, reason: str, stamp: str) -> None:
         self._conn = conn
         self._changeset = changeset_id
-        self._user = user
+        self._user = self.user = user
         self._reason = reason
-        self._stamp = stamp
+        self._stamp = self.stamp = stamp
         self.touched: set[str] = set()
         self.grown: dict[str, tuple[float, float, float, float]] = {}  # bounds of the geometries written
         self.shrunk: set[str] = set()  # layers whose extent a delete or move may have made smaller
@@ -185,8 +195,7 @@ class _GpkgTransaction(Transaction):
 
     def _audit(self, layer: str, fid: int, action: str, version: int, before: Any, after: Any) -> None:
         self._conn.execute(
-            f"INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version,"
-            " reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _AUDIT_INSERT,
             (
                 self._changeset,
                 self._stamp,
@@ -196,8 +205,8 @@ class _GpkgTransaction(Transaction):
                 action,
                 version,
                 self._reason,
-                None if before is None else json.dumps(before, ensure_ascii=False),
-                None if after is None else json.dumps(after, ensure_ascii=False),
+                _json(before),
+                _json(after),
             ),
         )
 
@@ -241,9 +250,71 @@ class _GpkgTransaction(Transaction):
         fid, clean, geom = self._insert_row(lay, properties, geometry)
         return Feature(lay.name, fid, 1, clean, geom, self._stamp, self._user)  # as stored: no read back
 
-    def insert_many(self, layer: str, rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]]) -> list[int]:
+    def insert_many(
+        self,
+        layer: str,
+        rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]],
+        *,
+        reasons: Sequence[str] | None = None,
+    ) -> list[int]:
+        """Every row checked as ``insert`` checks it, then all written in two statements (the rows with the
+        ids that follow the layer's last one, then their audit rows): the per-row work in SQLite is the
+        file's triggers and indexes. A row the file refuses is named by inserting the rows one by one."""
         lay = get_layer(layer)
-        return [self._insert_row(lay, props, geom)[0] for props, geom in rows]
+        self.check_gate(lay)
+        if reasons is not None and len(reasons) != len(rows):
+            raise ValueError("one reason per row")
+        clean_rows: list[dict[str, Any]] = []
+        geometries: list[BaseGeometry | None] = []
+        for props, geom in rows:
+            geom = promote_geometry(lay, geom)
+            clean_rows.append(_validated(lay, props, geom))
+            geometries.append(geom)
+        if not rows:
+            return []
+        (last,) = self._conn.execute(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),"
+            f" coalesce((SELECT max(id) FROM {q(lay.name)}), 0))",
+            (lay.name,),
+        ).fetchone()
+        ids = list(range(int(last) + 1, int(last) + 1 + len(rows)))
+        fields = list(lay.field_names)
+        cols = ["id", *fields, "version", "updated_at", "updated_by"]
+        blobs: list[Any] = [None] * len(rows)
+        if lay.geometry:
+            cols.insert(1, GEOM)
+            blobs = [gpkg_binary.encode(g, STORAGE_EPSG) for g in geometries]
+            present = [g for g in geometries if g is not None and not g.is_empty]
+            if present:
+                minx, miny, maxx, maxy = shapely.total_bounds(present)
+                self._grow(lay.name, shapely.box(minx, miny, maxx, maxy))
+        values = [
+            [fid, *([blob] if lay.geometry else []), *(_to_sql(c[f]) for f in fields), 1, self._stamp, self._user]
+            for fid, blob, c in zip(ids, blobs, clean_rows, strict=True)
+        ]
+        audits = []
+        for i, (fid, clean, geom) in enumerate(zip(ids, clean_rows, geometries, strict=True)):
+            after = _audited(lay, clean)
+            if lay.geometry:
+                after["geometry"] = _geom_json(geom)
+            reason = self._reason if reasons is None else reasons[i]
+            audits.append(
+                (self._changeset, self._stamp, self._user, lay.name, fid, "insert", 1, reason, None, _json(after))
+            )
+        self._conn.execute("SAVEPOINT insert_many")
+        try:
+            self._conn.executemany(_insert_sql(lay.name, tuple(cols)), values)
+        except sqlite3.IntegrityError:
+            self._conn.execute("ROLLBACK TO insert_many")
+            self._conn.execute("RELEASE insert_many")
+            for (props, geom), reason in zip(rows, reasons or [self._reason] * len(rows), strict=True):
+                self._reason = reason
+                self._insert_row(lay, props, geom)  # raises for the row the file refuses, by name
+            raise AssertionError("a row was refused together but not alone") from None
+        self._conn.execute("RELEASE insert_many")
+        self._conn.executemany(_AUDIT_INSERT, audits)
+        self.touched.add(lay.name)
+        return ids
 
     def current(self, layer: str, fid: int, expected_version: int | None) -> Feature:
         lay = get_layer(layer)
