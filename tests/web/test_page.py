@@ -311,6 +311,9 @@ def test_planner_runs_boundary_checks_and_coverage_what_if(browser, live_server:
     assert fills == 11  # townships without an open eco-burial site (the seed's picture)
     row = page.locator("#c-table tbody tr", has_text="金清镇")
     assert "缺 1 个" in row.inner_text()
+    district = page.locator("#c-table tbody tr", has_text="全区")  # met only when every township meets it
+    assert district.inner_text().split("\t") == ["全区", "共 1 个", "每个乡镇 ≥1 个", "11 个乡镇(街道)没有"]
+    assert district.get_attribute("class") == "unmet"
     _shot(page, "page-coverage")
     # what-if: a columbarium dropped in 金清镇 meets its target
     page.select_option("#c-kind", "columbarium")

@@ -10,6 +10,12 @@ const FILL = { met: '#52b788', near: '#ffd166', far: '#f8961e', none: '#c1121f' 
 // For each target: the row's value, the target, the gap, and how they read in Chinese.
 function measure(target, row, t) {
   const share = (part) => (row.villages ? part / row.villages : null);
+  // the district's row: a per-township target is met only when every township meets it
+  const lacking = { community_complex: row.townships_without_complex, burial_site: row.townships_without_burial_site }[target];
+  if (lacking !== undefined) {
+    const count = target === 'community_complex' ? row.community_complexes : row.burial_sites;
+    return { value: count, goal: 1, text: `共 ${count} 个`, gap: lacking ? `${lacking} 个乡镇(街道)没有` : '' };
+  }
   switch (target) {
     case 'beds_per_1000': return { value: row.beds_per_1000, goal: t.beds_per_1000_elderly, text: `${row.beds_per_1000 ?? '-'} 张/千人`, gap: row.beds_shortfall ? `缺 ${row.beds_shortfall} 张` : '' };
     case 'nursing_beds_per_1000': return { value: row.nursing_beds_per_1000, goal: t.nursing_beds_per_1000_elderly, text: `${row.nursing_beds_per_1000 ?? '-'} 张/千人`, gap: row.nursing_beds_shortfall ? `缺 ${row.nursing_beds_shortfall} 张` : '' };
@@ -23,7 +29,7 @@ function measure(target, row, t) {
 function goalText(target, t) {
   return {
     beds_per_1000: `${t.beds_per_1000_elderly} 张/千人`, nursing_beds_per_1000: `${t.nursing_beds_per_1000_elderly} 张/千人`,
-    community_complex: `≥${t.community_complexes_per_township} 个`, burial_site: `≥${t.burial_sites_per_township} 个`,
+    community_complex: `每个乡镇 ≥${t.community_complexes_per_township} 个`, burial_site: `每个乡镇 ≥${t.burial_sites_per_township} 个`,
     burial_coverage: `${Math.round(t.villages_covered_by_burial_share * 100)}%`, day_care_coverage: `${Math.round(t.villages_with_day_care_share * 100)}%`,
   }[target];
 }
