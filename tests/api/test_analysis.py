@@ -88,6 +88,12 @@ def test_coverage_what_if_and_suggest(client: TestClient) -> None:
     assert wrong.status_code == 400 and "不是已知的设施类型" in wrong.json()["message"]
     far = client.post("/api/coverage/what-if", json={"facilities": [{"kind": "urban", "lon": 28.5, "lat": 121.49}]})
     assert far.status_code == 400 and "写反" in far.json()["message"]
+    huangyan = {"kind": "institution", "name": "黄岩某院", "beds": 300, "lon": 121.25, "lat": 28.62}  # 黄岩区
+    outside = client.post("/api/coverage/what-if", json={"facilities": [body["facilities"][0], huangyan]})
+    assert (outside.status_code, outside.json()["message"]) == (
+        400,
+        "拟建设施“黄岩某院”(121.25000, 28.62000)不在本区县任何乡镇(街道)范围内,未计入分析;请放在区县范围内",
+    )
 
     sug = client.get("/api/coverage/suggest", params={"type": "burial_site", "count": 2}).json()
     assert len(sug["greedy"]) == 2 and sug["greedy_gain"] == sum(p["gain_elderly"] for p in sug["greedy"])

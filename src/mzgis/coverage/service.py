@@ -73,10 +73,22 @@ def _inputs(store: Store) -> _Inputs:
 
 
 def _with_proposed(inputs: _Inputs, proposed: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
-    """The facility layers with the proposed facilities added (admin code from where they stand)."""
+    """The facility layers with the proposed facilities added (admin code from where they stand). One that
+    stands in no township of the county is refused by name: it would count in no township, and counting it
+    in the district's totals would claim beds the county does not get."""
     frames = dict(inputs.facilities)
     located = gpd.sjoin(proposed, inputs.townships[["code", "geometry"]], predicate="within", how="left")
     located = located[~located.index.duplicated()]
+    outside = located[located["code"].isna()]
+    if not outside.empty:
+        where = "、".join(
+            f"“{name}”({point.x:.5f}, {point.y:.5f})"
+            for name, point in zip(outside["name"], outside.geometry.representative_point(), strict=True)
+        )
+        raise BadInput(
+            f"拟建设施{where}不在本区县任何乡镇(街道)范围内,未计入分析;请放在区县范围内",
+            f"{len(outside)} proposed facilities lie outside every township",
+        )
     extra = proposed.assign(admin_code=located["code"].fillna("").values)
     defaults: dict[str, dict[str, Any]] = {
         "eldercare_facilities": {"beds": 0, "nursing_beds": 0, "professionally_run": True},
