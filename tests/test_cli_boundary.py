@@ -155,3 +155,47 @@ def test_coverage_commands() -> None:
     assert suggestion.exit_code == 0 and "贪心:共新覆盖" in suggestion.output
     bad = runner.invoke(app, ["coverage", "suggest", "--type", "castle", "--db", DB])
     assert bad.exit_code == 2 and "设施类型" in bad.output
+
+
+GAP_NEIGHBOURS = ["331004001004", "331004001208", "331004001216", "331004001231"]  # around the left-out village
+
+
+def _villages_with_a_gap(tmp_path: Path, *, with_township: bool) -> Path:
+    """路南街道's villages from the demo with one left out (a gap in the township), and maybe the township."""
+    from mzgis.store import GeoPackageStore
+
+    units = GeoPackageStore(DB).read_frame("admin_units").reset_index()
+    town = units[units.code == "331004001"]
+    villages = units[(units.parent_code == "331004001") & (units.level == "village")].iloc[1:]
+    frame = gpd.GeoDataFrame(
+        {"code": [*(town.code if with_township else []), *villages.code]}
+        | {"parent": [*(town.parent_code if with_township else []), *villages.parent_code]},
+        geometry=[*(town.geometry if with_township else []), *villages.geometry],
+        crs=4490,
+    )
+    path = tmp_path / "villages.geojson"
+    pyogrio.write_dataframe(frame, path)
+    return path
+
+
+def test_check_coverage_finds_the_gap_from_mzgis_db_as_with_db(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    path = _villages_with_a_gap(tmp_path, with_township=False)
+    args = ["check", "coverage", str(path), "--parent-field", "parent", "--json"]
+    with_db = json.loads(runner.invoke(app, [*args, "--db", DB]).output)
+    monkeypatch.setenv("MZGIS_DB", DB)
+    from_env = json.loads(runner.invoke(app, args).output)
+    assert [(f["kind"], f["ids"]) for f in from_env["findings"]] == [("gap", GAP_NEIGHBOURS)]
+    assert from_env["findings"] == with_db["findings"]
+
+
+def test_check_coverage_of_a_file_with_townships_and_villages_is_a_hierarchy(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MZGIS_DB", str(tmp_path / "none.gpkg"))  # no data file: the file's own township
+    path = _villages_with_a_gap(tmp_path, with_township=True)
+    done = runner.invoke(app, ["check", "coverage", str(path), "--parent-field", "parent", "--json"])
+    data = json.loads(done.output)
+    assert [(f["kind"], f["ids"]) for f in data["findings"]] == [
+        ("gap", GAP_NEIGHBOURS)
+    ]  # not overlaps with the township
+    assert data["summary"]["polygons"] == 18  # the villages; the township is their parent
+    wrong = runner.invoke(app, ["check", "coverage", str(path), "--parent-field", "上级"])
+    assert (wrong.exit_code, wrong.output.strip()) == (2, "错误:文件中没有字段 上级(可用 --parent-field 指定)")

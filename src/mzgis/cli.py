@@ -711,6 +711,8 @@ def check_coverage_cmd(
     db: DbOption = None,
 ) -> None:
     """检查面数据的拓扑(缝隙、重叠、边界不吻合)和上下级关系。Coverage and hierarchy checks."""
+    import pandas as pd
+
     from mzgis.boundary.coverage import Tolerances, check_coverage
     from mzgis.boundary.service import check_store_coverage
 
@@ -719,12 +721,22 @@ def check_coverage_cmd(
         report = check_store_coverage(_open(db), level, tolerances=tol)
     else:
         units = _read_geometries(file, from_crs)
-        if id_field not in units.columns:
-            raise _fail(f"文件中没有字段 {id_field}(可用 --id-field 指定)", EXIT_CODES["bad_input"])
+        for name, option in ((id_field, "--id-field"), (parent_field, "--parent-field")):
+            if name is not None and name not in units.columns:
+                raise _fail(f"文件中没有字段 {name}(可用 {option} 指定)", EXIT_CODES["bad_input"])
         parents = None
-        if parent_field is not None and db is not None:
-            store_units = _open(db).read_frame("admin_units")
-            parents = store_units[store_units.code.isin(set(units[parent_field].astype(str)))]
+        if parent_field is not None:
+            # the parents the file itself holds (a file of townships and villages is a hierarchy, not peers),
+            # then those of the data file (from --db or MZGIS_DB alike), when it exists
+            codes = units[id_field].astype(str)
+            wanted = set(units[parent_field].dropna().astype(str))
+            parents = units[codes.isin(wanted)].rename(columns={id_field: "code"})[["code", "geometry"]]
+            units = units[~codes.isin(wanted)]
+            missing = wanted - set(parents.code)
+            settings = _settings(db)
+            if missing and settings.db.exists():
+                stored = _open(db).read_frame("admin_units").reset_index()
+                parents = pd.concat([parents, stored[stored.code.isin(missing)][["code", "geometry"]]])
         report = check_coverage(
             units, id_field=id_field, parent_field=parent_field, parents=parents, parent_id_field="code", tolerances=tol
         )
