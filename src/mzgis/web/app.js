@@ -141,7 +141,16 @@ async function loadLayers() {
     L.control.attribution({ prefix: false }).addTo(map);
   }
   L.control.layers(bases, ctx.overlays, { collapsed: false }).addTo(map);
-  map.fitBounds(ctx.townLayer.getBounds());
+  // the county's townships, else whatever the data holds; a county file without polygons still works
+  const drawn = [ctx.townLayer, county, ctx.villageLayer, ...Object.values(ctx.overlays)];
+  ctx.home = drawn.map((l) => (l.getBounds ? l.getBounds() : null)).find((b) => b && b.isValid()) || null;
+  if (ctx.home) map.fitBounds(ctx.home);
+  else map.setView([35, 105], 4); // China, until something is drawn
+  const levels = { county: '区县', township: '乡镇(街道)', village: '村(社区)' };
+  const missing = Object.keys(levels).filter((level) => !byLevel(level).features.length).map((level) => levels[level]);
+  ctx.loaded = missing.length
+    ? `已加载;数据中还没有${missing.join('、')}区划面(可用 mzgis import admin_units 导入),覆盖分析需要乡镇和村两级`
+    : '已加载';
   return byLevel('township').features;
 }
 
@@ -177,7 +186,8 @@ function setupTownships(townships) {
       l.setStyle({ opacity: mine ? 1 : 0.15 });
     });
     const target = townships.find((t) => t.properties.code === code);
-    map.fitBounds(L.geoJSON(target || ctx.units).getBounds(), { animate: false });
+    const bounds = target ? L.geoJSON(target).getBounds() : ctx.home; // 全区: the county, not its neighbours
+    if (bounds) map.fitBounds(bounds, { animate: false });
   });
 }
 
@@ -280,7 +290,7 @@ function openSignIn(reason) {
     setupBoundary(ctx);
     setupCoverage(ctx);
     setupUsers();
-    ctx.status('已加载');
+    ctx.status(ctx.loaded);
     document.body.dataset.ready = 'true';
   } catch (err) {
     ctx.status(`加载失败:${err.message}`);
