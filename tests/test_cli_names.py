@@ -182,9 +182,105 @@ def test_import_and_export(db: str, tmp_path: Path) -> None:
     dry = runner.invoke(app, ["names", "import", str(src), "--from-crs", "gcj02", "--dry-run", "--db", db])
     assert dry.exit_code == 0 and "试运行" in dry.output
     real = runner.invoke(app, ["names", "import", str(src), "--from-crs", "gcj02", "--db", db])
-    assert real.exit_code == 0 and "已作为一个变更集导入 1 条" in real.output
+    assert real.exit_code == 0 and "已作为一个变更集写入 1 条" in real.output
     out = tmp_path / "all.geojson"
     assert runner.invoke(app, ["names", "export", str(out), "--db", db]).exit_code == 0
     import pyogrio
 
     assert pyogrio.read_info(out)["features"] == 251
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv", ".geojson"])
+def test_an_export_imports_back_unchanged(db: str, tmp_path: Path, suffix: str) -> None:
+    from tests.hostile.conftest import store_digest
+
+    out = tmp_path / f"names{suffix}"
+    assert runner.invoke(app, ["names", "export", str(out), "--db", db]).exit_code == 0
+    before = store_digest(Path(db))
+    back = runner.invoke(app, ["names", "import", str(out), "--update", "--db", db])
+    assert back.exit_code == 0, back.output
+    assert back.output.strip().endswith("(新增 0 条,更新 0 条,未变 250 条);与库中一致,无需写入")
+    assert store_digest(Path(db)) == before  # nothing written, not even a changeset
+
+
+def test_corrections_made_in_excel_come_back_as_new_versions(db: str, tmp_path: Path) -> None:
+    import openpyxl
+
+    from mzgis.gazetteer.service import Gazetteer
+    from mzgis.store import GeoPackageStore
+
+    out = tmp_path / "names.xlsx"
+    assert runner.invoke(app, ["names", "export", str(out), "--db", db]).exit_code == 0
+    book = openpyxl.load_workbook(out)
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    col = {h: header.index(h) for h in ("id", "标准名称 name", "批准文号 approval_ref", "lon")}
+    edited = {}
+    for row in sheet.iter_rows(min_row=2):
+        if row[col["标准名称 name"]].value == "方林村":
+            row[col["标准名称 name"]].value = "方林新村"  # a rename
+            edited["rename"] = row[col["id"]].value
+        elif row[col["标准名称 name"]].value == "路南街道":
+            row[col["批准文号 approval_ref"]].value = "路政〔2026〕8号"  # a field filled in
+            edited["field"] = row[col["id"]].value
+        elif row[col["标准名称 name"]].value == "迎宾社区":
+            row[col["lon"]].value = round(row[col["lon"]].value + 0.001, 8)  # moved about 100 m
+            edited["move"] = row[col["id"]].value
+    book.save(out)
+    store = GeoPackageStore(db)
+    audit_before = len(store.audit(limit=None))
+    done = runner.invoke(app, ["names", "import", str(out), "--update", "--db", db])
+    assert done.exit_code == 0, done.output
+    assert "(新增 0 条,更新 3 条,未变 247 条);已作为一个变更集写入 3 条" in done.output
+    renamed, filled, moved = (store.get("place_names", edited[k]) for k in ("rename", "field", "move"))
+    assert (renamed.properties["name"], renamed.version) == ("方林新村", 2)
+    assert json.loads(renamed.properties["former_names"])[0]["name"] == "方林村"
+    assert (filled.properties["approval_ref"], filled.version) == ("路政〔2026〕8号", 2)
+    assert moved.version == 2 and moved.properties["name"] == "迎宾社区"
+    new = store.audit(limit=None)[audit_before:]
+    assert sorted(e.feature_id for e in new) == sorted(edited.values()) and len({e.changeset_id for e in new}) == 1
+    assert [h.record.name for h in Gazetteer(store).search("方林新村")] == ["方林新村"]
+
+
+def test_a_correction_of_a_name_changed_since_the_export_is_refused(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "names.csv"
+    assert runner.invoke(app, ["names", "export", str(out), "--db", db]).exit_code == 0
+    from mzgis.store import GeoPackageStore
+
+    village = GeoPackageStore(db).features("place_names", where={"name": "方林村"})[0]
+    moved = runner.invoke(
+        app,
+        [
+            "names",
+            "move",
+            str(village.id),
+            "--lon",
+            "121.3746",
+            "--lat",
+            "28.5519",
+            "--version",
+            "1",
+            "--reason",
+            "测量",
+            "--db",
+            db,
+        ],
+    )
+    assert moved.exit_code == 0, moved.output
+    out.write_text(out.read_text(encoding="utf-8-sig").replace(",方林村,", ",方林新村,", 1), encoding="utf-8")
+    stale = runner.invoke(app, ["names", "import", str(out), "--update", "--db", db])
+    assert stale.exit_code == 4 and "已被" in stale.output and "方林村" in stale.output
+    assert GeoPackageStore(db).get("place_names", village.id).properties["name"] == "方林村"
+    missing = tmp_path / "no-id.csv"
+    missing.write_text(
+        "名称,地名类别,所在区划代码,经度,纬度\n新塘村,self_governing_org,331004001,121.37,28.55\n", "utf-8"
+    )
+    no_id = runner.invoke(app, ["names", "import", str(missing), "--update", "--db", db])
+    assert (no_id.exit_code, no_id.output.strip()) == (2, "错误:no-id.csv 没有编号(id)列,无法按编号更新")
+
+
+def test_a_dry_run_that_finds_errors_exits_non_zero(db: str, tmp_path: Path) -> None:
+    src = tmp_path / "names.csv"
+    src.write_text("名称,地名类别,所在区划代码,经度,纬度\n环球大厦,building,331004002,121.39,28.58\n", encoding="utf-8")
+    dry = runner.invoke(app, ["names", "import", str(src), "--dry-run", "--db", db])
+    assert dry.exit_code == 5 and "试运行,未写入" in dry.output and "夸大" in dry.output

@@ -220,7 +220,7 @@ def import_(
     if get_layer(layer).gate:  # place names pass the gazetteer's rules and romanization, like names import
         if update:
             raise _fail("标准地名的导入暂不支持 --update;新增地名请去掉 --update", EXIT_CODES["bad_input"])
-        _import_names(file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db)
+        _import_names(file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db, update=update)
         return
 
     settings = _settings(db)
@@ -612,10 +612,13 @@ def names_import(
     override_reason: OverrideOption = None,
     user: UserOption = None,
     drop_z: DropZOption = False,
+    update: Annotated[
+        bool, typer.Option("--update", help="有编号(id)的行更新该地名(只改不同之处,成为新版本),其余新增")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """导入地名表(作为一个变更集,全部通过才写入)。Import a list of names as one changeset."""
-    _import_names(file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db)
+    _import_names(file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db, update=update)
 
 
 def _import_names(
@@ -627,6 +630,8 @@ def _import_names(
     user: str | None,
     drop_z: bool,
     db: Path | None,
+    *,
+    update: bool = False,
 ) -> None:
     """The gazetteer's import, for `mzgis names import` and `mzgis import place_names` alike."""
     from mzgis.io.names import import_names
@@ -640,6 +645,7 @@ def _import_names(
         dry_run=dry_run,
         override_reason=override_reason,
         drop_z=drop_z,
+        update=update,
     )
     for row in report.rows:
         if row.problem:
@@ -648,8 +654,10 @@ def _import_names(
             typer.echo(f"第 {row.row} 行 {row.name} {row.romanized}")
             _echo_findings(list(row.findings))
     typer.echo(report.summary_zh())
-    if not dry_run and not report.written:
-        raise typer.Exit(EXIT_CODES["rule_violation"])
+    nothing_to_do = not any(r.action != "unchanged" for r in report.rows)
+    refused = any(r.problem for r in report.rows) or not (report.ok or override_reason)
+    if refused or (not dry_run and not report.written and not nothing_to_do):
+        raise typer.Exit(EXIT_CODES["rule_violation"])  # also a dry run that found what would be refused
 
 
 @names_app.command("export")

@@ -92,3 +92,23 @@ def test_damaged_geojson_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     with pytest.raises(BadInput, match="无法读取"):
         read_table(path)
+
+
+def test_a_table_with_coordinates_and_wkt_takes_lines_from_wkt_and_points_from_coordinates(tmp_path: Path) -> None:
+    """As mzgis exports names: lon/lat (a point on each) and wkt. A road keeps its line; a point the officer
+    moved in Excel (lon/lat edited, the WKT left as it was) moves."""
+    path = tmp_path / "names.csv"
+    path.write_text(
+        "name,lon,lat,wkt\n"
+        '路南大道,121.37,28.55,"LINESTRING (121.36 28.55, 121.38 28.55)"\n'
+        '方林村,121.3633,28.55,"POINT (121.3623 28.55)"\n'
+        "新塘村,121.40,28.58,\n",
+        encoding="utf-8",
+    )
+    table = read_table(path)
+    assert [g.wkt for g in table.frame.geometry] == [
+        "LINESTRING (121.36 28.55, 121.38 28.55)",
+        "POINT (121.3633 28.55)",
+        "POINT (121.4 28.58)",
+    ]
+    assert list(table.frame.columns) == ["name", "geometry"]

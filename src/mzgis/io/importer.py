@@ -80,6 +80,7 @@ def column_map(layer: Layer, columns: list[str]) -> tuple[dict[str, str], list[s
     """Source column → layer field, by field name (any case) or Chinese label; and the unused columns."""
     by_key = {f.name.lower(): f.name for f in layer.fields} | {f.label_zh: f.name for f in layer.fields}
     by_key |= {alias: f.name for f in layer.fields for alias in f.aliases}
+    by_key |= {f"{f.label_zh} {f.name}".lower(): f.name for f in layer.fields}  # mzgis's own exports: 标准名称 name
     mapping: dict[str, str] = {}
     unused: list[str] = []
     for col in columns:

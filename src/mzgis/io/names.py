@@ -4,6 +4,7 @@ export of the gazetteer to CSV, XLSX, GeoJSON and GeoPackage; the clean-up repor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from mzgis.errors import BadInput, MzgisError
+from mzgis.errors import BadInput, MzgisError, NotFound
 from mzgis.gazetteer.rules import Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import CheckResult, Edit, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
@@ -44,6 +45,7 @@ class NameRow:
     romanized: str = ""
     findings: tuple[Finding, ...] = ()
     problem: str = ""  # input that cannot be checked at all (bad code, no location …)
+    action: str = "create"  # with --update: "update" (a new version), "unchanged" (nothing written)
 
     @property
     def blocked(self) -> bool:
@@ -57,6 +59,7 @@ class NamesImportReport:
     dry_run: bool = True
     written: int = 0
     override_reason: str | None = None
+    update: bool = False
 
     @property
     def blocked_rows(self) -> list[NameRow]:
@@ -70,8 +73,14 @@ class NamesImportReport:
         n_err = len(self.blocked_rows)
         n_warn = sum(1 for r in self.rows if not r.blocked and r.findings)
         head = f"{self.source}:共 {len(self.rows)} 条地名,{n_err} 条有错误,{n_warn} 条有提示"
+        if self.update:
+            counts = {a: sum(1 for r in self.rows if r.action == a and not r.problem) for a in ("create", "update")}
+            unchanged = sum(1 for r in self.rows if r.action == "unchanged")
+            head += f"(新增 {counts['create']} 条,更新 {counts['update']} 条,未变 {unchanged} 条)"
         if self.written:
-            return f"{head};已作为一个变更集导入 {self.written} 条"
+            return f"{head};已作为一个变更集写入 {self.written} 条"
+        if self.rows and all(r.action == "unchanged" for r in self.rows):
+            return f"{head};与库中一致,无需写入"
         if self.dry_run:
             return f"{head}(试运行,未写入)"
         return f"{head};未导入任何数据"
@@ -87,9 +96,15 @@ def import_names(
     dry_run: bool = False,
     override_reason: str | None = None,
     drop_z: bool = False,
+    update: bool = False,
 ) -> NamesImportReport:
     """Check every row against the naming rules (and the rows before it); when none is blocked (or errors
-    are overridden with a reason) and not ``dry_run``, write all rows as one changeset."""
+    are overridden with a reason) and not ``dry_run``, write all rows as one changeset.
+
+    ``update``: a row whose ``id`` (编号) is a stored name updates it — only what differs from the stored
+    name (fields the file has, the position), as a new version checked like any edit (a ``version`` column,
+    as mzgis exports it, must still be current); a row like the stored name writes nothing; rows without an
+    id are added. So a list exported by mzgis, corrected in Excel, comes back as the corrections."""
     table = read_table(path, source_layer=source_layer)
     frame = table.frame
     layer = LAYERS["place_names"]
@@ -117,7 +132,11 @@ def import_names(
         )
         for src in rows
     )
-    report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason)
+    report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason, update=update)
+    id_column = next((c for c in frame.columns if str(c).strip().lower() in ("id", "编号", "编号 id")), None)
+    version_column = next((c for c in frame.columns if str(c).strip().lower() in ("version", "版本")), None)
+    if update and id_column is None:
+        raise BadInput(f"{Path(path).name} 没有编号(id)列,无法按编号更新", "--update needs an id column")
     edits: list[Edit] = []
     results: list[CheckResult] = []
     for i, src in enumerate(rows, start=1):
@@ -134,6 +153,13 @@ def import_names(
             continue
         name = str(props.get("name") or "")
         geom = located[i - 1]
+        fid = _row_id(src, id_column) if update else None
+        if fid is not None:
+            row, edit = _update_row(gazetteer, i, fid, props, geom, _row_id(src, version_column), override_reason)
+            report.rows.append(row)
+            if edit is not None:
+                edits.append(edit)
+            continue
         try:
             if geom is None:
                 raise BadInput("缺少位置(经纬度或几何)", "no location")
@@ -163,13 +189,79 @@ def import_names(
                 override_reason=override_reason,
             )
         )
-    if dry_run:
+    if dry_run or not edits:
         return report
     if any(r.problem for r in report.rows) or (not override_reason and not report.ok):
         return report
-    gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}", precheck=Precheck(revisions, results))
+    checked = Precheck(revisions, results) if len(results) == len(edits) else None  # only creates are reused
+    gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}", precheck=checked)
     report.written = len(edits)
     return report
+
+
+def _row_id(src: Mapping[str, Any], column: Any) -> int | None:
+    """A whole number from ``column`` of the row (an id or a version), or None when the cell is empty."""
+    value = None if column is None else src[column]
+    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise BadInput(f"编号“{value}”不是整数", f"id {value!r} is not a whole number") from None
+    if not number.is_integer() or not 0 < number < 2**63:
+        raise BadInput(f"编号“{value}”不是整数", f"id {value!r} is not a whole number")
+    return int(number)
+
+
+def _update_row(
+    gazetteer: Gazetteer,
+    row: int,
+    fid: int,
+    props: Mapping[str, Any],
+    geom: Any,
+    version: int | None,
+    override_reason: str | None,
+) -> tuple[NameRow, Edit | None]:
+    """The row as an update of name ``fid``: what differs from the stored name, checked as it would be
+    after the update; (the row, None) when nothing differs or the row cannot be used."""
+    name = str(props.get("name") or "")
+    try:
+        current = gazetteer.store.get("place_names", fid)
+    except NotFound:
+        return NameRow(row, name, problem=f"编号 {fid} 的地名不存在", action="update"), None
+    if isinstance(geom, MzgisError):
+        return NameRow(row, name, problem=geom.message_zh, action="update"), None
+    stored = current.properties
+    changes = {k: v for k, v in props.items() if k != "status" and v != stored.get(k)}
+    if props.get("status") not in (None, stored["status"]):
+        changes["status"] = props["status"]
+    moved = geom is not None and not (
+        current.geometry is not None and shapely.equals_exact(geom, current.geometry, tolerance=1e-7)
+    )
+    if not changes and not moved:
+        return NameRow(row, name or str(stored["name"]), str(stored.get("romanized") or ""), action="unchanged"), None
+    after = dict(stored) | changes
+    try:
+        result = gazetteer.check(
+            str(after["name"]),
+            str(after["category"]),
+            str(after["admin_code"]),
+            subcategory=after.get("subcategory"),
+            generic=None if "name" in changes else after.get("generic"),
+            geometry=geom if moved else current.geometry,
+            exclude_id=fid,
+        )
+    except MzgisError as exc:
+        return NameRow(row, str(after["name"]), problem=exc.message_zh, action="update"), None
+    edit = Edit(
+        "update",
+        fid,
+        version if version is not None else current.version,
+        changes,
+        geom if moved else None,
+        override_reason=override_reason,
+    )
+    return NameRow(row, str(after["name"]), result.romanized, tuple(result.findings), action="update"), edit
 
 
 def export_names(gazetteer: Gazetteer, path: Path) -> int:

@@ -146,30 +146,38 @@ def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
 
 
 def _table_geometry(frame: pd.DataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]:
+    """Geometries from longitude/latitude columns, a WKT column, or both (as mzgis exports: then a line or
+    polygon comes from its WKT, and a point from the coordinates, which is what an officer edits)."""
     lon_col, lat_col = _find(list(frame.columns), LON_COLUMNS), _find(list(frame.columns), LAT_COLUMNS)
     wkt_col = _find(list(frame.columns), WKT_COLUMNS)
+    points: list[BaseGeometry | None] = [None] * len(frame)
     if lon_col and lat_col:
         lon = pd.to_numeric(frame[lon_col].replace("", None), errors="coerce")
         lat = pd.to_numeric(frame[lat_col].replace("", None), errors="coerce")
-        geoms = [
+        points = [
             None if pd.isna(x) or pd.isna(y) else shapely.Point(float(x), float(y))
             for x, y in zip(lon, lat, strict=True)
         ]
-        rest = frame.drop(columns=[lon_col, lat_col])
-        return gpd.GeoDataFrame(rest, geometry=geoms), f"坐标取自列 {lon_col}/{lat_col}"
+    shapes: list[BaseGeometry | None] = [None] * len(frame)
     if wkt_col:
-        parsed: list[BaseGeometry | None] = []
         for i, text in enumerate(frame[wkt_col]):
             if pd.isna(text) or str(text).strip() == "":
-                parsed.append(None)
                 continue
             try:
-                parsed.append(shapely.from_wkt(str(text)))
+                shapes[i] = shapely.from_wkt(str(text))
             except shapely.errors.GEOSException:
                 raise BadInput(
                     f"{path.name} 第 {i + 1} 行的 WKT 几何无法解析", f"row {i + 1}: bad WKT geometry"
                 ) from None
-        return gpd.GeoDataFrame(frame.drop(columns=[wkt_col]), geometry=parsed), f"几何取自列 {wkt_col}"
+    if lon_col and lat_col and wkt_col:
+        geoms = [s if s is not None and s.geom_type != "Point" else p or s for p, s in zip(points, shapes, strict=True)]
+        rest = frame.drop(columns=[lon_col, lat_col, wkt_col])
+        return gpd.GeoDataFrame(rest, geometry=geoms), f"坐标取自列 {lon_col}/{lat_col},线和面取自列 {wkt_col}"
+    if lon_col and lat_col:
+        rest = frame.drop(columns=[lon_col, lat_col])
+        return gpd.GeoDataFrame(rest, geometry=points), f"坐标取自列 {lon_col}/{lat_col}"
+    if wkt_col:
+        return gpd.GeoDataFrame(frame.drop(columns=[wkt_col]), geometry=shapes), f"几何取自列 {wkt_col}"
     return gpd.GeoDataFrame(frame, geometry=[None] * len(frame)), "无坐标列"
 
 
