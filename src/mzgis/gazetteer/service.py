@@ -541,7 +541,7 @@ class Gazetteer:
         digest = self.rules.readings.digest
         current = self.store.meta(PINYIN_READINGS) == digest
         if current:
-            names: Iterable[Feature] = self.store.features(LAYER, where={"scope_key": None})  # an indexed query
+            names: Iterable[Feature] = self.store.features(LAYER, where={"scope_key": None}, geometry=False)  # indexed
         else:
             names = self.store.iter_features(LAYER)
         values = {f.id: self._derived(_record(f)) for f in names}
@@ -560,7 +560,8 @@ class Gazetteer:
         pinyin follows the rules' readings, when known (after ``fill_derived``); else read from the store."""
         source = reader or self.store
         trusted = self._stored_pinyin() if stored_pinyin is None else stored_pinyin
-        return Scopes(lambda where: source.features(LAYER, where=where), stored_pinyin=trusted)
+        # the rules compare attributes only: the geometries are not read
+        return Scopes(lambda where: source.features(LAYER, where=where, geometry=False), stored_pinyin=trusted)
 
     def admin(self) -> AdminLookup:
         """The admin units, read once and kept until they change (in any process: keyed by revision)."""

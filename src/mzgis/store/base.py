@@ -147,7 +147,7 @@ class Transaction(abc.ABC):
         """Read a feature inside the transaction (sees its own changes)."""
 
     @abc.abstractmethod
-    def features(self, layer: str, *, where: Mapping[str, Any] | None = None) -> list[Feature]:
+    def features(self, layer: str, *, where: Mapping[str, Any] | None = None, geometry: bool = True) -> list[Feature]:
         """Read features inside the transaction (under its write lock, with its own changes)."""
 
     @abc.abstractmethod
@@ -191,8 +191,10 @@ class Store(abc.ABC):
         offset: int = 0,
         after_id: int | None = None,
         scope: str | None = None,
+        geometry: bool = True,
     ) -> list[Feature]:
-        """Features in id order, optionally within a lon/lat bbox, matching field values (None matches a
+        """Features in id order (without their geometries when ``geometry`` is False: a lookup of
+        attributes need not decode them), optionally within a lon/lat bbox, matching field values (None matches a
         missing value; a list matches any of its values), with ids after ``after_id`` (keyset paging) and
         within ``scope``: an admin code (county 331004, township 331004001) that the layer's scope fields
         start with (``Layer.scope_fields``; BadInput for a layer without them, such as the markers)."""

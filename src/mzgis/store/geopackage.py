@@ -105,9 +105,9 @@ def _row_to_feature(layer: Layer, row: sqlite3.Row, geom: BaseGeometry | None) -
     return Feature(layer.name, row["id"], row["version"], props, geom, row["updated_at"], row["updated_by"])
 
 
-def _rows_to_features(layer: Layer, rows: list[sqlite3.Row]) -> list[Feature]:
-    """Features of many rows, their geometries decoded in one call."""
-    geoms = gpkg_binary.decode_many([r[GEOM] for r in rows]) if layer.geometry else [None] * len(rows)
+def _rows_to_features(layer: Layer, rows: list[sqlite3.Row], *, geometry: bool = True) -> list[Feature]:
+    """Features of many rows, their geometries decoded in one call (or left out: ``geometry`` False)."""
+    geoms = gpkg_binary.decode_many([r[GEOM] for r in rows]) if layer.geometry and geometry else [None] * len(rows)
     return [_row_to_feature(layer, r, g) for r, g in zip(rows, geoms, strict=True)]
 
 
@@ -216,10 +216,10 @@ class _GpkgTransaction(Transaction):
     def set_reason(self, reason: str) -> None:
         self._reason = reason
 
-    def features(self, layer: str, *, where: Mapping[str, Any] | None = None) -> list[Feature]:
+    def features(self, layer: str, *, where: Mapping[str, Any] | None = None, geometry: bool = True) -> list[Feature]:
         lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=None, where=where, limit=None, offset=0)
-        return _rows_to_features(lay, self._conn.execute(sql, params).fetchall())
+        sql, params = _select_sql(lay, bbox=None, where=where, limit=None, offset=0, geometry=geometry)
+        return _rows_to_features(lay, self._conn.execute(sql, params).fetchall(), geometry=geometry)
 
     def _insert_row(
         self, lay: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None
@@ -411,6 +411,7 @@ def _select_sql(
     offset: int,
     after_id: int | None = None,
     scope: str | None = None,
+    geometry: bool = True,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
@@ -439,7 +440,8 @@ def _select_sql(
         else:
             clauses.append(f"{q(key)} IS ?")  # IS: a None value finds the rows without one
             params.append(_to_sql(value))
-    sql = f"SELECT * FROM {q(lay.name)}"
+    columns = "*" if geometry else ", ".join(q(c) for c in ("id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)))
+    sql = f"SELECT {columns} FROM {q(lay.name)}"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     sql += " ORDER BY id"
@@ -517,13 +519,14 @@ class GeoPackageStore(Backend, GeoPackageAccounts):
         offset: int = 0,
         after_id: int | None = None,
         scope: str | None = None,
+        geometry: bool = True,
     ) -> list[Feature]:
         lay = get_layer(layer)
         sql, params = _select_sql(
-            lay, bbox=bbox, where=where, limit=limit, offset=offset, after_id=after_id, scope=scope
+            lay, bbox=bbox, where=where, limit=limit, offset=offset, after_id=after_id, scope=scope, geometry=geometry
         )
         with self._read() as conn:
-            return _rows_to_features(lay, conn.execute(sql, params).fetchall())
+            return _rows_to_features(lay, conn.execute(sql, params).fetchall(), geometry=geometry)
 
     def read_frame(
         self, layer: str, *, bbox: tuple[float, float, float, float] | None = None, scope: str | None = None
