@@ -182,3 +182,28 @@ def test_colours_name_each_allowed_value_once() -> None:
         "damaged": "#e9c46a",
         "missing": "#d62828",
     }
+
+
+def test_an_allowed_value_may_be_given_by_its_chinese_name() -> None:
+    clean, problems = check_record(
+        LAYERS["eldercare_facilities"], {"name": "甲院", "kind": "养老机构", "admin_code": "331004001"}
+    )
+    assert (clean["kind"], problems) == ("institution", [])
+    clean, _ = check_record(
+        LAYERS["place_names"],
+        {
+            "name": "金清大桥",
+            "specific": "金清大",
+            "category": "交通运输设施",
+            "admin_code": "331004106",
+            "status": "现行",
+        },
+    )
+    assert (clean["category"], clean["status"]) == ("transport_facility", "current")
+    _, problems = check_record(
+        LAYERS["eldercare_facilities"], {"name": "甲院", "kind": "敬老院", "admin_code": "331004001"}
+    )
+    assert problems == [
+        "类型(kind)的值“敬老院”不在允许范围内:institution(养老机构)、home_care_centre(居家养老服务中心)、"
+        "day_care_station(居家养老服务照料中心)"
+    ]

@@ -496,6 +496,8 @@ def coerce_value(f: Field, value: Any) -> Any:
         text = clean_text(value, multiline=f.multiline)
         if "\u3000" in text and not f.multiline:
             raise ValueError("含全角空格")
+        if f.choices and text not in f.choices and text in f.choice_labels_zh:
+            text = f.choices[f.choice_labels_zh.index(text)]  # the Chinese name an office's table uses
         if f.plain and (problem := plain_name_problem(text)):
             raise ValueError(problem)
         return text

@@ -197,3 +197,11 @@ def test_stored_pinyin_follows_the_readings(demo_store: GeoPackageStore, tmp_pat
     assert local.fill_derived() == demo_store.count("place_names")  # every name, once
     assert demo_store.get("place_names", village.id).properties["pinyin"] == "pang lin cun"
     assert local.fill_derived() == 0  # nothing left to do (and no transaction)
+
+
+def test_a_category_given_by_its_chinese_name_is_stored_as_its_code(gaz: Gazetteer) -> None:
+    f = gaz.create(BRIDGE | {"category": "交通运输设施"}, SPOT, user="甲")
+    assert (f.properties["category"], f.properties["scope_key"]) == (
+        "transport_facility",
+        "transport_facility|331004106",
+    )

@@ -67,6 +67,7 @@ class CheckResult:
     generic: str
     romanized: str
     findings: list[Finding]
+    category: str = ""  # as stored (a Chinese category name given is its code here)
 
     @property
     def blocked(self) -> bool:
@@ -288,18 +289,19 @@ class Gazetteer:
         """Check a proposed name without saving (unknown admin codes and bad input raise BadInput). It is
         compared with the names of its scope (from ``scopes``, or read from the store)."""
         name = validate_name(name)
-        _, problems = check_record(
+        clean, problems = check_record(
             LAYERS[LAYER],
             {"name": name, "specific": name, "category": category, "admin_code": admin_code, "status": "current"},
         )
         if problems:
             raise BadInput(";".join(problems), "invalid place name fields", problems=problems)
+        category = str(clean["category"])  # 交通运输设施 → transport_facility
         admin = admin or self.admin()
         extra = self._check_admin(admin, admin_code, geometry)
         rec = NameRecord(name, category, admin_code, subcategory, generic or None, exclude_id)
         findings = check_name(rec, (scopes or self.scopes()).of(rec), rules=self.rules) + extra
         specific, gen = name_parts(name, category, generic)
-        return CheckResult(name, specific, gen, self._romanized(specific, gen), findings)
+        return CheckResult(name, specific, gen, self._romanized(specific, gen), findings, category)
 
     def _romanized(self, specific: str, generic: str) -> str:
         cache = self.rules.romanized
@@ -345,10 +347,11 @@ class Gazetteer:
         out = dict(props)
         out["name"], out["specific"], out["generic"] = result.name, result.specific, result.generic
         out["romanized"] = result.romanized
+        out["category"] = result.category or props.get("category")
         out |= self._derived(
             NameRecord(
                 result.name,
-                str(props.get("category")),
+                str(out["category"]),
                 str(props.get("admin_code")),
                 props.get("subcategory"),
                 result.generic or None,
