@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mzgis.cli import app
+from tests.conftest import shape
 
 runner = CliRunner()
 
@@ -284,3 +285,19 @@ def test_a_dry_run_that_finds_errors_exits_non_zero(db: str, tmp_path: Path) -> 
     src.write_text("名称,地名类别,所在区划代码,经度,纬度\n环球大厦,building,331004002,121.39,28.58\n", encoding="utf-8")
     dry = runner.invoke(app, ["names", "import", str(src), "--dry-run", "--db", db])
     assert dry.exit_code == 5 and "试运行,未写入" in dry.output and "夸大" in dry.output
+
+
+def test_columns_named_otherwise_are_mapped_with_map(db: str, tmp_path: Path) -> None:
+    src = tmp_path / "民政局地名表.csv"
+    src.write_text("地名,类,区划,X坐标,Y坐标\n新塘村,群众自治组织,331004001,121.3746,28.5519\n", encoding="utf-8")
+    mapping = "地名=name,类=category,区划=admin_code,X坐标=lon,Y坐标=lat"
+    done = runner.invoke(app, ["names", "import", str(src), "--map", mapping, "--db", db])
+    assert done.exit_code == 0 and "已作为一个变更集写入 1 条" in done.output, done.output
+    from mzgis.store import GeoPackageStore
+
+    (new,) = GeoPackageStore(db).features("place_names", where={"name": "新塘村"})
+    assert (new.properties["category"], shape(new.geometry).x) == ("self_governing_org", 121.3746)
+    wrong = runner.invoke(app, ["names", "import", str(src), "--map", "地名=name,类别=category", "--db", db])
+    assert wrong.exit_code == 2 and "没有列 类别(--map 中的源列)" in wrong.output
+    bad = runner.invoke(app, ["import", "eldercare_facilities", str(src), "--map", "地名", "--db", db])
+    assert (bad.exit_code, bad.output.strip()) == (2, "错误:列对应“地名”应写成 源列=字段,如 adcode=code")

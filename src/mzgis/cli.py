@@ -57,6 +57,10 @@ OverrideOption = Annotated[
     str | None, typer.Option("--override-reason", help="违反规则(错误级)仍要保存时的理由,记入修改记录")
 ]
 DropZOption = Annotated[bool, typer.Option("--drop-z", help="去掉几何的 Z 坐标(高程)后导入;不加时带高程的行被拒绝")]
+MapOption = Annotated[
+    str | None,
+    typer.Option("--map", help="列对应:源列=字段,逗号分隔,如 adcode=code,名称=name,X坐标=lon(字段可写中文名)"),
+]
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -209,18 +213,29 @@ def import_(
     user: UserOption = None,
     drop_z: DropZOption = False,
     override_reason: OverrideOption = None,
+    column_map: MapOption = None,
     db: DbOption = None,
 ) -> None:
     """导入文件到图层(全部合格才写入)。Import a file into a layer, all-or-nothing."""
     from rich.progress import Progress
 
     from mzgis.io.importer import import_file
+    from mzgis.io.readers import parse_column_map
     from mzgis.layers import get_layer
 
     if get_layer(layer).gate:  # place names pass the gazetteer's rules and romanization, like names import
-        if update:
-            raise _fail("标准地名的导入暂不支持 --update;新增地名请去掉 --update", EXIT_CODES["bad_input"])
-        _import_names(file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db, update=update)
+        _import_names(
+            file,
+            from_crs,
+            source_layer,
+            dry_run,
+            override_reason,
+            user,
+            drop_z,
+            db,
+            update=update,
+            column_map=column_map,
+        )
         return
 
     settings = _settings(db)
@@ -243,6 +258,7 @@ def import_(
             update=update,
             drop_z=drop_z,
             progress=step,
+            rename=parse_column_map(column_map),
         )
     for note in report.notes:
         typer.echo(f"说明:{note}")
@@ -615,10 +631,13 @@ def names_import(
     update: Annotated[
         bool, typer.Option("--update", help="有编号(id)的行更新该地名(只改不同之处,成为新版本),其余新增")
     ] = False,
+    column_map: MapOption = None,
     db: DbOption = None,
 ) -> None:
     """导入地名表(作为一个变更集,全部通过才写入)。Import a list of names as one changeset."""
-    _import_names(file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db, update=update)
+    _import_names(
+        file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db, update=update, column_map=column_map
+    )
 
 
 def _import_names(
@@ -632,9 +651,11 @@ def _import_names(
     db: Path | None,
     *,
     update: bool = False,
+    column_map: str | None = None,
 ) -> None:
     """The gazetteer's import, for `mzgis names import` and `mzgis import place_names` alike."""
     from mzgis.io.names import import_names
+    from mzgis.io.readers import parse_column_map
 
     report = import_names(
         _gazetteer(db),
@@ -646,6 +667,7 @@ def _import_names(
         override_reason=override_reason,
         drop_z=drop_z,
         update=update,
+        rename=parse_column_map(column_map),
     )
     for row in report.rows:
         if row.problem:

@@ -169,6 +169,7 @@ def import_file(
     update: bool = False,
     drop_z: bool = False,
     progress: Progress | None = None,
+    rename: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Check every row of ``path`` for ``layer_name`` and, when all pass and not ``dry_run``, write them
     in one transaction. With ``update``, a row whose key (the layer's natural key) is already stored
@@ -185,7 +186,7 @@ def import_file(
             f"图层 {layer.name}({layer.label_zh})没有唯一键,无法按键更新;请只导入新增数据",
             f"{layer.name} has no key to update by",
         )
-    table = read_table(path, source_layer=source_layer)
+    table = read_table(path, source_layer=source_layer, rename=rename)
     frame = table.frame
     system, crs_text = source_system(table.crs, from_crs)
     report = ImportReport(layer.name, Path(path).name, len(frame), crs_text, table.encoding, dry_run, update=update)

@@ -97,6 +97,7 @@ def import_names(
     override_reason: str | None = None,
     drop_z: bool = False,
     update: bool = False,
+    rename: Mapping[str, str] | None = None,
 ) -> NamesImportReport:
     """Check every row against the naming rules (and the rows before it); when none is blocked (or errors
     are overridden with a reason) and not ``dry_run``, write all rows as one changeset.
@@ -105,7 +106,7 @@ def import_names(
     name (fields the file has, the position), as a new version checked like any edit (a ``version`` column,
     as mzgis exports it, must still be current); a row like the stored name writes nothing; rows without an
     id are added. So a list exported by mzgis, corrected in Excel, comes back as the corrections."""
-    table = read_table(path, source_layer=source_layer)
+    table = read_table(path, source_layer=source_layer, rename=rename)
     frame = table.frame
     layer = LAYERS["place_names"]
     mapping, _ = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])

@@ -10,8 +10,10 @@ from __future__ import annotations
 import struct
 import warnings
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -22,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.errors import BadInput, NotFound
 
-__all__ = ["LAT_COLUMNS", "LON_COLUMNS", "SourceTable", "detect_dbf_encoding", "read_table"]
+__all__ = ["LAT_COLUMNS", "LON_COLUMNS", "SourceTable", "detect_dbf_encoding", "parse_column_map", "read_table"]
 
 LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
 LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
@@ -140,6 +142,17 @@ def _check_zip(path: Path) -> None:
         )
 
 
+def _renamed(frame: pd.DataFrame, rename: Mapping[str, str], path: Path) -> Any:
+    missing = [c for c in rename if c not in frame.columns]
+    if missing:
+        raise BadInput(
+            f"{path.name} 没有列 {'、'.join(missing)}(--map 中的源列);"
+            f"文件的列:{'、'.join(map(str, frame.columns))[:300]}",
+            f"--map names columns the file lacks: {missing}",
+        )
+    return frame.rename(columns=dict(rename))
+
+
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
     lowered = {str(c).strip().lower(): str(c) for c in columns}
     return next((lowered[n] for n in names if n in lowered), None)
@@ -181,8 +194,26 @@ def _table_geometry(frame: pd.DataFrame, path: Path) -> tuple[gpd.GeoDataFrame, 
     return gpd.GeoDataFrame(frame, geometry=[None] * len(frame)), "无坐标列"
 
 
-def read_table(path: Path, *, source_layer: str | None = None) -> SourceTable:
-    """Read ``path`` by its suffix. Unknown formats and unreadable files raise :class:`BadInput`."""
+def parse_column_map(text: str | None) -> dict[str, str]:
+    """``--map`` as given on the command line: ``adcode=code,名称=name`` (a source column = the name mzgis
+    reads it as: a field, its Chinese label, or lon/lat/wkt). Refused with a Chinese message when malformed."""
+    out: dict[str, str] = {}
+    for part in (text or "").replace(",", ",").split(","):
+        if not part.strip():
+            continue
+        source, sep, target = part.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise BadInput(f"列对应“{part.strip()}”应写成 源列=字段,如 adcode=code", f"bad --map entry {part!r}")
+        if source.strip() in out:
+            raise BadInput(f"列对应中“{source.strip()}”出现两次", f"--map names {source!r} twice")
+        out[source.strip()] = target.strip()
+    return out
+
+
+def read_table(path: Path, *, source_layer: str | None = None, rename: Mapping[str, str] | None = None) -> SourceTable:
+    """Read ``path`` by its suffix, its columns renamed by ``rename`` (source → name, see
+    :func:`parse_column_map`). Unknown formats, unreadable files and renames of columns the file does not
+    have raise :class:`BadInput`."""
     path = Path(path)
     if not path.exists():
         raise NotFound(f"找不到文件 {path}", f"no such file: {path}", path=str(path))
@@ -198,10 +229,13 @@ def read_table(path: Path, *, source_layer: str | None = None) -> SourceTable:
             f"{path.name} is over {MAX_TABLE_BYTES} bytes",
         )
     if suffix in _VECTOR_SUFFIXES:
-        return _read_vector(path, source_layer)
+        table = _read_vector(path, source_layer)
+        if rename:
+            table.frame = _renamed(table.frame, rename, path)
+        return table
     if suffix in _TABLE_SUFFIXES:
         frame, encoding = _read_text_table(path)
-        gdf, note = _table_geometry(frame, path)
+        gdf, note = _table_geometry(_renamed(frame, rename or {}, path), path)
         return SourceTable(gdf, None, encoding, note)
     raise BadInput(
         f"不支持的文件格式“{path.suffix}”;支持 GeoJSON、GeoPackage、Shapefile、CSV、XLSX",
