@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -471,3 +472,68 @@ def test_api_docs_render_offline_under_their_policy(browser, live_server: str) -
     assert page.locator(".opblock-summary-path", has_text="/api/names/{fid}/retire").count() == 1
     assert hosts == {"127.0.0.1"} and violations == []
     _shot(page, "api-docs")
+
+
+def test_editor_draws_a_road_and_an_area_and_edits_a_line_name(  # type: ignore[no-untyped-def]
+    browser, live_server: str, tokens: dict[str, str]
+) -> None:
+    """Place names that are lines or polygons: opened, edited and retired like points; new ones drawn on the
+    map (Leaflet-Geoman), their vertices snapping to what the map shows."""
+    road = {
+        "name": "金清大道",
+        "category": "transport_facility",
+        "admin_code": "331004106",
+        "geometry": {"type": "LineString", "coordinates": [[121.480, 28.520], [121.490, 28.523], [121.500, 28.525]]},
+        "reason": "测试",
+    }
+    request = urllib.request.Request(
+        f"{live_server}/api/names",
+        data=json.dumps(road).encode(),
+        headers={"Authorization": f"Bearer {tokens['王五']}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as resp:
+        assert resp.status == 201 or resp.status == 200
+    page = _page(browser, live_server, "地名科")
+    page.fill("#search", "金清大道")
+    page.click("#search-form button")
+    page.locator("#results li", has_text="金清大道").click()
+    page.wait_for_selector("#name-form:not([hidden])")
+    assert page.locator("#f-where").inner_text() == "线:3 个节点(拖动节点修改,靠近区划边界时自动吸附)"
+    assert page.locator("#retire-btn").is_visible() and page.locator("#restore-btn").is_hidden()
+    page.fill("#f-origin", "金清镇主干道")
+    page.fill("#f-reason", "补充来历")
+    page.click("#save-btn")
+    page.wait_for_selector("#form-message >> text=已保存(版本 2)")
+    # a new area: click four vertices, then the first again
+    page.click("#new-area")
+    page.wait_for_selector("#status >> text=依次点击面的节点")
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    corners = [(420, 300), (560, 300), (560, 420), (420, 420), (420, 300)]
+    for x, y in corners:
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        page.wait_for_timeout(150)
+    page.wait_for_selector("#f-where >> text=面:5 个节点")  # the ring closes on its first vertex
+    page.select_option("#f-category", "non_administrative_area")
+    page.locator("#f-name").press_sequentially("金清园区", delay=20)
+    page.wait_for_selector("#romanized >> text=Jinqing Yuanqu")
+    page.fill("#f-reason", "新建园区")
+    page.click("#save-btn")
+    page.wait_for_selector("#form-message >> text=已保存(版本 1)")
+    assert page.errors == []
+    _shot(page, "page-area-name")
+    with urllib.request.urlopen(
+        urllib.request.Request(
+            f"{live_server}/api/names?q={urllib.parse.quote('金清园区')}",
+            headers={"Authorization": f"Bearer {tokens['地名科']}"},
+        )
+    ) as resp:
+        (hit,) = json.load(resp)
+    with urllib.request.urlopen(
+        urllib.request.Request(
+            f"{live_server}/api/names/{hit['id']}", headers={"Authorization": f"Bearer {tokens['地名科']}"}
+        )
+    ) as resp:
+        saved = json.load(resp)
+    assert saved["geometry"]["type"] == "Polygon" and len(saved["geometry"]["coordinates"][0]) == 5

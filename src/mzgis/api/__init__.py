@@ -118,6 +118,9 @@ def _page(app: FastAPI) -> None:
     leaflet = web / "node_modules" / "leaflet" / "dist"
     if leaflet.exists():
         app.mount("/static/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    geoman = web / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist"  # drawing and editing shapes
+    if geoman.exists():
+        app.mount("/static/geoman", StaticFiles(directory=geoman), name="geoman")
     app.mount("/web", StaticFiles(directory=web, html=False), name="web")
 
     @app.get("/", include_in_schema=False, response_model=None)

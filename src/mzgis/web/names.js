@@ -18,9 +18,13 @@ export function setupNames(ctx) {
   const fieldZh = (k) => (k === 'geometry' ? '位置' : ctx.layerInfo.place_names.fields[k]?.label_zh || k);
   const form = $('name-form');
   let current = null;      // the feature as loaded (null for a new name)
-  let geometry = null;     // GeoJSON point being edited
-  let marker = null;
+  let geometry = null;     // GeoJSON geometry being edited: a point, a line or a polygon
+  let marker = null;       // the name on the map while it is edited (a marker, or a line or polygon)
   let timer = null;
+  // drawing and editing lines and polygons (Leaflet-Geoman): vertices snap to what the map shows, so a
+  // road or an area can follow the township and village borders
+  map.pm.setGlobalOptions({ snappable: true, snapDistance: 15, allowSelfIntersection: false });
+  map.pm.setLang('zh');
 
   // the choices of the category field, from the layer model
   const cat = ctx.layerInfo.place_names.fields.category;
@@ -56,22 +60,52 @@ export function setupNames(ctx) {
   const message = (text, kind = '') => { $('form-message').textContent = text; $('form-message').className = kind; };
 
   function placeMarker(lat, lon) {
-    geometry = { type: 'Point', coordinates: [lon, lat] };
+    placeShape({ type: 'Point', coordinates: [lon, lat] });
+  }
+
+  // the name's shape on the map, editable by editors: a point is dragged, a line's or polygon's vertices
+  // are dragged, added and removed (Geoman's edit mode)
+  function placeShape(shape) {
+    geometry = shape;
     if (marker) marker.remove();
-    marker = L.marker([lat, lon], { draggable: can('editor'), title: '拖动以移动地名位置', keyboard: true }).addTo(map);
-    marker.on('dragend', () => {
-      const p = marker.getLatLng();
-      geometry = { type: 'Point', coordinates: [p.lng, p.lat] };
-      showWhere();
-      scheduleCheck();
-    });
+    if (shape.type === 'Point') {
+      const [lon, lat] = shape.coordinates;
+      marker = L.marker([lat, lon], { draggable: can('editor'), title: '拖动以移动地名位置', keyboard: true }).addTo(map);
+      marker.on('dragend', () => {
+        const p = marker.getLatLng();
+        changed({ type: 'Point', coordinates: [p.lng, p.lat] });
+      });
+    } else {
+      marker = L.geoJSON(shape, { style: { color: '#ff7b00', weight: 4, fillOpacity: 0.25 } }).addTo(map);
+      if (can('editor')) {
+        marker.eachLayer((l) => {
+          l.pm.enable({ snappable: true });
+          l.on('pm:edit', () => changed(l.toGeoJSON().geometry));
+        });
+      }
+    }
     showWhere();
   }
 
+  function changed(shape) {
+    geometry = shape;
+    showWhere();
+    scheduleCheck();
+  }
+
+  const vertices = (shape) => JSON.stringify(shape.coordinates).match(/\[-?[\d.]+,-?[\d.]+\]/g)?.length ?? 0;
+  const sameShape = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
   function showWhere() {
-    const [lon, lat] = geometry.coordinates;
-    const moved = current && current.geometry && (current.geometry.coordinates[0] !== lon || current.geometry.coordinates[1] !== lat);
-    $('f-where').textContent = `位置:${lon.toFixed(6)}, ${lat.toFixed(6)}${moved ? '(已移动,保存后生效)' : ''}`;
+    const edited = current && current.geometry && !sameShape(current.geometry, geometry);
+    const moved = edited ? `(已${geometry.type === 'Point' ? '移动' : '修改'},保存后生效)` : '';
+    if (geometry.type === 'Point') {
+      const [lon, lat] = geometry.coordinates;
+      $('f-where').textContent = `位置:${lon.toFixed(6)}, ${lat.toFixed(6)}${moved}`;
+    } else {
+      const kind = geometry.type.includes('Line') ? '线' : '面';
+      $('f-where').textContent = `${kind}:${vertices(geometry)} 个节点(拖动节点修改,靠近区划边界时自动吸附)${moved}`;
+    }
   }
 
   function open(feature) {
@@ -87,8 +121,7 @@ export function setupNames(ctx) {
       const p = feature.properties;
       fill(p);
       $('form-title').textContent = `${p.name}(#${feature.id},版本 ${p.version}${p.status === 'retired' ? ',已废止' : ''})`;
-      const [lon, lat] = feature.geometry.coordinates;
-      placeMarker(lat, lon);
+      if (feature.geometry) placeShape(feature.geometry);
       $('retire-btn').hidden = !can('editor') || p.status === 'retired';
       $('restore-btn').hidden = !can('editor') || p.status !== 'retired';
       $('history-btn').hidden = false;
@@ -142,8 +175,7 @@ export function setupNames(ctx) {
     const v = values();
     const out = {};
     for (const k of Object.keys(FIELDS)) if ((current.properties[k] ?? null) !== v[k]) out[k] = v[k];
-    const [lon, lat] = current.geometry.coordinates;
-    if (geometry.coordinates[0] !== lon || geometry.coordinates[1] !== lat) out.geometry = geometry;
+    if (geometry && !sameShape(current.geometry, geometry)) out.geometry = geometry;
     return out;
   }
 
@@ -191,7 +223,7 @@ export function setupNames(ctx) {
       $('f-reason').value = keepReason;
       $('f-override').value = keepOverride;
       for (const [k, v] of Object.entries(mine)) if (k !== 'geometry') $(FIELDS[k]).value = v ?? '';
-      if (keepGeometry) placeMarker(keepGeometry.coordinates[1], keepGeometry.coordinates[0]);
+      if (keepGeometry) placeShape(keepGeometry);
       message(`已载入版本 ${latest.properties.version},你的修改已重新填入,请检查后保存`, 'ok');
     });
     $('discard-btn').addEventListener('click', async () => { open(await load(current.id)); message('已载入最新内容'); });
@@ -230,10 +262,26 @@ export function setupNames(ctx) {
   $('restore-btn').addEventListener('click', () => retireOrRestore('restore'));
   $('close-btn').addEventListener('click', () => { form.hidden = true; if (marker) marker.remove(); current = null; });
   $('new-name').addEventListener('click', () => ctx.pickPoint('请在地图上点击新地名的位置', place));
-  async function place(latlng) {
+  // a line or an area is drawn on the map (click the vertices, click the last one again to finish)
+  const draw = (shape, category, prompt) => () => {
+    ctx.status(prompt);
+    // while drawing, clicks go to the map, not to the units' popups (the vertices still snap to them)
+    map.pm.enableDraw(shape, { snappable: true, finishOn: shape === 'Line' ? 'dblclick' : null });
+    map.getContainer().classList.add('drawing'); // (after enabling: that ends any drawing under way first)
+    map.once('pm:drawend', () => map.getContainer().classList.remove('drawing'));
+    map.once('pm:create', ({ layer }) => {
+      const drawn = layer.toGeoJSON().geometry;
+      layer.remove();
+      const [lon, lat] = drawn.type === 'Polygon' ? drawn.coordinates[0][0] : drawn.coordinates[0];
+      place(L.latLng(lat, lon), drawn, category);
+    });
+  };
+  $('new-line').addEventListener('click', draw('Line', 'transport_facility', '在地图上依次点击线的节点,双击结束'));
+  $('new-area').addEventListener('click', draw('Polygon', 'non_administrative_area', '在地图上依次点击面的节点,点回第一个节点结束'));
+  async function place(latlng, drawn = null, category = 'self_governing_org') {
     open(null);
-    fill({ status: 'current', category: 'self_governing_org' });
-    placeMarker(latlng.lat, latlng.lng);
+    fill({ status: 'current', category });
+    placeShape(drawn || { type: 'Point', coordinates: [latlng.lng, latlng.lat] });
     $('f-name').focus();
     // the admin code of the smallest unit where the click falls (the server knows the polygons)
     try {
@@ -280,7 +328,7 @@ export function setupNames(ctx) {
         const go = async () => {
           if (h.lat !== null) map.setView([h.lat, h.lon], 15, { animate: false });
           open(await load(h.id));
-          marker.bindPopup(`${escapeHtml(h.name)}<br>${escapeHtml(h.romanized)}`).openPopup();
+          marker.bindPopup(`${escapeHtml(h.name)}<br>${escapeHtml(h.romanized)}`).openPopup(h.lat !== null ? [h.lat, h.lon] : undefined);
         };
         li.addEventListener('click', go);
         li.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
