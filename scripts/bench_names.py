@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Benchmark of place-name search on synthetic national-scale data, against SQLite FTS5 in the same run.
+"""Benchmark of place-name search against what a peer would build, at three sizes spanning 100×.
 
-Builds N deterministic synthetic names (common place-name characters, the real generics), indexes them
-with mzgis's NameIndex and with an SQLite FTS5 table (trigram tokenizer) over name, pinyin and initials,
-then times the same queries on both: Chinese name prefix, full pinyin, initials, typo-tolerant pinyin.
-Prints p50/p95 per query kind (milliseconds), build times and memory.
+Builds N deterministic synthetic names (common place-name characters, the real generics) and indexes them
+with mzgis's NameIndex and, as a peer would, in an SQLite table with B-tree indexes on the name, its
+stored pinyin and its initials. The same queries run on both: a Chinese name prefix, a full-pinyin prefix,
+initials, and pinyin with one typo. The peer answers prefixes with a B-tree range and typos by looking up
+every one-edit variant of the query as a prefix (substitution, insertion, deletion, swapped neighbours: a
+Levenshtein automaton of distance one, spelled out). Before timing, the script checks in code that both
+find the same number of names (up to the page of 20) and that every name mzgis returns matches the peer's
+predicate; it stops if not. mzgis takes its typo path only when the pinyin as typed finds fewer than 5
+names and has a vowel and at least 3 letters; the report says how often that happened.
 
-Usage: python scripts/bench_names.py [--names 1000000] [--queries 300] [--seed 7]
+Usage: python scripts/bench_names.py [--sizes 10000 100000 1000000] [--queries 300] [--seed 7]
 """
 
 from __future__ import annotations
@@ -84,31 +89,91 @@ def queries(index: NameIndex, count: int, seed: int) -> dict[str, list[str]]:
     }
 
 
-def build_fts(index: NameIndex) -> sqlite3.Connection:
+LETTERS = "abcdefghijklmnopqrstuvwxyzü"
+KIND_OF_HIT = {"name_prefix": "name", "pinyin": "pinyin", "initials": "initials", "fuzzy": "fuzzy"}
+
+
+def build_btree(index: NameIndex) -> sqlite3.Connection:
+    """The peer's table: name, pinyin and initials, each with a B-tree index."""
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE VIRTUAL TABLE names USING fts5(name, pinyin, initials, tokenize='trigram')")
+    conn.execute("CREATE TABLE names (id INTEGER PRIMARY KEY, name TEXT, pinyin TEXT, initials TEXT)")
     conn.executemany(
-        "INSERT INTO names (rowid, name, pinyin, initials) VALUES (?, ?, ?, ?)",
+        "INSERT INTO names VALUES (?, ?, ?, ?)",
         ((r.id, r.name, index.pinyin[i], index.initials[i]) for i, r in enumerate(index.records)),
     )
+    for column in ("name", "pinyin", "initials"):
+        conn.execute(f"CREATE INDEX names_{column} ON names ({column})")
     conn.commit()
     return conn
 
 
-def fts_query(conn: sqlite3.Connection, kind: str, q: str) -> list[int]:
-    """The plain FTS5 way: substring match on the column (LIKE 'q%' for short prefixes, which FTS5's
-    trigram tokenizer cannot index below three characters), trigram OR-match ranked by bm25 for typos."""
+def one_edit(q: str) -> set[str]:
+    """Every string one edit from ``q`` (at least 2 letters), as the peer enumerates them."""
+    out = {q[:i] + c + q[i:] for i in range(len(q) + 1) for c in LETTERS}
+    out |= {q[:i] + c + q[i + 1 :] for i in range(len(q)) for c in LETTERS}
+    out |= {q[:i] + q[i + 1 :] for i in range(len(q))}
+    out |= {q[:i] + q[i + 1] + q[i] + q[i + 2 :] for i in range(len(q) - 1)}
+    return {v for v in out if len(v) >= 2 and v != q}
+
+
+def btree_query(conn: sqlite3.Connection, kind: str, q: str, limit: int = 20) -> list[int]:
+    """The peer: a B-tree range per prefix; for a typo, a range per one-edit variant."""
+    column = {"name_prefix": "name", "pinyin": "pinyin", "initials": "initials"}.get(kind)
+    sql = "SELECT id FROM names WHERE {c} >= ? AND {c} < ? ORDER BY {c} LIMIT ?"
+    if column:
+        return [r[0] for r in conn.execute(sql.format(c=column), (q, q + "\U0010ffff", limit))]
+    found: list[int] = []
+    for v in sorted(one_edit(q)):
+        found += [r[0] for r in conn.execute(sql.format(c="pinyin"), (v, v + "\U0010ffff", limit))]
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
+def hit_matches(index: NameIndex, position: int, matched: str, q: str) -> bool:
+    """Whether a name mzgis returned satisfies the predicate of how it says it matched."""
+    name, pinyin, initials = index.records[position].name, index.pinyin[position], index.initials[position]
+    return {
+        "name": name == q,
+        "name_prefix": name.startswith(q),
+        "name_contains": q in name,
+        "pinyin": pinyin == q,
+        "pinyin_prefix": pinyin.startswith(q),
+        "initials": initials == q,
+        "initials_prefix": initials.startswith(q),
+        "fuzzy": any(pinyin.startswith(v) for v in one_edit(q)),
+    }[matched]
+
+
+EXACT = {
+    "name_prefix": ("name", "name_prefix"),
+    "pinyin": ("pinyin", "pinyin_prefix", "initials", "initials_prefix"),
+    "initials": ("pinyin", "pinyin_prefix", "initials", "initials_prefix"),
+    "fuzzy": ("pinyin", "pinyin_prefix", "initials", "initials_prefix", "fuzzy"),  # a typo: exact ones first
+}
+
+
+def same_results(index: NameIndex, conn: sqlite3.Connection, kind: str, q: str) -> bool:
+    """Stop unless mzgis and the peer agree on ``q`` (every hit satisfies how it matched; as many names of
+    the query's kind as the peer finds, up to the page); returns whether mzgis took its typo path."""
+    hits = index.search(q, limit=20)
+    position = {r.id: i for i, r in enumerate(index.records)}
+    wrong = [h.record.name for h in hits if not hit_matches(index, position[h.record.id], h.matched, q)]
+    if wrong:
+        raise SystemExit(f"{kind} {q!r}: mzgis returned names the query does not match: {wrong[:5]}")
+    typo_path = any(h.matched == "fuzzy" for h in hits)
+    if kind == "fuzzy" and not typo_path:
+        return False  # the typo still finds 5 names as typed: mzgis stays exact, as designed
+    mine = [h for h in hits if h.matched in EXACT[kind]]
     if kind == "name_prefix":
-        sql, arg = "SELECT rowid FROM names WHERE name LIKE ? LIMIT 20", q + "%"
-    elif kind == "pinyin":
-        sql, arg = "SELECT rowid FROM names WHERE pinyin MATCH ? LIMIT 20", f'"{q}"'
-    elif kind == "initials":
-        column = "initials MATCH ?" if len(q) >= 3 else "initials LIKE ?"
-        sql, arg = f"SELECT rowid FROM names WHERE {column} LIMIT 20", (f'"{q}"' if len(q) >= 3 else q + "%")
+        peer = set(btree_query(conn, "name_prefix", q))
     else:
-        grams = " OR ".join(f'"{q[i : i + 3]}"' for i in range(len(q) - 2))
-        sql, arg = "SELECT rowid FROM names WHERE pinyin MATCH ? ORDER BY bm25(names) LIMIT 20", grams
-    return [r[0] for r in conn.execute(sql, (arg,))]
+        peer = set(btree_query(conn, "pinyin", q)) | set(btree_query(conn, "initials", q))
+        if kind == "fuzzy":
+            peer |= set(btree_query(conn, "fuzzy", q))
+    if len(mine) != min(20, len(peer)):
+        raise SystemExit(f"{kind} {q!r}: mzgis found {len(mine)} names, the peer {len(peer)}")
+    return typo_path
 
 
 def p(values: list[float], k: float) -> float:
@@ -122,49 +187,41 @@ def timed(fn: Callable[[], Sized]) -> tuple[float, int]:
     return (time.perf_counter() - start) * 1000.0, len(found)
 
 
+def run(size: int, n_queries: int, seed: int) -> list[str]:
+    records = synthetic(size, seed)
+    t0 = time.perf_counter()
+    index = NameIndex(records)
+    t1 = time.perf_counter()
+    conn = build_btree(index)
+    t2 = time.perf_counter()
+    print(f"{size:,} names: mzgis index {t1 - t0:.1f} s (pinyin of every name), peer table {t2 - t1:.1f} s", flush=True)
+    rows = []
+    for kind, items in queries(index, n_queries, seed).items():
+        typo_paths = sum(same_results(index, conn, kind, q) for q in items)
+        ours = [timed(partial(index.search, q, limit=20))[0] for q in items]
+        base = [timed(partial(btree_query, conn, kind, q))[0] for q in items]
+        note = f"mzgis took its typo path {typo_paths}/{len(items)}" if kind != "name_prefix" else ""
+        rows.append(
+            f"| {size:,} | {kind} | {statistics.median(ours):.3f} | {p(ours, 95):.3f} | "
+            f"{statistics.median(base):.3f} | {p(base, 95):.3f} | {note} |"
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--names", type=int, default=1_000_000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-
-    t0 = time.perf_counter()
-    records = synthetic(args.names, args.seed)
-    t1 = time.perf_counter()
-    index = NameIndex(records)
-    t2 = time.perf_counter()
-    conn = build_fts(index)
-    t3 = time.perf_counter()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"{args.names:,} names: generated in {t1 - t0:.1f} s; mzgis index built in {t2 - t1:.1f} s "
-        f"(pinyin of every name included); FTS5 table built in {t3 - t2:.1f} s; peak RSS {rss_mb:,.0f} MB"
-    )
-    # after an edit the gazetteer rebuilds its index from the previous one: only new names are spelled
-    edited = [*records[1:], IndexRecord(len(records) + 1, "新建大桥", "transport_facility", "331004001", "current")]
-    t4 = time.perf_counter()
-    index = NameIndex(edited, previous=index)
-    t5 = time.perf_counter()
-    print(f"rebuilt after one edit (the previous index's pinyin taken over) in {t5 - t4:.1f} s")
-    qs = queries(index, args.queries, args.seed)
-    print(f"{'query':<12} {'mzgis p50':>10} {'p95':>8} {'FTS5 p50':>10} {'p95':>8}   (ms, {args.queries} each)")
-    for kind, items in qs.items():
-        ours, base = [], []
-        empty_ours = empty_base = 0
-        for q in items:
-            ms, n = timed(partial(index.search, q, limit=20))
-            ours.append(ms)
-            empty_ours += n == 0
-            ms, n = timed(partial(fts_query, conn, kind, q))
-            base.append(ms)
-            empty_base += n == 0
-        print(
-            f"{kind:<12} {statistics.median(ours):>10.2f} {p(ours, 95):>8.2f} "
-            f"{statistics.median(base):>10.2f} {p(base, 95):>8.2f}   no result: {empty_ours} / {empty_base}"
-        )
-    found = index.search(qs["fuzzy"][0], limit=5)
-    print(f"sample: fuzzy {qs['fuzzy'][0]!r} → {[h.record.name for h in found]}")
+    lines = [
+        "| names | query | mzgis p50 ms | mzgis p95 ms | B-tree peer p50 ms | peer p95 ms | |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size in args.sizes:
+        lines += run(size, args.queries, args.seed)
+    print("\nsame results checked for every query\n" + "\n".join(lines))
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 
 
 if __name__ == "__main__":
