@@ -122,12 +122,12 @@ def btree_query(conn: sqlite3.Connection, kind: str, q: str, limit: int = 20) ->
     sql = "SELECT id FROM names WHERE {c} >= ? AND {c} < ? ORDER BY {c} LIMIT ?"
     if column:
         return [r[0] for r in conn.execute(sql.format(c=column), (q, q + "\U0010ffff", limit))]
-    found: list[int] = []
+    found: dict[int, None] = {}  # distinct names, in the order found
     for v in sorted(one_edit(q)):
-        found += [r[0] for r in conn.execute(sql.format(c="pinyin"), (v, v + "\U0010ffff", limit))]
+        found |= dict.fromkeys(r[0] for r in conn.execute(sql.format(c="pinyin"), (v, v + "\U0010ffff", limit)))
         if len(found) >= limit:
             break
-    return found[:limit]
+    return list(found)[:limit]
 
 
 def hit_matches(index: NameIndex, position: int, matched: str, q: str) -> bool:

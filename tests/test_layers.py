@@ -178,10 +178,19 @@ def test_colours_name_each_allowed_value_once() -> None:
         ("eldercare_facilities", "kind"),
     ]
     assert coloured[("boundary_markers", "condition")] == {
-        "intact": "#2a9d8f",
+        "intact": "#277da1",
         "damaged": "#e9c46a",
         "missing": "#d62828",
     }
+    # every value of the point layers the page draws has a colour of its own: the legend tells them apart
+    drawn = [
+        ("eldercare_facilities", "kind"),
+        ("community_complexes", "kind"),
+        ("burial_sites", "kind"),
+        ("boundary_markers", "condition"),
+    ]
+    colours = [c for key in drawn for c in coloured[key].values()]
+    assert len(set(colours)) == len(colours)
 
 
 def test_an_allowed_value_may_be_given_by_its_chinese_name() -> None:

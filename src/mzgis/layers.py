@@ -365,7 +365,7 @@ BURIAL_SITES = Layer(
             required=True,
             choices=("tree", "flower", "lawn", "columbarium", "cemetery"),
             choice_labels_zh=("树葬", "花葬", "草坪葬", "骨灰塔", "公墓"),
-            choice_colours=("#2d6a4f", "#d46a92", "#90be6d", "#555555", "#555555"),
+            choice_colours=("#2d6a4f", "#d46a92", "#90be6d", "#7d8597", "#343a40"),
         ),
         Field(
             "status",
@@ -431,7 +431,7 @@ BOUNDARY_MARKERS = Layer(
             required=True,
             choices=("intact", "damaged", "missing"),
             choice_labels_zh=("完好", "损坏", "丢失"),
-            choice_colours=("#2a9d8f", "#e9c46a", "#d62828"),
+            choice_colours=("#277da1", "#e9c46a", "#d62828"),  # intact: not the day-care stations' teal
         ),
         Field("last_inspected", "date", "最近检查日期"),
         Field("installed_on", "date", "埋设日期"),

@@ -91,7 +91,7 @@ def test_styles_are_the_layer_models_colours() -> None:
     categories = [(c.get("value"), c.get("label")) for c in renderer.iter("category")]
     colours = [o.get("value") for o in renderer.iter("Option") if o.get("name") == "color"]
     assert categories == [("intact", "完好"), ("damaged", "损坏"), ("missing", "丢失")]
-    assert colours == ["42,157,143,230", "233,196,106,230", "214,40,40,230"]  # #2a9d8f, #e9c46a, #d62828
+    assert colours == ["39,125,161,230", "233,196,106,230", "214,40,40,230"]  # #277da1, #e9c46a, #d62828
 
 
 def test_a_hostile_county_name_stays_text_in_the_project() -> None:

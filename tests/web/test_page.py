@@ -9,7 +9,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -41,9 +43,20 @@ def browser():  # type: ignore[no-untyped-def]
         b.close()
 
 
-def _page(browser, live_server: str, name: str, *, width: int = 1366, height: int = 768, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def _page(  # type: ignore[no-untyped-def]
+    browser,
+    live_server: str,
+    name: str,
+    *,
+    width: int = 1366,
+    height: int = 768,
+    password: str = PASSWORD,
+    on_response: Callable[[Any], None] | None = None,
+):
     """A page signed in as ``name``, loaded; JavaScript errors fail the test."""
     page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+    if on_response is not None:
+        page.on("response", on_response)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.errors = errors

@@ -165,7 +165,8 @@ function addLegend() {
       const swatches = field.choices.map((c, i) => `<span class="item"><i style="background:${colour(name, key, c)}"></i>${escapeHtml(field.choice_labels_zh[i] || c)}</span>`);
       return `<div><b>${escapeHtml(info.label_zh)}</b> ${swatches.join(' ')}</div>`;
     });
-    div.innerHTML = '<b>图例</b>' + rows.join('');
+    const names = `<div><b>${escapeHtml(ctx.layerInfo.place_names.label_zh)}</b> <span class="item"><i style="background:${OTHER}"></i>点、线、面</span></div>`;
+    div.innerHTML = '<b>图例</b>' + rows.join('') + names;
     return div;
   };
   legend.addTo(map);
