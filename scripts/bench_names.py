@@ -157,6 +157,8 @@ def same_results(index: NameIndex, conn: sqlite3.Connection, kind: str, q: str) 
     """Stop unless mzgis and the peer agree on ``q`` (every hit satisfies how it matched; as many names of
     the query's kind as the peer finds, up to the page); returns whether mzgis took its typo path."""
     hits = index.search(q, limit=20)
+    if kind != "name_prefix":
+        q = q.lower().replace("v", "ü")  # as typed on a keyboard: v stands for ü (lü, nü)
     position = {r.id: i for i, r in enumerate(index.records)}
     wrong = [h.record.name for h in hits if not hit_matches(index, position[h.record.id], h.matched, q)]
     if wrong:

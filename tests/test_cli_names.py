@@ -149,7 +149,8 @@ def test_edit_cycle_with_history_and_conflict(db: str) -> None:
     retired = runner.invoke(app, ["names", "retire", fid, "--version", "2", "--reason", "拆除", "--db", db])
     assert retired.exit_code == 0
     history = runner.invoke(app, ["names", "history", fid, "--db", db])
-    assert "name:金清大桥 → 金清桥" in history.output and "status:current → retired" in history.output
+    assert "标准名称:金清大桥 → 金清桥" in history.output and "状态:现行 → 已废止" in history.output
+    assert "曾用名:(空) → 金清大桥(至 " in history.output  # no JSON, no English ids where officers read
     restored = runner.invoke(app, ["names", "restore", fid, "--version", "3", "--db", db])
     assert restored.exit_code == 0
 

@@ -122,7 +122,7 @@ def _edit_in_qgis(script: str, target: Path, demo_path: Path, tmp_path: Path) ->
     outside = [e for e in store.audit(layer="place_names") if e.reason == EXTERNAL_REASON]
     assert [(e.action, e.feature_id) for e in outside] == [("update", village.id), ("insert", added[0].id)]
     history = CliRunner().invoke(app, ["names", "history", str(village.id), "--db", str(demo_path)])
-    assert "name:方林村 → 方林新村" in history.output and EXTERNAL_REASON in history.output
+    assert "标准名称:方林村 → 方林新村" in history.output and EXTERNAL_REASON in history.output
     assert [h.record.name for h in Gazetteer(store).search("方林新村")] == ["方林新村"]
     return result, stderr
 

@@ -551,23 +551,50 @@ def names_history(
     fid: Annotated[int, typer.Argument(help="地名编号")], as_json: JsonOption = False, db: DbOption = None
 ) -> None:
     """地名的修改历史(北京时间)。History of a name."""
+    import json
+
     from mzgis.clock import beijing_time
+    from mzgis.layers import get_layer
 
     entries = _gazetteer(db).history(fid)
     if as_json:
         _echo_json([e.__dict__ for e in entries])
         return
+    layer = get_layer("place_names")
+    actions = {"insert": "新建", "update": "修改", "delete": "删除"}
+
+    def shown(key: str, value: Any) -> str:
+        """A stored value as an officer reads it: Chinese names of allowed values, former names listed."""
+        if value is None or value == "":
+            return "(空)"
+        if key == "former_names":
+            try:
+                former = json.loads(str(value))
+                return "、".join(f"{f.get('name')}(至 {f.get('to') or '?'})" for f in former) or "(空)"
+            except (ValueError, TypeError, AttributeError):
+                return str(value)
+        field = next((f for f in layer.fields if f.name == key), None)
+        if field is not None and field.choices and value in field.choices and field.choice_labels_zh:
+            return field.choice_labels_zh[field.choices.index(value)]
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return str(value)
+
+    def label(key: str) -> str:
+        field = next((f for f in layer.fields if f.name == key), None)
+        return field.label_zh if field is not None else key
+
     for e in entries:
-        changed = "" if e.after is None else "、".join(k for k in e.after if k != "geometry" or e.action != "insert")
-        typer.echo(f"版本 {e.version}  {beijing_time(e.changed_at)}  {e.changed_by}  {e.action}  {e.reason}")
+        action = actions.get(e.action, e.action)
+        typer.echo(f"版本 {e.version}  {beijing_time(e.changed_at)}  {e.changed_by}  {action}  {e.reason}")
         if e.action == "update" and e.before is not None and e.after is not None:
             for key in e.after:  # an edit made outside mzgis records whole rows: show what changed
                 if key != "geometry" and e.before.get(key) != e.after[key]:
-                    typer.echo(f"    {key}:{e.before.get(key)} → {e.after[key]}")
+                    typer.echo(f"    {label(key)}:{shown(key, e.before.get(key))} → {shown(key, e.after[key])}")
                 elif key == "geometry" and e.before.get(key) != e.after[key]:
                     typer.echo("    位置已移动")
-        elif changed and e.action == "insert":
-            typer.echo(f"    新建:{e.after.get('name') if e.after else ''}")
+        elif e.action == "insert" and e.after:
+            typer.echo(f"    新建:{e.after.get('name') or ''}")
 
 
 @app.command("audit")
