@@ -186,5 +186,26 @@ def test_export_opens_with_the_chinese_intact(gaz: Gazetteer, tmp_path: Path, su
 def test_cleanup_report_table(gaz: Gazetteer) -> None:
     table = cleanup_report(gaz)
     row = table[table["标准名称"] == "路桥3号路"].iloc[0]
-    assert (row["规则"], row["严重程度"], row["说明"]) == ("mixed_script", "错误", "名称中夹有字母或阿拉伯数字“3”")
+    assert (row["问题类型"], row["大洋怪重"], row["严重程度"], row["说明"], row["地名类别"]) == (
+        "夹用字母数字",
+        "洋",
+        "错误",
+        "名称中夹有字母或阿拉伯数字“3”",
+        "交通运输设施",  # no English ids where officers read
+    )
     assert len(table) == 11 and table["编号"].nunique() == 10
+
+
+def test_xlsx_outputs_are_laid_out_as_offices_expect(gaz: Gazetteer, tmp_path: Path) -> None:
+    import openpyxl
+
+    from mzgis.io.names import write_cleanup_report
+
+    path = tmp_path / "清理.xlsx"
+    write_cleanup_report(gaz, path)
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions
+    assert all(c.font.bold for c in sheet[1])
+    widths = {c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[1]}
+    assert widths["编号"] == 6 and widths["说明"] > 30  # as wide as the text, CJK counted double
+    assert sheet["A2"].number_format == "0"

@@ -23,6 +23,7 @@ from mzgis.gazetteer.romanize import Readings, load_readings, syllables
 __all__ = [
     "ADMIN_CATEGORIES",
     "RULE_IDS",
+    "RULE_NAMES_ZH",
     "Finding",
     "NameRecord",
     "RuleSet",
@@ -35,6 +36,25 @@ __all__ = [
 ]
 
 Severity = Literal["error", "warning"]
+# each rule in Chinese, and the class of non-standard names (不规范地名: 大、洋、怪、重) it finds, if any
+RULE_NAMES_ZH: dict[str, tuple[str, str]] = {
+    "missing_generic": ("缺少通名", ""),
+    "generic_mismatch": ("通名不当", ""),
+    "stacked_generic": ("通名叠加", ""),
+    "mixed_script": ("夹用字母数字", "洋"),
+    "foreign": ("使用外国人名地名", "洋"),
+    "exaggeration": ("夸大", "大"),
+    "brand": ("使用商标品牌名", "洋"),
+    "leader_name": ("使用领导人姓名", ""),
+    "duplicate": ("重名", "重"),
+    "rare_char": ("生僻字", "怪"),
+    "odd_word": ("怪异用字", "怪"),
+    "bare_ordinal": ("专名只有序数", ""),
+    "too_long": ("名称过长", ""),
+    "homophone": ("同音", "重"),
+    "near_duplicate": ("专名相同", "重"),
+    "admin_mismatch": ("位置与所在区划不符", ""),
+}
 ADMIN_CATEGORIES = frozenset({"administrative_area", "self_governing_org", "non_administrative_area"})
 RULE_IDS: dict[str, Severity] = {
     "missing_generic": "error",

@@ -15,7 +15,7 @@ import pyogrio
 import shapely
 
 from mzgis.errors import BadInput, MzgisError, NotFound
-from mzgis.gazetteer.rules import Finding, NameRecord, has_errors, scope_key
+from mzgis.gazetteer.rules import RULE_NAMES_ZH, Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import CheckResult, Edit, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
 from mzgis.io.readers import read_table
@@ -299,6 +299,8 @@ def write_cleanup_report(gazetteer: Gazetteer, path: Path) -> pd.DataFrame:
 def cleanup_report(gazetteer: Gazetteer) -> pd.DataFrame:
     """The clean-up report (every rule over the gazetteer): one row per finding, in Chinese."""
     admin = gazetteer.admin()
+    field = LAYERS["place_names"].field("category")
+    category_zh = dict(zip(field.choices, field.choice_labels_zh, strict=True))
     rows = []
     for feature, findings in gazetteer.check_all():
         p = feature.properties
@@ -308,13 +310,25 @@ def cleanup_report(gazetteer: Gazetteer) -> pd.DataFrame:
                     "编号": feature.id,
                     "标准名称": p["name"],
                     "罗马字母拼写": p.get("romanized"),
-                    "地名类别": p["category"],
+                    "地名类别": category_zh.get(str(p["category"]), p["category"]),
                     "所在区划": f"{admin.name(str(p['admin_code']))} {p['admin_code']}",
-                    "规则": f.rule,
+                    "问题类型": RULE_NAMES_ZH.get(f.rule, (f.rule, ""))[0],
+                    "大洋怪重": RULE_NAMES_ZH.get(f.rule, (f.rule, ""))[1],
                     "严重程度": "错误" if f.severity == "error" else "提示",
                     "说明": f.message,
                     "相关地名": "、".join(str(r["name"]) for r in f.related),
                 }
             )
-    columns = ["编号", "标准名称", "罗马字母拼写", "地名类别", "所在区划", "规则", "严重程度", "说明", "相关地名"]
+    columns = [
+        "编号",
+        "标准名称",
+        "罗马字母拼写",
+        "地名类别",
+        "所在区划",
+        "问题类型",
+        "大洋怪重",
+        "严重程度",
+        "说明",
+        "相关地名",
+    ]
     return pd.DataFrame(rows, columns=columns)
