@@ -302,9 +302,14 @@ def test_planner_runs_boundary_checks_and_coverage_what_if(browser, live_server:
     page.click("#b-run")
     page.wait_for_selector("#b-findings li >> nth=8")
     assert "共 9 个问题" in page.locator("#b-summary").inner_text()
+    neighbour = page.locator(".leaflet-control-layers-overlays label", has_text="界线(对方)").locator("input")
+    assert not neighbour.is_checked()
     page.locator("#b-findings li", has_text="路黄线 里程").click()
     page.wait_for_selector(".leaflet-popup-content >> text=界线比对")
     assert page.locator("#b-findings li.selected").count() == 1
+    assert neighbour.is_checked()  # a line finding is read against the neighbour's version, shown with it
+    highlighted = "path.leaflet-interactive[stroke='#ff006e']"
+    assert page.locator(highlighted).count() == 1
     _shot(page, "page-boundary-finding")
     page.select_option("#b-line", "路黄线")
     with page.expect_download(timeout=60_000) as download:
@@ -314,6 +319,7 @@ def test_planner_runs_boundary_checks_and_coverage_what_if(browser, live_server:
     assert any(n.endswith(".gpkg") for n in zipfile.ZipFile(path).namelist())
 
     page.click("#tab-coverage-btn")
+    assert page.locator(highlighted).count() == 0  # the boundary finding's highlight went with its panel
     page.wait_for_selector("#c-table tbody tr >> nth=11")
     with page.expect_download(timeout=60_000) as report:
         page.click("#c-report")

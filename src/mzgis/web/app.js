@@ -195,6 +195,8 @@ function setupTownships(townships) {
 function setupTabs() {
   const tabs = [...document.querySelectorAll('[role=tab]')].filter((t) => !t.hidden);
   const show = (tab) => {
+    ctx.highlight.clearLayers(); // a finding highlighted in one panel does not linger in the next
+    map.closePopup();
     for (const t of tabs) {
       const on = t === tab;
       t.setAttribute('aria-selected', String(on));

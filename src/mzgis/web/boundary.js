@@ -17,6 +17,8 @@ export function setupBoundary(ctx) {
 
   function show(finding, li) {
     ctx.highlight.clearLayers();
+    // a line finding is read against both versions: the neighbour's is switched on with it
+    if (finding.source === 'line' && !map.hasLayer(ctx.overlays['界线(对方)'])) ctx.overlays['界线(对方)'].addTo(map);
     const layer = L.geoJSON(finding.geometry, {
       style: { color: '#ff006e', weight: 4, fillColor: '#ff006e', fillOpacity: 0.35 },
       pointToLayer: (_, latlng) => L.circleMarker(latlng, { radius: 12, color: '#ff006e', weight: 4, fillOpacity: 0.2 }),
