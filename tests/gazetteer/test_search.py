@@ -104,3 +104,18 @@ def test_queries_longer_than_any_name_are_refused(demo_store) -> None:  # type: 
     assert len(gaz.search("l" * 240)) == 0
     with pytest.raises(BadInput, match=r"查询词过长\(最多 240 个字符,收到 4000 个\)"):
         gaz.search("l" * 4000)
+
+
+def test_a_character_of_the_same_sound_finds_the_name() -> None:
+    """An input-method slip: 芳林 for 方林, 金青镇 for 金清镇, 锋江 for 峰江; exact names rank first."""
+    index = NameIndex(
+        [
+            IndexRecord(1, "方林村", "self_governing_org", "331004001208", "current"),
+            IndexRecord(2, "金清镇", "administrative_area", "331004106", "current"),
+            IndexRecord(3, "峰江街道", "administrative_area", "331004104", "current"),
+            IndexRecord(4, "芳林小区", "settlement", "331004001", "current"),
+        ]
+    )
+    assert ids(index.search("金青镇")) == [(2, "homophone")]
+    assert ids(index.search("锋江")) == [(3, "homophone")]
+    assert ids(index.search("芳林")) == [(4, "name_prefix"), (1, "homophone")]  # the name as typed first

@@ -33,6 +33,7 @@ _SCORES = {
     "pinyin_prefix": 75.0,
     "initials_prefix": 70.0,
     "name_contains": 60.0,
+    "homophone": 55.0,  # Chinese typed with the wrong character of the same sound (芳林 for 方林)
     "fuzzy": 50.0,  # one edit: scored 40
     "near": 0.0,
 }
@@ -77,6 +78,7 @@ class NameIndex:
         """``previous``: the index this one replaces (with the same readings); the pinyin of the names it
         knew is taken over, so a rebuild after a few edits works out only the new names' pinyin."""
         readings = readings or load_readings()
+        self._readings = readings
         self.records: list[IndexRecord] = list(records)
         self._position = {rec.id: i for i, rec in enumerate(self.records)}
         self._names = [rec.name for rec in self.records]
@@ -203,6 +205,10 @@ class NameIndex:
             offer_prefix(self._names, self._prefix(self._names_sorted, self._by_name, q, cap), q, "name", "name_prefix")
             if len(matches) < cap:  # names that merely contain the text rank below every prefix match
                 offer(self._contains(q, cap), "name_contains")
+            if len(matches) < cap:  # the usual input-method slip: a character of the same sound
+                sound = "".join(s for s in syllables(q, readings=self._readings) if s.isalpha()).lower()
+                if len(sound) >= 2:
+                    offer(self._prefix(self._pinyin_sorted, self._by_pinyin, sound, cap), "homophone")
         else:
             key = _NOT_PINYIN.sub("", q.lower().replace("v", "ü"))
             if key:
