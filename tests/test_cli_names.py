@@ -110,7 +110,11 @@ def test_search(db: str) -> None:
     result = runner.invoke(app, ["names", "search", "lnjd", "--json", "--db", db])
     assert json.loads(result.output)[0]["name"] == "路南街道"
     near = runner.invoke(app, ["names", "search", "--near", "121.38,28.58", "--within", "500", "--db", db])
-    assert near.exit_code == 0 and "米" in near.output
+    assert near.exit_code == 0 and "米" in near.output and "[附近]" in near.output
+    slip = runner.invoke(app, ["names", "search", "金青镇", "--db", db])  # a character of the same sound
+    assert slip.output.splitlines()[0].startswith("#") and slip.output.splitlines()[0].endswith(
+        "金清镇  Jinqing Zhen  [同音]"
+    )
     bad = runner.invoke(app, ["names", "search", "--near", "28.58,121.38", "--db", db])
     assert bad.exit_code == 2 and "写反" in bad.output
 

@@ -419,9 +419,21 @@ def names_search(
         return
     if not hits:
         typer.echo("没有找到")
+    how = {
+        "name": "名称",
+        "name_prefix": "名称开头",
+        "name_contains": "名称包含",
+        "homophone": "同音",
+        "pinyin": "拼音",
+        "pinyin_prefix": "拼音开头",
+        "initials": "首字母",
+        "initials_prefix": "首字母开头",
+        "fuzzy": "拼音近似",
+        "near": "附近",
+    }
     for h in hits:
         dist = "" if h.distance_m is None else f"  {h.distance_m:.0f} 米"
-        typer.echo(f"#{h.record.id} {h.record.name}  {h.record.romanized}  [{h.matched}]{dist}")
+        typer.echo(f"#{h.record.id} {h.record.name}  {h.record.romanized}  [{how.get(h.matched, h.matched)}]{dist}")
 
 
 @names_app.command("add")
