@@ -306,3 +306,22 @@ def test_columns_named_otherwise_are_mapped_with_map(db: str, tmp_path: Path) ->
     assert wrong.exit_code == 2 and "没有列 类别(--map 中的源列)" in wrong.output
     bad = runner.invoke(app, ["import", "eldercare_facilities", str(src), "--map", "地名", "--db", db])
     assert (bad.exit_code, bad.output.strip()) == (2, "错误:列对应“地名”应写成 源列=字段,如 adcode=code")
+
+
+def test_revert_command(db: str) -> None:
+    from mzgis.store import GeoPackageStore
+
+    village = GeoPackageStore(db).features("place_names", where={"name": "方林村"})[0]
+    args = ["--db", db]
+    assert (
+        runner.invoke(
+            app, ["names", "rename", str(village.id), "方林新村", "--version", "1", "--reason", "更名", *args]
+        ).exit_code
+        == 0
+    )
+    no_reason = runner.invoke(app, ["names", "revert", str(village.id), "--to-version", "1", "--version", "2", *args])
+    assert (no_reason.exit_code, no_reason.output.strip()) == (2, "错误:恢复到旧版本必须说明原因")
+    done = runner.invoke(
+        app, ["names", "revert", str(village.id), "--to-version", "1", "--version", "2", "--reason", "未获批准", *args]
+    )
+    assert done.exit_code == 0 and done.output.strip().endswith("方林村 已恢复为版本 1 的内容(新版本 3)")

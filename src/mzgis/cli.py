@@ -557,6 +557,29 @@ def names_restore(
     typer.echo(f"#{f.id} {f.properties['name']} 已恢复(版本 {f.version})")
 
 
+@names_app.command("revert")
+@handles_errors
+def names_revert(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    to_version: Annotated[int, typer.Option("--to-version", help="要恢复其内容的旧版本号", min=1)],
+    version: VersionOption,
+    reason: Annotated[str, typer.Option("--reason", help="恢复原因(必填)")] = "",
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """把地名恢复为某个旧版本的内容(作为新版本,历史全部保留)。Revert a name to an earlier version's content."""
+    f = _gazetteer(db).revert(
+        fid,
+        to_version,
+        expected_version=version,
+        user=_recorded(user, _settings(db)),
+        reason=reason,
+        override_reason=override_reason,
+    )
+    typer.echo(f"#{f.id} {f.properties['name']} 已恢复为版本 {to_version} 的内容(新版本 {f.version})")
+
+
 @names_app.command("history")
 @handles_errors
 def names_history(

@@ -210,3 +210,20 @@ def test_cleanup_report_download(client: TestClient, tmp_path: Path) -> None:
     assert len(table) > 0 and "编号" in table.columns
     anonymous = client.get("/api/names/cleanup-report", headers={"Authorization": ""})
     assert anonymous.status_code == 401
+
+
+def test_revert_over_http(client: TestClient) -> None:
+    made = client.post("/api/names", json=BRIDGE).json()
+    fid = made["id"]
+    renamed = client.patch(f"/api/names/{fid}", json={"version": 1, "name": "金清桥", "reason": "简化"})
+    assert renamed.status_code == 200
+    missing = client.post(f"/api/names/{fid}/revert", json={"version": 2, "to_version": 1})
+    assert missing.status_code == 422  # a reason is required
+    back = client.post(f"/api/names/{fid}/revert", json={"version": 2, "to_version": 1, "reason": "未获批准"})
+    assert (
+        back.status_code == 200
+        and back.json()["properties"]["name"] == "金清大桥"
+        and back.json()["properties"]["version"] == 3
+    )
+    stale = client.post(f"/api/names/{fid}/revert", json={"version": 2, "to_version": 1, "reason": "过期"})
+    assert stale.status_code == 409

@@ -205,3 +205,23 @@ def test_a_category_given_by_its_chinese_name_is_stored_as_its_code(gaz: Gazette
         "transport_facility",
         "transport_facility|331004106",
     )
+
+
+def test_revert_makes_an_earlier_version_the_newest_and_keeps_the_history(gaz: Gazetteer) -> None:
+    f = gaz.create(BRIDGE, SPOT, user="甲")
+    gaz.rename(f.id, "金清桥", expected_version=1, user="乙", reason="简化")
+    gaz.move(f.id, Point(121.491, 28.526), expected_version=2, user="乙", reason="测量")
+    back = gaz.revert(f.id, 1, expected_version=3, user="丙", reason="更名未获批准")
+    assert (back.version, back.properties["name"], back.properties["romanized"]) == (4, "金清大桥", "Jinqing Daqiao")
+    assert shape(back.geometry).equals(SPOT)
+    assert [n["name"] for n in json.loads(back.properties["former_names"])] == ["金清大桥", "金清桥"]
+    last = gaz.history(f.id)[-1]
+    assert (last.version, last.changed_by, last.reason) == (4, "丙", "恢复到版本 1:更名未获批准")
+    with pytest.raises(BadInput, match="版本应在 1–3 之间"):
+        gaz.revert(f.id, 4, expected_version=4, user="丙", reason="再来")
+    with pytest.raises(BadInput, match="版本 1 与当前内容相同"):
+        gaz.revert(f.id, 1, expected_version=4, user="丙", reason="再来")
+    with pytest.raises(BadInput, match="恢复到旧版本必须说明原因"):
+        gaz.revert(f.id, 2, expected_version=4, user="丙", reason=" ")
+    with pytest.raises(Conflict):  # stale like any edit
+        gaz.revert(f.id, 2, expected_version=3, user="丙", reason="过期")

@@ -556,3 +556,28 @@ def test_editor_draws_a_road_and_an_area_and_edits_a_line_name(  # type: ignore[
     ) as resp:
         saved = json.load(resp)
     assert saved["geometry"]["type"] == "Polygon" and len(saved["geometry"]["coordinates"][0]) == 5
+
+
+def test_editor_reverts_a_name_to_an_earlier_version_from_its_history(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, live_server, "地名科")
+    page.fill("#search", "方林村")
+    page.click("#search-form button")
+    page.locator("#results li", has_text="方林村").first.click()
+    page.wait_for_selector("#name-form:not([hidden])")
+    page.fill("#f-name", "方林新村")
+    page.fill("#f-reason", "更名")
+    page.click("#save-btn")
+    page.wait_for_selector("#form-message >> text=已保存(版本 2)")
+    page.click("#history-btn")
+    page.wait_for_selector("#history li >> nth=1")
+    assert page.locator("#history button.revert").count() == 1  # only the versions before the current one
+    page.locator("#history button.revert").click()
+    assert page.locator("#form-message").inner_text() == "恢复到旧版本需要填写原因(修改说明)"
+    page.fill("#f-reason", "更名未获批准")
+    page.locator("#history button.revert").click()
+    page.wait_for_selector("#form-message >> text=已恢复为版本 1 的内容(新版本 3)")
+    assert page.locator("#f-name").input_value() == "方林村"
+    page.click("#history-btn")
+    page.wait_for_selector("#history li >> nth=2")
+    assert "恢复到版本 1:更名未获批准" in page.locator("#history").inner_text()
+    assert page.errors == []

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from shapely.geometry import shape as shapely_shape
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup, load_admin
 from mzgis.clock import beijing_today
-from mzgis.errors import BadInput, Conflict, RuleViolation, TooLarge
+from mzgis.errors import BadInput, Conflict, RuleViolation, StaleVersion, TooLarge
 from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.romanize import romanize
 from mzgis.gazetteer.rules import (
@@ -154,6 +155,8 @@ def romanize_name(name: str, category: str | None = None, *, rules: RuleSet | No
     return romanize(specific, generic, readings=(rules or load_rules()).readings, tones=tones)
 
 
+# the fields a revert takes back from an earlier version (romanization, parts and former names follow)
+_REVERTED = ("name", "category", "subcategory", "admin_code", "status", "origin", "approval_ref", "approved_on")
 PINYIN_READINGS = "pinyin_readings"  # the store's note: the readings its names' pinyin was worked out under
 
 
@@ -638,6 +641,59 @@ class Gazetteer:
     ) -> Feature:
         edit = Edit("restore", fid, expected_version, override_reason=override_reason)
         return self.apply([edit], user=user, comment=reason)[0]
+
+    def revert(
+        self,
+        fid: int,
+        to_version: int,
+        *,
+        expected_version: int | None,
+        user: str,
+        reason: str,
+        override_reason: str | None = None,
+    ) -> Feature:
+        """A new version with the content of version ``to_version`` (its fields and position, from the
+        history), checked like any edit; nothing of the history is lost. A reason is required; a version
+        whose retirement differs from today's is refused (retire or restore instead), as is one whose
+        position was changed outside mzgis (the history notes only that it changed)."""
+        if not reason.strip():
+            raise BadInput("恢复到旧版本必须说明原因", "reverting needs a reason")
+        current = self.store.get(LAYER, fid)
+        if expected_version is not None and expected_version != current.version:  # stale before anything else
+            raise StaleVersion(
+                f"{LAYERS[LAYER].label_zh}“{current.properties['name']}”(#{fid})",
+                expected=expected_version,
+                current_version=current.version,
+                updated_by=current.updated_by,
+                updated_at=current.updated_at,
+                current=current.properties,
+            )
+        state: dict[str, Any] = {}
+        for entry in self.history(fid):
+            if entry.version > to_version:
+                break
+            state |= entry.after or {}
+        if to_version < 1 or to_version >= current.version or not state:
+            raise BadInput(
+                f"版本应在 1–{current.version - 1} 之间(当前版本 {current.version})",
+                f"no version {to_version} to revert to",
+            )
+        if (state.get("status") == "retired") != (current.properties["status"] == "retired"):
+            raise BadInput("版本的废止状态与现在不同;废止和恢复请用 retire / restore", "use retire or restore")
+        shape = state.get("geometry")
+        if isinstance(shape, str):  # an edit made outside mzgis: the history says only that it moved
+            raise BadInput(f"版本 {to_version} 的位置是在 mzgis 之外修改的,历史中没有坐标,无法还原", "position unknown")
+        geometry = None if shape is None else shapely_shape(shape)
+        changes: dict[str, Any] = {
+            k: state.get(k) for k in _REVERTED if k in state and state.get(k) != current.properties.get(k)
+        }
+        moved = geometry is not None and current.geometry is not None and not geometry.equals(current.geometry)
+        if not changes and not moved:
+            raise BadInput(f"版本 {to_version} 与当前内容相同,无需恢复", "nothing to revert")
+        edit = Edit(
+            "update", fid, expected_version, changes, geometry if moved else None, override_reason=override_reason
+        )
+        return self.apply([edit], user=user, comment=f"恢复到版本 {to_version}:{reason}")[0]
 
     # ---------------------------------------------------------------- reads
 

@@ -236,9 +236,29 @@ export function setupNames(ctx) {
       const after = h.after || {};
       const changed = Object.keys(after).filter((k) => SHOWN.includes(k) && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
       const what = h.action === 'insert' ? '新增' : changed.map((k) => (k === 'geometry' ? '移动位置' : `${fieldZh(k)}:${shown(k, before[k])} → ${shown(k, after[k])}`)).join(';');
-      return `<li>版本 ${h.version} · ${escapeHtml(h.changed_by)} · ${beijingTime(h.changed_at)}<br>${what}${h.reason ? `(${escapeHtml(h.reason)})` : ''}</li>`;
+      const back = can('editor') && h.version < current.properties.version
+        ? ` <button type="button" class="revert" data-version="${h.version}">恢复到此版本</button>` : '';
+      return `<li>版本 ${h.version} · ${escapeHtml(h.changed_by)} · ${beijingTime(h.changed_at)}${back}<br>${what}${h.reason ? `(${escapeHtml(h.reason)})` : ''}</li>`;
     }).join('');
   }
+
+  // "revert to version N": the old content becomes a new version (the history keeps everything)
+  $('history').addEventListener('click', async (event) => {
+    const button = event.target.closest('button.revert');
+    if (!button) return;
+    const reason = $('f-reason').value.trim();
+    if (!reason) { message('恢复到旧版本需要填写原因(修改说明)', 'error'); $('f-reason').focus(); return; }
+    const to = Number(button.dataset.version);
+    try {
+      const body = { version: current.properties.version, to_version: to, reason, override_reason: $('f-override').value.trim() || null };
+      const saved = await api(`/api/names/${current.id}/revert`, { method: 'POST', body });
+      open(saved);
+      message(`已恢复为版本 ${to} 的内容(新版本 ${saved.properties.version})`, 'ok');
+      ctx.showName(saved);
+    } catch (err) {
+      if (err.status === 409) showConflict(err); else message(err.message, 'error');
+    }
+  });
 
   async function retireOrRestore(action) {
     const reason = $('f-reason').value.trim();

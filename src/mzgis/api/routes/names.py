@@ -104,6 +104,13 @@ class RestoreIn(BaseModel):
     override_reason: ReasonIn | None = None
 
 
+class RevertIn(BaseModel):
+    version: IdIn | None = None
+    to_version: IdIn = Field(description="the earlier version whose content becomes a new version")
+    reason: str = Field(min_length=1, max_length=LIMITS.reason_chars, description="恢复原因")
+    override_reason: ReasonIn | None = None
+
+
 class SearchHitOut(BaseModel):
     id: int
     name: str
@@ -357,6 +364,26 @@ def restore_name(
 ) -> FeatureOut:
     feature = gaz.restore(
         fid,
+        expected_version=_version(body.version, if_match),
+        user=user.name,
+        reason=body.reason,
+        override_reason=body.override_reason,
+    )
+    return _with_etag(response, feature_out(feature))
+
+
+@router.post("/api/names/{fid}/revert", response_model=FeatureOut, responses=_ERRORS, summary="恢复到旧版本的内容")
+def revert_name(
+    fid: FeatureId,
+    body: RevertIn,
+    gaz: GazetteerDep,
+    user: EditorDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> FeatureOut:
+    feature = gaz.revert(
+        fid,
+        body.to_version,
         expected_version=_version(body.version, if_match),
         user=user.name,
         reason=body.reason,
