@@ -31,6 +31,7 @@ __all__ = [
     "Layer",
     "check_geometry",
     "check_record",
+    "choice_labels",
     "coerce_value",
     "get_layer",
     "promote_geometry",
@@ -453,6 +454,12 @@ LAYERS: dict[str, Layer] = {
         BOUNDARY_MARKERS,
     )
 }
+
+
+def choice_labels(layer: Layer, field_name: str) -> dict[str, str]:
+    """A field's allowed values → their Chinese names (what officers read in files and reports)."""
+    f = layer.field(field_name)
+    return dict(zip(f.choices, f.choice_labels_zh or f.choices, strict=True))
 
 
 def get_layer(name: str) -> Layer:

@@ -47,7 +47,13 @@ def test_gbk_shapefiles_open_with_the_chinese_intact(package) -> None:  # type: 
     frame = pyogrio.read_dataframe(shp)
     assert len(frame) == 17 and "路黄13" in set(frame["marker_id"])
     lines = pyogrio.read_dataframe(pkg.folder / "shp" / "路黄线_界线.shp")
-    assert sorted(lines["side"]) == ["neighbour", "ours"] and set(lines["name"]) == {"路黄线"}
+    assert sorted(lines["side"]) == ["对方", "本方"] and set(lines["name"]) == {"路黄线"}  # Chinese, not ours/neighbour
+    markers = pyogrio.read_dataframe(pkg.folder / "shp" / "路黄线_界桩.shp")
+    assert set(markers["condition"]) <= {"完好", "损坏", "丢失"} and set(markers["kind"]) <= {
+        "单立",
+        "同号双立",
+        "三交点",
+    }
 
 
 def test_utf8_on_request(demo_store: GeoPackageStore, tmp_path: Path) -> None:

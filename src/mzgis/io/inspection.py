@@ -38,11 +38,12 @@ from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput
 from mzgis.io.archive import zip_folder
 from mzgis.io.tables import write_table
+from mzgis.layers import BOUNDARY_LINES, BOUNDARY_MARKERS, choice_labels
 from mzgis.text import inside, safe_filename
 
 __all__ = ["InspectionPackage", "dms", "write_inspection_package"]
 
-KIND_ZH = {"single": "单立", "paired": "同号双立", "tripoint": "三交点"}
+KIND_ZH = choice_labels(BOUNDARY_MARKERS, "kind")
 FINDING_ZH = {
     "off_line": "偏离界线",
     "duplicate_id": "编号重复",
@@ -52,7 +53,8 @@ FINDING_ZH = {
     "condition": "界桩状况",
     "overdue": "逾期未检",
 }
-CONDITION_ZH = {"intact": "完好", "damaged": "损坏", "missing": "丢失"}
+CONDITION_ZH = choice_labels(BOUNDARY_MARKERS, "condition")
+SIDE_ZH = choice_labels(BOUNDARY_LINES, "side")
 ENCODINGS = {"gbk": "CP936", "utf-8": "UTF-8"}
 MANIFEST = "manifest.json"
 
@@ -508,14 +510,20 @@ def _write_files(
     shp_dir = work / "shp"
     shp_dir.mkdir(exist_ok=True)
     shp_encoding = ENCODINGS[encoding.lower()]
-    pyogrio.write_dataframe(lines, shp_dir / f"{name}_界线.shp", encoding=shp_encoding)
-    pyogrio.write_dataframe(marker_frame, shp_dir / f"{name}_界桩.shp", encoding=shp_encoding)
+    # the Shapefiles go to offices and other GIS: values in Chinese (the GeoPackage keeps the codes)
+    pyogrio.write_dataframe(
+        lines.assign(side=lines.side.map(SIDE_ZH)), shp_dir / f"{name}_界线.shp", encoding=shp_encoding
+    )
+    shp_markers = marker_frame.assign(
+        kind=marker_frame.kind.map(KIND_ZH), condition=marker_frame.condition.map(CONDITION_ZH)
+    )
+    pyogrio.write_dataframe(shp_markers, shp_dir / f"{name}_界桩.shp", encoding=shp_encoding)
 
     kml = gpd.GeoDataFrame(
         {
-            "Name": [f"{name}({'本方' if s == 'ours' else '对方'})" for s in lines.side]
+            "Name": [f"{name}({SIDE_ZH.get(s, s)})" for s in lines.side]
             + [f"{r.marker_id}" for r in marker_frame.itertuples()],
-            "Description": [f"{name} {s}" for s in lines.side]
+            "Description": [f"{name}({SIDE_ZH.get(s, s)}的版本)" for s in lines.side]
             + [
                 f"{KIND_ZH.get(r.kind, r.kind)},{CONDITION_ZH.get(r.condition, r.condition)}"
                 for r in marker_frame.itertuples()
