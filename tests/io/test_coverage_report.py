@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,9 @@ def test_outputs_open_with_the_chinese_intact(tmp_path: Path) -> None:
     assert len(villages) == 228 and "access_beds_per_1000" in villages.columns
     report = (tmp_path / "覆盖分析报告.html").read_text(encoding="utf-8")
     assert "十四五目标覆盖分析" in report and "全区 60 岁以上老人 110501 人" in report
+    cells = re.findall(r"<td>([^<]*)</td>", report)
+    assert "nan" not in cells and "None" not in cells  # no raw values where officers read
+    assert any(re.fullmatch(r"\d+%", c) for c in cells) and not any(re.fullmatch(r"0\.\d{3,}", c) for c in cells)
     if cjk_font() is None:
         if os.environ.get("CI"):
             pytest.fail("CI must install fonts-noto-cjk (.ci/run)")

@@ -217,6 +217,17 @@ def _web_map(result: CoverageResult, towns: gpd.GeoDataFrame) -> str:
     return self_contained_map("十四五目标覆盖分析地图", layers, legend_html=legend)
 
 
+def _shown(column: str, value: object) -> str:
+    """A table cell as an officer reads it: '-' for no value, shares (columns ending in 率) as percentages."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float) and str(column).endswith("率"):
+        return f"{value:.0%}"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
 def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str, bytes]], font: str | None) -> str:
     t = result.targets
     d = result.district
@@ -237,7 +248,9 @@ def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str,
     )
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(f"<td>{html.escape(_shown(c, v))}</td>" for c, v in zip(table.columns, row, strict=True))
+        + "</tr>"
         for row in table.itertuples(index=False)
     )
     unmet = unmet_zh(d["unmet"], none="无")
