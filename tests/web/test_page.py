@@ -581,3 +581,22 @@ def test_editor_reverts_a_name_to_an_earlier_version_from_its_history(browser, l
     page.wait_for_selector("#history li >> nth=2")
     assert "恢复到版本 1:更名未获批准" in page.locator("#history").inner_text()
     assert page.errors == []
+
+
+def test_village_and_name_labels_appear_when_zoomed_in(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, live_server, "查看员")
+    village = page.locator(".village-label", has_text="大浦村")
+    assert village.count() == 1 and not village.is_visible()  # the county view: townships only
+    page.select_option("#township", label="金清镇")  # the map fits the township: villages are labelled
+    page.wait_for_selector("#map.show-villages")
+    assert village.is_visible()
+    page.locator(".leaflet-control-layers-overlays label", has_text="标准地名").locator("input").check()
+    names = page.locator(".name-label")
+    assert names.count() >= 250 and not names.first.is_visible()  # names wait for a closer zoom
+    for _ in range(2):  # two steps in, each after the previous animation has ended
+        page.locator(".leaflet-control-zoom-in").click()
+        page.wait_for_timeout(300)
+        page.wait_for_selector("#map:not(.leaflet-zoom-anim)")
+    page.wait_for_selector("#map.show-names")
+    assert page.locator(".name-label:visible").count() > 0
+    _shot(page, "page-labels")

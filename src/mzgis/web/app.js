@@ -79,7 +79,9 @@ function popup(layer) {
 }
 
 function pointLayer(name, data, colourKey) {
+  const labelled = name === 'place_names'; // names are labelled when zoomed in (see labelsByZoom)
   return L.geoJSON(data, {
+    onEachFeature: labelled ? (f, l) => l.bindTooltip(escapeHtml(f.properties.name), { permanent: true, direction: 'right', offset: [6, 0], className: 'name-label' }) : undefined,
     pointToLayer: (f, latlng) => L.circleMarker(latlng, {
       radius: name === 'eldercare_facilities' && f.properties.kind === 'day_care_station' ? 3 : 6,
       color: '#222', weight: 1, fillOpacity: 0.9, fillColor: colour(name, colourKey, f.properties[colourKey]),
@@ -113,6 +115,7 @@ async function loadLayers() {
   ctx.townLayer.eachLayer((l) => l.bindTooltip(escapeHtml(l.feature.properties.name), { permanent: true, direction: 'center', className: 'town-label' }));
   ctx.villageLayer = L.geoJSON(byLevel('village'), { style: { color: colour('admin_units', 'level', 'village'), weight: 0.6, fillOpacity: 0 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
+  ctx.villageLayer.eachLayer((l) => l.bindTooltip(escapeHtml(l.feature.properties.name), { permanent: true, direction: 'center', className: 'village-label' }));
   ctx.overlays['区县界'] = county.addTo(map);
   ctx.overlays['乡镇(街道)'] = ctx.townLayer.addTo(map);
   ctx.overlays['村(社区)'] = ctx.villageLayer.addTo(map);
@@ -146,6 +149,7 @@ async function loadLayers() {
   ctx.home = drawn.map((l) => (l.getBounds ? l.getBounds() : null)).find((b) => b && b.isValid()) || null;
   if (ctx.home) map.fitBounds(ctx.home);
   else map.setView([35, 105], 4); // China, until something is drawn
+  labelsByZoom();
   const levels = { county: '区县', township: '乡镇(街道)', village: '村(社区)' };
   const missing = Object.keys(levels).filter((level) => !byLevel(level).features.length).map((level) => levels[level]);
   ctx.loaded = missing.length
@@ -153,6 +157,14 @@ async function loadLayers() {
     : '已加载';
   return byLevel('township').features;
 }
+
+// village names from zoom 13 (a township fills the map), place names from zoom 15 (a village does)
+function labelsByZoom() {
+  const zoom = map.getZoom();
+  map.getContainer().classList.toggle('show-villages', zoom >= 13);
+  map.getContainer().classList.toggle('show-names', zoom >= 15);
+}
+map.on('zoomend', labelsByZoom);
 
 function addLegend() {
   const legend = L.control({ position: 'bottomright' });
