@@ -26,6 +26,7 @@ from functools import partial
 
 import numpy as np
 
+from mzgis.gazetteer.romanize import syllables
 from mzgis.gazetteer.search import IndexRecord, NameIndex
 
 # characters common in Chinese place-name specifics, and generics with their categories
@@ -133,6 +134,10 @@ def btree_query(conn: sqlite3.Connection, kind: str, q: str, limit: int = 20) ->
 def hit_matches(index: NameIndex, position: int, matched: str, q: str) -> bool:
     """Whether a name mzgis returned satisfies the predicate of how it says it matched."""
     name, pinyin, initials = index.records[position].name, index.pinyin[position], index.initials[position]
+    if matched == "fuzzy":  # the one-edit variants are worked out only for the hits that need them
+        return any(pinyin.startswith(v) for v in one_edit(q))
+    if matched == "homophone":  # Chinese typed with a character of the same sound
+        return pinyin.startswith("".join(s for s in syllables(q) if s.isalpha()).lower())
     return {
         "name": name == q,
         "name_prefix": name.startswith(q),
@@ -141,7 +146,6 @@ def hit_matches(index: NameIndex, position: int, matched: str, q: str) -> bool:
         "pinyin_prefix": pinyin.startswith(q),
         "initials": initials == q,
         "initials_prefix": initials.startswith(q),
-        "fuzzy": any(pinyin.startswith(v) for v in one_edit(q)),
     }[matched]
 
 

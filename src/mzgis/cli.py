@@ -589,7 +589,7 @@ def names_history(
     import json
 
     from mzgis.clock import beijing_time
-    from mzgis.layers import get_layer
+    from mzgis.layers import choice_labels, get_layer
 
     entries = _gazetteer(db).history(fid)
     if as_json:
@@ -597,6 +597,8 @@ def names_history(
         return
     layer = get_layer("place_names")
     actions = {"insert": "新建", "update": "修改", "delete": "删除"}
+    choices = {f.name: choice_labels(layer, f.name) for f in layer.fields if f.choices}
+    labels = {f.name: f.label_zh for f in layer.fields}
 
     def shown(key: str, value: Any) -> str:
         """A stored value as an officer reads it: Chinese names of allowed values, former names listed."""
@@ -608,16 +610,11 @@ def names_history(
                 return "、".join(f"{f.get('name')}(至 {f.get('to') or '?'})" for f in former) or "(空)"
             except (ValueError, TypeError, AttributeError):
                 return str(value)
-        field = next((f for f in layer.fields if f.name == key), None)
-        if field is not None and field.choices and value in field.choices and field.choice_labels_zh:
-            return field.choice_labels_zh[field.choices.index(value)]
+        if key in choices and value in choices[key]:
+            return choices[key][value]
         if isinstance(value, bool):
             return "是" if value else "否"
         return str(value)
-
-    def label(key: str) -> str:
-        field = next((f for f in layer.fields if f.name == key), None)
-        return field.label_zh if field is not None else key
 
     for e in entries:
         action = actions.get(e.action, e.action)
@@ -625,7 +622,9 @@ def names_history(
         if e.action == "update" and e.before is not None and e.after is not None:
             for key in e.after:  # an edit made outside mzgis records whole rows: show what changed
                 if key != "geometry" and e.before.get(key) != e.after[key]:
-                    typer.echo(f"    {label(key)}:{shown(key, e.before.get(key))} → {shown(key, e.after[key])}")
+                    typer.echo(
+                        f"    {labels.get(key, key)}:{shown(key, e.before.get(key))} → {shown(key, e.after[key])}"
+                    )
                 elif key == "geometry" and e.before.get(key) != e.after[key]:
                     typer.echo("    位置已移动")
         elif e.action == "insert" and e.after:

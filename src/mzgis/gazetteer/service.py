@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup, load_admin
 from mzgis.clock import beijing_today
-from mzgis.errors import BadInput, Conflict, RuleViolation, StaleVersion, TooLarge
+from mzgis.errors import BadInput, Conflict, RuleViolation, TooLarge
 from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.romanize import romanize
 from mzgis.gazetteer.rules import (
@@ -38,6 +38,7 @@ from mzgis.gazetteer.rules import (
 from mzgis.gazetteer.search import MAX_QUERY, IndexRecord, NameIndex, SearchHit
 from mzgis.layers import LAYERS, LIMITS, check_geometry, check_record, promote_geometry
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
+from mzgis.store.base import check_version
 from mzgis.text import text_problem
 
 __all__ = ["PINYIN_READINGS", "CheckResult", "Edit", "Gazetteer", "Precheck", "romanize_name", "validate_name"]
@@ -544,8 +545,7 @@ class Gazetteer:
         """Give every name stored without its derived fields (added or changed in another tool, whose edits
         clear them, or stored by an earlier version) its scope key and pinyin; after the readings changed,
         every name its pinyin again. Returns how many names were written."""
-        digest = self.rules.readings.digest
-        current = self.store.meta(PINYIN_READINGS) == digest
+        current = self._stored_pinyin()
         if current:
             names: Iterable[Feature] = self.store.features(LAYER, where={"scope_key": None}, geometry=False)  # indexed
         else:
@@ -553,7 +553,7 @@ class Gazetteer:
         values = {f.id: self._derived(_record(f)) for f in names}
         if current and not values:
             return 0  # nothing to write: no transaction
-        return self.store.set_derived(LAYER, values, meta={PINYIN_READINGS: digest})
+        return self.store.set_derived(LAYER, values, meta={PINYIN_READINGS: self.rules.readings.digest})
 
     def _derived(self, rec: NameRecord) -> dict[str, str]:
         return {"scope_key": scope_key(rec), "pinyin": spell(rec.name, self.rules)}
@@ -659,15 +659,7 @@ class Gazetteer:
         if not reason.strip():
             raise BadInput("恢复到旧版本必须说明原因", "reverting needs a reason")
         current = self.store.get(LAYER, fid)
-        if expected_version is not None and expected_version != current.version:  # stale before anything else
-            raise StaleVersion(
-                f"{LAYERS[LAYER].label_zh}“{current.properties['name']}”(#{fid})",
-                expected=expected_version,
-                current_version=current.version,
-                updated_by=current.updated_by,
-                updated_at=current.updated_at,
-                current=current.properties,
-            )
+        check_version(current, expected_version)  # a stale revert is refused before anything else
         state: dict[str, Any] = {}
         for entry in self.history(fid):
             if entry.version > to_version:

@@ -20,7 +20,7 @@ from mzgis.gazetteer.service import CheckResult, Edit, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
 from mzgis.io.readers import read_table
 from mzgis.io.tables import write_table
-from mzgis.layers import LAYERS, coerce_value
+from mzgis.layers import LAYERS, choice_labels, coerce_value
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -299,8 +299,7 @@ def write_cleanup_report(gazetteer: Gazetteer, path: Path) -> pd.DataFrame:
 def cleanup_report(gazetteer: Gazetteer) -> pd.DataFrame:
     """The clean-up report (every rule over the gazetteer): one row per finding, in Chinese."""
     admin = gazetteer.admin()
-    field = LAYERS["place_names"].field("category")
-    category_zh = dict(zip(field.choices, field.choice_labels_zh, strict=True))
+    category_zh = choice_labels(LAYERS["place_names"], "category")
     rows = []
     for feature, findings in gazetteer.check_all():
         p = feature.properties

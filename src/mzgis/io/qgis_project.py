@@ -34,6 +34,7 @@ from mzgis.layers import (
     SYSTEM_FIELDS,
     Field,
     Layer,
+    choice_labels,
 )
 from mzgis.store.base import Bounds, Feature
 
@@ -358,8 +359,7 @@ def _read_only(f: Field) -> bool:
 def _widget(f: Field) -> tuple[str, Any]:
     """The editor QGIS's form and attribute table use for a field."""
     if f.choices:
-        labels = f.choice_labels_zh or f.choices
-        entries = [{label: value} for value, label in zip(f.choices, labels, strict=True)]
+        entries = [{label: value} for value, label in zip(f.choices, f.choice_labels_zh or f.choices, strict=True)]
         if not f.required:
             entries.insert(0, {"(空)": VALUE_MAP_NULL})
         return "ValueMap", {"map": entries}
@@ -391,25 +391,19 @@ def _range(f: Field) -> dict[str, Any]:
 
 
 def _renderer(layer: Layer, look: Look) -> ET.Element:
-    if look.colour_field is None:
+    f = None if look.colour_field is None else layer.field(look.colour_field)
+    colours = {} if f is None else dict(zip(f.choices, f.choice_colours, strict=True))
+    if f is None or look.value:  # one colour, or a layer filtered to one value: one symbol
         el = ET.Element("renderer-v2", {"type": "singleSymbol", "symbollevels": "0", "forceraster": "0"})
-        symbols = ET.SubElement(el, "symbols")
-        symbols.append(_symbol("0", look, look.colour))
+        ET.SubElement(el, "symbols").append(_symbol("0", look, colours[look.value] if look.value else look.colour))
         return el
-    f = layer.field(look.colour_field)
-    values = [look.value] if look.value else list(f.choices)
-    colours = dict(zip(f.choices, f.choice_colours, strict=True))
-    labels = dict(zip(f.choices, f.choice_labels_zh or f.choices, strict=True))
-    if look.value:  # a layer filtered to one value: one symbol in that value's colour
-        el = ET.Element("renderer-v2", {"type": "singleSymbol", "symbollevels": "0", "forceraster": "0"})
-        ET.SubElement(el, "symbols").append(_symbol("0", look, colours[look.value]))
-        return el
+    labels = choice_labels(layer, f.name)
     el = ET.Element(
         "renderer-v2", {"type": "categorizedSymbol", "attr": f.name, "symbollevels": "0", "forceraster": "0"}
     )
     categories = ET.SubElement(el, "categories")
     symbols = ET.SubElement(el, "symbols")
-    for i, value in enumerate(values):
+    for i, value in enumerate(f.choices):
         ET.SubElement(
             categories, "category", {"value": value, "label": labels[value], "symbol": str(i), "render": "true"}
         )

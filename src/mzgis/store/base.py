@@ -17,8 +17,8 @@ import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.clock import stamp
-from mzgis.errors import RuleViolation
-from mzgis.layers import Layer
+from mzgis.errors import RuleViolation, StaleVersion
+from mzgis.layers import Layer, get_layer
 
 __all__ = [
     "UNCHANGED",
@@ -29,6 +29,7 @@ __all__ = [
     "LayerInfo",
     "Store",
     "Transaction",
+    "check_version",
     "utc_now",
 ]
 
@@ -59,6 +60,24 @@ class Feature:
     geometry: BaseGeometry | None
     updated_at: str
     updated_by: str
+
+
+def check_version(feature: Feature, expected: int | None) -> None:
+    """Refuse an edit of a version that is no longer current (:class:`StaleVersion`: who changed it, the
+    current version and content); nothing to check when no version is expected."""
+    if expected is None or feature.version == expected:
+        return
+    lay = get_layer(feature.layer)
+    name = feature.properties.get("name") or feature.properties.get("marker_id")
+    what = f"{lay.label_zh}“{name}”(#{feature.id})" if name else f"{lay.label_zh} #{feature.id}"
+    raise StaleVersion(
+        what,
+        expected=expected,
+        current_version=feature.version,
+        updated_by=feature.updated_by,
+        updated_at=feature.updated_at,
+        current=feature.properties,
+    )
 
 
 @dataclass(frozen=True)

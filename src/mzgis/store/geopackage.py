@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import BadInput, Conflict, InvalidStore, NotFound, RuleViolation, StaleVersion
+from mzgis.errors import BadInput, Conflict, InvalidStore, NotFound, RuleViolation
 from mzgis.layers import (
     LAYERS,
     SYSTEM_FIELDS,
@@ -34,7 +34,7 @@ from mzgis.layers import (
     promote_geometry,
 )
 from mzgis.store import gpkg_binary
-from mzgis.store.base import UNCHANGED, AuditEntry, Backend, Feature, LayerInfo, Transaction, utc_now
+from mzgis.store.base import UNCHANGED, AuditEntry, Backend, Feature, LayerInfo, Transaction, check_version, utc_now
 from mzgis.store.gpkg_accounts import GeoPackageAccounts
 from mzgis.store.gpkg_connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer, opened
 from mzgis.store.schema import (
@@ -319,17 +319,7 @@ class _GpkgTransaction(Transaction):
     def current(self, layer: str, fid: int, expected_version: int | None) -> Feature:
         lay = get_layer(layer)
         current = _get(self._conn, lay, fid)
-        if expected_version is not None and current.version != expected_version:
-            name = current.properties.get("name") or current.properties.get("marker_id")
-            what = f"{lay.label_zh}“{name}”(#{fid})" if name else f"{lay.label_zh} #{fid}"
-            raise StaleVersion(
-                what,
-                expected=expected_version,
-                current_version=current.version,
-                updated_by=current.updated_by,
-                updated_at=current.updated_at,
-                current=current.properties,
-            )
+        check_version(current, expected_version)
         return current
 
     def update(
