@@ -199,3 +199,22 @@ def test_check_coverage_of_a_file_with_townships_and_villages_is_a_hierarchy(tmp
     assert data["summary"]["polygons"] == 18  # the villages; the township is their parent
     wrong = runner.invoke(app, ["check", "coverage", str(path), "--parent-field", "上级"])
     assert (wrong.exit_code, wrong.output.strip()) == (2, "错误:文件中没有字段 上级(可用 --parent-field 指定)")
+
+
+def test_map_of_a_line_stretch_as_pdf(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    out = tmp_path / "路黄线.pdf"
+    result = runner.invoke(
+        app, ["map", "--db", DB, "--line", "路黄线", "--from-m", "9000", "--to-m", "11500", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"已写出 {out}(A4横向,比例尺 1:" in result.output
+    assert out.read_bytes()[:5] == b"%PDF-"
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+        for part in ("路黄线界线图", "路黄线 里程 9000–11500 米", "界线:本方", "界线:对方", "路黄07", "路黄08"):
+            assert part in text, part
+    bad = runner.invoke(app, ["map", "--db", DB, "--out", str(tmp_path / "m.svg")])
+    assert bad.exit_code == 2 and "输出文件须以 .pdf 或 .png 结尾" in bad.output

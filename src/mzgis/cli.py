@@ -986,6 +986,49 @@ def qgis_project_cmd(
     typer.echo(f"已写出 QGIS 项目 {out}(数据文件 {Path(store.location).name},以相对路径引用)")
 
 
+@app.command("map")
+@handles_errors
+def map_cmd(
+    out: Annotated[Path, typer.Option("--out", help="输出文件 .pdf 或 .png")],
+    township: Annotated[str | None, typer.Option("--township", help="乡镇(街道)代码或名称")] = None,
+    line: Annotated[str | None, typer.Option("--line", help="界线名称,如 路黄线")] = None,
+    from_m: Annotated[float | None, typer.Option("--from-m", help="界线里程起点(米)")] = None,
+    to_m: Annotated[float | None, typer.Option("--to-m", help="界线里程终点(米)")] = None,
+    bbox: Annotated[str | None, typer.Option("--bbox", help="范围:西,南,东,北(经纬度)")] = None,
+    layers: Annotated[str | None, typer.Option("--layers", help="图层,逗号分隔(默认区划、界线、设施)")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="标题")] = None,
+    paper: Annotated[str, typer.Option("--paper", help="A4 或 A3")] = "A4",
+    portrait: Annotated[bool, typer.Option("--portrait", help="纵向(默认横向)")] = False,
+    db: DbOption = None,
+) -> None:
+    """出图:一页 A4/A3 的 PDF 或 PNG,含标题、图例、比例尺、指北针、数据来源与日期。Print map."""
+    from mzgis.io.printmap import render_map
+    from mzgis.mapviews import build_view, parse_bbox
+
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "png"):
+        raise _fail(f"输出文件须以 .pdf 或 .png 结尾:{out.name}", 2)
+    if not out.parent.is_dir():
+        raise _fail(f"目录不存在:{out.parent}", 2)
+    view = build_view(
+        _open(db),
+        township=township,
+        line=line,
+        from_m=from_m,
+        to_m=to_m,
+        bbox=parse_bbox(bbox) if bbox else None,
+        layers=[x.strip() for x in layers.split(",") if x.strip()] if layers else None,
+        title=title,
+        paper=paper.upper(),
+        portrait=portrait,
+    )
+    drawn = render_map(view, fmt, dpi=200)
+    out.write_bytes(drawn.data)
+    typer.echo(f"已写出 {out}({view.paper}{'纵向' if portrait else '横向'},比例尺 1:{drawn.scale:,})")
+    if drawn.labels_left_out:
+        typer.echo(f"注记 {len(drawn.labels_left_out)} 个因与线、其他注记或图饰重叠未标注")
+
+
 coverage_app = typer.Typer(help="十四五目标覆盖分析、选址建议。Coverage analysis and siting.")
 app.add_typer(coverage_app, name="coverage")
 

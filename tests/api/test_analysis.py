@@ -153,3 +153,26 @@ def test_a_line_named_dotdot_gets_its_package_not_a_500(client: TestClient, demo
     with zipfile.ZipFile(io.BytesIO(resp.content)) as zf:
         names = zf.namelist()
     assert "界线/manifest.json" in names and all(n.startswith("界线/") and ".." not in n.split("/") for n in names)
+
+
+def test_print_map_for_viewers_as_pdf_and_png(client: TestClient, tokens: dict[str, str]) -> None:
+    viewer = bearer(tokens["查看员"])
+    resp = client.get("/api/print", params={"township": "路南街道", "format": "png"}, headers=viewer)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"] == "image/png" and resp.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "filename*=UTF-8''%E8%B7%AF%E5%8D%97" in resp.headers["content-disposition"]  # 路南街道民政设施分布图_…
+    resp = client.get(
+        "/api/print",
+        params={
+            "bbox": "121.30,28.50,121.45,28.60",
+            "layers": "admin_units,place_names",
+            "paper": "A3",
+            "title": "某视图",
+        },
+        headers=viewer,
+    )
+    assert resp.status_code == 200 and resp.content[:5] == b"%PDF-"
+    bad = client.get("/api/print", params={"bbox": "121.45,28.50,121.30,28.60"}, headers=viewer)
+    assert bad.status_code == 400 and "范围应为“西,南,东,北”" in bad.json()["message"]
+    bad = client.get("/api/print", params={"layers": "users"}, headers=viewer)
+    assert bad.status_code == 400 and "不能出图的图层:users" in bad.json()["message"]

@@ -166,6 +166,11 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     page.wait_for_selector("#romanized >> text=Jinqing Daqiao")
     page.wait_for_selector("#findings li")
     page.fill("#f-reason", "新建桥梁")
+    # 保存 is reachable on a 1366×768 screen: scrolled into the panel, it is wholly on the screen
+    save = page.locator("#save-btn")
+    save.scroll_into_view_if_needed()
+    box = save.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768 and box["x"] + box["width"] <= 1366
     page.click("#save-btn")
     page.wait_for_selector("#form-message >> text=已保存(版本 1)")
     _shot(page, "page-name-added")
@@ -600,3 +605,43 @@ def test_village_and_name_labels_appear_when_zoomed_in(browser, live_server: str
     page.wait_for_selector("#map.show-names")
     assert page.locator(".name-label:visible").count() > 0
     _shot(page, "page-labels")
+
+
+def test_print_the_current_view_as_a3_pdf(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    page = _page(browser, live_server, "查看员")
+    page.select_option("#township", label="金清镇")
+    page.locator(".leaflet-control-layers-overlays label", has_text="标准地名").locator("input").check()
+    page.click("#print-btn")
+    page.wait_for_selector("#print-dialog[open]")
+    assert page.locator("#print-heading").input_value() == "金清镇民政设施分布图"  # the township's view
+    page.select_option("#print-paper", "A3")
+    _shot(page, "page-print-dialog")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/print" in r.url else None)
+    with page.expect_download(timeout=60_000) as download:
+        page.click("#print-go")
+    path = download.value.path()
+    assert download.value.suggested_filename == "金清镇民政设施分布图.pdf"
+    data = Path(path).read_bytes()
+    assert data[:5] == b"%PDF-"
+    page.wait_for_selector("#print-message >> text=已下载 金清镇民政设施分布图.pdf")
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(requests[0]).query)
+    assert query["paper"] == ["A3"] and query["format"] == ["pdf"]
+    # the layers switched on in the page, not the default set: place names are on, the neighbour's line is off
+    assert set(query["layers"][0].split(",")) == {
+        "admin_units",
+        "boundary_lines",
+        "eldercare_facilities",
+        "community_complexes",
+        "burial_sites",
+        "boundary_markers",
+        "place_names",
+    }
+    west, south, east, north = (float(v) for v in query["bbox"][0].split(","))
+    assert 121.4 < west < east < 121.6 and 28.4 < south < north < 28.6  # 金清镇's view, not the county
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True, check=True).stdout
+        assert "金清镇民政设施分布图" in text and "标准地名" in text and "比例尺 1:" in text
+    assert page.errors == []

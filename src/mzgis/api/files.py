@@ -15,6 +15,9 @@ MEDIA_TYPES = {
     ".geojson": "application/geo+json",
     ".gpkg": "application/geopackage+sqlite3",
     ".zip": "application/zip",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 

@@ -7,6 +7,7 @@ import { setupNames } from './names.js';
 import { setupBoundary } from './boundary.js';
 import { setupCoverage } from './coverage.js';
 import { setupUsers } from './users.js';
+import { setupPrint } from './print.js';
 
 const map = L.map('map', { attributionControl: false });
 const statusEl = document.getElementById('status');
@@ -20,6 +21,7 @@ const ctx = {
   layerInfo: {},        // name → {label_zh, fields: {name → field}}
   valueLabels: {},      // layer → field → value → Chinese name (e.g. the naming rules' subcategories)
   overlays: {},         // Chinese title → Leaflet layer
+  overlayLayers: {},    // Chinese title → the store layer it draws (what 打印 asks the server to draw)
   units: null,          // admin units GeoJSON
   townLayer: null,
   villageLayer: null,
@@ -119,6 +121,7 @@ async function loadLayers() {
   ctx.overlays['区县界'] = county.addTo(map);
   ctx.overlays['乡镇(街道)'] = ctx.townLayer.addTo(map);
   ctx.overlays['村(社区)'] = ctx.villageLayer.addTo(map);
+  for (const title of ['区县界', '乡镇(街道)', '村(社区)']) ctx.overlayLayers[title] = 'admin_units';
 
   const lines = await fetchLayer('boundary_lines');
   const side = (s) => ({ ...lines, features: lines.features.filter((f) => f.properties.side === s) });
@@ -126,11 +129,15 @@ async function loadLayers() {
     .bindPopup((l) => popup('boundary_lines')(l.feature)).addTo(map);
   ctx.overlays['界线(对方)'] = L.geoJSON(side('neighbour'), { style: { color: colour('boundary_lines', 'side', 'neighbour'), weight: 2, dashArray: '6 4' } })
     .bindPopup((l) => popup('boundary_lines')(l.feature));
+  ctx.overlayLayers['界线(本方)'] = 'boundary_lines';
+  ctx.overlayLayers['界线(对方)'] = 'boundary_lines';
   for (const [name, key] of POINT_LAYERS) {
     ctx.overlays[ctx.layerInfo[name].label_zh] = pointLayer(name, await fetchLayer(name), key).addTo(map);
+    ctx.overlayLayers[ctx.layerInfo[name].label_zh] = name;
   }
   const names = L.layerGroup();
   ctx.overlays['标准地名'] = names;
+  ctx.overlayLayers['标准地名'] = 'place_names';
   const namesLayer = pointLayer('place_names', await fetchLayer('place_names'), 'category');
   names.addLayer(namesLayer);
   // a saved name is redrawn in place: the whole gazetteer is not fetched again after each save
@@ -305,6 +312,7 @@ function openSignIn(reason) {
     setupBoundary(ctx);
     setupCoverage(ctx);
     setupUsers();
+    setupPrint(ctx);
     ctx.status(ctx.loaded);
     document.body.dataset.ready = 'true';
   } catch (err) {

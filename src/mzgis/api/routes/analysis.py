@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
-from mzgis.api.deps import PlannerDep, StoreDep
+from mzgis.api.deps import PlannerDep, StoreDep, ViewerDep
 from mzgis.api.files import download, download_responses
 from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
@@ -24,6 +24,8 @@ from mzgis.crs import check_lonlat
 from mzgis.io.archive import zip_folder
 from mzgis.io.coverage_report import write_coverage_outputs
 from mzgis.io.inspection import write_inspection_package
+from mzgis.io.printmap import render_map
+from mzgis.mapviews import MAP_LAYERS, build_view, parse_bbox
 
 __all__ = ["router"]
 
@@ -99,6 +101,43 @@ def coverage_report(_: PlannerDep, store: StoreDep) -> Response:
         buffer = io.BytesIO()
         zip_folder(folder, buffer, root="覆盖分析")
         return download(buffer.getvalue(), f"覆盖分析_{beijing_today().isoformat()}.zip")
+
+
+@router.get(
+    "/print",
+    responses=_ERRORS | download_responses(".pdf", ".png"),
+    response_class=Response,
+    summary="出图:A4/A3 的 PDF 或 PNG(标题、图例、比例尺、指北针、来源与日期)",
+)
+def print_map(
+    _: ViewerDep,
+    store: StoreDep,
+    format: Annotated[Literal["pdf", "png"], Query(description="文件格式")] = "pdf",
+    paper: Annotated[Literal["A4", "A3"], Query(description="纸张")] = "A4",
+    portrait: Annotated[bool, Query(description="纵向(默认横向)")] = False,
+    bbox: Annotated[str | None, Query(max_length=200, description="范围:西,南,东,北(经纬度)")] = None,
+    township: Annotated[str | None, Query(max_length=60, description="乡镇(街道)代码或名称")] = None,
+    line: Annotated[str | None, Query(max_length=60, description="界线名称")] = None,
+    from_m: Annotated[float | None, Query(ge=0, le=1e7, description="界线里程起点(米)")] = None,
+    to_m: Annotated[float | None, Query(gt=0, le=1e7, description="界线里程终点(米)")] = None,
+    layers: Annotated[str | None, Query(max_length=300, description=f"图层,逗号分隔:{','.join(MAP_LAYERS)}")] = None,
+    title: Annotated[str | None, Query(max_length=60, description="标题")] = None,
+) -> Response:
+    """What ``mzgis map`` draws, for the page's 打印 (the current view and visible layers) and scripts."""
+    view = build_view(
+        store,
+        township=township,
+        line=line,
+        from_m=from_m,
+        to_m=to_m,
+        bbox=parse_bbox(bbox) if bbox else None,
+        layers=[x for x in layers.split(",") if x] if layers else None,
+        title=title or None,
+        paper=paper,
+        portrait=portrait,
+    )
+    drawn = render_map(view, format)
+    return download(drawn.data, f"{view.title}_{beijing_today().isoformat()}.{format}")
 
 
 @router.get("/coverage", responses=_ERRORS, summary="十四五目标覆盖分析(按乡镇)")

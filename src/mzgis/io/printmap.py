@@ -1,0 +1,362 @@
+"""Print maps (出图): one page, A4 or A3, with title, map, legend, scale bar, north arrow, source and date,
+as PNG or PDF. The same renderer draws ``mzgis map``, the page's 打印 and the maps of the reports.
+
+The map is drawn in the Gauss-Krüger zone of its extent (CGCS2000), so the scale bar and the stated scale
+are true. Every legend entry is made from the style its features were drawn with (one style per entry),
+so the legend shows the drawn colours. Labels are placed where they collide with nothing: a point's
+label tries right, left, above and below; a label over a line, another label, the north arrow, the scale
+bar or the page edge is left out (a map that cannot show all names shows the ones that can be read).
+Chinese is drawn with a Noto CJK font (Debian ``fonts-noto-cjk``); without one nothing is drawn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import box
+
+from mzgis import __version__
+from mzgis.crs import STORAGE_EPSG, to_metric
+from mzgis.errors import BadInput, NotFound
+
+__all__ = ["PAPERS", "MapLayer", "PrintMap", "Style", "cjk_font", "nice_length", "render_map"]
+
+PAPERS = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}  # landscape, millimetres
+FORMATS = ("png", "pdf")
+MAX_FEATURES = 200_000  # a print map of more is refused: it could not be read and would take minutes
+
+
+def cjk_font() -> str | None:
+    """The family name of an installed Noto CJK font (the Simplified Chinese face where the collection has
+    one: the Japanese face draws some characters differently), registered with matplotlib."""
+    from matplotlib import font_manager
+
+    for path in sorted(font_manager.findSystemFonts()):
+        name = path.rsplit("/", 1)[-1]
+        if "CJK" in name and ("Sans" in name or "Serif" in name) and "Bold" not in name and "Mono" not in name:
+            font_manager.fontManager.addfont(path)
+            family = str(font_manager.FontProperties(fname=path).get_name())
+            faces = {f.name for f in font_manager.fontManager.ttflist}
+            simplified = family.rsplit(" ", 1)[0] + " SC"
+            return simplified if simplified in faces else family
+    return None
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one legend entry's features are drawn."""
+
+    colour: str
+    kind: Literal["fill", "line", "point"]
+    width: float = 1.0
+    dashed: bool = False
+    fill: str | None = None  # a polygon's fill (None: outline only)
+    alpha: float = 0.35
+    marker: str = "o"
+    size: float = 28.0
+
+
+@dataclass
+class MapLayer:
+    label: str  # the legend's text
+    frame: gpd.GeoDataFrame  # EPSG:4490
+    style: Style
+    label_field: str | None = None  # the column whose text labels each feature
+    label_size: float = 7.0
+    legend: bool = True
+
+
+@dataclass
+class PrintMap:
+    title: str
+    layers: list[MapLayer]
+    extent: tuple[float, float, float, float] | None = None  # lon/lat; None: the layers' extent
+    subtitle: str = ""
+    source: str = "mzgis 数据文件"
+    paper: str = "A4"
+    portrait: bool = False
+    day: dt.date | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Rendered:
+    data: bytes
+    labels_drawn: list[str]
+    labels_left_out: list[str]
+    legend: list[tuple[str, str]]  # (text, colour as drawn)
+    scale: int  # the map's scale denominator (1:scale)
+    epsg: int
+
+
+def nice_length(span_m: float) -> float:
+    """A round scale-bar length (1, 2 or 5 × 10ⁿ metres) near a fifth of ``span_m``."""
+    if not math.isfinite(span_m) or span_m <= 0:
+        raise ValueError("span must be positive")
+    target = span_m / 5.0
+    power = 10.0 ** math.floor(math.log10(target))
+    return max(m * power for m in (1.0, 2.0, 5.0) if m * power <= target)
+
+
+def _length_zh(metres: float) -> str:
+    return f"{metres / 1000:g} 公里" if metres >= 1000 else f"{metres:g} 米"
+
+
+def _fit(extent: tuple[float, float, float, float], ratio: float) -> tuple[float, float, float, float]:
+    """``extent`` grown (about its centre, with a margin) to the width/height ``ratio`` of the map frame."""
+    minx, miny, maxx, maxy = extent
+    w, h = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
+    w, h = w * 1.08, h * 1.08
+    if w / h < ratio:
+        w = h * ratio
+    else:
+        h = w / ratio
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
+
+def _check(pm: PrintMap, fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise BadInput(f"出图格式应为 PNG 或 PDF,不是“{fmt}”", "format must be png or pdf")
+    if pm.paper not in PAPERS:
+        raise BadInput(f"纸张应为 A4 或 A3,不是“{pm.paper}”", "paper must be A4 or A3")
+    if sum(len(layer.frame) for layer in pm.layers) > MAX_FEATURES:
+        raise BadInput(
+            f"要素超过 {MAX_FEATURES} 个,出图无法辨认;请缩小范围或减少图层", "too many features for a print map"
+        )
+
+
+def render_map(pm: PrintMap, fmt: str = "png", *, dpi: int = 150) -> Rendered:
+    """Draw ``pm`` on one page; PNG or PDF bytes and what was drawn (for reports and tests)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Polygon, Rectangle
+
+    fmt = fmt.lower()
+    _check(pm, fmt)
+    font = cjk_font()
+    if font is None:
+        raise NotFound("本机没有中文字体(如 fonts-noto-cjk),无法出图", "no CJK font installed")
+    layers = [layer for layer in pm.layers if not layer.frame.empty]
+    extent = pm.extent
+    if extent is None:
+        if not layers:
+            raise NotFound("没有可出图的要素", "nothing to draw")
+        bounds = [layer.frame.total_bounds for layer in layers]
+        extent = (
+            min(b[0] for b in bounds),
+            min(b[1] for b in bounds),
+            max(b[2] for b in bounds),
+            max(b[3] for b in bounds),
+        )
+    if not all(math.isfinite(v) for v in extent) or extent[0] >= extent[2] or extent[1] >= extent[3]:
+        raise BadInput("出图范围无效(应为 西,南,东,北 经纬度)", "invalid map extent")
+    epsg = to_metric(extent)
+    to_m = gpd.GeoSeries([box(*extent)], crs=STORAGE_EPSG).to_crs(epsg)
+    width_mm, height_mm = PAPERS[pm.paper]
+    if pm.portrait:
+        width_mm, height_mm = height_mm, width_mm
+
+    plt.rcParams["font.family"] = font
+    fig = plt.figure(figsize=(width_mm / 25.4, height_mm / 25.4), dpi=dpi)
+    # the frame: map on the left, legend panel on the right (portrait: legend below), title above, notes below
+    if pm.portrait:
+        map_box = (0.06, 0.22, 0.88, 0.66)
+        legend_anchor = (0.06, 0.20)
+    else:
+        map_box = (0.04, 0.10, 0.74, 0.78)
+        legend_anchor = (0.80, 0.88)
+    ax = fig.add_axes(map_box)
+    frame_w_mm, frame_h_mm = map_box[2] * width_mm, map_box[3] * height_mm
+    minx, miny, maxx, maxy = _fit(tuple(to_m.total_bounds), frame_w_mm / frame_h_mm)
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    scale = round((maxx - minx) * 1000 / frame_w_mm)  # printed at 100 %: 1 mm on paper is scale mm on the ground
+
+    handles: list[Any] = []
+    legend: list[tuple[str, str]] = []
+    obstacles: list[Any] = []  # lines (metric) that labels must not cross
+    candidates: list[tuple[str, float, float, float, bool]] = []  # text, x, y, size, is_point
+    window = box(minx, miny, maxx, maxy)
+    for layer in layers:
+        metric = layer.frame.to_crs(epsg)
+        metric = metric[shapely.intersects(metric.geometry.values, window)]
+        if metric.empty:
+            continue  # nothing of it in the frame: not drawn, not in the legend
+        st = layer.style
+        if st.kind == "fill":
+            metric.plot(
+                ax=ax,
+                facecolor=st.fill or "none",
+                edgecolor=st.colour,
+                linewidth=st.width,
+                alpha=None,
+                linestyle="--" if st.dashed else "-",
+            )
+            if st.fill:
+                for coll in ax.collections[-1:]:
+                    coll.set_alpha(None)
+                    coll.set_facecolor(matplotlib.colors.to_rgba(st.fill, st.alpha))
+            handle: Any = Patch(
+                facecolor=matplotlib.colors.to_rgba(st.fill, st.alpha) if st.fill else "none",
+                edgecolor=st.colour,
+                linewidth=st.width,
+                linestyle="--" if st.dashed else "-",
+            )
+        elif st.kind == "line":
+            metric.plot(ax=ax, color=st.colour, linewidth=st.width, linestyle="--" if st.dashed else "-")
+            obstacles.extend(metric.geometry)
+            handle = Line2D([], [], color=st.colour, linewidth=st.width, linestyle="--" if st.dashed else "-")
+        else:
+            metric.plot(ax=ax, color=st.colour, marker=st.marker, markersize=st.size, edgecolor="#222", linewidth=0.5)
+            handle = Line2D(
+                [], [], color="none", marker=st.marker, markerfacecolor=st.colour, markeredgecolor="#222", markersize=7
+            )
+        if layer.legend:
+            handles.append((handle, layer.label))
+            legend.append((layer.label, st.colour if st.kind != "fill" or not st.fill else st.fill))
+        if layer.label_field and layer.label_field in metric.columns:
+            for text, geom in zip(metric[layer.label_field], metric.geometry, strict=True):
+                if geom is None or geom.is_empty or text is None or str(text) == "":
+                    continue
+                p = geom if geom.geom_type == "Point" else geom.representative_point()
+                candidates.append((str(text), p.x, p.y, layer.label_size, st.kind != "fill"))
+
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    # furniture: north arrow (top right) and scale bar (bottom left), inside the frame
+    ax.add_patch(
+        Polygon(
+            [(0.955, 0.955), (0.94, 0.895), (0.955, 0.91), (0.97, 0.895)],
+            closed=True,
+            transform=ax.transAxes,
+            facecolor="#111",
+            edgecolor="#111",
+            zorder=10,
+        )
+    )
+    north = ax.text(0.955, 0.965, "北", transform=ax.transAxes, ha="center", va="bottom", fontsize=11, zorder=10)
+    bar = nice_length(maxx - minx)
+    x0, y0 = minx + (maxx - minx) * 0.03, miny + (maxy - miny) * 0.04
+    h = (maxy - miny) * 0.008
+    for i in range(4):
+        ax.add_patch(
+            Rectangle(
+                (x0 + i * bar / 4, y0),
+                bar / 4,
+                h,
+                facecolor="#111" if i % 2 == 0 else "white",
+                edgecolor="#111",
+                linewidth=0.6,
+                zorder=10,
+            )
+        )
+    bar_texts = [
+        ax.text(x0, y0 + h * 1.6, "0", ha="center", va="bottom", fontsize=7, zorder=10),
+        ax.text(x0 + bar, y0 + h * 1.6, _length_zh(bar), ha="center", va="bottom", fontsize=7, zorder=10),
+        ax.text(x0, y0 - h * 0.8, f"比例尺 1:{scale:,}", ha="left", va="top", fontsize=7, zorder=10),
+    ]
+
+    fig.text(0.5, 0.965, pm.title, ha="center", va="top", fontsize=16, weight="bold")
+    if pm.subtitle:
+        fig.text(0.5, 0.925, pm.subtitle, ha="center", va="top", fontsize=9, color="#333")
+    day = pm.day or dt.date.today()
+    footer = (
+        f"数据来源:{pm.source}    坐标系:CGCS2000(EPSG:{STORAGE_EPSG}),高斯-克吕格投影 EPSG:{epsg}    "
+        f"制图:mzgis {__version__}    日期:{day.isoformat()}"
+    )
+    fig.text(0.04, 0.035, footer, ha="left", va="bottom", fontsize=7, color="#333")
+    for i, note in enumerate(pm.notes[:3]):  # above the footer: what the map leaves out or assumes
+        fig.text(0.04, 0.055 + i * 0.018, note, ha="left", va="bottom", fontsize=7, color="#333")
+    if handles:
+        fig.legend(
+            [h for h, _ in handles],
+            [t for _, t in handles],
+            loc="upper left",
+            bbox_to_anchor=legend_anchor,
+            title="图例",
+            fontsize=8,
+            title_fontsize=9,
+            frameon=True,
+            ncols=3 if pm.portrait else 1,
+        )
+
+    drawn, left_out = _place_labels(fig, ax, candidates, obstacles, [north, *bar_texts])
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi)
+    plt.close(fig)
+    return Rendered(buf.getvalue(), drawn, left_out, legend, scale, epsg)
+
+
+def _place_labels(
+    fig: Any,
+    ax: Any,
+    candidates: Sequence[tuple[str, float, float, float, bool]],
+    lines: list[Any],
+    furniture: list[Any],
+) -> tuple[list[str], list[str]]:
+    """Put each label where it overlaps no line, earlier label, furniture or the frame's edge; the labels
+    drawn and those left out (in the order given: earlier layers have priority)."""
+    # readable over fills and lines; a light box, not a stroked halo, so a PDF keeps the names as text
+    backing = {"boxstyle": "square,pad=0.08", "facecolor": (1, 1, 1, 0.65), "edgecolor": "none"}
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    taken = [t.get_window_extent(renderer).expanded(1.05, 1.1) for t in furniture]
+    taken += [p.get_window_extent(renderer) for p in ax.patches]
+    inverse = ax.transData.inverted()
+    tree = shapely.STRtree(lines) if lines else None
+    drawn: list[str] = []
+    left_out: list[str] = []
+    placements = (
+        ("left", "center", 4, 0),
+        ("right", "center", -4, 0),
+        ("center", "bottom", 0, 4),
+        ("center", "top", 0, -4),
+    )
+    for text, x, y, size, is_point in candidates:
+        tries = placements if is_point else (("center", "center", 0, 0),)  # an area's name sits at its middle
+        placed = False
+        for ha, va, dx, dy in tries:
+            t = ax.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=size,
+                zorder=9,
+                annotation_clip=True,
+                bbox=backing,
+            )
+            ext = t.get_window_extent(renderer)
+            clear = (
+                frame.contains(ext.x0, ext.y0)
+                and frame.contains(ext.x1, ext.y1)
+                and not any(ext.overlaps(o) for o in taken)
+            )
+            if clear and tree is not None:
+                (ax0, ay0), (ax1, ay1) = inverse.transform([(ext.x0, ext.y0), (ext.x1, ext.y1)])
+                clear = len(tree.query(box(ax0, ay0, ax1, ay1), predicate="intersects")) == 0
+            if clear:
+                taken.append(ext)
+                drawn.append(text)
+                placed = True
+                break
+            t.remove()
+        if not placed:
+            left_out.append(text)
+    return drawn, left_out

@@ -1,0 +1,236 @@
+"""The views a print map shows (the county, a township's facilities, a boundary line or a stretch of it,
+any extent), built from the store with the layer model's colours; drawn by :mod:`mzgis.io.printmap`.
+One service for ``mzgis map``, the page's 打印 (``GET /api/print``) and the reports' maps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import box
+from shapely.ops import substring
+
+from mzgis.clock import beijing_today
+from mzgis.crs import STORAGE_EPSG, to_metric
+from mzgis.errors import BadInput, NotFound
+from mzgis.io.printmap import MapLayer, PrintMap, Style
+from mzgis.layers import LAYERS, Layer
+from mzgis.store import Store
+
+__all__ = ["MAP_LAYERS", "build_view", "categorized", "line_layers", "parse_bbox"]
+
+# the layers a print map can show, in drawing order (areas first, points last), and those shown by default
+MAP_LAYERS = (
+    "admin_units",
+    "burial_sites",
+    "boundary_lines",
+    "place_names",
+    "boundary_markers",
+    "community_complexes",
+    "eldercare_facilities",
+)
+DEFAULT_LAYERS = ("admin_units", "boundary_lines", "eldercare_facilities", "community_complexes", "burial_sites")
+# the point layers and the field their colour follows (as the page's map)
+_POINT_COLOUR_FIELD = {
+    "eldercare_facilities": "kind",
+    "community_complexes": "kind",
+    "burial_sites": "kind",
+    "boundary_markers": "condition",
+}
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """``西,南,东,北`` in degrees (CGCS2000 longitude/latitude)."""
+    try:
+        parts = tuple(float(p) for p in text.replace(",", ",").split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 4 or not (-180 <= parts[0] < parts[2] <= 180 and -90 <= parts[1] < parts[3] <= 90):
+        raise BadInput(f"范围应为“西,南,东,北”经纬度(度),不是“{text}”", "bbox must be west,south,east,north")
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def categorized(
+    layer: Layer, frame: gpd.GeoDataFrame, field_name: str, base: Style, *, label_field: str | None = None
+) -> list[MapLayer]:
+    """One map layer per value of ``field_name`` present in ``frame``, in the layer model's colour and
+    Chinese name (legend = drawn colour)."""
+    f = layer.field(field_name)
+    labels = f.choice_labels_zh or f.choices
+    out = []
+    for value, label, colour in zip(f.choices, labels, f.choice_colours or ("#3388ff",) * len(f.choices), strict=True):
+        part = frame[frame[field_name] == value]
+        if not part.empty:
+            style = Style(colour, base.kind, width=base.width, marker=base.marker, size=base.size, dashed=base.dashed)
+            out.append(MapLayer(f"{layer.label_zh}:{label}", part, style, label_field=label_field))
+    return out
+
+
+def _admin_layers(units: gpd.GeoDataFrame, focus: str | None) -> list[MapLayer]:
+    f = LAYERS["admin_units"].field("level")
+    colour = dict(zip(f.choices, f.choice_colours, strict=True))
+    towns = units[units.level == "township"]
+    villages = units[units.level == "village"]
+    if focus is not None:  # a township's map: its villages named, the other townships faint
+        villages = villages[villages.parent_code == focus]
+    return [
+        MapLayer(
+            "乡镇(街道)",
+            towns,
+            Style(colour["township"], "fill", width=1.2, fill="#cdd9e5"),
+            label_field="name",
+            label_size=9,
+        ),
+        MapLayer(
+            "村(社区)",
+            villages,
+            Style(colour["village"], "fill", width=0.4),
+            label_field="name" if focus else None,
+            label_size=6,
+        ),
+        MapLayer("区县界", units[units.level == "county"], Style(colour["county"], "fill", width=2.2)),
+    ]
+
+
+def line_layers(
+    ours: gpd.GeoDataFrame, theirs: gpd.GeoDataFrame, markers: gpd.GeoDataFrame | None = None
+) -> list[MapLayer]:
+    """Boundary lines in both versions and (given) markers by condition, labelled with their numbers."""
+    lines = LAYERS["boundary_lines"]
+    side = dict(zip(lines.field("side").choices, lines.field("side").choice_colours, strict=True))
+    return [
+        MapLayer("界线:本方", ours, Style(side["ours"], "line", width=2.2)),
+        MapLayer("界线:对方", theirs, Style(side["neighbour"], "line", width=1.6, dashed=True)),
+        *(
+            []
+            if markers is None
+            else categorized(
+                LAYERS["boundary_markers"],
+                markers,
+                "condition",
+                Style("#000", "point", size=30),
+                label_field="marker_id",
+            )
+        ),
+    ]
+
+
+def build_view(
+    store: Store,
+    *,
+    township: str | None = None,
+    line: str | None = None,
+    from_m: float | None = None,
+    to_m: float | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    layers: Sequence[str] | None = None,
+    title: str | None = None,
+    paper: str = "A4",
+    portrait: bool = False,
+    day: dt.date | None = None,
+) -> PrintMap:
+    """The print map of one view: the county (default), a township (code or name), a boundary line (or
+    the stretch ``from_m``–``to_m`` metres along our version) or ``bbox``; ``layers`` from :data:`MAP_LAYERS`."""
+    by_label = {LAYERS[n].label_zh: n for n in MAP_LAYERS}
+    # a line's map shows the divisions around it unless asked for more
+    chosen = tuple(by_label.get(n, n) for n in layers) if layers else ("admin_units",) if line else DEFAULT_LAYERS
+    unknown = [name for name in chosen if name not in MAP_LAYERS]
+    if unknown:
+        raise BadInput(
+            f"不能出图的图层:{'、'.join(unknown)};可选:{'、'.join(f'{n}({LAYERS[n].label_zh})' for n in MAP_LAYERS)}",
+            f"unknown map layers {unknown}",
+        )
+    if sum(x is not None for x in (township, line, bbox)) > 1:
+        raise BadInput("乡镇、界线和范围只能选一个", "choose one of township, line, bbox")
+    if (from_m is not None or to_m is not None) and line is None:
+        raise BadInput("里程范围只用于界线出图(--line)", "from/to apply to a line")
+    units = store.read_frame("admin_units")
+    counties = units[units.level == "county"]
+    towns = units[units.level == "township"]
+    county_name = "、".join(counties[counties.code.isin({str(c)[:6] for c in towns.code})].name) or "本区县"
+    focus: str | None = None
+    extent: tuple[float, float, float, float] | None = bbox
+    subtitle = ""
+    layer_list: list[MapLayer] = []
+    line_part: list[MapLayer] = []
+    if township is not None:
+        hit = towns[(towns.code == township) | (towns.name == township)]
+        if hit.empty:
+            raise NotFound(f"没有乡镇(街道)“{township}”;已有:{'、'.join(towns.name)}", f"no township {township!r}")
+        focus = str(hit.code.iloc[0])
+        extent = tuple(hit.total_bounds)
+        title = title or f"{hit.name.iloc[0]}民政设施分布图"
+        subtitle = f"{county_name} · {hit.name.iloc[0]}({focus})"
+    elif line is not None:
+        from mzgis.boundary.service import load_line
+
+        bl = load_line(store, line)
+        ours = bl.ours
+        if from_m is not None or to_m is not None:
+            epsg = to_metric(ours.bounds)
+            metric = gpd.GeoSeries([ours], crs=STORAGE_EPSG).to_crs(epsg).iloc[0]
+            start, end = from_m or 0.0, metric.length if to_m is None else to_m
+            if start >= metric.length:
+                raise BadInput(f"{line} 全长 {metric.length:.0f} 米,起点超出", "from beyond the line's end")
+            if not 0 <= start < end:
+                raise BadInput("里程范围应为 0 ≤ 起点 < 终点(米)", "from must be < to")
+            stretch = gpd.GeoSeries([substring(metric, start, min(end, metric.length)).buffer(250)], crs=epsg)
+            extent = tuple(stretch.to_crs(STORAGE_EPSG).total_bounds)
+            subtitle = f"{line} 里程 {start:.0f}–{min(end, metric.length):.0f} 米"
+        else:
+            extent = ours.bounds
+            subtitle = (
+                f"{bl.county_names.get(bl.county_a, bl.county_a)}与{bl.county_names.get(bl.county_b, bl.county_b)}"
+            )
+        title = title or f"{line}界线图"
+        chosen = tuple(name for name in chosen if name not in ("boundary_lines", "boundary_markers"))
+        theirs = gpd.GeoDataFrame(geometry=[bl.theirs] if bl.theirs is not None else [], crs=STORAGE_EPSG)
+        line_part = line_layers(gpd.GeoDataFrame(geometry=[ours], crs=STORAGE_EPSG), theirs, bl.markers)
+    else:
+        title = title or f"{county_name}民政设施分布图"
+        subtitle = county_name if bbox is None else f"{county_name} · 指定范围"
+        if extent is None and not towns.empty:  # the county's townships, not its neighbours
+            extent = tuple(towns.total_bounds)
+    window = box(*extent) if extent is not None else None
+
+    def frame(name: str) -> gpd.GeoDataFrame:
+        data = store.read_frame(name, bbox=extent) if extent is not None else store.read_frame(name)
+        if window is not None and not data.empty:
+            data = data[shapely.intersects(data.geometry.values, window)]
+        return data
+
+    for name in MAP_LAYERS:
+        if name == "boundary_lines" and line_part:  # a line's map: its two versions and its markers
+            layer_list += line_part
+            continue
+        if name not in chosen:
+            continue
+        model = LAYERS[name]
+        if name == "admin_units":
+            layer_list += _admin_layers(frame(name) if extent is not None else units, focus)
+        elif name == "boundary_lines":
+            data = frame(name)
+            layer_list += line_layers(data[data.side == "ours"], data[data.side == "neighbour"])
+        elif name == "place_names":
+            data = frame(name)
+            data = data[data.status != "retired"]
+            layer_list.append(
+                MapLayer("标准地名", data, Style("#3388ff", "point", size=10), label_field="name", label_size=6)
+            )
+        else:
+            label = "marker_id" if name == "boundary_markers" else ("name" if focus else None)
+            layer_list += categorized(
+                model, frame(name), _POINT_COLOUR_FIELD[name], Style("#000", "point", size=34), label_field=label
+            )
+    return PrintMap(
+        title=title,
+        subtitle=subtitle,
+        layers=layer_list,
+        extent=extent,
+        source=f"{county_name}民政局 mzgis 数据文件",
+        paper=paper,
+        portrait=portrait,
+        day=day or beijing_today(),
+    )

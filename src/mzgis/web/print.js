@@ -1,0 +1,44 @@
+// 打印出图: the server draws the current view (the map's extent and the layers switched on) on A4 or A3
+// with title, legend, scale bar, north arrow, source and date (GET /api/print, as `mzgis map` does).
+
+import { download } from './api.js';
+
+export function setupPrint(ctx) {
+  const $ = (id) => document.getElementById(id);
+  const dialog = $('print-dialog');
+  $('print-btn').addEventListener('click', () => {
+    const town = $('township');
+    $('print-heading').value = town.value ? `${town.selectedOptions[0].textContent}民政设施分布图` : '';
+    $('print-heading').placeholder = '留空则按视图命名';
+    $('print-message').textContent = '';
+    dialog.showModal();
+  });
+  $('print-cancel').addEventListener('click', () => dialog.close());
+  $('print-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const b = ctx.map.getBounds();
+    const shown = Object.entries(ctx.overlays).filter(([, layer]) => ctx.map.hasLayer(layer));
+    const layers = [...new Set(shown.map(([title]) => ctx.overlayLayers[title]).filter(Boolean))];
+    const format = $('print-format').value;
+    const params = new URLSearchParams({
+      bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(','),
+      layers: layers.join(','),
+      paper: $('print-paper').value,
+      portrait: String($('print-orient').value === 'portrait'),
+      format,
+    });
+    const title = $('print-heading').value.trim();
+    if (title) params.set('title', title);
+    $('print-message').textContent = '正在出图…';
+    $('print-go').disabled = true;
+    try {
+      const name = `${title || '民政设施分布图'}.${format}`;
+      const size = await download(`/api/print?${params}`, name);
+      $('print-message').textContent = `已下载 ${name}(${(size / 1024).toFixed(0)} KB)`;
+    } catch (err) {
+      $('print-message').textContent = `出图失败:${err.message}`;
+    } finally {
+      $('print-go').disabled = false;
+    }
+  });
+}
