@@ -9,7 +9,8 @@ import pyogrio
 import pytest
 
 from mzgis.coverage.service import analyze_store
-from mzgis.io.coverage_report import cjk_font, write_coverage_outputs
+from mzgis.io.coverage_report import write_coverage_outputs
+from mzgis.io.printmap import cjk_font
 from mzgis.settings import default_demo_path
 from mzgis.store import GeoPackageStore
 
@@ -47,6 +48,30 @@ def test_outputs_open_with_the_chinese_intact(tmp_path: Path) -> None:
     ]
     assert (tmp_path / "地图_beds_per_1000.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "data:image/png;base64," in report
+
+
+def test_word_report_has_the_summary_maps_and_the_table_in_landscape(tmp_path: Path) -> None:
+    import docx
+
+    store = GeoPackageStore(default_demo_path())
+    units = store.read_frame("admin_units")
+    outputs = write_coverage_outputs(analyze_store(store), units[units.level == "township"], tmp_path)
+    assert tmp_path / "覆盖分析报告.docx" in outputs.files
+    word = docx.Document(str(tmp_path / "覆盖分析报告.docx"))
+    section = word.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)  # A4 landscape
+    assert [p.text for p in word.paragraphs if p.style.name.startswith("Heading")] == [
+        "十四五目标覆盖分析(按乡镇)",
+        "乡镇目标核对表",
+    ]
+    text = "\n".join(p.text for p in word.paragraphs)
+    assert "全区 60 岁以上老人 110501 人" in text
+    (table,) = word.tables
+    assert [c.text for c in table.rows[0].cells][:3] == ["区划代码", "乡镇(街道)", "60岁以上老人"]
+    assert len(table.rows) == 1 + 13 and table.rows[-1].cells[1].text == "全区"
+    cells = {c.text for row in table.rows for c in row.cells}
+    assert "nan" not in cells and "None" not in cells
+    assert len(word.inline_shapes) == (4 if outputs.maps_drawn else 0)
 
 
 def test_interactive_map_is_self_contained(tmp_path: Path) -> None:

@@ -210,3 +210,57 @@ def test_register_cells_that_would_be_formulas_are_text(demo_path: Path, tmp_pat
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "1+2" in c.value]
     assert [(c.value, c.data_type) for c in cells] == [("'=1+2", "s")]
     assert "'=1+2" in (pkg.folder / "路黄线_界桩登记表.csv").read_text(encoding="utf-8-sig")
+
+
+def test_word_report_says_what_the_html_says(package) -> None:  # type: ignore[no-untyped-def]
+    import docx
+    from docx.oxml.ns import qn
+
+    _, pkg = package
+    word = docx.Document(str(pkg.folder / "路黄线_联检报告.docx"))
+    headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
+    assert headings == [
+        "路黄线行政区域界线联合检查报告",
+        "一、概况",
+        "二、界线概图",
+        "三、两版本差异",
+        "差异 1:里程 10035–10490 米,最大偏差 26.1 米(经度 121.299388,纬度 28.599800)",
+        "四、界桩检查问题",
+        "五、界桩登记表",
+        "六、界线走向说明",
+        "七、双方签字",
+    ]
+    section = word.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4
+    normal = word.styles["Normal"].element.rPr.find(qn("w:rFonts"))
+    assert normal.get(qn("w:eastAsia")) == "宋体"  # Chinese text in 宋体, not Word's fallback
+    assert len(word.inline_shapes) == 2  # the overview and the one detail map
+    differences, findings, register, signatures = word.tables
+    assert [c.text for c in differences.rows[0].cells] == [
+        "起点里程(米)",
+        "终点里程(米)",
+        "最大偏差(米)",
+        "位置(经度,纬度)",
+    ]
+    assert [c.text for c in differences.rows[1].cells] == ["10035", "10490", "26.07", "121.299388, 28.599800"]
+    assert differences.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on each page
+    assert [c.text for c in findings.rows[1].cells] == ["界桩状况", "路黄13", "界桩 路黄13 损坏"]
+    assert len(register.rows) == 1 + 17
+    assert [c.paragraphs[0].text for c in signatures.rows[0].cells] == ["路桥区", "黄岩区"]
+    assert "联检负责人(签字):" in signatures.rows[0].cells[0].text
+    text = "\n".join(p.text for p in word.paragraphs)
+    assert "若采用黄岩区版本:路桥区增加 11979 平方米,黄岩区增加 3078 平方米" in text
+    listed = {f["path"] for f in json.loads((pkg.folder / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    assert "路黄线_联检报告.docx" in listed
+
+
+def test_report_maps_use_the_drawn_colours_and_place_labels_clear_of_the_lines(package) -> None:  # type: ignore[no-untyped-def]
+    _, pkg = package
+    report = (pkg.folder / "路黄线_联检报告.html").read_text(encoding="utf-8")
+    overview = report[report.index("<svg") : report.index("</svg>")]
+    # the layer model's colours (the page's and QGIS's): ours red, the neighbour's orange, dashed
+    assert "stroke: #d62828" in overview and "stroke: #f77f00" in overview
+    assert "界线:本方" in overview and "界线:对方" in overview and "三交点界桩" in overview
+    detail = report[report.index("<svg", report.index("差异 1 局部图") - 20000) :]
+    assert "9554 平方米(归本方)" in report and "差异 1:偏差 26.1 米" in detail
+    assert "(蓝)" not in report  # the old legend named colours the map did not draw

@@ -98,8 +98,8 @@ def test_labels_avoid_lines_and_each_other_and_say_what_was_left_out() -> None:
 
 
 def test_a_label_with_no_free_side_is_left_out() -> None:
-    # a point boxed in by four lines close around it: every side of its label crosses one
-    d = 0.0008
+    # a point boxed in by four lines around it: beside it, near or farther, its label crosses one
+    d = 0.004  # about 400 m: 25 points on paper, less than the label is wide
     box_lines = [
         LineString([(121.35 - d, 28.49), (121.35 - d, 28.51)]),
         LineString([(121.35 + d, 28.49), (121.35 + d, 28.51)]),
@@ -174,6 +174,6 @@ def test_bad_requests_are_refused_in_chinese() -> None:
     with pytest.raises(BadInput, match="纸张应为 A4 或 A3"):
         render_map(pm, "png")
     with pytest.raises(BadInput, match="出图格式应为 PNG 或 PDF"):
-        render_map(PrintMap("x", [], extent=(121.3, 28.4, 121.4, 28.5)), "svg")
+        render_map(PrintMap("x", [], extent=(121.3, 28.4, 121.4, 28.5)), "gif")
     with pytest.raises(BadInput, match="出图范围无效"):
         render_map(PrintMap("x", [], extent=(121.4, 28.4, 121.3, 28.5)), "png")

@@ -7,8 +7,6 @@ PNGs are not drawn (boxes instead of characters would mislead) and the report sa
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +17,11 @@ import pyogrio
 
 from mzgis.coverage.analysis import CoverageResult, unmet_zh
 from mzgis.errors import NotFound
+from mzgis.io.document import Document, Figure, Heading, Para, Table, to_docx, to_html
+from mzgis.io.printmap import cjk_font
 from mzgis.io.tables import write_table
 
-__all__ = ["COLUMNS_ZH", "CoverageOutputs", "cjk_font", "write_coverage_outputs"]
+__all__ = ["COLUMNS_ZH", "CoverageOutputs", "write_coverage_outputs"]
 
 COLUMNS_ZH = {
     "code": "区划代码",
@@ -60,18 +60,6 @@ class CoverageOutputs:
     folder: Path
     files: list[Path]
     maps_drawn: bool
-
-
-def cjk_font() -> str | None:
-    """The family name of an installed Noto CJK (or other CJK) font, registered with matplotlib."""
-    from matplotlib import font_manager
-
-    for path in sorted(font_manager.findSystemFonts()):
-        name = Path(path).name
-        if "CJK" in name and ("Sans" in name or "Serif" in name) and "Bold" not in name:
-            font_manager.fontManager.addfont(path)
-            return str(font_manager.FontProperties(fname=path).get_name())
-    return None
 
 
 def _table(result: CoverageResult) -> pd.DataFrame:
@@ -152,9 +140,10 @@ def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, 
         files.append(map_path)
     except NotFound:
         pass  # Leaflet not installed (set-up not run): the PNG maps and the report still stand
-    report = out_dir / "覆盖分析报告.html"
-    report.write_text(_report(result, table, images, font), encoding="utf-8")
-    files.append(report)
+    report = _report(result, table, images, font)
+    (out_dir / "覆盖分析报告.html").write_text(to_html(report), encoding="utf-8")
+    (out_dir / "覆盖分析报告.docx").write_bytes(to_docx(report))
+    files += [out_dir / "覆盖分析报告.html", out_dir / "覆盖分析报告.docx"]
     return CoverageOutputs(out_dir, files, font is not None)
 
 
@@ -217,18 +206,8 @@ def _web_map(result: CoverageResult, towns: gpd.GeoDataFrame) -> str:
     return self_contained_map("十四五目标覆盖分析地图", layers, legend_html=legend)
 
 
-def _shown(column: str, value: object) -> str:
-    """A table cell as an officer reads it: '-' for no value, shares (columns ending in 率) as percentages."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "-"
-    if isinstance(value, float) and str(column).endswith("率"):
-        return f"{value:.0%}"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
-
-
-def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str, bytes]], font: str | None) -> str:
+def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str, bytes]], font: str | None) -> Document:
+    """The coverage report, one document for the HTML and the Word file."""
     t = result.targets
     d = result.district
     labels = {
@@ -238,35 +217,23 @@ def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str,
         "eldercare": "养老机构",
     }
     rules = "、".join(f"{labels.get(k, k)}:{v}" for k, v in t.as_dict()["coverage_rules"].items())
-    figs = (
-        "".join(
-            f'<figure><img alt="{html.escape(title)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-            f"<figcaption>{html.escape(title)}</figcaption></figure>"
-            for title, png in images
-        )
-        or "<p>本机没有中文字体(如 fonts-noto-cjk),未绘制专题图。</p>"
-    )
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape(_shown(c, v))}</td>" for c, v in zip(table.columns, row, strict=True))
-        + "</tr>"
-        for row in table.itertuples(index=False)
-    )
     unmet = unmet_zh(d["unmet"], none="无")
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>十四五目标覆盖分析</title>
-<style>@page {{ size: A4 landscape; margin: 12mm; }} body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei",
-sans-serif; font-size: 10pt; }} table {{ border-collapse: collapse; font-size: 8.5pt; }} th, td {{ border: 1px solid #888;
-padding: 2px 4px; }} th {{ background: #eee; }} figure {{ display: inline-block; margin: 4mm; }} img {{ max-width: 120mm; }}
-</style></head><body>
-<h1>十四五目标覆盖分析(按乡镇)</h1>
-<p>目标来源:{html.escape(t.source)}。覆盖规则:{html.escape(rules)};床位可达性(E2SFCA)服务半径 {t.catchment_m:g} 米。</p>
-<p>全区 60 岁以上老人 {d["aged_60_plus"]} 人,养老床位 {d["beds"]} 张(每千人 {d["beds_per_1000"]}),
-距目标缺 {d["beds_shortfall"]} 张;{d["townships_without_complex"]} 个乡镇没有社区服务综合体,
-{d["townships_without_burial_site"]} 个乡镇没有已建成的节地生态安葬点。全区未达标:{html.escape(unmet)}。</p>
-{figs}
-<h2>乡镇目标核对表</h2>
-<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
-<p style="color:#666;font-size:8pt">mzgis 生成{"" if font else ";未找到中文字体,专题图未绘制"}。</p>
-</body></html>
-"""
+    doc = Document("十四五目标覆盖分析", landscape=True, css="figure { display: inline-block; margin: 4mm; }")
+    doc.add(
+        Heading("十四五目标覆盖分析(按乡镇)", 1),
+        Para(f"目标来源:{t.source}。覆盖规则:{rules};床位可达性(E2SFCA)服务半径 {t.catchment_m:g} 米。"),
+        Para(
+            f"全区 60 岁以上老人 {d['aged_60_plus']} 人,养老床位 {d['beds']} 张(每千人 {d['beds_per_1000']}),"
+            f"距目标缺 {d['beds_shortfall']} 张;{d['townships_without_complex']} 个乡镇没有社区服务综合体,"
+            f"{d['townships_without_burial_site']} 个乡镇没有已建成的节地生态安葬点。全区未达标:{unmet}。"
+        ),
+        *[Figure(title, png, width_mm=120) for title, png in images],
+    )
+    if not images:
+        doc.add(Para("本机没有中文字体(如 fonts-noto-cjk),未绘制专题图。"))
+    doc.add(
+        Heading("乡镇目标核对表"),
+        Table(table, font_pt=8.5),
+        Para("mzgis 生成" + ("" if font else ";未找到中文字体,专题图未绘制") + "。", small=True),
+    )
+    return doc

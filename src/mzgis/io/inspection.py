@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import json
 import os
 import shutil
@@ -21,12 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 from pyproj import Transformer
-from shapely.geometry.base import BaseGeometry
 
 from mzgis import __version__
 from mzgis.boundary.alignment import Segment, segments_csv, segments_text
@@ -37,6 +34,8 @@ from mzgis.clock import beijing_today
 from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput
 from mzgis.io.archive import zip_folder
+from mzgis.io.document import Block, Bullets, Document, Figure, Heading, Para, Signatures, Table, to_docx, to_html
+from mzgis.io.printmap import MapLayer, PrintMap, Style, render_map
 from mzgis.io.tables import write_table
 from mzgis.layers import BOUNDARY_LINES, BOUNDARY_MARKERS, choice_labels
 from mzgis.text import inside, safe_filename
@@ -180,130 +179,94 @@ def _markers_frame(markers: MarkerReport) -> gpd.GeoDataFrame:
     )
 
 
-def _nice_bar(span_m: float) -> float:
-    """A scale-bar length (metres) of about a fifth of the map's width."""
-    steps = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0)
-    return max([b for b in steps if b <= span_m / 4] or [steps[0]])
-
-
-def _svg_map(
+def _line_figure(
     line: BoundaryLine,
     comparison: LineComparison,
     markers: MarkerReport,
-    epsg: int,
+    caption: str,
     *,
-    window: tuple[float, float, float, float] | None = None,
-    max_width: float = 680.0,
-    max_height: float = 820.0,
-) -> str:
-    """A map as inline SVG (text drawn by the browser's fonts, so Chinese renders): the whole line, or the
-    metric ``window`` (minx, miny, maxx, maxy) for a detail of one discrepancy."""
-    fwd = Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
+    extent: tuple[float, float, float, float] | None,
+    size_mm: tuple[float, float],
+    detail: bool,
+) -> Figure:
+    """A map of the line for the report (the print-map renderer: legend from the drawn styles, labels
+    clear of the lines): both versions, the areas between (with who would gain them in a detail), the
+    markers by condition, tripoints and the places over tolerance. SVG for HTML, PNG for Word."""
+    from mzgis.mapviews import line_layers
 
-    def xy(g: BaseGeometry) -> np.ndarray:
-        c = np.asarray(shapely.get_coordinates(g))
-        x, y = fwd.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    ours = xy(line.ours)
-    if window is None:
-        minx, miny = ours.min(axis=0) - 300.0
-        maxx, maxy = ours.max(axis=0) + 300.0
-    else:
-        minx, miny, maxx, maxy = window
-    width, height = max_width, max_width * (maxy - miny) / max(maxx - minx, 1.0)
-    if height > max_height:
-        width, height = width * max_height / height, max_height
-    scale = width / (maxx - minx)
-
-    def path(coords: np.ndarray) -> str:
-        pts = " ".join(f"{(x - minx) * scale:.1f},{(maxy - y) * scale:.1f}" for x, y in coords)
-        return pts
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" class="map">',
-        f'<rect width="{width:.0f}" height="{height:.0f}" fill="#fbfaf6" stroke="#999"/>',
+    crs = STORAGE_EPSG
+    ours = gpd.GeoDataFrame(geometry=[line.ours], crs=crs)
+    theirs = gpd.GeoDataFrame(geometry=[line.theirs] if line.theirs is not None else [], crs=crs)
+    areas = gpd.GeoDataFrame(
+        {
+            "label": [
+                f"{a['area_m2']:.0f} 平方米(归{'本方' if a.get('gain') == 'ours' else '对方'})"
+                for a in comparison.areas
+            ]
+        },
+        geometry=[a["geometry"] for a in comparison.areas],
+        crs=crs,
+    )
+    places = gpd.GeoDataFrame(
+        {"label": [f"差异 {i}:偏差 {s['max_deviation_m']:.1f} 米" for i, s in enumerate(comparison.segments, 1)]},
+        geometry=[shapely.Point(s["lon"], s["lat"]) for s in comparison.segments],
+        crs=crs,
+    )
+    m = markers.markers
+    tripoints = gpd.GeoDataFrame(geometry=list(m[m.kind == "tripoint"].geometry), crs=crs)
+    layers = [
+        MapLayer(
+            "两线之间的面积",
+            areas,
+            Style("#9d4edd", "fill", width=0.5, fill="#9d4edd", alpha=0.45),
+            label_field="label" if detail else None,
+            label_size=8,
+        ),
+        *line_layers(ours, theirs, gpd.GeoDataFrame(m, geometry=m.geometry.values, crs=crs)),
+        MapLayer("三交点界桩", tripoints, Style("#111", "point", marker="s", size=90, hollow=True)),
+        MapLayer(
+            "偏差超限处",
+            places,
+            Style("#d62828", "point", size=420 if detail else 260, hollow=True),
+            label_field="label",
+            label_size=8,
+        ),
     ]
-    areas = comparison.areas[:20] if window is None else comparison.areas
-    for a in areas:
-        poly = xy(a["geometry"])
-        parts.append(f'<polygon points="{path(poly)}" fill="#f4a261" fill-opacity="0.6"/>')
-        cx, cy = poly.mean(axis=0)
-        if window is not None and minx <= cx <= maxx and miny <= cy <= maxy:
-            gain = "本方" if a["gain"] == "ours" else "对方"
-            parts.append(
-                f'<text x="{(cx - minx) * scale:.1f}" y="{(maxy - cy) * scale:.1f}" font-size="10" '
-                f'text-anchor="middle">{a["area_m2"]:.0f} 平方米(归{gain})</text>'
-            )
-    if line.theirs is not None:
-        parts.append(
-            f'<polyline points="{path(xy(line.theirs))}" fill="none" stroke="#d62828" '
-            'stroke-width="1.5" stroke-dasharray="5,3"/>'
-        )
-    parts.append(f'<polyline points="{path(ours)}" fill="none" stroke="#1d3557" stroke-width="2"/>')
-    colours = {"intact": "#2a9d8f", "damaged": "#e9c46a", "missing": "#d62828"}
-    for r in markers.markers.itertuples():
-        ((x, y),) = xy(r.geometry)
-        sx, sy = (x - minx) * scale, (maxy - y) * scale
-        shape = (
-            f'<rect x="{sx - 5:.1f}" y="{sy - 5:.1f}" width="10" height="10"'
-            if r.kind == "tripoint"
-            else f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="4"'
-        )
-        parts.append(f'{shape} fill="{colours.get(r.condition, "#555")}" stroke="#000" stroke-width="0.6"/>')
-        parts.append(f'<text x="{sx + 6:.1f}" y="{sy - 4:.1f}" font-size="9">{html.escape(str(r.marker_id))}</text>')
-    for i, seg in enumerate(comparison.segments, start=1):
-        ((x, y),) = xy(shapely.Point(seg["lon"], seg["lat"]))
-        sx, sy = (x - minx) * scale, (maxy - y) * scale
-        parts.append(f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="14" fill="none" stroke="#d62828" stroke-width="2"/>')
-        parts.append(
-            f'<text x="{sx + 16:.1f}" y="{sy + 4:.1f}" font-size="11" fill="#d62828">'
-            f"差异 {i}:偏差 {seg['max_deviation_m']:.1f} 米</text>"
-        )
-    bar = _nice_bar(maxx - minx)
-    parts.append(
-        f'<line x1="20" y1="{height - 20:.0f}" x2="{20 + bar * scale:.1f}" y2="{height - 20:.0f}" '
-        'stroke="#000" stroke-width="3"/>'
-    )
-    parts.append(f'<text x="20" y="{height - 28:.0f}" font-size="10">{bar:.0f} 米</text>')
-    parts.append(f'<text x="{width - 30:.0f}" y="30" font-size="14" text-anchor="middle">北 ↑</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    pm = PrintMap(caption, layers, extent=extent, size_mm=size_mm)
+    svg = render_map(pm, "svg").data.decode("utf-8")
+    svg = svg[svg.index("<svg") :]  # inline in the report: no XML prolog or doctype
+    return Figure(caption, render_map(pm, "png", dpi=200).data, svg=svg, width_mm=size_mm[0])
 
 
-def _insets(line: BoundaryLine, comparison: LineComparison, markers: MarkerReport, epsg: int) -> str:
+def _details(line: BoundaryLine, comparison: LineComparison, markers: MarkerReport) -> list[Block]:
     """One detail map per stretch over tolerance: both versions, the areas between with who gains them."""
-    fwd = Transformer.from_crs(STORAGE_EPSG, epsg, always_xy=True)
-    out = []
+    out: list[Block] = []
     for i, seg in enumerate(comparison.segments, start=1):
-        near = comparison.areas_along(seg)
-        cx, cy = fwd.transform(seg["lon"], seg["lat"])
-        boxes = [(cx - 150.0, cy - 150.0, cx + 150.0, cy + 150.0)]
-        for g in near:
-            c = np.asarray(shapely.get_coordinates(g))
-            x, y = fwd.transform(c[:, 0], c[:, 1])
-            boxes.append((float(np.min(x)), float(np.min(y)), float(np.max(x)), float(np.max(y))))
-        minx, miny = min(b[0] for b in boxes) - 60.0, min(b[1] for b in boxes) - 60.0
-        maxx, maxy = max(b[2] for b in boxes) + 60.0, max(b[3] for b in boxes) + 60.0
-        svg = _svg_map(line, comparison, markers, epsg, window=(minx, miny, maxx, maxy), max_width=560, max_height=420)
+        near = [*comparison.areas_along(seg), shapely.Point(seg["lon"], seg["lat"])]
+        west, south, east, north = shapely.GeometryCollection(near).bounds
+        pad = 0.0025  # about 250 m around the stretch
         out.append(
-            f'<div class="keep"><h3>差异 {i}:里程 {seg["from_m"]:.0f}–{seg["to_m"]:.0f} 米,'
-            f"最大偏差 {seg['max_deviation_m']:.1f} 米(经度 {seg['lon']:.6f},纬度 {seg['lat']:.6f})</h3>{svg}</div>"
+            Heading(
+                f"差异 {i}:里程 {seg['from_m']:.0f}–{seg['to_m']:.0f} 米,最大偏差 "
+                f"{seg['max_deviation_m']:.1f} 米(经度 {seg['lon']:.6f},纬度 {seg['lat']:.6f})",
+                3,
+            )
         )
-    return "".join(out)
+        out.append(
+            _line_figure(
+                line,
+                comparison,
+                markers,
+                f"差异 {i} 局部图",
+                extent=(west - pad, south - pad, east + pad, north + pad),
+                size_mm=(170, 105),
+                detail=True,
+            )
+        )
+    return out
 
 
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _report_html(
+def _report(
     line: BoundaryLine,
     comparison: LineComparison,
     markers: MarkerReport,
@@ -311,7 +274,8 @@ def _report_html(
     register: pd.DataFrame,
     epsg: int,
     today: dt.date,
-) -> str:
+) -> Document:
+    """The joint-inspection report, one document for the HTML/PDF and the Word file."""
     a_name = line.county_names.get(line.county_a, line.county_a)
     b_name = line.county_names.get(line.county_b, line.county_b)
     s = comparison.summary
@@ -319,9 +283,9 @@ def _report_html(
     disc = pd.DataFrame(
         [
             {
-                "起点里程(米)": x["from_m"],
-                "终点里程(米)": x["to_m"],
-                "最大偏差(米)": x["max_deviation_m"],
+                "起点里程(米)": f"{x['from_m']:.0f}",
+                "终点里程(米)": f"{x['to_m']:.0f}",
+                "最大偏差(米)": f"{x['max_deviation_m']:.2f}",
                 "位置(经度,纬度)": f"{x['lon']:.6f}, {x['lat']:.6f}",
             }
             for x in comparison.segments
@@ -335,67 +299,50 @@ def _report_html(
         ]
         or [{"说明": "无"}]
     )
-    desc = "".join(f"<p>{html.escape(p)}</p>" for p in segments_text(line.name, segments).splitlines()[2:] if p)
-    gain = ""
+    summary = [
+        f"本方界线长 {s['length_m']:.0f} 米,对方版本长 {s['their_length_m']:.0f} 米",
+        f"两版本最大偏差 {s['max_deviation_m']:.2f} 米,平均偏差 {s['mean_deviation_m']:.2f} 米,"
+        f"豪斯多夫距离 {s['hausdorff_m']:.2f} 米",
+        f"偏差超过 {s['tolerance_m']} 米的地段 {s['segments_over_tolerance']} 处;两线之间面积共 {s['area_between_m2']:.0f} 平方米",
+    ]
     if "ours_would_gain_m2" in s:
-        gain = (
-            f"<li>若采用{html.escape(b_name)}版本:{html.escape(a_name)}增加 {s['ours_would_gain_m2']:.0f} 平方米,"
-            f"{html.escape(b_name)}增加 {s['neighbour_would_gain_m2']:.0f} 平方米</li>"
+        summary.append(
+            f"若采用{b_name}版本:{a_name}增加 {s['ours_would_gain_m2']:.0f} 平方米,"
+            f"{b_name}增加 {s['neighbour_would_gain_m2']:.0f} 平方米"
         )
+    summary.append(
+        f"界桩 {m['markers']} 个(间距 {m['spacing_min_m']}–{m['spacing_max_m']} 米),损坏 {m['damaged']} 个,"
+        f"丢失 {m['missing']} 个,超过 {m['overdue_years']} 年未检查 {m['overdue']} 个,"
+        f"三交点界桩 {m['tripoints_expected'] - m['tripoints_missing']}/{m['tripoints_expected']}"
+    )
     short_register = register[["界桩编号", "类型", "经度(度分秒)", "纬度(度分秒)", "状况", "最近检查日期"]]
-    return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(line.name)}联合检查报告</title>
-<style>
-@page {{ size: A4; margin: 18mm 15mm; }}
-body {{ font-family: "Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimSun",
-       sans-serif; font-size: 10.5pt; color: #111; }}
-h1 {{ font-size: 18pt; text-align: center; margin: 0 0 4mm; }}
-h2 {{ font-size: 13pt; border-bottom: 1px solid #444; margin-top: 6mm; }}
-h3 {{ font-size: 10.5pt; margin: 4mm 0 2mm; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 9pt; page-break-inside: auto; }}
-th, td {{ border: 1px solid #666; padding: 2px 4px; text-align: left; }}
-th {{ background: #eee; }}
-tr {{ page-break-inside: avoid; }}
-.map {{ display: block; margin: 0 auto; max-width: 100%; }}
-.sign {{ display: flex; gap: 10mm; margin-top: 10mm; page-break-inside: avoid; }}
-.sign div {{ flex: 1; border: 1px solid #444; padding: 4mm; min-height: 45mm; }}
-.legend span {{ margin-right: 8mm; }}
-.keep {{ page-break-inside: avoid; }}
-</style></head><body>
-<h1>{html.escape(line.name)}行政区域界线联合检查报告</h1>
-<p>界线双方:{html.escape(a_name)}({line.county_a})与{html.escape(b_name)}({line.county_b})。
-生成日期:{today.isoformat()}。坐标系:CGCS2000(EPSG:4490),量算投影 EPSG:{epsg}。</p>
-<h2>一、概况</h2>
-<ul>
-<li>本方界线长 {s["length_m"]:.0f} 米,对方版本长 {s["their_length_m"]:.0f} 米</li>
-<li>两版本最大偏差 {s["max_deviation_m"]:.2f} 米,平均偏差 {s["mean_deviation_m"]:.2f} 米,豪斯多夫距离 {s["hausdorff_m"]:.2f} 米</li>
-<li>偏差超过 {s["tolerance_m"]} 米的地段 {s["segments_over_tolerance"]} 处;两线之间面积共 {s["area_between_m2"]:.0f} 平方米</li>
-{gain}
-<li>界桩 {m["markers"]} 个(间距 {m["spacing_min_m"]}–{m["spacing_max_m"]} 米),损坏 {m["damaged"]} 个,丢失 {m["missing"]} 个,
-超过 {m["overdue_years"]} 年未检查 {m["overdue"]} 个,三交点界桩 {m["tripoints_expected"] - m["tripoints_missing"]}/{m["tripoints_expected"]}</li>
-</ul>
-<h2>二、界线概图</h2>
-{_svg_map(line, comparison, markers, epsg)}
-<p class="legend"><span>— 本方界线(蓝)</span><span>- - 对方界线(红)</span><span>● 完好 / 损坏 / 丢失界桩</span>
-<span>■ 三交点</span><span>○ 偏差超限处</span></p>
-<h2>三、两版本差异</h2>
-{_table(disc)}
-{_insets(line, comparison, markers, epsg)}
-<h2>四、界桩检查问题</h2>
-{_table(finds)}
-<h2>五、界桩登记表</h2>
-{_table(short_register)}
-<p>完整登记表(含十进制经纬度和高斯-克吕格坐标)见“{html.escape(line.name)}_界桩登记表.xlsx”。</p>
-<h2>六、界线走向说明</h2>
-{desc}
-<div class="keep"><h2>七、双方签字</h2>
-<div class="sign">
-<div><b>{html.escape(a_name)}</b><br><br>联检负责人(签字):<br><br><br>单位(盖章):<br><br><br>日期:</div>
-<div><b>{html.escape(b_name)}</b><br><br>联检负责人(签字):<br><br><br>单位(盖章):<br><br><br>日期:</div>
-</div></div>
-<p style="font-size:8pt;color:#666">mzgis {__version__} 生成。</p>
-</body></html>
-"""
+    description = [p for p in segments_text(line.name, segments).splitlines()[2:] if p]
+    doc = Document(f"{line.name}联合检查报告")
+    doc.add(
+        Heading(f"{line.name}行政区域界线联合检查报告", 1),
+        Para(
+            f"界线双方:{a_name}({line.county_a})与{b_name}({line.county_b})。生成日期:{today.isoformat()}。"
+            f"坐标系:CGCS2000(EPSG:{STORAGE_EPSG}),量算投影 EPSG:{epsg}。"
+        ),
+        Heading("一、概况"),
+        Bullets(summary),
+        Heading("二、界线概图"),
+        _line_figure(line, comparison, markers, f"{line.name}概图", extent=None, size_mm=(175, 150), detail=False),
+        Heading("三、两版本差异"),
+        Table(disc),
+        *_details(line, comparison, markers),
+        Heading("四、界桩检查问题"),
+        Table(finds),
+        Heading("五、界桩登记表"),
+        Table(short_register),
+        Para(f"完整登记表(含十进制经纬度和高斯-克吕格坐标)见“{line.name}_界桩登记表.xlsx”。"),
+        Heading("六、界线走向说明"),
+        *[Para(p) for p in description],
+        Heading("七、双方签字"),
+        Signatures([a_name, b_name], signer="联检负责人"),
+        Para(f"mzgis {__version__} 生成。", small=True),
+    )
+    return doc
 
 
 def _render_pdf(html_path: Path, pdf_path: Path) -> str:
@@ -540,9 +487,10 @@ def _write_files(
     (work / f"{name}_走向说明.txt").write_text(segments_text(name, segments), encoding="utf-8")
     (work / f"{name}_走向说明.csv").write_text(segments_csv(segments), encoding="utf-8-sig")
 
-    report_html = _report_html(line, comparison, markers, segments, register, epsg, today)
+    report = _report(line, comparison, markers, segments, register, epsg, today)
     html_path = work / f"{name}_联检报告.html"
-    html_path.write_text(report_html, encoding="utf-8")
+    html_path.write_text(to_html(report), encoding="utf-8")
+    (work / f"{name}_联检报告.docx").write_bytes(to_docx(report))
     pdf_note = _render_pdf(html_path, work / f"{name}_联检报告.pdf")
 
     return sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()), pdf_note

@@ -29,7 +29,7 @@ from mzgis.errors import BadInput, NotFound
 __all__ = ["PAPERS", "MapLayer", "PrintMap", "Style", "cjk_font", "nice_length", "render_map"]
 
 PAPERS = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}  # landscape, millimetres
-FORMATS = ("png", "pdf")
+FORMATS = ("png", "pdf", "svg")
 MAX_FEATURES = 200_000  # a print map of more is refused: it could not be read and would take minutes
 
 
@@ -61,6 +61,7 @@ class Style:
     alpha: float = 0.35
     marker: str = "o"
     size: float = 28.0
+    hollow: bool = False  # a point drawn as an outline (a place to look at, not a thing)
 
 
 @dataclass
@@ -84,6 +85,8 @@ class PrintMap:
     portrait: bool = False
     day: dt.date | None = None
     notes: list[str] = field(default_factory=list)
+    # a figure for a report instead of a page: this size, map and legend only (the report has the title)
+    size_mm: tuple[float, float] | None = None
 
 
 @dataclass
@@ -163,14 +166,18 @@ def render_map(pm: PrintMap, fmt: str = "png", *, dpi: int = 150) -> Rendered:
         raise BadInput("出图范围无效(应为 西,南,东,北 经纬度)", "invalid map extent")
     epsg = to_metric(extent)
     to_m = gpd.GeoSeries([box(*extent)], crs=STORAGE_EPSG).to_crs(epsg)
-    width_mm, height_mm = PAPERS[pm.paper]
-    if pm.portrait:
+    width_mm, height_mm = pm.size_mm or PAPERS[pm.paper]
+    if pm.portrait and pm.size_mm is None:
         width_mm, height_mm = height_mm, width_mm
 
     plt.rcParams["font.family"] = font
+    plt.rcParams["svg.fonttype"] = "none"  # SVG keeps text as text (the browser draws it in the same font)
     fig = plt.figure(figsize=(width_mm / 25.4, height_mm / 25.4), dpi=dpi)
     # the frame: map on the left, legend panel on the right (portrait: legend below), title above, notes below
-    if pm.portrait:
+    if pm.size_mm is not None:
+        map_box = (0.005, 0.005, 0.72, 0.99)
+        legend_anchor = (0.735, 0.995)
+    elif pm.portrait:
         map_box = (0.06, 0.22, 0.88, 0.66)
         legend_anchor = (0.06, 0.20)
     else:
@@ -219,6 +226,13 @@ def render_map(pm: PrintMap, fmt: str = "png", *, dpi: int = 150) -> Rendered:
             metric.plot(ax=ax, color=st.colour, linewidth=st.width, linestyle="--" if st.dashed else "-")
             obstacles.extend(metric.geometry)
             handle = Line2D([], [], color=st.colour, linewidth=st.width, linestyle="--" if st.dashed else "-")
+        elif st.hollow:
+            metric.plot(
+                ax=ax, facecolor="none", marker=st.marker, markersize=st.size, edgecolor=st.colour, linewidth=1.6
+            )
+            handle = Line2D(
+                [], [], color="none", marker=st.marker, markerfacecolor="none", markeredgecolor=st.colour, markersize=9
+            )
         else:
             metric.plot(ax=ax, color=st.colour, marker=st.marker, markersize=st.size, edgecolor="#222", linewidth=0.5)
             handle = Line2D(
@@ -269,17 +283,18 @@ def render_map(pm: PrintMap, fmt: str = "png", *, dpi: int = 150) -> Rendered:
         ax.text(x0, y0 - h * 0.8, f"比例尺 1:{scale:,}", ha="left", va="top", fontsize=7, zorder=10),
     ]
 
-    fig.text(0.5, 0.965, pm.title, ha="center", va="top", fontsize=16, weight="bold")
-    if pm.subtitle:
-        fig.text(0.5, 0.925, pm.subtitle, ha="center", va="top", fontsize=9, color="#333")
-    day = pm.day or dt.date.today()
-    footer = (
-        f"数据来源:{pm.source}    坐标系:CGCS2000(EPSG:{STORAGE_EPSG}),高斯-克吕格投影 EPSG:{epsg}    "
-        f"制图:mzgis {__version__}    日期:{day.isoformat()}"
-    )
-    fig.text(0.04, 0.035, footer, ha="left", va="bottom", fontsize=7, color="#333")
-    for i, note in enumerate(pm.notes[:3]):  # above the footer: what the map leaves out or assumes
-        fig.text(0.04, 0.055 + i * 0.018, note, ha="left", va="bottom", fontsize=7, color="#333")
+    if pm.size_mm is None:
+        fig.text(0.5, 0.965, pm.title, ha="center", va="top", fontsize=16, weight="bold")
+        if pm.subtitle:
+            fig.text(0.5, 0.925, pm.subtitle, ha="center", va="top", fontsize=9, color="#333")
+        day = pm.day or dt.date.today()
+        footer = (
+            f"数据来源:{pm.source}    坐标系:CGCS2000(EPSG:{STORAGE_EPSG}),高斯-克吕格投影 EPSG:{epsg}    "
+            f"制图:mzgis {__version__}    日期:{day.isoformat()}"
+        )
+        fig.text(0.04, 0.035, footer, ha="left", va="bottom", fontsize=7, color="#333")
+        for i, note in enumerate(pm.notes[:3]):  # above the footer: what the map leaves out or assumes
+            fig.text(0.04, 0.055 + i * 0.018, note, ha="left", va="bottom", fontsize=7, color="#333")
     if handles:
         fig.legend(
             [h for h, _ in handles],
@@ -295,7 +310,7 @@ def render_map(pm: PrintMap, fmt: str = "png", *, dpi: int = 150) -> Rendered:
 
     drawn, left_out = _place_labels(fig, ax, candidates, obstacles, [north, *bar_texts])
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi)
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
     plt.close(fig)
     return Rendered(buf.getvalue(), drawn, left_out, legend, scale, epsg)
 
@@ -320,14 +335,12 @@ def _place_labels(
     tree = shapely.STRtree(lines) if lines else None
     drawn: list[str] = []
     left_out: list[str] = []
-    placements = (
-        ("left", "center", 4, 0),
-        ("right", "center", -4, 0),
-        ("center", "bottom", 0, 4),
-        ("center", "top", 0, -4),
-    )
+    near = (("left", "center", 4, 0), ("right", "center", -4, 0), ("center", "bottom", 0, 4), ("center", "top", 0, -4))
+    farther = tuple((ha, va, dx * 4, dy * 4) for ha, va, dx, dy in near)
     for text, x, y, size, is_point in candidates:
-        tries = placements if is_point else (("center", "center", 0, 0),)  # an area's name sits at its middle
+        # a point's label beside it, then a little farther; an area's name at its middle first (a thin
+        # area between two lines has no room inside: its label goes beside it)
+        tries = (*near, *farther) if is_point else (("center", "center", 0, 0), *near, *farther)
         placed = False
         for ha, va, dx, dy in tries:
             t = ax.annotate(
