@@ -59,8 +59,10 @@ def test_word_report_has_the_summary_maps_and_the_table_in_landscape(tmp_path: P
     assert tmp_path / "覆盖分析报告.docx" in outputs.files
     word = docx.Document(str(tmp_path / "覆盖分析报告.docx"))
     section = word.sections[0]
-    assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)  # A4 landscape
-    assert [p.text for p in word.paragraphs if p.style.name.startswith("Heading")] == [
+    width, height = section.page_width, section.page_height
+    assert width is not None and height is not None
+    assert (round(width.mm), round(height.mm)) == (297, 210)  # A4 landscape
+    assert [p.text for p in word.paragraphs if p.style is not None and p.style.name.startswith("Heading")] == [
         "十四五目标覆盖分析(按乡镇)",
         "乡镇目标核对表",
     ]

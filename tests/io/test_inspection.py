@@ -218,7 +218,7 @@ def test_word_report_says_what_the_html_says(package) -> None:  # type: ignore[n
 
     _, pkg = package
     word = docx.Document(str(pkg.folder / "路黄线_联检报告.docx"))
-    headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
+    headings = [p.text for p in word.paragraphs if p.style is not None and p.style.name.startswith("Heading")]
     assert headings == [
         "路黄线行政区域界线联合检查报告",
         "一、概况",
@@ -231,7 +231,9 @@ def test_word_report_says_what_the_html_says(package) -> None:  # type: ignore[n
         "七、双方签字",
     ]
     section = word.sections[0]
-    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4
+    width, height = section.page_width, section.page_height
+    assert width is not None and height is not None
+    assert (round(width.mm), round(height.mm)) == (210, 297)  # A4
     normal = word.styles["Normal"].element.rPr.find(qn("w:rFonts"))
     assert normal.get(qn("w:eastAsia")) == "宋体"  # Chinese text in 宋体, not Word's fallback
     assert len(word.inline_shapes) == 2  # the overview and the one detail map
@@ -243,7 +245,8 @@ def test_word_report_says_what_the_html_says(package) -> None:  # type: ignore[n
         "位置(经度,纬度)",
     ]
     assert [c.text for c in differences.rows[1].cells] == ["10035", "10490", "26.07", "121.299388, 28.599800"]
-    assert differences.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on each page
+    header = differences.rows[0]._tr.trPr
+    assert header is not None and header.find(qn("w:tblHeader")) is not None  # repeated on each page
     assert [c.text for c in findings.rows[1].cells] == ["界桩状况", "路黄13", "界桩 路黄13 损坏"]
     assert len(register.rows) == 1 + 17
     assert [c.paragraphs[0].text for c in signatures.rows[0].cells] == ["路桥区", "黄岩区"]
