@@ -5,6 +5,7 @@ Domain errors become one readable line (Chinese first) and an exit code per kind
 
 from __future__ import annotations
 
+import datetime
 import os
 import sqlite3
 import sys
@@ -114,6 +115,15 @@ def _recorded(on_behalf_of: str | None, settings: Settings) -> str:
         account = f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
     for_whom = (on_behalf_of or settings.user or "").strip()
     return f"{account}(代 {for_whom})" if for_whom and for_whom != account else account
+
+
+def _date(text: str, option: str) -> datetime.date:
+    from mzgis.errors import BadInput
+
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{option} “{text}”应为日期 YYYY-MM-DD", f"{option} must be YYYY-MM-DD") from None
 
 
 def _open(db: Path | None) -> Backend:
@@ -348,15 +358,18 @@ def names_check_name(
 @handles_errors
 def names_check(
     as_json: JsonOption = False,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="把清理报告写入 Excel 文件")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="把清理整治表写入 Excel 文件")] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="整治完成时限 YYYY-MM-DD(默认:错误 90 天、提示 180 天)")
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """对全部地名运行规则检查(不规范地名清理报告)。Run every rule over the gazetteer."""
+    """对全部地名运行规则检查(不规范地名清理整治表)。Run every rule over the gazetteer."""
     from mzgis.io.names import write_cleanup_report
 
     gaz = _gazetteer(db)
     if xlsx is not None:
-        table = write_cleanup_report(gaz, xlsx)
+        table = write_cleanup_report(gaz, xlsx, deadline=_date(deadline, "--deadline") if deadline else None)
         typer.echo(f"已写入 {xlsx}:{table['编号'].nunique()} 个地名,{len(table)} 条问题")
         return
     results = gaz.check_all()
@@ -653,10 +666,7 @@ def audit_cmd(
         raise BadInput("--source 应为 mzgis 或 external", "--source must be mzgis or external")
     start = None
     if since is not None:
-        try:
-            day = dt.date.fromisoformat(since)
-        except ValueError:
-            raise BadInput(f"--since “{since}”应为日期 YYYY-MM-DD", "--since must be YYYY-MM-DD") from None
+        day = _date(since, "--since")
         start = stamp(dt.datetime.combine(day, dt.time(), BEIJING))
     entries = _open(db).audit(
         layer=get_layer(layer).name if layer else None,

@@ -184,16 +184,37 @@ def test_export_opens_with_the_chinese_intact(gaz: Gazetteer, tmp_path: Path, su
 
 
 def test_cleanup_report_table(gaz: Gazetteer) -> None:
-    table = cleanup_report(gaz)
+    table = cleanup_report(gaz, today=dt.date(2026, 11, 30))
+    # the 不规范地名清理整治 form first: class, name, location, problem, remedy, deadline; details after
+    assert list(table.columns)[:8] == [
+        "序号",
+        "类别(大洋怪重)",
+        "标准名称",
+        "所在区划",
+        "位置(经度,纬度)",
+        "存在问题",
+        "整治建议",
+        "完成时限",
+    ]
+    assert list(table["序号"]) == list(range(1, len(table) + 1))
     row = table[table["标准名称"] == "路桥3号路"].iloc[0]
-    assert (row["问题类型"], row["大洋怪重"], row["严重程度"], row["说明"], row["地名类别"]) == (
-        "夹用字母数字",
+    assert (row["类别(大洋怪重)"], row["存在问题"], row["整治建议"], row["完成时限"], row["严重程度"]) == (
         "洋",
+        "夹用字母数字:名称中夹有字母或阿拉伯数字“3”",
+        "改用规范汉字书写,不夹用外文字母和阿拉伯数字",
+        "2027-02-28",  # an error: 90 days
         "错误",
-        "名称中夹有字母或阿拉伯数字“3”",
-        "交通运输设施",  # no English ids where officers read
     )
+    assert row["地名类别"] == "交通运输设施"  # no English ids where officers read
+    assert row["所在区划"] == "古街社区 331004002054"
+    lon, lat = (float(v) for v in row["位置(经度,纬度)"].split(", "))
+    assert 121.3 < lon < 121.5 and 28.5 < lat < 28.6
+    hints = table[table["严重程度"] == "提示"]
+    assert not hints.empty and set(hints["完成时限"]) == {"2027-05-29"}  # a warning: 180 days
+    assert set(table["类别(大洋怪重)"]) <= {"大", "洋", "怪", "重", "其他"}
     assert len(table) == 11 and table["编号"].nunique() == 10
+    fixed = cleanup_report(gaz, deadline=dt.date(2027, 6, 30))
+    assert set(fixed["完成时限"]) == {"2027-06-30"}
 
 
 def test_xlsx_outputs_are_laid_out_as_offices_expect(gaz: Gazetteer, tmp_path: Path) -> None:
@@ -207,5 +228,5 @@ def test_xlsx_outputs_are_laid_out_as_offices_expect(gaz: Gazetteer, tmp_path: P
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions
     assert all(c.font.bold for c in sheet[1])
     widths = {c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[1]}
-    assert widths["编号"] == 6 and widths["说明"] > 30  # as wide as the text, CJK counted double
+    assert widths["序号"] == 6 and widths["存在问题"] > 30  # as wide as the text, CJK counted double
     assert sheet["A2"].number_format == "0"

@@ -24,6 +24,7 @@ __all__ = [
     "ADMIN_CATEGORIES",
     "RULE_IDS",
     "RULE_NAMES_ZH",
+    "RULE_REMEDIES_ZH",
     "Finding",
     "NameRecord",
     "RuleSet",
@@ -54,6 +55,25 @@ RULE_NAMES_ZH: dict[str, tuple[str, str]] = {
     "homophone": ("同音", "重"),
     "near_duplicate": ("专名相同", "重"),
     "admin_mismatch": ("位置与所在区划不符", ""),
+}
+# what the clean-up table (不规范地名清理整治) proposes for each finding (整治建议)
+RULE_REMEDIES_ZH: dict[str, str] = {
+    "missing_generic": "补充与类别相符的通名,按程序更名",
+    "generic_mismatch": "改用该类别可用的通名,按程序更名",
+    "stacked_generic": "去掉叠加的通名",
+    "mixed_script": "改用规范汉字书写,不夹用外文字母和阿拉伯数字",
+    "foreign": "改用反映当地历史、文化或地理特征的名称,按程序更名",
+    "exaggeration": "去掉夸大用词,按实际规模和功能命名",
+    "brand": "去掉商标、品牌名称,另行命名",
+    "leader_name": "不以领导人姓名命名,另行命名",
+    "duplicate": "同一区域内同类地名重名:另行命名或加区分词",
+    "rare_char": "核实用字与读音,改用通用规范汉字",
+    "odd_word": "改用规范、雅致的用字",
+    "bare_ordinal": "专名不宜只有序数,改用有含义的专名",
+    "too_long": "精简名称",
+    "homophone": "与区域内地名同音:核实是否易混,必要时另行命名",
+    "near_duplicate": "专名相同:核实是否易混,必要时加区分词",
+    "admin_mismatch": "核对地名位置和所在区划代码,改正其一",
 }
 ADMIN_CATEGORIES = frozenset({"administrative_area", "self_governing_org", "non_administrative_area"})
 RULE_IDS: dict[str, Severity] = {

@@ -4,6 +4,7 @@ export of the gazetteer to CSV, XLSX, GeoJSON and GeoPackage; the clean-up repor
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,9 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, MzgisError, NotFound
-from mzgis.gazetteer.rules import RULE_NAMES_ZH, Finding, NameRecord, has_errors, scope_key
+from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH, Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import CheckResult, Edit, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
 from mzgis.io.readers import read_table
@@ -289,45 +291,63 @@ def export_names(gazetteer: Gazetteer, path: Path) -> int:
     return len(frame)
 
 
-def write_cleanup_report(gazetteer: Gazetteer, path: Path) -> pd.DataFrame:
+# how long the bureau allows to remedy a finding, from the day of the report (--deadline overrides both)
+REMEDY_DAYS = {"error": 90, "warning": 180}
+
+
+def write_cleanup_report(gazetteer: Gazetteer, path: Path, *, deadline: dt.date | None = None) -> pd.DataFrame:
     """The clean-up report written to an XLSX file; returns the table."""
-    table = cleanup_report(gazetteer)
+    table = cleanup_report(gazetteer, deadline=deadline)
     write_table(table, path, sheet="不规范地名清理")
     return table
 
 
-def cleanup_report(gazetteer: Gazetteer) -> pd.DataFrame:
-    """The clean-up report (every rule over the gazetteer): one row per finding, in Chinese."""
+def cleanup_report(
+    gazetteer: Gazetteer, *, deadline: dt.date | None = None, today: dt.date | None = None
+) -> pd.DataFrame:
+    """The clean-up report in the form of the 不规范地名清理整治 table: one row per finding, in Chinese:
+    class (大、洋、怪、重), name, location (unit and coordinates), problem, proposed remedy and deadline
+    (``deadline``, else 90 days from ``today`` for errors and 180 for warnings), then the details."""
     admin = gazetteer.admin()
     category_zh = choice_labels(LAYERS["place_names"], "category")
-    rows = []
+    today = today or beijing_today()
+    rows: list[dict[str, Any]] = []
     for feature, findings in gazetteer.check_all():
         p = feature.properties
+        where = feature.geometry.representative_point() if feature.geometry is not None else None
         for f in findings:
+            name_zh, klass = RULE_NAMES_ZH.get(f.rule, (f.rule, ""))
+            due = deadline or today + dt.timedelta(days=REMEDY_DAYS[f.severity])
             rows.append(
                 {
-                    "编号": feature.id,
+                    "序号": len(rows) + 1,
+                    "类别(大洋怪重)": klass or "其他",
                     "标准名称": p["name"],
-                    "罗马字母拼写": p.get("romanized"),
-                    "地名类别": category_zh.get(str(p["category"]), p["category"]),
                     "所在区划": f"{admin.name(str(p['admin_code']))} {p['admin_code']}",
-                    "问题类型": RULE_NAMES_ZH.get(f.rule, (f.rule, ""))[0],
-                    "大洋怪重": RULE_NAMES_ZH.get(f.rule, (f.rule, ""))[1],
+                    "位置(经度,纬度)": "" if where is None else f"{where.x:.6f}, {where.y:.6f}",
+                    "存在问题": f"{name_zh}:{f.message}",
+                    "整治建议": RULE_REMEDIES_ZH.get(f.rule, "核实后处理"),
+                    "完成时限": due.isoformat(),
                     "严重程度": "错误" if f.severity == "error" else "提示",
-                    "说明": f.message,
+                    "地名类别": category_zh.get(str(p["category"]), p["category"]),
+                    "罗马字母拼写": p.get("romanized"),
                     "相关地名": "、".join(str(r["name"]) for r in f.related),
+                    "编号": feature.id,
                 }
             )
     columns = [
-        "编号",
+        "序号",
+        "类别(大洋怪重)",
         "标准名称",
-        "罗马字母拼写",
-        "地名类别",
         "所在区划",
-        "问题类型",
-        "大洋怪重",
+        "位置(经度,纬度)",
+        "存在问题",
+        "整治建议",
+        "完成时限",
         "严重程度",
-        "说明",
+        "地名类别",
+        "罗马字母拼写",
         "相关地名",
+        "编号",
     ]
     return pd.DataFrame(rows, columns=columns)

@@ -3,6 +3,7 @@ history, check without saving, and changesets. Thin: every call goes to :class:`
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -275,12 +276,15 @@ def export_all(
     "/api/names/cleanup-report",
     response_class=Response,
     responses=_ERRORS | download_responses(".xlsx"),
-    summary="不规范地名清理报告(XLSX:每条规则问题一行)",
+    summary="不规范地名清理整治表(XLSX:每条问题一行,含类别、位置、整治建议、完成时限)",
 )
-def cleanup(gaz: GazetteerDep) -> Response:
+def cleanup(
+    gaz: GazetteerDep,
+    deadline: Annotated[dt.date | None, Query(description="整治完成时限(默认:错误 90 天、提示 180 天)")] = None,
+) -> Response:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "report.xlsx"
-        write_cleanup_report(gaz, path)
+        write_cleanup_report(gaz, path, deadline=deadline)
         return download(path.read_bytes(), f"不规范地名清理报告_{beijing_today().isoformat()}.xlsx")
 
 
