@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
 from mzgis.crs import geometry_transformer, transform_geometry
+from mzgis.divisions import place_name
 from mzgis.gazetteer.names import split_name
 from mzgis.gazetteer.romanize import romanize
 from mzgis.gazetteer.service import Gazetteer
@@ -104,14 +105,6 @@ def read_divisions(path: Path) -> list[Unit]:
     for r in rows:
         units.append(Unit(r["code"], r["name"], r["level"], r["parent_code"], place_name(r["name"])))
     return units
-
-
-def place_name(official: str) -> str:
-    """The place name of a unit: committee suffixes dropped (方林村委会 → 方林村, 藕池居委会 → 藕池社区)."""
-    for suffix, generic in (("社区居委会", "社区"), ("村委会", "村"), ("居委会", "社区")):
-        if official.endswith(suffix):
-            return official[: -len(suffix)] + generic
-    return official
 
 
 def read_outlines(path: Path) -> dict[str, BaseGeometry]:

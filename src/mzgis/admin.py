@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from mzgis.errors import BadInput
 from mzgis.store import Feature, Store
 
-__all__ = ["AdminLookup", "load_admin"]
+__all__ = ["AdminLookup", "load_admin", "require_polygons", "with_polygons"]
 
 
 @dataclass(frozen=True)
@@ -90,3 +92,27 @@ def load_admin(store: Store) -> AdminLookup:
         geoms = [f.geometry for f in home if f.geometry is not None]
         county = Feature("admin_units", 0, 0, {}, shapely.union_all(geoms), "", "")
     return AdminLookup(units, county)
+
+
+def _without(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    geoms = units.geometry
+    return units[geoms.isna() | geoms.is_empty]
+
+
+def with_polygons(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The units that have a polygon (a map draws what there is; codes registered without one wait)."""
+    return units.drop(_without(units).index)
+
+
+def require_polygons(units: gpd.GeoDataFrame, purpose: str) -> gpd.GeoDataFrame:
+    """``units``, refused by name when some are only registered by code: an analysis over the others would
+    silently leave them out."""
+    missing = _without(units)
+    if not missing.empty:
+        examples = "、".join(str(n) for n in missing["name"].head(3))
+        raise BadInput(
+            f"{len(missing)} 个区划单位还没有区划面(如 {examples}),{purpose}需要全部区划面;"
+            "请先导入:mzgis import admin_units 面文件 --update(按代码补上)",
+            f"{len(missing)} admin units have no polygon",
+        )
+    return units

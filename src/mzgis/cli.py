@@ -138,11 +138,22 @@ def _open(db: Path | None) -> Backend:
 def init(
     path: Annotated[Path, typer.Argument(help="要新建的 GeoPackage 文件")],
     demo: Annotated[bool, typer.Option("--demo", help="载入路桥区演示数据")] = False,
+    county: Annotated[
+        str | None,
+        typer.Option("--county", help="按全国统计用区划代码登记本区县及其乡镇、村(代码或名称,如 331004 或 路桥区)"),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="文件已存在时覆盖")] = False,
 ) -> None:
-    """新建数据文件(空,或载入演示区县)。Create a GeoPackage with every layer."""
+    """新建数据文件(空、载入演示区县,或按全国区划代码登记一个区县)。Create a GeoPackage with every layer."""
     from mzgis.store import GeoPackageStore
 
+    if demo and county:
+        raise _fail("--demo 和 --county 只能选一个", EXIT_CODES["bad_input"])
+    units = None
+    if county is not None:  # looked up before anything is written: an unknown county leaves no file
+        from mzgis.divisions import county_units
+
+        units = county_units(county)
     if path.exists() and not force:
         raise _fail(f"{path} 已存在;如要覆盖请加 --force", EXIT_CODES["conflict"])
     if path.is_dir():
@@ -158,6 +169,33 @@ def init(
         with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(path)) as dst:
             src.backup(dst)
         typer.echo(f"已新建 {path}(路桥区演示数据)")
+    elif units is not None:
+        from mzgis.divisions import SOURCE_ZH
+
+        store = GeoPackageStore.create(path)
+        reason = f"按{SOURCE_ZH}登记"
+        with store.transaction(user=_recorded(None, _settings(path)), reason=reason) as tx:
+            tx.insert_many(
+                "admin_units",
+                [
+                    (
+                        {
+                            "code": u.code,
+                            "name": u.name,
+                            "level": u.level,
+                            "parent_code": u.parent_code,
+                            "official_name": u.official_name,
+                        },
+                        None,
+                    )
+                    for u in units
+                ],
+            )
+        towns = sum(u.level == "township" for u in units)
+        typer.echo(
+            f"已新建 {path}:{units[0].name}({units[0].code}),{towns} 个乡镇(街道)、{len(units) - towns - 1} 个村(社区),"
+            f"代码和名称取自{SOURCE_ZH};区划面尚未导入(mzgis import admin_units 面文件 --update 按代码补上)"
+        )
     else:
         GeoPackageStore.create(path)
         typer.echo(f"已新建 {path}(空)")

@@ -120,6 +120,9 @@ class Layer:
     # the fields holding the admin code a feature belongs to: a query's ``scope`` (a county's or
     # township's code) keeps the features whose code in any of them starts with it
     scope_fields: tuple[str, ...] = ()
+    # a feature may be stored without geometry (a division code registered from the official list before
+    # its polygon is drawn); a geometry given is checked as always
+    geometry_optional: bool = False
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -183,6 +186,7 @@ ADMIN_UNITS = Layer(
     description="County, township and village-level division polygons (统计用区划).",
     natural_key=("code",),
     scope_fields=("code",),
+    geometry_optional=True,
 )
 
 POPULATION = Layer(
@@ -627,6 +631,8 @@ def check_geometry(layer: Layer, geom: BaseGeometry | None) -> list[str]:
     """Problems with a feature's geometry for this layer, in Chinese (empty list when fine)."""
     if layer.geometry is None:
         return [] if geom is None else ["该图层是属性表,不能带几何"]
+    if geom is None and layer.geometry_optional:
+        return []
     if geom is None or geom.is_empty:
         return ["缺少几何"]
     problems: list[str] = []

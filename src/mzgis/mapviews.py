@@ -12,6 +12,7 @@ import shapely
 from shapely.geometry import box
 from shapely.ops import substring
 
+from mzgis.admin import with_polygons
 from mzgis.clock import beijing_today
 from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput, NotFound
@@ -146,7 +147,7 @@ def build_view(
         raise BadInput("乡镇、界线和范围只能选一个", "choose one of township, line, bbox")
     if (from_m is not None or to_m is not None) and line is None:
         raise BadInput("里程范围只用于界线出图(--line)", "from/to apply to a line")
-    units = store.read_frame("admin_units")
+    units = with_polygons(store.read_frame("admin_units"))
     counties = units[units.level == "county"]
     towns = units[units.level == "township"]
     county_name = "、".join(counties[counties.code.isin({str(c)[:6] for c in towns.code})].name) or "本区县"

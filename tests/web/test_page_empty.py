@@ -11,11 +11,19 @@ from mzgis.store import GeoPackageStore
 from tests.web.test_page import _page, _shot, browser  # noqa: F401  (the browser fixture)
 
 
-@pytest.fixture
-def demo_path(tmp_path: Path) -> Path:
-    """An empty data file in place of the demo: the live server and its accounts use it."""
+@pytest.fixture(params=["empty", "registered"])
+def demo_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """In place of the demo (the live server and its accounts use it): an empty data file, or one made by
+    ``mzgis init --county`` (the official codes and names, no polygons yet)."""
     path = tmp_path / "new-county.gpkg"
-    GeoPackageStore.create(path)
+    if request.param == "empty":
+        GeoPackageStore.create(path)
+    else:
+        from typer.testing import CliRunner
+
+        from mzgis.cli import app
+
+        assert CliRunner().invoke(app, ["init", str(path), "--county", "331004"]).exit_code == 0
     return path
 
 
@@ -32,4 +40,10 @@ def test_a_county_without_polygons_gets_a_working_page_that_says_what_is_missing
     )
     assert page.errors == [] and missing == []  # nothing the page asks for is missing (the favicon either)
     assert page.locator(".leaflet-control-layers").count() == 1  # the map and its controls are there
+    towns = page.locator("#township option")
+    if towns.count() > 1:  # registered townships: listed, and choosing one says it has no polygon yet
+        assert towns.count() == 13 and towns.nth(1).inner_text() == "路南街道"
+        page.select_option("#township", label="金清镇")
+        page.wait_for_selector("#status >> text=金清镇还没有区划面")
+        assert page.errors == []
     _shot(page, "page-empty-county")

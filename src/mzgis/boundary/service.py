@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry import LineString, mapping
 from shapely.geometry.base import BaseGeometry
 
+from mzgis.admin import require_polygons, with_polygons
 from mzgis.boundary.alignment import Segment, describe_alignment
 from mzgis.boundary.coverage import CoverageReport, Tolerances, check_coverage
 from mzgis.boundary.lines import LineComparison, compare_lines
@@ -31,6 +32,7 @@ def check_store_coverage(store: Store, level: str, *, tolerances: Tolerances | N
     mine = units[units.level == level]
     if mine.empty:
         raise NotFound(f"没有 {level} 层级的行政区划", f"no admin units of level {level}")
+    require_polygons(units[units.code.isin(set(mine.code) | set(mine.parent_code))], "区划拓扑检查")
     parents = units[units.level == _PARENT_LEVEL[level]]
     parents = parents[parents.code.isin(set(mine.parent_code))]
     return check_coverage(
@@ -101,7 +103,7 @@ def load_line(store: Store, name: str, *, end_tolerance_deg: float = 5e-5) -> Bo
     # lon/lat distance as a small tolerance only: "the same spot", not a measurement
     at_end = (markers.kind == "tripoint") & (shapely.distance(markers.geometry.values, ends) <= end_tolerance_deg)
     markers = markers[(markers.line_name == name) | at_end].reset_index()
-    units = store.read_frame("admin_units")
+    units = with_polygons(store.read_frame("admin_units"))
     counties = units[units.level == "county"]
     return BoundaryLine(
         name,

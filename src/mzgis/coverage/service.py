@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from mzgis.admin import require_polygons
 from mzgis.coverage.analysis import CoverageResult, analyze, latest_population
 from mzgis.coverage.geometry import population_centres
 from mzgis.coverage.siting import Pick, build_model, exact, greedy
@@ -68,6 +69,7 @@ def _inputs(store: Store) -> _Inputs:
     villages = units[units.level == "village"]
     if townships.empty or villages.empty:
         raise NotFound("数据库中没有乡镇或村级区划,无法做覆盖分析", "no townships or villages in the store")
+    require_polygons(units[units.level != "county"], "覆盖分析")
     facilities = {layer: store.read_frame(layer) for layer in _FACILITY_LAYERS}
     return _Inputs(townships, villages, store.read_frame("population"), facilities)
 
@@ -193,6 +195,7 @@ def suggest(
     targets = targets or load_targets()
     rule = targets.rule(facility_type)
     units = store.read_frame("admin_units")
+    require_polygons(units[units.level != "county"], "选址建议")
     villages = units[units.level == "village"].reset_index()
     towns = units[units.level == "township"]
     names = dict(zip(towns.code, towns.name, strict=True))

@@ -158,7 +158,8 @@ async function loadLayers() {
   else map.setView([35, 105], 4); // China, until something is drawn
   labelsByZoom();
   const levels = { county: '区县', township: '乡镇(街道)', village: '村(社区)' };
-  const missing = Object.keys(levels).filter((level) => !byLevel(level).features.length).map((level) => levels[level]);
+  // a level is missing when none of its units has a polygon (codes may be registered before their polygons)
+  const missing = Object.keys(levels).filter((level) => !byLevel(level).features.some((f) => f.geometry)).map((level) => levels[level]);
   ctx.loaded = missing.length
     ? `已加载;数据中还没有${missing.join('、')}区划面(可用 mzgis import admin_units 导入),覆盖分析需要乡镇和村两级`
     : '已加载';
@@ -207,7 +208,8 @@ function setupTownships(townships) {
     });
     const target = townships.find((t) => t.properties.code === code);
     const bounds = target ? L.geoJSON(target).getBounds() : ctx.home; // 全区: the county, not its neighbours
-    if (bounds) map.fitBounds(bounds, { animate: false });
+    if (bounds && bounds.isValid()) map.fitBounds(bounds, { animate: false });
+    else if (target) ctx.status(`${target.properties.name}还没有区划面`);
   });
 }
 
