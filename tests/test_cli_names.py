@@ -312,6 +312,45 @@ def test_columns_named_otherwise_are_mapped_with_map(db: str, tmp_path: Path) ->
     assert (bad.exit_code, bad.output.strip()) == (2, "错误:列对应“地名”应写成 源列=字段,如 adcode=code")
 
 
+def test_a_saved_mapping_serves_every_later_import_of_that_source(db: str, tmp_path: Path) -> None:
+    first = tmp_path / "街道报表1.csv"
+    first.write_text("地名,类,区划,X坐标,Y坐标\n新塘村,群众自治组织,331004001,121.3746,28.5519\n", encoding="utf-8")
+    mapping = "地名=name,类=category,区划=admin_code,X坐标=lon,Y坐标=lat"
+    # a dry run that passes saves it (the officer tries the mapping before writing anything)
+    tried = runner.invoke(
+        app, ["names", "import", str(first), "--map", mapping, "--dry-run", "--save-map", "街道报表", "--db", db]
+    )
+    assert tried.exit_code == 0, tried.output
+    assert "已保存列对应“街道报表”(place_names):地名=name,类=category" in tried.output
+    listed = runner.invoke(app, ["maps", "--db", db])
+    assert listed.output.startswith(
+        "街道报表  图层 place_names  地名=name,类=category,区划=admin_code,X坐标=lon,Y坐标=lat"
+    )
+    second = tmp_path / "街道报表2.csv"
+    second.write_text("地名,类,区划,X坐标,Y坐标\n五塘村,群众自治组织,331004001,121.3750,28.5520\n", encoding="utf-8")
+    done = runner.invoke(app, ["names", "import", str(second), "--use-map", "街道报表", "--db", db])
+    assert done.exit_code == 0 and "已作为一个变更集写入 1 条" in done.output, done.output
+    # --map adds to or overrides the saved one for this file
+    third = tmp_path / "街道报表3.csv"
+    third.write_text("名字,类,区划,X坐标,Y坐标\n六塘村,群众自治组织,331004001,121.3752,28.5522\n", encoding="utf-8")
+    both = runner.invoke(
+        app, ["names", "import", str(third), "--use-map", "街道报表", "--map", "名字=name", "--db", db]
+    )
+    assert both.exit_code == 2 and "没有列 地名" in both.output  # the saved 地名=name is still asked for
+    # refusals: unknown name (lists the saved ones), another layer's mapping, a failed import saves nothing
+    unknown = runner.invoke(app, ["names", "import", str(second), "--use-map", "统计局", "--db", db])
+    assert unknown.exit_code == 3 and "没有保存的列对应“统计局”;已保存:街道报表" in unknown.output
+    other = runner.invoke(app, ["import", "eldercare_facilities", str(second), "--use-map", "街道报表", "--db", db])
+    assert (
+        other.exit_code == 2
+        and "列对应“街道报表”是为图层 place_names 保存的,不能用于 eldercare_facilities" in other.output
+    )
+    bad = runner.invoke(app, ["names", "import", str(second), "--map", "地名=name", "--save-map", "坏的", "--db", db])
+    assert bad.exit_code != 0 and "坏的" not in runner.invoke(app, ["maps", "--db", db]).output
+    gone = runner.invoke(app, ["maps", "--delete", "街道报表", "--db", db])
+    assert gone.exit_code == 0 and "还没有保存的列对应" in runner.invoke(app, ["maps", "--db", db]).output
+
+
 def test_revert_command(db: str) -> None:
     from mzgis.store import GeoPackageStore
 

@@ -58,6 +58,12 @@ OverrideOption = Annotated[
     str | None, typer.Option("--override-reason", help="违反规则(错误级)仍要保存时的理由,记入修改记录")
 ]
 DropZOption = Annotated[bool, typer.Option("--drop-z", help="去掉几何的 Z 坐标(高程)后导入;不加时带高程的行被拒绝")]
+UseMapOption = Annotated[
+    str | None, typer.Option("--use-map", help="使用保存的列对应(来源名称;--map 可再补充或改写其中几列)")
+]
+SaveMapOption = Annotated[
+    str | None, typer.Option("--save-map", help="导入(或试运行)全部合格后,把这次的列对应以此来源名称保存在数据文件中")
+]
 MapOption = Annotated[
     str | None,
     typer.Option("--map", help="列对应:源列=字段,逗号分隔,如 adcode=code,名称=name,X坐标=lon(字段可写中文名)"),
@@ -262,13 +268,14 @@ def import_(
     drop_z: DropZOption = False,
     override_reason: OverrideOption = None,
     column_map: MapOption = None,
+    use_map: UseMapOption = None,
+    save_map: SaveMapOption = None,
     db: DbOption = None,
 ) -> None:
     """导入文件到图层(全部合格才写入)。Import a file into a layer, all-or-nothing."""
     from rich.progress import Progress
 
     from mzgis.io.importer import import_file
-    from mzgis.io.readers import parse_column_map
     from mzgis.layers import get_layer
 
     if get_layer(layer).gate:  # place names pass the gazetteer's rules and romanization, like names import
@@ -283,11 +290,14 @@ def import_(
             db,
             update=update,
             column_map=column_map,
+            use_map=use_map,
+            save_map=save_map,
         )
         return
 
     settings = _settings(db)
     store = _open(db)
+    rename = _column_map(store, layer, column_map, use_map)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("检查", total=None)
 
@@ -306,7 +316,7 @@ def import_(
             update=update,
             drop_z=drop_z,
             progress=step,
-            rename=parse_column_map(column_map),
+            rename=rename,
         )
     for note in report.notes:
         typer.echo(f"说明:{note}")
@@ -315,6 +325,23 @@ def import_(
     typer.echo(report.summary_zh())
     if report.rejected:
         raise typer.Exit(EXIT_CODES["rule_violation"])
+    _keep_map(store, layer, save_map, rename, _recorded(user, settings))
+
+
+def _column_map(store: Any, layer: str, given: str | None, use: str | None) -> dict[str, str]:
+    from mzgis.io.column_maps import resolve_map
+    from mzgis.io.readers import parse_column_map
+
+    return resolve_map(store, layer, parse_column_map(given), use)
+
+
+def _keep_map(store: Any, layer: str, name: str | None, mapping: dict[str, str], user: str) -> None:
+    if name is None:
+        return
+    from mzgis.io.column_maps import save_map
+
+    save_map(store, name, layer, mapping, user=user)
+    typer.echo(f"已保存列对应“{name}”({layer}):" + ",".join(f"{k}={v}" for k, v in mapping.items()))
 
 
 @app.command()
@@ -741,11 +768,24 @@ def names_import(
         bool, typer.Option("--update", help="有编号(id)的行更新该地名(只改不同之处,成为新版本),其余新增")
     ] = False,
     column_map: MapOption = None,
+    use_map: UseMapOption = None,
+    save_map: SaveMapOption = None,
     db: DbOption = None,
 ) -> None:
     """导入地名表(作为一个变更集,全部通过才写入)。Import a list of names as one changeset."""
     _import_names(
-        file, from_crs, source_layer, dry_run, override_reason, user, drop_z, db, update=update, column_map=column_map
+        file,
+        from_crs,
+        source_layer,
+        dry_run,
+        override_reason,
+        user,
+        drop_z,
+        db,
+        update=update,
+        column_map=column_map,
+        use_map=use_map,
+        save_map=save_map,
     )
 
 
@@ -761,13 +801,16 @@ def _import_names(
     *,
     update: bool = False,
     column_map: str | None = None,
+    use_map: str | None = None,
+    save_map: str | None = None,
 ) -> None:
     """The gazetteer's import, for `mzgis names import` and `mzgis import place_names` alike."""
     from mzgis.io.names import import_names
-    from mzgis.io.readers import parse_column_map
 
+    gaz = _gazetteer(db)
+    rename = _column_map(gaz.store, "place_names", column_map, use_map)
     report = import_names(
-        _gazetteer(db),
+        gaz,
         file,
         user=_recorded(user, _settings(db)),
         from_crs=from_crs,
@@ -776,7 +819,7 @@ def _import_names(
         override_reason=override_reason,
         drop_z=drop_z,
         update=update,
-        rename=parse_column_map(column_map),
+        rename=rename,
     )
     for row in report.rows:
         if row.problem:
@@ -789,6 +832,33 @@ def _import_names(
     refused = any(r.problem for r in report.rows) or not (report.ok or override_reason)
     if refused or (not dry_run and not report.written and not nothing_to_do):
         raise typer.Exit(EXIT_CODES["rule_violation"])  # also a dry run that found what would be refused
+    _keep_map(gaz.store, "place_names", save_map, rename, _recorded(user, _settings(db)))
+
+
+@app.command("maps")
+@handles_errors
+def maps_cmd(
+    delete: Annotated[str | None, typer.Option("--delete", help="删除这个保存的列对应")] = None,
+    db: DbOption = None,
+) -> None:
+    """保存的导入列对应(按来源名称)。Saved column mappings of import sources."""
+    from mzgis.clock import beijing_time
+    from mzgis.io.column_maps import PREFIX, saved_maps
+
+    store = _open(db)
+    maps = saved_maps(store)
+    if delete is not None:
+        if delete not in maps:
+            raise _fail(f"没有保存的列对应“{delete}”;已保存:{'、'.join(sorted(maps)) or '无'}", 3)
+        store.set_meta(PREFIX + delete, None)
+        typer.echo(f"已删除列对应“{delete}”")
+        return
+    if not maps:
+        typer.echo("还没有保存的列对应(导入时加 --map … --save-map 来源名称)")
+    for name, record in sorted(maps.items()):
+        pairs = ",".join(f"{k}={v}" for k, v in record["map"].items())
+        when = beijing_time(str(record.get("saved_at", "")))
+        typer.echo(f"{name}  图层 {record.get('layer')}  {pairs}  ({record.get('saved_by', '')} {when})")
 
 
 @names_app.command("export")

@@ -240,6 +240,15 @@ class Store(abc.ABC):
         """A note the services keep in the store (e.g. the readings the stored pinyin follows)."""
 
     @abc.abstractmethod
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Keep (or, with None, drop) a note in the store: settings the bureau shares, such as saved
+        column mappings of import sources."""
+
+    @abc.abstractmethod
+    def metas(self, prefix: str) -> dict[str, str]:
+        """Every note whose key starts with ``prefix``."""
+
+    @abc.abstractmethod
     def revision(self, layer: str) -> int:
         """A number that grows with every committed change of ``layer`` (for caches)."""
 

@@ -600,6 +600,31 @@ class GeoPackageStore(Backend, GeoPackageAccounts):
             row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    def set_meta(self, key: str, value: str | None) -> None:
+        conn = connect(self.path, wait_s=self.write_wait_s)
+        try:
+            with busy_is_an_error(self.path, self.write_wait_s):
+                conn.execute("BEGIN IMMEDIATE")
+            if value is None:
+                conn.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", (key,))
+            else:
+                conn.execute(
+                    f"INSERT INTO {META_TABLE} VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+            conn.execute("COMMIT")  # a setting, not data: no changeset or audit row (the value says who)
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
+
+    def metas(self, prefix: str) -> dict[str, str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT key, value FROM {META_TABLE} WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+            )
+            return {str(k): str(v) for k, v in rows}
+
     def revision(self, layer: str) -> int:
         lay = get_layer(layer)
         with self._read() as conn:
