@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from mzgis.crs import parse_bbox
 from mzgis.errors import BadInput, NotFound
-from mzgis.mapviews import build_view, parse_bbox
+from mzgis.mapviews import build_view
 from mzgis.store import GeoPackageStore
 
 DAY = dt.date(2026, 11, 30)
@@ -74,6 +75,7 @@ def test_chinese_layer_names_and_refusals(demo_store: GeoPackageStore) -> None:
 def test_parse_bbox() -> None:
     assert parse_bbox("121.3,28.4,121.5,28.6") == (121.3, 28.4, 121.5, 28.6)
     assert parse_bbox("121.3,28.4,121.5,28.6") == (121.3, 28.4, 121.5, 28.6)
-    for bad in ("1,2,3", "121.5,28.4,121.3,28.6", "a,b,c,d", "200,1,201,2"):
-        with pytest.raises(BadInput, match="范围应为"):
+    assert parse_bbox("") is None
+    for bad in ("1,2,3", "121.5,28.4,121.3,28.6", "a,b,c,d", "200,1,201,2", "nan,1,2,3"):
+        with pytest.raises(BadInput, match="格式不对:应为 最小经度,最小纬度,最大经度,最大纬度"):
             parse_bbox(bad)

@@ -1120,8 +1120,9 @@ def map_cmd(
     db: DbOption = None,
 ) -> None:
     """出图:一页 A4/A3 的 PDF 或 PNG,含标题、图例、比例尺、指北针、数据来源与日期。Print map."""
+    from mzgis.crs import parse_bbox
     from mzgis.io.printmap import render_map
-    from mzgis.mapviews import build_view, parse_bbox
+    from mzgis.mapviews import build_view
 
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "png"):
@@ -1134,7 +1135,7 @@ def map_cmd(
         line=line,
         from_m=from_m,
         to_m=to_m,
-        bbox=parse_bbox(bbox) if bbox else None,
+        bbox=parse_bbox(bbox),
         layers=[x.strip() for x in layers.split(",") if x.strip()] if layers else None,
         title=title,
         paper=paper.upper(),

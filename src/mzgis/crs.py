@@ -36,6 +36,7 @@ __all__ = [
     "gk_zone_epsg",
     "lonlat_to_metric",
     "metric_xy",
+    "parse_bbox",
     "parse_system",
     "point_xy",
     "to_metric",
@@ -272,6 +273,31 @@ def gk_zone_epsg(lon: float) -> int:
         raise BadInput(f"经度 {lon} 不在中国范围内,无法选择高斯-克吕格分带", f"longitude {lon} outside China")
     zone = min(max(round(lon / 3.0), 25), 45)
     return 4534 + zone - 25
+
+
+def parse_bbox(text: str | None, *, lonlat: bool = True) -> tuple[float, float, float, float] | None:
+    """``西,南,东,北`` (minx,miny,maxx,maxy) in degrees of longitude/latitude → a tuple, None for no text; a
+    malformed box (not four finite numbers, min above max, beyond ±180°/±90°) is a :class:`BadInput`.
+    ``lonlat=False``: the axes are the caller's to order (OGC API ``bbox-crs``), only ±180° is checked."""
+    from mzgis.errors import BadInput
+
+    if text is None or text.strip() == "":
+        return None
+    ylim = 90 if lonlat else 180
+    try:
+        parts = [float(p) for p in text.replace(",", ",").split(",")]
+    except ValueError:
+        parts = []
+    if (
+        len(parts) != 4
+        or not all(math.isfinite(p) for p in parts)
+        or not (-180 <= parts[0] <= parts[2] <= 180 and -ylim <= parts[1] <= parts[3] <= ylim)
+    ):
+        raise BadInput(
+            f"bbox “{text}”格式不对:应为 最小经度,最小纬度,最大经度,最大纬度(西,南,东,北)",
+            "bbox must be minx,miny,maxx,maxy in degrees with min <= max",
+        )
+    return parts[0], parts[1], parts[2], parts[3]
 
 
 def to_metric(bounds: tuple[float, float, float, float]) -> int:

@@ -20,7 +20,7 @@ from mzgis.io.printmap import MapLayer, PrintMap, Style
 from mzgis.layers import LAYERS, Layer
 from mzgis.store import Store
 
-__all__ = ["MAP_LAYERS", "build_view", "categorized", "line_layers", "parse_bbox"]
+__all__ = ["MAP_LAYERS", "build_view", "categorized", "line_layers"]
 
 # the layers a print map can show, in drawing order (areas first, points last), and those shown by default
 MAP_LAYERS = (
@@ -40,17 +40,6 @@ _POINT_COLOUR_FIELD = {
     "burial_sites": "kind",
     "boundary_markers": "condition",
 }
-
-
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    """``西,南,东,北`` in degrees (CGCS2000 longitude/latitude)."""
-    try:
-        parts = tuple(float(p) for p in text.replace(",", ",").split(","))
-    except ValueError:
-        parts = ()
-    if len(parts) != 4 or not (-180 <= parts[0] < parts[2] <= 180 and -90 <= parts[1] < parts[3] <= 90):
-        raise BadInput(f"范围应为“西,南,东,北”经纬度(度),不是“{text}”", "bbox must be west,south,east,north")
-    return parts[0], parts[1], parts[2], parts[3]
 
 
 def categorized(

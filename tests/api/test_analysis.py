@@ -173,6 +173,6 @@ def test_print_map_for_viewers_as_pdf_and_png(client: TestClient, tokens: dict[s
     )
     assert resp.status_code == 200 and resp.content[:5] == b"%PDF-"
     bad = client.get("/api/print", params={"bbox": "121.45,28.50,121.30,28.60"}, headers=viewer)
-    assert bad.status_code == 400 and "范围应为“西,南,东,北”" in bad.json()["message"]
+    assert bad.status_code == 400 and "格式不对:应为 最小经度,最小纬度,最大经度,最大纬度" in bad.json()["message"]
     bad = client.get("/api/print", params={"layers": "users"}, headers=viewer)
     assert bad.status_code == 400 and "不能出图的图层:users" in bad.json()["message"]

@@ -20,12 +20,12 @@ from mzgis.boundary.service import line_names, load_line, map_findings
 from mzgis.clock import beijing_today
 from mzgis.coverage.analysis import CoverageResult
 from mzgis.coverage.service import analyze_store, proposed_frame, suggest, what_if
-from mzgis.crs import check_lonlat
+from mzgis.crs import check_lonlat, parse_bbox
 from mzgis.io.archive import zip_folder
 from mzgis.io.coverage_report import write_coverage_outputs
 from mzgis.io.inspection import write_inspection_package
 from mzgis.io.printmap import render_map
-from mzgis.mapviews import MAP_LAYERS, build_view, parse_bbox
+from mzgis.mapviews import MAP_LAYERS, build_view
 
 __all__ = ["router"]
 
@@ -130,7 +130,7 @@ def print_map(
         line=line,
         from_m=from_m,
         to_m=to_m,
-        bbox=parse_bbox(bbox) if bbox else None,
+        bbox=parse_bbox(bbox),
         layers=[x for x in layers.split(",") if x] if layers else None,
         title=title or None,
         paper=paper,

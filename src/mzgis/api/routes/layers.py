@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -22,30 +21,14 @@ from mzgis.api.models import (
     feature_out,
     layer_out,
 )
-from mzgis.errors import BadInput
+from mzgis.crs import parse_bbox
 from mzgis.layers import LAYERS, LIMITS, get_layer
 from mzgis.store import Feature
 
-__all__ = ["FeaturePage", "feature_page", "geojson_response", "lat_first_order", "parse_bbox", "router"]
+__all__ = ["FeaturePage", "feature_page", "geojson_response", "lat_first_order", "router"]
 
 router = APIRouter(prefix="/api/layers", tags=["图层 layers"])
 _ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorOut}, 400: {"model": ErrorOut}}
-
-
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """``minx,miny,maxx,maxy`` in lon/lat → a tuple; a malformed box is a :class:`BadInput`."""
-    if text is None or text.strip() == "":
-        return None
-    try:
-        parts = [float(p) for p in text.split(",")]
-    except ValueError:
-        parts = []
-    if len(parts) != 4 or not all(math.isfinite(p) for p in parts) or parts[0] > parts[2] or parts[1] > parts[3]:
-        raise BadInput(
-            f"bbox “{text}”格式不对:应为 最小经度,最小纬度,最大经度,最大纬度",
-            "bbox must be minx,miny,maxx,maxy with min <= max",
-        )
-    return parts[0], parts[1], parts[2], parts[3]
 
 
 @router.get("", response_model=list[LayerOut], summary="图层列表及要素数")

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 
 from mzgis.api.deps import SettingsDep, StoreDep
 from mzgis.api.models import FeatureId, Offset, feature_out
-from mzgis.api.routes.layers import feature_page, geojson_response, lat_first_order, parse_bbox
-from mzgis.crs import STORAGE_EPSG
+from mzgis.api.routes.layers import feature_page, geojson_response, lat_first_order
+from mzgis.crs import STORAGE_EPSG, parse_bbox
 from mzgis.errors import BadInput, NotFound
 from mzgis.layers import LAYERS
 
@@ -130,7 +130,7 @@ def items(
     offset: Offset = 0,
 ) -> Response:
     out_crs, box_crs = _crs(crs, "crs "), _crs(bbox_crs, "bbox-crs ")
-    box = parse_bbox(bbox)
+    box = parse_bbox(bbox, lonlat=False)  # the axis order follows bbox-crs
     if box is not None and box_crs == CGCS2000:  # given in EPSG:4490's order: latitude first
         box = (box[1], box[0], box[3], box[2])
     page = feature_page(store, _known(name), request, box, limit, offset, settings.max_features)
