@@ -645,3 +645,41 @@ def test_print_the_current_view_as_a3_pdf(browser, live_server: str) -> None:  #
         text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True, check=True).stdout
         assert "金清镇民政设施分布图" in text and "标准地名" in text and "比例尺 1:" in text
     assert page.errors == []
+
+
+def test_attribute_table_filters_sorts_finds_and_exports(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    page = _page(browser, live_server, "查看员")
+    page.click("#attr-btn")
+    page.wait_for_selector("#t-table tbody tr")
+    assert page.locator("#t-layer option:checked").inner_text() == "标准地名"
+    headers = page.locator("#t-table th").all_inner_texts()
+    assert headers[:3] == ["编号", "标准名称", "专名"] and "版本" in headers and "拼音" not in headers  # derived hidden
+    total = page.locator("#t-table tbody tr").count()
+    assert total >= 250 and page.locator("#t-status").inner_text() == f"{total} / {total} 条"
+    rows = page.locator("#t-table tbody tr")
+    ids = lambda: [int(r.split("\t")[0]) for r in rows.all_inner_texts()]  # noqa: E731
+    page.locator("#t-table th", has_text="编号").click()
+    page.locator("#t-table th", has_text="编号").click()  # second click: descending
+    assert page.locator("th[aria-sort=descending]").inner_text() == "编号"
+    assert ids() == sorted(ids(), reverse=True) and ids()[0] > ids()[-1]
+    page.fill("#t-filter", "金清 社区")  # every word, in any column
+    assert [r.split("\t")[1] for r in rows.all_inner_texts()] == ["金清十塘园区社区", "金清港社区"]  # still descending
+    shown = rows.count()
+    assert page.locator("#t-status").inner_text() == f"2 / {total} 条"
+    rows.first.click()
+    page.wait_for_selector("#map path[stroke='#ff006e']")
+    assert page.locator("#map path[stroke='#ff006e']").count() == 1  # found on the map
+    with page.expect_download() as download:
+        page.click("#t-export")
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the Chinese
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert table[0][:2] == ["编号 id", "标准名称 name"] and len(table) == 1 + shown
+    assert download.value.suggested_filename == "标准地名_筛选结果.csv"
+    page.select_option("#t-layer", label="人口")  # an attribute table without geometry
+    page.wait_for_selector("#t-status >> text=228 / 228 条")  # the filter was for the other layer
+    _shot(page, "page-attribute-table")
+    assert page.errors == []

@@ -118,3 +118,16 @@ export async function download(url, filename) {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   return blob.size;
 }
+
+// The features of a layer, following the server's pages (a layer larger than one page was cut short),
+// up to ``cap`` features.
+export async function fetchFeatures(name, cap = Infinity) {
+  let page = await api(`/api/layers/${name}/features`);
+  const all = page;
+  for (let next = page.links?.find((l) => l.rel === 'next'); next && all.features.length < cap; next = page.links?.find((l) => l.rel === 'next')) {
+    page = await api(next.href);
+    all.features.push(...page.features);
+  }
+  all.features = all.features.slice(0, cap);
+  return all;
+}

@@ -2,12 +2,13 @@
 // with the gazetteer, boundary and coverage panels. No request leaves this server unless base tiles are
 // configured. All rules and analyses run on the server; the page shows their results.
 
-import { api, hooks, session, signIn, signOut, whoAmI, can, escapeHtml } from './api.js';
+import { api, hooks, session, signIn, signOut, whoAmI, can, escapeHtml, fetchFeatures } from './api.js';
 import { setupNames } from './names.js';
 import { setupBoundary } from './boundary.js';
 import { setupCoverage } from './coverage.js';
 import { setupUsers } from './users.js';
 import { setupPrint } from './print.js';
+import { setupAttributes } from './attributes.js';
 
 const map = L.map('map', { attributionControl: false });
 const statusEl = document.getElementById('status');
@@ -92,23 +93,12 @@ function pointLayer(name, data, colourKey) {
   }).bindPopup((l) => popup(name)(l.feature));
 }
 
-// every feature of a layer, following the server's pages (a layer larger than one page was cut short)
-async function fetchLayer(name) {
-  let page = await api(`/api/layers/${name}/features`);
-  const all = page;
-  for (let next = page.links?.find((l) => l.rel === 'next'); next; next = page.links?.find((l) => l.rel === 'next')) {
-    page = await api(next.href);
-    all.features.push(...page.features);
-  }
-  return all;
-}
-
 async function loadLayers() {
   const layers = await api('/api/layers');
   for (const info of layers) {
     ctx.layerInfo[info.name] = { label_zh: info.label_zh, fields: Object.fromEntries(info.fields.map((f) => [f.name, f])) };
   }
-  ctx.units = await fetchLayer('admin_units');
+  ctx.units = await fetchFeatures('admin_units');
   const byLevel = (level) => ({ ...ctx.units, features: ctx.units.features.filter((f) => f.properties.level === level) });
   const county = L.geoJSON(byLevel('county'), { style: { color: colour('admin_units', 'level', 'county'), weight: 3, fillOpacity: 0 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
@@ -123,7 +113,7 @@ async function loadLayers() {
   ctx.overlays['村(社区)'] = ctx.villageLayer.addTo(map);
   for (const title of ['区县界', '乡镇(街道)', '村(社区)']) ctx.overlayLayers[title] = 'admin_units';
 
-  const lines = await fetchLayer('boundary_lines');
+  const lines = await fetchFeatures('boundary_lines');
   const side = (s) => ({ ...lines, features: lines.features.filter((f) => f.properties.side === s) });
   ctx.overlays['界线(本方)'] = L.geoJSON(side('ours'), { style: { color: colour('boundary_lines', 'side', 'ours'), weight: 3 } })
     .bindPopup((l) => popup('boundary_lines')(l.feature)).addTo(map);
@@ -132,13 +122,13 @@ async function loadLayers() {
   ctx.overlayLayers['界线(本方)'] = 'boundary_lines';
   ctx.overlayLayers['界线(对方)'] = 'boundary_lines';
   for (const [name, key] of POINT_LAYERS) {
-    ctx.overlays[ctx.layerInfo[name].label_zh] = pointLayer(name, await fetchLayer(name), key).addTo(map);
+    ctx.overlays[ctx.layerInfo[name].label_zh] = pointLayer(name, await fetchFeatures(name), key).addTo(map);
     ctx.overlayLayers[ctx.layerInfo[name].label_zh] = name;
   }
   const names = L.layerGroup();
   ctx.overlays['标准地名'] = names;
   ctx.overlayLayers['标准地名'] = 'place_names';
-  const namesLayer = pointLayer('place_names', await fetchLayer('place_names'), 'category');
+  const namesLayer = pointLayer('place_names', await fetchFeatures('place_names'), 'category');
   names.addLayer(namesLayer);
   // a saved name is redrawn in place: the whole gazetteer is not fetched again after each save
   ctx.showName = (feature) => {
@@ -315,6 +305,7 @@ function openSignIn(reason) {
     setupCoverage(ctx);
     setupUsers();
     setupPrint(ctx);
+    setupAttributes(ctx);
     ctx.status(ctx.loaded);
     document.body.dataset.ready = 'true';
   } catch (err) {
