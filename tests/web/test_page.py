@@ -660,7 +660,10 @@ def test_attribute_table_filters_sorts_finds_and_exports(browser, live_server: s
     total = page.locator("#t-table tbody tr").count()
     assert total >= 250 and page.locator("#t-status").inner_text() == f"{total} / {total} 条"
     rows = page.locator("#t-table tbody tr")
-    ids = lambda: [int(r.split("\t")[0]) for r in rows.all_inner_texts()]  # noqa: E731
+
+    def ids() -> list[int]:
+        return [int(r.split("\t")[0]) for r in rows.all_inner_texts()]
+
     page.locator("#t-table th", has_text="编号").click()
     page.locator("#t-table th", has_text="编号").click()  # second click: descending
     assert page.locator("th[aria-sort=descending]").inner_text() == "编号"

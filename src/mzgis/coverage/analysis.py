@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from mzgis.coverage.access import e2sfca
 from mzgis.coverage.geometry import Polygons, Subdivisions, population_centres
 from mzgis.coverage.near import Grid
+from mzgis.coverage.reading import reading
 from mzgis.coverage.targets import Targets
 from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, metric_xy, to_metric
 
@@ -70,6 +71,8 @@ class CoverageResult:
             ],
             "mismatches": self.mismatches,
             "villages": [{k: v for k, v in row.items() if k != "geometry"} for row in self.villages.to_dict("records")],
+            # how it reads: wording, goals, gaps and bands per row and target (the page shows these as given)
+            "reading": reading(self.townships, self.district, self.targets),
         }
 
 

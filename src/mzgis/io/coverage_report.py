@@ -16,6 +16,7 @@ import pandas as pd
 import pyogrio
 
 from mzgis.coverage.analysis import CoverageResult, unmet_zh
+from mzgis.coverage.reading import BAND_COLOURS, BANDS, band
 from mzgis.errors import NotFound
 from mzgis.io.document import Document, Figure, Heading, Para, Table, to_docx, to_html
 from mzgis.io.printmap import cjk_font
@@ -148,11 +149,10 @@ def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, 
 
 
 def _band(value: float | None, target: float) -> str:
-    """Colour of a value against its target: red under half, orange under 80 %, yellow under, green met."""
+    """The fill of a value against its target: the bands the page and the analysis use; grey for none."""
     if value is None or pd.isna(value):
         return "#cccccc"
-    ratio = value / target if target else 1.0
-    return "#d7191c" if ratio < 0.5 else "#fdae61" if ratio < 0.8 else "#ffffbf" if ratio < 1.0 else "#1a9641"
+    return BAND_COLOURS[band(value >= target, value, target)]
 
 
 def _web_map(result: CoverageResult, towns: gpd.GeoDataFrame) -> str:
@@ -193,15 +193,7 @@ def _web_map(result: CoverageResult, towns: gpd.GeoDataFrame) -> str:
         "每千名老人床位(目标 "
         + f"{target:g}"
         + ")<br>"
-        + "".join(
-            f'<i style="background:{c}"></i>{label}<br>'
-            for c, label in (
-                ("#d7191c", "不足一半"),
-                ("#fdae61", "不足八成"),
-                ("#ffffbf", "接近目标"),
-                ("#1a9641", "达标"),
-            )
-        )
+        + "".join(f'<i style="background:{colour}"></i>{label}<br>' for _, label, colour in BANDS)
     )
     return self_contained_map("十四五目标覆盖分析地图", layers, legend_html=legend)
 

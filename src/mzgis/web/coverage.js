@@ -5,35 +5,8 @@
 import { api, can, download, escapeHtml } from './api.js';
 
 const $ = (id) => document.getElementById(id);
-const FILL = { met: '#52b788', near: '#ffd166', far: '#f8961e', none: '#c1121f' };
-
-// For each target: the row's value, the target, the gap, and how they read in Chinese.
-function measure(target, row, t) {
-  const share = (part) => (row.villages ? part / row.villages : null);
-  // the district's row: a per-township target is met only when every township meets it
-  const lacking = { community_complex: row.townships_without_complex, burial_site: row.townships_without_burial_site }[target];
-  if (lacking !== undefined) {
-    const count = target === 'community_complex' ? row.community_complexes : row.burial_sites;
-    return { value: count, goal: 1, text: `共 ${count} 个`, gap: lacking ? `${lacking} 个乡镇(街道)没有` : '' };
-  }
-  switch (target) {
-    case 'beds_per_1000': return { value: row.beds_per_1000, goal: t.beds_per_1000_elderly, text: `${row.beds_per_1000 ?? '-'} 张/千人`, gap: row.beds_shortfall ? `缺 ${row.beds_shortfall} 张` : '' };
-    case 'nursing_beds_per_1000': return { value: row.nursing_beds_per_1000, goal: t.nursing_beds_per_1000_elderly, text: `${row.nursing_beds_per_1000 ?? '-'} 张/千人`, gap: row.nursing_beds_shortfall ? `缺 ${row.nursing_beds_shortfall} 张` : '' };
-    case 'community_complex': return { value: row.community_complexes, goal: t.community_complexes_per_township, text: `${row.community_complexes} 个`, gap: row.community_complexes < t.community_complexes_per_township ? `缺 ${t.community_complexes_per_township - row.community_complexes} 个` : '' };
-    case 'burial_site': return { value: row.burial_sites, goal: t.burial_sites_per_township, text: `${row.burial_sites} 个`, gap: row.burial_sites < t.burial_sites_per_township ? `缺 ${t.burial_sites_per_township - row.burial_sites} 个` : '' };
-    case 'burial_coverage': return { value: share(row.villages_covered_by_burial), goal: t.villages_covered_by_burial_share, text: `${row.villages_covered_by_burial}/${row.villages} 村`, gap: row.villages - row.villages_covered_by_burial ? `${row.villages - row.villages_covered_by_burial} 村未覆盖` : '' };
-    default: return { value: share(row.villages_with_day_care), goal: t.villages_with_day_care_share, text: `${row.villages_with_day_care}/${row.villages} 村`, gap: row.villages - row.villages_with_day_care ? `${row.villages - row.villages_with_day_care} 村未覆盖` : '' };
-  }
-}
-
-function goalText(target, t) {
-  return {
-    beds_per_1000: `${t.beds_per_1000_elderly} 张/千人`, nursing_beds_per_1000: `${t.nursing_beds_per_1000_elderly} 张/千人`,
-    community_complex: `每个乡镇 ≥${t.community_complexes_per_township} 个`, burial_site: `每个乡镇 ≥${t.burial_sites_per_township} 个`,
-    burial_coverage: `${Math.round(t.villages_covered_by_burial_share * 100)}%`, day_care_coverage: `${Math.round(t.villages_with_day_care_share * 100)}%`,
-  }[target];
-}
-
+// What each row shows for each target (value, gap, band), the targets' wording and goals and the bands'
+// colours all come from the server's analysis (``reading``): the page recomputes nothing.
 export function setupCoverage(ctx) {
   if (!can('planner')) return;
   const { map } = ctx;
@@ -47,6 +20,7 @@ export function setupCoverage(ctx) {
   let analysis = null;    // the server's analysis (current)
   let proposedRows = null; // township rows with the proposed facilities, when any
   let proposedUncovered = null;
+  let proposedReading = null; // how the rows read with the proposed facilities
   const proposed = [];
   const marks = L.layerGroup().addTo(map);
   const suggestionMarks = L.layerGroup().addTo(map);
@@ -58,30 +32,28 @@ export function setupCoverage(ctx) {
   function draw() {
     const target = $('c-target').value;
     const t = analysis.targets;
+    const now = proposedReading || analysis.reading;
+    const colours = Object.fromEntries(analysis.reading.bands.map((b) => [b.id, b.colour]));
+    const goal = analysis.reading.targets.find((x) => x.id === target);
     const rows = proposedRows || analysis.townships;
-    const before = Object.fromEntries(analysis.townships.map((r) => [r.code, r]));
-    const byCode = Object.fromEntries(rows.map((r) => [r.code, r]));
     ctx.townLayer.eachLayer((l) => {
-      const row = byCode[l.feature.properties.code];
-      if (!row) return;
-      const m = measure(target, row, t);
-      const ratio = m.value === null || !m.goal ? 0 : m.value / m.goal;
-      const cls = !row.unmet.includes(target) ? 'met' : ratio >= 0.8 ? 'near' : ratio >= 0.5 ? 'far' : 'none';
-      l.setStyle({ fillColor: FILL[cls], fillOpacity: 0.6 });
-      l.feature.properties._coverage = cls;
+      const m = now.rows[l.feature.properties.code]?.[target];
+      if (!m) return;
+      l.setStyle({ fillColor: colours[m.band], fillOpacity: 0.6 });
+      l.feature.properties._coverage = m.band;
     });
     const rule = t.coverage_rules;
     $('c-rule').textContent = `目标来源:${t.source}。覆盖规则:生态安葬 ${rule.burial_site};照料中心 ${rule.day_care}。`;
     const tbody = $('c-table').querySelector('tbody');
     tbody.innerHTML = '';
     for (const row of [...rows, proposedRows ? null : analysis.district].filter(Boolean)) {
-      const m = measure(target, row, t);
-      const old = before[row.code];
-      const changed = proposedRows && old && measure(target, old, t).text !== m.text;
+      const m = now.rows[row.code][target];
+      const old = proposedRows ? analysis.reading.rows[row.code]?.[target] : null;
+      const changed = old && old.text !== m.text;
       const tr = document.createElement('tr');
-      tr.className = row.unmet.includes(target) ? 'unmet' : '';
-      tr.innerHTML = `<td>${escapeHtml(row.name)}</td><td>${changed ? `${escapeHtml(measure(target, old, t).text)} → <b>${escapeHtml(m.text)}</b>` : escapeHtml(m.text)}</td>`
-        + `<td>${goalText(target, t)}</td><td>${escapeHtml(m.gap) || '达标'}</td>`;
+      tr.className = m.band === 'met' ? '' : 'unmet';
+      tr.innerHTML = `<td>${escapeHtml(row.name)}</td><td>${changed ? `${escapeHtml(old.text)} → <b>${escapeHtml(m.text)}</b>` : escapeHtml(m.text)}</td>`
+        + `<td>${escapeHtml(goal.goal)}</td><td>${escapeHtml(m.gap) || '达标'}</td>`;
       if (changed) tr.classList.add('changed');
       if (row.code) {
         tr.tabIndex = 0;
@@ -92,14 +64,14 @@ export function setupCoverage(ctx) {
       tbody.appendChild(tr);
     }
     // uncovered villages of the facility type behind the target
-    const type = { burial_coverage: 'burial_site', burial_site: 'burial_site', day_care_coverage: 'day_care' }[target];
+    const type = goal.facility_type;
     const uncovered = new Set(type ? (proposedUncovered || analysis.uncovered_villages).filter((v) => v.facility_type === type).map((v) => v.code) : []);
     ctx.villageLayer.eachLayer((l) => {
       const hit = uncovered.has(l.feature.properties.code);
       l.setStyle(hit ? { color: '#9d0208', weight: 2, dashArray: '4 3' } : { color: '#7890a8', weight: 0.6, dashArray: null });
     });
     legend.getContainer().innerHTML = '<b>乡镇达标情况</b><br>'
-      + [['met', '达标'], ['near', '达到目标 80% 以上'], ['far', '50%–80%'], ['none', '不足 50%']].map(([k, txt]) => `<i style="background:${FILL[k]}"></i>${txt}`).join('<br>')
+      + analysis.reading.bands.map((b) => `<i style="background:${b.colour}"></i>${escapeHtml(b.label)}`).join('<br>')
       + (type ? '<br><i style="border:2px dashed #9d0208;background:none"></i>未覆盖的村' : '');
     document.body.dataset.coverage = target;
   }
@@ -107,6 +79,10 @@ export function setupCoverage(ctx) {
   async function run() {
     ctx.status('正在分析…');
     analysis = await api('/api/coverage');
+    const select = $('c-target');
+    if (!select.options.length) { // the targets and their wording as the server states them
+      select.innerHTML = analysis.reading.targets.map((x) => `<option value="${escapeHtml(x.id)}">${escapeHtml(x.label)}</option>`).join('');
+    }
     if (!loaded) { legend.addTo(map); loaded = true; }
     draw();
     ctx.status(`覆盖分析完成:全区每千名老年人床位 ${analysis.district.beds_per_1000} 张`);
@@ -117,6 +93,7 @@ export function setupCoverage(ctx) {
   async function whatIf() {
     const out = await api('/api/coverage/what-if', { method: 'POST', body: { facilities: proposedBody() } });
     proposedRows = out.with_proposed.townships;
+    proposedReading = out.with_proposed.reading;
     proposedUncovered = out.with_proposed.uncovered_villages;
     draw();
   }
@@ -163,6 +140,7 @@ export function setupCoverage(ctx) {
     proposed.length = 0;
     proposedRows = null;
     proposedUncovered = null;
+    proposedReading = null;
     marks.clearLayers();
     listProposed();
     if (analysis) draw();

@@ -19,6 +19,7 @@ from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
 from mzgis.clock import beijing_today
 from mzgis.coverage.analysis import CoverageResult
+from mzgis.coverage.reading import reading
 from mzgis.coverage.service import analyze_store, proposed_frame, suggest, what_if
 from mzgis.crs import check_lonlat, parse_bbox
 from mzgis.io.archive import zip_folder
@@ -186,7 +187,12 @@ def coverage_what_if(body: WhatIfIn, _: PlannerDep, store: StoreDep) -> dict[str
 
     def tables(result: CoverageResult) -> dict[str, Any]:
         uncovered = result.uncovered[["facility_type", "code"]].to_dict("records")
-        return {"townships": result.townships, "district": result.district, "uncovered_villages": uncovered}
+        return {
+            "townships": result.townships,
+            "district": result.district,
+            "uncovered_villages": uncovered,
+            "reading": reading(result.townships, result.district, result.targets),
+        }
 
     return {"current": tables(current), "with_proposed": tables(after)}
 
