@@ -112,6 +112,14 @@ class NameIndex:
     def __len__(self) -> int:
         return len(self.records)
 
+    def positions(self, ids: Iterable[int]) -> list[int]:
+        """The positions in ``records`` of the names with these ids (ids the index does not hold are skipped)."""
+        return [self._position[i] for i in ids if i in self._position]
+
+    def record(self, fid: int) -> IndexRecord | None:
+        i = self._position.get(fid)
+        return None if i is None else self.records[i]
+
     # -------------------------------------------------------------- candidates
 
     @staticmethod
@@ -177,8 +185,10 @@ class NameIndex:
         near: tuple[float, float] | None = None,
         within_m: float | None = None,
         limit: int = 20,
+        nearby: Iterable[int] | None = None,
     ) -> list[SearchHit]:
-        """Ranked hits for ``query`` (Chinese, pinyin or initials); with ``near`` and no query, the nearest."""
+        """Ranked hits for ``query`` (Chinese, pinyin or initials); with ``near`` and no query, the nearest:
+        among ``nearby`` (ids a spatial index found) when given, else among all names."""
         q = query.strip()
         matches: dict[int, tuple[float, str]] = {}
         # without filters, the first `limit` matches of each lookup in key order hold the best `limit`
@@ -200,7 +210,7 @@ class NameIndex:
             offer(ids[n_exact:], prefix)
 
         if not q:
-            offer(range(len(self.records)), "near")
+            offer(range(len(self.records)) if nearby is None else self.positions(nearby), "near")
         elif _CJK.search(q):
             offer_prefix(self._names, self._prefix(self._names_sorted, self._by_name, q, cap), q, "name", "name_prefix")
             if len(matches) < cap:  # names that merely contain the text rank below every prefix match
@@ -223,11 +233,7 @@ class NameIndex:
         ranked: list[tuple[tuple[float, float, bool, int, str, int], float | None, str]] = []
         for i, (score, how) in matches.items():
             rec = self.records[i]
-            if category and rec.category != category:
-                continue
-            if township and not rec.admin_code.startswith(township):
-                continue
-            if status and rec.status != status:
+            if not passes(rec, category=category, township=township, status=status):
                 continue
             dist = _distance_m(near, rec) if near else None
             if near and (dist is None or (within_m is not None and dist > within_m)):
@@ -236,6 +242,15 @@ class NameIndex:
             ranked.append((order, dist, how))
         best = heapq.nsmallest(limit, ranked)
         return [SearchHit(self.records[self._position[o[5]]], -o[0], how, dist) for o, dist, how in best]
+
+
+def passes(rec: IndexRecord, *, category: str | None, township: str | None, status: str | None) -> bool:
+    """Whether a name passes a search's filters."""
+    return (
+        (not category or rec.category == category)
+        and (not township or rec.admin_code.startswith(township))
+        and (not status or rec.status == status)
+    )
 
 
 def _distance_m(near: tuple[float, float], rec: IndexRecord) -> float | None:

@@ -22,8 +22,9 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup, load_admin
 from mzgis.clock import beijing_today
-from mzgis.errors import BadInput, Conflict, RuleViolation, TooLarge
+from mzgis.errors import BadInput, Conflict, NotFound, RuleViolation, TooLarge
 from mzgis.gazetteer.names import name_parts
+from mzgis.gazetteer.near import NearIndex
 from mzgis.gazetteer.romanize import romanize
 from mzgis.gazetteer.rules import (
     Finding,
@@ -35,7 +36,7 @@ from mzgis.gazetteer.rules import (
     scope_key,
     spell,
 )
-from mzgis.gazetteer.search import MAX_QUERY, IndexRecord, NameIndex, SearchHit
+from mzgis.gazetteer.search import MAX_QUERY, IndexRecord, NameIndex, SearchHit, passes
 from mzgis.layers import LAYERS, LIMITS, check_geometry, check_record, promote_geometry
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
 from mzgis.store.base import check_version
@@ -249,6 +250,7 @@ class Gazetteer:
         self.rules = rules or load_rules()
         self._today = today
         self._index: tuple[int, NameIndex] | None = None
+        self._near: tuple[int, NearIndex] | None = None
         self._admin: tuple[int, AdminLookup] | None = None
 
     # ---------------------------------------------------------------- checks
@@ -741,9 +743,48 @@ class Gazetteer:
             )
         if limit < 1 or limit > 1000:
             raise BadInput("结果数应在 1–1000 之间", "limit must be 1..1000")
-        return self.index().search(
-            query, category=category, township=township, status=status, near=near, within_m=within_m, limit=limit
+        idx = self.index()
+        nearby = None
+        if near is not None and not query.strip():  # the nearest: from the live R-tree, not a scan of every name
+
+            def accept(fid: int) -> bool:
+                rec = idx.record(fid)
+                return rec is not None and passes(rec, category=category, township=township, status=status)
+
+            found = self.near_index().nearest(near[0], near[1], limit, within_m=within_m, accept=accept)
+            nearby = [fid for fid, _ in found]
+        return idx.search(
+            query,
+            category=category,
+            township=township,
+            status=status,
+            near=near,
+            within_m=within_m,
+            limit=limit,
+            nearby=nearby,
         )
+
+    def near_index(self) -> NearIndex:
+        """The live spatial index of the names' positions: built once, then the names changed since (by any
+        tool: the audit says which) are deleted and inserted again; a change of most of it is a rebuild."""
+        revision = self.store.revision(LAYER)
+        if self._near is not None and self._near[0] == revision:
+            return self._near[1]
+        changed = self.store.changed_since(LAYER, self._near[0]) if self._near is not None else None
+        if self._near is None or changed is None or len(changed) > max(1000, len(self._near[1]) // 10):
+            records = self.index().records
+            tree = NearIndex((r.id, r.lon, r.lat) for r in records if r.lon is not None and r.lat is not None)
+        else:
+            tree = self._near[1]
+            for fid in changed:
+                try:
+                    geom = self.store.get(LAYER, fid).geometry
+                except NotFound:
+                    geom = None  # deleted (outside mzgis: names are retired, never deleted, by mzgis)
+                point = geom.representative_point() if geom is not None else None
+                tree.update(fid, None if point is None else point.x, None if point is None else point.y)
+        self._near = (revision, tree)
+        return tree
 
     def check_all(self) -> list[tuple[Feature, list[Finding]]]:
         """Every rule over the whole gazetteer (the clean-up report): names with findings, in id order."""

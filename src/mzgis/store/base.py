@@ -253,6 +253,10 @@ class Store(abc.ABC):
         """A number that grows with every committed change of ``layer`` (for caches)."""
 
     @abc.abstractmethod
+    def changed_since(self, layer: str, revision: int) -> list[int]:
+        """The ids of the features of ``layer`` added, edited or deleted (by any tool) after ``revision``."""
+
+    @abc.abstractmethod
     def audit(
         self,
         *,

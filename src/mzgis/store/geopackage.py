@@ -625,6 +625,15 @@ class GeoPackageStore(Backend, GeoPackageAccounts):
             )
             return {str(k): str(v) for k, v in rows}
 
+    def changed_since(self, layer: str, revision: int) -> list[int]:
+        lay = get_layer(layer)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT feature_id FROM {AUDIT_TABLE} WHERE layer = ? AND id > ? ORDER BY feature_id",
+                (lay.name, revision),
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
     def revision(self, layer: str) -> int:
         lay = get_layer(layer)
         with self._read() as conn:
