@@ -23,25 +23,22 @@ import argparse
 import math
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy.spatial import cKDTree
 
-from mzgis.gazetteer.near import EARTH_RADIUS_M, NearIndex
+from mzgis.gazetteer.near import EARTH_RADIUS_M, NearIndex, distances_m
 
 WEST, SOUTH, EAST, NORTH = 121.29, 28.45, 121.67, 28.65  # about 37 km by 22 km
 K, RADIUS_M = 10, 500.0
+T = TypeVar("T")
 
 
 def unit_xyz(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     lo, la = np.radians(lon), np.radians(lat)
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def haversine(lon0: float, lat0: float, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    dlat, dlon = np.radians(lat - lat0), np.radians(lon - lon0)
-    a = np.sin(dlat / 2) ** 2 + math.cos(math.radians(lat0)) * np.cos(np.radians(lat)) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
 class Peer:
@@ -59,23 +56,23 @@ class Peer:
         # a few more than K, then exact distances (ties by id), as mzgis orders them
         _, idx = self.tree.query(unit_xyz(np.array([lon]), np.array([lat]))[0], k=min(K + 5, len(self.lon)))
         idx = np.asarray(idx)
-        d = haversine(lon, lat, self.lon[idx], self.lat[idx])
+        d = distances_m(lon, lat, self.lon[idx], self.lat[idx])
         return [int(i) for _, i in sorted(zip(d.tolist(), idx.tolist(), strict=True))[:K]]
 
     def within(self, lon: float, lat: float) -> set[int]:
         chord = 2 * math.sin(RADIUS_M / (2 * EARTH_RADIUS_M)) * (1 + 1e-9)
         idx = np.asarray(self.tree.query_ball_point(unit_xyz(np.array([lon]), np.array([lat]))[0], chord), dtype=int)
-        d = haversine(lon, lat, self.lon[idx], self.lat[idx])
+        d = distances_m(lon, lat, self.lon[idx], self.lat[idx])
         return {int(i) for i in idx[d <= RADIUS_M]}
 
 
 def scan_nearest(lon: np.ndarray, lat: np.ndarray, x: float, y: float) -> list[int]:
-    d = haversine(x, y, lon, lat)
+    d = distances_m(x, y, lon, lat)
     idx = np.lexsort((np.arange(len(d)), d))[:K]
     return [int(i) for i in idx]
 
 
-def timed(fn, *args):  # type: ignore[no-untyped-def]
+def timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
     t = time.perf_counter()
     out = fn(*args)
     return out, time.perf_counter() - t
@@ -102,7 +99,8 @@ def run(n: int, seed: int, queries: int) -> dict[str, float]:
 
     check("built")
     # edits: 20 names move; the next queries must see them
-    edit_ours, edit_peer = [], []
+    edit_ours: list[float] = []
+    edit_peer: list[float] = []
     for _ in range(20):
         i, x, y = int(rng.integers(n)), float(rng.uniform(WEST, EAST)), float(rng.uniform(SOUTH, NORTH))
         edit_ours.append(timed(ours.update, i, x, y)[1])

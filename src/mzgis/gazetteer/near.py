@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 from rtree import index
 
-__all__ = ["EARTH_RADIUS_M", "NearIndex", "distance_m"]
+__all__ = ["EARTH_RADIUS_M", "NearIndex", "distance_m", "distances_m"]
 
 EARTH_RADIUS_M = 6_371_008.8
 _M_PER_DEG = math.pi * EARTH_RADIUS_M / 180.0
@@ -30,12 +30,12 @@ def distance_m(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _haversine(lon0: float, lat0: float, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def distances_m(lon0: float, lat0: float, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """:func:`distance_m` for many points at once."""
     dlat = np.radians(lat - lat0)
     dlon = np.radians(lon - lon0)
     a = np.sin(dlat / 2) ** 2 + math.cos(math.radians(lat0)) * np.cos(np.radians(lat)) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a))), dtype=float)
 
 
 def _box(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
@@ -114,7 +114,7 @@ class NearIndex:
         ids = np.fromiter(self._tree.intersection(_box(lon, lat, radius_m)), dtype=np.int64)
         if not len(ids):
             return []
-        d = _haversine(lon, lat, self._lon[ids], self._lat[ids])
+        d = distances_m(lon, lat, self._lon[ids], self._lat[ids])
         keep = d <= radius_m
         ids, d = ids[keep], d[keep]
         order = np.lexsort((ids, d))
@@ -139,7 +139,7 @@ class NearIndex:
         # a first radius from the tree's own nearest (in degrees, not metres): every true neighbour lies
         # within the farthest of those, measured on the sphere
         seed = np.fromiter(self._tree.nearest((lon, lat, lon, lat), k), dtype=np.int64)
-        far = float(_haversine(lon, lat, self._lon[seed], self._lat[seed]).max()) if len(seed) else start_m
+        far = float(distances_m(lon, lat, self._lon[seed], self._lat[seed]).max()) if len(seed) else start_m
         radius = min(limit, far or start_m)
         while True:
             found = [(fid, d) for fid, d in self.within(lon, lat, radius) if accept is None or accept(fid)]
