@@ -87,6 +87,6 @@ def test_interactive_map_is_self_contained(tmp_path: Path) -> None:
     units = store.read_frame("admin_units")
     write_coverage_outputs(analyze_store(store), units[units.level == "township"], tmp_path)
     page = (tmp_path / "覆盖分析地图.html").read_text(encoding="utf-8")
-    assert "L.map('map'" in page and "乡镇:每千名老人床位" in page and "路北街道" in page
+    assert "L.map(" in page and "乡镇:每千名老人床位" in page and "路北街道" in page
     assert "<script src=" not in page and '<link rel="stylesheet" href="http' not in page  # nothing loaded from the net
     assert "unpkg.com" not in page and "cdn" not in page.lower()
