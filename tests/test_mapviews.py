@@ -79,3 +79,19 @@ def test_parse_bbox() -> None:
     for bad in ("1,2,3", "121.5,28.4,121.3,28.6", "a,b,c,d", "200,1,201,2", "nan,1,2,3"):
         with pytest.raises(BadInput, match="格式不对:应为 最小经度,最小纬度,最大经度,最大纬度"):
             parse_bbox(bad)
+
+
+def test_coverage_view_colours_townships_by_band(demo_store: GeoPackageStore) -> None:
+    view = build_view(demo_store, coverage="burial_site", day=DAY)
+    assert view.title == "路桥区节地生态安葬点达标情况图"
+    assert view.subtitle == "路桥区 · 目标 每个乡镇 ≥1 个"
+    bands = {layer.label: sorted(layer.frame.name) for layer in view.layers if layer.label in ("达标", "不足 50%")}
+    assert bands["达标"] == ["螺洋街道"] and len(bands["不足 50%"]) == 11  # the seed's picture
+    none = next(layer for layer in view.layers if layer.label == "不足 50%")
+    assert none.style.fill == "#c1121f"  # the colour the page draws that band in
+    uncovered = next(layer for layer in view.layers if layer.label == "未覆盖的村(社区)")
+    assert 0 < len(uncovered.frame) < 228
+    town = build_view(demo_store, township="金清镇", coverage="beds_per_1000", day=DAY)
+    assert town.title == "金清镇每千名老年人养老床位达标情况图"
+    with pytest.raises(BadInput, match="没有覆盖目标“beds”;可选:beds_per_1000"):
+        build_view(demo_store, coverage="beds")

@@ -1117,6 +1117,10 @@ def map_cmd(
     title: Annotated[str | None, typer.Option("--title", help="标题")] = None,
     paper: Annotated[str, typer.Option("--paper", help="A4 或 A3")] = "A4",
     portrait: Annotated[bool, typer.Option("--portrait", help="纵向(默认横向)")] = False,
+    coverage: Annotated[
+        str | None,
+        typer.Option("--coverage", help="按十四五目标着色乡镇并勾出未覆盖的村,如 beds_per_1000、burial_coverage"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """出图:一页 A4/A3 的 PDF 或 PNG,含标题、图例、比例尺、指北针、数据来源与日期。Print map."""
@@ -1140,6 +1144,7 @@ def map_cmd(
         title=title,
         paper=paper.upper(),
         portrait=portrait,
+        coverage=coverage,
     )
     drawn = render_map(view, fmt, dpi=200)
     out.write_bytes(drawn.data)

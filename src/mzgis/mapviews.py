@@ -107,6 +107,33 @@ def line_layers(
     ]
 
 
+def _coverage_layers(
+    store: Store, target: str, towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame
+) -> tuple[list[MapLayer], str, str]:
+    """The townships by band against ``target`` (the bands and colours the page shows) and the villages the
+    target's facility type leaves uncovered; the target's wording and goal."""
+    from mzgis.coverage.reading import BANDS, MAP_TARGETS, reading
+    from mzgis.coverage.service import analyze_store
+
+    if target not in MAP_TARGETS:
+        known = "、".join(f"{k}({label})" for k, (label, _) in MAP_TARGETS.items())
+        raise BadInput(f"没有覆盖目标“{target}”;可选:{known}", f"unknown coverage target {target!r}")
+    result = analyze_store(store)
+    view = reading(result.townships, result.district, result.targets)
+    label, facility_type = MAP_TARGETS[target]
+    goal = next(t["goal"] for t in view["targets"] if t["id"] == target)
+    band = {code: row[target]["band"] for code, row in view["rows"].items()}
+    layers = []
+    for b, text, colour in BANDS:
+        part = towns[towns.code.map(band) == b]
+        layers.append(MapLayer(text, part, Style("#1d3557", "fill", width=0.8, fill=colour, alpha=0.65)))
+    if facility_type is not None:
+        uncovered = set(result.uncovered[result.uncovered.facility_type == facility_type].code)
+        part = villages[villages.code.isin(uncovered)]
+        layers.append(MapLayer("未覆盖的村(社区)", part, Style("#9d0208", "fill", width=1.0, dashed=True)))
+    return layers, label.split("(")[0], goal
+
+
 def build_view(
     store: Store,
     *,
@@ -120,9 +147,13 @@ def build_view(
     paper: str = "A4",
     portrait: bool = False,
     day: dt.date | None = None,
+    coverage: str | None = None,
 ) -> PrintMap:
     """The print map of one view: the county (default), a township (code or name), a boundary line (or
-    the stretch ``from_m``–``to_m`` metres along our version) or ``bbox``; ``layers`` from :data:`MAP_LAYERS`."""
+    the stretch ``from_m``–``to_m`` metres along our version) or ``bbox``; ``layers`` from :data:`MAP_LAYERS`;
+    ``coverage``: a target of the plan (see :data:`mzgis.coverage.reading.MAP_TARGETS`), the townships
+    coloured by how far they are from it and the villages it leaves uncovered outlined."""
+    title_given = title is not None
     by_label = {LAYERS[n].label_zh: n for n in MAP_LAYERS}
     # a line's map shows the divisions around it unless asked for more
     chosen = tuple(by_label.get(n, n) for n in layers) if layers else ("admin_units",) if line else DEFAULT_LAYERS
@@ -214,6 +245,13 @@ def build_view(
             layer_list += categorized(
                 model, frame(name), _POINT_COLOUR_FIELD[name], Style("#000", "point", size=34), label_field=label
             )
+    if coverage is not None:
+        theme, label, goal = _coverage_layers(store, coverage, towns, units[units.level == "village"])
+        layer_list[1:1] = theme  # over the townships' outlines, under the villages, lines and points
+        if not title_given:
+            place = str(towns[towns.code == focus].name.iloc[0]) if focus else county_name
+            title = f"{place}{label}达标情况图"
+        subtitle = f"{subtitle} · 目标 {goal}"
     return PrintMap(
         title=title,
         subtitle=subtitle,

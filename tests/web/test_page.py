@@ -686,3 +686,27 @@ def test_attribute_table_filters_sorts_finds_and_exports(browser, live_server: s
     page.wait_for_selector("#t-status >> text=228 / 228 条")  # the filter was for the other layer
     _shot(page, "page-attribute-table")
     assert page.errors == []
+
+
+def test_print_from_the_coverage_tab_colours_by_the_target_shown(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, live_server, "规划科")
+    page.click("#tab-coverage-btn")
+    page.wait_for_selector("#c-table tbody tr >> nth=11")
+    assert page.locator("#c-target option").all_inner_texts()[3] == "节地生态安葬点(每乡镇至少 1 个)"  # from the API
+    page.select_option("#c-target", "burial_site")
+    page.wait_for_selector("body[data-coverage=burial_site]")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/print" in r.url else None)
+    page.click("#print-btn")
+    assert page.locator("#print-heading").input_value() == ""  # the server names a coverage map
+    with page.expect_download(timeout=60_000) as download:
+        page.click("#print-go")
+    assert download.value.suggested_filename == "达标情况图.pdf"
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(requests[0]).query)
+    assert query["coverage"] == ["burial_site"]
+    if shutil.which("pdftotext"):
+        import subprocess
+
+        text = subprocess.run(["pdftotext", download.value.path(), "-"], capture_output=True, text=True).stdout
+        assert "节地生态安葬点达标情况图" in text and "不足 50%" in text and "达标" in text
+    assert page.errors == []

@@ -31,6 +31,7 @@ __all__ = ["PAPERS", "MapLayer", "PrintMap", "Style", "cjk_font", "nice_length",
 PAPERS = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}  # landscape, millimetres
 FORMATS = ("png", "pdf", "svg")
 MAX_FEATURES = 200_000  # a print map of more is refused: it could not be read and would take minutes
+MAX_LABELS = 2_000  # labels tried on one page; the rest are left out (and counted)
 
 
 def cjk_font() -> str | None:
@@ -183,6 +184,7 @@ def render_map(pm: PrintMap, fmt: str = "png", *, dpi: int = 150) -> Rendered:
     else:
         map_box = (0.04, 0.10, 0.74, 0.78)
         legend_anchor = (0.80, 0.88)
+    fig.canvas.draw_idle = lambda *args, **kwargs: None  # type: ignore[method-assign]  # geopandas redraws per call
     ax = fig.add_axes(map_box)
     frame_w_mm, frame_h_mm = map_box[2] * width_mm, map_box[3] * height_mm
     minx, miny, maxx, maxy = _fit(tuple(to_m.total_bounds), frame_w_mm / frame_h_mm)
@@ -323,27 +325,51 @@ def _place_labels(
     furniture: list[Any],
 ) -> tuple[list[str], list[str]]:
     """Put each label where it overlaps no line, earlier label, furniture or the frame's edge; the labels
-    drawn and those left out (in the order given: earlier layers have priority)."""
+    drawn and those left out (in the order given: earlier layers have priority). Each label is measured
+    once and its places tried by arithmetic; placed labels go into an R-tree, so the work grows with the
+    number of labels, not its square; past :data:`MAX_LABELS` the rest are left out unmeasured."""
+    from rtree import index
+
     # readable over fills and lines; a light box, not a stroked halo, so a PDF keeps the names as text
     backing = {"boxstyle": "square,pad=0.08", "facecolor": (1, 1, 1, 0.65), "edgecolor": "none"}
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    taken = [t.get_window_extent(renderer).expanded(1.05, 1.1) for t in furniture]
-    taken += [p.get_window_extent(renderer) for p in ax.patches]
+    taken = index.Index()
+    blocked = [t.get_window_extent(renderer).expanded(1.05, 1.1) for t in furniture]
+    blocked += [p.get_window_extent(renderer) for p in ax.patches]
+    for n, b in enumerate(blocked):
+        taken.insert(-1 - n, (b.x0, b.y0, b.x1, b.y1))
     inverse = ax.transData.inverted()
     tree = shapely.STRtree(lines) if lines else None
+    px_per_pt = fig.dpi / 72.0
     drawn: list[str] = []
     left_out: list[str] = []
     near = (("left", "center", 4, 0), ("right", "center", -4, 0), ("center", "bottom", 0, 4), ("center", "top", 0, -4))
     farther = tuple((ha, va, dx * 4, dy * 4) for ha, va, dx, dy in near)
-    for text, x, y, size, is_point in candidates:
+    shift = {"left": 0.0, "center": -0.5, "right": -1.0, "bottom": 0.0, "top": -1.0}
+    for text, x, y, size, is_point in candidates[:MAX_LABELS]:
+        probe = ax.text(0, 0, text, fontsize=size, bbox=backing)
+        box_ = probe.get_window_extent(renderer)
+        probe.remove()
+        w, h = box_.width, box_.height
+        px, py = ax.transData.transform((x, y))
         # a point's label beside it, then a little farther; an area's name at its middle first (a thin
         # area between two lines has no room inside: its label goes beside it)
         tries = (*near, *farther) if is_point else (("center", "center", 0, 0), *near, *farther)
-        placed = False
         for ha, va, dx, dy in tries:
-            t = ax.annotate(
+            x0 = px + dx * px_per_pt + shift[ha] * w
+            y0 = py + dy * px_per_pt + (shift[va] if va != "center" else -0.5) * h
+            x1, y1 = x0 + w, y0 + h
+            if not (frame.x0 <= x0 and x1 <= frame.x1 and frame.y0 <= y0 and y1 <= frame.y1):
+                continue
+            if taken.count((x0, y0, x1, y1)):
+                continue
+            if tree is not None:
+                (ax0, ay0), (ax1, ay1) = inverse.transform([(x0, y0), (x1, y1)])
+                if len(tree.query(box(ax0, ay0, ax1, ay1), predicate="intersects")):
+                    continue
+            ax.annotate(
                 text,
                 (x, y),
                 xytext=(dx, dy),
@@ -355,21 +381,9 @@ def _place_labels(
                 annotation_clip=True,
                 bbox=backing,
             )
-            ext = t.get_window_extent(renderer)
-            clear = (
-                frame.contains(ext.x0, ext.y0)
-                and frame.contains(ext.x1, ext.y1)
-                and not any(ext.overlaps(o) for o in taken)
-            )
-            if clear and tree is not None:
-                (ax0, ay0), (ax1, ay1) = inverse.transform([(ext.x0, ext.y0), (ext.x1, ext.y1)])
-                clear = len(tree.query(box(ax0, ay0, ax1, ay1), predicate="intersects")) == 0
-            if clear:
-                taken.append(ext)
-                drawn.append(text)
-                placed = True
-                break
-            t.remove()
-        if not placed:
+            taken.insert(len(drawn), (x0, y0, x1, y1))
+            drawn.append(text)
+            break
+        else:
             left_out.append(text)
-    return drawn, left_out
+    return drawn, left_out + [text for text, *_ in candidates[MAX_LABELS:]]

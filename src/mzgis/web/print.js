@@ -8,7 +8,8 @@ export function setupPrint(ctx) {
   const dialog = $('print-dialog');
   $('print-btn').addEventListener('click', () => {
     const town = $('township');
-    $('print-heading').value = town.value ? `${town.selectedOptions[0].textContent}民政设施分布图` : '';
+    const coverage = !$('tab-coverage').hidden && document.body.dataset.coverage;
+    $('print-heading').value = town.value && !coverage ? `${town.selectedOptions[0].textContent}民政设施分布图` : '';
     $('print-heading').placeholder = '留空则按视图命名';
     $('print-message').textContent = '';
     dialog.showModal();
@@ -27,12 +28,14 @@ export function setupPrint(ctx) {
       portrait: String($('print-orient').value === 'portrait'),
       format,
     });
+    // from the 覆盖 tab: the townships coloured against the target shown there, as on the screen
+    if (!$('tab-coverage').hidden && document.body.dataset.coverage) params.set('coverage', document.body.dataset.coverage);
     const title = $('print-heading').value.trim();
     if (title) params.set('title', title);
     $('print-message').textContent = '正在出图…';
     $('print-go').disabled = true;
     try {
-      const name = `${title || '民政设施分布图'}.${format}`;
+      const name = `${title || (params.has('coverage') ? '达标情况图' : '民政设施分布图')}.${format}`;
       const size = await download(`/api/print?${params}`, name);
       $('print-message').textContent = `已下载 ${name}(${(size / 1024).toFixed(0)} KB)`;
     } catch (err) {

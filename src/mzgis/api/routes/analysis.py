@@ -123,6 +123,9 @@ def print_map(
     to_m: Annotated[float | None, Query(gt=0, le=1e7, description="界线里程终点(米)")] = None,
     layers: Annotated[str | None, Query(max_length=300, description=f"图层,逗号分隔:{','.join(MAP_LAYERS)}")] = None,
     title: Annotated[str | None, Query(max_length=60, description="标题")] = None,
+    coverage: Annotated[
+        str | None, Query(max_length=40, description="按十四五目标着色乡镇(如 beds_per_1000、burial_coverage)")
+    ] = None,
 ) -> Response:
     """What ``mzgis map`` draws, for the page's 打印 (the current view and visible layers) and scripts."""
     view = build_view(
@@ -136,6 +139,7 @@ def print_map(
         title=title or None,
         paper=paper,
         portrait=portrait,
+        coverage=coverage or None,
     )
     drawn = render_map(view, format)
     return download(drawn.data, f"{view.title}_{beijing_today().isoformat()}.{format}")
