@@ -61,7 +61,7 @@ def test_the_gazetteer_index_follows_saves_of_any_tool(demo_store: GeoPackageSto
     other = Gazetteer(GeoPackageStore(demo_store.location), today=lambda: dt.date(2026, 3, 1))
     far = other.create(BRIDGE | {"name": "东海大桥"}, Point(121.5759, 28.5821), user="乙", reason="新建")
     hits = gaz.search(near=spot, limit=2)
-    assert [h.record.id for h in hits][0] == far.id and gaz.near_index() is tree
+    assert [h.record.id for h in hits] == [far.id, before.record.id] and gaz.near_index() is tree
     # an edit in the file itself (as QGIS or sqlite3 would make it) is followed through the audit too
     with closing(sqlite3.connect(demo_store.location)) as conn:
         gpkg_binary.register_functions(conn)  # the R-tree triggers' ST_ functions, as GDAL and QGIS have them
