@@ -98,14 +98,14 @@ def test_check_name_json(db: str) -> None:
 
 def test_check_whole_gazetteer_and_xlsx(db: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["names", "check", "--db", db])
-    assert "#249 路桥3号路" in result.output and "共 10 个地名有问题,其中错误 7 条" in result.output
+    assert "#249 路桥3号路" in result.output and "共 10 个地名有问题,其中错误 8 条" in result.output
     out = tmp_path / "cleanup.xlsx"
     done = runner.invoke(app, ["names", "check", "--xlsx", str(out), "--deadline", "2027-06-30", "--db", db])
-    assert done.exit_code == 0 and "10 个地名,11 条问题" in done.output
+    assert done.exit_code == 0 and "10 个地名,12 条问题" in done.output
     import pandas as pd
 
     table = pd.read_excel(out, dtype=str)
-    assert len(table) == 11 and set(table["完成时限"]) == {"2027-06-30"}
+    assert len(table) == 12 and set(table["完成时限"]) == {"2027-06-30"}
     bad = runner.invoke(app, ["names", "check", "--xlsx", str(out), "--deadline", "明年", "--db", db])
     assert bad.exit_code == 2 and "--deadline “明年”应为日期 YYYY-MM-DD" in bad.output
 

@@ -19,6 +19,7 @@ from mzgis.errors import BadInput, NotFound
 from mzgis.io.printmap import MapLayer, PrintMap, Style
 from mzgis.layers import LAYERS, Layer
 from mzgis.store import Store
+from mzgis.text import text_problem
 
 __all__ = ["MAP_LAYERS", "build_view", "categorized", "line_layers"]
 
@@ -154,6 +155,10 @@ def build_view(
     ``coverage``: a target of the plan (see :data:`mzgis.coverage.reading.MAP_TARGETS`), the townships
     coloured by how far they are from it and the villages it leaves uncovered outlined."""
     title_given = title is not None
+    if title is not None:
+        problem = text_problem(title)
+        if problem or not title.strip() or len(title) > 60:
+            raise BadInput(f"标题{problem or '应为 1–60 个字符'}", "bad map title")
     by_label = {LAYERS[n].label_zh: n for n in MAP_LAYERS}
     # a line's map shows the divisions around it unless asked for more
     chosen = tuple(by_label.get(n, n) for n in layers) if layers else ("admin_units",) if line else DEFAULT_LAYERS

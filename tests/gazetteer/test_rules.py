@@ -39,7 +39,7 @@ def rules_of(
         ("路桥3号路", "transport_facility", "331004002", "road", [("mixed_script", "error")]),
         ("B区路", "transport_facility", "331004002", "road", [("mixed_script", "error")]),
         ("堃宁村", "self_governing_org", "331004001", None, [("rare_char", "warning")]),
-        ("银座大道街", "transport_facility", "331004002", "road", [("stacked_generic", "error")]),
+        ("银座大道街", "transport_facility", "331004002", "road", [("stacked_generic", "error"), ("foreign", "error")]),
         ("滨海村", "transport_facility", "331004002", "road", [("generic_mismatch", "error")]),
         ("金清", "settlement", "331004106", None, [("missing_generic", "error")]),
         ("第三路", "transport_facility", "331004002", "road", [("bare_ordinal", "warning")]),

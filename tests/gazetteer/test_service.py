@@ -178,7 +178,7 @@ def test_clean_up_report_of_the_demo(gaz: Gazetteer) -> None:
         "中央帝景苑": ["exaggeration"],
         "环球天下城": ["exaggeration"],
         "路桥3号路": ["mixed_script"],
-        "银座大道街": ["stacked_generic"],
+        "银座大道街": ["stacked_generic", "foreign"],  # 银座 (Ginza): a foreign place name
     }
 
 

@@ -199,7 +199,7 @@ def test_cleanup_report_table(gaz: Gazetteer) -> None:
     assert list(table["序号"]) == list(range(1, len(table) + 1))
     row = table[table["标准名称"] == "路桥3号路"].iloc[0]
     assert (row["类别(大洋怪重)"], row["存在问题"], row["整治建议"], row["完成时限"], row["严重程度"]) == (
-        "洋",
+        "怪",  # 汉字与数字混搭 (2018 认定标准)
         "夹用字母数字:名称中夹有字母或阿拉伯数字“3”",
         "改用规范汉字书写,不夹用外文字母和阿拉伯数字",
         "2027-02-28",  # an error: 90 days
@@ -212,7 +212,7 @@ def test_cleanup_report_table(gaz: Gazetteer) -> None:
     hints = table[table["严重程度"] == "提示"]
     assert not hints.empty and set(hints["完成时限"]) == {"2027-05-29"}  # a warning: 180 days
     assert set(table["类别(大洋怪重)"]) <= {"大", "洋", "怪", "重", "其他"}
-    assert len(table) == 11 and table["编号"].nunique() == 10
+    assert len(table) == 12 and table["编号"].nunique() == 10
     fixed = cleanup_report(gaz, deadline=dt.date(2027, 6, 30))
     assert set(fixed["完成时限"]) == {"2027-06-30"}
 

@@ -11,6 +11,7 @@ kept as ``official_name``.
 from __future__ import annotations
 
 import lzma
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,6 +24,8 @@ EDITION = "2023"
 SOURCE_ZH = f"国家统计局统计用区划代码({EDITION} 年版)"
 # committee suffixes and the generic of the place they serve, longest first
 _COMMITTEES = (
+    ("嘎查村民委员会", "嘎查"),
+    ("嘎查委员会", "嘎查"),
     ("社区居民委员会", "社区"),
     ("社区居委会", "社区"),
     ("村民委员会", "村"),
@@ -42,7 +45,9 @@ class DivisionUnit:
 
 
 def place_name(official: str) -> str:
-    """The place name of a unit: committee suffixes dropped (方林村委会 → 方林村, 藕池居委会 → 藕池社区)."""
+    """The place name of a unit: committee suffixes dropped (方林村委会 → 方林村, 藕池居委会 → 藕池社区), and
+    a note in brackets after it (新安村民委员会(农村社区)) left out."""
+    official = re.sub(r"[(\uff08][^()\uff08\uff09]*[)\uff09]$", "", official).strip() or official
     for suffix, generic in _COMMITTEES:
         if official.endswith(suffix) and len(official) > len(suffix):
             return official[: -len(suffix)] + generic

@@ -42,7 +42,8 @@ RULE_NAMES_ZH: dict[str, tuple[str, str]] = {
     "missing_generic": ("缺少通名", ""),
     "generic_mismatch": ("通名不当", ""),
     "stacked_generic": ("通名叠加", ""),
-    "mixed_script": ("夹用字母数字", "洋"),
+    "mixed_script": ("夹用字母数字", "怪"),  # 汉字与数字、字母混搭: 怪 in the 2018 认定标准
+    "symbol": ("使用非文字符号", "怪"),
     "foreign": ("使用外国人名地名", "洋"),
     "exaggeration": ("夸大", "大"),
     "brand": ("使用商标品牌名", "洋"),
@@ -62,6 +63,7 @@ RULE_REMEDIES_ZH: dict[str, str] = {
     "generic_mismatch": "改用该类别可用的通名,按程序更名",
     "stacked_generic": "去掉叠加的通名",
     "mixed_script": "改用规范汉字书写,不夹用外文字母和阿拉伯数字",
+    "symbol": "去掉“·”等符号,只用汉字",
     "foreign": "改用反映当地历史、文化或地理特征的名称,按程序更名",
     "exaggeration": "去掉夸大用词,按实际规模和功能命名",
     "brand": "去掉商标、品牌名称,另行命名",
@@ -81,13 +83,14 @@ RULE_IDS: dict[str, Severity] = {
     "generic_mismatch": "error",
     "stacked_generic": "error",
     "mixed_script": "error",
+    "symbol": "error",
     "foreign": "error",
     "exaggeration": "error",
     "brand": "error",
     "leader_name": "error",
     "duplicate": "error",
     "rare_char": "warning",
-    "odd_word": "warning",
+    "odd_word": "error",
     "bare_ordinal": "warning",
     "too_long": "warning",
     "homophone": "warning",
@@ -95,6 +98,8 @@ RULE_IDS: dict[str, Severity] = {
 }
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９]")
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
+# anything but Chinese characters, Latin letters and digits (those are mixed_script): ·, _, ., Ⅱ, brackets …
+_SYMBOL = re.compile(r"[^\u3400-\u9fff\U00020000-\U0002ffffA-Za-z0-9Ａ-Ｚａ-ｚ０-９]")
 _ORDINAL = re.compile(r"^第?[一二三四五六七八九十百零〇]+$")
 
 
@@ -141,6 +146,10 @@ class RuleSet:
     words: dict[str, tuple[str, ...]]
     too_long: int
     readings: Readings = field(default_factory=load_readings)
+    # categories whose names are mostly long-standing (the official division list): the word rules and
+    # stacked generics are warnings for them (a historic 宝马村 or 皇城坝村 stands; an officer looks), errors
+    # for new names of other categories (the clean-up's 居民区、建筑物、道路)
+    historic: frozenset[str] = frozenset()
     subcategory_labels: dict[str, str] = field(default_factory=dict)  # code → Chinese name, in the file's order
     # name → its pinyin under these readings (``spell``), worked out once; bounded (see ``spell``)
     spelled: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -165,6 +174,7 @@ def load_rules(path: Path | None = None, readings_path: Path | None = None) -> R
         too_long=int(data.get("limits", {}).get("too_long", 12)),
         readings=load_readings(readings_path),
         subcategory_labels={str(k): str(v) for k, v in data.get("subcategory_labels", {}).items()},
+        historic=frozenset(data.get("historic", {}).get("categories", ())),
     )
 
 
@@ -195,9 +205,16 @@ def scope_key(rec: NameRecord) -> str:
     return "|".join(scope_of(rec))
 
 
-def _finding(rule: str, message: str, message_en: str, related: Iterable[NameRecord] = ()) -> Finding:
+def _finding(
+    rule: str, message: str, message_en: str, related: Iterable[NameRecord] = (), *, severity: Severity | None = None
+) -> Finding:
     rel = tuple({"id": r.id, "name": r.name, "admin_code": r.admin_code} for r in related)
-    return Finding(rule, RULE_IDS[rule], message, message_en, rel)
+    return Finding(rule, severity or RULE_IDS[rule], message, message_en, rel)
+
+
+def _softened(rule: str, rec: NameRecord, rules: RuleSet) -> Severity:
+    """The severity of a word or stacking finding for this name: a warning for historic categories."""
+    return "warning" if rec.category in rules.historic else RULE_IDS[rule]
 
 
 _SPELLED_KEPT = 1_000_000  # names whose pinyin a long-running process keeps
@@ -265,9 +282,12 @@ def _structure(rec: NameRecord, rules: RuleSet) -> tuple[str, str, list[Finding]
         )
         if not generic:
             specific, generic = any_specific, any_generic
+    # a specific ending in a generic of two or more characters (银座大道 + 街, 花园 + 小区) stacks generics;
+    # one character there is mostly part of the name (石桥路, 董市镇, 前村村: the natural village 前村)
     same_kind = set(fitting) | set(rules.generics.get(rec.category, ()))
     stacked = next(
-        (t for t in sorted(same_kind, key=len, reverse=True) if specific.endswith(t) and t != specific), None
+        (t for t in sorted(same_kind, key=len, reverse=True) if len(t) >= 2 and specific.endswith(t) and t != specific),
+        None,
     )
     if stacked:
         out.append(
@@ -275,21 +295,37 @@ def _structure(rec: NameRecord, rules: RuleSet) -> tuple[str, str, list[Finding]
                 "stacked_generic",
                 f"通名叠加:专名“{specific}”已以通名“{stacked}”结尾,又加通名“{generic}”",
                 f"stacked generics {stacked!r} + {generic!r}",
+                severity=_softened("stacked_generic", rec, rules),
             )
         )
     return specific, generic, out
+
+
+def _numbering(name: str, word: str, generic: str) -> bool:
+    """Whether ``word`` (第一 …) only numbers the unit: it stands right before the generic (滨河小区第一社区)."""
+    return word.startswith("第") and bool(generic) and name.endswith(word + generic)
 
 
 def check_name(candidate: NameRecord, existing: Iterable[NameRecord], *, rules: RuleSet | None = None) -> list[Finding]:
     """Every finding of the naming rules for ``candidate`` against the other names in its scope."""
     rules = rules or load_rules()
     name = candidate.name
-    specific, _, findings = _structure(candidate, rules)
+    specific, generic, findings = _structure(candidate, rules)
     if _LATIN_OR_DIGIT.search(name):
         bad = "".join(sorted(set(_LATIN_OR_DIGIT.findall(name))))
         findings.append(
             _finding(
                 "mixed_script", f"名称中夹有字母或阿拉伯数字“{bad}”", f"Latin letters or digits in the name: {bad}"
+            )
+        )
+    symbols = "".join(sorted(set(_SYMBOL.findall(name))))
+    if symbols:
+        findings.append(
+            _finding(
+                "symbol",
+                f"名称中有非文字符号“{symbols}”",
+                f"symbols in the name: {symbols}",
+                severity=_softened("symbol", candidate, rules),
             )
         )
     for rule, key, label in (
@@ -299,10 +335,15 @@ def check_name(candidate: NameRecord, existing: Iterable[NameRecord], *, rules: 
         ("leader_name", "leader", "国家领导人姓名"),
         ("odd_word", "odd", "怪异、不雅用字"),
     ):
-        hits = [w for w in rules.words.get(key, ()) if w in name]
+        hits = [w for w in rules.words.get(key, ()) if w in name and not _numbering(name, w, generic)]
         if hits:
             findings.append(
-                _finding(rule, f"含{label}“{'、'.join(hits)}”", f"{rule.replace('_', ' ')}: {', '.join(hits)}")
+                _finding(
+                    rule,
+                    f"含{label}“{'、'.join(hits)}”",
+                    f"{rule.replace('_', ' ')}: {', '.join(hits)}",
+                    severity=_softened(rule, candidate, rules),
+                )
             )
     rare = sorted({ch for ch in name if _CJK.match(ch) and not _in_gb2312(ch)})
     if rare:

@@ -139,6 +139,14 @@ def _check(pm: PrintMap, fmt: str) -> None:
 
 def render_map(pm: PrintMap, fmt: str = "png", *, dpi: int = 150) -> Rendered:
     """Draw ``pm`` on one page; PNG or PDF bytes and what was drawn (for reports and tests)."""
+    import warnings
+
+    with warnings.catch_warnings():  # a character the font lacks is drawn as a box, not logged per glyph
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        return _render(pm, fmt, dpi)
+
+
+def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
     import matplotlib
 
     matplotlib.use("Agg")
