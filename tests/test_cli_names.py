@@ -96,6 +96,14 @@ def test_check_name_json(db: str) -> None:
     assert clean.exit_code == 0 and json.loads(clean.output)["findings"] == []
 
 
+def test_check_name_shows_the_words_of_the_spelling(db: str) -> None:
+    out = runner.invoke(
+        app, ["names", "check-name", "经五路", "--category", "transport_facility", "--admin", "331004001", "--db", db]
+    )
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[:2] == ["经五路  Jing 5 Lu(专名 经五,通名 路)", "  拼写依据:经 Jing | 五 5 | 路 Lu"]
+
+
 def test_check_whole_gazetteer_and_xlsx(db: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["names", "check", "--db", db])
     assert "#249 路桥3号路" in result.output and "共 10 个地名有问题,其中错误 8 条" in result.output

@@ -414,6 +414,9 @@ def names_check_name(
         _echo_json(result.as_dict())
     else:
         typer.echo(f"{result.name}  {result.romanized}(专名 {result.specific},通名 {result.generic or '无'})")
+        if len(result.words) > 2 or (result.words and result.words[-1][0] != result.generic):
+            # the words the spelling rests on, where they are not simply specific and generic
+            typer.echo("  拼写依据:" + " | ".join(f"{zh} {roman}" for zh, roman in result.words))
         _echo_findings(result.findings)
     if result.blocked:
         raise typer.Exit(EXIT_CODES["rule_violation"])

@@ -66,6 +66,10 @@ def test_check_without_saving(client: TestClient) -> None:
     out = CheckOut.model_validate(client.post("/api/names/check", json=body).json())
     assert out.romanized == "Fanglin Cun"
     assert [(f.rule, f.severity) for f in out.findings] == [("duplicate", "error"), ("near_duplicate", "warning")]
+    street = {"name": "解放东路", "category": "transport_facility", "admin_code": "331004001", "subcategory": "road"}
+    out = CheckOut.model_validate(client.post("/api/names/check", json=street).json())
+    assert out.romanized == "Jiefang Donglu"  # the 1984 rules: 东 joins the generic it modifies
+    assert out.words == [("解放", "Jiefang"), ("东路", "Donglu")] and (out.specific, out.generic) == ("解放东", "路")
 
 
 def test_create_read_update_with_if_match_history(client: TestClient) -> None:

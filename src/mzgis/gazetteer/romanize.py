@@ -20,7 +20,16 @@ from pathlib import Path
 from pypinyin import Style, lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 
-__all__ = ["Readings", "load_readings", "romanize", "romanize_part", "syllables"]
+__all__ = [
+    "Readings",
+    "Spelling",
+    "chinese_number",
+    "load_readings",
+    "romanize",
+    "romanize_part",
+    "spelling",
+    "syllables",
+]
 
 _TONE_MARKS = {"a": "āáǎà", "o": "ōóǒò", "e": "ēéěè", "i": "īíǐì", "u": "ūúǔù", "ü": "ǖǘǚǜ"}
 
@@ -126,25 +135,176 @@ def romanize_part(text: str, *, readings: Readings | None = None, tones: bool = 
     return _join(syllables(text, readings=readings, tones=tones))
 
 
-def romanize(specific: str, generic: str = "", *, readings: Readings | None = None, tones: bool = False) -> str:
-    """The standard romanization of a place name given as specific and generic: 路南 + 街道 → Lunan Jiedao.
+# Rule 2 of the 1984 rules: single-syllable modifiers of a generic join it (景山后街 Jingshan Houjie, 修文西小巷
+# Xiuwen Xixiaoxiang). The one next to the generic may be any of these; one more before it only a direction.
+_DIRECTIONS = frozenset("东西南北中前后左右")  # not 上下: 天下, 山下 end words
+_MODIFIERS = _DIRECTIONS | frozenset("新老大小直横正斜")
+# generics of administrative units and committees: no modifiers are taken from their specifics (城东街道)
+_ADMIN_GENERICS = frozenset(
+    (
+        "省",
+        "自治区",
+        "市",
+        "自治州",
+        "地区",
+        "盟",
+        "县",
+        "自治县",
+        "区",
+        "旗",
+        "自治旗",
+        "镇",
+        "乡",
+        "民族乡",
+        "街道",
+        "苏木",
+        "嘎查",
+        "村",
+        "社区",
+        "新区",
+        "开发区",
+    )
+)
+# Rule 7: in names of streets and lanes an ordinal is written in Arabic numerals (经五路 Jing 5 Lu, 二马路 2 Malu)
+_STREET_GENERICS = frozenset(("路", "街", "巷", "弄", "条", "胡同", "马路", "环路", "大街", "小街", "大道", "道", "里"))
+_NUMERAL = re.compile(r"(第?)([零〇一二两三四五六七八九十百千]+|[0-9]+)$")
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 
-    A monosyllabic specific keeps the generic apart as well (单 + 县 → Shan Xian when the dictionary
-    has 单县); the dictionary is matched on the whole name first so the reading of 单 in 单县 applies.
+
+def chinese_number(text: str) -> int | None:
+    """The value of a numeral written in Chinese (十二 → 12, 一百零五 → 105) or Arabic digits; None when it is
+    a run of digits without units (三八, 五一: a name, read digit by digit)."""
+    if text.isdigit() and text.isascii():
+        return int(text)
+    if len(text) == 1 and text in _CN_DIGITS:
+        return _CN_DIGITS[text]
+    if not any(u in text for u in "十百千"):
+        return None
+    total, digit = 0, None
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in "十百千":
+            total += (1 if digit is None else digit) * {"十": 10, "百": 100, "千": 1000}[ch]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+@lru_cache(maxsize=1)
+def _known_places() -> frozenset[str]:
+    """Specifics of China's provinces, cities, counties and townships (湖北, 城东): a specific that is a place
+    keeps its last character (湖北路 Hubei Lu, not Hu Beilu)."""
+    from mzgis.divisions import division_names
+    from mzgis.gazetteer.names import split_name
+
+    return frozenset(split_name(n, "administrative_area")[0] for c, n in division_names().items() if len(c) <= 9)
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """A name's romanization word by word: the Chinese each word spells (the split the spelling rests on)."""
+
+    words: tuple[tuple[str, str], ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(roman for _, roman in self.words if roman)
+
+    @property
+    def split(self) -> str:
+        return " | ".join(zh for zh, _ in self.words)
+
+
+def spelling(
+    specific: str,
+    generic: str = "",
+    *,
+    readings: Readings | None = None,
+    tones: bool = False,
+    joined: bool = False,
+) -> Spelling:
+    """The standard spelling of a place name given as specific and generic, by the 1984 rules
+    (中国地名汉语拼音字母拼写规则(汉语地名部分)):
+
+    1. specific and generic apart (台湾 Haixia); 2. single-syllable modifiers of the generic join it
+    (景山 Houjie), ordinals such as 第二 before a specific stand apart (Di'er Songhua Jiang); 3. ``joined``:
+    a natural village or town is one word (Zhoukoudian); 4. a generic that became part of the specific stays
+    there (Heilongjiang Sheng: the split is the caller's); 5. persons' names are one word; 6. numerals are
+    spelled (Wuyi Guangchang); 7. ordinals of streets and codes in Arabic numerals (Jing 5 Lu, Di-9 Long,
+    1203 Gaodi); 8. place-name readings from the dictionary; 10. capitals; 11. apostrophes (Xi'an); 12. 儿
+    after a syllable is r (Penr Hutong).
     """
     readings = readings or load_readings()
-    whole = syllables(specific + generic, readings=readings, tones=tones)
-    if not generic:
-        n_spec = len(whole)
-    elif all(ord(ch) in pinyin_dict for ch in specific):  # one syllable per character (readings too)
-        n_spec = len(specific)
-    else:
-        n_spec = len(syllables(specific, readings=readings, tones=tones))
-    spec_syl, gen_syl = whole[:n_spec], whole[n_spec:]
-    words = [_join(spec_syl)]
-    if gen_syl:
-        words.append(_join(gen_syl))
-    return " ".join(w for w in words if w)
+    if joined or not generic:
+        return Spelling(((specific + generic, _word(specific + generic, readings, tones)),))
+    whole = specific + generic
+    words: list[str] = []
+    spec, gen = specific, generic
+    number = _NUMERAL.search(spec) if gen in _STREET_GENERICS else None
+    value = chinese_number(number.group(2)) if number else None
+    if number is not None and value is not None and (number.start() > 0 or number.group(1) or spec == number.group(2)):
+        rest = spec[: number.start()]
+        if rest:
+            words.append(rest)
+        words.append(number.group(0))  # written as digits below
+        words.append(gen)
+        return _spelled(words, readings, tones, ordinal=(len(words) - 2, number.group(1), value))
+    ordinal = re.match(r"第[零〇一二两三四五六七八九十百千]+", spec)
+    if ordinal and len(spec) > ordinal.end():  # 第二松花江: the ordinal stands apart from the specific
+        words.append(ordinal.group(0))
+        spec = spec[ordinal.end() :]
+    if gen not in _ADMIN_GENERICS and spec not in _known_places():
+        k = 0
+        if len(spec) > 1 and spec[-1] in _MODIFIERS and spec[-1] not in "内外":
+            k = 1
+            if len(spec) > 2 and spec[-2] in _DIRECTIONS:
+                k = 2
+        if k:
+            spec, gen = spec[:-k], spec[-k:] + gen
+    words += [spec, gen]
+    assert "".join(words) == whole
+    return _spelled(words, readings, tones)
+
+
+def _word_from(text: str, sylls: list[str]) -> str:
+    """One word from its syllables (rule 12: 儿 after a syllable is r)."""
+    if len(text) > 1 and text.endswith("儿") and sylls and sylls[-1] in ("er", "ér", "ěr", "èr", "ēr"):
+        sylls = [*sylls[:-1], "r"]
+    return _join(sylls)
+
+
+def _word(text: str, readings: Readings, tones: bool) -> str:
+    return _word_from(text, syllables(text, readings=readings, tones=tones))
+
+
+def _spelled(
+    words: list[str], readings: Readings, tones: bool, *, ordinal: tuple[int, str, int] | None = None
+) -> Spelling:
+    """The words spelled from the syllables of the whole name, so a reading that spans two words (单县
+    Shan Xian) applies; where a character has no single syllable, word by word."""
+    whole = "".join(words)
+    sylls = syllables(whole, readings=readings, tones=tones)
+    aligned = len(sylls) == len(whole) and all(ord(ch) in pinyin_dict for ch in whole)
+    out, at = [], 0
+    for i, zh in enumerate(words):
+        part = sylls[at : at + len(zh)] if aligned else syllables(zh, readings=readings, tones=tones)
+        at += len(zh)
+        if ordinal is not None and i == ordinal[0]:
+            out.append((zh, f"Di-{ordinal[2]}" if ordinal[1] else str(ordinal[2])))
+        else:
+            out.append((zh, _word_from(zh, part)))
+    return Spelling(tuple(out))
+
+
+def romanize(
+    specific: str, generic: str = "", *, readings: Readings | None = None, tones: bool = False, joined: bool = False
+) -> str:
+    """The standard romanization of a place name given as specific and generic: 路南 + 街道 → Lunan Jiedao
+    (the rules: see :func:`spelling`). The dictionary is matched within each word, whole words first, so the
+    reading of 单 in 单县 applies."""
+    return spelling(specific, generic, readings=readings, tones=tones, joined=joined).text
 
 
 def _join(sylls: list[str]) -> str:

@@ -154,7 +154,7 @@ class RuleSet:
     # name → its pinyin under these readings (``spell``), worked out once; bounded (see ``spell``)
     spelled: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     # (specific, generic) → romanization: an import checks each row twice (to report, then under the lock)
-    romanized: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
+    romanized: dict[tuple[str, str, bool], Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _rules_text(path: Path | None) -> str:

@@ -25,7 +25,7 @@ from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, Conflict, NotFound, RuleViolation, TooLarge
 from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.near import NearIndex
-from mzgis.gazetteer.romanize import romanize
+from mzgis.gazetteer.romanize import Spelling, romanize, spelling
 from mzgis.gazetteer.rules import (
     Finding,
     NameRecord,
@@ -71,6 +71,8 @@ class CheckResult:
     romanized: str
     findings: list[Finding]
     category: str = ""  # as stored (a Chinese category name given is its code here)
+    # the words the romanization rests on: (汉字, spelling) each, so an officer sees and can correct the split
+    words: tuple[tuple[str, str], ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -82,6 +84,7 @@ class CheckResult:
             "specific": self.specific,
             "generic": self.generic,
             "romanized": self.romanized,
+            "words": [list(w) for w in self.words],
             "findings": [f.as_dict() for f in self.findings],
         }
 
@@ -151,10 +154,23 @@ def _edit_date(on: str | None, today: dt.date) -> str:
     return day.isoformat()
 
 
-def romanize_name(name: str, category: str | None = None, *, rules: RuleSet | None = None, tones: bool = False) -> str:
-    """The standard romanization of a whole name: split into specific and generic, then romanized."""
+# subcategories spelled as one word (rule 3 of the 1984 rules: natural villages and towns)
+JOINED_SUBCATEGORIES = frozenset({"natural_village"})
+
+
+def romanize_name(
+    name: str,
+    category: str | None = None,
+    *,
+    subcategory: str | None = None,
+    rules: RuleSet | None = None,
+    tones: bool = False,
+) -> str:
+    """The standard romanization of a whole name: split into specific and generic, then spelled by the rules
+    (a natural village, ``subcategory`` natural_village, as one word)."""
     specific, generic = name_parts(validate_name(name), category)
-    return romanize(specific, generic, readings=(rules or load_rules()).readings, tones=tones)
+    joined = subcategory in JOINED_SUBCATEGORIES
+    return romanize(specific, generic, readings=(rules or load_rules()).readings, tones=tones, joined=joined)
 
 
 # the fields a revert takes back from an earlier version (romanization, parts and former names follow)
@@ -307,15 +323,18 @@ class Gazetteer:
         rec = NameRecord(name, category, admin_code, subcategory, generic or None, exclude_id)
         findings = check_name(rec, (scopes or self.scopes()).of(rec), rules=self.rules) + extra
         specific, gen = name_parts(name, category, generic)
-        return CheckResult(name, specific, gen, self._romanized(specific, gen), findings, category)
+        spelled = self._spelling(specific, gen, subcategory in JOINED_SUBCATEGORIES)
+        return CheckResult(name, specific, gen, spelled.text, findings, category, spelled.words)
 
-    def _romanized(self, specific: str, generic: str) -> str:
+    def _spelling(self, specific: str, generic: str, joined: bool) -> Spelling:
         cache = self.rules.romanized
-        spelled = cache.get((specific, generic))
+        spelled = cache.get((specific, generic, joined))
         if spelled is None:
             if len(cache) > 200_000:  # bounded: a long-running server sees many names once
                 cache.clear()
-            spelled = cache[(specific, generic)] = romanize(specific, generic, readings=self.rules.readings)
+            spelled = cache[(specific, generic, joined)] = spelling(
+                specific, generic, readings=self.rules.readings, joined=joined
+            )
         return spelled
 
     def romanize(self, name: str, category: str | None = None, *, tones: bool = False) -> str:

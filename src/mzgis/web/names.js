@@ -157,7 +157,9 @@ export function setupNames(ctx) {
         body: { name: v.name, category: v.category, admin_code: v.admin_code, subcategory: v.subcategory, geometry, exclude_id: current?.id ?? null },
       });
       if (values().name !== v.name) return; // typed on meanwhile
-      $('romanized').textContent = `拼写:${out.romanized}(专名“${out.specific}”,通名“${out.generic}”)`;
+      // the words the spelling rests on (景山 | 后街), so an officer can see and correct the split
+      const words = (out.words || []).map(([zh, roman]) => `${zh} ${roman}`).join(' | ');
+      $('romanized').textContent = `拼写:${out.romanized}(专名“${out.specific}”,通名“${out.generic}”;按词:${words})`;
       showFindings(out.findings);
     } catch (err) {
       $('findings').innerHTML = `<li class="error">${escapeHtml(err.message)}</li>`;

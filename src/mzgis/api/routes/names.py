@@ -58,6 +58,7 @@ class CheckOut(BaseModel):
     specific: str
     generic: str
     romanized: str
+    words: list[tuple[str, str]] = Field(description="拼写依据:每个词的汉字与拼写(如 景山 Jingshan | 后街 Houjie)")
     findings: list[FindingOut]
 
 
