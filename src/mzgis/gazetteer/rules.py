@@ -272,7 +272,8 @@ def _structure(rec: NameRecord, rules: RuleSet) -> tuple[str, str, list[Finding]
         )
         return rec.name, "", out
     if not generic or (fitting and generic not in fitting):
-        shown = generic or any_generic
+        # the generic as a reader sees it: the longest at the end of the name (街道, not the 道 of roads)
+        shown = any_generic if len(any_generic) > len(generic or "") else generic
         out.append(
             _finding(
                 "generic_mismatch",
