@@ -28,7 +28,7 @@ STAMP = VENV / ".mzgis-setup"
 DEMO_DB = REPO / "var" / "demo.gpkg"
 # Accounts of the local demo copy only (var/ is not committed; real files get their own with mzgis users add).
 DEMO_PASSWORD = "luqiao-demo"
-DEMO_USERS = {"admin": "admin", "dimingke": "editor", "guihuake": "planner", "viewer": "viewer"}
+DEMO_USERS = {"admin": "admin", "shenpi": "approver", "dimingke": "editor", "guihuake": "planner", "viewer": "viewer"}
 
 
 def _run(*cmd: str | Path) -> None:

@@ -28,7 +28,14 @@ def ticking_clock() -> Callable[[], str]:
 
 
 # Test accounts by role; one password for all (hashed once per session: argon2id is slow on purpose).
-ACCOUNTS = {"管理员": "admin", "地名科": "editor", "王五": "editor", "规划科": "planner", "查看员": "viewer"}
+ACCOUNTS = {
+    "管理员": "admin",
+    "审批科": "approver",
+    "地名科": "editor",
+    "王五": "editor",
+    "规划科": "planner",
+    "查看员": "viewer",
+}
 PASSWORD = "correct-horse"
 _HASH: list[str] = []
 

@@ -298,3 +298,30 @@ def test_a_valid_token_is_exchanged_for_a_fresh_one(empty_store: GeoPackageStore
     clock.now += dt.timedelta(hours=12)
     with pytest.raises(NotSignedIn, match="登录已失效"):
         users.refresh(fresh.token)  # an expired token is not renewed: sign in again
+
+
+def test_a_file_from_before_the_approver_role_gets_it_keeping_accounts_and_tokens(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    path = tmp_path / "old.gpkg"
+    GeoPackageStore.create(path)
+    with closing(sqlite3.connect(path)) as conn:  # the accounts tables as files made before approvers had them
+        conn.execute(
+            "CREATE TABLE mzgis_users (name TEXT PRIMARY KEY NOT NULL CHECK (length(trim(name)) > 0), role TEXT NOT NULL"
+            " CHECK (role IN ('viewer', 'planner', 'editor', 'admin')), password_hash TEXT NOT NULL, disabled INTEGER"
+            " NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)), created_at TEXT NOT NULL, created_by TEXT NOT NULL)"
+        )
+        conn.execute(
+            "CREATE TABLE mzgis_tokens (token_hash TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL REFERENCES"
+            " mzgis_users (name) ON DELETE CASCADE, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,"
+            " label TEXT NOT NULL DEFAULT '')"
+        )
+        conn.commit()
+    users = Users(GeoPackageStore(path))
+    users.add("甲", "editor", "long-enough-pw", by="test")
+    token = users.issue_token("甲", days=1).token
+    users.add("乙", "approver", "long-enough-pw", by="test")  # refused by the old rule; the table was rebuilt
+    assert users.resolve(token).name == "甲"  # the token survived the rebuild
+    assert {u["name"]: u["role"] for u in GeoPackageStore(path).accounts()} == {"甲": "editor", "乙": "approver"}
+    assert Users(GeoPackageStore(path)).get("乙").role_zh == "审批"

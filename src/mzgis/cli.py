@@ -1317,7 +1317,9 @@ def upgrade(
 
 users_app = typer.Typer(help="用户与角色:新增、改角色、改密码、停用、发放脚本令牌。Accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-RoleArg = Annotated[str, typer.Option("--role", help="角色:viewer 查看、planner 规划、editor 编辑、admin 管理员")]
+RoleArg = Annotated[
+    str, typer.Option("--role", help="角色:viewer 查看、planner 规划、editor 编辑、approver 审批、admin 管理员")
+]
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="从标准输入读取密码(第一行),供脚本使用;否则提示输入两次")
 ]

@@ -40,9 +40,10 @@ __all__ = [
     "verify_password",
 ]
 
-Role = Literal["viewer", "planner", "editor", "admin"]
-ROLES: tuple[Role, ...] = ("viewer", "planner", "editor", "admin")
-ROLE_ZH: dict[str, str] = {"viewer": "查看", "planner": "规划", "editor": "编辑", "admin": "管理员"}
+Role = Literal["viewer", "planner", "editor", "approver", "admin"]
+# in rank order: each role may do what the roles before it may; an approver (审批) also approves place names
+ROLES: tuple[Role, ...] = ("viewer", "planner", "editor", "approver", "admin")
+ROLE_ZH: dict[str, str] = {"viewer": "查看", "planner": "规划", "editor": "编辑", "approver": "审批", "admin": "管理员"}
 MIN_PASSWORD = 8
 MAX_FAILURES = 5  # failed sign-ins of one name within LOCKOUT lock it for LOCKOUT
 LOCKOUT = dt.timedelta(minutes=15)

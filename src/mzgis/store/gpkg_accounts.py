@@ -23,7 +23,7 @@ FAILURES_TABLE = "mzgis_sign_in_failures"
 _AUTH_SQL = (
     f"""CREATE TABLE IF NOT EXISTS {USERS_TABLE} (
   name TEXT PRIMARY KEY NOT NULL CHECK (length(trim(name)) > 0),
-  role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'editor', 'admin')),
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'editor', 'approver', 'admin')),
   password_hash TEXT NOT NULL,
   disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
   created_at TEXT NOT NULL,
@@ -46,6 +46,24 @@ _AUTH_SQL = (
 _ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by")
 
 
+def _allow_approvers(conn: sqlite3.Connection) -> None:
+    """A file whose accounts table predates the approver role (审批) gets it: the table is rebuilt with the
+    current rule, accounts and tokens kept (once; the rule is then in the file)."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (USERS_TABLE,)).fetchone()
+    if row is None or "'approver'" in str(row[0]):
+        return
+    columns = ", ".join(_ACCOUNT_FIELDS)
+    conn.execute("PRAGMA foreign_keys = OFF")  # the tokens' reference to the table is kept, not cascaded
+    try:
+        with conn:
+            conn.execute(_AUTH_SQL[0].replace(f"IF NOT EXISTS {USERS_TABLE}", f"{USERS_TABLE}_new"))
+            conn.execute(f"INSERT INTO {USERS_TABLE}_new ({columns}) SELECT {columns} FROM {USERS_TABLE}")
+            conn.execute(f"DROP TABLE {USERS_TABLE}")
+            conn.execute(f"ALTER TABLE {USERS_TABLE}_new RENAME TO {USERS_TABLE}")
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
 def _account(row: sqlite3.Row) -> dict[str, Any]:
     return {k: row[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(row["disabled"])}
 
@@ -62,6 +80,7 @@ class GeoPackageAccounts(AccountStore):
         with opened(self.path, self.write_wait_s) as conn:
             for sql in _AUTH_SQL:
                 conn.execute(sql)
+            _allow_approvers(conn)
             with conn:
                 yield conn
 

@@ -96,7 +96,7 @@ export async function whoAmI() {
   return session.user;
 }
 
-const RANK = { viewer: 0, planner: 1, editor: 2, admin: 3 };
+const RANK = { viewer: 0, planner: 1, editor: 2, approver: 3, admin: 4 };
 export function can(role) {
   return !!session.user && RANK[session.user.role] >= RANK[role];
 }

@@ -4,7 +4,7 @@
 import { api, can, escapeHtml, session } from './api.js';
 
 const $ = (id) => document.getElementById(id);
-const ROLES = [['viewer', '查看'], ['planner', '规划'], ['editor', '编辑'], ['admin', '管理员']];
+const ROLES = [['viewer', '查看'], ['planner', '规划'], ['editor', '编辑'], ['approver', '审批'], ['admin', '管理员']];
 
 export function setupUsers() {
   if (!can('admin')) return;

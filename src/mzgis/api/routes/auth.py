@@ -15,7 +15,7 @@ from mzgis.users import ROLE_ZH, User
 __all__ = ["router"]
 
 router = APIRouter(tags=["登录与用户 accounts"])
-RoleName = Literal["viewer", "planner", "editor", "admin"]
+RoleName = Literal["viewer", "planner", "editor", "approver", "admin"]
 _ERRORS: dict[int | str, dict[str, object]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}}
 
 
