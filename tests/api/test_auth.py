@@ -92,7 +92,7 @@ def test_admins_manage_accounts(client: TestClient, tokens: dict[str, str]) -> N
     assert client.get("/api/users", headers=bearer(tokens["地名科"])).status_code == 403
     admin = bearer(tokens["管理员"])
     assert [u["name"] for u in client.get("/api/users", headers=admin).json()] == sorted(
-        ["管理员", "地名科", "王五", "规划科", "查看员"]
+        ["管理员", "审批科", "地名科", "王五", "规划科", "查看员"]
     )
     made = client.post("/api/users", json={"name": "新人", "role": "viewer", "password": "long-enough"}, headers=admin)
     assert made.status_code == 201 and made.json()["role_zh"] == "查看"

@@ -396,7 +396,7 @@ def test_admin_manages_accounts_in_the_page(browser, live_server: str) -> None: 
     page = _page(browser, live_server, "管理员")
     page.click("#tab-users-btn")
     page.wait_for_selector("#u-table tbody tr >> nth=4")
-    assert page.locator("#u-table tbody tr").count() == 5
+    assert page.locator("#u-table tbody tr").count() == 6
     page.fill("#u-name", "新人")
     page.select_option("#u-role", "planner")
     page.fill("#u-password", "short")
