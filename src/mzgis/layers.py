@@ -445,6 +445,49 @@ BOUNDARY_MARKERS = Layer(
     natural_key=("marker_id",),
 )
 
+# The naming procedure (地名管理条例 2022, 第十二条至第十九条): a proposed name is applied for (申报), accepted
+# (受理), examined by experts and the public (论证/征求意见), approved (批准) or refused (不予批准), announced
+# within 15 days (公告) and filed (备案). One row per application; each step is an update (versioned,
+# audited). The order and the dates of the steps are rules of the file, so any tool keeps them.
+PROCEDURE_STAGES = ("applied", "accepted", "reviewed", "approved", "announced", "filed", "refused")
+NAME_PROCEDURES = Layer(
+    "name_procedures",
+    "地名审批",
+    None,
+    (
+        Field("name_id", "integer", "地名编号", required=True, minimum=1, indexed=True),
+        Field("name", "text", "申报名称", required=True, max_length=100),
+        Field(
+            "stage",
+            "text",
+            "办理环节",
+            required=True,
+            choices=PROCEDURE_STAGES,
+            choice_labels_zh=("申报", "受理", "论证", "批准", "公告", "备案", "不予批准"),
+            choice_colours=("#8d99ae", "#457b9d", "#f4a261", "#2a9d8f", "#1d3557", "#6c757d", "#d62828"),
+        ),
+        Field("applicant", "text", "申报单位(人)", required=True, max_length=100),
+        Field("reasons", "text", "申报理由", required=True, max_length=2000, multiline=True),
+        Field("applied_on", "date", "申报日期", required=True),
+        Field("accepted_on", "date", "受理日期"),
+        Field("accepted_by", "text", "受理人", max_length=60),
+        Field("expert_opinion", "text", "专家论证意见", max_length=4000, multiline=True),
+        Field("public_comment", "text", "征求意见结果", max_length=4000, multiline=True),
+        Field("reviewed_on", "date", "论证完成日期"),
+        Field("approved_on", "date", "批准日期"),
+        Field("approval_ref", "text", "批准文号", max_length=100),
+        Field("approved_by", "text", "批准人", max_length=60),
+        Field("announced_on", "date", "公告日期"),
+        Field("announcement_ref", "text", "公告文号", max_length=100),
+        Field("filed_on", "date", "备案日期"),
+        Field("filing_ref", "text", "备案文号", max_length=100),
+        Field("refused_on", "date", "不予批准日期"),
+        Field("refusal_reason", "text", "不予批准理由", max_length=2000, multiline=True),
+    ),
+    description="Applications for place names through the approval procedure, one row each.",
+    gate="naming_procedure",
+)
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
@@ -456,6 +499,7 @@ LAYERS: dict[str, Layer] = {
         BURIAL_SITES,
         BOUNDARY_LINES,
         BOUNDARY_MARKERS,
+        NAME_PROCEDURES,
     )
 }
 

@@ -508,10 +508,17 @@ class Gazetteer:
         return self.store.revision(LAYER), self.store.revision("admin_units")
 
     def apply(
-        self, edits: Sequence[Edit], *, user: str, comment: str = "", precheck: Precheck | None = None
+        self,
+        edits: Sequence[Edit],
+        *,
+        user: str,
+        comment: str = "",
+        precheck: Precheck | None = None,
+        then: Callable[[Transaction, list[Feature]], None] | None = None,
     ) -> list[Feature]:
         """Apply edits as one changeset, all or nothing. ``precheck``: the creates already checked (an
-        import's), used under the write lock only if nothing changed since."""
+        import's), used under the write lock only if nothing changed since. ``then``: more writes of the same
+        changeset (the naming procedure's step), given the transaction and the saved names."""
         if not edits:
             raise BadInput("变更集为空", "empty changeset")
         _check_reason(comment, "修改说明")
@@ -560,6 +567,8 @@ class Gazetteer:
                 feature = self._apply(tx, edit, admin, comment, scopes)
                 scopes.saved(feature)
                 out.append(feature)
+            if then is not None:
+                then(tx, out)
         return out
 
     def fill_derived(self) -> int:

@@ -149,6 +149,21 @@ def _record_checks(layer: Layer) -> list[tuple[str, str]]:
         return [("护理型床位数不能多于床位数", '"nursing_beds" <= "beds"')]
     if layer.name == "boundary_lines":
         return [("界线两侧不能是同一个区划", '"county_a" != "county_b"')]
+    if layer.name == "name_procedures":  # each stage needs its step's date (and what it decides), in order
+        return [
+            ("受理须有受理日期", '"stage" = \'applied\' OR "stage" = \'refused\' OR "accepted_on" IS NOT NULL'),
+            ("论证须有论证完成日期和意见", '"stage" NOT IN (\'reviewed\', \'approved\', \'announced\', \'filed\') OR ("reviewed_on" IS NOT NULL AND coalesce("expert_opinion", "public_comment") IS NOT NULL)'),
+            ("批准须有批准日期、文号和批准人", '"stage" NOT IN (\'approved\', \'announced\', \'filed\') OR ("approved_on" IS NOT NULL AND "approval_ref" IS NOT NULL AND "approved_by" IS NOT NULL)'),
+            ("公告须有公告日期", '"stage" NOT IN (\'announced\', \'filed\') OR "announced_on" IS NOT NULL'),
+            ("备案须有备案日期", '"stage" <> \'filed\' OR "filed_on" IS NOT NULL'),
+            ("不予批准须有日期和理由", '"stage" <> \'refused\' OR ("refused_on" IS NOT NULL AND "refusal_reason" IS NOT NULL)'),
+            ("受理不能早于申报", '"accepted_on" IS NULL OR "accepted_on" >= "applied_on"'),
+            ("论证不能早于受理", '"reviewed_on" IS NULL OR "reviewed_on" >= "accepted_on"'),
+            ("批准不能早于论证", '"approved_on" IS NULL OR "approved_on" >= "reviewed_on"'),
+            ("公告不能早于批准", '"announced_on" IS NULL OR "announced_on" >= "approved_on"'),
+            ("备案不能早于公告", '"filed_on" IS NULL OR "filed_on" >= "announced_on"'),
+            ("不予批准不能早于申报", '"refused_on" IS NULL OR "refused_on" >= "applied_on"'),
+        ]  # fmt: skip
     if layer.name == "place_names":  # an empty specific is filled from the name by the insert trigger
         return [("专名加通名应等于标准名称", '"specific" = \'\' OR "specific" || coalesce("generic", \'\') = "name"')]
     return []
