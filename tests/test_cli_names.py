@@ -376,3 +376,41 @@ def test_revert_command(db: str) -> None:
         app, ["names", "revert", str(village.id), "--to-version", "1", "--version", "2", "--reason", "未获批准", *args]
     )
     assert done.exit_code == 0 and done.output.strip().endswith("方林村 已恢复为版本 1 的内容(新版本 3)")
+
+
+def test_the_naming_procedure_on_the_command_line(db: str, tmp_path: Path) -> None:
+    args = ["--db", db]
+    made = runner.invoke(
+        app,
+        ["names", "add", "金清大桥", "--category", "transport_facility", "--subcategory", "bridge", "--admin", "331004106",
+         "--lon", "121.49", "--lat", "28.525", "--status", "proposed", "--reason", "拟建", *args],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    from mzgis.store import GeoPackageStore
+
+    (name,) = GeoPackageStore(db).features("place_names", where={"name": "金清大桥"})
+    applied = runner.invoke(
+        app,
+        ["names", "apply", str(name.id), "--applicant", "金清镇", "--reasons", "新建桥梁", "--on", "2026-09-01", *args],
+    )
+    assert applied.exit_code == 0 and "已申报:金清大桥(申报编号 1,版本 1)" in applied.output, applied.output
+    wrong = runner.invoke(app, ["names", "step", "1", "approve", "--version", "1", "--approval-ref", "x", *args])
+    assert wrong.exit_code == 4 and "在申报环节,不能批准" in wrong.output
+    steps = [
+        ["accept", "--version", "1", "--on", "2026-09-02"],
+        ["review", "--version", "2", "--on", "2026-09-10", "--expert-opinion", "同意"],
+        ["approve", "--version", "3", "--on", "2026-09-20", "--approval-ref", "路政地〔2026〕7号"],
+    ]
+    for step in steps:
+        done = runner.invoke(app, ["names", "step", "1", *step, *args])
+        assert done.exit_code == 0, done.output
+    assert done.output.strip() == "金清大桥:批准(版本 4)"
+    late = runner.invoke(app, ["names", "queue", "--overdue", *args])
+    assert "#1 金清大桥  批准  申报 2026-09-01  金清镇  版本 4  批准后" in late.output and "日未公告" in late.output
+    scan = tmp_path / "批复.pdf"
+    scan.write_bytes(b"%PDF-1.4 approval letter")
+    attached = runner.invoke(app, ["names", "attach", "1", str(scan), "--note", "批复文件", *args])
+    assert attached.exit_code == 0 and "已添加附件 批复.pdf" in attached.output
+    out = tmp_path / "公告.docx"
+    made = runner.invoke(app, ["names", "announcement", "--out", str(out), "--issuer", "台州市路桥区人民政府", *args])
+    assert made.exit_code == 0 and out.read_bytes()[:2] == b"PK", made.output

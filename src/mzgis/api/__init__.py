@@ -19,7 +19,7 @@ from mzgis.api.deps import StoreDep, read_access
 from mzgis.api.errors import install_error_handlers
 from mzgis.api.guard import RequestGuard, content_security_policy
 from mzgis.api.models import COMMON_ERRORS, HealthOut
-from mzgis.api.routes import analysis, auth, layers, names, ogc
+from mzgis.api.routes import analysis, auth, layers, names, ogc, procedures
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import Settings
 from mzgis.store import open_store
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     reads = [Depends(read_access)]
     app.include_router(layers.router, dependencies=reads)
     app.include_router(names.router, dependencies=reads)
+    app.include_router(procedures.router, dependencies=reads)
     app.include_router(ogc.router, dependencies=reads)
     app.include_router(analysis.router)  # planners and above
 

@@ -18,6 +18,8 @@ MEDIA_TYPES = {
     ".pdf": "application/pdf",
     ".png": "image/png",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".html": "text/html; charset=utf-8",
+    ".jpg": "image/jpeg",
 }
 
 

@@ -357,6 +357,23 @@ class AccountStore(abc.ABC):
         """Forget the failed sign-ins as ``name`` (after a successful one)."""
 
 
-class Backend(Store, AccountStore):
+class DocumentStore(abc.ABC):
+    """Documents kept with naming applications (bytes checked by the service before they get here)."""
+
+    @abc.abstractmethod
+    def add_document(self, record: dict[str, Any], data: bytes) -> int:
+        """Keep ``data`` with its record (procedure_id, filename, media_type, sha256, note, added_at,
+        added_by); its id."""
+
+    @abc.abstractmethod
+    def documents(self, procedure_id: int) -> list[dict[str, Any]]:
+        """The records (without the bytes) of an application's documents, oldest first."""
+
+    @abc.abstractmethod
+    def document(self, doc_id: int) -> tuple[dict[str, Any], bytes] | None:
+        """A document's record and bytes; None when there is none."""
+
+
+class Backend(Store, AccountStore, DocumentStore):
     """A storage backend: its feature store and its account store (the GeoPackage file holds both; a
     PostGIS database will too)."""

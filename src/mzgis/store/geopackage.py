@@ -37,6 +37,7 @@ from mzgis.store import gpkg_binary
 from mzgis.store.base import UNCHANGED, AuditEntry, Backend, Feature, LayerInfo, Transaction, check_version, utc_now
 from mzgis.store.gpkg_accounts import GeoPackageAccounts
 from mzgis.store.gpkg_connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer, opened
+from mzgis.store.gpkg_documents import GeoPackageDocuments
 from mzgis.store.schema import (
     APPLICATION_ID,
     AUDIT_TABLE,
@@ -448,7 +449,7 @@ def _get(conn: sqlite3.Connection, lay: Layer, fid: int) -> Feature:
     return _rows_to_features(lay, [row])[0]
 
 
-class GeoPackageStore(Backend, GeoPackageAccounts):
+class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
     """The store on a GeoPackage file. Each method uses its own short-lived connection."""
 
     def __init__(

@@ -1,0 +1,186 @@
+"""The naming procedure over HTTP: the queue by stage, applications, steps (each with its role: editors record,
+approvers approve or refuse), overdue announcements, documents, and the announcement of approved names."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, Field
+
+from mzgis.api.deps import EditorDep, GazetteerDep, SignedInDep
+from mzgis.api.files import download, download_responses
+from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, feature_out
+from mzgis.clock import beijing_today
+from mzgis.errors import BadInput
+from mzgis.gazetteer.documents import MAX_DOCUMENT_BYTES, add_document, get_document
+from mzgis.gazetteer.procedure import STEPS, Procedures
+from mzgis.io.announcement import announcement
+from mzgis.io.document import to_docx, to_html
+from mzgis.layers import PROCEDURE_STAGES
+from mzgis.users import require
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/procedures", tags=["地名审批 naming procedure"])
+_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut},
+    401: {"model": ErrorOut},
+    403: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    409: {"model": ErrorOut},
+}
+Stage = Literal["applied", "accepted", "reviewed", "approved", "announced", "filed", "refused"]
+StepName = Literal["accept", "review", "approve", "refuse", "announce", "file"]
+assert set(Stage.__args__) == set(PROCEDURE_STAGES) and set(StepName.__args__) == set(STEPS)  # type: ignore[attr-defined]
+
+
+class ApplyIn(BaseModel):
+    name_id: FeatureId = Field(description="拟用地名的编号(状态须为拟用)")
+    applicant: str = Field(max_length=100, description="申报单位(人)")
+    reasons: str = Field(max_length=2000, description="申报理由")
+    on: dt.date | None = Field(default=None, description="申报日期(默认今天)")
+
+
+class StepIn(BaseModel):
+    step: StepName = Field(
+        description="受理 accept、论证 review、批准 approve、不予批准 refuse、公告 announce、备案 file"
+    )
+    version: int = Field(ge=1, description="申报记录的当前版本")
+    on: dt.date | None = Field(default=None, description="办理日期(默认今天)")
+    approval_ref: str | None = Field(default=None, max_length=100)
+    expert_opinion: str | None = Field(default=None, max_length=4000)
+    public_comment: str | None = Field(default=None, max_length=4000)
+    refusal_reason: str | None = Field(default=None, max_length=2000)
+    announcement_ref: str | None = Field(default=None, max_length=100)
+    filing_ref: str | None = Field(default=None, max_length=100)
+
+
+class DocumentIn(BaseModel):
+    filename: str = Field(max_length=200, description="文件名(类型以内容为准:PDF、JPG、PNG、DOCX)")
+    content_base64: str = Field(max_length=MAX_DOCUMENT_BYTES * 4 // 3 + 8, description="文件内容(Base64)")
+    note: str = Field(default="", max_length=200, description="说明,如 专家论证意见")
+
+
+class DocumentOut(BaseModel):
+    id: int
+    procedure_id: int
+    filename: str
+    media_type: str
+    bytes: int
+    sha256: str
+    note: str
+    added_at: str
+    added_by: str
+
+
+class OverdueOut(BaseModel):
+    application: FeatureOut
+    days_since_approval: int
+
+
+@router.get("", response_model=list[FeatureOut], responses=_ERRORS, summary="审批队列(按环节)")
+def queue(gaz: GazetteerDep, stage: Annotated[Stage | None, Query(description="办理环节")] = None) -> list[FeatureOut]:
+    return [feature_out(f) for f in Procedures(gaz).queue(stage)]
+
+
+@router.get("/overdue", response_model=list[OverdueOut], responses=_ERRORS, summary="批准后超过 15 日未公告")
+def overdue(gaz: GazetteerDep) -> list[OverdueOut]:
+    return [OverdueOut(application=feature_out(f), days_since_approval=d) for f, d in Procedures(gaz).overdue()]
+
+
+@router.get(
+    "/announcement",
+    response_class=Response,
+    responses=_ERRORS | download_responses(".docx", ".html"),
+    summary="已批准地名的公告(Word 或 HTML)",
+)
+def announcement_file(
+    gaz: GazetteerDep,
+    ids: Annotated[
+        str | None, Query(max_length=2000, description="申报编号,逗号分隔(默认全部已批准、未公告的)")
+    ] = None,
+    format: Annotated[Literal["docx", "html"], Query(description="文件格式")] = "docx",
+    issuer: Annotated[str, Query(max_length=60, description="发布机关")] = "",
+) -> Response:
+    proc = Procedures(gaz)
+    if ids:
+        try:
+            wanted = [int(x) for x in ids.split(",") if x.strip()]
+        except ValueError:
+            raise BadInput("ids 应为逗号分隔的申报编号", "ids must be integers") from None
+        apps = [proc.get(i) for i in wanted[:500]]
+    else:
+        apps = proc.queue("approved")
+    names = {int(a.properties["name_id"]): gaz.store.get("place_names", int(a.properties["name_id"])) for a in apps}
+    admin = gaz.admin()
+    county = admin.county.properties.get("name") if admin.county is not None and admin.county.properties else ""
+    doc = announcement(
+        apps,
+        names,
+        issuer=issuer.strip() or f"{county or ''}人民政府",
+        units={code: admin.name(code) for code in {str(n.properties.get("admin_code")) for n in names.values()}},
+        day=beijing_today(),
+    )
+    name = f"地名公告_{beijing_today().isoformat()}.{format}"
+    data = to_docx(doc) if format == "docx" else to_html(doc).encode("utf-8")
+    return download(data, name)
+
+
+@router.post(
+    "", response_model=FeatureOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS, summary="申报(编辑及以上)"
+)
+def apply(body: ApplyIn, gaz: GazetteerDep, user: EditorDep) -> FeatureOut:
+    f = Procedures(gaz).apply(body.name_id, applicant=body.applicant, reasons=body.reasons, user=user.name, on=body.on)
+    return feature_out(f)
+
+
+@router.get("/{pid}", response_model=FeatureOut, responses=_ERRORS, summary="一件申报")
+def get_one(pid: FeatureId, gaz: GazetteerDep) -> FeatureOut:
+    return feature_out(Procedures(gaz).get(pid))
+
+
+@router.post("/{pid}/steps", response_model=FeatureOut, responses=_ERRORS, summary="办理一步(批准、不予批准须审批角色)")
+def take_step(pid: FeatureId, body: StepIn, gaz: GazetteerDep, user: SignedInDep) -> FeatureOut:
+    signed = require(user, STEPS[body.step].role)  # type: ignore[arg-type]
+    details = {k: v for k, v in body.model_dump(exclude={"step", "version", "on"}).items() if v is not None}
+    f = Procedures(gaz).step(pid, body.step, version=body.version, user=signed.name, on=body.on, details=details)
+    return feature_out(f)
+
+
+@router.get("/{pid}/documents", response_model=list[DocumentOut], responses=_ERRORS, summary="申报的附件")
+def documents(pid: FeatureId, gaz: GazetteerDep) -> list[DocumentOut]:
+    Procedures(gaz).get(pid)
+    return [DocumentOut.model_validate(d) for d in gaz.store.documents(pid)]  # type: ignore[attr-defined]
+
+
+@router.post(
+    "/{pid}/documents",
+    response_model=DocumentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_ERRORS | {413: {"model": ErrorOut}},
+    summary="添加附件(编辑及以上;PDF、JPG、PNG、DOCX,至多 20 MB)",
+)
+def attach(pid: FeatureId, body: DocumentIn, gaz: GazetteerDep, user: EditorDep) -> DocumentOut:
+    try:
+        data = base64.b64decode(body.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInput("附件内容不是有效的 Base64", "content is not base64") from None
+    rec = add_document(gaz.store, pid, body.filename, data, user=user.name, note=body.note)  # type: ignore[arg-type]
+    return DocumentOut.model_validate(rec)
+
+
+@router.get(
+    "/{pid}/documents/{doc_id}",
+    response_class=Response,
+    responses=_ERRORS | download_responses(".pdf", ".png", ".docx"),
+    summary="下载附件",
+)
+def download_document(pid: FeatureId, doc_id: FeatureId, gaz: GazetteerDep) -> Response:
+    rec, data = get_document(gaz.store, doc_id)  # type: ignore[arg-type]
+    if rec["procedure_id"] != pid:
+        raise BadInput("附件不属于这件申报", "document of another application")
+    return download(data, str(rec["filename"]))
