@@ -32,7 +32,7 @@ def test_roles_steps_documents_and_announcement(client: TestClient, tokens: dict
     pid = app.json()["id"]
     viewer = bearer(tokens["查看员"])
     assert (
-        client.post("/api/procedures/%d/steps" % pid, json={"step": "accept", "version": 1}, headers=viewer).status_code
+        client.post(f"/api/procedures/{pid}/steps", json={"step": "accept", "version": 1}, headers=viewer).status_code
         == 403
     )
     assert (

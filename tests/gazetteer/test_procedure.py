@@ -32,7 +32,7 @@ def setup(demo_store: GeoPackageStore) -> tuple[Gazetteer, Procedures, int]:
 
 
 def test_the_whole_procedure_in_order(setup: tuple[Gazetteer, Procedures, int], demo_store: GeoPackageStore) -> None:
-    gaz, proc, name_id = setup
+    _, proc, name_id = setup
     app = proc.apply(name_id, applicant="金清镇人民政府", reasons="新建跨金清港桥梁", user="地名科", on="2026-09-01")
     assert (app.properties["stage"], app.properties["name"], app.version) == ("applied", "金清大桥", 1)
     with pytest.raises(Conflict, match="已有办理中的申报"):
