@@ -710,3 +710,50 @@ def test_print_from_the_coverage_tab_colours_by_the_target_shown(browser, live_s
         text = subprocess.run(["pdftotext", download.value.path(), "-"], capture_output=True, text=True).stdout
         assert "节地生态安葬点达标情况图" in text and "不足 50%" in text and "达标" in text
     assert page.errors == []
+
+
+def test_the_naming_procedure_in_the_page_by_role(browser, live_server: str, tokens: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    def call(method: str, path: str, body: dict[str, Any], who: str) -> dict[str, Any]:
+        req = urllib.request.Request(
+            f"{live_server}{path}",
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Authorization": f"Bearer {tokens[who]}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req) as resp:
+            return json.load(resp)  # type: ignore[no-any-return]
+
+    bridge = {
+        "name": "金清大桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": "331004106",
+        "status": "proposed", "reason": "拟建", "geometry": {"type": "Point", "coordinates": [121.49, 28.525]},
+    }  # fmt: skip
+    name = call("POST", "/api/names", bridge, "地名科")
+    page = _page(browser, live_server, "地名科")
+    page.fill("#p-name-id", str(name["id"]))
+    page.fill("#p-applicant", "金清镇人民政府")
+    page.fill("#p-reasons", "新建跨金清港桥梁")
+    page.click("#p-apply button[type=submit]")
+    page.wait_for_selector("#p-message >> text=已申报:金清大桥")
+    page.locator("#p-queue li", has_text="金清大桥").click()
+    page.wait_for_selector("#p-detail:not([hidden]) h3")
+    buttons = page.locator("#p-detail .p-steps button").all_inner_texts()
+    assert buttons == ["受理"]  # an editor may not approve or refuse
+    page.click("#p-detail button[data-step=accept]")
+    page.click("#p-step-go")
+    page.wait_for_selector("#p-message >> text=金清大桥:已受理(版本 2)")
+    assert "受理人" in page.locator("#p-detail").inner_text() and "地名科" in page.locator("#p-detail").inner_text()
+    pid = int(page.locator("#p-queue li").first.get_attribute("data-id") or 0)
+    call("POST", f"/api/procedures/{pid}/steps", {"step": "review", "version": 2, "expert_opinion": "同意"}, "地名科")
+    _shot(page, "page-procedure-editor")
+
+    approver = _page(browser, live_server, "审批科")
+    approver.locator("#p-queue li", has_text="金清大桥").click()
+    approver.wait_for_selector("#p-detail .p-steps button")
+    assert approver.locator("#p-detail .p-steps button").all_inner_texts() == ["批准", "不予批准"]
+    approver.click("#p-detail button[data-step=approve]")
+    approver.fill("#p-f-approval_ref", "路政地〔2026〕7号")
+    approver.click("#p-step-go")
+    approver.wait_for_selector("#p-message >> text=金清大桥:已批准(版本 4)")
+    assert "批准文号" in approver.locator("#p-detail").inner_text()
+    _shot(approver, "page-procedure-approver")
+    assert page.errors == [] and approver.errors == []

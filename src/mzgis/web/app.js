@@ -9,6 +9,7 @@ import { setupCoverage } from './coverage.js';
 import { setupUsers } from './users.js';
 import { setupPrint } from './print.js';
 import { setupAttributes } from './attributes.js';
+import { setupProcedures } from './procedures.js';
 
 const map = L.map('map', { attributionControl: false });
 const statusEl = document.getElementById('status');
@@ -306,6 +307,7 @@ function openSignIn(reason) {
     setupUsers();
     setupPrint(ctx);
     setupAttributes(ctx);
+    await setupProcedures(ctx);
     ctx.status(ctx.loaded);
     document.body.dataset.ready = 'true';
   } catch (err) {

@@ -110,6 +110,7 @@ export function setupNames(ctx) {
 
   function open(feature) {
     current = feature;
+    document.dispatchEvent(new CustomEvent('name-opened', { detail: feature })); // the 审批 panel offers to apply
     form.hidden = false;
     $('conflict').hidden = true;
     $('history').innerHTML = '';

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
@@ -20,7 +20,7 @@ from mzgis.gazetteer.documents import MAX_DOCUMENT_BYTES, add_document, get_docu
 from mzgis.gazetteer.procedure import STEPS, Procedures
 from mzgis.io.announcement import announcement
 from mzgis.io.document import to_docx, to_html
-from mzgis.layers import PROCEDURE_STAGES
+from mzgis.layers import PROCEDURE_STAGES, get_layer
 from mzgis.users import require
 
 __all__ = ["router"]
@@ -80,6 +80,33 @@ class DocumentOut(BaseModel):
 class OverdueOut(BaseModel):
     application: FeatureOut
     days_since_approval: int
+
+
+class StepOut(BaseModel):
+    step: str
+    zh: str
+    after: list[str] = Field(description="可在这些环节之后办理")
+    to: str
+    role: str = Field(description="所需角色(及以上)")
+    fields: list[dict[str, Any]] = Field(description="本步骤的字段:name、label_zh、required、multiline")
+
+
+@router.get("/steps", response_model=list[StepOut], responses=_ERRORS, summary="审批步骤、所需角色与字段")
+def steps() -> list[StepOut]:
+    layer = get_layer("name_procedures")
+    out = []
+    for key, st in STEPS.items():
+        fields = [
+            {
+                "name": n,
+                "label_zh": layer.field(n).label_zh,
+                "required": n in st.required,
+                "multiline": layer.field(n).multiline,
+            }
+            for n in (*st.required, *st.optional)
+        ]
+        out.append(StepOut(step=key, zh=st.zh, after=list(st.after), to=st.to, role=st.role, fields=fields))
+    return out
 
 
 @router.get("", response_model=list[FeatureOut], responses=_ERRORS, summary="审批队列(按环节)")
