@@ -294,7 +294,7 @@ def test_a_correction_of_a_name_changed_since_the_export_is_refused(db: str, tmp
         "名称,地名类别,所在区划代码,经度,纬度\n新塘村,self_governing_org,331004001,121.37,28.55\n", "utf-8"
     )
     no_id = runner.invoke(app, ["names", "import", str(missing), "--update", "--db", db])
-    assert (no_id.exit_code, no_id.output.strip()) == (2, "错误:no-id.csv 没有编号(id)列,无法按编号更新")
+    assert (no_id.exit_code, no_id.output.strip()) == (2, "错误:no-id.csv 没有编号(id)或地名代码列,无法按编号更新")
 
 
 def test_a_dry_run_that_finds_errors_exits_non_zero(db: str, tmp_path: Path) -> None:

@@ -177,7 +177,7 @@ def test_the_qgis_project_opens_with_chinese_forms_and_edits_like_the_file(  # o
         "EPSG:4490",
         "EPSG:1024",  # lengths measured on the CGCS2000 ellipsoid
     )
-    assert result["groups"] == ["标准地名", "界线与界桩", "民政设施", "行政区划", "统计"]
+    assert result["groups"] == ["标准地名", "地名审批", "界线与界桩", "民政设施", "行政区划", "统计"]
     layers = result["layers"]
     assert all(valid for _, valid, _ in layers.values()), layers  # the data file found by its relative path
     assert {key: (title, count) for key, (title, _, count) in layers.items() if "admin_units" in key} == {

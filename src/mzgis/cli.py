@@ -1003,13 +1003,17 @@ def names_announcement(
 @names_app.command("export")
 @handles_errors
 def names_export(
-    file: Annotated[Path, typer.Argument(help="输出文件:.csv .xlsx .geojson .gpkg")], db: DbOption = None
+    file: Annotated[Path, typer.Argument(help="输出文件:.csv .xlsx .geojson .gpkg")],
+    census: Annotated[
+        bool, typer.Option("--census", help="按第二次全国地名普查登记表的字段导出(CSV/XLSX),供与国家地名数据库交换")
+    ] = False,
+    db: DbOption = None,
 ) -> None:
     """导出全部地名。Export the gazetteer."""
-    from mzgis.io.names import export_names
+    from mzgis.io.names import export_census, export_names
 
-    n = export_names(_gazetteer(db), file)
-    typer.echo(f"已导出 {n} 条地名到 {file}")
+    n = (export_census if census else export_names)(_gazetteer(db), file)
+    typer.echo(f"已导出 {n} 条地名到 {file}" + ("(地名普查交换格式)" if census else ""))
 
 
 @app.command()

@@ -43,6 +43,7 @@ def test_new_file_is_a_geopackage_gdal_reads(empty_store: GeoPackageStore) -> No
         "burial_sites": "Unknown",
         "boundary_lines": "LineString",
         "boundary_markers": "Point",
+        "name_procedures": None,
         AUDIT_TABLE: None,
         CHANGESET_TABLE: None,
     }

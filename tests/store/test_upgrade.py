@@ -59,6 +59,7 @@ def test_an_older_file_is_refused_with_a_hint_then_upgraded(demo_path: Path) -> 
         rebuilt.format("burial_sites(节地生态安葬点)"),
         rebuilt.format("boundary_lines(行政区域界线)"),
         "新建图层 boundary_markers(界桩)",
+        rebuilt.format("name_procedures(地名审批)"),
         "GeoPackage 版本标记改为 1.2(GDAL 3.6 / QGIS 3.22 起完整支持)",
     ]
     assert planned.backup is None

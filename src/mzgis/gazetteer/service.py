@@ -57,6 +57,9 @@ _EDITABLE = {
     "origin",
     "approval_ref",
     "approved_on",
+    "census_code",
+    "history",
+    "description",
 }
 _SPACE = re.compile(r"\s")
 
@@ -174,7 +177,19 @@ def romanize_name(
 
 
 # the fields a revert takes back from an earlier version (romanization, parts and former names follow)
-_REVERTED = ("name", "category", "subcategory", "admin_code", "status", "origin", "approval_ref", "approved_on")
+_REVERTED = (
+    "name",
+    "category",
+    "subcategory",
+    "admin_code",
+    "status",
+    "origin",
+    "approval_ref",
+    "approved_on",
+    "census_code",
+    "history",
+    "description",
+)
 PINYIN_READINGS = "pinyin_readings"  # the store's note: the readings its names' pinyin was worked out under
 
 

@@ -25,17 +25,43 @@ from mzgis.io.tables import write_table
 from mzgis.layers import LAYERS, choice_labels, coerce_value
 
 __all__ = [
+    "CENSUS_COLUMNS",
     "EXPORT_FORMATS",
     "NameRow",
     "NamesImportReport",
     "cleanup_report",
+    "export_census",
     "export_names",
     "import_names",
     "write_cleanup_report",
 ]
 
 EXPORT_FORMATS = (".csv", ".xlsx", ".geojson", ".gpkg")
-_IMPORT_FIELDS = ("name", "category", "subcategory", "admin_code", "status", "origin", "approval_ref", "approved_on")
+_IMPORT_FIELDS = (
+    "name",
+    "category",
+    "subcategory",
+    "admin_code",
+    "status",
+    "origin",
+    "approval_ref",
+    "approved_on",
+    "census_code",
+    "history",
+    "description",
+)
+# The census exchange: the fields of the second national place-name census' registration form (第二次全国地名
+# 普查登记表) that the register holds, by the form's names, in its order; coordinates in decimal degrees
+CENSUS_COLUMNS = {
+    "地名代码": "census_code",
+    "标准名称": "name",
+    "罗马字母拼写": "romanized",
+    "类别名称": "category",
+    "行政区划代码": "admin_code",
+    "地名含义": "origin",
+    "历史沿革": "history",
+    "地理实体描述": "description",
+}
 
 
 @dataclass(frozen=True)
@@ -138,8 +164,26 @@ def import_names(
     report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason, update=update)
     id_column = next((c for c in frame.columns if str(c).strip().lower() in ("id", "编号", "编号 id")), None)
     version_column = next((c for c in frame.columns if str(c).strip().lower() in ("version", "版本")), None)
-    if update and id_column is None:
-        raise BadInput(f"{Path(path).name} 没有编号(id)列,无法按编号更新", "--update needs an id column")
+    code_column = column.get("census_code")  # a census file: its rows are matched by the place-name code
+    if update and id_column is None and code_column is None:
+        raise BadInput(
+            f"{Path(path).name} 没有编号(id)或地名代码列,无法按编号更新", "--update needs an id or census code column"
+        )
+    by_code: dict[str, int] = {}
+    by_identity: dict[tuple[str, str], int] = {}
+    if update and id_column is None and code_column is not None:
+        # a census file: a row is the stored name with its place-name code, else the name of that unit (a code
+        # the register does not have yet is attached to it); other rows are new names
+        codes = {cell(src, "census_code") for src in rows} - {""}
+        by_code = {
+            str(f.properties["census_code"]): f.id
+            for code in codes
+            for f in gazetteer.store.features("place_names", where={"census_code": code}, geometry=False)
+        }
+        seen: dict[tuple[str, str], list[int]] = {}
+        for f in gazetteer.store.iter_features("place_names"):
+            seen.setdefault((str(f.properties["name"]), str(f.properties["admin_code"])), []).append(f.id)
+        by_identity = {key: ids[0] for key, ids in seen.items() if len(ids) == 1}
     edits: list[Edit] = []
     results: list[CheckResult] = []
     for i, src in enumerate(rows, start=1):
@@ -157,6 +201,10 @@ def import_names(
         name = str(props.get("name") or "")
         geom = located[i - 1]
         fid = _row_id(src, id_column) if update else None
+        if update and id_column is None:
+            fid = by_code.get(str(props.get("census_code") or "")) or by_identity.get(
+                (str(props.get("name") or ""), str(props.get("admin_code") or ""))
+            )
         if fid is not None:
             row, edit = _update_row(gazetteer, i, fid, props, geom, _row_id(src, version_column), override_reason)
             report.rows.append(row)
@@ -293,6 +341,26 @@ def export_names(gazetteer: Gazetteer, path: Path) -> int:
 
 # how long the bureau allows to remedy a finding, from the day of the report (--deadline overrides both)
 REMEDY_DAYS = {"error": 90, "warning": 180}
+
+
+def export_census(gazetteer: Gazetteer, path: Path) -> int:
+    """The gazetteer in the census exchange form (CSV or XLSX): the registration form's columns
+    (:data:`CENSUS_COLUMNS`), categories by their Chinese names, 东经/北纬 in decimal degrees (CGCS2000) and
+    the coordinate system; retired names are left out (they are history, not standing names)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise BadInput(f"普查交换格式只能导出为 CSV 或 XLSX,不是“{path.suffix}”", "census exchange is CSV or XLSX")
+    frame: gpd.GeoDataFrame = gazetteer.store.read_frame("place_names").reset_index()
+    frame = frame[frame["status"] != "retired"]
+    category_zh = choice_labels(LAYERS["place_names"], "category")
+    table = pd.DataFrame({zh: frame[field] for zh, field in CENSUS_COLUMNS.items()})
+    table["类别名称"] = table["类别名称"].map(lambda c: category_zh.get(str(c), c))
+    points = frame.geometry.representative_point()
+    table["东经"] = [None if g is None or g.is_empty else round(g.x, 8) for g in points]
+    table["北纬"] = [None if g is None or g.is_empty else round(g.y, 8) for g in points]
+    table["坐标系"] = "CGCS2000"
+    write_table(table, path, sheet="地名普查")
+    return len(table)
 
 
 def write_cleanup_report(gazetteer: Gazetteer, path: Path, *, deadline: dt.date | None = None) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from mzgis.layers import (
     BURIAL_SITES,
     COMMUNITY_COMPLEXES,
     ELDERCARE_FACILITIES,
+    NAME_PROCEDURES,
     PLACE_NAMES,
     POPULATION,
     SYSTEM_FIELDS,
@@ -173,8 +174,10 @@ def project_layers() -> list[tuple[str, list[ProjectLayer]]]:
         ),
     ]
     tables = [ProjectLayer("population", POPULATION.label_zh, POPULATION, None)]
+    procedures = [ProjectLayer("name_procedures", NAME_PROCEDURES.label_zh, NAME_PROCEDURES, None)]
     return [
         ("标准地名", names),
+        ("地名审批", procedures),
         ("界线与界桩", boundary),
         ("民政设施", facilities),
         (ADMIN_UNITS.label_zh, units),

@@ -26,8 +26,8 @@ from mzgis.errors import BadInput, NotFound
 
 __all__ = ["LAT_COLUMNS", "LON_COLUMNS", "SourceTable", "detect_dbf_encoding", "parse_column_map", "read_table"]
 
-LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
-LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
+LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度", "东经")
+LAT_COLUMNS = ("lat", "latitude", "y", "纬度", "北纬")
 WKT_COLUMNS = ("wkt", "geometry", "geom", "几何")
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".kml"}
 _TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
