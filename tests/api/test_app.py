@@ -22,7 +22,7 @@ def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
 
 def test_health(client: TestClient) -> None:
     health = HealthOut.model_validate(client.get("/api/health").json())
-    assert health.status == "ok" and health.layers == 8
+    assert health.status == "ok" and health.layers == 9
     assert health.database == "demo.gpkg"  # the file's name only: health is open before sign-in
 
 
