@@ -69,6 +69,14 @@ def _page(  # type: ignore[no-untyped-def]
     return page
 
 
+def _count(layer: str, **where: str) -> int:
+    """How many features of ``layer`` the demo file holds (read from the file, not from the page)."""
+    from mzgis.settings import default_demo_path
+    from mzgis.store import GeoPackageStore
+
+    return len(GeoPackageStore(default_demo_path()).features(layer, where=where or None, geometry=False))
+
+
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -93,7 +101,12 @@ def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: st
     assert page.locator("#status").inner_text() == "已加载"
     assert page.locator("#who").inner_text() == "查看员(查看)"
     drawn = page.locator("path.leaflet-interactive").count()
-    assert drawn > 240 + 6  # admin units and lines at least; points drawn on the canvas or as paths
+    # one path per feature of every layer switched on at load (the neighbour's lines and the names are off)
+    expected = sum(
+        _count(layer)
+        for layer in ("admin_units", "eldercare_facilities", "community_complexes", "burial_sites", "boundary_markers")
+    ) + _count("boundary_lines", side="ours")
+    assert drawn == expected
     # every village, though the server sends pages of 100 (the page follows the next links)
     assert page.locator("path.leaflet-interactive[stroke='#7890a8']").count() == 228
     overlay_titles = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
@@ -597,7 +610,7 @@ def test_village_and_name_labels_appear_when_zoomed_in(browser, live_server: str
     assert village.is_visible()
     page.locator(".leaflet-control-layers-overlays label", has_text="标准地名").locator("input").check()
     names = page.locator(".name-label")
-    assert names.count() >= 250 and not names.first.is_visible()  # names wait for a closer zoom
+    assert names.count() == _count("place_names") and not names.first.is_visible()  # names wait for a closer zoom
     for _ in range(2):  # two steps in, each after the previous animation has ended
         page.locator(".leaflet-control-zoom-in").click()
         page.wait_for_timeout(300)
@@ -658,7 +671,7 @@ def test_attribute_table_filters_sorts_finds_and_exports(browser, live_server: s
     headers = page.locator("#t-table th").all_inner_texts()
     assert headers[:3] == ["编号", "标准名称", "专名"] and "版本" in headers and "拼音" not in headers  # derived hidden
     total = page.locator("#t-table tbody tr").count()
-    assert total >= 250 and page.locator("#t-status").inner_text() == f"{total} / {total} 条"
+    assert total == _count("place_names") and page.locator("#t-status").inner_text() == f"{total} / {total} 条"
     rows = page.locator("#t-table tbody tr")
 
     def ids() -> list[int]:
