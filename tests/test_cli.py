@@ -145,3 +145,13 @@ def test_exact_suggestions_print_only_json(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "HiGHS" not in done.stdout and json.loads(done.stdout)["type"] == "burial_site"
+
+
+def test_a_database_url_is_never_taken_for_a_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    made = runner.invoke(app, ["init", "postgresql://mzgis@localhost/taizhou"])
+    assert made.exit_code == 2
+    assert "“postgresql://mzgis@localhost/taizhou”是 PostgreSQL 数据库地址" in made.output
+    assert list(tmp_path.iterdir()) == []  # no folder "postgresql:" with a GeoPackage in it
+    info = runner.invoke(app, ["info", "--db", "postgres://x@db/y"])
+    assert info.exit_code == 2 and "只支持 GeoPackage 数据文件" in info.output

@@ -153,6 +153,9 @@ def init(
     """新建数据文件(空、载入演示区县,或按全国区划代码登记一个区县)。Create a GeoPackage with every layer."""
     from mzgis.store import GeoPackageStore
 
+    from mzgis.store import refuse_database_url
+
+    refuse_database_url(path)  # before anything is created
     if demo and county:
         raise _fail("--demo 和 --county 只能选一个", EXIT_CODES["bad_input"])
     units = None
