@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyogrio
+import pytest
 from typer.testing import CliRunner
 
 from mzgis.cli import app

@@ -151,9 +151,7 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="文件已存在时覆盖")] = False,
 ) -> None:
     """新建数据文件(空、载入演示区县,或按全国区划代码登记一个区县)。Create a GeoPackage with every layer."""
-    from mzgis.store import GeoPackageStore
-
-    from mzgis.store import refuse_database_url
+    from mzgis.store import GeoPackageStore, refuse_database_url
 
     refuse_database_url(path)  # before anything is created
     if demo and county:

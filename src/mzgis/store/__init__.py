@@ -10,7 +10,6 @@ layer model's constraints, and must not know about HTTP or the CLI.
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 from mzgis.store.base import UNCHANGED, AccountStore, AuditEntry, Backend, Feature, LayerInfo, Store, Transaction
