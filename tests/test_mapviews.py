@@ -57,6 +57,14 @@ def test_line_stretch_view(demo_store: GeoPackageStore) -> None:
     assert {"路黄07", "路黄08"} <= within and "路黄01" not in within and "路黄14" not in within
 
 
+def test_one_version_of_the_lines_as_the_page_shows_them(demo_store: GeoPackageStore) -> None:
+    ours = _labels(build_view(demo_store, layers=["boundary_lines:ours"], day=DAY))
+    both = _labels(build_view(demo_store, layers=["boundary_lines:ours", "boundary_lines:neighbour"], day=DAY))
+    assert ours == ["界线:本方"] and both == ["界线:本方", "界线:对方"]
+    with pytest.raises(BadInput, match="界线版本应为 ours"):
+        build_view(demo_store, layers=["boundary_lines:theirs"])
+
+
 def test_chinese_layer_names_and_refusals(demo_store: GeoPackageStore) -> None:
     view = build_view(demo_store, layers=["标准地名"], day=DAY)
     assert _labels(view) == ["标准地名"]

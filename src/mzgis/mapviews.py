@@ -161,7 +161,14 @@ def build_view(
             raise BadInput(f"标题{problem or '应为 1–60 个字符'}", "bad map title")
     by_label = {LAYERS[n].label_zh: n for n in MAP_LAYERS}
     # a line's map shows the divisions around it unless asked for more
-    chosen = tuple(by_label.get(n, n) for n in layers) if layers else ("admin_units",) if line else DEFAULT_LAYERS
+    asked = tuple(by_label.get(n, n) for n in layers) if layers else ("admin_units",) if line else DEFAULT_LAYERS
+    # boundary_lines:ours / boundary_lines:neighbour: one version only (as the page's switcher shows them)
+    sides = {n.split(":", 1)[1] for n in asked if n.startswith("boundary_lines:")}
+    if sides - {"ours", "neighbour"}:
+        raise BadInput(f"界线版本应为 ours(本方)或 neighbour(对方),不是“{'、'.join(sorted(sides))}”", "bad side")
+    chosen = tuple(dict.fromkeys("boundary_lines" if n.startswith("boundary_lines:") else n for n in asked))
+    if "boundary_lines" in asked or not sides:
+        sides = {"ours", "neighbour"}
     unknown = [name for name in chosen if name not in MAP_LAYERS]
     if unknown:
         raise BadInput(
@@ -238,7 +245,11 @@ def build_view(
             layer_list += _admin_layers(frame(name) if extent is not None else units, focus)
         elif name == "boundary_lines":
             data = frame(name)
-            layer_list += line_layers(data[data.side == "ours"], data[data.side == "neighbour"])
+            none = data.iloc[0:0]
+            layer_list += line_layers(
+                data[data.side == "ours"] if "ours" in sides else none,
+                data[data.side == "neighbour"] if "neighbour" in sides else none,
+            )
         elif name == "place_names":
             data = frame(name)
             data = data[data.status != "retired"]

@@ -642,7 +642,7 @@ def test_print_the_current_view_as_a3_pdf(browser, live_server: str) -> None:  #
     page.wait_for_selector("#print-message >> text=已下载 金清镇民政设施分布图.pdf")
     query = urllib.parse.parse_qs(urllib.parse.urlparse(requests[0]).query)
     assert query["paper"] == ["A3"] and query["format"] == ["pdf"]
-    # the layers switched on in the page, not the default set: place names are on, the neighbour's line is off
+    # the layers switched on in the page, not the default set: place names are on, the neighbour's line off
     assert set(query["layers"][0].split(",")) == {
         "admin_units",
         "boundary_lines",

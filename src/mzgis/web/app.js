@@ -120,8 +120,8 @@ async function loadLayers() {
     .bindPopup((l) => popup('boundary_lines')(l.feature)).addTo(map);
   ctx.overlays['界线(对方)'] = L.geoJSON(side('neighbour'), { style: { color: colour('boundary_lines', 'side', 'neighbour'), weight: 2, dashArray: '6 4' } })
     .bindPopup((l) => popup('boundary_lines')(l.feature));
-  ctx.overlayLayers['界线(本方)'] = 'boundary_lines';
-  ctx.overlayLayers['界线(对方)'] = 'boundary_lines';
+  ctx.overlayLayers['界线(本方)'] = 'boundary_lines:ours';
+  ctx.overlayLayers['界线(对方)'] = 'boundary_lines:neighbour';
   for (const [name, key] of POINT_LAYERS) {
     ctx.overlays[ctx.layerInfo[name].label_zh] = pointLayer(name, await fetchFeatures(name), key).addTo(map);
     ctx.overlayLayers[ctx.layerInfo[name].label_zh] = name;
