@@ -645,7 +645,7 @@ def test_print_the_current_view_as_a3_pdf(browser, live_server: str) -> None:  #
     # the layers switched on in the page, not the default set: place names are on, the neighbour's line off
     assert set(query["layers"][0].split(",")) == {
         "admin_units",
-        "boundary_lines",
+        "boundary_lines:ours",
         "eldercare_facilities",
         "community_complexes",
         "burial_sites",
