@@ -1443,7 +1443,13 @@ def upgrade(
     path = _settings(db).db
     report = upgrade_geopackage(path, dry_run=dry_run, backup=not no_backup)
     if not report.changes:
-        typer.echo(f"{path} 已是当前结构,无需升级")
+        # the structure is current; the names' derived fields may not be (readings of a newer version): they
+        # are brought up to date here, not by whichever officer saves first
+        filled = 0 if dry_run else _gazetteer(db).fill_derived()
+        if filled:
+            typer.echo(f"{path} 已是当前结构;按当前读音为 {filled} 条地名重写命名范围(scope_key)和拼音(pinyin)")
+        else:
+            typer.echo(f"{path} 已是当前结构,无需升级")
         return
     typer.echo(("将要做的修改:" if dry_run else "已升级:") + f"{path}")
     for change in report.changes:

@@ -127,3 +127,21 @@ def test_upgrade_command(demo_path: Path, tmp_path: Path) -> None:
     text.write_text("不是数据库", encoding="utf-8")
     bad = runner.invoke(app, ["upgrade", "--db", str(text)])
     assert bad.exit_code == 6 and "不是 GeoPackage" in bad.output
+
+
+def test_upgrade_brings_the_pinyin_to_newer_readings_when_the_structure_is_current(demo_path: Path) -> None:
+    """A newer version's readings (the file's note says the pinyin follows others): upgrade rewrites the
+    stored pinyin, so no officer's first save has to, and the note follows."""
+    with closing(sqlite3.connect(demo_path)) as conn:
+        conn.execute("UPDATE mzgis_meta SET value = 'older-readings' WHERE key = 'pinyin_readings'")
+        conn.commit()
+    runner = CliRunner()
+    done = runner.invoke(app, ["upgrade", "--db", str(demo_path)])
+    names = GeoPackageStore(demo_path).count("place_names")
+    assert done.exit_code == 0, done.output
+    assert f"已是当前结构;按当前读音为 {names} 条地名重写命名范围(scope_key)和拼音(pinyin)" in done.output
+    from mzgis.gazetteer.rules import load_rules
+
+    assert GeoPackageStore(demo_path).meta("pinyin_readings") == load_rules().readings.digest
+    again = runner.invoke(app, ["upgrade", "--db", str(demo_path)])
+    assert again.output.strip().endswith("已是当前结构,无需升级")
