@@ -847,16 +847,14 @@ def maps_cmd(
 ) -> None:
     """保存的导入列对应(按来源名称)。Saved column mappings of import sources."""
     from mzgis.clock import beijing_time
-    from mzgis.io.column_maps import PREFIX, saved_maps
+    from mzgis.io.column_maps import delete_map, saved_maps
 
     store = _open(db)
-    maps = saved_maps(store)
     if delete is not None:
-        if delete not in maps:
-            raise _fail(f"没有保存的列对应“{delete}”;已保存:{'、'.join(sorted(maps)) or '无'}", 3)
-        store.set_meta(PREFIX + delete, None)
+        delete_map(store, delete)
         typer.echo(f"已删除列对应“{delete}”")
         return
+    maps = saved_maps(store)
     if not maps:
         typer.echo("还没有保存的列对应(导入时加 --map … --save-map 来源名称)")
     for name, record in sorted(maps.items()):
@@ -983,22 +981,13 @@ def names_announcement(
 ) -> None:
     """生成已批准地名的公告(Word 或 HTML)。The announcement of approved names."""
     from mzgis.clock import beijing_today
-    from mzgis.io.announcement import announcement
     from mzgis.io.document import to_docx, to_html
 
     if out.suffix.lower() not in (".docx", ".html"):
         raise _fail(f"输出文件须以 .docx 或 .html 结尾:{out.name}", 2)
-    proc = _procedures(db)
-    apps = [proc.get(int(i)) for i in ids.split(",") if i.strip()] if ids else proc.queue("approved")
-    gaz = proc.gazetteer
-    names = {int(a.properties["name_id"]): gaz.store.get("place_names", int(a.properties["name_id"])) for a in apps}
-    admin = gaz.admin()
-    units = {
-        str(n.properties.get("admin_code")): admin.name(str(n.properties.get("admin_code"))) for n in names.values()
-    }
-    doc = announcement(apps, names, issuer=issuer, units=units, day=beijing_today())
+    doc, count = _procedures(db).announcement(ids, issuer=issuer, day=beijing_today())
     out.write_bytes(to_docx(doc) if out.suffix.lower() == ".docx" else to_html(doc).encode("utf-8"))
-    typer.echo(f"已写出公告 {out}({len(apps)} 条地名)")
+    typer.echo(f"已写出公告 {out}({count} 条地名)")
 
 
 @names_app.command("export")

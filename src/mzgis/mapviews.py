@@ -113,6 +113,7 @@ def _coverage_layers(
 ) -> tuple[list[MapLayer], str, str]:
     """The townships by band against ``target`` (the bands and colours the page shows) and the villages the
     target's facility type leaves uncovered; the target's wording and goal."""
+    from mzgis.coverage.analysis import TARGET_IDS
     from mzgis.coverage.reading import BANDS, MAP_TARGETS, reading
     from mzgis.coverage.service import analyze_store
 
@@ -121,7 +122,7 @@ def _coverage_layers(
         raise BadInput(f"没有覆盖目标“{target}”;可选:{known}", f"unknown coverage target {target!r}")
     result = analyze_store(store)
     view = reading(result.townships, result.district, result.targets)
-    label, facility_type = MAP_TARGETS[target]
+    facility_type = MAP_TARGETS[target][1]
     goal = next(t["goal"] for t in view["targets"] if t["id"] == target)
     band = {code: row[target]["band"] for code, row in view["rows"].items()}
     layers = []
@@ -132,7 +133,7 @@ def _coverage_layers(
         uncovered = set(result.uncovered[result.uncovered.facility_type == facility_type].code)
         part = villages[villages.code.isin(uncovered)]
         layers.append(MapLayer("未覆盖的村(社区)", part, Style("#9d0208", "fill", width=1.0, dashed=True)))
-    return layers, label.split("(")[0], goal
+    return layers, TARGET_IDS[target], goal  # the target's short name (the selector's wording adds the rule)
 
 
 def build_view(

@@ -19,6 +19,8 @@ from typing import Any
 
 from mzgis.errors import BadInput, Conflict
 from mzgis.gazetteer.service import Edit, Gazetteer
+from mzgis.io.announcement import announcement
+from mzgis.io.document import Document
 from mzgis.layers import PROCEDURE_STAGES, choice_labels, get_layer
 from mzgis.store import Feature, Transaction
 from mzgis.text import clean_text
@@ -40,21 +42,38 @@ class Step:
     to: str
     role: str
     date_field: str
+    not_before: str  # the date field of the step this one follows: its date may not be earlier
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
 
 
 STEPS: dict[str, Step] = {
-    "accept": Step("受理", ("applied",), "accepted", "editor", "accepted_on"),
+    "accept": Step("受理", ("applied",), "accepted", "editor", "accepted_on", "applied_on"),
     "review": Step(
-        "论证", ("accepted",), "reviewed", "editor", "reviewed_on", optional=("expert_opinion", "public_comment")
+        "论证",
+        ("accepted",),
+        "reviewed",
+        "editor",
+        "reviewed_on",
+        "accepted_on",
+        optional=("expert_opinion", "public_comment"),
     ),
-    "approve": Step("批准", ("reviewed",), "approved", "approver", "approved_on", required=("approval_ref",)),
+    "approve": Step(
+        "批准", ("reviewed",), "approved", "approver", "approved_on", "reviewed_on", required=("approval_ref",)
+    ),
     "refuse": Step(
-        "不予批准", ("applied", "accepted", "reviewed"), "refused", "approver", "refused_on", ("refusal_reason",)
+        "不予批准",
+        ("applied", "accepted", "reviewed"),
+        "refused",
+        "approver",
+        "refused_on",
+        "applied_on",
+        required=("refusal_reason",),
     ),
-    "announce": Step("公告", ("approved",), "announced", "editor", "announced_on", optional=("announcement_ref",)),
-    "file": Step("备案", ("announced",), "filed", "editor", "filed_on", optional=("filing_ref",)),
+    "announce": Step(
+        "公告", ("approved",), "announced", "editor", "announced_on", "approved_on", optional=("announcement_ref",)
+    ),
+    "file": Step("备案", ("announced",), "filed", "editor", "filed_on", "announced_on", optional=("filing_ref",)),
 }
 assert {s.to for s in STEPS.values()} | {"applied"} == set(PROCEDURE_STAGES)
 
@@ -118,6 +137,35 @@ class Procedures:
             if days > ANNOUNCE_WITHIN_DAYS:
                 out.append((f, days))
         return out
+
+    def announcement(
+        self, ids: str | None = None, *, issuer: str = "", day: dt.date | None = None
+    ) -> tuple[Document, int]:
+        """The announcement of the applications ``ids`` (comma-separated, at most 500; default: every
+        approved one not yet announced), issued by ``issuer`` (default: the home county's government), and
+        how many names it announces."""
+        if ids:
+            try:
+                wanted = [int(x) for x in ids.split(",") if x.strip()]
+            except ValueError:
+                raise BadInput("申报编号应为逗号分隔的整数", "ids must be integers") from None
+            if len(wanted) > 500:
+                raise BadInput("一次公告至多 500 条申报", "at most 500 applications")
+            apps = [self.get(i) for i in wanted]
+        else:
+            apps = self.queue("approved")
+        names = {
+            int(a.properties["name_id"]): self.store.get("place_names", int(a.properties["name_id"])) for a in apps
+        }
+        admin = self.gazetteer.admin()
+        if not issuer.strip():
+            county = admin.county.properties.get("name") if admin.county is not None and admin.county.properties else ""
+            issuer = f"{county or ''}人民政府"
+        codes = {str(n.properties.get("admin_code")) for n in names.values()}
+        doc = announcement(
+            apps, names, issuer=issuer.strip(), units={c: admin.name(c) for c in codes}, day=day or self._today()
+        )
+        return doc, len(apps)
 
     # ---------------------------------------------------------------- steps
 
@@ -202,14 +250,7 @@ class Procedures:
         if step == "review" and not ({"expert_opinion", "public_comment"} & set(changes)):
             raise BadInput("论证须填写专家论证意见或征求意见结果", "an opinion is required")
         day = _date(on, self._today(), f"{spec.zh}日期")
-        previous = {
-            "accept": "applied_on",
-            "review": "accepted_on",
-            "approve": "reviewed_on",
-            "refuse": "applied_on",
-            "announce": "approved_on",
-            "file": "announced_on",
-        }[step]
+        previous = spec.not_before
         if str(current.properties[previous]) > day.isoformat():
             raise BadInput(
                 f"{spec.zh}日期 {day} 早于{layer.field(previous).label_zh} {current.properties[previous]}",

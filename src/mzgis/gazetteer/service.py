@@ -42,14 +42,22 @@ from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
 from mzgis.store.base import check_version
 from mzgis.text import text_problem
 
-__all__ = ["PINYIN_READINGS", "CheckResult", "Edit", "Gazetteer", "Precheck", "romanize_name", "validate_name"]
+__all__ = [
+    "PINYIN_READINGS",
+    "USER_FIELDS",
+    "CheckResult",
+    "Edit",
+    "Gazetteer",
+    "Precheck",
+    "romanize_name",
+    "validate_name",
+]
 
 LAYER = "place_names"
-_EDITABLE = {
+# the fields of a name an officer sets (an import reads them, a revert takes them back from an earlier
+# version); the parts and romanization follow the name, former names follow a rename
+USER_FIELDS = (
     "name",
-    "specific",
-    "generic",
-    "romanized",
     "category",
     "subcategory",
     "admin_code",
@@ -60,7 +68,8 @@ _EDITABLE = {
     "census_code",
     "history",
     "description",
-}
+)
+_EDITABLE = {*USER_FIELDS, "specific", "generic", "romanized"}
 _SPACE = re.compile(r"\s")
 
 
@@ -176,20 +185,6 @@ def romanize_name(
     return romanize(specific, generic, readings=(rules or load_rules()).readings, tones=tones, joined=joined)
 
 
-# the fields a revert takes back from an earlier version (romanization, parts and former names follow)
-_REVERTED = (
-    "name",
-    "category",
-    "subcategory",
-    "admin_code",
-    "status",
-    "origin",
-    "approval_ref",
-    "approved_on",
-    "census_code",
-    "history",
-    "description",
-)
 PINYIN_READINGS = "pinyin_readings"  # the store's note: the readings its names' pinyin was worked out under
 
 
@@ -722,7 +717,7 @@ class Gazetteer:
             raise BadInput(f"版本 {to_version} 的位置是在 mzgis 之外修改的,历史中没有坐标,无法还原", "position unknown")
         geometry = None if shape is None else shapely_shape(shape)
         changes: dict[str, Any] = {
-            k: state.get(k) for k in _REVERTED if k in state and state.get(k) != current.properties.get(k)
+            k: state.get(k) for k in USER_FIELDS if k in state and state.get(k) != current.properties.get(k)
         }
         moved = geometry is not None and current.geometry is not None and not geometry.equals(current.geometry)
         if not changes and not moved:

@@ -13,7 +13,7 @@ from mzgis.store import Store
 from mzgis.store.base import utc_now
 from mzgis.text import clean_text
 
-__all__ = ["resolve_map", "save_map", "saved_maps"]
+__all__ = ["delete_map", "resolve_map", "save_map", "saved_maps"]
 
 PREFIX = "column_map:"
 
@@ -31,6 +31,19 @@ def saved_maps(store: Store) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _unknown(name: str, maps: dict[str, Any]) -> NotFound:
+    known = "、".join(sorted(maps)) or "无"
+    return NotFound(f"没有保存的列对应“{name}”;已保存:{known}", f"no saved column map {name!r}")
+
+
+def delete_map(store: Store, name: str) -> None:
+    """Forget the mapping saved under ``name``."""
+    maps = saved_maps(store)
+    if name not in maps:
+        raise _unknown(name, maps)
+    store.set_meta(PREFIX + name, None)
+
+
 def resolve_map(store: Store, layer: str, given: dict[str, str], use: str | None) -> dict[str, str]:
     """The mapping an import uses: the saved one named ``use`` (for this layer), with ``given`` (``--map``)
     added over it."""
@@ -39,8 +52,7 @@ def resolve_map(store: Store, layer: str, given: dict[str, str], use: str | None
     maps = saved_maps(store)
     record = maps.get(use)
     if record is None:
-        known = "、".join(sorted(maps)) or "无"
-        raise NotFound(f"没有保存的列对应“{use}”;已保存:{known}", f"no saved column map {use!r}")
+        raise _unknown(use, maps)
     if record.get("layer") != layer:
         raise BadInput(
             f"列对应“{use}”是为图层 {record.get('layer')} 保存的,不能用于 {layer}",

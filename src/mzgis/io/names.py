@@ -18,7 +18,7 @@ import shapely
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, MzgisError, NotFound
 from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH, Finding, NameRecord, has_errors, scope_key
-from mzgis.gazetteer.service import CheckResult, Edit, Gazetteer, Precheck
+from mzgis.gazetteer.service import USER_FIELDS, CheckResult, Edit, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
 from mzgis.io.readers import read_table
 from mzgis.io.tables import write_table
@@ -37,19 +37,6 @@ __all__ = [
 ]
 
 EXPORT_FORMATS = (".csv", ".xlsx", ".geojson", ".gpkg")
-_IMPORT_FIELDS = (
-    "name",
-    "category",
-    "subcategory",
-    "admin_code",
-    "status",
-    "origin",
-    "approval_ref",
-    "approved_on",
-    "census_code",
-    "history",
-    "description",
-)
 # The census exchange: the fields of the second national place-name census' registration form (第二次全国地名
 # 普查登记表) that the register holds, by the form's names, in its order; coordinates in decimal degrees
 CENSUS_COLUMNS = {
@@ -190,7 +177,7 @@ def import_names(
         props: dict[str, Any] = {}
         problems: list[str] = []
         for col, target in mapping.items():
-            if target in _IMPORT_FIELDS:
+            if target in USER_FIELDS:
                 try:
                     props[target] = coerce_value(layer.field(target), src[col])
                 except ValueError as exc:

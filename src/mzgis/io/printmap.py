@@ -16,6 +16,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -34,9 +35,11 @@ MAX_FEATURES = 200_000  # a print map of more is refused: it could not be read a
 MAX_LABELS = 2_000  # labels tried on one page; the rest are left out (and counted)
 
 
+@cache
 def cjk_font() -> str | None:
     """The family name of an installed Noto CJK font (the Simplified Chinese face where the collection has
-    one: the Japanese face draws some characters differently), registered with matplotlib."""
+    one: the Japanese face draws some characters differently), registered with matplotlib; looked up once
+    per process (a scan of the system's fonts takes ~8 ms)."""
     from matplotlib import font_manager
 
     for path in sorted(font_manager.findSystemFonts()):

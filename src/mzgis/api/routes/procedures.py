@@ -18,7 +18,6 @@ from mzgis.clock import beijing_today
 from mzgis.errors import BadInput
 from mzgis.gazetteer.documents import MAX_DOCUMENT_BYTES, add_document, get_document
 from mzgis.gazetteer.procedure import STEPS, Procedures
-from mzgis.io.announcement import announcement
 from mzgis.io.document import to_docx, to_html
 from mzgis.layers import PROCEDURE_STAGES, get_layer
 from mzgis.users import require
@@ -133,25 +132,7 @@ def announcement_file(
     format: Annotated[Literal["docx", "html"], Query(description="文件格式")] = "docx",
     issuer: Annotated[str, Query(max_length=60, description="发布机关")] = "",
 ) -> Response:
-    proc = Procedures(gaz)
-    if ids:
-        try:
-            wanted = [int(x) for x in ids.split(",") if x.strip()]
-        except ValueError:
-            raise BadInput("ids 应为逗号分隔的申报编号", "ids must be integers") from None
-        apps = [proc.get(i) for i in wanted[:500]]
-    else:
-        apps = proc.queue("approved")
-    names = {int(a.properties["name_id"]): gaz.store.get("place_names", int(a.properties["name_id"])) for a in apps}
-    admin = gaz.admin()
-    county = admin.county.properties.get("name") if admin.county is not None and admin.county.properties else ""
-    doc = announcement(
-        apps,
-        names,
-        issuer=issuer.strip() or f"{county or ''}人民政府",
-        units={code: admin.name(code) for code in {str(n.properties.get("admin_code")) for n in names.values()}},
-        day=beijing_today(),
-    )
+    doc, _ = Procedures(gaz).announcement(ids, issuer=issuer, day=beijing_today())
     name = f"地名公告_{beijing_today().isoformat()}.{format}"
     data = to_docx(doc) if format == "docx" else to_html(doc).encode("utf-8")
     return download(data, name)
