@@ -981,11 +981,12 @@ def names_announcement(
 ) -> None:
     """生成已批准地名的公告(Word 或 HTML)。The announcement of approved names."""
     from mzgis.clock import beijing_today
+    from mzgis.io.announcement import announce
     from mzgis.io.document import to_docx, to_html
 
     if out.suffix.lower() not in (".docx", ".html"):
         raise _fail(f"输出文件须以 .docx 或 .html 结尾:{out.name}", 2)
-    doc, count = _procedures(db).announcement(ids, issuer=issuer, day=beijing_today())
+    doc, count = announce(_procedures(db), ids, issuer=issuer, day=beijing_today())
     out.write_bytes(to_docx(doc) if out.suffix.lower() == ".docx" else to_html(doc).encode("utf-8"))
     typer.echo(f"已写出公告 {out}({count} 条地名)")
 

@@ -19,8 +19,6 @@ from typing import Any
 
 from mzgis.errors import BadInput, Conflict
 from mzgis.gazetteer.service import Edit, Gazetteer
-from mzgis.io.announcement import announcement
-from mzgis.io.document import Document
 from mzgis.layers import PROCEDURE_STAGES, choice_labels, get_layer
 from mzgis.store import Feature, Transaction
 from mzgis.text import clean_text
@@ -137,35 +135,6 @@ class Procedures:
             if days > ANNOUNCE_WITHIN_DAYS:
                 out.append((f, days))
         return out
-
-    def announcement(
-        self, ids: str | None = None, *, issuer: str = "", day: dt.date | None = None
-    ) -> tuple[Document, int]:
-        """The announcement of the applications ``ids`` (comma-separated, at most 500; default: every
-        approved one not yet announced), issued by ``issuer`` (default: the home county's government), and
-        how many names it announces."""
-        if ids:
-            try:
-                wanted = [int(x) for x in ids.split(",") if x.strip()]
-            except ValueError:
-                raise BadInput("申报编号应为逗号分隔的整数", "ids must be integers") from None
-            if len(wanted) > 500:
-                raise BadInput("一次公告至多 500 条申报", "at most 500 applications")
-            apps = [self.get(i) for i in wanted]
-        else:
-            apps = self.queue("approved")
-        names = {
-            int(a.properties["name_id"]): self.store.get("place_names", int(a.properties["name_id"])) for a in apps
-        }
-        admin = self.gazetteer.admin()
-        if not issuer.strip():
-            county = admin.county.properties.get("name") if admin.county is not None and admin.county.properties else ""
-            issuer = f"{county or ''}人民政府"
-        codes = {str(n.properties.get("admin_code")) for n in names.values()}
-        doc = announcement(
-            apps, names, issuer=issuer.strip(), units={c: admin.name(c) for c in codes}, day=day or self._today()
-        )
-        return doc, len(apps)
 
     # ---------------------------------------------------------------- steps
 

@@ -8,11 +8,12 @@ import datetime as dt
 import pandas as pd
 
 from mzgis.errors import BadInput
+from mzgis.gazetteer.procedure import Procedures
 from mzgis.io.document import Document, Heading, Para, Table
 from mzgis.layers import LAYERS, choice_labels
 from mzgis.store import Feature
 
-__all__ = ["announcement"]
+__all__ = ["announce", "announcement"]
 
 CATEGORY_ZH = choice_labels(LAYERS["place_names"], "category")
 
@@ -56,3 +57,27 @@ def announcement(
         Para(f"{issuer}    {day.year} 年 {day.month} 月 {day.day} 日"),
     )
     return doc
+
+
+def announce(procedures: Procedures, ids: str | None = None, *, issuer: str = "", day: dt.date) -> tuple[Document, int]:
+    """The announcement of the applications ``ids`` (comma-separated, at most 500; default: every approved
+    one not yet announced), issued by ``issuer`` (default: the home county's government), and how many names
+    it announces: for ``mzgis names announcement`` and the API alike."""
+    if ids:
+        try:
+            wanted = [int(x) for x in ids.split(",") if x.strip()]
+        except ValueError:
+            raise BadInput("申报编号应为逗号分隔的整数", "ids must be integers") from None
+        if len(wanted) > 500:
+            raise BadInput("一次公告至多 500 条申报", "at most 500 applications")
+        apps = [procedures.get(i) for i in wanted]
+    else:
+        apps = procedures.queue("approved")
+    names = {i: procedures.store.get("place_names", i) for i in (int(a.properties["name_id"]) for a in apps)}
+    admin = procedures.gazetteer.admin()
+    if not issuer.strip():
+        county = admin.county.properties.get("name") if admin.county is not None and admin.county.properties else ""
+        issuer = f"{county or ''}人民政府"
+    codes = {str(n.properties.get("admin_code")) for n in names.values()}
+    doc = announcement(apps, names, issuer=issuer.strip(), units={c: admin.name(c) for c in codes}, day=day)
+    return doc, len(apps)

@@ -18,6 +18,7 @@ from mzgis.clock import beijing_today
 from mzgis.errors import BadInput
 from mzgis.gazetteer.documents import MAX_DOCUMENT_BYTES, add_document, get_document
 from mzgis.gazetteer.procedure import STEPS, Procedures
+from mzgis.io.announcement import announce
 from mzgis.io.document import to_docx, to_html
 from mzgis.layers import PROCEDURE_STAGES, get_layer
 from mzgis.users import require
@@ -132,7 +133,7 @@ def announcement_file(
     format: Annotated[Literal["docx", "html"], Query(description="文件格式")] = "docx",
     issuer: Annotated[str, Query(max_length=60, description="发布机关")] = "",
 ) -> Response:
-    doc, _ = Procedures(gaz).announcement(ids, issuer=issuer, day=beijing_today())
+    doc, _ = announce(Procedures(gaz), ids, issuer=issuer, day=beijing_today())
     name = f"地名公告_{beijing_today().isoformat()}.{format}"
     data = to_docx(doc) if format == "docx" else to_html(doc).encode("utf-8")
     return download(data, name)
