@@ -14,8 +14,9 @@ import pytest
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.settings import default_demo_path
-from mzgis.store import GeoPackageStore
+from mzgis.store import Backend, GeoPackageStore, open_store
 from mzgis.users import Users, hash_password
+from tests.pg_server import PgServer, pg_server
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SOURCES = REPO.parent / "shared" / "sources"
@@ -40,11 +41,11 @@ PASSWORD = "correct-horse"
 _HASH: list[str] = []
 
 
-def add_accounts(path: Path) -> dict[str, str]:
-    """Create the test accounts in the GeoPackage at ``path``; a bearer token per account name."""
+def add_accounts(location: Path | str) -> dict[str, str]:
+    """Create the test accounts in the store at ``location``; a bearer token per account name."""
     if not _HASH:
         _HASH.append(hash_password(PASSWORD))
-    store = GeoPackageStore(path)
+    store = open_store(location)
     for name, role in ACCOUNTS.items():
         record = {"name": name, "role": role, "password_hash": _HASH[0], "disabled": False}
         store.save_account(record | {"created_at": "2026-03-01T08:00:00.000Z", "created_by": "test"})
@@ -68,8 +69,46 @@ def tokens(demo_path: Path) -> dict[str, str]:
     return add_accounts(demo_path)
 
 
+# The backends the store, gazetteer, boundary, coverage and API tests run on (the fixtures below take
+# one parameter: each such test runs once per backend).
+BACKENDS = ["geopackage", "postgis"]
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PgServer]:
+    """The PostgreSQL server of this session (a throwaway cluster, or MZGIS_TEST_PG)."""
+    with pg_server() as server:
+        yield server
+
+
+def _database(request: pytest.FixtureRequest, template: str) -> str:
+    server: PgServer = request.getfixturevalue("pg")
+    url = server.database(template)
+    request.addfinalizer(lambda: server.drop(url))
+    return url
+
+
+def _postgis(request: pytest.FixtureRequest, url: str) -> Backend:
+    from mzgis.store.postgis import PostGISStore
+
+    clock = ticking_clock()
+    clock()  # as making a GeoPackage does (its creation stamp): the stamps of the edits agree on both backends
+    store = PostGISStore(url, clock=clock)
+    request.addfinalizer(store.close)
+    return store
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """An empty store on each backend."""
+    if request.param == "geopackage":
+        return GeoPackageStore.create(tmp_path / "empty.gpkg", clock=ticking_clock())
+    return _postgis(request, _database(request, "empty"))
+
+
 @pytest.fixture
-def empty_store(tmp_path: Path) -> GeoPackageStore:
+def empty_gpkg(tmp_path: Path) -> GeoPackageStore:
+    """An empty GeoPackage (for what is about the file itself)."""
     return GeoPackageStore.create(tmp_path / "empty.gpkg", clock=ticking_clock())
 
 
@@ -82,8 +121,25 @@ def demo_path(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(params=BACKENDS)
+def demo_db(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """The demo county on each backend: a private copy of the GeoPackage, or a database holding it."""
+    if request.param == "geopackage":
+        return request.getfixturevalue("demo_path")  # type: ignore[no-any-return]
+    return _database(request, "demo")
+
+
 @pytest.fixture
-def demo_store(demo_path: Path) -> GeoPackageStore:
+def demo_store(request: pytest.FixtureRequest, demo_db: Path | str) -> Backend:
+    """The demo county's store on each backend."""
+    if isinstance(demo_db, Path):
+        return GeoPackageStore(demo_db, clock=ticking_clock())
+    return _postgis(request, demo_db)
+
+
+@pytest.fixture
+def demo_gpkg(demo_path: Path) -> GeoPackageStore:
+    """The demo county's GeoPackage (for what is about the file itself)."""
     return GeoPackageStore(demo_path, clock=ticking_clock())
 
 

@@ -49,7 +49,12 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 DbOption = Annotated[
-    Path | None, typer.Option("--db", help="GeoPackage 数据文件(默认取环境变量 MZGIS_DB)", show_default=False)
+    str | None,
+    typer.Option(
+        "--db",
+        help="GeoPackage 数据文件或 PostgreSQL 数据库地址 postgresql://用户@主机/库(默认取环境变量 MZGIS_DB)",
+        show_default=False,
+    ),
 ]
 
 
@@ -106,7 +111,7 @@ def handles_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(db: Path | None) -> Settings:
+def _settings(db: str | None) -> Settings:
     return Settings(db=db) if db is not None else Settings()
 
 
@@ -132,7 +137,7 @@ def _date(text: str, option: str) -> datetime.date:
         raise BadInput(f"{option} “{text}”应为日期 YYYY-MM-DD", f"{option} must be YYYY-MM-DD") from None
 
 
-def _open(db: Path | None) -> Backend:
+def _open(db: str | None) -> Backend:
     from mzgis.store import open_store
 
     settings = _settings(db)
@@ -142,18 +147,19 @@ def _open(db: Path | None) -> Backend:
 @app.command()
 @handles_errors
 def init(
-    path: Annotated[Path, typer.Argument(help="要新建的 GeoPackage 文件")],
+    path: Annotated[
+        str, typer.Argument(help="要新建的 GeoPackage 文件,或已有的 PostgreSQL 数据库 postgresql://用户@主机/库")
+    ],
     demo: Annotated[bool, typer.Option("--demo", help="载入路桥区演示数据")] = False,
     county: Annotated[
         str | None,
         typer.Option("--county", help="按全国统计用区划代码登记本区县及其乡镇、村(代码或名称,如 331004 或 路桥区)"),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="文件已存在时覆盖")] = False,
+    force: Annotated[bool, typer.Option("--force", help="文件已存在(或数据库中已有 mzgis 数据)时覆盖")] = False,
 ) -> None:
-    """新建数据文件(空、载入演示区县,或按全国区划代码登记一个区县)。Create a GeoPackage with every layer."""
-    from mzgis.store import GeoPackageStore, refuse_database_url
+    """新建数据文件或数据库结构(空、载入演示区县,或按全国区划代码登记一个区县)。Create a store with every layer."""
+    from mzgis.store import create_store, is_database_url, open_store
 
-    refuse_database_url(path)  # before anything is created
     if demo and county:
         raise _fail("--demo 和 --county 只能选一个", EXIT_CODES["bad_input"])
     units = None
@@ -161,27 +167,40 @@ def init(
         from mzgis.divisions import county_units
 
         units = county_units(county)
-    if path.exists() and not force:
-        raise _fail(f"{path} 已存在;如要覆盖请加 --force", EXIT_CODES["conflict"])
-    if path.is_dir():
-        raise _fail(f"{path} 是目录", EXIT_CODES["bad_input"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
+    if demo:  # the demo file is checked before anything is created
+        source_path = default_demo_path()
+        if not source_path.exists():
+            raise _fail(f"找不到演示数据 {source_path}(可运行 scripts/build_demo.py 重新生成)", 3)
+        source = open_store(source_path)  # refuses a damaged demo file
+    if is_database_url(path):
+        store = create_store(path, replace=force)
+        where = store.location
+    else:
+        file = Path(path)
+        if file.exists() and not force:
+            raise _fail(f"{file} 已存在;如要覆盖请加 --force", EXIT_CODES["conflict"])
+        if file.is_dir():
+            raise _fail(f"{file} 是目录", EXIT_CODES["bad_input"])
+        file.parent.mkdir(parents=True, exist_ok=True)
+        for stale in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        if demo:  # the demo file as it is (a byte copy keeps it a GeoPackage exactly as built)
+            with closing(sqlite3.connect(source_path)) as src, closing(sqlite3.connect(file)) as dst:
+                src.backup(dst)
+            typer.echo(f"已新建 {file}(路桥区演示数据)")
+            return
+        store = create_store(file)
+        where = str(file)
     if demo:
-        source = default_demo_path()
-        if not source.exists():
-            raise _fail(f"找不到演示数据 {source}(可运行 scripts/build_demo.py 重新生成)", 3)
-        GeoPackageStore(source)  # refuse a damaged demo file before copying it
-        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(path)) as dst:
-            src.backup(dst)
-        typer.echo(f"已新建 {path}(路桥区演示数据)")
+        from mzgis.store.copy import copy_store
+
+        copy_store(source, store)
+        typer.echo(f"已新建 {where}(路桥区演示数据)")
     elif units is not None:
         from mzgis.divisions import SOURCE_ZH
 
-        store = GeoPackageStore.create(path)
         reason = f"按{SOURCE_ZH}登记"
-        with store.transaction(user=_recorded(None, _settings(path)), reason=reason) as tx:
+        with store.transaction(user=_recorded(None, _settings(None)), reason=reason) as tx:
             tx.insert_many(
                 "admin_units",
                 [
@@ -200,12 +219,53 @@ def init(
             )
         towns = sum(u.level == "township" for u in units)
         typer.echo(
-            f"已新建 {path}:{units[0].name}({units[0].code}),{towns} 个乡镇(街道)、{len(units) - towns - 1} 个村(社区),"
+            f"已新建 {where}:{units[0].name}({units[0].code}),"
+            f"{towns} 个乡镇(街道)、{len(units) - towns - 1} 个村(社区),"
             f"代码和名称取自{SOURCE_ZH};区划面尚未导入(mzgis import admin_units 面文件 --update 按代码补上)"
         )
     else:
-        GeoPackageStore.create(path)
-        typer.echo(f"已新建 {path}(空)")
+        typer.echo(f"已新建 {where}(空)")
+
+
+@app.command("copy")
+@handles_errors
+def copy_cmd(
+    source: Annotated[str, typer.Argument(help="源:GeoPackage 数据文件或 PostgreSQL 数据库地址")],
+    target: Annotated[str, typer.Argument(help="目标:新的 GeoPackage 文件,或 PostgreSQL 数据库地址")],
+    force: Annotated[bool, typer.Option("--force", help="目标文件已存在(或数据库中已有 mzgis 数据)时清空重建")] = False,
+) -> None:
+    """复制整个数据库(GeoPackage ↔ PostGIS):要素连同编号、版本、修改记录、变更集、账号和材料,复制后逐表核对。"""
+    from mzgis.store import create_store, is_database_url, open_store
+    from mzgis.store.copy import copy_store
+
+    src = open_store(source)
+    if not is_database_url(target):
+        file = Path(target)
+        if file.exists() and not force:
+            raise _fail(f"{file} 已存在;如要覆盖请加 --force", EXIT_CODES["conflict"])
+        if file.exists() and file.resolve() == Path(str(source)).resolve():
+            raise _fail("源和目标是同一个文件", EXIT_CODES["bad_input"])
+        for stale in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        file.parent.mkdir(parents=True, exist_ok=True)
+    dst = create_store(target, replace=force)
+    try:
+        report = copy_store(src, dst)
+    except BaseException:
+        if not is_database_url(target):  # a file that failed to fill is not left behind
+            Path(target).unlink(missing_ok=True)
+        raise
+    c = report.counts
+    layers = "、".join(
+        f"{name} {c[name]}" for name in c if name not in ("changesets", "audit", "meta", "accounts", "documents")
+    )
+    typer.echo(f"已复制 {src.location} → {dst.location}")
+    typer.echo(f"  图层:{layers}")
+    typer.echo(
+        f"  修改记录 {c['audit']} 条,变更集 {c['changesets']} 个,账号 {c['accounts']} 个,"
+        f"材料 {c['documents']} 份,设置 {c['meta']} 项"
+    )
+    typer.echo(f"  已逐表核对条数和校验和(SHA-256 {report.checksum[:16]}…);登录令牌不复制,用户需在新库重新登录")
 
 
 @app.command()
@@ -364,7 +424,7 @@ names_app = typer.Typer(help="标准地名:检查、查询、新增、更名、�
 app.add_typer(names_app, name="names")
 
 
-def _gazetteer(db: Path | None) -> Any:
+def _gazetteer(db: str | None) -> Any:
     from mzgis.gazetteer.service import Gazetteer
 
     return Gazetteer(_open(db))
@@ -801,7 +861,7 @@ def _import_names(
     override_reason: str | None,
     user: str | None,
     drop_z: bool,
-    db: Path | None,
+    db: str | None,
     *,
     update: bool = False,
     column_map: str | None = None,
@@ -863,7 +923,7 @@ def maps_cmd(
         typer.echo(f"{name}  图层 {record.get('layer')}  {pairs}  ({record.get('saved_by', '')} {when})")
 
 
-def _procedures(db: Path | None) -> Any:
+def _procedures(db: str | None) -> Any:
     from mzgis.gazetteer.procedure import Procedures
 
     return Procedures(_gazetteer(db))
@@ -1077,7 +1137,7 @@ def check_coverage_cmd(
             units = units[~codes.isin(wanted)]
             missing = wanted - set(parents.code)
             settings = _settings(db)
-            if missing and settings.db.exists():
+            if missing and (isinstance(settings.db, str) or settings.db.exists()):
                 stored = _open(db).read_frame("admin_units").reset_index()
                 parents = pd.concat([parents, stored[stored.code.isin(missing)][["code", "geometry"]]])
         report = check_coverage(
@@ -1233,6 +1293,13 @@ def qgis_project_cmd(
         raise _fail(f"目录不存在:{out.parent}", 2)
     townships = {f.properties["code"] for f in store.features("admin_units", where={"level": "township"})}
     county, extent = county_view(store.features("admin_units", where={"level": "county"}), townships)
+    from mzgis.store import is_database_url
+
+    if is_database_url(store.location):
+        raise _fail(
+            "QGIS 项目目前只为 GeoPackage 数据文件生成;PostGIS 数据库请在 QGIS 中新建 PostgreSQL 连接后添加图层",
+            EXIT_CODES["bad_input"],
+        )
     title = f"{county or Path(store.location).stem} 民政 GIS"
     write_qgis_project(out, Path(store.location), title=title, extent=extent)
     typer.echo(f"已写出 QGIS 项目 {out}(数据文件 {Path(store.location).name},以相对路径引用)")
@@ -1431,6 +1498,12 @@ def upgrade(
     from mzgis.store.upgrade import upgrade_geopackage
 
     path = _settings(db).db
+    if isinstance(path, str):  # a PostgreSQL database: opening it checks its structure (made by this version)
+        store = _open(db)
+        filled = 0 if dry_run else _gazetteer(db).fill_derived()
+        note = f";按当前读音为 {filled} 条地名重写命名范围和拼音" if filled else ",无需升级"
+        typer.echo(f"{store.location} 已是当前结构{note}")
+        return
     report = upgrade_geopackage(path, dry_run=dry_run, backup=not no_backup)
     if not report.changes:
         # the structure is current; the names' derived fields may not be (readings of a newer version): they
@@ -1462,7 +1535,7 @@ PasswordStdin = Annotated[
 ]
 
 
-def _users(db: Path | None) -> Any:
+def _users(db: str | None) -> Any:
     from mzgis.users import Users
 
     return Users(_open(db))
@@ -1547,6 +1620,9 @@ def serve(
     db: DbOption = None,
     host: Annotated[str | None, typer.Option("--host", help="监听地址")] = None,
     port: Annotated[int | None, typer.Option("--port", help="端口")] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="服务进程数(多个进程共用一个数据库;PostGIS 时可多人同时写)")
+    ] = 1,
 ) -> None:
     """启动网页与 API 服务。Start the web app and API."""
     import uvicorn
@@ -1566,8 +1642,24 @@ def serve(
         typer.secho(
             "提示:还没有任何用户,网页无法登录;请先运行 mzgis users add 用户名 --role admin", err=True, fg="yellow"
         )
-    typer.echo(f"mzgis 已启动:http://{settings.host}:{settings.port}/  (数据 {settings.db})")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    typer.echo(
+        f"mzgis 已启动:http://{settings.host}:{settings.port}/  (数据 {store.location}"
+        + (f",{workers} 个服务进程)" if workers > 1 else ")")
+    )
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        return
+    # each worker process builds its app from the environment: the settings go there first
+    os.environ["MZGIS_DB"] = str(settings.db)
+    os.environ["MZGIS_HOST"], os.environ["MZGIS_PORT"] = settings.host, str(settings.port)
+    uvicorn.run(
+        "mzgis.api:create_app",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )
 
 
 def main() -> None:

@@ -38,7 +38,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MZGIS_", env_file=".env", extra="ignore")
 
-    db: Path = Field(default_factory=lambda: default_db_path(), description="GeoPackage path")
+    db: Path | str = Field(
+        default_factory=lambda: default_db_path(),
+        description="GeoPackage path, or a PostgreSQL URL (postgresql://user@host/db)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     user: str | None = Field(
@@ -59,7 +62,12 @@ class Settings(BaseSettings):
         default=LIMITS.request_body_bytes, ge=1024, description="the largest request body the API reads"
     )
 
-    @field_validator("db")
+    @field_validator("db", mode="before")
     @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand(cls, value: object) -> Path | str:
+        """A PostgreSQL URL stays as typed (a path would fold its ``//``); anything else is a file path."""
+        from mzgis.store.location import database_url, is_database_url
+
+        if is_database_url(str(value)):
+            return database_url(str(value))
+        return Path(str(value)).expanduser()

@@ -1,50 +1,85 @@
-"""The file keeps its own rules: edits made with sqlite3 or GDAL (as QGIS makes them) are versioned,
-audited and checked by the GeoPackage itself; a place name cannot be deleted; mzgis's own writes still
-leave exactly one audit row each."""
+"""The store keeps its own rules: edits made with sqlite3 or GDAL (as QGIS makes them) on the GeoPackage,
+and with psql on the PostGIS database, are versioned, audited and checked by the file or database itself; a
+place name cannot be deleted; mzgis's own writes still leave exactly one audit row each."""
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
-from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import psycopg
 import pyogrio
 import pytest
+import shapely
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 
 from mzgis.gazetteer.service import Gazetteer
-from mzgis.store import GeoPackageStore, gpkg_binary
+from mzgis.store import Backend, GeoPackageStore, gpkg_binary
 from mzgis.store.schema import EXTERNAL_REASON
+
+# what another tool's refused statement raises
+REFUSED = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
+
+
+class Tool:
+    """Another tool's connection: sqlite3 on the file (with the ST_* functions GDAL registers too), psql's
+    libpq on the database. SQL uses ``?`` for values and ``{geom}`` where a geometry value goes."""
+
+    def __init__(self, store: Backend) -> None:
+        self.store = store
+        if isinstance(store, GeoPackageStore):
+            self.sqlite: sqlite3.Connection | None = sqlite3.connect(store.path)
+            gpkg_binary.register_functions(self.sqlite)
+        else:
+            self.sqlite = None
+            self.pg = psycopg.connect(store.url, autocommit=True)  # type: ignore[attr-defined]
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; the id of the row it inserted (0 when none)."""
+        if self.sqlite is not None:
+            values = [gpkg_binary.encode(v, 4490) if isinstance(v, BaseGeometry) else v for v in params]
+            cur = self.sqlite.execute(sql.replace("{geom}", "?"), values)
+            self.sqlite.commit()
+            return int(cur.lastrowid or 0) if sql.lstrip().upper().startswith("INSERT") else 0
+        values = [shapely.to_wkb(v) if isinstance(v, BaseGeometry) else v for v in params]
+        sql = sql.replace("?", "%s").replace("{geom}", "ST_GeomFromWKB(%s, 4490)")
+        if sql.lstrip().upper().startswith("INSERT"):
+            row = self.pg.execute(sql + " RETURNING id", values).fetchone()
+            return int(row[0]) if row else 0
+        self.pg.execute(sql, values)
+        return 0
+
+    def close(self) -> None:
+        if self.sqlite is not None:
+            self.sqlite.close()
+        else:
+            self.pg.close()
 
 
 @contextmanager
-def outside(path: Path) -> Iterator[sqlite3.Connection]:
-    """A plain SQLite connection as another tool has it (GDAL registers the ST_* functions too)."""
-    with closing(sqlite3.connect(path)) as conn:
-        gpkg_binary.register_functions(conn)
-        yield conn
-        conn.commit()
+def outside(store: Backend) -> Iterator[Tool]:
+    tool = Tool(store)
+    try:
+        yield tool
+    finally:
+        tool.close()
 
 
-def _audit(path: Path, layer: str, fid: int) -> list[tuple[str, int, str, str]]:
-    with closing(sqlite3.connect(path)) as conn:
-        return conn.execute(
-            "SELECT action, version, changed_by, reason FROM mzgis_audit WHERE layer = ? AND feature_id = ? ORDER BY id",
-            (layer, fid),
-        ).fetchall()
+def _audit(store: Backend, layer: str, fid: int) -> list[tuple[str, int, str, str]]:
+    return [(e.action, e.version, e.changed_by, e.reason) for e in store.audit(layer=layer, feature_id=fid)]
 
 
-def test_an_update_outside_mzgis_is_versioned_and_in_the_history(demo_store: GeoPackageStore) -> None:
-    path = demo_store.path
+def test_an_update_outside_mzgis_is_versioned_and_in_the_history(demo_store: Backend) -> None:
     gaz = Gazetteer(demo_store)
     name = gaz.search("方林村")[0].record
     before = demo_store.get("place_names", name.id)
     assert gaz.search("方林新村") == []
-    with outside(path) as conn:  # a rename as QGIS commits it: the version left as it was
+    with outside(demo_store) as conn:  # a rename as QGIS commits it: the version left as it was
         conn.execute('UPDATE place_names SET name = ?, "specific" = ? WHERE id = ?', ("方林新村", "方林新", name.id))
     after = demo_store.get("place_names", name.id)
     assert (after.version, after.updated_by, after.properties["name"]) == (before.version + 1, "external", "方林新村")
@@ -60,9 +95,9 @@ def test_an_update_outside_mzgis_is_versioned_and_in_the_history(demo_store: Geo
     assert [h.record.name for h in gaz.search("方林新村")] == ["方林新村"]  # the index follows at once
 
 
-def test_an_update_that_names_its_author_and_raises_the_version_keeps_them(demo_store: GeoPackageStore) -> None:
+def test_an_update_that_names_its_author_and_raises_the_version_keeps_them(demo_store: Backend) -> None:
     f = demo_store.features("eldercare_facilities")[0]
-    with outside(demo_store.path) as conn:
+    with outside(demo_store) as conn:
         conn.execute(
             "UPDATE eldercare_facilities SET beds = beds + 1, version = version + 1, updated_by = '张三(QGIS)' WHERE id = ?",
             (f.id,),
@@ -70,7 +105,7 @@ def test_an_update_that_names_its_author_and_raises_the_version_keeps_them(demo_
     after = demo_store.get("eldercare_facilities", f.id)
     assert (after.version, after.updated_by) == (f.version + 1, "张三(QGIS)")
     assert after.properties["beds"] == f.properties["beds"] + 1
-    assert _audit(demo_store.path, "eldercare_facilities", f.id)[-1] == (
+    assert _audit(demo_store, "eldercare_facilities", f.id)[-1] == (
         "update",
         f.version + 1,
         "张三(QGIS)",
@@ -78,15 +113,13 @@ def test_an_update_that_names_its_author_and_raises_the_version_keeps_them(demo_
     )
 
 
-def test_a_place_name_added_outside_is_accepted_with_defaults_and_audited(demo_store: GeoPackageStore) -> None:
-    geom = gpkg_binary.encode(Point(121.40, 28.58), 4490)
-    with outside(demo_store.path) as conn:  # only the fields a user types in QGIS's form
-        cur = conn.execute(
-            "INSERT INTO place_names (geom, name, category, admin_code) VALUES (?, '金清大桥', 'transport_facility',"
+def test_a_place_name_added_outside_is_accepted_with_defaults_and_audited(demo_store: Backend) -> None:
+    with outside(demo_store) as conn:  # only the fields a user types in QGIS's form
+        fid = conn.execute(
+            "INSERT INTO place_names (geom, name, category, admin_code) VALUES ({geom}, '金清大桥', 'transport_facility',"
             " '331004106')",
-            (geom,),
+            (Point(121.40, 28.58),),
         )
-        fid = int(cur.lastrowid or 0)
     added = demo_store.get("place_names", fid)
     assert added.version == 1 and added.updated_by == "external" and added.updated_at.startswith("20")
     assert (added.properties["specific"], added.properties["generic"], added.properties["status"]) == (
@@ -94,40 +127,47 @@ def test_a_place_name_added_outside_is_accepted_with_defaults_and_audited(demo_s
         None,
         "proposed",
     )
-    assert _audit(demo_store.path, "place_names", fid) == [("insert", 1, "external", EXTERNAL_REASON)]  # one row
+    assert _audit(demo_store, "place_names", fid) == [("insert", 1, "external", EXTERNAL_REASON)]  # one row
     assert demo_store.count("place_names", bbox=(121.399, 28.579, 121.401, 28.581)) >= 1  # the R-tree has it
 
 
-def test_a_place_name_cannot_be_deleted_by_any_tool(demo_store: GeoPackageStore) -> None:
-    with outside(demo_store.path) as conn, pytest.raises(sqlite3.IntegrityError, match="标准地名不能删除"):
+def test_a_place_name_cannot_be_deleted_by_any_tool(demo_store: Backend) -> None:
+    with outside(demo_store) as conn, pytest.raises(REFUSED, match="标准地名不能删除"):
         conn.execute("DELETE FROM place_names WHERE id = 1")
     assert demo_store.get("place_names", 1).id == 1
 
 
-def test_deletes_of_other_layers_are_audited(demo_store: GeoPackageStore) -> None:
+def test_deletes_of_other_layers_are_audited(demo_store: Backend) -> None:
     marker = demo_store.features("boundary_markers")[0]
-    with outside(demo_store.path) as conn:
+    with outside(demo_store) as conn:
         conn.execute("DELETE FROM boundary_markers WHERE id = ?", (marker.id,))
-    assert _audit(demo_store.path, "boundary_markers", marker.id)[-1] == (
+    assert _audit(demo_store, "boundary_markers", marker.id)[-1] == (
         "delete",
         marker.version + 1,
         "external",
         EXTERNAL_REASON,
     )
-    with closing(sqlite3.connect(demo_store.path)) as conn:
-        before = json.loads(
-            conn.execute("SELECT before FROM mzgis_audit WHERE layer = 'boundary_markers' ORDER BY id DESC").fetchone()[
-                0
-            ]
-        )
+    before = demo_store.audit(layer="boundary_markers", feature_id=marker.id)[-1].before or {}
     assert before["marker_id"] == marker.properties["marker_id"]
+
+
+# on PostGIS the column types refuse what is not of their type (psql's own words), before any CHECK
+TYPE_REFUSALS = {
+    "应为日期 YYYY-MM-DD": "date/time field value out of range",
+    "床位数(beds)应为整数": "invalid input syntax for type bigint",
+    "应为 0 或 1": "is of type boolean but expression is of type integer",
+}
 
 
 @pytest.mark.parametrize(
     ("sql", "params", "refusal"),
     [
         ("UPDATE place_names SET status = 'deleted' WHERE id = 1", (), "状态(status)只能取 current、proposed、retired"),
-        ("UPDATE place_names SET name = ?, specific = ? WHERE id = 1", ("路" * 41, "路" * 41), "最多 40 个字符"),
+        (
+            "UPDATE place_names SET name = ?, specific = ?, generic = NULL WHERE id = 1",
+            ("路" * 31, "路" * 31),
+            "专名(specific)最多 30 个字符",
+        ),
         ("UPDATE place_names SET name = ?, specific = ? WHERE id = 1", ("古\u200b岙村", "古\u200b岙村"), "不可见字符"),
         ("UPDATE place_names SET origin = ? WHERE id = 1", ("来历\x1b",), "来历含义(origin)不能含控制字符"),
         ("UPDATE place_names SET name = '别的名字' WHERE id = 1", (), "专名加通名应等于标准名称"),
@@ -145,22 +185,30 @@ def test_deletes_of_other_layers_are_audited(demo_store: GeoPackageStore) -> Non
             (),
             "区划代码位数应与层级相符",
         ),
-        ("UPDATE population SET aged_60_plus = total + 1 WHERE rowid = 1", (), "60岁以上人口不能多于总人口"),
-        ("UPDATE population SET year = 1800 WHERE rowid = 1", (), "年份(year)不能小于 1949"),
-        ("UPDATE place_names SET version = 0 WHERE id = 1", (), "版本号应为正整数"),
+        ("UPDATE population SET aged_60_plus = total + 1 WHERE id = 1", (), "60岁以上人口不能多于总人口"),
+        ("UPDATE population SET year = 1800 WHERE id = 1", (), "年份(year)不能小于 1949"),
+        (
+            "INSERT INTO place_names (name, category, admin_code, version) VALUES ('某村', 'self_governing_org', '331004001', 0)",
+            (),
+            "版本号应为正整数",
+        ),
     ],
 )
 def test_every_rule_of_the_layer_model_is_a_check_in_the_file(
-    demo_store: GeoPackageStore, sql: str, params: tuple[str, ...], refusal: str
+    demo_store: Backend, sql: str, params: tuple[str, ...], refusal: str
 ) -> None:
-    with outside(demo_store.path) as conn, pytest.raises(sqlite3.IntegrityError, match=re.escape(refusal)):
+    if isinstance(demo_store, GeoPackageStore):
+        expected: Any = sqlite3.IntegrityError
+    else:
+        expected = (psycopg.errors.IntegrityError, psycopg.errors.DataError, psycopg.errors.DatatypeMismatch)
+        refusal = next((pg for rule, pg in TYPE_REFUSALS.items() if rule in refusal), refusal)
+    with outside(demo_store) as conn, pytest.raises(expected, match=re.escape(refusal)):
         conn.execute(sql, params)
 
 
-def test_mzgis_writes_leave_exactly_one_audit_row_each(demo_store: GeoPackageStore) -> None:
+def test_mzgis_writes_leave_exactly_one_audit_row_each(demo_store: Backend) -> None:
     gaz = Gazetteer(demo_store)
-    with closing(sqlite3.connect(demo_store.path)) as conn:
-        start = conn.execute("SELECT count(*) FROM mzgis_audit").fetchone()[0]
+    start = demo_store.audit(limit=1)[-1].id
     f = gaz.create(
         {"name": "金清大桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": "331004106"},
         Point(121.49, 28.525),
@@ -169,13 +217,15 @@ def test_mzgis_writes_leave_exactly_one_audit_row_each(demo_store: GeoPackageSto
     )
     gaz.rename(f.id, "金清一桥", expected_version=1, user="地名科", reason="更名")
     gaz.retire(f.id, expected_version=2, user="地名科", reason="拆除")
-    with closing(sqlite3.connect(demo_store.path)) as conn:
-        rows = conn.execute("SELECT action, changed_by, reason FROM mzgis_audit WHERE id > ?", (start,)).fetchall()
-        assert conn.execute("SELECT count(*) FROM mzgis_session").fetchone()[0] == 0  # never committed
+    rows = [(e.action, e.changed_by, e.reason) for e in demo_store.audit() if e.id > start]
+    if isinstance(demo_store, GeoPackageStore):
+        with closing(sqlite3.connect(demo_store.path)) as conn:
+            assert conn.execute("SELECT count(*) FROM mzgis_session").fetchone()[0] == 0  # never committed
     assert rows == [("insert", "地名科", "新建"), ("update", "地名科", "更名"), ("update", "地名科", "拆除")]
 
 
-def test_gdal_appends_like_any_other_tool_and_reads_without_warnings(demo_store: GeoPackageStore) -> None:
+def test_gdal_appends_like_any_other_tool_and_reads_without_warnings(demo_gpkg: GeoPackageStore) -> None:
+    demo_store = demo_gpkg
     import warnings
 
     frame = gpd.GeoDataFrame(
@@ -189,33 +239,33 @@ def test_gdal_appends_like_any_other_tool_and_reads_without_warnings(demo_store:
         stored = pyogrio.read_dataframe(demo_store.path, layer="eldercare_facilities", where="name = '测试敬老院'")
     assert list(stored["version"]) == [1] and list(stored["updated_by"]) == ["external"]
     added = demo_store.features("eldercare_facilities", where={"name": "测试敬老院"})[0]
-    assert _audit(demo_store.path, "eldercare_facilities", added.id) == [("insert", 1, "external", EXTERNAL_REASON)]
+    assert _audit(demo_store, "eldercare_facilities", added.id) == [("insert", 1, "external", EXTERNAL_REASON)]
     bad = frame.assign(kind="hotel")
     with pytest.raises(pyogrio.errors.FeatureError, match="类型"):  # GDAL's insert is refused by the file's CHECK
         pyogrio.write_dataframe(bad, demo_store.path, layer="eldercare_facilities", append=True)
     assert demo_store.count("eldercare_facilities") == len(demo_store.features("eldercare_facilities"))
 
 
-def test_one_audit_row_per_outside_edit_even_with_recursive_triggers(demo_store: GeoPackageStore) -> None:
+def test_one_audit_row_per_outside_edit_even_with_recursive_triggers(demo_gpkg: GeoPackageStore) -> None:
+    demo_store = demo_gpkg
     f = demo_store.features("eldercare_facilities")[0]
-    with outside(demo_store.path) as conn:
+    with outside(demo_store) as conn:
         conn.execute("PRAGMA recursive_triggers = ON")  # GDAL turns it on for its connections
         conn.execute("UPDATE eldercare_facilities SET operator = 'x' WHERE id = ?", (f.id,))
-    rows = _audit(demo_store.path, "eldercare_facilities", f.id)
+    rows = _audit(demo_store, "eldercare_facilities", f.id)
     assert rows[-1] == ("update", f.version + 1, "external", EXTERNAL_REASON)
     assert [r for r in rows if r[3] == EXTERNAL_REASON] == [rows[-1]]
     assert demo_store.get("eldercare_facilities", f.id).version == f.version + 1
 
 
-def test_a_name_added_outside_gets_its_scope_and_counts_as_a_duplicate(demo_store: GeoPackageStore) -> None:
+def test_a_name_added_outside_gets_its_scope_and_counts_as_a_duplicate(demo_store: Backend) -> None:
     from mzgis.errors import RuleViolation
 
-    geom = gpkg_binary.encode(Point(121.49, 28.525), 4490)
-    with outside(demo_store.path) as conn:
+    with outside(demo_store) as conn:
         conn.execute(
-            "INSERT INTO place_names (geom, name, category, admin_code) VALUES (?, '金清大桥', 'transport_facility',"
+            "INSERT INTO place_names (geom, name, category, admin_code) VALUES ({geom}, '金清大桥', 'transport_facility',"
             " '331004106')",
-            (geom,),
+            (Point(121.49, 28.525),),
         )
     gaz = Gazetteer(demo_store)
     props = {"name": "金清大桥", "category": "transport_facility", "admin_code": "331004106"}
@@ -227,14 +277,14 @@ def test_a_name_added_outside_gets_its_scope_and_counts_as_a_duplicate(demo_stor
 
 
 def test_an_outside_rename_clears_the_derived_fields_and_mzgis_works_them_out_again(
-    demo_store: GeoPackageStore,
+    demo_store: Backend,
 ) -> None:
     """A tool that renames a name (or writes a scope key or pinyin of its own) cannot leave stale derived
     fields: the file clears them, the gazetteer fills them before its next save; the history never shows them."""
     village = demo_store.features("place_names", where={"name": "方林村"})[0]
     scope = "admin|village|331004001"
     assert (village.properties["scope_key"], village.properties["pinyin"]) == (scope, "fang lin cun")
-    with outside(demo_store.path) as conn:
+    with outside(demo_store) as conn:
         conn.execute(
             "UPDATE place_names SET name = '芳林村', specific = '芳林', pinyin = 'x', scope_key = 'x' WHERE id = ?",
             (village.id,),
@@ -256,3 +306,18 @@ def test_an_outside_rename_clears_the_derived_fields_and_mzgis_works_them_out_ag
     )
     histories = [e.after or {} for e in demo_store.audit(layer="place_names", feature_id=village.id)]
     assert histories and all("pinyin" not in a and "scope_key" not in a for a in histories)
+
+
+def test_an_outside_edit_cannot_lower_the_version(demo_store: Backend) -> None:
+    """The file refuses the statement (its CHECK runs first); the database's trigger raises the version
+    over what the tool wrote. Either way no row goes back to an older version."""
+    before = demo_store.get("place_names", 1)
+    with outside(demo_store) as conn:
+        if isinstance(demo_store, GeoPackageStore):
+            with pytest.raises(sqlite3.IntegrityError, match="版本号应为正整数"):
+                conn.execute("UPDATE place_names SET version = 0 WHERE id = 1")
+        else:
+            conn.execute("UPDATE place_names SET version = 0, origin = '改' WHERE id = 1")
+    after = demo_store.get("place_names", 1)
+    expected = before.version if isinstance(demo_store, GeoPackageStore) else before.version + 1
+    assert after.version == expected

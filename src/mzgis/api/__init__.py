@@ -22,7 +22,7 @@ from mzgis.api.models import COMMON_ERRORS, HealthOut
 from mzgis.api.routes import analysis, auth, layers, names, ogc, procedures
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import Settings
-from mzgis.store import open_store
+from mzgis.store import is_database_url, open_store
 from mzgis.users import Users
 
 __all__ = ["create_app"]
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/health", response_model=HealthOut, tags=["系统 system"], summary="健康检查")
     def health(store: StoreDep) -> HealthOut:
         # open to everyone (the page asks before sign-in): the data file's name, not where it lives
-        name = Path(store.location).name
+        name = store.location.rsplit("/", 1)[-1] if is_database_url(store.location) else Path(store.location).name
         return HealthOut(status="ok", version=__version__, database=name, layers=len(store.layer_infos()))
 
     _page(app)

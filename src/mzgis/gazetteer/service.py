@@ -203,6 +203,16 @@ def _record(f: Feature, *, stored_pinyin: bool = False) -> NameRecord:
     )
 
 
+def _created_scope(edit: Edit) -> str:
+    """The scope a created name will be in."""
+    p = edit.properties
+    return scope_key(
+        NameRecord(
+            str(p.get("name", "")), str(p.get("category", "")), str(p.get("admin_code", "")), p.get("subcategory")
+        )
+    )
+
+
 class Scopes:
     """The names of each scope that a check or a changeset touches, read by their indexed scope key (once
     per scope) and kept current edit by edit. Names stored without a key (added in another tool) are read
@@ -210,8 +220,15 @@ class Scopes:
 
     _BATCH = 500  # scope keys read per query when many are preloaded
 
-    def __init__(self, read: Callable[[Mapping[str, Any]], list[Feature]], *, stored_pinyin: bool = False) -> None:
+    def __init__(
+        self,
+        read: Callable[[Mapping[str, Any]], list[Feature]],
+        *,
+        stored_pinyin: bool = False,
+        lock: Callable[[Iterable[str]], None] | None = None,
+    ) -> None:
         self._read = read
+        self._lock = lock  # inside a transaction: hold each scope before its names are read
         self._stored_pinyin = stored_pinyin  # whether the stored pinyin follows the rules' readings
         self._by_key: dict[str, list[NameRecord]] = {}
         self._key_of: dict[int, str] = {}  # id → the scope its record is listed in
@@ -223,6 +240,8 @@ class Scopes:
     def preload(self, keys: Iterable[str]) -> None:
         """Read the names of many scopes in a few queries (an import's rows span many scopes)."""
         wanted = sorted({k for k in keys if k not in self._by_key})
+        if self._lock is not None:
+            self._lock(wanted)
         for i in range(0, len(wanted), self._BATCH):
             chunk = wanted[i : i + self._BATCH]
             found: dict[str, list[NameRecord]] = {k: [] for k in chunk}
@@ -240,6 +259,8 @@ class Scopes:
 
     def _members(self, key: str) -> list[NameRecord]:
         if key not in self._by_key:
+            if self._lock is not None:
+                self._lock([key])
             self._fill(key, [self._record(f) for f in self._read({"scope_key": key})])
         return self._by_key[key]
 
@@ -543,7 +564,8 @@ class Gazetteer:
                 precheck is not None
                 and len(precheck.results) == len(edits)
                 and all(e.action == "create" for e in edits)
-                and self.revisions() == precheck.revisions  # read under the write lock: no one else writes now
+                and self._hold(tx, edits)
+                and self.revisions() == precheck.revisions  # read under the locks: no one else writes these scopes
             ):
                 # checked already: the rows are completed and written together
                 created = [
@@ -560,18 +582,7 @@ class Gazetteer:
                     for fid, (clean, _), e in zip(ids, created, edits, strict=True)
                 ]
             # each scope's names read under the write lock when first needed, kept current edit by edit
-            scopes.preload(
-                scope_key(
-                    NameRecord(
-                        str(e.properties.get("name", "")),
-                        str(e.properties.get("category", "")),
-                        str(e.properties.get("admin_code", "")),
-                        e.properties.get("subcategory"),
-                    )
-                )
-                for e in edits
-                if e.action == "create"
-            )
+            scopes.preload(_created_scope(e) for e in edits if e.action == "create")
             out = []
             for edit in edits:
                 feature = self._apply(tx, edit, admin, comment, scopes)
@@ -580,6 +591,12 @@ class Gazetteer:
             if then is not None:
                 then(tx, out)
         return out
+
+    @staticmethod
+    def _hold(tx: Transaction, edits: Sequence[Edit]) -> bool:
+        """Hold the scopes of the names ``edits`` create (true, for use in a condition)."""
+        tx.lock_scopes(_created_scope(e) for e in edits)
+        return True
 
     def fill_derived(self) -> int:
         """Give every name stored without its derived fields (added or changed in another tool, whose edits
@@ -607,7 +624,11 @@ class Gazetteer:
         source = reader or self.store
         trusted = self._stored_pinyin() if stored_pinyin is None else stored_pinyin
         # the rules compare attributes only: the geometries are not read
-        return Scopes(lambda where: source.features(LAYER, where=where, geometry=False), stored_pinyin=trusted)
+        return Scopes(
+            lambda where: source.features(LAYER, where=where, geometry=False),
+            stored_pinyin=trusted,
+            lock=reader.lock_scopes if isinstance(reader, Transaction) else None,
+        )
 
     def admin(self) -> AdminLookup:
         """The admin units, read once and kept until they change (in any process: keyed by revision)."""

@@ -1,7 +1,9 @@
 """Persistence behind two interfaces: the feature store (:class:`Store`: layers, transactions, versions,
 audit) and the account store (:class:`AccountStore`: users, tokens, failed sign-ins); a :class:`Backend`
 offers both. The GeoPackage file by default (``geopackage`` the features, ``gpkg_accounts`` the accounts,
-``gpkg_connection`` the connections and write lock they share, ``schema`` the DDL); PostGIS later.
+``gpkg_connection`` the connections and write lock they share, ``schema`` the DDL); a PostgreSQL database
+with PostGIS for many counties and officers (``postgis``, ``pg_accounts``, ``pg_connection``, ``pg_schema``),
+chosen by a ``postgresql://`` URL wherever a path is taken.
 
 Owns transactions, versions, the audit trail and the file format. Must not hold domain rules beyond the
 layer model's constraints, and must not know about HTTP or the CLI.
@@ -9,12 +11,12 @@ layer model's constraints, and must not know about HTTP or the CLI.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from mzgis.store.base import UNCHANGED, AccountStore, AuditEntry, Backend, Feature, LayerInfo, Store, Transaction
 from mzgis.store.geopackage import GeoPackageStore, create_geopackage
 from mzgis.store.gpkg_connection import WRITE_WAIT_S
+from mzgis.store.location import database_url, is_database_url
 
 __all__ = [
     "UNCHANGED",
@@ -28,26 +30,28 @@ __all__ = [
     "Store",
     "Transaction",
     "create_geopackage",
+    "create_store",
+    "database_url",
+    "is_database_url",
     "open_store",
-    "refuse_database_url",
 ]
 
 
 def open_store(location: Path | str, *, write_wait_s: float = WRITE_WAIT_S) -> Backend:
-    """Open the store at ``location`` (a GeoPackage path; a PostGIS URL once that backend exists). A writer
-    waits up to ``write_wait_s`` seconds for another process's write, then gets :class:`~mzgis.errors.Busy`."""
-    refuse_database_url(location)
+    """Open the store at ``location``: a GeoPackage path, or a PostgreSQL URL (``postgresql://user@host/db``).
+    A writer waits up to ``write_wait_s`` seconds for another's write lock, then gets :class:`~mzgis.errors.Busy`."""
+    if is_database_url(location):
+        from mzgis.store.postgis import PostGISStore
+
+        return PostGISStore(database_url(location), write_wait_s=write_wait_s)
     return GeoPackageStore(location, write_wait_s=write_wait_s)
 
 
-def refuse_database_url(location: Path | str) -> None:
-    """A PostgreSQL URL is never taken for a file name (``postgresql://u@h/db`` as a path would create a
-    GeoPackage in a folder called ``postgresql:``): until the PostGIS backend exists it is refused, clearly."""
-    text = re.sub(r"^(postgres(?:ql)?):/(?!/)", r"\1://", str(location), flags=re.IGNORECASE)  # as typed
-    if text.lower().startswith(("postgresql:", "postgres:")):
-        from mzgis.errors import BadInput
+def create_store(location: Path | str, *, replace: bool = False) -> Backend:
+    """A new, empty store with every layer: a GeoPackage file (which must not exist) or the tables of mzgis
+    in an existing PostgreSQL database (``replace``: drop the mzgis tables it holds first)."""
+    if is_database_url(location):
+        from mzgis.store.postgis import PostGISStore
 
-        raise BadInput(
-            f"“{text}”是 PostgreSQL 数据库地址;本版本只支持 GeoPackage 数据文件(PostGIS 后端尚未提供)",
-            "PostgreSQL URLs are not supported yet; give a GeoPackage file",
-        )
+        return PostGISStore.create(database_url(location), replace=replace)
+    return GeoPackageStore.create(location)

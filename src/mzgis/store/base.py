@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,12 +21,14 @@ from mzgis.errors import RuleViolation, StaleVersion
 from mzgis.layers import Layer, get_layer
 
 __all__ = [
+    "SYSTEM_TABLES",
     "UNCHANGED",
     "AccountStore",
     "AuditEntry",
     "Backend",
     "Feature",
     "LayerInfo",
+    "Loader",
     "Store",
     "Transaction",
     "check_version",
@@ -129,6 +131,12 @@ class Transaction(abc.ABC):
                 f"{layer.label_zh}只能经{layer.gate}写入;请用 mzgis names 命令、网页或 /api/names",
                 f"{layer.name} is written only through its service ({layer.name} is gated)",
             )
+
+    def lock_scopes(self, keys: Iterable[str]) -> None:  # noqa: B027 - a hook only some backends need
+        """Hold the scopes ``keys`` (a place name's scope key: the unit its name must be unique in) until
+        the transaction ends, before reading the names a save compares with: two savers in one scope take
+        turns, savers in different scopes never wait for each other. Nothing to do where the whole store
+        has one writer at a time (the GeoPackage)."""
 
     @abc.abstractmethod
     def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:
@@ -374,6 +382,40 @@ class DocumentStore(abc.ABC):
         """A document's record and bytes; None when there is none."""
 
 
+# The tables besides the layers that a copy of a whole store carries (sign-in tokens and failed sign-ins
+# belong to one server and are not copied), each with the fields ``system_rows`` gives and ``Loader.rows`` takes.
+SYSTEM_TABLES: dict[str, tuple[str, ...]] = {
+    "changesets": ("id", "created_at", "created_by", "comment"),
+    "audit": ("id", "changeset_id", "changed_at", "changed_by", "layer", "feature_id", "action", "version", "reason",
+              "before", "after"),
+    "meta": ("key", "value"),
+    "accounts": ("name", "role", "password_hash", "disabled", "created_at", "created_by"),
+    "documents": ("id", "procedure_id", "filename", "media_type", "bytes", "sha256", "note", "data", "added_at",
+                  "added_by"),
+}  # fmt: skip
+
+
+class Loader(abc.ABC):
+    """Rows written as they are (ids, versions, who and when kept; no new history): filling an empty store
+    from another, in one transaction — committed when the block ends, nothing written when it fails."""
+
+    @abc.abstractmethod
+    def features(self, layer: str, features: Sequence[Feature]) -> None:
+        """Write features with their ids, versions and stamps."""
+
+    @abc.abstractmethod
+    def rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Write rows of one of :data:`SYSTEM_TABLES` (fields as named there)."""
+
+
 class Backend(Store, AccountStore, DocumentStore):
-    """A storage backend: its feature store and its account store (the GeoPackage file holds both; a
-    PostGIS database will too)."""
+    """A storage backend: its feature store, account store and document store (the GeoPackage file holds
+    all three; so does a PostGIS database)."""
+
+    @abc.abstractmethod
+    def system_rows(self, table: str, *, after: Any = None, limit: int = 5000) -> list[dict[str, Any]]:
+        """Rows of one of :data:`SYSTEM_TABLES` in key order, after key ``after`` (keyset paging), as they are."""
+
+    @abc.abstractmethod
+    def bulk_load(self) -> AbstractContextManager[Loader]:
+        """A :class:`Loader` for this store, which must hold no features and no history."""

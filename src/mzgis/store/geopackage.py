@@ -28,16 +28,26 @@ from mzgis.layers import (
     LAYERS,
     SYSTEM_FIELDS,
     Layer,
-    check_geometry,
-    check_record,
     get_layer,
     promote_geometry,
 )
 from mzgis.store import gpkg_binary
-from mzgis.store.base import UNCHANGED, AuditEntry, Backend, Feature, LayerInfo, Transaction, check_version, utc_now
-from mzgis.store.gpkg_accounts import GeoPackageAccounts
+from mzgis.store.base import (
+    SYSTEM_TABLES,
+    UNCHANGED,
+    AuditEntry,
+    Backend,
+    Feature,
+    LayerInfo,
+    Loader,
+    Transaction,
+    check_version,
+    utc_now,
+)
+from mzgis.store.gpkg_accounts import USERS_TABLE, GeoPackageAccounts
 from mzgis.store.gpkg_connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer, opened
-from mzgis.store.gpkg_documents import GeoPackageDocuments
+from mzgis.store.gpkg_documents import DOCUMENTS_TABLE, GeoPackageDocuments
+from mzgis.store.rows import audited, geom_json, same_geometry, snapshot, to_json, validated
 from mzgis.store.schema import (
     APPLICATION_ID,
     AUDIT_TABLE,
@@ -112,52 +122,16 @@ def _rows_to_features(layer: Layer, rows: list[sqlite3.Row], *, geometry: bool =
     return [_row_to_feature(layer, r, g) for r, g in zip(rows, geoms, strict=True)]
 
 
-def _geom_json(geom: BaseGeometry | None) -> Any:
-    return None if geom is None else json.loads(shapely.to_geojson(geom))
-
-
-def _snapshot(feature: Feature) -> dict[str, Any]:
-    snap: dict[str, Any] = dict(feature.properties)
-    if LAYERS[feature.layer].geometry:
-        snap["geometry"] = _geom_json(feature.geometry)
-    return snap
-
-
 _AUDIT_INSERT = (
     f"INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version,"
     " reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
-
-
 @lru_cache(maxsize=256)
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     """The INSERT of ``columns`` into ``table`` (made once per column set: an import inserts many rows)."""
     return f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-
-def _audited(layer: Layer, values: Mapping[str, Any]) -> dict[str, Any]:
-    """What the history records of a row or a change: derived fields left out (they restate the others)."""
-    derived = {f.name for f in layer.fields if f.derived}
-    return {k: v for k, v in values.items() if k not in derived}
-
-
-def _validated(layer: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> dict[str, Any]:
-    unknown = set(properties) - set(layer.field_names)
-    clean, problems = check_record(layer, properties)
-    if unknown:
-        problems.append(f"未知字段:{'、'.join(sorted(unknown))}")
-    problems += check_geometry(layer, geometry)
-    if problems:
-        raise RuleViolation(
-            f"{layer.label_zh}({layer.name}):" + ";".join(problems),
-            f"{layer.name}: {len(problems)} problem(s)",
-            problems=problems,
-        )
-    return clean
 
 
 # ---------------------------------------------------------------- the store
@@ -206,8 +180,8 @@ class _GpkgTransaction(Transaction):
                 action,
                 version,
                 self._reason,
-                _json(before),
-                _json(after),
+                to_json(before),
+                to_json(after),
             ),
         )
 
@@ -227,7 +201,7 @@ class _GpkgTransaction(Transaction):
     ) -> tuple[int, dict[str, Any], BaseGeometry | None]:
         self.check_gate(lay)
         geometry = promote_geometry(lay, geometry)
-        clean = _validated(lay, properties, geometry)
+        clean = validated(lay, properties, geometry)
         cols = [*list(clean), "version", "updated_at", "updated_by"]
         vals = [_to_sql(v) for v in clean.values()] + [1, self._stamp, self._user]
         if lay.geometry:
@@ -239,9 +213,9 @@ class _GpkgTransaction(Transaction):
         except sqlite3.IntegrityError as exc:
             raise _integrity_error(lay, exc, clean) from None
         fid = int(cur.lastrowid or 0)
-        after = _audited(lay, clean)
+        after = audited(lay, clean)
         if lay.geometry:
-            after["geometry"] = _geom_json(geometry)
+            after["geometry"] = geom_json(geometry)
         self._audit(lay.name, fid, "insert", 1, None, after)
         self.touched.add(lay.name)
         return fid, clean, geometry
@@ -269,7 +243,7 @@ class _GpkgTransaction(Transaction):
         geometries: list[BaseGeometry | None] = []
         for props, geom in rows:
             geom = promote_geometry(lay, geom)
-            clean_rows.append(_validated(lay, props, geom))
+            clean_rows.append(validated(lay, props, geom))
             geometries.append(geom)
         if not rows:
             return []
@@ -295,12 +269,12 @@ class _GpkgTransaction(Transaction):
         ]
         audits = []
         for i, (fid, clean, geom) in enumerate(zip(ids, clean_rows, geometries, strict=True)):
-            after = _audited(lay, clean)
+            after = audited(lay, clean)
             if lay.geometry:
-                after["geometry"] = _geom_json(geom)
+                after["geometry"] = geom_json(geom)
             reason = self._reason if reasons is None else reasons[i]
             audits.append(
-                (self._changeset, self._stamp, self._user, lay.name, fid, "insert", 1, reason, None, _json(after))
+                (self._changeset, self._stamp, self._user, lay.name, fid, "insert", 1, reason, None, to_json(after))
             )
         self._conn.execute("SAVEPOINT insert_many")
         try:
@@ -337,16 +311,16 @@ class _GpkgTransaction(Transaction):
         current = self.current(lay.name, fid, expected_version)
         merged = dict(current.properties) | dict(properties or {})
         new_geom = current.geometry if geometry is UNCHANGED else promote_geometry(lay, geometry)
-        clean = _validated(lay, merged, new_geom)
+        clean = validated(lay, merged, new_geom)
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         for key, value in clean.items():
             if current.properties.get(key) != value:
                 before[key], after[key] = current.properties.get(key), value
-        geom_changed = bool(lay.geometry) and not _same_geometry(current.geometry, new_geom)
+        geom_changed = bool(lay.geometry) and not same_geometry(current.geometry, new_geom)
         if geom_changed:
-            before["geometry"], after["geometry"] = _geom_json(current.geometry), _geom_json(new_geom)
-        if not _audited(lay, after):
+            before["geometry"], after["geometry"] = geom_json(current.geometry), geom_json(new_geom)
+        if not audited(lay, after):
             return current  # nothing to change (derived fields restate the others): no new version, no audit row
         version = current.version + 1
         sets = [f"{q(k)} = ?" for k in after if k != "geometry"]
@@ -364,7 +338,7 @@ class _GpkgTransaction(Transaction):
             raise _integrity_error(lay, exc, clean) from None
         if cur.rowcount != 1:  # pragma: no cover - guarded by the write lock
             raise Conflict("记录已被并发修改,本次修改未保存", "concurrent modification")
-        self._audit(lay.name, fid, "update", version, _audited(lay, before), _audited(lay, after))
+        self._audit(lay.name, fid, "update", version, audited(lay, before), audited(lay, after))
         self.touched.add(lay.name)
         return self.get(layer, fid)
 
@@ -374,14 +348,8 @@ class _GpkgTransaction(Transaction):
         current = self.current(lay.name, fid, expected_version)
         self._conn.execute(f"DELETE FROM {q(lay.name)} WHERE id = ?", (fid,))
         self._left(lay.name, current.geometry)
-        self._audit(lay.name, fid, "delete", current.version + 1, _snapshot(current), None)
+        self._audit(lay.name, fid, "delete", current.version + 1, snapshot(current), None)
         self.touched.add(lay.name)
-
-
-def _same_geometry(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return bool(a.equals_exact(b, tolerance=0.0)) and a.geom_type == b.geom_type
 
 
 def _integrity_error(lay: Layer, exc: sqlite3.IntegrityError, clean: Mapping[str, Any]) -> Conflict | RuleViolation:
@@ -691,6 +659,91 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
                 )
                 for r in conn.execute(sql, params)
             ]
+
+    def system_rows(self, table: str, *, after: Any = None, limit: int = 5000) -> list[dict[str, Any]]:
+        fields = SYSTEM_TABLES[table]
+        name, key = _SYSTEM[table]
+        where, params = ("", []) if after is None else (f" WHERE {key} > ?", [after])
+        with self._read() as conn:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone():
+                return []  # accounts and documents are made on first use: a file without them has none
+            rows = conn.execute(
+                f"SELECT {', '.join(fields)} FROM {name}{where} ORDER BY {key} LIMIT ?", [*params, limit]
+            ).fetchall()
+        out = []
+        for r in rows:
+            row = dict(zip(fields, r, strict=True))
+            if table == "audit":
+                row["before"], row["after"] = (None if v is None else json.loads(v) for v in (r["before"], r["after"]))
+            elif table == "accounts":
+                row["disabled"] = bool(row["disabled"])
+            elif table == "documents":
+                row["data"] = bytes(row["data"])
+            out.append(row)
+        return out
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[Loader]:
+        self.accounts()
+        self.documents(0)  # the account and document tables exist before the load writes them
+        conn = connect(self.path, wait_s=self.write_wait_s)
+        try:
+            with busy_is_an_error(self.path, self.write_wait_s):
+                conn.execute("BEGIN IMMEDIATE")
+            held = [t for t in (*LAYERS, AUDIT_TABLE) if conn.execute(f"SELECT 1 FROM {q(t)} LIMIT 1").fetchone()]
+            if held:
+                raise Conflict(f"{self.path} 已有数据({'、'.join(held)}),只能复制到空的数据文件", "target not empty")
+            conn.execute(f"INSERT INTO {SESSION_TABLE} VALUES (1, 'mzgis copy')")  # the triggers stay silent
+            yield _GpkgLoader(conn)
+            _update_contents(conn, set(LAYERS), utc_now(), {}, {n for n, lay in LAYERS.items() if lay.geometry})
+            conn.execute(f"DELETE FROM {SESSION_TABLE}")
+            conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
+
+
+_SYSTEM = {
+    "changesets": (CHANGESET_TABLE, "id"),
+    "audit": (AUDIT_TABLE, "id"),
+    "meta": (META_TABLE, "key"),
+    "accounts": (USERS_TABLE, "name"),
+    "documents": (DOCUMENTS_TABLE, "id"),
+}
+
+
+class _GpkgLoader(Loader):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def features(self, layer: str, features: Sequence[Feature]) -> None:
+        lay = get_layer(layer)
+        cols = ["id", *lay.field_names, "version", "updated_at", "updated_by", *([GEOM] if lay.geometry else [])]
+        self._conn.executemany(
+            _insert_sql(lay.name, tuple(cols)),
+            [
+                [f.id, *(_to_sql(f.properties.get(n)) for n in lay.field_names), f.version, f.updated_at, f.updated_by]
+                + ([gpkg_binary.encode(f.geometry, STORAGE_EPSG)] if lay.geometry else [])
+                for f in features
+            ],
+        )
+
+    def rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        fields = SYSTEM_TABLES[table]
+        name, _ = _SYSTEM[table]
+        values = []
+        for row in rows:
+            v = dict(row)
+            if table == "audit":
+                v["before"], v["after"] = to_json(v["before"]), to_json(v["after"])
+            elif table == "accounts":
+                v["disabled"] = int(bool(v["disabled"]))
+            values.append([v[f] for f in fields])
+        upsert = " ON CONFLICT (key) DO UPDATE SET value = excluded.value" if table == "meta" else ""  # source's notes
+        self._conn.executemany(
+            f"INSERT INTO {name} ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))}){upsert}", values
+        )
 
 
 def _update_contents(

@@ -37,19 +37,25 @@ __all__ = [
     "APPLICATION_ID",
     "AUDIT_TABLE",
     "CHANGESET_TABLE",
+    "CONTROL_POINTS",
     "CORE_SQL",
+    "DEFAULTS",
     "EXTERNAL_REASON",
     "GEOM",
+    "INVISIBLE_POINTS",
     "META_TABLE",
+    "MULTILINE_CONTROL_POINTS",
     "SCHEMA_VERSION",
     "SESSION_TABLE",
     "USER_VERSION",
     "create_layer",
     "current_layer_sql",
+    "field_rules",
     "index_sql",
     "integrity_sql",
     "q",
     "rebuild_layer",
+    "record_checks",
     "rtree_name",
     "rtree_sql",
     "srs_rows",
@@ -68,16 +74,6 @@ APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10200  # GeoPackage 1.2: read fully by GDAL 3.6 / QGIS 3.22 (1.4 made them warn on every open)
 EXTERNAL_REASON = "在 mzgis 之外修改"
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-# characters no text may hold: controls (tab and line breaks allowed in multi-line fields) and invisible ones
-_CONTROLS = "char(" + ", ".join(str(c) for c in (*range(1, 32), 127)) + ")"
-_CONTROLS_MULTILINE = "char(" + ", ".join(str(c) for c in (*range(1, 9), 11, 12, *range(14, 32), 127)) + ")"
-_INVISIBLE = (
-    "char("
-    + ", ".join(
-        str(c) for c in (0xAD, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), 0xFEFF, 0x3164)
-    )
-    + ")"
-)
 
 
 def q(identifier: str) -> str:
@@ -96,42 +92,83 @@ def _name(text: str) -> str:
     return '"' + text.replace('"', "'") + '"'
 
 
-def _field_checks(f: Field) -> list[tuple[str, str]]:
-    """(name, SQL expression) of every rule of one field (NULL passes: required fields are NOT NULL)."""
-    c, label = q(f.name), f"{f.label_zh}({f.name})"
-    out: list[tuple[str, str]] = []
+def field_rules(f: Field) -> list[tuple[str, str, Any]]:
+    """(name, kind, argument) of every rule of one field, the same for every database: the name is the
+    rule in Chinese (so a tool that refuses a row shows it), the kind says which SQL each dialect writes."""
+    label = f"{f.label_zh}({f.name})"
+    out: list[tuple[str, str, Any]] = []
     if f.type == "text":
-        out.append((f"{label}最多 {f.length_limit} 个字符", f"length({c}) <= {f.length_limit}"))
-        controls = _CONTROLS_MULTILINE if f.multiline else _CONTROLS
-        out.append((f"{label}不能含控制字符", f"{c} NOT GLOB '*[' || {controls} || ']*'"))
-        out.append((f"{label}不能含不可见字符", f"{c} NOT GLOB '*[' || {_INVISIBLE} || ']*'"))
+        out.append((f"{label}最多 {f.length_limit} 个字符", "length", f.length_limit))
+        out.append((f"{label}不能含控制字符", "controls", f.multiline))
+        out.append((f"{label}不能含不可见字符", "invisible", None))
     elif f.type == "integer":
-        out.append((f"{label}应为整数", f"typeof({c}) IN ('integer', 'null')"))
+        out.append((f"{label}应为整数", "type", "integer"))
     elif f.type == "real":
-        out.append((f"{label}应为数值", f"typeof({c}) IN ('integer', 'real', 'null')"))
+        out.append((f"{label}应为数值", "type", "real"))
     elif f.type == "boolean":
-        out.append((f"{label}应为 0 或 1", f"{c} IN (0, 1)"))
+        out.append((f"{label}应为 0 或 1", "type", "boolean"))
     elif f.type == "date":
-        out.append((f"{label}应为日期 YYYY-MM-DD", f"date({c}) IS {c}"))
+        out.append((f"{label}应为日期 YYYY-MM-DD", "type", "date"))
     if f.choices:
-        allowed = ", ".join("'" + v + "'" for v in f.choices)
-        out.append((f"{label}只能取 {'、'.join(f.choices)}", f"{c} IN ({allowed})"))
+        out.append((f"{label}只能取 {'、'.join(f.choices)}", "choices", f.choices))
     if f.pattern is not None:
         if f.pattern != CODE_PATTERN:  # every pattern of the layer model has its SQL here
             raise ValueError(f"no SQL for the pattern of {f.name}")
-        out.append((f"{label}应为 6、9 或 12 位数字", f"length({c}) IN (6, 9, 12) AND {c} NOT GLOB '*[^0-9]*'"))
+        out.append((f"{label}应为 6、9 或 12 位数字", "code", None))
     if f.plain:
-        out.append(
-            (f"{label}不能含路径字符或以“.”开头", f"{c} NOT GLOB '*[/\\:*?\"<>|]*' AND substr({c}, 1, 1) != '.'")
-        )
+        out.append((f"{label}不能含路径字符或以“.”开头", "plain", None))
     if f.minimum is not None:
-        out.append((f"{label}不能小于 {f.minimum:g}", f"{c} >= {f.minimum:g}"))
+        out.append((f"{label}不能小于 {f.minimum:g}", "minimum", f.minimum))
     if f.maximum is not None:
-        out.append((f"{label}不能大于 {f.maximum:g}", f"{c} <= {f.maximum:g}"))
+        out.append((f"{label}不能大于 {f.maximum:g}", "maximum", f.maximum))
     return out
 
 
-def _record_checks(layer: Layer) -> list[tuple[str, str]]:
+# characters no text may hold, as code points: controls (tab and line breaks allowed in multi-line fields)
+# and invisible ones
+CONTROL_POINTS = (*range(1, 32), 127)
+MULTILINE_CONTROL_POINTS = (*range(1, 9), 11, 12, *range(14, 32), 127)
+INVISIBLE_POINTS = (0xAD, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), 0xFEFF, 0x3164)
+
+
+def _sqlite_chars(points: tuple[int, ...]) -> str:
+    return "char(" + ", ".join(str(c) for c in points) + ")"
+
+
+def _field_checks(f: Field) -> list[tuple[str, str]]:
+    """(name, SQLite expression) of every rule of one field (NULL passes: required fields are NOT NULL)."""
+    c = q(f.name)
+    out: list[tuple[str, str]] = []
+    for name, kind, arg in field_rules(f):
+        if kind == "length":
+            sql = f"length({c}) <= {arg}"
+        elif kind == "controls":
+            chars = _sqlite_chars(MULTILINE_CONTROL_POINTS if arg else CONTROL_POINTS)
+            sql = f"{c} NOT GLOB '*[' || {chars} || ']*'"
+        elif kind == "invisible":
+            sql = f"{c} NOT GLOB '*[' || {_sqlite_chars(INVISIBLE_POINTS)} || ']*'"
+        elif kind == "type":
+            sql = {
+                "integer": f"typeof({c}) IN ('integer', 'null')",
+                "real": f"typeof({c}) IN ('integer', 'real', 'null')",
+                "boolean": f"{c} IN (0, 1)",
+                "date": f"date({c}) IS {c}",
+            }[arg]
+        elif kind == "choices":
+            sql = f"{c} IN ({', '.join(chr(39) + v + chr(39) for v in arg)})"
+        elif kind == "code":
+            sql = f"length({c}) IN (6, 9, 12) AND {c} NOT GLOB '*[^0-9]*'"
+        elif kind == "plain":
+            sql = f"{c} NOT GLOB '*[/\\:*?\"<>|]*' AND substr({c}, 1, 1) != '.'"
+        elif kind == "minimum":
+            sql = f"{c} >= {arg:g}"
+        else:
+            sql = f"{c} <= {arg:g}"
+        out.append((name, sql))
+    return out
+
+
+def record_checks(layer: Layer) -> list[tuple[str, str]]:
     """The layer model's rules between fields of one record."""
     if layer.name == "admin_units":
         lengths = " ".join(f"WHEN '{lvl}' THEN {n}" for lvl, n in ADMIN_LEVEL_CODE_LENGTH.items())
@@ -170,7 +207,7 @@ def _record_checks(layer: Layer) -> list[tuple[str, str]]:
 
 
 # defaults that let another tool add a row with only the user's fields (then validated like any other)
-_DEFAULTS = {("place_names", "status"): "'proposed'", ("place_names", "specific"): "''"}
+DEFAULTS = {("place_names", "status"): "'proposed'", ("place_names", "specific"): "''"}
 
 
 def table_sql(layer: Layer, *, table: str | None = None) -> str:
@@ -181,15 +218,15 @@ def table_sql(layer: Layer, *, table: str | None = None) -> str:
     checks: list[str] = []
     for f in layer.fields:
         col = f"{q(f.name)} {f.sql_type}"
-        if (layer.name, f.name) in _DEFAULTS:  # filled by the insert trigger when a tool sends NULL (QGIS does)
-            col += f" DEFAULT {_DEFAULTS[(layer.name, f.name)]}"
+        if (layer.name, f.name) in DEFAULTS:  # filled by the insert trigger when a tool sends NULL (QGIS does)
+            col += f" DEFAULT {DEFAULTS[(layer.name, f.name)]}"
         elif f.required:
             col += " NOT NULL"
         if f.unique:
             col += " UNIQUE"
         cols.append(col)
         checks += [f"CONSTRAINT {_name(n)} CHECK ({sql})" for n, sql in _field_checks(f)]
-    checks += [f"CONSTRAINT {_name(n)} CHECK ({sql})" for n, sql in _record_checks(layer)]
+    checks += [f"CONSTRAINT {_name(n)} CHECK ({sql})" for n, sql in record_checks(layer)]
     # system fields: defaults for a tool that leaves them out, and the insert trigger fills them when a
     # tool sends NULL (QGIS sends every field of a new feature); mzgis always writes them
     cols += [

@@ -1,0 +1,132 @@
+"""Accounts, sign-in tokens, failed sign-ins and naming documents in a PostgreSQL database: the account and
+document stores of the PostGIS backend (tables made by :mod:`mzgis.store.pg_schema`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+import psycopg
+
+from mzgis.store.base import AccountStore, DocumentStore
+from mzgis.store.pg_schema import DOCUMENTS_TABLE
+
+__all__ = ["PostgresAccounts", "PostgresDocuments"]
+
+_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by")
+_DOC_FIELDS = ("id", "procedure_id", "filename", "media_type", "bytes", "sha256", "note", "added_at", "added_by")
+
+
+class _Connected:
+    def _connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:  # pragma: no cover - the store's
+        raise NotImplementedError
+
+
+class PostgresAccounts(_Connected, AccountStore):
+    def account(self, name: str) -> dict[str, Any] | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT {', '.join(_ACCOUNT_FIELDS)} FROM mzgis_users WHERE name = %s", (name,)
+            ).fetchone()
+        return None if row is None else dict(row)
+
+    def accounts(self) -> list[dict[str, Any]]:
+        with self._connection() as conn:
+            rows = conn.execute(f"SELECT {', '.join(_ACCOUNT_FIELDS)} FROM mzgis_users ORDER BY name").fetchall()
+        return [dict(r) for r in rows]
+
+    def save_account(self, record: Mapping[str, Any]) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                f"INSERT INTO mzgis_users ({', '.join(_ACCOUNT_FIELDS)}) VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,"
+                " disabled = excluded.disabled",
+                [bool(record[k]) if k == "disabled" else record[k] for k in _ACCOUNT_FIELDS],
+            )
+
+    def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                "INSERT INTO mzgis_tokens VALUES (%s, %s, %s, %s, %s)",
+                (token_hash, name, created_at, expires_at, label),
+            )
+
+    def token(self, token_hash: str) -> dict[str, Any] | None:
+        with self._connection() as conn:
+            row = conn.execute("SELECT * FROM mzgis_tokens WHERE token_hash = %s", (token_hash,)).fetchone()
+        return None if row is None else dict(row)
+
+    def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:
+        if token_hash is None and name is None:
+            return 0
+        column, value = ("token_hash", token_hash) if token_hash is not None else ("name", name)
+        with self._connection() as conn:
+            return conn.execute(f"DELETE FROM mzgis_tokens WHERE {column} = %s", (value,)).rowcount
+
+    def sign_in_failures(self, key: str, *, since: str) -> list[str]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT failed_at FROM mzgis_sign_in_failures WHERE name = %s AND failed_at > %s ORDER BY failed_at",
+                (key, since),
+            ).fetchall()
+        return [str(r["failed_at"]) for r in rows]
+
+    def claim_sign_in(self, key: str, at: str, *, since: str, limit: int) -> tuple[bool, list[str]]:
+        with self._connection() as conn, conn.transaction():
+            # the count and the claim under one lock per key: parallel attempts cannot all pass
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('mzgis sign-in ' || %s, 0))", (key,))
+            conn.execute("DELETE FROM mzgis_sign_in_failures WHERE failed_at <= %s", (since,))
+            recent = [
+                str(r["failed_at"])
+                for r in conn.execute(
+                    "SELECT failed_at FROM mzgis_sign_in_failures WHERE name = %s ORDER BY failed_at", (key,)
+                ).fetchall()
+            ]
+            allowed = len(recent) < limit
+            if allowed:
+                conn.execute("INSERT INTO mzgis_sign_in_failures VALUES (%s, %s)", (key, at))
+        return allowed, recent
+
+    def clear_sign_in_failures(self, name: str) -> None:
+        with self._connection() as conn:
+            conn.execute("DELETE FROM mzgis_sign_in_failures WHERE name = %s", (name,))
+
+
+class PostgresDocuments(_Connected, DocumentStore):
+    def add_document(self, record: dict[str, Any], data: bytes) -> int:
+        with self._connection() as conn:
+            row = conn.execute(
+                f"INSERT INTO {DOCUMENTS_TABLE} (procedure_id, filename, media_type, bytes, sha256, note, data,"
+                " added_at, added_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (
+                    record["procedure_id"],
+                    record["filename"],
+                    record["media_type"],
+                    len(data),
+                    record["sha256"],
+                    record.get("note", ""),
+                    data,
+                    record["added_at"],
+                    record["added_by"],
+                ),
+            ).fetchone()
+        return int(row["id"]) if row else 0
+
+    def documents(self, procedure_id: int) -> list[dict[str, Any]]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(_DOC_FIELDS)} FROM {DOCUMENTS_TABLE} WHERE procedure_id = %s ORDER BY id",
+                (procedure_id,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def document(self, doc_id: int) -> tuple[dict[str, Any], bytes] | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT {', '.join(_DOC_FIELDS)}, data FROM {DOCUMENTS_TABLE} WHERE id = %s", (doc_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        record = dict(row)
+        return {k: record[k] for k in _DOC_FIELDS}, bytes(record["data"])

@@ -1,0 +1,738 @@
+"""The store on a PostgreSQL database with PostGIS: one register for many counties, officers and server
+processes. Same layer model, same behaviour as the GeoPackage (:mod:`mzgis.store.geopackage`): versions,
+one audit row per change committed with it, changesets, derived fields, notes, accounts and documents.
+
+Writers do not take one lock for the whole register: an edit locks the row it changes (``FOR UPDATE``:
+a second editor of the same version waits, then gets a Conflict) and the scopes whose names it compares
+(an advisory lock per scope key, :meth:`Transaction.lock_scopes`), so editors in different townships never
+wait for each other. A layer's revision is a counter raised at commit (its row lock orders the commits), so
+a cache keyed by it never misses a change committed by another process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import psycopg
+import shapely
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from shapely.geometry.base import BaseGeometry
+
+from mzgis.crs import STORAGE_EPSG
+from mzgis.errors import BadInput, Conflict, InvalidStore, NotFound, RuleViolation
+from mzgis.layers import LAYERS, SYSTEM_FIELDS, Layer, get_layer, promote_geometry
+from mzgis.store.base import (
+    SYSTEM_TABLES,
+    UNCHANGED,
+    AuditEntry,
+    Backend,
+    Feature,
+    LayerInfo,
+    Loader,
+    Transaction,
+    check_version,
+    utc_now,
+)
+from mzgis.store.location import public_url
+from mzgis.store.pg_accounts import PostgresAccounts, PostgresDocuments
+from mzgis.store.pg_connection import Pool, server_error
+from mzgis.store.pg_schema import DOCUMENTS_TABLE, REVISIONS_TABLE, constraint_rules, create_schema, schema_problems
+from mzgis.store.rows import audited, geom_json, same_geometry, snapshot, validated
+from mzgis.store.schema import AUDIT_TABLE, CHANGESET_TABLE, EXTERNAL_REASON, GEOM, META_TABLE, q
+
+__all__ = ["PostGISStore", "create_postgis"]
+
+Bounds = tuple[float, float, float, float]
+
+
+def create_postgis(url: str, *, clock: Callable[[], str] = utc_now, replace: bool = False) -> None:
+    """Create mzgis's tables in the existing database ``url`` (PostGIS created when missing and allowed).
+    A database that already holds mzgis tables is refused unless ``replace`` (they are dropped first)."""
+    pool = Pool(url, lock_wait_s=30)
+    with pool.connection() as conn:
+        try:
+            _ensure_postgis(conn, url)
+            present = conn.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+                " AND table_name = ANY(%s)",
+                ([*LAYERS, META_TABLE, AUDIT_TABLE],),
+            ).fetchone()
+            if present and present[0] and not replace:
+                raise Conflict(
+                    f"数据库 {public_url(url)} 中已有 mzgis 数据;如要清空重建请加 --force",
+                    "the database already holds mzgis tables",
+                )
+            with conn.transaction():
+                if replace:
+                    _drop(conn)
+                create_schema(conn, stamp=clock())
+        except psycopg.Error as exc:
+            raise server_error(exc, what="新建数据库结构") from None
+    pool.close()
+
+
+def _ensure_postgis(conn: psycopg.Connection[Any], url: str) -> None:
+    if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
+        return
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as exc:
+        raise InvalidStore(
+            f"数据库 {public_url(url)} 没有 PostGIS 扩展,且无权创建({(exc.diag.message_primary or exc)!s});"
+            "请数据库管理员执行 CREATE EXTENSION postgis 后再试",
+            "PostGIS is missing and cannot be created",
+        ) from None
+
+
+def _drop(conn: psycopg.Connection[Any]) -> None:
+    from mzgis.store.pg_schema import ACCOUNT_TABLES, DOCUMENTS_TABLE
+
+    tables = [*LAYERS, AUDIT_TABLE, CHANGESET_TABLE, META_TABLE, REVISIONS_TABLE, DOCUMENTS_TABLE, *ACCOUNT_TABLES]
+    conn.execute("DROP TABLE IF EXISTS " + ", ".join(q(t) for t in tables) + " CASCADE")
+    audit_args = "text, bigint, text, integer, text, jsonb, jsonb"
+    for fn in (
+        "mzgis_row_edit()",
+        "mzgis_row_delete()",
+        f"mzgis_audit_outside({audit_args})",
+        "mzgis_outside()",
+        "mzgis_now()",
+    ):
+        conn.execute(f"DROP FUNCTION IF EXISTS {fn}")
+
+
+# ---------------------------------------------------------------- values
+
+
+def _value(f_type: str, value: Any) -> Any:
+    if f_type == "date" and isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@lru_cache(maxsize=64)
+def _columns(layer: str, geometry: bool) -> str:
+    lay = get_layer(layer)
+    cols = ["id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)]
+    out = ", ".join(q(c) for c in cols)
+    if lay.geometry and geometry:
+        out += f", ST_AsBinary({q(GEOM)}) AS {q(GEOM)}"
+    return out
+
+
+def _features(lay: Layer, rows: list[dict[str, Any]], *, geometry: bool = True) -> list[Feature]:
+    wkb = [r[GEOM] for r in rows] if lay.geometry and geometry else [None] * len(rows)
+    geoms: Sequence[BaseGeometry | None] = list(shapely.from_wkb(wkb))
+    types = [(f.name, f.type) for f in lay.fields]
+    return [
+        Feature(
+            lay.name, r["id"], r["version"], {n: _value(t, r[n]) for n, t in types}, g, r["updated_at"], r["updated_by"]
+        )
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+
+
+def _wkb(geom: BaseGeometry | None) -> bytes | None:
+    return None if geom is None else shapely.to_wkb(geom)
+
+
+def _geom_param(lay: Layer) -> str:
+    return f"ST_GeomFromWKB(%s, {STORAGE_EPSG})"
+
+
+def _select_sql(
+    lay: Layer,
+    *,
+    bbox: Bounds | None = None,
+    where: Mapping[str, Any] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    after_id: int | None = None,
+    scope: str | None = None,
+    geometry: bool = True,
+    lock: bool = False,
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if scope is not None:
+        if not lay.scope_fields:
+            raise BadInput(f"{lay.label_zh}不按区划存放,不能按区划查询", f"{lay.name} has no admin code to scope by")
+        if not re.fullmatch(r"\d{2,12}", scope):
+            raise BadInput(f"区划范围“{scope}”应为 2–12 位数字", f"scope {scope!r} is not an admin code prefix")
+        clauses.append("(" + " OR ".join(f"({q(f)} >= %s AND {q(f)} < %s)" for f in lay.scope_fields) + ")")
+        params += [v for _ in lay.scope_fields for v in (scope, scope + ":")]  # byte-wise: ":" follows "9"
+    if after_id is not None:
+        clauses.append("id > %s")
+        params.append(after_id)
+    if bbox is not None and lay.geometry:
+        clauses.append(f"{q(GEOM)} && ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_EPSG})")
+        params += list(bbox)
+    for key, value in (where or {}).items():
+        if key not in lay.field_names and key != "id":
+            raise NotFound(f"{lay.label_zh}没有字段“{key}”", f"{lay.name} has no field {key!r}")
+        if isinstance(value, list | tuple | set | frozenset):
+            values = sorted(set(value), key=str)
+            clauses.append(f"{q(key)} = ANY(%s)" if values else "false")
+            if values:
+                params.append(values)
+        elif value is None:
+            clauses.append(f"{q(key)} IS NULL")
+        else:
+            clauses.append(f"{q(key)} = %s")
+            params.append(value)
+    sql = f"SELECT {_columns(lay.name, geometry)} FROM {q(lay.name)}"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
+    if offset:
+        sql += " OFFSET %s"
+        params.append(offset)
+    if lock:
+        sql += " FOR UPDATE"
+    return sql, params
+
+
+# ---------------------------------------------------------------- transactions
+
+
+class _PgTransaction(Transaction):
+    def __init__(self, conn: psycopg.Connection[Any], changeset: int, user: str, reason: str, stamp: str) -> None:
+        self._conn = conn
+        self._changeset = changeset
+        self.user = user
+        self._reason = reason
+        self.stamp = stamp
+        self.touched: set[str] = set()
+        self._scopes: set[str] = set()
+
+    def _run(self, lay: Layer, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        try:
+            return self._conn.execute(sql, params)
+        except psycopg.Error as exc:
+            raise server_error(exc, rules=constraint_rules(lay), what=lay.label_zh) from None
+
+    def _audit_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        with self._conn.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version,"
+                " reason, before, after) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                list(rows),
+            )
+
+    def _audit(self, layer: str, fid: int, action: str, version: int, before: Any, after: Any) -> None:
+        self._audit_rows([(self._changeset, self.stamp, self.user, layer, fid, action, version, self._reason,
+                           _jsonb(before), _jsonb(after))])  # fmt: skip
+
+    def lock_scopes(self, keys: Iterable[str]) -> None:
+        wanted = sorted(set(keys) - self._scopes)  # in one order: two savers never wait on each other's locks
+        if wanted:
+            self._conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('mzgis scope ' || k, 0)) FROM unnest(%s::text[]) AS k",
+                (wanted,),
+            )
+            self._scopes.update(wanted)
+
+    def set_reason(self, reason: str) -> None:
+        self._reason = reason
+
+    def get(self, layer: str, fid: int) -> Feature:
+        return _get(self._conn, get_layer(layer), fid)
+
+    def features(self, layer: str, *, where: Mapping[str, Any] | None = None, geometry: bool = True) -> list[Feature]:
+        lay = get_layer(layer)
+        sql, params = _select_sql(lay, where=where, geometry=geometry)
+        return _features(lay, self._conn.execute(sql, params).fetchall(), geometry=geometry)
+
+    def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:
+        lay = get_layer(layer)
+        self.check_gate(lay)
+        geometry = promote_geometry(lay, geometry)
+        clean = validated(lay, properties, geometry)
+        (fid,) = self._write(lay, [clean], [geometry], [self._reason])
+        return Feature(lay.name, fid, 1, clean, geometry, self.stamp, self.user)  # as stored: no read back
+
+    def insert_many(
+        self,
+        layer: str,
+        rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]],
+        *,
+        reasons: Sequence[str] | None = None,
+    ) -> list[int]:
+        lay = get_layer(layer)
+        self.check_gate(lay)
+        if reasons is not None and len(reasons) != len(rows):
+            raise ValueError("one reason per row")
+        clean_rows: list[dict[str, Any]] = []
+        geometries: list[BaseGeometry | None] = []
+        for props, geom in rows:
+            geom = promote_geometry(lay, geom)
+            clean_rows.append(validated(lay, props, geom))
+            geometries.append(geom)
+        return self._write(lay, clean_rows, geometries, reasons or [self._reason] * len(rows))
+
+    def _write(
+        self,
+        lay: Layer,
+        clean_rows: list[dict[str, Any]],
+        geometries: list[BaseGeometry | None],
+        reasons: Sequence[str],
+    ) -> list[int]:
+        """Checked rows written with ids from the layer's sequence, then their audit rows."""
+        if not clean_rows:
+            return []
+        ids = [
+            int(r["nextval"])
+            for r in self._conn.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                (lay.name, len(clean_rows)),
+            ).fetchall()
+        ]
+        fields = list(lay.field_names)
+        cols = ["id", *fields, "version", "updated_at", "updated_by"]
+        marks = ["%s"] * len(cols)
+        if lay.geometry:
+            cols.append(GEOM)
+            marks.append(_geom_param(lay))
+        sql = f"INSERT INTO {q(lay.name)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join(marks)})"
+        values = [
+            [fid, *(c[f] for f in fields), 1, self.stamp, self.user, *([_wkb(g)] if lay.geometry else [])]
+            for fid, c, g in zip(ids, clean_rows, geometries, strict=True)
+        ]
+        try:
+            with self._conn.cursor() as cur:
+                cur.executemany(sql, values)
+        except psycopg.Error as exc:
+            raise server_error(exc, rules=constraint_rules(lay), what=lay.label_zh) from None
+        audits = []
+        for fid, clean, geom, reason in zip(ids, clean_rows, geometries, reasons, strict=True):
+            after = audited(lay, clean)
+            if lay.geometry:
+                after["geometry"] = geom_json(geom)
+            audits.append(
+                (self._changeset, self.stamp, self.user, lay.name, fid, "insert", 1, reason, None, _jsonb(after))
+            )
+        self._audit_rows(audits)
+        self.touched.add(lay.name)
+        return ids
+
+    def current(self, layer: str, fid: int, expected_version: int | None) -> Feature:
+        lay = get_layer(layer)
+        current = _get(self._conn, lay, fid, lock=True)  # the row is ours until commit: a second editor waits
+        check_version(current, expected_version)
+        return current
+
+    def update(
+        self,
+        layer: str,
+        fid: int,
+        *,
+        expected_version: int | None,
+        properties: Mapping[str, Any] | None = None,
+        geometry: BaseGeometry | None = UNCHANGED,
+    ) -> Feature:
+        lay = get_layer(layer)
+        self.check_gate(lay)
+        current = self.current(lay.name, fid, expected_version)
+        merged = dict(current.properties) | dict(properties or {})
+        new_geom = current.geometry if geometry is UNCHANGED else promote_geometry(lay, geometry)
+        clean = validated(lay, merged, new_geom)
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for key, value in clean.items():
+            if current.properties.get(key) != value:
+                before[key], after[key] = current.properties.get(key), value
+        geom_changed = bool(lay.geometry) and not same_geometry(current.geometry, new_geom)
+        if geom_changed:
+            before["geometry"], after["geometry"] = geom_json(current.geometry), geom_json(new_geom)
+        if not audited(lay, after):
+            return current
+        version = current.version + 1
+        sets = [f"{q(k)} = %s" for k in after if k != "geometry"]
+        vals: list[Any] = [after[k] for k in after if k != "geometry"]
+        if geom_changed:
+            sets.append(f"{q(GEOM)} = {_geom_param(lay)}")
+            vals.append(_wkb(new_geom))
+        sets += ['"version" = %s', '"updated_at" = %s', '"updated_by" = %s']
+        vals += [version, self.stamp, self.user, fid, current.version]
+        cur = self._run(lay, f"UPDATE {q(lay.name)} SET {', '.join(sets)} WHERE id = %s AND version = %s", vals)
+        if cur.rowcount != 1:  # pragma: no cover - the row is locked by current()
+            raise Conflict("记录已被并发修改,本次修改未保存", "concurrent modification")
+        self._audit(lay.name, fid, "update", version, audited(lay, before), audited(lay, after))
+        self.touched.add(lay.name)
+        return self.get(layer, fid)
+
+    def delete(self, layer: str, fid: int, *, expected_version: int | None) -> None:
+        lay = get_layer(layer)
+        self.check_gate(lay)
+        current = self.current(lay.name, fid, expected_version)
+        self._run(lay, f"DELETE FROM {q(lay.name)} WHERE id = %s", (fid,))
+        self._audit(lay.name, fid, "delete", current.version + 1, snapshot(current), None)
+        self.touched.add(lay.name)
+
+    def finish(self) -> None:
+        """Raise the revision of every layer changed (in name order) and stamp this changeset's audit rows."""
+        for layer in sorted(self.touched):
+            row = self._conn.execute(
+                f"UPDATE {REVISIONS_TABLE} SET revision = revision + 1 WHERE layer = %s RETURNING revision", (layer,)
+            ).fetchone()
+            self._conn.execute(
+                f"UPDATE {AUDIT_TABLE} SET revision = %s WHERE changeset_id = %s AND layer = %s",
+                (row["revision"] if row else 0, self._changeset, layer),
+            )
+
+
+def _jsonb(value: Any) -> Jsonb | None:
+    return None if value is None else Jsonb(value)
+
+
+def _get(conn: psycopg.Connection[Any], lay: Layer, fid: int, *, lock: bool = False) -> Feature:
+    sql, params = _select_sql(lay, where={"id": fid}, lock=lock)
+    rows = conn.execute(sql, params).fetchall()
+    if not rows:
+        raise NotFound(f"{lay.label_zh}中没有编号为 {fid} 的要素", f"{lay.name} has no feature {fid}", id=fid)
+    return _features(lay, rows)[0]
+
+
+_SYSTEM = {
+    "changesets": (CHANGESET_TABLE, "id"),
+    "audit": (AUDIT_TABLE, "id"),
+    "meta": (META_TABLE, "key"),
+    "accounts": ("mzgis_users", "name"),
+    "documents": (DOCUMENTS_TABLE, "id"),
+}
+
+
+class _PgLoader(Loader):
+    """Rows copied in with COPY (geometries as hex EWKB in 4490), in the loading transaction."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def features(self, layer: str, features: Sequence[Feature]) -> None:
+        lay = get_layer(layer)
+        cols = ["id", *lay.field_names, "version", "updated_at", "updated_by", *([GEOM] if lay.geometry else [])]
+        with (
+            self._conn.cursor() as cur,
+            cur.copy(f"COPY {q(lay.name)} ({', '.join(q(c) for c in cols)}) FROM STDIN") as cp,
+        ):
+            for f in features:
+                row = [f.id, *(f.properties.get(n) for n in lay.field_names), f.version, f.updated_at, f.updated_by]
+                if lay.geometry:
+                    g = None if f.geometry is None else shapely.set_srid(f.geometry, STORAGE_EPSG)
+                    row.append(None if g is None else shapely.to_wkb(g, hex=True, include_srid=True))
+                cp.write_row(row)
+
+    def rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        fields = SYSTEM_TABLES[table]
+        name, _ = _SYSTEM[table]
+        if table == "meta":  # the target's own notes (when it was made) give way to the source's
+            with self._conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO {META_TABLE} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [(r["key"], r["value"]) for r in rows],
+                )
+            return
+        with self._conn.cursor() as cur, cur.copy(f"COPY {name} ({', '.join(fields)}) FROM STDIN") as cp:
+            for row in rows:
+                values = [row[f] for f in fields]
+                if table == "audit":
+                    values[-2:] = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values[-2:]]
+                cp.write_row(values)
+
+
+# ---------------------------------------------------------------- the store
+
+
+class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
+    """The store on a PostgreSQL database with PostGIS (a URL ``postgresql://user@host/db``)."""
+
+    def __init__(self, url: str, *, clock: Callable[[], str] = utc_now, write_wait_s: float = 10.0) -> None:
+        self.url = url
+        self._clock = clock
+        self.write_wait_s = write_wait_s
+        self._pool = Pool(url, lock_wait_s=write_wait_s)
+        with self._connection() as conn:
+            problems = schema_problems(conn)
+        if problems:
+            where = public_url(url)
+            if len(problems) >= len(LAYERS):
+                raise InvalidStore(
+                    f"数据库 {where} 中没有 mzgis 数据(可用 mzgis init {where} 新建)", "no mzgis tables in the database"
+                )
+            raise InvalidStore(
+                f"数据库 {where} 的结构不符合 mzgis 图层模型:" + ";".join(problems),
+                "the database does not match the mzgis layer model",
+                problems=problems,
+            )
+
+    @classmethod
+    def create(cls, url: str, *, clock: Callable[[], str] = utc_now, replace: bool = False) -> PostGISStore:
+        create_postgis(url, clock=clock, replace=replace)
+        return cls(url, clock=clock)
+
+    @property
+    def location(self) -> str:
+        return public_url(self.url)
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._pool.connection() as conn:
+            conn.row_factory = dict_row
+            try:
+                yield conn
+            except psycopg.Error as exc:
+                raise server_error(exc) from None
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def system_rows(self, table: str, *, after: Any = None, limit: int = 5000) -> list[dict[str, Any]]:
+        fields = SYSTEM_TABLES[table]
+        name, key = _SYSTEM[table]
+        order = key if key == "id" else f'{key} COLLATE "C"'  # as the GeoPackage orders text: by bytes
+        where, params = ("", []) if after is None else (f" WHERE {order} > %s", [after])
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(fields)} FROM {name}{where} ORDER BY {order} LIMIT %s", [*params, limit]
+            ).fetchall()
+        return [dict(r) | ({"data": bytes(r["data"])} if table == "documents" else {}) for r in rows]
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[Loader]:
+        with self._connection() as conn, conn.transaction():
+            held = [t for t in (*LAYERS, AUDIT_TABLE) if conn.execute(f"SELECT 1 FROM {q(t)} LIMIT 1").fetchone()]
+            if held:
+                raise Conflict(
+                    f"数据库 {self.location} 已有数据({'、'.join(held)}),只能复制到空的数据库", "target not empty"
+                )
+            conn.execute("SELECT set_config('mzgis.user', 'mzgis copy', true)")  # the triggers stay silent
+            yield _PgLoader(conn)
+            for table in (*LAYERS, CHANGESET_TABLE, AUDIT_TABLE, DOCUMENTS_TABLE):
+                conn.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'),"
+                    f" coalesce((SELECT max(id) FROM {q(table)}), 0) + 1, false)",
+                    (table,),
+                )
+            # each layer's history in order, counted: its revision
+            conn.execute(
+                f"UPDATE {AUDIT_TABLE} AS a SET revision = r.n FROM (SELECT id, row_number() OVER"
+                f" (PARTITION BY layer ORDER BY id) AS n FROM {AUDIT_TABLE}) AS r WHERE a.id = r.id"
+            )
+            conn.execute(
+                f"UPDATE {REVISIONS_TABLE} AS v SET revision = coalesce((SELECT max(revision) FROM {AUDIT_TABLE}"
+                " AS a WHERE a.layer = v.layer), 0)"
+            )
+
+    def count(self, layer: str, *, bbox: Bounds | None = None, scope: str | None = None) -> int:
+        lay = get_layer(layer)
+        sql, params = _select_sql(lay, bbox=bbox, scope=scope, geometry=False)
+        with self._connection() as conn:
+            row = conn.execute(f"SELECT count(*) AS n FROM ({sql}) AS s", params).fetchone()
+        return int(row["n"]) if row else 0
+
+    def layer_infos(self) -> list[LayerInfo]:
+        infos = []
+        with self._connection() as conn:
+            for lay in LAYERS.values():
+                if lay.geometry:
+                    g = q(GEOM)
+                    row = conn.execute(
+                        f"SELECT count(*) AS n, ST_XMin(ST_Extent({g})) AS x0, ST_YMin(ST_Extent({g})) AS y0,"
+                        f" ST_XMax(ST_Extent({g})) AS x1, ST_YMax(ST_Extent({g})) AS y1 FROM {q(lay.name)}"
+                    ).fetchone()
+                    n = int(row["n"]) if row else 0
+                    extent = (row["x0"], row["y0"], row["x1"], row["y1"]) if row and row["x0"] is not None else None
+                else:
+                    row = conn.execute(f"SELECT count(*) AS n FROM {q(lay.name)}").fetchone()
+                    n, extent = (int(row["n"]) if row else 0), None
+                infos.append(LayerInfo(lay.name, lay.label_zh, lay.geometry, n, extent))
+        return infos
+
+    def get(self, layer: str, fid: int) -> Feature:
+        with self._connection() as conn:
+            return _get(conn, get_layer(layer), fid)
+
+    def features(
+        self,
+        layer: str,
+        *,
+        bbox: Bounds | None = None,
+        where: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        after_id: int | None = None,
+        scope: str | None = None,
+        geometry: bool = True,
+    ) -> list[Feature]:
+        lay = get_layer(layer)
+        sql, params = _select_sql(
+            lay, bbox=bbox, where=where, limit=limit, offset=offset, after_id=after_id, scope=scope, geometry=geometry
+        )
+        with self._connection() as conn:
+            return _features(lay, conn.execute(sql, params).fetchall(), geometry=geometry)
+
+    def read_frame(self, layer: str, *, bbox: Bounds | None = None, scope: str | None = None) -> gpd.GeoDataFrame:
+        lay = get_layer(layer)
+        sql, params = _select_sql(lay, bbox=bbox, scope=scope)
+        with self._connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        columns = ["id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)]
+        frame = pd.DataFrame([[r[c] for c in columns] for r in rows], columns=columns)
+        for f in lay.fields:
+            if f.type == "date":
+                frame[f.name] = frame[f.name].map(lambda v: _value("date", v)).astype(object)
+            elif f.type == "boolean":
+                frame[f.name] = frame[f.name].astype(object)
+        geoms = list(shapely.from_wkb([r[GEOM] for r in rows])) if lay.geometry else [None] * len(rows)
+        return gpd.GeoDataFrame(frame.set_index("id"), geometry=geoms, crs=f"EPSG:{STORAGE_EPSG}")
+
+    @contextmanager
+    def transaction(self, *, user: str, reason: str = "") -> Iterator[Transaction]:
+        if not user.strip():
+            raise RuleViolation("修改必须记录操作人", "a change needs a user")
+        with self._connection() as conn:
+            try:
+                with conn.transaction() as block:
+                    # while set (only inside this transaction) the database's triggers know mzgis writes
+                    conn.execute("SELECT set_config('mzgis.user', %s, true)", (user,))
+                    stamp = self._clock()
+                    row = conn.execute(
+                        f"INSERT INTO {CHANGESET_TABLE} (created_at, created_by, comment) VALUES (%s, %s, %s)"
+                        " RETURNING id",
+                        (stamp, user, reason),
+                    ).fetchone()
+                    tx = _PgTransaction(conn, int(row["id"]) if row else 0, user, reason, stamp)
+                    yield tx
+                    if tx.touched:
+                        tx.finish()
+                    else:
+                        raise psycopg.Rollback(block)  # an empty changeset is not recorded
+            except psycopg.Error as exc:
+                raise server_error(exc) from None
+
+    def set_derived(
+        self, layer: str, values: Mapping[int, Mapping[str, Any]], *, meta: Mapping[str, str] | None = None
+    ) -> int:
+        lay = get_layer(layer)
+        derived = {f.name for f in lay.fields if f.derived}
+        columns = {c for row in values.values() for c in row}
+        if not columns <= derived:
+            raise RuleViolation(
+                f"只能直接写入派生字段,不能写 {'、'.join(sorted(columns - derived))}", "only derived fields"
+            )
+        if not values and not meta:
+            return 0
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SELECT set_config('mzgis.user', 'mzgis', true)")  # not an edit: no audit row, no version
+            by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+            for fid, row in values.items():
+                by_columns.setdefault(tuple(row), []).append([*row.values(), fid])
+            with conn.cursor() as cur:
+                for cols, rows in by_columns.items():
+                    sets = ", ".join(f"{q(c)} = %s" for c in cols)
+                    cur.executemany(f"UPDATE {q(lay.name)} SET {sets} WHERE id = %s", rows)
+                cur.executemany(
+                    f"INSERT INTO {META_TABLE} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    list((meta or {}).items()),
+                )
+        return len(values)
+
+    def meta(self, key: str) -> str | None:
+        with self._connection() as conn:
+            row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = %s", (key,)).fetchone()
+        return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self._connection() as conn:
+            if value is None:
+                conn.execute(f"DELETE FROM {META_TABLE} WHERE key = %s", (key,))
+            else:
+                conn.execute(
+                    f"INSERT INTO {META_TABLE} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    def metas(self, prefix: str) -> dict[str, str]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT key, value FROM {META_TABLE} WHERE left(key, %s) = %s", (len(prefix), prefix)
+            ).fetchall()
+        return {str(r["key"]): str(r["value"]) for r in rows}
+
+    def revision(self, layer: str) -> int:
+        lay = get_layer(layer)
+        with self._connection() as conn:
+            row = conn.execute(f"SELECT revision FROM {REVISIONS_TABLE} WHERE layer = %s", (lay.name,)).fetchone()
+        return int(row["revision"]) if row else 0
+
+    def changed_since(self, layer: str, revision: int) -> list[int]:
+        lay = get_layer(layer)
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT feature_id FROM {AUDIT_TABLE} WHERE layer = %s AND revision > %s ORDER BY feature_id",
+                (lay.name, revision),
+            ).fetchall()
+        return [int(r["feature_id"]) for r in rows]
+
+    def audit(
+        self,
+        *,
+        layer: str | None = None,
+        feature_id: int | None = None,
+        limit: int | None = None,
+        user: str | None = None,
+        since: str | None = None,
+        outside: bool | None = None,
+    ) -> list[AuditEntry]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if user is not None:
+            clauses.append("(changed_by = %s OR left(changed_by, char_length(%s) + 1) = %s || '(')")
+            params += [user, user, user]
+        if since is not None:
+            clauses.append("changed_at >= %s")
+            params.append(since)
+        if outside is not None:
+            clauses.append("reason = %s" if outside else "reason <> %s")
+            params.append(EXTERNAL_REASON)
+        if layer is not None:
+            clauses.append("layer = %s")
+            params.append(get_layer(layer).name)
+        if feature_id is not None:
+            clauses.append("feature_id = %s")
+            params.append(feature_id)
+        sql = f"SELECT * FROM {AUDIT_TABLE}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        if limit is not None:
+            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT {int(limit)}) AS a"
+        sql += " ORDER BY id"
+        with self._connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [
+            AuditEntry(
+                r["id"],
+                r["changeset_id"],
+                r["changed_at"],
+                r["changed_by"],
+                r["layer"],
+                r["feature_id"],
+                r["action"],
+                r["version"],
+                r["reason"],
+                r["before"],
+                r["after"],
+            )
+            for r in rows
+        ]
