@@ -65,8 +65,14 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def tokens(demo_path: Path) -> dict[str, str]:
-    """Bearer tokens of the test accounts in the demo copy."""
+    """Bearer tokens of the test accounts in the demo GeoPackage copy."""
     return add_accounts(demo_path)
+
+
+@pytest.fixture
+def db_tokens(demo_db: Path | str) -> dict[str, str]:
+    """Bearer tokens of the test accounts in the demo county on each backend (``demo_db``)."""
+    return add_accounts(demo_db)
 
 
 # The backends the store, gazetteer, boundary, coverage and API tests run on (the fixtures below take

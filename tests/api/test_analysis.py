@@ -12,19 +12,20 @@ from fastapi.testclient import TestClient
 
 from mzgis.api import create_app
 from mzgis.settings import Settings
+from mzgis.store import open_store
 from tests.conftest import bearer, shape
 
 
 @pytest.fixture
-def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    settings = Settings(db=demo_path, _env_file=None)
-    with TestClient(create_app(settings), headers=bearer(tokens["规划科"])) as c:
+def client(demo_db: Path | str, db_tokens: dict[str, str]) -> Iterator[TestClient]:
+    settings = Settings(db=demo_db, _env_file=None)
+    with TestClient(create_app(settings), headers=bearer(db_tokens["规划科"])) as c:
         yield c
 
 
-def test_viewers_do_not_run_analyses(client: TestClient, tokens: dict[str, str]) -> None:
+def test_viewers_do_not_run_analyses(client: TestClient, db_tokens: dict[str, str]) -> None:
     for url in ("/api/coverage", "/api/boundary/findings", "/api/coverage/suggest"):
-        resp = client.get(url, headers=bearer(tokens["查看员"]))
+        resp = client.get(url, headers=bearer(db_tokens["查看员"]))
         assert resp.status_code == 403 and "规划或以上" in resp.json()["message"], url
 
 
@@ -119,10 +120,9 @@ def test_suggestions_take_proposed_sites_as_built(client: TestClient, facility_t
     assert other["uncovered_elderly_before"] == first["uncovered_elderly_before"]
 
 
-def test_a_broken_village_shows_as_coverage_findings_with_geometry(client: TestClient, demo_path: Path) -> None:
-    from mzgis.store import GeoPackageStore
+def test_a_broken_village_shows_as_coverage_findings_with_geometry(client: TestClient, demo_db: Path | str) -> None:
 
-    store = GeoPackageStore(demo_path)
+    store = open_store(demo_db)
     village = store.features("admin_units", where={"level": "village"}, limit=1)[0]
     shrunk = shape(village.geometry).buffer(-0.0005)  # about 50 m in from its edges: gaps with every neighbour
     store.update(
@@ -144,10 +144,10 @@ def test_coverage_report_download(client: TestClient, tmp_path: Path) -> None:
     assert any(n.endswith(".html") for n in names)
 
 
-def test_a_line_named_dotdot_gets_its_package_not_a_500(client: TestClient, demo_path: Path) -> None:
+def test_a_line_named_dotdot_gets_its_package_not_a_500(client: TestClient, demo_db: Path | str) -> None:
     from tests.io.test_inspection import _rename_line
 
-    _rename_line(demo_path, "路黄线", "..")  # stored by another tool: mzgis's import refuses the name
+    _rename_line(demo_db, "路黄线", "..")  # stored by another tool: mzgis's import refuses the name
     resp = client.get("/api/boundary/lines/%2E%2E/package")
     assert resp.status_code == 200, resp.text
     with zipfile.ZipFile(io.BytesIO(resp.content)) as zf:
@@ -155,8 +155,8 @@ def test_a_line_named_dotdot_gets_its_package_not_a_500(client: TestClient, demo
     assert "界线/manifest.json" in names and all(n.startswith("界线/") and ".." not in n.split("/") for n in names)
 
 
-def test_print_map_for_viewers_as_pdf_and_png(client: TestClient, tokens: dict[str, str]) -> None:
-    viewer = bearer(tokens["查看员"])
+def test_print_map_for_viewers_as_pdf_and_png(client: TestClient, db_tokens: dict[str, str]) -> None:
+    viewer = bearer(db_tokens["查看员"])
     resp = client.get("/api/print", params={"township": "路南街道", "format": "png"}, headers=viewer)
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"] == "image/png" and resp.content[:8] == b"\x89PNG\r\n\x1a\n"

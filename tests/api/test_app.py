@@ -9,26 +9,28 @@ from fastapi.testclient import TestClient
 from mzgis.api import create_app
 from mzgis.api.models import ErrorOut, FeatureCollectionOut, FeatureOut, HealthOut, LayerOut
 from mzgis.settings import Settings
-from mzgis.store import GeoPackageStore
+from mzgis.store import open_store
 from tests.conftest import bearer
 
 
 @pytest.fixture
-def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    settings = Settings(db=demo_path, max_features=100, _env_file=None)
-    with TestClient(create_app(settings), headers=bearer(tokens["查看员"])) as c:
+def client(demo_db: Path | str, db_tokens: dict[str, str]) -> Iterator[TestClient]:
+    settings = Settings(db=demo_db, max_features=100, _env_file=None)
+    with TestClient(create_app(settings), headers=bearer(db_tokens["查看员"])) as c:
         yield c
 
 
-def test_health(client: TestClient) -> None:
+def test_health(client: TestClient, demo_db: Path | str) -> None:
     health = HealthOut.model_validate(client.get("/api/health").json())
     assert health.status == "ok" and health.layers == 9
-    assert health.database == "demo.gpkg"  # the file's name only: health is open before sign-in
+    # the file's or database's name only (not where it lives, nor who connects): health is open before sign-in
+    expected = "demo.gpkg" if isinstance(demo_db, Path) else str(demo_db).rsplit("/", 1)[-1]
+    assert health.database == expected and "postgres@" not in health.database
 
 
-def test_layers_with_counts_match_the_store(client: TestClient, demo_path: Path) -> None:
+def test_layers_with_counts_match_the_store(client: TestClient, demo_db: Path | str) -> None:
     layers = [LayerOut.model_validate(x) for x in client.get("/api/layers").json()]
-    store = GeoPackageStore(demo_path)
+    store = open_store(demo_db)
     assert {x.name: x.count for x in layers} == {i.name: i.count for i in store.layer_infos()}
     units = next(x for x in layers if x.name == "admin_units")
     assert units.label_zh == "行政区划" and units.geometry == "MULTIPOLYGON"
@@ -36,8 +38,8 @@ def test_layers_with_counts_match_the_store(client: TestClient, demo_path: Path)
     assert units.extent is not None and units.extent[0] < 121.3
 
 
-def test_features_as_geojson_with_bbox_and_paging(client: TestClient, demo_path: Path) -> None:
-    store = GeoPackageStore(demo_path)
+def test_features_as_geojson_with_bbox_and_paging(client: TestClient, demo_db: Path | str) -> None:
+    store = open_store(demo_db)
     box = (121.36, 28.56, 121.40, 28.60)
     expected = [f.id for f in store.features("eldercare_facilities", bbox=box)]
     assert 5 < len(expected) < 100

@@ -1,4 +1,4 @@
-"""Sign-in, bearer tokens and role checks on the API; reads closed by default."""
+"""Sign-in, bearer db_tokens and role checks on the API; reads closed by default."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from tests.api.test_names import BRIDGE
 from tests.conftest import PASSWORD, bearer
 
 
-def _client(demo_path: Path, **settings: Any) -> TestClient:
-    return TestClient(create_app(Settings(db=demo_path, _env_file=None, **settings)))
+def _client(demo_db: Path | str, **settings: Any) -> TestClient:
+    return TestClient(create_app(Settings(db=demo_db, _env_file=None, **settings)))
 
 
 @pytest.fixture
-def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    with _client(demo_path) as c:
+def client(demo_db: Path | str, db_tokens: dict[str, str]) -> Iterator[TestClient]:
+    with _client(demo_db) as c:
         yield c
 
 
@@ -68,29 +68,29 @@ def test_sign_in_use_and_sign_out(client: TestClient) -> None:
     assert client.get("/api/layers", headers=auth).status_code == 401
 
 
-def test_writes_check_the_role_and_history_records_the_user(client: TestClient, tokens: dict[str, str]) -> None:
+def test_writes_check_the_role_and_history_records_the_user(client: TestClient, db_tokens: dict[str, str]) -> None:
     for name in ("查看员", "规划科"):
-        denied = client.post("/api/names", json=BRIDGE, headers=bearer(tokens[name]))
+        denied = client.post("/api/names", json=BRIDGE, headers=bearer(db_tokens[name]))
         assert denied.status_code == 403, name
         assert "此操作需要编辑或以上权限" in denied.json()["message"]
     assert client.post("/api/names", json=BRIDGE).status_code == 401
     assert (
-        client.get("/api/names", params={"q": "金清大桥"}, headers=bearer(tokens["查看员"])).json() == []
+        client.get("/api/names", params={"q": "金清大桥"}, headers=bearer(db_tokens["查看员"])).json() == []
     )  # nothing saved
-    created = client.post("/api/names", json=BRIDGE, headers=bearer(tokens["地名科"]))
+    created = client.post("/api/names", json=BRIDGE, headers=bearer(db_tokens["地名科"]))
     assert created.status_code == 201
     fid = created.json()["id"]
     retired = client.post(
-        f"/api/names/{fid}/retire", json={"version": 1, "reason": "拆除"}, headers=bearer(tokens["王五"])
+        f"/api/names/{fid}/retire", json={"version": 1, "reason": "拆除"}, headers=bearer(db_tokens["王五"])
     )
     assert retired.status_code == 200
-    history = client.get(f"/api/names/{fid}/history", headers=bearer(tokens["查看员"])).json()
+    history = client.get(f"/api/names/{fid}/history", headers=bearer(db_tokens["查看员"])).json()
     assert [(h["changed_by"], h["action"]) for h in history] == [("地名科", "insert"), ("王五", "update")]
 
 
-def test_admins_manage_accounts(client: TestClient, tokens: dict[str, str]) -> None:
-    assert client.get("/api/users", headers=bearer(tokens["地名科"])).status_code == 403
-    admin = bearer(tokens["管理员"])
+def test_admins_manage_accounts(client: TestClient, db_tokens: dict[str, str]) -> None:
+    assert client.get("/api/users", headers=bearer(db_tokens["地名科"])).status_code == 403
+    admin = bearer(db_tokens["管理员"])
     assert [u["name"] for u in client.get("/api/users", headers=admin).json()] == sorted(
         ["管理员", "审批科", "地名科", "王五", "规划科", "查看员"]
     )
@@ -102,11 +102,13 @@ def test_admins_manage_accounts(client: TestClient, tokens: dict[str, str]) -> N
     assert short.status_code == 422
     changed = client.patch("/api/users/王五", json={"role": "planner", "disabled": True}, headers=admin)
     assert changed.json()["role"] == "planner" and changed.json()["disabled"] is True
-    assert client.get("/api/layers", headers=bearer(tokens["王五"])).status_code == 401  # disabled: tokens revoked
+    assert (
+        client.get("/api/layers", headers=bearer(db_tokens["王五"])).status_code == 401
+    )  # disabled: db_tokens revoked
 
 
-def test_open_reads_setting(demo_path: Path, tokens: dict[str, str]) -> None:
-    with _client(demo_path, open_reads=True, tile_url="https://t0.example/{z}/{x}/{y}.png") as c:
+def test_open_reads_setting(demo_db: Path | str, db_tokens: dict[str, str]) -> None:
+    with _client(demo_db, open_reads=True, tile_url="https://t0.example/{z}/{x}/{y}.png") as c:
         assert c.get("/api/layers").status_code == 200
         assert c.get("/ogc/collections").status_code == 200
         config = c.get("/api/config").json()

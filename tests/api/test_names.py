@@ -25,10 +25,10 @@ BRIDGE: dict[str, Any] = {
 
 
 @pytest.fixture
-def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    settings = Settings(db=demo_path, _env_file=None)
-    with TestClient(create_app(settings), headers=bearer(tokens["地名科"])) as c:
-        c.tokens = tokens  # type: ignore[attr-defined]
+def client(demo_db: Path | str, db_tokens: dict[str, str]) -> Iterator[TestClient]:
+    settings = Settings(db=demo_db, _env_file=None)
+    with TestClient(create_app(settings), headers=bearer(db_tokens["地名科"])) as c:
+        c.tokens = db_tokens  # type: ignore[attr-defined]
         yield c
 
 

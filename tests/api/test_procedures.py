@@ -17,12 +17,12 @@ from tests.conftest import bearer
 
 
 @pytest.fixture
-def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(db=demo_path, _env_file=None)), headers=bearer(tokens["地名科"])) as c:
+def client(demo_db: Path | str, db_tokens: dict[str, str]) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(db=demo_db, _env_file=None)), headers=bearer(db_tokens["地名科"])) as c:
         yield c
 
 
-def test_roles_steps_documents_and_announcement(client: TestClient, tokens: dict[str, str]) -> None:
+def test_roles_steps_documents_and_announcement(client: TestClient, db_tokens: dict[str, str]) -> None:
     name = client.post("/api/names", json=BRIDGE | {"status": "proposed", "reason": "拟建"}).json()
     app = client.post(
         "/api/procedures",
@@ -30,7 +30,7 @@ def test_roles_steps_documents_and_announcement(client: TestClient, tokens: dict
     )
     assert app.status_code == 201, app.text
     pid = app.json()["id"]
-    viewer = bearer(tokens["查看员"])
+    viewer = bearer(db_tokens["查看员"])
     assert (
         client.post(f"/api/procedures/{pid}/steps", json={"step": "accept", "version": 1}, headers=viewer).status_code
         == 403
@@ -46,7 +46,7 @@ def test_roles_steps_documents_and_announcement(client: TestClient, tokens: dict
     approve = {"step": "approve", "version": 3, "on": "2026-10-01", "approval_ref": "路政地〔2026〕7号"}
     by_editor = client.post(f"/api/procedures/{pid}/steps", json=approve)
     assert by_editor.status_code == 403 and "此操作需要审批或以上权限" in by_editor.json()["message"]
-    done = client.post(f"/api/procedures/{pid}/steps", json=approve, headers=bearer(tokens["审批科"]))
+    done = client.post(f"/api/procedures/{pid}/steps", json=approve, headers=bearer(db_tokens["审批科"]))
     assert done.status_code == 200 and done.json()["properties"]["approved_by"] == "审批科"
     assert client.get(f"/api/names/{name['id']}").json()["properties"]["status"] == "current"
     stale = client.post(f"/api/procedures/{pid}/steps", json={"step": "announce", "version": 3})

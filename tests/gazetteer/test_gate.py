@@ -7,9 +7,7 @@ import, the gazetteer's import, `names add` and `names rename`, the API's create
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from mzgis.errors import BadInput, RuleViolation
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.io.importer import import_file
 from mzgis.settings import Settings
-from mzgis.store import GeoPackageStore
+from mzgis.store import GeoPackageStore, open_store
 from tests.conftest import bearer
 
 runner = CliRunner()
@@ -32,11 +30,9 @@ BRAND = "星巴克路"  # a road named after a brand: the `brand` rule is an err
 POINT = {"type": "Point", "coordinates": [121.40, 28.58]}
 
 
-def _names(path: Path, name: str) -> list[tuple[str, str, int]]:
-    with closing(sqlite3.connect(path)) as conn:
-        return conn.execute(
-            "SELECT romanized, status, version FROM place_names WHERE name = ? ORDER BY id", (name,)
-        ).fetchall()
+def _names(location: Path | str, name: str) -> list[tuple[str, str, int]]:
+    found = open_store(location).features("place_names", where={"name": name}, geometry=False)
+    return [(f.properties["romanized"], f.properties["status"], f.version) for f in found]
 
 
 def _csv(tmp_path: Path) -> Path:
@@ -46,9 +42,9 @@ def _csv(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(demo_path: Path, tokens: dict[str, str]) -> Iterator[TestClient]:
-    settings = Settings(db=demo_path, _env_file=None)
-    with TestClient(create_app(settings), headers=bearer(tokens["地名科"])) as c:
+def client(demo_db: Path | str, db_tokens: dict[str, str]) -> Iterator[TestClient]:
+    settings = Settings(db=demo_db, _env_file=None)
+    with TestClient(create_app(settings), headers=bearer(db_tokens["地名科"])) as c:
         yield c
 
 
@@ -69,8 +65,8 @@ def _names_add(path: Path, tmp: Path, extra: list[str]) -> tuple[int, str]:
 
 
 def _names_rename(path: Path, tmp: Path, extra: list[str]) -> tuple[int, str]:
-    road = Gazetteer(GeoPackageStore(path)).search("路", category="transport_facility")[0].record
-    version = GeoPackageStore(path).get("place_names", road.id).version
+    road = Gazetteer(open_store(path)).search("路", category="transport_facility")[0].record
+    version = open_store(path).get("place_names", road.id).version
     args = ["names", "rename", str(road.id), BRAND, "--version", str(version), "--reason", "更名"]
     r = runner.invoke(app, [*args, "--db", str(path), *extra])
     return r.exit_code, r.output
@@ -85,16 +81,16 @@ CLI_WRITERS: dict[str, Callable[[Path, Path, list[str]], tuple[int, str]]] = {
 
 
 @pytest.mark.parametrize("writer", list(CLI_WRITERS))
-def test_cli_writers_pass_the_rules_and_romanize(writer: str, demo_path: Path, tmp_path: Path) -> None:
-    code, out = CLI_WRITERS[writer](demo_path, tmp_path, [])
+def test_cli_writers_pass_the_rules_and_romanize(writer: str, demo_db: Path | str, tmp_path: Path) -> None:
+    code, out = CLI_WRITERS[writer](demo_db, tmp_path, [])
     assert code == 5 and "品牌名“星巴克”" in out, out
-    assert _names(demo_path, BRAND) == []  # nothing written
-    code, out = CLI_WRITERS[writer](demo_path, tmp_path, ["--override-reason", "历史名称,经批准保留"])
+    assert _names(demo_db, BRAND) == []  # nothing written
+    code, out = CLI_WRITERS[writer](demo_db, tmp_path, ["--override-reason", "历史名称,经批准保留"])
     assert code == 0, out
-    assert [(r, v) for r, _, v in _names(demo_path, BRAND)] in ([("Xingbake Lu", 1)], [("Xingbake Lu", 2)])
+    assert [(r, v) for r, _, v in _names(demo_db, BRAND)] in ([("Xingbake Lu", 1)], [("Xingbake Lu", 2)])
 
 
-def test_api_writers_pass_the_rules_and_romanize(client: TestClient, demo_path: Path) -> None:
+def test_api_writers_pass_the_rules_and_romanize(client: TestClient, demo_db: Path | str) -> None:
     body = {"name": BRAND, "category": "transport_facility", "admin_code": "331004002", "geometry": POINT}
     refused = client.post("/api/names", json=body)
     assert refused.status_code == 422 and "品牌名“星巴克”" in refused.json()["message"]
@@ -109,7 +105,7 @@ def test_api_writers_pass_the_rules_and_romanize(client: TestClient, demo_path: 
     version = client.get(f"/api/names/{road['id']}").json()["properties"]["version"]
     refused = client.patch(f"/api/names/{road['id']}", json={"version": version, "name": BRAND})
     assert refused.status_code == 422 and "品牌名“星巴克”" in refused.json()["message"]
-    assert _names(demo_path, BRAND) == []
+    assert _names(demo_db, BRAND) == []
     saved = client.post("/api/names", json=body | {"override_reason": "历史名称,经批准保留"})
     assert saved.status_code == 201 and saved.json()["properties"]["romanized"] == "Xingbake Lu"
 
@@ -145,4 +141,4 @@ def test_writers_around_the_gazetteer_are_refused(demo_store: GeoPackageStore, t
             },
             Point(121.4, 28.58),
         )
-    assert _names(demo_store.path, BRAND) == []
+    assert [f.id for f in demo_store.features("place_names", where={"name": BRAND})] == []

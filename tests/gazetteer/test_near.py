@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sqlite3
-from contextlib import closing
 
 import pytest
 from shapely.geometry import Point
 
 from mzgis.gazetteer.near import NearIndex, distance_m
 from mzgis.gazetteer.service import Gazetteer
-from mzgis.store import GeoPackageStore, gpkg_binary
+from mzgis.store import Backend, open_store
+from tests.outside import outside
 
 BRIDGE = {"name": "金清大桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": "331004106"}
 
@@ -47,7 +46,7 @@ def test_within_nearest_filters_ties_and_edits() -> None:
     assert NearIndex().nearest(121.0, 28.0, 3) == []
 
 
-def test_the_gazetteer_index_follows_saves_of_any_tool(demo_store: GeoPackageStore) -> None:
+def test_the_gazetteer_index_follows_saves_of_any_tool(demo_store: Backend) -> None:
     gaz = Gazetteer(demo_store, today=lambda: dt.date(2026, 3, 1))
     spot = (121.5758, 28.5822)  # in 滨海新区, about 4 km from the nearest name
     before = gaz.search(near=spot, limit=1)[0]
@@ -58,15 +57,13 @@ def test_the_gazetteer_index_follows_saves_of_any_tool(demo_store: GeoPackageSto
     gaz.move(made.id, Point(121.30, 28.60), expected_version=1, user="甲", reason="移位")
     assert gaz.search(near=spot, limit=1)[0].record.id == before.record.id
     # another process (here: another Gazetteer on the same file) saves; this one sees it at its next search
-    other = Gazetteer(GeoPackageStore(demo_store.location), today=lambda: dt.date(2026, 3, 1))
+    other = Gazetteer(open_store(demo_store.location), today=lambda: dt.date(2026, 3, 1))
     far = other.create(BRIDGE | {"name": "东海大桥"}, Point(121.5759, 28.5821), user="乙", reason="新建")
     hits = gaz.search(near=spot, limit=2)
     assert [h.record.id for h in hits] == [far.id, before.record.id] and gaz.near_index() is tree
-    # an edit in the file itself (as QGIS or sqlite3 would make it) is followed through the audit too
-    with closing(sqlite3.connect(demo_store.location)) as conn:
-        gpkg_binary.register_functions(conn)  # the R-tree triggers' ST_ functions, as GDAL and QGIS have them
+    # an edit in the file or database itself (as QGIS, sqlite3 or psql would make it) is followed through the audit
+    with outside(demo_store) as conn:
         conn.execute("UPDATE place_names SET status = 'retired' WHERE id = ?", (far.id,))
-        conn.commit()
     retired = gaz.search(near=spot, limit=1, status="current")
     assert retired[0].record.id != far.id
     assert gaz.search(near=spot, within_m=10, limit=5) == []

@@ -145,14 +145,29 @@ def test_pdf_report_renders_chinese(package) -> None:  # type: ignore[no-untyped
     assert manifest["pdf"] == "已由 Chromium 按 A4 打印"
 
 
-def _rename_line(path: Path, old: str, new: str) -> None:
+def _rename_line(path: Path | str, old: str, new: str) -> None:
     """Rename a line in the file directly, as in a file from before the file itself refused such names (the
-    layer model and the file's CHECKs refuse them now; the exports must still stay safe)."""
+    layer model and the file's CHECKs refuse them now; the exports must still stay safe). In a database, the
+    rules of the name fields are dropped first, as an administrator could."""
     import sqlite3
     from contextlib import closing
 
     from mzgis.store import gpkg_binary
 
+    if isinstance(path, str):
+        import psycopg
+
+        from mzgis.layers import get_layer
+        from mzgis.store.pg_schema import constraint_rules
+
+        with psycopg.connect(path, autocommit=True) as pg:
+            for layer in ("boundary_lines", "boundary_markers"):
+                for name, rule in constraint_rules(get_layer(layer)).items():
+                    if "路径字符" in rule:
+                        pg.execute(f'ALTER TABLE {layer} DROP CONSTRAINT "{name}"')
+            pg.execute("UPDATE boundary_lines SET name = %s WHERE name = %s", (new, old))
+            pg.execute("UPDATE boundary_markers SET line_name = %s WHERE line_name = %s", (new, old))
+        return
     with closing(sqlite3.connect(path)) as conn:
         gpkg_binary.register_functions(conn)
         conn.execute("PRAGMA ignore_check_constraints = ON")

@@ -38,7 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = open_store(settings.db, write_wait_s=settings.write_wait_s)
         app.state.gazetteer = Gazetteer(app.state.store)
         app.state.users = Users(app.state.store)
-        yield
+        try:
+            yield
+        finally:
+            app.state.store.close()
 
     app = FastAPI(
         docs_url=None,  # served below from local files: bureau networks often have no internet

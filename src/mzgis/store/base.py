@@ -195,6 +195,9 @@ class Store(abc.ABC):
     def location(self) -> str:
         """Where the data lives (a path or a connection name without secrets)."""
 
+    def close(self) -> None:  # noqa: B027 - only backends with connections to a server have any
+        """Give back what the store holds open (a database's connections); a file store holds nothing."""
+
     @abc.abstractmethod
     def layer_infos(self) -> list[LayerInfo]:
         """Every layer with its count and extent."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -462,6 +463,7 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
         self._clock = clock
         self.write_wait_s = write_wait_s
         self._pool = Pool(url, lock_wait_s=write_wait_s)
+        weakref.finalize(self, self._pool.close)  # a store dropped without close() closes its connections
         with self._connection() as conn:
             problems = schema_problems(conn)
         if problems:
