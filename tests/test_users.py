@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from mzgis.cli import app
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
-from mzgis.store import GeoPackageStore
+from mzgis.store import Backend, GeoPackageStore, open_store
 from mzgis.users import User, Users, _token_hash, hash_password, require, verify_password
 
 
@@ -44,7 +44,7 @@ def _old_hash(password: str) -> str:
     return _OLD_SCRYPT + base64.b64encode(digest).decode()
 
 
-def test_an_earlier_scrypt_hash_still_signs_in_and_becomes_argon2id(empty_store: GeoPackageStore) -> None:
+def test_an_earlier_scrypt_hash_still_signs_in_and_becomes_argon2id(empty_store: Backend) -> None:
     users = Users(empty_store, now=Clock())
     users.add("地名科", "editor", "placeholder-pw", by="admin")
     record = empty_store.account("地名科")
@@ -56,7 +56,7 @@ def test_an_earlier_scrypt_hash_still_signs_in_and_becomes_argon2id(empty_store:
     assert verify_password("correct-horse", after["password_hash"])
 
 
-def test_accounts_sign_in_expiry_and_revocation(empty_store: GeoPackageStore) -> None:
+def test_accounts_sign_in_expiry_and_revocation(empty_store: Backend) -> None:
     clock = Clock()
     users = Users(empty_store, now=clock)
     added = users.add("地名科", "editor", "correct-horse", by="admin")
@@ -162,7 +162,7 @@ def test_users_cli(demo_path: Path) -> None:
     assert "地名科\tplanner(规划)  已停用" in listed
 
 
-def test_repeated_failed_sign_ins_lock_the_name_for_a_while(empty_store: GeoPackageStore) -> None:
+def test_repeated_failed_sign_ins_lock_the_name_for_a_while(empty_store: Backend) -> None:
     clock = Clock()
     users = Users(empty_store, now=clock)
     users.add("地名科", "editor", "correct-horse", by="admin")
@@ -179,13 +179,13 @@ def test_repeated_failed_sign_ins_lock_the_name_for_a_while(empty_store: GeoPack
     users.sign_in("地名科", "correct-horse")  # a success clears the count
 
 
-def test_a_lockout_outlives_a_restart_and_old_failures_are_dropped(empty_store: GeoPackageStore) -> None:
+def test_a_lockout_outlives_a_restart_and_old_failures_are_dropped(empty_store: Backend) -> None:
     clock = Clock()
     Users(empty_store, now=clock).add("地名科", "editor", "correct-horse", by="admin")
     for _ in range(5):
         with pytest.raises(NotSignedIn):  # a new service each time, as after a restart
             Users(empty_store, now=clock).sign_in("地名科", "guess-guess", client="10.0.0.9")
-    restarted = Users(GeoPackageStore(empty_store.path), now=clock)
+    restarted = Users(open_store(empty_store.location), now=clock)
     with pytest.raises(NotSignedIn, match="登录失败次数过多"):
         restarted.sign_in("地名科", "correct-horse", client="10.0.0.9")
     clock.now += dt.timedelta(minutes=20)
@@ -196,7 +196,7 @@ def test_a_lockout_outlives_a_restart_and_old_failures_are_dropped(empty_store: 
     assert empty_store.sign_in_failures("地名科\n10.0.0.9", since="") == []  # a success clears the count
 
 
-def test_a_stranger_elsewhere_cannot_lock_a_user_out(empty_store: GeoPackageStore) -> None:
+def test_a_stranger_elsewhere_cannot_lock_a_user_out(empty_store: Backend) -> None:
     clock = Clock()
     users = Users(empty_store, now=clock)
     users.add("admin", "admin", "correct-horse", by="setup")
@@ -208,7 +208,8 @@ def test_a_stranger_elsewhere_cannot_lock_a_user_out(empty_store: GeoPackageStor
     assert users.sign_in("admin", "correct-horse", client="10.0.0.2").user.name == "admin"  # the admin is not
 
 
-def test_unknown_names_are_throttled_without_writing_to_the_data_file(empty_store: GeoPackageStore) -> None:
+def test_unknown_names_are_throttled_without_writing_to_the_data_file(empty_gpkg: GeoPackageStore) -> None:
+    empty_store = empty_gpkg
     users = Users(empty_store, now=Clock())
     users.add("地名科", "editor", "correct-horse", by="admin")
     before = empty_store.path.stat().st_mtime_ns, _file_bytes(empty_store)
@@ -227,7 +228,7 @@ def _file_bytes(store: GeoPackageStore) -> bytes:
     return store.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
-def test_parallel_guesses_cannot_pass_the_limit(empty_store: GeoPackageStore) -> None:
+def test_parallel_guesses_cannot_pass_the_limit(empty_store: Backend) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     users = Users(empty_store)
@@ -260,7 +261,7 @@ def test_parallel_guesses_cannot_pass_the_limit(empty_store: GeoPackageStore) ->
     assert sum("登录失败次数过多" in a for a in answers) == 35
 
 
-def test_unknown_and_known_names_take_the_same_time(empty_store: GeoPackageStore) -> None:
+def test_unknown_and_known_names_take_the_same_time(empty_store: Backend) -> None:
     import statistics
     import time
 
@@ -281,7 +282,7 @@ def test_unknown_and_known_names_take_the_same_time(empty_store: GeoPackageStore
     assert 0.6 < ratio < 1.6, (known, unknown)  # before: 5.5 ms against 34 ms (ratio 0.16)
 
 
-def test_a_valid_token_is_exchanged_for_a_fresh_one(empty_store: GeoPackageStore) -> None:
+def test_a_valid_token_is_exchanged_for_a_fresh_one(empty_store: Backend) -> None:
     clock = Clock()
     users = Users(empty_store, now=clock)
     users.add("地名科", "editor", "correct-horse", by="admin")

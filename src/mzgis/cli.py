@@ -235,6 +235,7 @@ def copy_cmd(
     force: Annotated[bool, typer.Option("--force", help="目标文件已存在(或数据库中已有 mzgis 数据)时清空重建")] = False,
 ) -> None:
     """复制整个数据库(GeoPackage ↔ PostGIS):要素连同编号、版本、修改记录、变更集、账号和材料,复制后逐表核对。"""
+    from mzgis.errors import InvalidStore
     from mzgis.store import create_store, is_database_url, open_store
     from mzgis.store.copy import copy_store
 
@@ -248,7 +249,13 @@ def copy_cmd(
         for stale in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
             stale.unlink(missing_ok=True)
         file.parent.mkdir(parents=True, exist_ok=True)
-    dst = create_store(target, replace=force)
+    if is_database_url(target) and not force:  # a database may hold mzgis's tables already, still empty
+        try:
+            dst = open_store(target)
+        except InvalidStore:
+            dst = create_store(target)
+    else:
+        dst = create_store(target, replace=force)
     try:
         report = copy_store(src, dst)
     except BaseException:

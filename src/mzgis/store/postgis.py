@@ -59,26 +59,28 @@ def create_postgis(url: str, *, clock: Callable[[], str] = utc_now, replace: boo
     """Create mzgis's tables in the existing database ``url`` (PostGIS created when missing and allowed).
     A database that already holds mzgis tables is refused unless ``replace`` (they are dropped first)."""
     pool = Pool(url, lock_wait_s=30)
-    with pool.connection() as conn:
-        try:
-            _ensure_postgis(conn, url)
-            present = conn.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
-                " AND table_name = ANY(%s)",
-                ([*LAYERS, META_TABLE, AUDIT_TABLE],),
-            ).fetchone()
-            if present and present[0] and not replace:
-                raise Conflict(
-                    f"数据库 {public_url(url)} 中已有 mzgis 数据;如要清空重建请加 --force",
-                    "the database already holds mzgis tables",
-                )
-            with conn.transaction():
-                if replace:
-                    _drop(conn)
-                create_schema(conn, stamp=clock())
-        except psycopg.Error as exc:
-            raise server_error(exc, what="新建数据库结构") from None
-    pool.close()
+    try:
+        with pool.connection() as conn:
+            try:
+                _ensure_postgis(conn, url)
+                present = conn.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+                    " AND table_name = ANY(%s)",
+                    ([*LAYERS, META_TABLE, AUDIT_TABLE],),
+                ).fetchone()
+                if present and present[0] and not replace:
+                    raise Conflict(
+                        f"数据库 {public_url(url)} 中已有 mzgis 数据;如要清空重建请加 --force",
+                        "the database already holds mzgis tables",
+                    )
+                with conn.transaction():
+                    if replace:
+                        _drop(conn)
+                    create_schema(conn, stamp=clock())
+            except psycopg.Error as exc:
+                raise server_error(exc, what="新建数据库结构") from None
+    finally:
+        pool.close()
 
 
 def _ensure_postgis(conn: psycopg.Connection[Any], url: str) -> None:

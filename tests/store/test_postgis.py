@@ -1,0 +1,284 @@
+"""What is particular to the PostGIS backend: URLs everywhere a path works, the schema made in an existing
+database, copying whole stores both ways, revisions in commit order, and many writers at once (row locks,
+scope locks, no lost acknowledged write)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pyogrio
+import pytest
+from shapely.geometry import Point
+from typer.testing import CliRunner
+
+from mzgis.cli import app
+from mzgis.errors import Conflict, InvalidStore, StaleVersion
+from mzgis.gazetteer.service import Gazetteer
+from mzgis.settings import default_demo_path
+from mzgis.store import Feature, GeoPackageStore, create_store, open_store
+from mzgis.store.copy import copy_store, store_checksums
+from mzgis.store.postgis import PostGISStore
+from tests.pg_server import PgServer
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fresh_db(pg: PgServer) -> str:
+    """A database with PostGIS and nothing of mzgis."""
+    url = pg.database()
+    yield url  # type: ignore[misc]
+    pg.drop(url)
+
+
+@pytest.fixture
+def demo_pg(pg: PgServer) -> PostGISStore:
+    url = pg.database("demo")
+    store = PostGISStore(url)
+    yield store  # type: ignore[misc]
+    store.close()
+    pg.drop(url)
+
+
+def _cn(i: int) -> str:
+    """A number in Chinese digits (names may not hold Arabic numerals)."""
+    return "".join("零一二三四五六七八九"[int(d)] for d in str(i))
+
+
+def _name(i: int, town: str = "331004106") -> dict[str, str]:
+    return {"name": f"测试{_cn(i)}号桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": town}
+
+
+# ---------------------------------------------------------------- URLs and the CLI
+
+
+def test_init_makes_the_schema_in_the_database_and_never_a_file(fresh_db: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    made = runner.invoke(app, ["init", fresh_db])
+    assert made.exit_code == 0, made.output
+    assert "已新建" in made.output and "(空)" in made.output
+    assert list(tmp_path.iterdir()) == []  # no "postgresql:" folder, no file
+    again = runner.invoke(app, ["init", fresh_db])
+    assert again.exit_code == 4 and "已有 mzgis 数据;如要清空重建请加 --force" in again.output
+    info = runner.invoke(app, ["info", "--db", fresh_db])
+    assert info.exit_code == 0 and "place_names" in info.output, info.output
+    demo = runner.invoke(app, ["init", fresh_db, "--demo", "--force"])
+    assert demo.exit_code == 0, demo.output
+    store = open_store(fresh_db)
+    assert store.count("place_names") == GeoPackageStore(default_demo_path()).count("place_names") == 250
+    store.close()
+
+
+def test_names_commands_work_on_the_database(demo_pg: PostGISStore) -> None:
+    url = demo_pg.url
+    added = runner.invoke(
+        app,
+        ["names", "add", "金清大桥", "--category", "transport_facility", "--subcategory", "bridge",
+         "--admin", "331004106", "--lon", "121.49", "--lat", "28.525", "--db", url, "--reason", "新建"],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    found = demo_pg.features("place_names", where={"name": "金清大桥"})
+    assert [(f.properties["romanized"], f.version) for f in found] == [("Jinqing Daqiao", 1)]
+    searched = runner.invoke(app, ["names", "search", "jqdq", "--db", url])
+    assert searched.exit_code == 0 and "金清大桥" in searched.output, searched.output
+    history = runner.invoke(app, ["names", "history", str(found[0].id), "--db", url])
+    assert history.exit_code == 0 and "新建" in history.output
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_without_the_password(tmp_path: Path) -> None:
+    url = f"postgresql://mz:s3cret@{str(tmp_path / 'nosock').replace('/', '%2F')}/nowhere"
+    result = runner.invoke(app, ["info", "--db", url])
+    assert result.exit_code == 6, result.output
+    assert "无法连接数据库" in result.output and "s3cret" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_database_without_mzgis_says_how_to_make_it(fresh_db: str) -> None:
+    with pytest.raises(InvalidStore, match=r"中没有 mzgis 数据\(可用 mzgis init .* 新建\)"):
+        PostGISStore(fresh_db)
+
+
+# ---------------------------------------------------------------- copying
+
+
+def test_copy_both_ways_keeps_ids_versions_and_history(demo_pg: PostGISStore, pg: PgServer, tmp_path: Path) -> None:
+    gaz = Gazetteer(demo_pg)
+    made = gaz.create(_name(1), Point(121.49, 28.525), user="地名科", reason="新建")
+    gaz.rename(made.id, "测试甲号桥", expected_version=1, user="地名科", reason="更名")
+    back = tmp_path / "back.gpkg"
+    out = runner.invoke(app, ["copy", demo_pg.url, str(back)])
+    assert out.exit_code == 0, out.output
+    assert "place_names 251" in out.output and "已逐表核对条数和校验和" in out.output
+    copied = GeoPackageStore(back)
+    assert copied.get("place_names", made.id).version == 2
+    assert [e.reason for e in copied.audit(layer="place_names", feature_id=made.id)] == ["新建", "更名"]
+    assert store_checksums(copied) == store_checksums(demo_pg)
+    frame = pyogrio.read_dataframe(back, layer="place_names", where="name = '测试甲号桥'")  # GDAL opens the copy
+    assert list(frame["version"]) == [2]
+    # and into another database: a county's file joining the city's
+    other = pg.database("empty")
+    again = runner.invoke(app, ["copy", str(back), other])
+    assert again.exit_code == 0, again.output
+    joined = open_store(other)
+    assert store_checksums(joined) == store_checksums(copied)
+    # the copy goes on as a store of its own: the next id follows, the index sees the copied names
+    nxt = Gazetteer(joined).create(_name(2), Point(121.49, 28.526), user="地名科")
+    assert nxt.id == made.id + 1
+    assert joined.changed_since("place_names", joined.revision("place_names") - 1) == [nxt.id]
+    joined.close()
+    pg.drop(other)
+
+
+def test_copy_refuses_a_target_that_holds_data_and_writes_nothing(demo_pg: PostGISStore, tmp_path: Path) -> None:
+    target = create_store(tmp_path / "t.gpkg")
+    target.insert("boundary_markers", {"marker_id": "X-1", "line_name": "甲乙线", "kind": "single",
+                                       "condition": "intact"}, Point(121.4, 28.5), user="甲")  # fmt: skip
+    with pytest.raises(Conflict, match="只能复制到空的"):
+        copy_store(demo_pg, target)
+    assert target.count("place_names") == 0 and target.count("boundary_markers") == 1
+
+
+# ---------------------------------------------------------------- revisions and concurrency
+
+
+def test_a_change_committed_later_with_an_earlier_audit_id_is_not_missed(demo_pg: PostGISStore) -> None:
+    """Audit ids are handed out when rows are written, not when they commit: a cache that kept the largest id
+    it saw would miss the slower transaction. The revision is raised at commit, so it does not."""
+    gaz = Gazetteer(demo_pg)
+    slow_started, fast_done = threading.Event(), threading.Event()
+
+    def slow() -> list[Feature]:
+        def wait(tx, saved):  # type: ignore[no-untyped-def]
+            slow_started.set()
+            assert fast_done.wait(10)
+
+        return gaz.apply([_edit(_name(1))], user="甲", comment="慢", then=wait)
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(slow)
+        assert slow_started.wait(10)
+        fast = Gazetteer(demo_pg).create(_name(2, "331004001"), _inside(demo_pg, "331004001"), user="乙")
+        seen = demo_pg.revision("place_names")  # what a cache keyed by revision now holds
+        fast_done.set()
+        (slow_saved,) = future.result(timeout=10)
+    assert slow_saved.id < fast.id  # the slow one wrote (and got its ids) first
+    assert slow_saved.id in demo_pg.changed_since("place_names", seen)
+
+
+def _edit(props: dict[str, str], geometry: Point = Point(121.49, 28.525)):  # type: ignore[no-untyped-def]
+    from mzgis.gazetteer.service import Edit
+
+    return Edit("create", properties=props, geometry=geometry)
+
+
+def _inside(store: PostGISStore, code: str) -> Point:
+    """A point in the admin unit ``code``."""
+    (unit,) = store.features("admin_units", where={"code": code})
+    assert unit.geometry is not None
+    return unit.geometry.representative_point()
+
+
+def test_twenty_editors_on_one_version_one_saves_nineteen_conflict(demo_pg: PostGISStore) -> None:
+    name = demo_pg.features("place_names", where={"name": "方林村"})[0]
+    barrier = threading.Barrier(20)
+
+    def edit(i: int) -> str:
+        gaz = Gazetteer(PostGISStore(demo_pg.url))
+        barrier.wait()
+        try:
+            gaz.update(name.id, {"origin": f"编辑{i}"}, expected_version=name.version, user=f"编辑{i}", reason="改来历")
+        except StaleVersion:
+            return "conflict"
+        finally:
+            gaz.store.close()
+        return "saved"
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(edit, range(20)))
+    assert sorted(results) == ["conflict"] * 19 + ["saved"]
+    after = demo_pg.get("place_names", name.id)
+    assert after.version == name.version + 1
+    assert len([e for e in demo_pg.audit(layer="place_names", feature_id=name.id) if e.reason == "改来历"]) == 1
+
+
+def test_editors_in_other_townships_do_not_wait_for_a_held_scope(demo_pg: PostGISStore) -> None:
+    """One save holds township A's scope for 3 s; saves in 20 other townships finish meanwhile, each well
+    under it; a second save in A waits until A's first is done, then is checked against it (a duplicate)."""
+    towns = [f.properties["code"] for f in demo_pg.features("admin_units", where={"parent_code": "331004"})]
+    held, other_towns = towns[0], towns[1:]
+    spots = {t: _inside(demo_pg, t) for t in towns}
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        def wait(tx, saved):  # type: ignore[no-untyped-def]
+            holding.set()
+            release.wait(3)
+
+        edit = _edit(_name(0, held), _inside(demo_pg, held))
+        Gazetteer(PostGISStore(demo_pg.url)).apply([edit], user="甲", comment="占用", then=wait)
+
+    def save(town: str, number: int = 1) -> float:
+        gaz = Gazetteer(PostGISStore(demo_pg.url))
+        start = time.monotonic()
+        gaz.create(_name(number, town), spots[town], user=f"编辑{town}", reason="新建")
+        gaz.store.close()
+        return time.monotonic() - start
+
+    with ThreadPoolExecutor(22) as pool:
+        holder = pool.submit(hold)
+        assert holding.wait(10), holder.exception()
+        started = time.monotonic()
+        waits = list(pool.map(save, other_towns))
+        elapsed = time.monotonic() - started
+        assert len(waits) >= 10 and max(waits) < 2.0 and elapsed < 2.5, (max(waits), elapsed)
+        same = pool.submit(save, held, 0)  # the name the held save is adding
+        time.sleep(0.3)
+        assert not same.done()  # waits for the held scope
+        release.set()
+        holder.result(timeout=10)
+        with pytest.raises(Exception, match="同一范围内已有同名"):
+            same.result(timeout=10)
+    saved = demo_pg.features("place_names", where={"name": "测试一号桥"})
+    assert sorted(f.properties["admin_code"] for f in saved) == sorted(other_towns)
+
+
+WRITER = """
+import sys
+from shapely.geometry import Point
+from mzgis.gazetteer.service import Gazetteer
+from mzgis.store import open_store
+gaz = Gazetteer(open_store(sys.argv[1]))
+for i in range(10_000):
+    n = "".join("零一二三四五六七八九"[int(d)] for d in str(i))
+    f = gaz.create({"name": f"写入{n}号桥", "category": "transport_facility", "subcategory": "bridge",
+                    "admin_code": "331004106"}, Point(121.49, 28.525), user="写入")
+    print(f.id, flush=True)  # acknowledged: the save returned
+"""
+
+
+def test_a_killed_writer_loses_no_acknowledged_write(demo_pg: PostGISStore) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, demo_pg.url], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    acknowledged = []
+    for line in proc.stdout:
+        acknowledged.append(int(line))
+        if len(acknowledged) == 30:
+            proc.kill()  # SIGKILL: no clean-up of any kind
+            break
+    proc.wait(timeout=10)
+    proc.stdout.close()
+    stored = {f.id for f in demo_pg.iter_features("place_names") if f.updated_by == "写入"}
+    assert set(acknowledged) <= stored
+    assert len(stored) - len(acknowledged) <= 1  # at most the one committed as it was killed
+    with psycopg.connect(demo_pg.url) as conn:  # nothing left half-done: every stored name has its audit row
+        (orphans,) = conn.execute(
+            "SELECT count(*) FROM place_names p WHERE updated_by = '写入' AND NOT EXISTS"
+            " (SELECT 1 FROM mzgis_audit a WHERE a.layer = 'place_names' AND a.feature_id = p.id)"
+        ).fetchone()  # type: ignore[misc]
+    assert orphans == 0
