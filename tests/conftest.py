@@ -83,6 +83,10 @@ BACKENDS = ["geopackage", "postgis"]
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PgServer]:
     """The PostgreSQL server of this session (a throwaway cluster, or MZGIS_TEST_PG)."""
+    if not os.environ.get("MZGIS_TEST_PG") and not Path("/usr/lib/postgresql/15/bin/initdb").exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's postgresql-15 and postgresql-15-postgis-3 (.ci/run)")
+        pytest.skip("PostgreSQL 15 is not installed (apt-get install postgresql-15 postgresql-15-postgis-3)")
     with pg_server() as server:
         yield server
 
@@ -132,6 +136,12 @@ def demo_db(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
     """The demo county on each backend: a private copy of the GeoPackage, or a database holding it."""
     if request.param == "geopackage":
         return request.getfixturevalue("demo_path")  # type: ignore[no-any-return]
+    return _database(request, "demo")
+
+
+@pytest.fixture
+def demo_pg_url(request: pytest.FixtureRequest) -> str:
+    """A database holding the demo county (for what is about PostGIS only)."""
     return _database(request, "demo")
 
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from mzgis.cli import app
 from mzgis.gazetteer.service import Gazetteer
-from mzgis.store import GeoPackageStore
+from mzgis.store import open_store
 from mzgis.store.schema import EXTERNAL_REASON
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -96,10 +96,12 @@ def test_qgis_edits_are_versioned_audited_and_checked_by_the_file(qgis: None, de
     assert "partially supported" not in stderr  # GeoPackage 1.2: QGIS 3.22's GDAL reads it fully
 
 
-def _edit_in_qgis(script: str, target: Path, demo_path: Path, tmp_path: Path) -> tuple[dict[str, Any], str]:
-    """Run the officer's edits (``EDITS``) in QGIS on ``target`` (the data file or a project for it) and
-    check with mzgis what the file made of them: versions, history, refusals."""
-    store = GeoPackageStore(demo_path)
+def _edit_in_qgis(
+    script: str, target: Path | str, demo_path: Path | str, tmp_path: Path
+) -> tuple[dict[str, Any], str]:
+    """Run the officer's edits (``EDITS``) in QGIS on ``target`` (the data file, a project for it, or the
+    database's connection) and check with mzgis what the store made of them: versions, history, refusals."""
+    store = open_store(demo_path)
     village = Gazetteer(store).search("方林村")[0].record
     before = store.get("place_names", village.id)
     result, stderr = _run_qgis(script, [str(target), str(village.id)], tmp_path, tmp_path / "home")
@@ -122,9 +124,35 @@ def _edit_in_qgis(script: str, target: Path, demo_path: Path, tmp_path: Path) ->
     outside = [e for e in store.audit(layer="place_names") if e.reason == EXTERNAL_REASON]
     assert [(e.action, e.feature_id) for e in outside] == [("update", village.id), ("insert", added[0].id)]
     history = CliRunner().invoke(app, ["names", "history", str(village.id), "--db", str(demo_path)])
+    store.close()
     assert "标准名称:方林村 → 方林新村" in history.output and EXTERNAL_REASON in history.output
     assert [h.record.name for h in Gazetteer(store).search("方林新村")] == ["方林新村"]
     return result, stderr
+
+
+# the same edits through QGIS's PostGIS provider (argv[1]: the libpq connection string)
+PG_SCRIPT = (
+    START
+    + """
+from qgis.core import QgsDataSourceUri, QgsWkbTypes
+uri = QgsDataSourceUri(sys.argv[1])
+uri.setDataSource("public", "place_names", "geom", "", "id")
+uri.setWkbType(QgsWkbTypes.Point)
+uri.setSrid("4490")
+layer = QgsVectorLayer(uri.uri(False), "names", "postgres")
+"""
+    + EDITS
+    + END
+)
+
+
+def test_qgis_edits_through_the_postgis_provider_are_versioned_audited_and_checked(
+    qgis: None, demo_pg_url: str, tmp_path: Path
+) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    conninfo = " ".join(f"{k}='{v}'" for k, v in conninfo_to_dict(demo_pg_url).items())
+    _edit_in_qgis(PG_SCRIPT, conninfo, demo_pg_url, tmp_path)
 
 
 # what an officer sees on opening the project: layers, forms (aliases, drop-downs, read-only), styles, labels

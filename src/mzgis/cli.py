@@ -1560,12 +1560,16 @@ def users_add(
     name: Annotated[str, typer.Argument(help="用户名")],
     role: RoleArg,
     password_stdin: PasswordStdin = False,
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="管辖范围:只能修改此区划代码下的地名(如乡镇 331004001、区县 331004)")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """新增用户(密码只保存散列值)。Add an account."""
     users = _users(db)
-    user = users.add(name, role, _password(password_stdin), by=_recorded(None, _settings(db)))
-    typer.echo(f"已新增用户 {user.name}(角色:{user.role_zh})")
+    user = users.add(name, role, _password(password_stdin), by=_recorded(None, _settings(db)), scope=scope)
+    where = f",管辖范围 {user.scope}" if user.scope else ""
+    typer.echo(f"已新增用户 {user.name}(角色:{user.role_zh}{where})")
 
 
 @users_app.command("list")
@@ -1573,7 +1577,20 @@ def users_add(
 def users_list(db: DbOption = None) -> None:
     """列出用户。List accounts."""
     for u in _users(db).list():
-        typer.echo(f"{u.name}\t{u.role}({u.role_zh}){'  已停用' if u.disabled else ''}\t创建于 {u.created_at}")
+        scope = f"\t管辖 {u.scope}" if u.scope else "\t不限范围"
+        typer.echo(f"{u.name}\t{u.role}({u.role_zh}){'  已停用' if u.disabled else ''}{scope}\t创建于 {u.created_at}")
+
+
+@users_app.command("scope")
+@handles_errors
+def users_scope(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    code: Annotated[str, typer.Argument(help="区划代码前缀(区县 331004、乡镇 331004001;写 all 表示不限)")],
+    db: DbOption = None,
+) -> None:
+    """设置管辖范围:只能修改此区划内的地名。Confine an account's writes to an admin unit."""
+    user = _users(db).set_scope(name, None if code.strip().lower() == "all" else code)
+    typer.echo(f"{user.name} 的管辖范围:{user.scope or '不限'}")
 
 
 @users_app.command("role")

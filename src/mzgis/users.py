@@ -35,6 +35,7 @@ __all__ = [
     "SignIn",
     "User",
     "Users",
+    "check_scope",
     "hash_password",
     "require",
     "verify_password",
@@ -129,6 +130,7 @@ class User:
     role: Role
     disabled: bool = False
     created_at: str = ""
+    scope: str | None = None  # the admin code (county, township …) the account's writes are confined to
 
     def can(self, role: Role) -> bool:
         """Whether this user's role is ``role`` or above."""
@@ -149,7 +151,21 @@ class SignIn:
 
 
 def _user(record: Mapping[str, Any]) -> User:
-    return User(record["name"], record["role"], record["disabled"], record["created_at"])
+    return User(record["name"], record["role"], record["disabled"], record["created_at"], record.get("scope"))
+
+
+def check_scope(scope: str | None) -> str | None:
+    """A jurisdiction: an admin code prefix of 2–12 digits (a province 33, a city 3310, a county 331004, a
+    township 331004001), or None (no bounds); blank is None."""
+    if scope is None or not str(scope).strip():
+        return None
+    text = str(scope).strip()
+    if not re.fullmatch(r"\d{2,12}", text):
+        raise BadInput(
+            f"管辖范围“{text[:20]}”应为 2–12 位区划代码(如区县 331004、乡镇 331004001)",
+            "a scope is an admin code prefix of 2-12 digits",
+        )
+    return text
 
 
 def _check_role(role: str) -> Role:
@@ -191,12 +207,14 @@ class Users:
     def list(self) -> list[User]:
         return [_user(r) for r in self.store.accounts()]
 
-    def add(self, name: str, role: str, password: str, *, by: str) -> User:
-        """A new account; the name must be new, the role known, the password at least 8 characters."""
+    def add(self, name: str, role: str, password: str, *, by: str, scope: str | None = None) -> User:
+        """A new account; the name must be new, the role known, the password at least 8 characters;
+        ``scope``: the admin code its writes are confined to (none: everywhere)."""
         name = name.strip()
         if not _NAME.match(name):
             raise BadInput("用户名须为 1–40 个字符,不含空格、斜杠或冒号", "a user name is 1-40 characters, no spaces")
         checked = _check_role(role)
+        jurisdiction = check_scope(scope)
         _check_password(password)
         if self.store.account(name) is not None:
             raise Conflict(f"用户“{name}”已存在", f"user {name!r} exists", name=name)
@@ -208,6 +226,7 @@ class Users:
                 "disabled": False,
                 "created_at": self._stamp(),
                 "created_by": by,
+                "scope": jurisdiction,
             }
         )
         return self.get(name)
@@ -234,6 +253,11 @@ class Users:
         if checked != "admin":
             self._keep_an_admin(name)
         return self._update(name, role=checked)
+
+    def set_scope(self, name: str, scope: str | None) -> User:
+        """Confine the account's writes to an admin code (None: everywhere); its sign-ins stay valid and
+        carry the new scope at once (the account is read on every request)."""
+        return self._update(name, scope=check_scope(scope))
 
     def set_password(self, name: str, password: str) -> User:
         """A new password; every token of the account is revoked."""

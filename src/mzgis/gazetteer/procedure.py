@@ -138,6 +138,11 @@ class Procedures:
 
     # ---------------------------------------------------------------- steps
 
+    def guard(self, name: Feature, user: str, scope: str | None) -> None:
+        """Refuse (Forbidden) a user confined to ``scope`` the application of a name outside it."""
+        gaz = self.gazetteer
+        gaz.guard(scope, name.properties.get("admin_code"), str(name.properties["name"]), user, gaz.admin())
+
     def apply(
         self,
         name_id: int,
@@ -146,9 +151,12 @@ class Procedures:
         reasons: str,
         user: str,
         on: str | dt.date | None = None,
+        scope: str | None = None,
     ) -> Feature:
-        """Record an application (申报) for a proposed name; one open application per name."""
+        """Record an application (申报) for a proposed name; one open application per name. ``scope``: the
+        user's jurisdiction, which the name must lie in."""
         name = self.gazetteer.store.get("place_names", name_id)  # NotFound for an unknown id
+        self.guard(name, user, scope)
         if name.properties.get("status") != "proposed":
             raise Conflict(
                 f"“{name.properties['name']}”不是拟用地名(状态:{name.properties.get('status')}),不能申报",
@@ -185,16 +193,18 @@ class Procedures:
         user: str,
         on: str | dt.date | None = None,
         details: Mapping[str, Any] | None = None,
+        scope: str | None = None,
     ) -> Feature:
         """Take ``step`` (accept, review, approve, refuse, announce, file) of application ``pid`` at
         ``version``; ``details``: the step's fields (approval_ref, expert_opinion …). Roles are the caller's
-        to check (:data:`STEPS` names them)."""
+        to check (:data:`STEPS` names them); ``scope``: the user's jurisdiction, which the name must lie in."""
         spec = STEPS.get(step)
         if spec is None:
             raise BadInput(
                 f"办理步骤应为 {'、'.join(f'{k}({s.zh})' for k, s in STEPS.items())} 之一,不是“{step}”", "unknown step"
             )
         current = self.store.get(LAYER, pid)
+        self.guard(self.store.get("place_names", int(current.properties["name_id"])), user, scope)
         stage = str(current.properties["stage"])
         if stage not in spec.after:
             allowed = "、".join(f"{k}({s.zh})" for k, s in STEPS.items() if stage in s.after) or "无(已办结)"

@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup, load_admin
 from mzgis.clock import beijing_today
-from mzgis.errors import BadInput, Conflict, NotFound, RuleViolation, TooLarge
+from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, TooLarge
 from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.near import NearIndex
 from mzgis.gazetteer.romanize import Spelling, romanize, spelling
@@ -463,9 +463,12 @@ class Gazetteer:
         reason: str,
         scopes: Scopes,
         checked: CheckResult | None = None,
+        *,
+        jurisdiction: tuple[str | None, str] = (None, ""),
     ) -> Feature:
         """Apply one edit inside ``tx``; an override of rule errors is recorded in the edit's audit reason.
-        ``checked``: a create's result checked ahead (see :class:`Precheck`)."""
+        ``checked``: a create's result checked ahead (see :class:`Precheck`). ``jurisdiction``: the user's
+        scope and name; the name before and after the edit must lie within the scope."""
         today = _edit_date(edit.on, self._today())
         if edit.action == "create":
             clean, why = self._created(tx, edit, admin, reason, scopes, checked)
@@ -474,6 +477,8 @@ class Gazetteer:
         if edit.id is None:
             raise BadInput("缺少地名编号", "an edit needs the id of the name")
         current = tx.current(LAYER, edit.id, edit.expected_version)
+        scope, user = jurisdiction
+        self.guard(scope, current.properties.get("admin_code"), str(current.properties["name"]), user, admin)
         props = dict(current.properties)
         geometry = UNCHANGED
         if edit.action in ("update", "rename"):
@@ -531,8 +536,24 @@ class Gazetteer:
                 admin=admin,
                 scopes=scopes,
             )
+        self.guard(scope, props.get("admin_code"), str(props["name"]), user, admin)  # not moved out of it either
         tx.set_reason(self._reason(reason, findings, edit.override_reason))
         return tx.update(LAYER, current.id, expected_version=current.version, properties=props, geometry=geometry)
+
+    @staticmethod
+    def guard(scope: str | None, code: Any, name: str, user: str, admin: AdminLookup) -> None:
+        """Refuse (Forbidden) a write of the name ``name`` in unit ``code`` by a user confined to ``scope``."""
+        if scope is None or str(code or "").startswith(scope):
+            return
+
+        def shown(c: str) -> str:
+            unit = admin.units.get(c)
+            return f"{unit.properties['name']}({c})" if unit is not None else c
+
+        raise Forbidden(
+            f"“{user}”的管辖范围是{shown(scope)},不能修改属于{shown(str(code or '?'))}的地名“{name}”;未作任何修改",
+            f"{user} may write only within {scope}; {name} belongs to {code}",
+        )
 
     def revisions(self) -> tuple[int, int]:
         """The revisions of the names and the admin units: what a check's result depends on besides rules."""
@@ -546,16 +567,22 @@ class Gazetteer:
         comment: str = "",
         precheck: Precheck | None = None,
         then: Callable[[Transaction, list[Feature]], None] | None = None,
+        scope: str | None = None,
     ) -> list[Feature]:
         """Apply edits as one changeset, all or nothing. ``precheck``: the creates already checked (an
         import's), used under the write lock only if nothing changed since. ``then``: more writes of the same
-        changeset (the naming procedure's step), given the transaction and the saved names."""
+        changeset (the naming procedure's step), given the transaction and the saved names. ``scope``: the
+        jurisdiction (an admin code prefix) of the user: a name outside it, before or after an edit, refuses
+        the whole changeset (Forbidden), nothing written."""
         if not edits:
             raise BadInput("变更集为空", "empty changeset")
         _check_reason(comment, "修改说明")
         for edit in edits:
             _check_reason(edit.override_reason or "", "覆盖理由")
         admin = self.admin()
+        for edit in edits:
+            if edit.action == "create":
+                self.guard(scope, edit.properties.get("admin_code"), str(edit.properties.get("name", "")), user, admin)
         self.fill_derived()  # names added or changed in another tool since (one indexed query when none were)
         with self.store.transaction(user=user, reason=comment) as tx:
             tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
@@ -585,7 +612,7 @@ class Gazetteer:
             scopes.preload(_created_scope(e) for e in edits if e.action == "create")
             out = []
             for edit in edits:
-                feature = self._apply(tx, edit, admin, comment, scopes)
+                feature = self._apply(tx, edit, admin, comment, scopes, jurisdiction=(scope, user))
                 scopes.saved(feature)
                 out.append(feature)
             if then is not None:
@@ -645,11 +672,13 @@ class Gazetteer:
         user: str,
         reason: str = "",
         override_reason: str | None = None,
+        scope: str | None = None,
     ) -> Feature:
         return self.apply(
             [Edit("create", properties=properties, geometry=geometry, override_reason=override_reason)],
             user=user,
             comment=reason,
+            scope=scope,
         )[0]
 
     def update(
@@ -663,9 +692,10 @@ class Gazetteer:
         geometry: BaseGeometry | None = None,
         override_reason: str | None = None,
         on: str | None = None,
+        scope: str | None = None,
     ) -> Feature:
         edit = Edit("update", fid, expected_version, changes, geometry, on, override_reason)
-        return self.apply([edit], user=user, comment=reason)[0]
+        return self.apply([edit], user=user, comment=reason, scope=scope)[0]
 
     def rename(
         self,
@@ -677,19 +707,35 @@ class Gazetteer:
         reason: str,
         on: str | None = None,
         override_reason: str | None = None,
+        scope: str | None = None,
     ) -> Feature:
         edit = Edit("rename", fid, expected_version, {"name": new_name}, None, on, override_reason)
-        return self.apply([edit], user=user, comment=reason)[0]
+        return self.apply([edit], user=user, comment=reason, scope=scope)[0]
 
     def move(
-        self, fid: int, geometry: BaseGeometry, *, expected_version: int | None, user: str, reason: str = ""
+        self,
+        fid: int,
+        geometry: BaseGeometry,
+        *,
+        expected_version: int | None,
+        user: str,
+        reason: str = "",
+        scope: str | None = None,
     ) -> Feature:
-        return self.apply([Edit("move", fid, expected_version, geometry=geometry)], user=user, comment=reason)[0]
+        edit = Edit("move", fid, expected_version, geometry=geometry)
+        return self.apply([edit], user=user, comment=reason, scope=scope)[0]
 
     def retire(
-        self, fid: int, *, expected_version: int | None, user: str, reason: str, on: str | None = None
+        self,
+        fid: int,
+        *,
+        expected_version: int | None,
+        user: str,
+        reason: str,
+        on: str | None = None,
+        scope: str | None = None,
     ) -> Feature:
-        return self.apply([Edit("retire", fid, expected_version, on=on)], user=user, comment=reason)[0]
+        return self.apply([Edit("retire", fid, expected_version, on=on)], user=user, comment=reason, scope=scope)[0]
 
     def restore(
         self,
@@ -699,9 +745,10 @@ class Gazetteer:
         user: str,
         reason: str = "",
         override_reason: str | None = None,
+        scope: str | None = None,
     ) -> Feature:
         edit = Edit("restore", fid, expected_version, override_reason=override_reason)
-        return self.apply([edit], user=user, comment=reason)[0]
+        return self.apply([edit], user=user, comment=reason, scope=scope)[0]
 
     def revert(
         self,
@@ -712,6 +759,7 @@ class Gazetteer:
         user: str,
         reason: str,
         override_reason: str | None = None,
+        scope: str | None = None,
     ) -> Feature:
         """A new version with the content of version ``to_version`` (its fields and position, from the
         history), checked like any edit; nothing of the history is lost. A reason is required; a version
@@ -720,6 +768,7 @@ class Gazetteer:
         if not reason.strip():
             raise BadInput("恢复到旧版本必须说明原因", "reverting needs a reason")
         current = self.store.get(LAYER, fid)
+        self.guard(scope, current.properties.get("admin_code"), str(current.properties["name"]), user, self.admin())
         check_version(current, expected_version)  # a stale revert is refused before anything else
         state: dict[str, Any] = {}
         for entry in self.history(fid):
@@ -746,7 +795,7 @@ class Gazetteer:
         edit = Edit(
             "update", fid, expected_version, changes, geometry if moved else None, override_reason=override_reason
         )
-        return self.apply([edit], user=user, comment=f"恢复到版本 {to_version}:{reason}")[0]
+        return self.apply([edit], user=user, comment=f"恢复到版本 {to_version}:{reason}", scope=scope)[0]
 
     # ---------------------------------------------------------------- reads
 

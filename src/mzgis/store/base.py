@@ -330,7 +330,8 @@ class AccountStore(abc.ABC):
 
     @abc.abstractmethod
     def account(self, name: str) -> dict[str, Any] | None:
-        """The account ``name`` (name, role, password_hash, disabled, created_at, created_by) or None."""
+        """The account ``name`` (name, role, password_hash, disabled, created_at, created_by, scope: the
+        admin code its writes are confined to, or None) or None."""
 
     @abc.abstractmethod
     def accounts(self) -> list[dict[str, Any]]:
@@ -392,7 +393,7 @@ SYSTEM_TABLES: dict[str, tuple[str, ...]] = {
     "audit": ("id", "changeset_id", "changed_at", "changed_by", "layer", "feature_id", "action", "version", "reason",
               "before", "after"),
     "meta": ("key", "value"),
-    "accounts": ("name", "role", "password_hash", "disabled", "created_at", "created_by"),
+    "accounts": ("name", "role", "password_hash", "disabled", "created_at", "created_by", "scope"),
     "documents": ("id", "procedure_id", "filename", "media_type", "bytes", "sha256", "note", "data", "added_at",
                   "added_by"),
 }  # fmt: skip

@@ -667,8 +667,10 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         with self._read() as conn:
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone():
                 return []  # accounts and documents are made on first use: a file without them has none
+            present = {r[1] for r in conn.execute(f"PRAGMA table_info({name})")}
+            columns = ", ".join(f if f in present else f"NULL AS {f}" for f in fields)  # older files lack some
             rows = conn.execute(
-                f"SELECT {', '.join(fields)} FROM {name}{where} ORDER BY {key} LIMIT ?", [*params, limit]
+                f"SELECT {columns} FROM {name}{where} ORDER BY {key} LIMIT ?", [*params, limit]
             ).fetchall()
         out = []
         for r in rows:

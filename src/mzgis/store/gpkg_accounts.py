@@ -27,7 +27,8 @@ _AUTH_SQL = (
   password_hash TEXT NOT NULL,
   disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
   created_at TEXT NOT NULL,
-  created_by TEXT NOT NULL
+  created_by TEXT NOT NULL,
+  scope TEXT CHECK (scope IS NULL OR (length(scope) BETWEEN 2 AND 12 AND scope NOT GLOB '*[^0-9]*'))
 )""",
     f"""CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (
   token_hash TEXT PRIMARY KEY NOT NULL,
@@ -43,7 +44,8 @@ _AUTH_SQL = (
 )""",
     f"CREATE INDEX IF NOT EXISTS {FAILURES_TABLE}_name ON {FAILURES_TABLE} (name, failed_at)",
 )
-_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by")
+_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by", "scope")
+_SCOPE_COLUMN = "scope TEXT CHECK (scope IS NULL OR (length(scope) BETWEEN 2 AND 12 AND scope NOT GLOB '*[^0-9]*'))"
 
 
 def _allow_approvers(conn: sqlite3.Connection) -> None:
@@ -52,7 +54,8 @@ def _allow_approvers(conn: sqlite3.Connection) -> None:
     row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (USERS_TABLE,)).fetchone()
     if row is None or "'approver'" in str(row[0]):
         return
-    columns = ", ".join(_ACCOUNT_FIELDS)
+    present = {r[1] for r in conn.execute(f"PRAGMA table_info({USERS_TABLE})")}
+    columns = ", ".join(f for f in _ACCOUNT_FIELDS if f in present)
     conn.execute("PRAGMA foreign_keys = OFF")  # the tokens' reference to the table is kept, not cascaded
     try:
         with conn:
@@ -62,6 +65,13 @@ def _allow_approvers(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {USERS_TABLE}_new RENAME TO {USERS_TABLE}")
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _add_scope(conn: sqlite3.Connection) -> None:
+    """A file whose accounts predate jurisdictions gets the scope column (every account unscoped)."""
+    if "scope" not in {r[1] for r in conn.execute(f"PRAGMA table_info({USERS_TABLE})")}:
+        with conn:
+            conn.execute(f"ALTER TABLE {USERS_TABLE} ADD COLUMN {_SCOPE_COLUMN}")
 
 
 def _account(row: sqlite3.Row) -> dict[str, Any]:
@@ -81,6 +91,7 @@ class GeoPackageAccounts(AccountStore):
             for sql in _AUTH_SQL:
                 conn.execute(sql)
             _allow_approvers(conn)
+            _add_scope(conn)
             with conn:
                 yield conn
 
@@ -95,12 +106,12 @@ class GeoPackageAccounts(AccountStore):
         return [_account(r) for r in rows]
 
     def save_account(self, record: Mapping[str, Any]) -> None:
-        values = [int(record[k]) if k == "disabled" else record[k] for k in _ACCOUNT_FIELDS]
+        values = [int(record[k]) if k == "disabled" else record.get(k) for k in _ACCOUNT_FIELDS]
         with self._auth() as conn:
             conn.execute(
-                f"INSERT INTO {USERS_TABLE} ({', '.join(_ACCOUNT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO {USERS_TABLE} ({', '.join(_ACCOUNT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,"
-                " disabled = excluded.disabled",
+                " disabled = excluded.disabled, scope = excluded.scope",
                 values,
             )
 

@@ -14,7 +14,7 @@ from mzgis.store.pg_schema import DOCUMENTS_TABLE
 
 __all__ = ["PostgresAccounts", "PostgresDocuments"]
 
-_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by")
+_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by", "scope")
 _DOC_FIELDS = ("id", "procedure_id", "filename", "media_type", "bytes", "sha256", "note", "added_at", "added_by")
 
 
@@ -39,10 +39,10 @@ class PostgresAccounts(_Connected, AccountStore):
     def save_account(self, record: Mapping[str, Any]) -> None:
         with self._connection() as conn:
             conn.execute(
-                f"INSERT INTO mzgis_users ({', '.join(_ACCOUNT_FIELDS)}) VALUES (%s, %s, %s, %s, %s, %s)"
+                f"INSERT INTO mzgis_users ({', '.join(_ACCOUNT_FIELDS)}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,"
-                " disabled = excluded.disabled",
-                [bool(record[k]) if k == "disabled" else record[k] for k in _ACCOUNT_FIELDS],
+                " disabled = excluded.disabled, scope = excluded.scope",
+                [bool(record[k]) if k == "disabled" else record.get(k) for k in _ACCOUNT_FIELDS],
             )
 
     def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:

@@ -181,7 +181,8 @@ _CORE_SQL = [
   name text PRIMARY KEY CHECK (length(trim(name)) > 0),
   role text NOT NULL CHECK (role IN ('viewer', 'planner', 'editor', 'approver', 'admin')),
   password_hash text NOT NULL, disabled boolean NOT NULL DEFAULT false,
-  created_at text NOT NULL, created_by text NOT NULL)""",
+  created_at text NOT NULL, created_by text NOT NULL,
+  scope text CHECK (scope ~ '^[0-9]{2,12}$'))""",
     """CREATE TABLE mzgis_tokens (
   token_hash text PRIMARY KEY, name text NOT NULL REFERENCES mzgis_users (name) ON DELETE CASCADE,
   created_at text NOT NULL, expires_at text NOT NULL, label text NOT NULL DEFAULT '')""",

@@ -25,11 +25,17 @@ class UserOut(BaseModel):
     role_zh: str
     disabled: bool
     created_at: str
+    scope: str | None = Field(default=None, description="管辖范围:只能修改此区划代码下的地名(无:不限)")
 
 
 def user_out(user: User) -> UserOut:
     return UserOut(
-        name=user.name, role=user.role, role_zh=user.role_zh, disabled=user.disabled, created_at=user.created_at
+        name=user.name,
+        role=user.role,
+        role_zh=user.role_zh,
+        disabled=user.disabled,
+        created_at=user.created_at,
+        scope=user.scope,
     )
 
 
@@ -57,12 +63,14 @@ class UserIn(BaseModel):
     name: str = Field(max_length=40)
     role: RoleName
     password: str = Field(min_length=8, max_length=1000)
+    scope: str | None = Field(default=None, max_length=12, description="管辖范围(区划代码,如 331004001);不填:不限")
 
 
 class UserPatch(BaseModel):
     role: RoleName | None = None
     password: str | None = Field(default=None, min_length=8, max_length=1000)
     disabled: bool | None = None
+    scope: str | None = Field(default=None, max_length=12, description="新的管辖范围;null 或空:不限")
 
 
 @router.get("/api/config", response_model=ConfigOut, summary="网页设置(无需登录)")
@@ -107,7 +115,7 @@ def list_users(_: AdminDep, users: UsersDep) -> list[UserOut]:
 
 @router.post("/api/users", response_model=UserOut, status_code=201, responses=_ERRORS, summary="新增用户(管理员)")
 def add_user(body: UserIn, admin: AdminDep, users: UsersDep) -> UserOut:
-    return user_out(users.add(body.name, body.role, body.password, by=admin.name))
+    return user_out(users.add(body.name, body.role, body.password, by=admin.name, scope=body.scope))
 
 
 @router.patch("/api/users/{name}", response_model=UserOut, responses=_ERRORS, summary="修改角色、密码或停用(管理员)")
@@ -119,4 +127,6 @@ def change_user(name: str, body: UserPatch, _: AdminDep, users: UsersDep) -> Use
         user = users.set_password(name, body.password)
     if body.disabled is not None:
         user = users.set_disabled(name, body.disabled)
+    if "scope" in body.model_fields_set:  # given as null or "": no bounds any more
+        user = users.set_scope(name, body.scope)
     return user_out(user)

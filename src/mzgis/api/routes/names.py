@@ -309,7 +309,12 @@ def check_name(body: CheckIn, gaz: GazetteerDep) -> CheckOut:
 def create_name(body: NameIn, gaz: GazetteerDep, user: EditorDep, response: Response) -> FeatureOut:
     props = body.model_dump(exclude={"geometry", "reason", "override_reason"})
     feature = gaz.create(
-        props, _geometry(body.geometry), user=user.name, reason=body.reason, override_reason=body.override_reason
+        props,
+        _geometry(body.geometry),
+        user=user.name,
+        reason=body.reason,
+        override_reason=body.override_reason,
+        scope=user.scope,
     )
     response.headers["Location"] = f"/api/names/{feature.id}"
     return _with_etag(response, feature_out(feature))
@@ -339,6 +344,7 @@ def update_name(
         geometry=_geometry(body.geometry),
         override_reason=body.override_reason,
         on=body.on,
+        scope=user.scope,
     )
     return _with_etag(response, feature_out(feature))
 
@@ -353,7 +359,12 @@ def retire_name(
     if_match: Annotated[str | None, Header()] = None,
 ) -> FeatureOut:
     feature = gaz.retire(
-        fid, expected_version=_version(body.version, if_match), user=user.name, reason=body.reason, on=body.on
+        fid,
+        expected_version=_version(body.version, if_match),
+        user=user.name,
+        reason=body.reason,
+        on=body.on,
+        scope=user.scope,
     )
     return _with_etag(response, feature_out(feature))
 
@@ -373,6 +384,7 @@ def restore_name(
         user=user.name,
         reason=body.reason,
         override_reason=body.override_reason,
+        scope=user.scope,
     )
     return _with_etag(response, feature_out(feature))
 
@@ -393,6 +405,7 @@ def revert_name(
         user=user.name,
         reason=body.reason,
         override_reason=body.override_reason,
+        scope=user.scope,
     )
     return _with_etag(response, feature_out(feature))
 
@@ -435,4 +448,4 @@ def apply_changeset(body: ChangesetIn, gaz: GazetteerDep, user: EditorDep) -> li
         )
         for e in body.edits
     ]
-    return [feature_out(f) for f in gaz.apply(edits, user=user.name, comment=body.comment)]
+    return [feature_out(f) for f in gaz.apply(edits, user=user.name, comment=body.comment, scope=user.scope)]

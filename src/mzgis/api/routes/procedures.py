@@ -143,7 +143,9 @@ def announcement_file(
     "", response_model=FeatureOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS, summary="申报(编辑及以上)"
 )
 def apply(body: ApplyIn, gaz: GazetteerDep, user: EditorDep) -> FeatureOut:
-    f = Procedures(gaz).apply(body.name_id, applicant=body.applicant, reasons=body.reasons, user=user.name, on=body.on)
+    f = Procedures(gaz).apply(
+        body.name_id, applicant=body.applicant, reasons=body.reasons, user=user.name, on=body.on, scope=user.scope
+    )
     return feature_out(f)
 
 
@@ -156,7 +158,9 @@ def get_one(pid: FeatureId, gaz: GazetteerDep) -> FeatureOut:
 def take_step(pid: FeatureId, body: StepIn, gaz: GazetteerDep, user: SignedInDep) -> FeatureOut:
     signed = require(user, STEPS[body.step].role)  # type: ignore[arg-type]
     details = {k: v for k, v in body.model_dump(exclude={"step", "version", "on"}).items() if v is not None}
-    f = Procedures(gaz).step(pid, body.step, version=body.version, user=signed.name, on=body.on, details=details)
+    f = Procedures(gaz).step(
+        pid, body.step, version=body.version, user=signed.name, on=body.on, details=details, scope=signed.scope
+    )
     return feature_out(f)
 
 
@@ -174,6 +178,10 @@ def documents(pid: FeatureId, gaz: GazetteerDep) -> list[DocumentOut]:
     summary="添加附件(编辑及以上;PDF、JPG、PNG、DOCX,至多 20 MB)",
 )
 def attach(pid: FeatureId, body: DocumentIn, gaz: GazetteerDep, user: EditorDep) -> DocumentOut:
+    procedures = Procedures(gaz)
+    procedures.guard(
+        gaz.store.get("place_names", int(procedures.get(pid).properties["name_id"])), user.name, user.scope
+    )
     try:
         data = base64.b64decode(body.content_base64, validate=True)
     except (binascii.Error, ValueError):
