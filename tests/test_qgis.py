@@ -24,7 +24,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 EDITS = """
 fields = layer.fields()
 out["valid"] = layer.isValid()
-fid = int(sys.argv[2])
+fid = feature_id(int(sys.argv[2]))
 
 def commit(name):
     out[name] = [layer.commitChanges(), " ".join(layer.commitErrors())]
@@ -56,6 +56,7 @@ from qgis.core import QgsApplication, QgsFeature, QgsGeometry, QgsPointXY, QgsPr
 app = QgsApplication([], False)
 app.initQgis()
 out = {}
+feature_id = int  # the data file's fid is mzgis's id
 """
 END = """
 print(json.dumps(out, ensure_ascii=False), flush=True)
@@ -140,6 +141,9 @@ uri.setDataSource("public", "place_names", "geom", "", "id")
 uri.setWkbType(QgsWkbTypes.Point)
 uri.setSrid("4490")
 layer = QgsVectorLayer(uri.uri(False), "names", "postgres")
+
+def feature_id(mzgis_id):  # the provider numbers bigint keys itself: the feature as QGIS lists it
+    return next(f.id() for f in layer.getFeatures() if f["id"] == mzgis_id)
 """
     + EDITS
     + END

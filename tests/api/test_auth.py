@@ -51,6 +51,7 @@ def test_sign_in_use_and_sign_out(client: TestClient) -> None:
         "name": "查看员",
         "role": "viewer",
         "role_zh": "查看",
+        "scope": None,
         "disabled": False,
         "created_at": "2026-03-01T08:00:00.000Z",
     }
