@@ -32,8 +32,10 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 
 @contextmanager
-def temporary_cluster(dbname: str = "mzgis") -> Iterator[str]:
-    """A running cluster with database ``dbname`` and the PostGIS extension; its libpq DSN."""
+def temporary_cluster(dbname: str = "mzgis", *, durable: bool = False) -> Iterator[str]:
+    """A running cluster with database ``dbname`` and the PostGIS extension; its libpq DSN. ``durable``: a
+    commit waits for the disk (fsync on, as a real server runs), for benchmarks that compare with a file
+    store that syncs its commits; tests run without it."""
     if not (BIN / "initdb").exists():
         raise SystemExit("PostgreSQL 15 is not installed (apt-get install postgresql-15 postgresql-15-postgis-3)")
     root = Path(tempfile.mkdtemp(prefix="mzgis-pg-"))
@@ -50,7 +52,8 @@ def temporary_cluster(dbname: str = "mzgis") -> Iterator[str]:
             check=True,
             capture_output=True,
         )
-        options = f"-k {sock} -c listen_addresses='' -c fsync=off -c shared_buffers=256MB -c work_mem=64MB"
+        sync = "on" if durable else "off"
+        options = f"-k {sock} -c listen_addresses='' -c fsync={sync} -c shared_buffers=256MB -c work_mem=64MB"
         subprocess.run(
             _as_postgres([str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(root / "log"), "start"]),
             check=True,
