@@ -97,9 +97,7 @@ def test_qgis_edits_are_versioned_audited_and_checked_by_the_file(qgis: None, de
     assert "partially supported" not in stderr  # GeoPackage 1.2: QGIS 3.22's GDAL reads it fully
 
 
-def _edit_in_qgis(
-    script: str, target: Path | str, demo_path: Path | str, tmp_path: Path
-) -> tuple[dict[str, Any], str]:
+def _edit_in_qgis(script: str, target: Path | str, demo_path: Path | str, tmp_path: Path) -> tuple[dict[str, Any], str]:
     """Run the officer's edits (``EDITS``) in QGIS on ``target`` (the data file, a project for it, or the
     database's connection) and check with mzgis what the store made of them: versions, history, refusals."""
     store = open_store(demo_path)

@@ -50,11 +50,22 @@ class AdminLookup:
         unit = self.units.get(code)
         return None if unit is None else str(unit.properties["level"])
 
-    def in_county(self, geom: BaseGeometry, *, tolerance_deg: float = 0.001) -> bool:
-        """Whether ``geom`` lies in the home county (within about 100 m); True when there is no county yet."""
-        if self.county is None or self.county.geometry is None:
+    def county_of(self, code: str) -> Feature | None:
+        """The county a unit's code belongs to (its first six digits), when the store has that county with its
+        outline; else the home county (a store of one county, or the union of those with townships)."""
+        own = self.units.get(str(code)[:6])
+        if own is not None and own.properties.get("level") == "county" and own.geometry is not None:
+            return own
+        return self.county
+
+    def in_county(self, geom: BaseGeometry, *, code: str = "", tolerance_deg: float = 0.001) -> bool:
+        """Whether ``geom`` lies in the county of unit ``code`` (within about 100 m): in a store of many
+        counties each name is checked against its own; True when there is no county yet."""
+        county = self.county_of(code)
+        if county is None or county.geometry is None:
             return True
-        return bool(self._widened("", self.county.geometry, tolerance_deg).covers(geom))
+        key = "" if county is self.county else f"county {county.properties['code']}"
+        return bool(self._widened(key, county.geometry, tolerance_deg).covers(geom))
 
     def contains(self, code: str, geom: BaseGeometry) -> bool:
         unit = self.units.get(code)

@@ -11,7 +11,7 @@ from shapely.geometry import Point
 
 from mzgis.errors import BadInput, Conflict, NotFound, RuleViolation
 from mzgis.gazetteer.service import Edit, Gazetteer
-from mzgis.store import GeoPackageStore
+from mzgis.store import Backend, GeoPackageStore
 from tests.conftest import shape
 
 BRIDGE = {"name": "金清大桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": "331004106"}
@@ -225,3 +225,20 @@ def test_revert_makes_an_earlier_version_the_newest_and_keeps_the_history(gaz: G
         gaz.revert(f.id, 2, expected_version=4, user="丙", reason=" ")
     with pytest.raises(Conflict):  # stale like any edit
         gaz.revert(f.id, 2, expected_version=3, user="丙", reason="过期")
+
+
+def test_each_name_is_placed_in_its_own_county_in_a_store_of_several(demo_store: Backend) -> None:
+    """The demo holds 路桥区 and its neighbours' outlines: a name of 椒江区 (331002) stands in 椒江区, one of
+    路桥区 in 路桥区; nothing takes 路桥区 for the only county."""
+    gaz = Gazetteer(demo_store)
+    jiaojiang = demo_store.features("admin_units", where={"code": "331002"})[0]
+    luqiao = demo_store.features("admin_units", where={"code": "331004"})[0]
+    in_jj = shape(jiaojiang.geometry).representative_point()
+    in_lq = shape(luqiao.geometry).representative_point()
+    bridge = {"name": "椒北大桥", "category": "transport_facility", "subcategory": "bridge"}
+    made = gaz.create(bridge | {"admin_code": "331002"}, in_jj, user="市局", reason="椒江区地名")
+    assert made.properties["admin_code"] == "331002"
+    with pytest.raises(BadInput, match=r"位置不在椒江区\(331002\)范围内"):
+        gaz.create(bridge | {"name": "椒南大桥", "admin_code": "331002"}, in_lq, user="市局")
+    with pytest.raises(BadInput, match=r"位置不在路桥区\(331004\)范围内"):
+        gaz.create(bridge | {"name": "路北大桥", "admin_code": "331004003"}, in_jj, user="市局")

@@ -171,7 +171,10 @@ def test_a_change_committed_later_with_an_earlier_audit_id_is_not_missed(demo_pg
     assert slow_saved.id in demo_pg.changed_since("place_names", seen)
 
 
-def _edit(props: dict[str, str], geometry: Point = Point(121.49, 28.525)):  # type: ignore[no-untyped-def]
+JINQING = Point(121.49, 28.525)  # in 金清镇
+
+
+def _edit(props: dict[str, str], geometry: Point = JINQING):  # type: ignore[no-untyped-def]
     from mzgis.gazetteer.service import Edit
 
     return Edit("create", properties=props, geometry=geometry)

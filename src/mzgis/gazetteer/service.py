@@ -313,8 +313,11 @@ class Gazetteer:
                 raise RuleViolation(
                     f"标准地名的几何不合格:{';'.join(problems)}", "invalid place-name geometry", problems=problems
                 )
-            if not admin.in_county(geometry):
-                raise BadInput("位置不在本区县范围内", "the geometry lies outside the county")
+            if not admin.in_county(geometry, code=code):
+                county = admin.county_of(code)
+                named = county.properties.get("name") if county is not None else None
+                where = f"{named}({county.properties['code']})" if named and county is not None else "本区县"
+                raise BadInput(f"位置不在{where}范围内", "the geometry lies outside the county")
             if not admin.contains(code, geometry):
                 out.append(
                     Finding(
