@@ -30,7 +30,7 @@ from mzgis.gazetteer.romanize import _general
 from mzgis.gazetteer.rules import NameRecord, load_rules, scope_key, spell
 from mzgis.gazetteer.service import PINYIN_READINGS, Gazetteer
 from mzgis.io.names import import_names
-from mzgis.store import GeoPackageStore
+from mzgis.store import GeoPackageStore, Store
 from mzgis.store.base import Feature
 
 TOWNSHIPS_PER_COUNTY = 800
@@ -135,7 +135,7 @@ def _p95(values: list[float]) -> float:
     return float(np.percentile(values, 95))
 
 
-def measure_saves(store: GeoPackageStore, runs: int, seed: int) -> dict[str, list[float]]:
+def measure_saves(store: Store, runs: int, seed: int) -> dict[str, list[float]]:
     gaz = Gazetteer(store)
     gaz.admin()  # the admin units are read once per revision; the first save pays it
     new = iter(list(_names(runs * 2 + 10, seed)))

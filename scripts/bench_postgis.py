@@ -61,7 +61,7 @@ def _names_in(town: int, count: int, seed: int) -> list[tuple[dict[str, object],
     """New names in one township (none of them in the register: a different seed and a fixed prefix)."""
     rng = np.random.default_rng(seed)
     _, code, (x, y) = _township(town)
-    out = []
+    out: list[tuple[dict[str, object], Point]] = []
     for _ in range(count):
         category, generic = KINDS[int(rng.integers(0, len(KINDS)))]
         name = "新" + "".join(CHARS[int(i)] for i in rng.integers(0, len(CHARS), 3)) + generic

@@ -48,23 +48,23 @@ def client(demo_db: Path | str, db_tokens: dict[str, str]) -> Iterator[TestClien
         yield c
 
 
-def _cli_import(path: Path, tmp: Path, extra: list[str]) -> tuple[int, str]:
+def _cli_import(path: Path | str, tmp: Path, extra: list[str]) -> tuple[int, str]:
     r = runner.invoke(app, ["import", "place_names", str(_csv(tmp)), "--db", str(path), *extra])
     return r.exit_code, r.output
 
 
-def _names_import(path: Path, tmp: Path, extra: list[str]) -> tuple[int, str]:
+def _names_import(path: Path | str, tmp: Path, extra: list[str]) -> tuple[int, str]:
     r = runner.invoke(app, ["names", "import", str(_csv(tmp)), "--db", str(path), *extra])
     return r.exit_code, r.output
 
 
-def _names_add(path: Path, tmp: Path, extra: list[str]) -> tuple[int, str]:
+def _names_add(path: Path | str, tmp: Path, extra: list[str]) -> tuple[int, str]:
     args = ["names", "add", BRAND, "--category", "transport_facility", "--admin", "331004002"]
     r = runner.invoke(app, [*args, "--lon", "121.4", "--lat", "28.58", "--db", str(path), *extra])
     return r.exit_code, r.output
 
 
-def _names_rename(path: Path, tmp: Path, extra: list[str]) -> tuple[int, str]:
+def _names_rename(path: Path | str, tmp: Path, extra: list[str]) -> tuple[int, str]:
     road = Gazetteer(open_store(path)).search("路", category="transport_facility")[0].record
     version = open_store(path).get("place_names", road.id).version
     args = ["names", "rename", str(road.id), BRAND, "--version", str(version), "--reason", "更名"]
@@ -72,7 +72,7 @@ def _names_rename(path: Path, tmp: Path, extra: list[str]) -> tuple[int, str]:
     return r.exit_code, r.output
 
 
-CLI_WRITERS: dict[str, Callable[[Path, Path, list[str]], tuple[int, str]]] = {
+CLI_WRITERS: dict[str, Callable[[Path | str, Path, list[str]], tuple[int, str]]] = {
     "mzgis import place_names": _cli_import,
     "mzgis names import": _names_import,
     "mzgis names add": _names_add,

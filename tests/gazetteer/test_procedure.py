@@ -109,6 +109,7 @@ def test_refusal_and_hostile_input(setup: tuple[Gazetteer, Procedures, int]) -> 
 def test_the_file_keeps_the_order_whatever_tool_writes(setup: tuple[Gazetteer, Procedures, int]) -> None:
     gaz, proc, name_id = setup
     app = proc.apply(name_id, applicant="金清镇", reasons="新建", user="地名科", on="2026-11-01")
+    assert isinstance(gaz.store, Backend)
     with outside(gaz.store) as conn:  # as QGIS, sqlite3 or psql would
         with pytest.raises(REFUSED, match="受理须有受理日期"):  # no skipping steps
             conn.execute("UPDATE name_procedures SET stage = 'approved' WHERE id = ?", (app.id,))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,18 +31,18 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def fresh_db(pg: PgServer) -> str:
+def fresh_db(pg: PgServer) -> Iterator[str]:
     """A database with PostGIS and nothing of mzgis."""
     url = pg.database()
-    yield url  # type: ignore[misc]
+    yield url
     pg.drop(url)
 
 
 @pytest.fixture
-def demo_pg(pg: PgServer) -> PostGISStore:
+def demo_pg(pg: PgServer) -> Iterator[PostGISStore]:
     url = pg.database("demo")
     store = PostGISStore(url)
-    yield store  # type: ignore[misc]
+    yield store
     store.close()
     pg.drop(url)
 
