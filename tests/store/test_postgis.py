@@ -286,3 +286,61 @@ def test_a_killed_writer_loses_no_acknowledged_write(demo_pg: PostGISStore) -> N
             " (SELECT 1 FROM mzgis_audit a WHERE a.layer = 'place_names' AND a.feature_id = p.id)"
         ).fetchone()  # type: ignore[misc]
     assert orphans == 0
+
+
+def test_several_server_workers_share_the_database(demo_pg: PostGISStore) -> None:
+    """``mzgis serve --workers 2``: a name saved through one worker is found by every search after it,
+    whichever worker answers (each keeps its index keyed by the database's revision)."""
+    import json
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    from tests.conftest import add_accounts
+
+    token = add_accounts(demo_pg.url)["地名科"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ["serve", "--db", demo_pg.url, "--port", str(port), "--workers", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from mzgis.cli import main; main()", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(method: str, path: str, body: object = None) -> object:
+        data = None if body is None else json.dumps(body).encode()
+        with urllib.request.urlopen(urllib.request.Request(base + path, data, headers, method=method)) as r:
+            return json.loads(r.read())
+
+    def found(q: str) -> bool:
+        hits = call("GET", "/api/names?q=" + urllib.parse.quote(q))
+        return any(h["name"] == q for h in hits)  # type: ignore[attr-defined]
+
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert len(children) >= 2  # the two workers (and uvicorn's own helper, if any)
+        assert not any(found("金清大桥") for _ in range(10))  # both workers have built their index
+        body = {"name": "金清大桥", "category": "transport_facility", "subcategory": "bridge",
+                "admin_code": "331004106", "geometry": {"type": "Point", "coordinates": [121.49, 28.525]}}  # fmt: skip
+        call("POST", "/api/names", body)
+        assert all(found("金清大桥") for _ in range(20))
+        with psycopg.connect(demo_pg.url, autocommit=True) as conn:  # and a rename in psql, seen by all
+            conn.execute(
+                "UPDATE place_names SET name = '金清一桥', specific = '金清一', generic = '桥' WHERE name = '金清大桥'"
+            )
+        assert all(found("金清一桥") for _ in range(20))
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    assert "2 个服务进程" in out, err[-2000:]
