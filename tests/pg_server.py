@@ -30,6 +30,17 @@ class PgServer:
     def url(self, name: str) -> str:
         return urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{name}"))
 
+    def role(self, name: str) -> str:
+        """A login role without superuser rights (as a bureau's application account is); its URL base."""
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
+                conn.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER")
+        return name
+
+    def url_as(self, url: str, user: str) -> str:
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(netloc=f"{user}@{parts.netloc.rsplit('@', 1)[-1]}"))
+
     def _admin(self, sql: str) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(sql)
@@ -51,13 +62,15 @@ class PgServer:
             self._templates[kind] = name
         return self._templates[kind]
 
-    def database(self, template: str | None = None) -> str:
-        """A new database (a copy of the ``empty`` or ``demo`` template, else with nothing but PostGIS)."""
+    def database(self, template: str | None = None, *, postgis: bool = True, owner: str | None = None) -> str:
+        """A new database (a copy of the ``empty`` or ``demo`` template, else with nothing but PostGIS, or
+        nothing at all: ``postgis=False``), owned by ``owner`` when given."""
         name = f"mzgis_test_{os.getpid()}_{next(self._ids)}"
         if template is None:
-            self._admin(f"CREATE DATABASE {name}")
-            with psycopg.connect(self.url(name), autocommit=True) as conn:
-                conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            self._admin(f"CREATE DATABASE {name}" + (f" OWNER {owner}" if owner else ""))
+            if postgis:
+                with psycopg.connect(self.url(name), autocommit=True) as conn:
+                    conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         else:
             self._admin(f"CREATE DATABASE {name} TEMPLATE {self._template(template)}")
         return self.url(name)

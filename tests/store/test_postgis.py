@@ -344,3 +344,19 @@ def test_several_server_workers_share_the_database(demo_pg: PostGISStore) -> Non
         proc.terminate()
         out, err = proc.communicate(timeout=30)
     assert "2 个服务进程" in out, err[-2000:]
+
+
+def test_init_without_the_right_to_create_postgis_says_what_to_ask_for(pg: PgServer) -> None:
+    role = pg.role("bureau_app")
+    url = pg.url_as(pg.database(postgis=False, owner=role), role)
+    made = runner.invoke(app, ["init", url])
+    assert made.exit_code == 6, made.output
+    assert "没有 PostGIS 扩展,且无权创建" in made.output and "CREATE EXTENSION postgis" in made.output
+    with psycopg.connect(pg.url_as(url, "postgres"), autocommit=True) as conn:  # the administrator does it once
+        conn.execute("CREATE EXTENSION postgis")
+    again = runner.invoke(app, ["init", url, "--demo"])
+    assert again.exit_code == 0, again.output  # the owner makes everything else
+    store = open_store(url)
+    assert store.count("place_names") == 250
+    store.close()
+    pg.drop(url)
