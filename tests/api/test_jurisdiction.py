@@ -54,8 +54,8 @@ def _spot(store: Backend, code: str) -> dict[str, Any]:
 def _refused(resp: Any, name: str, where: str) -> None:
     assert resp.status_code == 403, resp.text
     message = resp.json()["message"]
-    assert f"“路南编辑”的管辖范围是路南街道({LUNAN}),不能修改属于" in message and f"的地名“{name}”" in message
-    assert f"({where})" in message  # the unit the name belongs to, by its code
+    assert f"“路南编辑”的管辖范围是路南街道（{LUNAN}）,不能修改属于" in message and f"的地名“{name}”" in message
+    assert f"（{where}）" in message  # the unit the name belongs to, by its code
     assert "未作任何修改" in message
 
 

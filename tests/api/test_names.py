@@ -136,7 +136,7 @@ def test_rule_violation_is_422_with_findings(client: TestClient) -> None:
         ({"name": "金清\u3000大桥"}, 400, "全角空格"),
         ({"name": "桥" * 41}, 400, "名称过长"),
         ({"admin_code": "331004999"}, 400, "不存在"),
-        ({"geometry": {"type": "Point", "coordinates": [116.4, 39.9]}}, 400, "不在本区县范围内"),
+        ({"geometry": {"type": "Point", "coordinates": [116.4, 39.9]}}, 400, "不在路桥区（331004）范围内"),
         ({"category": "castle"}, 400, "不在允许范围内"),
         ({"geometry": {"type": "Pt"}}, 400, "不是有效的 GeoJSON"),
     ],

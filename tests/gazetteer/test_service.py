@@ -107,7 +107,7 @@ def test_warnings_do_not_block(gaz: Gazetteer) -> None:
         (BRIDGE | {"name": "桥" * 41}, SPOT, "名称过长"),
         (BRIDGE | {"admin_code": "331004999"}, SPOT, "所在区划代码 331004999 不存在"),
         (BRIDGE | {"category": "castle"}, SPOT, "的值“castle”不在允许范围内"),
-        (BRIDGE, Point(120.15, 30.27), "不在本区县范围内"),
+        (BRIDGE, Point(120.15, 30.27), "不在路桥区（331004）范围内"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_saved(
@@ -238,7 +238,7 @@ def test_each_name_is_placed_in_its_own_county_in_a_store_of_several(demo_store:
     bridge = {"name": "椒北大桥", "category": "transport_facility", "subcategory": "bridge"}
     made = gaz.create(bridge | {"admin_code": "331002"}, in_jj, user="市局", reason="椒江区地名")
     assert made.properties["admin_code"] == "331002"
-    with pytest.raises(BadInput, match=r"位置不在椒江区\(331002\)范围内"):
+    with pytest.raises(BadInput, match=r"位置不在椒江区（331002）范围内"):
         gaz.create(bridge | {"name": "椒南大桥", "admin_code": "331002"}, in_lq, user="市局")
-    with pytest.raises(BadInput, match=r"位置不在路桥区\(331004\)范围内"):
+    with pytest.raises(BadInput, match=r"位置不在路桥区（331004）范围内"):
         gaz.create(bridge | {"name": "路北大桥", "admin_code": "331004003"}, in_jj, user="市局")

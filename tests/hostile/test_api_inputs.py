@@ -136,7 +136,7 @@ for cid, geometry, status, msg in [
     ("huge", {"type": "Point", "coordinates": [1e308, 1e308]}, 400, "不在中国范围内"),
     ("swapped", {"type": "Point", "coordinates": [28.58, 121.40]}, 400, "写反"),
     ("null-island", {"type": "Point", "coordinates": [0, 0]}, 400, "不在中国范围内"),
-    ("outside-county", {"type": "Point", "coordinates": [116.39, 39.90]}, 400, "位置不在路桥区(331004)范围内"),
+    ("outside-county", {"type": "Point", "coordinates": [116.39, 39.90]}, 400, "位置不在路桥区（331004）范围内"),
     ("text-coords", {"type": "Point", "coordinates": ["121.4", "28.58"]}, 400, "坐标应为数值"),
     ("bool-coords", {"type": "Point", "coordinates": [True, False]}, 400, "坐标应为数值"),
     ("one-coord", {"type": "Point", "coordinates": [121.4]}, 400, "[经度, 纬度]"),

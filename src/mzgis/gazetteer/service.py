@@ -316,7 +316,7 @@ class Gazetteer:
             if not admin.in_county(geometry, code=code):
                 county = admin.county_of(code)
                 named = county.properties.get("name") if county is not None else None
-                where = f"{named}({county.properties['code']})" if named and county is not None else "本区县"
+                where = f"{named}（{county.properties['code']}）" if named and county is not None else "本区县"
                 raise BadInput(f"位置不在{where}范围内", "the geometry lies outside the county")
             if not admin.contains(code, geometry):
                 out.append(
@@ -551,7 +551,7 @@ class Gazetteer:
 
         def shown(c: str) -> str:
             unit = admin.units.get(c)
-            return f"{unit.properties['name']}({c})" if unit is not None else c
+            return f"{unit.properties['name']}（{c}）" if unit is not None else c
 
         raise Forbidden(
             f"“{user}”的管辖范围是{shown(scope)},不能修改属于{shown(str(code or '?'))}的地名“{name}”;未作任何修改",

@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import BadInput, Conflict, InvalidStore, NotFound, RuleViolation
+from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
 from mzgis.layers import (
     LAYERS,
     SYSTEM_FIELDS,
@@ -47,13 +47,23 @@ from mzgis.store.base import (
 from mzgis.store.gpkg_accounts import USERS_TABLE, GeoPackageAccounts
 from mzgis.store.gpkg_connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer, opened
 from mzgis.store.gpkg_documents import DOCUMENTS_TABLE, GeoPackageDocuments
-from mzgis.store.rows import audited, geom_json, same_geometry, snapshot, to_json, validated
+from mzgis.store.rows import (
+    audit_filters,
+    audited,
+    change,
+    check_scope,
+    check_where,
+    checked_rows,
+    geom_json,
+    snapshot,
+    to_json,
+    validated,
+)
 from mzgis.store.schema import (
     APPLICATION_ID,
     AUDIT_TABLE,
     CHANGESET_TABLE,
     CORE_SQL,
-    EXTERNAL_REASON,
     GEOM,
     META_TABLE,
     SCHEMA_VERSION,
@@ -239,12 +249,7 @@ class _GpkgTransaction(Transaction):
         self.check_gate(lay)
         if reasons is not None and len(reasons) != len(rows):
             raise ValueError("one reason per row")
-        clean_rows: list[dict[str, Any]] = []
-        geometries: list[BaseGeometry | None] = []
-        for props, geom in rows:
-            geom = promote_geometry(lay, geom)
-            clean_rows.append(validated(lay, props, geom))
-            geometries.append(geom)
+        clean_rows, geometries = checked_rows(lay, rows)
         if not rows:
             return []
         (last,) = self._conn.execute(
@@ -309,36 +314,27 @@ class _GpkgTransaction(Transaction):
         lay = get_layer(layer)
         self.check_gate(lay)
         current = self.current(lay.name, fid, expected_version)
-        merged = dict(current.properties) | dict(properties or {})
-        new_geom = current.geometry if geometry is UNCHANGED else promote_geometry(lay, geometry)
-        clean = validated(lay, merged, new_geom)
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        for key, value in clean.items():
-            if current.properties.get(key) != value:
-                before[key], after[key] = current.properties.get(key), value
-        geom_changed = bool(lay.geometry) and not same_geometry(current.geometry, new_geom)
-        if geom_changed:
-            before["geometry"], after["geometry"] = geom_json(current.geometry), geom_json(new_geom)
-        if not audited(lay, after):
+        diff = change(lay, current, properties, geometry)
+        if diff.empty(lay):
             return current  # nothing to change (derived fields restate the others): no new version, no audit row
+        after = diff.after
         version = current.version + 1
         sets = [f"{q(k)} = ?" for k in after if k != "geometry"]
         vals = [_to_sql(after[k]) for k in after if k != "geometry"]
-        if geom_changed:
+        if diff.moved:
             sets.append(f"{q(GEOM)} = ?")
-            vals.append(gpkg_binary.encode(new_geom, STORAGE_EPSG))
-            self._grow(lay.name, new_geom)
+            vals.append(gpkg_binary.encode(diff.geometry, STORAGE_EPSG))
+            self._grow(lay.name, diff.geometry)
             self._left(lay.name, current.geometry)
         sets += ['"version" = ?', '"updated_at" = ?', '"updated_by" = ?']
         vals += [version, self._stamp, self._user, fid, current.version]
         try:
             cur = self._conn.execute(f"UPDATE {q(lay.name)} SET {', '.join(sets)} WHERE id = ? AND version = ?", vals)
         except sqlite3.IntegrityError as exc:
-            raise _integrity_error(lay, exc, clean) from None
+            raise _integrity_error(lay, exc, diff.clean) from None
         if cur.rowcount != 1:  # pragma: no cover - guarded by the write lock
             raise Conflict("记录已被并发修改,本次修改未保存", "concurrent modification")
-        self._audit(lay.name, fid, "update", version, audited(lay, before), audited(lay, after))
+        self._audit(lay.name, fid, "update", version, audited(lay, diff.before), audited(lay, after))
         self.touched.add(lay.name)
         return self.get(layer, fid)
 
@@ -375,10 +371,7 @@ def _select_sql(
     clauses: list[str] = []
     params: list[Any] = []
     if scope is not None:  # codes under an admin code: a range over the digits (an index serves it)
-        if not lay.scope_fields:
-            raise BadInput(f"{lay.label_zh}不按区划存放,不能按区划查询", f"{lay.name} has no admin code to scope by")
-        if not re.fullmatch(r"\d{2,12}", scope):
-            raise BadInput(f"区划范围“{scope}”应为 2–12 位数字", f"scope {scope!r} is not an admin code prefix")
+        check_scope(lay, scope)
         clauses.append("(" + " OR ".join(f"({q(f)} >= ? AND {q(f)} < ?)" for f in lay.scope_fields) + ")")
         params += [v for _ in lay.scope_fields for v in (scope, scope + ":")]  # ":" sorts right after "9"
     if after_id is not None:  # keyset paging: each page starts where the last ended, in one index step
@@ -390,8 +383,7 @@ def _select_sql(
         clauses.append(f"id IN (SELECT id FROM {tree} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)")
         params += [maxx, minx, maxy, miny]
     for key, value in (where or {}).items():
-        if key not in lay.field_names and key != "id":
-            raise NotFound(f"{lay.label_zh}没有字段“{key}”", f"{lay.name} has no field {key!r}")
+        check_where(lay, key)
         if isinstance(value, list | tuple | set | frozenset):  # any of several values
             values = sorted({_to_sql(v) for v in value}, key=str)
             clauses.append(f"{q(key)} IN ({', '.join('?' * len(values))})" if values else "0")
@@ -619,23 +611,9 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         since: str | None = None,
         outside: bool | None = None,
     ) -> list[AuditEntry]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if user is not None:
-            clauses.append("(changed_by = ? OR substr(changed_by, 1, length(?) + 1) = ? || '(')")
-            params += [user, user, user]
-        if since is not None:
-            clauses.append("changed_at >= ?")
-            params.append(since)
-        if outside is not None:
-            clauses.append("reason = ?" if outside else "reason != ?")
-            params.append(EXTERNAL_REASON)
-        if layer is not None:
-            clauses.append("layer = ?")
-            params.append(get_layer(layer).name)
-        if feature_id is not None:
-            clauses.append("feature_id = ?")
-            params.append(feature_id)
+        clauses, params = audit_filters(
+            user=user, since=since, outside=outside, layer=layer, feature_id=feature_id, mark="?"
+        )
         sql = f"SELECT * FROM {AUDIT_TABLE}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)

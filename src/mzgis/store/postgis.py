@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,8 +28,8 @@ from psycopg.types.json import Jsonb
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import BadInput, Conflict, InvalidStore, NotFound, RuleViolation
-from mzgis.layers import LAYERS, SYSTEM_FIELDS, Layer, get_layer, promote_geometry
+from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
+from mzgis.layers import LAYERS, SYSTEM_FIELDS, Layer, get_layer
 from mzgis.store.base import (
     SYSTEM_TABLES,
     UNCHANGED,
@@ -47,8 +46,8 @@ from mzgis.store.location import public_url
 from mzgis.store.pg_accounts import PostgresAccounts, PostgresDocuments
 from mzgis.store.pg_connection import Pool, server_error
 from mzgis.store.pg_schema import DOCUMENTS_TABLE, REVISIONS_TABLE, constraint_rules, create_schema, schema_problems
-from mzgis.store.rows import audited, geom_json, same_geometry, snapshot, validated
-from mzgis.store.schema import AUDIT_TABLE, CHANGESET_TABLE, EXTERNAL_REASON, GEOM, META_TABLE, q
+from mzgis.store.rows import audit_filters, audited, change, check_scope, check_where, checked_rows, geom_json, snapshot
+from mzgis.store.schema import AUDIT_TABLE, CHANGESET_TABLE, GEOM, META_TABLE, q
 
 __all__ = ["PostGISStore", "create_postgis"]
 
@@ -166,10 +165,7 @@ def _select_sql(
     clauses: list[str] = []
     params: list[Any] = []
     if scope is not None:
-        if not lay.scope_fields:
-            raise BadInput(f"{lay.label_zh}不按区划存放,不能按区划查询", f"{lay.name} has no admin code to scope by")
-        if not re.fullmatch(r"\d{2,12}", scope):
-            raise BadInput(f"区划范围“{scope}”应为 2–12 位数字", f"scope {scope!r} is not an admin code prefix")
+        check_scope(lay, scope)
         clauses.append("(" + " OR ".join(f"({q(f)} >= %s AND {q(f)} < %s)" for f in lay.scope_fields) + ")")
         params += [v for _ in lay.scope_fields for v in (scope, scope + ":")]  # byte-wise: ":" follows "9"
     if after_id is not None:
@@ -179,8 +175,7 @@ def _select_sql(
         clauses.append(f"{q(GEOM)} && ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_EPSG})")
         params += list(bbox)
     for key, value in (where or {}).items():
-        if key not in lay.field_names and key != "id":
-            raise NotFound(f"{lay.label_zh}没有字段“{key}”", f"{lay.name} has no field {key!r}")
+        check_where(lay, key)
         if isinstance(value, list | tuple | set | frozenset):
             values = sorted(set(value), key=str)
             clauses.append(f"{q(key)} = ANY(%s)" if values else "false")
@@ -260,10 +255,9 @@ class _PgTransaction(Transaction):
     def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:
         lay = get_layer(layer)
         self.check_gate(lay)
-        geometry = promote_geometry(lay, geometry)
-        clean = validated(lay, properties, geometry)
-        (fid,) = self._write(lay, [clean], [geometry], [self._reason])
-        return Feature(lay.name, fid, 1, clean, geometry, self.stamp, self.user)  # as stored: no read back
+        (clean,), (geom,) = checked_rows(lay, [(properties, geometry)])
+        (fid,) = self._write(lay, [clean], [geom], [self._reason])
+        return Feature(lay.name, fid, 1, clean, geom, self.stamp, self.user)  # as stored: no read back
 
     def insert_many(
         self,
@@ -276,12 +270,7 @@ class _PgTransaction(Transaction):
         self.check_gate(lay)
         if reasons is not None and len(reasons) != len(rows):
             raise ValueError("one reason per row")
-        clean_rows: list[dict[str, Any]] = []
-        geometries: list[BaseGeometry | None] = []
-        for props, geom in rows:
-            geom = promote_geometry(lay, geom)
-            clean_rows.append(validated(lay, props, geom))
-            geometries.append(geom)
+        clean_rows, geometries = checked_rows(lay, rows)
         return self._write(lay, clean_rows, geometries, reasons or [self._reason] * len(rows))
 
     def _write(
@@ -347,31 +336,22 @@ class _PgTransaction(Transaction):
         lay = get_layer(layer)
         self.check_gate(lay)
         current = self.current(lay.name, fid, expected_version)
-        merged = dict(current.properties) | dict(properties or {})
-        new_geom = current.geometry if geometry is UNCHANGED else promote_geometry(lay, geometry)
-        clean = validated(lay, merged, new_geom)
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        for key, value in clean.items():
-            if current.properties.get(key) != value:
-                before[key], after[key] = current.properties.get(key), value
-        geom_changed = bool(lay.geometry) and not same_geometry(current.geometry, new_geom)
-        if geom_changed:
-            before["geometry"], after["geometry"] = geom_json(current.geometry), geom_json(new_geom)
-        if not audited(lay, after):
-            return current
+        diff = change(lay, current, properties, geometry)
+        if diff.empty(lay):
+            return current  # nothing to change (derived fields restate the others): no new version, no audit row
+        after = diff.after
         version = current.version + 1
         sets = [f"{q(k)} = %s" for k in after if k != "geometry"]
         vals: list[Any] = [after[k] for k in after if k != "geometry"]
-        if geom_changed:
+        if diff.moved:
             sets.append(f"{q(GEOM)} = {_geom_param(lay)}")
-            vals.append(_wkb(new_geom))
+            vals.append(_wkb(diff.geometry))
         sets += ['"version" = %s', '"updated_at" = %s', '"updated_by" = %s']
         vals += [version, self.stamp, self.user, fid, current.version]
         cur = self._run(lay, f"UPDATE {q(lay.name)} SET {', '.join(sets)} WHERE id = %s AND version = %s", vals)
         if cur.rowcount != 1:  # pragma: no cover - the row is locked by current()
             raise Conflict("记录已被并发修改,本次修改未保存", "concurrent modification")
-        self._audit(lay.name, fid, "update", version, audited(lay, before), audited(lay, after))
+        self._audit(lay.name, fid, "update", version, audited(lay, diff.before), audited(lay, after))
         self.touched.add(lay.name)
         return self.get(layer, fid)
 
@@ -699,23 +679,9 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
         since: str | None = None,
         outside: bool | None = None,
     ) -> list[AuditEntry]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if user is not None:
-            clauses.append("(changed_by = %s OR left(changed_by, char_length(%s) + 1) = %s || '(')")
-            params += [user, user, user]
-        if since is not None:
-            clauses.append("changed_at >= %s")
-            params.append(since)
-        if outside is not None:
-            clauses.append("reason = %s" if outside else "reason <> %s")
-            params.append(EXTERNAL_REASON)
-        if layer is not None:
-            clauses.append("layer = %s")
-            params.append(get_layer(layer).name)
-        if feature_id is not None:
-            clauses.append("feature_id = %s")
-            params.append(feature_id)
+        clauses, params = audit_filters(
+            user=user, since=since, outside=outside, layer=layer, feature_id=feature_id, mark="%s"
+        )
         sql = f"SELECT * FROM {AUDIT_TABLE}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
