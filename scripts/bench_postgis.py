@@ -50,7 +50,7 @@ from bench_edits import (
 )
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import Backend, open_store
-from mzgis.store.copy import copy_store, store_checksums
+from mzgis.store.copy import copy_store
 from mzgis.store.postgis import PostGISStore
 from pg_temp import temporary_cluster
 
