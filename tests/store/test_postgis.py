@@ -360,3 +360,21 @@ def test_init_without_the_right_to_create_postgis_says_what_to_ask_for(pg: PgSer
     assert store.count("place_names") == 250
     store.close()
     pg.drop(url)
+
+
+def test_a_save_that_waits_too_long_for_a_lock_is_busy_and_changes_nothing(demo_pg: PostGISStore) -> None:
+    """Another tool holds a name's row (an open psql transaction); a save of it waits ``write_wait_s``, then
+    is refused as busy (503 / exit 9 at the edges), nothing written."""
+    from mzgis.errors import Busy
+
+    name = demo_pg.features("place_names", where={"name": "方林村"})[0]
+    impatient = PostGISStore(demo_pg.url, write_wait_s=0.5)
+    with psycopg.connect(demo_pg.url) as holder:
+        holder.execute("SELECT 1 FROM place_names WHERE id = %s FOR UPDATE", (name.id,))
+        start = time.monotonic()
+        with pytest.raises(Busy, match="正被另一位用户修改,等待超时;本次修改未保存"):
+            Gazetteer(impatient).update(name.id, {"origin": "改"}, expected_version=name.version, user="甲")
+        assert 0.4 < time.monotonic() - start < 5
+        holder.rollback()
+    impatient.close()
+    assert demo_pg.get("place_names", name.id) == name
