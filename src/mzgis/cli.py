@@ -1407,6 +1407,9 @@ def coverage_cmd(
     out: Annotated[
         Path | None, typer.Option("--out", help="输出目录:表格(CSV/XLSX)、图层(GPKG)、专题图(PNG)、报告(HTML)")
     ] = None,
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="只分析此区县或乡镇(区划代码,如 331004;库中有多个区县时用)")
+    ] = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -1420,13 +1423,13 @@ def coverage_cmd(
     store = _open(db)
     goal = load_targets(targets)
     if add is None:
-        result, after = analyze_store(store, targets=goal), None
+        result, after = analyze_store(store, targets=goal, unit=unit), None
     else:
-        result, after = what_if(store, proposed_frame(read_points(add)), targets=goal)
+        result, after = what_if(store, proposed_frame(read_points(add)), targets=goal, unit=unit)
     if out is not None:
         from mzgis.io.coverage_report import write_coverage_outputs
 
-        units = store.read_frame("admin_units")
+        units = store.read_frame("admin_units", scope=unit)
         written = write_coverage_outputs(after or result, units[units.level == "township"], out)
         typer.echo(
             f"已写出 {len(written.files)} 个文件到 {out}" + ("" if written.maps_drawn else "(无中文字体,未绘专题图)")

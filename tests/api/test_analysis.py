@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,3 +177,18 @@ def test_print_map_for_viewers_as_pdf_and_png(client: TestClient, db_tokens: dic
     assert bad.status_code == 400 and "格式不对:应为 最小经度,最小纬度,最大经度,最大纬度" in bad.json()["message"]
     bad = client.get("/api/print", params={"layers": "users"}, headers=viewer)
     assert bad.status_code == 400 and "不能出图的图层:users" in bad.json()["message"]
+
+
+def test_coverage_of_one_unit(client: TestClient, demo_db: Path | str) -> None:
+    one = client.get("/api/coverage", params={"unit": "331004106"})
+    assert one.status_code == 200 and [r["name"] for r in one.json()["townships"]] == ["金清镇"]
+    assert client.get("/api/coverage", params={"unit": "33100A"}).status_code == 422
+    missing = client.get("/api/coverage", params={"unit": "331081"})  # 温岭市: an outline, no townships
+    assert missing.status_code == 404 and "区划 331081 下没有乡镇或村级区划" in missing.json()["message"]
+    from typer.testing import CliRunner
+
+    from mzgis.cli import app
+
+    out = CliRunner().invoke(app, ["coverage", "--unit", "331004106", "--json", "--db", str(demo_db)])
+    assert out.exit_code == 0, out.output
+    assert [r["name"] for r in json.loads(out.output)["townships"]] == ["金清镇"]

@@ -15,7 +15,7 @@ from mzgis.coverage.analysis import analyze
 from mzgis.coverage.service import analyze_store
 from mzgis.coverage.targets import load_targets
 from mzgis.errors import BadInput
-from mzgis.store import GeoPackageStore
+from mzgis.store import Backend, GeoPackageStore
 
 TO_LL = Transformer.from_crs(4549, 4490, always_xy=True)
 X, Y = 630000.0, 3160000.0
@@ -273,3 +273,21 @@ def test_suggest_and_what_if_on_the_demo(tmp_path: Path) -> None:
             encoding="utf-8",
         )
         proposed_frame(read_points(bad))
+
+
+def test_a_store_of_several_counties_is_analysed_one_unit_at_a_time(demo_store: Backend) -> None:
+    """``unit``: the county's analysis is the whole demo's (its neighbours have no townships); a township's
+    holds that township only, with its own counts; a county without townships is refused by name."""
+    from mzgis.errors import NotFound
+
+    whole = analyze_store(demo_store)
+    county = analyze_store(demo_store, unit="331004")
+    assert county.townships == whole.townships and county.district == whole.district
+    lunan = analyze_store(demo_store, unit="331004001")
+    assert [r["name"] for r in lunan.townships] == ["路南街道"]
+    mine = next(r for r in whole.townships if r["name"] == "路南街道")
+    keys = ("aged_60_plus", "beds", "nursing_beds", "beds_per_1000", "community_complexes", "burial_sites", "villages")
+    assert {k: lunan.townships[0][k] for k in keys} == {k: mine[k] for k in keys}
+    assert lunan.district["villages"] == mine["villages"]
+    with pytest.raises(NotFound, match="区划 331002 下没有乡镇或村级区划"):
+        analyze_store(demo_store, unit="331002")

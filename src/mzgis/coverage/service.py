@@ -63,15 +63,18 @@ class _Inputs:
     facilities: dict[str, gpd.GeoDataFrame]
 
 
-def _inputs(store: Store) -> _Inputs:
-    units = store.read_frame("admin_units")
+def _inputs(store: Store, unit: str | None = None) -> _Inputs:
+    """The admin units, population and facilities of the store, or of the county or township ``unit`` (an
+    admin code: a store of several counties is analysed one county at a time)."""
+    units = store.read_frame("admin_units", scope=unit)
     townships = units[units.level == "township"]
     villages = units[units.level == "village"]
     if townships.empty or villages.empty:
-        raise NotFound("数据库中没有乡镇或村级区划,无法做覆盖分析", "no townships or villages in the store")
+        where = f"区划 {unit} 下" if unit else "数据库中"
+        raise NotFound(f"{where}没有乡镇或村级区划,无法做覆盖分析", "no townships or villages to analyse")
     require_polygons(units[units.level != "county"], "覆盖分析")
-    facilities = {layer: store.read_frame(layer) for layer in _FACILITY_LAYERS}
-    return _Inputs(townships, villages, store.read_frame("population"), facilities)
+    facilities = {layer: store.read_frame(layer, scope=unit) for layer in _FACILITY_LAYERS}
+    return _Inputs(townships, villages, store.read_frame("population", scope=unit), facilities)
 
 
 def _with_proposed(inputs: _Inputs, proposed: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
@@ -118,19 +121,25 @@ def _analyze(inputs: _Inputs, facilities: dict[str, gpd.GeoDataFrame], targets: 
 
 
 def analyze_store(
-    store: Store, *, targets: Targets | None = None, proposed: gpd.GeoDataFrame | None = None
+    store: Store,
+    *,
+    targets: Targets | None = None,
+    proposed: gpd.GeoDataFrame | None = None,
+    unit: str | None = None,
 ) -> CoverageResult:
-    """The per-township analysis of the store's county, optionally with proposed facilities added."""
-    inputs = _inputs(store)
+    """The per-township analysis of the store's county (or of the county or township ``unit``), optionally
+    with proposed facilities added."""
+    inputs = _inputs(store, unit)
     facilities = inputs.facilities if proposed is None or proposed.empty else _with_proposed(inputs, proposed)
     return _analyze(inputs, facilities, targets or load_targets())
 
 
 def what_if(
-    store: Store, proposed: gpd.GeoDataFrame, *, targets: Targets | None = None
+    store: Store, proposed: gpd.GeoDataFrame, *, targets: Targets | None = None, unit: str | None = None
 ) -> tuple[CoverageResult, CoverageResult]:
-    """The analysis as it stands and with ``proposed`` facilities added, from one read of the store."""
-    inputs = _inputs(store)
+    """The analysis as it stands and with ``proposed`` facilities added, from one read of the store (of the
+    county or township ``unit`` when given)."""
+    inputs = _inputs(store, unit)
     goal = targets or load_targets()
     after = inputs.facilities if proposed.empty else _with_proposed(inputs, proposed)
     return _analyze(inputs, inputs.facilities, goal), _analyze(inputs, after, goal)

@@ -146,10 +146,15 @@ def print_map(
 
 
 @router.get("/coverage", responses=_ERRORS, summary="十四五目标覆盖分析(按乡镇)")
-def coverage(_: PlannerDep, store: StoreDep) -> dict[str, Any]:
+def coverage(
+    _: PlannerDep,
+    store: StoreDep,
+    unit: Annotated[str | None, Query(pattern=r"^\d{2,12}$", description="只分析此区县或乡镇(区划代码)")] = None,
+) -> dict[str, Any]:
     """The per-township table, the district row, uncovered villages, accessibility per village, the
-    targets and rules used, and facilities whose location disagrees with their admin code."""
-    return analyze_store(store).as_dict()
+    targets and rules used, and facilities whose location disagrees with their admin code (of the county
+    or township ``unit`` when given: a store of several counties is analysed one county at a time)."""
+    return analyze_store(store, unit=unit).as_dict()
 
 
 class ProposedIn(BaseModel):
