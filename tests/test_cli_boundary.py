@@ -36,6 +36,12 @@ def test_check_coverage_of_the_store_json() -> None:
     assert data["summary"]["polygons"] == 228 and data["findings"] == []
     for key in ("polygons", "invalid", "gaps", "gap_area_m2", "overlaps", "overlap_area_m2"):
         assert key in data["summary"]
+    one = runner.invoke(app, ["check", "coverage", "--db", DB, "--level", "village", "--unit", "331004106", "--json"])
+    assert one.exit_code == 0, one.output
+    jinqing = json.loads(one.output)["summary"]["polygons"]
+    assert jinqing == 45  # 金清镇's 45 villages only
+    none = runner.invoke(app, ["check", "coverage", "--db", DB, "--level", "village", "--unit", "331081"])
+    assert none.exit_code == 3 and "区划 331081 下没有 village 层级的行政区划" in none.output
 
 
 def test_check_coverage_of_a_gcj02_file_with_findings_layer(tmp_path: Path) -> None:

@@ -1111,6 +1111,9 @@ def _read_geometries(path: Path, from_crs: str | None) -> Any:
 def check_coverage_cmd(
     file: Annotated[Path | None, typer.Argument(help="要检查的面文件(GeoJSON/GPKG/Shapefile);省略则检查数据库")] = None,
     level: Annotated[str, typer.Option("--level", help="检查数据库中的 township 或 village 层级")] = "village",
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="只检查此区县或乡镇下的区划(区划代码;库中有多个区县时用)")
+    ] = None,
     id_field: Annotated[str, typer.Option("--id-field", help="区划代码字段")] = "code",
     parent_field: Annotated[str | None, typer.Option("--parent-field", help="上级代码字段")] = None,
     from_crs: Annotated[str | None, typer.Option("--from-crs", help="文件的坐标系(如 gcj02)")] = None,
@@ -1128,7 +1131,7 @@ def check_coverage_cmd(
 
     tol = Tolerances(gap_width_m=gap_width_m, min_area_m2=min_area_m2)
     if file is None:
-        report = check_store_coverage(_open(db), level, tolerances=tol)
+        report = check_store_coverage(_open(db), level, tolerances=tol, unit=unit)
     else:
         units = _read_geometries(file, from_crs)
         for name, option in ((id_field, "--id-field"), (parent_field, "--parent-field")):

@@ -24,14 +24,18 @@ __all__ = ["BoundaryLine", "check_store_coverage", "line_names", "load_line", "m
 _PARENT_LEVEL = {"village": "township", "township": "county"}
 
 
-def check_store_coverage(store: Store, level: str, *, tolerances: Tolerances | None = None) -> CoverageReport:
-    """Coverage and hierarchy of one level of the store's admin units against the level above."""
+def check_store_coverage(
+    store: Store, level: str, *, tolerances: Tolerances | None = None, unit: str | None = None
+) -> CoverageReport:
+    """Coverage and hierarchy of one level of the store's admin units (those under ``unit``, a county's or
+    township's code, when given) against the level above."""
     if level not in _PARENT_LEVEL:
         raise BadInput(f"层级应为 township 或 village,不是“{level}”", "level must be township or village")
-    units = store.read_frame("admin_units")
+    units = store.read_frame("admin_units", scope=unit)
     mine = units[units.level == level]
     if mine.empty:
-        raise NotFound(f"没有 {level} 层级的行政区划", f"no admin units of level {level}")
+        where = f"区划 {unit} 下" if unit else ""
+        raise NotFound(f"{where}没有 {level} 层级的行政区划", f"no admin units of level {level}")
     require_polygons(units[units.code.isin(set(mine.code) | set(mine.parent_code))], "区划拓扑检查")
     parents = units[units.level == _PARENT_LEVEL[level]]
     parents = parents[parents.code.isin(set(mine.parent_code))]
