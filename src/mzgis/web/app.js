@@ -183,22 +183,44 @@ function addLegend() {
   legend.addTo(map);
 }
 
+// the unit selector: the townships of the county; in a store of several counties (a city's database) each
+// county that has townships comes first in its group, then its townships
 function setupTownships(townships) {
   const select = document.getElementById('township');
-  for (const t of townships.sort((a, b) => a.properties.code.localeCompare(b.properties.code))) {
+  const counties = new Map(
+    ctx.units.features.filter((f) => f.properties.level === 'county').map((c) => [c.properties.code, c]),
+  );
+  const withTowns = [...new Set(townships.map((t) => t.properties.parent_code))].filter((code) => counties.has(code)).sort();
+  const option = (code, text) => {
     const opt = document.createElement('option');
-    opt.value = t.properties.code;
-    opt.textContent = t.properties.name;
-    select.appendChild(opt);
+    opt.value = code;
+    opt.textContent = text;
+    return opt;
+  };
+  const byCode = (a, b) => a.properties.code.localeCompare(b.properties.code);
+  if (withTowns.length > 1) {
+    select.options[0].textContent = '全部区县';
+    for (const code of withTowns) {
+      const county = counties.get(code);
+      const group = document.createElement('optgroup');
+      group.label = county.properties.name;
+      group.appendChild(option(code, `${county.properties.name}(全区)`));
+      for (const t of townships.filter((t) => t.properties.parent_code === code).sort(byCode)) {
+        group.appendChild(option(t.properties.code, t.properties.name));
+      }
+      select.appendChild(group);
+    }
+  } else {
+    for (const t of townships.sort(byCode)) select.appendChild(option(t.properties.code, t.properties.name));
   }
   select.addEventListener('change', () => {
     const code = select.value;
     ctx.villageLayer.eachLayer((l) => {
-      const mine = !code || l.feature.properties.parent_code === code;
+      const mine = !code || String(l.feature.properties.parent_code).startsWith(code);
       l.setStyle({ opacity: mine ? 1 : 0.15 });
     });
-    const target = townships.find((t) => t.properties.code === code);
-    const bounds = target ? L.geoJSON(target).getBounds() : ctx.home; // 全区: the county, not its neighbours
+    const target = townships.find((t) => t.properties.code === code) || counties.get(code);
+    const bounds = target && target.geometry ? L.geoJSON(target).getBounds() : target ? null : ctx.home; // 全区: the county, not its neighbours
     if (bounds && bounds.isValid()) map.fitBounds(bounds, { animate: false });
     else if (target) ctx.status(`${target.properties.name}还没有区划面`);
   });

@@ -184,7 +184,7 @@ def search_names(
         str, Query(max_length=LIMITS.query_chars, description="中文、全拼 (lunan)、首字母 (lnjd);可带错字")
     ] = "",
     category: str | None = None,
-    township: Annotated[str | None, Query(description="乡镇代码 (9 位)")] = None,
+    township: Annotated[str | None, Query(description="乡镇(或区县)代码:只要此区划下的地名")] = None,
     name_status: Annotated[str | None, Query(alias="status")] = None,
     near: Annotated[str | None, Query(description="lon,lat")] = None,
     within_m: Annotated[float | None, Query(gt=0)] = None,

@@ -1,0 +1,50 @@
+"""The page on a store of several counties (a city's database): the unit selector lists each county that
+has townships, then its townships; choosing a county fits the map to it."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+
+from mzgis.settings import default_demo_path
+from mzgis.store import GeoPackageStore
+from tests.web.test_page import _page, _shot, browser  # noqa: F401  (the browser fixture)
+
+
+@pytest.fixture
+def demo_path(tmp_path: Path) -> Path:
+    """In place of the demo (the live server and its accounts use it): the demo with a township of 椒江区."""
+    path = tmp_path / "two-counties.gpkg"
+    with closing(sqlite3.connect(default_demo_path())) as src, closing(sqlite3.connect(path)) as dst:
+        src.backup(dst)
+    store = GeoPackageStore(path)
+    jiaojiang = store.features("admin_units", where={"code": "331002"})[0]
+    assert jiaojiang.geometry is not None
+    p = jiaojiang.geometry.representative_point()
+    town = {"code": "331002001", "name": "海门街道", "level": "township", "parent_code": "331002"}
+    store.insert("admin_units", town, box(p.x - 0.01, p.y - 0.01, p.x + 0.01, p.y + 0.01), user="test")
+    return path
+
+
+def test_the_unit_selector_lists_counties_then_their_townships(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    page = _page(browser, live_server, "查看员")
+    groups = page.locator("#township optgroup")
+    assert [groups.nth(i).get_attribute("label") for i in range(groups.count())] == ["椒江区", "路桥区"]
+    assert page.locator("#township > option").all_inner_texts() == ["全部区县"]
+    assert groups.nth(0).locator("option").all_inner_texts() == ["椒江区(全区)", "海门街道"]
+    luqiao = groups.nth(1).locator("option").all_inner_texts()
+    assert luqiao[0] == "路桥区(全区)" and len(luqiao) == 13 and "金清镇" in luqiao
+    page.select_option("#township", label="椒江区(全区)")
+    page.fill("#search", "lnjd")  # 路南街道 is in 路桥区: the county filter leaves it out
+    page.click("#search-form button")
+    page.wait_for_selector("#results li")
+    assert page.locator("#results li").first.inner_text() == "没有找到"
+    page.select_option("#township", label="路桥区(全区)")
+    page.click("#search-form button")
+    page.wait_for_selector("#results li >> text=路南街道")
+    assert page.errors == []
+    _shot(page, "page-two-counties")
