@@ -58,6 +58,9 @@ DbOption = Annotated[
 ]
 
 
+UnitOption = Annotated[
+    str | None, typer.Option("--unit", help="只看此区县或乡镇(区划代码,如 331004;库中有多个区县时用)")
+]
 UserOption = Annotated[str | None, typer.Option("--user", help="代谁操作(与运行命令的系统账号一并记入修改记录)")]
 OverrideOption = Annotated[
     str | None, typer.Option("--override-reason", help="违反规则(错误级)仍要保存时的理由,记入修改记录")
@@ -1111,9 +1114,7 @@ def _read_geometries(path: Path, from_crs: str | None) -> Any:
 def check_coverage_cmd(
     file: Annotated[Path | None, typer.Argument(help="要检查的面文件(GeoJSON/GPKG/Shapefile);省略则检查数据库")] = None,
     level: Annotated[str, typer.Option("--level", help="检查数据库中的 township 或 village 层级")] = "village",
-    unit: Annotated[
-        str | None, typer.Option("--unit", help="只检查此区县或乡镇下的区划(区划代码;库中有多个区县时用)")
-    ] = None,
+    unit: UnitOption = None,
     id_field: Annotated[str, typer.Option("--id-field", help="区划代码字段")] = "code",
     parent_field: Annotated[str | None, typer.Option("--parent-field", help="上级代码字段")] = None,
     from_crs: Annotated[str | None, typer.Option("--from-crs", help="文件的坐标系(如 gcj02)")] = None,
@@ -1410,9 +1411,7 @@ def coverage_cmd(
     out: Annotated[
         Path | None, typer.Option("--out", help="输出目录:表格(CSV/XLSX)、图层(GPKG)、专题图(PNG)、报告(HTML)")
     ] = None,
-    unit: Annotated[
-        str | None, typer.Option("--unit", help="只分析此区县或乡镇(区划代码,如 331004;库中有多个区县时用)")
-    ] = None,
+    unit: UnitOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -1466,6 +1465,7 @@ def coverage_suggest_cmd(
     exact_: Annotated[bool, typer.Option("--exact", help="同时求精确最优解(HiGHS)")] = False,
     add: Annotated[Path | None, typer.Option("--add", help="拟建设施文件:同类设施视为已建")] = None,
     targets: Annotated[Path | None, typer.Option("--targets", help="目标与覆盖规则文件")] = None,
+    unit: UnitOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -1482,6 +1482,7 @@ def coverage_suggest_cmd(
         with_exact=exact_,
         targets=load_targets(targets),
         proposed=proposed_frame(read_points(add)) if add is not None else None,
+        unit=unit,
     )
     if as_json:
         _echo_json(result)

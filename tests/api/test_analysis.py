@@ -192,3 +192,14 @@ def test_coverage_of_one_unit(client: TestClient, demo_db: Path | str) -> None:
     out = CliRunner().invoke(app, ["coverage", "--unit", "331004106", "--json", "--db", str(demo_db)])
     assert out.exit_code == 0, out.output
     assert [r["name"] for r in json.loads(out.output)["townships"]] == ["金清镇"]
+
+
+def test_suggestions_and_what_if_for_one_unit(client: TestClient) -> None:
+    picks = client.get("/api/coverage/suggest", params={"type": "burial_site", "count": 2, "unit": "331004106"})
+    assert picks.status_code == 200, picks.text
+    assert {p["township"] for p in picks.json()["greedy"]} == {"金清镇"}  # only 金清镇's villages to cover
+    body = {"facilities": [{"kind": "institution", "lon": 121.49, "lat": 28.525, "beds": 100}], "unit": "331004106"}
+    out = client.post("/api/coverage/what-if", json=body).json()
+    assert [r["name"] for r in out["with_proposed"]["townships"]] == ["金清镇"]
+    before, after = out["current"]["townships"][0], out["with_proposed"]["townships"][0]
+    assert after["beds"] == before["beds"] + 100

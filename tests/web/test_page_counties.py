@@ -48,3 +48,21 @@ def test_the_unit_selector_lists_counties_then_their_townships(browser, live_ser
     page.wait_for_selector("#results li >> text=路南街道")
     assert page.errors == []
     _shot(page, "page-two-counties")
+
+
+def test_the_coverage_tab_analyses_the_chosen_county(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    page = _page(browser, live_server, "规划科")
+    page.select_option("#township", label="路桥区(全区)")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/coverage" in r.url else None)
+    page.click("#tab-coverage-btn")
+    page.wait_for_selector("#status >> text=覆盖分析完成")
+    assert any(u.endswith("/api/coverage?unit=331004") for u in asked), asked
+    table = page.locator("#tab-coverage").inner_text()
+    assert "金清镇" in table and "海门街道" not in table  # 路桥区's townships only
+    page.select_option("#township", label="椒江区(全区)")
+    page.wait_for_selector("#status >> text=分析失败")  # 椒江区 has a township but no villages: said, not drawn
+    assert "区划 331002 下没有乡镇或村级区划" in page.locator("#status").inner_text()
+    assert page.locator("#c-table tbody tr").count() == 0  # 路桥区's rows are not left standing
+    assert page.errors == []
+    _shot(page, "page-two-counties-coverage")

@@ -196,19 +196,24 @@ def suggest(
     with_exact: bool = False,
     targets: Targets | None = None,
     proposed: gpd.GeoDataFrame | None = None,
+    unit: str | None = None,
 ) -> dict[str, Any]:
     """Ranked candidate sites for one facility type: greedy maximal covering, and the exact optimum.
-    Existing open sites, and ``proposed`` ones of the same type (what-if), are taken as built."""
+    Existing open sites, and ``proposed`` ones of the same type (what-if), are taken as built (also those
+    across the border of ``unit``, the county or township whose villages are to be covered, when given:
+    they serve its villages all the same)."""
     if count < 1 or count > 100:
         raise BadInput("建议数量应在 1–100 之间", "count must be 1..100")
     targets = targets or load_targets()
     rule = targets.rule(facility_type)
-    units = store.read_frame("admin_units")
+    units = store.read_frame("admin_units", scope=unit)
     require_polygons(units[units.level != "county"], "选址建议")
     villages = units[units.level == "village"].reset_index()
+    if villages.empty:
+        raise NotFound(f"区划 {unit} 下没有村级区划,无法做选址建议", "no villages to cover")
     towns = units[units.level == "township"]
     names = dict(zip(towns.code, towns.name, strict=True))
-    aged = latest_population(store.read_frame("population"), villages.code, ("aged_60_plus",))
+    aged = latest_population(store.read_frame("population", scope=unit), villages.code, ("aged_60_plus",))
     villages["aged_60_plus"] = aged["aged_60_plus"]
     epsg = to_metric(tuple(villages.total_bounds))
     villages_m = villages.to_crs(epsg)

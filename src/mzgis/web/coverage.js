@@ -5,6 +5,9 @@
 import { api, can, download, escapeHtml } from './api.js';
 
 const $ = (id) => document.getElementById(id);
+// the county of the unit chosen in the selector (a county, or a township's county; none: the whole store):
+// in a store of several counties the analyses are of one county
+const county = () => (/^\d{6}(\d{3})?$/.test($('township').value) ? $('township').value.slice(0, 6) : null);
 // What each row shows for each target (value, gap, band), the targets' wording and goals and the bands'
 // colours all come from the server's analysis (``reading``): the page recomputes nothing.
 export function setupCoverage(ctx) {
@@ -78,7 +81,8 @@ export function setupCoverage(ctx) {
 
   async function run() {
     ctx.status('正在分析…');
-    analysis = await api('/api/coverage');
+    const unit = county();
+    analysis = await api(unit ? `/api/coverage?unit=${unit}` : '/api/coverage');
     const select = $('c-target');
     if (!select.options.length) { // the targets and their wording as the server states them
       select.innerHTML = analysis.reading.targets.map((x) => `<option value="${escapeHtml(x.id)}">${escapeHtml(x.label)}</option>`).join('');
@@ -91,7 +95,7 @@ export function setupCoverage(ctx) {
   const proposedBody = () => proposed.map((p) => ({ kind: p.kind, name: p.name, lon: p.lon, lat: p.lat, beds: p.beds }));
 
   async function whatIf() {
-    const out = await api('/api/coverage/what-if', { method: 'POST', body: { facilities: proposedBody() } });
+    const out = await api('/api/coverage/what-if', { method: 'POST', body: { facilities: proposedBody(), unit: county() } });
     proposedRows = out.with_proposed.townships;
     proposedReading = out.with_proposed.reading;
     proposedUncovered = out.with_proposed.uncovered_villages;
@@ -124,6 +128,18 @@ export function setupCoverage(ctx) {
 
   $('tab-coverage-btn').addEventListener('shown', () => { if (!analysis) run().catch((err) => ctx.status(`分析失败:${err.message}`)); });
   $('c-target').addEventListener('change', () => analysis && draw());
+  // another county chosen: its analysis (a township chosen only zooms; the table stays the county's)
+  let shown = county();
+  $('township').addEventListener('change', () => {
+    if (!analysis || county() === shown) return;
+    shown = county();
+    run().catch((err) => {
+      // the table and colours were the other county's: cleared, so nothing stale is read as this one's
+      $('c-table').querySelector('tbody').innerHTML = '';
+      ctx.townLayer.eachLayer((l) => l.setStyle({ fillColor: '#cdd9e5', fillOpacity: 0.35 }));
+      ctx.status(`分析失败:${err.message}`);
+    });
+  });
   $('c-report').addEventListener('click', async () => {
     $('c-report-status').textContent = '正在生成(含专题图)…';
     try {
@@ -152,7 +168,7 @@ export function setupCoverage(ctx) {
     suggestionMarks.clearLayers();
     try {
       const exact = $('c-exact').checked;
-      const body = { type, count: Number($('c-count').value) || 3, exact, facilities: proposedBody() };
+      const body = { type, count: Number($('c-count').value) || 3, exact, facilities: proposedBody(), unit: county() };
       const out = await api('/api/coverage/suggest', { method: 'POST', body });
       list.innerHTML = '';
       $('c-exact-result').innerHTML = exact

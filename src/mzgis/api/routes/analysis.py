@@ -31,6 +31,7 @@ from mzgis.mapviews import MAP_LAYERS, build_view
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["分析 analyses"])
+UNIT_PATTERN = r"^\d{2,12}$"  # a county's or township's code (a store of several counties: one at a time)
 _ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorOut},
     403: {"model": ErrorOut},
@@ -149,7 +150,7 @@ def print_map(
 def coverage(
     _: PlannerDep,
     store: StoreDep,
-    unit: Annotated[str | None, Query(pattern=r"^\d{2,12}$", description="只分析此区县或乡镇(区划代码)")] = None,
+    unit: Annotated[str | None, Query(pattern=UNIT_PATTERN, description="只分析此区县或乡镇(区划代码)")] = None,
 ) -> dict[str, Any]:
     """The per-township table, the district row, uncovered villages, accessibility per village, the
     targets and rules used, and facilities whose location disagrees with their admin code (of the county
@@ -168,6 +169,7 @@ class ProposedIn(BaseModel):
 
 class WhatIfIn(BaseModel):
     facilities: list[ProposedIn] = Field(min_length=1, max_length=500)
+    unit: str | None = Field(default=None, pattern=UNIT_PATTERN, description="只分析此区县或乡镇(区划代码)")
 
 
 def _proposed(facilities: list[ProposedIn]) -> gpd.GeoDataFrame | None:
@@ -192,7 +194,7 @@ def _proposed(facilities: list[ProposedIn]) -> gpd.GeoDataFrame | None:
 def coverage_what_if(body: WhatIfIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
     frame = _proposed(body.facilities)
     assert frame is not None  # at least one facility (WhatIfIn)
-    current, after = what_if(store, frame)
+    current, after = what_if(store, frame, unit=body.unit)
 
     def tables(result: CoverageResult) -> dict[str, Any]:
         uncovered = result.uncovered[["facility_type", "code"]].to_dict("records")
@@ -216,8 +218,9 @@ def coverage_suggest(
     facility_type: Annotated[FacilityType, Query(alias="type")] = "burial_site",
     count: Annotated[int, Query(ge=1, le=20)] = 3,
     exact: bool = False,
+    unit: Annotated[str | None, Query(pattern=UNIT_PATTERN, description="只为此区县或乡镇的村选址")] = None,
 ) -> dict[str, Any]:
-    return suggest(store, facility_type, count=count, with_exact=exact)
+    return suggest(store, facility_type, count=count, with_exact=exact, unit=unit)
 
 
 class SuggestIn(BaseModel):
@@ -225,8 +228,11 @@ class SuggestIn(BaseModel):
     count: int = Field(default=3, ge=1, le=20)
     exact: bool = False
     facilities: list[ProposedIn] = Field(default=[], max_length=500, description="拟建设施,视为已建")
+    unit: str | None = Field(default=None, pattern=UNIT_PATTERN, description="只为此区县或乡镇的村选址")
 
 
 @router.post("/coverage/suggest", responses=_ERRORS, summary="选址建议(把拟建设施视为已建)")
 def coverage_suggest_with_proposed(body: SuggestIn, _: PlannerDep, store: StoreDep) -> dict[str, Any]:
-    return suggest(store, body.type, count=body.count, with_exact=body.exact, proposed=_proposed(body.facilities))
+    return suggest(
+        store, body.type, count=body.count, with_exact=body.exact, proposed=_proposed(body.facilities), unit=body.unit
+    )
