@@ -143,6 +143,10 @@ def test_coverage_report_download(client: TestClient, tmp_path: Path) -> None:
     for expected in ("覆盖分析/覆盖分析.csv", "覆盖分析/覆盖分析.xlsx", "覆盖分析/覆盖分析.gpkg"):
         assert expected in names
     assert any(n.endswith(".html") for n in names)
+    one = client.get("/api/coverage/report", params={"unit": "331004106"})  # one township's report
+    with zipfile.ZipFile(io.BytesIO(one.content)) as zf:
+        rows = zf.read("覆盖分析/覆盖分析.csv").decode("utf-8-sig").splitlines()
+    assert any("金清镇" in r for r in rows) and not any("路南街道" in r for r in rows)
 
 
 def test_a_line_named_dotdot_gets_its_package_not_a_500(client: TestClient, demo_db: Path | str) -> None:

@@ -14,7 +14,7 @@ from shapely.geometry import Point
 from mzgis.clock import beijing_time
 from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation, StaleVersion
 from mzgis.layers import LAYERS
-from mzgis.store import Backend, GeoPackageStore
+from mzgis.store import Backend, GeoPackageStore, open_store
 from mzgis.store.geopackage import AUDIT_TABLE, CHANGESET_TABLE
 
 FACILITY = {
@@ -312,3 +312,17 @@ def test_a_row_the_file_refuses_is_named_and_none_of_many_is_written(empty_store
     with pytest.raises(Conflict, match="facility_code=MZ-001"), empty_store.transaction(user="李四") as tx:
         tx.insert_many("eldercare_facilities", rows)
     assert [f.properties["name"] for f in empty_store.features("eldercare_facilities")] == ["路桥敬老院"]
+
+
+def test_a_snapshot_reads_the_store_as_it_was_when_it_began(empty_store: Backend) -> None:
+    first = empty_store.insert("eldercare_facilities", FACILITY, Point(121.38, 28.58), user="张三")
+    other = open_store(empty_store.location)  # another process's connection, as it were
+    with empty_store.snapshot():
+        second = other.insert(
+            "eldercare_facilities", FACILITY | {"name": "新敬老院"}, Point(121.39, 28.58), user="李四"
+        )
+        assert [f.id for f in empty_store.features("eldercare_facilities")] == [first.id]
+        assert [e.feature_id for e in empty_store.audit(layer="eldercare_facilities")] == [first.id]
+        assert empty_store.system_rows("changesets")[-1]["created_by"] == "张三"
+    assert [f.id for f in empty_store.features("eldercare_facilities")] == [first.id, second.id]
+    other.close()

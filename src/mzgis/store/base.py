@@ -423,3 +423,9 @@ class Backend(Store, AccountStore, DocumentStore):
     @abc.abstractmethod
     def bulk_load(self) -> AbstractContextManager[Loader]:
         """A :class:`Loader` for this store, which must hold no features and no history."""
+
+    @abc.abstractmethod
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads of this thread inside the block see the store as it was when the block began (features,
+        history, notes), whatever others commit meanwhile: a copy of a store in use is of one moment. Only
+        reads belong in the block."""

@@ -2,7 +2,8 @@
 layer's features with their ids, versions and stamps, the changesets and audit, the notes, accounts and the
 naming documents — in one transaction of the target, then read back and compared by count and checksum.
 This is how a county's file joins the city's database (and how a database is handed back as one file).
-Sign-in tokens and failed sign-ins stay with the server they were made on."""
+Sign-in tokens and failed sign-ins stay with the server they were made on. The source is read in one
+snapshot, so a store in use is copied as it was when the copy began."""
 
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def copy_store(source: Backend, target: Backend) -> CopyReport:
     target is not empty or a row is refused. Raises :class:`InvalidStore` when the copy reads back different."""
     counts: dict[str, int] = {}
     sums: dict[str, str] = {}
-    with target.bulk_load() as load:
+    with source.snapshot(), target.bulk_load() as load:  # the source as of one moment, even while in use
         for layer in LAYERS:
             h, n = hashlib.sha256(), 0
             for page in _pages_of_features(source, layer):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -418,6 +419,7 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         self.path = Path(path)
         self._clock = clock
         self.write_wait_s = write_wait_s
+        self._snapshots = threading.local()  # a read connection pinned by snapshot(), per thread
         _check_file(self.path)
 
     @classmethod
@@ -431,7 +433,23 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         return str(self.path)
 
     def _read(self) -> AbstractContextManager[sqlite3.Connection]:
-        return opened(self.path, self.write_wait_s)
+        pinned = getattr(self._snapshots, "conn", None)
+        return nullcontext(pinned) if pinned is not None else opened(self.path, self.write_wait_s)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        if getattr(self._snapshots, "conn", None) is not None:  # already in one: the outer one holds
+            yield
+            return
+        with opened(self.path, self.write_wait_s) as conn:
+            conn.execute("BEGIN")  # WAL: the read transaction's first read fixes what it sees
+            conn.execute("SELECT count(*) FROM gpkg_contents").fetchone()
+            self._snapshots.conn = conn
+            try:
+                yield
+            finally:
+                self._snapshots.conn = None
+                conn.execute("ROLLBACK")
 
     def count(
         self, layer: str, *, bbox: tuple[float, float, float, float] | None = None, scope: str | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -445,6 +446,7 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
         self._clock = clock
         self.write_wait_s = write_wait_s
         self._pool = Pool(url, lock_wait_s=write_wait_s)
+        self._snapshots = threading.local()  # a connection pinned by snapshot(), per thread
         weakref.finalize(self, self._pool.close)  # a store dropped without close() closes its connections
         with self._connection() as conn:
             problems = schema_problems(conn)
@@ -471,6 +473,13 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        pinned = getattr(self._snapshots, "conn", None)
+        if pinned is not None:  # inside snapshot(): its one transaction
+            try:
+                yield pinned
+            except psycopg.Error as exc:
+                raise server_error(exc) from None
+            return
         with self._pool.connection() as conn:
             conn.row_factory = dict_row
             try:
@@ -480,6 +489,22 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
 
     def close(self) -> None:
         self._pool.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        if getattr(self._snapshots, "conn", None) is not None:  # already in one: the outer one holds
+            yield
+            return
+        with self._pool.connection() as conn:
+            conn.row_factory = dict_row
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            conn.execute("SELECT 1").fetchone()  # the snapshot is taken at the first statement
+            self._snapshots.conn = conn
+            try:
+                yield
+            finally:
+                self._snapshots.conn = None
+                conn.execute("ROLLBACK")
 
     def system_rows(self, table: str, *, after: Any = None, limit: int = 5000) -> list[dict[str, Any]]:
         fields = SYSTEM_TABLES[table]

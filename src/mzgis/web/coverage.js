@@ -143,7 +143,8 @@ export function setupCoverage(ctx) {
   $('c-report').addEventListener('click', async () => {
     $('c-report-status').textContent = '正在生成(含专题图)…';
     try {
-      const size = await download('/api/coverage/report', '覆盖分析.zip');
+      const unit = county();
+      const size = await download(unit ? `/api/coverage/report?unit=${unit}` : '/api/coverage/report', '覆盖分析.zip');
       $('c-report-status').textContent = `已下载 覆盖分析.zip(${(size / 1024).toFixed(0)} KB)`;
     } catch (err) {
       $('c-report-status').textContent = `生成失败:${err.message}`;

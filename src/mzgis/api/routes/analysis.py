@@ -94,12 +94,17 @@ def inspection_package(
     response_class=Response,
     summary="下载覆盖分析结果(ZIP:表格、图层、专题图、报告)",
 )
-def coverage_report(_: PlannerDep, store: StoreDep) -> Response:
-    """What ``mzgis coverage --out DIR`` writes: CSV/XLSX table, GPKG layers, PNG maps, HTML map and report."""
-    units = store.read_frame("admin_units")
+def coverage_report(
+    _: PlannerDep,
+    store: StoreDep,
+    unit: Annotated[str | None, Query(pattern=UNIT_PATTERN, description="只分析此区县或乡镇(区划代码)")] = None,
+) -> Response:
+    """What ``mzgis coverage --out DIR`` writes: CSV/XLSX table, GPKG layers, PNG maps, HTML map and report
+    (of the county or township ``unit`` when given)."""
+    units = store.read_frame("admin_units", scope=unit)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "覆盖分析"
-        write_coverage_outputs(analyze_store(store), units[units.level == "township"], folder)
+        write_coverage_outputs(analyze_store(store, unit=unit), units[units.level == "township"], folder)
         buffer = io.BytesIO()
         zip_folder(folder, buffer, root="覆盖分析")
         return download(buffer.getvalue(), f"覆盖分析_{beijing_today().isoformat()}.zip")
