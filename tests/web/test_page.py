@@ -405,13 +405,14 @@ def test_large_screen_and_keyboard(browser, live_server: str) -> None:  # type: 
     assert page.errors == []
 
 
-def test_admin_manages_accounts_in_the_page(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+def test_admin_manages_accounts_in_the_page(browser, live_server: str, demo_path: Path) -> None:  # type: ignore[no-untyped-def]
     page = _page(browser, live_server, "管理员")
     page.click("#tab-users-btn")
     page.wait_for_selector("#u-table tbody tr >> nth=4")
     assert page.locator("#u-table tbody tr").count() == 6
     page.fill("#u-name", "新人")
     page.select_option("#u-role", "planner")
+    page.select_option("#u-scope", "331004106")  # 金清镇
     page.fill("#u-password", "short")
     page.click("#u-form button")
     assert page.locator("#u-message").inner_text() == ""  # the browser's own check: at least 8 characters
@@ -425,11 +426,20 @@ def test_admin_manages_accounts_in_the_page(browser, live_server: str) -> None: 
     assert "已停用" in page.locator("#u-table tbody tr", has_text="王五").inner_text()
     page.get_by_label("查看员 的角色").select_option("editor")
     page.wait_for_selector("#u-message >> text=查看员 的角色已改为 编辑")
+    assert page.get_by_label("新人 的管辖范围").input_value() == "331004106"  # as added
+    page.get_by_label("地名科 的管辖范围").select_option("331004001")
+    page.wait_for_selector("#u-message >> text=地名科 的管辖范围:路南街道(331004001)")
+    page.get_by_label("新人 的管辖范围").select_option("")
+    page.wait_for_selector("#u-message >> text=新人 的管辖范围:不限")
     assert page.get_by_label("管理员 的角色").is_disabled()  # not one's own role
     _shot(page, "page-users")
     # the new account signs in with its role
     other = _page(browser, live_server, "新人", password="long-enough-1")
     assert other.locator("#who").inner_text() == "新人(规划)"
+    from mzgis.store import open_store
+
+    scopes = {a["name"]: a["scope"] for a in open_store(demo_path).accounts()}
+    assert (scopes["地名科"], scopes["新人"], scopes["管理员"]) == ("331004001", None, None)
     assert page.errors == [] and other.errors == []
 
 

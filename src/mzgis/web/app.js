@@ -326,7 +326,7 @@ function openSignIn(reason) {
     setupNames(ctx);
     setupBoundary(ctx);
     setupCoverage(ctx);
-    setupUsers();
+    setupUsers(ctx);
     setupPrint(ctx);
     setupAttributes(ctx);
     await setupProcedures(ctx);
