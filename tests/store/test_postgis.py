@@ -4,6 +4,7 @@ scope locks, no lost acknowledged write)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -378,3 +379,36 @@ def test_a_save_that_waits_too_long_for_a_lock_is_busy_and_changes_nothing(demo_
         holder.rollback()
     impatient.close()
     assert demo_pg.get("place_names", name.id) == name
+
+
+def test_ogr2ogr_appends_to_the_database_like_any_other_tool(demo_pg: PostGISStore, tmp_path: Path) -> None:
+    """GDAL's own PostgreSQL driver (Debian's ogr2ogr, as a bureau's scripts use it): an appended facility is
+    versioned and audited by the database, one of a kind the layer model does not know is refused."""
+    import json
+    import shutil
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    if shutil.which("ogr2ogr") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's gdal-bin (.ci/run)")
+        pytest.skip("ogr2ogr (gdal-bin) is not installed")
+    conninfo = " ".join(f"{k}='{v}'" for k, v in conninfo_to_dict(demo_pg.url).items())
+
+    def append(kind: str) -> subprocess.CompletedProcess[str]:
+        feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.40, 28.58]},
+                   "properties": {"name": "测试敬老院", "kind": kind, "admin_code": "331004002", "beds": 20}}  # fmt: skip
+        path = tmp_path / f"{kind}.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+        args = ["ogr2ogr", "-append", "-f", "PostgreSQL", f"PG:{conninfo}", str(path), "-nln", "eldercare_facilities"]
+        return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+    done = append("institution")
+    assert done.returncode == 0, done.stderr
+    (added,) = demo_pg.features("eldercare_facilities", where={"name": "测试敬老院"})
+    assert (added.version, added.updated_by) == (1, "external")
+    history = demo_pg.audit(layer="eldercare_facilities", feature_id=added.id)
+    assert [(e.action, e.reason) for e in history] == [("insert", "在 mzgis 之外修改")]
+    refused = append("hotel")
+    assert "类型(kind)只能取" in refused.stderr  # the database's CHECK, by its Chinese name
+    assert len(demo_pg.features("eldercare_facilities", where={"name": "测试敬老院"})) == 1

@@ -105,12 +105,23 @@ def _checks(layer: Layer) -> list[tuple[str, str]]:
     return out
 
 
+def _fits(text: str) -> str:
+    """``text`` cut at a character to PostgreSQL's 63-byte names, an ellipsis marking the cut."""
+    if len(text.encode()) <= 63:
+        return text
+    while len((text + "…").encode()) > 63:
+        text = text[:-1]
+    return text + "…"
+
+
 def constraint_rules(layer: Layer) -> dict[str, str]:
-    """Each CHECK's name in the database → the rule in Chinese (the name itself when it fits in 63 bytes)."""
+    """Each CHECK's name in the database → the rule in Chinese. The name is the rule itself, cut to 63 bytes
+    where longer (``类型(kind)只能取 institution、home_car…``: what psql, GDAL and QGIS print when they are
+    refused), and the whole rule is the constraint's comment."""
     out: dict[str, str] = {}
     for i, (rule, _) in enumerate(_checks(layer)):
-        name = rule if len(rule.replace('"', "'").encode()) <= 63 else f"{layer.name}_rule_{i}"
-        out[name.replace('"', "'")] = rule
+        name = _fits(rule.replace('"', "'"))
+        out[name if name not in out else f"{layer.name}_rule_{i}"] = rule
     return out
 
 
