@@ -17,7 +17,7 @@ import shapely
 
 from mzgis.errors import InvalidStore
 from mzgis.layers import LAYERS
-from mzgis.store.base import SYSTEM_TABLES, Backend, Feature
+from mzgis.store.base import SYSTEM_TABLES, Backend, Feature, Loader
 
 __all__ = ["CopyReport", "copy_store", "store_checksums"]
 
@@ -67,21 +67,26 @@ def _pages_of_rows(store: Backend, table: str) -> Iterator[list[dict[str, Any]]]
         after = batch[-1][_KEYS[table]]
 
 
-def store_checksums(store: Backend) -> tuple[dict[str, int], dict[str, str]]:
+def store_checksums(store: Backend, *, load: Loader | None = None) -> tuple[dict[str, int], dict[str, str]]:
     """Per layer and table: how many rows, and a SHA-256 over them in key order (ids, versions, stamps,
-    attributes, geometry as WKB; history, notes, accounts and documents as stored)."""
+    attributes, geometry as WKB; history, notes, accounts and documents as stored). ``load``: every page
+    read is also written there (a copy sums what it writes in the same pass)."""
     counts: dict[str, int] = {}
     sums: dict[str, str] = {}
     for layer in LAYERS:
         h, n = hashlib.sha256(), 0
         for page in _pages_of_features(store, layer):
+            if load is not None:
+                load.features(layer, page)
             for f in page:
                 h.update(_feature_digest(f))
             n += len(page)
         counts[layer], sums[layer] = n, h.hexdigest()
-    for table in SYSTEM_TABLES:
+    for table in SYSTEM_TABLES:  # changesets before the audit rows that refer to them
         h, n = hashlib.sha256(), 0
         for rows in _pages_of_rows(store, table):
+            if load is not None:
+                load.rows(table, rows)
             for row in rows:
                 h.update(_row_digest(row))
             n += len(rows)
@@ -92,25 +97,8 @@ def store_checksums(store: Backend) -> tuple[dict[str, int], dict[str, str]]:
 def copy_store(source: Backend, target: Backend) -> CopyReport:
     """Copy everything of ``source`` into the empty ``target`` and verify it; nothing is written when the
     target is not empty or a row is refused. Raises :class:`InvalidStore` when the copy reads back different."""
-    counts: dict[str, int] = {}
-    sums: dict[str, str] = {}
     with source.snapshot(), target.bulk_load() as load:  # the source as of one moment, even while in use
-        for layer in LAYERS:
-            h, n = hashlib.sha256(), 0
-            for page in _pages_of_features(source, layer):
-                load.features(layer, page)
-                for f in page:
-                    h.update(_feature_digest(f))
-                n += len(page)
-            counts[layer], sums[layer] = n, h.hexdigest()
-        for table in ("changesets", "audit", "meta", "accounts", "documents"):
-            h, n = hashlib.sha256(), 0
-            for rows in _pages_of_rows(source, table):
-                load.rows(table, rows)
-                for row in rows:
-                    h.update(_row_digest(row))
-                n += len(rows)
-            counts[table], sums[table] = n, h.hexdigest()
+        counts, sums = store_checksums(source, load=load)
     copied_counts, copied_sums = store_checksums(target)
     differ = [t for t in counts if counts[t] != copied_counts.get(t) or sums[t] != copied_sums.get(t)]
     if differ:
