@@ -147,6 +147,20 @@ def _open(db: str | None) -> Backend:
     return open_store(settings.db, write_wait_s=settings.write_wait_s)
 
 
+def _clear_for_new_file(file: Path, *, force: bool, not_same_as: str | None = None) -> None:
+    """Make way for a new data file at ``file``: refused when it exists (without ``force``), is a folder or is
+    the file ``not_same_as``; else the old file and its WAL leftovers are removed and the folder made."""
+    if file.exists() and not force:
+        raise _fail(f"{file} 已存在;如要覆盖请加 --force", EXIT_CODES["conflict"])
+    if file.is_dir():
+        raise _fail(f"{file} 是目录", EXIT_CODES["bad_input"])
+    if not_same_as is not None and file.exists() and file.resolve() == Path(not_same_as).resolve():
+        raise _fail("源和目标是同一个文件", EXIT_CODES["bad_input"])
+    file.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        stale.unlink(missing_ok=True)
+
+
 @app.command()
 @handles_errors
 def init(
@@ -180,13 +194,7 @@ def init(
         where = store.location
     else:
         file = Path(path)
-        if file.exists() and not force:
-            raise _fail(f"{file} 已存在;如要覆盖请加 --force", EXIT_CODES["conflict"])
-        if file.is_dir():
-            raise _fail(f"{file} 是目录", EXIT_CODES["bad_input"])
-        file.parent.mkdir(parents=True, exist_ok=True)
-        for stale in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
-            stale.unlink(missing_ok=True)
+        _clear_for_new_file(file, force=force)
         if demo:  # the demo file as it is (a byte copy keeps it a GeoPackage exactly as built)
             with closing(sqlite3.connect(source_path)) as src, closing(sqlite3.connect(file)) as dst:
                 src.backup(dst)
@@ -244,14 +252,7 @@ def copy_cmd(
 
     src = open_store(source)
     if not is_database_url(target):
-        file = Path(target)
-        if file.exists() and not force:
-            raise _fail(f"{file} 已存在;如要覆盖请加 --force", EXIT_CODES["conflict"])
-        if file.exists() and file.resolve() == Path(str(source)).resolve():
-            raise _fail("源和目标是同一个文件", EXIT_CODES["bad_input"])
-        for stale in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
-            stale.unlink(missing_ok=True)
-        file.parent.mkdir(parents=True, exist_ok=True)
+        _clear_for_new_file(Path(target), force=force, not_same_as=source)
     if is_database_url(target) and not force:  # a database may hold mzgis's tables already, still empty
         try:
             dst = open_store(target)
