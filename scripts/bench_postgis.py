@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import quote
 
 import numpy as np
+import psycopg
 from shapely.geometry import Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,6 +49,7 @@ from bench_edits import (
     build_register,
     measure_saves,
 )
+from mzgis.gazetteer.search import one_edit_variants, pinyin_keys
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import Backend, open_store
 from mzgis.store.copy import copy_store
@@ -121,12 +123,115 @@ def startup_and_search(location: str, queries: dict[str, list[str]]) -> tuple[fl
     return startup, times
 
 
-def _queries(store: Backend, count: int) -> dict[str, list[str]]:
+def _typo(pinyin: str, rng: np.random.Generator) -> str:
+    """One letter of the first 8 substituted (not the first: officers get the first letter right)."""
+    p = pinyin[:8]
+    pos = int(rng.integers(1, len(p)))
+    return p[:pos] + "abcdefghijklmnopqrstuvwxyz"[int(rng.integers(0, 26))] + p[pos + 1 :]
+
+
+def _queries(store: Backend, count: int) -> tuple[dict[str, list[str]], list[str]]:
+    """Queries of each kind drawn from the names; and, for the typos, the name each was made from."""
     names = store.features("place_names", limit=count, geometry=False)
-    chinese = [str(f.properties["name"])[:2] for f in names]
-    pinyin = ["".join(str(f.properties["pinyin"]).split()[:2]) for f in names]
-    initials = ["".join(s[0] for s in str(f.properties["pinyin"]).split()) for f in names]
-    return {"Chinese": chinese, "pinyin": pinyin, "initials": initials}
+    keys = [pinyin_keys(str(f.properties["pinyin"])) for f in names]
+    rng = np.random.default_rng(count)
+    queries = {
+        "Chinese": [str(f.properties["name"])[:2] for f in names],
+        "pinyin": ["".join(str(f.properties["pinyin"]).split()[:2]) for f in names],
+        "initials": [initials for _, initials in keys],
+        "typo": [_typo(key, rng) for key, _ in keys],
+    }
+    return queries, [str(f.properties["name"]) for f in names]
+
+
+# the peer: pg_trgm GIN indexes on the name and on the stored pinyin's keys, a plain query per kind
+PEER_SQL = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS peer_name ON place_names USING gin (name gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS peer_pinyin ON place_names USING gin (mzgis_pinyin_key(pinyin) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS peer_initials ON place_names USING gin (mzgis_initials(pinyin) gin_trgm_ops)",
+    "ANALYZE place_names",
+]
+PEER_QUERY = {
+    "Chinese": "SELECT id, name FROM place_names WHERE name LIKE %(like)s ORDER BY name LIMIT 20",
+    "pinyin": "SELECT id, name FROM place_names WHERE mzgis_pinyin_key(pinyin) LIKE %(like)s"
+    " ORDER BY mzgis_pinyin_key(pinyin) LIMIT 20",
+    "initials": "SELECT id, name FROM place_names WHERE mzgis_initials(pinyin) LIKE %(like)s"
+    " ORDER BY mzgis_initials(pinyin) LIMIT 20",
+    "typo": "SELECT id, name FROM place_names WHERE mzgis_pinyin_key(pinyin) %% %(q)s"
+    " ORDER BY similarity(mzgis_pinyin_key(pinyin), %(q)s) DESC LIMIT 20",
+}
+
+
+def _like(q: str) -> str:
+    """A LIKE pattern for names starting with ``q``."""
+    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def peer_search(url: str, queries: dict[str, list[str]]) -> tuple[dict[str, list[float]], dict[str, list[set[int]]]]:
+    """The pg_trgm peer on the same database: ms per query and the ids each query found."""
+    times: dict[str, list[float]] = {}
+    found: dict[str, list[set[int]]] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for sql in PEER_SQL:
+            conn.execute(sql)
+        for kind, qs in queries.items():
+            for q in qs:
+                t = time.perf_counter()
+                rows = conn.execute(PEER_QUERY[kind], {"q": q, "like": _like(q)}).fetchall()
+                times.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
+                found.setdefault(kind, []).append({int(r[0]) for r in rows})
+    return times, found
+
+
+EXACT = {  # how mzgis says a hit matched, for the hits that answer the peer's queries of each kind
+    "Chinese": ("name", "name_prefix"),
+    "pinyin": ("pinyin", "pinyin_prefix", "initials", "initials_prefix"),
+    "initials": ("pinyin", "pinyin_prefix", "initials", "initials_prefix"),
+}
+_KEYS = "SELECT id, name, mzgis_pinyin_key(pinyin), mzgis_initials(pinyin) FROM place_names WHERE id = ANY(%s)"
+
+
+def same_results(url: str, queries: dict[str, list[str]], meant: list[str], found: dict[str, list[set[int]]]) -> str:
+    """Stop unless mzgis (searching in the database) and the peer agree. For the prefix kinds: every name
+    mzgis returns starts with the query (by name, or by pinyin or initials, as it says it matched), and it
+    returns as many of them as the peer finds, up to the page of 20 (for pinyin and initials, the peer's
+    queries of both kinds together, as mzgis looks up both). For typos: the name the typo was made from is
+    every name mzgis returns as a typo starts with a string one edit from it; how often each finds the
+    name the typo was made from is reported (they rank differently: mzgis shorter names first, pg_trgm by
+    similarity). Returns how often mzgis took its typo path and how often each found the meant name."""
+    store = open_store(url)
+    gaz = Gazetteer(store)
+    with psycopg.connect(url) as conn:
+        for kind in EXACT:
+            for i, q in enumerate(queries[kind]):
+                peer = set(found[kind][i])
+                if kind != "Chinese":
+                    other = "initials" if kind == "pinyin" else "pinyin"
+                    peer |= {int(r[0]) for r in conn.execute(PEER_QUERY[other], {"like": _like(q)})}
+                hits = [h for h in gaz.search(q, limit=20) if h.matched in EXACT[kind]]
+                if len(hits) != min(20, len(peer)):
+                    raise SystemExit(f"{kind} {q!r}: mzgis found {len(hits)} names, the peer {len(peer)}")
+                for _, name, key, initials in conn.execute(_KEYS, [[h.record.id for h in hits]]):
+                    if not (name.startswith(q) if kind == "Chinese" else key.startswith(q) or initials.startswith(q)):
+                        raise SystemExit(f"{kind} {q!r}: mzgis returned {name}, which the query does not match")
+        typo_path = mine_meant = peer_meant = 0
+        for q, name, peer in zip(queries["typo"], meant, found["typo"], strict=True):
+            hits = gaz.search(q, limit=20)
+            fuzzy = any(h.matched == "fuzzy" for h in hits)
+            has = name in {h.record.name for h in hits}
+            peer_has = name in {r[1] for r in conn.execute(_KEYS, [sorted(peer)])}
+            typo_path, mine_meant, peer_meant = typo_path + fuzzy, mine_meant + has, peer_meant + peer_has
+            variants = one_edit_variants(q, len(q))
+            for _, hit, key, _ in conn.execute(_KEYS, [[h.record.id for h in hits if h.matched == "fuzzy"]]):
+                if not any(key.startswith(v) for v in variants):
+                    raise SystemExit(f"typo {q!r}: mzgis returned {hit}, which is not one edit from it")
+    store.close()
+    n = len(queries["typo"])
+    return (
+        f"typos: mzgis took its typo path {typo_path}/{n} and found the meant name {mine_meant}/{n}, "
+        f"pg_trgm {peer_meant}/{n}"
+    )
 
 
 def run(n: int, folder: Path, url: str, args: argparse.Namespace) -> list[str]:
@@ -153,7 +258,9 @@ def run(n: int, folder: Path, url: str, args: argparse.Namespace) -> list[str]:
         assert after.count("place_names") == before + acknowledged == before + args.editors * args.saves
         after.close()
         throughput[label] = rate
-    queries = _queries(pg, args.queries)
+    queries, meant = _queries(pg, args.queries)
+    peer_times, peer_found = peer_search(url, queries)
+    checked = same_results(url, queries, meant, peer_found)
     starts = {}
     search = {}
     for label, location in (("GeoPackage", str(gpkg.path)), ("PostGIS", url)):
@@ -169,8 +276,10 @@ def run(n: int, folder: Path, url: str, args: argparse.Namespace) -> list[str]:
     for kind in queries:
         out.append(
             f"  search {kind}: p95 PostGIS {_p(search['PostGIS'][kind], 95):.2f} ms, "
-            f"GeoPackage {_p(search['GeoPackage'][kind], 95):.2f} ms"
+            f"GeoPackage {_p(search['GeoPackage'][kind], 95):.2f} ms, "
+            f"pg_trgm peer {_p(peer_times[kind], 95):.2f} ms"
         )
+    out.append(f"  same results checked for every query; {checked}")
     return out
 
 

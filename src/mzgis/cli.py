@@ -1510,14 +1510,17 @@ def upgrade(
     no_backup: Annotated[bool, typer.Option("--no-backup", help="不先复制一份原文件")] = False,
 ) -> None:
     """把旧版本建立的数据文件升级到当前图层模型(新图层、新字段),先留副本,要么全做要么不做。"""
+    from mzgis.store.postgis import PostGISStore
     from mzgis.store.upgrade import upgrade_geopackage
 
     path = _settings(db).db
     if isinstance(path, str):  # a PostgreSQL database: opening it checks its structure (made by this version)
         store = _open(db)
+        searched = not dry_run and isinstance(store, PostGISStore) and store.install_search()
         filled = 0 if dry_run else _gazetteer(db).fill_derived()
-        note = f";按当前读音为 {filled} 条地名重写命名范围和拼音" if filled else ",无需升级"
-        typer.echo(f"{store.location} 已是当前结构{note}")
+        notes = ["为地名检索建立了数据库索引(拼音、首字母、字、位置)"] if searched else []
+        notes += [f"按当前读音为 {filled} 条地名重写命名范围和拼音"] if filled else []
+        typer.echo(f"{store.location} 已是当前结构" + (";" + ";".join(notes) if notes else ",无需升级"))
         return
     report = upgrade_geopackage(path, dry_run=dry_run, backup=not no_backup)
     if not report.changes:

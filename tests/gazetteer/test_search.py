@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from mzgis.gazetteer.search import IndexRecord, NameIndex, SearchHit
+from mzgis.gazetteer.search import Filters, IndexRecord, NameIndex, SearchHit
 
 RECORDS = [
     IndexRecord(1, "路南街道", "administrative_area", "331004001", "current", 121.37, 28.55, "Lunan Jiedao"),
@@ -90,7 +90,7 @@ def test_typo_search_stops_where_no_pinyin_shares_the_head(index: NameIndex) -> 
     for length in (2_400, 24_000):
         query = "nanguanhe" + "q" * (length - 9)
         tracemalloc.start()
-        assert index._fuzzy(query, 20) == []
+        assert index.one_edit(query, 20, Filters()) == []
         peaks[length] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peaks[24_000] < 15 * peaks[2_400] and peaks[24_000] < 20_000_000, peaks

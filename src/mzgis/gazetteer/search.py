@@ -1,29 +1,49 @@
 """Searching place names: Chinese (exact, prefix, contains), full pinyin, initials (路南街道 → lnjd),
 typo-tolerant pinyin, with filters and near a point; ranked, with the form that matched.
 
-:class:`NameIndex` is built once from the gazetteer's records (pure data in, pure data out) and answers
-queries from sorted arrays and n-gram postings, so a query touches only its candidates.
+The ranking (:func:`search_names`) asks a :class:`NameSource` for candidates: names whose name, pinyin key or
+initials start with a key (in key order), names containing a text (in id order), names whose pinyin starts
+with a string one edit from the query. Two sources answer alike: :class:`NameIndex`, built in memory from the
+gazetteer's records (sorted arrays and n-gram postings, so a query touches only its candidates), and the
+database's own indexes (``mzgis.store.pg_names``), so a server on a database loads nothing at start-up.
+Each lookup takes its first ``cap`` candidates in its order, then the filters apply: both sources give the
+same hits for the same names.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
+from mzgis.gazetteer.near import distance_m
 from mzgis.gazetteer.romanize import Readings, load_readings, syllables
 from mzgis.layers import LIMITS
 
-__all__ = ["MAX_QUERY", "IndexRecord", "NameIndex", "SearchHit"]
+__all__ = [
+    "KEYS",
+    "MAX_QUERY",
+    "Filters",
+    "IndexRecord",
+    "Merged",
+    "NameIndex",
+    "NameSource",
+    "SearchHit",
+    "StoredNames",
+    "one_edit_variants",
+    "pinyin_keys",
+    "search_names",
+    "shared_prefix",
+]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _VOWEL = re.compile("[aeiouü]")
 _NOT_PINYIN = re.compile("[^a-zü]")
+_KEY_SYLLABLE = re.compile("[A-Za-zü]+")  # a syllable of the stored pinyin that search keys keep
 _FUZZY_BELOW = 5  # look for typos when fewer matches than this
 _SCORES = {
     "name": 100.0,
@@ -39,6 +59,8 @@ _SCORES = {
 }
 MAX_QUERY = LIMITS.query_chars
 _PREFIX_CAP = 5000  # prefix matches collected before ranking (a one-letter query matches many)
+KEYS = ("name", "pinyin", "initials")  # what a name is looked up by, each in its own order
+END = "\U0010ffff"  # sorts after every character: a prefix's keys are those in [prefix, prefix + END)
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,25 @@ class IndexRecord:
     pinyin: str | None = None  # as stored (syllables apart), when it follows the index's readings
 
 
+@dataclass(frozen=True)
+class Filters:
+    """A search's filters: the category, a unit (an admin code prefix) and the status."""
+
+    category: str | None = None
+    township: str | None = None
+    status: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.category or self.township or self.status)
+
+    def passes(self, rec: IndexRecord) -> bool:
+        return (
+            (not self.category or rec.category == self.category)
+            and (not self.township or rec.admin_code.startswith(self.township))
+            and (not self.status or rec.status == self.status)
+        )
+
+
 class SearchHit(NamedTuple):
     """A ranked result: the record, its score, how it matched and, near a point, its distance."""
 
@@ -65,12 +106,105 @@ class SearchHit(NamedTuple):
     distance_m: float | None = None
 
 
+class NameSource(Protocol):
+    """Candidates for a search. Each lookup takes its first ``cap`` candidates in its order, then keeps those
+    passing ``filters`` (which a source may leave to the ranking: it applies them again)."""
+
+    def starting(self, kind: str, key: str, cap: int, filters: Filters) -> list[tuple[IndexRecord, str]]:
+        """Names whose ``kind`` (one of :data:`KEYS`) starts with ``key``, with that key, in key order (ties
+        by id)."""
+        ...
+
+    def containing(self, text: str, cap: int, filters: Filters) -> list[IndexRecord]:
+        """Names containing ``text``, in id order."""
+        ...
+
+    def one_edit(self, q: str, cap: int, filters: Filters) -> list[IndexRecord]:
+        """Names whose pinyin key starts with one of :func:`one_edit_variants` of ``q``, the first ``cap`` of
+        each variant (the longest prefix of ``q`` any key shares bounds the variants)."""
+        ...
+
+
+class StoredNames(NameSource, Protocol):
+    """A store's own name search (its indexes), with the nearest names on the sphere."""
+
+    def nearest(
+        self, lon: float, lat: float, limit: int, *, within_m: float | None, filters: Filters
+    ) -> list[IndexRecord]: ...
+
+
+class Merged:
+    """A store's names with some held in memory (names whose stored pinyin is missing), the latter taking
+    precedence for the names both hold."""
+
+    def __init__(self, stored: NameSource, held: NameIndex) -> None:
+        self.stored, self.held = stored, held
+
+    def starting(self, kind: str, key: str, cap: int, filters: Filters) -> list[tuple[IndexRecord, str]]:
+        held = self.held.starting(kind, key, cap, filters)
+        ids = {rec.id for rec, _ in held}
+        both = [h for h in self.stored.starting(kind, key, cap, filters) if h[0].id not in ids] + held
+        return sorted(both, key=lambda h: (h[1], h[0].id))[:cap]
+
+    def containing(self, text: str, cap: int, filters: Filters) -> list[IndexRecord]:
+        held = self.held.containing(text, cap, filters)
+        ids = {rec.id for rec in held}
+        both = [r for r in self.stored.containing(text, cap, filters) if r.id not in ids] + held
+        return sorted(both, key=lambda r: r.id)[:cap]
+
+    def one_edit(self, q: str, cap: int, filters: Filters) -> list[IndexRecord]:
+        return self.stored.one_edit(q, cap, filters) + self.held.one_edit(q, cap, filters)
+
+
+def pinyin_keys(pinyin: str) -> tuple[str, str]:
+    """A stored pinyin's search keys: its letters run together and its initials (``lu nan jie dao`` →
+    ``lunanjiedao``, ``lnjd``). Syllables of other characters (digits, marks) are left out. The database's
+    ``mzgis_pinyin_key`` and ``mzgis_initials`` compute the same (``mzgis.store.pg_names``)."""
+    sylls = [s.lower() for s in pinyin.split(" ") if _KEY_SYLLABLE.fullmatch(s)]
+    return "".join(sylls), "".join(s[0] for s in sylls)
+
+
+def shared_prefix(q: str, neighbours: Iterable[str]) -> int:
+    """The longest prefix of ``q`` that some stored key starts with, given the keys next to ``q`` in key
+    order (the one before and the one after it: no other key shares more)."""
+    best = 0
+    for key in neighbours:
+        n = 0
+        while n < len(q) and n < len(key) and q[n] == key[n]:
+            n += 1
+        best = max(best, n)
+    return best
+
+
+def one_edit_variants(q: str, shared: int) -> list[str]:
+    """The strings one edit from ``q`` (a letter substituted, inserted or left out, or two neighbours swapped)
+    that change it at a position up to ``shared``: a variant changing a later position starts with more of
+    ``q`` than any stored key does, and finds nothing. The work so grows with the longest key, whatever the
+    query's length."""
+    letters = "abcdefghijklmnopqrstuvwxyzü"
+    seen = {q}
+    out: list[str] = []
+    for i in range(min(shared, len(q)) + 1):
+        head, tail = q[:i], q[i:]
+        variants = [head + c + tail for c in letters]  # insertion
+        if tail:
+            variants += [head + c + tail[1:] for c in letters]  # substitution
+            variants.append(head + tail[1:])  # deletion
+        if len(tail) > 1:
+            variants.append(head + tail[1] + tail[0] + tail[2:])  # swap
+        for v in variants:
+            if len(v) >= 2 and v not in seen:
+                seen.add(v)
+                out.append(v)
+    return out
+
+
 def _grams(text: str, n: int) -> set[str]:
     return {text[i : i + n] for i in range(len(text) - n + 1)}
 
 
 class NameIndex:
-    """An in-memory index of place names."""
+    """An in-memory index of place names (a :class:`NameSource`)."""
 
     def __init__(
         self, records: Iterable[IndexRecord], *, readings: Readings | None = None, previous: NameIndex | None = None
@@ -78,29 +212,24 @@ class NameIndex:
         """``previous``: the index this one replaces (with the same readings); the pinyin of the names it
         knew is taken over, so a rebuild after a few edits works out only the new names' pinyin."""
         readings = readings or load_readings()
-        self._readings = readings
-        self.records: list[IndexRecord] = list(records)
+        self.readings = readings
+        self.records: list[IndexRecord] = sorted(records, key=lambda r: r.id)
         self._position = {rec.id: i for i, rec in enumerate(self.records)}
-        self._names = [rec.name for rec in self.records]
         # name → (pinyin, initials): working out the syllables is most of the build
         self._spelled: dict[str, tuple[str, str]] = previous._spelled if previous is not None else {}
-        self.pinyin: list[str] = []
-        self.initials: list[str] = []
+        keys: dict[str, list[str]] = {"name": [rec.name for rec in self.records], "pinyin": [], "initials": []}
         for rec in self.records:
             spelled = self._spelled.get(rec.name)
             if spelled is None:
-                known = rec.pinyin.split(" ") if rec.pinyin is not None else syllables(rec.name, readings=readings)
-                sylls = [s for s in known if s.isalpha()]
-                spelled = self._spelled[rec.name] = ("".join(sylls).lower(), "".join(s[0] for s in sylls).lower())
-            self.pinyin.append(spelled[0])
-            self.initials.append(spelled[1])
+                pinyin = rec.pinyin if rec.pinyin is not None else " ".join(syllables(rec.name, readings=readings))
+                spelled = self._spelled[rec.name] = pinyin_keys(pinyin)
+            keys["pinyin"].append(spelled[0])
+            keys["initials"].append(spelled[1])
+        self.pinyin, self.initials = keys["pinyin"], keys["initials"]  # per record, in id order
         n = len(self.records)
-        self._by_name = sorted(range(n), key=lambda i: self.records[i].name)
-        self._names_sorted = [self.records[i].name for i in self._by_name]
-        self._by_pinyin = sorted(range(n), key=lambda i: self.pinyin[i])
-        self._pinyin_sorted = [self.pinyin[i] for i in self._by_pinyin]
-        self._by_initials = sorted(range(n), key=lambda i: self.initials[i])
-        self._initials_sorted = [self.initials[i] for i in self._by_initials]
+        # each key's positions in key order (ties by id: the records are in id order and the sort is stable)
+        self._order = {kind: sorted(range(n), key=values.__getitem__) for kind, values in keys.items()}
+        self._sorted = {kind: [keys[kind][i] for i in self._order[kind]] for kind in KEYS}
         self._chars: dict[str, list[int]] = defaultdict(list)
         self._bigrams: dict[str, list[int]] = defaultdict(list)
         for i, rec in enumerate(self.records):
@@ -112,68 +241,43 @@ class NameIndex:
     def __len__(self) -> int:
         return len(self.records)
 
-    def positions(self, ids: Iterable[int]) -> list[int]:
-        """The positions in ``records`` of the names with these ids (ids the index does not hold are skipped)."""
-        return [self._position[i] for i in ids if i in self._position]
-
     def record(self, fid: int) -> IndexRecord | None:
         i = self._position.get(fid)
         return None if i is None else self.records[i]
 
-    # -------------------------------------------------------------- candidates
+    def records_of(self, ids: Iterable[int]) -> list[IndexRecord]:
+        return [self.records[self._position[i]] for i in ids if i in self._position]
 
-    @staticmethod
-    def _prefix(sorted_keys: Sequence[str], order: Sequence[int], prefix: str, cap: int = _PREFIX_CAP) -> list[int]:
-        """Ids whose key starts with ``prefix``, in key order (an exact key first), at most ``cap``."""
-        lo = bisect.bisect_left(sorted_keys, prefix)
-        hi = bisect.bisect_left(sorted_keys, prefix + "\U0010ffff", lo, min(len(sorted_keys), lo + cap))
-        return [order[pos] for pos in range(lo, hi)]
+    def _range(self, kind: str, prefix: str, cap: int) -> range:
+        keys = self._sorted[kind]
+        lo = bisect.bisect_left(keys, prefix)
+        return range(lo, bisect.bisect_left(keys, prefix + END, lo, min(len(keys), lo + cap)))
 
-    def _contains(self, text: str, cap: int) -> list[int]:
-        """Names containing ``text``: candidates from the rarest character pair (or the character), verified."""
+    def starting(self, kind: str, key: str, cap: int, filters: Filters) -> list[tuple[IndexRecord, str]]:
+        order, keys = self._order[kind], self._sorted[kind]
+        return [(self.records[order[pos]], keys[pos]) for pos in self._range(kind, key, cap)]
+
+    def containing(self, text: str, cap: int, filters: Filters) -> list[IndexRecord]:
+        """Candidates from the rarest character pair (or the character), verified, in id order."""
         if len(text) == 1:
-            return self._chars.get(text, [])[:cap]
+            return [self.records[i] for i in self._chars.get(text, [])[:cap]]
         postings = min((self._bigrams.get(g, []) for g in _grams(text, 2)), key=len)
-        out: list[int] = []
+        out: list[IndexRecord] = []
         for i in postings:
             if text in self.records[i].name:
-                out.append(i)
+                out.append(self.records[i])
                 if len(out) >= cap:
                     break
         return out
 
-    def _fuzzy(self, q: str, cap: int) -> list[int]:
-        """Names whose pinyin starts with a string one edit from ``q`` (substitution, insertion, deletion or
-        a swap of neighbours). The variants that change position ``i`` all start with ``q[:i]``, so the
-        positions are walked while some pinyin starts with that head, each within the head's range: the
-        work stops at the longest stored pinyin, whatever the length of the query."""
-        keys, order = self._pinyin_sorted, self._by_pinyin
-        letters = "abcdefghijklmnopqrstuvwxyzü"
-        out: list[int] = []
-        seen = {q}
-        lo, hi = 0, len(keys)
-        for i in range(len(q) + 1):
-            head, tail = q[:i], q[i:]
-            if i:
-                lo = bisect.bisect_left(keys, head, lo, hi)
-                hi = bisect.bisect_left(keys, head + "\U0010ffff", lo, hi)
-                if lo >= hi:
-                    break
-            variants = [head + c + tail for c in letters]  # insertion
-            if tail:
-                variants += [head + c + tail[1:] for c in letters]  # substitution
-                variants.append(head + tail[1:])  # deletion
-            if len(tail) > 1:
-                variants.append(head + tail[1] + tail[0] + tail[2:])  # swap
-            for v in variants:
-                if len(v) >= 2 and v not in seen:
-                    seen.add(v)
-                    start = bisect.bisect_left(keys, v, lo, hi)
-                    end = bisect.bisect_left(keys, v + "\U0010ffff", start, min(hi, start + cap))
-                    out += [order[pos] for pos in range(start, end)]
+    def one_edit(self, q: str, cap: int, filters: Filters) -> list[IndexRecord]:
+        keys = self._sorted["pinyin"]
+        at = bisect.bisect_left(keys, q)
+        shared = shared_prefix(q, keys[max(0, at - 1) : at + 1])
+        out: list[IndexRecord] = []
+        for v in one_edit_variants(q, shared):
+            out += [rec for rec, _ in self.starting("pinyin", v, cap, filters)]
         return out
-
-    # -------------------------------------------------------------- search
 
     def search(
         self,
@@ -187,81 +291,85 @@ class NameIndex:
         limit: int = 20,
         nearby: Iterable[int] | None = None,
     ) -> list[SearchHit]:
-        """Ranked hits for ``query`` (Chinese, pinyin or initials); with ``near`` and no query, the nearest:
-        among ``nearby`` (ids a spatial index found) when given, else among all names."""
-        q = query.strip()
-        matches: dict[int, tuple[float, str]] = {}
-        # without filters, the first `limit` matches of each lookup in key order hold the best `limit`
-        # (an exact key sorts first in its prefix range; the rest of a range scores the same)
-        cap = _PREFIX_CAP if (category or township or status or near) else limit
+        """:func:`search_names` on this index."""
+        return search_names(
+            self,
+            query,
+            readings=self.readings,
+            filters=Filters(category, township, status),
+            near=near,
+            within_m=within_m,
+            limit=limit,
+            nearby=self.records_of(nearby) if nearby is not None else (self.records if not query.strip() else None),
+        )
 
-        def offer(ids: Iterable[int], how: str, penalty: float = 0.0) -> None:
-            score = _SCORES[how] - penalty
-            for i in ids:
-                if i not in matches or matches[i][0] < score:
-                    matches[i] = (score, how)
 
-        def offer_prefix(keys: Sequence[str], ids: list[int], key: str, exact: str, prefix: str) -> None:
-            # ids come in key order, so the exact matches are the first ones
-            n_exact = 0
-            while n_exact < len(ids) and keys[ids[n_exact]] == key:
-                n_exact += 1
-            offer(ids[:n_exact], exact)
-            offer(ids[n_exact:], prefix)
+def search_names(
+    source: NameSource,
+    query: str = "",
+    *,
+    readings: Readings,
+    filters: Filters = Filters(),
+    near: tuple[float, float] | None = None,
+    within_m: float | None = None,
+    limit: int = 20,
+    nearby: Sequence[IndexRecord] | None = None,
+) -> list[SearchHit]:
+    """Ranked hits for ``query`` (Chinese, pinyin or initials) from ``source``; with no query, ``nearby`` (the
+    names near ``near`` a spatial index found) ranked by distance."""
+    q = query.strip()
+    found: dict[int, tuple[float, str, IndexRecord]] = {}
+    # without filters, the first `limit` matches of each lookup in key order hold the best `limit`
+    # (an exact key sorts first in its prefix range; the rest of a range scores the same)
+    cap = _PREFIX_CAP if (filters or near) else limit
 
-        if not q:
-            offer(range(len(self.records)) if nearby is None else self.positions(nearby), "near")
-        elif _CJK.search(q):
-            offer_prefix(self._names, self._prefix(self._names_sorted, self._by_name, q, cap), q, "name", "name_prefix")
-            if len(matches) < cap:  # names that merely contain the text rank below every prefix match
-                offer(self._contains(q, cap), "name_contains")
-            if len(matches) < cap:  # the usual input-method slip: a character of the same sound
-                sound = "".join(s for s in syllables(q, readings=self._readings) if s.isalpha()).lower()
-                if len(sound) >= 2:
-                    offer(self._prefix(self._pinyin_sorted, self._by_pinyin, sound, cap), "homophone")
-        else:
-            key = _NOT_PINYIN.sub("", q.lower().replace("v", "ü"))
-            if key:
-                pin = self._prefix(self._pinyin_sorted, self._by_pinyin, key, cap)
-                offer_prefix(self.pinyin, pin, key, "pinyin", "pinyin_prefix")
-                ini = self._prefix(self._initials_sorted, self._by_initials, key, cap)
-                offer_prefix(self.initials, ini, key, "initials", "initials_prefix")
-                # typos in pinyin, when the text as typed finds (almost) nothing; a run of initials
-                # (no vowel, like lnjd) has nothing to correct
-                if len(key) >= 3 and len(matches) < min(limit, _FUZZY_BELOW) and _VOWEL.search(key):
-                    offer(self._fuzzy(key, cap), "fuzzy", penalty=10.0)
-        ranked: list[tuple[tuple[float, float, bool, int, str, int], float | None, str]] = []
-        for i, (score, how) in matches.items():
-            rec = self.records[i]
-            if not passes(rec, category=category, township=township, status=status):
-                continue
-            dist = _distance_m(near, rec) if near else None
-            if near and (dist is None or (within_m is not None and dist > within_m)):
-                continue
-            order = (-score, dist or 0.0, rec.status != "current", len(rec.name), rec.name, rec.id)
-            ranked.append((order, dist, how))
-        best = heapq.nsmallest(limit, ranked)
-        return [SearchHit(self.records[self._position[o[5]]], -o[0], how, dist) for o, dist, how in best]
+    def offer(recs: Iterable[IndexRecord], how: str, penalty: float = 0.0) -> None:
+        score = _SCORES[how] - penalty
+        for rec in recs:
+            if rec.id not in found or found[rec.id][0] < score:
+                found[rec.id] = (score, how, rec)
+
+    def offer_keyed(hits: list[tuple[IndexRecord, str]], key: str, exact: str, prefix: str) -> None:
+        offer((rec for rec, k in hits if k == key), exact)
+        offer((rec for rec, k in hits if k != key), prefix)
+
+    if not q:
+        offer(nearby or [], "near")
+    elif _CJK.search(q):
+        offer_keyed(source.starting("name", q, cap, filters), q, "name", "name_prefix")
+        if len(found) < cap:  # names that merely contain the text rank below every prefix match
+            offer(source.containing(q, cap, filters), "name_contains")
+        if len(found) < cap:  # the usual input-method slip: a character of the same sound
+            sound = pinyin_keys(" ".join(syllables(q, readings=readings)))[0]
+            if len(sound) >= 2:
+                offer((rec for rec, _ in source.starting("pinyin", sound, cap, filters)), "homophone")
+    else:
+        key = _NOT_PINYIN.sub("", q.lower().replace("v", "ü"))
+        if key:
+            offer_keyed(source.starting("pinyin", key, cap, filters), key, "pinyin", "pinyin_prefix")
+            offer_keyed(source.starting("initials", key, cap, filters), key, "initials", "initials_prefix")
+            # typos in pinyin, when the text as typed finds (almost) nothing; a run of initials
+            # (no vowel, like lnjd) has nothing to correct
+            if len(key) >= 3 and len(found) < min(limit, _FUZZY_BELOW) and _VOWEL.search(key):
+                offer(source.one_edit(key, cap, filters), "fuzzy", penalty=10.0)
+    ranked: list[tuple[tuple[float, float, bool, int, str, int], float | None, str, IndexRecord]] = []
+    for score, how, rec in found.values():
+        if not filters.passes(rec):
+            continue
+        dist = _distance_m(near, rec) if near else None
+        if near and (dist is None or (within_m is not None and dist > within_m)):
+            continue
+        order = (-score, dist or 0.0, rec.status != "current", len(rec.name), rec.name, rec.id)
+        ranked.append((order, dist, how, rec))
+    best = heapq.nsmallest(limit, ranked, key=lambda r: r[0])
+    return [SearchHit(rec, -o[0], how, dist) for o, dist, how, rec in best]
 
 
 def passes(rec: IndexRecord, *, category: str | None, township: str | None, status: str | None) -> bool:
     """Whether a name passes a search's filters."""
-    return (
-        (not category or rec.category == category)
-        and (not township or rec.admin_code.startswith(township))
-        and (not status or rec.status == status)
-    )
+    return Filters(category, township, status).passes(rec)
 
 
 def _distance_m(near: tuple[float, float], rec: IndexRecord) -> float | None:
-    """Distance on the sphere, good to well under a percent at county scale (ranking and display)."""
-    if rec.lon is None or rec.lat is None:
-        return None
-    lon0, lat0 = near
-    dlat = math.radians(rec.lat - lat0)
-    dlon = math.radians(rec.lon - lon0)
-    a = (
-        math.sin(dlat / 2) ** 2
-        + math.cos(math.radians(lat0)) * math.cos(math.radians(rec.lat)) * math.sin(dlon / 2) ** 2
-    )
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
+    """Distance on the sphere (ranking and display)."""
+    return None if rec.lon is None or rec.lat is None else distance_m(near[0], near[1], rec.lon, rec.lat)

@@ -36,7 +36,16 @@ from mzgis.gazetteer.rules import (
     scope_key,
     spell,
 )
-from mzgis.gazetteer.search import MAX_QUERY, IndexRecord, NameIndex, SearchHit, passes
+from mzgis.gazetteer.search import (
+    MAX_QUERY,
+    Filters,
+    IndexRecord,
+    Merged,
+    NameIndex,
+    NameSource,
+    SearchHit,
+    search_names,
+)
 from mzgis.layers import LAYERS, LIMITS, check_geometry, check_record, promote_geometry
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
 from mzgis.store.base import check_version
@@ -203,6 +212,22 @@ def _record(f: Feature, *, stored_pinyin: bool = False) -> NameRecord:
     )
 
 
+def _index_record(f: Feature, *, stored_pinyin: bool = False) -> IndexRecord:
+    """What the search keeps of a stored name (its stored pinyin only when it follows the current readings)."""
+    point = f.geometry.representative_point() if f.geometry is not None else None
+    return IndexRecord(
+        f.id,
+        str(f.properties["name"]),
+        str(f.properties["category"]),
+        str(f.properties["admin_code"]),
+        str(f.properties["status"]),
+        None if point is None else point.x,
+        None if point is None else point.y,
+        str(f.properties.get("romanized") or ""),
+        f.properties.get("pinyin") if stored_pinyin else None,
+    )
+
+
 def _created_scope(edit: Edit) -> str:
     """The scope a created name will be in."""
     p = edit.properties
@@ -297,6 +322,7 @@ class Gazetteer:
         self.rules = rules or load_rules()
         self._today = today
         self._index: tuple[int, NameIndex] | None = None
+        self._held: tuple[int, NameIndex | None] | None = None  # names a store's own search lacks, by revision
         self._near: tuple[int, NearIndex] | None = None
         self._admin: tuple[int, AdminLookup] | None = None
 
@@ -811,29 +837,28 @@ class Gazetteer:
         return self.store.audit(layer=LAYER, feature_id=fid)
 
     def index(self) -> NameIndex:
-        """The search index, rebuilt when the gazetteer has changed since it was built."""
+        """The in-memory search index, rebuilt when the gazetteer has changed since it was built."""
         revision = self.store.revision(LAYER)
         if self._index is None or self._index[0] != revision:
             stored_pinyin = self._stored_pinyin()
-            records = []
-            for f in self.store.iter_features(LAYER):
-                point = f.geometry.representative_point() if f.geometry is not None else None
-                records.append(
-                    IndexRecord(
-                        f.id,
-                        str(f.properties["name"]),
-                        str(f.properties["category"]),
-                        str(f.properties["admin_code"]),
-                        str(f.properties["status"]),
-                        None if point is None else point.x,
-                        None if point is None else point.y,
-                        str(f.properties.get("romanized") or ""),
-                        f.properties.get("pinyin") if stored_pinyin else None,
-                    )
-                )
+            records = [_index_record(f, stored_pinyin=stored_pinyin) for f in self.store.iter_features(LAYER)]
             previous = self._index[1] if self._index is not None else None
             self._index = (revision, NameIndex(records, readings=self.rules.readings, previous=previous))
         return self._index[1]
+
+    def _stored_names(self) -> NameSource | None:
+        """The store's own search (a database's indexes) when it has one and the stored pinyin follows the
+        rules' readings, with the names stored without their pinyin (edited in another tool since) held in
+        memory; None: the in-memory index answers."""
+        stored = self.store.name_source()
+        if stored is None or not self._stored_pinyin():
+            return None
+        revision = self.store.revision(LAYER)
+        if self._held is None or self._held[0] != revision:
+            waiting = self.store.features(LAYER, where={"scope_key": None})  # indexed; derived fields missing
+            held = NameIndex([_index_record(f) for f in waiting], readings=self.rules.readings) if waiting else None
+            self._held = (revision, held)
+        return stored if self._held[1] is None else Merged(stored, self._held[1])
 
     def search(
         self,
@@ -854,21 +879,29 @@ class Gazetteer:
             )
         if limit < 1 or limit > 1000:
             raise BadInput("结果数应在 1–1000 之间", "limit must be 1..1000")
-        idx = self.index()
+        filters = Filters(category, township, status)
+        source = self._stored_names()
         nearby = None
-        if near is not None and not query.strip():  # the nearest: from the live R-tree, not a scan of every name
+        if source is None:
+            idx = self.index()
+            source = idx
+            if near is not None and not query.strip():  # the nearest: from the live R-tree, not a scan of every name
 
-            def accept(fid: int) -> bool:
-                rec = idx.record(fid)
-                return rec is not None and passes(rec, category=category, township=township, status=status)
+                def accept(fid: int) -> bool:
+                    rec = idx.record(fid)
+                    return rec is not None and filters.passes(rec)
 
-            found = self.near_index().nearest(near[0], near[1], limit, within_m=within_m, accept=accept)
-            nearby = [fid for fid, _ in found]
-        return idx.search(
+                found = self.near_index().nearest(near[0], near[1], limit, within_m=within_m, accept=accept)
+                nearby = idx.records_of(fid for fid, _ in found)
+        elif near is not None and not query.strip():
+            stored = self.store.name_source()
+            assert stored is not None  # _stored_names found it
+            nearby = stored.nearest(near[0], near[1], limit, within_m=within_m, filters=filters)
+        return search_names(
+            source,
             query,
-            category=category,
-            township=township,
-            status=status,
+            readings=self.rules.readings,
+            filters=filters,
             near=near,
             within_m=within_m,
             limit=limit,

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
@@ -19,6 +19,9 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.clock import stamp
 from mzgis.errors import RuleViolation, StaleVersion
 from mzgis.layers import Layer, get_layer
+
+if TYPE_CHECKING:
+    from mzgis.gazetteer.search import StoredNames
 
 __all__ = [
     "SYSTEM_TABLES",
@@ -194,6 +197,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def location(self) -> str:
         """Where the data lives (a path or a connection name without secrets)."""
+
+    def name_source(self) -> StoredNames | None:
+        """The gazetteer's search answered by the store's own indexes, when it has them (a database); None:
+        the gazetteer keeps its search index in memory."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - only backends with connections to a server have any
         """Give back what the store holds open (a database's connections); a file store holds nothing."""

@@ -26,6 +26,7 @@ from psycopg.rows import tuple_row
 
 from mzgis.crs import STORAGE_EPSG
 from mzgis.layers import CODE_PATTERN, LAYERS, SYSTEM_FIELDS, Field, Layer
+from mzgis.store.pg_names import install_search
 from mzgis.store.schema import (
     AUDIT_TABLE,
     CHANGESET_TABLE,
@@ -282,6 +283,7 @@ def create_schema(conn: psycopg.Connection[Any], *, stamp: str) -> None:
     for layer in LAYERS.values():
         for sql in table_sql(layer):
             conn.execute(sql.encode())
+    install_search(conn)
     conn.execute(
         f"INSERT INTO {META_TABLE} VALUES ('schema_version', %s), ('created_at', %s)",
         (SCHEMA_VERSION, stamp),

@@ -46,6 +46,7 @@ from mzgis.store.base import (
 from mzgis.store.location import public_url
 from mzgis.store.pg_accounts import PostgresAccounts, PostgresDocuments
 from mzgis.store.pg_connection import Pool, server_error
+from mzgis.store.pg_names import SEARCH_FUNCTIONS, PgNames, has_search, install_search
 from mzgis.store.pg_schema import DOCUMENTS_TABLE, REVISIONS_TABLE, constraint_rules, create_schema, schema_problems
 from mzgis.store.rows import audit_filters, audited, change, check_scope, check_where, checked_rows, geom_json, snapshot
 from mzgis.store.schema import AUDIT_TABLE, CHANGESET_TABLE, GEOM, META_TABLE, q
@@ -108,6 +109,7 @@ def _drop(conn: psycopg.Connection[Any]) -> None:
         f"mzgis_audit_outside({audit_args})",
         "mzgis_outside()",
         "mzgis_now()",
+        *SEARCH_FUNCTIONS,
     ):
         conn.execute(f"DROP FUNCTION IF EXISTS {fn}")
 
@@ -447,6 +449,7 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
         self.write_wait_s = write_wait_s
         self._pool = Pool(url, lock_wait_s=write_wait_s)
         self._snapshots = threading.local()  # a connection pinned by snapshot(), per thread
+        self._search: bool | None = None  # whether the database holds the gazetteer's search, once asked
         weakref.finalize(self, self._pool.close)  # a store dropped without close() closes its connections
         with self._connection() as conn:
             problems = schema_problems(conn)
@@ -470,6 +473,23 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
     @property
     def location(self) -> str:
         return public_url(self.url)
+
+    def name_source(self) -> PgNames | None:
+        if self._search is None:
+            with self._connection() as conn:
+                self._search = has_search(conn)
+        return PgNames(self._connection) if self._search else None
+
+    def install_search(self) -> bool:
+        """Give a database made before the gazetteer's search lived in it that search (its functions and
+        indexes; ``mzgis upgrade``). Returns whether anything was made."""
+        with self._connection() as conn:
+            if has_search(conn):
+                return False
+            with conn.transaction():
+                install_search(conn)
+        self._search = True
+        return True
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
