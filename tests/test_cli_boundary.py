@@ -41,7 +41,19 @@ def test_check_coverage_of_the_store_json() -> None:
     jinqing = json.loads(one.output)["summary"]["polygons"]
     assert jinqing == 45  # 金清镇's 45 villages only
     none = runner.invoke(app, ["check", "coverage", "--db", DB, "--level", "village", "--unit", "331081"])
-    assert none.exit_code == 3 and "区划 331081 下没有 village 层级的行政区划" in none.output
+    assert none.exit_code == 3 and "区划 331081 下没有村(社区)级的行政区划" in none.output
+
+
+def test_check_markers_of_one_county_lists_its_lines_only() -> None:
+    result = runner.invoke(app, ["check", "markers", "--db", DB, "--unit", "331003", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [r["summary"]["line"] for r in json.loads(result.output)] == ["路黄线"]  # 黄岩区's one line with 路桥区
+    ours = runner.invoke(app, ["check", "markers", "--db", DB, "--unit", "331004", "--json"])
+    assert [r["summary"]["line"] for r in json.loads(ours.output)] == ["路椒线", "路温线", "路黄线"]
+    none = runner.invoke(app, ["check", "markers", "--db", DB, "--unit", "330106"])
+    assert none.exit_code == 3 and "区划 330106 没有界线" in none.output
+    bad = runner.invoke(app, ["check", "markers", "--db", DB, "--unit", "路桥"])
+    assert bad.exit_code != 0 and "区划范围“路桥”应为 2–12 位数字" in bad.output
 
 
 def test_check_coverage_of_a_gcj02_file_with_findings_layer(tmp_path: Path) -> None:

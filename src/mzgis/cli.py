@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from mzgis.errors import MzgisError, StaleVersion
+from mzgis.errors import MzgisError, NotFound, StaleVersion
 from mzgis.settings import Settings, default_demo_path
 
 if TYPE_CHECKING:
@@ -1227,6 +1227,7 @@ def check_markers_cmd(
     line: Annotated[str | None, typer.Option("--line", help="界线名称;省略则检查全部界线")] = None,
     tolerance_m: Annotated[float, typer.Option("--tolerance-m", help="界桩到界线的允许距离(米)")] = 5.0,
     overdue_years: Annotated[int, typer.Option("--overdue-years", help="超过几年未检查算逾期")] = 5,
+    unit: UnitOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -1235,7 +1236,9 @@ def check_markers_cmd(
     from mzgis.clock import beijing_today
 
     store = _open(db)
-    names = [line] if line else line_names(store)
+    names = [line] if line else line_names(store, unit=unit)
+    if unit and not names:
+        raise NotFound(f"区划 {unit} 没有界线", "no boundary lines in the unit")
     reports = [
         load_line(store, n).check_markers(today=beijing_today(), tolerance_m=tolerance_m, overdue_years=overdue_years)
         for n in names

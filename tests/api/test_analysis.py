@@ -55,6 +55,17 @@ def test_boundary_findings_on_the_demo(client: TestClient) -> None:
     assert bad.status_code == 422
 
 
+def test_boundary_lines_and_findings_of_one_county(client: TestClient) -> None:
+    assert client.get("/api/boundary/lines", params={"unit": "331002"}).json() == ["路椒线"]
+    assert client.get("/api/boundary/lines", params={"unit": "3310"}).json() == ["路椒线", "路温线", "路黄线"]
+    assert client.get("/api/boundary/lines", params={"unit": "330106"}).json() == []
+    jinqing = client.get("/api/boundary/findings", params={"unit": "331004106"}).json()
+    assert jinqing["coverage"]["polygons"] == 45 and sorted(jinqing["lines"]) == []  # a township: no county line
+    wenling = client.get("/api/boundary/findings", params={"unit": "331081"})
+    assert wenling.status_code == 404 and "区划 331081 下没有村(社区)级的行政区划" in wenling.text
+    assert client.get("/api/boundary/findings", params={"unit": "路桥"}).status_code == 422
+
+
 def test_inspection_package_download(client: TestClient) -> None:
     resp = client.get("/api/boundary/lines/路黄线/package", params={"encoding": "utf-8"})
     assert resp.status_code == 200 and resp.headers["content-type"] == "application/zip"

@@ -8,6 +8,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from shapely.geometry import box
 
 from mzgis.settings import default_demo_path
@@ -66,3 +67,21 @@ def test_the_coverage_tab_analyses_the_chosen_county(browser, live_server: str) 
     assert page.locator("#c-table tbody tr").count() == 0  # 路桥区's rows are not left standing
     assert page.errors == []
     _shot(page, "page-two-counties-coverage")
+
+
+def test_the_boundary_tab_lists_the_chosen_countys_lines(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    page = _page(browser, live_server, "规划科")
+    page.click("#tab-boundary-btn")
+    expect(page.locator("#b-line option")).to_have_count(3)
+    assert page.locator("#b-line option").all_inner_texts() == ["路椒线", "路温线", "路黄线"]
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/boundary" in r.url else None)
+    page.select_option("#township", label="椒江区(全区)")
+    expect(page.locator("#b-line option")).to_have_count(1)
+    assert page.locator("#b-line option").all_inner_texts() == ["路椒线"]  # 椒江区's one line with 路桥区
+    page.select_option("#township", label="路桥区(全区)")
+    expect(page.locator("#b-line option")).to_have_count(3)
+    page.click("#b-run")
+    page.wait_for_selector("#status >> text=界线检查完成")
+    assert any("/api/boundary/findings?" in u and u.endswith("unit=331004") for u in asked), asked
+    assert "路椒线" in page.locator("#b-summary").inner_text() and page.errors == []

@@ -22,6 +22,7 @@ from mzgis.store import Store
 __all__ = ["BoundaryLine", "check_store_coverage", "line_names", "load_line", "map_findings"]
 
 _PARENT_LEVEL = {"village": "township", "township": "county"}
+_LEVEL_ZH = {"village": "村(社区)", "township": "乡镇(街道)"}
 
 
 def check_store_coverage(
@@ -35,7 +36,7 @@ def check_store_coverage(
     mine = units[units.level == level]
     if mine.empty:
         where = f"区划 {unit} 下" if unit else ""
-        raise NotFound(f"{where}没有 {level} 层级的行政区划", f"no admin units of level {level}")
+        raise NotFound(f"{where}没有{_LEVEL_ZH[level]}级的行政区划", f"no admin units of level {level}")
     require_polygons(units[units.code.isin(set(mine.code) | set(mine.parent_code))], "区划拓扑检查")
     parents = units[units.level == _PARENT_LEVEL[level]]
     parents = parents[parents.code.isin(set(mine.parent_code))]
@@ -49,8 +50,11 @@ def check_store_coverage(
     )
 
 
-def line_names(store: Store) -> list[str]:
-    return sorted({str(f.properties["name"]) for f in store.iter_features("boundary_lines")})
+def line_names(store: Store, *, unit: str | None = None) -> list[str]:
+    """The names of the boundary lines (those with a county under ``unit``, a code prefix, on either side)."""
+    if unit is None:
+        return sorted({str(f.properties["name"]) for f in store.iter_features("boundary_lines")})
+    return sorted({str(f.properties["name"]) for f in store.features("boundary_lines", scope=unit, geometry=False)})
 
 
 @dataclass
@@ -126,23 +130,30 @@ def _point(lon: float, lat: float) -> dict[str, Any]:
 
 
 def map_findings(
-    store: Store, *, level: str = "village", tolerance_m: float = 5.0, today: dt.date, overdue_years: int = 5
+    store: Store,
+    *,
+    level: str = "village",
+    tolerance_m: float = 5.0,
+    today: dt.date,
+    overdue_years: int = 5,
+    unit: str | None = None,
 ) -> dict[str, Any]:
-    """Every boundary finding of the store for the map: the admin units' coverage and hierarchy at
-    ``level``, each line's stretches over tolerance (with the areas between the versions there) and each
-    line's marker findings. Each finding has its source, kind, Chinese message, line and a GeoJSON
-    geometry to zoom to and highlight; the summaries come along."""
+    """Every boundary finding of the store (under ``unit``, a county's or township's code, when given) for the
+    map: the admin units' coverage and hierarchy at ``level``, each line's stretches over tolerance (with
+    the areas between the versions there) and each line's marker findings (the lines with a county of the
+    unit on either side). Each finding has its source, kind, Chinese message, line and a GeoJSON geometry to
+    zoom to and highlight; the summaries come along."""
     findings: list[dict[str, Any]] = []
 
     def add(source: str, kind: str, message: str, line: str | None, shape: dict[str, Any]) -> None:
         findings.append({"source": source, "kind": kind, "message": message, "line": line, "geometry": shape})
 
-    coverage = check_store_coverage(store, level)
+    coverage = check_store_coverage(store, level, unit=unit)
     for row, geom in zip(coverage.as_dict()["findings"], coverage.findings.geometry, strict=True):
         shape = mapping(geom) if geom is not None and not geom.is_empty else _point(*row["location"])
         add("coverage", row["kind"], row["message"], None, shape)
     lines: dict[str, Any] = {}
-    for name in line_names(store):
+    for name in line_names(store, unit=unit):
         line = load_line(store, name)
         summary: dict[str, Any] = {}
         if line.theirs is not None:

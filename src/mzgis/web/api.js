@@ -131,3 +131,10 @@ export async function fetchFeatures(name, cap = Infinity) {
   all.features = all.features.slice(0, cap);
   return all;
 }
+
+// the county of the unit chosen in the map's selector (a county, or a township's county; none: the whole
+// store): in a store of several counties the analyses and checks are of one county
+export const county = () => {
+  const value = document.getElementById('township')?.value || '';
+  return /^\d{6}(\d{3})?$/.test(value) ? value.slice(0, 6) : null;
+};

@@ -1,7 +1,7 @@
 // The boundary panel: run the admin-unit coverage, line and marker checks on the server, list the findings,
 // click one to zoom to it and highlight it; download a line's joint-inspection package.
 
-import { api, can, download, escapeHtml } from './api.js';
+import { api, can, county, download, escapeHtml } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const SOURCE_ZH = { coverage: '区划拓扑', line: '界线比对', markers: '界桩' };
@@ -10,8 +10,11 @@ export function setupBoundary(ctx) {
   if (!can('planner')) return;
   const { map } = ctx;
 
+  // the lines and checks of the county chosen in the unit selector (all, when none is)
+  const unitQuery = () => (county() ? `unit=${county()}` : '');
+
   async function loadLines() {
-    const names = await api('/api/boundary/lines');
+    const names = await api(`/api/boundary/lines?${unitQuery()}`);
     $('b-line').innerHTML = names.map((n) => `<option>${escapeHtml(n)}</option>`).join('');
   }
 
@@ -36,7 +39,7 @@ export function setupBoundary(ctx) {
     list.innerHTML = '';
     $('b-summary').textContent = '正在检查…';
     try {
-      const out = await api(`/api/boundary/findings?level=${$('b-level').value}&tolerance_m=${encodeURIComponent($('b-tol').value)}`);
+      const out = await api(`/api/boundary/findings?level=${$('b-level').value}&tolerance_m=${encodeURIComponent($('b-tol').value)}&${unitQuery()}`);
       const c = out.coverage;
       const lines = Object.entries(out.lines).map(([name, s]) => {
         const cmp = s.comparison ? `最大偏差 ${s.comparison.max_deviation_m} 米` : '无对方版本';
@@ -69,4 +72,13 @@ export function setupBoundary(ctx) {
     }
   });
   loadLines().catch((err) => { $('b-package-status').textContent = err.message; });
+  // another county chosen: its lines; findings of the other county are cleared, not read as this one's
+  let shown = county();
+  $('township').addEventListener('change', () => {
+    if (county() === shown) return;
+    shown = county();
+    $('b-findings').innerHTML = '';
+    $('b-summary').textContent = '';
+    loadLines().catch((err) => { $('b-package-status').textContent = err.message; });
+  });
 }

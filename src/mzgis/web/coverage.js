@@ -2,12 +2,9 @@
 // the uncovered villages highlighted, siting suggestions on the map with their gain, and proposed
 // facilities dropped on the map with the table recomputed by the server (what-if).
 
-import { api, can, download, escapeHtml } from './api.js';
+import { api, can, county, download, escapeHtml } from './api.js';
 
 const $ = (id) => document.getElementById(id);
-// the county of the unit chosen in the selector (a county, or a township's county; none: the whole store):
-// in a store of several counties the analyses are of one county
-const county = () => (/^\d{6}(\d{3})?$/.test($('township').value) ? $('township').value.slice(0, 6) : null);
 // What each row shows for each target (value, gap, band), the targets' wording and goals and the bands'
 // colours all come from the server's analysis (``reading``): the page recomputes nothing.
 export function setupCoverage(ctx) {

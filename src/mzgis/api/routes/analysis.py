@@ -55,8 +55,12 @@ class BoundaryFindingsOut(BaseModel):
 
 
 @router.get("/boundary/lines", response_model=list[str], responses=_ERRORS, summary="界线名称")
-def boundary_lines(_: PlannerDep, store: StoreDep) -> list[str]:
-    return line_names(store)
+def boundary_lines(
+    _: PlannerDep,
+    store: StoreDep,
+    unit: Annotated[str | None, Query(pattern=UNIT_PATTERN, description="只列此区县(或市)一侧的界线")] = None,
+) -> list[str]:
+    return line_names(store, unit=unit)
 
 
 @router.get("/boundary/findings", response_model=BoundaryFindingsOut, responses=_ERRORS, summary="运行界线检查")
@@ -65,8 +69,9 @@ def boundary_findings(
     store: StoreDep,
     level: Annotated[Literal["township", "village"], Query(description="拓扑检查的区划层级")] = "village",
     tolerance_m: Annotated[float, Query(gt=0, le=1000, description="允许偏差(米)")] = 5.0,
+    unit: Annotated[str | None, Query(pattern=UNIT_PATTERN, description="只检查此区县或乡镇(区划代码)")] = None,
 ) -> dict[str, Any]:
-    return map_findings(store, level=level, tolerance_m=tolerance_m, today=beijing_today())
+    return map_findings(store, level=level, tolerance_m=tolerance_m, today=beijing_today(), unit=unit)
 
 
 @router.get(
