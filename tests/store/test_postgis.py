@@ -4,14 +4,18 @@ scope locks, no lost acknowledged write)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pyogrio
@@ -289,62 +293,122 @@ def test_a_killed_writer_loses_no_acknowledged_write(demo_pg: PostGISStore) -> N
     assert orphans == 0
 
 
-def test_several_server_workers_share_the_database(demo_pg: PostGISStore) -> None:
-    """``mzgis serve --workers 2``: a name saved through one worker is found by every search after it,
-    whichever worker answers (each keeps its index keyed by the database's revision)."""
-    import json
-    import socket
-    import urllib.parse
-    import urllib.request
+class _Workers:
+    """``mzgis serve --workers N`` on a database, in its own process, with an editor's token."""
 
-    from tests.conftest import add_accounts
+    def __init__(self, url: str, workers: int) -> None:
+        import socket
 
-    token = add_accounts(demo_pg.url)["地名科"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    args = ["serve", "--db", demo_pg.url, "--port", str(port), "--workers", "2"]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from mzgis.cli import main; main()", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        from tests.conftest import add_accounts
 
-    def call(method: str, path: str, body: object = None) -> object:
-        data = None if body is None else json.dumps(body).encode()
-        with urllib.request.urlopen(urllib.request.Request(base + path, data, headers, method=method)) as r:
-            return json.loads(r.read())
-
-    def found(q: str) -> bool:
-        hits = call("GET", "/api/names?q=" + urllib.parse.quote(q))
-        return any(h["name"] == q for h in hits)  # type: ignore[attr-defined]
-
-    try:
-        for _ in range(100):
+        token = add_accounts(url)["地名科"]
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        args = ["serve", "--db", url, "--port", str(port), "--workers", str(workers)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from mzgis.cli import main; main()", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.base = f"http://127.0.0.1:{port}"
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        for _ in range(150):
             try:
-                urllib.request.urlopen(base + "/api/health", timeout=1).close()
+                urllib.request.urlopen(self.base + "/api/health", timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.1)
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        assert len(children) >= 2  # the two workers (and uvicorn's own helper, if any)
-        assert not any(found("金清大桥") for _ in range(10))  # both workers have built their index
+
+    def children(self) -> list[int]:
+        return [int(p) for p in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()]
+
+    def workers(self) -> list[int]:
+        """The worker processes (uvicorn spawns them; a helper such as a resource tracker is not one)."""
+        return [p for p in self.children() if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+    def call(self, method: str, path: str, body: object = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data, self.headers, method=method)
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return json.loads(r.read())
+
+    def found(self, q: str) -> bool:
+        return any(h["name"] == q for h in self.call("GET", "/api/names?q=" + urllib.parse.quote(q)))
+
+    def stop(self) -> tuple[str, str]:
+        self.proc.terminate()
+        return self.proc.communicate(timeout=30)
+
+
+def test_several_server_workers_share_the_database(demo_pg: PostGISStore) -> None:
+    """``mzgis serve --workers 2``: a name saved through one worker is found by every search after it,
+    whichever worker answers (the search asks the database)."""
+    server = _Workers(demo_pg.url, 2)
+    try:
+        assert len(server.workers()) == 2
+        assert not any(server.found("金清大桥") for _ in range(10))
         body = {"name": "金清大桥", "category": "transport_facility", "subcategory": "bridge",
                 "admin_code": "331004106", "geometry": {"type": "Point", "coordinates": [121.49, 28.525]}}  # fmt: skip
-        call("POST", "/api/names", body)
-        assert all(found("金清大桥") for _ in range(20))
+        server.call("POST", "/api/names", body)
+        assert all(server.found("金清大桥") for _ in range(20))
         with psycopg.connect(demo_pg.url, autocommit=True) as conn:  # and a rename in psql, seen by all
             conn.execute(
                 "UPDATE place_names SET name = '金清一桥', specific = '金清一', generic = '桥' WHERE name = '金清大桥'"
             )
-        assert all(found("金清一桥") for _ in range(20))
+        assert all(server.found("金清一桥") for _ in range(20))
     finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=30)
+        out, err = server.stop()
     assert "2 个服务进程" in out, err[-2000:]
+
+
+def test_a_server_worker_killed_during_writes_loses_no_acknowledged_write(demo_pg: PostGISStore) -> None:
+    """Two editors save names through ``serve --workers 2``; one worker is killed with SIGKILL mid-stream.
+    Every save the server acknowledged is stored with its audit row; the server goes on answering."""
+    server = _Workers(demo_pg.url, 2)
+    acknowledged: list[int] = []
+    failed: list[str] = []
+    stop = threading.Event()
+
+    def editor(k: int) -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            body = {"name": f"测试{_cn(k * 1000 + i)}号桥", "category": "transport_facility",
+                    "subcategory": "bridge", "admin_code": "331004106",
+                    "geometry": {"type": "Point", "coordinates": [121.49, 28.525]}}  # fmt: skip
+            try:
+                acknowledged.append(int(server.call("POST", "/api/names", body)["id"]))
+            except OSError as exc:  # the killed worker's request: not acknowledged
+                failed.append(str(exc))
+
+    try:
+        threads = [threading.Thread(target=editor, args=(k,)) for k in (1, 2)]
+        for t in threads:
+            t.start()
+        while len(acknowledged) < 20:
+            time.sleep(0.02)
+        victim = server.workers()[0]
+        os.kill(victim, 9)  # SIGKILL to one worker, whatever it is doing
+        before = len(acknowledged)
+        while len(acknowledged) < before + 20:  # the server goes on saving
+            time.sleep(0.02)
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        assert victim not in server.workers()
+    finally:
+        server.stop()
+    stored = {f.id for f in demo_pg.iter_features("place_names") if str(f.properties["name"]).startswith("测试")}
+    assert set(acknowledged) <= stored and len(acknowledged) >= 40
+    assert len(stored) - len(acknowledged) <= 2  # at most one per editor committed as the worker died
+    with psycopg.connect(demo_pg.url) as conn:  # every stored name has its audit row
+        (orphans,) = conn.execute(
+            "SELECT count(*) FROM place_names p WHERE name LIKE '测试%' AND NOT EXISTS"
+            " (SELECT 1 FROM mzgis_audit a WHERE a.layer = 'place_names' AND a.feature_id = p.id)"
+        ).fetchone()  # type: ignore[misc]
+    assert orphans == 0
 
 
 def test_init_without_the_right_to_create_postgis_says_what_to_ask_for(pg: PgServer) -> None:
