@@ -1308,13 +1308,12 @@ def qgis_project_cmd(
         raise _fail(f"目录不存在:{out.parent}", 2)
     townships = {f.properties["code"] for f in store.features("admin_units", where={"level": "township"})}
     county, extent = county_view(store.features("admin_units", where={"level": "county"}), townships)
-    from mzgis.store import is_database_url
+    from mzgis.store.postgis import PostGISStore
 
-    if is_database_url(store.location):
-        raise _fail(
-            "QGIS 项目目前只为 GeoPackage 数据文件生成;PostGIS 数据库请在 QGIS 中新建 PostgreSQL 连接后添加图层",
-            EXIT_CODES["bad_input"],
-        )
+    if isinstance(store, PostGISStore):  # the database through QGIS's PostgreSQL provider, without a password
+        write_qgis_project(out, store.url, title=f"{county or '全部区县'} 民政 GIS", extent=extent, schema=store.schema)
+        typer.echo(f"已写出 QGIS 项目 {out}(数据库 {store.location},不含密码:QGIS 打开时询问或读取 .pgpass)")
+        return
     title = f"{county or Path(store.location).stem} 民政 GIS"
     write_qgis_project(out, Path(store.location), title=title, extent=extent)
     typer.echo(f"已写出 QGIS 项目 {out}(数据文件 {Path(store.location).name},以相对路径引用)")

@@ -15,6 +15,7 @@ from mzgis.io.qgis_project import (
     VALUE_MAP_NULL,
     county_view,
     data_source,
+    database_source,
     layer_id,
     project_layers,
     qgis_project_xml,
@@ -123,3 +124,20 @@ def test_the_command_writes_a_qgz_and_refuses_other_names(demo_path: Path, tmp_p
     missing = tmp_path / "无此目录" / "p.qgz"
     nowhere = CliRunner().invoke(app, ["qgis-project", "--out", str(missing), "--db", str(demo_path)])
     assert (nowhere.exit_code, nowhere.output.strip()) == (2, f"错误:目录不存在:{missing.parent}")
+
+
+def test_a_database_is_named_by_its_connection_without_the_password() -> None:
+    url = "postgresql://mz%27gis:s3cret@%2Fvar%2Frun%2Fpostgresql:5433/taizhou"
+    source = database_source(url, "public")
+    assert source == "user='mz\\'gis' dbname='taizhou' host='/var/run/postgresql' port='5433'|public"
+    root = ET.fromstring(qgis_project_xml(source, title="台州", extent=None, provider="postgres"))
+    assert "s3cret" not in ET.tostring(root, encoding="unicode")
+    sources = {el.findtext("id"): el.findtext("datasource") for el in root.iter("maplayer")}
+    assert {el.findtext("provider") for el in root.iter("maplayer")} == {"postgres"}
+    assert sources["mzgis_boundary_lines_ours"] == (
+        "user='mz\\'gis' dbname='taizhou' host='/var/run/postgresql' port='5433' key='id'"
+        " checkPrimaryKeyUnicity='0' srid=4490 type=LineString table=\"public\".\"boundary_lines\" (geom)"
+        " sql=\"side\" = 'ours'"
+    )
+    assert sources["mzgis_burial_sites_polygon"].endswith('type=Polygon table="public"."burial_sites" (geom) sql=')
+    assert sources["mzgis_population"].endswith('checkPrimaryKeyUnicity=\'0\' table="public"."population" sql=')

@@ -75,7 +75,13 @@ def test_the_database_gives_the_in_memory_hits(demo_pg: PostGISStore) -> None:
     assert in_db._stored_names() is not None and in_memory._stored_names() is None
     compared = 0
     for q in QUERIES:
-        for kw in ({}, {"limit": 5}, {"status": "current"}, {"township": "331004106"}, {"category": "transport_facility"}):
+        for kw in (
+            {},
+            {"limit": 5},
+            {"status": "current"},
+            {"township": "331004106"},
+            {"category": "transport_facility"},
+        ):
             expected = _hits(in_memory, q, **kw)
             assert _hits(in_db, q, **kw) == expected, (q, kw)
             compared += bool(expected)
@@ -148,6 +154,12 @@ def test_the_in_memory_index_and_the_database_agree_on_a_capped_prefix(demo_pg: 
         db = [(r.id, k) for r, k in stored.starting(kind, key, 5, Filters())]
         mem = [(r.id, k) for r, k in memory.starting(kind, key, 5, Filters())]
         assert db == mem and len(db) == 5, kind
-    assert [k for _, k in stored.starting("name", "路", 5, Filters())] == ["路东社区", "路北街道", "路南街道", "路桥3号路", "路桥区"]
+    assert [k for _, k in stored.starting("name", "路", 5, Filters())] == [
+        "路东社区",
+        "路北街道",
+        "路南街道",
+        "路桥3号路",
+        "路桥区",
+    ]
     db_c = [r.id for r in stored.containing("桥", 9, Filters())]
     assert db_c == [r.id for r in memory.containing("桥", 9, Filters())] and len(db_c) == 9

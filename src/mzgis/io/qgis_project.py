@@ -38,6 +38,7 @@ from mzgis.layers import (
     choice_labels,
 )
 from mzgis.store.base import Bounds, Feature
+from mzgis.store.schema import GEOM
 
 __all__ = [
     "Look",
@@ -219,8 +220,24 @@ def data_source(db: Path, project: Path) -> str:
     return relative if relative.startswith("../") else f"./{relative}"
 
 
-def qgis_project_xml(source: str, *, title: str, extent: Bounds | None) -> bytes:
-    """The project (QGIS XML, UTF-8) for the data file at ``source`` (as :func:`data_source` gives it)."""
+def database_source(url: str, schema: str) -> str:
+    """A database as the project names it: QGIS's PostgreSQL connection string from a ``postgresql://`` URL,
+    never with its password (QGIS asks for it, or takes it from the officer's ``.pgpass`` or service file),
+    and the schema of the tables after it."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = {k: v for k, v in conninfo_to_dict(url).items() if k != "password" and v is not None}
+    quoted = " ".join(f"{k}='{_quote(str(v))}'" for k, v in params.items())
+    return f"{quoted}|{schema}"
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def qgis_project_xml(source: str, *, title: str, extent: Bounds | None, provider: str = "ogr") -> bytes:
+    """The project (QGIS XML, UTF-8) for the data file at ``source`` (as :func:`data_source` gives it), or
+    with ``provider`` postgres for the database :func:`database_source` names."""
     root = ET.Element("qgis", {"projectname": title, "version": QGIS_VERSION})
     ET.SubElement(root, "homePath", {"path": ""})
     ET.SubElement(root, "title").text = title
@@ -233,7 +250,7 @@ def qgis_project_xml(source: str, *, title: str, extent: Bounds | None) -> bytes
             tree, "layer-tree-group", {"name": group_title, "checked": "Qt::Checked", "expanded": "1"}
         )
         for pl in members:
-            uri = _uri(source, pl)
+            uri = _uri(source, pl) if provider == "ogr" else _pg_uri(source, pl)
             checked = (
                 "Qt::Unchecked" if pl.key in ("admin_units_village", "boundary_lines_neighbour") else "Qt::Checked"
             )
@@ -244,12 +261,12 @@ def qgis_project_xml(source: str, *, title: str, extent: Bounds | None) -> bytes
                     "id": layer_id(pl),
                     "name": pl.title,
                     "source": uri,
-                    "providerKey": "ogr",
+                    "providerKey": provider,
                     "checked": checked,
                     "expanded": "0",
                 },
             )
-            layers_el.append(_map_layer(pl, uri))
+            layers_el.append(_map_layer(pl, uri, provider))
             order.append(layer_id(pl))
     order_el = ET.SubElement(root, "layerorder")
     for key in order:
@@ -282,9 +299,13 @@ def qgz_bytes(xml: bytes, *, name: str) -> bytes:
     return buffer.getvalue()
 
 
-def write_qgis_project(out: Path, db: Path, *, title: str, extent: Bounds | None) -> Path:
-    """Write the project for ``db`` to ``out`` (``.qgz`` zipped, ``.qgs`` plain XML); returns ``out``."""
-    xml = qgis_project_xml(data_source(db, out), title=title, extent=extent)
+def write_qgis_project(out: Path, db: Path | str, *, title: str, extent: Bounds | None, schema: str = "public") -> Path:
+    """Write the project for ``db`` (a data file, or a database's URL with its tables in ``schema``) to
+    ``out`` (``.qgz`` zipped, ``.qgs`` plain XML); returns ``out``."""
+    if isinstance(db, str):
+        xml = qgis_project_xml(database_source(db, schema), title=title, extent=extent, provider="postgres")
+    else:
+        xml = qgis_project_xml(data_source(db, out), title=title, extent=extent)
     data = xml if out.suffix.lower() == ".qgs" else qgz_bytes(xml, name=out.stem or "mzgis")
     tmp = out.with_name(out.name + ".part")
     tmp.write_bytes(data)
@@ -304,10 +325,26 @@ def _uri(source: str, pl: ProjectLayer) -> str:
     return uri
 
 
+_PG_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "MULTILINESTRING": "MultiLineString",
+             "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon", "MULTIPOINT": "MultiPoint"}  # fmt: skip
+
+
+def _pg_uri(source: str, pl: ProjectLayer) -> str:
+    """The layer through QGIS's PostgreSQL provider: its table, key and geometry column (one geometry type
+    of a layer that holds several, multi-parts included), its subset as SQL."""
+    conninfo, schema = source.rsplit("|", 1)
+    lay = pl.layer
+    parts = [conninfo, "key='id'", "checkPrimaryKeyUnicity='0'"]
+    if lay.geometry:
+        parts += [f"srid={STORAGE_EPSG}", f"type={pl.geometry_type or _PG_TYPES.get(lay.geometry, 'Geometry')}"]
+    table = f'table="{schema}"."{lay.name}"' + (f" ({GEOM})" if lay.geometry else "")
+    return " ".join([*parts, table, f"sql={pl.subset or ''}"])
+
+
 _GEOMETRY = {"marker": ("Point", "Point"), "line": ("Line", "LineString"), "fill": ("Polygon", "MultiPolygon")}
 
 
-def _map_layer(pl: ProjectLayer, uri: str) -> ET.Element:
+def _map_layer(pl: ProjectLayer, uri: str, provider: str = "ogr") -> ET.Element:
     geometry, wkb = _GEOMETRY[pl.look.symbol] if pl.look else ("No geometry", "NoGeometry")
     if wkb == "MultiPolygon" and pl.layer.geometry != "MULTIPOLYGON":
         wkb = "Polygon"  # a layer of several types: its polygons, multi-parts included
@@ -328,7 +365,7 @@ def _map_layer(pl: ProjectLayer, uri: str) -> ET.Element:
     ET.SubElement(el, "datasource").text = uri
     ET.SubElement(el, "layername").text = pl.title
     _crs(ET.SubElement(el, "srs"))
-    ET.SubElement(el, "provider", {"encoding": "UTF-8"}).text = "ogr"
+    ET.SubElement(el, "provider", {"encoding": "UTF-8"}).text = provider
     if pl.look:
         el.append(_renderer(pl.layer, pl.look))
     if pl.label_field:

@@ -474,6 +474,13 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
     def location(self) -> str:
         return public_url(self.url)
 
+    @property
+    def schema(self) -> str:
+        """The schema that holds mzgis's tables (the connection's current schema)."""
+        with self._connection() as conn:
+            row = conn.execute("SELECT current_schema() AS s").fetchone()
+        return str(row["s"]) if row else "public"
+
     def name_source(self) -> PgNames | None:
         if self._search is None:
             with self._connection() as conn:
