@@ -4,10 +4,7 @@ older database given the search by ``mzgis upgrade``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
-import pytest
 from typer.testing import CliRunner
 
 from mzgis.cli import app
@@ -15,18 +12,8 @@ from mzgis.gazetteer.search import Filters, NameIndex, pinyin_keys
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.store.pg_names import PgNames
 from mzgis.store.postgis import PostGISStore
-from tests.pg_server import PgServer
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def demo_pg(pg: PgServer) -> Iterator[PostGISStore]:
-    url = pg.database("demo")
-    store = PostGISStore(url)
-    yield store
-    store.close()
-    pg.drop(url)
 
 
 def _hits(gaz: Gazetteer, query: str, **kw: object) -> list[tuple[int, str, float]]:

@@ -43,15 +43,6 @@ def fresh_db(pg: PgServer) -> Iterator[str]:
     pg.drop(url)
 
 
-@pytest.fixture
-def demo_pg(pg: PgServer) -> Iterator[PostGISStore]:
-    url = pg.database("demo")
-    store = PostGISStore(url)
-    yield store
-    store.close()
-    pg.drop(url)
-
-
 def _cn(i: int) -> str:
     """A number in Chinese digits (names may not hold Arabic numerals)."""
     return "".join("零一二三四五六七八九"[int(d)] for d in str(i))

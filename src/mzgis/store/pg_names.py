@@ -131,24 +131,27 @@ class PgNames:
         with self._connection() as conn:
             return list(conn.execute(sql.encode(), params).fetchall())
 
+    def _passing(
+        self, lookup: str, params: list[Any], filters: Filters, *, key: str = "", order: str = ""
+    ) -> list[Any]:
+        """The rows of ``lookup`` (a lookup's first candidates, ``c``) that pass ``filters``."""
+        where, more = _filters(filters)
+        return self._rows(f"SELECT {_COLUMNS}{key} FROM {lookup} AS c WHERE {where}{order}", [*params, *more])
+
     def starting(self, kind: str, key: str, cap: int, filters: Filters) -> list[tuple[IndexRecord, str]]:
         expr = _KEY_EXPR[kind]
-        where, params = _filters(filters)
-        rows = self._rows(
-            f"SELECT {_COLUMNS}, k FROM (SELECT *, {expr} AS k FROM place_names"
-            f" WHERE {expr} >= %s AND {expr} < %s ORDER BY {expr}, id LIMIT %s) AS c WHERE {where} ORDER BY k, id",
-            [key, key + END, cap, *params],
+        lookup = (
+            f"(SELECT *, {expr} AS k FROM place_names WHERE {expr} >= %s AND {expr} < %s ORDER BY {expr}, id LIMIT %s)"
         )
+        rows = self._passing(lookup, [key, key + END, cap], filters, key=", k", order=" ORDER BY k, id")
         return [(_record(r), str(r["k"])) for r in rows]
 
     def containing(self, text: str, cap: int, filters: Filters) -> list[IndexRecord]:
-        where, params = _filters(filters)
-        rows = self._rows(
-            f"SELECT {_COLUMNS} FROM (SELECT * FROM place_names WHERE mzgis_grams(name) @> mzgis_grams(%s)"
-            f" AND strpos(name, %s) > 0 ORDER BY id LIMIT %s) AS c WHERE {where} ORDER BY id",
-            [text, text, cap, *params],
+        lookup = (
+            "(SELECT * FROM place_names WHERE mzgis_grams(name) @> mzgis_grams(%s) AND strpos(name, %s) > 0"
+            " ORDER BY id LIMIT %s)"
         )
-        return [_record(r) for r in rows]
+        return [_record(r) for r in self._passing(lookup, [text, text, cap], filters, order=" ORDER BY id")]
 
     def one_edit(self, q: str, cap: int, filters: Filters) -> list[IndexRecord]:
         expr = _KEY_EXPR["pinyin"]
@@ -158,13 +161,11 @@ class PgNames:
             [q, q],
         )
         variants = one_edit_variants(q, shared_prefix(q, (str(r["k"]) for r in neighbours)))
-        where, params = _filters(filters)
-        rows = self._rows(
-            f"SELECT {_COLUMNS} FROM unnest(%s::text[]) AS v(v) CROSS JOIN LATERAL (SELECT * FROM place_names"
-            f" WHERE {expr} >= v.v AND {expr} < v.v || %s ORDER BY {expr}, id LIMIT %s) AS c WHERE {where}",
-            [variants, END, cap, *params],
+        lookup = (
+            f"unnest(%s::text[]) AS v(v) CROSS JOIN LATERAL (SELECT * FROM place_names"
+            f" WHERE {expr} >= v.v AND {expr} < v.v || %s ORDER BY {expr}, id LIMIT %s)"
         )
-        return [_record(r) for r in rows]
+        return [_record(r) for r in self._passing(lookup, [variants, END, cap], filters)]
 
     def nearest(
         self, lon: float, lat: float, limit: int, *, within_m: float | None, filters: Filters
