@@ -10,9 +10,13 @@ checksum). Measured on both backends:
 - create and rename p50/p95 through the gazetteer service (each passing the rules and romanization);
 - the throughput of 20 editors in 20 different townships saving at once, each in its own process (as
   server workers are): saves per second on PostGIS and on the GeoPackage (whose writers take turns);
-- start-up: opening the store and answering a first search (the process builds its search index then);
-- search p95 of Chinese, full-pinyin and initials queries once the index is built (the same index on both:
-  the per-process index reads its names from either store, so the figures should agree).
+- start-up: opening the store and answering a first search (on the GeoPackage the process builds its
+  in-memory index then; on PostGIS the search asks the database's indexes);
+- search p95 of Chinese, full-pinyin, initials and one-typo queries, against a plain ``pg_trgm`` peer on
+  the same database (GIN trigram indexes on the name and the pinyin keys): ``LIKE 'q%'`` for the prefix
+  kinds, ``%`` ordered by ``similarity`` for typos. Before timing, the script checks that mzgis returns as
+  many names of each prefix kind as the peer (up to the page of 20), each starting with the query, and that
+  every typo hit is one edit from the query; it reports how often each found the name a typo came from.
 
 The copy is checked in code (``copy_store`` reads it back and compares every table's count and checksum
 with the source's, and raises when they differ) before anything else is timed, and the concurrent saves
