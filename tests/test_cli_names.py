@@ -414,3 +414,48 @@ def test_the_naming_procedure_on_the_command_line(db: str, tmp_path: Path) -> No
     out = tmp_path / "公告.docx"
     made = runner.invoke(app, ["names", "announcement", "--out", str(out), "--issuer", "台州市路桥区人民政府", *args])
     assert made.exit_code == 0 and out.read_bytes()[:2] == b"PK", made.output
+
+
+def test_an_officer_named_with_user_writes_only_within_their_jurisdiction(db: str, tmp_path: Path) -> None:
+    """``--user 金清编辑`` (an account confined to 金清镇): the CLI keeps that officer to 金清镇 as the API does;
+    the system account alone is not confined."""
+    args = ["--db", db]
+    added = runner.invoke(
+        app,
+        ["users", "add", "金清编辑", "--role", "editor", "--scope", "331004106", "--password-stdin", *args],
+        input="correct-horse\n",
+    )
+    assert added.exit_code == 0, added.output
+    bridge = ["names", "add", "金清大桥", "--category", "transport_facility", "--subcategory", "bridge",
+              "--lon", "121.49", "--lat", "28.525", "--reason", "新建", *args]  # fmt: skip
+    outside = runner.invoke(app, [*bridge[:2], "路南大桥", *bridge[3:], "--admin", "331004001", "--user", "金清编辑"])
+    assert outside.exit_code == 8, outside.output
+    assert (
+        "管辖范围是金清镇（331004106）,不能修改属于路南街道（331004001）的地名“路南大桥”;未作任何修改" in outside.output
+    )
+    inside = runner.invoke(app, [*bridge, "--admin", "331004106", "--user", "金清编辑"])
+    assert inside.exit_code == 0, inside.output
+    from mzgis.store import GeoPackageStore
+
+    store = GeoPackageStore(db)
+    assert store.features("place_names", where={"name": "路南大桥"}) == []
+    (village,) = store.features("place_names", where={"name": "方林村"})  # in 路南街道
+    retire = ["names", "retire", str(village.id), "--version", str(village.version), "--reason", "撤并", *args]
+    assert runner.invoke(app, [*retire, "--user", "金清编辑"]).exit_code == 8
+    assert store.get("place_names", village.id).properties["status"] == "current"
+    rows = tmp_path / "names.csv"
+    rows.write_text(
+        "name,category,subcategory,admin_code,lon,lat\n"
+        "金清二桥,transport_facility,bridge,331004106,121.491,28.526\n"
+        "路南二桥,transport_facility,bridge,331004001,121.37,28.55\n",
+        encoding="utf-8",
+    )
+    imported = runner.invoke(app, ["names", "import", str(rows), "--user", "金清编辑", *args])
+    assert (
+        imported.exit_code == 5
+        and "第 2 行 路南二桥:[无法导入]" in imported.output
+        and "管辖范围是金清镇" in imported.output
+    )
+    assert store.features("place_names", where={"name": "金清二桥"}) == []  # a rejected import writes nothing
+    mine = runner.invoke(app, [*bridge[:2], "路南大桥", *bridge[3:], "--admin", "331004001"])  # no --user
+    assert mine.exit_code == 0, mine.output

@@ -131,6 +131,15 @@ def _recorded(on_behalf_of: str | None, settings: Settings) -> str:
     return f"{account}(代 {for_whom})" if for_whom and for_whom != account else account
 
 
+def _scope(on_behalf_of: str | None, db: str | None) -> str | None:
+    """The jurisdiction a CLI write is confined to: that of the account it is done for (``--user`` or
+    ``MZGIS_USER``), when the store holds such an account with a scope; none for the system account alone."""
+    who = (on_behalf_of or _settings(db).user or "").strip()
+    account = _open(db).account(who) if who else None
+    scope = account.get("scope") if account else None
+    return str(scope) if scope else None
+
+
 def _date(text: str, option: str) -> datetime.date:
     from mzgis.errors import BadInput
 
@@ -624,6 +633,7 @@ def names_add(
         props,
         _point(lon, lat, from_crs),
         user=_recorded(user, _settings(db)),
+        scope=_scope(user, db),
         reason=reason,
         override_reason=override_reason,
     )
@@ -648,6 +658,7 @@ def names_rename(
         new_name,
         expected_version=version,
         user=_recorded(user, _settings(db)),
+        scope=_scope(user, db),
         reason=reason,
         on=on,
         override_reason=override_reason,
@@ -669,7 +680,12 @@ def names_move(
 ) -> None:
     """移动地名位置。Move a place name."""
     f = _gazetteer(db).move(
-        fid, _point(lon, lat, from_crs), expected_version=version, user=_recorded(user, _settings(db)), reason=reason
+        fid,
+        _point(lon, lat, from_crs),
+        expected_version=version,
+        user=_recorded(user, _settings(db)),
+        reason=reason,
+        scope=_scope(user, db),
     )
     typer.echo(f"#{f.id} {f.properties['name']} 已移动(版本 {f.version})")
 
@@ -685,7 +701,9 @@ def names_retire(
     db: DbOption = None,
 ) -> None:
     """废止地名(保留记录)。Retire a name; the record is kept."""
-    f = _gazetteer(db).retire(fid, expected_version=version, user=_recorded(user, _settings(db)), reason=reason, on=on)
+    f = _gazetteer(db).retire(
+        fid, expected_version=version, user=_recorded(user, _settings(db)), reason=reason, on=on, scope=_scope(user, db)
+    )
     typer.echo(f"#{f.id} {f.properties['name']} 已废止({f.properties['retired_on']},版本 {f.version})")
 
 
@@ -704,6 +722,7 @@ def names_restore(
         fid,
         expected_version=version,
         user=_recorded(user, _settings(db)),
+        scope=_scope(user, db),
         reason=reason,
         override_reason=override_reason,
     )
@@ -727,6 +746,7 @@ def names_revert(
         to_version,
         expected_version=version,
         user=_recorded(user, _settings(db)),
+        scope=_scope(user, db),
         reason=reason,
         override_reason=override_reason,
     )
@@ -888,6 +908,7 @@ def _import_names(
         gaz,
         file,
         user=_recorded(user, _settings(db)),
+        scope=_scope(user, db),
         from_crs=from_crs,
         source_layer=source_layer,
         dry_run=dry_run,
@@ -951,7 +972,14 @@ def names_apply(
     db: DbOption = None,
 ) -> None:
     """申报地名(审批程序第一步)。Apply for a proposed name."""
-    f = _procedures(db).apply(name_id, applicant=applicant, reasons=reasons, user=_recorded(user, _settings(db)), on=on)
+    f = _procedures(db).apply(
+        name_id,
+        applicant=applicant,
+        reasons=reasons,
+        user=_recorded(user, _settings(db)),
+        on=on,
+        scope=_scope(user, db),
+    )
     typer.echo(f"已申报:{f.properties['name']}(申报编号 {f.id},版本 {f.version})")
 
 
@@ -986,6 +1014,7 @@ def names_step(
         step,
         version=version,
         user=_recorded(user, _settings(db)),
+        scope=_scope(user, db),
         on=on,
         details={k: v for k, v in details.items() if v is not None},
     )
@@ -1038,6 +1067,12 @@ def names_attach(
         raise _fail(f"找不到文件 {file}", 3)
     if file.stat().st_size > MAX_DOCUMENT_BYTES:
         raise _fail(f"附件超过 {MAX_DOCUMENT_BYTES // 2**20} MB:{file.name}", 2)
+    procedures = _procedures(db)  # a named officer attaches only to applications in their jurisdiction
+    procedures.guard(
+        procedures.store.get("place_names", int(procedures.get(pid).properties["name_id"])),
+        _recorded(user, _settings(db)),
+        _scope(user, db),
+    )
     rec = add_document(_open(db), pid, file.name, file.read_bytes(), user=_recorded(user, _settings(db)), note=note)
     typer.echo(f"已添加附件 {rec['filename']}(编号 {rec['id']},{rec['bytes']} 字节)")
 

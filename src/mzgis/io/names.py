@@ -15,6 +15,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from mzgis.admin import AdminLookup
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, MzgisError, NotFound
 from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH, Finding, NameRecord, has_errors, scope_key
@@ -113,6 +114,7 @@ def import_names(
     drop_z: bool = False,
     update: bool = False,
     rename: Mapping[str, str] | None = None,
+    scope: str | None = None,
 ) -> NamesImportReport:
     """Check every row against the naming rules (and the rows before it); when none is blocked (or errors
     are overridden with a reason) and not ``dry_run``, write all rows as one changeset.
@@ -120,7 +122,10 @@ def import_names(
     ``update``: a row whose ``id`` (编号) is a stored name updates it — only what differs from the stored
     name (fields the file has, the position), as a new version checked like any edit (a ``version`` column,
     as mzgis exports it, must still be current); a row like the stored name writes nothing; rows without an
-    id are added. So a list exported by mzgis, corrected in Excel, comes back as the corrections."""
+    id are added. So a list exported by mzgis, corrected in Excel, comes back as the corrections.
+
+    ``scope``: the importing officer's jurisdiction (an admin code prefix): a row adding or changing a name
+    outside it is a problem of that row, and the import writes nothing."""
     table = read_table(path, source_layer=source_layer, rename=rename)
     frame = table.frame
     layer = LAYERS["place_names"]
@@ -192,6 +197,11 @@ def import_names(
             fid = by_code.get(str(props.get("census_code") or "")) or by_identity.get(
                 (str(props.get("name") or ""), str(props.get("admin_code") or ""))
             )
+        try:
+            _guard(gazetteer, scope, fid, props, user, admin)
+        except MzgisError as exc:
+            report.rows.append(NameRow(i, name, problem=exc.message_zh))
+            continue
         if fid is not None:
             row, edit = _update_row(gazetteer, i, fid, props, geom, _row_id(src, version_column), override_reason)
             report.rows.append(row)
@@ -232,9 +242,29 @@ def import_names(
     if any(r.problem for r in report.rows) or (not override_reason and not report.ok):
         return report
     checked = Precheck(revisions, results) if len(results) == len(edits) else None  # only creates are reused
-    gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}", precheck=checked)
+    gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}", precheck=checked, scope=scope)
     report.written = len(edits)
     return report
+
+
+def _guard(
+    gazetteer: Gazetteer, scope: str | None, fid: int | None, props: Mapping[str, Any], user: str, admin: AdminLookup
+) -> None:
+    """Refuse (Forbidden) a row that adds a name outside ``scope``, or changes one stored outside it or moves
+    one out of it."""
+    if scope is None:
+        return
+    name = str(props.get("name") or "")
+    if fid is not None:
+        try:
+            stored = gazetteer.store.get("place_names", fid)
+        except NotFound:
+            return  # the row's own check says so
+        gazetteer.guard(scope, stored.properties.get("admin_code"), str(stored.properties["name"]), user, admin)
+        name = name or str(stored.properties["name"])
+        if not props.get("admin_code"):
+            return
+    gazetteer.guard(scope, props.get("admin_code"), name, user, admin)
 
 
 def _row_id(src: Mapping[str, Any], column: Any) -> int | None:
