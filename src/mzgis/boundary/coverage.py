@@ -244,10 +244,11 @@ def check_coverage(
             if code not in children:
                 continue
             united = _union(g_ok, children[code], flagged)
-            if shapely.equals_exact(shapely.normalize(united), shapely.normalize(pg), tolerance=0.0):
-                continue  # the children tile their parent vertex for vertex: nothing to overlay
-            # one overlay per parent (not per child): what the parent lacks and what sticks out (empty when
-            # the two are equal but drawn with other vertices: a topological equals first would cost as much)
+            if shapely.equals_exact(shapely.normalize(united), shapely.normalize(pg), tolerance=0.0) or shapely.equals(
+                united, pg
+            ):
+                continue  # the children tile their parent exactly: nothing to overlay (equals is cheaper)
+            # one overlay per parent (not per child): what the parent lacks and what sticks out
             differ = _polygonal(shapely.symmetric_difference(pg, united))
             within_parent = prep(pg)
             for piece in getattr(differ, "geoms", [differ]):
