@@ -27,7 +27,7 @@ from functools import partial
 import numpy as np
 
 from mzgis.gazetteer.romanize import syllables
-from mzgis.gazetteer.search import IndexRecord, NameIndex
+from mzgis.gazetteer.search import IndexRecord, NameIndex, pinyin_keys
 
 # characters common in Chinese place-name specifics, and generics with their categories
 CHARS = (
@@ -137,7 +137,7 @@ def hit_matches(index: NameIndex, position: int, matched: str, q: str) -> bool:
     if matched == "fuzzy":  # the one-edit variants are worked out only for the hits that need them
         return any(pinyin.startswith(v) for v in one_edit(q))
     if matched == "homophone":  # Chinese typed with a character of the same sound
-        return pinyin.startswith("".join(s for s in syllables(q) if s.isalpha()).lower())
+        return pinyin.startswith(pinyin_keys(" ".join(syllables(q)))[0])
     return {
         "name": name == q,
         "name_prefix": name.startswith(q),

@@ -21,7 +21,7 @@ from mzgis.errors import RuleViolation, StaleVersion
 from mzgis.layers import Layer, get_layer
 
 if TYPE_CHECKING:
-    from mzgis.gazetteer.search import StoredNames
+    from mzgis.lookup import StoredNames
 
 __all__ = [
     "SYSTEM_TABLES",

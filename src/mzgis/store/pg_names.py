@@ -29,7 +29,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.gazetteer.search import END, Filters, IndexRecord, one_edit_variants, shared_prefix
+from mzgis.lookup import END, Filters, IndexRecord, one_edit_variants, shared_prefix
 
 __all__ = ["SEARCH_FUNCTIONS", "SEARCH_SQL", "PgNames", "has_search", "install_search"]
 
