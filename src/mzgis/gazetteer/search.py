@@ -1,13 +1,13 @@
 """Searching place names: Chinese (exact, prefix, contains), full pinyin, initials (路南街道 → lnjd),
 typo-tolerant pinyin, with filters and near a point; ranked, with the form that matched.
 
-The ranking (:func:`search_names`) asks a :class:`mzgis.lookup.NameSource` for candidates: names whose name, pinyin key or
-initials start with a key (in key order), names containing a text (in id order), names whose pinyin starts
-with a string one edit from the query. Two sources answer alike: :class:`NameIndex`, built in memory from the
-gazetteer's records (sorted arrays and n-gram postings, so a query touches only its candidates), and the
-database's own indexes (``mzgis.store.pg_names``), so a server on a database loads nothing at start-up.
-Each lookup takes its first ``cap`` candidates in its order, then the filters apply: both sources give the
-same hits for the same names.
+The ranking (:func:`search_names`) asks a :class:`mzgis.lookup.NameSource` for candidates: names whose name,
+pinyin key or initials start with a key (in key order), names containing a text (in id order), names whose
+pinyin starts with a string one edit from the query. Two sources answer alike: :class:`NameIndex`, built in
+memory from the gazetteer's records (sorted arrays and n-gram postings, so a query touches only its
+candidates), and the database's own indexes (``mzgis.store.pg_names``), so a server on a database loads
+nothing at start-up. Each lookup takes its first ``cap`` candidates in its order, then the filters apply:
+both sources give the same hits for the same names.
 """
 
 from __future__ import annotations
