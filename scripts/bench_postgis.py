@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The PostGIS backend against the GeoPackage, in one run, at two sizes of register (1,000 and 1,000,000
-names by default): what a city's database costs and gains.
+"""The PostGIS backend against the GeoPackage, in one run, at three sizes of register (1,000, 100,000 and
+1,000,000 names by default): what a city's database costs and gains.
 
 For each size the synthetic register of scripts/bench_edits.py (40,000 townships in 50 counties, names with
 their scope keys and pinyin) is built as a GeoPackage, then copied into a throwaway PostgreSQL 15 + PostGIS
@@ -23,7 +23,7 @@ with the source's, and raises when they differ) before anything else is timed, a
 are counted afterwards (every acknowledged save is in the store, once). The copy's time includes that
 read-back.
 
-    python scripts/bench_postgis.py                     # 1,000 and 1,000,000 names
+    python scripts/bench_postgis.py                     # 1,000, 100,000 and 1,000,000 names
     python scripts/bench_postgis.py --sizes 1000 100000 --editors 20 --saves 20
 """
 
@@ -289,7 +289,7 @@ def run(n: int, folder: Path, url: str, args: argparse.Namespace) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=100, help="creates and renames timed per backend and size")
     parser.add_argument("--editors", type=int, default=20)
     parser.add_argument("--saves", type=int, default=20, help="names each concurrent editor saves")
