@@ -569,6 +569,10 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
                 f"UPDATE {REVISIONS_TABLE} AS v SET revision = coalesce((SELECT max(revision) FROM {AUDIT_TABLE}"
                 " AS a WHERE a.layer = v.layer), 0)"
             )
+        with self._connection() as conn:  # after the commit: the loaded rows as the planner and indexes need them
+            conn.execute("ANALYZE")  # statistics now, not whenever autovacuum comes by (the search's plans use them)
+            if has_search(conn):  # the pending entries of the names' grams merged now: no first save pays for it
+                conn.execute("SELECT gin_clean_pending_list('place_names_search_grams'::regclass)")
 
     def count(self, layer: str, *, bbox: Bounds | None = None, scope: str | None = None) -> int:
         lay = get_layer(layer)
