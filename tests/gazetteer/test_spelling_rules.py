@@ -71,6 +71,11 @@ def test_rule_1_specific_and_generic_apart(name: str, expected: str) -> None:
         # a specific that is a place keeps its last character: 湖北 is a province
         ("湖北路", "Hubei Lu"),
         ("解放北路", "Jiefang Beilu"),
+        # a modifier of two syllables or more stands apart (with its direction); alone it is the specific
+        ("广安门北滨河路", "Guang'anmen Beibinhe Lu"),
+        ("台州湾滨海大道", "Taizhouwan Binhai Dadao"),
+        ("西湖环湖路", "Xihu Huanhu Lu"),
+        ("滨河路", "Binhe Lu"),
     ],
 )
 def test_rule_2_modifiers(name: str, expected: str) -> None:

@@ -139,6 +139,9 @@ def romanize_part(text: str, *, readings: Readings | None = None, tones: bool = 
 # Xiuwen Xixiaoxiang). The one next to the generic may be any of these; one more before it only a direction.
 _DIRECTIONS = frozenset("东西南北中前后左右")  # not 上下: 天下, 山下 end words
 _MODIFIERS = _DIRECTIONS | frozenset("新老大小直横正斜")
+# ... and modifiers of two syllables or more stand apart from both (广安门北滨河路 Guang'anmen Beibinhe Lu): the
+# descriptive words place names use this way, with a direction before them when there is one
+_LONG_MODIFIERS = ("滨河", "滨江", "滨湖", "滨海", "沿江", "沿河", "沿湖", "沿海", "环城", "环湖", "环岛", "环山")
 # generics of administrative units and committees: no modifiers are taken from their specifics (城东街道)
 _ADMIN_GENERICS = frozenset(
     (
@@ -229,7 +232,7 @@ def spelling(
     (中国地名汉语拼音字母拼写规则(汉语地名部分)):
 
     1. specific and generic apart (台湾 Haixia); 2. single-syllable modifiers of the generic join it
-    (景山 Houjie), ordinals such as 第二 before a specific stand apart (Di'er Songhua Jiang); 3. ``joined``:
+    (景山 Houjie), longer ones stand apart (广安门 Beibinhe Lu), ordinals such as 第二 before a specific stand apart (Di'er Songhua Jiang); 3. ``joined``:
     a natural village or town is one word (Zhoukoudian); 4. a generic that became part of the specific stays
     there (Heilongjiang Sheng: the split is the caller's); 5. persons' names are one word; 6. numerals are
     spelled (Wuyi Guangchang); 7. ordinals of streets and codes in Arabic numerals (Jing 5 Lu, Di-9 Long,
@@ -256,6 +259,11 @@ def spelling(
         words.append(ordinal.group(0))
         spec = spec[ordinal.end() :]
     if gen not in _ADMIN_GENERICS and spec not in _known_places():
+        long = next((m for m in _LONG_MODIFIERS if spec.endswith(m)), "")
+        k = len(long) + (1 if long and len(spec) > len(long) and spec[-len(long) - 1] in _DIRECTIONS else 0)
+        if long and len(spec) - k >= 2:  # a specific before the modifier: three words
+            words += [spec[:-k], spec[-k:], gen]
+            return _spelled(words, readings, tones)
         k = 0
         if len(spec) > 1 and spec[-1] in _MODIFIERS and spec[-1] not in "内外":
             k = 1
