@@ -232,8 +232,9 @@ def spelling(
     (中国地名汉语拼音字母拼写规则(汉语地名部分)):
 
     1. specific and generic apart (台湾 Haixia); 2. single-syllable modifiers of the generic join it
-    (景山 Houjie), longer ones stand apart (广安门 Beibinhe Lu), ordinals such as 第二 before a specific stand apart (Di'er Songhua Jiang); 3. ``joined``:
-    a natural village or town is one word (Zhoukoudian); 4. a generic that became part of the specific stays
+    (景山 Houjie), longer ones stand apart (广安门 Beibinhe Lu), ordinals such as 第二 before a specific stand
+    apart (Di'er Songhua Jiang); 3. ``joined``: a natural village or town is one word (Zhoukoudian); 4. a
+    generic that became part of the specific stays
     there (Heilongjiang Sheng: the split is the caller's); 5. persons' names are one word; 6. numerals are
     spelled (Wuyi Guangchang); 7. ordinals of streets and codes in Arabic numerals (Jing 5 Lu, Di-9 Long,
     1203 Gaodi); 8. place-name readings from the dictionary; 10. capitals; 11. apostrophes (Xi'an); 12. 儿
