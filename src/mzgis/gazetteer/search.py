@@ -269,11 +269,6 @@ def search_names(
     return [SearchHit(rec, -o[0], how, dist) for o, dist, how, rec in best]
 
 
-def passes(rec: IndexRecord, *, category: str | None, township: str | None, status: str | None) -> bool:
-    """Whether a name passes a search's filters."""
-    return Filters(category, township, status).passes(rec)
-
-
 def _distance_m(near: tuple[float, float], rec: IndexRecord) -> float | None:
     """Distance on the sphere (ranking and display)."""
     return None if rec.lon is None or rec.lat is None else distance_m(near[0], near[1], rec.lon, rec.lat)
