@@ -56,6 +56,7 @@ from mzgis.store.rows import (
     check_where,
     checked_rows,
     geom_json,
+    pinned_read,
     snapshot,
     to_json,
     validated,
@@ -436,20 +437,11 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         pinned = getattr(self._snapshots, "conn", None)
         return nullcontext(pinned) if pinned is not None else opened(self.path, self.write_wait_s)
 
-    @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        if getattr(self._snapshots, "conn", None) is not None:  # already in one: the outer one holds
-            yield
-            return
-        with opened(self.path, self.write_wait_s) as conn:
-            conn.execute("BEGIN")  # WAL: the read transaction's first read fixes what it sees
-            conn.execute("SELECT count(*) FROM gpkg_contents").fetchone()
-            self._snapshots.conn = conn
-            try:
-                yield
-            finally:
-                self._snapshots.conn = None
-                conn.execute("ROLLBACK")
+    def snapshot(self) -> AbstractContextManager[None]:
+        # WAL: the read transaction's first read fixes what it sees
+        return pinned_read(
+            self._snapshots, lambda: opened(self.path, self.write_wait_s), "BEGIN", "SELECT count(*) FROM gpkg_contents"
+        )
 
     def count(
         self, layer: str, *, bbox: tuple[float, float, float, float] | None = None, scope: str | None = None

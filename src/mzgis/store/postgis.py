@@ -16,7 +16,7 @@ import json
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -48,7 +48,17 @@ from mzgis.store.pg_accounts import PostgresAccounts, PostgresDocuments
 from mzgis.store.pg_connection import Pool, server_error
 from mzgis.store.pg_names import SEARCH_FUNCTIONS, PgNames, has_search, install_search
 from mzgis.store.pg_schema import DOCUMENTS_TABLE, REVISIONS_TABLE, constraint_rules, create_schema, schema_problems
-from mzgis.store.rows import audit_filters, audited, change, check_scope, check_where, checked_rows, geom_json, snapshot
+from mzgis.store.rows import (
+    audit_filters,
+    audited,
+    change,
+    check_scope,
+    check_where,
+    checked_rows,
+    geom_json,
+    pinned_read,
+    snapshot,
+)
 from mzgis.store.schema import AUDIT_TABLE, CHANGESET_TABLE, GEOM, META_TABLE, q
 
 __all__ = ["PostGISStore", "create_postgis"]
@@ -507,31 +517,24 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
             except psycopg.Error as exc:
                 raise server_error(exc) from None
             return
-        with self._pool.connection() as conn:
-            conn.row_factory = dict_row
+        with self._pooled() as conn:
             try:
                 yield conn
             except psycopg.Error as exc:
                 raise server_error(exc) from None
 
+    @contextmanager
+    def _pooled(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of the pool, giving rows as dicts."""
+        with self._pool.connection() as conn:
+            conn.row_factory = dict_row
+            yield conn
+
     def close(self) -> None:
         self._pool.close()
 
-    @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        if getattr(self._snapshots, "conn", None) is not None:  # already in one: the outer one holds
-            yield
-            return
-        with self._pool.connection() as conn:
-            conn.row_factory = dict_row
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            conn.execute("SELECT 1").fetchone()  # the snapshot is taken at the first statement
-            self._snapshots.conn = conn
-            try:
-                yield
-            finally:
-                self._snapshots.conn = None
-                conn.execute("ROLLBACK")
+    def snapshot(self) -> AbstractContextManager[None]:
+        return pinned_read(self._snapshots, self._pooled, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "SELECT 1")
 
     def system_rows(self, table: str, *, after: Any = None, limit: int = 5000) -> list[dict[str, Any]]:
         fields = SYSTEM_TABLES[table]

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,3 +170,24 @@ def check_where(layer: Layer, key: str) -> None:
     """A query's field must be one of the layer's (or its id)."""
     if key not in layer.field_names and key != "id":
         raise NotFound(f"{layer.label_zh}没有字段“{key}”", f"{layer.name} has no field {key!r}")
+
+
+@contextmanager
+def pinned_read(
+    holder: threading.local, connect: Callable[[], AbstractContextManager[Any]], begin: str, first_read: str
+) -> Iterator[None]:
+    """One read transaction on one connection for this thread's reads inside the block (``holder.conn``, which
+    the backend's reads use while it is set): it sees the store as of its first read, whatever others commit
+    meanwhile. Inside another, the outer one holds."""
+    if getattr(holder, "conn", None) is not None:
+        yield
+        return
+    with connect() as conn:
+        conn.execute(begin)
+        conn.execute(first_read).fetchone()  # the snapshot is taken at the first read
+        holder.conn = conn
+        try:
+            yield
+        finally:
+            holder.conn = None
+            conn.execute("ROLLBACK")
