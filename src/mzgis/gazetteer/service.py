@@ -44,6 +44,7 @@ from mzgis.gazetteer.search import (
     NameIndex,
     NameSource,
     SearchHit,
+    StoredNames,
     search_names,
 )
 from mzgis.layers import LAYERS, LIMITS, check_geometry, check_record, promote_geometry
@@ -846,10 +847,10 @@ class Gazetteer:
             self._index = (revision, NameIndex(records, readings=self.rules.readings, previous=previous))
         return self._index[1]
 
-    def _stored_names(self) -> NameSource | None:
+    def _stored_names(self) -> tuple[StoredNames, NameSource] | None:
         """The store's own search (a database's indexes) when it has one and the stored pinyin follows the
-        rules' readings, with the names stored without their pinyin (edited in another tool since) held in
-        memory; None: the in-memory index answers."""
+        rules' readings: itself (for the nearest names) and as the search's source, with the names stored
+        without their pinyin (edited in another tool since) held in memory; None: the in-memory index answers."""
         stored = self.store.name_source()
         if stored is None or not self._stored_pinyin():
             return None
@@ -858,7 +859,7 @@ class Gazetteer:
             waiting = self.store.features(LAYER, where={"scope_key": None})  # indexed; derived fields missing
             held = NameIndex([_index_record(f) for f in waiting], readings=self.rules.readings) if waiting else None
             self._held = (revision, held)
-        return stored if self._held[1] is None else Merged(stored, self._held[1])
+        return stored, (stored if self._held[1] is None else Merged(stored, self._held[1]))
 
     def search(
         self,
@@ -880,11 +881,11 @@ class Gazetteer:
         if limit < 1 or limit > 1000:
             raise BadInput("结果数应在 1–1000 之间", "limit must be 1..1000")
         filters = Filters(category, township, status)
-        source = self._stored_names()
+        in_store = self._stored_names()
         nearby = None
-        if source is None:
-            idx = self.index()
-            source = idx
+        source: NameSource
+        if in_store is None:
+            idx = source = self.index()
             if near is not None and not query.strip():  # the nearest: from the live R-tree, not a scan of every name
 
                 def accept(fid: int) -> bool:
@@ -893,10 +894,10 @@ class Gazetteer:
 
                 found = self.near_index().nearest(near[0], near[1], limit, within_m=within_m, accept=accept)
                 nearby = idx.records_of(fid for fid, _ in found)
-        elif near is not None and not query.strip():
-            stored = self.store.name_source()
-            assert stored is not None  # _stored_names found it
-            nearby = stored.nearest(near[0], near[1], limit, within_m=within_m, filters=filters)
+        else:
+            stored, source = in_store
+            if near is not None and not query.strip():  # the nearest: the database's KNN on the sphere
+                nearby = stored.nearest(near[0], near[1], limit, within_m=within_m, filters=filters)
         return search_names(
             source,
             query,

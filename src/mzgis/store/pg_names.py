@@ -5,7 +5,7 @@ commit at once.
 What the database keeps (made by ``mzgis init``, added to older databases by ``mzgis upgrade``):
 
 - ``mzgis_pinyin_key(pinyin)`` and ``mzgis_initials(pinyin)``: the search keys of a stored pinyin, as
-  :func:`mzgis.gazetteer.search.pinyin_keys` computes them, each with a byte-wise B-tree (prefix ranges, in
+  :func:`mzgis.lookup.pinyin_keys` computes them, each with a byte-wise B-tree (prefix ranges, in
   key order, ties by id);
 - the name itself with a byte-wise B-tree (exact and prefix);
 - ``mzgis_grams(name)``: the name's characters and character pairs, with a GIN index (names containing a
@@ -21,7 +21,7 @@ pinyin keys here; the gazetteer adds such names from memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -122,7 +122,7 @@ def _record(row: dict[str, Any]) -> IndexRecord:
 
 
 class PgNames:
-    """Search candidates from the database's indexes (a :class:`mzgis.gazetteer.search.NameSource`)."""
+    """Search candidates from the database's indexes (a :class:`mzgis.lookup.StoredNames`)."""
 
     def __init__(self, connection: Callable[[], AbstractContextManager[psycopg.Connection[Any]]]) -> None:
         self._connection = connection  # dict rows
@@ -182,7 +182,3 @@ class PgNames:
             [*params, lon, lat, limit],
         )
         return [_record(r) for r in rows]
-
-    def records_of(self, ids: Iterable[int]) -> list[IndexRecord]:
-        wanted = sorted(set(ids))
-        return [_record(r) for r in self._rows(f"SELECT {_COLUMNS} FROM place_names WHERE id = ANY(%s)", [wanted])]
