@@ -131,11 +131,11 @@ def _recorded(on_behalf_of: str | None, settings: Settings) -> str:
     return f"{account}(代 {for_whom})" if for_whom and for_whom != account else account
 
 
-def _scope(on_behalf_of: str | None, db: str | None) -> str | None:
+def _scope(on_behalf_of: str | None, store: Backend, db: str | None) -> str | None:
     """The jurisdiction a CLI write is confined to: that of the account it is done for (``--user`` or
-    ``MZGIS_USER``), when the store holds such an account with a scope; none for the system account alone."""
+    ``MZGIS_USER``), when ``store`` holds such an account with a scope; none for the system account alone."""
     who = (on_behalf_of or _settings(db).user or "").strip()
-    account = _open(db).account(who) if who else None
+    account = store.account(who) if who else None
     scope = account.get("scope") if account else None
     return str(scope) if scope else None
 
@@ -633,7 +633,7 @@ def names_add(
         props,
         _point(lon, lat, from_crs),
         user=_recorded(user, _settings(db)),
-        scope=_scope(user, db),
+        scope=_scope(user, gaz.store, db),
         reason=reason,
         override_reason=override_reason,
     )
@@ -653,12 +653,13 @@ def names_rename(
     db: DbOption = None,
 ) -> None:
     """更名(原名记入曾用名)。Rename; the old name goes to former_names."""
-    f = _gazetteer(db).rename(
+    gaz = _gazetteer(db)
+    f = gaz.rename(
         fid,
         new_name,
         expected_version=version,
         user=_recorded(user, _settings(db)),
-        scope=_scope(user, db),
+        scope=_scope(user, gaz.store, db),
         reason=reason,
         on=on,
         override_reason=override_reason,
@@ -679,13 +680,14 @@ def names_move(
     db: DbOption = None,
 ) -> None:
     """移动地名位置。Move a place name."""
-    f = _gazetteer(db).move(
+    gaz = _gazetteer(db)
+    f = gaz.move(
         fid,
         _point(lon, lat, from_crs),
         expected_version=version,
         user=_recorded(user, _settings(db)),
         reason=reason,
-        scope=_scope(user, db),
+        scope=_scope(user, gaz.store, db),
     )
     typer.echo(f"#{f.id} {f.properties['name']} 已移动(版本 {f.version})")
 
@@ -701,8 +703,14 @@ def names_retire(
     db: DbOption = None,
 ) -> None:
     """废止地名(保留记录)。Retire a name; the record is kept."""
-    f = _gazetteer(db).retire(
-        fid, expected_version=version, user=_recorded(user, _settings(db)), reason=reason, on=on, scope=_scope(user, db)
+    gaz = _gazetteer(db)
+    f = gaz.retire(
+        fid,
+        expected_version=version,
+        user=_recorded(user, _settings(db)),
+        reason=reason,
+        on=on,
+        scope=_scope(user, gaz.store, db),
     )
     typer.echo(f"#{f.id} {f.properties['name']} 已废止({f.properties['retired_on']},版本 {f.version})")
 
@@ -718,11 +726,12 @@ def names_restore(
     db: DbOption = None,
 ) -> None:
     """恢复已废止的地名。Restore a retired name."""
-    f = _gazetteer(db).restore(
+    gaz = _gazetteer(db)
+    f = gaz.restore(
         fid,
         expected_version=version,
         user=_recorded(user, _settings(db)),
-        scope=_scope(user, db),
+        scope=_scope(user, gaz.store, db),
         reason=reason,
         override_reason=override_reason,
     )
@@ -741,12 +750,13 @@ def names_revert(
     db: DbOption = None,
 ) -> None:
     """把地名恢复为某个旧版本的内容(作为新版本,历史全部保留)。Revert a name to an earlier version's content."""
-    f = _gazetteer(db).revert(
+    gaz = _gazetteer(db)
+    f = gaz.revert(
         fid,
         to_version,
         expected_version=version,
         user=_recorded(user, _settings(db)),
-        scope=_scope(user, db),
+        scope=_scope(user, gaz.store, db),
         reason=reason,
         override_reason=override_reason,
     )
@@ -908,7 +918,7 @@ def _import_names(
         gaz,
         file,
         user=_recorded(user, _settings(db)),
-        scope=_scope(user, db),
+        scope=_scope(user, gaz.store, db),
         from_crs=from_crs,
         source_layer=source_layer,
         dry_run=dry_run,
@@ -972,13 +982,14 @@ def names_apply(
     db: DbOption = None,
 ) -> None:
     """申报地名(审批程序第一步)。Apply for a proposed name."""
-    f = _procedures(db).apply(
+    procedures = _procedures(db)
+    f = procedures.apply(
         name_id,
         applicant=applicant,
         reasons=reasons,
         user=_recorded(user, _settings(db)),
         on=on,
-        scope=_scope(user, db),
+        scope=_scope(user, procedures.store, db),
     )
     typer.echo(f"已申报:{f.properties['name']}(申报编号 {f.id},版本 {f.version})")
 
@@ -1009,12 +1020,13 @@ def names_step(
         "announcement_ref": ref if step == "announce" else None,
         "filing_ref": ref if step == "file" else None,
     }
-    f = _procedures(db).step(
+    procedures = _procedures(db)
+    f = procedures.step(
         pid,
         step,
         version=version,
         user=_recorded(user, _settings(db)),
-        scope=_scope(user, db),
+        scope=_scope(user, procedures.store, db),
         on=on,
         details={k: v for k, v in details.items() if v is not None},
     )
@@ -1068,12 +1080,10 @@ def names_attach(
     if file.stat().st_size > MAX_DOCUMENT_BYTES:
         raise _fail(f"附件超过 {MAX_DOCUMENT_BYTES // 2**20} MB:{file.name}", 2)
     procedures = _procedures(db)  # a named officer attaches only to applications in their jurisdiction
-    procedures.guard(
-        procedures.store.get("place_names", int(procedures.get(pid).properties["name_id"])),
-        _recorded(user, _settings(db)),
-        _scope(user, db),
+    procedures.guard_application(pid, _recorded(user, _settings(db)), _scope(user, procedures.store, db))
+    rec = add_document(
+        procedures.store, pid, file.name, file.read_bytes(), user=_recorded(user, _settings(db)), note=note
     )
-    rec = add_document(_open(db), pid, file.name, file.read_bytes(), user=_recorded(user, _settings(db)), note=note)
     typer.echo(f"已添加附件 {rec['filename']}(编号 {rec['id']},{rec['bytes']} 字节)")
 
 

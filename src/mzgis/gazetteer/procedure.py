@@ -143,6 +143,12 @@ class Procedures:
         gaz = self.gazetteer
         gaz.guard(scope, name.properties.get("admin_code"), str(name.properties["name"]), user, gaz.admin())
 
+    def guard_application(self, pid: int, user: str, scope: str | None) -> Feature:
+        """:meth:`guard` for the name of application ``pid`` (NotFound for an unknown one); the application."""
+        current = self.store.get(LAYER, pid)
+        self.guard(self.store.get("place_names", int(current.properties["name_id"])), user, scope)
+        return current
+
     def apply(
         self,
         name_id: int,
@@ -203,8 +209,7 @@ class Procedures:
             raise BadInput(
                 f"办理步骤应为 {'、'.join(f'{k}({s.zh})' for k, s in STEPS.items())} 之一,不是“{step}”", "unknown step"
             )
-        current = self.store.get(LAYER, pid)
-        self.guard(self.store.get("place_names", int(current.properties["name_id"])), user, scope)
+        current = self.guard_application(pid, user, scope)
         stage = str(current.properties["stage"])
         if stage not in spec.after:
             allowed = "、".join(f"{k}({s.zh})" for k, s in STEPS.items() if stage in s.after) or "无(已办结)"

@@ -178,10 +178,7 @@ def documents(pid: FeatureId, gaz: GazetteerDep) -> list[DocumentOut]:
     summary="添加附件(编辑及以上;PDF、JPG、PNG、DOCX,至多 20 MB)",
 )
 def attach(pid: FeatureId, body: DocumentIn, gaz: GazetteerDep, user: EditorDep) -> DocumentOut:
-    procedures = Procedures(gaz)
-    procedures.guard(
-        gaz.store.get("place_names", int(procedures.get(pid).properties["name_id"])), user.name, user.scope
-    )
+    Procedures(gaz).guard_application(pid, user.name, user.scope)
     try:
         data = base64.b64decode(body.content_base64, validate=True)
     except (binascii.Error, ValueError):
