@@ -128,9 +128,9 @@ def test_the_command_writes_a_qgz_and_refuses_other_names(demo_path: Path, tmp_p
 
 def test_a_database_is_named_by_its_connection_without_the_password() -> None:
     url = "postgresql://mz%27gis:s3cret@%2Fvar%2Frun%2Fpostgresql:5433/taizhou"
-    source = database_source(url, "public")
-    assert source == "user='mz\\'gis' dbname='taizhou' host='/var/run/postgresql' port='5433'|public"
-    root = ET.fromstring(qgis_project_xml(source, title="台州", extent=None, provider="postgres"))
+    source = database_source(url)
+    assert source == "user='mz\\'gis' dbname='taizhou' host='/var/run/postgresql' port='5433'"
+    root = ET.fromstring(qgis_project_xml(source, title="台州", extent=None, schema="public"))
     assert "s3cret" not in ET.tostring(root, encoding="unicode")
     sources = {el.findtext("id"): el.findtext("datasource") or "" for el in root.iter("maplayer")}
     assert {el.findtext("provider") for el in root.iter("maplayer")} == {"postgres"}

@@ -220,24 +220,24 @@ def data_source(db: Path, project: Path) -> str:
     return relative if relative.startswith("../") else f"./{relative}"
 
 
-def database_source(url: str, schema: str) -> str:
+def database_source(url: str) -> str:
     """A database as the project names it: QGIS's PostgreSQL connection string from a ``postgresql://`` URL,
-    never with its password (QGIS asks for it, or takes it from the officer's ``.pgpass`` or service file),
-    and the schema of the tables after it."""
+    never with its password (QGIS asks for it, or takes it from the officer's ``.pgpass`` or service file)."""
     from psycopg.conninfo import conninfo_to_dict
 
     params = {k: v for k, v in conninfo_to_dict(url).items() if k != "password" and v is not None}
-    quoted = " ".join(f"{k}='{_quote(str(v))}'" for k, v in params.items())
-    return f"{quoted}|{schema}"
+    return " ".join(f"{k}='{_quote(str(v))}'" for k, v in params.items())
 
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def qgis_project_xml(source: str, *, title: str, extent: Bounds | None, provider: str = "ogr") -> bytes:
-    """The project (QGIS XML, UTF-8) for the data file at ``source`` (as :func:`data_source` gives it), or
-    with ``provider`` postgres for the database :func:`database_source` names."""
+def qgis_project_xml(source: str, *, title: str, extent: Bounds | None, schema: str | None = None) -> bytes:
+    """The project (QGIS XML, UTF-8) for the data file at ``source`` (as :func:`data_source` gives it), or,
+    with the ``schema`` of its tables, for the database :func:`database_source` names (QGIS's PostgreSQL
+    provider)."""
+    provider = "ogr" if schema is None else "postgres"
     root = ET.Element("qgis", {"projectname": title, "version": QGIS_VERSION})
     ET.SubElement(root, "homePath", {"path": ""})
     ET.SubElement(root, "title").text = title
@@ -250,7 +250,7 @@ def qgis_project_xml(source: str, *, title: str, extent: Bounds | None, provider
             tree, "layer-tree-group", {"name": group_title, "checked": "Qt::Checked", "expanded": "1"}
         )
         for pl in members:
-            uri = _uri(source, pl) if provider == "ogr" else _pg_uri(source, pl)
+            uri = _uri(source, pl) if schema is None else _pg_uri(source, schema, pl)
             checked = (
                 "Qt::Unchecked" if pl.key in ("admin_units_village", "boundary_lines_neighbour") else "Qt::Checked"
             )
@@ -303,7 +303,7 @@ def write_qgis_project(out: Path, db: Path | str, *, title: str, extent: Bounds 
     """Write the project for ``db`` (a data file, or a database's URL with its tables in ``schema``) to
     ``out`` (``.qgz`` zipped, ``.qgs`` plain XML); returns ``out``."""
     if isinstance(db, str):
-        xml = qgis_project_xml(database_source(db, schema), title=title, extent=extent, provider="postgres")
+        xml = qgis_project_xml(database_source(db), title=title, extent=extent, schema=schema)
     else:
         xml = qgis_project_xml(data_source(db, out), title=title, extent=extent)
     data = xml if out.suffix.lower() == ".qgs" else qgz_bytes(xml, name=out.stem or "mzgis")
@@ -329,10 +329,9 @@ _PG_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "MULTILINESTRING": "M
              "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon", "MULTIPOINT": "MultiPoint"}  # fmt: skip
 
 
-def _pg_uri(source: str, pl: ProjectLayer) -> str:
+def _pg_uri(conninfo: str, schema: str, pl: ProjectLayer) -> str:
     """The layer through QGIS's PostgreSQL provider: its table, key and geometry column (one geometry type
     of a layer that holds several, multi-parts included), its subset as SQL."""
-    conninfo, schema = source.rsplit("|", 1)
     lay = pl.layer
     parts = [conninfo, "key='id'", "checkPrimaryKeyUnicity='0'"]
     if lay.geometry:
