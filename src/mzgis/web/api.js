@@ -138,3 +138,13 @@ export const county = () => {
   const value = document.getElementById('township')?.value || '';
   return /^\d{6}(\d{3})?$/.test(value) ? value.slice(0, 6) : null;
 };
+
+// ``then`` when another county is chosen in the selector (a township of the same county only zooms)
+export function onCountyChange(then) {
+  let shown = county();
+  document.getElementById('township').addEventListener('change', () => {
+    if (county() === shown) return;
+    shown = county();
+    then();
+  });
+}

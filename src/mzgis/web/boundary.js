@@ -1,7 +1,7 @@
 // The boundary panel: run the admin-unit coverage, line and marker checks on the server, list the findings,
 // click one to zoom to it and highlight it; download a line's joint-inspection package.
 
-import { api, can, county, download, escapeHtml } from './api.js';
+import { api, can, county, download, escapeHtml, onCountyChange } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const SOURCE_ZH = { coverage: '区划拓扑', line: '界线比对', markers: '界桩' };
@@ -73,10 +73,7 @@ export function setupBoundary(ctx) {
   });
   loadLines().catch((err) => { $('b-package-status').textContent = err.message; });
   // another county chosen: its lines; findings of the other county are cleared, not read as this one's
-  let shown = county();
-  $('township').addEventListener('change', () => {
-    if (county() === shown) return;
-    shown = county();
+  onCountyChange(() => {
     $('b-findings').innerHTML = '';
     $('b-summary').textContent = '';
     loadLines().catch((err) => { $('b-package-status').textContent = err.message; });

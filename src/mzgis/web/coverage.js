@@ -2,7 +2,7 @@
 // the uncovered villages highlighted, siting suggestions on the map with their gain, and proposed
 // facilities dropped on the map with the table recomputed by the server (what-if).
 
-import { api, can, county, download, escapeHtml } from './api.js';
+import { api, can, county, download, escapeHtml, onCountyChange } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 // What each row shows for each target (value, gap, band), the targets' wording and goals and the bands'
@@ -126,10 +126,8 @@ export function setupCoverage(ctx) {
   $('tab-coverage-btn').addEventListener('shown', () => { if (!analysis) run().catch((err) => ctx.status(`分析失败:${err.message}`)); });
   $('c-target').addEventListener('change', () => analysis && draw());
   // another county chosen: its analysis (a township chosen only zooms; the table stays the county's)
-  let shown = county();
-  $('township').addEventListener('change', () => {
-    if (!analysis || county() === shown) return;
-    shown = county();
+  onCountyChange(() => {
+    if (!analysis) return; // not run yet: the tab runs it for the county then chosen
     run().catch((err) => {
       // the table and colours were the other county's: cleared, so nothing stale is read as this one's
       $('c-table').querySelector('tbody').innerHTML = '';
