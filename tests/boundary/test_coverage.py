@@ -127,6 +127,75 @@ def test_unit_outside_parent_and_gap_inside_parent() -> None:
     assert report.summary["hierarchy"] == 1
 
 
+def ring(*points: tuple[float, float]) -> str:
+    return "(" + ", ".join(f"{X + x} {Y + y}" for x, y in (*points, points[0])) + ")"
+
+
+def test_edge_print_cancels_shared_segments_in_either_direction() -> None:
+    cells = [wkt.loads(box(0, 0, 100, 100)), wkt.loads(box(100, 0, 200, 100))]
+    whole = wkt.loads(f"POLYGON ({ring((0, 0), (100, 0), (200, 0), (200, 100), (100, 100), (0, 100))})")
+    backwards = wkt.loads(f"POLYGON ({ring((0, 100), (100, 100), (200, 100), (200, 0), (100, 0), (0, 0))})")
+    repeated = wkt.loads(f"POLYGON ({ring((0, 0), (100, 0), (100, 0), (200, 0), (200, 100), (100, 100), (0, 100))})")
+    import numpy as np
+
+    from mzgis.boundary.coverage import _edge_print
+
+    prints = {_edge_print(np.array(g, dtype=object)) for g in (cells, [whole], [backwards], [repeated])}
+    assert len(prints) == 1
+    assert _edge_print(np.array([wkt.loads(box(0, 0, 200, 100))])) not in prints  # no vertices at x = 100
+    assert _edge_print(np.array(cells[:1])) not in prints
+
+
+@pytest.mark.parametrize("with_vertices", [True, False], ids=["same vertices", "parent lacks the shared nodes"])
+def test_children_tiling_their_parent_exactly(with_vertices: bool) -> None:
+    children = frame(
+        [("331004001001", box(0, 0, 100, 100), "331004001"), ("331004001002", box(100, 0, 200, 100), "331004001")]
+    )
+    parent = (
+        f"POLYGON ({ring((0, 0), (100, 0), (200, 0), (200, 100), (100, 100), (0, 100))})"
+        if with_vertices
+        else box(0, 0, 200, 100)
+    )
+    report = check_coverage(
+        children,
+        id_field="code",
+        parent_field="parent",
+        parents=frame([("331004001", parent, None)]),
+        parent_id_field="code",
+    )
+    assert report.findings.empty, report.findings.message.tolist()
+
+
+def test_child_filling_its_parents_hole_is_outside_it() -> None:
+    """A 3 × 3 grid whose outer ring is the parent's exterior, segment by segment; the parent has a hole
+    where the middle cell stands (an enclave of another unit): the middle cell is outside its parent."""
+    cells = [
+        (f"33100400100{3 * j + i + 1}", box(100 * i, 100 * j, 100 * (i + 1), 100 * (j + 1)), "331004001")
+        for j in range(3)
+        for i in range(3)
+    ]
+    edge = [(0, 0), (100, 0), (200, 0), (300, 0), (300, 100), (300, 200), (300, 300), (200, 300), (100, 300)]
+    outer = ring(*edge, (0, 300), (0, 200), (0, 100))
+    hole = ring((100, 100), (200, 100), (200, 200), (100, 200))
+    parents = frame([("331004001", f"POLYGON ({outer}, {hole})", None)])
+    report = check_coverage(
+        frame(cells), id_field="code", parent_field="parent", parents=parents, parent_id_field="code"
+    )
+    got = [(f["kind"], f["ids"], f["area_m2"]) for f in report.as_dict()["findings"]]
+    assert got == [("outside_parent", ["331004001005", "331004001"], 10000.0)]
+    ring_only = frame([c for c in cells if c[0] != "331004001005"])
+    report = check_coverage(ring_only, id_field="code", parent_field="parent", parents=parents, parent_id_field="code")
+    assert report.findings.empty, report.findings.message.tolist()
+
+
+def test_six_digit_parent_codes_are_padded() -> None:
+    """GB/T 2260 pads a prefecture's code to six digits: 331004 belongs to 331000, 330302 does not."""
+    units = frame([("331004", box(0, 0, 100, 100), "331000"), ("330302", box(100, 0, 200, 100), "331000")])
+    report = check_coverage(units, id_field="code", parent_field="parent")
+    got = [(f["kind"], f["ids"], f["message"]) for f in report.as_dict()["findings"]]
+    assert got == [("code_prefix", ["330302"], "330302 的代码不以上级代码 331000 开头")]
+
+
 def test_wide_gap_inside_the_parent() -> None:
     children = frame(
         [

@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
@@ -26,6 +27,7 @@ from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric
 
 __all__ = ["CoverageReport", "Tolerances", "check_coverage", "max_width"]
 
+_STORAGE_CRS = CRS.from_epsg(STORAGE_EPSG)
 _POINT_IN_REASON = re.compile(r"\[([-0-9.eE+]+) ([-0-9.eE+]+)\]")
 
 
@@ -132,27 +134,27 @@ def check_coverage(
     edge with an extra node should coincide. ``division_list`` maps the codes that should be present to
     their names. Inputs are not modified.
     """
-    if units.crs is None:
-        raise ValueError("units need a CRS")
-    topo = _in_storage_or_projected(units)
+    if units.crs is None or (parents is not None and parents.crs is None):
+        raise ValueError("units and parents need a CRS")
+    topo_crs, geoms = _in_storage_or_projected(units)
+    bounds = shapely.total_bounds(geoms)
     ll_bounds = tuple(
-        topo.total_bounds
-        if topo.crs.is_geographic
-        else gpd.GeoSeries([shapely.box(*topo.total_bounds)], crs=topo.crs).to_crs(STORAGE_EPSG).total_bounds
+        bounds
+        if topo_crs.is_geographic
+        else gpd.GeoSeries([shapely.box(*bounds)], crs=topo_crs).to_crs(STORAGE_EPSG).total_bounds
     )
     epsg = to_metric(ll_bounds)
-    metric = geometry_transformer(topo.crs, epsg)
-    lonlat = geometry_transformer(topo.crs, STORAGE_EPSG)
+    metric = geometry_transformer(topo_crs, epsg)
+    lonlat = geometry_transformer(topo_crs, STORAGE_EPSG)
 
     tol = tolerances
-    if topo.crs.is_geographic:
+    if topo_crs.is_geographic:
         lat_c = (ll_bounds[1] + ll_bounds[3]) / 2.0
         gap_tol = tol.gap_width_m / (111_320.0 * math.cos(math.radians(lat_c)))  # a metre of longitude, in degrees
         m2_per_unit = 111_320.0 * math.cos(math.radians(lat_c)) * 110_850.0
     else:
         gap_tol, m2_per_unit = tol.gap_width_m, 1.0
-    ids = [str(v) for v in topo[id_field]]
-    geoms = np.array(topo.geometry.values, dtype=object)
+    ids = [str(v) for v in units[id_field]]
     out = _Collector(lonlat)
 
     def measured(piece: BaseGeometry) -> tuple[BaseGeometry, float, float] | None:
@@ -228,21 +230,21 @@ def check_coverage(
     outside_pieces: list[tuple[BaseGeometry, str, list[int]]] = []
     parent_geoms: dict[str, BaseGeometry] = {}
     if parents is not None and parent_field is not None:
-        pt = (
-            parents
-            if parents.crs is not None and parents.crs.equals(topo.crs)
-            else _in_storage_or_projected(parents).to_crs(topo.crs)
-        )
+        parent_crs, pgs = _in_storage_or_projected(parents)
+        if not parent_crs.equals(topo_crs):
+            pgs = gpd.GeoSeries(pgs, crs=parent_crs).to_crs(topo_crs).values
         pid = parent_id_field or id_field
-        parent_geoms = {str(k): g for k, g in zip(pt[pid], pt.geometry, strict=True)}
+        parent_geoms = {str(k): g for k, g in zip(parents[pid], pgs, strict=True)}
     if parent_geoms:
         children: dict[str, list[int]] = {}
-        parent_of = [str(v) for v in topo[parent_field]]
+        parent_of = [str(v) for v in units[parent_field]]
         for k, kk in enumerate(good.tolist()):
             children.setdefault(parent_of[kk], []).append(k)
         for code, pg in parent_geoms.items():
             if code not in children:
                 continue
+            if not flagged[children[code]].any() and _edge_print(g_ok[children[code]]) == _edge_print(np.array([pg])):
+                continue  # a valid coverage whose outer edges are the parent's, segment by segment: no overlay
             united = _union(g_ok, children[code], flagged)
             if shapely.equals_exact(shapely.normalize(united), shapely.normalize(pg), tolerance=0.0) or shapely.equals(
                 united, pg
@@ -284,9 +286,10 @@ def check_coverage(
     # 5. hierarchy
     hierarchy = 0
     if parent_field is not None:
+        parent_codes = [str(v or "") for v in units[parent_field]]
         for k in good.tolist():
-            code, parent = ids[k], str(topo.iloc[k][parent_field] or "")
-            if parent and not code.startswith(parent):
+            code, parent = ids[k], parent_codes[k]
+            if parent and not code.startswith(_code_stem(parent)):
                 hierarchy += 1
                 out.add(
                     "code_prefix", [code], geoms[k].representative_point(), f"{code} 的代码不以上级代码 {parent} 开头"
@@ -311,7 +314,7 @@ def check_coverage(
                 width=w,
             )
     if division_list is not None:
-        names = dict(zip(ids, topo["name"] if "name" in topo else [""] * len(ids), strict=True))
+        names = dict(zip(ids, units["name"] if "name" in units else [""] * len(ids), strict=True))
         for code in sorted(set(division_list) - set(ids)):
             hierarchy += 1
             out.add("missing_unit", [code], shapely.Point(), f"区划名录中的 {code} {division_list[code]} 没有图形")
@@ -334,17 +337,17 @@ def check_coverage(
         geometry="geometry",
         crs=STORAGE_EPSG,
     )
-    gaps = frame[frame.kind == "gap"]
-    overlaps = frame[frame.kind == "overlap"]
-    slivers = frame[frame.kind.isin(["gap", "overlap"]) & (frame.width_m < tol.gap_width_m)]
+    gaps = [r for r in out.rows if r["kind"] == "gap"]
+    overlaps = [r for r in out.rows if r["kind"] == "overlap"]
+    slivers = [r for r in gaps + overlaps if r["width_m"] < tol.gap_width_m]
     summary = {
         "polygons": len(units),
         "invalid": int((~valid).sum()),
-        "invalid_edges": int((frame.kind == "invalid_edge").sum()),
+        "invalid_edges": sum(r["kind"] == "invalid_edge" for r in out.rows),
         "gaps": len(gaps),
-        "gap_area_m2": round(float(gaps.area_m2.sum()), 3),
+        "gap_area_m2": round(sum(float(r["area_m2"]) for r in gaps), 3),
         "overlaps": len(overlaps),
-        "overlap_area_m2": round(float(overlaps.area_m2.sum()), 3),
+        "overlap_area_m2": round(sum(float(r["area_m2"]) for r in overlaps), 3),
         "slivers": len(slivers),
         "hierarchy": hierarchy,
         "metric_crs": f"EPSG:{epsg}",
@@ -355,14 +358,16 @@ def check_coverage(
     return CoverageReport(summary, frame)
 
 
-def _in_storage_or_projected(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The frame in its projected CRS, or in CGCS2000 lon/lat; WGS 84 lon/lat is taken as CGCS2000 without
-    touching the coordinates (they agree within centimetres), which saves a pass over every vertex."""
+def _in_storage_or_projected(frame: gpd.GeoDataFrame) -> tuple[CRS, np.ndarray]:
+    """The frame's geometries in its projected CRS, or in CGCS2000 lon/lat, with that CRS; WGS 84 lon/lat
+    is taken as CGCS2000 without touching the coordinates (they agree within centimetres), which saves a
+    pass over every vertex. The frame itself is neither copied nor changed."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
     if frame.crs.is_projected:
-        return frame
+        return frame.crs, geoms
     if frame.crs.to_epsg() in (4326, STORAGE_EPSG):
-        return frame.set_crs(STORAGE_EPSG, allow_override=True)
-    return frame.to_crs(STORAGE_EPSG)
+        return _STORAGE_CRS, geoms
+    return _STORAGE_CRS, np.asarray(frame.geometry.to_crs(STORAGE_EPSG).values, dtype=object)
 
 
 def _union(geoms: np.ndarray, members: list[int], flagged: np.ndarray) -> BaseGeometry:
@@ -373,6 +378,45 @@ def _union(geoms: np.ndarray, members: list[int], flagged: np.ndarray) -> BaseGe
     if not flagged[members].any():
         return shapely.coverage_union_all(group)
     return shapely.union_all(group)
+
+
+def _code_stem(code: str) -> str:
+    """The digits a child's code starts with: a six-digit code (GB/T 2260) pads a province or prefecture
+    with pairs of zeros (330000, 331000), which its children do not share (331004)."""
+    if len(code) == 6:
+        while code.endswith("00") and len(code) > 2:
+            code = code[:-2]
+    return code
+
+
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (splitmix64's): every input bit moves about half the output bits."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX[0]
+    z = (z ^ (z >> np.uint64(27))) * _MIX[1]
+    return z ^ (z >> np.uint64(31))
+
+
+def _edge_print(geoms: np.ndarray) -> int:
+    """A fingerprint of the segments of ``geoms`` that are not shared by two of them.
+
+    Each segment hashes its two end points symmetrically (either direction gives the same value) and the
+    fingerprint is the XOR of all segments' hashes, so a segment shared by two polygons cancels out. In a
+    valid coverage every shared edge has the same vertices on both sides (GEOS's coverage validation checks
+    it), so the fingerprint of the children equals the parent's exactly when the children's outer edges are
+    the parent's edges, segment by segment: then they tile the parent, since a polygon is the set of points
+    whose rays cross its edges an odd number of times. Unequal fingerprints (also when the parent has
+    vertices its children lack) only mean the exact overlay runs. Equal fingerprints of different edge sets
+    need a 64-bit collision of hashes: one in about 10^19."""
+    rings = shapely.get_rings(shapely.get_parts(geoms))
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    bits = np.ascontiguousarray(coords).view(np.uint64)
+    point = _mix(_mix(bits[:, 0]) ^ bits[:, 1])
+    segment = (ring[1:] == ring[:-1]) & (point[1:] != point[:-1])  # within a ring, not a repeated vertex
+    hashes = _mix(point[1:][segment] + point[:-1][segment])
+    return int(np.bitwise_xor.reduce(hashes)) if len(hashes) else 0
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
