@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from shapely import wkt
 
-from mzgis.boundary.coverage import Tolerances, check_coverage, max_width
+from mzgis.boundary.coverage import Tolerances, _edge_print, check_coverage, max_width
 
 X, Y = 500000, 3165000  # near 120°E, 28.6°N
 
@@ -136,10 +137,6 @@ def test_edge_print_cancels_shared_segments_in_either_direction() -> None:
     whole = wkt.loads(f"POLYGON ({ring((0, 0), (100, 0), (200, 0), (200, 100), (100, 100), (0, 100))})")
     backwards = wkt.loads(f"POLYGON ({ring((0, 100), (100, 100), (200, 100), (200, 0), (100, 0), (0, 0))})")
     repeated = wkt.loads(f"POLYGON ({ring((0, 0), (100, 0), (100, 0), (200, 0), (200, 100), (100, 100), (0, 100))})")
-    import numpy as np
-
-    from mzgis.boundary.coverage import _edge_print
-
     prints = {_edge_print(np.array(g, dtype=object)) for g in (cells, [whole], [backwards], [repeated])}
     assert len(prints) == 1
     assert _edge_print(np.array([wkt.loads(box(0, 0, 200, 100))])) not in prints  # no vertices at x = 100

@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
@@ -392,11 +393,12 @@ def _code_stem(code: str) -> str:
 _MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
+def _mix(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """A 64-bit finaliser (splitmix64's): every input bit moves about half the output bits."""
     z = (z ^ (z >> np.uint64(30))) * _MIX[0]
     z = (z ^ (z >> np.uint64(27))) * _MIX[1]
-    return z ^ (z >> np.uint64(31))
+    out: NDArray[np.uint64] = z ^ (z >> np.uint64(31))
+    return out
 
 
 def _edge_print(geoms: np.ndarray) -> int:
