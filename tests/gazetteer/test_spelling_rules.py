@@ -141,6 +141,10 @@ def test_rules_4_and_5(name: str, expected: str) -> None:
         ("三环路", "3 Huanlu"),
         ("大川淀一巷", "Dachuandian 1 Xiang"),
         ("第九弄", "Di-9 Long"),
+        ("东四十二条", "Dongsi 12 Tiao"),  # 东四 is a place (a division's specific): the ordinal is 十二
+        ("东四十条", "Dongsi 10 Tiao"),
+        ("东十二条", "Dong 12 Tiao"),  # no place 东十: the ordinal is all of 十二
+        ("中山二路", "Zhongshan 2 Lu"),
     ],
 )
 def test_rules_6_and_7_numbers(name: str, expected: str) -> None:

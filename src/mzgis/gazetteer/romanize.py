@@ -67,9 +67,13 @@ def _parse_readings(lines: Iterable[str]) -> dict[str, tuple[str, ...]]:
 
 @lru_cache(maxsize=8)
 def load_readings(extra: Path | None = None) -> Readings:
-    """The bundled readings, plus an officer's file of the same format when given."""
-    text = resources.files("mzgis.gazetteer").joinpath("data/readings.txt").read_text(encoding="utf-8")
-    entries = _parse_readings(text.splitlines())
+    """The bundled readings, plus an officer's file of the same format when given: those learnt from
+    GeoNames (readings_geonames.txt), then the curated ones (readings.txt), then the officer's, each
+    winning over the ones before it for the same characters."""
+    data = resources.files("mzgis.gazetteer").joinpath("data")
+    entries: dict[str, tuple[str, ...]] = {}
+    for name in ("readings_geonames.txt", "readings.txt"):
+        entries |= _parse_readings(data.joinpath(name).read_text(encoding="utf-8").splitlines())
     if extra is not None:
         entries |= _parse_readings(extra.read_text(encoding="utf-8").splitlines())
     return Readings(entries)
@@ -205,6 +209,16 @@ def _known_places() -> frozenset[str]:
     return frozenset(split_name(n, "administrative_area")[0] for c, n in division_names().items() if len(c) <= 9)
 
 
+def _place_before_ordinal(rest: str, numeral: str) -> int:
+    """How many leading characters of ``numeral`` belong to the place before it: the most that, after
+    ``rest``, make the specific of a division (东 + 四 = 东四) and leave a numeral (十二); 0 when none do."""
+    places = _known_places()
+    for k in range(len(numeral) - 1, 0, -1):
+        if rest + numeral[:k] in places and chinese_number(numeral[k:]) is not None:
+            return k
+    return 0
+
+
 @dataclass(frozen=True)
 class Spelling:
     """A name's romanization word by word: the Chinese each word spells (the split the spelling rests on)."""
@@ -250,6 +264,12 @@ def spelling(
     value = chinese_number(number.group(2)) if number else None
     if number is not None and value is not None and (number.start() > 0 or number.group(1) or spec == number.group(2)):
         rest = spec[: number.start()]
+        cut = _place_before_ordinal(rest, number.group(2)) if rest and not number.group(1) else 0
+        if cut:  # 东四十二条: the place 东四, then the ordinal 十二 (Dongsi 12 Tiao)
+            rest, number = spec[: number.start() + cut], _NUMERAL.search(spec[number.start() + cut :])
+            assert number is not None
+            value = chinese_number(number.group(2))
+            assert value is not None
         if rest:
             words.append(rest)
         words.append(number.group(0))  # written as digits below
