@@ -40,3 +40,7 @@ def test_place_name_readings_from_the_list() -> None:
     assert romanize("梁弄", "镇") == "Liangnong Zhen"
     assert romanize("弄", "") == "Long"  # a lane (curated), where no longer reading applies
     assert romanize("六合", "区") == "Luhe Qu"  # the curated reading stays
+    # GeoNames' errors the curated readings overrule (its Yangdenghu, Wancheng, Jingcheng)
+    assert romanize("阳澄湖", "镇") == "Yangchenghu Zhen"
+    assert romanize("莞城", "街道") == "Guancheng Jiedao"
+    assert romanize("青城山", "镇") == "Qingchengshan Zhen"
