@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from shapely.geometry import Point
 
 from mzgis.errors import BadInput, Conflict, NotFound, RuleViolation
-from mzgis.gazetteer.service import Edit, Gazetteer
+from mzgis.gazetteer.service import Edit, Gazetteer, Scopes
 from mzgis.store import Backend, GeoPackageStore
 from tests.conftest import shape
 
@@ -96,6 +97,44 @@ def test_warnings_do_not_block(gaz: Gazetteer) -> None:
         user="甲",
     )
     assert f.properties["name"] == "方临村"
+
+
+def _reads_of(gaz: Gazetteer, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names each scope lookup of ``gaz`` reads from the store, from now on."""
+    read: list[str] = []
+    make = gaz.scopes
+
+    def spying(*args: Any, **kwargs: Any) -> Scopes:
+        scopes = make(*args, **kwargs)
+        inner = scopes._read
+
+        def counted(where: Any, any_of: Any) -> list[Any]:
+            found = inner(where, any_of)
+            read.extend(str(f.properties["name"]) for f in found)
+            return found
+
+        scopes._read = counted
+        return scopes
+
+    monkeypatch.setattr(gaz, "scopes", spying)
+    return read
+
+
+def test_one_name_is_checked_against_its_rivals_only(gaz: Gazetteer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """331004001's villages are 19 names; a check or a save reads those sharing the name, the sound or the
+    start of the name (the specific), and finds what the whole scope would give."""
+    read = _reads_of(gaz, monkeypatch)
+    found = gaz.check("芳林村", "self_governing_org", "331004001").findings
+    assert [(f.rule, [r["name"] for r in f.related]) for f in found if f.related] == [("homophone", ["方林村"])]
+    assert read == ["方林村"]
+    read.clear()
+    with pytest.raises(RuleViolation, match="同一范围内已有同名的“方林社区”"):
+        gaz.create(
+            {"name": "方林社区", "category": "self_governing_org", "admin_code": "331004001"},
+            Point(121.37, 28.555),
+            user="甲",
+        )
+    assert sorted(read) == ["方林村", "方林社区"]  # the same name; the same specific 方林
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from mzgis.clock import beijing_time
 from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation, StaleVersion
 from mzgis.layers import LAYERS
 from mzgis.store import Backend, GeoPackageStore, open_store
+from mzgis.store.base import AnyOf
 from mzgis.store.geopackage import AUDIT_TABLE, CHANGESET_TABLE
 
 FACILITY = {
@@ -218,6 +219,33 @@ def test_read_frame_and_bbox(empty_store: Backend) -> None:
     assert empty_store.features("eldercare_facilities", where={"name": "路桥敬老院"})[0].id == 1
     with pytest.raises(NotFound):
         empty_store.features("eldercare_facilities", where={"colour": "red"})
+
+
+def test_any_of_finds_rows_meeting_any_part(empty_store: Backend) -> None:
+    """Equal, starts with (characters, not bytes), equal without spaces; inside a transaction too."""
+    names = ["方林村", "方林社区", "芳林村", "林方村", "方"]
+    for i, name in enumerate(names):
+        row = FACILITY | {"name": name, "operator": f"路 {i} 号"}
+        empty_store.insert("eldercare_facilities", row, Point(121.4, 28.5), user="张三")
+
+    def found(cond: AnyOf, where: dict[str, str] | None = None) -> list[str]:
+        return [
+            str(f.properties["name"]) for f in empty_store.features("eldercare_facilities", where=where, any_of=cond)
+        ]
+
+    assert found(AnyOf(equal=(("name", "方林村"),))) == ["方林村"]
+    assert found(AnyOf(starts=(("name", "方林"),))) == ["方林村", "方林社区"]
+    assert found(AnyOf(starts=(("name", ""),))) == []  # an empty start is no part
+    assert found(AnyOf(unspaced=(("operator", "路2号"),))) == ["芳林村"]
+    assert found(AnyOf(equal=(("name", "方"),), starts=(("name", "林"),))) == ["林方村", "方"]
+    assert found(AnyOf()) == []
+    assert found(AnyOf(starts=(("name", "方林"),)), where={"name": "方林社区"}) == ["方林社区"]
+    with empty_store.transaction(user="张三") as tx:
+        tx.insert("eldercare_facilities", FACILITY | {"name": "方林新村"}, Point(121.4, 28.5))
+        inside = tx.features("eldercare_facilities", any_of=AnyOf(starts=(("name", "方林"),)), geometry=False)
+        assert [f.properties["name"] for f in inside] == ["方林村", "方林社区", "方林新村"]
+    with pytest.raises(NotFound):
+        found(AnyOf(equal=(("colour", "red"),)))
 
 
 def test_not_found(empty_store: Backend) -> None:

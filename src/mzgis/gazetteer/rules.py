@@ -31,6 +31,7 @@ __all__ = [
     "check_name",
     "has_errors",
     "load_rules",
+    "rival_keys",
     "scope_key",
     "scope_of",
     "spell",
@@ -203,6 +204,14 @@ def scope_key(rec: NameRecord) -> str:
     """The scope as stored with each name (``admin|village|331004001``): an indexed column, so a save
     reads the names of its own scope only, however large the register."""
     return "|".join(scope_of(rec))
+
+
+def rival_keys(candidate: NameRecord, rules: RuleSet) -> tuple[str, str, str]:
+    """What a name of ``candidate``'s scope must share with it to meet a scope rule: its name (a duplicate),
+    its sound (the pinyin without gaps: a homophone) or a name that starts with its specific (the same
+    specific). A save reads only such names of its scope, however many the scope holds."""
+    specific, _, _ = _structure(candidate, rules)
+    return candidate.name, _sound(candidate, rules), specific
 
 
 def _finding(

@@ -33,6 +33,7 @@ from mzgis.gazetteer.rules import (
     check_name,
     has_errors,
     load_rules,
+    rival_keys,
     scope_key,
     spell,
 )
@@ -49,7 +50,7 @@ from mzgis.gazetteer.search import (
 )
 from mzgis.layers import LAYERS, LIMITS, check_geometry, check_record, promote_geometry
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
-from mzgis.store.base import check_version
+from mzgis.store.base import AnyOf, check_version
 from mzgis.text import text_problem
 
 __all__ = [
@@ -248,10 +249,11 @@ class Scopes:
 
     def __init__(
         self,
-        read: Callable[[Mapping[str, Any]], list[Feature]],
+        read: Callable[[Mapping[str, Any], AnyOf | None], list[Feature]],
         *,
         stored_pinyin: bool = False,
         lock: Callable[[Iterable[str]], None] | None = None,
+        rivals: Callable[[NameRecord], AnyOf] | None = None,
     ) -> None:
         self._read = read
         self._lock = lock  # inside a transaction: hold each scope before its names are read
@@ -259,6 +261,9 @@ class Scopes:
         self._by_key: dict[str, list[NameRecord]] = {}
         self._key_of: dict[int, str] = {}  # id → the scope its record is listed in
         self._unscoped: list[NameRecord] | None = None
+        # one name's check: only the names of its scope that may compete with it are read, each time
+        self._rivals = rivals if stored_pinyin else None  # the stored pinyin must be the rules' to query it
+        self._added: list[NameRecord] = []
 
     def _record(self, f: Feature) -> NameRecord:
         return _record(f, stored_pinyin=self._stored_pinyin)
@@ -268,18 +273,24 @@ class Scopes:
         wanted = sorted({k for k in keys if k not in self._by_key})
         if self._lock is not None:
             self._lock(wanted)
+        if self._rivals is not None:
+            return  # each check reads its own rivals
         for i in range(0, len(wanted), self._BATCH):
             chunk = wanted[i : i + self._BATCH]
             found: dict[str, list[NameRecord]] = {k: [] for k in chunk}
-            for f in self._read({"scope_key": chunk}):
+            for f in self._read({"scope_key": chunk}, None):
                 found[str(f.properties["scope_key"])].append(self._record(f))
             for key, members in found.items():
                 self._fill(key, members)
 
-    def _fill(self, key: str, stored: list[NameRecord]) -> None:
+    def _unscoped_in(self, key: str) -> list[NameRecord]:
+        """The names stored without a scope key (another tool's edits) that belong to scope ``key``."""
         if self._unscoped is None:
-            self._unscoped = [self._record(f) for f in self._read({"scope_key": None})]
-        members = stored + [r for r in self._unscoped if scope_key(r) == key]
+            self._unscoped = [self._record(f) for f in self._read({"scope_key": None}, None)]
+        return [r for r in self._unscoped if scope_key(r) == key]
+
+    def _fill(self, key: str, stored: list[NameRecord]) -> None:
+        members = stored + self._unscoped_in(key)
         self._by_key[key] = members
         self._key_of.update((r.id, key) for r in members if r.id is not None)
 
@@ -287,22 +298,34 @@ class Scopes:
         if key not in self._by_key:
             if self._lock is not None:
                 self._lock([key])
-            self._fill(key, [self._record(f) for f in self._read({"scope_key": key})])
+            self._fill(key, [self._record(f) for f in self._read({"scope_key": key}, None)])
         return self._by_key[key]
 
     def of(self, rec: NameRecord) -> list[NameRecord]:
-        """The names ``rec`` competes with (its own scope's)."""
-        return list(self._members(scope_key(rec)))
+        """The names ``rec`` competes with (its own scope's; with ``rivals``, those of them that may)."""
+        key = scope_key(rec)
+        if self._rivals is None:
+            return list(self._members(key))
+        if self._lock is not None:
+            self._lock([key])
+        stored = [self._record(f) for f in self._read({"scope_key": key}, self._rivals(rec))]
+        return stored + self._unscoped_in(key) + [r for r in self._added if scope_key(r) == key]
 
     def add(self, rec: NameRecord) -> None:
         """A name checked earlier in the same import or changeset."""
         key = scope_key(rec)
+        if self._rivals is not None:
+            self._added.append(rec)
+            return
         self._members(key).append(rec)
         if rec.id is not None:
             self._key_of[rec.id] = key
 
     def saved(self, feature: Feature) -> None:
-        """A name as just saved: out of the scope it was listed in, into its current one."""
+        """A name as just saved: out of the scope it was listed in, into its current one (with ``rivals``,
+        nothing to do: each check reads the transaction's own state)."""
+        if self._rivals is not None:
+            return
         old = self._key_of.get(feature.id)
         if old is not None:
             self._by_key[old] = [r for r in self._by_key[old] if r.id != feature.id]
@@ -382,7 +405,7 @@ class Gazetteer:
         admin = admin or self.admin()
         extra = self._check_admin(admin, admin_code, geometry)
         rec = NameRecord(name, category, admin_code, subcategory, generic or None, exclude_id)
-        findings = check_name(rec, (scopes or self.scopes()).of(rec), rules=self.rules) + extra
+        findings = check_name(rec, (scopes or self.scopes(narrow=True)).of(rec), rules=self.rules) + extra
         specific, gen = name_parts(name, category, generic)
         spelled = self._spelling(specific, gen, subcategory in JOINED_SUBCATEGORIES)
         return CheckResult(name, specific, gen, spelled.text, findings, category, spelled.words)
@@ -616,7 +639,8 @@ class Gazetteer:
         self.fill_derived()  # names added or changed in another tool since (one indexed query when none were)
         with self.store.transaction(user=user, reason=comment) as tx:
             tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
-            scopes = self.scopes(tx, stored_pinyin=True)  # fill_derived made it follow these readings
+            # fill_derived made the stored pinyin follow these readings; one edit reads only its rivals
+            scopes = self.scopes(tx, stored_pinyin=True, narrow=len(edits) == 1 and precheck is None)
             if (
                 precheck is not None
                 and len(precheck.results) == len(edits)
@@ -675,17 +699,30 @@ class Gazetteer:
     def _stored_pinyin(self) -> bool:
         return self.store.meta(PINYIN_READINGS) == self.rules.readings.digest
 
-    def scopes(self, reader: Store | Transaction | None = None, *, stored_pinyin: bool | None = None) -> Scopes:
+    def scopes(
+        self,
+        reader: Store | Transaction | None = None,
+        *,
+        stored_pinyin: bool | None = None,
+        narrow: bool = False,
+    ) -> Scopes:
         """Scope lookups on the store (or inside a transaction). ``stored_pinyin``: whether the stored
-        pinyin follows the rules' readings, when known (after ``fill_derived``); else read from the store."""
+        pinyin follows the rules' readings, when known (after ``fill_derived``); else read from the store.
+        ``narrow``: for the check of one name, read only the names that may compete with it (a scope's
+        other names are not read; with untrusted pinyin the whole scope is)."""
         source = reader or self.store
         trusted = self._stored_pinyin() if stored_pinyin is None else stored_pinyin
         # the rules compare attributes only: the geometries are not read
         return Scopes(
-            lambda where: source.features(LAYER, where=where, geometry=False),
+            lambda where, any_of: source.features(LAYER, where=where, any_of=any_of, geometry=False),
             stored_pinyin=trusted,
             lock=reader.lock_scopes if isinstance(reader, Transaction) else None,
+            rivals=self._rivals if narrow else None,
         )
+
+    def _rivals(self, rec: NameRecord) -> AnyOf:
+        name, sound, specific = rival_keys(rec, self.rules)
+        return AnyOf(equal=(("name", name),), starts=(("name", specific),), unspaced=(("pinyin", sound),))
 
     def admin(self) -> AdminLookup:
         """The admin units, read once and kept until they change (in any process: keyed by revision)."""

@@ -113,6 +113,17 @@ class LayerInfo:
     extent: Bounds | None = field(default=None)
 
 
+@dataclass(frozen=True)
+class AnyOf:
+    """A condition a feature meets by meeting any of its parts, each a field and a text: ``equal`` (the field
+    is the text), ``starts`` (the field starts with it; an empty text is no part), ``unspaced`` (the field
+    without its spaces is the text). Without parts no feature meets it."""
+
+    equal: tuple[tuple[str, str], ...] = ()
+    starts: tuple[tuple[str, str], ...] = ()
+    unspaced: tuple[tuple[str, str], ...] = ()
+
+
 class Transaction(abc.ABC):
     """The changes of one transaction; all are committed together or none.
 
@@ -177,8 +188,16 @@ class Transaction(abc.ABC):
         """Read a feature inside the transaction (sees its own changes)."""
 
     @abc.abstractmethod
-    def features(self, layer: str, *, where: Mapping[str, Any] | None = None, geometry: bool = True) -> list[Feature]:
-        """Read features inside the transaction (under its write lock, with its own changes)."""
+    def features(
+        self,
+        layer: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        any_of: AnyOf | None = None,
+        geometry: bool = True,
+    ) -> list[Feature]:
+        """Read features inside the transaction (under its write lock, with its own changes); ``any_of``: as
+        in ``Store.features``."""
 
     @abc.abstractmethod
     def current(self, layer: str, fid: int, expected_version: int | None) -> Feature:
@@ -229,13 +248,15 @@ class Store(abc.ABC):
         offset: int = 0,
         after_id: int | None = None,
         scope: str | None = None,
+        any_of: AnyOf | None = None,
         geometry: bool = True,
     ) -> list[Feature]:
         """Features in id order (without their geometries when ``geometry`` is False: a lookup of
         attributes need not decode them), optionally within a lon/lat bbox, matching field values (None matches a
         missing value; a list matches any of its values), with ids after ``after_id`` (keyset paging) and
         within ``scope``: an admin code (county 331004, township 331004001) that the layer's scope fields
-        start with (``Layer.scope_fields``; BadInput for a layer without them, such as the markers)."""
+        start with (``Layer.scope_fields``; BadInput for a layer without them, such as the markers); and meeting
+        any part of ``any_of`` when given."""
 
     @abc.abstractmethod
     def read_frame(self, layer: str, *, bbox: Bounds | None = None, scope: str | None = None) -> gpd.GeoDataFrame:

@@ -36,6 +36,7 @@ from mzgis.store import gpkg_binary
 from mzgis.store.base import (
     SYSTEM_TABLES,
     UNCHANGED,
+    AnyOf,
     AuditEntry,
     Backend,
     Feature,
@@ -49,6 +50,7 @@ from mzgis.store.gpkg_accounts import USERS_TABLE, GeoPackageAccounts
 from mzgis.store.gpkg_connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer, opened
 from mzgis.store.gpkg_documents import DOCUMENTS_TABLE, GeoPackageDocuments
 from mzgis.store.rows import (
+    any_of_sql,
     audit_filters,
     audited,
     change,
@@ -203,9 +205,16 @@ class _GpkgTransaction(Transaction):
     def set_reason(self, reason: str) -> None:
         self._reason = reason
 
-    def features(self, layer: str, *, where: Mapping[str, Any] | None = None, geometry: bool = True) -> list[Feature]:
+    def features(
+        self,
+        layer: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        any_of: AnyOf | None = None,
+        geometry: bool = True,
+    ) -> list[Feature]:
         lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=None, where=where, limit=None, offset=0, geometry=geometry)
+        sql, params = _select_sql(lay, bbox=None, where=where, limit=None, offset=0, any_of=any_of, geometry=geometry)
         return _rows_to_features(lay, self._conn.execute(sql, params).fetchall(), geometry=geometry)
 
     def _insert_row(
@@ -368,10 +377,15 @@ def _select_sql(
     offset: int,
     after_id: int | None = None,
     scope: str | None = None,
+    any_of: AnyOf | None = None,
     geometry: bool = True,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    if any_of is not None:
+        clause, values = any_of_sql(lay, any_of, "?")
+        clauses.append(clause)
+        params += values
     if scope is not None:  # codes under an admin code: a range over the digits (an index serves it)
         check_scope(lay, scope)
         clauses.append("(" + " OR ".join(f"({q(f)} >= ? AND {q(f)} < ?)" for f in lay.scope_fields) + ")")
@@ -480,11 +494,20 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         offset: int = 0,
         after_id: int | None = None,
         scope: str | None = None,
+        any_of: AnyOf | None = None,
         geometry: bool = True,
     ) -> list[Feature]:
         lay = get_layer(layer)
         sql, params = _select_sql(
-            lay, bbox=bbox, where=where, limit=limit, offset=offset, after_id=after_id, scope=scope, geometry=geometry
+            lay,
+            bbox=bbox,
+            where=where,
+            limit=limit,
+            offset=offset,
+            after_id=after_id,
+            scope=scope,
+            any_of=any_of,
+            geometry=geometry,
         )
         with self._read() as conn:
             return _rows_to_features(lay, conn.execute(sql, params).fetchall(), geometry=geometry)

@@ -34,6 +34,7 @@ from mzgis.layers import LAYERS, SYSTEM_FIELDS, Layer, get_layer
 from mzgis.store.base import (
     SYSTEM_TABLES,
     UNCHANGED,
+    AnyOf,
     AuditEntry,
     Backend,
     Feature,
@@ -49,6 +50,7 @@ from mzgis.store.pg_connection import Pool, server_error
 from mzgis.store.pg_names import SEARCH_FUNCTIONS, PgNames, has_search, install_search
 from mzgis.store.pg_schema import DOCUMENTS_TABLE, REVISIONS_TABLE, constraint_rules, create_schema, schema_problems
 from mzgis.store.rows import (
+    any_of_sql,
     audit_filters,
     audited,
     change,
@@ -172,11 +174,16 @@ def _select_sql(
     offset: int = 0,
     after_id: int | None = None,
     scope: str | None = None,
+    any_of: AnyOf | None = None,
     geometry: bool = True,
     lock: bool = False,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    if any_of is not None:
+        clause, values = any_of_sql(lay, any_of, "%s")
+        clauses.append(clause)
+        params += values
     if scope is not None:
         check_scope(lay, scope)
         clauses.append("(" + " OR ".join(f"({q(f)} >= %s AND {q(f)} < %s)" for f in lay.scope_fields) + ")")
@@ -260,9 +267,16 @@ class _PgTransaction(Transaction):
     def get(self, layer: str, fid: int) -> Feature:
         return _get(self._conn, get_layer(layer), fid)
 
-    def features(self, layer: str, *, where: Mapping[str, Any] | None = None, geometry: bool = True) -> list[Feature]:
+    def features(
+        self,
+        layer: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        any_of: AnyOf | None = None,
+        geometry: bool = True,
+    ) -> list[Feature]:
         lay = get_layer(layer)
-        sql, params = _select_sql(lay, where=where, geometry=geometry)
+        sql, params = _select_sql(lay, where=where, any_of=any_of, geometry=geometry)
         return _features(lay, self._conn.execute(sql, params).fetchall(), geometry=geometry)
 
     def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:
@@ -616,11 +630,20 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
         offset: int = 0,
         after_id: int | None = None,
         scope: str | None = None,
+        any_of: AnyOf | None = None,
         geometry: bool = True,
     ) -> list[Feature]:
         lay = get_layer(layer)
         sql, params = _select_sql(
-            lay, bbox=bbox, where=where, limit=limit, offset=offset, after_id=after_id, scope=scope, geometry=geometry
+            lay,
+            bbox=bbox,
+            where=where,
+            limit=limit,
+            offset=offset,
+            after_id=after_id,
+            scope=scope,
+            any_of=any_of,
+            geometry=geometry,
         )
         with self._connection() as conn:
             return _features(lay, conn.execute(sql, params).fetchall(), geometry=geometry)

@@ -17,8 +17,8 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.errors import BadInput, NotFound, RuleViolation
 from mzgis.layers import LAYERS, Layer, check_geometry, check_record, get_layer, promote_geometry
-from mzgis.store.base import UNCHANGED, Feature
-from mzgis.store.schema import EXTERNAL_REASON
+from mzgis.store.base import UNCHANGED, AnyOf, Feature
+from mzgis.store.schema import EXTERNAL_REASON, q
 
 __all__ = [
     "Change",
@@ -170,6 +170,27 @@ def check_where(layer: Layer, key: str) -> None:
     """A query's field must be one of the layer's (or its id)."""
     if key not in layer.field_names and key != "id":
         raise NotFound(f"{layer.label_zh}没有字段“{key}”", f"{layer.name} has no field {key!r}")
+
+
+def any_of_sql(layer: Layer, cond: AnyOf, mark: str) -> tuple[str, list[Any]]:
+    """The SQL of an ``AnyOf`` (the same in SQLite and PostgreSQL but for the parameter ``mark``): one
+    clause in brackets and its parameters; fields are checked to be the layer's."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for key, value in cond.equal:
+        check_where(layer, key)
+        parts.append(f"{q(key)} = {mark}")
+        params.append(value)
+    for key, value in cond.starts:
+        check_where(layer, key)
+        if value:
+            parts.append(f"substr({q(key)}, 1, {mark}) = {mark}")  # characters, in both databases
+            params += [len(value), value]
+    for key, value in cond.unspaced:
+        check_where(layer, key)
+        parts.append(f"replace({q(key)}, ' ', '') = {mark}")
+        params.append(value)
+    return ("(" + " OR ".join(parts) + ")" if parts else "(1 = 0)"), params
 
 
 @contextmanager
