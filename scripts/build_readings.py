@@ -170,7 +170,7 @@ def main() -> None:
         listed.append((specific, spelt))
     # a learnt reading may change another listed specific that holds its characters (堡子 inside 元堡子):
     # such a specific gets its own reading, which as the longer one wins
-    with_learnt = Readings({**_parse_readings(f"{k} {' '.join(v)}" for k, v in learnt.items()), **curated.entries})
+    with_learnt = Readings({**{k: tuple(v) for k, v in learnt.items()}, **curated.entries})
     for specific, spelt in listed:
         if tuple(_spelt(s) for s in syllables(specific, readings=with_learnt)) != spelt:
             learnt[specific] = with_tones(specific, spelt)
