@@ -18,6 +18,7 @@ import shapely
 from mzgis.admin import AdminLookup
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, MzgisError, NotFound
+from mzgis.gazetteer.census import CensusClass, census_class, class_code, read_class_code
 from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH, Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import USER_FIELDS, CheckResult, Edit, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 EXPORT_FORMATS = (".csv", ".xlsx", ".geojson", ".gpkg")
+CATEGORY_ZH = choice_labels(LAYERS["place_names"], "category")
 # The census exchange: the fields of the second national place-name census' registration form (第二次全国地名
 # 普查登记表) that the register holds, by the form's names, in its order; coordinates in decimal degrees
 CENSUS_COLUMNS = {
@@ -50,6 +52,8 @@ CENSUS_COLUMNS = {
     "历史沿革": "history",
     "地理实体描述": "description",
 }
+# the class code of GB/T 18521 (the national place-name database's five digits), written after 类别名称
+CLASS_CODE_COLUMN = "地名类别代码"
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,9 @@ def import_names(
     frame = table.frame
     layer = LAYERS["place_names"]
     mapping, _ = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
-    missing = [f for f in ("name", "category", "admin_code") if f not in mapping.values()]
+    class_column = next((c for c in frame.columns if str(c).strip() in (CLASS_CODE_COLUMN, "类别代码")), None)
+    required = ("name", "admin_code") if class_column is not None else ("name", "category", "admin_code")
+    missing = [f for f in required if f not in mapping.values()]
     if missing:
         raise BadInput(f"{Path(path).name} 缺少必填列:{'、'.join(missing)}", f"missing columns: {missing}")
     system, _ = source_system(table.crs, from_crs)
@@ -145,13 +151,17 @@ def import_names(
         value = src[column[target]] if target in column else None
         return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
 
+    classed = [_row_class(src, class_column, cell(src, "name")) for src in rows]  # classes, subcategories
     scopes.preload(  # the scopes of all rows in a few queries, not one query per row
         scope_key(
             NameRecord(
-                cell(src, "name"), cell(src, "category"), cell(src, "admin_code"), cell(src, "subcategory") or None
+                cell(src, "name"),
+                cell(src, "category") or (klass[0].category if isinstance(klass, tuple) else ""),
+                cell(src, "admin_code"),
+                cell(src, "subcategory") or (klass[1] if isinstance(klass, tuple) else None),
             )
         )
-        for src in rows
+        for src, klass in zip(rows, classed, strict=True)
     )
     report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason, update=update)
     id_column = next((c for c in frame.columns if str(c).strip().lower() in ("id", "编号", "编号 id")), None)
@@ -187,6 +197,20 @@ def import_names(
                     props[target] = coerce_value(layer.field(target), src[col])
                 except ValueError as exc:
                     problems.append(f"{layer.field(target).label_zh}{exc}")
+        klass = classed[i - 1]
+        if isinstance(klass, MzgisError):
+            problems.append(klass.message_zh)
+        elif klass is not None:
+            census_class, subcategory = klass
+            if props.get("category") is None:
+                props["category"] = census_class.category
+            elif props["category"] != census_class.category:
+                problems.append(
+                    f"类别名称“{CATEGORY_ZH.get(str(props['category']), props['category'])}”与地名类别代码"
+                    f" {census_class.padded}({census_class.name},属{CATEGORY_ZH[census_class.category]})不符"
+                )
+            if subcategory and "subcategory" not in mapping.values():
+                props["subcategory"] = subcategory
         if problems:
             report.rows.append(NameRow(i, str(props.get("name") or ""), problem=";".join(problems)))
             continue
@@ -203,7 +227,10 @@ def import_names(
             report.rows.append(NameRow(i, name, problem=exc.message_zh))
             continue
         if fid is not None:
-            row, edit = _update_row(gazetteer, i, fid, props, geom, _row_id(src, version_column), override_reason)
+            coded = klass[0] if isinstance(klass, tuple) and "subcategory" not in mapping.values() else None
+            row, edit = _update_row(
+                gazetteer, i, fid, props, geom, _row_id(src, version_column), override_reason, coded
+            )
             report.rows.append(row)
             if edit is not None:
                 edits.append(edit)
@@ -245,6 +272,18 @@ def import_names(
     gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}", precheck=checked, scope=scope)
     report.written = len(edits)
     return report
+
+
+def _row_class(src: Mapping[str, Any], column: Any, name: str) -> tuple[CensusClass, str | None] | MzgisError | None:
+    """The GB/T 18521 class of a row by its class code, with the subcategory it gives; None without a code;
+    the error of a bad one."""
+    value = None if column is None else src[column]
+    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+        return None
+    try:
+        return read_class_code(value, name)
+    except MzgisError as exc:
+        return exc
 
 
 def _guard(
@@ -289,9 +328,12 @@ def _update_row(
     geom: Any,
     version: int | None,
     override_reason: str | None,
+    coded: CensusClass | None = None,
 ) -> tuple[NameRow, Edit | None]:
     """The row as an update of name ``fid``: what differs from the stored name, checked as it would be
-    after the update; (the row, None) when nothing differs or the row cannot be used."""
+    after the update; (the row, None) when nothing differs or the row cannot be used. ``coded``: the class of
+    the row's class code, when it gave the subcategory: a stored subcategory whose class is that class or
+    under it is kept (a 十里长街 stored as a street stays one under 23510 道路、街巷, a river under 12000 陆地水系)."""
     name = str(props.get("name") or "")
     try:
         current = gazetteer.store.get("place_names", fid)
@@ -301,6 +343,12 @@ def _update_row(
         return NameRow(row, name, problem=geom.message_zh, action="update"), None
     stored = current.properties
     changes = {k: v for k, v in props.items() if k != "status" and v != stored.get(k)}
+    if (
+        coded is not None
+        and coded.category == stored["category"]
+        and census_class(coded.category, stored.get("subcategory")).code.startswith(coded.code)
+    ):
+        changes.pop("subcategory", None)
     if props.get("status") not in (None, stored["status"]):
         changes["status"] = props["status"]
     moved = geom is not None and not (
@@ -362,16 +410,24 @@ REMEDY_DAYS = {"error": 90, "warning": 180}
 
 def export_census(gazetteer: Gazetteer, path: Path) -> int:
     """The gazetteer in the census exchange form (CSV or XLSX): the registration form's columns
-    (:data:`CENSUS_COLUMNS`), categories by their Chinese names, 东经/北纬 in decimal degrees (CGCS2000) and
+    (:data:`CENSUS_COLUMNS`), categories by their Chinese names followed by their GB/T 18521 class codes
+    (地名类别代码), 东经/北纬 in decimal degrees (CGCS2000) and
     the coordinate system; retired names are left out (they are history, not standing names)."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise BadInput(f"普查交换格式只能导出为 CSV 或 XLSX,不是“{path.suffix}”", "census exchange is CSV or XLSX")
     frame: gpd.GeoDataFrame = gazetteer.store.read_frame("place_names").reset_index()
     frame = frame[frame["status"] != "retired"]
-    category_zh = choice_labels(LAYERS["place_names"], "category")
-    table = pd.DataFrame({zh: frame[field] for zh, field in CENSUS_COLUMNS.items()})
-    table["类别名称"] = table["类别名称"].map(lambda c: category_zh.get(str(c), c))
+    columns: dict[str, Any] = {}
+    for zh, name in CENSUS_COLUMNS.items():
+        columns[zh] = frame[name]
+        if name == "category":
+            columns[zh] = frame[name].map(lambda c: CATEGORY_ZH.get(str(c), c))
+            columns[CLASS_CODE_COLUMN] = [
+                class_code(str(c), None if pd.isna(s) or s == "" else str(s))
+                for c, s in zip(frame["category"], frame["subcategory"], strict=True)
+            ]
+    table = pd.DataFrame(columns, index=frame.index)
     points = frame.geometry.representative_point()
     table["东经"] = [None if g is None or g.is_empty else round(g.x, 8) for g in points]
     table["北纬"] = [None if g is None or g.is_empty else round(g.y, 8) for g in points]
@@ -394,7 +450,6 @@ def cleanup_report(
     class (大、洋、怪、重), name, location (unit and coordinates), problem, proposed remedy and deadline
     (``deadline``, else 90 days from ``today`` for errors and 180 for warnings), then the details."""
     admin = gazetteer.admin()
-    category_zh = choice_labels(LAYERS["place_names"], "category")
     today = today or beijing_today()
     rows: list[dict[str, Any]] = []
     for feature, findings in gazetteer.check_all():
@@ -414,7 +469,7 @@ def cleanup_report(
                     "整治建议": RULE_REMEDIES_ZH.get(f.rule, "核实后处理"),
                     "完成时限": due.isoformat(),
                     "严重程度": "错误" if f.severity == "error" else "提示",
-                    "地名类别": category_zh.get(str(p["category"]), p["category"]),
+                    "地名类别": CATEGORY_ZH.get(str(p["category"]), p["category"]),
                     "罗马字母拼写": p.get("romanized"),
                     "相关地名": "、".join(str(r["name"]) for r in f.related),
                     "编号": feature.id,
