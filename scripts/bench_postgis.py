@@ -9,7 +9,8 @@ checksum). Measured on both backends:
 
 - create and rename p50/p95 through the gazetteer service (each passing the rules and romanization);
 - the throughput of 20 editors in 20 different townships saving at once, each in its own process (as
-  server workers are): saves per second on PostGIS and on the GeoPackage (whose writers take turns);
+  server workers are): saves per second on PostGIS and on the GeoPackage (whose writers take turns), and
+  the machine's busy CPU time per save while they run (every process, the database server included);
 - start-up: opening the store and answering a first search (on the GeoPackage the process builds its
   in-memory index then; on PostGIS the search asks the database's indexes);
 - search p95 of Chinese, full-pinyin, initials and one-typo queries, against a plain ``pg_trgm`` peer on
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import tempfile
@@ -94,20 +96,32 @@ def _editor(location: str, town: int, count: int, barrier: Any, queue: Any) -> N
     store.close()
 
 
-def concurrent_throughput(location: str, editors: int, saves: int) -> tuple[float, int]:
-    """Saves per second of ``editors`` processes in distinct townships; and how many were acknowledged."""
+def _busy_cpu_s() -> float:
+    """Seconds of CPU time the whole machine has spent busy (all cores, all processes: the editors and the
+    database server alike), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def concurrent_throughput(location: str, editors: int, saves: int) -> tuple[float, int, float]:
+    """Saves per second of ``editors`` processes in distinct townships; how many were acknowledged; and the
+    machine's busy CPU milliseconds per save while they ran (what bounds the rate: cores / CPU per save)."""
     ctx = mp.get_context("fork")
-    barrier, queue = ctx.Barrier(editors), ctx.Queue()
+    barrier, queue = ctx.Barrier(editors + 1), ctx.Queue()
     towns = [i * 997 % 40_000 for i in range(1, editors + 1)]  # spread over the counties
     procs = [ctx.Process(target=_editor, args=(location, t, saves, barrier, queue)) for t in towns]
     for p in procs:
         p.start()
+    barrier.wait()  # with the editors: they start saving now
+    busy = _busy_cpu_s()
     spans = [queue.get(timeout=600) for _ in procs]
+    busy = _busy_cpu_s() - busy
     for p in procs:
         p.join(timeout=60)
     total = sum(s for _, _, s in spans)
     elapsed = max(e for _, e, _ in spans) - min(s for s, _, _ in spans)
-    return total / elapsed, total
+    return total / elapsed, total, 1000 * busy / total
 
 
 def startup_and_search(location: str, queries: dict[str, list[str]]) -> tuple[float, dict[str, list[float]]]:
@@ -254,14 +268,15 @@ def run(n: int, folder: Path, url: str, args: argparse.Namespace) -> list[str]:
             f"| {n:,} | {label} | {statistics.median(saves['create']):.1f} | {_p(saves['create'], 95):.1f} | "
             f"{statistics.median(saves['rename']):.1f} | {_p(saves['rename'], 95):.1f} |"
         )
-    throughput = {}
+    throughput, cpu = {}, {}
     for label, location in (("GeoPackage", str(gpkg.path)), ("PostGIS", url)):
         before = open_store(location).count("place_names")
-        rate, acknowledged = concurrent_throughput(location, args.editors, args.saves)
+        rate, acknowledged, cpu_ms = concurrent_throughput(location, args.editors, args.saves)
         after = open_store(location)
         assert after.count("place_names") == before + acknowledged == before + args.editors * args.saves
         after.close()
         throughput[label] = rate
+        cpu[label] = cpu_ms
     queries, meant = _queries(pg, args.queries)
     peer_times, peer_found = peer_search(url, queries)
     checked = same_results(url, queries, meant, peer_found)
@@ -274,7 +289,9 @@ def run(n: int, folder: Path, url: str, args: argparse.Namespace) -> list[str]:
     ratio = throughput["PostGIS"] / throughput["GeoPackage"]
     out.append(
         f"{n:,} names: {args.editors} editors at once: PostGIS {throughput['PostGIS']:.0f} saves/s, "
-        f"GeoPackage {throughput['GeoPackage']:.0f} saves/s ({ratio:.1f}×); copy into PostGIS {copy_s:.1f} s; "
+        f"GeoPackage {throughput['GeoPackage']:.0f} saves/s ({ratio:.1f}×); machine CPU per save: PostGIS "
+        f"{cpu['PostGIS']:.1f} ms, GeoPackage {cpu['GeoPackage']:.1f} ms ({os.cpu_count()} cores); "
+        f"copy into PostGIS {copy_s:.1f} s; "
         f"start-up to a first search: PostGIS {starts['PostGIS']:.2f} s, GeoPackage {starts['GeoPackage']:.2f} s"
     )
     for kind in queries:
