@@ -205,6 +205,24 @@ def test_export_the_gazetteer(client: TestClient, tmp_path: Path, fmt: str) -> N
     assert "路南街道" in set(names) and len(names) == client.get("/api/layers/place_names").json()["count"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_the_census_exchange(client: TestClient, tmp_path: Path, fmt: str) -> None:
+    resp = client.get("/api/names/export", params={"format": fmt, "census": "true"})
+    assert resp.status_code == 200 and resp.headers["content-disposition"].endswith(f".{fmt}")
+    assert "UTF-8''%E5%9C%B0%E5%90%8D%E6%99%AE%E6%9F%A5" in resp.headers["content-disposition"]  # 地名普查
+    path = tmp_path / f"census.{fmt}"
+    path.write_bytes(resp.content)
+    table = pd.read_csv(path, dtype=str) if fmt == "csv" else pd.read_excel(path, dtype=str)
+    row = table[table["标准名称"] == "三新社区"].iloc[0]
+    assert (row["类别名称"], row["地名类别代码"], row["坐标系"]) == ("群众自治组织", "21620", "CGCS2000")
+
+
+def test_the_census_exchange_is_csv_or_xlsx_only(client: TestClient) -> None:
+    resp = client.get("/api/names/export", params={"format": "geojson", "census": "true"})
+    assert resp.status_code == 400
+    assert resp.json()["message"] == "普查交换格式只能导出为 CSV 或 XLSX,不是“.geojson”"
+
+
 def test_cleanup_report_download(client: TestClient, tmp_path: Path) -> None:
     resp = client.get("/api/names/cleanup-report")
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/vnd.openxmlformats")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import pandas as pd
 import pytest
 
 from tests.conftest import PASSWORD
@@ -138,6 +139,14 @@ def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: st
         page.click("#n-export")
     assert download.value.suggested_filename == "标准地名.xlsx"
     page.wait_for_selector("#n-export-status >> text=已下载 标准地名.xlsx")
+    # and in the census exchange form, with the class codes, for the national place-name database
+    page.select_option("#n-format", label="地名普查交换格式(CSV)")
+    with page.expect_download(timeout=30_000) as census:
+        page.click("#n-export")
+    assert census.value.suggested_filename == "地名普查交换.csv"
+    exchanged = pd.read_csv(census.value.path(), dtype=str, encoding="utf-8-sig")
+    assert exchanged.loc[exchanged["标准名称"] == "路南街道", "地名类别代码"].tolist() == ["21500"]
+    page.select_option("#n-format", label="Excel(XLSX)")
     # a sign-in near its end is renewed by the next request; the old token stops working
     old = page.evaluate("sessionStorage.getItem('mzgis-token')")
     page.evaluate(

@@ -328,8 +328,10 @@ export function setupNames(ctx) {
     }
   };
   $('n-export').addEventListener('click', () => {
-    const fmt = $('n-format').value;
-    exported(`/api/names/export?format=${fmt}`, `标准地名.${fmt}`);
+    // the census exchange (national place-name database's fields and class codes) comes as XLSX or CSV
+    const [census, fmt] = $('n-format').value.startsWith('census-')
+      ? [true, $('n-format').value.slice('census-'.length)] : [false, $('n-format').value];
+    exported(`/api/names/export?format=${fmt}${census ? '&census=true' : ''}`, `${census ? '地名普查交换' : '标准地名'}.${fmt}`);
   });
   $('n-cleanup').addEventListener('click', () => exported('/api/names/cleanup-report', '不规范地名清理报告.xlsx'));
 

@@ -20,7 +20,7 @@ from mzgis.crs import check_lonlat
 from mzgis.errors import BadInput
 from mzgis.gazetteer.service import CheckResult, Edit
 from mzgis.io.geojson import parse_geometry
-from mzgis.io.names import export_names, write_cleanup_report
+from mzgis.io.names import export_census, export_names, write_cleanup_report
 from mzgis.layers import LIMITS
 
 __all__ = ["router"]
@@ -262,15 +262,21 @@ def admin_units_at(
     "/api/names/export",
     response_class=Response,
     responses=_ERRORS | download_responses(".csv", ".xlsx", ".geojson", ".gpkg"),
-    summary="导出全部地名(CSV、XLSX、GeoJSON、GeoPackage)",
+    summary="导出全部地名(CSV、XLSX、GeoJSON、GeoPackage;census=true:地名普查交换格式,CSV 或 XLSX)",
 )
 def export_all(
-    gaz: GazetteerDep, fmt: Annotated[Literal["csv", "xlsx", "geojson", "gpkg"], Query(alias="format")] = "xlsx"
+    gaz: GazetteerDep,
+    fmt: Annotated[Literal["csv", "xlsx", "geojson", "gpkg"], Query(alias="format")] = "xlsx",
+    census: Annotated[
+        bool,
+        Query(description="按第二次全国地名普查登记表的字段(含 GB/T 18521 地名类别代码)导出,供与国家地名数据库交换"),
+    ] = False,
 ) -> Response:
+    title = "地名普查交换" if census else "标准地名"
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"标准地名.{fmt}"
-        export_names(gaz, path)
-        return download(path.read_bytes(), f"标准地名_{beijing_today().isoformat()}.{fmt}")
+        path = Path(tmp) / f"{title}.{fmt}"
+        (export_census if census else export_names)(gaz, path)
+        return download(path.read_bytes(), f"{title}_{beijing_today().isoformat()}.{fmt}")
 
 
 @router.get(
