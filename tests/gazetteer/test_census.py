@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mzgis.errors import BadInput
-from mzgis.gazetteer.census import class_code, classes, read_class_code
+from mzgis.gazetteer.census import class_code, class_named, classes, read_class_code
 from mzgis.gazetteer.rules import load_rules
 from mzgis.layers import PLACE_NAME_CATEGORIES
 
@@ -114,3 +114,21 @@ def test_every_subcategory_comes_back_under_its_category() -> None:
 )
 def test_of_several_subcategories_the_one_whose_generic_ends_the_name(code: str, name: str, subcategory: str) -> None:
     assert read_class_code(code, name)[1] == subcategory
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expected"),
+    [
+        ("农村居民点", "上周家", ("22200", "settlement", "natural_village")),
+        ("城镇居民点", "中央帝景苑", ("22100", "settlement", "residential")),
+        (" 社区 ", "三新社区", ("21620", "self_governing_org", "community")),
+        ("陆地水系", "南官河", ("12000", "land_water_body", None)),  # a middle class: mzgis's category label
+        ("居民区", "中央帝景苑", None),  # a subcategory's label, not a class of the standard
+        ("鸟类", "鸟岛", None),
+    ],
+)
+def test_a_class_is_found_by_its_chinese_name(
+    text: str, name: str, expected: tuple[str, str, str | None] | None
+) -> None:
+    found = class_named(text, name)
+    assert (None if found is None else (found[0].padded, found[0].category, found[1])) == expected

@@ -190,3 +190,36 @@ def test_a_corrected_class_code_is_checked_and_a_broader_one_keeps_the_subcatego
     )  # fmt: skip
     (river,) = gaz.store.features("place_names", where={"name": "南官河"})
     assert (river.properties["subcategory"], river.version) == ("river", 2)
+
+
+def test_a_national_lists_class_names_stand_for_categories(gaz: Gazetteer, tmp_path: Path) -> None:
+    """The national database names a name's class (农村居民点, 社区, 河流), not mzgis's category: the class's name
+    gives its category and subcategory; a name that is neither a class nor a category refuses its row."""
+    path = _census_rows(
+        tmp_path,
+        [
+            {"标准名称": "新塘社区", "类别名称": "社区", "行政区划代码": "331004001", "东经": "121.40", "北纬": "28.58"},
+            {"标准名称": "下洋河", "类别名称": "河流", "行政区划代码": "331004001", "东经": "121.41", "北纬": "28.57"},
+            {"标准名称": "上周家", "类别名称": "农村居民点", "行政区划代码": "331004001", "东经": "121.42", "北纬": "28.56"},
+            {"标准名称": "桐屿大厦", "类别名称": "建筑物", "行政区划代码": "331004001", "东经": "121.43", "北纬": "28.55"},
+        ],
+    )  # fmt: skip
+    report = import_names(gaz, path, user="地名科", override_reason="国家库下发")
+    assert [r.problem for r in report.rows] == ["", "", "", ""] and report.written == 4
+    stored = {
+        n: gaz.store.features("place_names", where={"name": n})[0].properties
+        for n in ("新塘社区", "下洋河", "上周家", "桐屿大厦")
+    }
+    assert {n: (p["category"], p["subcategory"]) for n, p in stored.items()} == {
+        "新塘社区": ("self_governing_org", "community"),
+        "下洋河": ("land_water_body", "river"),
+        "上周家": ("settlement", "natural_village"),
+        "桐屿大厦": ("building", None),
+    }
+    assert stored["上周家"]["romanized"] == "Shangzhoujia"  # a natural village is one word (rule 3)
+    bad = _census_rows(
+        tmp_path,
+        [{"标准名称": "鸟岛", "类别名称": "鸟类", "行政区划代码": "331004001", "东经": "121.40", "北纬": "28.58"}],
+    )
+    (row,) = import_names(gaz, bad, user="地名科", override_reason="国家库下发").rows
+    assert row.problem.startswith("地名类别(category)的值“鸟类”不在允许范围内:administrative_area(行政区域)、")

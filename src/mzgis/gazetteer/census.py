@@ -15,7 +15,7 @@ from mzgis.errors import BadInput
 from mzgis.gazetteer.rules import load_rules
 from mzgis.layers import PLACE_NAME_CATEGORIES
 
-__all__ = ["CensusClass", "census_class", "class_code", "classes", "read_class_code"]
+__all__ = ["CensusClass", "census_class", "class_code", "class_named", "classes", "read_class_code"]
 
 CODE_DIGITS = 5
 
@@ -82,6 +82,17 @@ def read_class_code(value: object, name: str = "") -> tuple[CensusClass, str | N
         f"地名类别代码“{text}”不在 GB/T 18521 的已知类别中(如 22100 城镇居民点、21620 社区)",
         f"class code {text} is under no known class",
     )
+
+
+def class_named(text: str, name: str = "") -> tuple[CensusClass, str | None] | None:
+    """The listed class whose Chinese name is ``text`` (the 地名类别 of a national list: 农村居民点, 社区, 河流;
+    a middle class's name is mzgis's category label), with the subcategory it gives ``name``; None for
+    another text."""
+    wanted = text.strip()
+    for klass in classes().values():
+        if klass.name == wanted:
+            return klass, _subcategory(klass, name)
+    return None
 
 
 def _subcategory(klass: CensusClass, name: str) -> str | None:

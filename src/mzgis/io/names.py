@@ -18,7 +18,7 @@ import shapely
 from mzgis.admin import AdminLookup
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, MzgisError, NotFound
-from mzgis.gazetteer.census import CensusClass, census_class, class_code, read_class_code
+from mzgis.gazetteer.census import CensusClass, census_class, class_code, class_named, read_class_code
 from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH, Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import USER_FIELDS, CheckResult, Edit, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
@@ -151,17 +151,26 @@ def import_names(
         value = src[column[target]] if target in column else None
         return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
 
-    classed = [_row_class(src, class_column, cell(src, "name")) for src in rows]  # classes, subcategories
+    # classes by the class code, and by 类别名称 when it names a census class (农村居民点) rather than a category
+    classed = [_row_class(src, class_column, cell(src, "name")) for src in rows]
+    named = [class_named(cell(src, "category"), cell(src, "name")) for src in rows]
+
+    def category_of(i: int, src: Any) -> str:
+        by_name, by_code = named[i], classed[i]
+        for found in (by_name, by_code):
+            if isinstance(found, tuple):
+                return found[0].category
+        return cell(src, "category")
+
+    def subcategory_of(i: int, src: Any) -> str | None:
+        if "subcategory" in column:
+            return cell(src, "subcategory") or None
+        found = classed[i] if isinstance(classed[i], tuple) else named[i]
+        return found[1] if isinstance(found, tuple) else None
+
     scopes.preload(  # the scopes of all rows in a few queries, not one query per row
-        scope_key(
-            NameRecord(
-                cell(src, "name"),
-                cell(src, "category") or (klass[0].category if isinstance(klass, tuple) else ""),
-                cell(src, "admin_code"),
-                cell(src, "subcategory") or (klass[1] if isinstance(klass, tuple) else None),
-            )
-        )
-        for src, klass in zip(rows, classed, strict=True)
+        scope_key(NameRecord(cell(src, "name"), category_of(i, src), cell(src, "admin_code"), subcategory_of(i, src)))
+        for i, src in enumerate(rows)
     )
     report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason, update=update)
     id_column = next((c for c in frame.columns if str(c).strip().lower() in ("id", "编号", "编号 id")), None)
@@ -194,7 +203,8 @@ def import_names(
         for col, target in mapping.items():
             if target in USER_FIELDS:
                 try:
-                    props[target] = coerce_value(layer.field(target), src[col])
+                    by_name = named[i - 1] if target == "category" else None
+                    props[target] = by_name[0].category if by_name else coerce_value(layer.field(target), src[col])
                 except ValueError as exc:
                     problems.append(f"{layer.field(target).label_zh}{exc}")
         klass = classed[i - 1]
@@ -211,6 +221,8 @@ def import_names(
                 )
             if subcategory and "subcategory" not in mapping.values():
                 props["subcategory"] = subcategory
+        if props.get("subcategory") is None and (subcategory := subcategory_of(i - 1, src)):
+            props["subcategory"] = subcategory  # 类别名称 naming a finer census class
         if problems:
             report.rows.append(NameRow(i, str(props.get("name") or ""), problem=";".join(problems)))
             continue
@@ -227,7 +239,8 @@ def import_names(
             report.rows.append(NameRow(i, name, problem=exc.message_zh))
             continue
         if fid is not None:
-            coded = klass[0] if isinstance(klass, tuple) and "subcategory" not in mapping.values() else None
+            given = klass if isinstance(klass, tuple) else named[i - 1]  # the class that gave the subcategory
+            coded = given[0] if given is not None and "subcategory" not in mapping.values() else None
             row, edit = _update_row(
                 gazetteer, i, fid, props, geom, _row_id(src, version_column), override_reason, coded
             )
