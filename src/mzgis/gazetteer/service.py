@@ -402,10 +402,11 @@ class Gazetteer:
         if problems:
             raise BadInput(";".join(problems), "invalid place name fields", problems=problems)
         category = str(clean["category"])  # 交通运输设施 → transport_facility
-        admin = admin or self.admin()
-        extra = self._check_admin(admin, admin_code, geometry)
-        rec = NameRecord(name, category, admin_code, subcategory, generic or None, exclude_id)
-        findings = check_name(rec, (scopes or self.scopes(narrow=True)).of(rec), rules=self.rules) + extra
+        with self.store.reuse():  # on a file: the check's reads share one connection
+            admin = admin or self.admin()
+            extra = self._check_admin(admin, admin_code, geometry)
+            rec = NameRecord(name, category, admin_code, subcategory, generic or None, exclude_id)
+            findings = check_name(rec, (scopes or self.scopes(narrow=True)).of(rec), rules=self.rules) + extra
         specific, gen = name_parts(name, category, generic)
         spelled = self._spelling(specific, gen, subcategory in JOINED_SUBCATEGORIES)
         return CheckResult(name, specific, gen, spelled.text, findings, category, spelled.words)
@@ -632,46 +633,49 @@ class Gazetteer:
         _check_reason(comment, "修改说明")
         for edit in edits:
             _check_reason(edit.override_reason or "", "覆盖理由")
-        admin = self.admin()
-        for edit in edits:
-            if edit.action == "create":
-                self.guard(scope, edit.properties.get("admin_code"), str(edit.properties.get("name", "")), user, admin)
-        self.fill_derived()  # names added or changed in another tool since (one indexed query when none were)
-        with self.store.transaction(user=user, reason=comment) as tx:
-            tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
-            # fill_derived made the stored pinyin follow these readings; one edit reads only its rivals
-            scopes = self.scopes(tx, stored_pinyin=True, narrow=len(edits) == 1 and precheck is None)
-            if (
-                precheck is not None
-                and len(precheck.results) == len(edits)
-                and all(e.action == "create" for e in edits)
-                and self._hold(tx, edits)
-                and self.revisions() == precheck.revisions  # read under the locks: no one else writes these scopes
-            ):
-                # checked already: the rows are completed and written together
-                created = [
-                    self._created(tx, e, admin, comment, scopes, checked)
-                    for e, checked in zip(edits, precheck.results, strict=True)
-                ]
-                ids = tx.insert_many(
-                    LAYER,
-                    [(clean, e.geometry) for (clean, _), e in zip(created, edits, strict=True)],
-                    reasons=[why for _, why in created],
-                )
-                return [
-                    Feature(LAYER, fid, 1, clean, e.geometry, tx.stamp, tx.user)
-                    for fid, (clean, _), e in zip(ids, created, edits, strict=True)
-                ]
-            # each scope's names read under the write lock when first needed, kept current edit by edit
-            scopes.preload(_created_scope(e) for e in edits if e.action == "create")
-            out = []
+        with self.store.reuse():  # on a file: the reads and the write share one connection
+            admin = self.admin()
             for edit in edits:
-                feature = self._apply(tx, edit, admin, comment, scopes, jurisdiction=(scope, user))
-                scopes.saved(feature)
-                out.append(feature)
-            if then is not None:
-                then(tx, out)
-        return out
+                if edit.action == "create":
+                    self.guard(
+                        scope, edit.properties.get("admin_code"), str(edit.properties.get("name", "")), user, admin
+                    )
+            self.fill_derived()  # names added or changed in another tool since (one indexed query when none were)
+            with self.store.transaction(user=user, reason=comment) as tx:
+                tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
+                # fill_derived made the stored pinyin follow these readings; one edit reads only its rivals
+                scopes = self.scopes(tx, stored_pinyin=True, narrow=len(edits) == 1 and precheck is None)
+                if (
+                    precheck is not None
+                    and len(precheck.results) == len(edits)
+                    and all(e.action == "create" for e in edits)
+                    and self._hold(tx, edits)
+                    and self.revisions() == precheck.revisions  # read under the locks: no one else writes these scopes
+                ):
+                    # checked already: the rows are completed and written together
+                    created = [
+                        self._created(tx, e, admin, comment, scopes, checked)
+                        for e, checked in zip(edits, precheck.results, strict=True)
+                    ]
+                    ids = tx.insert_many(
+                        LAYER,
+                        [(clean, e.geometry) for (clean, _), e in zip(created, edits, strict=True)],
+                        reasons=[why for _, why in created],
+                    )
+                    return [
+                        Feature(LAYER, fid, 1, clean, e.geometry, tx.stamp, tx.user)
+                        for fid, (clean, _), e in zip(ids, created, edits, strict=True)
+                    ]
+                # each scope's names read under the write lock when first needed, kept current edit by edit
+                scopes.preload(_created_scope(e) for e in edits if e.action == "create")
+                out = []
+                for edit in edits:
+                    feature = self._apply(tx, edit, admin, comment, scopes, jurisdiction=(scope, user))
+                    scopes.saved(feature)
+                    out.append(feature)
+                if then is not None:
+                    then(tx, out)
+            return out
 
     @staticmethod
     def _hold(tx: Transaction, edits: Sequence[Edit]) -> bool:

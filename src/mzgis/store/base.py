@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -221,6 +221,11 @@ class Store(abc.ABC):
         """The gazetteer's search answered by the store's own indexes, when it has them (a database); None:
         the gazetteer keeps its search index in memory."""
         return None
+
+    def reuse(self) -> AbstractContextManager[None]:
+        """Reads and writes of this thread inside the block may share one connection (a save's several reads
+        and its write); a store whose connections are pooled anyway does nothing."""
+        return nullcontext()
 
     def close(self) -> None:  # noqa: B027 - only backends with connections to a server have any
         """Give back what the store holds open (a database's connections); a file store holds nothing."""

@@ -426,7 +426,10 @@ def _get(conn: sqlite3.Connection, lay: Layer, fid: int) -> Feature:
 
 
 class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
-    """The store on a GeoPackage file. Each method uses its own short-lived connection."""
+    """The store on a GeoPackage file. Each method uses its own short-lived connection, or inside
+    :meth:`reuse` the one this thread shares for the block; none outlives the call that opened it (GDAL's own
+    SQLite in the same process, pyogrio's copy of the library, deletes the WAL under connections it does not
+    know of when it closes the file: saves made on them later never reach the file)."""
 
     def __init__(
         self, path: Path | str, *, clock: Callable[[], str] = utc_now, write_wait_s: float = WRITE_WAIT_S
@@ -436,6 +439,7 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         self.write_wait_s = write_wait_s
         self._snapshots = threading.local()  # a read connection pinned by snapshot(), per thread
         _check_file(self.path)
+        self._shared = threading.local()  # the connection reuse() shares, per thread
 
     @classmethod
     def create(cls, path: Path | str, *, clock: Callable[[], str] = utc_now) -> GeoPackageStore:
@@ -449,13 +453,41 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
 
     def _read(self) -> AbstractContextManager[sqlite3.Connection]:
         pinned = getattr(self._snapshots, "conn", None)
-        return nullcontext(pinned) if pinned is not None else opened(self.path, self.write_wait_s)
+        return nullcontext(pinned) if pinned is not None else self._opened()
+
+    @contextmanager
+    def _opened(self) -> Iterator[sqlite3.Connection]:
+        """The connection reuse() shares, else a short-lived one; a lock wait that ran out is :class:`Busy`."""
+        shared = getattr(self._shared, "conn", None)
+        if shared is None:
+            with opened(self.path, self.write_wait_s) as conn:
+                yield conn
+            return
+        with busy_is_an_error(self.path, self.write_wait_s):
+            yield shared
+
+    @contextmanager
+    def reuse(self) -> Iterator[None]:
+        """This thread's reads and writes inside the block share one connection, closed at its end: a save's
+        reads and its write open one connection, not four (each new connection reads the file's schema, about
+        2 ms). Inside another, the outer one holds."""
+        if getattr(self._shared, "conn", None) is not None:
+            yield
+            return
+        conn = connect(self.path, wait_s=self.write_wait_s)
+        conn.row_factory = sqlite3.Row
+        self._shared.conn = conn
+        try:
+            yield
+        finally:
+            self._shared.conn = None
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
 
     def snapshot(self) -> AbstractContextManager[None]:
         # WAL: the read transaction's first read fixes what it sees
-        return pinned_read(
-            self._snapshots, lambda: opened(self.path, self.write_wait_s), "BEGIN", "SELECT count(*) FROM gpkg_contents"
-        )
+        return pinned_read(self._snapshots, self._opened, "BEGIN", "SELECT count(*) FROM gpkg_contents")
 
     def count(
         self, layer: str, *, bbox: tuple[float, float, float, float] | None = None, scope: str | None = None
@@ -531,8 +563,18 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
     def transaction(self, *, user: str, reason: str = "") -> Iterator[Transaction]:
         if not user.strip():
             raise RuleViolation("修改必须记录操作人", "a change needs a user")
-        conn = connect(self.path, wait_s=self.write_wait_s)
+        shared = getattr(self._shared, "conn", None)
+        if shared is not None and shared.in_transaction:  # a snapshot holds it: this write gets its own
+            shared = None
+        conn = shared if shared is not None else connect(self.path, wait_s=self.write_wait_s)
         conn.row_factory = sqlite3.Row
+        try:
+            yield from self._transaction(conn, user, reason)
+        finally:
+            if shared is None:
+                conn.close()
+
+    def _transaction(self, conn: sqlite3.Connection, user: str, reason: str) -> Iterator[Transaction]:
         holding = False
         try:
             with busy_is_an_error(self.path, self.write_wait_s):
@@ -563,7 +605,6 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
                 conn.execute("ROLLBACK")
             if holding:  # the note is the lock holder's: a writer that never got the lock leaves it
                 clear_writer(self.path)
-            conn.close()
 
     def set_derived(
         self, layer: str, values: Mapping[int, Mapping[str, Any]], *, meta: Mapping[str, str] | None = None
