@@ -151,9 +151,14 @@ def import_names(
         value = src[column[target]] if target in column else None
         return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
 
-    # classes by the class code, and by 类别名称 when it names a census class (农村居民点) rather than a category
+    # classes by the class code, and by 类别名称 when it names a census class (农村居民点) rather than a category;
+    # without a subcategory column the code's class (else the named one) gives the subcategory
     classed = [_row_class(src, class_column, cell(src, "name")) for src in rows]
     named = [class_named(cell(src, "category"), cell(src, "name")) for src in rows]
+    given = [
+        None if "subcategory" in column else by_code if isinstance(by_code, tuple) else by_name
+        for by_code, by_name in zip(classed, named, strict=True)
+    ]
 
     def category_of(i: int, src: Any) -> str:
         by_name, by_code = named[i], classed[i]
@@ -165,8 +170,8 @@ def import_names(
     def subcategory_of(i: int, src: Any) -> str | None:
         if "subcategory" in column:
             return cell(src, "subcategory") or None
-        found = classed[i] if isinstance(classed[i], tuple) else named[i]
-        return found[1] if isinstance(found, tuple) else None
+        found = given[i]
+        return found[1] if found else None
 
     scopes.preload(  # the scopes of all rows in a few queries, not one query per row
         scope_key(NameRecord(cell(src, "name"), category_of(i, src), cell(src, "admin_code"), subcategory_of(i, src)))
@@ -211,7 +216,7 @@ def import_names(
         if isinstance(klass, MzgisError):
             problems.append(klass.message_zh)
         elif klass is not None:
-            census_class, subcategory = klass
+            census_class = klass[0]
             if props.get("category") is None:
                 props["category"] = census_class.category
             elif props["category"] != census_class.category:
@@ -219,10 +224,8 @@ def import_names(
                     f"类别名称“{CATEGORY_ZH.get(str(props['category']), props['category'])}”与地名类别代码"
                     f" {census_class.padded}({census_class.name},属{CATEGORY_ZH[census_class.category]})不符"
                 )
-            if subcategory and "subcategory" not in mapping.values():
-                props["subcategory"] = subcategory
-        if props.get("subcategory") is None and (subcategory := subcategory_of(i - 1, src)):
-            props["subcategory"] = subcategory  # 类别名称 naming a finer census class
+        if (found := given[i - 1]) is not None and found[1]:
+            props["subcategory"] = found[1]
         if problems:
             report.rows.append(NameRow(i, str(props.get("name") or ""), problem=";".join(problems)))
             continue
@@ -239,8 +242,7 @@ def import_names(
             report.rows.append(NameRow(i, name, problem=exc.message_zh))
             continue
         if fid is not None:
-            given = klass if isinstance(klass, tuple) else named[i - 1]  # the class that gave the subcategory
-            coded = given[0] if given is not None and "subcategory" not in mapping.values() else None
+            coded = None if found is None else found[0]  # the class that gave the subcategory
             row, edit = _update_row(
                 gazetteer, i, fid, props, geom, _row_id(src, version_column), override_reason, coded
             )
