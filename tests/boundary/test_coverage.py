@@ -86,6 +86,68 @@ CATALOGUE: dict[str, tuple[list[tuple[str, str, str | None]], list[tuple[Any, ..
         ],
         [("gap", ["331004001"], 10000.0, 100.0)],
     ),
+    "enclave drawn inside its neighbour without a hole": (
+        [("331004001", box(0, 0, 1000, 1000), None), ("331004002", box(300, 300, 700, 700), None)],
+        [
+            ("invalid_edge", ["331004002"], None, None),
+            ("overlap", ["331004001", "331004002"], 160000.0, 400.0),
+        ],
+    ),
+    "enclave in its neighbour's hole": (
+        [
+            (
+                "331004001",
+                f"POLYGON (({X} {Y}, {X + 1000} {Y}, {X + 1000} {Y + 1000}, {X} {Y + 1000}, {X} {Y}), "
+                f"({X + 300} {Y + 300}, {X + 700} {Y + 300}, {X + 700} {Y + 700}, {X + 300} {Y + 700}, "
+                f"{X + 300} {Y + 300}))",
+                None,
+            ),
+            ("331004002", box(300, 300, 700, 700), None),
+        ],
+        [],
+    ),
+    "one unit covering two others": (
+        [
+            ("331004001", box(0, 0, 100, 100), None),
+            ("331004002", box(100, 0, 200, 100), None),
+            ("331004003", box(0, 0, 200, 100), None),
+        ],
+        [
+            ("invalid_edge", ["331004001"], None, None),
+            ("invalid_edge", ["331004002"], None, None),
+            ("invalid_edge", ["331004003"], None, None),
+            ("overlap", ["331004001", "331004003"], 10000.0, 100.0),
+            ("overlap", ["331004002", "331004003"], 10000.0, 100.0),
+        ],
+    ),
+    "duplicate polygon": (
+        [
+            ("331004001", box(0, 0, 100, 100), None),
+            ("331004002", box(0, 0, 100, 100), None),
+            ("331004003", box(100, 0, 200, 100), None),
+        ],
+        [
+            ("invalid_edge", ["331004001"], None, None),
+            ("invalid_edge", ["331004002"], None, None),
+            ("overlap", ["331004001", "331004002"], 10000.0, 100.0),
+        ],
+    ),
+    "multipolygon part inside a neighbour": (
+        [
+            (
+                "331004001",
+                f"MULTIPOLYGON ((({X} {Y}, {X + 100} {Y}, {X + 100} {Y + 100}, {X} {Y + 100}, {X} {Y})), "
+                f"(({X + 150} {Y + 40}, {X + 170} {Y + 40}, {X + 170} {Y + 60}, {X + 150} {Y + 60}, "
+                f"{X + 150} {Y + 40})))",
+                None,
+            ),
+            ("331004002", box(100, 0, 200, 100), None),
+        ],
+        [
+            ("invalid_edge", ["331004001"], None, None),
+            ("overlap", ["331004001", "331004002"], 400.0, 20.0),
+        ],
+    ),
     "invalid (bow tie)": (
         [("331004001", f"POLYGON (({X} {Y}, {X + 100} {Y + 100}, {X + 100} {Y}, {X} {Y + 100}, {X} {Y}))", None)],
         [("invalid", ["331004001"], None, None)],
@@ -183,6 +245,26 @@ def test_child_filling_its_parents_hole_is_outside_it() -> None:
     ring_only = frame([c for c in cells if c[0] != "331004001005"])
     report = check_coverage(ring_only, id_field="code", parent_field="parent", parents=parents, parent_id_field="code")
     assert report.findings.empty, report.findings.message.tolist()
+
+
+def test_enclave_inside_its_neighbour_within_their_township() -> None:
+    """A 400 m × 400 m village drawn inside its neighbour, which was drawn without the hole: the two
+    villages still tile their township (the union equals the parent), so only the pair overlay finds it."""
+    children = frame(
+        [
+            ("331004001001", box(0, 0, 1000, 1000), "331004001"),
+            ("331004001002", box(300, 300, 700, 700), "331004001"),
+        ]
+    )
+    parents = frame([("331004001", box(0, 0, 1000, 1000), None)])
+    report = check_coverage(children, id_field="code", parent_field="parent", parents=parents, parent_id_field="code")
+    got = [(f["kind"], f["ids"], f["area_m2"]) for f in report.as_dict()["findings"]]
+    assert got == [
+        ("invalid_edge", ["331004001002"], None),
+        ("overlap", ["331004001001", "331004001002"], 160000.0),
+    ]
+    s = report.summary
+    assert (s["overlaps"], s["overlap_area_m2"], s["gaps"], s["hierarchy"]) == (1, 160000.0, 0, 0)
 
 
 def test_six_digit_parent_codes_are_padded() -> None:
