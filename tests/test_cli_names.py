@@ -286,8 +286,14 @@ def test_a_correction_of_a_name_changed_since_the_export_is_refused(db: str, tmp
     )
     assert moved.exit_code == 0, moved.output
     out.write_text(out.read_text(encoding="utf-8-sig").replace(",方林村,", ",方林新村,", 1), encoding="utf-8")
+    stale_line = f"[无法导入] 标准地名“方林村”(#{village.id})已被 "
+    dry = runner.invoke(app, ["names", "import", str(out), "--update", "--dry-run", "--db", db])
+    assert dry.exit_code == 5 and stale_line in dry.output and "(当前版本 2,你的版本 1)" in dry.output, dry.output
     stale = runner.invoke(app, ["names", "import", str(out), "--update", "--db", db])
-    assert stale.exit_code == 4 and "已被" in stale.output and "方林村" in stale.output
+    assert stale.exit_code == 5 and stale_line in stale.output and "(当前版本 2,你的版本 1)" in stale.output
+    assert [line for line in dry.output.splitlines() if "无法导入" in line] == [
+        line for line in stale.output.splitlines() if "无法导入" in line
+    ]  # the dry run said exactly what the real run refused
     assert GeoPackageStore(db).get("place_names", village.id).properties["name"] == "方林村"
     missing = tmp_path / "no-id.csv"
     missing.write_text(

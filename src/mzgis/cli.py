@@ -928,6 +928,8 @@ def _import_names(
         rename=rename,
     )
     for row in report.rows:
+        if row.note:
+            typer.echo(f"第 {row.row} 行 {row.name}:{row.note}")
         if row.problem:
             typer.echo(f"第 {row.row} 行 {row.name}:[无法导入] {row.problem}")
         elif row.findings:

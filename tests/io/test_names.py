@@ -230,3 +230,100 @@ def test_xlsx_outputs_are_laid_out_as_offices_expect(gaz: Gazetteer, tmp_path: P
     widths = {c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[1]}
     assert widths["序号"] == 6 and widths["存在问题"] > 30  # as wide as the text, CJK counted double
     assert sheet["A2"].number_format == "0"
+
+
+# ---------------------------------------------------------------- updates from another store
+
+
+def _jiaojiang(tmp_path: Path) -> Gazetteer:
+    """椒江区 as a county makes it (`init --county 331002`) with one road named and renamed there, so its
+    export holds 白云山路 at version 2 under id 1 — the id of 路桥区 in the Luqiao demo."""
+    from shapely.geometry import Point
+
+    from mzgis.divisions import county_units
+
+    store = GeoPackageStore.create(tmp_path / "jiaojiang.gpkg")
+    with store.transaction(user="init") as tx:
+        tx.insert_many(
+            "admin_units",
+            [
+                ({"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code}, None)
+                for u in county_units("331002")
+            ],
+        )
+    gaz = Gazetteer(store, today=lambda: dt.date(2026, 3, 1))
+    props = {"name": "白云路", "category": "transport_facility", "subcategory": "road", "admin_code": "331002002"}
+    road = gaz.create(props, Point(121.43, 28.66), user="椒江地名科")
+    gaz.rename(road.id, "白云山路", expected_version=1, user="椒江地名科", reason="更名")
+    return gaz
+
+
+def test_an_export_of_another_store_never_lands_on_this_stores_ids(gaz: Gazetteer, tmp_path: Path) -> None:
+    """The 路桥区/白云山路 case: the file's #1 is 白云山路 of 椒江区, this store's #1 is 路桥区."""
+    jiaojiang = _jiaojiang(tmp_path)
+    path = tmp_path / "jiaojiang.csv"
+    export_names(jiaojiang, path)
+    exported = pd.read_csv(path, encoding="utf-8-sig")
+    assert exported[["id", "标准名称 name", "version"]].values.tolist() == [[1, "白云山路", 2]]
+    assert exported["来源库 store_id"].tolist() == [jiaojiang.store.identity()] != [gaz.store.identity()]
+    before = gaz.store.get("place_names", 1)
+    assert before.properties["name"] == "路桥区"
+    reports = [import_names(gaz, path, user="地名科", update=True, dry_run=dry) for dry in (True, False)]
+    for report in reports:
+        (row,) = report.rows
+        assert row.action == "create" and row.name == "白云山路"
+        assert (
+            row.note
+            == "来自另一个库,不按编号 1 匹配(本库编号 1 是“路桥区”(331004,行政区域)),本库没有这个地名,作为新地名"
+        )
+        assert "331002002" in row.problem  # a unit this store does not hold: refused, nothing written
+    assert reports[0].rows == reports[1].rows and reports[1].written == 0
+    after = gaz.store.get("place_names", 1)
+    assert (after.properties, after.version) == (before.properties, before.version)
+
+
+def test_a_file_of_unknown_origin_is_refused_where_its_ids_are_other_names(gaz: Gazetteer, tmp_path: Path) -> None:
+    """A file without 来源库 (exported before stores had identities): its ids are trusted only where they
+    hold the same name; otherwise the import is refused, naming both, and writes nothing."""
+    path = tmp_path / "old.csv"
+    export_names(_jiaojiang(tmp_path), path)
+    pd.read_csv(path, encoding="utf-8-sig").drop(columns="来源库 store_id").to_csv(path, index=False)
+    report = import_names(gaz, path, user="地名科", update=True)
+    assert [r.problem for r in report.rows] == [
+        "编号 1 在本库是“路桥区”(331004,行政区域),不是文件中的“白云山路”:这个文件不是从本库导出的,"
+        "不能按编号更新;请从本库重新导出后修改,或删去编号列按名称导入"
+    ]
+    assert report.written == 0 and gaz.store.get("place_names", 1).version == 1
+
+
+def test_rows_of_another_store_update_the_same_name_found_by_its_unit(gaz: Gazetteer, tmp_path: Path) -> None:
+    """Two copies of the demo are two stores. A name added in both gets different ids; the other copy's
+    correction of it (an 含义) lands on this copy's name of the same unit, not on the name holding its id."""
+    import shutil
+
+    from shapely.geometry import Point
+
+    from mzgis.settings import default_demo_path
+
+    shutil.copyfile(default_demo_path(), tmp_path / "other.gpkg")
+    other = Gazetteer(GeoPackageStore(tmp_path / "other.gpkg"), today=lambda: dt.date(2026, 3, 1))
+    bridge = {"name": "三山桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": "331004001"}
+    theirs = other.create(bridge, Point(121.38, 28.56), user="甲")
+    other.update(theirs.id, {"origin": "三座小山"}, expected_version=1, user="甲")
+    squatter = gaz.create({**bridge, "name": "五福桥"}, Point(121.381, 28.561), user="乙")
+    ours = gaz.create(bridge, Point(121.38, 28.56), user="乙")
+    assert squatter.id == theirs.id != ours.id
+    path = tmp_path / "other.xlsx"
+    export_names(other, path)
+    report = import_names(gaz, path, user="地名科", update=True)
+    changed = [r for r in report.rows if r.action == "update"]
+    assert [(r.name, r.note) for r in changed] == [
+        (
+            "三山桥",
+            f"来自另一个库,不按编号 {theirs.id} 匹配(本库编号 {theirs.id} 是“五福桥”(331004001,交通运输设施)),"
+            f"按地名代码或名称对应本库 #{ours.id}",
+        )
+    ]
+    assert report.written == 1
+    assert gaz.get(ours.id).properties["origin"] == "三座小山" and gaz.get(ours.id).version == 2
+    assert gaz.get(squatter.id).properties["origin"] in (None, "") and gaz.get(squatter.id).version == 1

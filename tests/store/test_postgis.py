@@ -108,6 +108,7 @@ def test_copy_both_ways_keeps_ids_versions_and_history(demo_pg: PostGISStore, pg
     gaz = Gazetteer(demo_pg)
     made = gaz.create(_name(1), Point(121.49, 28.525), user="地名科", reason="新建")
     gaz.rename(made.id, "测试甲号桥", expected_version=1, user="地名科", reason="更名")
+    identity = demo_pg.identity()  # the database got one when first asked (its demo source had none)
     back = tmp_path / "back.gpkg"
     out = runner.invoke(app, ["copy", demo_pg.url, str(back)])
     assert out.exit_code == 0, out.output
@@ -124,12 +125,39 @@ def test_copy_both_ways_keeps_ids_versions_and_history(demo_pg: PostGISStore, pg
     assert again.exit_code == 0, again.output
     joined = open_store(other)
     assert store_checksums(joined) == store_checksums(copied)
+    # a copy is the same store moved: it keeps the identity its exports carry
+    assert joined.identity() == copied.identity() == identity
     # the copy goes on as a store of its own: the next id follows, the index sees the copied names
     nxt = Gazetteer(joined).create(_name(2), Point(121.49, 28.526), user="地名科")
     assert nxt.id == made.id + 1
     assert joined.changed_since("place_names", joined.revision("place_names") - 1) == [nxt.id]
     joined.close()
     pg.drop(other)
+
+
+def test_each_new_store_has_an_identity_of_its_own(pg: PgServer, tmp_path: Path) -> None:
+    import uuid
+
+    url = pg.database("empty")
+    made = [create_store(tmp_path / "a.gpkg"), create_store(tmp_path / "b.gpkg"), open_store(url)]
+    ids = [s.identity() for s in made]
+    assert len(set(ids)) == 3 and all(str(uuid.UUID(i)) == i for i in ids)
+    assert [s.identity() for s in made] == ids  # asked again: the same
+    made[2].close()
+    pg.drop(url)
+
+
+def test_a_store_made_before_identities_gets_one_once(tmp_path: Path) -> None:
+    import shutil
+
+    from mzgis.settings import default_demo_path
+
+    shutil.copyfile(default_demo_path(), tmp_path / "old.gpkg")
+    first, second = GeoPackageStore(tmp_path / "old.gpkg"), GeoPackageStore(tmp_path / "old.gpkg")
+    assert first.meta("store_id") is None
+    assert first.identity() == second.identity() == first.meta("store_id")
+    second.set_meta("store_id", "later", keep=True)  # the first to claim it decides
+    assert first.identity() != "later"
 
 
 def test_copy_refuses_a_target_that_holds_data_and_writes_nothing(demo_pg: PostGISStore, tmp_path: Path) -> None:

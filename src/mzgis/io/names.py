@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import shapely
 
 from mzgis.admin import AdminLookup
 from mzgis.clock import beijing_today
-from mzgis.errors import BadInput, MzgisError, NotFound
+from mzgis.errors import BadInput, MzgisError, NotFound, StaleVersion
 from mzgis.gazetteer.census import CensusClass, census_class, class_code, class_named, read_class_code
 from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH, Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import USER_FIELDS, CheckResult, Edit, Gazetteer, Precheck
@@ -25,6 +25,7 @@ from mzgis.io.importer import column_map, convert_geometries, source_system
 from mzgis.io.readers import read_table
 from mzgis.io.tables import write_table
 from mzgis.layers import LAYERS, choice_labels, coerce_value
+from mzgis.store.base import check_version
 
 __all__ = [
     "CENSUS_COLUMNS",
@@ -52,6 +53,9 @@ CENSUS_COLUMNS = {
     "历史沿革": "history",
     "地理实体描述": "description",
 }
+# each exported row carries the identity of the store it came from: an update matches ids only at home
+STORE_COLUMN = "store_id"
+STORE_COLUMN_ZH = "来源库 store_id"
 # the class code of GB/T 18521 (the national place-name database's five digits), written after 类别名称
 CLASS_CODE_COLUMN = "地名类别代码"
 
@@ -66,6 +70,7 @@ class NameRow:
     findings: tuple[Finding, ...] = ()
     problem: str = ""  # input that cannot be checked at all (bad code, no location …)
     action: str = "create"  # with --update: "update" (a new version), "unchanged" (nothing written)
+    note: str = ""  # how the row was matched, when not by its id (a file from another store)
 
     @property
     def blocked(self) -> bool:
@@ -178,28 +183,16 @@ def import_names(
         for i, src in enumerate(rows)
     )
     report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason, update=update)
-    id_column = next((c for c in frame.columns if str(c).strip().lower() in ("id", "编号", "编号 id")), None)
-    version_column = next((c for c in frame.columns if str(c).strip().lower() in ("version", "版本")), None)
+    id_column = _column_named(frame, "id", "编号", "编号 id")
+    version_column = _column_named(frame, "version", "版本", "版本 version")
+    origin_column = _column_named(frame, STORE_COLUMN, "来源库", STORE_COLUMN_ZH)
     code_column = column.get("census_code")  # a census file: its rows are matched by the place-name code
     if update and id_column is None and code_column is None:
         raise BadInput(
             f"{Path(path).name} 没有编号(id)或地名代码列,无法按编号更新", "--update needs an id or census code column"
         )
-    by_code: dict[str, int] = {}
-    by_identity: dict[tuple[str, str], int] = {}
-    if update and id_column is None and code_column is not None:
-        # a census file: a row is the stored name with its place-name code, else the name of that unit (a code
-        # the register does not have yet is attached to it); other rows are new names
-        codes = {cell(src, "census_code") for src in rows} - {""}
-        by_code = {
-            str(f.properties["census_code"]): f.id
-            for code in codes
-            for f in gazetteer.store.features("place_names", where={"census_code": code}, geometry=False)
-        }
-        seen: dict[tuple[str, str], list[int]] = {}
-        for f in gazetteer.store.iter_features("place_names"):
-            seen.setdefault((str(f.properties["name"]), str(f.properties["admin_code"])), []).append(f.id)
-        by_identity = {key: ids[0] for key, ids in seen.items() if len(ids) == 1}
+    home = gazetteer.store.identity() if update else ""
+    keys = _StableKeys(gazetteer) if update else None
     edits: list[Edit] = []
     results: list[CheckResult] = []
     for i, src in enumerate(rows, start=1):
@@ -231,22 +224,24 @@ def import_names(
             continue
         name = str(props.get("name") or "")
         geom = located[i - 1]
-        fid = _row_id(src, id_column) if update else None
-        if update and id_column is None:
-            fid = by_code.get(str(props.get("census_code") or "")) or by_identity.get(
-                (str(props.get("name") or ""), str(props.get("admin_code") or ""))
-            )
+        fid, version, note = None, None, ""
+        if keys is not None:
+            try:
+                fid, version, note = _match_row(
+                    gazetteer, keys, src, props, home, id_column, version_column, origin_column
+                )
+            except MzgisError as exc:
+                report.rows.append(NameRow(i, name, problem=exc.message_zh))
+                continue
         try:
             _guard(gazetteer, scope, fid, props, user, admin)
         except MzgisError as exc:
-            report.rows.append(NameRow(i, name, problem=exc.message_zh))
+            report.rows.append(NameRow(i, name, problem=exc.message_zh, note=note))
             continue
         if fid is not None:
             coded = None if found is None else found[0]  # the class that gave the subcategory
-            row, edit = _update_row(
-                gazetteer, i, fid, props, geom, _row_id(src, version_column), override_reason, coded
-            )
-            report.rows.append(row)
+            row, edit = _update_row(gazetteer, i, fid, props, geom, version, override_reason, coded)
+            report.rows.append(replace(row, note=note) if note else row)
             if edit is not None:
                 edits.append(edit)
             continue
@@ -265,9 +260,9 @@ def import_names(
                 admin=admin,
             )
         except MzgisError as exc:
-            report.rows.append(NameRow(i, name, problem=exc.message_zh))
+            report.rows.append(NameRow(i, name, problem=exc.message_zh, note=note))
             continue
-        report.rows.append(NameRow(i, name, result.romanized, tuple(result.findings)))
+        report.rows.append(NameRow(i, name, result.romanized, tuple(result.findings), note=note))
         results.append(result)
         scopes.add(NameRecord(name, str(props["category"]), str(props["admin_code"]), props.get("subcategory")))
         props.setdefault("status", "proposed" if props.get("status") is None else props["status"])
@@ -287,6 +282,108 @@ def import_names(
     gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}", precheck=checked, scope=scope)
     report.written = len(edits)
     return report
+
+
+class _StableKeys:
+    """The stored names by the keys a register shares with other stores: the place-name code (地名代码), else
+    the name within its unit (and its category where the unit has the name twice). Read once, when a row
+    first needs it."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self._gazetteer = gazetteer
+        self._by_code: dict[str, list[int]] | None = None
+        self._by_name: dict[tuple[str, str], list[tuple[int, str]]] = {}
+
+    def _load(self) -> None:
+        self._by_code = {}
+        for f in self._gazetteer.store.iter_features("place_names"):
+            p = f.properties
+            if p.get("census_code"):
+                self._by_code.setdefault(str(p["census_code"]), []).append(f.id)
+            self._by_name.setdefault((str(p["name"]), str(p["admin_code"])), []).append((f.id, str(p["category"])))
+
+    def find(self, props: Mapping[str, Any]) -> int | None:
+        """The one stored name the row stands for, or None (a new name)."""
+        if self._by_code is None:
+            self._load()
+        assert self._by_code is not None
+        code = str(props.get("census_code") or "")
+        if code and len(self._by_code.get(code, [])) == 1:
+            return self._by_code[code][0]
+        named = self._by_name.get((str(props.get("name") or ""), str(props.get("admin_code") or "")), [])
+        if len(named) > 1:
+            named = [n for n in named if n[1] == props.get("category")]
+        return named[0][0] if len(named) == 1 else None
+
+
+def _match_row(
+    gazetteer: Gazetteer,
+    keys: _StableKeys,
+    src: Mapping[str, Any],
+    props: Mapping[str, Any],
+    home: str,
+    id_column: Any,
+    version_column: Any,
+    origin_column: Any,
+) -> tuple[int | None, int | None, str]:
+    """The stored name an update row stands for, the version it was read at, and a note on how it was found.
+
+    Ids and versions are a store's own: a row exported from this store (its 来源库 is this store's identity)
+    is matched by its id. A row from another store is matched by the keys registers share (地名代码, else the
+    name within its unit); its id and version, the other store's, are not used. A row whose origin is unknown
+    (no 来源库 column: a file exported before stores had identities) is matched by its id only when the name
+    under that id is the same name (same 地名代码, same name, or a rename within the same unit and category);
+    otherwise the row is refused, naming both (:class:`BadInput`)."""
+    fid = _row_id(src, id_column)
+    origin = _cell(src, origin_column)
+    if fid is None:  # no id: a new name, or (a census file) a stored name by its keys
+        return (keys.find(props) if id_column is None else None), None, ""
+    if origin == home:
+        return fid, _row_id(src, version_column), ""
+    if origin:
+        found = keys.find(props)
+        clash = _other_name(gazetteer, fid, props, renamed=False)
+        note = f"来自另一个库,不按编号 {fid} 匹配" + (f"(本库编号 {fid} 是{clash})" if clash else "")
+        note += f",按地名代码或名称对应本库 #{found}" if found is not None else ",本库没有这个地名,作为新地名"
+        return found, None, note
+    clash = _other_name(gazetteer, fid, props)
+    if clash:
+        raise BadInput(
+            f"编号 {fid} 在本库是{clash},不是文件中的“{props.get('name') or ''}”:这个文件不是从本库导出的,"
+            "不能按编号更新;请从本库重新导出后修改,或删去编号列按名称导入",
+            f"id {fid} is another name in this store; the file was not exported from it",
+        )
+    return fid, _row_id(src, version_column), ""
+
+
+def _other_name(gazetteer: Gazetteer, fid: int, props: Mapping[str, Any], *, renamed: bool = True) -> str:
+    """How the name stored under ``fid`` is shown when it is not the row's name ("" when it is, or none is).
+    ``renamed``: a name of the same unit and category counts as the row's (renamed since)."""
+    try:
+        stored = gazetteer.store.get("place_names", fid).properties
+    except NotFound:
+        return ""
+    code, row_code = str(stored.get("census_code") or ""), str(props.get("census_code") or "")
+    if code and row_code:
+        same = code == row_code
+    else:
+        same = props.get("name") == stored["name"] or (
+            renamed
+            and props.get("admin_code") in (None, stored["admin_code"])
+            and props.get("category") in (None, stored["category"])
+        )
+    return "" if same else f"“{stored['name']}”({stored['admin_code']},{CATEGORY_ZH.get(str(stored['category']), '')})"
+
+
+def _column_named(frame: pd.DataFrame, *names: str) -> Any:
+    """The first column whose header (trimmed, any case) is one of ``names``."""
+    wanted = {n.lower() for n in names}
+    return next((c for c in frame.columns if str(c).strip().lower() in wanted), None)
+
+
+def _cell(src: Mapping[str, Any], column: Any) -> str:
+    value = None if column is None else src[column]
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
 
 
 def _row_class(src: Mapping[str, Any], column: Any, name: str) -> tuple[CensusClass, str | None] | MzgisError | None:
@@ -357,6 +454,10 @@ def _update_row(
     if isinstance(geom, MzgisError):
         return NameRow(row, name, problem=geom.message_zh, action="update"), None
     stored = current.properties
+    try:  # the write would refuse it: the dry run says so too
+        check_version(current, version)
+    except StaleVersion as exc:
+        return NameRow(row, name or str(stored["name"]), problem=exc.message_zh, action="update"), None
     changes = {k: v for k, v in props.items() if k != "status" and v != stored.get(k)}
     if (
         coded is not None
@@ -401,6 +502,7 @@ def export_names(gazetteer: Gazetteer, path: Path) -> int:
     if suffix not in EXPORT_FORMATS:
         raise BadInput(f"不支持导出为“{path.suffix}”;可用:{'、'.join(EXPORT_FORMATS)}", "unsupported format")
     frame: gpd.GeoDataFrame = gazetteer.store.read_frame("place_names").reset_index()
+    frame[STORE_COLUMN] = gazetteer.store.identity()
     if suffix in (".geojson", ".gpkg"):
         out = frame.copy()
         out["is_example"] = out["is_example"].map(lambda v: None if v is None else bool(v)).astype("boolean")
@@ -413,7 +515,7 @@ def export_names(gazetteer: Gazetteer, path: Path) -> int:
     table["lon"] = [None if g is None or g.is_empty else round(g.x, 8) for g in points]
     table["lat"] = [None if g is None or g.is_empty else round(g.y, 8) for g in points]
     table["wkt"] = [None if g is None else shapely.to_wkt(g, rounding_precision=8) for g in frame.geometry]
-    labels = {f.name: f"{f.label_zh} {f.name}" for f in LAYERS["place_names"].fields}
+    labels = {f.name: f"{f.label_zh} {f.name}" for f in LAYERS["place_names"].fields} | {STORE_COLUMN: STORE_COLUMN_ZH}
     table = table.rename(columns=labels)
     write_table(table, path, sheet="标准地名")
     return len(frame)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.clock import stamp
 from mzgis.errors import RuleViolation, StaleVersion
 from mzgis.layers import Layer, get_layer
+from mzgis.store.schema import STORE_ID_KEY
 
 if TYPE_CHECKING:
     from mzgis.lookup import StoredNames
@@ -285,9 +287,18 @@ class Store(abc.ABC):
         """A note the services keep in the store (e.g. the readings the stored pinyin follows)."""
 
     @abc.abstractmethod
-    def set_meta(self, key: str, value: str | None) -> None:
+    def set_meta(self, key: str, value: str | None, *, keep: bool = False) -> None:
         """Keep (or, with None, drop) a note in the store: settings the bureau shares, such as saved
-        column mappings of import sources."""
+        column mappings of import sources. ``keep``: a note already there stays (the first writer wins)."""
+
+    def identity(self) -> str:
+        """The store's identity, a UUID made with it and kept by ``copy``; a store made before identities
+        gets one now (the first of several processes to ask decides it)."""
+        found = self.meta(STORE_ID_KEY)
+        if found:
+            return found
+        self.set_meta(STORE_ID_KEY, str(uuid.uuid4()), keep=True)
+        return str(self.meta(STORE_ID_KEY))
 
     @abc.abstractmethod
     def metas(self, prefix: str) -> dict[str, str]:

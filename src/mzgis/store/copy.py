@@ -18,6 +18,7 @@ import shapely
 from mzgis.errors import InvalidStore
 from mzgis.layers import LAYERS
 from mzgis.store.base import SYSTEM_TABLES, Backend, Feature, Loader
+from mzgis.store.schema import STORE_ID_KEY
 
 __all__ = ["CopyReport", "copy_store", "store_checksums"]
 
@@ -96,7 +97,11 @@ def store_checksums(store: Backend, *, load: Loader | None = None) -> tuple[dict
 
 def copy_store(source: Backend, target: Backend) -> CopyReport:
     """Copy everything of ``source`` into the empty ``target`` and verify it; nothing is written when the
-    target is not empty or a row is refused. Raises :class:`InvalidStore` when the copy reads back different."""
+    target is not empty or a row is refused. Raises :class:`InvalidStore` when the copy reads back different.
+    The copy keeps the source's identity; a source made before identities leaves the target without one
+    too (it gets its own when first asked), so the source is never written to."""
+    if source.meta(STORE_ID_KEY) is None:
+        target.set_meta(STORE_ID_KEY, None)
     with source.snapshot(), target.bulk_load() as load:  # the source as of one moment, even while in use
         counts, sums = store_checksums(source, load=load)
     copied_counts, copied_sums = store_checksums(target)

@@ -12,6 +12,7 @@ import json
 import re
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from functools import lru_cache
@@ -72,6 +73,7 @@ from mzgis.store.schema import (
     META_TABLE,
     SCHEMA_VERSION,
     SESSION_TABLE,
+    STORE_ID_KEY,
     USER_VERSION,
     create_layer,
     q,
@@ -106,7 +108,7 @@ def create_geopackage(path: Path, *, clock: Callable[[], str] = utc_now) -> None
             )
         conn.executemany(
             f"INSERT INTO {META_TABLE} VALUES (?, ?)",
-            [("schema_version", SCHEMA_VERSION), ("created_at", stamp)],
+            [("schema_version", SCHEMA_VERSION), ("created_at", stamp), (STORE_ID_KEY, str(uuid.uuid4()))],
         )
         conn.execute("COMMIT")
 
@@ -635,7 +637,7 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
             row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def set_meta(self, key: str, value: str | None) -> None:
+    def set_meta(self, key: str, value: str | None, *, keep: bool = False) -> None:
         conn = connect(self.path, wait_s=self.write_wait_s)
         try:
             with busy_is_an_error(self.path, self.write_wait_s):
@@ -643,10 +645,8 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
             if value is None:
                 conn.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", (key,))
             else:
-                conn.execute(
-                    f"INSERT INTO {META_TABLE} VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+                conflict = "NOTHING" if keep else "UPDATE SET value = excluded.value"
+                conn.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?) ON CONFLICT (key) DO {conflict}", (key, value))
             conn.execute("COMMIT")  # a setting, not data: no changeset or audit row (the value says who)
         finally:
             if conn.in_transaction:

@@ -19,6 +19,7 @@ the database's locale, so a prefix is a range an index serves.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import psycopg
@@ -38,6 +39,7 @@ from mzgis.store.schema import (
     META_TABLE,
     MULTILINE_CONTROL_POINTS,
     SCHEMA_VERSION,
+    STORE_ID_KEY,
     field_rules,
     q,
     record_checks,
@@ -285,8 +287,8 @@ def create_schema(conn: psycopg.Connection[Any], *, stamp: str) -> None:
             conn.execute(sql.encode())
     install_search(conn)
     conn.execute(
-        f"INSERT INTO {META_TABLE} VALUES ('schema_version', %s), ('created_at', %s)",
-        (SCHEMA_VERSION, stamp),
+        f"INSERT INTO {META_TABLE} VALUES ('schema_version', %s), ('created_at', %s), (%s, %s)",
+        (SCHEMA_VERSION, stamp, STORE_ID_KEY, str(uuid.uuid4())),
     )
 
 

@@ -721,15 +721,13 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
             row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = %s", (key,)).fetchone()
         return None if row is None else str(row["value"])
 
-    def set_meta(self, key: str, value: str | None) -> None:
+    def set_meta(self, key: str, value: str | None, *, keep: bool = False) -> None:
         with self._connection() as conn:
             if value is None:
                 conn.execute(f"DELETE FROM {META_TABLE} WHERE key = %s", (key,))
             else:
-                conn.execute(
-                    f"INSERT INTO {META_TABLE} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+                conflict = "NOTHING" if keep else "UPDATE SET value = excluded.value"
+                conn.execute(f"INSERT INTO {META_TABLE} VALUES (%s, %s) ON CONFLICT (key) DO {conflict}", (key, value))
 
     def metas(self, prefix: str) -> dict[str, str]:
         with self._connection() as conn:

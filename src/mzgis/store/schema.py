@@ -47,6 +47,7 @@ __all__ = [
     "MULTILINE_CONTROL_POINTS",
     "SCHEMA_VERSION",
     "SESSION_TABLE",
+    "STORE_ID_KEY",
     "USER_VERSION",
     "create_layer",
     "current_layer_sql",
@@ -66,6 +67,8 @@ GEOM = "geom"
 AUDIT_TABLE = "mzgis_audit"
 CHANGESET_TABLE = "mzgis_changesets"
 META_TABLE = "mzgis_meta"
+# the store's identity (a UUID made with it, kept by copy): exports carry it so an update matches ids only at home
+STORE_ID_KEY = "store_id"
 SESSION_TABLE = "mzgis_session"  # one row while mzgis itself writes, inside its transaction; never committed
 # 2: constraints as CHECKs, system defaults, integrity triggers; 3: derived fields (a place name's scope key
 # and pinyin) cleared by edits made outside mzgis, so the gazetteer works them out again
