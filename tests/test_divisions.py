@@ -48,6 +48,12 @@ def test_luqiao_from_the_bundled_list_matches_the_extract_in_sources() -> None:
     assert (fanglin.name, fanglin.level, fanglin.parent_code) == ("方林村", "village", fanglin.code[:9])
 
 
+def test_a_countys_parent_is_its_prefecture() -> None:
+    county = county_units("331002")[0]
+    assert (county.code, county.name, county.level, county.parent_code) == ("331002", "椒江区", "county", "331000")
+    assert county_units("110101")[0].parent_code == "110100"  # 东城区 of 北京市's 市辖区
+
+
 def test_county_by_code_or_unambiguous_name() -> None:
     assert find_county("路桥区") == find_county("331004") == "331004"
     with pytest.raises(BadInput, match=r"名为“鼓楼区”的区县有 4 个,请用代码:江苏省南京市鼓楼区\(320106\)"):

@@ -33,6 +33,7 @@ __all__ = [
     "check_record",
     "choice_labels",
     "coerce_value",
+    "is_missing",
     "get_layer",
     "promote_geometry",
 ]
@@ -535,10 +536,15 @@ def get_layer(name: str) -> Layer:
         ) from None
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """An empty cell: None, NaN, a null date (NaT) or blank text."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, dt.date) and value != value:  # pandas' NaT (a null date read by GDAL) is no date
+        return True
+    if type(value).__name__ == "datetime64" and str(value) == "NaT":  # numpy's
         return True
     return isinstance(value, str) and value.strip() == ""
 
@@ -552,7 +558,7 @@ def coerce_value(f: Field, value: Any) -> Any:
 
     Missing values (None, NaN, empty strings) become None.
     """
-    if _is_missing(value):
+    if is_missing(value):
         return None
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
         value = value.item()

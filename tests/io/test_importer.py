@@ -222,6 +222,51 @@ def test_update_keeps_columns_the_file_lacks_and_moves_geometry(demo_store: GeoP
     assert after.properties["kind"] == "tripoint"
 
 
+def test_update_with_empty_cells_keeps_the_stored_values(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    """A county's own file (made with init --county, or by GDAL) holds 331004 with no parent: an update
+    from it must not clear the stored parent 331000, nor the name it does give change anything else."""
+    source = tmp_path / "county.gpkg"
+    frame = gpd.GeoDataFrame(
+        {"code": ["331004"], "name": ["路桥区"], "level": ["county"], "parent_code": [None], "official_name": [None]},
+        geometry=[None],
+        crs=4490,
+    )
+    pyogrio.write_dataframe(frame, source, layer="admin_units")
+    (before,) = demo_store.features("admin_units", where={"code": "331004"})
+    done = import_file(demo_store, "admin_units", source, user="甲", update=True)
+    assert done.ok and (done.updates, done.unchanged) == (0, 1), done.rejected
+    (after,) = demo_store.features("admin_units", where={"code": "331004"})
+    assert (after.properties["parent_code"], after.version) == ("331000", before.version)
+
+
+def test_null_dates_read_by_gdal_are_empty_in_the_dry_run_and_the_real_run(
+    demo_store: GeoPackageStore, tmp_path: Path
+) -> None:
+    """GDAL reads a GeoPackage's empty date as NaT: it is no date (it was written as the text 'NaT')."""
+    from mzgis.gazetteer.service import Gazetteer
+    from mzgis.io.names import import_names
+
+    source = tmp_path / "names.gpkg"
+    frame = gpd.GeoDataFrame(
+        {
+            "name": ["三山桥", "五福桥"],
+            "category": ["transport_facility"] * 2,
+            "subcategory": ["bridge"] * 2,
+            "admin_code": ["331004001"] * 2,
+            "approved_on": pd.to_datetime([None, "2024-05-01"]),
+        },
+        geometry=gpd.points_from_xy([121.38, 121.381], [28.56, 28.561]),
+        crs=4490,
+    )
+    pyogrio.write_dataframe(frame, source, layer="place_names")
+    gaz = Gazetteer(demo_store)
+    dry = import_names(gaz, source, user="甲", source_layer="place_names", dry_run=True)
+    done = import_names(gaz, source, user="甲", source_layer="place_names")
+    assert [r.problem for r in dry.rows] == [r.problem for r in done.rows] == ["", ""] and done.written == 2
+    got = {f.properties["name"]: f.properties["approved_on"] for f in demo_store.features("place_names")}
+    assert (got["三山桥"], got["五福桥"]) == (None, "2024-05-01")
+
+
 def test_place_names_go_to_the_gazetteer_and_updates_need_a_key(demo_store: GeoPackageStore, tmp_path: Path) -> None:
     csv = tmp_path / "names.csv"
     csv.write_text(

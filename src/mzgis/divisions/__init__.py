@@ -95,7 +95,8 @@ def county_units(code: str) -> list[DivisionUnit]:
     """A county-level unit, its townships (9 digits) and villages (12 digits), in code order."""
     county = find_county(code)
     names = division_names()
-    out = [DivisionUnit(county, names[county], names[county], "county", None)]
+    # the county's parent is its prefecture, by its six-digit code (GB/T 2260: 331000 for 331004)
+    out = [DivisionUnit(county, names[county], names[county], "county", f"{county[:4]}00")]
     for c in sorted(x for x in names if len(x) in (9, 12) and x.startswith(county)):
         official = names[c]
         if len(c) == 9:

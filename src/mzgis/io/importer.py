@@ -23,7 +23,7 @@ from mzgis.admin import load_admin
 from mzgis.crs import STORAGE_EPSG, convert, parse_system
 from mzgis.errors import BadInput, MzgisError
 from mzgis.io.readers import read_table
-from mzgis.layers import Layer, check_geometry, check_record, get_layer, promote_geometry
+from mzgis.layers import Layer, check_geometry, check_record, get_layer, is_missing, promote_geometry
 from mzgis.store import Feature, Store
 from mzgis.store.base import UNCHANGED
 
@@ -217,9 +217,10 @@ def import_file(
         values = {target: src[col] for col, target in mapping.items()}
         clean, problems = check_record(layer, values)
         target = stored.get(_key(layer, clean))
-        if target is not None:  # check the feature as it would be after the update
-            current = target.properties
-            clean, problems = check_record(layer, {k: current.get(k) for k in layer.field_names} | values)
+        if target is not None:  # check the feature as it would be after the update; an empty cell keeps
+            current = target.properties  # the stored value (a file that lacks a value does not clear it)
+            given = {k: v for k, v in values.items() if not is_missing(v)}
+            clean, problems = check_record(layer, {k: current.get(k) for k in layer.field_names} | given)
         geom: BaseGeometry | None = src[frame.geometry.name]
         if geom is not None and not (isinstance(geom, float) and math.isnan(geom)):
             try:
