@@ -67,11 +67,11 @@ class AdminLookup:
         key = "" if county is self.county else f"county {county.properties['code']}"
         return bool(self._widened(key, county.geometry, tolerance_deg).covers(geom))
 
-    def contains(self, code: str, geom: BaseGeometry) -> bool:
+    def contains(self, code: str, geom: BaseGeometry, *, tolerance_deg: float = 1e-6) -> bool:
         unit = self.units.get(code)
         if unit is None or unit.geometry is None:
             return True
-        return bool(self._widened(code, unit.geometry, 1e-6).covers(geom))
+        return bool(self._widened(code, unit.geometry, tolerance_deg).covers(geom))
 
     def at(self, lon: float, lat: float) -> list[Feature]:
         """The units holding the point (lon/lat), the smallest level first: village, township, county."""

@@ -33,8 +33,8 @@ __all__ = [
     "check_record",
     "choice_labels",
     "coerce_value",
-    "is_missing",
     "get_layer",
+    "is_missing",
     "promote_geometry",
 ]
 

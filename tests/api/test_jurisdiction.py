@@ -106,6 +106,42 @@ def test_every_write_route_keeps_to_the_editors_township(client: TestClient, sto
     assert client.get(f"/api/names/{theirs.id}").status_code == 200
 
 
+def test_a_position_outside_the_editors_township_is_refused(client: TestClient, store: Backend) -> None:
+    """By position as well as by code: 方林社区 of 路南街道 moved to a point inside 路北街道 keeps its code, and is
+    still refused, naming the township the point falls in; a new name of 路南 placed in 路北 likewise."""
+    (fanglin,) = store.features("place_names", where={"name": "方林社区"})
+    assert fanglin.properties["admin_code"].startswith(LUNAN)
+    away = {"version": fanglin.version, "geometry": _spot(store, LUBEI)}
+    x, y = away["geometry"]["coordinates"]
+    expected = (
+        f"“路南编辑”的管辖范围是路南街道（{LUNAN}）,地名“方林社区”的位置({x:.6f}, {y:.6f})在路北街道（{LUBEI}）内,"
+        "不能放到那里;未作任何修改"
+    )
+    for resp in (
+        client.patch(f"/api/names/{fanglin.id}", json=away),
+        client.post(
+            "/api/changesets",
+            json={
+                "comment": "移动",
+                "edits": [
+                    {"action": "move", "id": fanglin.id, "version": fanglin.version, "geometry": away["geometry"]}
+                ],
+            },
+        ),  # fmt: skip
+    ):
+        assert (resp.status_code, resp.json()["message"]) == (403, expected), resp.text
+    body = {"name": "南新桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": LUNAN,
+            "geometry": _spot(store, LUBEI)}  # fmt: skip
+    created = client.post("/api/names", json=body)
+    assert created.status_code == 403 and "地名“南新桥”的位置" in created.json()["message"]
+    assert store.get("place_names", fanglin.id) == fanglin and not store.features(
+        "place_names", where={"name": "南新桥"}
+    )
+    # within the township the same moves are fine
+    home = client.patch(f"/api/names/{fanglin.id}", json=away | {"geometry": _spot(store, LUNAN)})
+    assert home.status_code == 200 and store.get("place_names", fanglin.id).version == fanglin.version + 1
+
+
 def test_steps_and_documents_of_an_application_outside_are_refused(client: TestClient, store: Backend) -> None:
     admin = client.admin  # type: ignore[attr-defined]
     body = {"name": "北新桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": LUBEI,

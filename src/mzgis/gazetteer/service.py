@@ -81,6 +81,8 @@ USER_FIELDS = (
     "description",
 )
 _EDITABLE = {*USER_FIELDS, "specific", "generic", "romanized"}
+# how far outside a scope's polygon a scoped officer may still place a name: about a metre (digitising)
+_SCOPE_TOLERANCE_DEG = 1e-5
 _SPACE = re.compile(r"\s")
 
 
@@ -590,23 +592,50 @@ class Gazetteer:
                 admin=admin,
                 scopes=scopes,
             )
-        self.guard(scope, props.get("admin_code"), str(props["name"]), user, admin)  # not moved out of it either
+        moved = None if geometry is UNCHANGED else geometry  # not moved out of it either, by code or position
+        self.guard(scope, props.get("admin_code"), str(props["name"]), user, admin, geometry=moved)
         tx.set_reason(self._reason(reason, findings, edit.override_reason))
         return tx.update(LAYER, current.id, expected_version=current.version, properties=props, geometry=geometry)
 
     @staticmethod
-    def guard(scope: str | None, code: Any, name: str, user: str, admin: AdminLookup) -> None:
-        """Refuse (Forbidden) a write of the name ``name`` in unit ``code`` by a user confined to ``scope``."""
-        if scope is None or str(code or "").startswith(scope):
+    def guard(
+        scope: str | None,
+        code: Any,
+        name: str,
+        user: str,
+        admin: AdminLookup,
+        *,
+        geometry: BaseGeometry | None = None,
+    ) -> None:
+        """Refuse (Forbidden) a write of the name ``name`` in unit ``code`` by a user confined to ``scope``;
+        ``geometry``: a new position (a create or a move), which must lie in the scope's polygon where the
+        scope has one (within a metre or so: a point on the boundary is inside)."""
+        if scope is None:
             return
 
         def shown(c: str) -> str:
             unit = admin.units.get(c)
             return f"{unit.properties['name']}（{c}）" if unit is not None else c
 
+        if not str(code or "").startswith(scope):
+            raise Forbidden(
+                f"“{user}”的管辖范围是{shown(scope)},不能修改属于{shown(str(code or '?'))}的地名“{name}”;未作任何修改",
+                f"{user} may write only within {scope}; {name} belongs to {code}",
+            )
+        home = admin.units.get(scope)
+        if geometry is None or geometry.is_empty or home is None or home.geometry is None:
+            return
+        if admin.contains(scope, geometry, tolerance_deg=_SCOPE_TOLERANCE_DEG):
+            return
+        at = geometry.representative_point()
+        held = [str(u.properties["code"]) for u in admin.at(at.x, at.y)]
+        held = [c for c in held if not scope.startswith(c)]  # not the county the scope belongs to
+        peer = next((c for c in held if len(c) == len(scope)), held[0] if held else None)  # a unit like the scope
+        where = f"{shown(peer)}内" if peer else "管辖范围之外"
         raise Forbidden(
-            f"“{user}”的管辖范围是{shown(scope)},不能修改属于{shown(str(code or '?'))}的地名“{name}”;未作任何修改",
-            f"{user} may write only within {scope}; {name} belongs to {code}",
+            f"“{user}”的管辖范围是{shown(scope)},地名“{name}”的位置({at.x:.6f}, {at.y:.6f})在{where},"
+            "不能放到那里;未作任何修改",
+            f"{user} may place names only within {scope}; the position of {name} is outside it",
         )
 
     def revisions(self) -> tuple[int, int]:
@@ -637,9 +666,8 @@ class Gazetteer:
             admin = self.admin()
             for edit in edits:
                 if edit.action == "create":
-                    self.guard(
-                        scope, edit.properties.get("admin_code"), str(edit.properties.get("name", "")), user, admin
-                    )
+                    name = str(edit.properties.get("name", ""))
+                    self.guard(scope, edit.properties.get("admin_code"), name, user, admin, geometry=edit.geometry)
             self.fill_derived()  # names added or changed in another tool since (one indexed query when none were)
             with self.store.transaction(user=user, reason=comment) as tx:
                 tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply

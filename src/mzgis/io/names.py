@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup
 from mzgis.clock import beijing_today
@@ -234,7 +235,7 @@ def import_names(
                 report.rows.append(NameRow(i, name, problem=exc.message_zh))
                 continue
         try:
-            _guard(gazetteer, scope, fid, props, user, admin)
+            _guard(gazetteer, scope, fid, props, geom, user, admin)
         except MzgisError as exc:
             report.rows.append(NameRow(i, name, problem=exc.message_zh, note=note))
             continue
@@ -399,13 +400,20 @@ def _row_class(src: Mapping[str, Any], column: Any, name: str) -> tuple[CensusCl
 
 
 def _guard(
-    gazetteer: Gazetteer, scope: str | None, fid: int | None, props: Mapping[str, Any], user: str, admin: AdminLookup
+    gazetteer: Gazetteer,
+    scope: str | None,
+    fid: int | None,
+    props: Mapping[str, Any],
+    geom: Any,
+    user: str,
+    admin: AdminLookup,
 ) -> None:
-    """Refuse (Forbidden) a row that adds a name outside ``scope``, or changes one stored outside it or moves
-    one out of it."""
+    """Refuse (Forbidden) a row that adds a name outside ``scope`` (by its unit or its position), or changes
+    one stored outside it or moves one out of it."""
     if scope is None:
         return
     name = str(props.get("name") or "")
+    placed = geom if isinstance(geom, BaseGeometry) else None
     if fid is not None:
         try:
             stored = gazetteer.store.get("place_names", fid)
@@ -413,9 +421,12 @@ def _guard(
             return  # the row's own check says so
         gazetteer.guard(scope, stored.properties.get("admin_code"), str(stored.properties["name"]), user, admin)
         name = name or str(stored.properties["name"])
-        if not props.get("admin_code"):
-            return
-    gazetteer.guard(scope, props.get("admin_code"), name, user, admin)
+        if placed is not None and stored.geometry is not None and shapely.equals_exact(placed, stored.geometry, 1e-7):
+            placed = None  # not moved: where it stands is not the row's doing
+        code = props.get("admin_code") or stored.properties.get("admin_code")
+        gazetteer.guard(scope, code, name, user, admin, geometry=placed)
+        return
+    gazetteer.guard(scope, props.get("admin_code"), name, user, admin, geometry=placed)
 
 
 def _row_id(src: Mapping[str, Any], column: Any) -> int | None:
