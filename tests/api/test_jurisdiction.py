@@ -127,7 +127,7 @@ def test_a_position_outside_the_editors_township_is_refused(client: TestClient, 
                     {"action": "move", "id": fanglin.id, "version": fanglin.version, "geometry": away["geometry"]}
                 ],
             },
-        ),  # fmt: skip
+        ),
     ):
         assert (resp.status_code, resp.json()["message"]) == (403, expected), resp.text
     body = {"name": "南新桥", "category": "transport_facility", "subcategory": "bridge", "admin_code": LUNAN,
