@@ -14,7 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.errors import BadInput
 from mzgis.store import Feature, Store
 
-__all__ = ["AdminLookup", "load_admin", "require_polygons", "with_polygons"]
+__all__ = ["AdminLookup", "counties_ready", "load_admin", "require_polygons", "with_polygons"]
 
 
 @dataclass(frozen=True)
@@ -127,3 +127,32 @@ def require_polygons(units: gpd.GeoDataFrame, purpose: str) -> gpd.GeoDataFrame:
             f"{len(missing)} admin units have no polygon",
         )
     return units
+
+
+def counties_ready(
+    units: gpd.GeoDataFrame, needed: gpd.GeoDataFrame, purpose: str
+) -> tuple[gpd.GeoDataFrame, list[dict[str, str | int]]]:
+    """A store of several counties at different stages: ``units`` without the counties (by the first six
+    digits of the code) where some of ``needed`` have no polygon yet, and those counties, each with its
+    code, name, how many units wait for a polygon and a Chinese line saying it was left out of ``purpose``.
+    Refused by name (as :func:`require_polygons`) when no county is ready."""
+    missing = _without(needed)
+    if missing.empty:
+        return units, []
+    waiting = missing["code"].astype(str).str[:6].value_counts().sort_index()
+    kept = units[~units["code"].astype(str).str[:6].isin(set(waiting.index))]
+    if kept.empty or needed["code"].astype(str).str[:6].isin(set(waiting.index)).all():
+        require_polygons(needed, purpose)
+    names = dict(zip(units["code"].astype(str), units["name"].astype(str), strict=True))
+    left = []
+    for county, count in waiting.items():
+        name = names.get(str(county), "")
+        left.append(
+            {
+                "code": str(county),
+                "name": name,
+                "missing": int(count),
+                "message": f"{name}({county})有 {int(count)} 个区划单位还没有区划面,未参加{purpose}",
+            }
+        )
+    return kept, left

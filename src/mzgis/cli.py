@@ -1218,6 +1218,8 @@ def check_coverage_cmd(
         f"({s['gap_area_m2']} 平方米),重叠 {s['overlaps']} 处({s['overlap_area_m2']} 平方米),"
         f"碎片 {s['slivers']},上下级问题 {s['hierarchy']}(量算:{s['metric_crs']})"
     )
+    for county in s.get("left_out", []):
+        typer.echo(f"  [未检查] {county['message']}")
     for r in report.findings.itertuples():
         typer.echo(f"  [{r.kind}] {r.message}  @ {r.lon:.6f},{r.lat:.6f}")
 
@@ -1504,6 +1506,8 @@ def coverage_cmd(
         _print_table([*after.townships, after.district], before=[*result.townships, result.district])
     for m in result.mismatches:
         typer.echo(f"  [位置与登记不符] {m['message']}")
+    for county in result.left_out:
+        typer.echo(f"  [未参加分析] {county['message']}")
 
 
 @coverage_app.command("suggest")

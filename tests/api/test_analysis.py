@@ -218,3 +218,44 @@ def test_suggestions_and_what_if_for_one_unit(client: TestClient) -> None:
     assert [r["name"] for r in out["with_proposed"]["townships"]] == ["金清镇"]
     before, after = out["current"]["townships"][0], out["with_proposed"]["townships"][0]
     assert after["beds"] == before["beds"] + 100
+
+
+def test_city_wide_runs_name_the_county_left_out_and_analyse_the_other(client: TestClient, demo_db: Path | str) -> None:
+    """A city's store where 椒江区 is registered by code only (init --county, no polygons yet): coverage and
+    the township check run on 路桥区 and name 椒江区; asked for 椒江区 itself, they refuse by name."""
+    from typer.testing import CliRunner
+
+    from mzgis.cli import app
+    from mzgis.divisions import county_units
+
+    store = open_store(demo_db)
+    with store.transaction(user="test") as tx:
+        tx.insert_many(
+            "admin_units",
+            [
+                ({"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code}, None)
+                for u in county_units("331002")[1:]  # the county itself is in the demo, as the neighbour
+            ],
+        )
+    store.close()
+    whole = client.get("/api/coverage").json()
+    assert whole["left_out"] == [
+        {
+            "code": "331002",
+            "name": "椒江区",
+            "missing": 279,
+            "message": "椒江区(331002)有 279 个区划单位还没有区划面,未参加覆盖分析",
+        }
+    ]
+    assert len(whole["townships"]) == 12 and whole["district"]["beds"] == 3828  # 路桥区 as before
+    check = client.get("/api/boundary/findings", params={"level": "township"}).json()["coverage"]
+    assert (check["polygons"], [c["missing"] for c in check["left_out"]]) == (12, [12])
+    alone = client.get("/api/coverage", params={"unit": "331002"})
+    assert alone.status_code == 400 and "279 个区划单位还没有区划面" in alone.json()["message"]
+    out = CliRunner().invoke(app, ["coverage", "--db", str(demo_db)])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[-1] == "  [未参加分析] 椒江区(331002)有 279 个区划单位还没有区划面,未参加覆盖分析"
+    out = CliRunner().invoke(app, ["check", "coverage", "--level", "township", "--db", str(demo_db)])
+    assert (
+        out.exit_code == 0 and "  [未检查] 椒江区(331002)有 12 个区划单位还没有区划面,未参加区划拓扑检查" in out.output
+    )

@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry import LineString, mapping
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.admin import require_polygons, with_polygons
+from mzgis.admin import counties_ready, require_polygons, with_polygons
 from mzgis.boundary.alignment import Segment, describe_alignment
 from mzgis.boundary.coverage import CoverageReport, Tolerances, check_coverage
 from mzgis.boundary.lines import LineComparison, compare_lines
@@ -37,10 +37,16 @@ def check_store_coverage(
     if mine.empty:
         where = f"区划 {unit} 下" if unit else ""
         raise NotFound(f"{where}没有{_LEVEL_ZH[level]}级的行政区划", f"no admin units of level {level}")
-    require_polygons(units[units.code.isin(set(mine.code) | set(mine.parent_code))], "区划拓扑检查")
+    needed = units[units.code.isin(set(mine.code) | set(mine.parent_code))]
+    left_out: list[dict[str, Any]] = []
+    if unit is None:  # a city-wide check: the counties whose polygons are all there, the others named
+        needed, left_out = counties_ready(needed, needed, "区划拓扑检查")
+        mine = mine[mine.code.isin(set(needed.code))]
+    else:
+        require_polygons(needed, "区划拓扑检查")
     parents = units[units.level == _PARENT_LEVEL[level]]
     parents = parents[parents.code.isin(set(mine.parent_code))]
-    return check_coverage(
+    report = check_coverage(
         mine,
         id_field="code",
         parent_field="parent_code",
@@ -48,6 +54,8 @@ def check_store_coverage(
         parent_id_field="code",
         tolerances=tolerances or Tolerances(),
     )
+    report.summary["left_out"] = left_out
+    return report
 
 
 def line_names(store: Store, *, unit: str | None = None) -> list[str]:

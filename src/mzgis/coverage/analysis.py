@@ -12,7 +12,7 @@ import gc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -60,9 +60,12 @@ class CoverageResult:
     mismatches: list[dict[str, Any]]
     targets: Targets
     villages: gpd.GeoDataFrame  # per village: elderly, coverage flags, accessibility (E2SFCA)
+    # counties of a city-wide run left out (code, name, missing, message): their polygons are not all there
+    left_out: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "left_out": self.left_out,
             "targets": self.targets.as_dict(),
             "townships": self.townships,
             "district": self.district,

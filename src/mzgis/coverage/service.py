@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
-from mzgis.admin import require_polygons
+from mzgis.admin import counties_ready, require_polygons
 from mzgis.coverage.analysis import CoverageResult, analyze, latest_population
 from mzgis.coverage.geometry import population_centres
 from mzgis.coverage.siting import Pick, build_model, exact, greedy
@@ -61,20 +61,33 @@ class _Inputs:
     villages: gpd.GeoDataFrame
     population: pd.DataFrame
     facilities: dict[str, gpd.GeoDataFrame]
+    left_out: list[dict[str, Any]] = field(default_factory=list)  # counties not ready (a city-wide run)
 
 
 def _inputs(store: Store, unit: str | None = None) -> _Inputs:
     """The admin units, population and facilities of the store, or of the county or township ``unit`` (an
     admin code: a store of several counties is analysed one county at a time)."""
     units = store.read_frame("admin_units", scope=unit)
-    townships = units[units.level == "township"]
-    villages = units[units.level == "village"]
-    if townships.empty or villages.empty:
+    if units[units.level == "township"].empty or units[units.level == "village"].empty:
         where = f"区划 {unit} 下" if unit else "数据库中"
         raise NotFound(f"{where}没有乡镇或村级区划,无法做覆盖分析", "no townships or villages to analyse")
-    require_polygons(units[units.level != "county"], "覆盖分析")
-    facilities = {layer: store.read_frame(layer, scope=unit) for layer in _FACILITY_LAYERS}
-    return _Inputs(townships, villages, store.read_frame("population", scope=unit), facilities)
+    left_out: list[dict[str, Any]] = []
+    if unit is None:  # a city-wide run: the counties whose polygons are all there, the others named
+        units, left_out = counties_ready(units, units[units.level != "county"], "覆盖分析")
+    else:
+        require_polygons(units[units.level != "county"], "覆盖分析")
+    facilities = {layer: _of(store.read_frame(layer, scope=unit), left_out) for layer in _FACILITY_LAYERS}
+    population = _of(store.read_frame("population", scope=unit), left_out)
+    townships, villages = units[units.level == "township"], units[units.level == "village"]
+    return _Inputs(townships, villages, population, facilities, left_out)
+
+
+def _of(frame: pd.DataFrame, left_out: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows of ``frame`` outside the counties left out (by the admin code's first six digits)."""
+    if not left_out or frame.empty:
+        return frame
+    column = "admin_code" if "admin_code" in frame.columns else "code"
+    return frame[~frame[column].astype(str).str[:6].isin({str(c["code"]) for c in left_out})]
 
 
 def _with_proposed(inputs: _Inputs, proposed: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
@@ -109,7 +122,7 @@ def _with_proposed(inputs: _Inputs, proposed: gpd.GeoDataFrame) -> dict[str, gpd
 
 
 def _analyze(inputs: _Inputs, facilities: dict[str, gpd.GeoDataFrame], targets: Targets) -> CoverageResult:
-    return analyze(
+    result = analyze(
         inputs.townships,
         inputs.villages,
         inputs.population,
@@ -118,6 +131,8 @@ def _analyze(inputs: _Inputs, facilities: dict[str, gpd.GeoDataFrame], targets: 
         facilities["burial_sites"],
         targets=targets,
     )
+    result.left_out = inputs.left_out
+    return result
 
 
 def analyze_store(

@@ -45,8 +45,10 @@ export function setupBoundary(ctx) {
         const cmp = s.comparison ? `最大偏差 ${s.comparison.max_deviation_m} 米` : '无对方版本';
         return `${name}:${cmp},界桩 ${s.markers.markers} 个(损坏 ${s.markers.damaged},丢失 ${s.markers.missing},逾期 ${s.markers.overdue})`;
       });
+      // counties of a city-wide check left out (their polygons are not all there yet) are said, not hidden
+      const left = (c.left_out || []).map((x) => `<p class="left-out">未检查:${escapeHtml(x.message)}</p>`).join('');
       $('b-summary').innerHTML = `<p>区划 ${c.polygons} 个面:缝隙 ${c.gaps},重叠 ${c.overlaps},边界不吻合 ${c.invalid_edges},上下级问题 ${c.hierarchy}</p>`
-        + `<p>${lines.map(escapeHtml).join('<br>')}</p><p>共 ${out.findings.length} 个问题</p>`;
+        + left + `<p>${lines.map(escapeHtml).join('<br>')}</p><p>共 ${out.findings.length} 个问题</p>`;
       for (const f of out.findings) {
         const li = document.createElement('li');
         li.tabIndex = 0;

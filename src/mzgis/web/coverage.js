@@ -43,7 +43,9 @@ export function setupCoverage(ctx) {
       l.feature.properties._coverage = m.band;
     });
     const rule = t.coverage_rules;
-    $('c-rule').textContent = `目标来源:${t.source}。覆盖规则:生态安葬 ${rule.burial_site};照料中心 ${rule.day_care}。`;
+    // counties of a city-wide run that were left out (their polygons are not all there yet) are said, not hidden
+    const left = (analysis.left_out || []).map((c) => `未参加分析:${c.message}。`).join('');
+    $('c-rule').textContent = `目标来源:${t.source}。覆盖规则:生态安葬 ${rule.burial_site};照料中心 ${rule.day_care}。${left}`;
     const tbody = $('c-table').querySelector('tbody');
     tbody.innerHTML = '';
     for (const row of [...rows, proposedRows ? null : analysis.district].filter(Boolean)) {
@@ -76,10 +78,30 @@ export function setupCoverage(ctx) {
     document.body.dataset.coverage = target;
   }
 
+  let opened = false; // the tab was shown once: from then on every county chosen is analysed
+  let asked = 0; // the latest request: an answer to an earlier one (another county) is dropped
+  function clear(message) {
+    // the table and colours of another unit are not left to be read as this one's
+    analysis = null;
+    $('c-table').querySelector('tbody').innerHTML = '';
+    $('c-rule').textContent = message;
+    ctx.townLayer.eachLayer((l) => l.setStyle({ fillColor: '#cdd9e5', fillOpacity: 0.35 }));
+    ctx.status(message);
+  }
   async function run() {
+    opened = true;
+    const ticket = ++asked;
     ctx.status('正在分析…');
     const unit = county();
-    analysis = await api(unit ? `/api/coverage?unit=${unit}` : '/api/coverage');
+    let answer;
+    try {
+      answer = await api(unit ? `/api/coverage?unit=${unit}` : '/api/coverage');
+    } catch (err) {
+      if (ticket === asked) clear(`分析失败:${err.message}`);
+      return;
+    }
+    if (ticket !== asked) return;
+    analysis = answer;
     const select = $('c-target');
     if (!select.options.length) { // the targets and their wording as the server states them
       select.innerHTML = analysis.reading.targets.map((x) => `<option value="${escapeHtml(x.id)}">${escapeHtml(x.label)}</option>`).join('');
@@ -123,17 +145,11 @@ export function setupCoverage(ctx) {
     }
   }
 
-  $('tab-coverage-btn').addEventListener('shown', () => { if (!analysis) run().catch((err) => ctx.status(`分析失败:${err.message}`)); });
+  $('tab-coverage-btn').addEventListener('shown', () => { if (!opened) run(); });
   $('c-target').addEventListener('change', () => analysis && draw());
   // another county chosen: its analysis (a township chosen only zooms; the table stays the county's)
   onCountyChange(() => {
-    if (!analysis) return; // not run yet: the tab runs it for the county then chosen
-    run().catch((err) => {
-      // the table and colours were the other county's: cleared, so nothing stale is read as this one's
-      $('c-table').querySelector('tbody').innerHTML = '';
-      ctx.townLayer.eachLayer((l) => l.setStyle({ fillColor: '#cdd9e5', fillOpacity: 0.35 }));
-      ctx.status(`分析失败:${err.message}`);
-    });
+    if (opened) run(); // not opened yet: the tab runs it for the county then chosen
   });
   $('c-report').addEventListener('click', async () => {
     $('c-report-status').textContent = '正在生成(含专题图)…';
