@@ -1734,8 +1734,11 @@ def serve(
         f"mzgis 已启动:http://{settings.host}:{settings.port}/  (数据 {store.location}"
         + (f",{workers} 个服务进程)" if workers > 1 else ")")
     )
+    from mzgis.api.serving import log_config
+
+    os.environ["MZGIS_WORKERS"] = str(workers)  # what /api/health reports
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=log_config())
         return
     # each worker process builds its app from the environment: the settings go there first
     os.environ["MZGIS_DB"] = str(settings.db)
@@ -1746,7 +1749,7 @@ def serve(
         workers=workers,
         host=settings.host,
         port=settings.port,
-        log_level="warning",
+        log_config=log_config(),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -408,7 +409,8 @@ def test_a_server_worker_killed_during_writes_loses_no_acknowledged_write(demo_p
             t.start()
         while len(acknowledged) < 20:
             time.sleep(0.02)
-        victim = server.workers()[0]
+        first = server.workers()
+        victim = first[0]
         os.kill(victim, 9)  # SIGKILL to one worker, whatever it is doing
         before = len(acknowledged)
         while len(acknowledged) < before + 20:  # the server goes on saving
@@ -417,8 +419,22 @@ def test_a_server_worker_killed_during_writes_loses_no_acknowledged_write(demo_p
         for t in threads:
             t.join(timeout=60)
         assert victim not in server.workers()
+        for _ in range(100):  # the supervisor notices within a second or so and starts another worker
+            if len(server.workers()) == 2:
+                break
+            time.sleep(0.1)
+        health = server.call("GET", "/api/health")
+        assert (health["backend"], health["workers"], health["layers"]) == ("postgis", 2, 9)
+        assert health["worker"] in server.workers()
     finally:
-        server.stop()
+        out, err = server.stop()
+    # the server's log says which worker died and that another took its place, with the time
+    died = [line for line in err.splitlines() if f"Child process [{victim}] died" in line]
+    assert len(died) == 1 and "WARNING" in died[0] and "a new worker is started in its place" in died[0], err[-2000:]
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", died[0])
+    assert [line.split("INFO:")[-1].strip() for line in err.splitlines() if "Started server process" in line][:2] == [
+        f"Started server process [{pid}]" for pid in sorted(set(first), key=lambda p: err.index(f"[{p}]"))
+    ]  # the two workers' starts, then (if it came up before the stop) the replacement's
     stored = {f.id for f in demo_pg.iter_features("place_names") if str(f.properties["name"]).startswith("测试")}
     assert set(acknowledged) <= stored and len(acknowledged) >= 40
     assert len(stored) - len(acknowledged) <= 2  # at most one per editor committed as the worker died

@@ -6,6 +6,7 @@ logic lives here. Importing :mod:`mzgis` does not import this package.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,8 +70,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/health", response_model=HealthOut, tags=["系统 system"], summary="健康检查")
     def health(store: StoreDep) -> HealthOut:
         # open to everyone (the page asks before sign-in): the data file's name, not where it lives
-        name = store.location.rsplit("/", 1)[-1] if is_database_url(store.location) else Path(store.location).name
-        return HealthOut(status="ok", version=__version__, database=name, layers=len(store.layer_infos()))
+        database = is_database_url(store.location)
+        name = store.location.rsplit("/", 1)[-1] if database else Path(store.location).name
+        return HealthOut(
+            status="ok",
+            version=__version__,
+            database=name,
+            layers=len(store.layer_infos()),  # read from the store: the answer says the data can be read
+            backend="postgis" if database else "geopackage",
+            workers=int(os.environ.get("MZGIS_WORKERS", "1")),
+            worker=os.getpid(),
+        )
 
     _page(app)
     return app

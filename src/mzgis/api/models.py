@@ -61,6 +61,9 @@ class HealthOut(BaseModel):
     version: str
     database: str
     layers: int
+    backend: Literal["geopackage", "postgis"] = Field(description="数据存储:GeoPackage 文件或 PostGIS 数据库")
+    workers: int = Field(description="服务进程数(mzgis serve --workers)")
+    worker: int = Field(description="答复本次请求的服务进程号")
 
 
 class FieldOut(BaseModel):
