@@ -427,7 +427,7 @@ def test_a_server_worker_killed_during_writes_loses_no_acknowledged_write(demo_p
         assert (health["backend"], health["workers"], health["layers"]) == ("postgis", 2, 9)
         assert health["worker"] in server.workers()
     finally:
-        out, err = server.stop()
+        _, err = server.stop()
     # the server's log says which worker died and that another took its place, with the time
     died = [line for line in err.splitlines() if f"Child process [{victim}] died" in line]
     assert len(died) == 1 and "WARNING" in died[0] and "a new worker is started in its place" in died[0], err[-2000:]
