@@ -288,6 +288,37 @@ def copy_cmd(
     typer.echo(f"  已逐表核对条数和校验和(SHA-256 {report.checksum[:16]}…);登录令牌不复制,用户需在新库重新登录")
 
 
+@app.command("merge")
+@handles_errors
+def merge_cmd(
+    source: Annotated[str, typer.Argument(help="源:一个区县的数据文件或数据库")],
+    target: Annotated[str, typer.Argument(help="目标:已有其他区县的数据库(或数据文件)")],
+    accounts: Annotated[bool, typer.Option("--accounts", help="同时带入源的账号(重名则不合并)")] = False,
+) -> None:
+    """把一个区县的数据并入已有其他区县的库:要素连同版本、修改记录、曾用名、地名申报和材料,一次写入并核对。"""
+    from mzgis.store import open_store
+    from mzgis.store.merge import merge_store
+
+    src, dst = open_store(source), open_store(target)
+    report = merge_store(src, dst, accounts=accounts)
+    c = report.counts
+    counties = "、".join(f"{name}({code})" for code, name in report.counties)
+    layers = "、".join(
+        f"{name} {c[name]}" for name in c if name not in ("changesets", "audit", "accounts", "documents")
+    )
+    typer.echo(f"已把 {counties} 从 {src.location} 并入 {dst.location}")
+    typer.echo(f"  图层:{layers}")
+    typer.echo(
+        f"  修改记录 {c['audit']} 条,变更集 {c['changesets']} 个,材料 {c['documents']} 份"
+        + (f",账号 {c['accounts']} 个" if accounts else "(账号未带入,可加 --accounts)")
+    )
+    shifted = "、".join(f"{name} +{n}" for name, n in report.offsets.items() if n and c.get(name))
+    typer.echo(f"  编号:{'顺延 ' + shifted if shifted else '未变'}(对照已记入目标,源文件以后导出的表仍能按编号对应)")
+    for line in report.kept:
+        typer.echo(f"  {line}")
+    typer.echo(f"  已核对带入的条数和校验和(SHA-256 {report.checksum[:16]}…)")
+
+
 @app.command()
 @handles_errors
 def info(db: DbOption = None) -> None:

@@ -27,6 +27,7 @@ from mzgis.io.readers import read_table
 from mzgis.io.tables import write_table
 from mzgis.layers import LAYERS, choice_labels, coerce_value
 from mzgis.store.base import check_version
+from mzgis.store.merge import merged_offsets
 
 __all__ = [
     "CENSUS_COLUMNS",
@@ -294,6 +295,14 @@ class _StableKeys:
         self._gazetteer = gazetteer
         self._by_code: dict[str, list[int]] | None = None
         self._by_name: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        self._shifts: dict[str, int | None] = {}
+
+    def shift(self, origin: str) -> int | None:
+        """How far the names of store ``origin`` were shifted when it was merged into this one (None: never)."""
+        if origin not in self._shifts:
+            offsets = merged_offsets(self._gazetteer.store, origin)
+            self._shifts[origin] = None if offsets is None else offsets.get("place_names", 0)
+        return self._shifts[origin]
 
     def _load(self) -> None:
         self._by_code = {}
@@ -341,6 +350,15 @@ def _match_row(
         return (keys.find(props) if id_column is None else None), None, ""
     if origin == home:
         return fid, _row_id(src, version_column), ""
+    shift = keys.shift(origin) if origin else None
+    if shift is not None:  # a store merged into this one: its ids, shifted as the merge recorded
+        clash = _other_name(gazetteer, fid + shift, props)
+        if clash:
+            raise BadInput(
+                f"编号 {fid}(合并后为 {fid + shift})在本库是{clash},不是文件中的“{props.get('name') or ''}”;未导入",
+                f"id {fid} of a merged store is another name here",
+            )
+        return fid + shift, None, f"来自已并入本库的库,编号 {fid} 即本库 #{fid + shift}"
     if origin:
         found = keys.find(props)
         clash = _other_name(gazetteer, fid, props, renamed=False)

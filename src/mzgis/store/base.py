@@ -466,8 +466,10 @@ class Backend(Store, AccountStore, DocumentStore):
         """Rows of one of :data:`SYSTEM_TABLES` in key order, after key ``after`` (keyset paging), as they are."""
 
     @abc.abstractmethod
-    def bulk_load(self) -> AbstractContextManager[Loader]:
-        """A :class:`Loader` for this store, which must hold no features and no history."""
+    def bulk_load(self, *, merge: bool = False) -> AbstractContextManager[Loader]:
+        """A :class:`Loader` for this store, in one transaction, which must hold no features and no history;
+        with ``merge``, the store may hold others (the rows given must not take their ids): the rows loaded
+        are one more change of each layer they touch."""
 
     @abc.abstractmethod
     def snapshot(self) -> AbstractContextManager[None]:

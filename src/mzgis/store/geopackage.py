@@ -737,7 +737,7 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         return out
 
     @contextmanager
-    def bulk_load(self) -> Iterator[Loader]:
+    def bulk_load(self, *, merge: bool = False) -> Iterator[Loader]:
         self.accounts()
         self.documents(0)  # the account and document tables exist before the load writes them
         conn = connect(self.path, wait_s=self.write_wait_s)
@@ -745,7 +745,7 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
             with busy_is_an_error(self.path, self.write_wait_s):
                 conn.execute("BEGIN IMMEDIATE")
             held = [t for t in (*LAYERS, AUDIT_TABLE) if conn.execute(f"SELECT 1 FROM {q(t)} LIMIT 1").fetchone()]
-            if held:
+            if held and not merge:
                 raise Conflict(f"{self.path} 已有数据({'、'.join(held)}),只能复制到空的数据文件", "target not empty")
             conn.execute(f"INSERT INTO {SESSION_TABLE} VALUES (1, 'mzgis copy')")  # the triggers stay silent
             yield _GpkgLoader(conn)

@@ -564,10 +564,10 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
         return [dict(r) | ({"data": bytes(r["data"])} if table == "documents" else {}) for r in rows]
 
     @contextmanager
-    def bulk_load(self) -> Iterator[Loader]:
+    def bulk_load(self, *, merge: bool = False) -> Iterator[Loader]:
         with self._connection() as conn, conn.transaction():
             held = [t for t in (*LAYERS, AUDIT_TABLE) if conn.execute(f"SELECT 1 FROM {q(t)} LIMIT 1").fetchone()]
-            if held:
+            if held and not merge:
                 raise Conflict(
                     f"数据库 {self.location} 已有数据({'、'.join(held)}),只能复制到空的数据库", "target not empty"
                 )
@@ -579,15 +579,24 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
                     f" coalesce((SELECT max(id) FROM {q(table)}), 0) + 1, false)",
                     (table,),
                 )
-            # each layer's history in order, counted: its revision
-            conn.execute(
-                f"UPDATE {AUDIT_TABLE} AS a SET revision = r.n FROM (SELECT id, row_number() OVER"
-                f" (PARTITION BY layer ORDER BY id) AS n FROM {AUDIT_TABLE}) AS r WHERE a.id = r.id"
-            )
-            conn.execute(
-                f"UPDATE {REVISIONS_TABLE} AS v SET revision = coalesce((SELECT max(revision) FROM {AUDIT_TABLE}"
-                " AS a WHERE a.layer = v.layer), 0)"
-            )
+            if merge:  # the rows brought are one more change of each layer they touch
+                conn.execute(
+                    f"UPDATE {REVISIONS_TABLE} AS v SET revision = revision + 1 WHERE EXISTS"
+                    f" (SELECT 1 FROM {AUDIT_TABLE} AS a WHERE a.layer = v.layer AND a.revision IS NULL)"
+                )
+                conn.execute(
+                    f"UPDATE {AUDIT_TABLE} AS a SET revision = v.revision FROM {REVISIONS_TABLE} AS v"
+                    " WHERE a.layer = v.layer AND a.revision IS NULL"
+                )
+            else:  # each layer's history in order, counted: its revision
+                conn.execute(
+                    f"UPDATE {AUDIT_TABLE} AS a SET revision = r.n FROM (SELECT id, row_number() OVER"
+                    f" (PARTITION BY layer ORDER BY id) AS n FROM {AUDIT_TABLE}) AS r WHERE a.id = r.id"
+                )
+                conn.execute(
+                    f"UPDATE {REVISIONS_TABLE} AS v SET revision = coalesce((SELECT max(revision) FROM {AUDIT_TABLE}"
+                    " AS a WHERE a.layer = v.layer), 0)"
+                )
         with self._connection() as conn:  # after the commit: the loaded rows as the planner and indexes need them
             conn.execute("ANALYZE")  # statistics now, not whenever autovacuum comes by (the search's plans use them)
             if has_search(conn):  # the pending entries of the names' grams merged now: no first save pays for it
