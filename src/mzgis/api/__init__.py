@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 
@@ -21,6 +22,7 @@ from mzgis.api.errors import install_error_handlers
 from mzgis.api.guard import RequestGuard, content_security_policy
 from mzgis.api.models import COMMON_ERRORS, HealthOut
 from mzgis.api.routes import analysis, auth, layers, names, ogc, procedures
+from mzgis.gazetteer.romanize import prepare
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import Settings
 from mzgis.store import is_database_url, open_store
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = open_store(settings.db, write_wait_s=settings.write_wait_s)
         app.state.gazetteer = Gazetteer(app.state.store)
         app.state.users = Users(app.state.store)
+        await anyio.to_thread.run_sync(prepare)  # the spelling's tables, once, before the first request
         try:
             yield
         finally:
