@@ -275,6 +275,21 @@ def test_six_digit_parent_codes_are_padded() -> None:
     assert got == [("code_prefix", ["330302"], "330302 的代码不以上级代码 331000 开头")]
 
 
+def test_a_provinces_code_is_padded_by_two_pairs() -> None:
+    """A province pads its two digits with two pairs of zeros (330000): its prefectures 331000 and 330300
+    belong to it, 320100 does not."""
+    units = frame(
+        [
+            ("331000", box(0, 0, 100, 100), "330000"),
+            ("330300", box(100, 0, 200, 100), "330000"),
+            ("320100", box(200, 0, 300, 100), "330000"),
+        ]
+    )
+    report = check_coverage(units, id_field="code", parent_field="parent")
+    got = [(f["kind"], f["ids"], f["message"]) for f in report.as_dict()["findings"]]
+    assert got == [("code_prefix", ["320100"], "320100 的代码不以上级代码 330000 开头")]
+
+
 def test_wide_gap_inside_the_parent() -> None:
     children = frame(
         [

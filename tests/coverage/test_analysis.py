@@ -138,6 +138,21 @@ def test_exact_figures(county) -> None:  # type: ignore[no-untyped-def]
     ]
 
 
+def test_a_township_exactly_at_its_targets_meets_them(county) -> None:  # type: ignore[no-untyped-def]
+    """60 beds and 30 nursing beds for 1,000 elderly are the targets met, not one bed short of them."""
+    towns, villages, population, eldercare, complexes, burial = county
+    eldercare = eldercare.copy()
+    eldercare.loc[eldercare.name == "乙院", ["beds", "nursing_beds", "admin_code"]] = [60, 30, "331004002001"]
+    b = analyze(towns, villages, population, eldercare, complexes, burial, targets=load_targets()).townships[1]
+    assert (b["aged_60_plus"], b["beds"], b["nursing_beds"], b["beds_per_1000"]) == (1000, 60, 30, 60.0)
+    assert (b["beds_shortfall"], b["nursing_beds_shortfall"]) == (0, 0)
+    assert "beds_per_1000" not in b["unmet"] and "nursing_beds_per_1000" not in b["unmet"]
+    eldercare.loc[eldercare.name == "乙院", ["beds", "nursing_beds"]] = [59, 29]
+    b = analyze(towns, villages, population, eldercare, complexes, burial, targets=load_targets()).townships[1]
+    assert (b["beds_shortfall"], b["nursing_beds_shortfall"]) == (1, 1)
+    assert b["unmet"][:2] == ["beds_per_1000", "nursing_beds_per_1000"]
+
+
 def test_cycle_collector_left_as_it_was(county) -> None:  # type: ignore[no-untyped-def]
     import gc
 

@@ -102,3 +102,22 @@ def test_rule_ids_named_by_the_issue_exist() -> None:
         "too_long",
     }
     assert required <= set(RULE_IDS)
+
+
+# ---------------------------------------------------------------- edges a mutation left untested
+
+
+def test_a_name_of_exactly_the_length_limit_is_not_too_long() -> None:
+    limit = load_rules().too_long
+    assert limit == 12
+    at_limit = "金" * (limit - 1) + "路"  # 12 characters
+    over = "金" * limit + "路"  # 13
+    assert ("too_long", "warning") not in rules_of(at_limit, "transport_facility", "331004001", "road")
+    assert ("too_long", "warning") in rules_of(over, "transport_facility", "331004001", "road")
+
+
+def test_an_ordinal_that_only_numbers_the_unit_is_no_exaggeration() -> None:
+    """第一 before the generic numbers the unit (滨河小区第一社区); anywhere else it exaggerates (第一家园)."""
+    assert rules_of("滨河第一社区", "self_governing_org", "331004001", "community") == []
+    assert ("exaggeration", "error") in rules_of("第一名苑", "settlement", "331004001")
+    assert ("exaggeration", "error") in rules_of("滨河第一花园小区", "settlement", "331004001")
