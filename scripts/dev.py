@@ -54,10 +54,12 @@ def setup() -> None:
     _run(PY, "-m", "pip", "install", "--quiet", "-r", "requirements.lock")
     _run(PY, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
     npm = shutil.which("npm")
-    if npm is None:
-        print("warning: npm not found; web assets (Leaflet) not installed, exported maps are skipped", flush=True)
-    else:
-        _run(npm, "ci", "--no-audit", "--no-fund", "--prefix", "src/mzgis/web")
+    if npm is None:  # the page, its API docs and every exported map need Leaflet: no half set-up
+        raise SystemExit(
+            "set-up needs npm (Node.js) to install the page's libraries (Leaflet, Swagger UI);"
+            " install Node.js and run again"
+        )
+    _run(npm, "ci", "--no-audit", "--no-fund", "--prefix", "src/mzgis/web")
     STAMP.write_text(_fingerprint())
 
 

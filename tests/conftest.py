@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.settings import default_demo_path
 from mzgis.store import Backend, GeoPackageStore, open_store
 from mzgis.users import Users, hash_password
+from tests.needs import need
 from tests.pg_server import PgServer, pg_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,10 +84,10 @@ BACKENDS = ["geopackage", "postgis"]
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PgServer]:
     """The PostgreSQL server of this session (a throwaway cluster, or MZGIS_TEST_PG)."""
-    if not os.environ.get("MZGIS_TEST_PG") and not Path("/usr/lib/postgresql/15/bin/initdb").exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's postgresql-15 and postgresql-15-postgis-3 (.ci/run)")
-        pytest.skip("PostgreSQL 15 is not installed (apt-get install postgresql-15 postgresql-15-postgis-3)")
+    need(
+        os.environ.get("MZGIS_TEST_PG") or Path("/usr/lib/postgresql/15/bin/initdb").exists(),
+        "PostgreSQL 15 with PostGIS (apt-get install postgresql-15 postgresql-15-postgis-3)",
+    )
     with pg_server() as server:
         yield server
 

@@ -18,6 +18,7 @@ import shapely
 
 from mzgis.settings import default_demo_path
 from mzgis.store import GeoPackageStore
+from tests.needs import need
 
 from .conftest import REPO, SHARED_SOURCES
 
@@ -243,7 +244,6 @@ def test_rebuild_is_deterministic_and_matches_the_committed_file(tmp_path: Path)
 
 
 def test_committed_sources_are_the_shared_ones() -> None:
-    if not SHARED_SOURCES.exists():
-        pytest.skip("../shared/sources is not beside this checkout")
+    need(SHARED_SOURCES.exists(), "../shared/sources beside the checkout")
     for name in ("luqiao-divisions-2023.csv", "taizhou-counties-2023.csv", "taizhou-districts-amap-gcj02.geojson"):
         assert (REPO / "geodata" / "sources" / name).read_bytes() == (SHARED_SOURCES / name).read_bytes()

@@ -14,6 +14,7 @@ from mzgis.divisions import county_units, division_names, find_county, place_nam
 from mzgis.errors import BadInput, NotFound
 from mzgis.settings import default_demo_path
 from mzgis.store import GeoPackageStore
+from tests.needs import need
 
 runner = CliRunner()
 SOURCES = Path(__file__).resolve().parents[2] / "shared" / "sources" / "luqiao-divisions-2023.csv"
@@ -37,8 +38,7 @@ def test_the_national_list_covers_the_country() -> None:
 
 
 def test_luqiao_from_the_bundled_list_matches_the_extract_in_sources() -> None:
-    if not SOURCES.exists():
-        pytest.skip("../shared/sources not beside the repository")
+    need(SOURCES.exists(), "../shared/sources beside the checkout")
     with SOURCES.open(encoding="utf-8") as fh:
         extract = {r["code"]: r["name"] for r in csv.DictReader(fh)}
     units = county_units("331004")

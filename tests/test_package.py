@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.needs import need
 
 
 def test_import_mzgis_does_not_import_the_web_stack() -> None:
@@ -84,10 +83,7 @@ def test_an_installed_mzgis_serves_the_page_and_its_libraries(tmp_path: Path, de
     file defaults to the current folder, not to a checkout that is not there."""
     from mzgis.settings import WEB_ROOT
 
-    if not (WEB_ROOT / "node_modules" / "leaflet").exists():
-        if os.environ.get("CI"):
-            pytest.fail("set-up must install the page's libraries (npm ci in src/mzgis/web)")
-        pytest.skip("the page's libraries are not installed")
+    need((WEB_ROOT / "node_modules" / "leaflet").exists(), "the page's libraries (npm ci in src/mzgis/web)")
     root = Path(__file__).resolve().parents[1]
     wheels, site = tmp_path / "wheels", tmp_path / "site"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
@@ -114,3 +110,18 @@ def test_an_installed_mzgis_serves_the_page_and_its_libraries(tmp_path: Path, de
         "/static/swagger-ui/swagger-ui-bundle.js 200",
         "default mzgis.gpkg True",
     ]
+
+
+def test_every_skip_goes_through_need() -> None:
+    """A test that cannot run here is skipped only through tests/needs.py, which fails it in CI: no bare
+    skip can hide a package CI forgot to install."""
+    tests = Path(__file__).resolve().parent
+    bare = [
+        f"{path.relative_to(tests)}:{n}"
+        for path in sorted(tests.rglob("*.py"))
+        if path.name != "needs.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if path != Path(__file__).resolve()
+        and any(word in line for word in ("pytest.skip(", "skipif(", "importorskip(", "mark.skip("))
+    ]
+    assert bare == []

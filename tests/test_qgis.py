@@ -18,6 +18,7 @@ from mzgis.cli import app
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import open_store
 from mzgis.store.schema import EXTERNAL_REASON
+from tests.needs import need
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 # an officer's edits of one place name (argv: the feature id) on ``layer``, each committed on its own
@@ -86,10 +87,7 @@ def _qgis_available() -> bool:
 
 @pytest.fixture(scope="module")
 def qgis() -> None:
-    if not _qgis_available():
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's python3-qgis and qgis-providers (.ci/run)")
-        pytest.skip("QGIS (python3-qgis) is not installed")
+    need(_qgis_available(), "QGIS (apt-get install python3-qgis qgis-providers)")
 
 
 def test_qgis_edits_are_versioned_audited_and_checked_by_the_file(qgis: None, demo_path: Path, tmp_path: Path) -> None:

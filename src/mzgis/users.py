@@ -94,9 +94,11 @@ def _outdated(stored: str) -> bool:
 
 
 @functools.cache
+@functools.cache
 def _decoy_hash() -> str:
     """A hash no password matches, checked for names that are no account: a wrong name takes as long as
-    a wrong password, so the time of an answer does not tell which names exist."""
+    a wrong password (one verification each, the decoy made once per process, not per sign-in), so the time
+    of an answer does not tell which names exist."""
     return hash_password(secrets.token_urlsafe(24))
 
 

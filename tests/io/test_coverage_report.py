@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pandas as pd
 import pyogrio
-import pytest
 
 from mzgis.coverage.service import analyze_store
 from mzgis.io.coverage_report import write_coverage_outputs
 from mzgis.io.printmap import cjk_font
 from mzgis.settings import default_demo_path
 from mzgis.store import GeoPackageStore
+from tests.needs import need
 
 
 def test_outputs_open_with_the_chinese_intact(tmp_path: Path) -> None:
@@ -34,10 +33,7 @@ def test_outputs_open_with_the_chinese_intact(tmp_path: Path) -> None:
     cells = re.findall(r"<td>([^<]*)</td>", report)
     assert "nan" not in cells and "None" not in cells  # no raw values where officers read
     assert any(re.fullmatch(r"\d+%", c) for c in cells) and not any(re.fullmatch(r"0\.\d{3,}", c) for c in cells)
-    if cjk_font() is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install fonts-noto-cjk (.ci/run)")
-        pytest.skip("no CJK font on this machine")
+    need(cjk_font(), "a CJK font (apt-get install fonts-noto-cjk)")
     assert outputs.maps_drawn
     pngs = sorted(p.name for p in tmp_path.glob("地图_*.png"))
     assert pngs == [
@@ -79,10 +75,10 @@ def test_word_report_has_the_summary_maps_and_the_table_in_landscape(tmp_path: P
 def test_interactive_map_is_self_contained(tmp_path: Path) -> None:
     from mzgis.settings import WEB_ROOT
 
-    if not (WEB_ROOT / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists():
-        if os.environ.get("CI"):
-            pytest.fail("set-up must install the page (npm ci in src/mzgis/web)")
-        pytest.skip("web assets not installed")
+    need(
+        (WEB_ROOT / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists(),
+        "the page's libraries (npm ci in src/mzgis/web)",
+    )
     store = GeoPackageStore(default_demo_path())
     units = store.read_frame("admin_units")
     write_coverage_outputs(analyze_store(store), units[units.level == "township"], tmp_path)

@@ -17,6 +17,7 @@ from mzgis.errors import BadInput
 from mzgis.io.inspection import dms, write_inspection_package
 from mzgis.settings import default_demo_path
 from mzgis.store import GeoPackageStore
+from tests.needs import need
 
 
 @pytest.fixture(scope="module")
@@ -127,14 +128,11 @@ def test_description_report_manifest_and_zip(package) -> None:  # type: ignore[n
 
 
 def test_pdf_report_renders_chinese(package) -> None:  # type: ignore[no-untyped-def]
-    import os
     import shutil
     import subprocess
 
-    if shutil.which("chromium") is None or shutil.which("pdftotext") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install chromium, fonts-noto-cjk and poppler-utils (.ci/run)")
-        pytest.skip("no chromium or pdftotext on this machine")
+    need(shutil.which("chromium"), "Debian's chromium (apt-get install chromium)")
+    need(shutil.which("pdftotext"), "pdftotext (apt-get install poppler-utils)")
     _, pkg = package
     pdf = pkg.folder / "路黄线_联检报告.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"

@@ -16,8 +16,12 @@ from shapely.geometry import LineString, Point
 
 from mzgis.errors import BadInput
 from mzgis.io.printmap import PAPERS, MapLayer, PrintMap, Style, cjk_font, nice_length, render_map
+from tests.needs import need
 
-pytestmark = pytest.mark.skipif(cjk_font() is None, reason="no CJK font (fonts-noto-cjk)")
+
+@pytest.fixture(autouse=True)
+def _fonts() -> None:
+    need(cjk_font(), "a CJK font (apt-get install fonts-noto-cjk)")
 
 
 def frame(geoms: list, **columns: list) -> gpd.GeoDataFrame:  # type: ignore[type-arg]
@@ -134,8 +138,8 @@ def test_features_outside_the_frame_are_not_in_the_legend() -> None:
     assert render_map(pm, "png", dpi=50).legend == [("内", "#e76f51")]
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_pdf_is_one_a3_page_with_title_legend_scale_north_source_and_date(tmp_path: Path) -> None:
+    need(shutil.which("pdftotext"), "pdftotext (apt-get install poppler-utils)")
     pm = PrintMap(
         "测试出图",
         [

@@ -31,6 +31,7 @@ from mzgis.settings import default_demo_path
 from mzgis.store import Feature, GeoPackageStore, create_store, open_store
 from mzgis.store.copy import copy_store, store_checksums
 from mzgis.store.postgis import PostGISStore
+from tests.needs import need
 from tests.pg_server import PgServer
 
 runner = CliRunner()
@@ -237,8 +238,8 @@ def test_twenty_editors_on_one_version_one_saves_nineteen_conflict(demo_pg: Post
 
 
 def test_editors_in_other_townships_do_not_wait_for_a_held_scope(demo_pg: PostGISStore) -> None:
-    """One save holds township A's scope for 3 s; saves in 20 other townships finish meanwhile, each well
-    under it; a second save in A waits until A's first is done, then is checked against it (a duplicate)."""
+    """One save holds township A's scope until the test releases it; saves in the other townships all finish
+    meanwhile; a second save in A waits until A's first is done, then is checked against it (a duplicate)."""
     towns = [f.properties["code"] for f in demo_pg.features("admin_units", where={"parent_code": "331004"})]
     held, other_towns = towns[0], towns[1:]
     spots = {t: _inside(demo_pg, t) for t in towns}
@@ -247,25 +248,23 @@ def test_editors_in_other_townships_do_not_wait_for_a_held_scope(demo_pg: PostGI
     def hold() -> None:
         def wait(tx, saved):  # type: ignore[no-untyped-def]
             holding.set()
-            release.wait(3)
+            assert release.wait(60)  # held until the test lets go, however slow the machine is
 
         edit = _edit(_name(0, held), _inside(demo_pg, held))
         Gazetteer(PostGISStore(demo_pg.url)).apply([edit], user="甲", comment="占用", then=wait)
 
-    def save(town: str, number: int = 1) -> float:
+    def save(town: str, number: int = 1) -> None:
         gaz = Gazetteer(PostGISStore(demo_pg.url))
-        start = time.monotonic()
         gaz.create(_name(number, town), spots[town], user=f"编辑{town}", reason="新建")
         gaz.store.close()
-        return time.monotonic() - start
 
     with ThreadPoolExecutor(22) as pool:
         holder = pool.submit(hold)
         assert holding.wait(10), holder.exception()
-        started = time.monotonic()
-        waits = list(pool.map(save, other_towns))
-        elapsed = time.monotonic() - started
-        assert len(waits) >= 10 and max(waits) < 2.0 and elapsed < 2.5, (max(waits), elapsed)
+        # by order, not by time: every other township's save finishes while A is still held (a save that
+        # waited for A could not finish before the release below)
+        list(pool.map(save, other_towns))
+        assert len(other_towns) >= 10 and not holder.done()
         same = pool.submit(save, held, 0)  # the name the held save is adding
         time.sleep(0.3)
         assert not same.done()  # waits for the held scope
@@ -474,7 +473,7 @@ def test_a_save_that_waits_too_long_for_a_lock_is_busy_and_changes_nothing(demo_
         start = time.monotonic()
         with pytest.raises(Busy, match="正被另一位用户修改,等待超时;本次修改未保存"):
             Gazetteer(impatient).update(name.id, {"origin": "改"}, expected_version=name.version, user="甲")
-        assert 0.4 < time.monotonic() - start < 5
+        assert 0.4 < time.monotonic() - start < 60  # it waited its 0.5 s (a bound no load can break)
         holder.rollback()
     impatient.close()
     assert demo_pg.get("place_names", name.id) == name
@@ -488,10 +487,7 @@ def test_ogr2ogr_appends_to_the_database_like_any_other_tool(demo_pg: PostGISSto
 
     from psycopg.conninfo import conninfo_to_dict
 
-    if shutil.which("ogr2ogr") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's gdal-bin (.ci/run)")
-        pytest.skip("ogr2ogr (gdal-bin) is not installed")
+    need(shutil.which("ogr2ogr"), "Debian's ogr2ogr (apt-get install gdal-bin)")
     conninfo = " ".join(f"{k}='{v}'" for k, v in conninfo_to_dict(demo_pg.url).items())
 
     def append(kind: str) -> subprocess.CompletedProcess[str]:

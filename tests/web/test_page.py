@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import urllib.error
 import urllib.parse
@@ -18,6 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.needs import need
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -32,10 +32,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
     chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium (.ci/run)")
-        pytest.skip("no chromium on this machine")
+    need(chromium, "Debian's chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -496,8 +493,7 @@ def test_exported_coverage_map_shows_names_as_text(browser, tmp_path: Path, demo
     from mzgis.settings import WEB_ROOT
     from mzgis.store import GeoPackageStore
 
-    if not (WEB_ROOT / "node_modules" / "leaflet").exists():
-        pytest.skip("web assets not installed")
+    need((WEB_ROOT / "node_modules" / "leaflet").exists(), "the page's libraries (npm ci in src/mzgis/web)")
     _rename_township(demo_path, "331004002", XSS)
     store = GeoPackageStore(demo_path)
     units = store.read_frame("admin_units")
