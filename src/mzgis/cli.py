@@ -243,8 +243,29 @@ def init(
             f"{towns} 个乡镇(街道)、{len(units) - towns - 1} 个村(社区),"
             f"代码和名称取自{SOURCE_ZH};区划面尚未导入(mzgis import admin_units 面文件 --update 按代码补上)"
         )
+        _echo_seeded(_seed(store, reason=reason))
+
     else:
         typer.echo(f"已新建 {where}(空)")
+
+
+def _seed(store: Any, *, reason: str = "", under: str | None = None) -> Any:
+    from mzgis.divisions import SOURCE_ZH
+    from mzgis.gazetteer.divisions import seed_division_names
+    from mzgis.gazetteer.service import Gazetteer
+
+    user = _recorded(None, _settings(None))
+    return seed_division_names(Gazetteer(store), source=SOURCE_ZH, user=user, under=under, reason=reason)
+
+
+def _echo_seeded(report: Any) -> None:
+    if not report.added:
+        typer.echo("各区划单位已有标准地名,无需登记")
+        return
+    waiting = (
+        f",其中 {report.without_position} 个尚无位置(导入区划面后自动取面内代表点)" if report.without_position else ""
+    )
+    typer.echo(f"已登记区划名称(标准地名){report.added} 个,均为现行{waiting}")
 
 
 @app.command("copy")
@@ -508,6 +529,16 @@ CategoryOption = Annotated[str, typer.Option("--category", help="地名类别,�
 AdminOption = Annotated[str, typer.Option("--admin", help="所在区划代码(拟设村名可填乡镇代码)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 VersionOption = Annotated[int, typer.Option("--version", help="你所编辑的版本号(防止覆盖他人修改)")]
+
+
+@names_app.command("seed-divisions")
+@handles_errors
+def names_seed_divisions(
+    unit: UnitOption = None,
+    db: DbOption = None,
+) -> None:
+    """把区划单位(区县、乡镇、村社区)的名称登记为标准地名(已有的不重复登记)。Division names into the gazetteer."""
+    _echo_seeded(_seed(_open(db), under=unit))
 
 
 @names_app.command("check-name")

@@ -213,10 +213,16 @@ def import_file(
     existing = list(store.iter_features(layer.name)) if update or _unique_keys(layer) else []
     # features by key; one without a key value (a facility without its code) is never updated by a row
     stored = {k: f for f in existing if None not in (k := _key(layer, f.properties))} if update else {}
+    left_out: list[str] = []
     for i, (_, src) in enumerate(frame.iterrows(), start=1):
         values = {target: src[col] for col, target in mapping.items()}
         clean, problems = check_record(layer, values)
         target = stored.get(_key(layer, clean))
+        if target is None and update and layer.name == "admin_units":
+            # attaching outlines: a file that covers more than this register gives this register's rows;
+            # units are added by importing without --update (or by merge), never by a file of outlines
+            left_out.append(f"{clean.get('name') or ''}({clean.get('code') or values.get('code') or '?'})")
+            continue
         if target is not None:  # check the feature as it would be after the update; an empty cell keeps
             current = target.properties  # the stored value (a file that lacks a value does not clear it)
             given = {k: v for k, v in values.items() if not is_missing(v)}
@@ -245,6 +251,8 @@ def import_file(
         rows.append((clean, geom))
         if progress:
             progress(i, len(frame))
+    if left_out:
+        report.notes.append(f"未导入:{'、'.join(left_out)} 不在本数据中(--update 只更新已登记的区划单位)")
     _key_problems(layer, rows, existing, report, updating=set(stored))
     if layer.name == "admin_units":
         _parent_problems(rows, set(known_codes), report)
@@ -272,6 +280,15 @@ def import_file(
                 geometry=geom if layer.geometry else UNCHANGED,
             )
     report.written = len(new) + len(changed)
+    if layer.name == "admin_units":  # the division names waiting for their unit's polygon get its point
+        from mzgis.gazetteer.divisions import place_division_names
+        from mzgis.gazetteer.service import Gazetteer
+
+        outlined = [str(rec["code"]) for rec, geom in new if geom is not None]
+        outlined += [str(f.properties["code"]) for f, _, geom in changed if geom is not None]
+        placed = place_division_names(Gazetteer(store), outlined, user=user)
+        if placed:
+            report.notes.append(f"区划名称 {placed} 个已取区划面内的代表点作为位置")
     return report
 
 

@@ -1,0 +1,92 @@
+"""A county that is not the demo: 椒江区 made with `init --county`, its division names in the gazetteer from
+the first minute, its outline attached from the shared four-county file (the other three left out, named)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mzgis.cli import app
+from mzgis.gazetteer.divisions import division_class
+from mzgis.store import GeoPackageStore
+from tests.conftest import SHARED_SOURCES
+from tests.needs import need
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def jiaojiang(tmp_path: Path) -> Path:
+    path = tmp_path / "jiaojiang.gpkg"
+    out = runner.invoke(app, ["init", str(path), "--county", "椒江区"])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[-1] == (
+        "已登记区划名称(标准地名)280 个,均为现行,其中 280 个尚无位置(导入区划面后自动取面内代表点)"
+    )
+    return path
+
+
+def test_the_division_names_are_standard_names_from_the_first_minute(jiaojiang: Path) -> None:
+    store = GeoPackageStore(jiaojiang)
+    names = {str(f.properties["admin_code"]): f for f in store.features("place_names")}
+    assert len(names) == 280 == store.count("admin_units")
+    got = {
+        code: (f.properties["name"], f.properties["romanized"], f.properties["category"], f.properties["subcategory"])
+        for code, f in names.items()
+        if code in ("331002", "331002001", "331002008201", "331002001003")
+    }
+    assert got == {
+        "331002": ("椒江区", "Jiaojiang Qu", "administrative_area", "county"),
+        "331002001": ("海门街道", "Haimen Jiedao", "administrative_area", "subdistrict"),
+        "331002008201": ("回浦村", "Huipu Cun", "self_governing_org", "village"),
+        "331002001003": ("城隍浦社区", "Chenghuangpu Shequ", "self_governing_org", "community"),
+    }
+    assert all(f.geometry is None and f.properties["status"] == "current" for f in names.values())
+    assert {f.properties["description"] for f in names.values()} == {
+        "据国家统计局统计用区划代码(2023 年版)登记的区划名称"
+    }
+    # the rules see them: a new 回浦村 in 章安街道's neighbour township is a duplicate of the committee's name
+    out = runner.invoke(
+        app,
+        ["names", "check-name", "回浦村", "--category", "群众自治组织", "--admin", "331002008", "--db", str(jiaojiang)],
+    )
+    assert out.exit_code == 5 and "[错误] duplicate:同一范围内已有同名的“回浦村”" in out.output
+    again = runner.invoke(app, ["names", "seed-divisions", "--db", str(jiaojiang)])
+    assert (again.exit_code, again.output.strip()) == (0, "各区划单位已有标准地名,无需登记")
+
+
+def test_outlines_attach_from_a_file_of_four_counties(jiaojiang: Path) -> None:
+    need(SHARED_SOURCES.exists(), "../shared/sources beside the checkout")
+    source = SHARED_SOURCES / "taizhou-districts-amap-gcj02.geojson"
+    args = ["import", "admin_units", str(source), "--from-crs", "gcj02", "--map", "adcode=code", "--update"]
+    out = runner.invoke(app, [*args, "--db", str(jiaojiang)])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines() == [
+        "说明:未导入:黄岩区(331003)、路桥区(331004)、温岭市(331081) 不在本数据中(--update 只更新已登记的区划单位)",
+        "说明:区划名称 1 个已取区划面内的代表点作为位置",
+        "taizhou-districts-amap-gcj02.geojson → admin_units:共 4 行,坐标系 gcj02;已新增 0 条,更新 1 条,未变 0 条",
+    ]
+    store = GeoPackageStore(jiaojiang)
+    (county,) = store.features("admin_units", where={"code": "331002"})
+    (name,) = store.features("place_names", where={"admin_code": "331002"})
+    assert county.geometry is not None and name.geometry is not None and county.geometry.contains(name.geometry)
+    assert name.version == 2 and store.audit(layer="place_names", feature_id=name.id)[-1].after is not None
+    assert county.properties["parent_code"] == "331000"  # kept: the file has no parent column
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "level", "expected"),
+    [
+        ("331004", "路桥区", "county", ("administrative_area", "county")),
+        ("331004001", "路南街道", "township", ("administrative_area", "subdistrict")),
+        ("331004106", "金清镇", "township", ("administrative_area", "town")),
+        ("331004400", "滨海工业城", "township", ("non_administrative_area", "development_zone")),
+        ("331004001002", "方林社区", "village", ("self_governing_org", "community")),
+        ("331004106201", "下梁村", "village", ("self_governing_org", "village")),
+        ("150102001001", "某嘎查", "village", ("self_governing_org", None)),
+    ],
+)
+def test_division_classes(code: str, name: str, level: str, expected: tuple[str, str | None]) -> None:
+    assert division_class(code, name, level) == expected
