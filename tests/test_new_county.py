@@ -90,3 +90,24 @@ def test_outlines_attach_from_a_file_of_four_counties(jiaojiang: Path) -> None:
 )
 def test_division_classes(code: str, name: str, level: str, expected: tuple[str, str | None]) -> None:
     assert division_class(code, name, level) == expected
+
+
+def test_the_readmes_first_week_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+    import shlex
+
+    from mzgis.settings import REPO_ROOT
+
+    need(SHARED_SOURCES.exists(), "../shared/sources beside the checkout")
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- county walk-through -->\n```bash\n(.*?)```", text, re.S)
+    assert block is not None
+    monkeypatch.chdir(tmp_path)
+    outputs = []
+    for line in block.group(1).splitlines():
+        args = shlex.split(line.split("  #")[0].replace("$SOURCES", str(SHARED_SOURCES)))
+        result = runner.invoke(app, args[1:])
+        assert result.exit_code == 0, f"{line}\n{result.output}"
+        outputs.append(result.output)
+    assert "未导入:黄岩区(331003)、路桥区(331004)、温岭市(331081) 不在本数据中" in outputs[1]
+    assert "回浦村" in outputs[2] and "Huipu Cun" in outputs[2]

@@ -1636,6 +1636,7 @@ def upgrade(
         notes = ["为地名检索建立了数据库索引(拼音、首字母、字、位置)"] if searched else []
         notes += [f"按当前读音为 {filled} 条地名重写命名范围和拼音"] if filled else []
         typer.echo(f"{store.location} 已是当前结构" + (";" + ";".join(notes) if notes else ",无需升级"))
+        _offer_seed(store)
         return
     report = upgrade_geopackage(path, dry_run=dry_run, backup=not no_backup)
     if not report.changes:
@@ -1646,6 +1647,7 @@ def upgrade(
             typer.echo(f"{path} 已是当前结构;按当前读音为 {filled} 条地名重写命名范围(scope_key)和拼音(pinyin)")
         else:
             typer.echo(f"{path} 已是当前结构,无需升级")
+        _offer_seed(_open(db))
         return
     typer.echo(("将要做的修改:" if dry_run else "已升级:") + f"{path}")
     for change in report.changes:
@@ -1656,6 +1658,19 @@ def upgrade(
         filled = _gazetteer(db).fill_derived()
         if filled:
             typer.echo(f"  - 为 {filled} 条地名写入命名范围(scope_key)和拼音(pinyin)")
+        _offer_seed(_open(db))
+
+
+def _offer_seed(store: Any) -> None:
+    """A file made before division names were registered: say how to register them (not done unasked)."""
+    from mzgis.gazetteer.divisions import unnamed_units
+
+    waiting = unnamed_units(store)
+    if waiting:
+        typer.echo(
+            f"提示:有 {waiting} 个区划单位还没有标准地名;运行 mzgis names seed-divisions 登记后,"
+            "新地名与区划名称的重名、同音也能查出"
+        )
 
 
 users_app = typer.Typer(help="用户与角色:新增、改角色、改密码、停用、发放脚本令牌。Accounts.", no_args_is_help=True)

@@ -377,13 +377,17 @@ def _in_storage_or_projected(frame: gpd.GeoDataFrame) -> tuple[CRS, np.ndarray]:
 
 
 def _union(geoms: np.ndarray, members: list[int], flagged: np.ndarray) -> BaseGeometry:
-    """Union of a group: the fast coverage union where the group's edges all match, else the full one."""
+    """Union of a group: the fast coverage union of the polygons whose edges all match (among themselves a
+    valid coverage: no two of them overlap, see step 3), then the full union of that with the flagged few."""
     if not members:
         return shapely.MultiPolygon()
-    group = geoms[members]
-    if not flagged[members].any():
+    group, bad = geoms[members], flagged[members]
+    if not bad.any():
         return shapely.coverage_union_all(group)
-    return shapely.union_all(group)
+    good = group[~bad]
+    if not len(good):
+        return shapely.union_all(group)
+    return shapely.union_all([shapely.coverage_union_all(good), *group[bad]])
 
 
 def _code_stem(code: str) -> str:

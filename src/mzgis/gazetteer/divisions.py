@@ -15,9 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mzgis.gazetteer.service import Edit, Gazetteer
-from mzgis.store import Feature
+from mzgis.store import Feature, Store
 
-__all__ = ["DIVISION_CATEGORIES", "SeedReport", "division_class", "place_division_names", "seed_division_names"]
+__all__ = [
+    "DIVISION_CATEGORIES",
+    "SeedReport",
+    "division_class",
+    "place_division_names",
+    "seed_division_names",
+    "unnamed_units",
+]
 
 # the categories of the division units' names
 DIVISION_CATEGORIES = ("administrative_area", "non_administrative_area", "self_governing_org")
@@ -54,19 +61,11 @@ def seed_division_names(
 ) -> SeedReport:
     """Add the name of every admin unit (under ``under``, a code prefix) that has no name of a division's
     category with its code yet; ``source``: where the units come from (said in each name's description)."""
-    store = gazetteer.store
-    units = [u for u in store.features("admin_units", scope=under) if str(u.properties.get("name") or "")]
-    named = {
-        str(f.properties["admin_code"])
-        for f in store.features("place_names", scope=under, geometry=False)
-        if f.properties["category"] in DIVISION_CATEGORIES
-    }
-    report = SeedReport(had_a_name=sum(1 for u in units if str(u.properties["code"]) in named))
+    units, named = _units_and_names(gazetteer.store, under)
+    report = SeedReport(had_a_name=len(units) - len(unnamed := [u for u in units if u.properties["code"] not in named]))
     edits = []
-    for unit in units:
+    for unit in unnamed:
         code, name, level = (str(unit.properties[k]) for k in ("code", "name", "level"))
-        if code in named:
-            continue
         category, subcategory = division_class(code, name, level)
         point = None if unit.geometry is None else unit.geometry.representative_point()
         props = {
@@ -83,6 +82,26 @@ def seed_division_names(
         gazetteer.apply(edits, user=user, comment=reason or f"按{source}登记区划名称")
     report.added = len(edits)
     return report
+
+
+def unnamed_units(store: Store, under: str | None = None) -> int:
+    """How many admin units (under ``under``) have no name of a division's category with their code."""
+    units, named = _units_and_names(store, under)
+    return sum(1 for u in units if u.properties["code"] not in named)
+
+
+def _units_and_names(store: Store, under: str | None) -> tuple[list[Feature], set[str]]:
+    """The units of the store's own counties (those with townships in it: a neighbour held only as an
+    outline is not registered) and the codes that have a division's name."""
+    every = [u for u in store.features("admin_units", scope=under) if str(u.properties.get("name") or "")]
+    kept = {str(u.properties["code"])[:6] for u in every if u.properties.get("level") == "township"}
+    units = [u for u in every if str(u.properties["code"])[:6] in kept]
+    named = {
+        str(f.properties["admin_code"])
+        for f in store.features("place_names", scope=under, geometry=False)
+        if f.properties["category"] in DIVISION_CATEGORIES
+    }
+    return units, named
 
 
 def place_division_names(gazetteer: Gazetteer, codes: Iterable[str], *, user: str) -> int:
