@@ -54,6 +54,33 @@ def test_a_countys_parent_is_its_prefecture() -> None:
     assert county_units("110101")[0].parent_code == "110100"  # 东城区 of 北京市's 市辖区
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "椒江",
+        "椒江区",
+        "台州市椒江区",
+        "浙江省台州市椒江区",
+        "浙江省椒江区",
+        " 台州市 椒江区 ",
+        "浙江省台州市椒江区(331002)",
+    ],
+)
+def test_a_county_as_people_write_it(written: str) -> None:
+    assert find_county(written) == "331002"
+
+
+def test_the_ambiguity_message_is_accepted_back_and_a_slip_gets_suggestions() -> None:
+    with pytest.raises(BadInput) as ambiguous:
+        find_county("鼓楼区")
+    first = ambiguous.value.message_zh.split("请用代码:")[1].split("、")[0]
+    assert first == "江苏省南京市鼓楼区(320106)" and find_county(first) == "320106"
+    assert find_county("南京市鼓楼区") == "320106"
+    with pytest.raises(NotFound, match=r"没有名为“路侨区”的区县.*相近的有:.*浙江省台州市路桥区\(331004\)"):
+        find_county("路侨区")
+    assert find_county("单县") == "371722"  # a one-character specific keeps its generic: 单 alone is no county
+
+
 def test_county_by_code_or_unambiguous_name() -> None:
     assert find_county("路桥区") == find_county("331004") == "331004"
     with pytest.raises(BadInput, match=r"名为“鼓楼区”的区县有 4 个,请用代码:江苏省南京市鼓楼区\(320106\)"):

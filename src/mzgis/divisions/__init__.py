@@ -72,17 +72,50 @@ def _county_label(code: str) -> str:
     return f"{province}{city}{names[code]}({code})"
 
 
-def find_county(text: str) -> str:
-    """The 6-digit code of a county-level unit given by code or by its name (refused when ambiguous)."""
+# the generics a county-level name ends with, longest first: 椒江 is 椒江区, 单 is not a county
+_COUNTY_GENERICS = ("自治县", "自治旗", "林区", "特区", "区", "县", "市", "旗")
+
+
+@cache
+def _county_keys() -> dict[str, set[str]]:
+    """Every way people write a county, to the codes it may mean: its name (椒江区), the name without its
+    generic when two characters or more remain (椒江), with its city and/or province in front (台州市椒江区,
+    浙江省台州市椒江区, 浙江省椒江区)."""
     names = division_names()
-    key = text.strip()
+    keys: dict[str, set[str]] = {}
+    for code, name in names.items():
+        if len(code) != 6:
+            continue
+        province, city = names.get(code[:2], ""), names.get(code[:4], "")
+        city = "" if city in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划") else city
+        short = next((name[: -len(g)] for g in _COUNTY_GENERICS if name.endswith(g) and len(name) - len(g) >= 2), "")
+        for form in {name, short, city + name, province + name, province + city + name} - {""}:
+            keys.setdefault(form, set()).add(code)
+    return keys
+
+
+def find_county(text: str) -> str:
+    """The 6-digit code of a county-level unit given as people write it: its code, its name, its name
+    without the generic (椒江), with its city or province in front (浙江省台州市椒江区), or as the ambiguity
+    message shows it (江苏省南京市鼓楼区(320106)). Refused when ambiguous (with the candidates) or unknown
+    (with the closest names)."""
+    names = division_names()
+    key = re.sub(r"\s+", "", text)
+    shown = re.fullmatch(r"(.*?)[(（](\d{6})[)）]", key)
+    if shown:  # the form the ambiguity message prints: the code decides
+        key = shown.group(2)
     if key.isdigit():
         if len(key) == 6 and key in names:
             return key
         raise NotFound(f"全国区划代码中没有区县级代码“{key}”({SOURCE_ZH})", f"no county code {key!r}")
-    hits = [c for c, n in names.items() if len(c) == 6 and n == key]
+    hits = sorted(_county_keys().get(key, set()))
     if not hits:
-        raise NotFound(f"全国区划代码中没有名为“{key}”的区县({SOURCE_ZH})", f"no county named {key!r}")
+        import difflib
+
+        close = difflib.get_close_matches(key, list(_county_keys()), n=5, cutoff=0.6)
+        codes = sorted({c for form in close for c in _county_keys()[form]})[:5]
+        hint = f";相近的有:{'、'.join(_county_label(c) for c in codes)}" if codes else ""
+        raise NotFound(f"全国区划代码中没有名为“{key}”的区县({SOURCE_ZH}){hint}", f"no county named {key!r}")
     if len(hits) > 1:
         raise BadInput(
             f"名为“{key}”的区县有 {len(hits)} 个,请用代码:{'、'.join(_county_label(c) for c in sorted(hits))}",
