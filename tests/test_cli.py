@@ -99,7 +99,7 @@ def test_import_with_rejected_rows_exits_nonzero(tmp_path: Path) -> None:
     ).to_csv(csv, index=False)
     result = runner.invoke(app, ["import", "community_complexes", str(csv), "--db", str(db)])
     assert result.exit_code == 5
-    assert "第 1 行 甲:类型(kind)的值“suburban”不在允许范围内" in result.output
+    assert "第 2 行 甲:类型(kind)的值“suburban”不在允许范围内" in result.output  # the sheet's row: header is row 1
     assert pyogrio.read_info(db, layer="community_complexes")["features"] == 2
 
 

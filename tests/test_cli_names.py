@@ -459,7 +459,7 @@ def test_an_officer_named_with_user_writes_only_within_their_jurisdiction(db: st
     imported = runner.invoke(app, ["names", "import", str(rows), "--user", "金清编辑", *args])
     assert (
         imported.exit_code == 5
-        and "第 2 行 路南二桥:[无法导入]" in imported.output
+        and "第 3 行 路南二桥:[无法导入]" in imported.output
         and "管辖范围是金清镇" in imported.output
     )
     assert store.features("place_names", where={"name": "金清二桥"}) == []  # a rejected import writes nothing

@@ -111,3 +111,78 @@ def test_the_readmes_first_week_runs_as_written(tmp_path: Path, monkeypatch: pyt
         outputs.append(result.output)
     assert "未导入:黄岩区(331003)、路桥区(331004)、温岭市(331081) 不在本数据中" in outputs[1]
     assert "回浦村" in outputs[2] and "Huipu Cun" in outputs[2]
+
+
+def test_a_township_offices_sheet_keeps_every_column(jiaojiang: Path, tmp_path: Path) -> None:
+    """As 章安街道's office makes it: a title above the header, Chinese headers, townships by name, everyday
+    class words, 含义, full-width digits, GCJ-02 positions, a column mzgis has no field for, a repeated row."""
+    import openpyxl
+
+    from mzgis.crs import gcj02_to_wgs84
+
+    sheet = tmp_path / "章安街道地名.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["椒江区章安街道 2024 年新增地名登记表"])
+    ws.merge_cells("A1:G1")
+    ws.append(["名称", "类别", "所属乡镇", "经度", "纬度", "含义", "填报人"])
+    for row in (
+        ["章安东路", "道路", "章安街道", "１２１.４７６３８７", "２８.７０２１１", "章安以东", "王"],
+        ["下岙村", "自然村", "章安街道", "121.4702", "28.7011", "旧称下岙", "王"],
+        ["东山花园", "住宅小区", "白云街道", "121.4212", "28.6702", None, "李"],
+        ["枫山公园", "公园", "白云街道", "121.4251", "28.6688", "枫山脚下", "李"],
+        ["章安东路", "道路", "章安街道", "１２１.４７６３８７", "２８.７０２１１", "章安以东", "王"],
+    ):
+        ws.append(row)
+    wb.save(sheet)
+    args = ["names", "import", str(sheet), "--from-crs", "gcj02", "--status", "现行", "--db", str(jiaojiang)]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 5
+    assert refused.output.splitlines() == [
+        "说明:坐标取自列 经度/纬度",
+        "说明:表头在第 2 行,其上 1 行是标题,已跳过",
+        "说明:未使用的列:填报人",
+        "说明:新增地名的状态:现行(current)",
+        "第 7 行 章安东路:[无法导入] 与第 3 行重复(如确需保留,请加 --allow-duplicates)",
+        "章安街道地名.xlsx:共 5 条地名,1 条有错误,0 条有提示;未导入任何数据",
+    ]
+    store = GeoPackageStore(jiaojiang)
+    assert not store.features("place_names", where={"name": "章安东路"})  # nothing of a refused import
+    wb = openpyxl.load_workbook(sheet)
+    wb.active.delete_rows(7)  # type: ignore[union-attr]
+    wb.save(sheet)
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    got = {
+        str(f.properties["name"]): tuple(
+            f.properties[k] for k in ("category", "subcategory", "admin_code", "origin", "status", "romanized")
+        )
+        for f in store.features("place_names", where={"name": ["章安东路", "下岙村", "东山花园", "枫山公园"]})
+    }
+    assert got == {
+        "章安东路": ("transport_facility", "road", "331002008", "章安以东", "current", "Zhang'an Donglu"),
+        "下岙村": ("settlement", "natural_village", "331002008", "旧称下岙", "current", "Xia'aocun"),
+        "东山花园": ("settlement", "residential", "331002002", None, "current", "Dongshan Huayuan"),
+        "枫山公园": ("memorial_scenic", None, "331002002", "枫山脚下", "current", "Fengshan Gongyuan"),
+    }
+    (road,) = store.features("place_names", where={"name": "章安东路"})
+    lon, lat = gcj02_to_wgs84(121.476387, 28.70211)  # the full-width digits read, then converted exactly
+    assert road.geometry is not None and (round(road.geometry.x, 7), round(road.geometry.y, 7)) == (
+        round(lon, 7),
+        round(lat, 7),
+    )
+
+
+def test_a_township_named_twice_or_not_at_all_is_refused_by_name(jiaojiang: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "names.csv"
+    sheet.write_text(
+        "名称,类别,所属乡镇,村(社区),经度,纬度\n"
+        "回浦桥,桥梁,章安街道,回浦村,121.47,28.70\n"
+        "白云桥,桥梁,白云镇,,121.42,28.67\n",
+        encoding="utf-8",
+    )
+    out = runner.invoke(app, ["names", "import", str(sheet), "--dry-run", "--db", str(jiaojiang)])
+    assert out.exit_code == 5
+    assert "第 3 行 白云桥:[无法导入] 没有名为“白云镇”的乡镇(街道)" in out.output
+    assert "第 2 行" not in out.output  # 回浦村 of 章安街道: resolved to its code, no problem

@@ -5,6 +5,7 @@ Reads through the store; holds no state.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -82,6 +83,31 @@ class AdminLookup:
         order = {"village": 0, "township": 1, "county": 2}
         held = [u for u, hit in zip(units, inside, strict=True) if hit]
         return sorted(held, key=lambda u: (order.get(str(u.properties["level"]), 3), str(u.properties["code"])))
+
+    def code_of(self, text: str, *, within: str = "", level: str | None = None) -> str:
+        """The code of the unit ``text`` names — a code (full-width digits read as digits), or the unit's name
+        or its committee's (回浦村, 回浦村委会) — among the units under ``within`` (a code prefix) of ``level``;
+        BadInput naming the candidates when several fit, or saying none does."""
+        key = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+        if key.isdigit():
+            if key in self.units:
+                return key
+            raise BadInput(f"区划代码“{key}”不存在", f"unknown admin code {key!r}")
+        hits = sorted(
+            code
+            for code, unit in self.units.items()
+            if code.startswith(within)
+            and (level is None or unit.properties.get("level") == level)
+            and key in (unit.properties.get("name"), unit.properties.get("official_name"))
+        )
+        where = f"{self.name(within)}({within})下" if within else ""
+        what = {"township": "乡镇(街道)", "village": "村(社区)"}.get(level or "", "区划单位")
+        if not hits:
+            raise BadInput(f"{where}没有名为“{key}”的{what}", f"no admin unit named {key!r}")
+        if len(hits) > 1:
+            shown = "、".join(f"{self.name(c)}({c})" for c in hits)
+            raise BadInput(f"名为“{key}”的{what}有 {len(hits)} 个,请写代码:{shown}", f"ambiguous unit name {key!r}")
+        return hits[0]
 
     def extent(self, *, margin_deg: float = 0.0) -> tuple[float, float, float, float] | None:
         if self.county is None or self.county.geometry is None:

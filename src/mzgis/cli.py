@@ -937,6 +937,12 @@ def names_import(
     column_map: MapOption = None,
     use_map: UseMapOption = None,
     save_map: SaveMapOption = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="文件未给状态时新增地名的状态:proposed 拟用(默认)或 current 现行")
+    ] = None,
+    allow_duplicates: Annotated[
+        bool, typer.Option("--allow-duplicates", help="文件中完全相同的行也逐行导入(默认拒绝,并指出与第几行重复)")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """导入地名表(作为一个变更集,全部通过才写入)。Import a list of names as one changeset."""
@@ -953,6 +959,8 @@ def names_import(
         column_map=column_map,
         use_map=use_map,
         save_map=save_map,
+        status=status,
+        allow_duplicates=allow_duplicates,
     )
 
 
@@ -970,6 +978,8 @@ def _import_names(
     column_map: str | None = None,
     use_map: str | None = None,
     save_map: str | None = None,
+    status: str | None = None,
+    allow_duplicates: bool = False,
 ) -> None:
     """The gazetteer's import, for `mzgis names import` and `mzgis import place_names` alike."""
     from mzgis.io.names import import_names
@@ -988,7 +998,11 @@ def _import_names(
         drop_z=drop_z,
         update=update,
         rename=rename,
+        status=status,
+        allow_duplicates=allow_duplicates,
     )
+    for note in report.notes:
+        typer.echo(f"说明:{note}")
     for row in report.rows:
         if row.note:
             typer.echo(f"第 {row.row} 行 {row.name}:{row.note}")

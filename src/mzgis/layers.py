@@ -263,7 +263,7 @@ PLACE_NAMES = Layer(
             choices=("current", "proposed", "retired"),
             choice_labels_zh=("现行", "拟用", "已废止"),
         ),
-        Field("origin", "text", "来历含义", max_length=2000, multiline=True, aliases=("地名含义",)),
+        Field("origin", "text", "来历含义", max_length=2000, multiline=True, aliases=("地名含义", "含义", "来历")),
         # fields of the second national place-name census (第二次全国地名普查登记表), exchanged with the national
         # place-name database: its place-name code, history and the description of the entity
         Field(
@@ -275,7 +275,7 @@ PLACE_NAMES = Layer(
             description="the national place-name database's code of the name (国家地名数据库代码编制规则)",
         ),
         Field("history", "text", "历史沿革", max_length=4000, multiline=True),
-        Field("description", "text", "地理实体描述", max_length=4000, multiline=True),
+        Field("description", "text", "地理实体描述", max_length=4000, multiline=True, aliases=("备注", "描述")),
         Field("approval_ref", "text", "批准文号", max_length=100),
         Field("approved_on", "date", "批准日期"),
         Field("former_names", "text", "曾用名", max_length=20_000, description="JSON list of {name, from, to}"),

@@ -78,7 +78,8 @@ def test_rejected_rows_are_reported_and_nothing_is_written(demo_store: GeoPackag
     audit_before = len(demo_store.audit())
     report = import_file(demo_store, "eldercare_facilities", path, user="导入员", from_crs="gcj02")
     assert not report.ok and report.written == 0
-    assert [(r.row, r.label) for r in report.rejected] == [(2, "乙照料中心"), (3, "丙照料中心"), (4, "丁")]
+    # numbered as the sheet shows them: the header is row 1
+    assert [(r.row, r.label) for r in report.rejected] == [(3, "乙照料中心"), (4, "丙照料中心"), (5, "丁")]
     assert report.rejected[0].problems[0].startswith("类型(kind)的值“hospital”不在允许范围内")
     assert report.rejected[1].problems[0].startswith("位置超出本区县范围")
     assert report.rejected[2].problems == ("所在区划代码 331004999999 不存在于行政区划图层",)
@@ -128,7 +129,7 @@ def test_population_rows_must_name_existing_villages(demo_store: GeoPackageStore
         }
     ).to_csv(path, index=False)
     report = import_file(demo_store, "population", path, user="导入员")
-    assert [(r.row, r.problems) for r in report.rejected] == [(2, ("区划代码 331004001 不是已有的村级单位",))]
+    assert [(r.row, r.problems) for r in report.rejected] == [(3, ("区划代码 331004001 不是已有的村级单位",))]
 
 
 def test_admin_units_need_existing_parents(empty_store: GeoPackageStore, tmp_path: Path) -> None:
@@ -145,7 +146,7 @@ def test_admin_units_need_existing_parents(empty_store: GeoPackageStore, tmp_pat
     ).to_csv(path, index=False)
     report = import_file(empty_store, "admin_units", path, user="导入员")
     assert [(r.row, r.problems) for r in report.rejected] == [
-        (3, ("上级区划 331004002 不存在(数据库和本文件中都没有)",))
+        (4, ("上级区划 331004002 不存在(数据库和本文件中都没有)",))
     ]
     assert empty_store.count("admin_units") == 0
 
@@ -191,7 +192,7 @@ def test_update_by_key_changes_only_the_file_columns(demo_store: GeoPackageStore
         encoding="utf-8",
     )
     refused = import_file(demo_store, "population", csv, user="甲")
-    assert [r.row for r in refused.rejected] == [1, 2]
+    assert [r.row for r in refused.rejected] == [2, 3]
     assert "已存在于数据库(如要更新已有数据,请加 --update)" in refused.rejected[0].problems[0]
     before = demo_store.count("population")
     dry = import_file(demo_store, "population", csv, user="甲", update=True, dry_run=True)

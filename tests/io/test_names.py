@@ -55,11 +55,11 @@ def test_dry_run_reports_findings_per_row_and_writes_nothing(gaz: Gazetteer, tmp
     before = gaz.store.count("place_names")
     report = import_names(gaz, path, user="地名科", from_crs="gcj02", dry_run=True)
     assert [(r.row, r.name, r.romanized, [f.rule for f in r.findings]) for r in report.rows] == [
-        (1, "金清大桥", "Jinqing Daqiao", []),
-        (2, "方临村", "Fanglin Cun", ["homophone"]),
-        (3, "环球大厦", "Huanqiu Dasha", ["exaggeration"]),
+        (2, "金清大桥", "Jinqing Daqiao", []),  # rows as the sheet numbers them: the header is row 1
+        (3, "方临村", "Fanglin Cun", ["homophone"]),
+        (4, "环球大厦", "Huanqiu Dasha", ["exaggeration"]),
     ]
-    assert [r.row for r in report.blocked_rows] == [3]
+    assert [r.row for r in report.blocked_rows] == [4]
     assert "1 条有错误,1 条有提示(试运行,未写入)" in report.summary_zh()
     assert gaz.store.count("place_names") == before
 
@@ -131,7 +131,12 @@ def test_duplicates_inside_the_file_are_found(gaz: Gazetteer, tmp_path: Path) ->
     path = tmp_path / "names.csv"
     pd.DataFrame([ROWS[0], ROWS[0]]).to_csv(path, index=False)
     report = import_names(gaz, path, user="地名科", from_crs="gcj02", dry_run=True)
-    assert [f.rule for f in report.rows[1].findings] == ["duplicate"]
+    assert [(r.row, r.problem) for r in report.rows] == [
+        (2, ""),
+        (3, "与第 2 行重复(如确需保留,请加 --allow-duplicates)"),
+    ]
+    kept = import_names(gaz, path, user="地名科", from_crs="gcj02", dry_run=True, allow_duplicates=True)
+    assert [f.rule for f in kept.rows[1].findings] == ["duplicate"]  # then the rules find the second one
 
 
 def test_override_writes_errors_with_the_reason(gaz: Gazetteer, tmp_path: Path) -> None:
@@ -154,8 +159,8 @@ def test_rows_that_cannot_be_checked(gaz: Gazetteer, tmp_path: Path) -> None:
     )
     report = import_names(gaz, path, user="地名科", from_crs="gcj02")
     assert [(r.row, r.problem) for r in report.rows] == [
-        (1, "所在区划代码 331004999 不存在"),
-        (2, "缺少位置(经纬度或几何)"),
+        (2, "所在区划代码 331004999 不存在"),
+        (3, "缺少位置(经纬度或几何)"),
     ]
     assert report.written == 0
 

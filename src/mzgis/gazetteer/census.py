@@ -86,13 +86,31 @@ def read_class_code(value: object, name: str = "") -> tuple[CensusClass, str | N
 
 def class_named(text: str, name: str = "") -> tuple[CensusClass, str | None] | None:
     """The listed class whose Chinese name is ``text`` (the 地名类别 of a national list: 农村居民点, 社区, 河流;
-    a middle class's name is mzgis's category label), with the subcategory it gives ``name``; None for
+    a middle class's name is mzgis's category label), or that an everyday word of the offices' tables names
+    (道路, 自然村, 住宅小区, 公园: ``[words]`` of the data), with the subcategory it gives ``name``; None for
     another text."""
     wanted = text.strip()
-    for klass in classes().values():
+    listed = classes()
+    for klass in listed.values():
         if klass.name == wanted:
             return klass, _subcategory(klass, name)
+    code = class_words().get(wanted)
+    if code is not None:
+        return listed[code], _subcategory(listed[code], name)
     return None
+
+
+@cache
+def class_words() -> dict[str, str]:
+    """Everyday class words → the unpadded code of the class they mean (checked: every code is listed)."""
+    data = tomllib.loads(
+        resources.files("mzgis.gazetteer").joinpath("data/census_classes.toml").read_text(encoding="utf-8")
+    )
+    words = {str(k): str(v) for k, v in data.get("words", {}).items()}
+    unknown = sorted(set(words.values()) - set(classes()))
+    if unknown:
+        raise ValueError(f"class words name unlisted classes: {unknown}")
+    return words
 
 
 def _subcategory(klass: CensusClass, name: str) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,8 @@ _EXTENT_MARGIN_DEG = 0.01  # about 1 km around the county's extent
 
 @dataclass(frozen=True)
 class RowProblem:
-    """A rejected row: its 1-based data row number, a label (name or code) and the reasons in Chinese."""
+    """A rejected row: its number as the file shows it (Excel's row number, header and title rows counted;
+    a feature's number), a label (name or code) and the reasons in Chinese."""
 
     row: int
     label: str
@@ -192,6 +193,7 @@ def import_file(
     report = ImportReport(layer.name, Path(path).name, len(frame), crs_text, table.encoding, dry_run, update=update)
     if table.note:
         report.notes.append(table.note)
+    report.notes += table.notes
     mapping, unused = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
     if unused:
         report.notes.append(f"未使用的列:{'、'.join(unused)}")
@@ -214,6 +216,7 @@ def import_file(
     # features by key; one without a key value (a facility without its code) is never updated by a row
     stored = {k: f for f in existing if None not in (k := _key(layer, f.properties))} if update else {}
     left_out: list[str] = []
+    numbers: list[int] = []  # each kept row's number as the file shows it (Excel's row, the feature's number)
     for i, (_, src) in enumerate(frame.iterrows(), start=1):
         values = {target: src[col] for col, target in mapping.items()}
         clean, problems = check_record(layer, values)
@@ -247,8 +250,9 @@ def import_file(
         problems += _reference_problems(layer, clean, known_codes)
         label = str(clean.get("name") or clean.get("code") or clean.get("marker_id") or "")
         if problems:
-            report.rejected.append(RowProblem(i, label, tuple(problems)))
+            report.rejected.append(RowProblem(len(rows) + 1, label, tuple(problems)))
         rows.append((clean, geom))
+        numbers.append(table.row_number(i - 1))
         if progress:
             progress(i, len(frame))
     if left_out:
@@ -256,7 +260,8 @@ def import_file(
     _key_problems(layer, rows, existing, report, updating=set(stored))
     if layer.name == "admin_units":
         _parent_problems(rows, set(known_codes), report)
-    if report.rejected:
+    if report.rejected:  # numbered as the officer sees the file
+        report.rejected = [replace(r, row=numbers[r.row - 1]) for r in report.rejected]
         return report
     new = [(rec, geom) for rec, geom in rows if _key(layer, rec) not in stored]
     changed = [  # an update changes only the columns the file has

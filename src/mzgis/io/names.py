@@ -5,6 +5,7 @@ export of the gazetteer to CSV, XLSX, GeoJSON and GeoPackage; the clean-up repor
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -87,6 +88,7 @@ class NamesImportReport:
     written: int = 0
     override_reason: str | None = None
     update: bool = False
+    notes: list[str] = field(default_factory=list)  # how the file was read: title rows, columns not used …
 
     @property
     def blocked_rows(self) -> list[NameRow]:
@@ -126,6 +128,8 @@ def import_names(
     update: bool = False,
     rename: Mapping[str, str] | None = None,
     scope: str | None = None,
+    status: str | None = None,
+    allow_duplicates: bool = False,
 ) -> NamesImportReport:
     """Check every row against the naming rules (and the rows before it); when none is blocked (or errors
     are overridden with a reason) and not ``dry_run``, write all rows as one changeset.
@@ -136,16 +140,34 @@ def import_names(
     id are added. So a list exported by mzgis, corrected in Excel, comes back as the corrections.
 
     ``scope``: the importing officer's jurisdiction (an admin code prefix): a row adding or changing a name
-    outside it is a problem of that row, and the import writes nothing."""
+    outside it is a problem of that row, and the import writes nothing.
+
+    As township offices write their tables: a title above the header is skipped; rows are numbered as the
+    sheet shows them; units may be given by name (a 所属乡镇 column, a 村(社区) column, or names in the
+    admin-code column), resolved within the register; every column is used or named as unused; a row
+    repeated within the file is refused (``allow_duplicates``: kept); new names get ``status`` where the
+    file gives none (拟用 by default, said in the report)."""
+    layer = LAYERS["place_names"]
+    if status is not None:
+        status = coerce_value(layer.field("status"), status)  # 现行 / 拟用 as well
+        if status not in ("current", "proposed"):
+            raise BadInput("--status 只能是 current(现行)或 proposed(拟用)", "--status is current or proposed")
     table = read_table(path, source_layer=source_layer, rename=rename)
     frame = table.frame
-    layer = LAYERS["place_names"]
-    mapping, _ = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
+    mapping, unused = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
     class_column = next((c for c in frame.columns if str(c).strip() in (CLASS_CODE_COLUMN, "类别代码")), None)
-    required = ("name", "admin_code") if class_column is not None else ("name", "category", "admin_code")
+    town_column = _column_named(frame, *TOWNSHIP_HEADERS)
+    village_column = _column_named(frame, *VILLAGE_HEADERS)
+    unused = [c for c in unused if c not in {str(town_column), str(village_column), str(class_column)}]
+    unused = [c for c in unused if c.lower() not in ("id", "编号", "version", "版本", STORE_COLUMN, "来源库")]
+    required = ["name", "admin_code"] if class_column is not None else ["name", "category", "admin_code"]
+    if town_column is not None:
+        required.remove("admin_code")  # the unit comes from the township (and village) names
     missing = [f for f in required if f not in mapping.values()]
     if missing:
-        raise BadInput(f"{Path(path).name} 缺少必填列:{'、'.join(missing)}", f"missing columns: {missing}")
+        labels = "、".join(f"{layer.field(f).label_zh}({f})" for f in missing)
+        hint = ";如表头上方有标题行,请确认表头是否在标题之下的第一行" if not mapping else ""
+        raise BadInput(f"{Path(path).name} 缺少必填列:{labels}{hint}", f"missing columns: {missing}")
     system, _ = source_system(table.crs, from_crs)
     revisions = gazetteer.revisions()  # what the checks below see; the write reuses them if still current
     admin = gazetteer.admin()
@@ -157,6 +179,21 @@ def import_names(
     def cell(src: Any, target: str) -> str:
         value = src[column[target]] if target in column else None
         return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+
+    # the unit of each row: its admin code, or the unit its township (and village) names, resolved once
+    units = [_row_unit(admin, src, column.get("admin_code"), town_column, village_column) for src in rows]
+    for i, unit in enumerate(units):
+        rows[i] = dict(rows[i]) | {"__unit": unit if isinstance(unit, str) else None}
+    column.setdefault("admin_code", "__unit")
+    if "admin_code" not in mapping.values():
+        mapping["__unit"] = "admin_code"
+    else:  # a name in the admin-code column: its resolved code stands in its place
+        for i, unit in enumerate(units):
+            if isinstance(unit, str):
+                rows[i][column["admin_code"]] = unit
+    report_notes = [n for n in (table.note, *table.notes) if n]
+    if unused:
+        report_notes.append(f"未使用的列:{'、'.join(unused)}")
 
     # classes by the class code, and by 类别名称 when it names a census class (农村居民点) rather than a category;
     # without a subcategory column the code's class (else the named one) gives the subcategory
@@ -185,6 +222,12 @@ def import_names(
         for i, src in enumerate(rows)
     )
     report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason, update=update)
+    report.notes = report_notes
+    new_status = status or "proposed"
+    if "status" not in mapping.values():
+        shown = choice_labels(layer, "status").get(new_status, new_status)
+        report.notes.append(f"新增地名的状态:{shown}({new_status})" + ("" if status else ",可用 --status 指定"))
+    seen_rows: dict[tuple[str, ...], int] = {}
     id_column = _column_named(frame, "id", "编号", "编号 id")
     version_column = _column_named(frame, "version", "版本", "版本 version")
     origin_column = _column_named(frame, STORE_COLUMN, "来源库", STORE_COLUMN_ZH)
@@ -198,9 +241,19 @@ def import_names(
     edits: list[Edit] = []
     results: list[CheckResult] = []
     for i, src in enumerate(rows, start=1):
+        shown_row = table.row_number(i - 1)  # the row as the sheet shows it
         props: dict[str, Any] = {}
         problems: list[str] = []
+        unit = units[i - 1]
+        if isinstance(unit, MzgisError):
+            problems.append(unit.message_zh)
+        same = tuple(_cell(src, c) for c in frame.columns if c != frame.geometry.name)
+        if same in seen_rows and not allow_duplicates:
+            problems.append(f"与第 {seen_rows[same]} 行重复(如确需保留,请加 --allow-duplicates)")
+        seen_rows.setdefault(same, shown_row)
         for col, target in mapping.items():
+            if target == "admin_code" and isinstance(unit, MzgisError):
+                continue
             if target in USER_FIELDS:
                 try:
                     by_name = named[i - 1] if target == "category" else None
@@ -222,7 +275,7 @@ def import_names(
         if (found := given[i - 1]) is not None and found[1]:
             props["subcategory"] = found[1]
         if problems:
-            report.rows.append(NameRow(i, str(props.get("name") or ""), problem=";".join(problems)))
+            report.rows.append(NameRow(shown_row, str(props.get("name") or ""), problem=";".join(problems)))
             continue
         name = str(props.get("name") or "")
         geom = located[i - 1]
@@ -233,16 +286,16 @@ def import_names(
                     gazetteer, keys, src, props, home, id_column, version_column, origin_column
                 )
             except MzgisError as exc:
-                report.rows.append(NameRow(i, name, problem=exc.message_zh))
+                report.rows.append(NameRow(shown_row, name, problem=exc.message_zh))
                 continue
         try:
             _guard(gazetteer, scope, fid, props, geom, user, admin)
         except MzgisError as exc:
-            report.rows.append(NameRow(i, name, problem=exc.message_zh, note=note))
+            report.rows.append(NameRow(shown_row, name, problem=exc.message_zh, note=note))
             continue
         if fid is not None:
             coded = None if found is None else found[0]  # the class that gave the subcategory
-            row, edit = _update_row(gazetteer, i, fid, props, geom, version, override_reason, coded)
+            row, edit = _update_row(gazetteer, shown_row, fid, props, geom, version, override_reason, coded)
             report.rows.append(replace(row, note=note) if note else row)
             if edit is not None:
                 edits.append(edit)
@@ -262,12 +315,12 @@ def import_names(
                 admin=admin,
             )
         except MzgisError as exc:
-            report.rows.append(NameRow(i, name, problem=exc.message_zh, note=note))
+            report.rows.append(NameRow(shown_row, name, problem=exc.message_zh, note=note))
             continue
-        report.rows.append(NameRow(i, name, result.romanized, tuple(result.findings), note=note))
+        report.rows.append(NameRow(shown_row, name, result.romanized, tuple(result.findings), note=note))
         results.append(result)
         scopes.add(NameRecord(name, str(props["category"]), str(props["admin_code"]), props.get("subcategory")))
-        props.setdefault("status", "proposed" if props.get("status") is None else props["status"])
+        props["status"] = props.get("status") or new_status
         edits.append(
             Edit(
                 "create",
@@ -392,6 +445,42 @@ def _other_name(gazetteer: Gazetteer, fid: int, props: Mapping[str, Any], *, ren
             and props.get("category") in (None, stored["category"])
         )
     return "" if same else f"“{stored['name']}”({stored['admin_code']},{CATEGORY_ZH.get(str(stored['category']), '')})"
+
+
+# headers offices give the township and the village a name belongs to (names, not codes)
+TOWNSHIP_HEADERS = (
+    "所属乡镇",
+    "所在乡镇",
+    "乡镇(街道)",
+    "乡镇（街道）",
+    "乡镇",
+    "镇街",
+    "所属镇街",
+    "镇(街道)",
+    "街道(乡镇)",
+)
+VILLAGE_HEADERS = ("村(社区)", "村（社区）", "所属村", "所在村", "村社区", "所属村(社区)", "所属村（社区）", "村居")
+
+
+def _row_unit(
+    admin: AdminLookup, src: Mapping[str, Any], code_column: Any, town_column: Any, village_column: Any
+) -> str | MzgisError | None:
+    """The admin code of a row given by a name: a unit's name in the admin-code column, or the township
+    (and village within it) named by their own columns; None when the row gives a code (or nothing)."""
+    try:
+        given = _cell(src, code_column)
+        if given and not unicodedata.normalize("NFKC", given).strip().isdigit():
+            return admin.code_of(given)
+        if given or town_column is None:
+            return unicodedata.normalize("NFKC", given).strip() or None
+        town = _cell(src, town_column)
+        if not town:
+            return BadInput("缺少所属乡镇(街道)", "no township given")
+        code = admin.code_of(town, level="township")
+        village = _cell(src, village_column)
+        return admin.code_of(village, within=code, level="village") if village else code
+    except MzgisError as exc:
+        return exc
 
 
 def _column_named(frame: pd.DataFrame, *names: str) -> Any:

@@ -8,10 +8,11 @@ validates against the layer model: that is the importer's job.
 from __future__ import annotations
 
 import struct
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,12 @@ class SourceTable:
     crs: CRS | None  # as declared by the file; None when it declares nothing
     encoding: str | None
     note: str = ""
+    first_row: int = 1  # the row number officers see for the first record (a sheet's, past its header and title)
+    notes: list[str] = field(default_factory=list)  # what the reading decided that the officer should know
+
+    def row_number(self, index: int) -> int:
+        """The number of record ``index`` (0-based) as the file shows it: Excel's row, or the feature's number."""
+        return self.first_row + index
 
 
 def detect_dbf_encoding(dbf: Path) -> str:
@@ -99,13 +106,16 @@ def _read_vector(path: Path, source_layer: str | None) -> SourceTable:
     return SourceTable(frame, crs, encoding, note)
 
 
-def _read_text_table(path: Path) -> tuple[pd.DataFrame, str | None]:
+def _read_text_table(path: Path) -> tuple[pd.DataFrame, str | None, int]:
+    """The table, its encoding (CSV) and how many title rows stood above its header (skipped)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _check_zip(path)
         try:
-            return pd.read_excel(path, dtype=str, engine="openpyxl"), None
+            raw_frame = pd.read_excel(path, dtype=str, engine="openpyxl", header=None)
         except Exception as exc:  # openpyxl raises many kinds for damaged files
             raise BadInput(f"无法读取 Excel 文件 {path.name}:{exc}", f"cannot read {path.name}: {exc}") from None
+        frame, titles = _headed(raw_frame, path)
+        return frame, None, titles
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -115,12 +125,38 @@ def _read_text_table(path: Path) -> tuple[pd.DataFrame, str | None]:
         from io import StringIO
 
         try:
-            return pd.read_csv(StringIO(raw.decode(encoding)), dtype=str, keep_default_na=False), encoding
+            rows = pd.read_csv(
+                StringIO(raw.decode(encoding)), dtype=str, keep_default_na=False, header=None, skip_blank_lines=False
+            )
         except pd.errors.EmptyDataError:
             raise BadInput(f"CSV 文件 {path.name} 没有表头和数据", f"{path.name} has no columns") from None
         except pd.errors.ParserError as exc:
             raise BadInput(f"CSV 文件 {path.name} 格式错误:{exc}", f"bad CSV {path.name}: {exc}") from None
+        frame, titles = _headed(rows, path)
+        return frame, encoding, titles
     raise BadInput(f"{path.name} 的编码无法识别(应为 UTF-8 或 GBK)", f"unknown encoding of {path.name}")
+
+
+_TITLE_ROWS_AT_MOST = 5
+
+
+def _headed(rows: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, int]:
+    """The table under its header row: rows above the header that hold one cell at most (a title such as
+    “路桥区 2024 年新增地名表”, a blank row) are skipped, up to five; the count skipped."""
+    filled = [int((rows.iloc[i].fillna("").astype(str).str.strip() != "").sum()) for i in range(len(rows))]
+    titles = 0
+    limit = min(_TITLE_ROWS_AT_MOST, len(rows) - 1)
+    while titles < limit and filled[titles] <= 1 and max(filled[titles + 1 : titles + 1 + _TITLE_ROWS_AT_MOST]) >= 2:
+        titles += 1  # a title or blank row above a header of two columns or more
+    if not len(rows) or filled[titles] == 0:
+        raise BadInput(f"{path.name} 没有表头和数据", f"{path.name} has no columns")
+    header = [
+        str(v).strip() if pd.notna(v) and str(v).strip() else f"第{j + 1}列" for j, v in enumerate(rows.iloc[titles])
+    ]
+    body = rows.iloc[titles + 1 :].reset_index(drop=True)
+    body.columns = header
+    body = body[~(body.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)]  # blank rows
+    return body, titles
 
 
 def _unreadable(path: Path, exc: Exception) -> str:
@@ -158,6 +194,15 @@ def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
     return next((lowered[n] for n in names if n in lowered), None)
 
 
+def _number_text(value: object) -> object:
+    """A number as offices type it, as Python reads it: full-width digits, signs and points (１２１．４７),
+    spaces and thousands separators taken out; an empty cell is None."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).replace(" ", "").replace(",", "").replace("。", ".")
+    return text or None
+
+
 def _table_geometry(frame: pd.DataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]:
     """Geometries from longitude/latitude columns, a WKT column, or both (as mzgis exports: then a line or
     polygon comes from its WKT, and a point from the coordinates, which is what an officer edits)."""
@@ -165,8 +210,8 @@ def _table_geometry(frame: pd.DataFrame, path: Path) -> tuple[gpd.GeoDataFrame, 
     wkt_col = _find(list(frame.columns), WKT_COLUMNS)
     points: list[BaseGeometry | None] = [None] * len(frame)
     if lon_col and lat_col:
-        lon = pd.to_numeric(frame[lon_col].replace("", None), errors="coerce")
-        lat = pd.to_numeric(frame[lat_col].replace("", None), errors="coerce")
+        lon = pd.to_numeric(frame[lon_col].map(_number_text), errors="coerce")
+        lat = pd.to_numeric(frame[lat_col].map(_number_text), errors="coerce")
         points = [
             None if pd.isna(x) or pd.isna(y) else shapely.Point(float(x), float(y))
             for x, y in zip(lon, lat, strict=True)
@@ -234,9 +279,12 @@ def read_table(path: Path, *, source_layer: str | None = None, rename: Mapping[s
             table.frame = _renamed(table.frame, rename, path)
         return table
     if suffix in _TABLE_SUFFIXES:
-        frame, encoding = _read_text_table(path)
+        frame, encoding, titles = _read_text_table(path)
         gdf, note = _table_geometry(_renamed(frame, rename or {}, path), path)
-        return SourceTable(gdf, None, encoding, note)
+        table = SourceTable(gdf, None, encoding, note, first_row=titles + 2)  # the header is a row too
+        if titles:
+            table.notes.append(f"表头在第 {titles + 1} 行,其上 {titles} 行是标题,已跳过")
+        return table
     raise BadInput(
         f"不支持的文件格式“{path.suffix}”;支持 GeoJSON、GeoPackage、Shapefile、CSV、XLSX",
         f"unsupported format {path.suffix!r}",
