@@ -186,3 +186,20 @@ def test_a_township_named_twice_or_not_at_all_is_refused_by_name(jiaojiang: Path
     assert out.exit_code == 5
     assert "第 3 行 白云桥:[无法导入] 没有名为“白云镇”的乡镇(街道)" in out.output
     assert "第 2 行" not in out.output  # 回浦村 of 章安街道: resolved to its code, no problem
+
+
+def test_units_lists_the_register_with_codes(jiaojiang: Path) -> None:
+    out = runner.invoke(app, ["units", "回浦", "--db", str(jiaojiang)])
+    assert out.exit_code == 0 and out.output.splitlines() == ["331002008201  回浦村  村(社区)", "共 1 个区划单位"]
+    towns = runner.invoke(app, ["units", "--level", "township", "--json", "--db", str(jiaojiang)])
+    import json
+
+    rows = json.loads(towns.output)
+    assert len(rows) == 12 and rows[0] == {
+        "code": "331002001",
+        "name": "海门街道",
+        "level": "township",
+        "parent_code": "331002",
+    }
+    bad = runner.invoke(app, ["units", "--level", "city", "--db", str(jiaojiang)])
+    assert bad.exit_code == 2 and "--level 只能是 county、township 或 village" in bad.output

@@ -10,11 +10,12 @@ from mzgis.text import clean_text, inside, plain_name_problem, safe_cell, safe_f
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("古\u200b岙村", "含不可见字符(U+200B ZERO WIDTH SPACE)"),
-        ("a\x00b", "含控制字符(U+0000)"),
+        ("古\u200b岙村", "含不可见字符(U+200B ZERO WIDTH SPACE,在第 1 个字“古”之后)"),
+        ("\u200b古岙村", "含不可见字符(U+200B ZERO WIDTH SPACE,在开头)"),
+        ("a\x00b", "含控制字符(U+0000,在第 1 个字“a”之后)"),
         ("\ud800", "含无法编码的字符(U+D800)"),
-        ("桥\u202e", "含不可见字符(U+202E RIGHT-TO-LEFT OVERRIDE)"),
-        ("桥\u3164", "含不可见字符(U+3164 HANGUL FILLER)"),
+        ("桥\u202e", "含不可见字符(U+202E RIGHT-TO-LEFT OVERRIDE,在第 1 个字“桥”之后)"),
+        ("桥\u3164", "含不可见字符(U+3164 HANGUL FILLER,在第 1 个字“桥”之后)"),
         ("桥\ufdd0", "含非字符码位(U+FDD0)"),
         ("路南街道", None),
         ("𠀀村", None),  # a rare character outside the BMP is a character, not a problem (the rules judge it)

@@ -342,6 +342,37 @@ def merge_cmd(
 
 @app.command()
 @handles_errors
+def units(
+    query: Annotated[str | None, typer.Argument(help="名称或代码的一部分,如 章安、331002008")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="county、township 或 village")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """列出本数据中的区划单位及其代码(导入表格时可用名称代替代码)。The register's admin units."""
+    levels = {"county": "区县", "township": "乡镇(街道)", "village": "村(社区)"}
+    if level is not None and level not in levels:
+        raise _fail("--level 只能是 county、township 或 village", EXIT_CODES["bad_input"])
+    key = (query or "").strip()
+    found = [
+        u.properties
+        for u in _open(db).features("admin_units", where={"level": level} if level else None, geometry=False)
+        if not key or key in str(u.properties["code"]) or key in str(u.properties["name"])
+        or key in str(u.properties.get("official_name") or "")
+    ]  # fmt: skip
+    rows = [
+        {"code": p["code"], "name": p["name"], "level": p["level"], "parent_code": p.get("parent_code")}
+        for p in sorted(found, key=lambda p: str(p["code"]))
+    ]
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['code']}  {r['name']}  {levels.get(str(r['level']), r['level'])}")
+    typer.echo(f"共 {len(rows)} 个区划单位")
+
+
+@app.command()
+@handles_errors
 def info(db: DbOption = None) -> None:
     """显示图层、要素数、坐标系和范围。Layers, counts, CRS and extent."""
     from mzgis.crs import STORAGE_EPSG, to_metric

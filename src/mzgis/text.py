@@ -41,16 +41,20 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     """Why ``text`` may not be stored (in Chinese), or None. ``multiline`` allows line breaks and tabs."""
     if _PLAIN.fullmatch(text):
         return None
-    for ch in text:
+    for k, ch in enumerate(text):
         if multiline and ch in _MULTILINE_OK:
             continue
         cat = unicodedata.category(ch)
+        # where it stands, since the text shows nothing there: after the k-th character (古岙村: after 古)
+        at = (
+            f",在第 {k} 个字“{text[k - 1]}”之后" if k > 0 and text[k - 1].isprintable() else ",在开头" if k == 0 else ""
+        )
         if cat == "Cs":
             return f"含无法编码的字符({_describe(ch)})"
         if cat == "Cc":
-            return f"含控制字符({_describe(ch)})"
+            return f"含控制字符({_describe(ch)}{at})"
         if cat == "Cf" or ch in _INVISIBLE_EXTRA:
-            return f"含不可见字符({_describe(ch)})"
+            return f"含不可见字符({_describe(ch)}{at})"
         if cat == "Cn" and (0xFDD0 <= ord(ch) <= 0xFDEF or (ord(ch) & 0xFFFE) == 0xFFFE):
             return f"含非字符码位({_describe(ch)})"
     return None
