@@ -274,11 +274,14 @@ def copy_cmd(
     source: Annotated[str, typer.Argument(help="源:GeoPackage 数据文件或 PostgreSQL 数据库地址")],
     target: Annotated[str, typer.Argument(help="目标:新的 GeoPackage 文件,或 PostgreSQL 数据库地址")],
     force: Annotated[bool, typer.Option("--force", help="目标文件已存在(或数据库中已有 mzgis 数据)时清空重建")] = False,
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="只复制这个区县(或乡镇)的部分,如 331002:市库交还一个区县")
+    ] = None,
 ) -> None:
     """复制整个数据库(GeoPackage ↔ PostGIS):要素连同编号、版本、修改记录、变更集、账号和材料,复制后逐表核对。"""
     from mzgis.errors import InvalidStore
     from mzgis.store import create_store, is_database_url, open_store
-    from mzgis.store.copy import copy_store
+    from mzgis.store.copy import copy_store, copy_unit
 
     src = open_store(source)
     if not is_database_url(target):
@@ -291,7 +294,7 @@ def copy_cmd(
     else:
         dst = create_store(target, replace=force)
     try:
-        report = copy_store(src, dst)
+        report = copy_store(src, dst) if unit is None else copy_unit(src, dst, unit)
     except BaseException:
         if not is_database_url(target):  # a file that failed to fill is not left behind
             Path(target).unlink(missing_ok=True)
@@ -302,6 +305,13 @@ def copy_cmd(
     )
     typer.echo(f"已复制 {src.location} → {dst.location}")
     typer.echo(f"  图层:{layers}")
+    if unit is not None:
+        typer.echo(f"  {unit} 的部分:修改记录 {c['audit']} 条,变更集 {c['changesets']} 个,材料 {c['documents']} 份")
+        typer.echo(
+            f"  已核对条数和校验和(SHA-256 {report.checksum[:16]}…);账号不复制;"
+            "源库记下了新文件,以后从它导出的地名表仍能按编号对应回源库"
+        )
+        return
     typer.echo(
         f"  修改记录 {c['audit']} 条,变更集 {c['changesets']} 个,账号 {c['accounts']} 个,"
         f"材料 {c['documents']} 份,设置 {c['meta']} 项"

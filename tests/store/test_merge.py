@@ -141,3 +141,33 @@ def test_merge_from_the_command_line(demo_path: Path, tmp_path: Path) -> None:
     assert again.exit_code == 4 and "这个库已经合并进目标" in again.output
     frame = pd.DataFrame([f.properties for f in GeoPackageStore(demo_path).features("place_names")])
     assert (frame["admin_code"].str[:6] == "331002").sum() == 3
+
+
+def test_a_countys_part_goes_back_to_a_file_of_its_own(demo_store: Backend, tmp_path: Path) -> None:
+    """The reverse of a merge: 椒江区's part of the city's store into a new file — its units, names with their
+    histories, the application and its document, the boundary line it shares and its markers — with the ids
+    the city gave them; a list exported from that file later finds its names in the city again."""
+    from mzgis.store import create_store
+    from mzgis.store.copy import copy_unit
+
+    county, ids = _jiaojiang(tmp_path / "jiaojiang.gpkg")
+    shift = merge_store(county, demo_store).offsets["place_names"]
+    back = create_store(tmp_path / "back.gpkg")
+    report = copy_unit(demo_store, back, "331002")
+    assert report.counts["place_names"] == 3 and report.counts["admin_units"] == 280  # the county's row too
+    assert (report.counts["name_procedures"], report.counts["documents"]) == (1, 1)
+    assert {f.properties["name"] for f in back.iter_features("boundary_lines")} == {"路椒线"}
+    assert back.count("boundary_markers") == len(
+        [f for f in demo_store.iter_features("boundary_markers") if f.properties["line_name"] == "路椒线"]
+    )
+    gu = back.get("place_names", ids["海门古街"] + shift)
+    assert gu.version == 2 and [e.reason for e in back.audit(layer="place_names", feature_id=gu.id)] == ["登记", "更名"]
+    assert not back.features("place_names", where={"name": "路南街道"})  # nothing of 路桥区
+    assert back.identity() != demo_store.identity()
+    # the county edits its file, exports, and the city takes the correction back by the same ids
+    Gazetteer(back).update(gu.id, {"origin": "海门卫城老街"}, expected_version=2, user="椒江地名科")
+    path = tmp_path / "from-the-county.csv"
+    export_names(Gazetteer(back), path)
+    report2 = import_names(Gazetteer(demo_store), path, user="市局", update=True)
+    assert [(r.name, r.action) for r in report2.rows if r.action == "update"] == [("海门古街", "update")]
+    assert demo_store.get("place_names", gu.id).properties["origin"] == "海门卫城老街"

@@ -17,10 +17,10 @@ import shapely
 
 from mzgis.errors import InvalidStore
 from mzgis.layers import LAYERS
-from mzgis.store.base import SYSTEM_TABLES, Backend, Feature, Loader
+from mzgis.store.base import SYSTEM_TABLES, Backend, Feature, Loader, utc_now
 from mzgis.store.schema import STORE_ID_KEY
 
-__all__ = ["CopyReport", "copy_store", "store_checksums"]
+__all__ = ["CopyReport", "copy_store", "copy_unit", "store_checksums"]
 
 _PAGE = 5000
 _KEYS = {"changesets": "id", "audit": "id", "meta": "key", "accounts": "name", "documents": "id"}
@@ -113,3 +113,87 @@ def copy_store(source: Backend, target: Backend) -> CopyReport:
         )
     total = hashlib.sha256("".join(sums[t] for t in sorted(sums)).encode()).hexdigest()
     return CopyReport(counts, total)
+
+
+def copy_unit(source: Backend, target: Backend, unit: str) -> CopyReport:
+    """A county's (or township's) part of ``source`` into the empty ``target`` — a city's database handed
+    back to a county as its own file: the features kept by an admin code under ``unit`` (units, population,
+    names, facilities), the boundary lines with the county on either side and their markers, the naming
+    applications of those names and their documents, the history and changesets of all of these — with their
+    ids, versions and stamps. The target is a store of its own (its own identity); ``source`` notes that
+    identity with the same ids (``merged:<uuid>``, no shift), so a list exported from the county's file later
+    finds its names in the city's database. Read back and compared (counts and SHA-256 per layer and table)."""
+    from mzgis.store.merge import MERGED_PREFIX
+
+    if target.meta(STORE_ID_KEY) is None:  # a target made before identities: it gets one now
+        target.identity()
+    report = CopyReport()
+    with source.snapshot():
+        kept: dict[str, list[Feature]] = {}
+        for layer, lay in LAYERS.items():
+            if lay.scope_fields:
+                kept[layer] = [f for page in _unit_pages(source, layer, unit) for f in page]
+        lines = {str(f.properties["name"]) for f in kept["boundary_lines"]}
+        kept["boundary_markers"] = [
+            f for f in source.iter_features("boundary_markers") if str(f.properties.get("line_name")) in lines
+        ]
+        names = {f.id for f in kept["place_names"]}
+        kept["name_procedures"] = [
+            f for f in source.iter_features("name_procedures") if f.properties.get("name_id") in names
+        ]
+        ids = {layer: {f.id for f in features} for layer, features in kept.items()}
+        audit = [
+            row
+            for rows in _pages_of_rows(source, "audit")
+            for row in rows
+            if row["feature_id"] in ids.get(str(row["layer"]), set())
+        ]
+        changesets = {row["changeset_id"] for row in audit}
+        procedures = ids["name_procedures"]
+        tables = {
+            "changesets": [r for rows in _pages_of_rows(source, "changesets") for r in rows if r["id"] in changesets],
+            "audit": audit,
+            "documents": [
+                r for rows in _pages_of_rows(source, "documents") for r in rows if r["procedure_id"] in procedures
+            ],
+        }
+        with target.bulk_load() as load:
+            for layer, features in kept.items():
+                load.features(layer, features)
+            for table, rows in tables.items():
+                load.rows(table, rows)
+    for layer, features in kept.items():
+        report.counts[layer] = len(features)
+    for table, rows in tables.items():
+        report.counts[table] = len(rows)
+    # read back: every layer and table of the target is exactly what was chosen from the source
+    sums: dict[str, str] = {}
+    for layer, features in kept.items():
+        want = hashlib.sha256(b"".join(_feature_digest(f) for f in sorted(features, key=lambda f: f.id)))
+        got = hashlib.sha256(b"".join(_feature_digest(f) for page in _pages_of_features(target, layer) for f in page))
+        if want.hexdigest() != got.hexdigest():
+            raise InvalidStore(f"复制后核对不一致:{layer}", f"the copy of {unit} differs in {layer}")
+        sums[layer] = want.hexdigest()
+    for table, rows in tables.items():
+        key = _KEYS[table]
+        want = hashlib.sha256(b"".join(_row_digest(r) for r in sorted(rows, key=lambda r: r[key])))
+        got = hashlib.sha256(b"".join(_row_digest(r) for page in _pages_of_rows(target, table) for r in page))
+        if want.hexdigest() != got.hexdigest():
+            raise InvalidStore(f"复制后核对不一致:{table}", f"the copy of {unit} differs in {table}")
+        sums[table] = want.hexdigest()
+    offsets = {name: 0 for name in (*LAYERS, "changesets", "audit", "documents")}
+    note = {"at": utc_now(), "offsets": offsets, "counties": [unit], "extracted": True}
+    source.set_meta(MERGED_PREFIX + target.identity(), json.dumps(note))
+    report.checksum = hashlib.sha256("".join(sums[t] for t in sorted(sums)).encode()).hexdigest()
+    return report
+
+
+def _unit_pages(store: Backend, layer: str, unit: str) -> Iterator[list[Feature]]:
+    after: int | None = None
+    while True:
+        batch = store.features(layer, limit=_PAGE, after_id=after, scope=unit)
+        if batch:
+            yield batch
+        if len(batch) < _PAGE:
+            return
+        after = batch[-1].id
