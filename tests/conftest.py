@@ -54,6 +54,21 @@ def add_accounts(location: Path | str) -> dict[str, str]:
     return {name: users.issue_token(name, days=1).token for name in ACCOUNTS}
 
 
+def register_jiaojiang(store: Backend) -> None:
+    """椒江区's townships and villages registered by code and name, without polygons, as init --county makes
+    them (the county itself is in the demo already, as 路桥区's neighbour, with its outline)."""
+    from mzgis.divisions import county_units
+
+    with store.transaction(user="test") as tx:
+        tx.insert_many(
+            "admin_units",
+            [
+                ({"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code}, None)
+                for u in county_units("331002")[1:]
+            ],
+        )
+
+
 def shape(geometry: BaseGeometry | None) -> Any:
     """A stored feature's geometry, which the test knows is there (and of the type it uses)."""
     assert geometry is not None

@@ -226,17 +226,10 @@ def test_city_wide_runs_name_the_county_left_out_and_analyse_the_other(client: T
     from typer.testing import CliRunner
 
     from mzgis.cli import app
-    from mzgis.divisions import county_units
+    from tests.conftest import register_jiaojiang
 
     store = open_store(demo_db)
-    with store.transaction(user="test") as tx:
-        tx.insert_many(
-            "admin_units",
-            [
-                ({"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code}, None)
-                for u in county_units("331002")[1:]  # the county itself is in the demo, as the neighbour
-            ],
-        )
+    register_jiaojiang(store)
     store.close()
     whole = client.get("/api/coverage").json()
     assert whole["left_out"] == [

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mzgis.divisions import county_units
 from mzgis.settings import default_demo_path
 from mzgis.store import GeoPackageStore
+from tests.conftest import register_jiaojiang
 from tests.web.test_page import _page, _shot, browser  # noqa: F401  (the browser fixture)
 
 
@@ -22,15 +22,7 @@ def demo_path(tmp_path: Path) -> Path:
     path = tmp_path / "city.gpkg"
     with closing(sqlite3.connect(default_demo_path())) as src, closing(sqlite3.connect(path)) as dst:
         src.backup(dst)
-    store = GeoPackageStore(path)
-    with store.transaction(user="test") as tx:
-        tx.insert_many(
-            "admin_units",
-            [
-                ({"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code}, None)
-                for u in county_units("331002")[1:]  # the county itself is in the demo, with its outline
-            ],
-        )
+    register_jiaojiang(GeoPackageStore(path))
     return path
 
 
