@@ -392,8 +392,10 @@ def _match_row(
     """The stored name an update row stands for, the version it was read at, and a note on how it was found.
 
     Ids and versions are a store's own: a row exported from this store (its 来源库 is this store's identity)
-    is matched by its id. A row from another store is matched by the keys registers share (地名代码, else the
-    name within its unit); its id and version, the other store's, are not used. A row whose origin is unknown
+    is matched by its id. A row of a store merged into this one (or copied out of it with ``--unit``) is
+    matched by its id as the merge shifted it, when that id still holds the same name. A row from another
+    store is matched by the keys registers share (地名代码, else the name within its unit); its id and
+    version, the other store's, are not used. A row whose origin is unknown
     (no 来源库 column: a file exported before stores had identities) is matched by its id only when the name
     under that id is the same name (same 地名代码, same name, or a rename within the same unit and category);
     otherwise the row is refused, naming both (:class:`BadInput`)."""
