@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ def _call(base: str, token: str, method: str, path: str, body: object = None) ->
 
 
 def _editor(
-    base: str, token: str, tag: str, k: int, seconds: float, spots: dict[str, list[float]], out: mp.Queue
+    base: str, token: str, tag: str, k: int, seconds: float, spots: dict[str, list[float]], out: mp.Queue[Any]
 ) -> None:
     """Save names in one township for ``seconds``, a search after each save; report ids and counts."""
     town = TOWNSHIPS[k % len(TOWNSHIPS)]
@@ -100,7 +101,7 @@ def run(url: str, workers: int, editors: int, seconds: float, turn: int) -> dict
     store.close()
     proc, base = _serve(url, workers)
     try:
-        queue: mp.Queue = mp.Queue()
+        queue: mp.Queue[Any] = mp.Queue()
         tag = f"测{_cn(turn)}"  # each run's names its own
         args = [(base, tokens[k], tag, k, seconds, spots, queue) for k in range(editors)]
         ctx = [mp.Process(target=_editor, args=a) for a in args]

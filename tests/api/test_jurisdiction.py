@@ -111,8 +111,9 @@ def test_a_position_outside_the_editors_township_is_refused(client: TestClient, 
     still refused, naming the township the point falls in; a new name of 路南 placed in 路北 likewise."""
     (fanglin,) = store.features("place_names", where={"name": "方林社区"})
     assert fanglin.properties["admin_code"].startswith(LUNAN)
-    away = {"version": fanglin.version, "geometry": _spot(store, LUBEI)}
-    x, y = away["geometry"]["coordinates"]
+    spot = _spot(store, LUBEI)
+    away = {"version": fanglin.version, "geometry": spot}
+    x, y = spot["coordinates"]
     expected = (
         f"“路南编辑”的管辖范围是路南街道（{LUNAN}）,地名“方林社区”的位置({x:.6f}, {y:.6f})在路北街道（{LUBEI}）内,"
         "不能放到那里;未作任何修改"

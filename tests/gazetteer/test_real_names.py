@@ -125,8 +125,10 @@ def test_recall_and_class_agreement_on_the_held_out_names() -> None:
     blind = dataclasses.replace(
         rules, words={k: tuple(w for w in ws if w not in LEARNED_FROM_HELD_OUT) for k, ws in rules.words.items()}
     )
-    caught, agreed, other = [], [], []
-    missed = []
+    caught: list[str] = []
+    agreed: list[tuple[str, str, list[str]]] = []
+    other: list[tuple[str, str, list[str]]] = []
+    missed: list[str] = []
     for row in nonstandard("held_out"):
         errors = [
             f for f in check_name(NameRecord(row["name"], row["category"], "331004001"), [], rules=blind)

@@ -254,7 +254,7 @@ def test_null_dates_read_by_gdal_are_empty_in_the_dry_run_and_the_real_run(
             "category": ["transport_facility"] * 2,
             "subcategory": ["bridge"] * 2,
             "admin_code": ["331004001"] * 2,
-            "approved_on": pd.to_datetime([None, "2024-05-01"]),
+            "approved_on": pd.to_datetime(pd.Series([None, "2024-05-01"])),
         },
         geometry=gpd.points_from_xy([121.38, 121.381], [28.56, 28.561]),
         crs=4490,
