@@ -204,3 +204,15 @@ def test_units_lists_the_register_with_codes(jiaojiang: Path) -> None:
     }
     bad = runner.invoke(app, ["units", "--level", "city", "--db", str(jiaojiang)])
     assert bad.exit_code == 2 and "--level 只能是 county、township 或 village" in bad.output
+
+
+def test_an_unknown_class_word_is_refused_with_the_nearest_few(jiaojiang: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "names.csv"
+    sheet.write_text("名称,类别,所属乡镇,经度,纬度\n东门桥,桥梁设施,章安街道,121.47,28.70\n", encoding="utf-8")
+    out = runner.invoke(app, ["names", "import", str(sheet), "--dry-run", "--db", str(jiaojiang)])
+    assert out.exit_code == 5
+    assert (
+        "第 2 行 东门桥:[无法导入] 类别“桥梁设施”不是地名类别;相近的有:桥梁(交通运输设施)、桥(交通运输设施)、"
+        "交通运输设施(全部类别见 mzgis layers)"
+    ) in out.output
+    assert "settlement(居民点)" not in out.output  # not all twelve

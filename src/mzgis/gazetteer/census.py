@@ -15,7 +15,16 @@ from mzgis.errors import BadInput
 from mzgis.gazetteer.rules import load_rules
 from mzgis.layers import PLACE_NAME_CATEGORIES
 
-__all__ = ["CensusClass", "census_class", "class_code", "class_named", "classes", "read_class_code"]
+__all__ = [
+    "CensusClass",
+    "census_class",
+    "class_code",
+    "class_named",
+    "class_words",
+    "classes",
+    "nearest_classes",
+    "read_class_code",
+]
 
 CODE_DIGITS = 5
 
@@ -119,3 +128,27 @@ def _subcategory(klass: CensusClass, name: str) -> str | None:
         if any(name.endswith(g) for g in fitting.get(subcategory, ())):
             return subcategory
     return klass.subcategories[0] if klass.subcategories else None
+
+
+def nearest_classes(text: str, *, limit: int = 3) -> list[str]:
+    """The category words closest to ``text``, as ``word(category in Chinese)``: the categories' and the
+    census classes' names and the everyday class words, those held in ``text`` (桥梁设施 holds 桥梁) or
+    holding it first, then by similarity; at most ``limit``, for a refusal that helps without listing all."""
+    import difflib
+
+    from mzgis.layers import LAYERS, choice_labels
+
+    labels = choice_labels(LAYERS["place_names"], "category")
+    listed = classes()
+    words: dict[str, str] = {label: category for category, label in labels.items()}
+    words |= {k.name: k.category for k in listed.values()}
+    words |= {word: listed[code].category for word, code in class_words().items()}
+    key = text.strip()
+    held = sorted((w for w in words if len(w) >= 2 and (w in key or key in w)), key=lambda w: -len(w))
+    close = difflib.get_close_matches(key, list(words), n=limit * 2, cutoff=0.3)
+    out: list[str] = []
+    for word in [*held, *close]:
+        shown = f"{word}({labels.get(words[word], words[word])})" if word != labels.get(words[word]) else word
+        if shown not in out:
+            out.append(shown)
+    return out[:limit]

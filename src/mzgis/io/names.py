@@ -20,7 +20,14 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.admin import AdminLookup
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, MzgisError, NotFound, StaleVersion
-from mzgis.gazetteer.census import CensusClass, census_class, class_code, class_named, read_class_code
+from mzgis.gazetteer.census import (
+    CensusClass,
+    census_class,
+    class_code,
+    class_named,
+    nearest_classes,
+    read_class_code,
+)
 from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH, Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import USER_FIELDS, CheckResult, Edit, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
@@ -260,6 +267,14 @@ def import_names(
                     props[target] = by_name[0].category if by_name else coerce_value(layer.field(target), src[col])
                 except ValueError as exc:
                     problems.append(f"{layer.field(target).label_zh}{exc}")
+        category = props.get("category")
+        if category is not None and category not in CATEGORY_ZH:  # the nearest few, not all twelve
+            near = nearest_classes(str(category))
+            problems.append(
+                f"类别“{category}”不是地名类别"
+                + (f";相近的有:{'、'.join(near)}" if near else "")
+                + "(全部类别见 mzgis layers)"
+            )
         klass = classed[i - 1]
         if isinstance(klass, MzgisError):
             problems.append(klass.message_zh)
