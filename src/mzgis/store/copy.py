@@ -46,10 +46,12 @@ def _row_digest(row: dict[str, Any]) -> bytes:
     return json.dumps(shown, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
-def _pages_of_features(store: Backend, layer: str) -> Iterator[list[Feature]]:
-    after: int | None = None
+def _pages_of_features(
+    store: Backend, layer: str, *, after: int | None = None, scope: str | None = None
+) -> Iterator[list[Feature]]:
+    """A layer's features in id order, a page at a time (after id ``after``; under the admin code ``scope``)."""
     while True:
-        batch = store.features(layer, limit=_PAGE, after_id=after)
+        batch = store.features(layer, limit=_PAGE, after_id=after, scope=scope)
         if batch:
             yield batch
         if len(batch) < _PAGE:
@@ -57,8 +59,8 @@ def _pages_of_features(store: Backend, layer: str) -> Iterator[list[Feature]]:
         after = batch[-1].id
 
 
-def _pages_of_rows(store: Backend, table: str) -> Iterator[list[dict[str, Any]]]:
-    after: Any = None
+def _pages_of_rows(store: Backend, table: str, *, after: Any = None) -> Iterator[list[dict[str, Any]]]:
+    """A system table's rows in key order, a page at a time (after key ``after``)."""
     while True:
         batch = store.system_rows(table, after=after, limit=_PAGE)
         if batch:
@@ -132,7 +134,7 @@ def copy_unit(source: Backend, target: Backend, unit: str) -> CopyReport:
         kept: dict[str, list[Feature]] = {}
         for layer, lay in LAYERS.items():
             if lay.scope_fields:
-                kept[layer] = [f for page in _unit_pages(source, layer, unit) for f in page]
+                kept[layer] = [f for page in _pages_of_features(source, layer, scope=unit) for f in page]
         lines = {str(f.properties["name"]) for f in kept["boundary_lines"]}
         kept["boundary_markers"] = [
             f for f in source.iter_features("boundary_markers") if str(f.properties.get("line_name")) in lines
@@ -186,14 +188,3 @@ def copy_unit(source: Backend, target: Backend, unit: str) -> CopyReport:
     source.set_meta(MERGED_PREFIX + target.identity(), json.dumps(note))
     report.checksum = hashlib.sha256("".join(sums[t] for t in sorted(sums)).encode()).hexdigest()
     return report
-
-
-def _unit_pages(store: Backend, layer: str, unit: str) -> Iterator[list[Feature]]:
-    after: int | None = None
-    while True:
-        batch = store.features(layer, limit=_PAGE, after_id=after, scope=unit)
-        if batch:
-            yield batch
-        if len(batch) < _PAGE:
-            return
-        after = batch[-1].id

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,27 +66,33 @@ def merge_store(source: Backend, target: Backend, *, accounts: bool = False) -> 
         kept = _check_conflicts(source, target, [c for c, _ in report.counties], accounts)
         report.offsets = {name: _largest(target, name) for name in (*LAYERS, *_TABLES)}
         shift = _Shift(report.offsets, {fid for fid, _ in kept.values()})
+        source_sums: dict[str, tuple[int, str]] = {}  # of the rows as written, summed in the same pass
         with target.bulk_load(merge=True) as load:
             for layer in LAYERS:
-                brought = 0
+                h, n = hashlib.sha256(), 0
                 for page in _pages_of_features(source, layer):
                     rows = [shift.feature(f) for f in page if not (layer == "admin_units" and f.id in kept)]
                     load.features(layer, rows)
-                    brought += len(rows)
-                report.counts[layer] = brought
+                    for f in rows:
+                        h.update(_feature_digest(f))
+                    n += len(rows)
+                report.counts[layer], source_sums[layer] = n, (n, h.hexdigest())
             for table in SYSTEM_TABLES:
                 if table == "meta" or (table == "accounts" and not accounts):
                     continue
-                brought = 0
+                h, n = hashlib.sha256(), 0
                 for batch in _pages_of_rows(source, table):
                     shifted = [r for r in (shift.row(table, row) for row in batch) if r is not None]
                     load.rows(table, shifted)
-                    brought += len(shifted)
-                report.counts[table] = brought
+                    for r in shifted:
+                        h.update(_row_digest(r))
+                    n += len(shifted)
+                report.counts[table] = n
+                if table in _TABLES:  # accounts keep their names: checked by the load's own constraints
+                    source_sums[table] = (n, h.hexdigest())
             note = {"at": utc_now(), "offsets": report.offsets, "counties": [c for c, _ in report.counties]}
             load.rows("meta", [{"key": MERGED_PREFIX + origin, "value": json.dumps(note)}])
-        source_sums = _digests(source, lambda layer, fid: not (layer == "admin_units" and fid in kept), shift)
-        merged_sums = _digests(target, lambda layer, fid: fid > report.offsets.get(layer, 0))
+        merged_sums = _brought(target, report.offsets)
         differ = [t for t in source_sums if source_sums[t] != merged_sums.get(t)]
         if differ:
             raise InvalidStore(
@@ -220,27 +226,22 @@ def _largest(store: Backend, name: str) -> int:
     return largest
 
 
-def _digests(
-    store: Backend, keep: Callable[[str, int], bool], shift: _Shift | None = None
-) -> dict[str, tuple[int, str]]:
-    """Per layer and shifted table: how many rows ``keep`` takes and a SHA-256 over them in id order (the
-    source's as they are written when ``shift`` is given)."""
+def _brought(store: Backend, offsets: dict[str, int]) -> dict[str, tuple[int, str]]:
+    """Per layer and shifted table: the rows past the merge's shift (what it wrote), counted, and a SHA-256
+    over them in id order — read from there on, not from the start."""
     out: dict[str, tuple[int, str]] = {}
     for layer in LAYERS:
         h, n = hashlib.sha256(), 0
-        for page in _pages_of_features(store, layer):
+        for page in _pages_of_features(store, layer, after=offsets[layer]):
             for f in page:
-                if keep(layer, f.id):
-                    h.update(_feature_digest(shift.feature(f) if shift else f))
-                    n += 1
+                h.update(_feature_digest(f))
+            n += len(page)
         out[layer] = (n, h.hexdigest())
     for table in _TABLES:
         h, n = hashlib.sha256(), 0
-        for rows in _pages_of_rows(store, table):
+        for rows in _pages_of_rows(store, table, after=offsets[table]):
             for row in rows:
-                shown = shift.row(table, row) if shift else row
-                if shown is not None and keep(table, int(row["id"])):
-                    h.update(_row_digest(shown))
-                    n += 1
+                h.update(_row_digest(row))
+            n += len(rows)
         out[table] = (n, h.hexdigest())
     return out
