@@ -332,3 +332,12 @@ def test_rows_of_another_store_update_the_same_name_found_by_its_unit(gaz: Gazet
     assert report.written == 1
     assert gaz.get(ours.id).properties["origin"] == "三座小山" and gaz.get(ours.id).version == 2
     assert gaz.get(squatter.id).properties["origin"] in (None, "") and gaz.get(squatter.id).version == 1
+
+
+def test_a_list_exported_by_mzgis_has_no_unused_column_on_its_way_back(gaz: Gazetteer, tmp_path: Path) -> None:
+    """id, version and 来源库 are read by the update (they match the rows), so none is named as unused."""
+    path = tmp_path / "names.csv"
+    export_names(gaz, path)
+    report = import_names(gaz, path, user="地名科", update=True, dry_run=True)
+    assert report.notes == ["坐标取自列 lon/lat,线和面取自列 wkt"]
+    assert {r.action for r in report.rows} == {"unchanged"}

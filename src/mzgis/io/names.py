@@ -33,7 +33,7 @@ from mzgis.gazetteer.service import USER_FIELDS, CheckResult, Edit, Gazetteer, P
 from mzgis.io.importer import column_map, convert_geometries, source_system
 from mzgis.io.readers import read_table
 from mzgis.io.tables import write_table
-from mzgis.layers import LAYERS, choice_labels, coerce_value
+from mzgis.layers import LAYERS, choice_labels, coerce_value, is_missing
 from mzgis.store.base import check_version
 from mzgis.store.merge import merged_offsets
 
@@ -165,8 +165,11 @@ def import_names(
     class_column = next((c for c in frame.columns if str(c).strip() in (CLASS_CODE_COLUMN, "类别代码")), None)
     town_column = _column_named(frame, *TOWNSHIP_HEADERS)
     village_column = _column_named(frame, *VILLAGE_HEADERS)
-    unused = [c for c in unused if c not in {str(town_column), str(village_column), str(class_column)}]
-    unused = [c for c in unused if c.lower() not in ("id", "编号", "version", "版本", STORE_COLUMN, "来源库")]
+    id_column = _column_named(frame, "id", "编号", "编号 id")
+    version_column = _column_named(frame, "version", "版本", "版本 version")
+    origin_column = _column_named(frame, STORE_COLUMN, "来源库", STORE_COLUMN_ZH)
+    read_here = {town_column, village_column, class_column, id_column, version_column, origin_column} - {None}
+    unused = [c for c in unused if c not in {str(c).strip() for c in read_here}]
     required = ["name", "admin_code"] if class_column is not None else ["name", "category", "admin_code"]
     if town_column is not None:
         required.remove("admin_code")  # the unit comes from the township (and village) names
@@ -184,8 +187,7 @@ def import_names(
     located = convert_geometries(frame.geometry.array, system, drop_z=drop_z)  # points: in one call
 
     def cell(src: Any, target: str) -> str:
-        value = src[column[target]] if target in column else None
-        return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+        return _cell(src, column.get(target))
 
     # the unit of each row: its admin code, or the unit its township (and village) names, resolved once
     units = [_row_unit(admin, src, column.get("admin_code"), town_column, village_column) for src in rows]
@@ -235,9 +237,6 @@ def import_names(
         shown = choice_labels(layer, "status").get(new_status, new_status)
         report.notes.append(f"新增地名的状态:{shown}({new_status})" + ("" if status else ",可用 --status 指定"))
     seen_rows: dict[tuple[str, ...], int] = {}
-    id_column = _column_named(frame, "id", "编号", "编号 id")
-    version_column = _column_named(frame, "version", "版本", "版本 version")
-    origin_column = _column_named(frame, STORE_COLUMN, "来源库", STORE_COLUMN_ZH)
     code_column = column.get("census_code")  # a census file: its rows are matched by the place-name code
     if update and id_column is None and code_column is None:
         raise BadInput(
@@ -485,11 +484,11 @@ def _row_unit(
     """The admin code of a row given by a name: a unit's name in the admin-code column, or the township
     (and village within it) named by their own columns; None when the row gives a code (or nothing)."""
     try:
-        given = _cell(src, code_column)
-        if given and not unicodedata.normalize("NFKC", given).strip().isdigit():
+        given = unicodedata.normalize("NFKC", _cell(src, code_column)).strip()  # full-width digits read as digits
+        if given and not given.isdigit():
             return admin.code_of(given)
         if given or town_column is None:
-            return unicodedata.normalize("NFKC", given).strip() or None
+            return given or None
         town = _cell(src, town_column)
         if not town:
             return BadInput("缺少所属乡镇(街道)", "no township given")
@@ -507,8 +506,9 @@ def _column_named(frame: pd.DataFrame, *names: str) -> Any:
 
 
 def _cell(src: Mapping[str, Any], column: Any) -> str:
+    """A cell's text, trimmed; "" for no column or an empty cell (None, NaN, NaT, blanks)."""
     value = None if column is None else src[column]
-    return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+    return "" if is_missing(value) else str(value).strip()
 
 
 def _row_class(src: Mapping[str, Any], column: Any, name: str) -> tuple[CensusClass, str | None] | MzgisError | None:
