@@ -300,11 +300,8 @@ def copy_cmd(
             Path(target).unlink(missing_ok=True)
         raise
     c = report.counts
-    layers = "、".join(
-        f"{name} {c[name]}" for name in c if name not in ("changesets", "audit", "meta", "accounts", "documents")
-    )
     typer.echo(f"已复制 {src.location} → {dst.location}")
-    typer.echo(f"  图层:{layers}")
+    typer.echo(f"  图层:{_layer_counts(c)}")
     if unit is not None:
         typer.echo(f"  {unit} 的部分:修改记录 {c['audit']} 条,变更集 {c['changesets']} 个,材料 {c['documents']} 份")
         typer.echo(
@@ -317,6 +314,13 @@ def copy_cmd(
         f"材料 {c['documents']} 份,设置 {c['meta']} 项"
     )
     typer.echo(f"  已逐表核对条数和校验和(SHA-256 {report.checksum[:16]}…);登录令牌不复制,用户需在新库重新登录")
+
+
+def _layer_counts(counts: dict[str, int]) -> str:
+    """The layers' row counts of a copy or merge, as one line (the history and settings are said apart)."""
+    from mzgis.layers import LAYERS
+
+    return "、".join(f"{name} {n}" for name, n in counts.items() if name in LAYERS)
 
 
 @app.command("merge")
@@ -334,11 +338,8 @@ def merge_cmd(
     report = merge_store(src, dst, accounts=accounts)
     c = report.counts
     counties = "、".join(f"{name}({code})" for code, name in report.counties)
-    layers = "、".join(
-        f"{name} {c[name]}" for name in c if name not in ("changesets", "audit", "accounts", "documents")
-    )
     typer.echo(f"已把 {counties} 从 {src.location} 并入 {dst.location}")
-    typer.echo(f"  图层:{layers}")
+    typer.echo(f"  图层:{_layer_counts(c)}")
     typer.echo(
         f"  修改记录 {c['audit']} 条,变更集 {c['changesets']} 个,材料 {c['documents']} 份"
         + (f",账号 {c['accounts']} 个" if accounts else "(账号未带入,可加 --accounts)")
