@@ -112,3 +112,23 @@ def test_a_table_with_coordinates_and_wkt_takes_lines_from_wkt_and_points_from_c
         "POINT (121.4 28.58)",
     ]
     assert list(table.frame.columns) == ["name", "geometry"]
+
+
+def test_rows_are_numbered_as_the_sheet_shows_them(tmp_path: Path) -> None:
+    """A title above the header and a blank row between records: each record keeps its sheet row."""
+    import openpyxl
+
+    path = tmp_path / "names.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in (["新增地名表"], ["名称", "经度", "纬度"], ["甲桥", "121.4", "28.5"], [], ["乙桥", "121.5", "28.6"]):
+        ws.append(row)
+    wb.save(path)
+    table = read_table(path)
+    assert list(table.frame["名称"]) == ["甲桥", "乙桥"]
+    assert [table.row_number(i) for i in range(2)] == [3, 5]
+    assert table.notes == ["表头在第 2 行,其上 1 行是标题,已跳过"]
+    csv = tmp_path / "names.csv"
+    csv.write_text("名称,经度,纬度\n甲桥,121.4,28.5\n\n乙桥,121.5,28.6\n", encoding="utf-8")
+    assert [read_table(csv).row_number(i) for i in range(2)] == [2, 4]

@@ -49,11 +49,10 @@ def division_class(code: str, name: str, level: str) -> tuple[str, str | None]:
 
 @dataclass
 class SeedReport:
-    """How many names were added, how many of them have no position yet, and the units left as they were."""
+    """How many names were added, and how many of them have no position yet."""
 
     added: int = 0
     without_position: int = 0
-    had_a_name: int = 0
 
 
 def seed_division_names(
@@ -62,9 +61,9 @@ def seed_division_names(
     """Add the name of every admin unit (under ``under``, a code prefix) that has no name of a division's
     category with its code yet; ``source``: where the units come from (said in each name's description)."""
     units, named = _units_and_names(gazetteer.store, under)
-    report = SeedReport(had_a_name=len(units) - len(unnamed := [u for u in units if u.properties["code"] not in named]))
+    report = SeedReport()
     edits = []
-    for unit in unnamed:
+    for unit in (u for u in units if u.properties["code"] not in named):
         code, name, level = (str(unit.properties[k]) for k in ("code", "name", "level"))
         category, subcategory = division_class(code, name, level)
         point = None if unit.geometry is None else unit.geometry.representative_point()

@@ -44,12 +44,13 @@ class SourceTable:
     crs: CRS | None  # as declared by the file; None when it declares nothing
     encoding: str | None
     note: str = ""
-    first_row: int = 1  # the row number officers see for the first record (a sheet's, past its header and title)
+    # each record's row in the sheet (header, title and blank rows counted); None: features, numbered from 1
+    row_numbers: list[int] | None = None
     notes: list[str] = field(default_factory=list)  # what the reading decided that the officer should know
 
     def row_number(self, index: int) -> int:
         """The number of record ``index`` (0-based) as the file shows it: Excel's row, or the feature's number."""
-        return self.first_row + index
+        return self.row_numbers[index] if self.row_numbers is not None else index + 1
 
 
 def detect_dbf_encoding(dbf: Path) -> str:
@@ -106,16 +107,17 @@ def _read_vector(path: Path, source_layer: str | None) -> SourceTable:
     return SourceTable(frame, crs, encoding, note)
 
 
-def _read_text_table(path: Path) -> tuple[pd.DataFrame, str | None, int]:
-    """The table, its encoding (CSV) and how many title rows stood above its header (skipped)."""
+def _read_text_table(path: Path) -> tuple[pd.DataFrame, str | None, int, list[int]]:
+    """The table, its encoding (CSV), how many title rows stood above its header (skipped) and each record's
+    row in the sheet."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _check_zip(path)
         try:
             raw_frame = pd.read_excel(path, dtype=str, engine="openpyxl", header=None)
         except Exception as exc:  # openpyxl raises many kinds for damaged files
             raise BadInput(f"无法读取 Excel 文件 {path.name}:{exc}", f"cannot read {path.name}: {exc}") from None
-        frame, titles = _headed(raw_frame, path)
-        return frame, None, titles
+        frame, titles, numbers = _headed(raw_frame, path)
+        return frame, None, titles, numbers
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -132,17 +134,18 @@ def _read_text_table(path: Path) -> tuple[pd.DataFrame, str | None, int]:
             raise BadInput(f"CSV 文件 {path.name} 没有表头和数据", f"{path.name} has no columns") from None
         except pd.errors.ParserError as exc:
             raise BadInput(f"CSV 文件 {path.name} 格式错误:{exc}", f"bad CSV {path.name}: {exc}") from None
-        frame, titles = _headed(rows, path)
-        return frame, encoding, titles
+        frame, titles, numbers = _headed(rows, path)
+        return frame, encoding, titles, numbers
     raise BadInput(f"{path.name} 的编码无法识别(应为 UTF-8 或 GBK)", f"unknown encoding of {path.name}")
 
 
 _TITLE_ROWS_AT_MOST = 5
 
 
-def _headed(rows: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, int]:
+def _headed(rows: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, int, list[int]]:
     """The table under its header row: rows above the header that hold one cell at most (a title such as
-    “路桥区 2024 年新增地名表”, a blank row) are skipped, up to five; the count skipped."""
+    “路桥区 2024 年新增地名表”, a blank row) are skipped, up to five; the count skipped; and the sheet row of each
+    record (blank rows between records are dropped, the rows after them keep their numbers)."""
     filled = [int((rows.iloc[i].fillna("").astype(str).str.strip() != "").sum()) for i in range(len(rows))]
     titles = 0
     limit = min(_TITLE_ROWS_AT_MOST, len(rows) - 1)
@@ -153,10 +156,10 @@ def _headed(rows: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, int]:
     header = [
         str(v).strip() if pd.notna(v) and str(v).strip() else f"第{j + 1}列" for j, v in enumerate(rows.iloc[titles])
     ]
-    body = rows.iloc[titles + 1 :].reset_index(drop=True)
+    body = rows.iloc[titles + 1 :]
     body.columns = header
     body = body[~(body.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)]  # blank rows
-    return body, titles
+    return body.reset_index(drop=True), titles, [int(i) + 1 for i in body.index]  # read without a header: row - 1
 
 
 def _unreadable(path: Path, exc: Exception) -> str:
@@ -279,9 +282,9 @@ def read_table(path: Path, *, source_layer: str | None = None, rename: Mapping[s
             table.frame = _renamed(table.frame, rename, path)
         return table
     if suffix in _TABLE_SUFFIXES:
-        frame, encoding, titles = _read_text_table(path)
+        frame, encoding, titles, numbers = _read_text_table(path)
         gdf, note = _table_geometry(_renamed(frame, rename or {}, path), path)
-        table = SourceTable(gdf, None, encoding, note, first_row=titles + 2)  # the header is a row too
+        table = SourceTable(gdf, None, encoding, note, row_numbers=numbers)
         if titles:
             table.notes.append(f"表头在第 {titles + 1} 行,其上 {titles} 行是标题,已跳过")
         return table
