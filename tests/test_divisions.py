@@ -104,7 +104,7 @@ def test_init_county_registers_codes_then_polygons_attach_by_code(tmp_path: Path
     assert (row["name"], row["parent_code"]) == ("路南街道", "331004")
     # analyses refuse a register without polygons by name instead of leaving units out
     refused = runner.invoke(app, ["coverage", "--db", str(path)])
-    assert refused.exit_code == 2 and "240 个区划单位还没有区划面(如 路南街道" in refused.output
+    assert refused.exit_code == 2 and "12 个区划单位还没有区划面(如 路南街道" in refused.output
     # the polygons come later, matched by code: each unit gets its polygon as a new version
     demo = GeoPackageStore(default_demo_path()).read_frame("admin_units")
     polygons = demo[demo.code.str.startswith("331004")][["code", "geometry"]]

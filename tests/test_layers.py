@@ -209,10 +209,21 @@ def test_an_allowed_value_may_be_given_by_its_chinese_name() -> None:
         },
     )
     assert (clean["category"], clean["status"]) == ("transport_facility", "current")
-    _, problems = check_record(
+    # the everyday words of value_words.toml, only for the field whose values they name
+    clean, _ = check_record(
         LAYERS["eldercare_facilities"], {"name": "甲院", "kind": "敬老院", "admin_code": "331004001"}
     )
+    assert clean["kind"] == "institution"
+    clean, _ = check_record(
+        LAYERS["burial_sites"], {"name": "甲", "kind": "骨灰堂", "status": "已建", "admin_code": "1"}
+    )
+    assert (clean["kind"], clean["status"]) == ("columbarium", "open")
+    _, problems = check_record(LAYERS["burial_sites"], {"name": "甲", "kind": "敬老院", "admin_code": "331004001"})
+    assert problems[0].startswith("类型(kind)的值“敬老院”不在允许范围内:tree(树葬)")
+    _, problems = check_record(
+        LAYERS["eldercare_facilities"], {"name": "甲院", "kind": "托儿所", "admin_code": "331004001"}
+    )
     assert problems == [
-        "类型(kind)的值“敬老院”不在允许范围内:institution(养老机构)、home_care_centre(居家养老服务中心)、"
+        "类型(kind)的值“托儿所”不在允许范围内:institution(养老机构)、home_care_centre(居家养老服务中心)、"
         "day_care_station(居家养老服务照料中心)"
     ]

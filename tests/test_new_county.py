@@ -216,3 +216,120 @@ def test_an_unknown_class_word_is_refused_with_the_nearest_few(jiaojiang: Path, 
         "交通运输设施(全部类别见 mzgis layers)"
     ) in out.output
     assert "settlement(居民点)" not in out.output  # not all twelve
+
+
+def _office_sheet(path: Path, title: str, header: list[str], rows: list[list[object]]) -> Path:
+    """An XLSX as a township office makes it: a merged title row above the header."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([title])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _township_grid(jiaojiang: Path, tmp_path: Path) -> dict[str, tuple[float, float]]:
+    """The 12 townships as 0.02° squares in a 4 × 3 grid from (121.40, 28.62) (village polygons are rarely
+    at hand in a county's first weeks; township ones are), attached by code; each square's centre."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    store = GeoPackageStore(jiaojiang)
+    codes = sorted(str(f.properties["code"]) for f in store.features("admin_units", where={"level": "township"}))
+    cells = [(121.40 + 0.02 * (i % 4), 28.62 + 0.02 * (i // 4)) for i in range(len(codes))]
+    frame = gpd.GeoDataFrame({"code": codes}, geometry=[box(x, y, x + 0.02, y + 0.02) for x, y in cells], crs=4490)
+    source = tmp_path / "townships.geojson"
+    source.write_text(frame.to_json(), encoding="utf-8")
+    out = runner.invoke(app, ["import", "admin_units", str(source), "--update", "--db", str(jiaojiang)])
+    assert out.exit_code == 0, out.output
+    assert "更新 12 条" in out.output and "区划名称 12 个已取区划面内的代表点作为位置" in out.output
+    return {code: (x + 0.01, y + 0.01) for code, (x, y) in zip(codes, cells, strict=True)}
+
+
+def test_coverage_by_township_without_village_polygons(jiaojiang: Path, tmp_path: Path) -> None:
+    """椒江区 with township polygons only; the elderly by township from the civil-affairs statistics (a title
+    row, townships by name, full-width digits), the facilities from an office's sheet (敬老院, 照料中心 and
+    townships by name). Per township everything runs; the village parts say why they do not."""
+    import json
+
+    centre = _township_grid(jiaojiang, tmp_path)
+    people = _office_sheet(
+        tmp_path / "老年人口.xlsx",
+        "椒江区各乡镇(街道)老年人口统计表",
+        ["乡镇(街道)", "年份", "户籍人口", "60岁以上", "80岁以上", "填表人"],
+        [["海门街道", 2024, "５００００", "１００００", 1500, "张"], ["章安街道", 2024, 40000, 8000, 1200, "张"]],
+    )
+    out = runner.invoke(app, ["import", "population", str(people), "--db", str(jiaojiang)])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[:2] == ["说明:表头在第 2 行,其上 1 行是标题,已跳过", "说明:未使用的列:填表人"]
+    (hx, hy), (zx, zy) = centre["331002001"], centre["331002008"]
+    care = _office_sheet(
+        tmp_path / "养老设施.xlsx",
+        "椒江区养老服务设施名单",
+        ["名称", "类型", "所属乡镇", "床位数", "护理型床位数", "经度", "纬度"],
+        [
+            ["海门敬老院", "敬老院", "海门街道", 500, 200, hx, hy],
+            ["章安养老院", "养老院", "章安街道", 300, 100, zx, zy],
+            ["回浦照料中心", "照料中心", "章安街道", None, None, zx + 0.001, zy],
+        ],
+    )
+    out = runner.invoke(app, ["import", "eldercare_facilities", str(care), "--db", str(jiaojiang)])
+    assert out.exit_code == 0, out.output
+    store = GeoPackageStore(jiaojiang)
+    got = {
+        str(f.properties["name"]): (f.properties["kind"], f.properties["admin_code"])
+        for f in store.features("eldercare_facilities")
+    }
+    assert got == {
+        "海门敬老院": ("institution", "331002001"),
+        "章安养老院": ("institution", "331002008"),
+        "回浦照料中心": ("day_care_station", "331002008"),
+    }
+    out = runner.invoke(app, ["coverage", "--json", "--db", str(jiaojiang)])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    rows = {r["name"]: r for r in result["townships"]}
+    keys = ("aged_60_plus", "beds", "beds_per_1000", "beds_shortfall", "nursing_beds_shortfall", "day_care_stations")
+    # 海门: 500 beds for 10,000 elderly = 50 per 1,000; 60 per 1,000 need 600 (100 short), 30 need 300 (100 short)
+    assert tuple(rows["海门街道"][k] for k in keys) == (10000, 500, 50.0, 100, 100, 0)
+    # 章安: 300 for 8,000 = 37.5; need 480 (180 short) and 240 nursing (140 short)
+    assert tuple(rows["章安街道"][k] for k in keys) == (8000, 300, 37.5, 180, 140, 1)
+    assert (
+        rows["章安街道"]["villages_with_day_care"] is None and rows["章安街道"]["villages"] == 38
+    )  # as `mzgis units 331002008 --level village` lists
+    d = result["district"]
+    assert (d["aged_60_plus"], d["beds"], d["beds_per_1000"], d["beds_shortfall"]) == (18000, 800, 44.44, 280)
+    assert [p["part"] for p in result["not_run"]] == [
+        "day_care_coverage",
+        "burial_coverage",
+        "uncovered_villages",
+        "access",
+    ]
+    assert result["reading"]["rows"]["331002008"]["day_care_coverage"]["band"] == "unknown"
+    table = runner.invoke(app, ["coverage", "--out", str(tmp_path / "out"), "--db", str(jiaojiang)])
+    assert table.exit_code == 0, table.output
+    assert table.output.splitlines()[-1] == (
+        "  [未计算] 各村可达床位(E2SFCA)需要村级区划面(267 个村(社区)还没有),本次未计算;"
+        "导入村级区划面后再运行(mzgis import admin_units 面文件 --update)"
+    )
+    assert "章安街道" in table.output and (tmp_path / "out" / "覆盖分析报告.html").exists()
+    report = (tmp_path / "out" / "覆盖分析报告.html").read_text(encoding="utf-8")
+    assert "未计算:生态安葬行政村覆盖率需要村级区划面(267 个村(社区)还没有)" in report
+    # the page's request: the same parts, and no value JSON cannot carry (no NaN for the accessibility)
+    from fastapi.testclient import TestClient
+
+    from mzgis.api import create_app
+    from mzgis.settings import Settings
+    from tests.conftest import add_accounts, bearer
+
+    token = add_accounts(jiaojiang)["规划科"]
+    with TestClient(create_app(Settings(db=jiaojiang, _env_file=None)), headers=bearer(token)) as client:
+        page = client.get("/api/coverage", params={"unit": "331002"})
+    assert page.status_code == 200, page.text
+    assert page.json()["not_run"] == result["not_run"] and page.json()["townships"] == result["townships"]

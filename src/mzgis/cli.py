@@ -1550,10 +1550,13 @@ def _print_table(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None
     for r in rows:
         per = "-" if r["beds_per_1000"] is None else f"{r['beds_per_1000']:.1f}"
         unmet = unmet_zh(r["unmet"])
+        day_care, burial = (
+            "-" if v is None else v for v in (r["villages_with_day_care"], r["villages_covered_by_burial"])
+        )
         typer.echo(
             f"{r['name']:<8}{r['aged_60_plus']:>8}{r['beds']:>6}{per:>8}{r['beds_shortfall']:>8}"
-            f"{r['community_complexes']:>6}{r['burial_sites']:>6}{r['villages']:>5}{r['villages_with_day_care']:>8}"
-            f"{r['villages_covered_by_burial']:>8}  {unmet}"
+            f"{r['community_complexes']:>6}{r['burial_sites']:>6}{r['villages']:>5}{day_care:>8}"
+            f"{burial:>8}  {unmet}"
         )
         prev = old.get(r["name"])
         if prev is not None:
@@ -1626,6 +1629,8 @@ def coverage_cmd(
         typer.echo(f"  [位置与登记不符] {m['message']}")
     for county in result.left_out:
         typer.echo(f"  [未参加分析] {county['message']}")
+    for part in result.not_run:
+        typer.echo(f"  [未计算] {part['message']}")
 
 
 @coverage_app.command("suggest")

@@ -8,10 +8,13 @@ import files and other tools: rename nothing here without a migration.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
@@ -195,13 +198,14 @@ POPULATION = Layer(
     "人口",
     None,
     (
-        _code("code", "村级区划代码", required=True),
+        _code("code", "区划代码", required=True, desc="a village-level unit, or a township counted as a whole"),
         Field("year", "integer", "年份", required=True, minimum=1949, maximum=2100),
         Field("total", "integer", "户籍人口", required=True, minimum=0),
         Field("aged_60_plus", "integer", "60岁以上", required=True, minimum=0),
         Field("aged_80_plus", "integer", "80岁以上", required=True, minimum=0),
     ),
-    description="Registered population per village-level unit and year.",
+    description="Registered population per village-level unit and year (or per township where the villages'"
+    " figures are not at hand: a township's own row counts where none of its villages has one).",
     natural_key=("code", "year"),
     scope_fields=("code",),
 )
@@ -556,6 +560,18 @@ _TRUE = {"1", "true", "yes", "y", "t", "是", "对", "√"}
 _FALSE = {"0", "false", "no", "n", "f", "否", "×"}
 
 
+@functools.cache
+def _all_value_words() -> dict[str, dict[str, str]]:
+    with resources.files("mzgis").joinpath("value_words.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def value_words(field_name: str) -> dict[str, str]:
+    """The everyday words offices write for the values of fields of this name (value_words.toml): word →
+    value; a word counts only where its value is allowed for the field at hand."""
+    return _all_value_words().get(field_name, {})
+
+
 def coerce_value(f: Field, value: Any) -> Any:
     """Convert ``value`` to the field's type, or raise ``ValueError`` with a Chinese reason.
 
@@ -573,6 +589,8 @@ def coerce_value(f: Field, value: Any) -> Any:
             raise ValueError("含全角空格")
         if f.choices and text not in f.choices and text in f.choice_labels_zh:
             text = f.choices[f.choice_labels_zh.index(text)]  # the Chinese name an office's table uses
+        elif f.choices and text not in f.choices and value_words(f.name).get(text) in f.choices:
+            text = value_words(f.name)[text]  # an everyday word for it (敬老院, 照料中心 …: value_words.toml)
         if f.plain and (problem := plain_name_problem(text)):
             raise ValueError(problem)
         return text

@@ -199,7 +199,7 @@ def test_coverage_of_one_unit(client: TestClient, demo_db: Path | str) -> None:
     assert one.status_code == 200 and [r["name"] for r in one.json()["townships"]] == ["金清镇"]
     assert client.get("/api/coverage", params={"unit": "33100A"}).status_code == 422
     missing = client.get("/api/coverage", params={"unit": "331081"})  # 温岭市: an outline, no townships
-    assert missing.status_code == 404 and "区划 331081 下没有乡镇或村级区划" in missing.json()["message"]
+    assert missing.status_code == 404 and "区划 331081 下没有乡镇级区划" in missing.json()["message"]
     from typer.testing import CliRunner
 
     from mzgis.cli import app
@@ -236,18 +236,18 @@ def test_city_wide_runs_name_the_county_left_out_and_analyse_the_other(client: T
         {
             "code": "331002",
             "name": "椒江区",
-            "missing": 279,
-            "message": "椒江区(331002)有 279 个区划单位还没有区划面,未参加覆盖分析",
+            "missing": 12,  # its townships: the villages' polygons are not needed to run
+            "message": "椒江区(331002)有 12 个区划单位还没有区划面,未参加覆盖分析",
         }
     ]
     assert len(whole["townships"]) == 12 and whole["district"]["beds"] == 3828  # 路桥区 as before
     check = client.get("/api/boundary/findings", params={"level": "township"}).json()["coverage"]
     assert (check["polygons"], [c["missing"] for c in check["left_out"]]) == (12, [12])
     alone = client.get("/api/coverage", params={"unit": "331002"})
-    assert alone.status_code == 400 and "279 个区划单位还没有区划面" in alone.json()["message"]
+    assert alone.status_code == 400 and "12 个区划单位还没有区划面" in alone.json()["message"]
     out = CliRunner().invoke(app, ["coverage", "--db", str(demo_db)])
     assert out.exit_code == 0, out.output
-    assert out.output.splitlines()[-1] == "  [未参加分析] 椒江区(331002)有 279 个区划单位还没有区划面,未参加覆盖分析"
+    assert out.output.splitlines()[-1] == "  [未参加分析] 椒江区(331002)有 12 个区划单位还没有区划面,未参加覆盖分析"
     out = CliRunner().invoke(app, ["check", "coverage", "--level", "township", "--db", str(demo_db)])
     assert (
         out.exit_code == 0 and "  [未检查] 椒江区(331002)有 12 个区划单位还没有区划面,未参加区划拓扑检查" in out.output

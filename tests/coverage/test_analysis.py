@@ -153,6 +153,83 @@ def test_a_township_exactly_at_its_targets_meets_them(county) -> None:  # type: 
     assert b["unmet"][:2] == ["beds_per_1000", "nursing_beds_per_1000"]
 
 
+def test_township_polygons_only_give_everything_per_township_and_name_what_needs_villages(county) -> None:  # type: ignore[no-untyped-def]
+    """A county's first weeks: villages registered by code without polygons, and 乙镇's elderly only as the
+    township's own row (a statistics bureau's table). Beds, nursing beds, shares, complexes and burial sites
+    per township are as with village polygons; the village parts are None, not judged, and named."""
+    towns, villages, population, eldercare, complexes, burial = county
+    villages = villages.assign(geometry=None)
+    population = pd.concat(
+        [
+            population[population.code.str.startswith("331004001")],
+            pd.DataFrame(  # 乙镇 by its own code; 800 here, not the villages' 1,000
+                {"code": ["331004002"], "year": [2020], "total": [9000], "aged_60_plus": [800], "aged_80_plus": [150]}
+            ),
+        ],
+        ignore_index=True,
+    )
+    result = analyze(towns, villages, population, eldercare, complexes, burial, targets=load_targets())
+    a, b = result.townships
+    assert (a["aged_60_plus"], a["beds"], a["beds_per_1000"], a["beds_shortfall"]) == (2000, 150, 75.0, 0)
+    # 乙镇: 100 beds for 800 elderly (125 per 1,000); 30 per 1,000 need 24 nursing beds, 20 there: 4 short
+    assert (b["aged_60_plus"], b["aged_80_plus"], b["beds_per_1000"], b["nursing_beds_shortfall"]) == (
+        800,
+        150,
+        125.0,
+        4,
+    )
+    assert (a["villages"], a["villages_with_day_care"], a["villages_covered_by_burial"]) == (2, None, None)
+    assert a["unmet"] == ["home_care_professional", "day_care_professional", "community_complex"]
+    assert b["unmet"] == ["nursing_beds_per_1000", "burial_site"]
+    d = result.district
+    assert (d["aged_60_plus"], d["beds"], d["beds_per_1000"], d["villages_covered_by_burial"]) == (
+        2800,
+        250,
+        89.29,
+        None,
+    )
+    assert result.uncovered.empty
+    assert result.villages.access_beds_per_1000.tolist() == [None] * 4
+    assert [p["part"] for p in result.not_run] == [
+        "day_care_coverage",
+        "burial_coverage",
+        "uncovered_villages",
+        "access",
+    ]
+    assert result.not_run[0]["message"] == (
+        "照料中心村(社区)覆盖率需要村级区划面(4 个村(社区)还没有),本次未计算;"
+        "导入村级区划面后再运行(mzgis import admin_units 面文件 --update)"
+    )
+    rows = result.as_dict()["reading"]["rows"]
+    assert rows["331004001"]["burial_coverage"] == {
+        "value": None,
+        "text": "未计算",
+        "gap": "需要村级区划面",
+        "band": "unknown",
+    }
+    assert rows["331004002"]["beds_per_1000"]["band"] == "met"
+    # with every village's polygon nothing is left out, and a township row beside villages' rows is not added
+    full = analyze(*county, targets=load_targets())
+    assert full.not_run == []
+    with_both = pd.concat([county[2], population.tail(1)], ignore_index=True)
+    both = analyze(towns, county[1], with_both, eldercare, complexes, burial, targets=load_targets())
+    assert both.townships[1]["aged_60_plus"] == 1000  # the villages' 500 + 500, not the township's 800
+
+
+def test_no_village_registered_at_all_is_said(county) -> None:  # type: ignore[no-untyped-def]
+    towns, villages, _, eldercare, complexes, burial = county
+    own = pd.DataFrame(
+        {"code": towns.code, "year": 2021, "total": [9000, 9000], "aged_60_plus": [2000, 1000], "aged_80_plus": [1, 1]}
+    )
+    result = analyze(towns, villages.iloc[0:0], own, eldercare, complexes, burial, targets=load_targets())
+    assert [r["aged_60_plus"] for r in result.townships] == [2000, 1000]
+    assert [r["villages"] for r in result.townships] == [0, 0]
+    assert result.not_run[1]["message"].startswith("生态安葬行政村覆盖率需要村级区划面(本数据没有村级区划),本次未计算")
+    # and before any population figure has come: no elderly counted, no ratio, nothing refused
+    empty = analyze(towns, villages.iloc[0:0], own.iloc[0:0], eldercare, complexes, burial, targets=load_targets())
+    assert [(r["aged_60_plus"], r["beds_per_1000"]) for r in empty.townships] == [(0, None), (0, None)]
+
+
 def test_cycle_collector_left_as_it_was(county) -> None:  # type: ignore[no-untyped-def]
     import gc
 
@@ -304,5 +381,5 @@ def test_a_store_of_several_counties_is_analysed_one_unit_at_a_time(demo_store: 
     keys = ("aged_60_plus", "beds", "nursing_beds", "beds_per_1000", "community_complexes", "burial_sites", "villages")
     assert {k: lunan.townships[0][k] for k in keys} == {k: mine[k] for k in keys}
     assert lunan.district["villages"] == mine["villages"]
-    with pytest.raises(NotFound, match="区划 331002 下没有乡镇或村级区划"):
+    with pytest.raises(NotFound, match="区划 331002 下没有乡镇级区划,无法做覆盖分析"):
         analyze_store(demo_store, unit="331002")

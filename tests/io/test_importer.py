@@ -117,19 +117,49 @@ def test_duplicate_keys_in_file_and_in_store(demo_store: GeoPackageStore, tmp_pa
     ]
 
 
-def test_population_rows_must_name_existing_villages(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+def test_population_rows_must_name_existing_villages_or_townships(demo_store: GeoPackageStore, tmp_path: Path) -> None:
     path = tmp_path / "pop.csv"
     pd.DataFrame(
         {
-            "code": ["331004001002", "331004001"],
-            "year": [2021, 2021],
-            "total": [100, 100],
-            "aged_60_plus": [20, 20],
-            "aged_80_plus": [4, 4],
+            "code": ["331004001002", "331004001", "331004", "331004999"],
+            "year": [2021, 2021, 2021, 2021],
+            "total": [100, 100, 100, 100],
+            "aged_60_plus": [20, 20, 20, 20],
+            "aged_80_plus": [4, 4, 4, 4],
         }
     ).to_csv(path, index=False)
     report = import_file(demo_store, "population", path, user="导入员")
-    assert [(r.row, r.problems) for r in report.rejected] == [(3, ("区划代码 331004001 不是已有的村级单位",))]
+    assert [(r.row, r.problems) for r in report.rejected] == [
+        (4, ("区划代码 331004 不是已有的村级或乡镇级单位",)),  # the county as a whole: not a row of the table
+        (5, ("区划代码 331004999 不是已有的村级或乡镇级单位",)),
+    ]
+
+
+def test_facilities_with_everyday_kinds_and_townships_by_name(demo_store: GeoPackageStore, tmp_path: Path) -> None:
+    """敬老院 and 照料中心 for the kinds; townships by name (and a village within one); an unknown township and a
+    village of another township named by row, nothing written."""
+    path = tmp_path / "facilities.csv"
+    path.write_text(
+        "名称,类型,所属乡镇,村(社区),床位数,经度,纬度\n"
+        "新院,敬老院,路南街道,,30,121.37,28.58\n"
+        "新站,照料中心,路南街道,方林社区,,121.371,28.581\n"
+        "错站,照料中心,白云镇,,,121.372,28.582\n"
+        "错村站,日间照料中心,金清镇,方林社区,,121.373,28.583\n",
+        encoding="utf-8",
+    )
+    report = import_file(demo_store, "eldercare_facilities", path, user="导入员", dry_run=True)
+    assert [(r.row, r.problems) for r in report.rejected] == [
+        (4, ("没有名为“白云镇”的乡镇(街道)",)),
+        (5, ("金清镇(331004106)下没有名为“方林社区”的村(社区)",)),
+    ]
+    path.write_text("\n".join(path.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
+    report = import_file(demo_store, "eldercare_facilities", path, user="导入员")
+    assert report.written == 2 and report.notes == ["坐标取自列 经度/纬度"]
+    got = {
+        str(f.properties["name"]): (f.properties["kind"], f.properties["admin_code"], f.properties["beds"])
+        for f in demo_store.features("eldercare_facilities", where={"name": ["新院", "新站"]})
+    }
+    assert got == {"新院": ("institution", "331004001", 30), "新站": ("day_care_station", "331004001002", None)}
 
 
 def test_admin_units_need_existing_parents(empty_store: GeoPackageStore, tmp_path: Path) -> None:

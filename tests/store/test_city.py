@@ -43,7 +43,7 @@ def test_the_readmes_city_walk_through(pg: PgServer, tmp_path: Path, monkeypatch
     assert names["回浦村"].properties["admin_code"] == "331002008201"  # registered by init, brought by the merge
     assert store.account("椒江编辑")["scope"] == "331002"  # type: ignore[index]
     coverage = outputs[-2].splitlines()
-    assert coverage[-1] == "  [未参加分析] 椒江区(331002)有 279 个区划单位还没有区划面,未参加覆盖分析"
+    assert coverage[-1] == "  [未参加分析] 椒江区(331002)有 12 个区划单位还没有区划面,未参加覆盖分析"
     assert any(row.startswith("全区 ") and " 3828 " in row for row in coverage)
     assert "[未检查] 椒江区(331002)有 12 个区划单位还没有区划面,未参加区划拓扑检查" in outputs[-1]
     store.close()

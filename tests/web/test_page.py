@@ -635,6 +635,38 @@ def test_village_and_name_labels_appear_when_zoomed_in(browser, live_server: str
     _shot(page, "page-labels")
 
 
+def test_units_are_found_by_a_part_of_the_name_or_the_code(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    """The unit finder beside the selector: a village chooses its township and is zoomed to; a part of a name
+    that several units share lists them; nothing found is said."""
+    page = _page(browser, live_server, "查看员")
+    options = page.locator("#unit-list option")
+    assert options.count() == _count("admin_units")
+    page.fill("#unit-find", "方林")  # 方林社区 and 方林村: both named, none chosen
+    page.keyboard.press("Enter")
+    assert page.locator("#status").inner_text() == (
+        "“方林”对应 2 个区划:方林社区(331004001002)、方林村(331004001202),请选一个"
+    )
+    assert page.locator("#township").input_value() == ""
+    page.fill("#unit-find", "方林社区")
+    page.keyboard.press("Enter")
+    assert page.locator("#township").input_value() == "331004001"  # 方林社区's township, 路南街道
+    assert page.locator("#unit-find").input_value() == "方林社区(331004001002)"
+    assert page.locator("#status").inner_text() == "方林社区(331004001002)"
+    page.wait_for_selector("#map.show-villages")  # zoomed to the village: the villages are labelled
+    _shot(page, "page-unit-finder")
+    page.fill("#unit-find", "331004106")
+    page.keyboard.press("Enter")
+    assert page.locator("#township").input_value() == "331004106"
+    page.fill("#unit-find", "桥")
+    page.keyboard.press("Enter")
+    status = page.locator("#status").inner_text()
+    assert status.startswith("“桥”对应 ") and "请选一个" in status and "路桥区(331004)" in status
+    page.fill("#unit-find", "不存在的村")
+    page.keyboard.press("Enter")
+    assert page.locator("#status").inner_text() == "没有名称或代码含“不存在的村”的区划"
+    assert page.errors == []
+
+
 def test_print_the_current_view_as_a3_pdf(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 

@@ -61,10 +61,19 @@ def test_the_coverage_tab_analyses_the_chosen_county(browser, live_server: str) 
     assert any(u.endswith("/api/coverage?unit=331004") for u in asked), asked
     table = page.locator("#tab-coverage").inner_text()
     assert "金清镇" in table and "海门街道" not in table  # 路桥区's townships only
-    page.select_option("#township", label="椒江区(全区)")
-    page.wait_for_selector("#status >> text=分析失败")  # 椒江区 has a township but no villages: said, not drawn
-    assert "区划 331002 下没有乡镇或村级区划" in page.locator("#status").inner_text()
-    assert page.locator("#c-table tbody tr").count() == 0  # 路桥区's rows are not left standing
+    page.select_option("#township", label="椒江区(全区)")  # a township with its polygon, no villages, no figures
+    page.wait_for_selector("#c-rule >> text=未计算")
+    page.wait_for_selector("#status >> text=覆盖分析完成")
+    rule = page.locator("#c-rule").inner_text()
+    assert "未计算:照料中心村(社区)覆盖率需要村级区划面(本数据没有村级区划),本次未计算" in rule
+    rows = page.locator("#c-table tbody tr").all_inner_texts()
+    assert [r.split("\t")[0] for r in rows] == ["海门街道", "全区"]  # 路桥区's rows are not left standing
+    page.select_option("#c-target", "day_care_coverage")
+    assert page.locator("#c-table tbody tr").first.inner_text().split("\t")[1:] == [
+        "未计算",
+        "100%",
+        "需要村级区划面",
+    ]  # the plan: every village
     assert page.errors == []
     _shot(page, "page-two-counties-coverage")
 

@@ -4,6 +4,11 @@ Facilities are assigned to townships by where they are (and a mismatch with thei
 reported, not silently used); villages count as covered by a facility type under the rule in the targets;
 distances are metres in the Gauss-Krüger zone. The result holds one row per township, the district row,
 the uncovered villages (for the map) and the mismatches.
+
+With township polygons only (a county's first weeks: village polygons are rarely at hand) the parts that
+need where villages are — which villages a facility covers, the uncovered villages, accessibility per
+village — are not computed and are named in ``not_run``; everything per township still is, the elderly
+from the villages' population rows or, for a township without any, from its own row.
 """
 
 from __future__ import annotations
@@ -62,10 +67,13 @@ class CoverageResult:
     villages: gpd.GeoDataFrame  # per village: elderly, coverage flags, accessibility (E2SFCA)
     # counties of a city-wide run left out (code, name, missing, message): their polygons are not all there
     left_out: list[dict[str, Any]] = field(default_factory=list)
+    # the parts not computed (part, message in Chinese): without village polygons, what needs them
+    not_run: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "left_out": self.left_out,
+            "not_run": self.not_run,
             "targets": self.targets.as_dict(),
             "townships": self.townships,
             "district": self.district,
@@ -139,8 +147,39 @@ def _place(
     return centres, covered
 
 
+# what needs the villages' polygons, when some have none
+VILLAGE_PARTS = {
+    "day_care_coverage": "照料中心村(社区)覆盖率",
+    "burial_coverage": "生态安葬行政村覆盖率",
+    "uncovered_villages": "未覆盖的村(社区)",
+    "access": "各村可达床位(E2SFCA)",
+}
+
+
+def _without_polygon(shapes: Any) -> BoolArray:
+    return np.asarray(shapely.is_missing(shapes) | shapely.is_empty(shapes), dtype=bool)
+
+
+def not_run_without_villages(waiting: int, villages: int) -> list[dict[str, str]]:
+    """The parts left out when ``waiting`` of the ``villages`` have no polygon or there are no villages (none
+    when every village has its polygon), each with its message."""
+    if villages and not waiting:
+        return []
+    why = f"{waiting} 个村(社区)还没有" if villages else "本数据没有村级区划"
+    return [
+        {
+            "part": part,
+            "message": f"{label}需要村级区划面({why}),本次未计算;"
+            "导入村级区划面后再运行(mzgis import admin_units 面文件 --update)",
+        }
+        for part, label in VILLAGE_PARTS.items()
+    ]
+
+
 def latest_population(population: pd.DataFrame, codes: pd.Series, columns: tuple[str, ...]) -> dict[str, IntArray]:
-    """Each of ``columns`` for the villages in ``codes``, from each village's latest year (0 when none)."""
+    """Each of ``columns`` for the units in ``codes``, from each unit's latest year (0 when none)."""
+    if population.empty:  # nothing to take from (a county whose figures have not come yet)
+        return {column: np.zeros(len(codes), dtype=np.int64) for column in columns}
     latest = population.set_index("code")
     if not latest.index.is_unique:  # several years (or a repeated row) of a village: keep its latest
         latest = population.sort_values("year", kind="stable").drop_duplicates("code", keep="last").set_index("code")
@@ -199,6 +238,10 @@ def analyze(
     n = len(towns)
     vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
     vill_shapes = np.asarray(vill.geometry.array, dtype=object)
+    waiting = int(_without_polygon(vill_shapes).sum())
+    drawn = waiting == 0 and len(vill) > 0  # the village parts need every village's polygon
+    if not drawn:  # none of them is used: the villages only count by their parent's code
+        vill_shapes = np.full(len(vill), None, dtype=object)
     vill_bounds = shapely.bounds(vill_shapes).reshape(-1, 4)
     care, cx, bur = _points(eldercare), _points(complexes), _points(burial)
     kind = care.kind.to_numpy(dtype=object)
@@ -220,11 +263,17 @@ def analyze(
         # Projecting the centres, the grid, the distance rules and E2SFCA are numpy and PROJ work that
         # lets go of the GIL: a second thread does them while this one does the GEOS work of placing
         # the facilities and then builds the table.
-        placed = pool.submit(_place, population_centres(vill_shapes, vill_bounds), epsg, cell, by_distance)
+        placed = pool.submit(
+            _place, population_centres(vill_shapes, vill_bounds), epsg, cell, by_distance if drawn else {}
+        )
         aged = latest_population(population, vill.code, ("aged_60_plus", "aged_80_plus"))
         elderly, beds_xy = aged["aged_60_plus"].astype(float), metric_xy(care.geometry.array[institution], epsg)
         access = pool.submit(
-            lambda: e2sfca(placed.result()[0], elderly, beds_xy, beds[institution], catchment_m=targets.catchment_m)
+            lambda: (
+                e2sfca(placed.result()[0], elderly, beds_xy, beds[institution], catchment_m=targets.catchment_m)
+                if drawn
+                else np.zeros(len(vill))
+            )
         )
         town_shapes = Polygons(towns.geometry.array)
         town_index = pd.Index(towns.code.astype(str))  # one hash table for the villages' and the facilities' codes
@@ -234,12 +283,11 @@ def analyze(
         cx_town = _assign(cx, town_shapes, town_index, "community_complexes", mismatches)
         bur_town = _assign(bur, town_shapes, town_index, "burial_sites", mismatches)
         town_of = {"day_care": care_town, "burial_site": bur_town}
-        covered: dict[str, BoolArray] = {}
-        if len(by_distance) < len(rules):  # a site inside the village
+        covered: dict[str, BoolArray] = {key: np.zeros(len(vill), dtype=bool) for key in rules}
+        if drawn and len(by_distance) < len(rules):  # a site inside the village
             subdivisions = Subdivisions(vill_shapes, vill_town, n, vill_bounds)
             for key, (_, which) in rules.items():
                 if key not in by_distance:
-                    covered[key] = np.zeros(len(vill), dtype=bool)
                     covered[key][subdivisions.holding(layer[key].geometry.array[which], town_of[key][which])[1]] = True
         covered |= placed.result()[1]
         with_day_care, with_burial = covered["day_care"], covered["burial_site"]
@@ -265,33 +313,54 @@ def analyze(
             "burial_sites_any_status": (bur_town, None),
         }
         counts = {key: _per_town(vill_town, n, w) for key, w in of_villages.items()}
+        counts |= _townships_own(population, towns.code, vill, vill_town, counts)
         counts |= {key: _per_town(where, n, w) for key, (where, w) in of_facilities.items()}
-        rows = _rows(towns.code.tolist(), towns.name.tolist(), counts, targets, per_township=True)
+        rows = _rows(towns.code.tolist(), towns.name.tolist(), counts, targets, per_township=True, drawn=drawn)
         totals = {key: counts[key].sum(keepdims=True) for key in of_villages}
         totals |= {key: _per_town(np.zeros(len(where), np.int64), 1, w) for key, (where, w) in of_facilities.items()}
-        district = _district(totals, counts, targets)
+        district = _district(totals, counts, targets, drawn=drawn)
         village_columns = {
             "code": vill.code,
             "name": vill.name,
             "township": vill.parent_code,
             "aged_60_plus": pd.Series(aged["aged_60_plus"]),
         }
-        uncovered = _uncovered(village_columns, vill.geometry, towns.name, vill_town, covered)
+        shown = covered if drawn else {key: np.ones(len(vill), dtype=bool) for key in covered}  # none listed
+        uncovered = _uncovered(village_columns, vill.geometry, towns.name, vill_town, shown)
+
+        def known(values: Any) -> pd.Series:  # None for each village when the villages have no polygons
+            return pd.Series(values) if drawn else pd.Series([None] * len(vill), dtype=object)
+
         villages_out = _frame(
             village_columns
             | {
-                "day_care_covered": pd.Series(with_day_care),
-                "burial_covered": pd.Series(with_burial),
-                "access_beds_per_1000": pd.Series(np.round(access.result(), 2)),
+                "day_care_covered": known(with_day_care),
+                "burial_covered": known(with_burial),
+                "access_beds_per_1000": known(np.round(access.result(), 2)),
             },
             vill.geometry,
         )
-    return CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
+    result = CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
+    result.not_run = not_run_without_villages(waiting, len(vill))
+    return result
 
 
-def _district(totals: dict[str, IntArray], counts: dict[str, IntArray], targets: Targets) -> dict[str, Any]:
+def _townships_own(
+    population: pd.DataFrame, codes: pd.Series, vill: pd.DataFrame, vill_town: IntArray, counts: dict[str, IntArray]
+) -> dict[str, IntArray]:
+    """The elderly per township: its villages' rows, or (a township none of whose villages has a row) the
+    township's own population row (a statistics bureau's table by township)."""
+    columns = ("aged_60_plus", "aged_80_plus")
+    with_rows = _per_town(vill_town, len(codes), pd.Index(vill.code).isin(population.code)) > 0
+    own = latest_population(population, codes, columns)
+    return {column: np.where(with_rows, counts[column], own[column]) for column in columns}
+
+
+def _district(
+    totals: dict[str, IntArray], counts: dict[str, IntArray], targets: Targets, *, drawn: bool
+) -> dict[str, Any]:
     """The district's row, with how many townships lack a complex or a burial site."""
-    district = _rows([""], ["全区"], totals, targets, per_township=False)[0]
+    district = _rows([""], ["全区"], totals, targets, per_township=False, drawn=drawn)[0]
     without_complex = counts["community_complexes"] < targets.community_complexes_per_township
     without_burial = counts["burial_sites"] < targets.burial_sites_per_township
     district["townships_without_complex"] = int(without_complex.sum())
@@ -348,9 +417,10 @@ def _ratios(part: IntArray, whole: IntArray, scale: int, digits: int) -> list[fl
 
 
 def _rows(
-    codes: list[str], names: list[str], c: dict[str, IntArray], targets: Targets, *, per_township: bool
+    codes: list[str], names: list[str], c: dict[str, IntArray], targets: Targets, *, per_township: bool, drawn: bool
 ) -> list[dict[str, Any]]:
-    """Table rows (one per township, or the district's) from the counts, with the targets each misses."""
+    """Table rows (one per township, or the district's) from the counts, with the targets each misses; without
+    the villages' polygons (not ``drawn``) the villages covered are None and their targets are not judged."""
     elderly, beds, nursing = c["aged_60_plus"], c["beds"], c["nursing_beds"]
     need_beds = np.ceil(targets.beds_per_1000_elderly * elderly / 1000)
     need_nursing = np.ceil(targets.nursing_beds_per_1000_elderly * elderly / 1000)
@@ -402,10 +472,14 @@ def _rows(
         else no,
         "burial_site": (c["burial_sites"] < targets.burial_sites_per_township) if per_township else no,
         "burial_coverage": (villages > 0)
-        & (c["villages_covered_by_burial"] / share < targets.villages_covered_by_burial_share),
+        & (c["villages_covered_by_burial"] / share < targets.villages_covered_by_burial_share)
+        & drawn,
         "day_care_coverage": (villages > 0)
-        & (c["villages_with_day_care"] / share < targets.villages_with_day_care_share),
+        & (c["villages_with_day_care"] / share < targets.villages_with_day_care_share)
+        & drawn,
     }
+    if not drawn:
+        columns["villages_with_day_care"] = columns["villages_covered_by_burial"] = [None] * len(codes)
     # each row's misses as one number (a bit per target), so the id lists are built once per combination
     ids = list(misses)
     pattern = sum(flags.astype(np.int64) << bit for bit, flags in enumerate(misses.values()))

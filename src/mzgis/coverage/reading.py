@@ -16,6 +16,7 @@ BANDS = (
     ("near", "达到目标 80% 以上", "#ffd166"),
     ("far", "50%–80%", "#f8961e"),
     ("none", "不足 50%", "#c1121f"),
+    ("unknown", "未计算(缺村级区划面)", "#bdbdbd"),
 )
 BAND_COLOURS = {b: c for b, _, c in BANDS}
 # the targets a planner maps (the page's selector), their wording and the facility type behind each
@@ -27,6 +28,10 @@ MAP_TARGETS = {
     "burial_coverage": ("生态安葬行政村覆盖率", "burial_site"),
     "day_care_coverage": ("照料中心村(社区)覆盖率", "day_care"),
 }
+
+
+# the villages covered behind each village target (None when the villages have no polygons)
+_COVERED = {"burial_coverage": "villages_covered_by_burial", "day_care_coverage": "villages_with_day_care"}
 
 
 def band(met: bool, value: float | None, goal: float | None) -> str:
@@ -83,6 +88,8 @@ def measure(target: str, row: dict[str, Any], t: Targets, *, townships: int = 1)
         goal = t.community_complexes_per_township if target == "community_complex" else t.burial_sites_per_township
         value, text = float(count), f"{count} 个"
         gap = f"缺 {goal - count:g} 个" if count < goal else ""
+    elif target in ("burial_coverage", "day_care_coverage") and row[_COVERED[target]] is None:
+        return {"value": None, "text": "未计算", "gap": "需要村级区划面", "band": "unknown"}
     elif target == "burial_coverage":
         covered = row["villages_covered_by_burial"]
         value, goal = share(covered), t.villages_covered_by_burial_share

@@ -68,14 +68,15 @@ def _inputs(store: Store, unit: str | None = None) -> _Inputs:
     """The admin units, population and facilities of the store, or of the county or township ``unit`` (an
     admin code: a store of several counties is analysed one county at a time)."""
     units = store.read_frame("admin_units", scope=unit)
-    if units[units.level == "township"].empty or units[units.level == "village"].empty:
+    if units[units.level == "township"].empty:
         where = f"区划 {unit} 下" if unit else "数据库中"
-        raise NotFound(f"{where}没有乡镇或村级区划,无法做覆盖分析", "no townships or villages to analyse")
+        raise NotFound(f"{where}没有乡镇级区划,无法做覆盖分析", "no townships to analyse")
     left_out: list[dict[str, Any]] = []
-    if unit is None:  # a city-wide run: the counties whose polygons are all there, the others named
-        units, left_out = counties_ready(units, units[units.level != "county"], "覆盖分析")
+    # the townships' polygons are needed; villages without theirs leave out only what needs them (not_run)
+    if unit is None:  # a city-wide run: the counties whose township polygons are all there, the others named
+        units, left_out = counties_ready(units, units[units.level == "township"], "覆盖分析")
     else:
-        require_polygons(units[units.level != "county"], "覆盖分析")
+        require_polygons(units[units.level == "township"], "覆盖分析")
     facilities = {layer: _of(store.read_frame(layer, scope=unit), left_out) for layer in _FACILITY_LAYERS}
     population = _of(store.read_frame("population", scope=unit), left_out)
     townships, villages = units[units.level == "township"], units[units.level == "village"]

@@ -115,7 +115,7 @@ def place_division_names(gazetteer: Gazetteer, codes: Iterable[str], *, user: st
     }
     outlines = {code: u.geometry for code, u in units.items() if u.geometry is not None}
     edits = [
-        Edit("move", f.id, f.version, geometry=outlines[code].representative_point())
+        Edit("move", f.id, f.version, geometry=outlines[code].representative_point(), override_reason=_OVERRIDE)
         for f in store.features("place_names", where={"admin_code": sorted(wanted)})
         if f.geometry is None
         and f.properties["category"] in DIVISION_CATEGORIES

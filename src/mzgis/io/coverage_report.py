@@ -83,7 +83,8 @@ def _map_png(
     towns.plot(
         column=column, cmap=cmap, legend=True, ax=ax, edgecolor="#333", linewidth=0.8, missing_kwds={"color": "#ddd"}
     )
-    uncovered = villages[~villages.burial_covered] if column == "burial_share" else villages.iloc[0:0]
+    drawn = villages.burial_covered.notna().all()  # the villages' polygons are there (see not_run)
+    uncovered = villages[villages.burial_covered == False] if column == "burial_share" and drawn else villages.iloc[0:0]  # noqa: E712
     if not uncovered.empty:
         uncovered.boundary.plot(ax=ax, color="#555", linewidth=0.3)
     for r in towns.itertuples():
@@ -111,7 +112,8 @@ def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, 
     files += [out_dir / "覆盖分析.csv", out_dir / "覆盖分析.xlsx"]
 
     data = pd.DataFrame(result.townships)
-    data["burial_share"] = data.villages_covered_by_burial / data.villages.where(data.villages > 0)
+    covered = pd.to_numeric(data.villages_covered_by_burial, errors="coerce")  # None without village polygons
+    data["burial_share"] = covered / data.villages.where(data.villages > 0)
     data["unmet_count"] = data.unmet.map(len)
     data["unmet"] = data.unmet.map(lambda ids: ",".join(ids))
     towns = townships[["code", "geometry"]].merge(data, on="code")
@@ -120,7 +122,8 @@ def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, 
         gpkg.unlink()
     pyogrio.write_dataframe(towns, gpkg, layer="townships", driver="GPKG")
     villages = result.villages.copy()
-    pyogrio.write_dataframe(villages, gpkg, layer="villages", append=True)
+    if not result.not_run:  # without the villages' polygons there is no village layer to write
+        pyogrio.write_dataframe(villages, gpkg, layer="villages", append=True)
     if not result.uncovered.empty:
         pyogrio.write_dataframe(result.uncovered, gpkg, layer="uncovered_villages", append=True)
     files.append(gpkg)
@@ -171,7 +174,11 @@ def _web_map(result: CoverageResult, towns: gpd.GeoDataFrame) -> str:
             towns,
             {"name": "乡镇", "beds_per_1000": "每千名老人床位", "beds_shortfall": "床位缺口", "unmet_zh": "未达标"},
             colour_column="colour",
-        ),
+        )
+    ]
+    if result.not_run:  # the villages have no polygons: nothing of theirs to draw
+        return self_contained_map("十四五目标覆盖分析地图", layers, legend_html=_legend(target))
+    layers += [
         MapLayer(
             "村:床位可达性(E2SFCA)",
             villages,
@@ -189,13 +196,12 @@ def _web_map(result: CoverageResult, towns: gpd.GeoDataFrame) -> str:
             style={"weight": 0.5},
         ),
     ]
-    legend = (
-        "每千名老人床位(目标 "
-        + f"{target:g}"
-        + ")<br>"
-        + "".join(f'<i style="background:{colour}"></i>{label}<br>' for _, label, colour in BANDS)
-    )
-    return self_contained_map("十四五目标覆盖分析地图", layers, legend_html=legend)
+    return self_contained_map("十四五目标覆盖分析地图", layers, legend_html=_legend(target))
+
+
+def _legend(target: float) -> str:
+    bands = "".join(f'<i style="background:{colour}"></i>{label}<br>' for b, label, colour in BANDS if b != "unknown")
+    return f"每千名老人床位(目标 {target:g})<br>" + bands
 
 
 def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str, bytes]], font: str | None) -> Document:
@@ -219,6 +225,7 @@ def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str,
             f"距目标缺 {d['beds_shortfall']} 张;{d['townships_without_complex']} 个乡镇没有社区服务综合体,"
             f"{d['townships_without_burial_site']} 个乡镇没有已建成的节地生态安葬点。全区未达标:{unmet}。"
         ),
+        *[Para(f"未计算:{part['message']}") for part in result.not_run],
         *[Figure(title, png, width_mm=120) for title, png in images],
     )
     if not images:

@@ -22,7 +22,8 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.admin import load_admin
 from mzgis.crs import STORAGE_EPSG, convert, parse_system
 from mzgis.errors import BadInput, MzgisError
-from mzgis.io.readers import read_table
+from mzgis.io.readers import NO_COORDINATES, read_table
+from mzgis.io.units import TOWNSHIP_HEADERS, VILLAGE_HEADERS, column_named, row_unit
 from mzgis.layers import Layer, check_geometry, check_record, get_layer, is_missing, promote_geometry
 from mzgis.store import Feature, Store
 from mzgis.store.base import UNCHANGED
@@ -191,13 +192,19 @@ def import_file(
     frame = table.frame
     system, crs_text = source_system(table.crs, from_crs)
     report = ImportReport(layer.name, Path(path).name, len(frame), crs_text, table.encoding, dry_run, update=update)
-    if table.note:
+    if table.note and (layer.geometry or table.note != NO_COORDINATES):  # a table of figures needs none
         report.notes.append(table.note)
     report.notes += table.notes
     mapping, unused = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
+    # the unit a row belongs to may be given by name: in its code column, or by township and village columns
+    unit_field = layer.scope_fields[0] if layer.name != "admin_units" and len(layer.scope_fields) == 1 else None
+    town_column = column_named(frame, *TOWNSHIP_HEADERS) if unit_field else None
+    village_column = column_named(frame, *VILLAGE_HEADERS) if town_column is not None else None
+    read_here = {str(c).strip() for c in (town_column, village_column) if c is not None}
+    unused = [c for c in unused if c not in read_here]
     if unused:
         report.notes.append(f"未使用的列:{'、'.join(unused)}")
-    provided = set(mapping.values())
+    provided = set(mapping.values()) | ({unit_field} if town_column is not None else set())
     # updating rows take the columns the file lacks from the stored feature; only the key must be there
     needed = layer.natural_key if update else layer.required_fields
     missing_required = [name for name in needed if name not in provided]
@@ -217,9 +224,16 @@ def import_file(
     stored = {k: f for f in existing if None not in (k := _key(layer, f.properties))} if update else {}
     left_out: list[str] = []
     numbers: list[int] = []  # each kept row's number as the file shows it (Excel's row, the feature's number)
+    unit_column = next((col for col, target in mapping.items() if target == unit_field), None)
     for i, (_, src) in enumerate(frame.iterrows(), start=1):
         values = {target: src[col] for col, target in mapping.items()}
+        unit = row_unit(admin, src, unit_column, town_column, village_column) if unit_field else None
+        if unit is not None:  # a unit named (a township's or village's name): its code, or why not
+            values[str(unit_field)] = unit if isinstance(unit, str) else None
         clean, problems = check_record(layer, values)
+        if isinstance(unit, MzgisError):  # said once, as the name's problem, not again as a missing code
+            label = layer.field(str(unit_field)).label_zh
+            problems = [unit.message_zh, *(p for p in problems if not p.startswith(f"缺少必填字段 {label}"))]
         target = stored.get(_key(layer, clean))
         if target is None and update and layer.name == "admin_units":
             # attaching outlines: a file that covers more than this register gives this register's rows;
@@ -322,8 +336,8 @@ def _reference_problems(layer: Layer, rec: dict[str, Any], known: dict[str, str]
     if not known:
         return []
     out = []
-    if layer.name == "population" and rec.get("code") and known.get(rec["code"]) != "village":
-        out.append(f"区划代码 {rec['code']} 不是已有的村级单位")
+    if layer.name == "population" and rec.get("code") and known.get(rec["code"]) not in ("village", "township"):
+        out.append(f"区划代码 {rec['code']} 不是已有的村级或乡镇级单位")
     if "admin_code" in layer.field_names and rec.get("admin_code") and rec["admin_code"] not in known:
         out.append(f"所在区划代码 {rec['admin_code']} 不存在于行政区划图层")
     return out

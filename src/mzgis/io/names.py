@@ -5,7 +5,6 @@ export of the gazetteer to CSV, XLSX, GeoJSON and GeoPackage; the clean-up repor
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,7 +32,11 @@ from mzgis.gazetteer.service import USER_FIELDS, CheckResult, Edit, Gazetteer, P
 from mzgis.io.importer import column_map, convert_geometries, source_system
 from mzgis.io.readers import read_table
 from mzgis.io.tables import write_table
-from mzgis.layers import LAYERS, choice_labels, coerce_value, is_missing
+from mzgis.io.units import TOWNSHIP_HEADERS, VILLAGE_HEADERS
+from mzgis.io.units import cell as _cell
+from mzgis.io.units import column_named as _column_named
+from mzgis.io.units import row_unit as _row_unit
+from mzgis.layers import LAYERS, choice_labels, coerce_value
 from mzgis.store.base import check_version
 from mzgis.store.merge import merged_offsets
 
@@ -461,54 +464,6 @@ def _other_name(gazetteer: Gazetteer, fid: int, props: Mapping[str, Any], *, ren
             and props.get("category") in (None, stored["category"])
         )
     return "" if same else f"“{stored['name']}”({stored['admin_code']},{CATEGORY_ZH.get(str(stored['category']), '')})"
-
-
-# headers offices give the township and the village a name belongs to (names, not codes)
-TOWNSHIP_HEADERS = (
-    "所属乡镇",
-    "所在乡镇",
-    "乡镇(街道)",
-    "乡镇（街道）",
-    "乡镇",
-    "镇街",
-    "所属镇街",
-    "镇(街道)",
-    "街道(乡镇)",
-)
-VILLAGE_HEADERS = ("村(社区)", "村（社区）", "所属村", "所在村", "村社区", "所属村(社区)", "所属村（社区）", "村居")
-
-
-def _row_unit(
-    admin: AdminLookup, src: Mapping[str, Any], code_column: Any, town_column: Any, village_column: Any
-) -> str | MzgisError | None:
-    """The admin code of a row given by a name: a unit's name in the admin-code column, or the township
-    (and village within it) named by their own columns; None when the row gives a code (or nothing)."""
-    try:
-        given = unicodedata.normalize("NFKC", _cell(src, code_column)).strip()  # full-width digits read as digits
-        if given and not given.isdigit():
-            return admin.code_of(given)
-        if given or town_column is None:
-            return given or None
-        town = _cell(src, town_column)
-        if not town:
-            return BadInput("缺少所属乡镇(街道)", "no township given")
-        code = admin.code_of(town, level="township")
-        village = _cell(src, village_column)
-        return admin.code_of(village, within=code, level="village") if village else code
-    except MzgisError as exc:
-        return exc
-
-
-def _column_named(frame: pd.DataFrame, *names: str) -> Any:
-    """The first column whose header (trimmed, any case) is one of ``names``."""
-    wanted = {n.lower() for n in names}
-    return next((c for c in frame.columns if str(c).strip().lower() in wanted), None)
-
-
-def _cell(src: Mapping[str, Any], column: Any) -> str:
-    """A cell's text, trimmed; "" for no column or an empty cell (None, NaN, NaT, blanks)."""
-    value = None if column is None else src[column]
-    return "" if is_missing(value) else str(value).strip()
 
 
 def _row_class(src: Mapping[str, Any], column: Any, name: str) -> tuple[CensusClass, str | None] | MzgisError | None:

@@ -27,6 +27,8 @@ from mzgis.errors import BadInput, NotFound
 
 __all__ = ["LAT_COLUMNS", "LON_COLUMNS", "SourceTable", "detect_dbf_encoding", "parse_column_map", "read_table"]
 
+NO_COORDINATES = "无坐标列"  # the note of a table without positions
+
 LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度", "东经")
 LAT_COLUMNS = ("lat", "latitude", "y", "纬度", "北纬")
 WKT_COLUMNS = ("wkt", "geometry", "geom", "几何")
@@ -239,7 +241,7 @@ def _table_geometry(frame: pd.DataFrame, path: Path) -> tuple[gpd.GeoDataFrame, 
         return gpd.GeoDataFrame(rest, geometry=points), f"坐标取自列 {lon_col}/{lat_col}"
     if wkt_col:
         return gpd.GeoDataFrame(frame.drop(columns=[wkt_col]), geometry=shapes), f"几何取自列 {wkt_col}"
-    return gpd.GeoDataFrame(frame, geometry=[None] * len(frame)), "无坐标列"
+    return gpd.GeoDataFrame(frame, geometry=[None] * len(frame)), NO_COORDINATES
 
 
 def parse_column_map(text: str | None) -> dict[str, str]:

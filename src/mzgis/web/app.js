@@ -226,6 +226,40 @@ function setupTownships(townships) {
   });
 }
 
+// finding a unit by a part of its name or its code (the county's 200-odd villages do not fit a selector):
+// a county or township is chosen in the selector; a village chooses its township and is zoomed to
+function setupUnitFinder() {
+  const input = document.getElementById('unit-find');
+  const units = ctx.units.features.map((f) => f.properties);
+  const label = (u) => `${u.name}(${u.code})`;
+  document.getElementById('unit-list').innerHTML = units
+    .map((u) => `<option value="${escapeHtml(label(u))}"></option>`).join('');
+  const find = () => {
+    const text = input.value.trim();
+    if (!text) return;
+    const exact = units.filter((u) => label(u) === text || u.code === text || u.name === text);
+    const found = exact.length ? exact : units.filter((u) => u.name.includes(text) || u.code.startsWith(text));
+    if (found.length !== 1) {
+      const some = found.slice(0, 5).map(label).join('、');
+      ctx.status(found.length ? `“${text}”对应 ${found.length} 个区划:${some}${found.length > 5 ? ' …' : ''},请选一个` : `没有名称或代码含“${text}”的区划`);
+      return;
+    }
+    const unit = found[0];
+    const feature = ctx.units.features.find((f) => f.properties.code === unit.code);
+    const select = document.getElementById('township');
+    const chosen = unit.level === 'village' ? unit.parent_code : unit.code;
+    if ([...select.options].some((o) => o.value === chosen)) {
+      select.value = chosen;
+      select.dispatchEvent(new Event('change'));
+    }
+    if (unit.level === 'village' && feature.geometry) map.fitBounds(L.geoJSON(feature).getBounds(), { animate: false });
+    input.value = label(unit);
+    ctx.status(feature.geometry ? label(unit) : `${label(unit)}还没有区划面`);
+  };
+  input.addEventListener('change', find);
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); find(); } });
+}
+
 function setupTabs() {
   const tabs = [...document.querySelectorAll('[role=tab]')].filter((t) => !t.hidden);
   const show = (tab) => {
@@ -323,6 +357,7 @@ function openSignIn(reason) {
     addLegend();
     L.control.scale({ imperial: false }).addTo(map);
     setupTownships(townships);
+    setupUnitFinder();
     setupNames(ctx);
     setupBoundary(ctx);
     setupCoverage(ctx);

@@ -44,7 +44,9 @@ export function setupCoverage(ctx) {
     });
     const rule = t.coverage_rules;
     // counties of a city-wide run that were left out (their polygons are not all there yet) are said, not hidden
-    const left = (analysis.left_out || []).map((c) => `未参加分析:${c.message}。`).join('');
+    const left = (analysis.left_out || []).map((c) => `未参加分析:${c.message}。`).join('')
+      // without the villages' polygons the village parts are not computed: said, the rest shown
+      + (analysis.not_run || []).map((p) => `未计算:${p.message}。`).join('');
     $('c-rule').textContent = `目标来源:${t.source}。覆盖规则:生态安葬 ${rule.burial_site};照料中心 ${rule.day_care}。${left}`;
     const tbody = $('c-table').querySelector('tbody');
     tbody.innerHTML = '';
@@ -53,7 +55,7 @@ export function setupCoverage(ctx) {
       const old = proposedRows ? analysis.reading.rows[row.code]?.[target] : null;
       const changed = old && old.text !== m.text;
       const tr = document.createElement('tr');
-      tr.className = m.band === 'met' ? '' : 'unmet';
+      tr.className = m.band === 'met' ? '' : m.band === 'unknown' ? 'unknown' : 'unmet';
       tr.innerHTML = `<td>${escapeHtml(row.name)}</td><td>${changed ? `${escapeHtml(old.text)} → <b>${escapeHtml(m.text)}</b>` : escapeHtml(m.text)}</td>`
         + `<td>${escapeHtml(goal.goal)}</td><td>${escapeHtml(m.gap) || '达标'}</td>`;
       if (changed) tr.classList.add('changed');
