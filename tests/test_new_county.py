@@ -236,20 +236,41 @@ def _office_sheet(path: Path, title: str, header: list[str], rows: list[list[obj
 
 def _township_grid(jiaojiang: Path, tmp_path: Path) -> dict[str, tuple[float, float]]:
     """The 12 townships as 0.02° squares in a 4 × 3 grid from (121.40, 28.62) (village polygons are rarely
-    at hand in a county's first weeks; township ones are), attached by code; each square's centre."""
+    at hand in a county's first weeks; township ones are), attached by code from a Shapefile as a
+    natural-resources bureau gives it: CGCS2000 3° Gauss-Krüger (EPSG:4549), its own column names (XZQDM,
+    XZQMC), GBK names and no .cpg; each square's centre (longitude, latitude)."""
     import geopandas as gpd
+    import pyogrio
     from shapely.geometry import box
 
     store = GeoPackageStore(jiaojiang)
-    codes = sorted(str(f.properties["code"]) for f in store.features("admin_units", where={"level": "township"}))
-    cells = [(121.40 + 0.02 * (i % 4), 28.62 + 0.02 * (i // 4)) for i in range(len(codes))]
-    frame = gpd.GeoDataFrame({"code": codes}, geometry=[box(x, y, x + 0.02, y + 0.02) for x, y in cells], crs=4490)
-    source = tmp_path / "townships.geojson"
-    source.write_text(frame.to_json(), encoding="utf-8")
-    out = runner.invoke(app, ["import", "admin_units", str(source), "--update", "--db", str(jiaojiang)])
+    towns = sorted(
+        (str(f.properties["code"]), str(f.properties["name"]))
+        for f in store.features("admin_units", where={"level": "township"})
+    )
+    cells = [(121.40 + 0.02 * (i % 4), 28.62 + 0.02 * (i // 4)) for i in range(len(towns))]
+    frame = gpd.GeoDataFrame(
+        {"XZQDM": [c for c, _ in towns], "XZQMC": [n for _, n in towns]},
+        geometry=[box(x, y, x + 0.02, y + 0.02).segmentize(0.002) for x, y in cells],
+        crs=4490,
+    ).to_crs(4549)
+    source = tmp_path / "乡镇界.shp"
+    pyogrio.write_dataframe(frame, source, encoding="GBK")
+    source.with_suffix(".cpg").unlink(missing_ok=True)  # as such files often come: no word on the encoding
+    assert "海门街道".encode("gbk") in source.with_suffix(".dbf").read_bytes()
+    args = ["import", "admin_units", str(source), "--map", "XZQDM=code,XZQMC=name", "--update"]
+    out = runner.invoke(app, [*args, "--db", str(jiaojiang)])
     assert out.exit_code == 0, out.output
-    assert "更新 12 条" in out.output and "区划名称 12 个已取区划面内的代表点作为位置" in out.output
-    return {code: (x + 0.01, y + 0.01) for code, (x, y) in zip(codes, cells, strict=True)}
+    assert out.output.splitlines() == [
+        "说明:无 .cpg 文件,按内容判定编码为 GB18030",  # GBK's superset: GBK files read the same
+        "说明:区划名称 12 个已取区划面内的代表点作为位置",
+        "乡镇界.shp → admin_units:共 12 行,坐标系 EPSG:4549,编码 GB18030;已新增 0 条,更新 12 条,未变 0 条",
+    ]
+    (haimen,) = store.features("admin_units", where={"code": "331002001"})
+    assert haimen.properties["name"] == "海门街道" and haimen.geometry is not None
+    minx, miny, _, _ = haimen.geometry.bounds  # back in CGCS2000 longitude and latitude, to a millimetre
+    assert (round(minx, 7), round(miny, 7)) == (121.4, 28.62)
+    return {code: (x + 0.01, y + 0.01) for (code, _), (x, y) in zip(towns, cells, strict=True)}
 
 
 def test_coverage_by_township_without_village_polygons(jiaojiang: Path, tmp_path: Path) -> None:
