@@ -16,12 +16,13 @@ from mzgis.admin import with_polygons
 from mzgis.clock import beijing_today
 from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput, NotFound
+from mzgis.io.map_layers import categorized, line_layers
 from mzgis.io.printmap import MapLayer, PrintMap, Style
-from mzgis.layers import LAYERS, Layer
+from mzgis.layers import LAYERS
 from mzgis.store import Store
 from mzgis.text import text_problem
 
-__all__ = ["MAP_LAYERS", "build_view", "categorized", "line_layers"]
+__all__ = ["MAP_LAYERS", "build_view"]
 
 # the layers a print map can show, in drawing order (areas first, points last), and those shown by default
 MAP_LAYERS = (
@@ -41,22 +42,6 @@ _POINT_COLOUR_FIELD = {
     "burial_sites": "kind",
     "boundary_markers": "condition",
 }
-
-
-def categorized(
-    layer: Layer, frame: gpd.GeoDataFrame, field_name: str, base: Style, *, label_field: str | None = None
-) -> list[MapLayer]:
-    """One map layer per value of ``field_name`` present in ``frame``, in the layer model's colour and
-    Chinese name (legend = drawn colour)."""
-    f = layer.field(field_name)
-    labels = f.choice_labels_zh or f.choices
-    out = []
-    for value, label, colour in zip(f.choices, labels, f.choice_colours or ("#3388ff",) * len(f.choices), strict=True):
-        part = frame[frame[field_name] == value]
-        if not part.empty:
-            style = Style(colour, base.kind, width=base.width, marker=base.marker, size=base.size, dashed=base.dashed)
-            out.append(MapLayer(f"{layer.label_zh}:{label}", part, style, label_field=label_field))
-    return out
 
 
 def _admin_layers(units: gpd.GeoDataFrame, focus: str | None) -> list[MapLayer]:
@@ -82,29 +67,6 @@ def _admin_layers(units: gpd.GeoDataFrame, focus: str | None) -> list[MapLayer]:
             label_size=6,
         ),
         MapLayer("区县界", units[units.level == "county"], Style(colour["county"], "fill", width=2.2)),
-    ]
-
-
-def line_layers(
-    ours: gpd.GeoDataFrame, theirs: gpd.GeoDataFrame, markers: gpd.GeoDataFrame | None = None
-) -> list[MapLayer]:
-    """Boundary lines in both versions and (given) markers by condition, labelled with their numbers."""
-    lines = LAYERS["boundary_lines"]
-    side = dict(zip(lines.field("side").choices, lines.field("side").choice_colours, strict=True))
-    return [
-        MapLayer("界线:本方", ours, Style(side["ours"], "line", width=2.2)),
-        MapLayer("界线:对方", theirs, Style(side["neighbour"], "line", width=1.6, dashed=True)),
-        *(
-            []
-            if markers is None
-            else categorized(
-                LAYERS["boundary_markers"],
-                markers,
-                "condition",
-                Style("#000", "point", size=30),
-                label_field="marker_id",
-            )
-        ),
     ]
 
 

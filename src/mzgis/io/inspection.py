@@ -192,7 +192,7 @@ def _line_figure(
     """A map of the line for the report (the print-map renderer: legend from the drawn styles, labels
     clear of the lines): both versions, the areas between (with who would gain them in a detail), the
     markers by condition, tripoints and the places over tolerance. SVG for HTML, PNG for Word."""
-    from mzgis.mapviews import line_layers
+    from mzgis.io.map_layers import line_layers
 
     crs = STORAGE_EPSG
     ours = gpd.GeoDataFrame(geometry=[line.ours], crs=crs)
