@@ -121,3 +121,51 @@ def test_an_ordinal_that_only_numbers_the_unit_is_no_exaggeration() -> None:
     assert rules_of("滨河第一社区", "self_governing_org", "331004001", "community") == []
     assert ("exaggeration", "error") in rules_of("第一名苑", "settlement", "331004001")
     assert ("exaggeration", "error") in rules_of("滨河第一花园小区", "settlement", "331004001")
+
+
+def _structure_of(rec: NameRecord) -> list[tuple[str, str]]:
+    """The findings about the name's specific and generic (银座 is also a foreign word: not asked here)."""
+    generic_rules = ("missing_generic", "generic_mismatch", "stacked_generic")
+    return [(f.rule, f.message) for f in check_name(rec, []) if f.rule in generic_rules]
+
+
+ROADS = "路、街、巷、弄、大道、大街、小街、马路、环路、公路、道、条、胡同、桥、大桥、隧道、港、码头、站、高速、线"
+
+
+@pytest.mark.parametrize(
+    ("rec", "expected"),
+    [
+        # the generic as given: at the end of the name, with a specific before it (mutation survivors of _structure)
+        (
+            NameRecord("大道银座", "transport_facility", "331004001", generic="大"),
+            [("missing_generic", "通名“大”不在名称“大道银座”的末尾,或没有专名")],
+        ),
+        (
+            NameRecord("大道", "transport_facility", "331004001", generic="大道"),
+            [("missing_generic", "通名“大道”不在名称“大道”的末尾,或没有专名")],
+        ),
+        (
+            NameRecord("大道银座", "transport_facility", "331004001", generic="座"),
+            [("generic_mismatch", f"通名“座”不适合该类别,可用:{ROADS}")],
+        ),
+        # the generic given is named (道街), not the reader's 大街 of the same length
+        (
+            NameRecord("银座大道街", "transport_facility", "331004001", generic="道街"),
+            [("generic_mismatch", f"通名“道街”不适合该类别,可用:{ROADS}")],
+        ),
+        # the first six fitting generics are offered
+        (
+            NameRecord("大道银座", "transport_facility", "331004001"),
+            [("missing_generic", "“大道银座”缺少通名(如 路、街、巷、弄、大道、大街)")],
+        ),
+        # a name that is only a generic names nothing, found by the subcategory's generics (a road's 大道)
+        (
+            NameRecord("大道", "transport_facility", "331004001", "road"),
+            [("missing_generic", "“大道”只有通名,没有专名")],
+        ),
+        (NameRecord("新村", "settlement", "331004001", "residential"), [("missing_generic", "“新村”只有通名,没有专名")]),
+        (NameRecord("新村", "settlement", "331004001", "natural_village"), []),  # 新 + 村: a natural village's name
+    ],
+)
+def test_the_generic_given_or_found(rec: NameRecord, expected: list[tuple[str, str]]) -> None:
+    assert _structure_of(rec) == expected

@@ -270,6 +270,9 @@ def _structure(rec: NameRecord, rules: RuleSet) -> tuple[str, str, list[Finding]
                 ((rec.name[: -len(t)], t) for t in sorted(fitting, key=len, reverse=True) if rec.name.endswith(t)),
                 (specific, generic),
             )
+    if generic and not specific:  # a name that is only a generic (大道, a compound called 新村): nothing names it
+        message = f"“{rec.name}”只有通名,没有专名"
+        return rec.name, "", [_finding("missing_generic", message, "the name is only a generic")]
     any_specific, any_generic = split_name(rec.name)
     if not generic and not any_generic:
         out.append(

@@ -1,0 +1,458 @@
+"""The gazetteer's commands (`mzgis names …`, `mzgis pinyin`): check, search, edit, history, import, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mzgis.cli import app, names_app
+from mzgis.cli.common import (
+    EXIT_CODES,
+    AdminOption,
+    CategoryOption,
+    DbOption,
+    DropZOption,
+    JsonOption,
+    MapOption,
+    OverrideOption,
+    SaveMapOption,
+    UnitOption,
+    UseMapOption,
+    UserOption,
+    VersionOption,
+    echo_findings,
+    echo_json,
+    echo_seeded,
+    fail,
+    gazetteer_for,
+    jurisdiction,
+    open_db,
+    parse_date,
+    point_from,
+    recorded_as,
+    run_names_import,
+    seed_divisions,
+    settings_for,
+)
+
+__all__ = [
+    "names_add",
+    "names_check",
+    "names_check_name",
+    "names_export",
+    "names_history",
+    "names_import",
+    "names_move",
+    "names_rename",
+    "names_restore",
+    "names_retire",
+    "names_revert",
+    "names_search",
+    "names_seed_divisions",
+    "pinyin",
+]
+
+
+@names_app.command("seed-divisions")
+def names_seed_divisions(
+    unit: UnitOption = None,
+    db: DbOption = None,
+) -> None:
+    """把区划单位(区县、乡镇、村社区)的名称登记为标准地名(已有的不重复登记)。Division names into the gazetteer."""
+    echo_seeded(seed_divisions(open_db(db), under=unit))
+
+
+@names_app.command("check-name")
+def names_check_name(
+    name: Annotated[str, typer.Argument(help="拟用名称")],
+    category: CategoryOption,
+    admin: AdminOption,
+    subcategory: Annotated[str | None, typer.Option("--subcategory", help="小类,如 road、village")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """检查拟用地名(不保存)。Check a proposed name against the naming rules."""
+    result = gazetteer_for(db).check(name, category, admin, subcategory=subcategory)
+    if as_json:
+        echo_json(result.as_dict())
+    else:
+        typer.echo(f"{result.name}  {result.romanized}(专名 {result.specific},通名 {result.generic or '无'})")
+        if len(result.words) > 2 or (result.words and result.words[-1][0] != result.generic):
+            # the words the spelling rests on, where they are not simply specific and generic
+            typer.echo("  拼写依据:" + " | ".join(f"{zh} {roman}" for zh, roman in result.words))
+        echo_findings(result.findings)
+    if result.blocked:
+        raise typer.Exit(EXIT_CODES["rule_violation"])
+
+
+@names_app.command("check")
+def names_check(
+    as_json: JsonOption = False,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="把清理整治表写入 Excel 文件")] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="整治完成时限 YYYY-MM-DD(默认:错误 90 天、提示 180 天)")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """对全部地名运行规则检查(不规范地名清理整治表)。Run every rule over the gazetteer."""
+    from mzgis.io.names import write_cleanup_report
+
+    gaz = gazetteer_for(db)
+    if xlsx is not None:
+        table = write_cleanup_report(gaz, xlsx, deadline=parse_date(deadline, "--deadline") if deadline else None)
+        typer.echo(f"已写入 {xlsx}:{table['编号'].nunique()} 个地名,{len(table)} 条问题")
+        return
+    results = gaz.check_all()
+    if as_json:
+        echo_json(
+            [{"id": f.id, "name": f.properties["name"], "findings": [x.as_dict() for x in fs]} for f, fs in results]
+        )
+        return
+    for feature, findings in results:
+        typer.echo(f"#{feature.id} {feature.properties['name']}({feature.properties['admin_code']})")
+        echo_findings(findings)
+    errors = sum(1 for _, fs in results for f in fs if f.severity == "error")
+    typer.echo(f"共 {len(results)} 个地名有问题,其中错误 {errors} 条")
+
+
+@names_app.command("search")
+def names_search(
+    query: Annotated[str, typer.Argument(help="中文、全拼(lunan)、首字母(lnjd);可为空,配合 --near")] = "",
+    near: Annotated[str | None, typer.Option("--near", help="LON,LAT(CGCS2000)")] = None,
+    within: Annotated[float | None, typer.Option("--within", help="与 --near 合用:距离(米)以内")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="地名类别")] = None,
+    township: Annotated[str | None, typer.Option("--township", help="乡镇代码(9 位)")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="current / proposed / retired")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="最多结果数")] = 20,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """查询地名。Search place names."""
+    point = None
+    if near:
+        from mzgis.crs import check_lonlat
+
+        try:
+            lon, lat = (float(v) for v in near.split(","))
+        except ValueError:
+            raise fail("--near 应为 经度,纬度", EXIT_CODES["bad_input"]) from None
+        check_lonlat(lon, lat)
+        point = (lon, lat)
+    hits = gazetteer_for(db).search(
+        query, category=category, township=township, status=status, near=point, within_m=within, limit=limit
+    )
+    if as_json:
+        echo_json(
+            [
+                {
+                    "id": h.record.id,
+                    "name": h.record.name,
+                    "romanized": h.record.romanized,
+                    "category": h.record.category,
+                    "admin_code": h.record.admin_code,
+                    "status": h.record.status,
+                    "score": h.score,
+                    "matched": h.matched,
+                    "distance_m": None if h.distance_m is None else round(h.distance_m, 1),
+                }
+                for h in hits
+            ]
+        )
+        return
+    if not hits:
+        typer.echo("没有找到")
+    how = {
+        "name": "名称",
+        "name_prefix": "名称开头",
+        "name_contains": "名称包含",
+        "homophone": "同音",
+        "pinyin": "拼音",
+        "pinyin_prefix": "拼音开头",
+        "initials": "首字母",
+        "initials_prefix": "首字母开头",
+        "fuzzy": "拼音近似",
+        "near": "附近",
+    }
+    for h in hits:
+        dist = "" if h.distance_m is None else f"  {h.distance_m:.0f} 米"
+        typer.echo(f"#{h.record.id} {h.record.name}  {h.record.romanized}  [{how.get(h.matched, h.matched)}]{dist}")
+
+
+@names_app.command("add")
+def names_add(
+    name: Annotated[str, typer.Argument(help="标准名称")],
+    category: CategoryOption,
+    admin: AdminOption,
+    lon: Annotated[float, typer.Option("--lon", help="经度")],
+    lat: Annotated[float, typer.Option("--lat", help="纬度")],
+    subcategory: Annotated[str | None, typer.Option("--subcategory", help="小类")] = None,
+    status: Annotated[str, typer.Option("--status", help="current / proposed")] = "current",
+    origin: Annotated[str | None, typer.Option("--origin", help="来历含义")] = None,
+    approval_ref: Annotated[str | None, typer.Option("--approval-ref", help="批准文号")] = None,
+    approved_on: Annotated[str | None, typer.Option("--approved-on", help="批准日期 YYYY-MM-DD")] = None,
+    from_crs: Annotated[str, typer.Option("--from-crs", help="坐标系")] = "cgcs2000",
+    reason: Annotated[str, typer.Option("--reason", help="修改说明")] = "",
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """新增地名。Add a place name."""
+    props = {
+        "name": name,
+        "category": category,
+        "subcategory": subcategory,
+        "admin_code": admin,
+        "status": status,
+        "origin": origin,
+        "approval_ref": approval_ref,
+        "approved_on": approved_on,
+    }
+    gaz = gazetteer_for(db)
+    f = gaz.create(
+        props,
+        point_from(lon, lat, from_crs),
+        user=recorded_as(user, settings_for(db)),
+        scope=jurisdiction(user, gaz.store, db),
+        reason=reason,
+        override_reason=override_reason,
+    )
+    typer.echo(f"已新增 #{f.id} {f.properties['name']} {f.properties['romanized']}(版本 {f.version})")
+
+
+@names_app.command("rename")
+def names_rename(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    new_name: Annotated[str, typer.Argument(help="新名称")],
+    version: VersionOption,
+    reason: Annotated[str, typer.Option("--reason", help="更名理由")],
+    on: Annotated[str | None, typer.Option("--on", help="更名日期 YYYY-MM-DD(默认今天)")] = None,
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """更名(原名记入曾用名)。Rename; the old name goes to former_names."""
+    gaz = gazetteer_for(db)
+    f = gaz.rename(
+        fid,
+        new_name,
+        expected_version=version,
+        user=recorded_as(user, settings_for(db)),
+        scope=jurisdiction(user, gaz.store, db),
+        reason=reason,
+        on=on,
+        override_reason=override_reason,
+    )
+    typer.echo(f"#{f.id} 已更名为 {f.properties['name']} {f.properties['romanized']}(版本 {f.version})")
+
+
+@names_app.command("move")
+def names_move(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    lon: Annotated[float, typer.Option("--lon", help="经度")],
+    lat: Annotated[float, typer.Option("--lat", help="纬度")],
+    version: VersionOption,
+    from_crs: Annotated[str, typer.Option("--from-crs", help="坐标系")] = "cgcs2000",
+    reason: Annotated[str, typer.Option("--reason", help="修改说明")] = "",
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """移动地名位置。Move a place name."""
+    gaz = gazetteer_for(db)
+    f = gaz.move(
+        fid,
+        point_from(lon, lat, from_crs),
+        expected_version=version,
+        user=recorded_as(user, settings_for(db)),
+        reason=reason,
+        scope=jurisdiction(user, gaz.store, db),
+    )
+    typer.echo(f"#{f.id} {f.properties['name']} 已移动(版本 {f.version})")
+
+
+@names_app.command("retire")
+def names_retire(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    version: VersionOption,
+    reason: Annotated[str, typer.Option("--reason", help="废止原因")],
+    on: Annotated[str | None, typer.Option("--on", help="废止日期 YYYY-MM-DD(默认今天)")] = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """废止地名(保留记录)。Retire a name; the record is kept."""
+    gaz = gazetteer_for(db)
+    f = gaz.retire(
+        fid,
+        expected_version=version,
+        user=recorded_as(user, settings_for(db)),
+        reason=reason,
+        on=on,
+        scope=jurisdiction(user, gaz.store, db),
+    )
+    typer.echo(f"#{f.id} {f.properties['name']} 已废止({f.properties['retired_on']},版本 {f.version})")
+
+
+@names_app.command("restore")
+def names_restore(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    version: VersionOption,
+    reason: Annotated[str, typer.Option("--reason", help="恢复理由")] = "",
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """恢复已废止的地名。Restore a retired name."""
+    gaz = gazetteer_for(db)
+    f = gaz.restore(
+        fid,
+        expected_version=version,
+        user=recorded_as(user, settings_for(db)),
+        scope=jurisdiction(user, gaz.store, db),
+        reason=reason,
+        override_reason=override_reason,
+    )
+    typer.echo(f"#{f.id} {f.properties['name']} 已恢复(版本 {f.version})")
+
+
+@names_app.command("revert")
+def names_revert(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    to_version: Annotated[int, typer.Option("--to-version", help="要恢复其内容的旧版本号", min=1)],
+    version: VersionOption,
+    reason: Annotated[str, typer.Option("--reason", help="恢复原因(必填)")] = "",
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """把地名恢复为某个旧版本的内容(作为新版本,历史全部保留)。Revert a name to an earlier version's content."""
+    gaz = gazetteer_for(db)
+    f = gaz.revert(
+        fid,
+        to_version,
+        expected_version=version,
+        user=recorded_as(user, settings_for(db)),
+        scope=jurisdiction(user, gaz.store, db),
+        reason=reason,
+        override_reason=override_reason,
+    )
+    typer.echo(f"#{f.id} {f.properties['name']} 已恢复为版本 {to_version} 的内容(新版本 {f.version})")
+
+
+@names_app.command("history")
+def names_history(
+    fid: Annotated[int, typer.Argument(help="地名编号")], as_json: JsonOption = False, db: DbOption = None
+) -> None:
+    """地名的修改历史(北京时间)。History of a name."""
+    import json
+
+    from mzgis.clock import beijing_time
+    from mzgis.layers import choice_labels, get_layer
+
+    entries = gazetteer_for(db).history(fid)
+    if as_json:
+        echo_json([e.__dict__ for e in entries])
+        return
+    layer = get_layer("place_names")
+    actions = {"insert": "新建", "update": "修改", "delete": "删除"}
+    choices = {f.name: choice_labels(layer, f.name) for f in layer.fields if f.choices}
+    labels = {f.name: f.label_zh for f in layer.fields}
+
+    def shown(key: str, value: Any) -> str:
+        """A stored value as an officer reads it: Chinese names of allowed values, former names listed."""
+        if value is None or value == "":
+            return "(空)"
+        if key == "former_names":
+            try:
+                former = json.loads(str(value))
+                return "、".join(f"{f.get('name')}(至 {f.get('to') or '?'})" for f in former) or "(空)"
+            except (ValueError, TypeError, AttributeError):
+                return str(value)
+        if key in choices and value in choices[key]:
+            return choices[key][value]
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return str(value)
+
+    for e in entries:
+        action = actions.get(e.action, e.action)
+        typer.echo(f"版本 {e.version}  {beijing_time(e.changed_at)}  {e.changed_by}  {action}  {e.reason}")
+        if e.action == "update" and e.before is not None and e.after is not None:
+            for key in e.after:  # an edit made outside mzgis records whole rows: show what changed
+                if key != "geometry" and e.before.get(key) != e.after[key]:
+                    typer.echo(
+                        f"    {labels.get(key, key)}:{shown(key, e.before.get(key))} → {shown(key, e.after[key])}"
+                    )
+                elif key == "geometry" and e.before.get(key) != e.after[key]:
+                    typer.echo("    位置已移动")
+        elif e.action == "insert" and e.after:
+            typer.echo(f"    新建:{e.after.get('name') or ''}")
+
+
+@names_app.command("import")
+def names_import(
+    file: Annotated[Path, typer.Argument(help="CSV / XLSX / Shapefile / GeoJSON 地名表")],
+    from_crs: Annotated[str | None, typer.Option("--from-crs", help="源坐标系")] = None,
+    source_layer: Annotated[str | None, typer.Option("--source-layer", help="源文件中的图层名")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告,不写入")] = False,
+    override_reason: OverrideOption = None,
+    user: UserOption = None,
+    drop_z: DropZOption = False,
+    update: Annotated[
+        bool, typer.Option("--update", help="有编号(id)的行更新该地名(只改不同之处,成为新版本),其余新增")
+    ] = False,
+    column_map: MapOption = None,
+    use_map: UseMapOption = None,
+    save_map: SaveMapOption = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="文件未给状态时新增地名的状态:proposed 拟用(默认)或 current 现行")
+    ] = None,
+    allow_duplicates: Annotated[
+        bool, typer.Option("--allow-duplicates", help="文件中完全相同的行也逐行导入(默认拒绝,并指出与第几行重复)")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """导入地名表(作为一个变更集,全部通过才写入)。Import a list of names as one changeset."""
+    run_names_import(
+        file,
+        from_crs,
+        source_layer,
+        dry_run,
+        override_reason,
+        user,
+        drop_z,
+        db,
+        update=update,
+        column_map=column_map,
+        use_map=use_map,
+        save_map=save_map,
+        status=status,
+        allow_duplicates=allow_duplicates,
+    )
+
+
+@names_app.command("export")
+def names_export(
+    file: Annotated[Path, typer.Argument(help="输出文件:.csv .xlsx .geojson .gpkg")],
+    census: Annotated[
+        bool, typer.Option("--census", help="按第二次全国地名普查登记表的字段导出(CSV/XLSX),供与国家地名数据库交换")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """导出全部地名。Export the gazetteer."""
+    from mzgis.io.names import export_census, export_names
+
+    n = (export_census if census else export_names)(gazetteer_for(db), file)
+    typer.echo(f"已导出 {n} 条地名到 {file}" + ("(地名普查交换格式)" if census else ""))
+
+
+@app.command()
+def pinyin(
+    name: Annotated[str, typer.Argument(help="地名")],
+    category: Annotated[str | None, typer.Option("--category", help="地名类别(帮助区分专名和通名)")] = None,
+    tones: Annotated[bool, typer.Option("--tones", help="带声调")] = False,
+) -> None:
+    """地名的罗马字母拼写(汉语拼音)。Standard romanization of a place name."""
+    from mzgis.gazetteer.service import romanize_name
+
+    typer.echo(romanize_name(name.strip(), category, tones=tones))

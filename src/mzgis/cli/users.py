@@ -1,0 +1,122 @@
+"""Accounts, roles, jurisdictions and tokens (`mzgis users …`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from mzgis.cli import users_app
+from mzgis.cli.common import DbOption, open_db, recorded_as, settings_for
+
+__all__ = [
+    "PasswordStdin",
+    "RoleArg",
+    "users_add",
+    "users_disable",
+    "users_list",
+    "users_passwd",
+    "users_role",
+    "users_scope",
+    "users_token",
+]
+
+
+RoleArg = Annotated[
+    str, typer.Option("--role", help="角色:viewer 查看、planner 规划、editor 编辑、approver 审批、admin 管理员")
+]
+
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="从标准输入读取密码(第一行),供脚本使用;否则提示输入两次")
+]
+
+
+def _users(db: str | None) -> Any:
+    from mzgis.users import Users
+
+    return Users(open_db(db))
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码"))
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    role: RoleArg,
+    password_stdin: PasswordStdin = False,
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="管辖范围:只能修改此区划代码下的地名(如乡镇 331004001、区县 331004)")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """新增用户(密码只保存散列值)。Add an account."""
+    users = _users(db)
+    user = users.add(name, role, _password(password_stdin), by=recorded_as(None, settings_for(db)), scope=scope)
+    where = f",管辖范围 {user.scope}" if user.scope else ""
+    typer.echo(f"已新增用户 {user.name}(角色:{user.role_zh}{where})")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """列出用户。List accounts."""
+    for u in _users(db).list():
+        scope = f"\t管辖 {u.scope}" if u.scope else "\t不限范围"
+        typer.echo(f"{u.name}\t{u.role}({u.role_zh}){'  已停用' if u.disabled else ''}{scope}\t创建于 {u.created_at}")
+
+
+@users_app.command("scope")
+def users_scope(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    code: Annotated[str, typer.Argument(help="区划代码前缀(区县 331004、乡镇 331004001;写 all 表示不限)")],
+    db: DbOption = None,
+) -> None:
+    """设置管辖范围:只能修改此区划内的地名。Confine an account's writes to an admin unit."""
+    user = _users(db).set_scope(name, None if code.strip().lower() == "all" else code)
+    typer.echo(f"{user.name} 的管辖范围:{user.scope or '不限'}")
+
+
+@users_app.command("role")
+def users_role(name: Annotated[str, typer.Argument(help="用户名")], role: RoleArg, db: DbOption = None) -> None:
+    """修改角色。Change an account's role."""
+    user = _users(db).set_role(name, role)
+    typer.echo(f"{user.name} 的角色已改为 {user.role_zh}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="用户名")], password_stdin: PasswordStdin = False, db: DbOption = None
+) -> None:
+    """修改密码(该用户的全部令牌随之作废)。Set a new password."""
+    user = _users(db).set_password(name, _password(password_stdin))
+    typer.echo(f"{user.name} 的密码已修改,原有登录与令牌已作废")
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    enable: Annotated[bool, typer.Option("--enable", help="重新启用")] = False,
+    db: DbOption = None,
+) -> None:
+    """停用(或用 --enable 重新启用)用户。Disable or re-enable an account."""
+    user = _users(db).set_disabled(name, not enable)
+    typer.echo(f"{user.name} 已{'停用' if user.disabled else '启用'}")
+
+
+@users_app.command("token")
+def users_token(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    days: Annotated[float, typer.Option("--days", help="有效天数")] = 90,
+    label: Annotated[str, typer.Option("--label", help="用途说明")] = "脚本",
+    db: DbOption = None,
+) -> None:
+    """为脚本或 QGIS 发放令牌(只显示这一次)。Issue a bearer token for scripts."""
+    issued = _users(db).issue_token(name, days=days, label=label)
+    typer.echo(issued.token)
+    typer.echo(f"用户 {issued.user.name}(角色:{issued.user.role_zh}),有效期至 {issued.expires_at}", err=True)
+    typer.echo("用法:请求头 Authorization: Bearer <令牌>", err=True)
