@@ -55,3 +55,38 @@ def test_split_name_uses_the_generics_of_the_category() -> None:
     assert split_name("长浦新村", "self_governing_org") == ("长浦新", "村")
     assert split_name("长浦新村", "settlement") == ("长浦", "新村")
     assert split_name("长浦新村") == ("长浦", "新村")
+
+
+@pytest.mark.parametrize(
+    ("specific", "generic", "expected"),
+    [
+        ("南大", "街", "Nan Dajie"),  # a direction and a one-character modifier: the modifier joins the generic
+        ("滨河", "路", "Binhe Lu"),  # a long modifier with nothing before it is the specific itself
+        ("第九", "桥", "Dijiu Qiao"),  # an ordinal that is the whole specific stays with it
+        ("一千零一", "路", "1001 Lu"),
+        ("五十五", "路", "55 Lu"),  # 五十 is a township's specific, but nothing stands before the numeral here
+        ("十里长", "街", "Shilichang Jie"),  # a numeral at the start of a specific is no street number
+    ],
+)
+def test_edges_of_the_spelling_rules(specific: str, generic: str, expected: str) -> None:
+    """The cases mutation testing found untested (scripts/mutants.py): each fails when its rule's edge moves."""
+    assert romanize(specific, generic) == expected
+
+
+def test_chinese_numbers_and_what_is_no_number() -> None:
+    from mzgis.gazetteer.romanize import chinese_number
+
+    assert [chinese_number(t) for t in ("一千零一", "两千", "十二", "105", "三八", "B", "１２")] == [
+        1001,
+        2000,
+        12,
+        105,
+        None,  # a run of digits without units: a name (三八), read digit by digit
+        None,
+        None,  # full-width digits are normalised before spelling, not here
+    ]
+
+
+def test_er_alone_is_a_syllable_of_its_own() -> None:
+    """Rule 12 (儿 after a syllable is r) needs a syllable before it: a word that is 儿 alone stays Er."""
+    assert (romanize("儿", "桥"), romanize("盆儿", "胡同")) == ("Er Qiao", "Penr Hutong")

@@ -163,7 +163,10 @@ ROADS = "路、街、巷、弄、大道、大街、小街、马路、环路、�
             NameRecord("大道", "transport_facility", "331004001", "road"),
             [("missing_generic", "“大道”只有通名,没有专名")],
         ),
-        (NameRecord("新村", "settlement", "331004001", "residential"), [("missing_generic", "“新村”只有通名,没有专名")]),
+        (
+            NameRecord("新村", "settlement", "331004001", "residential"),
+            [("missing_generic", "“新村”只有通名,没有专名")],
+        ),
         (NameRecord("新村", "settlement", "331004001", "natural_village"), []),  # 新 + 村: a natural village's name
     ],
 )
