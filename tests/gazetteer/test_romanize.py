@@ -90,3 +90,13 @@ def test_chinese_numbers_and_what_is_no_number() -> None:
 def test_er_alone_is_a_syllable_of_its_own() -> None:
     """Rule 12 (儿 after a syllable is r) needs a syllable before it: a word that is 儿 alone stays Er."""
     assert (romanize("儿", "桥"), romanize("盆儿", "胡同")) == ("Er Qiao", "Penr Hutong")
+
+
+def test_the_words_a_spelling_rests_on_have_no_empty_one() -> None:
+    """An ordinal that is the whole specific, or a long modifier that is (环岛: no place of that name), is one
+    word: the split shown beside the spelling (拼写依据) never holds an empty part."""
+    from mzgis.gazetteer.romanize import spelling
+
+    assert spelling("第九", "桥").words == (("第九", "Dijiu"), ("桥", "Qiao"))
+    assert spelling("环岛", "路").words == (("环岛", "Huandao"), ("路", "Lu"))
+    assert spelling("东环岛", "路").words == (("东环岛", "Donghuandao"), ("路", "Lu"))
