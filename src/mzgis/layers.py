@@ -198,14 +198,14 @@ POPULATION = Layer(
     "人口",
     None,
     (
-        _code("code", "区划代码", required=True, desc="a village-level unit, or a township counted as a whole"),
+        _code("code", "村级区划代码", required=True),  # or a township's, counted as a whole (the label is kept:
+        # it is part of the file's structure, and a new label would have every existing file rebuilt)
         Field("year", "integer", "年份", required=True, minimum=1949, maximum=2100),
         Field("total", "integer", "户籍人口", required=True, minimum=0),
         Field("aged_60_plus", "integer", "60岁以上", required=True, minimum=0),
         Field("aged_80_plus", "integer", "80岁以上", required=True, minimum=0),
     ),
-    description="Registered population per village-level unit and year (or per township where the villages'"
-    " figures are not at hand: a township's own row counts where none of its villages has one).",
+    description="Registered population per village-level unit and year.",
     natural_key=("code", "year"),
     scope_fields=("code",),
 )

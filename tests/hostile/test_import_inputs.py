@@ -231,7 +231,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
         _facility_csv("测试敬老院", "121.4", "28.58", admin_code="=1+1"),
         [],
         5,
-        "格式不对",
+        "没有名为“=1+1”的区划单位",  # not a code, so looked up as a unit's name: text, refused, nothing written
     ),
     (
         "beds-huge",
