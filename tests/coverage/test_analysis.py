@@ -383,3 +383,101 @@ def test_a_store_of_several_counties_is_analysed_one_unit_at_a_time(demo_store: 
     assert lunan.district["villages"] == mine["villages"]
     with pytest.raises(NotFound, match="区划 331002 下没有乡镇级区划,无法做覆盖分析"):
         analyze_store(demo_store, unit="331002")
+
+
+def test_unround_figures_and_goals_met_exactly() -> None:
+    """Four townships with figures that are not round, so the scale, the rounding and the ceiling of each need
+    show (mutation testing found 1000 → 1001 undetected on round ones), and goals met exactly: 甲 (2 villages,
+    2,234 elderly), 乙 (2 villages, 1,667: 60 per 1,000 need 100.02 beds, so 101; every share exactly at its
+    goal), 丙 (one village of one elderly person), 丁 (no village, no one)."""
+    towns = gpd.GeoDataFrame(
+        {"code": ["331004001", "331004002", "331004003", "331004004"], "name": ["甲", "乙", "丙", "丁"]},
+        geometry=[ll_box(x, 0, x + 10000, 10000) for x in (0, 10000, 20000, 30000)],
+        crs=4490,
+    )
+    villages = gpd.GeoDataFrame(
+        {
+            "code": ["331004001001", "331004001002", "331004002001", "331004002002", "331004003001"],
+            "name": ["一村", "二村", "三村", "四村", "五村"],
+            "parent_code": ["331004001", "331004001", "331004002", "331004002", "331004003"],
+        },
+        geometry=[
+            ll_box(x0, 0, x1, 10000)
+            for x0, x1 in ((0, 5000), (5000, 10000), (10000, 15000), (15000, 20000), (20000, 30000))
+        ],
+        crs=4490,
+    )
+    population = pd.DataFrame(
+        {  # 一村 twice: its latest year counts (the older row comes first, so a position off by one shows)
+            "code": ["331004001001", "331004001001", "331004001002", "331004002001", "331004002002", "331004003001"],
+            "year": [2019, 2020, 2020, 2020, 2020, 2020],
+            "total": [9000, 9000, 9000, 9000, 9000, 10],
+            "aged_60_plus": [5000, 1234, 1000, 1000, 667, 1],
+            "aged_80_plus": [900, 200, 100, 100, 67, 0],
+        }
+    )
+    care_rows = [  # name, kind, beds, nursing, professionally run, village, x
+        ("甲院", "institution", 150, 80, True, "331004001001", 2000),
+        ("甲中心", "home_care_centre", 0, 0, False, "331004001001", 3000),
+        ("一站", "day_care_station", 0, 0, True, "331004001001", 2500),
+        ("二站", "day_care_station", 0, 0, False, "331004001002", 7500),
+        ("二站乙", "day_care_station", 0, 0, False, "331004001002", 8000),
+        ("乙院", "institution", 100, 50, True, "331004002001", 12000),
+        ("乙中心", "home_care_centre", 0, 0, True, "331004002001", 13000),
+        *(("三站" + str(i), "day_care_station", 0, 0, i < 4, "331004002001", 11000 + 300 * i) for i in range(3)),
+        *(("四站" + str(i), "day_care_station", 0, 0, True, "331004002002", 16000 + 300 * i) for i in range(2)),
+    ]
+    eldercare = gpd.GeoDataFrame(
+        {
+            "name": [r[0] for r in care_rows],
+            "kind": [r[1] for r in care_rows],
+            "beds": [r[2] for r in care_rows],
+            "nursing_beds": [r[3] for r in care_rows],
+            "professionally_run": [r[4] for r in care_rows],
+            "admin_code": [r[5] for r in care_rows],
+        },
+        geometry=[ll_point(r[6], 5000) for r in care_rows],
+        crs=4490,
+    )
+    eldercare.loc[eldercare.name == "三站2", "professionally_run"] = False  # 乙: 4 of 5 stations, exactly 0.8
+    complexes = gpd.GeoDataFrame({"name": [], "kind": [], "admin_code": []}, geometry=[], crs=4490)
+    burial = gpd.GeoDataFrame(
+        {
+            "name": ["乙墓", "丙林"],
+            "kind": ["cemetery", "tree"],
+            "status": ["open", "open"],
+            "admin_code": ["331004002", "331004003"],
+        },
+        geometry=[ll_point(15000, 5000), ll_point(25000, 5000)],
+        crs=4490,
+    )
+    result = analyze(towns, villages, population, eldercare, complexes, burial, targets=load_targets())
+    keys = (
+        "aged_60_plus", "beds", "nursing_beds", "beds_per_1000", "nursing_beds_per_1000", "beds_shortfall",
+        "nursing_beds_shortfall", "home_care_centres", "home_care_professional_share", "day_care_stations",
+        "day_care_professional_share", "community_complexes", "burial_sites", "villages", "villages_with_day_care",
+        "villages_covered_by_burial",
+    )  # fmt: skip
+    got = {r["name"]: tuple(r[k] for k in keys) for r in [*result.townships, result.district]}
+    assert got == {
+        # 150 / 2,234 = 67.14 per 1,000; 60 and 30 per 1,000 need 135 and 68: met; 1 of 3 stations run: 0.3333
+        "甲": (2234, 150, 80, 67.14, 35.81, 0, 0, 1, 0.0, 3, 0.3333, 0, 0, 2, 2, 0),
+        # 100 / 1,667 = 59.99; need ceil(100.02) = 101 and ceil(50.01) = 51: one short of each
+        "乙": (1667, 100, 50, 59.99, 29.99, 1, 1, 1, 1.0, 5, 0.8, 0, 1, 2, 2, 2),
+        # one elderly person needs a bed (ceil(0.06) = 1) and a nursing bed
+        "丙": (1, 0, 0, 0.0, 0.0, 1, 1, 0, None, 0, None, 0, 1, 1, 0, 1),
+        "丁": (0, 0, 0, None, None, 0, 0, 0, None, 0, None, 0, 0, 0, 0, 0),
+        # 250 / 3,902 = 64.07; 2 centres, 1 run: 0.5; 8 stations, 5 run: 0.625
+        "全区": (3902, 250, 130, 64.07, 33.32, 0, 0, 2, 0.5, 8, 0.625, 0, 2, 5, 4, 3),
+    }
+    unmet = {r["name"]: r["unmet"] for r in [*result.townships, result.district]}
+    assert unmet == {
+        "甲": ["home_care_professional", "day_care_professional", "community_complex", "burial_site", "burial_coverage"],
+        "乙": ["beds_per_1000", "nursing_beds_per_1000", "community_complex"],  # shares and coverage exactly met
+        "丙": ["beds_per_1000", "nursing_beds_per_1000", "community_complex", "day_care_coverage"],
+        "丁": ["community_complex", "burial_site"],  # no village: no coverage to miss
+        "全区": [
+            "home_care_professional", "day_care_professional", "burial_coverage", "day_care_coverage",
+            "community_complex", "burial_site",
+        ],
+    }  # fmt: skip
