@@ -389,21 +389,21 @@ def test_unround_figures_and_goals_met_exactly() -> None:
     """Four townships with figures that are not round, so the scale, the rounding and the ceiling of each need
     show (mutation testing found 1000 → 1001 undetected on round ones), and goals met exactly: 甲 (2 villages,
     2,234 elderly), 乙 (2 villages, 1,667: 60 per 1,000 need 100.02 beds, so 101; every share exactly at its
-    goal), 丙 (one village of one elderly person), 丁 (no village, no one)."""
+    goal), 丙 (one village of one elderly person), 丁 (no village, no one), 戊 (one village, no one, nothing)."""
     towns = gpd.GeoDataFrame(
-        {"code": ["331004001", "331004002", "331004003", "331004004"], "name": ["甲", "乙", "丙", "丁"]},
-        geometry=[ll_box(x, 0, x + 10000, 10000) for x in (0, 10000, 20000, 30000)],
+        {"code": [f"33100400{i}" for i in range(1, 6)], "name": ["甲", "乙", "丙", "丁", "戊"]},
+        geometry=[ll_box(x, 0, x + 10000, 10000) for x in (0, 10000, 20000, 30000, 40000)],
         crs=4490,
     )
     villages = gpd.GeoDataFrame(
         {
-            "code": ["331004001001", "331004001002", "331004002001", "331004002002", "331004003001"],
-            "name": ["一村", "二村", "三村", "四村", "五村"],
-            "parent_code": ["331004001", "331004001", "331004002", "331004002", "331004003"],
+            "code": ["331004001001", "331004001002", "331004002001", "331004002002", "331004003001", "331004005001"],
+            "name": ["一村", "二村", "三村", "四村", "五村", "六村"],
+            "parent_code": ["331004001", "331004001", "331004002", "331004002", "331004003", "331004005"],
         },
         geometry=[
             ll_box(x0, 0, x1, 10000)
-            for x0, x1 in ((0, 5000), (5000, 10000), (10000, 15000), (15000, 20000), (20000, 30000))
+            for x0, x1 in ((0, 5000), (5000, 10000), (10000, 15000), (15000, 20000), (20000, 30000), (40000, 50000))
         ],
         crs=4490,
     )
@@ -418,7 +418,7 @@ def test_unround_figures_and_goals_met_exactly() -> None:
     )
     care_rows = [  # name, kind, beds, nursing, professionally run, village, x
         ("甲院", "institution", 150, 80, True, "331004001001", 2000),
-        ("甲中心", "home_care_centre", 0, 0, False, "331004001001", 3000),
+        *(("甲中心" + str(i), "home_care_centre", 0, 0, i == 0, "331004001001", 3000 + 200 * i) for i in range(3)),
         ("一站", "day_care_station", 0, 0, True, "331004001001", 2500),
         ("二站", "day_care_station", 0, 0, False, "331004001002", 7500),
         ("二站乙", "day_care_station", 0, 0, False, "331004001002", 8000),
@@ -426,6 +426,7 @@ def test_unround_figures_and_goals_met_exactly() -> None:
         ("乙中心", "home_care_centre", 0, 0, True, "331004002001", 13000),
         *(("三站" + str(i), "day_care_station", 0, 0, i < 4, "331004002001", 11000 + 300 * i) for i in range(3)),
         *(("四站" + str(i), "day_care_station", 0, 0, True, "331004002002", 16000 + 300 * i) for i in range(2)),
+        ("五站", "day_care_station", 0, 0, False, "331004003001", 26000),  # 丙's one station, not run
     ]
     eldercare = gpd.GeoDataFrame(
         {
@@ -460,22 +461,24 @@ def test_unround_figures_and_goals_met_exactly() -> None:
     )  # fmt: skip
     got = {r["name"]: tuple(r[k] for k in keys) for r in [*result.townships, result.district]}
     assert got == {
-        # 150 / 2,234 = 67.14 per 1,000; 60 and 30 per 1,000 need 135 and 68: met; 1 of 3 stations run: 0.3333
-        "甲": (2234, 150, 80, 67.14, 35.81, 0, 0, 1, 0.0, 3, 0.3333, 0, 0, 2, 2, 0),
+        # 150 / 2,234 = 67.14 per 1,000; 60 and 30 per 1,000 need 135 and 68: met; 1 of 3 centres and stations run
+        "甲": (2234, 150, 80, 67.14, 35.81, 0, 0, 3, 0.3333, 3, 0.3333, 0, 0, 2, 2, 0),
         # 100 / 1,667 = 59.99; need ceil(100.02) = 101 and ceil(50.01) = 51: one short of each
         "乙": (1667, 100, 50, 59.99, 29.99, 1, 1, 1, 1.0, 5, 0.8, 0, 1, 2, 2, 2),
         # one elderly person needs a bed (ceil(0.06) = 1) and a nursing bed
-        "丙": (1, 0, 0, 0.0, 0.0, 1, 1, 0, None, 0, None, 0, 1, 1, 0, 1),
+        "丙": (1, 0, 0, 0.0, 0.0, 1, 1, 0, None, 1, 0.0, 0, 1, 1, 1, 1),
         "丁": (0, 0, 0, None, None, 0, 0, 0, None, 0, None, 0, 0, 0, 0, 0),
-        # 250 / 3,902 = 64.07; 2 centres, 1 run: 0.5; 8 stations, 5 run: 0.625
-        "全区": (3902, 250, 130, 64.07, 33.32, 0, 0, 2, 0.5, 8, 0.625, 0, 2, 5, 4, 3),
+        "戊": (0, 0, 0, None, None, 0, 0, 0, None, 0, None, 0, 0, 1, 0, 0),
+        # 250 / 3,902 = 64.07; 4 centres, 2 run: 0.5; 9 stations, 5 run: 0.5556
+        "全区": (3902, 250, 130, 64.07, 33.32, 0, 0, 4, 0.5, 9, 0.5556, 0, 2, 6, 5, 3),
     }
     unmet = {r["name"]: r["unmet"] for r in [*result.townships, result.district]}
     assert unmet == {
         "甲": ["home_care_professional", "day_care_professional", "community_complex", "burial_site", "burial_coverage"],
         "乙": ["beds_per_1000", "nursing_beds_per_1000", "community_complex"],  # shares and coverage exactly met
-        "丙": ["beds_per_1000", "nursing_beds_per_1000", "community_complex", "day_care_coverage"],
+        "丙": ["beds_per_1000", "nursing_beds_per_1000", "day_care_professional", "community_complex"],
         "丁": ["community_complex", "burial_site"],  # no village: no coverage to miss
+        "戊": ["community_complex", "burial_site", "burial_coverage", "day_care_coverage"],  # its one village
         "全区": [
             "home_care_professional", "day_care_professional", "burial_coverage", "day_care_coverage",
             "community_complex", "burial_site",
