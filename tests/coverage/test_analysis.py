@@ -484,3 +484,36 @@ def test_unround_figures_and_goals_met_exactly() -> None:
             "community_complex", "burial_site",
         ],
     }  # fmt: skip
+
+
+def test_a_facility_where_townships_overlap_counts_where_it_is_registered() -> None:
+    """Two townships drawn overlapping (5–10 km): a home in the overlap registered in 乙 counts in 乙, one
+    registered nowhere in particular counts in the first that holds it."""
+    towns = gpd.GeoDataFrame(
+        {"code": ["331004001", "331004002"], "name": ["甲", "乙"]},
+        geometry=[ll_box(0, 0, 10000, 10000), ll_box(5000, 0, 15000, 10000)],
+        crs=4490,
+    )
+    villages = gpd.GeoDataFrame(
+        {"code": ["331004001001", "331004002001"], "name": ["一村", "二村"], "parent_code": ["331004001", "331004002"]},
+        geometry=[ll_box(0, 0, 5000, 10000), ll_box(10000, 0, 15000, 10000)],
+        crs=4490,
+    )
+    population = pd.DataFrame(
+        {"code": villages.code, "year": 2020, "total": 100, "aged_60_plus": 10, "aged_80_plus": 1}
+    )
+    homes = gpd.GeoDataFrame(
+        {
+            "name": ["乙院", "无院"],
+            "kind": "institution",
+            "beds": [7, 3],
+            "nursing_beds": 0,
+            "professionally_run": True,
+            "admin_code": ["331004002001", "331004"],
+        },
+        geometry=[ll_point(7000, 5000), ll_point(7500, 5000)],
+        crs=4490,
+    )
+    empty = gpd.GeoDataFrame({"name": [], "kind": [], "status": [], "admin_code": []}, geometry=[], crs=4490)
+    result = analyze(towns, villages, population, homes, empty, empty, targets=load_targets())
+    assert [(r["name"], r["beds"]) for r in result.townships] == [("甲", 3), ("乙", 7)]
