@@ -338,3 +338,89 @@ def test_demo_county_is_a_clean_coverage() -> None:
             parent_id_field="code",
         )
         assert report.findings.empty, report.findings.message.tolist()
+
+
+# Edges mutation testing found untested (scripts/mutants.py; README 变异测试)
+
+
+def test_a_frame_without_crs_is_refused() -> None:
+    units = frame([PARENT])
+    with pytest.raises(ValueError, match="need a CRS"):
+        check_coverage(units.set_crs(None, allow_override=True), id_field="code")
+    with pytest.raises(ValueError, match="need a CRS"):
+        check_coverage(
+            units, id_field="code", parent_field="parent", parents=frame([PARENT]).set_crs(None, allow_override=True)
+        )
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(4549, 4490, always_xy=True).transform(X + x, Y + y)
+    return round(lon, 7), round(lat, 7)
+
+
+def test_findings_are_located_where_they_are() -> None:
+    """A bow tie at its self-intersection; an overlap and a gap at a point of their own piece."""
+    bow = check_coverage(frame(CATALOGUE["invalid (bow tie)"][0]), id_field="code").as_dict()["findings"][0]
+    assert tuple(bow["location"]) == _lonlat(50, 50)
+    overlap = next(
+        f for f in check_coverage(frame(CATALOGUE["overlap"][0]), id_field="code").as_dict()["findings"]
+        if f["kind"] == "overlap"
+    )  # fmt: skip
+    x0, _ = _lonlat(97, 0)
+    x1, _ = _lonlat(100, 0)
+    assert x0 < overlap["location"][0] < x1  # inside the strip x 97–100 both cover
+
+
+def test_gap_message_names_its_neighbours_and_totals_are_exact() -> None:
+    """A sliver gap 0.123456 m wide: its area to the millimetre² in the total (four decimals would show a
+    rounding change), the neighbours named in the message, the invalid edges counted."""
+    units = frame([("331004001", box(0, 0, 100, 100), None), ("331004002", box(100.123456, 0, 200, 100), None)])
+    report = check_coverage(units, id_field="code")
+    (gap,) = [f for f in report.as_dict()["findings"] if f["kind"] == "gap"]
+    assert gap["message"] == "缝隙 12.35 平方米(最宽 0.12 米),细长碎片,相邻:331004001、331004002"
+    s = report.summary
+    assert (s["gaps"], s["gap_area_m2"], s["invalid_edges"], s["overlaps"], s["overlap_area_m2"]) == (
+        1,
+        12.346,
+        2,
+        0,
+        0.0,
+    )
+
+
+def test_parents_in_their_own_crs_and_id_column() -> None:
+    """The county's township file in lon/lat with its codes under XZQDM; the villages in metres."""
+    children = frame(
+        [("331004001001", box(0, 0, 100, 100), "331004001"), ("331004001002", box(100, 0, 210, 90), "331004001")]
+    )
+    parents = frame([PARENT]).rename(columns={"code": "XZQDM"}).to_crs(4490)
+    report = check_coverage(children, id_field="code", parent_field="parent", parents=parents, parent_id_field="XZQDM")
+    found = report.as_dict()["findings"]
+    got = {(f["kind"], tuple(f["ids"]), round(f["area_m2"])) for f in found if f["kind"] != "invalid_edge"}
+    assert got == {
+        ("gap", ("331004001001", "331004001002"), 1000),
+        ("outside_parent", ("331004001002", "331004001"), 900),
+    }
+
+
+def test_hierarchy_counts_every_kind_and_names_are_compared() -> None:
+    units = frame(
+        [
+            ("331004001001", box(0, 0, 100, 100), "331004001"),
+            ("331004001002", box(100, 0, 200, 100), "331004001"),
+            ("331005001003", box(200, 0, 300, 100), "331004001"),
+        ]
+    )
+    units["name"] = ["甲村", "乙村", "丙村"]
+    listed = {"331004001001": "甲村", "331004001002": "乙社区", "331004001009": "丁村"}
+    report = check_coverage(units, id_field="code", parent_field="parent", division_list=listed)
+    got = [(f["kind"], f["ids"], f["message"]) for f in report.as_dict()["findings"]]
+    assert got == [
+        ("code_prefix", ["331005001003"], "331005001003 的代码不以上级代码 331004001 开头"),
+        ("missing_unit", ["331004001009"], "区划名录中的 331004001009 丁村 没有图形"),
+        ("name_mismatch", ["331004001002"], "331004001002 名称“乙村”与名录“乙社区”不一致"),
+        ("unknown_code", ["331005001003"], "331005001003 不在区划名录中"),
+    ]
+    assert report.summary["hierarchy"] == 4
