@@ -424,3 +424,15 @@ def test_hierarchy_counts_every_kind_and_names_are_compared() -> None:
         ("unknown_code", ["331005001003"], "331005001003 不在区划名录中"),
     ]
     assert report.summary["hierarchy"] == 4
+
+
+def test_max_width_of_small_and_unit_squares() -> None:
+    """Width by the largest inscribed circle, also of a piece under a square metre and of one of exactly one."""
+    assert max_width(wkt.loads("POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))")) == pytest.approx(1.0, abs=0.01)
+    assert max_width(wkt.loads("POLYGON ((0 0, 0.5 0, 0.5 1, 0 1, 0 0))")) == pytest.approx(0.5, abs=0.005)
+
+
+def test_overlap_total_to_the_millimetre() -> None:
+    units = frame([("331004001", box(0, 0, 100, 100), None), ("331004002", box(99.876544, 0, 200, 100), None)])
+    s = check_coverage(units, id_field="code").summary
+    assert (s["overlaps"], s["overlap_area_m2"]) == (1, 12.346)
