@@ -100,3 +100,8 @@ def test_the_words_a_spelling_rests_on_have_no_empty_one() -> None:
     assert spelling("第九", "桥").words == (("第九", "Dijiu"), ("桥", "Qiao"))
     assert spelling("环岛", "路").words == (("环岛", "Huandao"), ("路", "Lu"))
     assert spelling("东环岛", "路").words == (("东环岛", "Donghuandao"), ("路", "Lu"))
+
+
+def test_an_apostrophe_after_a_one_letter_syllable() -> None:
+    """Rule 11 after a syllable of one letter (鹅 e, 阿 a): the apostrophe still stands between."""
+    assert (romanize("鹅岙", ""), romanize("阿岙", "村")) == ("E'ao", "A'ao Cun")
