@@ -436,3 +436,17 @@ def test_overlap_total_to_the_millimetre() -> None:
     units = frame([("331004001", box(0, 0, 100, 100), None), ("331004002", box(99.876544, 0, 200, 100), None)])
     s = check_coverage(units, id_field="code").summary
     assert (s["overlaps"], s["overlap_area_m2"]) == (1, 12.346)
+
+
+def test_the_gap_width_in_lon_lat_follows_the_latitude() -> None:
+    """In lon/lat a metre of longitude is shorter than one of latitude (cos 28.6° = 0.878): a strip 1.9 m wide
+    between two units is closed by the 1 m gap width (a gap, 190 m²), one 2.1 m wide is not. A scale taken at
+    the equator would leave the 1.9 m strip open."""
+
+    def gaps(x: float) -> list[tuple[str, float, float]]:
+        units = frame([("331004001", box(0, 0, 100, 100), None), ("331004002", box(x, 0, 200, 100), None)])
+        found = check_coverage(units.to_crs(4490), id_field="code").as_dict()["findings"]
+        return [(f["kind"], f["area_m2"], f["width_m"]) for f in found]
+
+    assert gaps(101.9) == [("gap", 190.0, 1.9)]
+    assert gaps(102.1) == []
