@@ -20,6 +20,7 @@ from mzgis.io.map_layers import categorized, line_layers
 from mzgis.io.printmap import MapLayer, PrintMap, Style
 from mzgis.layers import LAYERS
 from mzgis.store import Store
+from mzgis.styles import STYLES
 from mzgis.text import text_problem
 
 __all__ = ["MAP_LAYERS", "build_view"]
@@ -55,7 +56,7 @@ def _admin_layers(units: gpd.GeoDataFrame, focus: str | None) -> list[MapLayer]:
         MapLayer(
             "乡镇(街道)",
             towns,
-            Style(colour["township"], "fill", width=1.2, fill="#cdd9e5"),
+            Style(colour["township"], "fill", width=1.2, fill=STYLES["township_fill"]),
             label_field="name",
             label_size=9,
         ),
@@ -94,7 +95,7 @@ def _coverage_layers(
     if facility_type is not None:
         uncovered = set(result.uncovered[result.uncovered.facility_type == facility_type].code)
         part = villages[villages.code.isin(uncovered)]
-        layers.append(MapLayer("未覆盖的村(社区)", part, Style("#9d0208", "fill", width=1.0, dashed=True)))
+        layers.append(MapLayer("未覆盖的村(社区)", part, Style(STYLES["uncovered"], "fill", width=1.0, dashed=True)))
     return layers, TARGET_IDS[target], goal  # the target's short name (the selector's wording adds the rule)
 
 
@@ -217,7 +218,7 @@ def build_view(
             data = frame(name)
             data = data[data.status != "retired"]
             layer_list.append(
-                MapLayer("标准地名", data, Style("#3388ff", "point", size=10), label_field="name", label_size=6)
+                MapLayer("标准地名", data, Style(STYLES["other"], "point", size=10), label_field="name", label_size=6)
             )
         else:
             label = "marker_id" if name == "boundary_markers" else ("name" if focus else None)

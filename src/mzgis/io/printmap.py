@@ -26,6 +26,7 @@ from shapely.geometry import box
 from mzgis import __version__
 from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput, NotFound
+from mzgis.styles import STYLES
 
 __all__ = ["PAPERS", "MapLayer", "PrintMap", "Style", "cjk_font", "nice_length", "render_map"]
 
@@ -247,9 +248,17 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
                 [], [], color="none", marker=st.marker, markerfacecolor="none", markeredgecolor=st.colour, markersize=9
             )
         else:
-            metric.plot(ax=ax, color=st.colour, marker=st.marker, markersize=st.size, edgecolor="#222", linewidth=0.5)
+            metric.plot(
+                ax=ax, color=st.colour, marker=st.marker, markersize=st.size, edgecolor=STYLES["outline"], linewidth=0.5
+            )
             handle = Line2D(
-                [], [], color="none", marker=st.marker, markerfacecolor=st.colour, markeredgecolor="#222", markersize=7
+                [],
+                [],
+                color="none",
+                marker=st.marker,
+                markerfacecolor=st.colour,
+                markeredgecolor=STYLES["outline"],
+                markersize=7,
             )
         if layer.legend:
             handles.append((handle, layer.label))

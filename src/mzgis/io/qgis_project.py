@@ -39,6 +39,7 @@ from mzgis.layers import (
 )
 from mzgis.store.base import Bounds, Feature
 from mzgis.store.schema import GEOM
+from mzgis.styles import STYLES
 
 __all__ = [
     "Look",
@@ -54,8 +55,6 @@ __all__ = [
 
 QGIS_VERSION = "3.22.0-Białowieża"  # the oldest QGIS we support reads it; newer ones upgrade it on save
 LABEL_FONT = "Noto Sans CJK SC"  # Debian's fonts-noto-cjk; QGIS falls back to a CJK font where it is missing
-PLACE_NAME_COLOUR = "#3388ff"  # the page's colour for values without their own (place names)
-TOWNSHIP_FILL = "#cdd9e5"
 VALUE_MAP_NULL = "{2839923C-8B7D-419E-B84B-CA2FE9B80EC7}"  # QGIS's key for "no value" in a value map
 FID_LABEL = "编号"
 
@@ -68,7 +67,7 @@ class Look:
     symbol: str  # marker, line or fill
     colour_field: str | None = None
     value: str | None = None  # draw only this value's colour (a layer filtered to it)
-    colour: str = PLACE_NAME_COLOUR
+    colour: str | None = None  # one colour; None: the page's for values without their own (styles.py)
     width_mm: float = 0.26
     fill_alpha: float = 0.4  # fills only; 0 draws no fill
     fill_colour: str | None = None  # a fill other than the stroke's colour
@@ -160,7 +159,7 @@ def project_layers() -> list[tuple[str, list[ProjectLayer]]]:
             "admin_units_township",
             "乡镇(街道)",
             ADMIN_UNITS,
-            Look("fill", "level", "township", width_mm=0.5, fill_alpha=0.35, fill_colour=TOWNSHIP_FILL),
+            Look("fill", "level", "township", width_mm=0.5, fill_alpha=0.35, fill_colour=STYLES["township_fill"]),
             subset="\"level\" = 'township'",
             label_field="name",
             label_size=11.0,
@@ -434,7 +433,8 @@ def _renderer(layer: Layer, look: Look) -> ET.Element:
     colours = {} if f is None else dict(zip(f.choices, f.choice_colours, strict=True))
     if f is None or look.value:  # one colour, or a layer filtered to one value: one symbol
         el = ET.Element("renderer-v2", {"type": "singleSymbol", "symbollevels": "0", "forceraster": "0"})
-        ET.SubElement(el, "symbols").append(_symbol("0", look, colours[look.value] if look.value else look.colour))
+        one = colours[look.value] if look.value else look.colour or STYLES["other"]
+        ET.SubElement(el, "symbols").append(_symbol("0", look, one))
         return el
     labels = choice_labels(layer, f.name)
     el = ET.Element(
@@ -468,7 +468,7 @@ def _symbol(name: str, look: Look, colour: str) -> ET.Element:
             {
                 "name": "circle",
                 "color": _rgba(colour, 0.9),
-                "outline_color": _rgba("#222222"),
+                "outline_color": _rgba(STYLES["outline"]),
                 "outline_width": "0.2",
                 "size": str(look.size_mm),
                 "size_unit": "MM",

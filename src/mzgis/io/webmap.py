@@ -16,6 +16,7 @@ import geopandas as gpd
 
 from mzgis.errors import NotFound
 from mzgis.settings import WEB_ROOT
+from mzgis.styles import STYLES
 
 __all__ = ["MapLayer", "leaflet_assets", "self_contained_map"]
 
@@ -27,7 +28,7 @@ class MapLayer:
     title: str
     frame: gpd.GeoDataFrame
     popup: dict[str, str]  # column → Chinese label
-    colour: str = "#3388ff"
+    colour: str = STYLES["other"]
     colour_column: str | None = None  # a column holding a colour per feature
     show: bool = True
     style: dict[str, Any] = field(default_factory=dict)

@@ -96,10 +96,12 @@ export async function whoAmI() {
   return session.user;
 }
 
-const RANK = { viewer: 0, planner: 1, editor: 2, approver: 3, admin: 4 };
+// the roles from lowest to highest, and the colours that are no value's own, as the server gives them
+const rank = (role) => Object.keys(session.config?.roles || {}).indexOf(role);
 export function can(role) {
-  return !!session.user && RANK[session.user.role] >= RANK[role];
+  return !!session.user && rank(role) >= 0 && rank(session.user.role) >= rank(role);
 }
+export const style = (name) => session.config.styles[name];
 
 export function escapeHtml(text) {
   return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));

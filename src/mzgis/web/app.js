@@ -2,7 +2,7 @@
 // with the gazetteer, boundary and coverage panels. No request leaves this server unless base tiles are
 // configured. All rules and analyses run on the server; the page shows their results.
 
-import { api, hooks, session, signIn, signOut, whoAmI, can, escapeHtml, fetchFeatures } from './api.js';
+import { api, hooks, session, signIn, signOut, whoAmI, can, escapeHtml, fetchFeatures, style } from './api.js';
 import { setupNames } from './names.js';
 import { setupBoundary } from './boundary.js';
 import { setupCoverage } from './coverage.js';
@@ -15,7 +15,6 @@ const map = L.map('map', { attributionControl: false });
 const statusEl = document.getElementById('status');
 // the point layers drawn on every page, and the field their colour follows
 const POINT_LAYERS = [['eldercare_facilities', 'kind'], ['community_complexes', 'kind'], ['burial_sites', 'kind'], ['boundary_markers', 'condition']];
-const OTHER = '#3388ff'; // a value without a colour of its own (place names)
 
 // What the panels share.
 const ctx = {
@@ -69,7 +68,7 @@ function label(layer, key, value) {
 function colour(layer, key, value) {
   const field = ctx.layerInfo[layer]?.fields[key];
   const i = field ? field.choices.indexOf(value) : -1;
-  return (i >= 0 && field.choice_colours[i]) || OTHER;
+  return (i >= 0 && field.choice_colours[i]) || style('other');
 }
 
 function popup(layer) {
@@ -88,9 +87,9 @@ function pointLayer(name, data, colourKey) {
     onEachFeature: labelled ? (f, l) => l.bindTooltip(escapeHtml(f.properties.name), { permanent: true, direction: 'right', offset: [6, 0], className: 'name-label' }) : undefined,
     pointToLayer: (f, latlng) => L.circleMarker(latlng, {
       radius: name === 'eldercare_facilities' && f.properties.kind === 'day_care_station' ? 3 : 6,
-      color: '#222', weight: 1, fillOpacity: 0.9, fillColor: colour(name, colourKey, f.properties[colourKey]),
+      color: style('outline'), weight: 1, fillOpacity: 0.9, fillColor: colour(name, colourKey, f.properties[colourKey]),
     }),
-    style: () => ({ color: '#555', weight: 1, fillOpacity: 0.4 }),
+    style: () => ({ color: style('line'), weight: 1, fillOpacity: 0.4 }),
   }).bindPopup((l) => popup(name)(l.feature));
 }
 
@@ -103,7 +102,7 @@ async function loadLayers() {
   const byLevel = (level) => ({ ...ctx.units, features: ctx.units.features.filter((f) => f.properties.level === level) });
   const county = L.geoJSON(byLevel('county'), { style: { color: colour('admin_units', 'level', 'county'), weight: 3, fillOpacity: 0 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
-  ctx.townLayer = L.geoJSON(byLevel('township'), { style: { color: colour('admin_units', 'level', 'township'), weight: 2, fillColor: '#cdd9e5', fillOpacity: 0.35 } })
+  ctx.townLayer = L.geoJSON(byLevel('township'), { style: { color: colour('admin_units', 'level', 'township'), weight: 2, fillColor: style('township_fill'), fillOpacity: 0.35 } })
     .bindPopup((l) => popup('admin_units')(l.feature));
   ctx.townLayer.eachLayer((l) => l.bindTooltip(escapeHtml(l.feature.properties.name), { permanent: true, direction: 'center', className: 'town-label' }));
   ctx.villageLayer = L.geoJSON(byLevel('village'), { style: { color: colour('admin_units', 'level', 'village'), weight: 0.6, fillOpacity: 0 } })
@@ -176,7 +175,7 @@ function addLegend() {
       const swatches = field.choices.map((c, i) => `<span class="item"><i style="background:${colour(name, key, c)}"></i>${escapeHtml(field.choice_labels_zh[i] || c)}</span>`);
       return `<div><b>${escapeHtml(info.label_zh)}</b> ${swatches.join(' ')}</div>`;
     });
-    const names = `<div><b>${escapeHtml(ctx.layerInfo.place_names.label_zh)}</b> <span class="item"><i style="background:${OTHER}"></i>点、线、面</span></div>`;
+    const names = `<div><b>${escapeHtml(ctx.layerInfo.place_names.label_zh)}</b> <span class="item"><i style="background:${style('other')}"></i>点、线、面</span></div>`;
     div.innerHTML = '<b>图例</b>' + rows.join('') + names;
     return div;
   };

@@ -1,7 +1,7 @@
 // 属性表: the features of one layer as a table under the map, with a filter, sorting by column, a click
 // that finds the feature on the map, and the filtered rows as CSV (Chinese headers and values, UTF-8 BOM).
 
-import { api, escapeHtml, fetchFeatures } from './api.js';
+import { api, escapeHtml, fetchFeatures, style } from './api.js';
 
 const CAP = 5000; // rows held by the page; more is for the exports (mzgis names export, import --update)
 
@@ -86,7 +86,7 @@ export function setupAttributes(ctx) {
     const f = state.shown[Number(tr.dataset.i)];
     ctx.highlight.clearLayers();
     if (!f.geometry) { ctx.status('该要素没有几何(属性表或尚未绘制)'); return; }
-    const layer = L.geoJSON(f, { style: { color: '#ff006e', weight: 4, fillOpacity: 0.1 }, pointToLayer: (_, ll) => L.circleMarker(ll, { radius: 10, color: '#ff006e', weight: 3, fill: false }) });
+    const layer = L.geoJSON(f, { style: { color: style('highlight'), weight: 4, fillOpacity: 0.1 }, pointToLayer: (_, ll) => L.circleMarker(ll, { radius: 10, color: style('highlight'), weight: 3, fill: false }) });
     ctx.highlight.addLayer(layer);
     const b = layer.getBounds();
     if (b.isValid()) ctx.map.fitBounds(b, { maxZoom: 16, animate: false });

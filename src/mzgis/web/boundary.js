@@ -1,7 +1,7 @@
 // The boundary panel: run the admin-unit coverage, line and marker checks on the server, list the findings,
 // click one to zoom to it and highlight it; download a line's joint-inspection package.
 
-import { api, can, county, download, escapeHtml, onCountyChange } from './api.js';
+import { api, can, county, download, escapeHtml, onCountyChange, style } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const SOURCE_ZH = { coverage: '区划拓扑', line: '界线比对', markers: '界桩' };
@@ -23,8 +23,8 @@ export function setupBoundary(ctx) {
     // a line finding is read against both versions: the neighbour's is switched on with it
     if (finding.source === 'line' && !map.hasLayer(ctx.overlays['界线(对方)'])) ctx.overlays['界线(对方)'].addTo(map);
     const layer = L.geoJSON(finding.geometry, {
-      style: { color: '#ff006e', weight: 4, fillColor: '#ff006e', fillOpacity: 0.35 },
-      pointToLayer: (_, latlng) => L.circleMarker(latlng, { radius: 12, color: '#ff006e', weight: 4, fillOpacity: 0.2 }),
+      style: { color: style('highlight'), weight: 4, fillColor: style('highlight'), fillOpacity: 0.35 },
+      pointToLayer: (_, latlng) => L.circleMarker(latlng, { radius: 12, color: style('highlight'), weight: 4, fillOpacity: 0.2 }),
     }).addTo(ctx.highlight);
     layer.bindPopup(`<b>${SOURCE_ZH[finding.source]}</b><br>${escapeHtml(finding.message)}`);
     const bounds = layer.getBounds();

@@ -2,7 +2,7 @@
 // the uncovered villages highlighted, siting suggestions on the map with their gain, and proposed
 // facilities dropped on the map with the table recomputed by the server (what-if).
 
-import { api, can, county, download, escapeHtml, onCountyChange } from './api.js';
+import { api, can, county, download, escapeHtml, onCountyChange, style } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 // What each row shows for each target (value, gap, band), the targets' wording and goals and the bands'
@@ -72,11 +72,11 @@ export function setupCoverage(ctx) {
     const uncovered = new Set(type ? (proposedUncovered || analysis.uncovered_villages).filter((v) => v.facility_type === type).map((v) => v.code) : []);
     ctx.villageLayer.eachLayer((l) => {
       const hit = uncovered.has(l.feature.properties.code);
-      l.setStyle(hit ? { color: '#9d0208', weight: 2, dashArray: '4 3' } : { color: '#7890a8', weight: 0.6, dashArray: null });
+      l.setStyle(hit ? { color: style('uncovered'), weight: 2, dashArray: '4 3' } : { color: style('village_line'), weight: 0.6, dashArray: null });
     });
     legend.getContainer().innerHTML = '<b>乡镇达标情况</b><br>'
       + analysis.reading.bands.map((b) => `<i style="background:${b.colour}"></i>${escapeHtml(b.label)}`).join('<br>')
-      + (type ? '<br><i style="border:2px dashed #9d0208;background:none"></i>未覆盖的村' : '');
+      + (type ? `<br><i style="border:2px dashed ${style('uncovered')};background:none"></i>未覆盖的村` : '');
     document.body.dataset.coverage = target;
   }
 
@@ -87,7 +87,7 @@ export function setupCoverage(ctx) {
     analysis = null;
     $('c-table').querySelector('tbody').innerHTML = '';
     $('c-rule').textContent = message;
-    ctx.townLayer.eachLayer((l) => l.setStyle({ fillColor: '#cdd9e5', fillOpacity: 0.35 }));
+    ctx.townLayer.eachLayer((l) => l.setStyle({ fillColor: style('township_fill'), fillOpacity: 0.35 }));
     ctx.status(message);
   }
   async function run() {

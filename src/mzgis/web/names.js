@@ -2,7 +2,7 @@
 // the server's rule findings and romanization updating as the officer types, history, retire and restore,
 // and a stale save shown as a conflict that can be reloaded and re-applied.
 
-import { api, can, download, escapeHtml } from './api.js';
+import { api, can, download, escapeHtml, style } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = { name: 'f-name', category: 'f-category', subcategory: 'f-subcategory', admin_code: 'f-admin', status: 'f-status', origin: 'f-origin' };
@@ -76,7 +76,7 @@ export function setupNames(ctx) {
         changed({ type: 'Point', coordinates: [p.lng, p.lat] });
       });
     } else {
-      marker = L.geoJSON(shape, { style: { color: '#ff7b00', weight: 4, fillOpacity: 0.25 } }).addTo(map);
+      marker = L.geoJSON(shape, { style: { color: style('drawing'), weight: 4, fillOpacity: 0.25 } }).addTo(map);
       if (can('editor')) {
         marker.eachLayer((l) => {
           l.pm.enable({ snappable: true });

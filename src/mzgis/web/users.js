@@ -4,7 +4,7 @@
 import { api, can, escapeHtml, session } from './api.js';
 
 const $ = (id) => document.getElementById(id);
-const ROLES = [['viewer', '查看'], ['planner', '规划'], ['editor', '编辑'], ['approver', '审批'], ['admin', '管理员']];
+const roles = () => Object.entries(session.config.roles); // from the server, lowest first
 
 // the units an account's writes may be confined to: the counties and townships the data holds
 function scopeOptions(ctx, selected) {
@@ -24,6 +24,7 @@ function scopeOptions(ctx, selected) {
 
 export function setupUsers(ctx) {
   if (!can('admin')) return;
+  $('u-role').innerHTML = roles().map(([r, zh]) => `<option value="${r}">${escapeHtml(zh)}</option>`).join('');
   $('u-scope').innerHTML = scopeOptions(ctx, '');
   const message = (text, kind = '') => { $('u-message').textContent = text; $('u-message').className = kind; };
 
@@ -45,7 +46,7 @@ export function setupUsers(ctx) {
     for (const u of users) {
       const tr = document.createElement('tr');
       const self = u.name === session.user.name;
-      const options = ROLES.map(([r, zh]) => `<option value="${r}"${r === u.role ? ' selected' : ''}>${zh}</option>`).join('');
+      const options = roles().map(([r, zh]) => `<option value="${r}"${r === u.role ? ' selected' : ''}>${zh}</option>`).join('');
       tr.innerHTML = `<td>${escapeHtml(u.name)}</td><td><select class="role" aria-label="${escapeHtml(u.name)} 的角色"${self ? ' disabled' : ''}>${options}</select></td>`
         + `<td><select class="scope" aria-label="${escapeHtml(u.name)} 的管辖范围">${scopeOptions(ctx, u.scope || '')}</select></td>`
         + `<td>${u.disabled ? '已停用' : '正常'}</td><td><button type="button"${self ? ' disabled' : ''}>${u.disabled ? '启用' : '停用'}</button></td>`;

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from mzgis import __version__
 from mzgis.api.deps import AdminDep, SettingsDep, TokenDep, UsersDep, ViewerDep
 from mzgis.api.models import ErrorOut
+from mzgis.styles import STYLES
 from mzgis.users import ROLE_ZH, User
 
 __all__ = ["router"]
@@ -56,7 +57,8 @@ class ConfigOut(BaseModel):
     open_reads: bool = Field(description="未登录也可查看")
     tile_url: str | None = Field(description="底图瓦片地址(未设置则以行政区划为底图)")
     tile_attribution: str
-    roles: dict[str, str]
+    roles: dict[str, str] = Field(description="角色及其中文名,由低到高")
+    styles: dict[str, str] = Field(description="图层取值以外的颜色(高亮、乡镇底色等)")
 
 
 class UserIn(BaseModel):
@@ -81,6 +83,7 @@ def config(settings: SettingsDep) -> ConfigOut:
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
         roles=ROLE_ZH,
+        styles=STYLES,
     )
 
 
