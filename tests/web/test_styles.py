@@ -101,3 +101,27 @@ def test_a_colour_changed_in_the_model_shows_in_the_page_the_print_map_and_the_q
         object.__setattr__(kind, "choice_colours", before)
     assert 'name="color" value="18,52,86,' in xml  # the institutions' markers (with the page's opacity)
     assert 'value="101,67,33,' in xml  # the townships' fill
+
+
+def test_the_pages_choices_come_from_the_server(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Roles, export formats, facility types, papers, statuses and levels: the page writes none of them."""
+    import json
+
+    with urllib.request.urlopen(f"{live_server}/api/config", timeout=10) as resp:
+        config = json.load(resp)
+    assert list(config["roles"]) == ["viewer", "planner", "editor", "approver", "admin"]
+    page = _page(browser, live_server, "管理员")
+
+    def values(select: str) -> list[str]:
+        return page.locator(f"{select} option").evaluate_all("(os) => os.map((o) => o.value)")
+
+    assert values("#n-format") == list(config["exports"]) == [
+        "xlsx", "csv", "geojson", "gpkg", "census-xlsx", "census-csv",
+    ]  # fmt: skip
+    assert values("#c-type") == list(config["facility_types"])
+    assert values("#print-paper") == config["papers"] == ["A4", "A3"]
+    assert values("#print-format") == list(config["print_formats"]) == ["pdf", "png"]
+    assert values("#u-role") == list(config["roles"])
+    assert values("#f-status") == ["current", "proposed"]  # retiring is a step of its own
+    assert values("#b-level") == ["township", "village"] and page.locator("#b-level").input_value() == "village"
+    assert page.errors == []

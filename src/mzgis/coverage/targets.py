@@ -10,7 +10,15 @@ from typing import Any, Literal
 
 from mzgis.errors import BadInput
 
-__all__ = ["CoverageRule", "Targets", "load_targets"]
+__all__ = ["FACILITY_TYPES", "CoverageRule", "Targets", "load_targets"]
+
+# the facility types a coverage rule and a siting suggestion are about, with their Chinese names
+FACILITY_TYPES = {
+    "burial_site": "节地生态安葬点",
+    "community_complex": "社区服务综合体",
+    "day_care": "照料中心",
+    "eldercare": "养老机构",
+}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import pyogrio
 
 from mzgis.coverage.analysis import CoverageResult, unmet_zh
 from mzgis.coverage.reading import BAND_COLOURS, BANDS, band
+from mzgis.coverage.targets import FACILITY_TYPES
 from mzgis.errors import NotFound
 from mzgis.io.document import Document, Figure, Heading, Para, Table, to_docx, to_html
 from mzgis.io.printmap import cjk_font
@@ -208,13 +209,7 @@ def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str,
     """The coverage report, one document for the HTML and the Word file."""
     t = result.targets
     d = result.district
-    labels = {
-        "day_care": "照料中心",
-        "burial_site": "生态安葬点",
-        "community_complex": "社区服务综合体",
-        "eldercare": "养老机构",
-    }
-    rules = "、".join(f"{labels.get(k, k)}:{v}" for k, v in t.as_dict()["coverage_rules"].items())
+    rules = "、".join(f"{FACILITY_TYPES.get(k, k)}:{v}" for k, v in t.as_dict()["coverage_rules"].items())
     unmet = unmet_zh(d["unmet"], none="无")
     doc = Document("十四五目标覆盖分析", landscape=True, css="figure { display: inline-block; margin: 4mm; }")
     doc.add(

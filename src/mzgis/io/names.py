@@ -52,7 +52,10 @@ __all__ = [
     "write_cleanup_report",
 ]
 
-EXPORT_FORMATS = (".csv", ".xlsx", ".geojson", ".gpkg")
+# what the gazetteer exports to (the page's choice), and which of them carry the census exchange
+EXPORT_FORMATS = {"xlsx": "Excel(XLSX)", "csv": "CSV", "geojson": "GeoJSON", "gpkg": "GeoPackage"}
+CENSUS_FORMATS = ("xlsx", "csv")
+
 CATEGORY_ZH = choice_labels(LAYERS["place_names"], "category")
 # The census exchange: the fields of the second national place-name census' registration form (第二次全国地名
 # 普查登记表) that the register holds, by the form's names, in its order; coordinates in decimal degrees
@@ -589,8 +592,9 @@ def _update_row(
 def export_names(gazetteer: Gazetteer, path: Path) -> int:
     """Write the whole gazetteer to ``path`` (format by suffix); returns the number of names."""
     suffix = path.suffix.lower()
-    if suffix not in EXPORT_FORMATS:
-        raise BadInput(f"不支持导出为“{path.suffix}”;可用:{'、'.join(EXPORT_FORMATS)}", "unsupported format")
+    if suffix.lstrip(".") not in EXPORT_FORMATS:
+        known = "、".join(f".{f}" for f in EXPORT_FORMATS)
+        raise BadInput(f"不支持导出为“{path.suffix}”;可用:{known}", "unsupported format")
     frame: gpd.GeoDataFrame = gazetteer.store.read_frame("place_names").reset_index()
     frame[STORE_COLUMN] = gazetteer.store.identity()
     if suffix in (".geojson", ".gpkg"):

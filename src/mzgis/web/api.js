@@ -102,6 +102,10 @@ export function can(role) {
   return !!session.user && rank(role) >= 0 && rank(session.user.role) >= rank(role);
 }
 export const style = (name) => session.config.styles[name];
+// <option>s of a choice the server lists (id → Chinese), or of a layer model field's allowed values
+export const options = (pairs) => Object.entries(pairs).map(([id, zh]) => `<option value="${escapeHtml(id)}">${escapeHtml(zh)}</option>`).join('');
+export const fieldOptions = (field, keep = () => true) => options(Object.fromEntries(
+  field.choices.map((c, i) => [c, field.choice_labels_zh[i] || c]).filter(([c]) => keep(c))));
 
 export function escapeHtml(text) {
   return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));

@@ -1,7 +1,7 @@
 // The boundary panel: run the admin-unit coverage, line and marker checks on the server, list the findings,
 // click one to zoom to it and highlight it; download a line's joint-inspection package.
 
-import { api, can, county, download, escapeHtml, onCountyChange, style } from './api.js';
+import { api, can, county, download, escapeHtml, fieldOptions, onCountyChange, style } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const SOURCE_ZH = { coverage: '区划拓扑', line: '界线比对', markers: '界桩' };
@@ -9,6 +9,9 @@ const SOURCE_ZH = { coverage: '区划拓扑', line: '界线比对', markers: '�
 export function setupBoundary(ctx) {
   if (!can('planner')) return;
   const { map } = ctx;
+  // the levels a coverage check is of (villages by default), from the layer model
+  $('b-level').innerHTML = fieldOptions(ctx.layerInfo.admin_units.fields.level, (l) => l !== 'county');
+  $('b-level').value = 'village';
 
   // the lines and checks of the county chosen in the unit selector (all, when none is)
   const unitQuery = () => (county() ? `unit=${county()}` : '');

@@ -2,7 +2,7 @@
 // the uncovered villages highlighted, siting suggestions on the map with their gain, and proposed
 // facilities dropped on the map with the table recomputed by the server (what-if).
 
-import { api, can, county, download, escapeHtml, onCountyChange, style } from './api.js';
+import { api, can, county, download, escapeHtml, onCountyChange, options, session, style } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 // What each row shows for each target (value, gap, band), the targets' wording and goals and the bands'
@@ -10,6 +10,7 @@ const $ = (id) => document.getElementById(id);
 export function setupCoverage(ctx) {
   if (!can('planner')) return;
   const { map } = ctx;
+  $('c-type').innerHTML = options(session.config.facility_types); // the types the suggestions place
   // the kinds a proposed facility can be, with their Chinese names, from the layer model
   $('c-kind').innerHTML = ['burial_sites', 'community_complexes', 'eldercare_facilities'].map((layer) => {
     const info = ctx.layerInfo[layer];

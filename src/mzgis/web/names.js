@@ -2,7 +2,7 @@
 // the server's rule findings and romanization updating as the officer types, history, retire and restore,
 // and a stale save shown as a conflict that can be reloaded and re-applied.
 
-import { api, can, download, escapeHtml, style } from './api.js';
+import { api, can, download, escapeHtml, fieldOptions, options, session, style } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = { name: 'f-name', category: 'f-category', subcategory: 'f-subcategory', admin_code: 'f-admin', status: 'f-status', origin: 'f-origin' };
@@ -28,7 +28,10 @@ export function setupNames(ctx) {
 
   // the choices of the category field, from the layer model
   const cat = ctx.layerInfo.place_names.fields.category;
-  $('f-category').innerHTML = cat.choices.map((c, i) => `<option value="${c}">${escapeHtml(cat.choice_labels_zh[i] || c)}</option>`).join('');
+  $('f-category').innerHTML = fieldOptions(cat);
+  // a name is saved as current or proposed; retiring is its own step
+  $('f-status').innerHTML = fieldOptions(ctx.layerInfo.place_names.fields.status, (s) => s !== 'retired');
+  $('n-format').innerHTML = options(session.config.exports);
   $('admin-codes').innerHTML = ctx.units.features
     .filter((f) => f.properties.level !== 'county')
     .map((f) => `<option value="${escapeHtml(f.properties.code)}">${escapeHtml(f.properties.name)}</option>`).join('');

@@ -1,11 +1,13 @@
 // 打印出图: the server draws the current view (the map's extent and the layers switched on) on A4 or A3
 // with title, legend, scale bar, north arrow, source and date (GET /api/print, as `mzgis map` does).
 
-import { download } from './api.js';
+import { download, options, session } from './api.js';
 
 export function setupPrint(ctx) {
   const $ = (id) => document.getElementById(id);
   const dialog = $('print-dialog');
+  $('print-paper').innerHTML = options(Object.fromEntries(session.config.papers.map((p) => [p, p])));
+  $('print-format').innerHTML = options(session.config.print_formats);
   $('print-btn').addEventListener('click', () => {
     const town = $('township');
     const coverage = !$('tab-coverage').hidden && document.body.dataset.coverage;

@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 from mzgis import __version__
 from mzgis.api.deps import AdminDep, SettingsDep, TokenDep, UsersDep, ViewerDep
 from mzgis.api.models import ErrorOut
+from mzgis.coverage.targets import FACILITY_TYPES
+from mzgis.io.names import CENSUS_FORMATS, EXPORT_FORMATS
+from mzgis.io.printmap import PAPERS
 from mzgis.styles import STYLES
 from mzgis.users import ROLE_ZH, User
 
@@ -59,6 +62,10 @@ class ConfigOut(BaseModel):
     tile_attribution: str
     roles: dict[str, str] = Field(description="角色及其中文名,由低到高")
     styles: dict[str, str] = Field(description="图层取值以外的颜色(高亮、乡镇底色等)")
+    facility_types: dict[str, str] = Field(description="选址建议的设施类型及其中文名")
+    exports: dict[str, str] = Field(description="地名导出格式(census-:地名普查交换格式)及其中文名")
+    papers: list[str] = Field(description="出图纸张")
+    print_formats: dict[str, str] = Field(description="出图格式")
 
 
 class UserIn(BaseModel):
@@ -84,6 +91,10 @@ def config(settings: SettingsDep) -> ConfigOut:
         tile_attribution=settings.tile_attribution,
         roles=ROLE_ZH,
         styles=STYLES,
+        facility_types=FACILITY_TYPES,
+        exports=EXPORT_FORMATS | {f"census-{f}": f"地名普查交换格式({f.upper()})" for f in CENSUS_FORMATS},
+        papers=list(PAPERS),
+        print_formats={"pdf": "PDF", "png": "PNG 图片"},
     )
 
 
