@@ -121,6 +121,7 @@ def test_the_pages_choices_come_from_the_server(browser, live_server: str) -> No
     assert values("#c-type") == list(config["facility_types"])
     assert values("#print-paper") == config["papers"] == ["A4", "A3"]
     assert values("#print-format") == list(config["print_formats"]) == ["pdf", "png"]
+    assert values("#print-orient") == list(config["print_orientations"]) == ["landscape", "portrait"]
     assert values("#u-role") == list(config["roles"])
     assert values("#f-status") == ["current", "proposed"]  # retiring is a step of its own
     assert values("#b-level") == ["township", "village"] and page.locator("#b-level").input_value() == "village"

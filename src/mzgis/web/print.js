@@ -8,6 +8,7 @@ export function setupPrint(ctx) {
   const dialog = $('print-dialog');
   $('print-paper').innerHTML = options(Object.fromEntries(session.config.papers.map((p) => [p, p])));
   $('print-format').innerHTML = options(session.config.print_formats);
+  $('print-orient').innerHTML = options(session.config.print_orientations);
   $('print-btn').addEventListener('click', () => {
     const town = $('township');
     const coverage = !$('tab-coverage').hidden && document.body.dataset.coverage;

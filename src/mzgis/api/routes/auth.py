@@ -66,6 +66,7 @@ class ConfigOut(BaseModel):
     exports: dict[str, str] = Field(description="地名导出格式(census-:地名普查交换格式)及其中文名")
     papers: list[str] = Field(description="出图纸张")
     print_formats: dict[str, str] = Field(description="出图格式")
+    print_orientations: dict[str, str] = Field(description="出图方向")
 
 
 class UserIn(BaseModel):
@@ -95,6 +96,7 @@ def config(settings: SettingsDep) -> ConfigOut:
         exports=EXPORT_FORMATS | {f"census-{f}": f"地名普查交换格式({f.upper()})" for f in CENSUS_FORMATS},
         papers=list(PAPERS),
         print_formats={"pdf": "PDF", "png": "PNG 图片"},
+        print_orientations={"landscape": "横向", "portrait": "纵向"},
     )
 
 
