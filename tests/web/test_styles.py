@@ -113,7 +113,7 @@ def test_the_pages_choices_come_from_the_server(browser, live_server: str) -> No
     page = _page(browser, live_server, "管理员")
 
     def values(select: str) -> list[str]:
-        return page.locator(f"{select} option").evaluate_all("(os) => os.map((o) => o.value)")
+        return [str(v) for v in page.locator(f"{select} option").evaluate_all("(os) => os.map((o) => o.value)")]
 
     assert values("#n-format") == list(config["exports"]) == [
         "xlsx", "csv", "geojson", "gpkg", "census-xlsx", "census-csv",
