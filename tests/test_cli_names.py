@@ -465,3 +465,20 @@ def test_an_officer_named_with_user_writes_only_within_their_jurisdiction(db: st
     assert store.features("place_names", where={"name": "金清二桥"}) == []  # a rejected import writes nothing
     mine = runner.invoke(app, [*bridge[:2], "路南大桥", *bridge[3:], "--admin", "331004001"])  # no --user
     assert mine.exit_code == 0, mine.output
+
+
+@pytest.mark.parametrize(
+    ("name", "category", "lines"),
+    [
+        (
+            "椒北公园",
+            "memorial_scenic",
+            ["椒北公园  Jiaobei Gongyuan(专名 椒北,通名 公园)", "  未发现问题"],
+        ),
+        ("鸿西路", "transport_facility", ["鸿西路  Hongxi Lu(专名 鸿西,通名 路)", "  未发现问题"]),
+    ],
+)
+def test_a_one_character_specific_keeps_its_direction(db: str, name: str, category: str, lines: list[str]) -> None:
+    """椒北 and 鸿西 are specifics of their own: the spelling follows the split (no basis line of other words)."""
+    out = runner.invoke(app, ["names", "check-name", name, "--category", category, "--admin", "331004001", "--db", db])
+    assert out.output.splitlines()[:2] == lines, out.output

@@ -65,6 +65,10 @@ def test_rule_1_specific_and_generic_apart(name: str, expected: str) -> None:
         ("朝阳门内大街", "Chaoyangmennei Dajie"),
         ("南小街", "Nan Xiaojie"),
         ("小南街", "Xiao Nanjie"),
+        # ... but after a one-character specific that is no modifier, the word belongs to the specific
+        ("椒北公园", "Jiaobei Gongyuan"),
+        ("鸿西路", "Hongxi Lu"),
+        ("范东路", "Fandong Lu"),
         ("南横东街", "Nanheng Dongjie"),
         ("修文西小巷", "Xiuwen Xixiaoxiang"),
         ("东直门外南后街", "Dongzhimenwai Nanhoujie"),

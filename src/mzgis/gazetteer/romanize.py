@@ -298,6 +298,10 @@ def spelling(
             k = 1
             if len(spec) > 2 and spec[-2] in _DIRECTIONS:
                 k = 2
+        # a one-character specific keeps the word after it (椒北公园 Jiaobei Gongyuan, 鸿西路 Hongxi Lu), unless it
+        # is a modifier itself (小南街 Xiao Nanjie, 南小街 Nan Xiaojie: the rules' own examples)
+        while k and len(spec) - k < 2 and spec[0] not in _MODIFIERS:
+            k -= 1
         if k:
             spec, gen = spec[:-k], spec[-k:] + gen
     words += [spec, gen]
