@@ -123,6 +123,7 @@ def _edit_in_qgis(script: str, target: Path | str, demo_path: Path | str, tmp_pa
     history = CliRunner().invoke(app, ["names", "history", str(village.id), "--db", str(demo_path)])
     store.close()
     assert "标准名称:方林村 → 方林新村" in history.output and EXTERNAL_REASON in history.output
+    assert "位置已移动" not in history.output  # QGIS saved the row again with the same point: no move
     assert [h.record.name for h in Gazetteer(store).search("方林新村")] == ["方林新村"]
     return result, stderr
 

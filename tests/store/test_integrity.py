@@ -272,3 +272,26 @@ def test_an_outside_edit_cannot_lower_the_version(demo_store: Backend) -> None:
     after = demo_store.get("place_names", 1)
     expected = before.version if isinstance(demo_store, GeoPackageStore) else before.version + 1
     assert after.version == expected
+
+
+def test_a_rewritten_geometry_header_is_no_move(demo_gpkg: GeoPackageStore) -> None:
+    """A tool that saves a point again with another header (no envelope: GDAL writes points so) and the same
+    coordinates leaves an edit without a move in the history; a changed coordinate is a move."""
+    import struct
+
+    from mzgis.store.gpkg_binary import encode
+
+    store = demo_gpkg
+    name = store.features("place_names", where={"name": "方林村"})[0]
+    assert name.geometry is not None
+    x, y = name.geometry.x, name.geometry.y
+    bare = struct.pack("<2sBBi", b"GP", 0, 0b0000_0001, 4490) + name.geometry.wkb  # no envelope, little endian
+    with outside(store) as conn:
+        conn.execute("UPDATE place_names SET geom = ?, origin = ? WHERE id = ?", (bare, "重存", name.id))
+    history = Gazetteer(store).history(name.id)
+    assert (history[-1].after or {}).get("origin") == "重存"
+    assert "geometry" not in (history[-1].after or {})  # not moved: the same coordinates
+    moved = encode(Point(x + 0.001, y), 4490)
+    with outside(store) as conn:
+        conn.execute("UPDATE place_names SET geom = ? WHERE id = ?", (moved, name.id))
+    assert (Gazetteer(store).history(name.id)[-1].after or {}).get("geometry") == EXTERNAL_REASON

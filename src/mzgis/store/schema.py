@@ -274,13 +274,23 @@ def _as_mzgis(statement: str) -> str:
     return f" INSERT INTO {SESSION_TABLE} VALUES (1, 'trigger'); {statement}; DELETE FROM {SESSION_TABLE};"
 
 
+def _wkb(row: str) -> str:
+    """SQL for the well-known binary of a row's GeoPackage geometry blob: past the 8-byte header and the
+    envelope, whose length the flags byte (the fourth) gives: none, 32, 48, 48 or 64 bytes (GeoPackage 2.1.3)."""
+    g = f"{row}.{q(GEOM)}"
+    flags = f"(instr('0123456789ABCDEF', substr(hex(substr({g}, 4, 1)), 1, 1)) - 1) * 16 + (instr('0123456789ABCDEF', substr(hex(substr({g}, 4, 1)), 2, 1)) - 1)"  # fmt: skip
+    envelope = f"CASE (({flags}) >> 1) & 7 WHEN 1 THEN 32 WHEN 2 THEN 48 WHEN 3 THEN 48 WHEN 4 THEN 64 ELSE 0 END"
+    return f"substr({g}, 9 + {envelope})"
+
+
 def integrity_sql(layer: Layer) -> list[str]:
     """The triggers that version and audit edits made outside mzgis, and refuse deleting place names."""
     t = q(layer.name)
     outside = f"NOT EXISTS (SELECT 1 FROM {SESSION_TABLE})"
     who_new = "CASE WHEN NEW.updated_by NOT IN ('', 'external') THEN NEW.updated_by ELSE 'external' END"
     who_upd = "CASE WHEN NEW.updated_by IS NOT OLD.updated_by AND NEW.updated_by != '' THEN NEW.updated_by ELSE 'external' END"  # fmt: skip
-    geometry_changed = f"OLD.{q(GEOM)} IS NOT NEW.{q(GEOM)}" if layer.geometry else "0"
+    # a move is a change of the coordinates, not of the blob: GDAL rewrites the header (its envelope) on a save
+    geometry_changed = f"{_wkb('OLD')} IS NOT {_wkb('NEW')}" if layer.geometry else "0"
     changeset = f"INSERT INTO {CHANGESET_TABLE} (created_at, created_by, comment) VALUES ({_NOW}, {{who}}, '{EXTERNAL_REASON}');"
     audit = (
         f"INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version, reason,"
