@@ -34,6 +34,7 @@ from mzgis.gazetteer.names import split_name
 from mzgis.gazetteer.romanize import romanize
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import GeoPackageStore
+from mzgis.store.schema import STORE_ID_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = REPO / "geodata" / "sources"  # copies of ../shared/sources (see geodata/PROVENANCE.md)
@@ -530,6 +531,9 @@ def build(sources: Path, out: Path) -> None:
         tx.admit("place_names")
         tx.insert_many("place_names", rows)
     Gazetteer(store).fill_derived()  # each gets the scope key and pinyin the gazetteer would give it
+    # no identity: every copy of the demo claims its own when first asked (one shared id would make all the
+    # copies one store to `names import --update`), and the build stays the same byte for byte
+    store.set_meta(STORE_ID_KEY, None)
 
 
 def _tripoint_key(marker_id: str) -> str:

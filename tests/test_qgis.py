@@ -114,6 +114,11 @@ def _edit_in_qgis(script: str, target: Path | str, demo_path: Path | str, tmp_pa
         "external",
         "方林新村",
     )
+    # the file kept the former name at once and left the spelling to mzgis, which spells it at its next look
+    assert '"name":"方林村"' in str(renamed.properties["former_names"]).replace(" ", "")
+    assert renamed.properties["romanized"] is None
+    Gazetteer(store).fill_derived()
+    assert store.get("place_names", village.id).properties["romanized"] == "Fanglinxin Cun"
     added = store.features("place_names", where={"name": "金清大桥"})
     assert [(f.version, f.updated_by, f.properties["status"], f.properties["specific"]) for f in added] == [
         (1, "external", "proposed", "金清大桥")

@@ -283,7 +283,7 @@ def test_a_rewritten_geometry_header_is_no_move(demo_gpkg: GeoPackageStore) -> N
 
     store = demo_gpkg
     name = store.features("place_names", where={"name": "方林村"})[0]
-    assert name.geometry is not None
+    assert isinstance(name.geometry, Point)
     x, y = name.geometry.x, name.geometry.y
     bare = struct.pack("<2sBBi", b"GP", 0, 0b0000_0001, 4490) + name.geometry.wkb  # no envelope, little endian
     with outside(store) as conn:
@@ -295,3 +295,30 @@ def test_a_rewritten_geometry_header_is_no_move(demo_gpkg: GeoPackageStore) -> N
     with outside(store) as conn:
         conn.execute("UPDATE place_names SET geom = ? WHERE id = ?", (moved, name.id))
     assert (Gazetteer(store).history(name.id)[-1].after or {}).get("geometry") == EXTERNAL_REASON
+
+
+def test_an_outside_rename_keeps_the_former_name_and_is_spelt_again(demo_store: Backend) -> None:
+    """As QGIS commits a rename (name and specific, the romanization left as it was): the file (trigger) puts the
+    old name among the former names at once and clears the old spelling; mzgis spells the new name at its next
+    look. A rename that brings its own romanization keeps it."""
+    import json
+
+    village = demo_store.features("place_names", where={"name": "方林村"})[0]
+    assert village.properties["romanized"] == "Fanglin Cun"
+    with outside(demo_store) as conn:
+        conn.execute('UPDATE place_names SET name = ?, "specific" = ? WHERE id = ?', ("方林新村", "方林新", village.id))
+    renamed = demo_store.get("place_names", village.id)
+    former = json.loads(str(renamed.properties["former_names"]))
+    assert [(f["name"], f["romanized"]) for f in former] == [("方林村", "Fanglin Cun")]
+    assert len(former[0]["to"]) == 10 and renamed.properties["romanized"] is None
+    Gazetteer(demo_store).fill_derived()  # what mzgis does before it next reads or saves
+    assert demo_store.get("place_names", village.id).properties["romanized"] == "Fanglinxin Cun"
+    with outside(demo_store) as conn:  # the romanization given with the rename is the officer's: kept
+        conn.execute(
+            'UPDATE place_names SET name = ?, "specific" = ?, romanized = ? WHERE id = ?',
+            ("芳林村", "芳林", "Fanglin Cun", village.id),
+        )
+    Gazetteer(demo_store).fill_derived()
+    again = demo_store.get("place_names", village.id)
+    assert again.properties["romanized"] == "Fanglin Cun"
+    assert [f["name"] for f in json.loads(str(again.properties["former_names"]))] == ["方林村", "方林新村"]

@@ -145,3 +145,26 @@ def test_upgrade_brings_the_pinyin_to_newer_readings_when_the_structure_is_curre
     assert GeoPackageStore(demo_path).meta("pinyin_readings") == load_rules().readings.digest
     again = runner.invoke(app, ["upgrade", "--db", str(demo_path)])
     assert again.output.strip().endswith("已是当前结构,无需升级")
+
+
+def test_upgrade_of_a_database_replaces_trigger_functions_of_an_earlier_version(demo_pg_url: str) -> None:
+    """A database made before an outside rename kept its former name has the older mzgis_row_edit: `mzgis
+    upgrade` replaces it (the dry run says so and changes nothing), then the rename keeps its former name."""
+    import psycopg
+    from typer.testing import CliRunner
+
+    from mzgis.cli import app
+    from mzgis.store.pg_schema import outdated_functions
+
+    with psycopg.connect(demo_pg_url, autocommit=True) as conn:
+        body = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'mzgis_row_edit'").fetchone()[0]
+        older = body.replace("IF TG_TABLE_NAME = 'place_names' THEN  -- a rename", "IF false THEN  -- a rename")
+        assert older != body
+        conn.execute(f"CREATE OR REPLACE FUNCTION mzgis_row_edit() RETURNS trigger LANGUAGE plpgsql AS $${older}$$")
+        assert outdated_functions(conn) == ["mzgis_row_edit"]
+    dry = CliRunner().invoke(app, ["upgrade", "--dry-run", "--db", demo_pg_url])
+    assert dry.exit_code == 0 and "需更新触发函数 mzgis_row_edit" in dry.output, dry.output
+    done = CliRunner().invoke(app, ["upgrade", "--db", demo_pg_url])
+    assert done.exit_code == 0 and "已更新触发函数 mzgis_row_edit" in done.output, done.output
+    with psycopg.connect(demo_pg_url, autocommit=True) as conn:
+        assert outdated_functions(conn) == []

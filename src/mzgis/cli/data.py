@@ -468,8 +468,10 @@ def upgrade(
     if isinstance(path, str):  # a PostgreSQL database: opening it checks its structure (made by this version)
         store = open_db(db)
         searched = not dry_run and isinstance(store, PostGISStore) and store.install_search()
+        replaced = store.refresh_functions(dry_run=dry_run) if isinstance(store, PostGISStore) else []
         filled = 0 if dry_run else gazetteer_for(db).fill_derived()
         notes = ["为地名检索建立了数据库索引(拼音、首字母、字、位置)"] if searched else []
+        notes += [f"{'需' if dry_run else '已'}更新触发函数 {'、'.join(replaced)}"] if replaced else []
         notes += [f"按当前读音为 {filled} 条地名重写命名范围和拼音"] if filled else []
         typer.echo(f"{store.location} 已是当前结构" + (";" + ";".join(notes) if notes else ",无需升级"))
         _offer_seed(store)

@@ -720,10 +720,18 @@ class Gazetteer:
             names: Iterable[Feature] = self.store.features(LAYER, where={"scope_key": None}, geometry=False)  # indexed
         else:
             names = self.store.iter_features(LAYER)
-        values = {f.id: self._derived(_record(f)) for f in names}
+        values = {f.id: self._derived(_record(f)) | self._spelled_again(f) for f in names}
         if current and not values:
             return 0  # nothing to write: no transaction
         return self.store.set_derived(LAYER, values, meta={PINYIN_READINGS: self.rules.readings.digest})
+
+    def _spelled_again(self, f: Feature) -> dict[str, str]:
+        """The romanization of a name another tool renamed without spelling it (its trigger cleared it)."""
+        p = f.properties
+        if p.get("romanized") or not p.get("name"):
+            return {}
+        specific, generic = name_parts(str(p["name"]), p.get("category"), p.get("generic") or None)
+        return {"romanized": self._spelling(specific, generic, p.get("subcategory") in JOINED_SUBCATEGORIES).text}
 
     def _derived(self, rec: NameRecord) -> dict[str, str]:
         return {"scope_key": scope_key(rec), "pinyin": spell(rec.name, self.rules)}

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mzgis.lookup import StoredNames
 
 __all__ = [
+    "FILLED_WHEN_EMPTY",
     "SYSTEM_TABLES",
     "UNCHANGED",
     "AccountStore",
@@ -37,6 +38,7 @@ __all__ = [
     "Store",
     "Transaction",
     "check_version",
+    "fill_sql",
     "utc_now",
 ]
 
@@ -476,3 +478,17 @@ class Backend(Store, AccountStore, DocumentStore):
         """Reads of this thread inside the block see the store as it was when the block began (features,
         history, notes), whatever others commit meanwhile: a copy of a store in use is of one moment. Only
         reads belong in the block."""
+
+
+# fields besides the derived ones that mzgis fills where another tool left them empty (set_derived): a
+# place name's romanization, which an outside rename clears for mzgis to spell again
+FILLED_WHEN_EMPTY: dict[str, set[str]] = {"place_names": {"romanized"}}
+
+
+def fill_sql(layer: str, column: str, placeholder: str) -> str:
+    """The SET clause of one column of ``set_derived``: a derived field is written, a field filled when empty
+    only where it is empty (an officer's value is never overwritten)."""
+    q = '"' + column + '"'
+    if column in FILLED_WHEN_EMPTY.get(layer, set()):
+        return f"{q} = coalesce({q}, {placeholder})"
+    return f"{q} = {placeholder}"

@@ -35,6 +35,7 @@ from mzgis.layers import (
 )
 from mzgis.store import gpkg_binary
 from mzgis.store.base import (
+    FILLED_WHEN_EMPTY,
     SYSTEM_TABLES,
     UNCHANGED,
     AnyOf,
@@ -45,6 +46,7 @@ from mzgis.store.base import (
     Loader,
     Transaction,
     check_version,
+    fill_sql,
     utc_now,
 )
 from mzgis.store.gpkg_accounts import USERS_TABLE, GeoPackageAccounts
@@ -612,7 +614,7 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         self, layer: str, values: Mapping[int, Mapping[str, Any]], *, meta: Mapping[str, str] | None = None
     ) -> int:
         lay = get_layer(layer)
-        derived = {f.name for f in lay.fields if f.derived}
+        derived = {f.name for f in lay.fields if f.derived} | FILLED_WHEN_EMPTY.get(lay.name, set())
         columns = {c for row in values.values() for c in row}
         if not columns <= derived:
             raise RuleViolation(
@@ -623,7 +625,7 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         with self.transaction(user="mzgis", reason="派生字段") as tx:
             assert isinstance(tx, _GpkgTransaction)
             for fid, row in values.items():
-                sets = ", ".join(f"{q(c)} = ?" for c in row)
+                sets = ", ".join(fill_sql(lay.name, c, "?") for c in row)
                 tx._conn.execute(f"UPDATE {q(lay.name)} SET {sets} WHERE id = ?", [*row.values(), fid])
             tx._conn.executemany(
                 f"INSERT INTO {META_TABLE} VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -19,6 +19,7 @@ the database's locale, so a prefix is a range an index serves.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -51,6 +52,8 @@ __all__ = [
     "REVISIONS_TABLE",
     "constraint_rules",
     "create_schema",
+    "outdated_functions",
+    "replace_functions",
     "schema_problems",
     "table_sql",
 ]
@@ -249,6 +252,19 @@ BEGIN
     IF NEW.version IS NULL OR NEW.version <= OLD.version THEN
       patch := jsonb_build_object('version', OLD.version + 1, 'updated_at', mzgis_now(), 'updated_by', who);
     END IF;
+    IF TG_TABLE_NAME = 'place_names' THEN  -- a rename keeps the old name; changed words are spelt again by mzgis
+      IF (n ->> 'name') IS DISTINCT FROM (o ->> 'name') THEN
+        patch := patch || jsonb_build_object('former_names',
+          (coalesce(nullif(o ->> 'former_names', ''), '[]')::jsonb || jsonb_build_array(jsonb_build_object(
+            'name', o -> 'name', 'romanized', o -> 'romanized', 'from', o -> 'approved_on',
+            'to', to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'))))::text);
+      END IF;
+      IF ((n ->> 'name') IS DISTINCT FROM (o ->> 'name') OR (n ->> 'specific') IS DISTINCT FROM (o ->> 'specific')
+          OR (n ->> 'generic') IS DISTINCT FROM (o ->> 'generic'))
+          AND (n -> 'romanized') IS NOT DISTINCT FROM (o -> 'romanized') THEN
+        patch := patch || jsonb_build_object('romanized', NULL);
+      END IF;
+    END IF;
   END IF;
   patch := patch || coalesce((SELECT jsonb_object_agg(d, NULL) FROM unnest(TG_ARGV::text[]) AS d), '{{}}');
   NEW := jsonb_populate_record(NEW, patch);
@@ -276,6 +292,24 @@ BEGIN
   RETURN OLD;
 END $$""",
 ]
+
+
+def outdated_functions(conn: psycopg.Connection[Any]) -> list[str]:
+    """The trigger functions of a database made by an earlier version whose bodies differ from this one's."""
+    body = re.compile(r"CREATE FUNCTION (\w+)\(.*?\$\$(.*)\$\$", re.S)
+    wanted = {m.group(1): m.group(2) for sql in _CORE_SQL if (m := body.search(sql))}
+    with conn.cursor(row_factory=tuple_row) as cur:
+        query = "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(%s)"
+        rows: dict[str, str] = {str(n): str(b) for n, b in cur.execute(query, (list(wanted),)).fetchall()}
+    return sorted(name for name, body in wanted.items() if rows.get(name) != body)
+
+
+def replace_functions(conn: psycopg.Connection[Any], names: list[str]) -> None:
+    """Replace the named trigger functions with this version's (the triggers that call them stay)."""
+    for sql in _CORE_SQL:
+        found = re.match(r"CREATE FUNCTION (\w+)\(", sql)
+        if found and found.group(1) in names:
+            conn.execute(sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).encode())
 
 
 def create_schema(conn: psycopg.Connection[Any], *, stamp: str) -> None:

@@ -32,6 +32,7 @@ from mzgis.crs import STORAGE_EPSG
 from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
 from mzgis.layers import LAYERS, SYSTEM_FIELDS, Layer, get_layer
 from mzgis.store.base import (
+    FILLED_WHEN_EMPTY,
     SYSTEM_TABLES,
     UNCHANGED,
     AnyOf,
@@ -42,13 +43,22 @@ from mzgis.store.base import (
     Loader,
     Transaction,
     check_version,
+    fill_sql,
     utc_now,
 )
 from mzgis.store.location import public_url
 from mzgis.store.pg_accounts import PostgresAccounts, PostgresDocuments
 from mzgis.store.pg_connection import Pool, server_error
 from mzgis.store.pg_names import SEARCH_FUNCTIONS, PgNames, has_search, install_search
-from mzgis.store.pg_schema import DOCUMENTS_TABLE, REVISIONS_TABLE, constraint_rules, create_schema, schema_problems
+from mzgis.store.pg_schema import (
+    DOCUMENTS_TABLE,
+    REVISIONS_TABLE,
+    constraint_rules,
+    create_schema,
+    outdated_functions,
+    replace_functions,
+    schema_problems,
+)
 from mzgis.store.rows import (
     any_of_sql,
     audit_filters,
@@ -513,6 +523,16 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
                 self._search = has_search(conn)
         return PgNames(self._connection) if self._search else None
 
+    def refresh_functions(self, *, dry_run: bool = False) -> list[str]:
+        """Bring the trigger functions of a database made by an earlier version up to this one's (``mzgis
+        upgrade``); returns the names of those replaced (or, ``dry_run``, of those that would be)."""
+        with self._connection() as conn:
+            names = outdated_functions(conn)
+            if names and not dry_run:
+                with conn.transaction():
+                    replace_functions(conn, names)
+        return names
+
     def install_search(self) -> bool:
         """Give a database made before the gazetteer's search lived in it that search (its functions and
         indexes; ``mzgis upgrade``). Returns whether anything was made."""
@@ -702,7 +722,7 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
         self, layer: str, values: Mapping[int, Mapping[str, Any]], *, meta: Mapping[str, str] | None = None
     ) -> int:
         lay = get_layer(layer)
-        derived = {f.name for f in lay.fields if f.derived}
+        derived = {f.name for f in lay.fields if f.derived} | FILLED_WHEN_EMPTY.get(lay.name, set())
         columns = {c for row in values.values() for c in row}
         if not columns <= derived:
             raise RuleViolation(
@@ -717,7 +737,7 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
                 by_columns.setdefault(tuple(row), []).append([*row.values(), fid])
             with conn.cursor() as cur:
                 for cols, rows in by_columns.items():
-                    sets = ", ".join(f"{q(c)} = %s" for c in cols)
+                    sets = ", ".join(fill_sql(lay.name, c, "%s") for c in cols)
                     cur.executemany(f"UPDATE {q(lay.name)} SET {sets} WHERE id = %s", rows)
                 cur.executemany(
                     f"INSERT INTO {META_TABLE} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

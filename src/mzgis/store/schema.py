@@ -283,6 +283,22 @@ def _wkb(row: str) -> str:
     return f"substr({g}, 9 + {envelope})"
 
 
+def _renamed_outside(t: str) -> str:
+    """A name renamed in another tool keeps its old name among the former names (so QGIS shows it at once),
+    and a name whose words changed without its romanization has the romanization cleared: mzgis spells it
+    again at its next look (``Gazetteer.fill_derived``)."""
+    words_changed = 'OLD."name" IS NOT NEW."name" OR OLD."specific" IS NOT NEW."specific" OR OLD."generic" IS NOT NEW."generic"'  # fmt: skip
+    former = (
+        """json_insert(coalesce(nullif("former_names", ''), '[]'), '$[#]', json_object('name', OLD."name","""
+        """ 'romanized', OLD."romanized", 'from', OLD."approved_on", 'to', date('now', '+8 hours')))"""
+    )
+    return (
+        f'UPDATE {t} SET "former_names" = CASE WHEN OLD."name" IS NOT NEW."name" THEN {former} ELSE "former_names" END,'
+        f' "romanized" = CASE WHEN ({words_changed}) AND NEW."romanized" IS OLD."romanized" THEN NULL'
+        ' ELSE "romanized" END WHERE id = NEW.id'
+    )
+
+
 def integrity_sql(layer: Layer) -> list[str]:
     """The triggers that version and audit edits made outside mzgis, and refuse deleting place names."""
     t = q(layer.name)
@@ -343,6 +359,7 @@ def integrity_sql(layer: Layer) -> list[str]:
             " WHERE id = NEW.id AND NEW.version <= OLD.version"
         )
         + (_as_mzgis(f"UPDATE {t} SET {', '.join(derived)} WHERE id = NEW.id") if derived else "")
+        + (_as_mzgis(_renamed_outside(t)) if layer.name == "place_names" else "")
         + " END",
     ]
     if layer.name == "place_names":
@@ -484,6 +501,7 @@ def current_layer_sql(conn: sqlite3.Connection, layer: Layer) -> bool:
     row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (layer.name,)).fetchone()
     if row is None or row[0] != table_sql(layer):
         return False
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('trigger', 'index') AND tbl_name = ?", (layer.name,))}  # fmt: skip
-    wanted = {re.search(r'(?:TRIGGER|INDEX) "([^"]+)"', sql).group(1) for sql in [*integrity_sql(layer), *index_sql(layer)]}  # type: ignore[union-attr]  # fmt: skip
-    return wanted <= present
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (layer.name,))}  # fmt: skip
+    wanted = {re.search(r'INDEX "([^"]+)"', sql).group(1) for sql in index_sql(layer)}  # type: ignore[union-attr]  # fmt: skip
+    triggers = {r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (layer.name,))}  # fmt: skip
+    return wanted <= present and set(integrity_sql(layer)) <= triggers  # a trigger of an older version: rebuilt
