@@ -157,7 +157,9 @@ def test_upgrade_of_a_database_replaces_trigger_functions_of_an_earlier_version(
     from mzgis.store.pg_schema import outdated_functions
 
     with psycopg.connect(demo_pg_url, autocommit=True) as conn:
-        body = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'mzgis_row_edit'").fetchone()[0]
+        row = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'mzgis_row_edit'").fetchone()
+        assert row is not None
+        body = str(row[0])
         older = body.replace("IF TG_TABLE_NAME = 'place_names' THEN  -- a rename", "IF false THEN  -- a rename")
         assert older != body
         conn.execute(f"CREATE OR REPLACE FUNCTION mzgis_row_edit() RETURNS trigger LANGUAGE plpgsql AS $${older}$$")
