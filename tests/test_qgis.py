@@ -49,6 +49,9 @@ commit("delete")
 layer.startEditing()
 layer.changeAttributeValue(fid, fields.indexOf("status"), "deleted")
 commit("bad_status")
+layer.startEditing()  # the name alone, its specific left as it was
+layer.changeAttributeValue(fid, fields.indexOf("name"), "方林旧村")
+commit("name_alone")
 """
 START = """
 import json, os, sys
@@ -108,6 +111,7 @@ def _edit_in_qgis(script: str, target: Path | str, demo_path: Path | str, tmp_pa
     assert (
         result["bad_status"][0] is False and "状态(status)只能取 current、proposed、retired" in result["bad_status"][1]
     )
+    assert result["name_alone"][0] is False and "标准名称须为专名加通名;改名时请一并改专名" in result["name_alone"][1]
     renamed = store.get("place_names", village.id)
     assert (renamed.version, renamed.updated_by, renamed.properties["name"]) == (
         before.version + 1,

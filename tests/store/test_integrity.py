@@ -121,7 +121,7 @@ TYPE_REFUSALS = {
         ),
         ("UPDATE place_names SET name = ?, specific = ? WHERE id = 1", ("古\u200b岙村", "古\u200b岙村"), "不可见字符"),
         ("UPDATE place_names SET origin = ? WHERE id = 1", ("来历\x1b",), "来历含义(origin)不能含控制字符"),
-        ("UPDATE place_names SET name = '别的名字' WHERE id = 1", (), "专名加通名应等于标准名称"),
+        ("UPDATE place_names SET name = '别的名字' WHERE id = 1", (), "标准名称须为专名加通名;改名时请一并改专名"),
         ("UPDATE place_names SET admin_code = '33100A' WHERE id = 1", (), "应为 6、9 或 12 位数字"),
         ("UPDATE place_names SET approved_on = '2024-13-45' WHERE id = 1", (), "应为日期 YYYY-MM-DD"),
         ("UPDATE eldercare_facilities SET beds = -1 WHERE id = 1", (), "床位数(beds)不能小于 0"),

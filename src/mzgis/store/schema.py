@@ -205,7 +205,12 @@ def record_checks(layer: Layer) -> list[tuple[str, str]]:
             ("不予批准不能早于申报", '"refused_on" IS NULL OR "refused_on" >= "applied_on"'),
         ]  # fmt: skip
     if layer.name == "place_names":  # an empty specific is filled from the name by the insert trigger
-        return [("专名加通名应等于标准名称", '"specific" = \'\' OR "specific" || coalesce("generic", \'\') = "name"')]
+        return [
+            (
+                "标准名称须为专名加通名;改名时请一并改专名",
+                '"specific" = \'\' OR "specific" || coalesce("generic", \'\') = "name"',
+            )
+        ]
     return []
 
 
