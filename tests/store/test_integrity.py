@@ -322,3 +322,19 @@ def test_an_outside_rename_keeps_the_former_name_and_is_spelt_again(demo_store: 
     again = demo_store.get("place_names", village.id)
     assert again.properties["romanized"] == "Fanglin Cun"
     assert [f["name"] for f in json.loads(str(again.properties["former_names"]))] == ["方林村", "方林新村"]
+
+
+def test_a_spelling_typed_in_another_tool_is_a_finding_with_the_standard_one(demo_store: Backend) -> None:
+    """QGIS changes only the romanization: it is kept (the officer's), and names check says it is
+    not the standard spelling and gives it."""
+    village = demo_store.features("place_names", where={"name": "方林村"})[0]
+    with outside(demo_store) as conn:
+        conn.execute("UPDATE place_names SET romanized = ? WHERE id = ?", ("Fang Lin Village", village.id))
+    gaz = Gazetteer(demo_store)
+    gaz.fill_derived()
+    assert demo_store.get("place_names", village.id).properties["romanized"] == "Fang Lin Village"
+    found = {f.id: findings for f, findings in gaz.check_all()}
+    assert [(x.rule, x.severity, x.message) for x in found[village.id]] == [
+        ("near_duplicate", "warning", "与同一范围内的“方林社区”专名相同"),  # as before the edit
+        ("spelling_mismatch", "warning", "罗马字母拼写“Fang Lin Village”不是标准拼写,应为“Fanglin Cun”"),
+    ]

@@ -57,6 +57,7 @@ RULE_NAMES_ZH: dict[str, tuple[str, str]] = {
     "homophone": ("同音", "重"),
     "near_duplicate": ("专名相同", "重"),
     "admin_mismatch": ("位置与所在区划不符", ""),
+    "spelling_mismatch": ("罗马字母拼写不规范", ""),
 }
 # what the clean-up table (不规范地名清理整治) proposes for each finding (整治建议)
 RULE_REMEDIES_ZH: dict[str, str] = {
@@ -77,6 +78,7 @@ RULE_REMEDIES_ZH: dict[str, str] = {
     "homophone": "与区域内地名同音:核实是否易混,必要时另行命名",
     "near_duplicate": "专名相同:核实是否易混,必要时加区分词",
     "admin_mismatch": "核对地名位置和所在区划代码,改正其一",
+    "spelling_mismatch": "按《中国地名汉语拼音字母拼写规则》改为问题中给出的标准拼写",
 }
 ADMIN_CATEGORIES = frozenset({"administrative_area", "self_governing_org", "non_administrative_area"})
 RULE_IDS: dict[str, Severity] = {

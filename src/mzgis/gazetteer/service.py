@@ -725,13 +725,17 @@ class Gazetteer:
             return 0  # nothing to write: no transaction
         return self.store.set_derived(LAYER, values, meta={PINYIN_READINGS: self.rules.readings.digest})
 
+    def _standard_spelling(self, p: Mapping[str, Any]) -> str:
+        """The romanization a stored name's words, category and subcategory give."""
+        specific, generic = name_parts(str(p["name"]), p.get("category"), p.get("generic") or None)
+        return self._spelling(specific, generic, p.get("subcategory") in JOINED_SUBCATEGORIES).text
+
     def _spelled_again(self, f: Feature) -> dict[str, str]:
         """The romanization of a name another tool renamed without spelling it (its trigger cleared it)."""
         p = f.properties
         if p.get("romanized") or not p.get("name"):
             return {}
-        specific, generic = name_parts(str(p["name"]), p.get("category"), p.get("generic") or None)
-        return {"romanized": self._spelling(specific, generic, p.get("subcategory") in JOINED_SUBCATEGORIES).text}
+        return {"romanized": self._standard_spelling(p)}
 
     def _derived(self, rec: NameRecord) -> dict[str, str]:
         return {"scope_key": scope_key(rec), "pinyin": spell(rec.name, self.rules)}
@@ -1008,6 +1012,19 @@ class Gazetteer:
         self._near = (revision, tree)
         return tree
 
+    def _spelling_findings(self, f: Feature) -> list[Finding]:
+        """A stored romanization other than the standard one (typed in another tool, or by an older version):
+        a finding of its own, with the spelling proposed."""
+        p = f.properties
+        stored = p.get("romanized")
+        if not stored or not p.get("name"):
+            return []  # none yet: mzgis spells it at its next look
+        expected = self._standard_spelling(p)
+        if stored == expected:
+            return []
+        message = f"罗马字母拼写“{stored}”不是标准拼写,应为“{expected}”"
+        return [Finding("spelling_mismatch", "warning", message, f"romanized {stored!r}, standard {expected!r}")]
+
     def check_all(self) -> list[tuple[Feature, list[Finding]]]:
         """Every rule over the whole gazetteer (the clean-up report): names with findings, in id order."""
         stored_pinyin = self._stored_pinyin()
@@ -1026,6 +1043,7 @@ class Gazetteer:
                 findings.append(
                     Finding("admin_mismatch", "warning", f"位置不在所在区划“{admin.name(rec.admin_code)}”内", "outside")
                 )
+            findings += self._spelling_findings(f)
             if findings:
                 out.append((f, findings))
         return out
