@@ -172,3 +172,35 @@ ROADS = "路、街、巷、弄、大道、大街、小街、马路、环路、�
 )
 def test_the_generic_given_or_found(rec: NameRecord, expected: list[tuple[str, str]]) -> None:
     assert _structure_of(rec) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "hinted"),
+    [
+        ("李书福村", True),  # a surname and two given-name characters
+        ("雷锋村", True),  # a known person
+        ("王伟路", True),
+        ("张家村", False),  # 家: a place word
+        ("高峰村", False),  # 峰: a peak
+        ("黎明村", False),  # 黎 is not taken as a surname: 黎明 is dawn
+        ("毛泽东路", False),  # a leader's name: the leader_name error, not this hint
+    ],
+)
+def test_names_after_persons_are_hinted(name: str, hinted: bool) -> None:
+    findings = check_name(NameRecord(name, "transport_facility", "331004001"), [])
+    person = [(f.severity, f.message) for f in findings if f.rule == "person_name"]
+    specific = name[:-1]
+    assert person == ([("warning", f"专名“{specific}”像是人名;地名一般不以人名命名")] if hinted else [])
+
+
+def test_the_person_name_hint_on_real_village_names() -> None:
+    """At most 1 % of real names may be hinted: on the 620,573 bundled village-level names, 139 (0.022 %)."""
+    from mzgis.divisions import division_names
+    from mzgis.gazetteer.names import split_name
+    from mzgis.gazetteer.rules import _person_name
+
+    rules = load_rules()
+    villages = [n for c, n in division_names().items() if len(c) == 12]
+    hinted = [n for n in villages if _person_name(split_name(n, "self_governing_org")[0], rules)]
+    assert (len(villages), len(hinted)) == (620_573, 139)
+    assert "雷锋社区" in hinted and len(hinted) / len(villages) < 0.01

@@ -57,6 +57,7 @@ RULE_NAMES_ZH: dict[str, tuple[str, str]] = {
     "homophone": ("同音", "重"),
     "near_duplicate": ("专名相同", "重"),
     "admin_mismatch": ("位置与所在区划不符", ""),
+    "person_name": ("以人名命名", ""),
     "spelling_mismatch": ("罗马字母拼写不规范", ""),
 }
 # what the clean-up table (不规范地名清理整治) proposes for each finding (整治建议)
@@ -78,6 +79,7 @@ RULE_REMEDIES_ZH: dict[str, str] = {
     "homophone": "与区域内地名同音:核实是否易混,必要时另行命名",
     "near_duplicate": "专名相同:核实是否易混,必要时加区分词",
     "admin_mismatch": "核对地名位置和所在区划代码,改正其一",
+    "person_name": "核实来历:地名一般不以人名命名(《地名管理条例》第九条),必要时另行命名",
     "spelling_mismatch": "按《中国地名汉语拼音字母拼写规则》改为问题中给出的标准拼写",
 }
 ADMIN_CATEGORIES = frozenset({"administrative_area", "self_governing_org", "non_administrative_area"})
@@ -98,6 +100,7 @@ RULE_IDS: dict[str, Severity] = {
     "too_long": "warning",
     "homophone": "warning",
     "near_duplicate": "warning",
+    "person_name": "warning",
 }
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９]")
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
@@ -154,6 +157,8 @@ class RuleSet:
     # for new names of other categories (the clean-up's 居民区、建筑物、道路)
     historic: frozenset[str] = frozenset()
     subcategory_labels: dict[str, str] = field(default_factory=dict)  # code → Chinese name, in the file's order
+    # the lists the person-name hint reads (rules.toml [persons]): known, surnames, given, place_chars
+    persons: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # name → its pinyin under these readings (``spell``), worked out once; bounded (see ``spell``)
     spelled: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     # (specific, generic) → romanization: an import checks each row twice (to report, then under the lock)
@@ -174,6 +179,7 @@ def load_rules(path: Path | None = None, readings_path: Path | None = None) -> R
         generics=generics_by_category(),
         subcategory_generics={k: tuple(v) for k, v in data.get("subcategory_generics", {}).items()},
         words={k: tuple(v) for k, v in data.get("words", {}).items()},
+        persons={k: tuple(v) for k, v in data.get("persons", {}).items()},
         too_long=int(data.get("limits", {}).get("too_long", 12)),
         readings=load_readings(readings_path),
         subcategory_labels={str(k): str(v) for k, v in data.get("subcategory_labels", {}).items()},
@@ -316,6 +322,19 @@ def _structure(rec: NameRecord, rules: RuleSet) -> tuple[str, str, list[Finding]
     return specific, generic, out
 
 
+def _person_name(specific: str, rules: RuleSet) -> bool:
+    """Whether ``specific`` reads as a person's full name (the word lists of rules.toml: a known person, or a
+    common surname and one or two given-name characters none of which is a place word)."""
+    lists = rules.persons
+    if specific in lists.get("known", ()):
+        return True
+    if len(specific) not in (2, 3) or specific[0] not in lists.get("surnames", ()):
+        return False
+    rest = specific[1:]
+    given, place = lists.get("given", ()), lists.get("place_chars", ())
+    return all(c in given for c in rest) and not any(c in place for c in rest)
+
+
 def _numbering(name: str, word: str, generic: str) -> bool:
     """Whether ``word`` (第一 …) only numbers the unit: it stands right before the generic (滨河小区第一社区)."""
     return word.startswith("第") and bool(generic) and name.endswith(word + generic)
@@ -360,6 +379,9 @@ def check_name(candidate: NameRecord, existing: Iterable[NameRecord], *, rules: 
                     severity=_softened(rule, candidate, rules),
                 )
             )
+    if _person_name(specific, rules) and not any(f.rule == "leader_name" for f in findings):
+        message = f"专名“{specific}”像是人名;地名一般不以人名命名"
+        findings.append(_finding("person_name", message, "the specific reads as a person's name"))
     rare = sorted({ch for ch in name if _CJK.match(ch) and not _in_gb2312(ch)})
     if rare:
         findings.append(
