@@ -127,8 +127,11 @@ def _edit_in_qgis(script: str, target: Path | str, demo_path: Path | str, tmp_pa
     assert [(f.version, f.updated_by, f.properties["status"], f.properties["specific"]) for f in added] == [
         (1, "external", "proposed", "金清大桥")
     ]
-    outside = [e for e in store.audit(layer="place_names") if e.reason == EXTERNAL_REASON]
+    outside = [e for e in store.audit(layer="place_names") if e.reason.startswith(EXTERNAL_REASON)]
     assert [(e.action, e.feature_id) for e in outside] == [("update", village.id), ("insert", added[0].id)]
+    # the tool as far as the store knows it: PostgreSQL has the session's application name, a file nothing
+    tool = "(QGIS)" if isinstance(demo_path, str) else ""
+    assert [e.reason for e in outside] == [EXTERNAL_REASON + tool] * 2
     history = CliRunner().invoke(app, ["names", "history", str(village.id), "--db", str(demo_path)])
     store.close()
     assert "标准名称:方林村 → 方林新村" in history.output and EXTERNAL_REASON in history.output

@@ -219,13 +219,15 @@ $$ SELECT coalesce(current_setting('mzgis.user', true), '') = '' $$""",
     f"""CREATE FUNCTION mzgis_audit_outside(p_layer text, p_fid bigint, p_action text, p_version integer,
   p_who text, p_before jsonb, p_after jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE cs bigint; rev bigint;
+  -- the tool as far as the database knows it: the application name its session gave (QGIS, psql)
+  why text := '{EXTERNAL_REASON}' || coalesce('(' || nullif(current_setting('application_name', true), '') || ')', '');
 BEGIN
-  INSERT INTO {CHANGESET_TABLE} (created_at, created_by, comment) VALUES (mzgis_now(), p_who, '{EXTERNAL_REASON}')
+  INSERT INTO {CHANGESET_TABLE} (created_at, created_by, comment) VALUES (mzgis_now(), p_who, why)
     RETURNING id INTO cs;
   UPDATE {REVISIONS_TABLE} SET revision = revision + 1 WHERE layer = p_layer RETURNING revision INTO rev;
   INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version, reason,
     before, after, revision)
-  VALUES (cs, mzgis_now(), p_who, p_layer, p_fid, p_action, p_version, '{EXTERNAL_REASON}', p_before, p_after, rev);
+  VALUES (cs, mzgis_now(), p_who, p_layer, p_fid, p_action, p_version, why, p_before, p_after, rev);
 END $$""",
     # TG_ARGV: the layer's derived fields (left out of the history, cleared by an edit made outside)
     f"""CREATE FUNCTION mzgis_row_edit() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -146,9 +146,9 @@ def audit_filters(
     if since is not None:
         clauses.append(f"changed_at >= {mark}")
         params.append(since)
-    if outside is not None:
-        clauses.append(f"reason = {mark}" if outside else f"reason <> {mark}")
-        params.append(EXTERNAL_REASON)
+    if outside is not None:  # the reason of an outside edit, with the tool's name after it where known
+        clauses.append(f"{'' if outside else 'NOT '}substr(coalesce(reason, ''), 1, length({mark})) = {mark}")
+        params += [EXTERNAL_REASON, EXTERNAL_REASON]
     if layer is not None:
         clauses.append(f"layer = {mark}")
         params.append(get_layer(layer).name)
