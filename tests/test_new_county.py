@@ -52,7 +52,7 @@ def test_the_division_names_are_standard_names_from_the_first_minute(jiaojiang: 
         app,
         ["names", "check-name", "回浦村", "--category", "群众自治组织", "--admin", "331002008", "--db", str(jiaojiang)],
     )
-    assert out.exit_code == 5 and "[错误] duplicate:同一范围内已有同名的“回浦村”" in out.output
+    assert out.exit_code == 5 and "[错误] 重名:同一范围内已有同名的“回浦村”" in out.output
     again = runner.invoke(app, ["names", "seed-divisions", "--db", str(jiaojiang)])
     assert (again.exit_code, again.output.strip()) == (0, "各区划单位已有标准地名,无需登记")
 

@@ -87,7 +87,7 @@ def test_rule_errors_block_unless_overridden_with_a_reason(gaz: Gazetteer, demo_
     assert [f["rule"] for f in err.value.details["findings"]] == ["foreign"]
     assert demo_store.count("place_names") == before
     f = gaz.create(venice, Point(121.37, 28.555), user="甲", reason="登记现状", override_reason="开发商已申请更名")
-    assert gaz.history(f.id)[0].reason == "登记现状;规则覆盖(foreign):开发商已申请更名"
+    assert gaz.history(f.id)[0].reason == "登记现状;规则覆盖(使用外国人名地名):开发商已申请更名"
 
 
 def test_warnings_do_not_block(gaz: Gazetteer) -> None:

@@ -291,7 +291,7 @@ CASES: list[tuple[str, str, Maker, list[str], int, str]] = [
     ("names-nul", "names", _names_csv("金清\x00大桥"), [], 5, "控制字符"),
     ("names-zero-width", "names", _names_csv("古\u200b岙村"), [], 5, "不可见字符"),
     ("names-bom", "names", _names_csv("\ufeff金清大桥"), [], 5, "不可见字符"),
-    ("names-brand", "names", _names_csv("星巴克广场"), [], 5, "brand:含商标、品牌名“星巴克”"),
+    ("names-brand", "names", _names_csv("星巴克广场"), [], 5, "使用商标品牌名:含商标、品牌名“星巴克”"),
     (
         "names-3d",
         "names",

@@ -149,7 +149,7 @@ def test_override_writes_errors_with_the_reason(gaz: Gazetteer, tmp_path: Path) 
     pyogrio.write_dataframe(frame, path)
     report = import_names(gaz, path, user="地名科", override_reason="现状登记")
     assert report.written == 1
-    assert gaz.store.audit()[-1].reason == "导入地名 names.geojson;规则覆盖(exaggeration):现状登记"
+    assert gaz.store.audit()[-1].reason == "导入地名 names.geojson;规则覆盖(夸大):现状登记"
 
 
 def test_rows_that_cannot_be_checked(gaz: Gazetteer, tmp_path: Path) -> None:

@@ -242,11 +242,14 @@ def echo_json(data: Any) -> None:
 
 
 def echo_findings(findings: list[Any]) -> None:
+    """Each finding as an officer reads it: its severity and the rule's Chinese name (the id is for --json)."""
+    from mzgis.gazetteer.rules import RULE_NAMES_ZH
+
     if not findings:
         typer.echo("  未发现问题")
     for f in findings:
         mark = "错误" if f.severity == "error" else "提示"
-        typer.echo(f"  [{mark}] {f.rule}:{f.message}")
+        typer.echo(f"  [{mark}] {RULE_NAMES_ZH.get(f.rule, (f.rule,))[0]}:{f.message}")
 
 
 def seed_divisions(store: Any, *, reason: str = "", under: str | None = None) -> Any:

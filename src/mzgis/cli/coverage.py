@@ -9,6 +9,7 @@ import typer
 
 from mzgis.cli import coverage_app
 from mzgis.cli.common import DbOption, JsonOption, UnitOption, echo_json, open_db
+from mzgis.coverage.targets import FACILITY_TYPES
 
 __all__ = ["coverage_cmd", "coverage_suggest_cmd"]
 
@@ -137,7 +138,8 @@ def coverage_suggest_cmd(
         echo_json(result)
         return
     typer.echo(
-        f"{facility_type}:覆盖规则 {result['rule']};现有设施未覆盖的老年人 {result['uncovered_elderly_before']} 人"
+        f"{FACILITY_TYPES.get(facility_type, facility_type)}:覆盖规则 {result['rule']};"
+        f"现有设施未覆盖的老年人 {result['uncovered_elderly_before']} 人"
     )
     for label, key in (("贪心", "greedy"), ("精确最优", "exact")):
         if key not in result:

@@ -27,6 +27,7 @@ from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.near import NearIndex
 from mzgis.gazetteer.romanize import Spelling, romanize, spelling
 from mzgis.gazetteer.rules import (
+    RULE_NAMES_ZH,
     Finding,
     NameRecord,
     RuleSet,
@@ -480,7 +481,7 @@ class Gazetteer:
 
     @staticmethod
     def _reason(reason: str, findings: list[Finding], override_reason: str | None) -> str:
-        errors = [f.rule for f in findings if f.severity == "error"]
+        errors = [RULE_NAMES_ZH.get(f.rule, (f.rule,))[0] for f in findings if f.severity == "error"]  # as read
         if errors and override_reason:
             return f"{reason};规则覆盖({'、'.join(errors)}):{override_reason}".lstrip(";")
         return reason
