@@ -81,7 +81,7 @@ def test_the_whole_procedure_in_order(setup: tuple[Gazetteer, Procedures, int], 
         "公告:金清大桥",
         "备案:金清大桥",
     ]
-    assert [f.id for f in proc.queue("filed")] == [app.id]
+    assert [f.id for f in proc.queue("filed")] == [app.id] == [f.id for f in proc.queue("备案")]  # as officers say it
 
 
 def test_refusal_and_hostile_input(setup: tuple[Gazetteer, Procedures, int]) -> None:

@@ -94,7 +94,8 @@ def names_step(
 @names_app.command("queue")
 def names_queue(
     stage: Annotated[
-        str | None, typer.Option("--stage", help="办理环节:applied、accepted、reviewed、approved …")
+        str | None,
+        typer.Option("--stage", help="办理环节:申报、受理、论证、批准、公告、备案、不予批准(或 applied、accepted …)"),
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="只列批准后超过 15 日未公告的")] = False,
     as_json: JsonOption = False,

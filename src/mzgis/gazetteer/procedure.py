@@ -117,7 +117,9 @@ class Procedures:
         return self.store.get(LAYER, pid)
 
     def queue(self, stage: str | None = None) -> list[Feature]:
-        """Applications, oldest first; of one stage when given."""
+        """Applications, oldest first; of one stage when given (by its id or its Chinese name: 备案)."""
+        by_zh = {zh: k for k, zh in STAGE_ZH.items()}
+        stage = by_zh.get(stage, stage) if stage is not None else None
         if stage is not None and stage not in PROCEDURE_STAGES:
             raise BadInput(
                 f"办理环节应为 {'、'.join(f'{k}({v})' for k, v in STAGE_ZH.items())} 之一,不是“{stage}”",
