@@ -6,7 +6,7 @@ import itertools
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -175,10 +175,11 @@ def demo_gpkg(demo_path: Path) -> GeoPackageStore:
     return GeoPackageStore(demo_path, clock=ticking_clock())
 
 
-@pytest.fixture
-def live_server(demo_path: Path, tokens: dict[str, str]):  # type: ignore[no-untyped-def]
-    """The app on the demo copy, served by ``mzgis serve`` in its own process on a free local port (a
-    client in this process, such as GDAL holding the GIL, must not starve the server); yields its URL."""
+@contextmanager
+def serving(path: Path | str, *, prelude: str = "") -> Iterator[str]:
+    """``mzgis serve`` on ``path`` in its own process on a free local port (a client in this process, such
+    as GDAL holding the GIL, must not starve the server), after ``prelude`` (Python run first in that
+    process); yields its URL and stops it after."""
     import socket
     import subprocess
     import sys
@@ -188,24 +189,16 @@ def live_server(demo_path: Path, tokens: dict[str, str]):  # type: ignore[no-unt
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    code = f"{prelude}\nfrom mzgis.cli import main; main()"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from mzgis.cli import main; main()",
-            "serve",
-            "--db",
-            str(demo_path),
-            "--port",
-            str(port),
-        ],
+        [sys.executable, "-c", code, "serve", "--db", str(path), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=os.environ | {"MZGIS_MAX_FEATURES": "100"},  # small pages: clients must follow the next links
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(400):
             try:
                 with urllib.request.urlopen(f"{url}/api/health", timeout=1):
                     break
@@ -219,6 +212,13 @@ def live_server(demo_path: Path, tokens: dict[str, str]):  # type: ignore[no-unt
         proc.wait(timeout=10)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+@pytest.fixture
+def live_server(demo_path: Path, tokens: dict[str, str]) -> Iterator[str]:
+    """The app on the demo copy (with the test accounts), served by ``mzgis serve``; yields its URL."""
+    with serving(demo_path) as url:
+        yield url
 
 
 @pytest.fixture

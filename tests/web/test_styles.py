@@ -4,10 +4,6 @@ townships' fill) shows in the page, the print map and the QGIS project, none of 
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import serving
 from tests.web.test_page import _page, browser  # noqa: F401  (the browser fixture)
 
 INSTITUTION = "#123456"  # 养老机构, in place of the layer model's colour
@@ -33,29 +30,8 @@ def recolour() -> None:
 
 @pytest.fixture
 def recoloured_server(demo_path: Path, tokens: dict[str, str]) -> Iterator[str]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    code = "from tests.web.test_styles import recolour; recolour(); from mzgis.cli import main; main()"
-    args = [sys.executable, "-c", code, "serve", "--db", str(demo_path), "--port", str(port)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(400):
-            try:
-                with urllib.request.urlopen(f"{url}/api/health", timeout=1):
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "server died"
-                time.sleep(0.05)
+    with serving(demo_path, prelude="from tests.web.test_styles import recolour; recolour()") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 def _has_colour(png: bytes, hex_colour: str) -> int:
