@@ -172,6 +172,14 @@ class _Apply(ast.NodeTransformer):
         raise IndexError(self.index)
 
 
+def _pytest(workdir: Path, tests: tuple[str, ...], timeout: float | None) -> subprocess.CompletedProcess[str]:
+    """The tests run against the worker's copy of ``src`` (GeoPackage only: the store tests' other backend
+    is not what these modules are about)."""
+    env = os.environ | {"PYTHONPATH": str(workdir / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    args = [PYTHON, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-k", "not postgis", *tests]
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
 def _run(mutant: Mutant, workdir: Path, timeout: float) -> Mutant:
     """Write the mutant into the worker's copy of ``src`` and run the target's tests against it."""
     module, functions, tests = TARGETS[mutant.target]
@@ -179,11 +187,9 @@ def _run(mutant: Mutant, workdir: Path, timeout: float) -> Mutant:
     tree = _Apply(functions, mutant.index).mutate(ast.parse(source.read_text(encoding="utf-8")))
     copy_path = workdir / "src" / "mzgis" / module
     copy_path.write_text(ast.unparse(tree), encoding="utf-8")
-    env = os.environ | {"PYTHONPATH": str(workdir / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
-    args = [PYTHON, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-k", "not postgis", *tests]
     start = time.perf_counter()
     try:
-        done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, timeout=timeout, check=False)
+        done = _pytest(workdir, tests, timeout)
         # 1: a test failed; 2: the run broke off (an exception while collecting): both catch the mutant
         mutant.outcome = "survived" if done.returncode == 0 else "killed" if done.returncode in (1, 2) else "error"
     except subprocess.TimeoutExpired:
@@ -197,9 +203,7 @@ def _run(mutant: Mutant, workdir: Path, timeout: float) -> Mutant:
 def _baseline(workdir: Path, target: str) -> None:
     """The target's tests pass on the unchanged copy (else every mutant would look killed)."""
     _, _, tests = TARGETS[target]
-    env = os.environ | {"PYTHONPATH": str(workdir / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
-    args = [PYTHON, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-k", "not postgis", *tests]
-    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = _pytest(workdir, tests, None)
     if done.returncode != 0:
         sys.exit(f"{target}: the tests fail without any mutant:\n{done.stdout[-2000:]}")
 

@@ -296,22 +296,26 @@ END $$""",
 ]
 
 
+# each function of the schema: its name → (its SQL, its body between the dollar quotes)
+_FUNCTIONS = {
+    m.group(1): (sql, m.group(2))
+    for sql in _CORE_SQL
+    if (m := re.match(r"CREATE FUNCTION (\w+)\(.*?\$\$(.*)\$\$", sql, re.S))
+}
+
+
 def outdated_functions(conn: psycopg.Connection[Any]) -> list[str]:
     """The trigger functions of a database made by an earlier version whose bodies differ from this one's."""
-    body = re.compile(r"CREATE FUNCTION (\w+)\(.*?\$\$(.*)\$\$", re.S)
-    wanted = {m.group(1): m.group(2) for sql in _CORE_SQL if (m := body.search(sql))}
     with conn.cursor(row_factory=tuple_row) as cur:
         query = "SELECT proname, prosrc FROM pg_proc WHERE proname = ANY(%s)"
-        rows: dict[str, str] = {str(n): str(b) for n, b in cur.execute(query, (list(wanted),)).fetchall()}
-    return sorted(name for name, body in wanted.items() if rows.get(name) != body)
+        rows: dict[str, str] = {str(n): str(b) for n, b in cur.execute(query, (list(_FUNCTIONS),)).fetchall()}
+    return sorted(name for name, (_, body) in _FUNCTIONS.items() if rows.get(name) != body)
 
 
 def replace_functions(conn: psycopg.Connection[Any], names: list[str]) -> None:
     """Replace the named trigger functions with this version's (the triggers that call them stay)."""
-    for sql in _CORE_SQL:
-        found = re.match(r"CREATE FUNCTION (\w+)\(", sql)
-        if found and found.group(1) in names:
-            conn.execute(sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).encode())
+    for name in names:
+        conn.execute(_FUNCTIONS[name][0].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).encode())
 
 
 def create_schema(conn: psycopg.Connection[Any], *, stamp: str) -> None:
