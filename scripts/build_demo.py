@@ -34,7 +34,7 @@ from mzgis.gazetteer.names import split_name
 from mzgis.gazetteer.romanize import romanize
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import GeoPackageStore
-from mzgis.store.schema import STORE_ID_KEY
+from mzgis.store.tables import STORE_ID_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = REPO / "geodata" / "sources"  # copies of ../shared/sources (see geodata/PROVENANCE.md)

@@ -12,7 +12,8 @@ import psycopg
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.store import Backend, GeoPackageStore, gpkg_binary
+from mzgis.store import Backend, GeoPackageStore
+from mzgis.store.geopackage import binary as gpkg_binary
 
 # what another tool's refused statement raises
 REFUSED = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from mzgis.cli import app
-from mzgis.store import GeoPackageStore, gpkg_binary
+from mzgis.store import GeoPackageStore
+from mzgis.store.geopackage import binary as gpkg_binary
 
 runner = CliRunner()
 

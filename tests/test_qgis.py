@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from mzgis.cli import app
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import open_store
-from mzgis.store.schema import EXTERNAL_REASON
+from mzgis.store.tables import EXTERNAL_REASON
 from tests.needs import need
 
 SYSTEM_PYTHON = "/usr/bin/python3"

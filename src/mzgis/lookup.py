@@ -90,7 +90,7 @@ class StoredNames(NameSource, Protocol):
 def pinyin_keys(pinyin: str) -> tuple[str, str]:
     """A stored pinyin's search keys: its letters run together and its initials (``lu nan jie dao`` →
     ``lunanjiedao``, ``lnjd``). Syllables of other characters (digits, marks) are left out. The database's
-    ``mzgis_pinyin_key`` and ``mzgis_initials`` compute the same (``mzgis.store.pg_names``)."""
+    ``mzgis_pinyin_key`` and ``mzgis_initials`` compute the same (``mzgis.store.postgis.names``)."""
     sylls = [s.lower() for s in pinyin.split(" ") if _KEY_SYLLABLE.fullmatch(s)]
     return "".join(sylls), "".join(s[0] for s in sylls)
 

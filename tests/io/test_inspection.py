@@ -150,13 +150,13 @@ def _rename_line(path: Path | str, old: str, new: str) -> None:
     import sqlite3
     from contextlib import closing
 
-    from mzgis.store import gpkg_binary
+    from mzgis.store.geopackage import binary as gpkg_binary
 
     if isinstance(path, str):
         import psycopg
 
         from mzgis.layers import get_layer
-        from mzgis.store.pg_schema import constraint_rules
+        from mzgis.store.postgis.schema import constraint_rules
 
         with psycopg.connect(path, autocommit=True) as pg:
             for layer in ("boundary_lines", "boundary_markers"):

@@ -16,7 +16,7 @@ from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation, StaleV
 from mzgis.layers import LAYERS
 from mzgis.store import Backend, GeoPackageStore, open_store
 from mzgis.store.base import AnyOf
-from mzgis.store.geopackage import AUDIT_TABLE, CHANGESET_TABLE
+from mzgis.store.tables import AUDIT_TABLE, CHANGESET_TABLE
 
 FACILITY = {
     "name": "路桥敬老院",

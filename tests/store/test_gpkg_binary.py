@@ -9,7 +9,7 @@ import pyogrio
 import pytest
 from shapely import wkt
 
-from mzgis.store import gpkg_binary
+from mzgis.store.geopackage import binary as gpkg_binary
 from tests.conftest import shape
 
 

@@ -17,7 +17,7 @@ from shapely.geometry import Point
 
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import Backend, GeoPackageStore
-from mzgis.store.schema import EXTERNAL_REASON
+from mzgis.store.tables import EXTERNAL_REASON
 from tests.outside import REFUSED, outside
 
 
@@ -279,7 +279,7 @@ def test_a_rewritten_geometry_header_is_no_move(demo_gpkg: GeoPackageStore) -> N
     coordinates leaves an edit without a move in the history; a changed coordinate is a move."""
     import struct
 
-    from mzgis.store.gpkg_binary import encode
+    from mzgis.store.geopackage.binary import encode
 
     store = demo_gpkg
     name = store.features("place_names", where={"name": "方林村"})[0]

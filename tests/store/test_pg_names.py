@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from mzgis.cli import app
 from mzgis.gazetteer.search import Filters, NameIndex, pinyin_keys
 from mzgis.gazetteer.service import Gazetteer
-from mzgis.store.pg_names import PgNames
+from mzgis.store.postgis.names import PgNames
 from mzgis.store.postgis import PostGISStore
 
 runner = CliRunner()

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from mzgis.cli import app
 from mzgis.errors import InvalidStore, RuleViolation
-from mzgis.store import GeoPackageStore, gpkg_binary, open_store
-from mzgis.store.upgrade import upgrade_geopackage
+from mzgis.store import GeoPackageStore, open_store
+from mzgis.store.geopackage import binary as gpkg_binary
+from mzgis.store.geopackage.upgrade import upgrade_geopackage
 
 
 def _age(path: Path) -> None:
@@ -154,7 +155,7 @@ def test_upgrade_of_a_database_replaces_trigger_functions_of_an_earlier_version(
     from typer.testing import CliRunner
 
     from mzgis.cli import app
-    from mzgis.store.pg_schema import outdated_functions
+    from mzgis.store.postgis.schema import outdated_functions
 
     with psycopg.connect(demo_pg_url, autocommit=True) as conn:
         row = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'mzgis_row_edit'").fetchone()

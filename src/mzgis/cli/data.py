@@ -462,7 +462,7 @@ def upgrade(
 ) -> None:
     """把旧版本建立的数据文件升级到当前图层模型(新图层、新字段),先留副本,要么全做要么不做。"""
     from mzgis.store.postgis import PostGISStore
-    from mzgis.store.upgrade import upgrade_geopackage
+    from mzgis.store.geopackage.upgrade import upgrade_geopackage
 
     path = settings_for(db).db
     if isinstance(path, str):  # a PostgreSQL database: opening it checks its structure (made by this version)

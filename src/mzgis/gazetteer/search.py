@@ -5,7 +5,7 @@ The ranking (:func:`search_names`) asks a :class:`mzgis.lookup.NameSource` for c
 pinyin key or initials start with a key (in key order), names containing a text (in id order), names whose
 pinyin starts with a string one edit from the query. Two sources answer alike: :class:`NameIndex`, built in
 memory from the gazetteer's records (sorted arrays and n-gram postings, so a query touches only its
-candidates), and the database's own indexes (``mzgis.store.pg_names``), so a server on a database loads
+candidates), and the database's own indexes (``mzgis.store.postgis.names``), so a server on a database loads
 nothing at start-up. Each lookup takes its first ``cap`` candidates in its order, then the filters apply:
 both sources give the same hits for the same names.
 """

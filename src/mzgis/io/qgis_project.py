@@ -38,7 +38,7 @@ from mzgis.layers import (
     choice_labels,
 )
 from mzgis.store.base import Bounds, Feature
-from mzgis.store.schema import GEOM
+from mzgis.store.tables import GEOM
 from mzgis.styles import STYLES
 
 __all__ = [

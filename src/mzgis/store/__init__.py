@@ -1,9 +1,9 @@
 """Persistence behind two interfaces: the feature store (:class:`Store`: layers, transactions, versions,
 audit) and the account store (:class:`AccountStore`: users, tokens, failed sign-ins); a :class:`Backend`
-offers both. The GeoPackage file by default (``geopackage`` the features, ``gpkg_accounts`` the accounts,
-``gpkg_connection`` the connections and write lock they share, ``schema`` the DDL); a PostgreSQL database
-with PostGIS for many counties and officers (``postgis``, ``pg_accounts``, ``pg_connection``, ``pg_schema``),
-chosen by a ``postgresql://`` URL wherever a path is taken.
+offers both. What both SQL backends do alike is written once in ``sql`` against a ``Dialect``, with the
+shared names and rules in ``tables``; the GeoPackage file by default (package ``geopackage``), a PostgreSQL
+database with PostGIS for many counties and officers (package ``postgis``), chosen by a ``postgresql://``
+URL wherever a path is taken.
 
 Owns transactions, versions, the audit trail and the file format. Must not hold domain rules beyond the
 layer model's constraints, and must not know about HTTP or the CLI.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mzgis.store.base import UNCHANGED, AccountStore, AuditEntry, Backend, Feature, LayerInfo, Store, Transaction
 from mzgis.store.geopackage import GeoPackageStore, create_geopackage
-from mzgis.store.gpkg_connection import WRITE_WAIT_S
+from mzgis.store.geopackage.connection import WRITE_WAIT_S
 from mzgis.store.location import database_url, is_database_url
 
 __all__ = [

@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.clock import stamp
 from mzgis.errors import RuleViolation, StaleVersion
 from mzgis.layers import Layer, get_layer
-from mzgis.store.schema import STORE_ID_KEY
+from mzgis.store.tables import STORE_ID_KEY
 
 if TYPE_CHECKING:
     from mzgis.lookup import StoredNames
@@ -39,6 +39,7 @@ __all__ = [
     "Transaction",
     "check_version",
     "fill_sql",
+    "require_user",
     "utc_now",
 ]
 
@@ -56,6 +57,12 @@ UNCHANGED: Any = _Unchanged()  # sentinel: keep the geometry as it is
 def utc_now() -> str:
     """The current time as an ISO 8601 UTC string with milliseconds (the audit clock)."""
     return stamp(dt.datetime.now(dt.UTC))
+
+
+def require_user(user: str) -> None:
+    """Every change records who made it."""
+    if not user.strip():
+        raise RuleViolation("修改必须记录操作人", "a change needs a user")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import shapely
 from mzgis.errors import InvalidStore
 from mzgis.layers import LAYERS
 from mzgis.store.base import SYSTEM_TABLES, Backend, Feature, Loader, utc_now
-from mzgis.store.schema import STORE_ID_KEY
+from mzgis.store.tables import STORE_ID_KEY
 
 __all__ = ["CopyReport", "copy_store", "copy_unit", "store_checksums"]
 

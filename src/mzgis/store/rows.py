@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.errors import BadInput, NotFound, RuleViolation
 from mzgis.layers import LAYERS, Layer, check_geometry, check_record, get_layer, promote_geometry
 from mzgis.store.base import UNCHANGED, AnyOf, Feature
-from mzgis.store.schema import EXTERNAL_REASON, q
+from mzgis.store.tables import EXTERNAL_REASON, q
 
 __all__ = [
     "Change",

@@ -2,7 +2,7 @@
 fields with defaults, the R-tree and its standard triggers, and the triggers that keep the register's
 integrity whatever tool writes the file (QGIS, ogr2ogr, sqlite3).
 
-Shared by :mod:`mzgis.store.geopackage` (creation) and :mod:`mzgis.store.upgrade` (rebuilding older
+Shared by :mod:`mzgis.store.geopackage` (creation) and :mod:`mzgis.store.geopackage.upgrade` (rebuilding older
 tables); nothing else writes DDL. Only core SQLite is used (``json_object``, ``strftime``, ``RAISE``), so
 every SQLite, GDAL and QGIS obeys the same rules.
 
@@ -31,59 +31,43 @@ from pyproj import CRS
 from pyproj.enums import WktVersion
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.layers import ADMIN_LEVEL_CODE_LENGTH, CODE_PATTERN, Field, Layer
+from mzgis.layers import Field, Layer
+from mzgis.store.tables import (
+    AUDIT_TABLE,
+    CHANGESET_TABLE,
+    CONTROL_POINTS,
+    DEFAULTS,
+    EXTERNAL_REASON,
+    GEOM,
+    INVISIBLE_POINTS,
+    META_TABLE,
+    MULTILINE_CONTROL_POINTS,
+    field_rules,
+    q,
+    record_checks,
+)
 
 __all__ = [
     "APPLICATION_ID",
-    "AUDIT_TABLE",
-    "CHANGESET_TABLE",
-    "CONTROL_POINTS",
     "CORE_SQL",
-    "DEFAULTS",
-    "EXTERNAL_REASON",
-    "GEOM",
-    "INVISIBLE_POINTS",
-    "META_TABLE",
-    "MULTILINE_CONTROL_POINTS",
-    "SCHEMA_VERSION",
     "SESSION_TABLE",
-    "STORE_ID_KEY",
     "USER_VERSION",
     "create_layer",
     "current_layer_sql",
-    "field_rules",
     "index_sql",
     "integrity_sql",
-    "q",
     "rebuild_layer",
-    "record_checks",
     "rtree_name",
     "rtree_sql",
     "srs_rows",
     "table_sql",
 ]
 
-GEOM = "geom"
-AUDIT_TABLE = "mzgis_audit"
-CHANGESET_TABLE = "mzgis_changesets"
-META_TABLE = "mzgis_meta"
-# the store's identity (a UUID made with it, kept by copy): exports carry it so an update matches ids only at home
-STORE_ID_KEY = "store_id"
 SESSION_TABLE = "mzgis_session"  # one row while mzgis itself writes, inside its transaction; never committed
-# 2: constraints as CHECKs, system defaults, integrity triggers; 3: derived fields (a place name's scope key
-# and pinyin) cleared by edits made outside mzgis, so the gazetteer works them out again
-SCHEMA_VERSION = "3"
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10200  # GeoPackage 1.2: read fully by GDAL 3.6 / QGIS 3.22 (1.4 made them warn on every open)
-EXTERNAL_REASON = "在 mzgis 之外修改"
+
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-
-
-def q(identifier: str) -> str:
-    """An identifier of ours, quoted; anything but a plain name is refused."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", identifier):
-        raise ValueError(identifier)
-    return f'"{identifier}"'
 
 
 def rtree_name(layer: str) -> str:
@@ -93,45 +77,6 @@ def rtree_name(layer: str) -> str:
 def _name(text: str) -> str:
     """A constraint's name: the rule in Chinese, so QGIS and sqlite3 show it when they refuse a row."""
     return '"' + text.replace('"', "'") + '"'
-
-
-def field_rules(f: Field) -> list[tuple[str, str, Any]]:
-    """(name, kind, argument) of every rule of one field, the same for every database: the name is the
-    rule in Chinese (so a tool that refuses a row shows it), the kind says which SQL each dialect writes."""
-    label = f"{f.label_zh}({f.name})"
-    out: list[tuple[str, str, Any]] = []
-    if f.type == "text":
-        out.append((f"{label}最多 {f.length_limit} 个字符", "length", f.length_limit))
-        out.append((f"{label}不能含控制字符", "controls", f.multiline))
-        out.append((f"{label}不能含不可见字符", "invisible", None))
-    elif f.type == "integer":
-        out.append((f"{label}应为整数", "type", "integer"))
-    elif f.type == "real":
-        out.append((f"{label}应为数值", "type", "real"))
-    elif f.type == "boolean":
-        out.append((f"{label}应为 0 或 1", "type", "boolean"))
-    elif f.type == "date":
-        out.append((f"{label}应为日期 YYYY-MM-DD", "type", "date"))
-    if f.choices:
-        out.append((f"{label}只能取 {'、'.join(f.choices)}", "choices", f.choices))
-    if f.pattern is not None:
-        if f.pattern != CODE_PATTERN:  # every pattern of the layer model has its SQL here
-            raise ValueError(f"no SQL for the pattern of {f.name}")
-        out.append((f"{label}应为 6、9 或 12 位数字", "code", None))
-    if f.plain:
-        out.append((f"{label}不能含路径字符或以“.”开头", "plain", None))
-    if f.minimum is not None:
-        out.append((f"{label}不能小于 {f.minimum:g}", "minimum", f.minimum))
-    if f.maximum is not None:
-        out.append((f"{label}不能大于 {f.maximum:g}", "maximum", f.maximum))
-    return out
-
-
-# characters no text may hold, as code points: controls (tab and line breaks allowed in multi-line fields)
-# and invisible ones
-CONTROL_POINTS = (*range(1, 32), 127)
-MULTILINE_CONTROL_POINTS = (*range(1, 9), 11, 12, *range(14, 32), 127)
-INVISIBLE_POINTS = (0xAD, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), 0xFEFF, 0x3164)
 
 
 def _sqlite_chars(points: tuple[int, ...]) -> str:
@@ -169,53 +114,6 @@ def _field_checks(f: Field) -> list[tuple[str, str]]:
             sql = f"{c} <= {arg:g}"
         out.append((name, sql))
     return out
-
-
-def record_checks(layer: Layer) -> list[tuple[str, str]]:
-    """The layer model's rules between fields of one record."""
-    if layer.name == "admin_units":
-        lengths = " ".join(f"WHEN '{lvl}' THEN {n}" for lvl, n in ADMIN_LEVEL_CODE_LENGTH.items())
-        return [
-            ("区划代码位数应与层级相符", f'length("code") = CASE "level" {lengths} END'),
-            ("区划代码应以上级代码开头", '"parent_code" IS NULL OR "level" = \'county\' OR substr("code", 1, length("parent_code")) = "parent_code"'),
-            ("乡镇和村级单位必须有上级代码", '"level" = \'county\' OR "parent_code" IS NOT NULL'),
-        ]  # fmt: skip
-    if layer.name == "population":
-        return [
-            ("60岁以上人口不能多于总人口", '"aged_60_plus" <= "total"'),
-            ("80岁以上人口不能多于60岁以上人口", '"aged_80_plus" <= "aged_60_plus"'),
-        ]
-    if layer.name == "eldercare_facilities":
-        return [("护理型床位数不能多于床位数", '"nursing_beds" <= "beds"')]
-    if layer.name == "boundary_lines":
-        return [("界线两侧不能是同一个区划", '"county_a" != "county_b"')]
-    if layer.name == "name_procedures":  # each stage needs its step's date (and what it decides), in order
-        return [
-            ("受理须有受理日期", '"stage" = \'applied\' OR "stage" = \'refused\' OR "accepted_on" IS NOT NULL'),
-            ("论证须有论证完成日期和意见", '"stage" NOT IN (\'reviewed\', \'approved\', \'announced\', \'filed\') OR ("reviewed_on" IS NOT NULL AND coalesce("expert_opinion", "public_comment") IS NOT NULL)'),
-            ("批准须有批准日期、文号和批准人", '"stage" NOT IN (\'approved\', \'announced\', \'filed\') OR ("approved_on" IS NOT NULL AND "approval_ref" IS NOT NULL AND "approved_by" IS NOT NULL)'),
-            ("公告须有公告日期", '"stage" NOT IN (\'announced\', \'filed\') OR "announced_on" IS NOT NULL'),
-            ("备案须有备案日期", '"stage" <> \'filed\' OR "filed_on" IS NOT NULL'),
-            ("不予批准须有日期和理由", '"stage" <> \'refused\' OR ("refused_on" IS NOT NULL AND "refusal_reason" IS NOT NULL)'),
-            ("受理不能早于申报", '"accepted_on" IS NULL OR "accepted_on" >= "applied_on"'),
-            ("论证不能早于受理", '"reviewed_on" IS NULL OR "reviewed_on" >= "accepted_on"'),
-            ("批准不能早于论证", '"approved_on" IS NULL OR "approved_on" >= "reviewed_on"'),
-            ("公告不能早于批准", '"announced_on" IS NULL OR "announced_on" >= "approved_on"'),
-            ("备案不能早于公告", '"filed_on" IS NULL OR "filed_on" >= "announced_on"'),
-            ("不予批准不能早于申报", '"refused_on" IS NULL OR "refused_on" >= "applied_on"'),
-        ]  # fmt: skip
-    if layer.name == "place_names":  # an empty specific is filled from the name by the insert trigger
-        return [
-            (
-                "标准名称须为专名加通名;改名时请一并改专名",
-                '"specific" = \'\' OR "specific" || coalesce("generic", \'\') = "name"',
-            )
-        ]
-    return []
-
-
-# defaults that let another tool add a row with only the user's fields (then validated like any other)
-DEFAULTS = {("place_names", "status"): "'proposed'", ("place_names", "specific"): "''"}
 
 
 def table_sql(layer: Layer, *, table: str | None = None) -> str:

@@ -1,6 +1,6 @@
 """Accounts, sign-in tokens and failed sign-ins kept in the GeoPackage file, beside the data but outside the
 layers and the audit (not in gpkg_contents: QGIS does not list them). The account store of the GeoPackage
-backend; the feature store lives in :mod:`mzgis.store.geopackage`."""
+backend; the feature store lives in :mod:`mzgis.store.geopackage.store`."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from mzgis.store.base import AccountStore
-from mzgis.store.gpkg_connection import opened
+from mzgis.store.geopackage.connection import opened
+from mzgis.store.tables import FAILURES_TABLE, TOKENS_TABLE, USERS_TABLE
 
-__all__ = ["FAILURES_TABLE", "TOKENS_TABLE", "USERS_TABLE", "GeoPackageAccounts"]
+__all__ = ["GeoPackageAccounts"]
 
-USERS_TABLE = "mzgis_users"
-TOKENS_TABLE = "mzgis_tokens"
-FAILURES_TABLE = "mzgis_sign_in_failures"
 # Accounts live beside the data but are not registered in gpkg_contents (QGIS does not list them); created
 # on first use, so files made before accounts existed keep working.
 _AUTH_SQL = (

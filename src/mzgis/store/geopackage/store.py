@@ -19,13 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
+from mzgis.errors import Conflict, InvalidStore, MzgisError, NotFound, RuleViolation
 from mzgis.layers import (
     LAYERS,
     SYSTEM_FIELDS,
@@ -33,54 +31,54 @@ from mzgis.layers import (
     get_layer,
     promote_geometry,
 )
-from mzgis.store import gpkg_binary
 from mzgis.store.base import (
-    FILLED_WHEN_EMPTY,
     SYSTEM_TABLES,
-    UNCHANGED,
-    AnyOf,
-    AuditEntry,
     Backend,
+    Bounds,
     Feature,
-    LayerInfo,
     Loader,
     Transaction,
-    check_version,
     fill_sql,
+    require_user,
     utc_now,
 )
-from mzgis.store.gpkg_accounts import USERS_TABLE, GeoPackageAccounts
-from mzgis.store.gpkg_connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer, opened
-from mzgis.store.gpkg_documents import DOCUMENTS_TABLE, GeoPackageDocuments
+from mzgis.store.geopackage import binary as gpkg_binary
+from mzgis.store.geopackage.accounts import GeoPackageAccounts
+from mzgis.store.geopackage.connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer, opened
+from mzgis.store.geopackage.documents import GeoPackageDocuments
+from mzgis.store.geopackage.schema import (
+    APPLICATION_ID,
+    CORE_SQL,
+    SESSION_TABLE,
+    USER_VERSION,
+    create_layer,
+    rtree_name,
+    srs_rows,
+)
 from mzgis.store.rows import (
-    any_of_sql,
-    audit_filters,
-    audited,
-    change,
-    check_scope,
-    check_where,
-    checked_rows,
-    geom_json,
     pinned_read,
-    snapshot,
     to_json,
     validated,
 )
-from mzgis.store.schema import (
-    APPLICATION_ID,
+from mzgis.store.sql import (
+    Dialect,
+    SqlStore,
+    SqlTransaction,
+    audit_insert,
+    audit_row,
+    inserted,
+    meta_upsert,
+)
+from mzgis.store.tables import (
     AUDIT_TABLE,
     CHANGESET_TABLE,
-    CORE_SQL,
+    DOCUMENTS_TABLE,
     GEOM,
     META_TABLE,
     SCHEMA_VERSION,
-    SESSION_TABLE,
     STORE_ID_KEY,
-    USER_VERSION,
-    create_layer,
+    USERS_TABLE,
     q,
-    rtree_name,
-    srs_rows,
 )
 
 __all__ = ["AUDIT_TABLE", "CHANGESET_TABLE", "WRITE_WAIT_S", "GeoPackageStore", "create_geopackage"]
@@ -118,32 +116,67 @@ def create_geopackage(path: Path, *, clock: Callable[[], str] = utc_now) -> None
 # ---------------------------------------------------------------- values
 
 
-def _to_sql(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    return value
+class SqliteDialect(Dialect):
+    """SQLite as a GeoPackage holds it: geometries in the GeoPackage binary format, booleans as 0 and 1,
+    JSON as text; a box query through the layer's R-tree."""
+
+    mark = "?"
+    no_limit = -1
+
+    def geom_out(self, column: str) -> str:
+        return column
+
+    def geom_in(self) -> str:
+        return "?"
+
+    def encode(self, geom: BaseGeometry | None) -> Any:
+        return gpkg_binary.encode(geom, STORAGE_EPSG)
+
+    def decode_many(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
+        return gpkg_binary.decode_many(list(values))
+
+    def extent_sql(self, lay: Layer) -> str:
+        tree = q(rtree_name(lay.name))
+        return f"SELECT min(minx) AS x0, min(miny) AS y0, max(maxx) AS x1, max(maxy) AS y1 FROM {tree}"
+
+    def bbox(self, lay: Layer, bounds: Bounds) -> tuple[str, list[Any]]:
+        minx, miny, maxx, maxy = bounds
+        tree = q(rtree_name(lay.name))
+        return (
+            f"id IN (SELECT id FROM {tree} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
+            [maxx, minx, maxy, miny],
+        )
+
+    def any_value(self, column: str, values: list[Any]) -> tuple[str, list[Any]]:
+        return f"{column} IN ({', '.join('?' * len(values))})", values
+
+    def value_in(self, value: Any) -> Any:
+        return int(value) if isinstance(value, bool) else value
+
+    def value_out(self, f_type: str, value: Any) -> Any:
+        return bool(value) if f_type == "boolean" and value is not None else value
+
+    def json_in(self, value: Any) -> Any:
+        return to_json(value)
+
+    def json_out(self, value: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+    def refusal(self, lay: Layer, exc: Exception, clean: Mapping[str, Any]) -> MzgisError | None:
+        if not isinstance(exc, sqlite3.IntegrityError):
+            return None
+        text = str(exc)
+        if "UNIQUE" in text:
+            cols = re.findall(rf"{lay.name}\.(\w+)", text)
+            shown = "、".join(f"{c}={clean.get(c)!s}" for c in cols) or text
+            return Conflict(
+                f"{lay.label_zh}中已有相同的 {shown}", f"{lay.name}: duplicate {', '.join(cols)}", fields=cols
+            )
+        return RuleViolation(f"{lay.label_zh}:数据库约束不满足({text})", f"{lay.name}: constraint failed: {text}")
 
 
-def _row_to_feature(layer: Layer, row: sqlite3.Row, geom: BaseGeometry | None) -> Feature:
-    props: dict[str, Any] = {}
-    for f in layer.fields:
-        value = row[f.name]
-        if f.type == "boolean" and value is not None:
-            value = bool(value)
-        props[f.name] = value
-    return Feature(layer.name, row["id"], row["version"], props, geom, row["updated_at"], row["updated_by"])
-
-
-def _rows_to_features(layer: Layer, rows: list[sqlite3.Row], *, geometry: bool = True) -> list[Feature]:
-    """Features of many rows, their geometries decoded in one call (or left out: ``geometry`` False)."""
-    geoms = gpkg_binary.decode_many([r[GEOM] for r in rows]) if layer.geometry and geometry else [None] * len(rows)
-    return [_row_to_feature(layer, r, g) for r, g in zip(rows, geoms, strict=True)]
-
-
-_AUDIT_INSERT = (
-    f"INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version,"
-    " reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+SQLITE = SqliteDialect()
+_to_sql = SQLITE.value_in
 
 
 @lru_cache(maxsize=256)
@@ -155,14 +188,14 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
 # ---------------------------------------------------------------- the store
 
 
-class _GpkgTransaction(Transaction):
-    def __init__(self, conn: sqlite3.Connection, changeset_id: int, user: str, reason: str, stamp: str) -> None:
-        self._conn = conn
-        self._changeset = changeset_id
-        self._user = self.user = user
-        self._reason = reason
-        self._stamp = self.stamp = stamp
-        self.touched: set[str] = set()
+class _GpkgTransaction(SqlTransaction):
+    """One writer at a time holds the file's write lock (``BEGIN IMMEDIATE``); the extents of the layers in
+    gpkg_contents follow the geometries written."""
+
+    dialect = SQLITE
+
+    def __init__(self, conn: sqlite3.Connection, changeset: int, user: str, reason: str, stamp: str) -> None:
+        super().__init__(conn, changeset, user, reason, stamp)
         self.grown: dict[str, tuple[float, float, float, float]] = {}  # bounds of the geometries written
         self.shrunk: set[str] = set()  # layers whose extent a delete or move may have made smaller
 
@@ -177,6 +210,10 @@ class _GpkgTransaction(Transaction):
         if row is None or None in tuple(row) or minx <= row[0] or miny <= row[1] or maxx >= row[2] or maxy >= row[3]:
             self.shrunk.add(layer)
 
+    def moved(self, layer: str, old: BaseGeometry | None, new: BaseGeometry | None) -> None:
+        self._left(layer, old)
+        self._grow(layer, new)
+
     def _grow(self, layer: str, geom: BaseGeometry | None) -> None:
         if geom is None or geom.is_empty:
             return
@@ -186,41 +223,6 @@ class _GpkgTransaction(Transaction):
             minx, miny, maxx, maxy = min(minx, old[0]), min(miny, old[1]), max(maxx, old[2]), max(maxy, old[3])
         self.grown[layer] = (minx, miny, maxx, maxy)
 
-    def _audit(self, layer: str, fid: int, action: str, version: int, before: Any, after: Any) -> None:
-        self._conn.execute(
-            _AUDIT_INSERT,
-            (
-                self._changeset,
-                self._stamp,
-                self._user,
-                layer,
-                fid,
-                action,
-                version,
-                self._reason,
-                to_json(before),
-                to_json(after),
-            ),
-        )
-
-    def get(self, layer: str, fid: int) -> Feature:
-        return _get(self._conn, get_layer(layer), fid)
-
-    def set_reason(self, reason: str) -> None:
-        self._reason = reason
-
-    def features(
-        self,
-        layer: str,
-        *,
-        where: Mapping[str, Any] | None = None,
-        any_of: AnyOf | None = None,
-        geometry: bool = True,
-    ) -> list[Feature]:
-        lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=None, where=where, limit=None, offset=0, any_of=any_of, geometry=geometry)
-        return _rows_to_features(lay, self._conn.execute(sql, params).fetchall(), geometry=geometry)
-
     def _insert_row(
         self, lay: Layer, properties: Mapping[str, Any], geometry: BaseGeometry | None
     ) -> tuple[int, dict[str, Any], BaseGeometry | None]:
@@ -228,212 +230,75 @@ class _GpkgTransaction(Transaction):
         geometry = promote_geometry(lay, geometry)
         clean = validated(lay, properties, geometry)
         cols = [*list(clean), "version", "updated_at", "updated_by"]
-        vals = [_to_sql(v) for v in clean.values()] + [1, self._stamp, self._user]
+        vals = [_to_sql(v) for v in clean.values()] + [1, self.stamp, self.user]
         if lay.geometry:
             cols.insert(0, GEOM)
-            vals.insert(0, gpkg_binary.encode(geometry, STORAGE_EPSG))
+            vals.insert(0, SQLITE.encode(geometry))
             self._grow(lay.name, geometry)
-        try:
-            cur = self._conn.execute(_insert_sql(lay.name, tuple(cols)), vals)
-        except sqlite3.IntegrityError as exc:
-            raise _integrity_error(lay, exc, clean) from None
+        cur = self._execute(lay, _insert_sql(lay.name, tuple(cols)), vals, clean)
         fid = int(cur.lastrowid or 0)
-        after = audited(lay, clean)
-        if lay.geometry:
-            after["geometry"] = geom_json(geometry)
-        self._audit(lay.name, fid, "insert", 1, None, after)
+        self._audit(lay.name, fid, "insert", 1, None, inserted(lay, clean, geometry))
         self.touched.add(lay.name)
         return fid, clean, geometry
 
     def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:
         lay = get_layer(layer)
         fid, clean, geom = self._insert_row(lay, properties, geometry)
-        return Feature(lay.name, fid, 1, clean, geom, self._stamp, self._user)  # as stored: no read back
+        return Feature(lay.name, fid, 1, clean, geom, self.stamp, self.user)  # as stored: no read back
 
-    def insert_many(
-        self,
-        layer: str,
-        rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]],
-        *,
-        reasons: Sequence[str] | None = None,
+    def _insert_checked(
+        self, lay: Layer, clean_rows: list[dict[str, Any]], geometries: list[BaseGeometry | None], reasons: list[str]
     ) -> list[int]:
-        """Every row checked as ``insert`` checks it, then all written in two statements (the rows with the
-        ids that follow the layer's last one, then their audit rows): the per-row work in SQLite is the
-        file's triggers and indexes. A row the file refuses is named by inserting the rows one by one."""
-        lay = get_layer(layer)
-        self.check_gate(lay)
-        if reasons is not None and len(reasons) != len(rows):
-            raise ValueError("one reason per row")
-        clean_rows, geometries = checked_rows(lay, rows)
-        if not rows:
-            return []
+        """All written in two statements (the rows with the ids that follow the layer's last one, then their
+        audit rows): the per-row work in SQLite is the file's triggers and indexes. A row the file refuses is
+        named by inserting the rows one by one."""
         (last,) = self._conn.execute(
             "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),"
             f" coalesce((SELECT max(id) FROM {q(lay.name)}), 0))",
             (lay.name,),
         ).fetchone()
-        ids = list(range(int(last) + 1, int(last) + 1 + len(rows)))
+        ids = list(range(int(last) + 1, int(last) + 1 + len(clean_rows)))
         fields = list(lay.field_names)
         cols = ["id", *fields, "version", "updated_at", "updated_by"]
-        blobs: list[Any] = [None] * len(rows)
+        blobs: list[Any] = [None] * len(clean_rows)
         if lay.geometry:
             cols.insert(1, GEOM)
-            blobs = [gpkg_binary.encode(g, STORAGE_EPSG) for g in geometries]
+            blobs = [SQLITE.encode(g) for g in geometries]
             present = [g for g in geometries if g is not None and not g.is_empty]
             if present:
                 minx, miny, maxx, maxy = shapely.total_bounds(present)
                 self._grow(lay.name, shapely.box(minx, miny, maxx, maxy))
         values = [
-            [fid, *([blob] if lay.geometry else []), *(_to_sql(c[f]) for f in fields), 1, self._stamp, self._user]
+            [fid, *([blob] if lay.geometry else []), *(_to_sql(c[f]) for f in fields), 1, self.stamp, self.user]
             for fid, blob, c in zip(ids, blobs, clean_rows, strict=True)
         ]
-        audits = []
-        for i, (fid, clean, geom) in enumerate(zip(ids, clean_rows, geometries, strict=True)):
-            after = audited(lay, clean)
-            if lay.geometry:
-                after["geometry"] = geom_json(geom)
-            reason = self._reason if reasons is None else reasons[i]
-            audits.append(
-                (self._changeset, self._stamp, self._user, lay.name, fid, "insert", 1, reason, None, to_json(after))
-            )
+        audits = [
+            audit_row(SQLITE, self, lay.name, fid, "insert", 1, reason, None, inserted(lay, clean, geom))
+            for fid, clean, geom, reason in zip(ids, clean_rows, geometries, reasons, strict=True)
+        ]
         self._conn.execute("SAVEPOINT insert_many")
         try:
             self._conn.executemany(_insert_sql(lay.name, tuple(cols)), values)
         except sqlite3.IntegrityError:
             self._conn.execute("ROLLBACK TO insert_many")
             self._conn.execute("RELEASE insert_many")
-            for (props, geom), reason in zip(rows, reasons or [self._reason] * len(rows), strict=True):
+            for clean, geom, reason in zip(clean_rows, geometries, reasons, strict=True):
                 self._reason = reason
-                self._insert_row(lay, props, geom)  # raises for the row the file refuses, by name
+                self._insert_row(lay, clean, geom)  # raises for the row the file refuses, by name
             raise AssertionError("a row was refused together but not alone") from None
         self._conn.execute("RELEASE insert_many")
-        self._conn.executemany(_AUDIT_INSERT, audits)
+        self._conn.executemany(audit_insert(SQLITE), audits)
         self.touched.add(lay.name)
         return ids
 
-    def current(self, layer: str, fid: int, expected_version: int | None) -> Feature:
-        lay = get_layer(layer)
-        current = _get(self._conn, lay, fid)
-        check_version(current, expected_version)
-        return current
 
-    def update(
-        self,
-        layer: str,
-        fid: int,
-        *,
-        expected_version: int | None,
-        properties: Mapping[str, Any] | None = None,
-        geometry: BaseGeometry | None = UNCHANGED,
-    ) -> Feature:
-        lay = get_layer(layer)
-        self.check_gate(lay)
-        current = self.current(lay.name, fid, expected_version)
-        diff = change(lay, current, properties, geometry)
-        if diff.empty(lay):
-            return current  # nothing to change (derived fields restate the others): no new version, no audit row
-        after = diff.after
-        version = current.version + 1
-        sets = [f"{q(k)} = ?" for k in after if k != "geometry"]
-        vals = [_to_sql(after[k]) for k in after if k != "geometry"]
-        if diff.moved:
-            sets.append(f"{q(GEOM)} = ?")
-            vals.append(gpkg_binary.encode(diff.geometry, STORAGE_EPSG))
-            self._grow(lay.name, diff.geometry)
-            self._left(lay.name, current.geometry)
-        sets += ['"version" = ?', '"updated_at" = ?', '"updated_by" = ?']
-        vals += [version, self._stamp, self._user, fid, current.version]
-        try:
-            cur = self._conn.execute(f"UPDATE {q(lay.name)} SET {', '.join(sets)} WHERE id = ? AND version = ?", vals)
-        except sqlite3.IntegrityError as exc:
-            raise _integrity_error(lay, exc, diff.clean) from None
-        if cur.rowcount != 1:  # pragma: no cover - guarded by the write lock
-            raise Conflict("记录已被并发修改,本次修改未保存", "concurrent modification")
-        self._audit(lay.name, fid, "update", version, audited(lay, diff.before), audited(lay, after))
-        self.touched.add(lay.name)
-        return self.get(layer, fid)
-
-    def delete(self, layer: str, fid: int, *, expected_version: int | None) -> None:
-        lay = get_layer(layer)
-        self.check_gate(lay)
-        current = self.current(lay.name, fid, expected_version)
-        self._conn.execute(f"DELETE FROM {q(lay.name)} WHERE id = ?", (fid,))
-        self._left(lay.name, current.geometry)
-        self._audit(lay.name, fid, "delete", current.version + 1, snapshot(current), None)
-        self.touched.add(lay.name)
-
-
-def _integrity_error(lay: Layer, exc: sqlite3.IntegrityError, clean: Mapping[str, Any]) -> Conflict | RuleViolation:
-    text = str(exc)
-    if "UNIQUE" in text:
-        cols = re.findall(rf"{lay.name}\.(\w+)", text)
-        shown = "、".join(f"{c}={clean.get(c)!s}" for c in cols) or text
-        return Conflict(f"{lay.label_zh}中已有相同的 {shown}", f"{lay.name}: duplicate {', '.join(cols)}", fields=cols)
-    return RuleViolation(f"{lay.label_zh}:数据库约束不满足({text})", f"{lay.name}: constraint failed: {text}")
-
-
-def _select_sql(
-    lay: Layer,
-    *,
-    bbox: tuple[float, float, float, float] | None,
-    where: Mapping[str, Any] | None,
-    limit: int | None,
-    offset: int,
-    after_id: int | None = None,
-    scope: str | None = None,
-    any_of: AnyOf | None = None,
-    geometry: bool = True,
-) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if any_of is not None:
-        clause, values = any_of_sql(lay, any_of, "?")
-        clauses.append(clause)
-        params += values
-    if scope is not None:  # codes under an admin code: a range over the digits (an index serves it)
-        check_scope(lay, scope)
-        clauses.append("(" + " OR ".join(f"({q(f)} >= ? AND {q(f)} < ?)" for f in lay.scope_fields) + ")")
-        params += [v for _ in lay.scope_fields for v in (scope, scope + ":")]  # ":" sorts right after "9"
-    if after_id is not None:  # keyset paging: each page starts where the last ended, in one index step
-        clauses.append("id > ?")
-        params.append(after_id)
-    if bbox is not None and lay.geometry:
-        minx, miny, maxx, maxy = bbox
-        tree = q(rtree_name(lay.name))
-        clauses.append(f"id IN (SELECT id FROM {tree} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)")
-        params += [maxx, minx, maxy, miny]
-    for key, value in (where or {}).items():
-        check_where(lay, key)
-        if isinstance(value, list | tuple | set | frozenset):  # any of several values
-            values = sorted({_to_sql(v) for v in value}, key=str)
-            clauses.append(f"{q(key)} IN ({', '.join('?' * len(values))})" if values else "0")
-            params += values
-        else:
-            clauses.append(f"{q(key)} IS ?")  # IS: a None value finds the rows without one
-            params.append(_to_sql(value))
-    columns = "*" if geometry else ", ".join(q(c) for c in ("id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)))
-    sql = f"SELECT {columns} FROM {q(lay.name)}"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
-    sql += " ORDER BY id"
-    if limit is not None or offset:
-        sql += " LIMIT ? OFFSET ?"
-        params += [-1 if limit is None else limit, offset]
-    return sql, params
-
-
-def _get(conn: sqlite3.Connection, lay: Layer, fid: int) -> Feature:
-    row = conn.execute(f"SELECT * FROM {q(lay.name)} WHERE id = ?", (fid,)).fetchone()
-    if row is None:
-        raise NotFound(f"{lay.label_zh}中没有编号为 {fid} 的要素", f"{lay.name} has no feature {fid}", id=fid)
-    return _rows_to_features(lay, [row])[0]
-
-
-class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
+class GeoPackageStore(SqlStore, Backend, GeoPackageAccounts, GeoPackageDocuments):
     """The store on a GeoPackage file. Each method uses its own short-lived connection, or inside
     :meth:`reuse` the one this thread shares for the block; none outlives the call that opened it (GDAL's own
     SQLite in the same process, pyogrio's copy of the library, deletes the WAL under connections it does not
     know of when it closes the file: saves made on them later never reach the file)."""
+
+    dialect = SQLITE
 
     def __init__(
         self, path: Path | str, *, clock: Callable[[], str] = utc_now, write_wait_s: float = WRITE_WAIT_S
@@ -493,80 +358,9 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         # WAL: the read transaction's first read fixes what it sees
         return pinned_read(self._snapshots, self._opened, "BEGIN", "SELECT count(*) FROM gpkg_contents")
 
-    def count(
-        self, layer: str, *, bbox: tuple[float, float, float, float] | None = None, scope: str | None = None
-    ) -> int:
-        lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=bbox, where=None, limit=None, offset=0, scope=scope)
-        with self._read() as conn:
-            return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
-
-    def layer_infos(self) -> list[LayerInfo]:
-        infos = []
-        with self._read() as conn:
-            for lay in LAYERS.values():
-                n = int(conn.execute(f"SELECT count(*) FROM {q(lay.name)}").fetchone()[0])
-                extent = None
-                if lay.geometry and n:
-                    row = conn.execute(
-                        f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {q(rtree_name(lay.name))}"
-                    ).fetchone()
-                    extent = None if row[0] is None else (row[0], row[1], row[2], row[3])
-                infos.append(LayerInfo(lay.name, lay.label_zh, lay.geometry, n, extent))
-        return infos
-
-    def get(self, layer: str, fid: int) -> Feature:
-        lay = get_layer(layer)
-        with self._read() as conn:
-            return _get(conn, lay, fid)
-
-    def features(
-        self,
-        layer: str,
-        *,
-        bbox: tuple[float, float, float, float] | None = None,
-        where: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        after_id: int | None = None,
-        scope: str | None = None,
-        any_of: AnyOf | None = None,
-        geometry: bool = True,
-    ) -> list[Feature]:
-        lay = get_layer(layer)
-        sql, params = _select_sql(
-            lay,
-            bbox=bbox,
-            where=where,
-            limit=limit,
-            offset=offset,
-            after_id=after_id,
-            scope=scope,
-            any_of=any_of,
-            geometry=geometry,
-        )
-        with self._read() as conn:
-            return _rows_to_features(lay, conn.execute(sql, params).fetchall(), geometry=geometry)
-
-    def read_frame(
-        self, layer: str, *, bbox: tuple[float, float, float, float] | None = None, scope: str | None = None
-    ) -> gpd.GeoDataFrame:
-        lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=bbox, where=None, limit=None, offset=0, scope=scope)
-        with self._read() as conn:
-            rows = conn.execute(sql, params).fetchall()
-        columns = ["id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)]
-        frame = pd.DataFrame([[row[c] for c in columns] for row in rows], columns=columns)
-        for f in lay.fields:
-            if f.type == "boolean":
-                frame[f.name] = frame[f.name].map(lambda v: None if v is None else bool(v)).astype(object)
-        geoms = gpkg_binary.decode_many([row[GEOM] for row in rows]) if lay.geometry else [None] * len(rows)
-        return gpd.GeoDataFrame(frame.set_index("id"), geometry=geoms, crs=f"EPSG:{STORAGE_EPSG}")
-
     @contextmanager
     def transaction(self, *, user: str, reason: str = "") -> Iterator[Transaction]:
-        if not user.strip():
-            raise RuleViolation("修改必须记录操作人", "a change needs a user")
+        require_user(user)
         shared = getattr(self._shared, "conn", None)
         if shared is not None and shared.in_transaction:  # a snapshot holds it: this write gets its own
             shared = None
@@ -610,34 +404,14 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
             if holding:  # the note is the lock holder's: a writer that never got the lock leaves it
                 clear_writer(self.path)
 
-    def set_derived(
-        self, layer: str, values: Mapping[int, Mapping[str, Any]], *, meta: Mapping[str, str] | None = None
-    ) -> int:
-        lay = get_layer(layer)
-        derived = {f.name for f in lay.fields if f.derived} | FILLED_WHEN_EMPTY.get(lay.name, set())
-        columns = {c for row in values.values() for c in row}
-        if not columns <= derived:
-            raise RuleViolation(
-                f"只能直接写入派生字段,不能写 {'、'.join(sorted(columns - derived))}", "only derived fields"
-            )
-        if not values and not meta:
-            return 0
+    def _write_derived(self, lay: Layer, values: Mapping[int, Mapping[str, Any]], meta: Mapping[str, str]) -> None:
         with self.transaction(user="mzgis", reason="派生字段") as tx:
             assert isinstance(tx, _GpkgTransaction)
             for fid, row in values.items():
                 sets = ", ".join(fill_sql(lay.name, c, "?") for c in row)
                 tx._conn.execute(f"UPDATE {q(lay.name)} SET {sets} WHERE id = ?", [*row.values(), fid])
-            tx._conn.executemany(
-                f"INSERT INTO {META_TABLE} VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                list((meta or {}).items()),
-            )
+            tx._conn.executemany(meta_upsert(SQLITE), list(meta.items()))
             tx.touched.add(lay.name)  # committed; no audit row, no new version: the data is the same
-        return len(values)
-
-    def meta(self, key: str) -> str | None:
-        with self._read() as conn:
-            row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str | None, *, keep: bool = False) -> None:
         conn = connect(self.path, wait_s=self.write_wait_s)
@@ -647,20 +421,12 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
             if value is None:
                 conn.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", (key,))
             else:
-                conflict = "NOTHING" if keep else "UPDATE SET value = excluded.value"
-                conn.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?) ON CONFLICT (key) DO {conflict}", (key, value))
+                conn.execute(meta_upsert(SQLITE, keep=keep), (key, value))
             conn.execute("COMMIT")  # a setting, not data: no changeset or audit row (the value says who)
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             conn.close()
-
-    def metas(self, prefix: str) -> dict[str, str]:
-        with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT key, value FROM {META_TABLE} WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
-            )
-            return {str(k): str(v) for k, v in rows}
 
     def changed_since(self, layer: str, revision: int) -> list[int]:
         lay = get_layer(layer)
@@ -676,43 +442,6 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         with self._read() as conn:
             row = conn.execute(f"SELECT max(id) FROM {AUDIT_TABLE} WHERE layer = ?", (lay.name,)).fetchone()
         return int(row[0] or 0)
-
-    def audit(
-        self,
-        *,
-        layer: str | None = None,
-        feature_id: int | None = None,
-        limit: int | None = None,
-        user: str | None = None,
-        since: str | None = None,
-        outside: bool | None = None,
-    ) -> list[AuditEntry]:
-        clauses, params = audit_filters(
-            user=user, since=since, outside=outside, layer=layer, feature_id=feature_id, mark="?"
-        )
-        sql = f"SELECT * FROM {AUDIT_TABLE}"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY id"
-        if limit is not None:
-            sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY id"
-        with self._read() as conn:
-            return [
-                AuditEntry(
-                    r["id"],
-                    r["changeset_id"],
-                    r["changed_at"],
-                    r["changed_by"],
-                    r["layer"],
-                    r["feature_id"],
-                    r["action"],
-                    r["version"],
-                    r["reason"],
-                    None if r["before"] is None else json.loads(r["before"]),
-                    None if r["after"] is None else json.loads(r["after"]),
-                )
-                for r in conn.execute(sql, params)
-            ]
 
     def system_rows(self, table: str, *, after: Any = None, limit: int = 5000) -> list[dict[str, Any]]:
         fields = SYSTEM_TABLES[table]
@@ -730,7 +459,7 @@ class GeoPackageStore(Backend, GeoPackageAccounts, GeoPackageDocuments):
         for r in rows:
             row = dict(zip(fields, r, strict=True))
             if table == "audit":
-                row["before"], row["after"] = (None if v is None else json.loads(v) for v in (r["before"], r["after"]))
+                row["before"], row["after"] = SQLITE.json_out(r["before"]), SQLITE.json_out(r["after"])
             elif table == "accounts":
                 row["disabled"] = bool(row["disabled"])
             elif table == "documents":

@@ -19,20 +19,16 @@ from pathlib import Path
 from mzgis.errors import InvalidStore, NotFound, RuleViolation
 from mzgis.layers import LAYERS, SYSTEM_FIELDS
 from mzgis.store.base import utc_now
-from mzgis.store.gpkg_connection import connect
-from mzgis.store.schema import (
-    AUDIT_TABLE,
-    CHANGESET_TABLE,
+from mzgis.store.geopackage.connection import connect
+from mzgis.store.geopackage.schema import (
     CORE_SQL,
-    META_TABLE,
-    SCHEMA_VERSION,
     SESSION_TABLE,
     USER_VERSION,
     create_layer,
     current_layer_sql,
-    q,
     rebuild_layer,
 )
+from mzgis.store.tables import AUDIT_TABLE, CHANGESET_TABLE, META_TABLE, SCHEMA_VERSION, q
 
 __all__ = ["UpgradeReport", "upgrade_geopackage"]
 

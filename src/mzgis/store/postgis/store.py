@@ -17,11 +17,8 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from functools import lru_cache
 from typing import Any
 
-import geopandas as gpd
-import pandas as pd
 import psycopg
 import shapely
 from psycopg.rows import dict_row
@@ -29,29 +26,23 @@ from psycopg.types.json import Jsonb
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import Conflict, InvalidStore, NotFound, RuleViolation
-from mzgis.layers import LAYERS, SYSTEM_FIELDS, Layer, get_layer
+from mzgis.errors import Conflict, InvalidStore, MzgisError
+from mzgis.layers import LAYERS, Layer, get_layer
 from mzgis.store.base import (
-    FILLED_WHEN_EMPTY,
     SYSTEM_TABLES,
-    UNCHANGED,
-    AnyOf,
-    AuditEntry,
     Backend,
     Feature,
-    LayerInfo,
     Loader,
     Transaction,
-    check_version,
     fill_sql,
+    require_user,
     utc_now,
 )
 from mzgis.store.location import public_url
-from mzgis.store.pg_accounts import PostgresAccounts, PostgresDocuments
-from mzgis.store.pg_connection import Pool, server_error
-from mzgis.store.pg_names import SEARCH_FUNCTIONS, PgNames, has_search, install_search
-from mzgis.store.pg_schema import (
-    DOCUMENTS_TABLE,
+from mzgis.store.postgis.accounts import PostgresAccounts, PostgresDocuments
+from mzgis.store.postgis.connection import Pool, server_error
+from mzgis.store.postgis.names import SEARCH_FUNCTIONS, PgNames, has_search, install_search
+from mzgis.store.postgis.schema import (
     REVISIONS_TABLE,
     constraint_rules,
     create_schema,
@@ -60,18 +51,11 @@ from mzgis.store.pg_schema import (
     schema_problems,
 )
 from mzgis.store.rows import (
-    any_of_sql,
-    audit_filters,
-    audited,
-    change,
-    check_scope,
-    check_where,
     checked_rows,
-    geom_json,
     pinned_read,
-    snapshot,
 )
-from mzgis.store.schema import AUDIT_TABLE, CHANGESET_TABLE, GEOM, META_TABLE, q
+from mzgis.store.sql import Dialect, SqlStore, SqlTransaction, inserted, meta_upsert
+from mzgis.store.tables import ACCOUNT_TABLES, AUDIT_TABLE, CHANGESET_TABLE, DOCUMENTS_TABLE, GEOM, META_TABLE, q
 
 __all__ = ["PostGISStore", "create_postgis"]
 
@@ -120,8 +104,6 @@ def _ensure_postgis(conn: psycopg.Connection[Any], url: str) -> None:
 
 
 def _drop(conn: psycopg.Connection[Any]) -> None:
-    from mzgis.store.pg_schema import ACCOUNT_TABLES, DOCUMENTS_TABLE
-
     tables = [*LAYERS, AUDIT_TABLE, CHANGESET_TABLE, META_TABLE, REVISIONS_TABLE, DOCUMENTS_TABLE, *ACCOUNT_TABLES]
     conn.execute("DROP TABLE IF EXISTS " + ", ".join(q(t) for t in tables) + " CASCADE")
     audit_args = "text, bigint, text, integer, text, jsonb, jsonb"
@@ -139,128 +121,68 @@ def _drop(conn: psycopg.Connection[Any]) -> None:
 # ---------------------------------------------------------------- values
 
 
-def _value(f_type: str, value: Any) -> Any:
-    if f_type == "date" and isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+class PostgresDialect(Dialect):
+    """PostgreSQL with PostGIS: geometries as WKB in and out (in EPSG:4490), dates as ISO text, JSON as
+    jsonb; a box query through the GiST index; a read that locks holds its rows until commit."""
 
+    mark = "%s"
+    no_limit = None  # LIMIT NULL: every row
+    lock = " FOR UPDATE"
 
-@lru_cache(maxsize=64)
-def _columns(layer: str, geometry: bool) -> str:
-    lay = get_layer(layer)
-    cols = ["id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)]
-    out = ", ".join(q(c) for c in cols)
-    if lay.geometry and geometry:
-        out += f", ST_AsBinary({q(GEOM)}) AS {q(GEOM)}"
-    return out
+    def geom_out(self, column: str) -> str:
+        return f"ST_AsBinary({column})"
 
+    def geom_in(self) -> str:
+        return f"ST_GeomFromWKB(%s, {STORAGE_EPSG})"
 
-def _features(lay: Layer, rows: list[dict[str, Any]], *, geometry: bool = True) -> list[Feature]:
-    wkb = [r[GEOM] for r in rows] if lay.geometry and geometry else [None] * len(rows)
-    geoms: Sequence[BaseGeometry | None] = list(shapely.from_wkb(wkb))
-    types = [(f.name, f.type) for f in lay.fields]
-    return [
-        Feature(
-            lay.name, r["id"], r["version"], {n: _value(t, r[n]) for n, t in types}, g, r["updated_at"], r["updated_by"]
+    def encode(self, geom: BaseGeometry | None) -> Any:
+        return None if geom is None else shapely.to_wkb(geom)
+
+    def decode_many(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
+        return list(shapely.from_wkb(list(values)))
+
+    def extent_sql(self, lay: Layer) -> str:
+        g = q(GEOM)
+        return (
+            f"SELECT ST_XMin(ST_Extent({g})) AS x0, ST_YMin(ST_Extent({g})) AS y0, ST_XMax(ST_Extent({g})) AS x1,"
+            f" ST_YMax(ST_Extent({g})) AS y1 FROM {q(lay.name)}"
         )
-        for r, g in zip(rows, geoms, strict=True)
-    ]
+
+    def bbox(self, lay: Layer, bounds: Bounds) -> tuple[str, list[Any]]:
+        return f"{q(GEOM)} && ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_EPSG})", list(bounds)
+
+    def any_value(self, column: str, values: list[Any]) -> tuple[str, list[Any]]:
+        return f"{column} = ANY(%s)", [values]
+
+    def value_out(self, f_type: str, value: Any) -> Any:
+        return value.isoformat() if f_type == "date" and isinstance(value, dt.date) else value
+
+    def json_in(self, value: Any) -> Any:
+        return None if value is None else Jsonb(value)
+
+    def json_out(self, value: Any) -> Any:
+        return value  # psycopg decodes jsonb
+
+    def refusal(self, lay: Layer, exc: Exception, clean: Mapping[str, Any]) -> MzgisError | None:
+        if not isinstance(exc, psycopg.Error):
+            return None
+        return server_error(exc, rules=constraint_rules(lay), what=lay.label_zh)
 
 
-def _wkb(geom: BaseGeometry | None) -> bytes | None:
-    return None if geom is None else shapely.to_wkb(geom)
-
-
-def _geom_param(lay: Layer) -> str:
-    return f"ST_GeomFromWKB(%s, {STORAGE_EPSG})"
-
-
-def _select_sql(
-    lay: Layer,
-    *,
-    bbox: Bounds | None = None,
-    where: Mapping[str, Any] | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-    after_id: int | None = None,
-    scope: str | None = None,
-    any_of: AnyOf | None = None,
-    geometry: bool = True,
-    lock: bool = False,
-) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if any_of is not None:
-        clause, values = any_of_sql(lay, any_of, "%s")
-        clauses.append(clause)
-        params += values
-    if scope is not None:
-        check_scope(lay, scope)
-        clauses.append("(" + " OR ".join(f"({q(f)} >= %s AND {q(f)} < %s)" for f in lay.scope_fields) + ")")
-        params += [v for _ in lay.scope_fields for v in (scope, scope + ":")]  # byte-wise: ":" follows "9"
-    if after_id is not None:
-        clauses.append("id > %s")
-        params.append(after_id)
-    if bbox is not None and lay.geometry:
-        clauses.append(f"{q(GEOM)} && ST_MakeEnvelope(%s, %s, %s, %s, {STORAGE_EPSG})")
-        params += list(bbox)
-    for key, value in (where or {}).items():
-        check_where(lay, key)
-        if isinstance(value, list | tuple | set | frozenset):
-            values = sorted(set(value), key=str)
-            clauses.append(f"{q(key)} = ANY(%s)" if values else "false")
-            if values:
-                params.append(values)
-        elif value is None:
-            clauses.append(f"{q(key)} IS NULL")
-        else:
-            clauses.append(f"{q(key)} = %s")
-            params.append(value)
-    sql = f"SELECT {_columns(lay.name, geometry)} FROM {q(lay.name)}"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
-    sql += " ORDER BY id"
-    if limit is not None:
-        sql += " LIMIT %s"
-        params.append(limit)
-    if offset:
-        sql += " OFFSET %s"
-        params.append(offset)
-    if lock:
-        sql += " FOR UPDATE"
-    return sql, params
+POSTGRES = PostgresDialect()
 
 
 # ---------------------------------------------------------------- transactions
 
 
-class _PgTransaction(Transaction):
+class _PgTransaction(SqlTransaction):
+    """Each edit locks the rows it changes and the scopes it compares names in, not the whole register."""
+
+    dialect = POSTGRES
+
     def __init__(self, conn: psycopg.Connection[Any], changeset: int, user: str, reason: str, stamp: str) -> None:
-        self._conn = conn
-        self._changeset = changeset
-        self.user = user
-        self._reason = reason
-        self.stamp = stamp
-        self.touched: set[str] = set()
+        super().__init__(conn, changeset, user, reason, stamp)
         self._scopes: set[str] = set()
-
-    def _run(self, lay: Layer, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        try:
-            return self._conn.execute(sql, params)
-        except psycopg.Error as exc:
-            raise server_error(exc, rules=constraint_rules(lay), what=lay.label_zh) from None
-
-    def _audit_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        with self._conn.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO {AUDIT_TABLE} (changeset_id, changed_at, changed_by, layer, feature_id, action, version,"
-                " reason, before, after) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                list(rows),
-            )
-
-    def _audit(self, layer: str, fid: int, action: str, version: int, before: Any, after: Any) -> None:
-        self._audit_rows([(self._changeset, self.stamp, self.user, layer, fid, action, version, self._reason,
-                           _jsonb(before), _jsonb(after))])  # fmt: skip
 
     def lock_scopes(self, keys: Iterable[str]) -> None:
         wanted = sorted(set(keys) - self._scopes)  # in one order: two savers never wait on each other's locks
@@ -271,51 +193,15 @@ class _PgTransaction(Transaction):
             )
             self._scopes.update(wanted)
 
-    def set_reason(self, reason: str) -> None:
-        self._reason = reason
-
-    def get(self, layer: str, fid: int) -> Feature:
-        return _get(self._conn, get_layer(layer), fid)
-
-    def features(
-        self,
-        layer: str,
-        *,
-        where: Mapping[str, Any] | None = None,
-        any_of: AnyOf | None = None,
-        geometry: bool = True,
-    ) -> list[Feature]:
-        lay = get_layer(layer)
-        sql, params = _select_sql(lay, where=where, any_of=any_of, geometry=geometry)
-        return _features(lay, self._conn.execute(sql, params).fetchall(), geometry=geometry)
-
     def insert(self, layer: str, properties: Mapping[str, Any], geometry: BaseGeometry | None) -> Feature:
         lay = get_layer(layer)
         self.check_gate(lay)
         (clean,), (geom,) = checked_rows(lay, [(properties, geometry)])
-        (fid,) = self._write(lay, [clean], [geom], [self._reason])
+        (fid,) = self._insert_checked(lay, [clean], [geom], [self._reason])
         return Feature(lay.name, fid, 1, clean, geom, self.stamp, self.user)  # as stored: no read back
 
-    def insert_many(
-        self,
-        layer: str,
-        rows: Sequence[tuple[Mapping[str, Any], BaseGeometry | None]],
-        *,
-        reasons: Sequence[str] | None = None,
-    ) -> list[int]:
-        lay = get_layer(layer)
-        self.check_gate(lay)
-        if reasons is not None and len(reasons) != len(rows):
-            raise ValueError("one reason per row")
-        clean_rows, geometries = checked_rows(lay, rows)
-        return self._write(lay, clean_rows, geometries, reasons or [self._reason] * len(rows))
-
-    def _write(
-        self,
-        lay: Layer,
-        clean_rows: list[dict[str, Any]],
-        geometries: list[BaseGeometry | None],
-        reasons: Sequence[str],
+    def _insert_checked(
+        self, lay: Layer, clean_rows: list[dict[str, Any]], geometries: list[BaseGeometry | None], reasons: list[str]
     ) -> list[int]:
         """Checked rows written with ids from the layer's sequence, each with its audit row in the same statement
         (one round trip per batch of rows: a save's own cost on a busy server)."""
@@ -326,7 +212,7 @@ class _PgTransaction(Transaction):
         marks = ["%s"] * len(cols)
         if lay.geometry:
             cols.append(GEOM)
-            marks.append(_geom_param(lay))
+            marks.append(POSTGRES.geom_in())
         sql = (
             f"WITH added AS (INSERT INTO {q(lay.name)} ({', '.join(q(c) for c in cols)}) VALUES ({', '.join(marks)})"
             " RETURNING id)"
@@ -336,13 +222,11 @@ class _PgTransaction(Transaction):
         )
         values = []
         for c, g, reason in zip(clean_rows, geometries, reasons, strict=True):
-            after = audited(lay, c)
-            if lay.geometry:
-                after["geometry"] = geom_json(g)
+            after = inserted(lay, c, g)
             values.append(
                 [
-                    *(c[f] for f in fields), 1, self.stamp, self.user, *([_wkb(g)] if lay.geometry else []),
-                    self._changeset, self.stamp, self.user, lay.name, reason, _jsonb(after),
+                    *(c[f] for f in fields), 1, self.stamp, self.user, *([POSTGRES.encode(g)] if lay.geometry else []),
+                    self.changeset, self.stamp, self.user, lay.name, reason, POSTGRES.json_in(after),
                 ]
             )  # fmt: skip
         ids: list[int] = []
@@ -350,58 +234,13 @@ class _PgTransaction(Transaction):
             with self._conn.cursor() as cur:
                 cur.executemany(sql, values, returning=True)
                 while True:
-                    ids.append(int(cur.fetchone()["feature_id"]))  # type: ignore[index]
+                    ids.append(int(cur.fetchone()["feature_id"]))
                     if not cur.nextset():
                         break
         except psycopg.Error as exc:
             raise server_error(exc, rules=constraint_rules(lay), what=lay.label_zh) from None
         self.touched.add(lay.name)
         return ids
-
-    def current(self, layer: str, fid: int, expected_version: int | None) -> Feature:
-        lay = get_layer(layer)
-        current = _get(self._conn, lay, fid, lock=True)  # the row is ours until commit: a second editor waits
-        check_version(current, expected_version)
-        return current
-
-    def update(
-        self,
-        layer: str,
-        fid: int,
-        *,
-        expected_version: int | None,
-        properties: Mapping[str, Any] | None = None,
-        geometry: BaseGeometry | None = UNCHANGED,
-    ) -> Feature:
-        lay = get_layer(layer)
-        self.check_gate(lay)
-        current = self.current(lay.name, fid, expected_version)
-        diff = change(lay, current, properties, geometry)
-        if diff.empty(lay):
-            return current  # nothing to change (derived fields restate the others): no new version, no audit row
-        after = diff.after
-        version = current.version + 1
-        sets = [f"{q(k)} = %s" for k in after if k != "geometry"]
-        vals: list[Any] = [after[k] for k in after if k != "geometry"]
-        if diff.moved:
-            sets.append(f"{q(GEOM)} = {_geom_param(lay)}")
-            vals.append(_wkb(diff.geometry))
-        sets += ['"version" = %s', '"updated_at" = %s', '"updated_by" = %s']
-        vals += [version, self.stamp, self.user, fid, current.version]
-        cur = self._run(lay, f"UPDATE {q(lay.name)} SET {', '.join(sets)} WHERE id = %s AND version = %s", vals)
-        if cur.rowcount != 1:  # pragma: no cover - the row is locked by current()
-            raise Conflict("记录已被并发修改,本次修改未保存", "concurrent modification")
-        self._audit(lay.name, fid, "update", version, audited(lay, diff.before), audited(lay, after))
-        self.touched.add(lay.name)
-        return self.get(layer, fid)
-
-    def delete(self, layer: str, fid: int, *, expected_version: int | None) -> None:
-        lay = get_layer(layer)
-        self.check_gate(lay)
-        current = self.current(lay.name, fid, expected_version)
-        self._run(lay, f"DELETE FROM {q(lay.name)} WHERE id = %s", (fid,))
-        self._audit(lay.name, fid, "delete", current.version + 1, snapshot(current), None)
-        self.touched.add(lay.name)
 
     def finish(self) -> None:
         """Raise the revision of every layer changed (in name order) and stamp this changeset's audit rows."""
@@ -410,20 +249,8 @@ class _PgTransaction(Transaction):
                 f"WITH raised AS (UPDATE {REVISIONS_TABLE} SET revision = revision + 1 WHERE layer = %s"
                 f" RETURNING revision) UPDATE {AUDIT_TABLE} SET revision = raised.revision FROM raised"
                 " WHERE changeset_id = %s AND layer = %s",
-                (layer, self._changeset, layer),
+                (layer, self.changeset, layer),
             )
-
-
-def _jsonb(value: Any) -> Jsonb | None:
-    return None if value is None else Jsonb(value)
-
-
-def _get(conn: psycopg.Connection[Any], lay: Layer, fid: int, *, lock: bool = False) -> Feature:
-    sql, params = _select_sql(lay, where={"id": fid}, lock=lock)
-    rows = conn.execute(sql, params).fetchall()
-    if not rows:
-        raise NotFound(f"{lay.label_zh}中没有编号为 {fid} 的要素", f"{lay.name} has no feature {fid}", id=fid)
-    return _features(lay, rows)[0]
 
 
 _SYSTEM = {
@@ -460,10 +287,7 @@ class _PgLoader(Loader):
         name, _ = _SYSTEM[table]
         if table == "meta":  # the target's own notes (when it was made) give way to the source's
             with self._conn.cursor() as cur:
-                cur.executemany(
-                    f"INSERT INTO {META_TABLE} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [(r["key"], r["value"]) for r in rows],
-                )
+                cur.executemany(meta_upsert(POSTGRES), [(r["key"], r["value"]) for r in rows])
             return
         with self._conn.cursor() as cur, cur.copy(f"COPY {name} ({', '.join(fields)}) FROM STDIN") as cp:
             for row in rows:
@@ -476,8 +300,10 @@ class _PgLoader(Loader):
 # ---------------------------------------------------------------- the store
 
 
-class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
+class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
     """The store on a PostgreSQL database with PostGIS (a URL ``postgresql://user@host/db``)."""
+
+    dialect = POSTGRES
 
     def __init__(self, url: str, *, clock: Callable[[], str] = utc_now, write_wait_s: float = 10.0) -> None:
         self.url = url
@@ -566,6 +392,9 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
             conn.row_factory = dict_row
             yield conn
 
+    def _read(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        return self._connection()
+
     def close(self) -> None:
         self._pool.close()
 
@@ -622,82 +451,9 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
             if has_search(conn):  # the pending entries of the names' grams merged now: no first save pays for it
                 conn.execute("SELECT gin_clean_pending_list('place_names_search_grams'::regclass)")
 
-    def count(self, layer: str, *, bbox: Bounds | None = None, scope: str | None = None) -> int:
-        lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=bbox, scope=scope, geometry=False)
-        with self._connection() as conn:
-            row = conn.execute(f"SELECT count(*) AS n FROM ({sql}) AS s", params).fetchone()
-        return int(row["n"]) if row else 0
-
-    def layer_infos(self) -> list[LayerInfo]:
-        infos = []
-        with self._connection() as conn:
-            for lay in LAYERS.values():
-                if lay.geometry:
-                    g = q(GEOM)
-                    row = conn.execute(
-                        f"SELECT count(*) AS n, ST_XMin(ST_Extent({g})) AS x0, ST_YMin(ST_Extent({g})) AS y0,"
-                        f" ST_XMax(ST_Extent({g})) AS x1, ST_YMax(ST_Extent({g})) AS y1 FROM {q(lay.name)}"
-                    ).fetchone()
-                    n = int(row["n"]) if row else 0
-                    extent = (row["x0"], row["y0"], row["x1"], row["y1"]) if row and row["x0"] is not None else None
-                else:
-                    row = conn.execute(f"SELECT count(*) AS n FROM {q(lay.name)}").fetchone()
-                    n, extent = (int(row["n"]) if row else 0), None
-                infos.append(LayerInfo(lay.name, lay.label_zh, lay.geometry, n, extent))
-        return infos
-
-    def get(self, layer: str, fid: int) -> Feature:
-        with self._connection() as conn:
-            return _get(conn, get_layer(layer), fid)
-
-    def features(
-        self,
-        layer: str,
-        *,
-        bbox: Bounds | None = None,
-        where: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        after_id: int | None = None,
-        scope: str | None = None,
-        any_of: AnyOf | None = None,
-        geometry: bool = True,
-    ) -> list[Feature]:
-        lay = get_layer(layer)
-        sql, params = _select_sql(
-            lay,
-            bbox=bbox,
-            where=where,
-            limit=limit,
-            offset=offset,
-            after_id=after_id,
-            scope=scope,
-            any_of=any_of,
-            geometry=geometry,
-        )
-        with self._connection() as conn:
-            return _features(lay, conn.execute(sql, params).fetchall(), geometry=geometry)
-
-    def read_frame(self, layer: str, *, bbox: Bounds | None = None, scope: str | None = None) -> gpd.GeoDataFrame:
-        lay = get_layer(layer)
-        sql, params = _select_sql(lay, bbox=bbox, scope=scope)
-        with self._connection() as conn:
-            rows = conn.execute(sql, params).fetchall()
-        columns = ["id", *lay.field_names, *(f.name for f in SYSTEM_FIELDS)]
-        frame = pd.DataFrame([[r[c] for c in columns] for r in rows], columns=columns)
-        for f in lay.fields:
-            if f.type == "date":
-                frame[f.name] = frame[f.name].map(lambda v: _value("date", v)).astype(object)
-            elif f.type == "boolean":
-                frame[f.name] = frame[f.name].astype(object)
-        geoms = list(shapely.from_wkb([r[GEOM] for r in rows])) if lay.geometry else [None] * len(rows)
-        return gpd.GeoDataFrame(frame.set_index("id"), geometry=geoms, crs=f"EPSG:{STORAGE_EPSG}")
-
     @contextmanager
     def transaction(self, *, user: str, reason: str = "") -> Iterator[Transaction]:
-        if not user.strip():
-            raise RuleViolation("修改必须记录操作人", "a change needs a user")
+        require_user(user)
         with self._connection() as conn:
             try:
                 with conn.transaction() as block:
@@ -718,18 +474,7 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
             except psycopg.Error as exc:
                 raise server_error(exc) from None
 
-    def set_derived(
-        self, layer: str, values: Mapping[int, Mapping[str, Any]], *, meta: Mapping[str, str] | None = None
-    ) -> int:
-        lay = get_layer(layer)
-        derived = {f.name for f in lay.fields if f.derived} | FILLED_WHEN_EMPTY.get(lay.name, set())
-        columns = {c for row in values.values() for c in row}
-        if not columns <= derived:
-            raise RuleViolation(
-                f"只能直接写入派生字段,不能写 {'、'.join(sorted(columns - derived))}", "only derived fields"
-            )
-        if not values and not meta:
-            return 0
+    def _write_derived(self, lay: Layer, values: Mapping[int, Mapping[str, Any]], meta: Mapping[str, str]) -> None:
         with self._connection() as conn, conn.transaction():
             conn.execute("SELECT set_config('mzgis.user', 'mzgis', true)")  # not an edit: no audit row, no version
             by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
@@ -739,31 +484,14 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
                 for cols, rows in by_columns.items():
                     sets = ", ".join(fill_sql(lay.name, c, "%s") for c in cols)
                     cur.executemany(f"UPDATE {q(lay.name)} SET {sets} WHERE id = %s", rows)
-                cur.executemany(
-                    f"INSERT INTO {META_TABLE} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    list((meta or {}).items()),
-                )
-        return len(values)
-
-    def meta(self, key: str) -> str | None:
-        with self._connection() as conn:
-            row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = %s", (key,)).fetchone()
-        return None if row is None else str(row["value"])
+                cur.executemany(meta_upsert(POSTGRES), list(meta.items()))
 
     def set_meta(self, key: str, value: str | None, *, keep: bool = False) -> None:
         with self._connection() as conn:
             if value is None:
                 conn.execute(f"DELETE FROM {META_TABLE} WHERE key = %s", (key,))
             else:
-                conflict = "NOTHING" if keep else "UPDATE SET value = excluded.value"
-                conn.execute(f"INSERT INTO {META_TABLE} VALUES (%s, %s) ON CONFLICT (key) DO {conflict}", (key, value))
-
-    def metas(self, prefix: str) -> dict[str, str]:
-        with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT key, value FROM {META_TABLE} WHERE left(key, %s) = %s", (len(prefix), prefix)
-            ).fetchall()
-        return {str(r["key"]): str(r["value"]) for r in rows}
+                conn.execute(meta_upsert(POSTGRES, keep=keep), (key, value))
 
     def revision(self, layer: str) -> int:
         lay = get_layer(layer)
@@ -779,41 +507,3 @@ class PostGISStore(Backend, PostgresAccounts, PostgresDocuments):
                 (lay.name, revision),
             ).fetchall()
         return [int(r["feature_id"]) for r in rows]
-
-    def audit(
-        self,
-        *,
-        layer: str | None = None,
-        feature_id: int | None = None,
-        limit: int | None = None,
-        user: str | None = None,
-        since: str | None = None,
-        outside: bool | None = None,
-    ) -> list[AuditEntry]:
-        clauses, params = audit_filters(
-            user=user, since=since, outside=outside, layer=layer, feature_id=feature_id, mark="%s"
-        )
-        sql = f"SELECT * FROM {AUDIT_TABLE}"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        if limit is not None:
-            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT {int(limit)}) AS a"
-        sql += " ORDER BY id"
-        with self._connection() as conn:
-            rows = conn.execute(sql, params).fetchall()
-        return [
-            AuditEntry(
-                r["id"],
-                r["changeset_id"],
-                r["changed_at"],
-                r["changed_by"],
-                r["layer"],
-                r["feature_id"],
-                r["action"],
-                r["version"],
-                r["reason"],
-                r["before"],
-                r["after"],
-            )
-            for r in rows
-        ]

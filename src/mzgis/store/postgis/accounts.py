@@ -1,5 +1,5 @@
 """Accounts, sign-in tokens, failed sign-ins and naming documents in a PostgreSQL database: the account and
-document stores of the PostGIS backend (tables made by :mod:`mzgis.store.pg_schema`)."""
+document stores of the PostGIS backend (tables made by :mod:`mzgis.store.postgis.schema`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from mzgis.store.base import AccountStore, DocumentStore
-from mzgis.store.pg_schema import DOCUMENTS_TABLE
+from mzgis.store.tables import DOCUMENTS_TABLE
 
 __all__ = ["PostgresAccounts", "PostgresDocuments"]
 

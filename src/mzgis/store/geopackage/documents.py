@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from mzgis.store.base import DocumentStore
-from mzgis.store.gpkg_connection import opened
+from mzgis.store.geopackage.connection import opened
+from mzgis.store.tables import DOCUMENTS_TABLE
 
-__all__ = ["DOCUMENTS_TABLE", "GeoPackageDocuments"]
+__all__ = ["GeoPackageDocuments"]
 
-DOCUMENTS_TABLE = "mzgis_documents"
 _SQL = f"""CREATE TABLE IF NOT EXISTS {DOCUMENTS_TABLE} (
   id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
   procedure_id INTEGER NOT NULL,

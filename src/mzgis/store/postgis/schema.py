@@ -28,12 +28,14 @@ from psycopg.rows import tuple_row
 
 from mzgis.crs import STORAGE_EPSG
 from mzgis.layers import CODE_PATTERN, LAYERS, SYSTEM_FIELDS, Field, Layer
-from mzgis.store.pg_names import install_search
-from mzgis.store.schema import (
+from mzgis.store.postgis.names import install_search
+from mzgis.store.tables import (
+    ACCOUNT_TABLES,
     AUDIT_TABLE,
     CHANGESET_TABLE,
     CONTROL_POINTS,
     DEFAULTS,
+    DOCUMENTS_TABLE,
     EXTERNAL_REASON,
     GEOM,
     INVISIBLE_POINTS,
@@ -47,8 +49,6 @@ from mzgis.store.schema import (
 )
 
 __all__ = [
-    "ACCOUNT_TABLES",
-    "DOCUMENTS_TABLE",
     "REVISIONS_TABLE",
     "constraint_rules",
     "create_schema",
@@ -59,8 +59,6 @@ __all__ = [
 ]
 
 REVISIONS_TABLE = "mzgis_revisions"
-DOCUMENTS_TABLE = "mzgis_documents"
-ACCOUNT_TABLES = ("mzgis_users", "mzgis_tokens", "mzgis_sign_in_failures")
 _GEOMETRY = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point", "LINESTRING": "LineString", "GEOMETRY": "Geometry"}
 _TYPES = {"text": "text", "integer": "bigint", "real": "double precision", "boolean": "boolean", "date": "date"}
 _NOW = """to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""

@@ -12,8 +12,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from mzgis.errors import Busy
-from mzgis.store import gpkg_binary
 from mzgis.store.base import utc_now
+from mzgis.store.geopackage import binary as gpkg_binary
 
 __all__ = ["WRITE_WAIT_S", "busy_is_an_error", "clear_writer", "connect", "note_writer", "opened"]
 
