@@ -30,7 +30,8 @@ from shapely.geometry import Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mzgis.gazetteer.service import Gazetteer, Scopes
+from mzgis.gazetteer.scopes import Scopes
+from mzgis.gazetteer.service import Gazetteer
 from mzgis.settings import default_demo_path
 from mzgis.store import Backend, Store, Transaction, open_store
 from mzgis.store.copy import copy_store

@@ -11,7 +11,9 @@ import pytest
 from shapely.geometry import Point
 
 from mzgis.errors import BadInput, Conflict, NotFound, RuleViolation
-from mzgis.gazetteer.service import Edit, Gazetteer, Scopes
+from mzgis.gazetteer.edits import Edit
+from mzgis.gazetteer.scopes import Scopes
+from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import Backend, GeoPackageStore
 from tests.conftest import shape
 

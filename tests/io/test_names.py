@@ -11,7 +11,8 @@ import pytest
 
 from mzgis.crs import gcj02_to_wgs84
 from mzgis.errors import BadInput, RuleViolation
-from mzgis.gazetteer.service import CheckResult, Edit, Gazetteer
+from mzgis.gazetteer.edits import Edit
+from mzgis.gazetteer.service import CheckResult, Gazetteer
 from mzgis.io.names import cleanup_report, export_names, import_names
 from mzgis.store import GeoPackageStore
 from tests.conftest import shape

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from mzgis.cli import app
 from mzgis.gazetteer.search import Filters, NameIndex, pinyin_keys
 from mzgis.gazetteer.service import Gazetteer
-from mzgis.store.postgis.names import PgNames
 from mzgis.store.postgis import PostGISStore
+from mzgis.store.postgis.names import PgNames
 
 runner = CliRunner()
 

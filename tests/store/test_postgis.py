@@ -202,7 +202,7 @@ JINQING = Point(121.49, 28.525)  # in 金清镇
 
 
 def _edit(props: dict[str, str], geometry: Point = JINQING):  # type: ignore[no-untyped-def]
-    from mzgis.gazetteer.service import Edit
+    from mzgis.gazetteer.edits import Edit
 
     return Edit("create", properties=props, geometry=geometry)
 

@@ -226,6 +226,25 @@ def gazetteer_for(db: str | None) -> Any:
     return Gazetteer(open_db(db))
 
 
+def acting(on_behalf_of: str | None, store: Backend, db: str | None) -> Any:
+    """Who a CLI write is made by (:class:`~mzgis.gazetteer.edits.Actor`): the name it is recorded as and the
+    jurisdiction it is confined to, built once per command."""
+    from mzgis.gazetteer.edits import Actor
+
+    return Actor(recorded_as(on_behalf_of, settings_for(db)), jurisdiction(on_behalf_of, store, db))
+
+
+def saved(action: str, reason: str, on_behalf_of: str | None, db: str | None, **edit: Any) -> Any:
+    """One edit of a place name (an :class:`~mzgis.gazetteer.edits.Edit` of ``action`` with the fields
+    ``edit``) through the gazetteer's one pipeline; the name as saved."""
+    from mzgis.gazetteer.edits import Edit
+
+    gaz = gazetteer_for(db)
+    user = acting(on_behalf_of, gaz.store, db)
+    (feature,) = gaz.apply([Edit(action, **edit)], user=user, comment=reason)  # type: ignore[arg-type]
+    return feature
+
+
 def point_from(lon: float, lat: float, from_crs: str) -> Any:
     from shapely.geometry import Point
 

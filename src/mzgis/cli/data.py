@@ -461,8 +461,8 @@ def upgrade(
     no_backup: Annotated[bool, typer.Option("--no-backup", help="不先复制一份原文件")] = False,
 ) -> None:
     """把旧版本建立的数据文件升级到当前图层模型(新图层、新字段),先留副本,要么全做要么不做。"""
-    from mzgis.store.postgis import PostGISStore
     from mzgis.store.geopackage.upgrade import upgrade_geopackage
+    from mzgis.store.postgis import PostGISStore
 
     path = settings_for(db).db
     if isinstance(path, str):  # a PostgreSQL database: opening it checks its structure (made by this version)

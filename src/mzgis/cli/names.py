@@ -27,14 +27,12 @@ from mzgis.cli.common import (
     echo_seeded,
     fail,
     gazetteer_for,
-    jurisdiction,
     open_db,
     parse_date,
     point_from,
-    recorded_as,
     run_names_import,
+    saved,
     seed_divisions,
-    settings_for,
 )
 
 __all__ = [
@@ -209,15 +207,8 @@ def names_add(
         "approval_ref": approval_ref,
         "approved_on": approved_on,
     }
-    gaz = gazetteer_for(db)
-    f = gaz.create(
-        props,
-        point_from(lon, lat, from_crs),
-        user=recorded_as(user, settings_for(db)),
-        scope=jurisdiction(user, gaz.store, db),
-        reason=reason,
-        override_reason=override_reason,
-    )
+    place = point_from(lon, lat, from_crs)
+    f = saved("create", reason, user, db, properties=props, geometry=place, override_reason=override_reason)
     typer.echo(f"已新增 #{f.id} {f.properties['name']} {f.properties['romanized']}(版本 {f.version})")
 
 
@@ -233,17 +224,9 @@ def names_rename(
     db: DbOption = None,
 ) -> None:
     """更名(原名记入曾用名)。Rename; the old name goes to former_names."""
-    gaz = gazetteer_for(db)
-    f = gaz.rename(
-        fid,
-        new_name,
-        expected_version=version,
-        user=recorded_as(user, settings_for(db)),
-        scope=jurisdiction(user, gaz.store, db),
-        reason=reason,
-        on=on,
-        override_reason=override_reason,
-    )
+    changes = {"name": new_name}
+    f = saved("rename", reason, user, db, id=fid, expected_version=version, properties=changes, on=on,
+              override_reason=override_reason)  # fmt: skip
     typer.echo(f"#{f.id} 已更名为 {f.properties['name']} {f.properties['romanized']}(版本 {f.version})")
 
 
@@ -259,15 +242,8 @@ def names_move(
     db: DbOption = None,
 ) -> None:
     """移动地名位置。Move a place name."""
-    gaz = gazetteer_for(db)
-    f = gaz.move(
-        fid,
-        point_from(lon, lat, from_crs),
-        expected_version=version,
-        user=recorded_as(user, settings_for(db)),
-        reason=reason,
-        scope=jurisdiction(user, gaz.store, db),
-    )
+    place = point_from(lon, lat, from_crs)
+    f = saved("move", reason, user, db, id=fid, expected_version=version, geometry=place)
     typer.echo(f"#{f.id} {f.properties['name']} 已移动(版本 {f.version})")
 
 
@@ -281,15 +257,7 @@ def names_retire(
     db: DbOption = None,
 ) -> None:
     """废止地名(保留记录)。Retire a name; the record is kept."""
-    gaz = gazetteer_for(db)
-    f = gaz.retire(
-        fid,
-        expected_version=version,
-        user=recorded_as(user, settings_for(db)),
-        reason=reason,
-        on=on,
-        scope=jurisdiction(user, gaz.store, db),
-    )
+    f = saved("retire", reason, user, db, id=fid, expected_version=version, on=on)
     typer.echo(f"#{f.id} {f.properties['name']} 已废止({f.properties['retired_on']},版本 {f.version})")
 
 
@@ -303,15 +271,7 @@ def names_restore(
     db: DbOption = None,
 ) -> None:
     """恢复已废止的地名。Restore a retired name."""
-    gaz = gazetteer_for(db)
-    f = gaz.restore(
-        fid,
-        expected_version=version,
-        user=recorded_as(user, settings_for(db)),
-        scope=jurisdiction(user, gaz.store, db),
-        reason=reason,
-        override_reason=override_reason,
-    )
+    f = saved("restore", reason, user, db, id=fid, expected_version=version, override_reason=override_reason)
     typer.echo(f"#{f.id} {f.properties['name']} 已恢复(版本 {f.version})")
 
 
@@ -326,16 +286,8 @@ def names_revert(
     db: DbOption = None,
 ) -> None:
     """把地名恢复为某个旧版本的内容(作为新版本,历史全部保留)。Revert a name to an earlier version's content."""
-    gaz = gazetteer_for(db)
-    f = gaz.revert(
-        fid,
-        to_version,
-        expected_version=version,
-        user=recorded_as(user, settings_for(db)),
-        scope=jurisdiction(user, gaz.store, db),
-        reason=reason,
-        override_reason=override_reason,
-    )
+    f = saved("revert", reason, user, db, id=fid, expected_version=version, to_version=to_version,
+              override_reason=override_reason)  # fmt: skip
     typer.echo(f"#{f.id} {f.properties['name']} 已恢复为版本 {to_version} 的内容(新版本 {f.version})")
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mzgis.gazetteer.service import Edit, Gazetteer
+from mzgis.gazetteer.edits import Edit
+from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import Feature, Store
 
 __all__ = [

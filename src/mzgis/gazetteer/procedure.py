@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mzgis.errors import BadInput, Conflict
-from mzgis.gazetteer.service import Edit, Gazetteer
+from mzgis.gazetteer.edits import Actor, Edit, guard
+from mzgis.gazetteer.service import Gazetteer
 from mzgis.layers import PROCEDURE_STAGES, choice_labels, get_layer
 from mzgis.store import Feature, Transaction
 from mzgis.text import clean_text
@@ -142,8 +143,8 @@ class Procedures:
 
     def guard(self, name: Feature, user: str, scope: str | None) -> None:
         """Refuse (Forbidden) a user confined to ``scope`` the application of a name outside it."""
-        gaz = self.gazetteer
-        gaz.guard(scope, name.properties.get("admin_code"), str(name.properties["name"]), user, gaz.admin())
+        admin = self.gazetteer.admin()
+        guard(Actor(user, scope), admin, name.properties.get("admin_code"), str(name.properties["name"]))
 
     def guard_application(self, pid: int, user: str, scope: str | None) -> Feature:
         """:meth:`guard` for the name of application ``pid`` (NotFound for an unknown one); the application."""

@@ -12,17 +12,18 @@ import datetime as dt
 import json
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
-from shapely.geometry import shape as shapely_shape
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup, load_admin
 from mzgis.clock import beijing_today
-from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, TooLarge
+from mzgis.errors import BadInput, Conflict, RuleViolation
+from mzgis.gazetteer.cleanup import CleanUp
+from mzgis.gazetteer.edits import USER_FIELDS, Acting, Actor, Edit, check_reason, edit_date, guard, reverted
+from mzgis.gazetteer.finder import NameFinder
 from mzgis.gazetteer.names import name_parts
 from mzgis.gazetteer.near import NearIndex
 from mzgis.gazetteer.romanize import Spelling, romanize, spelling
@@ -38,25 +39,20 @@ from mzgis.gazetteer.rules import (
     scope_key,
     spell,
 )
+from mzgis.gazetteer.scopes import Scopes, created_scope, name_record
 from mzgis.gazetteer.search import (
-    MAX_QUERY,
-    Filters,
-    IndexRecord,
-    Merged,
     NameIndex,
-    NameSource,
-    SearchHit,
-    StoredNames,
-    search_names,
 )
-from mzgis.layers import LAYERS, LIMITS, check_geometry, check_record, promote_geometry
+from mzgis.gazetteer.verbs import EditVerbs
+from mzgis.layers import LAYERS, check_geometry, check_record, promote_geometry
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
-from mzgis.store.base import AnyOf, check_version
+from mzgis.store.base import AnyOf
 from mzgis.text import text_problem
 
 __all__ = [
     "PINYIN_READINGS",
     "USER_FIELDS",
+    "Actor",
     "CheckResult",
     "Edit",
     "Gazetteer",
@@ -66,24 +62,7 @@ __all__ = [
 ]
 
 LAYER = "place_names"
-# the fields of a name an officer sets (an import reads them, a revert takes them back from an earlier
-# version); the parts and romanization follow the name, former names follow a rename
-USER_FIELDS = (
-    "name",
-    "category",
-    "subcategory",
-    "admin_code",
-    "status",
-    "origin",
-    "approval_ref",
-    "approved_on",
-    "census_code",
-    "history",
-    "description",
-)
 _EDITABLE = {*USER_FIELDS, "specific", "generic", "romanized"}
-# how far outside a scope's polygon a scoped officer may still place a name: about a metre (digitising)
-_SCOPE_TOLERANCE_DEG = 1e-5
 _SPACE = re.compile(r"\s")
 
 
@@ -116,19 +95,6 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class Edit:
-    """One edit of a changeset."""
-
-    action: Literal["create", "update", "rename", "move", "retire", "restore"]
-    id: int | None = None
-    expected_version: int | None = None
-    properties: Mapping[str, Any] = field(default_factory=dict)
-    geometry: BaseGeometry | None = None
-    on: str | None = None  # date of a rename or retirement (default: today)
-    override_reason: str | None = None
-
-
-@dataclass(frozen=True)
 class Precheck:
     """The creates of a changeset checked ahead of the write, outside the write lock (an import checks every
     row first to report on it): their results and the revisions of the names and admin units they were
@@ -158,28 +124,6 @@ def validate_name(name: Any) -> str:
     return text
 
 
-def _check_reason(text: str, what: str) -> None:
-    """A reason, override reason or comment: at most ``LIMITS.reason_chars``, no control characters."""
-    if len(text) > LIMITS.reason_chars:
-        raise TooLarge(f"{what}过长(最多 {LIMITS.reason_chars} 个字符)", f"{what} over {LIMITS.reason_chars} chars")
-    problem = text_problem(text, multiline=True)
-    if problem:
-        raise BadInput(f"{what}{problem}", "control or invisible characters in a reason")
-
-
-def _edit_date(on: str | None, today: dt.date) -> str:
-    """The date of a rename or retirement: ``on`` as YYYY-MM-DD (not after today), or today."""
-    if on is None or not str(on).strip():
-        return today.isoformat()
-    try:
-        day = dt.date.fromisoformat(str(on).strip())
-    except ValueError:
-        raise BadInput(f"日期“{on}”不对,应为 YYYY-MM-DD", f"date {on!r} is not YYYY-MM-DD") from None
-    if day > today:
-        raise BadInput(f"日期 {day} 晚于今天({today})", f"date {day} is after today") from None
-    return day.isoformat()
-
-
 # subcategories spelled as one word (rule 3 of the 1984 rules: natural villages and towns)
 JOINED_SUBCATEGORIES = frozenset({"natural_village"})
 
@@ -202,140 +146,7 @@ def romanize_name(
 PINYIN_READINGS = "pinyin_readings"  # the store's note: the readings its names' pinyin was worked out under
 
 
-def _record(f: Feature, *, stored_pinyin: bool = False) -> NameRecord:
-    """What the rules need of a stored name; its stored pinyin only when it follows the current readings."""
-    p = f.properties
-    return NameRecord(  # the rules compare normalised names (a file edited elsewhere may hold others)
-        name=unicodedata.normalize("NFC", str(p["name"])),
-        category=str(p["category"]),
-        admin_code=str(p["admin_code"]),
-        subcategory=p.get("subcategory"),
-        generic=p.get("generic"),
-        id=f.id,
-        status=str(p["status"]),
-        pinyin=p.get("pinyin") if stored_pinyin else None,
-    )
-
-
-def _index_record(f: Feature, *, stored_pinyin: bool = False) -> IndexRecord:
-    """What the search keeps of a stored name (its stored pinyin only when it follows the current readings)."""
-    point = f.geometry.representative_point() if f.geometry is not None else None
-    return IndexRecord(
-        f.id,
-        str(f.properties["name"]),
-        str(f.properties["category"]),
-        str(f.properties["admin_code"]),
-        str(f.properties["status"]),
-        None if point is None else point.x,
-        None if point is None else point.y,
-        str(f.properties.get("romanized") or ""),
-        f.properties.get("pinyin") if stored_pinyin else None,
-    )
-
-
-def _created_scope(edit: Edit) -> str:
-    """The scope a created name will be in."""
-    p = edit.properties
-    return scope_key(
-        NameRecord(
-            str(p.get("name", "")), str(p.get("category", "")), str(p.get("admin_code", "")), p.get("subcategory")
-        )
-    )
-
-
-class Scopes:
-    """The names of each scope that a check or a changeset touches, read by their indexed scope key (once
-    per scope) and kept current edit by edit. Names stored without a key (added in another tool) are read
-    once and sorted into their scopes here."""
-
-    _BATCH = 500  # scope keys read per query when many are preloaded
-
-    def __init__(
-        self,
-        read: Callable[[Mapping[str, Any], AnyOf | None], list[Feature]],
-        *,
-        stored_pinyin: bool = False,
-        lock: Callable[[Iterable[str]], None] | None = None,
-        rivals: Callable[[NameRecord], AnyOf] | None = None,
-    ) -> None:
-        self._read = read
-        self._lock = lock  # inside a transaction: hold each scope before its names are read
-        self._stored_pinyin = stored_pinyin  # whether the stored pinyin follows the rules' readings
-        self._by_key: dict[str, list[NameRecord]] = {}
-        self._key_of: dict[int, str] = {}  # id → the scope its record is listed in
-        self._unscoped: list[NameRecord] | None = None
-        # one name's check: only the names of its scope that may compete with it are read, each time
-        self._rivals = rivals if stored_pinyin else None  # the stored pinyin must be the rules' to query it
-        self._added: list[NameRecord] = []
-
-    def _record(self, f: Feature) -> NameRecord:
-        return _record(f, stored_pinyin=self._stored_pinyin)
-
-    def preload(self, keys: Iterable[str]) -> None:
-        """Read the names of many scopes in a few queries (an import's rows span many scopes)."""
-        wanted = sorted({k for k in keys if k not in self._by_key})
-        if self._lock is not None:
-            self._lock(wanted)
-        if self._rivals is not None:
-            return  # each check reads its own rivals
-        for i in range(0, len(wanted), self._BATCH):
-            chunk = wanted[i : i + self._BATCH]
-            found: dict[str, list[NameRecord]] = {k: [] for k in chunk}
-            for f in self._read({"scope_key": chunk}, None):
-                found[str(f.properties["scope_key"])].append(self._record(f))
-            for key, members in found.items():
-                self._fill(key, members)
-
-    def _unscoped_in(self, key: str) -> list[NameRecord]:
-        """The names stored without a scope key (another tool's edits) that belong to scope ``key``."""
-        if self._unscoped is None:
-            self._unscoped = [self._record(f) for f in self._read({"scope_key": None}, None)]
-        return [r for r in self._unscoped if scope_key(r) == key]
-
-    def _fill(self, key: str, stored: list[NameRecord]) -> None:
-        members = stored + self._unscoped_in(key)
-        self._by_key[key] = members
-        self._key_of.update((r.id, key) for r in members if r.id is not None)
-
-    def _members(self, key: str) -> list[NameRecord]:
-        if key not in self._by_key:
-            if self._lock is not None:
-                self._lock([key])
-            self._fill(key, [self._record(f) for f in self._read({"scope_key": key}, None)])
-        return self._by_key[key]
-
-    def of(self, rec: NameRecord) -> list[NameRecord]:
-        """The names ``rec`` competes with (its own scope's; with ``rivals``, those of them that may)."""
-        key = scope_key(rec)
-        if self._rivals is None:
-            return list(self._members(key))
-        if self._lock is not None:
-            self._lock([key])
-        stored = [self._record(f) for f in self._read({"scope_key": key}, self._rivals(rec))]
-        return stored + self._unscoped_in(key) + [r for r in self._added if scope_key(r) == key]
-
-    def add(self, rec: NameRecord) -> None:
-        """A name checked earlier in the same import or changeset."""
-        key = scope_key(rec)
-        if self._rivals is not None:
-            self._added.append(rec)
-            return
-        self._members(key).append(rec)
-        if rec.id is not None:
-            self._key_of[rec.id] = key
-
-    def saved(self, feature: Feature) -> None:
-        """A name as just saved: out of the scope it was listed in, into its current one (with ``rivals``,
-        nothing to do: each check reads the transaction's own state)."""
-        if self._rivals is not None:
-            return
-        old = self._key_of.get(feature.id)
-        if old is not None:
-            self._by_key[old] = [r for r in self._by_key[old] if r.id != feature.id]
-        self.add(self._record(feature))
-
-
-class Gazetteer:
+class Gazetteer(EditVerbs, NameFinder, CleanUp):
     """Place-name operations on a store."""
 
     def __init__(
@@ -521,12 +332,12 @@ class Gazetteer:
         scopes: Scopes,
         checked: CheckResult | None = None,
         *,
-        jurisdiction: tuple[str | None, str] = (None, ""),
+        actor: Actor,
     ) -> Feature:
         """Apply one edit inside ``tx``; an override of rule errors is recorded in the edit's audit reason.
-        ``checked``: a create's result checked ahead (see :class:`Precheck`). ``jurisdiction``: the user's
-        scope and name; the name before and after the edit must lie within the scope."""
-        today = _edit_date(edit.on, self._today())
+        ``checked``: a create's result checked ahead (see :class:`Precheck`). ``actor``: who edits; the name
+        before and after the edit must lie within the actor's jurisdiction."""
+        today = edit_date(edit.on, self._today())
         if edit.action == "create":
             clean, why = self._created(tx, edit, admin, reason, scopes, checked)
             tx.set_reason(why)
@@ -534,8 +345,7 @@ class Gazetteer:
         if edit.id is None:
             raise BadInput("缺少地名编号", "an edit needs the id of the name")
         current = tx.current(LAYER, edit.id, edit.expected_version)
-        scope, user = jurisdiction
-        self.guard(scope, current.properties.get("admin_code"), str(current.properties["name"]), user, admin)
+        guard(actor, admin, current.properties.get("admin_code"), str(current.properties["name"]))
         props = dict(current.properties)
         geometry = UNCHANGED
         if edit.action in ("update", "rename"):
@@ -594,50 +404,9 @@ class Gazetteer:
                 scopes=scopes,
             )
         moved = None if geometry is UNCHANGED else geometry  # not moved out of it either, by code or position
-        self.guard(scope, props.get("admin_code"), str(props["name"]), user, admin, geometry=moved)
+        guard(actor, admin, props.get("admin_code"), str(props["name"]), geometry=moved)
         tx.set_reason(self._reason(reason, findings, edit.override_reason))
         return tx.update(LAYER, current.id, expected_version=current.version, properties=props, geometry=geometry)
-
-    @staticmethod
-    def guard(
-        scope: str | None,
-        code: Any,
-        name: str,
-        user: str,
-        admin: AdminLookup,
-        *,
-        geometry: BaseGeometry | None = None,
-    ) -> None:
-        """Refuse (Forbidden) a write of the name ``name`` in unit ``code`` by a user confined to ``scope``;
-        ``geometry``: a new position (a create or a move), which must lie in the scope's polygon where the
-        scope has one (within a metre or so: a point on the boundary is inside)."""
-        if scope is None:
-            return
-
-        def shown(c: str) -> str:
-            unit = admin.units.get(c)
-            return f"{unit.properties['name']}（{c}）" if unit is not None else c
-
-        if not str(code or "").startswith(scope):
-            raise Forbidden(
-                f"“{user}”的管辖范围是{shown(scope)},不能修改属于{shown(str(code or '?'))}的地名“{name}”;未作任何修改",
-                f"{user} may write only within {scope}; {name} belongs to {code}",
-            )
-        home = admin.units.get(scope)
-        if geometry is None or geometry.is_empty or home is None or home.geometry is None:
-            return
-        if admin.contains(scope, geometry, tolerance_deg=_SCOPE_TOLERANCE_DEG):
-            return
-        at = geometry.representative_point()
-        held = [str(u.properties["code"]) for u in admin.at(at.x, at.y)]
-        held = [c for c in held if not scope.startswith(c)]  # not the county the scope belongs to
-        peer = next((c for c in held if len(c) == len(scope)), held[0] if held else None)  # a unit like the scope
-        where = f"{shown(peer)}内" if peer else "管辖范围之外"
-        raise Forbidden(
-            f"“{user}”的管辖范围是{shown(scope)},地名“{name}”的位置({at.x:.6f}, {at.y:.6f})在{where},"
-            "不能放到那里;未作任何修改",
-            f"{user} may place names only within {scope}; the position of {name} is outside it",
-        )
 
     def revisions(self) -> tuple[int, int]:
         """The revisions of the names and the admin units: what a check's result depends on besides rules."""
@@ -647,7 +416,7 @@ class Gazetteer:
         self,
         edits: Sequence[Edit],
         *,
-        user: str,
+        user: str | Acting,
         comment: str = "",
         precheck: Precheck | None = None,
         then: Callable[[Transaction, list[Feature]], None] | None = None,
@@ -655,22 +424,26 @@ class Gazetteer:
     ) -> list[Feature]:
         """Apply edits as one changeset, all or nothing. ``precheck``: the creates already checked (an
         import's), used under the write lock only if nothing changed since. ``then``: more writes of the same
-        changeset (the naming procedure's step), given the transaction and the saved names. ``scope``: the
-        jurisdiction (an admin code prefix) of the user: a name outside it, before or after an edit, refuses
-        the whole changeset (Forbidden), nothing written."""
+        changeset (the naming procedure's step), given the transaction and the saved names. ``user``: who
+        edits (an ``Acting``, or a name with ``scope`` its jurisdiction): a name outside the jurisdiction,
+        before or after an edit, refuses the whole changeset (Forbidden), nothing written. A revert is worked
+        out into its update first (``edits.reverted``), its comment naming the version."""
         if not edits:
             raise BadInput("变更集为空", "empty changeset")
-        _check_reason(comment, "修改说明")
+        actor = Actor(user, scope) if isinstance(user, str) else Actor(user.name, user.scope)
+        check_reason(comment, "修改说明")
         for edit in edits:
-            _check_reason(edit.override_reason or "", "覆盖理由")
+            check_reason(edit.override_reason or "", "覆盖理由")
         with self.store.reuse():  # on a file: the reads and the write share one connection
             admin = self.admin()
             for edit in edits:
                 if edit.action == "create":
                     name = str(edit.properties.get("name", ""))
-                    self.guard(scope, edit.properties.get("admin_code"), name, user, admin, geometry=edit.geometry)
+                    guard(actor, admin, edit.properties.get("admin_code"), name, geometry=edit.geometry)
             self.fill_derived()  # names added or changed in another tool since (one indexed query when none were)
-            with self.store.transaction(user=user, reason=comment) as tx:
+            if any(e.action == "revert" for e in edits):
+                edits, comment = self._reverts(edits, comment, actor, admin)
+            with self.store.transaction(user=actor.name, reason=comment) as tx:
                 tx.admit(LAYER)  # every edit below passes the rules and romanization of _apply
                 # fill_derived made the stored pinyin follow these readings; one edit reads only its rivals
                 scopes = self.scopes(tx, stored_pinyin=True, narrow=len(edits) == 1 and precheck is None)
@@ -696,20 +469,36 @@ class Gazetteer:
                         for fid, (clean, _), e in zip(ids, created, edits, strict=True)
                     ]
                 # each scope's names read under the write lock when first needed, kept current edit by edit
-                scopes.preload(_created_scope(e) for e in edits if e.action == "create")
+                scopes.preload(created_scope(e) for e in edits if e.action == "create")
                 out = []
                 for edit in edits:
-                    feature = self._apply(tx, edit, admin, comment, scopes, jurisdiction=(scope, user))
+                    feature = self._apply(tx, edit, admin, comment, scopes, actor=actor)
                     scopes.saved(feature)
                     out.append(feature)
                 if then is not None:
                     then(tx, out)
             return out
 
+    def _reverts(self, edits: Sequence[Edit], comment: str, actor: Actor, admin: AdminLookup) -> tuple[list[Edit], str]:
+        """The reverts among ``edits`` as the updates they make (the jurisdiction checked first: an officer
+        learns nothing of a name outside it), and the comment naming the version."""
+        out: list[Edit] = []
+        for edit in edits:
+            if edit.action != "revert":
+                out.append(edit)
+                continue
+            if edit.id is None:
+                raise BadInput("缺少地名编号", "an edit needs the id of the name")
+            current = self.store.get(LAYER, edit.id)
+            guard(actor, admin, current.properties.get("admin_code"), str(current.properties["name"]))
+            out.append(reverted(current, self.history(edit.id), edit, comment))
+            comment = f"恢复到版本 {edit.to_version}:{comment}"
+        return out, comment
+
     @staticmethod
     def _hold(tx: Transaction, edits: Sequence[Edit]) -> bool:
         """Hold the scopes of the names ``edits`` create (true, for use in a condition)."""
-        tx.lock_scopes(_created_scope(e) for e in edits)
+        tx.lock_scopes(created_scope(e) for e in edits)
         return True
 
     def fill_derived(self) -> int:
@@ -721,7 +510,7 @@ class Gazetteer:
             names: Iterable[Feature] = self.store.features(LAYER, where={"scope_key": None}, geometry=False)  # indexed
         else:
             names = self.store.iter_features(LAYER)
-        values = {f.id: self._derived(_record(f)) | self._spelled_again(f) for f in names}
+        values = {f.id: self._derived(name_record(f)) | self._spelled_again(f) for f in names}
         if current and not values:
             return 0  # nothing to write: no transaction
         return self.store.set_derived(LAYER, values, meta={PINYIN_READINGS: self.rules.readings.digest})
@@ -776,139 +565,6 @@ class Gazetteer:
             self._admin = (revision, load_admin(self.store))
         return self._admin[1]
 
-    def create(
-        self,
-        properties: Mapping[str, Any],
-        geometry: BaseGeometry | None,
-        *,
-        user: str,
-        reason: str = "",
-        override_reason: str | None = None,
-        scope: str | None = None,
-    ) -> Feature:
-        return self.apply(
-            [Edit("create", properties=properties, geometry=geometry, override_reason=override_reason)],
-            user=user,
-            comment=reason,
-            scope=scope,
-        )[0]
-
-    def update(
-        self,
-        fid: int,
-        changes: Mapping[str, Any],
-        *,
-        expected_version: int | None,
-        user: str,
-        reason: str = "",
-        geometry: BaseGeometry | None = None,
-        override_reason: str | None = None,
-        on: str | None = None,
-        scope: str | None = None,
-    ) -> Feature:
-        edit = Edit("update", fid, expected_version, changes, geometry, on, override_reason)
-        return self.apply([edit], user=user, comment=reason, scope=scope)[0]
-
-    def rename(
-        self,
-        fid: int,
-        new_name: str,
-        *,
-        expected_version: int | None,
-        user: str,
-        reason: str,
-        on: str | None = None,
-        override_reason: str | None = None,
-        scope: str | None = None,
-    ) -> Feature:
-        edit = Edit("rename", fid, expected_version, {"name": new_name}, None, on, override_reason)
-        return self.apply([edit], user=user, comment=reason, scope=scope)[0]
-
-    def move(
-        self,
-        fid: int,
-        geometry: BaseGeometry,
-        *,
-        expected_version: int | None,
-        user: str,
-        reason: str = "",
-        scope: str | None = None,
-    ) -> Feature:
-        edit = Edit("move", fid, expected_version, geometry=geometry)
-        return self.apply([edit], user=user, comment=reason, scope=scope)[0]
-
-    def retire(
-        self,
-        fid: int,
-        *,
-        expected_version: int | None,
-        user: str,
-        reason: str,
-        on: str | None = None,
-        scope: str | None = None,
-    ) -> Feature:
-        return self.apply([Edit("retire", fid, expected_version, on=on)], user=user, comment=reason, scope=scope)[0]
-
-    def restore(
-        self,
-        fid: int,
-        *,
-        expected_version: int | None,
-        user: str,
-        reason: str = "",
-        override_reason: str | None = None,
-        scope: str | None = None,
-    ) -> Feature:
-        edit = Edit("restore", fid, expected_version, override_reason=override_reason)
-        return self.apply([edit], user=user, comment=reason, scope=scope)[0]
-
-    def revert(
-        self,
-        fid: int,
-        to_version: int,
-        *,
-        expected_version: int | None,
-        user: str,
-        reason: str,
-        override_reason: str | None = None,
-        scope: str | None = None,
-    ) -> Feature:
-        """A new version with the content of version ``to_version`` (its fields and position, from the
-        history), checked like any edit; nothing of the history is lost. A reason is required; a version
-        whose retirement differs from today's is refused (retire or restore instead), as is one whose
-        position was changed outside mzgis (the history notes only that it changed)."""
-        if not reason.strip():
-            raise BadInput("恢复到旧版本必须说明原因", "reverting needs a reason")
-        current = self.store.get(LAYER, fid)
-        self.guard(scope, current.properties.get("admin_code"), str(current.properties["name"]), user, self.admin())
-        check_version(current, expected_version)  # a stale revert is refused before anything else
-        state: dict[str, Any] = {}
-        for entry in self.history(fid):
-            if entry.version > to_version:
-                break
-            state |= entry.after or {}
-        if to_version < 1 or to_version >= current.version or not state:
-            raise BadInput(
-                f"版本应在 1–{current.version - 1} 之间(当前版本 {current.version})",
-                f"no version {to_version} to revert to",
-            )
-        if (state.get("status") == "retired") != (current.properties["status"] == "retired"):
-            raise BadInput("版本的废止状态与现在不同;废止和恢复请用 retire / restore", "use retire or restore")
-        shape = state.get("geometry")
-        if isinstance(shape, str):  # an edit made outside mzgis: the history says only that it moved
-            raise BadInput(f"版本 {to_version} 的位置是在 mzgis 之外修改的,历史中没有坐标,无法还原", "position unknown")
-        geometry = None if shape is None else shapely_shape(shape)
-        changes: dict[str, Any] = {
-            k: state.get(k) for k in USER_FIELDS if k in state and state.get(k) != current.properties.get(k)
-        }
-        moved = geometry is not None and current.geometry is not None and not geometry.equals(current.geometry)
-        if not changes and not moved:
-            raise BadInput(f"版本 {to_version} 与当前内容相同,无需恢复", "nothing to revert")
-        edit = Edit(
-            "update", fid, expected_version, changes, geometry if moved else None, override_reason=override_reason
-        )
-        return self.apply([edit], user=user, comment=f"恢复到版本 {to_version}:{reason}", scope=scope)[0]
-
     # ---------------------------------------------------------------- reads
 
     def get(self, fid: int) -> Feature:
@@ -918,133 +574,3 @@ class Gazetteer:
         """Every recorded change of a name, oldest first."""
         self.store.get(LAYER, fid)  # NotFound for an unknown id
         return self.store.audit(layer=LAYER, feature_id=fid)
-
-    def index(self) -> NameIndex:
-        """The in-memory search index, rebuilt when the gazetteer has changed since it was built."""
-        revision = self.store.revision(LAYER)
-        if self._index is None or self._index[0] != revision:
-            stored_pinyin = self._stored_pinyin()
-            records = [_index_record(f, stored_pinyin=stored_pinyin) for f in self.store.iter_features(LAYER)]
-            previous = self._index[1] if self._index is not None else None
-            self._index = (revision, NameIndex(records, readings=self.rules.readings, previous=previous))
-        return self._index[1]
-
-    def _stored_names(self) -> tuple[StoredNames, NameSource] | None:
-        """The store's own search (a database's indexes) when it has one and the stored pinyin follows the
-        rules' readings: itself (for the nearest names) and as the search's source, with the names stored
-        without their pinyin (edited in another tool since) held in memory; None: the in-memory index answers."""
-        stored = self.store.name_source()
-        if stored is None or not self._stored_pinyin():
-            return None
-        revision = self.store.revision(LAYER)
-        if self._held is None or self._held[0] != revision:
-            waiting = self.store.features(LAYER, where={"scope_key": None})  # indexed; derived fields missing
-            held = NameIndex([_index_record(f) for f in waiting], readings=self.rules.readings) if waiting else None
-            self._held = (revision, held)
-        return stored, (stored if self._held[1] is None else Merged(stored, self._held[1]))
-
-    def search(
-        self,
-        query: str = "",
-        *,
-        category: str | None = None,
-        township: str | None = None,
-        status: str | None = None,
-        near: tuple[float, float] | None = None,
-        within_m: float | None = None,
-        limit: int = 20,
-    ) -> list[SearchHit]:
-        if not query.strip() and near is None:
-            raise BadInput("请输入查询词或位置", "give a query or a point")
-        if len(query) > MAX_QUERY:
-            raise BadInput(
-                f"查询词过长(最多 {MAX_QUERY} 个字符,收到 {len(query)} 个)", f"query longer than {MAX_QUERY} characters"
-            )
-        if limit < 1 or limit > 1000:
-            raise BadInput("结果数应在 1–1000 之间", "limit must be 1..1000")
-        filters = Filters(category, township, status)
-        in_store = self._stored_names()
-        nearby = None
-        source: NameSource
-        if in_store is None:
-            idx = source = self.index()
-            if near is not None and not query.strip():  # the nearest: from the live R-tree, not a scan of every name
-
-                def accept(fid: int) -> bool:
-                    rec = idx.record(fid)
-                    return rec is not None and filters.passes(rec)
-
-                found = self.near_index().nearest(near[0], near[1], limit, within_m=within_m, accept=accept)
-                nearby = idx.records_of(fid for fid, _ in found)
-        else:
-            stored, source = in_store
-            if near is not None and not query.strip():  # the nearest: the database's KNN on the sphere
-                nearby = stored.nearest(near[0], near[1], limit, within_m=within_m, filters=filters)
-        return search_names(
-            source,
-            query,
-            readings=self.rules.readings,
-            filters=filters,
-            near=near,
-            within_m=within_m,
-            limit=limit,
-            nearby=nearby,
-        )
-
-    def near_index(self) -> NearIndex:
-        """The live spatial index of the names' positions: built once, then the names changed since (by any
-        tool: the audit says which) are deleted and inserted again; a change of most of it is a rebuild."""
-        revision = self.store.revision(LAYER)
-        if self._near is not None and self._near[0] == revision:
-            return self._near[1]
-        changed = self.store.changed_since(LAYER, self._near[0]) if self._near is not None else None
-        if self._near is None or changed is None or len(changed) > max(1000, len(self._near[1]) // 10):
-            records = self.index().records
-            tree = NearIndex((r.id, r.lon, r.lat) for r in records if r.lon is not None and r.lat is not None)
-        else:
-            tree = self._near[1]
-            for fid in changed:
-                try:
-                    geom = self.store.get(LAYER, fid).geometry
-                except NotFound:
-                    geom = None  # deleted (outside mzgis: names are retired, never deleted, by mzgis)
-                point = geom.representative_point() if geom is not None else None
-                tree.update(fid, None if point is None else point.x, None if point is None else point.y)
-        self._near = (revision, tree)
-        return tree
-
-    def _spelling_findings(self, f: Feature) -> list[Finding]:
-        """A stored romanization other than the standard one (typed in another tool, or by an older version):
-        a finding of its own, with the spelling proposed."""
-        p = f.properties
-        stored = p.get("romanized")
-        if not stored or not p.get("name"):
-            return []  # none yet: mzgis spells it at its next look
-        expected = self._standard_spelling(p)
-        if stored == expected:
-            return []
-        message = f"罗马字母拼写“{stored}”不是标准拼写,应为“{expected}”"
-        return [Finding("spelling_mismatch", "warning", message, f"romanized {stored!r}, standard {expected!r}")]
-
-    def check_all(self) -> list[tuple[Feature, list[Finding]]]:
-        """Every rule over the whole gazetteer (the clean-up report): names with findings, in id order."""
-        stored_pinyin = self._stored_pinyin()
-        features = list(self.store.iter_features(LAYER))
-        records = [_record(f, stored_pinyin=stored_pinyin) for f in features]
-        admin = self.admin()
-        groups: dict[str, list[NameRecord]] = defaultdict(list)
-        for rec in records:  # each name is compared with its own scope only: the work grows with n, not n²
-            groups[scope_key(rec)].append(rec)
-        out = []
-        for f, rec in zip(features, records, strict=True):
-            if rec.status == "retired":
-                continue
-            findings = check_name(rec, groups[scope_key(rec)], rules=self.rules)
-            if f.geometry is not None and not admin.contains(rec.admin_code, f.geometry):
-                findings.append(
-                    Finding("admin_mismatch", "warning", f"位置不在所在区划“{admin.name(rec.admin_code)}”内", "outside")
-                )
-            findings += self._spelling_findings(f)
-            if findings:
-                out.append((f, findings))
-        return out

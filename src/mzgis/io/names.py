@@ -27,8 +27,9 @@ from mzgis.gazetteer.census import (
     nearest_classes,
     read_class_code,
 )
+from mzgis.gazetteer.edits import USER_FIELDS, Actor, Edit, guard
 from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH, Finding, NameRecord, has_errors, scope_key
-from mzgis.gazetteer.service import USER_FIELDS, CheckResult, Edit, Gazetteer, Precheck
+from mzgis.gazetteer.service import CheckResult, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
 from mzgis.io.readers import read_table
 from mzgis.io.tables import write_table
@@ -494,6 +495,7 @@ def _guard(
     one stored outside it or moves one out of it."""
     if scope is None:
         return
+    actor = Actor(user, scope)
     name = str(props.get("name") or "")
     placed = geom if isinstance(geom, BaseGeometry) else None
     if fid is not None:
@@ -501,14 +503,14 @@ def _guard(
             stored = gazetteer.store.get("place_names", fid)
         except NotFound:
             return  # the row's own check says so
-        gazetteer.guard(scope, stored.properties.get("admin_code"), str(stored.properties["name"]), user, admin)
+        guard(actor, admin, stored.properties.get("admin_code"), str(stored.properties["name"]))
         name = name or str(stored.properties["name"])
         if placed is not None and stored.geometry is not None and shapely.equals_exact(placed, stored.geometry, 1e-7):
             placed = None  # not moved: where it stands is not the row's doing
         code = props.get("admin_code") or stored.properties.get("admin_code")
-        gazetteer.guard(scope, code, name, user, admin, geometry=placed)
+        guard(actor, admin, code, name, geometry=placed)
         return
-    gazetteer.guard(scope, props.get("admin_code"), name, user, admin, geometry=placed)
+    guard(actor, admin, props.get("admin_code"), name, geometry=placed)
 
 
 def _row_id(src: Mapping[str, Any], column: Any) -> int | None:

@@ -18,7 +18,8 @@ from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, ReasonIn, fe
 from mzgis.clock import beijing_today
 from mzgis.crs import check_lonlat
 from mzgis.errors import BadInput
-from mzgis.gazetteer.service import CheckResult, Edit
+from mzgis.gazetteer.edits import Edit
+from mzgis.gazetteer.service import CheckResult
 from mzgis.io.geojson import parse_geometry
 from mzgis.io.names import export_census, export_names, write_cleanup_report
 from mzgis.layers import LIMITS
@@ -140,13 +141,14 @@ class HistoryOut(BaseModel):
 
 
 class EditIn(BaseModel):
-    action: Literal["create", "update", "rename", "move", "retire", "restore"]
+    action: Literal["create", "update", "rename", "move", "retire", "restore", "revert"]
     id: IdIn | None = None
     version: IdIn | None = None
     properties: dict[str, Any] = {}
     geometry: dict[str, Any] | None = None
     on: str | None = None
     override_reason: ReasonIn | None = None
+    to_version: IdIn | None = Field(None, description="revert: the earlier version whose content comes back")
 
 
 class ChangesetIn(BaseModel):
@@ -309,21 +311,21 @@ def check_name(body: CheckIn, gaz: GazetteerDep) -> CheckOut:
     return _check_out(result)
 
 
+def _saved(gaz: GazetteerDep, edit: Edit, user: EditorDep, reason: str, response: Response) -> FeatureOut:
+    """One edit through the gazetteer's one pipeline, as the signed-in user; the saved name with its ETag."""
+    (feature,) = gaz.apply([edit], user=user, comment=reason)
+    return _with_etag(response, feature_out(feature))
+
+
 @router.post(
     "/api/names", response_model=FeatureOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS, summary="新增地名"
 )
 def create_name(body: NameIn, gaz: GazetteerDep, user: EditorDep, response: Response) -> FeatureOut:
     props = body.model_dump(exclude={"geometry", "reason", "override_reason"})
-    feature = gaz.create(
-        props,
-        _geometry(body.geometry),
-        user=user.name,
-        reason=body.reason,
-        override_reason=body.override_reason,
-        scope=user.scope,
-    )
-    response.headers["Location"] = f"/api/names/{feature.id}"
-    return _with_etag(response, feature_out(feature))
+    edit = Edit("create", properties=props, geometry=_geometry(body.geometry), override_reason=body.override_reason)
+    out = _saved(gaz, edit, user, body.reason, response)
+    response.headers["Location"] = f"/api/names/{out.id}"
+    return out
 
 
 @router.get("/api/names/{fid}", response_model=FeatureOut, responses=_ERRORS, summary="读取地名")
@@ -331,89 +333,42 @@ def read_name(fid: FeatureId, gaz: GazetteerDep, response: Response) -> FeatureO
     return _with_etag(response, feature_out(gaz.get(fid)))
 
 
+IfMatch = Annotated[str | None, Header()]
+
+
 @router.patch("/api/names/{fid}", response_model=FeatureOut, responses=_ERRORS, summary="修改地名(含更名、移动)")
 def update_name(
-    fid: FeatureId,
-    body: NameUpdateIn,
-    gaz: GazetteerDep,
-    user: EditorDep,
-    response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    fid: FeatureId, body: NameUpdateIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
     changes = body.model_dump(exclude_unset=True, exclude={"version", "geometry", "on", "reason", "override_reason"})
-    feature = gaz.update(
-        fid,
-        changes,
-        expected_version=_version(body.version, if_match),
-        user=user.name,
-        reason=body.reason,
-        geometry=_geometry(body.geometry),
-        override_reason=body.override_reason,
-        on=body.on,
-        scope=user.scope,
-    )
-    return _with_etag(response, feature_out(feature))
+    version = _version(body.version, if_match)
+    edit = Edit("update", fid, version, changes, _geometry(body.geometry), body.on, body.override_reason)
+    return _saved(gaz, edit, user, body.reason, response)
 
 
 @router.post("/api/names/{fid}/retire", response_model=FeatureOut, responses=_ERRORS, summary="废止地名")
 def retire_name(
-    fid: FeatureId,
-    body: RetireIn,
-    gaz: GazetteerDep,
-    user: EditorDep,
-    response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    fid: FeatureId, body: RetireIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
-    feature = gaz.retire(
-        fid,
-        expected_version=_version(body.version, if_match),
-        user=user.name,
-        reason=body.reason,
-        on=body.on,
-        scope=user.scope,
-    )
-    return _with_etag(response, feature_out(feature))
+    edit = Edit("retire", fid, _version(body.version, if_match), on=body.on)
+    return _saved(gaz, edit, user, body.reason, response)
 
 
 @router.post("/api/names/{fid}/restore", response_model=FeatureOut, responses=_ERRORS, summary="恢复已废止的地名")
 def restore_name(
-    fid: FeatureId,
-    body: RestoreIn,
-    gaz: GazetteerDep,
-    user: EditorDep,
-    response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    fid: FeatureId, body: RestoreIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
-    feature = gaz.restore(
-        fid,
-        expected_version=_version(body.version, if_match),
-        user=user.name,
-        reason=body.reason,
-        override_reason=body.override_reason,
-        scope=user.scope,
-    )
-    return _with_etag(response, feature_out(feature))
+    edit = Edit("restore", fid, _version(body.version, if_match), override_reason=body.override_reason)
+    return _saved(gaz, edit, user, body.reason, response)
 
 
 @router.post("/api/names/{fid}/revert", response_model=FeatureOut, responses=_ERRORS, summary="恢复到旧版本的内容")
 def revert_name(
-    fid: FeatureId,
-    body: RevertIn,
-    gaz: GazetteerDep,
-    user: EditorDep,
-    response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    fid: FeatureId, body: RevertIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
-    feature = gaz.revert(
-        fid,
-        body.to_version,
-        expected_version=_version(body.version, if_match),
-        user=user.name,
-        reason=body.reason,
-        override_reason=body.override_reason,
-        scope=user.scope,
-    )
-    return _with_etag(response, feature_out(feature))
+    version = _version(body.version, if_match)
+    edit = Edit("revert", fid, version, override_reason=body.override_reason, to_version=body.to_version)
+    return _saved(gaz, edit, user, body.reason, response)
 
 
 @router.get("/api/names/{fid}/history", response_model=list[HistoryOut], responses=_ERRORS, summary="地名修改历史")
@@ -443,15 +398,7 @@ def name_history(fid: FeatureId, gaz: GazetteerDep) -> list[HistoryOut]:
 )
 def apply_changeset(body: ChangesetIn, gaz: GazetteerDep, user: EditorDep) -> list[FeatureOut]:
     edits = [
-        Edit(
-            e.action,
-            e.id,
-            e.version,
-            e.properties,
-            _geometry(e.geometry),
-            e.on,
-            e.override_reason,
-        )
+        Edit(e.action, e.id, e.version, e.properties, _geometry(e.geometry), e.on, e.override_reason, e.to_version)
         for e in body.edits
     ]
-    return [feature_out(f) for f in gaz.apply(edits, user=user.name, comment=body.comment, scope=user.scope)]
+    return [feature_out(f) for f in gaz.apply(edits, user=user, comment=body.comment)]
