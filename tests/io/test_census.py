@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from mzgis.cli import app
 from mzgis.gazetteer.service import Gazetteer
-from mzgis.io.names import CENSUS_COLUMNS, export_census, import_names
+from mzgis.io.names import import_names
+from mzgis.io.names_export import CENSUS_COLUMNS, export_census
 from mzgis.store import GeoPackageStore
 
 runner = CliRunner()

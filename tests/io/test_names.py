@@ -13,7 +13,8 @@ from mzgis.crs import gcj02_to_wgs84
 from mzgis.errors import BadInput, RuleViolation
 from mzgis.gazetteer.edits import Edit
 from mzgis.gazetteer.service import CheckResult, Gazetteer
-from mzgis.io.names import cleanup_report, export_names, import_names
+from mzgis.io.names import import_names
+from mzgis.io.names_export import cleanup_report, export_names
 from mzgis.store import GeoPackageStore
 from tests.conftest import shape
 
@@ -226,7 +227,7 @@ def test_cleanup_report_table(gaz: Gazetteer) -> None:
 def test_xlsx_outputs_are_laid_out_as_offices_expect(gaz: Gazetteer, tmp_path: Path) -> None:
     import openpyxl
 
-    from mzgis.io.names import write_cleanup_report
+    from mzgis.io.names_export import write_cleanup_report
 
     path = tmp_path / "清理.xlsx"
     write_cleanup_report(gaz, path)

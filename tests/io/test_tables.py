@@ -8,7 +8,7 @@ import pytest
 
 from mzgis.errors import BadInput
 from mzgis.gazetteer.service import Gazetteer
-from mzgis.io.names import export_names, write_cleanup_report
+from mzgis.io.names_export import export_names, write_cleanup_report
 from mzgis.io.tables import write_table
 from mzgis.store import GeoPackageStore
 

@@ -20,7 +20,8 @@ from mzgis.errors import Conflict
 from mzgis.gazetteer.documents import add_document
 from mzgis.gazetteer.procedure import Procedures
 from mzgis.gazetteer.service import Gazetteer
-from mzgis.io.names import export_names, import_names
+from mzgis.io.names import import_names
+from mzgis.io.names_export import export_names
 from mzgis.layers import LAYERS
 from mzgis.store import Backend, GeoPackageStore
 from mzgis.store.merge import merge_store

@@ -95,7 +95,7 @@ def names_check(
     db: DbOption = None,
 ) -> None:
     """对全部地名运行规则检查(不规范地名清理整治表)。Run every rule over the gazetteer."""
-    from mzgis.io.names import write_cleanup_report
+    from mzgis.io.names_export import write_cleanup_report
 
     gaz = gazetteer_for(db)
     if xlsx is not None:
@@ -392,7 +392,7 @@ def names_export(
     db: DbOption = None,
 ) -> None:
     """导出全部地名。Export the gazetteer."""
-    from mzgis.io.names import export_census, export_names
+    from mzgis.io.names_export import export_census, export_names
 
     n = (export_census if census else export_names)(gazetteer_for(db), file)
     typer.echo(f"已导出 {n} 条地名到 {file}" + ("(地名普查交换格式)" if census else ""))

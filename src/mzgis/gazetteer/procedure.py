@@ -104,6 +104,27 @@ def _text(value: Any, what: str, *, limit: int, multiline: bool = False) -> str:
     return text
 
 
+def _step_fields(step: str, spec: Step, details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The fields a step writes: its new stage and its details, each required one given, every text checked."""
+    given = dict(details or {})
+    unknown = set(given) - set(spec.required) - set(spec.optional)
+    if unknown:
+        raise BadInput(f"{spec.zh}不需要这些字段:{'、'.join(sorted(unknown))}", "unknown fields for this step")
+    layer = get_layer(LAYER)
+    changes: dict[str, Any] = {"stage": spec.to}
+    for key in (*spec.required, *spec.optional):
+        value = given.get(key)
+        if value is None or str(value).strip() == "":
+            if key in spec.required:
+                raise BadInput(f"{spec.zh}须填写{layer.field(key).label_zh}", f"{key} is required")
+            continue
+        f = layer.field(key)
+        changes[key] = _text(value, f.label_zh, limit=f.max_length or 2000, multiline=f.multiline)
+    if step == "review" and not ({"expert_opinion", "public_comment"} & set(changes)):
+        raise BadInput("论证须填写专家论证意见或征求意见结果", "an opinion is required")
+    return changes
+
+
 class Procedures:
     """The naming procedure on a gazetteer's store."""
 
@@ -220,27 +241,12 @@ class Procedures:
                 f"“{current.properties['name']}”在{STAGE_ZH[stage]}环节,不能{spec.zh};可办理:{allowed}",
                 f"step {step} not allowed at stage {stage}",
             )
-        given = dict(details or {})
-        unknown = set(given) - set(spec.required) - set(spec.optional)
-        if unknown:
-            raise BadInput(f"{spec.zh}不需要这些字段:{'、'.join(sorted(unknown))}", "unknown fields for this step")
-        layer = get_layer(LAYER)
-        changes: dict[str, Any] = {"stage": spec.to}
-        for key in (*spec.required, *spec.optional):
-            value = given.get(key)
-            if value is None or str(value).strip() == "":
-                if key in spec.required:
-                    raise BadInput(f"{spec.zh}须填写{layer.field(key).label_zh}", f"{key} is required")
-                continue
-            f = layer.field(key)
-            changes[key] = _text(value, f.label_zh, limit=f.max_length or 2000, multiline=f.multiline)
-        if step == "review" and not ({"expert_opinion", "public_comment"} & set(changes)):
-            raise BadInput("论证须填写专家论证意见或征求意见结果", "an opinion is required")
+        changes = _step_fields(step, spec, details)
         day = _date(on, self._today(), f"{spec.zh}日期")
         previous = spec.not_before
         if str(current.properties[previous]) > day.isoformat():
             raise BadInput(
-                f"{spec.zh}日期 {day} 早于{layer.field(previous).label_zh} {current.properties[previous]}",
+                f"{spec.zh}日期 {day} 早于{get_layer(LAYER).field(previous).label_zh} {current.properties[previous]}",
                 "steps must be in date order",
             )
         changes[spec.date_field] = day.isoformat()

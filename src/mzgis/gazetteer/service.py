@@ -323,6 +323,33 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
         )
         return clean, self._reason(reason, found, edit.override_reason)
 
+    @staticmethod
+    def _changes(current: Feature, edit: Edit, today: str) -> dict[str, Any]:
+        """What an update or a rename changes of ``current``: its editable fields, and on a new name the old
+        one among the former names (with its spelling and the dates it was in use)."""
+        changes: dict[str, Any] = {k: v for k, v in edit.properties.items() if k in _EDITABLE}
+        unknown = set(edit.properties) - _EDITABLE
+        if unknown:
+            raise BadInput(f"不能直接修改字段:{'、'.join(sorted(unknown))}", "fields not editable")
+        if changes.get("status") == "retired" or ("status" in changes and current.properties["status"] == "retired"):
+            raise BadInput("废止和恢复请用 retire / restore", "use retire or restore to change retirement")
+        if "name" in changes and changes["name"] != current.properties["name"]:
+            if "generic" not in changes:
+                changes["generic"] = None  # split the new name afresh
+            former = json.loads(current.properties.get("former_names") or "[]")
+            former.append(
+                {
+                    "name": current.properties["name"],
+                    "romanized": current.properties.get("romanized"),
+                    "from": current.properties.get("approved_on"),
+                    "to": today,
+                }
+            )
+            changes["former_names"] = json.dumps(former, ensure_ascii=False)
+        elif edit.action == "rename":
+            raise BadInput("更名需要一个新名称", "a rename needs a new name")
+        return changes
+
     def _apply(
         self,
         tx: Transaction,
@@ -349,30 +376,7 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
         props = dict(current.properties)
         geometry = UNCHANGED
         if edit.action in ("update", "rename"):
-            changes = {k: v for k, v in edit.properties.items() if k in _EDITABLE}
-            unknown = set(edit.properties) - _EDITABLE
-            if unknown:
-                raise BadInput(f"不能直接修改字段:{'、'.join(sorted(unknown))}", "fields not editable")
-            if changes.get("status") == "retired" or (
-                "status" in changes and current.properties["status"] == "retired"
-            ):
-                raise BadInput("废止和恢复请用 retire / restore", "use retire or restore to change retirement")
-            if "name" in changes and changes["name"] != current.properties["name"]:
-                if "generic" not in changes:
-                    changes["generic"] = None  # split the new name afresh
-                former = json.loads(current.properties.get("former_names") or "[]")
-                former.append(
-                    {
-                        "name": current.properties["name"],
-                        "romanized": current.properties.get("romanized"),
-                        "from": current.properties.get("approved_on"),
-                        "to": today,
-                    }
-                )
-                props["former_names"] = json.dumps(former, ensure_ascii=False)
-            elif edit.action == "rename":
-                raise BadInput("更名需要一个新名称", "a rename needs a new name")
-            props.update(changes)
+            props.update(self._changes(current, edit, today))
             if edit.geometry is not None:
                 geometry = edit.geometry
         elif edit.action == "move":

@@ -4,35 +4,29 @@ export of the gazetteer to CSV, XLSX, GeoJSON and GeoPackage; the clean-up repor
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import pandas as pd
-import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup
-from mzgis.clock import beijing_today
 from mzgis.errors import BadInput, MzgisError, NotFound, StaleVersion
 from mzgis.gazetteer.census import (
     CensusClass,
     census_class,
-    class_code,
     class_named,
     nearest_classes,
     read_class_code,
 )
 from mzgis.gazetteer.edits import USER_FIELDS, Actor, Edit, guard
-from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH, Finding, NameRecord, has_errors, scope_key
+from mzgis.gazetteer.rules import Finding, NameRecord, has_errors, scope_key
 from mzgis.gazetteer.service import CheckResult, Gazetteer, Precheck
 from mzgis.io.importer import column_map, convert_geometries, source_system
+from mzgis.io.names_export import CATEGORY_ZH, CLASS_CODE_COLUMN, STORE_COLUMN, STORE_COLUMN_ZH
 from mzgis.io.readers import read_table
-from mzgis.io.tables import write_table
 from mzgis.io.units import TOWNSHIP_HEADERS, VILLAGE_HEADERS
 from mzgis.io.units import cell as _cell
 from mzgis.io.units import column_named as _column_named
@@ -42,39 +36,10 @@ from mzgis.store.base import check_version
 from mzgis.store.merge import merged_offsets
 
 __all__ = [
-    "CENSUS_COLUMNS",
-    "EXPORT_FORMATS",
     "NameRow",
     "NamesImportReport",
-    "cleanup_report",
-    "export_census",
-    "export_names",
     "import_names",
-    "write_cleanup_report",
 ]
-
-# what the gazetteer exports to (the page's choice), and which of them carry the census exchange
-EXPORT_FORMATS = {"xlsx": "Excel(XLSX)", "csv": "CSV", "geojson": "GeoJSON", "gpkg": "GeoPackage"}
-CENSUS_FORMATS = ("xlsx", "csv")
-
-CATEGORY_ZH = choice_labels(LAYERS["place_names"], "category")
-# The census exchange: the fields of the second national place-name census' registration form (第二次全国地名
-# 普查登记表) that the register holds, by the form's names, in its order; coordinates in decimal degrees
-CENSUS_COLUMNS = {
-    "地名代码": "census_code",
-    "标准名称": "name",
-    "罗马字母拼写": "romanized",
-    "类别名称": "category",
-    "行政区划代码": "admin_code",
-    "地名含义": "origin",
-    "历史沿革": "history",
-    "地理实体描述": "description",
-}
-# each exported row carries the identity of the store it came from: an update matches ids only at home
-STORE_COLUMN = "store_id"
-STORE_COLUMN_ZH = "来源库 store_id"
-# the class code of GB/T 18521 (the national place-name database's five digits), written after 类别名称
-CLASS_CODE_COLUMN = "地名类别代码"
 
 
 @dataclass(frozen=True)
@@ -589,118 +554,3 @@ def _update_row(
         override_reason=override_reason,
     )
     return NameRow(row, str(after["name"]), result.romanized, tuple(result.findings), action="update"), edit
-
-
-def export_names(gazetteer: Gazetteer, path: Path) -> int:
-    """Write the whole gazetteer to ``path`` (format by suffix); returns the number of names."""
-    suffix = path.suffix.lower()
-    if suffix.lstrip(".") not in EXPORT_FORMATS:
-        known = "、".join(f".{f}" for f in EXPORT_FORMATS)
-        raise BadInput(f"不支持导出为“{path.suffix}”;可用:{known}", "unsupported format")
-    frame: gpd.GeoDataFrame = gazetteer.store.read_frame("place_names").reset_index()
-    frame[STORE_COLUMN] = gazetteer.store.identity()
-    if suffix in (".geojson", ".gpkg"):
-        out = frame.copy()
-        out["is_example"] = out["is_example"].map(lambda v: None if v is None else bool(v)).astype("boolean")
-        if path.exists():
-            path.unlink()
-        pyogrio.write_dataframe(out, path, layer="place_names", driver="GeoJSON" if suffix == ".geojson" else "GPKG")
-        return len(frame)
-    table = pd.DataFrame(frame.drop(columns="geometry"))
-    points = frame.geometry.representative_point()
-    table["lon"] = [None if g is None or g.is_empty else round(g.x, 8) for g in points]
-    table["lat"] = [None if g is None or g.is_empty else round(g.y, 8) for g in points]
-    table["wkt"] = [None if g is None else shapely.to_wkt(g, rounding_precision=8) for g in frame.geometry]
-    labels = {f.name: f"{f.label_zh} {f.name}" for f in LAYERS["place_names"].fields} | {STORE_COLUMN: STORE_COLUMN_ZH}
-    table = table.rename(columns=labels)
-    write_table(table, path, sheet="标准地名")
-    return len(frame)
-
-
-# how long the bureau allows to remedy a finding, from the day of the report (--deadline overrides both)
-REMEDY_DAYS = {"error": 90, "warning": 180}
-
-
-def export_census(gazetteer: Gazetteer, path: Path) -> int:
-    """The gazetteer in the census exchange form (CSV or XLSX): the registration form's columns
-    (:data:`CENSUS_COLUMNS`), categories by their Chinese names followed by their GB/T 18521 class codes
-    (地名类别代码), 东经/北纬 in decimal degrees (CGCS2000) and
-    the coordinate system; retired names are left out (they are history, not standing names)."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise BadInput(f"普查交换格式只能导出为 CSV 或 XLSX,不是“{path.suffix}”", "census exchange is CSV or XLSX")
-    frame: gpd.GeoDataFrame = gazetteer.store.read_frame("place_names").reset_index()
-    frame = frame[frame["status"] != "retired"]
-    columns: dict[str, Any] = {}
-    for zh, name in CENSUS_COLUMNS.items():
-        columns[zh] = frame[name]
-        if name == "category":
-            columns[zh] = frame[name].map(lambda c: CATEGORY_ZH.get(str(c), c))
-            columns[CLASS_CODE_COLUMN] = [
-                class_code(str(c), None if pd.isna(s) or s == "" else str(s))
-                for c, s in zip(frame["category"], frame["subcategory"], strict=True)
-            ]
-    table = pd.DataFrame(columns, index=frame.index)
-    points = frame.geometry.representative_point()
-    table["东经"] = [None if g is None or g.is_empty else round(g.x, 8) for g in points]
-    table["北纬"] = [None if g is None or g.is_empty else round(g.y, 8) for g in points]
-    table["坐标系"] = "CGCS2000"
-    write_table(table, path, sheet="地名普查")
-    return len(table)
-
-
-def write_cleanup_report(gazetteer: Gazetteer, path: Path, *, deadline: dt.date | None = None) -> pd.DataFrame:
-    """The clean-up report written to an XLSX file; returns the table."""
-    table = cleanup_report(gazetteer, deadline=deadline)
-    write_table(table, path, sheet="不规范地名清理")
-    return table
-
-
-def cleanup_report(
-    gazetteer: Gazetteer, *, deadline: dt.date | None = None, today: dt.date | None = None
-) -> pd.DataFrame:
-    """The clean-up report in the form of the 不规范地名清理整治 table: one row per finding, in Chinese:
-    class (大、洋、怪、重), name, location (unit and coordinates), problem, proposed remedy and deadline
-    (``deadline``, else 90 days from ``today`` for errors and 180 for warnings), then the details."""
-    admin = gazetteer.admin()
-    today = today or beijing_today()
-    rows: list[dict[str, Any]] = []
-    for feature, findings in gazetteer.check_all():
-        p = feature.properties
-        where = feature.geometry.representative_point() if feature.geometry is not None else None
-        for f in findings:
-            name_zh, klass = RULE_NAMES_ZH.get(f.rule, (f.rule, ""))
-            due = deadline or today + dt.timedelta(days=REMEDY_DAYS[f.severity])
-            rows.append(
-                {
-                    "序号": len(rows) + 1,
-                    "类别(大洋怪重)": klass or "其他",
-                    "标准名称": p["name"],
-                    "所在区划": f"{admin.name(str(p['admin_code']))} {p['admin_code']}",
-                    "位置(经度,纬度)": "" if where is None else f"{where.x:.6f}, {where.y:.6f}",
-                    "存在问题": f"{name_zh}:{f.message}",
-                    "整治建议": RULE_REMEDIES_ZH.get(f.rule, "核实后处理"),
-                    "完成时限": due.isoformat(),
-                    "严重程度": "错误" if f.severity == "error" else "提示",
-                    "地名类别": CATEGORY_ZH.get(str(p["category"]), p["category"]),
-                    "罗马字母拼写": p.get("romanized"),
-                    "相关地名": "、".join(str(r["name"]) for r in f.related),
-                    "编号": feature.id,
-                }
-            )
-    columns = [
-        "序号",
-        "类别(大洋怪重)",
-        "标准名称",
-        "所在区划",
-        "位置(经度,纬度)",
-        "存在问题",
-        "整治建议",
-        "完成时限",
-        "严重程度",
-        "地名类别",
-        "罗马字母拼写",
-        "相关地名",
-        "编号",
-    ]
-    return pd.DataFrame(rows, columns=columns)

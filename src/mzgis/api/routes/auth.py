@@ -11,7 +11,7 @@ from mzgis import __version__
 from mzgis.api.deps import AdminDep, SettingsDep, TokenDep, UsersDep, ViewerDep
 from mzgis.api.models import ErrorOut
 from mzgis.coverage.targets import FACILITY_TYPES
-from mzgis.io.names import CENSUS_FORMATS, EXPORT_FORMATS
+from mzgis.io.names_export import CENSUS_FORMATS, EXPORT_FORMATS
 from mzgis.io.printmap import PAPERS
 from mzgis.styles import STYLES
 from mzgis.users import ROLE_ZH, User

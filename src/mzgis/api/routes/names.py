@@ -21,7 +21,7 @@ from mzgis.errors import BadInput
 from mzgis.gazetteer.edits import Edit
 from mzgis.gazetteer.service import CheckResult
 from mzgis.io.geojson import parse_geometry
-from mzgis.io.names import export_census, export_names, write_cleanup_report
+from mzgis.io.names_export import export_census, export_names, write_cleanup_report
 from mzgis.layers import LIMITS
 
 __all__ = ["router"]

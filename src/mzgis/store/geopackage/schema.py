@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from pyproj import CRS
 from pyproj.enums import WktVersion
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.layers import Field, Layer
+from mzgis.errors import InvalidStore, NotFound
+from mzgis.layers import LAYERS, SYSTEM_FIELDS, Field, Layer
 from mzgis.store.tables import (
     AUDIT_TABLE,
     CHANGESET_TABLE,
@@ -52,6 +55,7 @@ __all__ = [
     "CORE_SQL",
     "SESSION_TABLE",
     "USER_VERSION",
+    "check_file",
     "create_layer",
     "current_layer_sql",
     "index_sql",
@@ -202,6 +206,24 @@ def _renamed_outside(t: str) -> str:
     )
 
 
+def _inserted_fills(layer: Layer, who: str, derived: list[str]) -> list[str]:
+    """What a row added outside mzgis is given: its system fields, its derived fields cleared (mzgis works
+    them out) and, for a place name, its whole name as specific (the clean-up report splits it), not yet approved."""
+    fills = [
+        '"version" = coalesce("version", 1)',
+        f'"updated_at" = coalesce("updated_at", {_NOW})',
+        f'"updated_by" = {who}',
+    ]
+    fills += derived
+    if layer.name == "place_names":
+        fills += [
+            '"generic" = CASE WHEN coalesce("specific", \'\') = \'\' THEN NULL ELSE "generic" END',
+            '"specific" = CASE WHEN coalesce("specific", \'\') = \'\' THEN "name" ELSE "specific" END',
+            '"status" = coalesce("status", \'proposed\')',
+        ]
+    return fills
+
+
 def integrity_sql(layer: Layer) -> list[str]:
     """The triggers that version and audit edits made outside mzgis, and refuse deleting place names."""
     t = q(layer.name)
@@ -222,21 +244,10 @@ def integrity_sql(layer: Layer) -> list[str]:
         new_json = f"json_set({row_new}, '$.geometry', CASE WHEN NEW.{q(GEOM)} IS NULL THEN NULL ELSE '{EXTERNAL_REASON}' END)"  # fmt: skip
     upd_after = f"CASE WHEN {geometry_changed} THEN json_set({row_new}, '$.geometry', '{EXTERNAL_REASON}') ELSE {row_new} END"  # fmt: skip
     new_version = "CASE WHEN NEW.version > OLD.version THEN NEW.version ELSE OLD.version + 1 END"
-    fills = [
-        '"version" = coalesce("version", 1)',
-        f'"updated_at" = coalesce("updated_at", {_NOW})',
-        f'"updated_by" = {who_new}',
-    ]
     derived = [
         f"{q(f.name)} = NULL" for f in layer.fields if f.derived
     ]  # worked out by mzgis, never taken from outside
-    fills += derived
-    if layer.name == "place_names":  # whole name as specific (the clean-up report splits it), not yet approved
-        fills += [
-            '"generic" = CASE WHEN coalesce("specific", \'\') = \'\' THEN NULL ELSE "generic" END',
-            '"specific" = CASE WHEN coalesce("specific", \'\') = \'\' THEN "name" ELSE "specific" END',
-            '"status" = coalesce("status", \'proposed\')',
-        ]
+    fills = _inserted_fills(layer, who_new, derived)
     statements = [
         f'CREATE TRIGGER "mzgis_{layer.name}_insert_outside" AFTER INSERT ON {t} WHEN {outside} BEGIN '
         + changeset.format(who=who_new)
@@ -408,3 +419,53 @@ def current_layer_sql(conn: sqlite3.Connection, layer: Layer) -> bool:
     wanted = {re.search(r'INDEX "([^"]+)"', sql).group(1) for sql in index_sql(layer)}  # type: ignore[union-attr]  # fmt: skip
     triggers = {r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (layer.name,))}  # fmt: skip
     return wanted <= present and set(integrity_sql(layer)) <= triggers  # a trigger of an older version: rebuilt
+
+
+def check_file(path: Path) -> None:
+    """Refuse, with one clear message, a path that is not an mzgis GeoPackage."""
+    if not path.exists():
+        raise NotFound(f"找不到数据文件 {path}(可用 mzgis init 新建)", f"no such file: {path}", path=str(path))
+    if path.is_dir():
+        raise InvalidStore(f"{path} 是目录,不是 GeoPackage 文件", f"{path} is a directory, not a GeoPackage")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head != b"SQLite format 3\x00":
+        raise InvalidStore(
+            f"{path} 不是 GeoPackage 文件(不是 SQLite 数据库)", f"{path} is not a GeoPackage (not SQLite)"
+        )
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+            if "gpkg_contents" not in tables or "gpkg_spatial_ref_sys" not in tables:
+                raise InvalidStore(
+                    f"{path} 不是 GeoPackage 文件(缺少 gpkg_contents 表)",
+                    f"{path} is not a GeoPackage (no gpkg_contents)",
+                )
+            registered = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
+            missing = [name for name in LAYERS if name not in registered or name not in tables]
+            if missing:
+                hint = "可运行 mzgis upgrade 补上" if len(missing) < len(LAYERS) else "可用 mzgis init 新建"
+                raise InvalidStore(
+                    f"{path} 不是 mzgis 数据文件:缺少图层 {'、'.join(missing)}({hint})",
+                    f"{path} lacks layers: {', '.join(missing)}",
+                    missing=missing,
+                )
+            problems = []
+            for lay in LAYERS.values():
+                cols = {r[1] for r in conn.execute(f"PRAGMA table_info({q(lay.name)})")}
+                need = {*lay.field_names, *(f.name for f in SYSTEM_FIELDS), *([GEOM] if lay.geometry else [])}
+                if need - cols:
+                    problems.append(f"{lay.name} 缺少字段 {'、'.join(sorted(need - cols))}")
+            for table in (AUDIT_TABLE, CHANGESET_TABLE):
+                if table not in tables:
+                    problems.append(f"缺少修改记录表 {table}")
+            if SESSION_TABLE not in tables:
+                problems.append("缺少保证完整性的约束和触发器(早期版本的文件)")
+            if problems:
+                raise InvalidStore(
+                    f"{path} 的结构不符合 mzgis 图层模型:" + ";".join(problems) + "(可运行 mzgis upgrade 升级)",
+                    f"{path} does not match the mzgis layer model",
+                    problems=problems,
+                )
+    except sqlite3.DatabaseError as exc:
+        raise InvalidStore(f"{path} 无法作为 GeoPackage 打开:{exc}", f"cannot open {path}: {exc}") from None

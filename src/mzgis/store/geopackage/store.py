@@ -23,10 +23,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.crs import STORAGE_EPSG
-from mzgis.errors import Conflict, InvalidStore, MzgisError, NotFound, RuleViolation
+from mzgis.errors import Conflict, MzgisError, RuleViolation
 from mzgis.layers import (
     LAYERS,
-    SYSTEM_FIELDS,
     Layer,
     get_layer,
     promote_geometry,
@@ -51,6 +50,7 @@ from mzgis.store.geopackage.schema import (
     CORE_SQL,
     SESSION_TABLE,
     USER_VERSION,
+    check_file,
     create_layer,
     rtree_name,
     srs_rows,
@@ -307,7 +307,7 @@ class GeoPackageStore(SqlStore, Backend, GeoPackageAccounts, GeoPackageDocuments
         self._clock = clock
         self.write_wait_s = write_wait_s
         self._snapshots = threading.local()  # a read connection pinned by snapshot(), per thread
-        _check_file(self.path)
+        check_file(self.path)
         self._shared = threading.local()  # the connection reuse() shares, per thread
 
     @classmethod
@@ -564,53 +564,3 @@ def _update_contents(
         "UPDATE gpkg_contents SET last_change = ? WHERE table_name IN (?, ?)",
         (stamp, AUDIT_TABLE, CHANGESET_TABLE),
     )
-
-
-def _check_file(path: Path) -> None:
-    """Refuse, with one clear message, a path that is not an mzgis GeoPackage."""
-    if not path.exists():
-        raise NotFound(f"找不到数据文件 {path}(可用 mzgis init 新建)", f"no such file: {path}", path=str(path))
-    if path.is_dir():
-        raise InvalidStore(f"{path} 是目录,不是 GeoPackage 文件", f"{path} is a directory, not a GeoPackage")
-    with path.open("rb") as fh:
-        head = fh.read(16)
-    if head != b"SQLite format 3\x00":
-        raise InvalidStore(
-            f"{path} 不是 GeoPackage 文件(不是 SQLite 数据库)", f"{path} is not a GeoPackage (not SQLite)"
-        )
-    try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-            if "gpkg_contents" not in tables or "gpkg_spatial_ref_sys" not in tables:
-                raise InvalidStore(
-                    f"{path} 不是 GeoPackage 文件(缺少 gpkg_contents 表)",
-                    f"{path} is not a GeoPackage (no gpkg_contents)",
-                )
-            registered = {r[0] for r in conn.execute("SELECT table_name FROM gpkg_contents")}
-            missing = [name for name in LAYERS if name not in registered or name not in tables]
-            if missing:
-                hint = "可运行 mzgis upgrade 补上" if len(missing) < len(LAYERS) else "可用 mzgis init 新建"
-                raise InvalidStore(
-                    f"{path} 不是 mzgis 数据文件:缺少图层 {'、'.join(missing)}({hint})",
-                    f"{path} lacks layers: {', '.join(missing)}",
-                    missing=missing,
-                )
-            problems = []
-            for lay in LAYERS.values():
-                cols = {r[1] for r in conn.execute(f"PRAGMA table_info({q(lay.name)})")}
-                need = {*lay.field_names, *(f.name for f in SYSTEM_FIELDS), *([GEOM] if lay.geometry else [])}
-                if need - cols:
-                    problems.append(f"{lay.name} 缺少字段 {'、'.join(sorted(need - cols))}")
-            for table in (AUDIT_TABLE, CHANGESET_TABLE):
-                if table not in tables:
-                    problems.append(f"缺少修改记录表 {table}")
-            if SESSION_TABLE not in tables:
-                problems.append("缺少保证完整性的约束和触发器(早期版本的文件)")
-            if problems:
-                raise InvalidStore(
-                    f"{path} 的结构不符合 mzgis 图层模型:" + ";".join(problems) + "(可运行 mzgis upgrade 升级)",
-                    f"{path} does not match the mzgis layer model",
-                    problems=problems,
-                )
-    except sqlite3.DatabaseError as exc:
-        raise InvalidStore(f"{path} 无法作为 GeoPackage 打开:{exc}", f"cannot open {path}: {exc}") from None
