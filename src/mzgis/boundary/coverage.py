@@ -137,114 +137,149 @@ def check_coverage(
     """
     if units.crs is None or (parents is not None and parents.crs is None):
         raise ValueError("units and parents need a CRS")
-    topo_crs, geoms = _in_storage_or_projected(units)
-    bounds = shapely.total_bounds(geoms)
-    ll_bounds = tuple(
-        bounds
-        if topo_crs.is_geographic
-        else gpd.GeoSeries([shapely.box(*bounds)], crs=topo_crs).to_crs(STORAGE_EPSG).total_bounds
-    )
-    epsg = to_metric(ll_bounds)
-    metric = geometry_transformer(topo_crs, epsg)
-    lonlat = geometry_transformer(topo_crs, STORAGE_EPSG)
-
-    tol = tolerances
-    if topo_crs.is_geographic:
-        lat_c = (ll_bounds[1] + ll_bounds[3]) / 2.0
-        gap_tol = tol.gap_width_m / (111_320.0 * math.cos(math.radians(lat_c)))  # a metre of longitude, in degrees
-        m2_per_unit = 111_320.0 * math.cos(math.radians(lat_c)) * 110_850.0
+    check = _Check(units, id_field, tolerances)
+    check.validity()
+    check.edges()
+    check.overlaps()
+    parent_geoms = check.parent_geometries(parents, parent_id_field or id_field) if parent_field is not None else {}
+    if parent_geoms and parent_field is not None:
+        gap_pieces, outside_pieces = check.against_parents(parent_geoms, [str(v) for v in units[parent_field]])
     else:
-        gap_tol, m2_per_unit = tol.gap_width_m, 1.0
-    ids = [str(v) for v in units[id_field]]
-    out = _Collector(lonlat)
+        gap_pieces, outside_pieces = check.unparented_gaps(), []
+    check.gaps(gap_pieces)
+    hierarchy = 0
+    if parent_field is not None:
+        hierarchy += check.hierarchy([str(v or "") for v in units[parent_field]], outside_pieces)
+    if division_list is not None:
+        names = list(units["name"]) if "name" in units else [""] * len(units)
+        hierarchy += check.listed(division_list, names)
+    return check.report(len(units), hierarchy)
 
-    def measured(piece: BaseGeometry) -> tuple[BaseGeometry, float, float] | None:
+
+class _Check:
+    """One run of :func:`check_coverage`: the units' geometries in their topology CRS, the measures and
+    tolerances, and the findings collected step by step (validity, edges, overlaps, gaps, hierarchy)."""
+
+    def __init__(self, units: gpd.GeoDataFrame, id_field: str, tol: Tolerances) -> None:
+        topo_crs, geoms = _in_storage_or_projected(units)
+        bounds = shapely.total_bounds(geoms)
+        ll_bounds = tuple(
+            bounds
+            if topo_crs.is_geographic
+            else gpd.GeoSeries([shapely.box(*bounds)], crs=topo_crs).to_crs(STORAGE_EPSG).total_bounds
+        )
+        self.epsg = to_metric(ll_bounds)
+        self.metric = geometry_transformer(topo_crs, self.epsg)
+        self.topo_crs = topo_crs
+        self.tol = tol
+        if topo_crs.is_geographic:
+            lat_c = (ll_bounds[1] + ll_bounds[3]) / 2.0
+            self.gap_tol = tol.gap_width_m / (111_320.0 * math.cos(math.radians(lat_c)))  # a metre of longitude
+            self.m2_per_unit = 111_320.0 * math.cos(math.radians(lat_c)) * 110_850.0
+        else:
+            self.gap_tol, self.m2_per_unit = tol.gap_width_m, 1.0
+        self.ids = [str(v) for v in units[id_field]]
+        self.geoms = geoms
+        self.out = _Collector(geometry_transformer(topo_crs, STORAGE_EPSG))
+        self.valid = shapely.is_valid(geoms)
+        self.good = np.flatnonzero(self.valid & ~shapely.is_empty(geoms))
+        self.g_ok = geoms[self.good]
+        self.tree = shapely.STRtree(self.g_ok)
+        self.flagged = np.zeros(len(self.g_ok), dtype=bool)
+
+    def measured(self, piece: BaseGeometry) -> tuple[BaseGeometry, float, float] | None:
         """The piece in metres with its area and width, or None when it is too small to be data.
 
         Smallness is judged in the data's own coordinates first (with the local scale): a degenerate
         sliver there has no area, but projecting its two sides apart would give it some."""
-        if piece.is_empty or piece.area * m2_per_unit < tol.min_area_m2:
+        tol = self.tol
+        if piece.is_empty or piece.area * self.m2_per_unit < tol.min_area_m2:
             return None
-        pm = metric(piece)
+        pm = self.metric(piece)
         if pm.area < tol.min_area_m2 or 4.0 * pm.area / max(pm.length, 1e-12) < tol.min_width_m:
             return None
         w = max_width(pm)
         return None if w < tol.min_width_m else (pm, pm.area, w)
 
-    # 1. validity
-    valid = shapely.is_valid(geoms)
-    for i in np.flatnonzero(~valid):
-        reason = shapely.is_valid_reason(geoms[i])
-        m = _POINT_IN_REASON.search(reason)
-        at = shapely.Point(float(m.group(1)), float(m.group(2))) if m else geoms[i].representative_point()
-        out.add("invalid", [ids[i]], at, f"{ids[i]} 几何无效:{reason}", at=at)
-    good = np.flatnonzero(valid & ~shapely.is_empty(geoms))
-    g_ok = geoms[good]
+    def validity(self) -> None:
+        """1. Each invalid geometry, at the place GEOS names."""
+        ids, geoms = self.ids, self.geoms
+        for i in np.flatnonzero(~self.valid):
+            reason = shapely.is_valid_reason(geoms[i])
+            m = _POINT_IN_REASON.search(reason)
+            at = shapely.Point(float(m.group(1)), float(m.group(2))) if m else geoms[i].representative_point()
+            self.out.add("invalid", [ids[i]], at, f"{ids[i]} 几何无效:{reason}", at=at)
 
-    # 2. invalid shared edges (GEOS coverage validation, also catches gaps narrower than the gap width)
-    edges = shapely.coverage_invalid_edges(g_ok, gap_width=gap_tol)
-    for k, edge in enumerate(edges):
-        if edge is not None and not edge.is_empty:
-            i = good[k]
-            mid = shapely.line_interpolate_point(shapely.line_merge(edge), 0.5, normalized=True)
-            if mid.is_empty:
-                mid = edge.representative_point()
-            length = metric(edge).length
-            out.add(
-                "invalid_edge",
-                [ids[i]],
-                edge,
-                f"{ids[i]} 的边界与相邻单位不吻合(共 {length:.1f} 米)",
-                length=length,
-                at=mid,
-            )
+    def edges(self) -> None:
+        """2. Invalid shared edges (GEOS coverage validation, also catches gaps narrower than the gap width)."""
+        edges = shapely.coverage_invalid_edges(self.g_ok, gap_width=self.gap_tol)
+        for k, edge in enumerate(edges):
+            if edge is not None and not edge.is_empty:
+                i = self.good[k]
+                mid = shapely.line_interpolate_point(shapely.line_merge(edge), 0.5, normalized=True)
+                if mid.is_empty:
+                    mid = edge.representative_point()
+                length = self.metric(edge).length
+                self.out.add(
+                    "invalid_edge",
+                    [self.ids[i]],
+                    edge,
+                    f"{self.ids[i]} 的边界与相邻单位不吻合(共 {length:.1f} 米)",
+                    length=length,
+                    at=mid,
+                )
+        self.flagged = np.array([e is not None and not e.is_empty for e in edges], dtype=bool)
 
-    # 3. overlaps between pairs. Of two polygons that overlap, at least one has an invalid edge: the part
-    # both cover is bounded by edges of one lying inside the other, or on the other's edge on the same side,
-    # and GEOS flags both kinds. The other one need not be flagged (a unit drawn wholly inside a neighbour
-    # without a hole flags only the inner one), so every pair with one flagged member is overlaid, and
-    # pairs of two unflagged polygons, provably disjoint in their interiors, are skipped.
-    flagged = np.array([e is not None and not e.is_empty for e in edges], dtype=bool)
-    tree = shapely.STRtree(g_ok)
-    suspects = np.flatnonzero(flagged)
-    left, right = tree.query(g_ok[suspects], predicate="intersects")
-    left = suspects[left]
-    for a, b in zip(left, right, strict=True):
-        if a == b or (flagged[b] and a > b):
-            continue  # itself, or a pair of two flagged polygons met from its other side
-        a, b = min(a, b), max(a, b)
-        poly = _polygonal(shapely.intersection(g_ok[a], g_ok[b]))
-        for piece in getattr(poly, "geoms", [poly]):
-            meas = measured(piece)
-            if meas is None:
-                continue
-            _, area, w = meas
-            ia, ib = ids[good[a]], ids[good[b]]
-            sliver = ",细长碎片" if w < tol.gap_width_m else ""
-            out.add(
-                "overlap",
-                [ia, ib],
-                piece,
-                f"{ia} 与 {ib} 重叠 {area:.2f} 平方米(最宽 {w:.2f} 米){sliver}",
-                area=area,
-                width=w,
-            )
+    def overlaps(self) -> None:
+        """3. Overlaps between pairs. Of two polygons that overlap, at least one has an invalid edge: the
+        part both cover is bounded by edges of one lying inside the other, or on the other's edge on the same
+        side, and GEOS flags both kinds. The other one need not be flagged (a unit drawn wholly inside a
+        neighbour without a hole flags only the inner one), so every pair with one flagged member is overlaid,
+        and pairs of two unflagged polygons, provably disjoint in their interiors, are skipped."""
+        flagged, g_ok, ids, good = self.flagged, self.g_ok, self.ids, self.good
+        suspects = np.flatnonzero(flagged)
+        left, right = self.tree.query(g_ok[suspects], predicate="intersects")
+        left = suspects[left]
+        for a, b in zip(left, right, strict=True):
+            if a == b or (flagged[b] and a > b):
+                continue  # itself, or a pair of two flagged polygons met from its other side
+            a, b = min(a, b), max(a, b)
+            poly = _polygonal(shapely.intersection(g_ok[a], g_ok[b]))
+            for piece in getattr(poly, "geoms", [poly]):
+                meas = self.measured(piece)
+                if meas is None:
+                    continue
+                _, area, w = meas
+                ia, ib = ids[good[a]], ids[good[b]]
+                sliver = ",细长碎片" if w < self.tol.gap_width_m else ""
+                self.out.add(
+                    "overlap",
+                    [ia, ib],
+                    piece,
+                    f"{ia} 与 {ib} 重叠 {area:.2f} 平方米(最宽 {w:.2f} 米){sliver}",
+                    area=area,
+                    width=w,
+                )
 
-    # 4. gaps: parts of a parent its children leave uncovered; without parents, holes in the union and
-    # gaps open to the outside but narrower than the gap width (what a closing by the gap width fills)
-    gap_pieces: list[tuple[BaseGeometry, str]] = []
-    outside_pieces: list[tuple[BaseGeometry, str, list[int]]] = []
-    parent_geoms: dict[str, BaseGeometry] = {}
-    if parents is not None and parent_field is not None:
+    def parent_geometries(self, parents: gpd.GeoDataFrame | None, pid: str) -> dict[str, BaseGeometry]:
+        """The parents' polygons by code, in the units' topology CRS."""
+        if parents is None:
+            return {}
         parent_crs, pgs = _in_storage_or_projected(parents)
-        if not parent_crs.equals(topo_crs):
-            pgs = gpd.GeoSeries(pgs, crs=parent_crs).to_crs(topo_crs).values
-        pid = parent_id_field or id_field
-        parent_geoms = {str(k): g for k, g in zip(parents[pid], pgs, strict=True)}
-    if parent_geoms:
+        if not parent_crs.equals(self.topo_crs):
+            pgs = gpd.GeoSeries(pgs, crs=parent_crs).to_crs(self.topo_crs).values
+        return {str(k): g for k, g in zip(parents[pid], pgs, strict=True)}
+
+    def against_parents(
+        self, parent_geoms: Mapping[str, BaseGeometry], parent_of: list[str]
+    ) -> tuple[list[tuple[BaseGeometry, str]], list[tuple[BaseGeometry, str, list[int]]]]:
+        """4a. The parts of each parent its children leave uncovered (gaps), and the parts of children that
+        stick out of it (with the children that may own them)."""
+        g_ok, flagged = self.g_ok, self.flagged
+        gap_pieces: list[tuple[BaseGeometry, str]] = []
+        outside_pieces: list[tuple[BaseGeometry, str, list[int]]] = []
         children: dict[str, list[int]] = {}
-        parent_of = [str(v) for v in units[parent_field]]
-        for k, kk in enumerate(good.tolist()):
+        for k, kk in enumerate(self.good.tolist()):
             children.setdefault(parent_of[kk], []).append(k)
         for code, pg in parent_geoms.items():
             if code not in children:
@@ -266,52 +301,61 @@ def check_coverage(
                     gap_pieces.append((piece, code))
                 else:
                     outside_pieces.append((piece, code, children[code]))
-    else:
-        union = _union(g_ok, list(range(len(g_ok))), flagged) if len(g_ok) else shapely.Polygon()
+        return gap_pieces, outside_pieces
+
+    def unparented_gaps(self) -> list[tuple[BaseGeometry, str]]:
+        """4b. Without parents: holes in the union, and gaps open to the outside but narrower than the gap
+        width (what a closing by the gap width fills)."""
+        g_ok, gap_tol = self.g_ok, self.gap_tol
+        union = _union(g_ok, list(range(len(g_ok))), self.flagged) if len(g_ok) else shapely.Polygon()
         closed = union.buffer(gap_tol, join_style="mitre").buffer(-gap_tol, join_style="mitre")
         shells = [shapely.Polygon(p.exterior) for p in getattr(union, "geoms", [union]) if not p.is_empty]
         rest = _polygonal(shapely.difference(shapely.union_all([closed, *shells]), union))
-        gap_pieces += [(p, "") for p in getattr(rest, "geoms", [rest])]
-    for piece, where in gap_pieces:
-        meas = measured(piece)
-        if meas is None:
-            continue
-        _, area, w = meas
-        neighbours = sorted({ids[good[k]] for k in tree.query(piece, predicate="dwithin", distance=gap_tol)})
-        sliver = ",细长碎片" if w < tol.gap_width_m else ""
-        inside = f"({where} 内)" if where else ""
-        out.add(
-            "gap",
-            neighbours,
-            piece,
-            f"缝隙{inside} {area:.2f} 平方米(最宽 {w:.2f} 米){sliver},相邻:{'、'.join(neighbours) or '无'}",
-            area=area,
-            width=w,
-        )
+        return [(p, "") for p in getattr(rest, "geoms", [rest])]
 
-    # 5. hierarchy
-    hierarchy = 0
-    if parent_field is not None:
-        parent_codes = [str(v or "") for v in units[parent_field]]
+    def gaps(self, gap_pieces: list[tuple[BaseGeometry, str]]) -> None:
+        """4c. Each gap big enough to be data, with its neighbours."""
+        for piece, where in gap_pieces:
+            meas = self.measured(piece)
+            if meas is None:
+                continue
+            _, area, w = meas
+            near = self.tree.query(piece, predicate="dwithin", distance=self.gap_tol)
+            neighbours = sorted({self.ids[self.good[k]] for k in near})
+            sliver = ",细长碎片" if w < self.tol.gap_width_m else ""
+            inside = f"({where} 内)" if where else ""
+            self.out.add(
+                "gap",
+                neighbours,
+                piece,
+                f"缝隙{inside} {area:.2f} 平方米(最宽 {w:.2f} 米){sliver},相邻:{'、'.join(neighbours) or '无'}",
+                area=area,
+                width=w,
+            )
+
+    def hierarchy(self, parent_codes: list[str], outside_pieces: list[tuple[BaseGeometry, str, list[int]]]) -> int:
+        """5. Codes not under their parent's, and parts of units outside their parent; how many."""
+        ids, geoms, g_ok, good = self.ids, self.geoms, self.g_ok, self.good
+        found = 0
         for k in good.tolist():
             code, parent = ids[k], parent_codes[k]
             if parent and not code.startswith(_code_stem(parent)):
-                hierarchy += 1
-                out.add(
+                found += 1
+                self.out.add(
                     "code_prefix", [code], geoms[k].representative_point(), f"{code} 的代码不以上级代码 {parent} 开头"
                 )
         for piece, parent, members in outside_pieces:
-            meas = measured(piece)
+            meas = self.measured(piece)
             if meas is None:
                 continue
             _, area, w = meas
             # the child the piece belongs to: the one sharing most of it
             mine = set(members)
-            near = [int(k) for k in tree.query(piece, predicate="intersects") if int(k) in mine] or members
+            near = [int(k) for k in self.tree.query(piece, predicate="intersects") if int(k) in mine] or members
             child = max(near, key=lambda k: float(shapely.area(shapely.intersection(g_ok[k], piece))))
             code = ids[good[child]]
-            hierarchy += 1
-            out.add(
+            found += 1
+            self.out.add(
                 "outside_parent",
                 [code, parent],
                 piece,
@@ -319,49 +363,57 @@ def check_coverage(
                 area=area,
                 width=w,
             )
-    if division_list is not None:
-        names = dict(zip(ids, units["name"] if "name" in units else [""] * len(ids), strict=True))
+        return found
+
+    def listed(self, division_list: Mapping[str, str], unit_names: list[Any]) -> int:
+        """5b. Against the division list: codes without a polygon, polygons not listed, names that differ."""
+        ids, geoms = self.ids, self.geoms
+        names = dict(zip(ids, unit_names, strict=True))
+        found = 0
         for code in sorted(set(division_list) - set(ids)):
-            hierarchy += 1
-            out.add("missing_unit", [code], shapely.Point(), f"区划名录中的 {code} {division_list[code]} 没有图形")
+            found += 1
+            self.out.add("missing_unit", [code], shapely.Point(), f"区划名录中的 {code} {division_list[code]} 没有图形")
         for k, code in enumerate(ids):
             if code not in division_list:
-                hierarchy += 1
-                out.add("unknown_code", [code], geoms[k].representative_point(), f"{code} 不在区划名录中")
+                found += 1
+                self.out.add("unknown_code", [code], geoms[k].representative_point(), f"{code} 不在区划名录中")
             elif names.get(code) and division_list[code] and names[code] != division_list[code]:
-                hierarchy += 1
-                out.add(
+                found += 1
+                self.out.add(
                     "name_mismatch",
                     [code],
                     geoms[k].representative_point(),
                     f"{code} 名称“{names[code]}”与名录“{division_list[code]}”不一致",
                 )
+        return found
 
-    frame = gpd.GeoDataFrame(
-        out.rows,
-        columns=["kind", "ids", "area_m2", "width_m", "length_m", "lon", "lat", "message", "geometry"],
-        geometry="geometry",
-        crs=STORAGE_EPSG,
-    )
-    gaps = [r for r in out.rows if r["kind"] == "gap"]
-    overlaps = [r for r in out.rows if r["kind"] == "overlap"]
-    slivers = [r for r in gaps + overlaps if r["width_m"] < tol.gap_width_m]
-    summary = {
-        "polygons": len(units),
-        "invalid": int((~valid).sum()),
-        "invalid_edges": sum(r["kind"] == "invalid_edge" for r in out.rows),
-        "gaps": len(gaps),
-        "gap_area_m2": round(float(sum(r["area_m2"] for r in gaps)), 3),
-        "overlaps": len(overlaps),
-        "overlap_area_m2": round(float(sum(r["area_m2"] for r in overlaps)), 3),
-        "slivers": len(slivers),
-        "hierarchy": hierarchy,
-        "metric_crs": f"EPSG:{epsg}",
-        "gap_width_m": tol.gap_width_m,
-        "min_area_m2": tol.min_area_m2,
-        "min_width_m": tol.min_width_m,
-    }
-    return CoverageReport(summary, frame)
+    def report(self, polygons: int, hierarchy: int) -> CoverageReport:
+        out, tol = self.out, self.tol
+        frame = gpd.GeoDataFrame(
+            out.rows,
+            columns=["kind", "ids", "area_m2", "width_m", "length_m", "lon", "lat", "message", "geometry"],
+            geometry="geometry",
+            crs=STORAGE_EPSG,
+        )
+        gaps = [r for r in out.rows if r["kind"] == "gap"]
+        overlaps = [r for r in out.rows if r["kind"] == "overlap"]
+        slivers = [r for r in gaps + overlaps if r["width_m"] < tol.gap_width_m]
+        summary = {
+            "polygons": polygons,
+            "invalid": int((~self.valid).sum()),
+            "invalid_edges": sum(r["kind"] == "invalid_edge" for r in out.rows),
+            "gaps": len(gaps),
+            "gap_area_m2": round(float(sum(r["area_m2"] for r in gaps)), 3),
+            "overlaps": len(overlaps),
+            "overlap_area_m2": round(float(sum(r["area_m2"] for r in overlaps)), 3),
+            "slivers": len(slivers),
+            "hierarchy": hierarchy,
+            "metric_crs": f"EPSG:{self.epsg}",
+            "gap_width_m": tol.gap_width_m,
+            "min_area_m2": tol.min_area_m2,
+            "min_width_m": tol.min_width_m,
+        }
+        return CoverageReport(summary, frame)
 
 
 def _in_storage_or_projected(frame: gpd.GeoDataFrame) -> tuple[CRS, np.ndarray]:

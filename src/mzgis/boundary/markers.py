@@ -12,6 +12,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
@@ -58,6 +59,48 @@ def expected_tripoints(
     return out
 
 
+def _finding(kind: str, marker: Any, message: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": kind, "marker_id": marker, "message": message, **extra}
+
+
+def _numbering(marker_ids: list[Any]) -> list[dict[str, Any]]:
+    """Numbers used twice, and the numbers missing from each series (J01, J02, J04: J03)."""
+    out = [
+        _finding("duplicate_id", marker_id, f"界桩编号 {marker_id} 重复 {n} 次")
+        for marker_id, n in sorted(Counter(marker_ids).items())
+        if n > 1
+    ]
+    numbers: dict[str, list[int]] = {}
+    for marker_id in marker_ids:
+        m = _NUMBER.match(str(marker_id))
+        if m:
+            numbers.setdefault(m.group(1), []).append(int(m.group(2)))
+    for prefix, nums in numbers.items():
+        width = max(len(str(n)) for n in nums)
+        for n in sorted(set(range(1, max(nums) + 1)) - set(nums)):
+            shown = f"{prefix}{n:0{max(width, 2)}d}"
+            out.append(_finding("numbering_gap", shown, f"编号缺号:{shown}"))
+    return out
+
+
+def _upkeep(frame: pd.DataFrame, today: dt.date, overdue_years: int) -> list[dict[str, Any]]:
+    """Markers damaged or lost, then markers not inspected for ``overdue_years`` (or never)."""
+    lost = {"damaged": "损坏", "missing": "丢失"}
+    out = [
+        _finding("condition", r.marker_id, f"界桩 {r.marker_id} {lost[str(r.condition)]}", condition=r.condition)
+        for r in frame.itertuples()
+        if r.condition in lost
+    ]
+    cutoff = today.replace(year=today.year - overdue_years)
+    for r in frame.itertuples():
+        last = r.last_inspected
+        never = not last or (isinstance(last, float) and np.isnan(last))
+        if never or str(last)[:10] < cutoff.isoformat():
+            when = "从未检查" if never else f"最近检查于 {str(last)[:10]}"
+            out.append(_finding("overdue", r.marker_id, f"界桩 {r.marker_id} {when},超过 {overdue_years} 年未检查"))
+    return out
+
+
 def check_markers(
     line: LineString,
     markers: gpd.GeoDataFrame,
@@ -82,7 +125,7 @@ def check_markers(
     findings: list[dict[str, Any]] = []
 
     def add(kind: str, marker: str | None, message: str, **extra: Any) -> None:
-        findings.append({"kind": kind, "marker_id": marker, "message": message, **extra})
+        findings.append(_finding(kind, marker, message, **extra))
 
     for r in frame.itertuples():
         if r.distance_m > tolerance_m:
@@ -92,20 +135,7 @@ def check_markers(
                 f"界桩 {r.marker_id} 距界线 {r.distance_m:.2f} 米,超过 {tolerance_m:g} 米",
                 distance_m=round(float(r.distance_m), 3),
             )
-    counts = Counter(frame["marker_id"])
-    for marker_id, n in sorted(counts.items()):
-        if n > 1:
-            add("duplicate_id", marker_id, f"界桩编号 {marker_id} 重复 {n} 次")
-    numbers: dict[str, list[int]] = {}
-    for marker_id in frame["marker_id"]:
-        m = _NUMBER.match(str(marker_id))
-        if m:
-            numbers.setdefault(m.group(1), []).append(int(m.group(2)))
-    for prefix, nums in numbers.items():
-        width = max(len(str(n)) for n in nums)
-        missing = sorted(set(range(1, max(nums) + 1)) - set(nums))
-        for n in missing:
-            add("numbering_gap", f"{prefix}{n:0{max(width, 2)}d}", f"编号缺号:{prefix}{n:0{max(width, 2)}d}")
+    findings += _numbering(list(frame["marker_id"]))
     spacing = np.diff(frame["chainage_m"].to_numpy()) if len(frame) > 1 else np.array([])
     for i, gap in enumerate(spacing):
         if gap > max_spacing_m:
@@ -125,20 +155,7 @@ def check_markers(
         ]
         if not near:
             add("tripoint_missing", None, f"三县交界处(与 {third})没有三交点界桩", lon=point.x, lat=point.y)
-    for r in frame.itertuples():
-        if r.condition in ("damaged", "missing"):
-            label = "损坏" if r.condition == "damaged" else "丢失"
-            add("condition", r.marker_id, f"界桩 {r.marker_id} {label}", condition=r.condition)
-    cutoff = today.replace(year=today.year - overdue_years)
-    for r in frame.itertuples():
-        last = r.last_inspected
-        if last is None or (isinstance(last, float) and np.isnan(last)) or str(last)[:10] < cutoff.isoformat():
-            when = (
-                "从未检查"
-                if not last or (isinstance(last, float) and np.isnan(last))
-                else f"最近检查于 {str(last)[:10]}"
-            )
-            add("overdue", r.marker_id, f"界桩 {r.marker_id} {when},超过 {overdue_years} 年未检查")
+    findings += _upkeep(frame, today, overdue_years)
     kinds = Counter(f["kind"] for f in findings)
     summary = {
         "line": line_name,
