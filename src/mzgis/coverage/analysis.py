@@ -14,7 +14,7 @@ from the villages' population rows or, for a township without any, from its own 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -236,12 +236,8 @@ def analyze(
     towns = townships.to_crs(STORAGE_EPSG)[["code", "name", "geometry"]].reset_index(drop=True)
     epsg = to_metric(tuple(towns.total_bounds))
     n = len(towns)
-    vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
-    vill_shapes = np.asarray(vill.geometry.array, dtype=object)
-    waiting = int(_without_polygon(vill_shapes).sum())
+    vill, vill_shapes, waiting = _villages(villages)
     drawn = waiting == 0 and len(vill) > 0  # the village parts need every village's polygon
-    if not drawn:  # none of them is used: the villages only count by their parent's code
-        vill_shapes = np.full(len(vill), None, dtype=object)
     vill_bounds = shapely.bounds(vill_shapes).reshape(-1, 4)
     care, cx, bur = _points(eldercare), _points(complexes), _points(burial)
     kind = care.kind.to_numpy(dtype=object)
@@ -283,66 +279,136 @@ def analyze(
         cx_town = _assign(cx, town_shapes, town_index, "community_complexes", mismatches)
         bur_town = _assign(bur, town_shapes, town_index, "burial_sites", mismatches)
         town_of = {"day_care": care_town, "burial_site": bur_town}
-        covered: dict[str, BoolArray] = {key: np.zeros(len(vill), dtype=bool) for key in rules}
-        if drawn and len(by_distance) < len(rules):  # a site inside the village
-            subdivisions = Subdivisions(vill_shapes, vill_town, n, vill_bounds)
-            for key, (_, which) in rules.items():
-                if key not in by_distance:
-                    covered[key][subdivisions.holding(layer[key].geometry.array[which], town_of[key][which])[1]] = True
+        inside = [key for key in rules if key not in by_distance] if drawn else []  # a site inside the village
+        covered = _covered_inside(
+            {key: (layer[key].geometry.array[which], town_of[key][which]) for key, (_, which) in rules.items()},
+            inside,
+            Subdivisions(vill_shapes, vill_town, n, vill_bounds) if inside else None,
+            len(vill),
+        )
         covered |= placed.result()[1]
-        with_day_care, with_burial = covered["day_care"], covered["burial_site"]
         pro = care.professionally_run.fillna(False).astype(bool).to_numpy()
 
-        # every count per township at once; the district counts every facility, also those outside townships
-        of_villages = {
-            "aged_60_plus": aged["aged_60_plus"],
-            "aged_80_plus": aged["aged_80_plus"],
-            "villages": None,
-            "villages_with_day_care": with_day_care,
-            "villages_covered_by_burial": with_burial,
-        }
-        of_facilities = {
-            "beds": (care_town, beds),
-            "nursing_beds": (care_town, nursing),
-            "home_care_centres": (care_town, centre),
-            "home_care_pro": (care_town, centre & pro),
-            "day_care_stations": (care_town, station),
-            "day_care_pro": (care_town, station & pro),
-            "community_complexes": (cx_town, None),
-            "burial_sites": (bur_town, is_open),
-            "burial_sites_any_status": (bur_town, None),
-        }
-        counts = {key: _per_town(vill_town, n, w) for key, w in of_villages.items()}
-        counts |= _townships_own(population, towns.code, vill, vill_town, counts)
-        counts |= {key: _per_town(where, n, w) for key, (where, w) in of_facilities.items()}
-        rows = _rows(towns.code.tolist(), towns.name.tolist(), counts, targets, per_township=True, drawn=drawn)
-        totals = {key: counts[key].sum(keepdims=True) for key in of_villages}
-        totals |= {key: _per_town(np.zeros(len(where), np.int64), 1, w) for key, (where, w) in of_facilities.items()}
-        district = _district(totals, counts, targets, drawn=drawn)
-        village_columns = {
-            "code": vill.code,
-            "name": vill.name,
-            "township": vill.parent_code,
-            "aged_60_plus": pd.Series(aged["aged_60_plus"]),
-        }
-        shown = covered if drawn else {key: np.ones(len(vill), dtype=bool) for key in covered}  # none listed
-        uncovered = _uncovered(village_columns, vill.geometry, towns.name, vill_town, shown)
-
-        def known(values: Any) -> pd.Series:  # None for each village when the villages have no polygons
-            return pd.Series(values) if drawn else pd.Series([None] * len(vill), dtype=object)
-
-        villages_out = _frame(
-            village_columns
-            | {
-                "day_care_covered": known(with_day_care),
-                "burial_covered": known(with_burial),
-                "access_beds_per_1000": known(np.round(access.result(), 2)),
-            },
-            vill.geometry,
-        )
+        of_facilities = _facility_weights(care_town, cx_town, bur_town, beds, nursing, centre, station, pro, is_open)
+        rows, district = _tally(aged, covered, of_facilities, population, towns, vill, vill_town, targets, drawn)
+        uncovered, villages_out = _village_tables(vill, aged, towns.name, vill_town, covered, access.result(), drawn)
     result = CoverageResult(rows, district, uncovered, mismatches, targets, villages_out)
     result.not_run = not_run_without_villages(waiting, len(vill))
     return result
+
+
+def _villages(villages: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, NDArray[np.object_], int]:
+    """The villages in the stored CRS, their polygons (none of them when any is missing: then the villages
+    only count by their parent's code) and how many lack one."""
+    vill = villages.to_crs(STORAGE_EPSG)[["code", "name", "parent_code", "geometry"]].reset_index(drop=True)
+    shapes = np.asarray(vill.geometry.array, dtype=object)
+    waiting = int(_without_polygon(shapes).sum())
+    if waiting or not len(vill):
+        shapes = np.full(len(vill), None, dtype=object)
+    return vill, shapes, waiting
+
+
+def _tally(
+    aged: Mapping[str, Any],
+    covered: Mapping[str, BoolArray],
+    of_facilities: Mapping[str, tuple[IntArray, Any]],
+    population: pd.DataFrame,
+    towns: gpd.GeoDataFrame,
+    vill: gpd.GeoDataFrame,
+    vill_town: IntArray,
+    targets: Targets,
+    drawn: bool,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Every count per township at once, and the district's (which counts every facility, also those
+    outside townships): the table's rows and the district row."""
+    n = len(towns)
+    of_villages = {
+        "aged_60_plus": aged["aged_60_plus"],
+        "aged_80_plus": aged["aged_80_plus"],
+        "villages": None,
+        "villages_with_day_care": covered["day_care"],
+        "villages_covered_by_burial": covered["burial_site"],
+    }
+    counts = {key: _per_town(vill_town, n, w) for key, w in of_villages.items()}
+    counts |= _townships_own(population, towns.code, vill, vill_town, counts)
+    counts |= {key: _per_town(where, n, w) for key, (where, w) in of_facilities.items()}
+    rows = _rows(towns.code.tolist(), towns.name.tolist(), counts, targets, per_township=True, drawn=drawn)
+    totals = {key: counts[key].sum(keepdims=True) for key in of_villages}
+    totals |= {key: _per_town(np.zeros(len(where), np.int64), 1, w) for key, (where, w) in of_facilities.items()}
+    return rows, _district(totals, counts, targets, drawn=drawn)
+
+
+def _covered_inside(
+    sites: Mapping[str, tuple[Any, IntArray]], inside: list[str], subdivisions: Subdivisions | None, villages: int
+) -> dict[str, BoolArray]:
+    """For each rule, the villages that hold one of its sites (``sites``: positions and their townships);
+    only the rules in ``inside`` are judged so, the others stay False (a distance rule covers them)."""
+    covered: dict[str, BoolArray] = {key: np.zeros(villages, dtype=bool) for key in sites}
+    for key in inside:
+        assert subdivisions is not None
+        points, towns = sites[key]
+        covered[key][subdivisions.holding(points, towns)[1]] = True
+    return covered
+
+
+def _facility_weights(
+    care_town: IntArray,
+    cx_town: IntArray,
+    bur_town: IntArray,
+    beds: FloatArray,
+    nursing: FloatArray,
+    centre: BoolArray,
+    station: BoolArray,
+    pro: BoolArray,
+    is_open: BoolArray,
+) -> dict[str, tuple[IntArray, Any]]:
+    """What each facility count adds up: the township of each facility and its weight (None: one each)."""
+    return {
+        "beds": (care_town, beds),
+        "nursing_beds": (care_town, nursing),
+        "home_care_centres": (care_town, centre),
+        "home_care_pro": (care_town, centre & pro),
+        "day_care_stations": (care_town, station),
+        "day_care_pro": (care_town, station & pro),
+        "community_complexes": (cx_town, None),
+        "burial_sites": (bur_town, is_open),
+        "burial_sites_any_status": (bur_town, None),
+    }
+
+
+def _village_tables(
+    vill: gpd.GeoDataFrame,
+    aged: Mapping[str, Any],
+    town_names: pd.Series,
+    vill_town: IntArray,
+    covered: Mapping[str, BoolArray],
+    access: FloatArray,
+    drawn: bool,
+) -> tuple[Any, gpd.GeoDataFrame]:
+    """The villages left uncovered, and every village with its coverage and accessibility (unknown, None,
+    when the villages have no polygons)."""
+    village_columns = {
+        "code": vill.code,
+        "name": vill.name,
+        "township": vill.parent_code,
+        "aged_60_plus": pd.Series(aged["aged_60_plus"]),
+    }
+    shown = covered if drawn else {key: np.ones(len(vill), dtype=bool) for key in covered}  # none listed
+    uncovered = _uncovered(village_columns, vill.geometry, town_names, vill_town, shown)
+
+    def known(values: Any) -> pd.Series:
+        return pd.Series(values) if drawn else pd.Series([None] * len(vill), dtype=object)
+
+    villages_out = _frame(
+        village_columns
+        | {
+            "day_care_covered": known(covered["day_care"]),
+            "burial_covered": known(covered["burial_site"]),
+            "access_beds_per_1000": known(np.round(access, 2)),
+        },
+        vill.geometry,
+    )
+    return uncovered, villages_out
 
 
 def _townships_own(
@@ -377,7 +443,7 @@ def _uncovered(
     geometry: gpd.GeoSeries,
     town_names: pd.Series,
     vill_town: IntArray,
-    covered: dict[str, BoolArray],
+    covered: Mapping[str, BoolArray],
 ) -> gpd.GeoDataFrame:
     """The uncovered villages of each facility type, one type after the other, taken by position."""
     missing = {key: np.flatnonzero(~covered[key]) for key in ("day_care", "burial_site")}
