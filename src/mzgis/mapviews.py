@@ -123,6 +123,57 @@ def build_view(
         problem = text_problem(title)
         if problem or not title.strip() or len(title) > 60:
             raise BadInput(f"标题{problem or '应为 1–60 个字符'}", "bad map title")
+    chosen, sides = _chosen_layers(layers, line)
+    if sum(x is not None for x in (township, line, bbox)) > 1:
+        raise BadInput("乡镇、界线和范围只能选一个", "choose one of township, line, bbox")
+    if (from_m is not None or to_m is not None) and line is None:
+        raise BadInput("里程范围只用于界线出图(--line)", "from/to apply to a line")
+    units = with_polygons(store.read_frame("admin_units"))
+    counties = units[units.level == "county"]
+    towns = units[units.level == "township"]
+    county_name = "、".join(counties[counties.code.isin({str(c)[:6] for c in towns.code})].name) or "本区县"
+    focus: str | None = None
+    extent: tuple[float, float, float, float] | None = bbox
+    line_part: list[MapLayer] = []
+    if township is not None:
+        hit = towns[(towns.code == township) | (towns.name == township)]
+        if hit.empty:
+            raise NotFound(f"没有乡镇(街道)“{township}”;已有:{'、'.join(towns.name)}", f"no township {township!r}")
+        focus = str(hit.code.iloc[0])
+        extent = tuple(hit.total_bounds)
+        title = title or f"{hit.name.iloc[0]}民政设施分布图"
+        subtitle = f"{county_name} · {hit.name.iloc[0]}({focus})"
+    elif line is not None:
+        extent, subtitle, line_part = _line_view(store, line, from_m, to_m)
+        title = title or f"{line}界线图"
+        chosen = tuple(name for name in chosen if name not in ("boundary_lines", "boundary_markers"))
+    else:
+        title = title or f"{county_name}民政设施分布图"
+        subtitle = county_name if bbox is None else f"{county_name} · 指定范围"
+        if extent is None and not towns.empty:  # the county's townships, not its neighbours
+            extent = tuple(towns.total_bounds)
+    layer_list = _drawn_layers(store, chosen, sides, extent, units, focus, line_part)
+    if coverage is not None:
+        theme, label, goal = _coverage_layers(store, coverage, towns, units[units.level == "village"])
+        layer_list[1:1] = theme  # over the townships' outlines, under the villages, lines and points
+        if not title_given:
+            place = str(towns[towns.code == focus].name.iloc[0]) if focus else county_name
+            title = f"{place}{label}达标情况图"
+        subtitle = f"{subtitle} · 目标 {goal}"
+    return PrintMap(
+        title=title,
+        subtitle=subtitle,
+        layers=layer_list,
+        extent=extent,
+        source=f"{county_name}民政局 mzgis 数据文件",
+        paper=paper,
+        portrait=portrait,
+        day=day or beijing_today(),
+    )
+
+
+def _chosen_layers(layers: Sequence[str] | None, line: str | None) -> tuple[tuple[str, ...], set[str]]:
+    """The layers asked for (by name or Chinese label) and the boundary versions to draw."""
     by_label = {LAYERS[n].label_zh: n for n in MAP_LAYERS}
     # a line's map shows the divisions around it unless asked for more
     asked = tuple(by_label.get(n, n) for n in layers) if layers else ("admin_units",) if line else DEFAULT_LAYERS
@@ -139,57 +190,46 @@ def build_view(
             f"不能出图的图层:{'、'.join(unknown)};可选:{'、'.join(f'{n}({LAYERS[n].label_zh})' for n in MAP_LAYERS)}",
             f"unknown map layers {unknown}",
         )
-    if sum(x is not None for x in (township, line, bbox)) > 1:
-        raise BadInput("乡镇、界线和范围只能选一个", "choose one of township, line, bbox")
-    if (from_m is not None or to_m is not None) and line is None:
-        raise BadInput("里程范围只用于界线出图(--line)", "from/to apply to a line")
-    units = with_polygons(store.read_frame("admin_units"))
-    counties = units[units.level == "county"]
-    towns = units[units.level == "township"]
-    county_name = "、".join(counties[counties.code.isin({str(c)[:6] for c in towns.code})].name) or "本区县"
-    focus: str | None = None
-    extent: tuple[float, float, float, float] | None = bbox
-    subtitle = ""
-    layer_list: list[MapLayer] = []
-    line_part: list[MapLayer] = []
-    if township is not None:
-        hit = towns[(towns.code == township) | (towns.name == township)]
-        if hit.empty:
-            raise NotFound(f"没有乡镇(街道)“{township}”;已有:{'、'.join(towns.name)}", f"no township {township!r}")
-        focus = str(hit.code.iloc[0])
-        extent = tuple(hit.total_bounds)
-        title = title or f"{hit.name.iloc[0]}民政设施分布图"
-        subtitle = f"{county_name} · {hit.name.iloc[0]}({focus})"
-    elif line is not None:
-        from mzgis.boundary.service import load_line
+    return chosen, sides
 
-        bl = load_line(store, line)
-        ours = bl.ours
-        if from_m is not None or to_m is not None:
-            epsg = to_metric(ours.bounds)
-            metric = gpd.GeoSeries([ours], crs=STORAGE_EPSG).to_crs(epsg).iloc[0]
-            start, end = from_m or 0.0, metric.length if to_m is None else to_m
-            if start >= metric.length:
-                raise BadInput(f"{line} 全长 {metric.length:.0f} 米,起点超出", "from beyond the line's end")
-            if not 0 <= start < end:
-                raise BadInput("里程范围应为 0 ≤ 起点 < 终点(米)", "from must be < to")
-            stretch = gpd.GeoSeries([substring(metric, start, min(end, metric.length)).buffer(250)], crs=epsg)
-            extent = tuple(stretch.to_crs(STORAGE_EPSG).total_bounds)
-            subtitle = f"{line} 里程 {start:.0f}–{min(end, metric.length):.0f} 米"
-        else:
-            extent = ours.bounds
-            subtitle = (
-                f"{bl.county_names.get(bl.county_a, bl.county_a)}与{bl.county_names.get(bl.county_b, bl.county_b)}"
-            )
-        title = title or f"{line}界线图"
-        chosen = tuple(name for name in chosen if name not in ("boundary_lines", "boundary_markers"))
-        theirs = gpd.GeoDataFrame(geometry=[bl.theirs] if bl.theirs is not None else [], crs=STORAGE_EPSG)
-        line_part = line_layers(gpd.GeoDataFrame(geometry=[ours], crs=STORAGE_EPSG), theirs, bl.markers)
+
+def _line_view(
+    store: Store, line: str, from_m: float | None, to_m: float | None
+) -> tuple[tuple[float, float, float, float], str, list[MapLayer]]:
+    """A boundary line's view: its extent (or that of the stretch ``from_m``–``to_m`` metres along our
+    version), the subtitle, and its two versions with its markers."""
+    from mzgis.boundary.service import load_line
+
+    bl = load_line(store, line)
+    ours = bl.ours
+    if from_m is not None or to_m is not None:
+        epsg = to_metric(ours.bounds)
+        metric = gpd.GeoSeries([ours], crs=STORAGE_EPSG).to_crs(epsg).iloc[0]
+        start, end = from_m or 0.0, metric.length if to_m is None else to_m
+        if start >= metric.length:
+            raise BadInput(f"{line} 全长 {metric.length:.0f} 米,起点超出", "from beyond the line's end")
+        if not 0 <= start < end:
+            raise BadInput("里程范围应为 0 ≤ 起点 < 终点(米)", "from must be < to")
+        stretch = gpd.GeoSeries([substring(metric, start, min(end, metric.length)).buffer(250)], crs=epsg)
+        extent = tuple(stretch.to_crs(STORAGE_EPSG).total_bounds)
+        subtitle = f"{line} 里程 {start:.0f}–{min(end, metric.length):.0f} 米"
     else:
-        title = title or f"{county_name}民政设施分布图"
-        subtitle = county_name if bbox is None else f"{county_name} · 指定范围"
-        if extent is None and not towns.empty:  # the county's townships, not its neighbours
-            extent = tuple(towns.total_bounds)
+        extent = ours.bounds
+        subtitle = f"{bl.county_names.get(bl.county_a, bl.county_a)}与{bl.county_names.get(bl.county_b, bl.county_b)}"
+    theirs = gpd.GeoDataFrame(geometry=[bl.theirs] if bl.theirs is not None else [], crs=STORAGE_EPSG)
+    return extent, subtitle, line_layers(gpd.GeoDataFrame(geometry=[ours], crs=STORAGE_EPSG), theirs, bl.markers)
+
+
+def _drawn_layers(
+    store: Store,
+    chosen: tuple[str, ...],
+    sides: set[str],
+    extent: tuple[float, float, float, float] | None,
+    units: gpd.GeoDataFrame,
+    focus: str | None,
+    line_part: list[MapLayer],
+) -> list[MapLayer]:
+    """The map's layers in drawing order, each read within the view's extent."""
     window = box(*extent) if extent is not None else None
 
     def frame(name: str) -> gpd.GeoDataFrame:
@@ -198,6 +238,7 @@ def build_view(
             data = data[shapely.intersects(data.geometry.values, window)]
         return data
 
+    layer_list: list[MapLayer] = []
     for name in MAP_LAYERS:
         if name == "boundary_lines" and line_part:  # a line's map: its two versions and its markers
             layer_list += line_part
@@ -225,20 +266,4 @@ def build_view(
             layer_list += categorized(
                 model, frame(name), _POINT_COLOUR_FIELD[name], Style("#000", "point", size=34), label_field=label
             )
-    if coverage is not None:
-        theme, label, goal = _coverage_layers(store, coverage, towns, units[units.level == "village"])
-        layer_list[1:1] = theme  # over the townships' outlines, under the villages, lines and points
-        if not title_given:
-            place = str(towns[towns.code == focus].name.iloc[0]) if focus else county_name
-            title = f"{place}{label}达标情况图"
-        subtitle = f"{subtitle} · 目标 {goal}"
-    return PrintMap(
-        title=title,
-        subtitle=subtitle,
-        layers=layer_list,
-        extent=extent,
-        source=f"{county_name}民政局 mzgis 数据文件",
-        paper=paper,
-        portrait=portrait,
-        day=day or beijing_today(),
-    )
+    return layer_list
