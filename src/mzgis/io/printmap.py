@@ -155,8 +155,6 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, Polygon, Rectangle
 
     fmt = fmt.lower()
     _check(pm, fmt)
@@ -164,19 +162,7 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
     if font is None:
         raise NotFound("本机没有中文字体(如 fonts-noto-cjk),无法出图", "no CJK font installed")
     layers = [layer for layer in pm.layers if not layer.frame.empty]
-    extent = pm.extent
-    if extent is None:
-        if not layers:
-            raise NotFound("没有可出图的要素", "nothing to draw")
-        bounds = [layer.frame.total_bounds for layer in layers]
-        extent = (
-            min(b[0] for b in bounds),
-            min(b[1] for b in bounds),
-            max(b[2] for b in bounds),
-            max(b[3] for b in bounds),
-        )
-    if not all(math.isfinite(v) for v in extent) or extent[0] >= extent[2] or extent[1] >= extent[3]:
-        raise BadInput("出图范围无效(应为 西,南,东,北 经纬度)", "invalid map extent")
+    extent = _extent(pm, layers)
     epsg = to_metric(extent)
     to_m = gpd.GeoSeries([box(*extent)], crs=STORAGE_EPSG).to_crs(epsg)
     width_mm, height_mm = pm.size_mm or PAPERS[pm.paper]
@@ -186,16 +172,7 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
     plt.rcParams["font.family"] = font
     plt.rcParams["svg.fonttype"] = "none"  # SVG keeps text as text (the browser draws it in the same font)
     fig = plt.figure(figsize=(width_mm / 25.4, height_mm / 25.4), dpi=dpi)
-    # the frame: map on the left, legend panel on the right (portrait: legend below), title above, notes below
-    if pm.size_mm is not None:
-        map_box = (0.005, 0.005, 0.72, 0.99)
-        legend_anchor = (0.735, 0.995)
-    elif pm.portrait:
-        map_box = (0.06, 0.22, 0.88, 0.66)
-        legend_anchor = (0.06, 0.20)
-    else:
-        map_box = (0.04, 0.10, 0.74, 0.78)
-        legend_anchor = (0.80, 0.88)
+    map_box, legend_anchor = _layout(pm)
     fig.canvas.draw_idle = lambda *args, **kwargs: None  # type: ignore[method-assign]  # geopandas redraws per call
     ax = fig.add_axes(map_box)
     frame_w_mm, frame_h_mm = map_box[2] * width_mm, map_box[3] * height_mm
@@ -217,49 +194,7 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
         if metric.empty:
             continue  # nothing of it in the frame: not drawn, not in the legend
         st = layer.style
-        if st.kind == "fill":
-            metric.plot(
-                ax=ax,
-                facecolor=st.fill or "none",
-                edgecolor=st.colour,
-                linewidth=st.width,
-                alpha=None,
-                linestyle="--" if st.dashed else "-",
-            )
-            if st.fill:
-                for coll in ax.collections[-1:]:
-                    coll.set_alpha(None)
-                    coll.set_facecolor(matplotlib.colors.to_rgba(st.fill, st.alpha))
-            handle: Any = Patch(
-                facecolor=matplotlib.colors.to_rgba(st.fill, st.alpha) if st.fill else "none",
-                edgecolor=st.colour,
-                linewidth=st.width,
-                linestyle="--" if st.dashed else "-",
-            )
-        elif st.kind == "line":
-            metric.plot(ax=ax, color=st.colour, linewidth=st.width, linestyle="--" if st.dashed else "-")
-            obstacles.extend(metric.geometry)
-            handle = Line2D([], [], color=st.colour, linewidth=st.width, linestyle="--" if st.dashed else "-")
-        elif st.hollow:
-            metric.plot(
-                ax=ax, facecolor="none", marker=st.marker, markersize=st.size, edgecolor=st.colour, linewidth=1.6
-            )
-            handle = Line2D(
-                [], [], color="none", marker=st.marker, markerfacecolor="none", markeredgecolor=st.colour, markersize=9
-            )
-        else:
-            metric.plot(
-                ax=ax, color=st.colour, marker=st.marker, markersize=st.size, edgecolor=STYLES["outline"], linewidth=0.5
-            )
-            handle = Line2D(
-                [],
-                [],
-                color="none",
-                marker=st.marker,
-                markerfacecolor=st.colour,
-                markeredgecolor=STYLES["outline"],
-                markersize=7,
-            )
+        handle = _draw(ax, metric, st, obstacles)
         if layer.legend:
             handles.append((handle, layer.label))
             legend.append((layer.label, st.colour if st.kind != "fill" or not st.fill else st.fill))
@@ -272,7 +207,114 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
 
     ax.set_xlabel("")
     ax.set_ylabel("")
-    # furniture: north arrow (top right) and scale bar (bottom left), inside the frame
+    furniture = _furniture(ax, (minx, miny, maxx, maxy), scale)
+
+    if pm.size_mm is None:
+        _margins(fig, pm, epsg)
+    if handles:
+        fig.legend(
+            [h for h, _ in handles],
+            [t for _, t in handles],
+            loc="upper left",
+            bbox_to_anchor=legend_anchor,
+            title="图例",
+            fontsize=8,
+            title_fontsize=9,
+            frameon=True,
+            ncols=3 if pm.portrait else 1,
+        )
+
+    drawn, left_out = _place_labels(fig, ax, candidates, obstacles, furniture)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+    plt.close(fig)
+    return Rendered(buf.getvalue(), drawn, left_out, legend, scale, epsg)
+
+
+def _layout(pm: PrintMap) -> tuple[tuple[float, float, float, float], tuple[float, float]]:
+    """Where the map and the legend go on the page (fractions): map on the left, legend panel on the right
+    (portrait: legend below), title above, notes below; a map of a given size fills its page."""
+    if pm.size_mm is not None:
+        return (0.005, 0.005, 0.72, 0.99), (0.735, 0.995)
+    if pm.portrait:
+        return (0.06, 0.22, 0.88, 0.66), (0.06, 0.20)
+    return (0.04, 0.10, 0.74, 0.78), (0.80, 0.88)
+
+
+def _extent(pm: PrintMap, layers: Sequence[Any]) -> tuple[float, float, float, float]:
+    """The view's extent: the one asked for, else that of what is drawn; refused when it is not a box."""
+    extent = pm.extent
+    if extent is None:
+        if not layers:
+            raise NotFound("没有可出图的要素", "nothing to draw")
+        bounds = [layer.frame.total_bounds for layer in layers]
+        extent = (
+            min(b[0] for b in bounds),
+            min(b[1] for b in bounds),
+            max(b[2] for b in bounds),
+            max(b[3] for b in bounds),
+        )
+    if not all(math.isfinite(v) for v in extent) or extent[0] >= extent[2] or extent[1] >= extent[3]:
+        raise BadInput("出图范围无效(应为 西,南,东,北 经纬度)", "invalid map extent")
+    return extent
+
+
+def _draw(ax: Any, metric: gpd.GeoDataFrame, st: Style, obstacles: list[Any]) -> Any:
+    """Draw one layer in its style; its legend handle. Lines join ``obstacles`` (labels must not cross them)."""
+    import matplotlib
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if st.kind == "fill":
+        metric.plot(
+            ax=ax,
+            facecolor=st.fill or "none",
+            edgecolor=st.colour,
+            linewidth=st.width,
+            alpha=None,
+            linestyle="--" if st.dashed else "-",
+        )
+        if st.fill:
+            for coll in ax.collections[-1:]:
+                coll.set_alpha(None)
+                coll.set_facecolor(matplotlib.colors.to_rgba(st.fill, st.alpha))
+        handle: Any = Patch(
+            facecolor=matplotlib.colors.to_rgba(st.fill, st.alpha) if st.fill else "none",
+            edgecolor=st.colour,
+            linewidth=st.width,
+            linestyle="--" if st.dashed else "-",
+        )
+    elif st.kind == "line":
+        metric.plot(ax=ax, color=st.colour, linewidth=st.width, linestyle="--" if st.dashed else "-")
+        obstacles.extend(metric.geometry)
+        handle = Line2D([], [], color=st.colour, linewidth=st.width, linestyle="--" if st.dashed else "-")
+    elif st.hollow:
+        metric.plot(ax=ax, facecolor="none", marker=st.marker, markersize=st.size, edgecolor=st.colour, linewidth=1.6)
+        handle = Line2D(
+            [], [], color="none", marker=st.marker, markerfacecolor="none", markeredgecolor=st.colour, markersize=9
+        )
+    else:
+        metric.plot(
+            ax=ax, color=st.colour, marker=st.marker, markersize=st.size, edgecolor=STYLES["outline"], linewidth=0.5
+        )
+        handle = Line2D(
+            [],
+            [],
+            color="none",
+            marker=st.marker,
+            markerfacecolor=st.colour,
+            markeredgecolor=STYLES["outline"],
+            markersize=7,
+        )
+    return handle
+
+
+def _furniture(ax: Any, bounds: tuple[float, float, float, float], scale: int) -> list[Any]:
+    """The north arrow (top right) and the scale bar (bottom left), inside the frame; the texts drawn (labels
+    keep clear of them)."""
+    from matplotlib.patches import Polygon, Rectangle
+
+    minx, miny, maxx, maxy = bounds
     ax.add_patch(
         Polygon(
             [(0.955, 0.955), (0.94, 0.895), (0.955, 0.91), (0.97, 0.895)],
@@ -304,37 +346,23 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
         ax.text(x0 + bar, y0 + h * 1.6, _length_zh(bar), ha="center", va="bottom", fontsize=7, zorder=10),
         ax.text(x0, y0 - h * 0.8, f"比例尺 1:{scale:,}", ha="left", va="top", fontsize=7, zorder=10),
     ]
+    return [north, *bar_texts]
 
-    if pm.size_mm is None:
-        fig.text(0.5, 0.965, pm.title, ha="center", va="top", fontsize=16, weight="bold")
-        if pm.subtitle:
-            fig.text(0.5, 0.925, pm.subtitle, ha="center", va="top", fontsize=9, color="#333")
-        day = pm.day or dt.date.today()
-        footer = (
-            f"数据来源:{pm.source}    坐标系:CGCS2000(EPSG:{STORAGE_EPSG}),高斯-克吕格投影 EPSG:{epsg}    "
-            f"制图:mzgis {__version__}    日期:{day.isoformat()}"
-        )
-        fig.text(0.04, 0.035, footer, ha="left", va="bottom", fontsize=7, color="#333")
-        for i, note in enumerate(pm.notes[:3]):  # above the footer: what the map leaves out or assumes
-            fig.text(0.04, 0.055 + i * 0.018, note, ha="left", va="bottom", fontsize=7, color="#333")
-    if handles:
-        fig.legend(
-            [h for h, _ in handles],
-            [t for _, t in handles],
-            loc="upper left",
-            bbox_to_anchor=legend_anchor,
-            title="图例",
-            fontsize=8,
-            title_fontsize=9,
-            frameon=True,
-            ncols=3 if pm.portrait else 1,
-        )
 
-    drawn, left_out = _place_labels(fig, ax, candidates, obstacles, [north, *bar_texts])
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
-    plt.close(fig)
-    return Rendered(buf.getvalue(), drawn, left_out, legend, scale, epsg)
+def _margins(fig: Any, pm: PrintMap, epsg: int) -> None:
+    """The title and subtitle above the map; the source, coordinate systems, maker and date below, with the
+    notes (what the map leaves out or assumes) above them."""
+    fig.text(0.5, 0.965, pm.title, ha="center", va="top", fontsize=16, weight="bold")
+    if pm.subtitle:
+        fig.text(0.5, 0.925, pm.subtitle, ha="center", va="top", fontsize=9, color="#333")
+    day = pm.day or dt.date.today()
+    footer = (
+        f"数据来源:{pm.source}    坐标系:CGCS2000(EPSG:{STORAGE_EPSG}),高斯-克吕格投影 EPSG:{epsg}    "
+        f"制图:mzgis {__version__}    日期:{day.isoformat()}"
+    )
+    fig.text(0.04, 0.035, footer, ha="left", va="bottom", fontsize=7, color="#333")
+    for i, note in enumerate(pm.notes[:3]):  # above the footer: what the map leaves out or assumes
+        fig.text(0.04, 0.055 + i * 0.018, note, ha="left", va="bottom", fontsize=7, color="#333")
 
 
 def _place_labels(
