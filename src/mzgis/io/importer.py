@@ -178,16 +178,7 @@ def import_file(
     updates that feature (a new version, in the audit) rather than being refused; identical rows are left
     alone. Returns the report; raises only for problems with the file as a whole."""
     layer = get_layer(layer_name)
-    if layer.gate:
-        raise BadInput(
-            f"{layer.label_zh}经{layer.gate}导入:请用 mzgis names import(或 mzgis import {layer.name},它转交地名服务)",
-            f"{layer.name} is imported through its service (mzgis names import)",
-        )
-    if update and not layer.natural_key:
-        raise BadInput(
-            f"图层 {layer.name}({layer.label_zh})没有唯一键,无法按键更新;请只导入新增数据",
-            f"{layer.name} has no key to update by",
-        )
+    _check_importable(layer, update)
     table = read_table(path, source_layer=source_layer, rename=rename)
     frame = table.frame
     system, crs_text = source_system(table.crs, from_crs)
@@ -195,22 +186,10 @@ def import_file(
     if table.note and (layer.geometry or table.note != NO_COORDINATES):  # a table of figures needs none
         report.notes.append(table.note)
     report.notes += table.notes
-    mapping, unused = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
-    # the unit a row belongs to may be given by name: in its code column, or by township and village columns
-    unit_field = layer.scope_fields[0] if layer.name != "admin_units" and len(layer.scope_fields) == 1 else None
-    town_column = column_named(frame, *TOWNSHIP_HEADERS) if unit_field else None
-    village_column = column_named(frame, *VILLAGE_HEADERS) if town_column is not None else None
-    read_here = {str(c).strip() for c in (town_column, village_column) if c is not None}
-    unused = [c for c in unused if c not in read_here]
-    if unused:
-        report.notes.append(f"未使用的列:{'、'.join(unused)}")
-    provided = set(mapping.values()) | ({unit_field} if town_column is not None else set())
+    mapping, unit_field, town_column, village_column = _columns(layer, frame, report)
+    provided = set(mapping.values()) | ({str(unit_field)} if town_column is not None else set())
     # updating rows take the columns the file lacks from the stored feature; only the key must be there
-    needed = layer.natural_key if update else layer.required_fields
-    missing_required = [name for name in needed if name not in provided]
-    if missing_required:
-        labels = "、".join(f"{layer.field(n).label_zh}({n})" for n in missing_required)
-        raise BadInput(f"{Path(path).name} 缺少必填列:{labels}", f"missing columns: {', '.join(missing_required)}")
+    _check_required(layer, layer.natural_key if update else layer.required_fields, provided, Path(path).name)
     if len(frame) == 0:
         raise BadInput(f"{Path(path).name} 没有数据行", f"{Path(path).name} has no rows")
 
@@ -226,14 +205,8 @@ def import_file(
     numbers: list[int] = []  # each kept row's number as the file shows it (Excel's row, the feature's number)
     unit_column = next((col for col, target in mapping.items() if target == unit_field), None)
     for i, (_, src) in enumerate(frame.iterrows(), start=1):
-        values = {target: src[col] for col, target in mapping.items()}
         unit = row_unit(admin, src, unit_column, town_column, village_column) if unit_field else None
-        if unit is not None:  # a unit named (a township's or village's name): its code, or why not
-            values[str(unit_field)] = unit if isinstance(unit, str) else None
-        clean, problems = check_record(layer, values)
-        if isinstance(unit, MzgisError):  # said once, as the name's problem, not again as a missing code
-            label = layer.field(str(unit_field)).label_zh
-            problems = [unit.message_zh, *(p for p in problems if not p.startswith(f"缺少必填字段 {label}"))]
+        values, clean, problems = _row_values(layer, src, mapping, unit_field, unit)
         target = stored.get(_key(layer, clean))
         if target is None and update and layer.name == "admin_units":
             # attaching outlines: a file that covers more than this register gives this register's rows;
@@ -244,23 +217,8 @@ def import_file(
             current = target.properties  # the stored value (a file that lacks a value does not clear it)
             given = {k: v for k, v in values.items() if not is_missing(v)}
             clean, problems = check_record(layer, {k: current.get(k) for k in layer.field_names} | given)
-        geom: BaseGeometry | None = src[frame.geometry.name]
-        if geom is not None and not (isinstance(geom, float) and math.isnan(geom)):
-            try:
-                geom = promote_geometry(layer, convert_geometry(geom, system, drop_z=drop_z))
-            except MzgisError as exc:
-                problems.append(exc.message_zh)
-                geom = None
-        else:
-            geom = None if target is None else target.geometry  # an update without a position keeps it
-        if layer.geometry or geom is not None:
-            problems += check_geometry(layer, geom)
-        if geom is not None and extent is not None and not _outside_ok(layer, clean):
-            minx, miny, maxx, maxy = geom.bounds
-            if minx < extent[0] or miny < extent[1] or maxx > extent[2] or maxy > extent[3]:
-                problems.append(
-                    f"位置超出本区县范围(经度 {extent[0]:.4f}–{extent[2]:.4f},纬度 {extent[1]:.4f}–{extent[3]:.4f})"
-                )
+        geom, geom_problems = _row_geometry(layer, src[frame.geometry.name], system, drop_z, target, extent, clean)
+        problems += geom_problems
         problems += _reference_problems(layer, clean, known_codes)
         label = str(clean.get("name") or clean.get("code") or clean.get("marker_id") or "")
         if problems:
@@ -271,24 +229,149 @@ def import_file(
             progress(i, len(frame))
     if left_out:
         report.notes.append(f"未导入:{'、'.join(left_out)} 不在本数据中(--update 只更新已登记的区划单位)")
-    _key_problems(layer, rows, existing, report, updating=set(stored))
-    if layer.name == "admin_units":
-        _parent_problems(rows, set(known_codes), report)
-    if report.rejected:  # numbered as the officer sees the file
-        report.rejected = [replace(r, row=numbers[r.row - 1]) for r in report.rejected]
+    if _rejected(layer, rows, existing, set(stored), set(known_codes), numbers, report):
         return report
-    new = [(rec, geom) for rec, geom in rows if _key(layer, rec) not in stored]
-    changed = [  # an update changes only the columns the file has
-        (stored[_key(layer, rec)], {k: v for k, v in rec.items() if k in provided}, geom)
-        for rec, geom in rows
-        if _key(layer, rec) in stored
-    ]
-    changed = [(f, rec, geom) for f, rec, geom in changed if not _same(layer, f, rec, geom)]
+    new, changed = _new_and_changed(layer, rows, stored, provided)
     report.inserts, report.updates = len(new), len(changed)
     report.unchanged = len(rows) - len(new) - len(changed)
     if dry_run:
         return report
-    with store.transaction(user=user, reason=f"导入 {Path(path).name}") as tx:
+    _write(store, layer, new, changed, user=user, reason=f"导入 {Path(path).name}", report=report)
+    return report
+
+
+def _rejected(
+    layer: Layer,
+    rows: list[tuple[dict[str, Any], BaseGeometry | None]],
+    existing: list[Feature],
+    updating: set[tuple[Any, ...]],
+    known_codes: set[str],
+    numbers: list[int],
+    report: ImportReport,
+) -> bool:
+    """Whether any row is refused, after the checks across rows (keys used twice, in the file or with the
+    stored features; a division unit's parent); refused rows numbered as the officer sees the file."""
+    _key_problems(layer, rows, existing, report, updating=updating)
+    if layer.name == "admin_units":
+        _parent_problems(rows, known_codes, report)
+    report.rejected = [replace(r, row=numbers[r.row - 1]) for r in report.rejected]
+    return bool(report.rejected)
+
+
+def _row_values(
+    layer: Layer, src: Any, mapping: Mapping[str, str], unit_field: str | None, unit: str | MzgisError | None
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """A row's values by field, as checked, and its problems; ``unit``: the unit the row names (a
+    township's or village's name) as its code, or why it has none (said once, as the name's problem, not
+    again as a missing code)."""
+    values = {target: src[col] for col, target in mapping.items()}
+    if unit is not None:
+        values[str(unit_field)] = unit if isinstance(unit, str) else None
+    clean, problems = check_record(layer, values)
+    if isinstance(unit, MzgisError):
+        label = layer.field(str(unit_field)).label_zh
+        problems = [unit.message_zh, *(p for p in problems if not p.startswith(f"缺少必填字段 {label}"))]
+    return values, clean, problems
+
+
+def _check_importable(layer: Layer, update: bool) -> None:
+    """A layer with a service of its own (place names) is imported through it; an update needs a key."""
+    if layer.gate:
+        raise BadInput(
+            f"{layer.label_zh}经{layer.gate}导入:请用 mzgis names import(或 mzgis import {layer.name},它转交地名服务)",
+            f"{layer.name} is imported through its service (mzgis names import)",
+        )
+    if update and not layer.natural_key:
+        raise BadInput(
+            f"图层 {layer.name}({layer.label_zh})没有唯一键,无法按键更新;请只导入新增数据",
+            f"{layer.name} has no key to update by",
+        )
+
+
+def _check_required(layer: Layer, needed: Sequence[str], provided: set[str], file_name: str) -> None:
+    missing = [name for name in needed if name not in provided]
+    if missing:
+        labels = "、".join(f"{layer.field(n).label_zh}({n})" for n in missing)
+        raise BadInput(f"{file_name} 缺少必填列:{labels}", f"missing columns: {', '.join(missing)}")
+
+
+def _new_and_changed(
+    layer: Layer,
+    rows: list[tuple[dict[str, Any], BaseGeometry | None]],
+    stored: Mapping[tuple[Any, ...], Feature],
+    provided: set[str],
+) -> tuple[list[tuple[dict[str, Any], BaseGeometry | None]], list[tuple[Feature, dict[str, Any], BaseGeometry | None]]]:
+    """The rows to add (their key not stored) and the stored features they change (only the columns the
+    file has; a row that changes nothing is neither)."""
+    new = [(rec, geom) for rec, geom in rows if _key(layer, rec) not in stored]
+    changed = [
+        (stored[_key(layer, rec)], {k: v for k, v in rec.items() if k in provided}, geom)
+        for rec, geom in rows
+        if _key(layer, rec) in stored
+    ]
+    return new, [(f, rec, geom) for f, rec, geom in changed if not _same(layer, f, rec, geom)]
+
+
+def _columns(layer: Layer, frame: Any, report: ImportReport) -> tuple[dict[str, str], str | None, Any, Any]:
+    """The file's columns for the layer's fields; the field of the unit a row belongs to, which may be given
+    by name (in its code column, or by township and village columns), and those columns; the columns left
+    unused are noted in ``report``."""
+    mapping, unused = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
+    unit_field = layer.scope_fields[0] if layer.name != "admin_units" and len(layer.scope_fields) == 1 else None
+    town_column = column_named(frame, *TOWNSHIP_HEADERS) if unit_field else None
+    village_column = column_named(frame, *VILLAGE_HEADERS) if town_column is not None else None
+    read_here = {str(c).strip() for c in (town_column, village_column) if c is not None}
+    unused = [c for c in unused if c not in read_here]
+    if unused:
+        report.notes.append(f"未使用的列:{'、'.join(unused)}")
+    return mapping, unit_field, town_column, village_column
+
+
+def _row_geometry(
+    layer: Layer,
+    given: Any,
+    system: str,
+    drop_z: bool,
+    target: Feature | None,
+    extent: tuple[float, float, float, float] | None,
+    clean: dict[str, Any],
+) -> tuple[BaseGeometry | None, list[str]]:
+    """A row's geometry in the storage CRS (an update without a position keeps the stored one) and its
+    problems: not convertible, not the layer's kind, or outside the county (where the layer needs it inside)."""
+    problems: list[str] = []
+    geom: BaseGeometry | None
+    if given is not None and not (isinstance(given, float) and math.isnan(given)):
+        try:
+            geom = promote_geometry(layer, convert_geometry(given, system, drop_z=drop_z))
+        except MzgisError as exc:
+            problems.append(exc.message_zh)
+            geom = None
+    else:
+        geom = None if target is None else target.geometry
+    if layer.geometry or geom is not None:
+        problems += check_geometry(layer, geom)
+    if geom is not None and extent is not None and not _outside_ok(layer, clean):
+        minx, miny, maxx, maxy = geom.bounds
+        if minx < extent[0] or miny < extent[1] or maxx > extent[2] or maxy > extent[3]:
+            problems.append(
+                f"位置超出本区县范围(经度 {extent[0]:.4f}–{extent[2]:.4f},纬度 {extent[1]:.4f}–{extent[3]:.4f})"
+            )
+    return geom, problems
+
+
+def _write(
+    store: Store,
+    layer: Layer,
+    new: list[tuple[dict[str, Any], BaseGeometry | None]],
+    changed: list[tuple[Feature, dict[str, Any], BaseGeometry | None]],
+    *,
+    user: str,
+    reason: str,
+    report: ImportReport,
+) -> None:
+    """The new rows and the updates in one transaction; division units given polygons place the division
+    names waiting for them."""
+    with store.transaction(user=user, reason=reason) as tx:
         tx.insert_many(layer.name, new)
         for feature, rec, geom in changed:
             tx.update(
@@ -308,7 +391,6 @@ def import_file(
         placed = place_division_names(Gazetteer(store), outlined, user=user)
         if placed:
             report.notes.append(f"区划名称 {placed} 个已取区划面内的代表点作为位置")
-    return report
 
 
 def _key(layer: Layer, rec: Mapping[str, Any]) -> tuple[Any, ...]:
