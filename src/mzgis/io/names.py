@@ -1,6 +1,7 @@
-"""Import of place-name lists as one changeset (with a dry-run report of the rule findings per row) and
-export of the gazetteer to CSV, XLSX, GeoJSON and GeoPackage; the clean-up report as XLSX.
-"""
+"""Import of place-name lists as one changeset, with a dry-run report of the rule findings per row: new
+names checked against the rules and the rows before them, rows matched to stored names (by id at home, by
+place-name code or name in unit from another store) updating them. Reading the file as offices write it:
+:mod:`mzgis.io.names_sheet`; the gazetteer going out: :mod:`mzgis.io.names_export`."""
 
 from __future__ import annotations
 
@@ -17,20 +18,15 @@ from mzgis.errors import BadInput, MzgisError, NotFound, StaleVersion
 from mzgis.gazetteer.census import (
     CensusClass,
     census_class,
-    class_named,
-    nearest_classes,
-    read_class_code,
 )
-from mzgis.gazetteer.edits import USER_FIELDS, Actor, Edit, guard
-from mzgis.gazetteer.rules import Finding, NameRecord, has_errors, scope_key
+from mzgis.gazetteer.edits import Actor, Edit, guard
+from mzgis.gazetteer.rules import Finding, NameRecord, has_errors
+from mzgis.gazetteer.scopes import Scopes
 from mzgis.gazetteer.service import CheckResult, Gazetteer, Precheck
-from mzgis.io.importer import column_map, convert_geometries, source_system
-from mzgis.io.names_export import CATEGORY_ZH, CLASS_CODE_COLUMN, STORE_COLUMN, STORE_COLUMN_ZH
-from mzgis.io.readers import read_table
-from mzgis.io.units import TOWNSHIP_HEADERS, VILLAGE_HEADERS
+from mzgis.io.importer import convert_geometries, source_system
+from mzgis.io.names_export import CATEGORY_ZH
+from mzgis.io.names_sheet import NamesSheet
 from mzgis.io.units import cell as _cell
-from mzgis.io.units import column_named as _column_named
-from mzgis.io.units import row_unit as _row_unit
 from mzgis.layers import LAYERS, choice_labels, coerce_value
 from mzgis.store.base import check_version
 from mzgis.store.merge import merged_offsets
@@ -126,203 +122,110 @@ def import_names(
     admin-code column), resolved within the register; every column is used or named as unused; a row
     repeated within the file is refused (``allow_duplicates``: kept); new names get ``status`` where the
     file gives none (拟用 by default, said in the report)."""
-    layer = LAYERS["place_names"]
-    if status is not None:
-        status = coerce_value(layer.field("status"), status)  # 现行 / 拟用 as well
-        if status not in ("current", "proposed"):
-            raise BadInput("--status 只能是 current(现行)或 proposed(拟用)", "--status is current or proposed")
-    table = read_table(path, source_layer=source_layer, rename=rename)
-    frame = table.frame
-    mapping, unused = column_map(layer, [c for c in frame.columns if c != frame.geometry.name])
-    class_column = next((c for c in frame.columns if str(c).strip() in (CLASS_CODE_COLUMN, "类别代码")), None)
-    town_column = _column_named(frame, *TOWNSHIP_HEADERS)
-    village_column = _column_named(frame, *VILLAGE_HEADERS)
-    id_column = _column_named(frame, "id", "编号", "编号 id")
-    version_column = _column_named(frame, "version", "版本", "版本 version")
-    origin_column = _column_named(frame, STORE_COLUMN, "来源库", STORE_COLUMN_ZH)
-    read_here = {town_column, village_column, class_column, id_column, version_column, origin_column} - {None}
-    unused = [c for c in unused if c not in {str(c).strip() for c in read_here}]
-    required = ["name", "admin_code"] if class_column is not None else ["name", "category", "admin_code"]
-    if town_column is not None:
-        required.remove("admin_code")  # the unit comes from the township (and village) names
-    missing = [f for f in required if f not in mapping.values()]
-    if missing:
-        labels = "、".join(f"{layer.field(f).label_zh}({f})" for f in missing)
-        hint = ";如表头上方有标题行,请确认表头是否在标题之下的第一行" if not mapping else ""
-        raise BadInput(f"{Path(path).name} 缺少必填列:{labels}{hint}", f"missing columns: {missing}")
-    system, _ = source_system(table.crs, from_crs)
+    new_status = _new_status(status)
     revisions = gazetteer.revisions()  # what the checks below see; the write reuses them if still current
     admin = gazetteer.admin()
+    sheet = NamesSheet.read(path, source_layer=source_layer, rename=rename, admin=admin)
+    system, _ = source_system(sheet.table.crs, from_crs)
     scopes = gazetteer.scopes()  # each row is compared with its scope's stored names and the rows before it
-    column = {target: col for col, target in mapping.items()}
-    rows = frame.to_dict("records")  # plain dicts: a pandas row per name costs more than the checks
-    located = convert_geometries(frame.geometry.array, system, drop_z=drop_z)  # points: in one call
-
-    def cell(src: Any, target: str) -> str:
-        return _cell(src, column.get(target))
-
-    # the unit of each row: its admin code, or the unit its township (and village) names, resolved once
-    units = [_row_unit(admin, src, column.get("admin_code"), town_column, village_column) for src in rows]
-    for i, unit in enumerate(units):
-        rows[i] = dict(rows[i]) | {"__unit": unit if isinstance(unit, str) else None}
-    column.setdefault("admin_code", "__unit")
-    if "admin_code" not in mapping.values():
-        mapping["__unit"] = "admin_code"
-    else:  # a name in the admin-code column: its resolved code stands in its place
-        for i, unit in enumerate(units):
-            if isinstance(unit, str):
-                rows[i][column["admin_code"]] = unit
-    report_notes = [n for n in (table.note, *table.notes) if n]
-    if unused:
-        report_notes.append(f"未使用的列:{'、'.join(unused)}")
-
-    # classes by the class code, and by 类别名称 when it names a census class (农村居民点) rather than a category;
-    # without a subcategory column the code's class (else the named one) gives the subcategory
-    classed = [_row_class(src, class_column, cell(src, "name")) for src in rows]
-    named = [class_named(cell(src, "category"), cell(src, "name")) for src in rows]
-    given = [
-        None if "subcategory" in column else by_code if isinstance(by_code, tuple) else by_name
-        for by_code, by_name in zip(classed, named, strict=True)
-    ]
-
-    def category_of(i: int, src: Any) -> str:
-        by_name, by_code = named[i], classed[i]
-        for found in (by_name, by_code):
-            if isinstance(found, tuple):
-                return found[0].category
-        return cell(src, "category")
-
-    def subcategory_of(i: int, src: Any) -> str | None:
-        if "subcategory" in column:
-            return cell(src, "subcategory") or None
-        found = given[i]
-        return found[1] if found else None
-
-    scopes.preload(  # the scopes of all rows in a few queries, not one query per row
-        scope_key(NameRecord(cell(src, "name"), category_of(i, src), cell(src, "admin_code"), subcategory_of(i, src)))
-        for i, src in enumerate(rows)
-    )
-    report = NamesImportReport(Path(path).name, dry_run=dry_run, override_reason=override_reason, update=update)
-    report.notes = report_notes
-    new_status = status or "proposed"
-    if "status" not in mapping.values():
-        shown = choice_labels(layer, "status").get(new_status, new_status)
-        report.notes.append(f"新增地名的状态:{shown}({new_status})" + ("" if status else ",可用 --status 指定"))
-    seen_rows: dict[tuple[str, ...], int] = {}
-    code_column = column.get("census_code")  # a census file: its rows are matched by the place-name code
-    if update and id_column is None and code_column is None:
-        raise BadInput(
-            f"{Path(path).name} 没有编号(id)或地名代码列,无法按编号更新", "--update needs an id or census code column"
-        )
-    home = gazetteer.store.identity() if update else ""
-    keys = _StableKeys(gazetteer) if update else None
+    located = convert_geometries(sheet.table.frame.geometry.array, system, drop_z=drop_z)  # points: in one call
+    scopes.preload(sheet.scope_keys())  # the scopes of all rows in a few queries, not one query per row
+    report = _report(sheet, Path(path).name, dry_run, override_reason, update, status, new_status)
+    home, keys = (gazetteer.store.identity(), _StableKeys(gazetteer)) if update else ("", None)
     edits: list[Edit] = []
     results: list[CheckResult] = []
-    for i, src in enumerate(rows, start=1):
-        shown_row = table.row_number(i - 1)  # the row as the sheet shows it
-        props: dict[str, Any] = {}
-        problems: list[str] = []
-        unit = units[i - 1]
-        if isinstance(unit, MzgisError):
-            problems.append(unit.message_zh)
-        same = tuple(_cell(src, c) for c in frame.columns if c != frame.geometry.name)
-        if same in seen_rows and not allow_duplicates:
-            problems.append(f"与第 {seen_rows[same]} 行重复(如确需保留,请加 --allow-duplicates)")
-        seen_rows.setdefault(same, shown_row)
-        for col, target in mapping.items():
-            if target == "admin_code" and isinstance(unit, MzgisError):
-                continue
-            if target in USER_FIELDS:
-                try:
-                    by_name = named[i - 1] if target == "category" else None
-                    props[target] = by_name[0].category if by_name else coerce_value(layer.field(target), src[col])
-                except ValueError as exc:
-                    problems.append(f"{layer.field(target).label_zh}{exc}")
-        category = props.get("category")
-        if category is not None and category not in CATEGORY_ZH:  # the nearest few, not all twelve
-            near = nearest_classes(str(category))
-            problems.append(
-                f"类别“{category}”不是地名类别"
-                + (f";相近的有:{'、'.join(near)}" if near else "")
-                + "(全部类别见 mzgis layers)"
-            )
-        klass = classed[i - 1]
-        if isinstance(klass, MzgisError):
-            problems.append(klass.message_zh)
-        elif klass is not None:
-            census_class = klass[0]
-            if props.get("category") is None:
-                props["category"] = census_class.category
-            elif props["category"] != census_class.category:
-                problems.append(
-                    f"类别名称“{CATEGORY_ZH.get(str(props['category']), props['category'])}”与地名类别代码"
-                    f" {census_class.padded}({census_class.name},属{CATEGORY_ZH[census_class.category]})不符"
-                )
-        if (found := given[i - 1]) is not None and found[1]:
-            props["subcategory"] = found[1]
+    for i, src in enumerate(sheet.rows):
+        shown_row = sheet.table.row_number(i)  # the row as the sheet shows it
+        props, problems = sheet.props(i, src, twins=not allow_duplicates)
         if problems:
             report.rows.append(NameRow(shown_row, str(props.get("name") or ""), problem=";".join(problems)))
             continue
-        name = str(props.get("name") or "")
-        geom = located[i - 1]
-        fid, version, note = None, None, ""
-        if keys is not None:
-            try:
-                fid, version, note = _match_row(
-                    gazetteer, keys, src, props, home, id_column, version_column, origin_column
-                )
-            except MzgisError as exc:
-                report.rows.append(NameRow(shown_row, name, problem=exc.message_zh))
-                continue
+        name, geom = str(props.get("name") or ""), located[i]
         try:
+            fid, version, note = None, None, ""
+            if keys is not None:
+                fid, version, note = _match_row(gazetteer, keys, src, props, home, *sheet.key_columns)
             _guard(gazetteer, scope, fid, props, geom, user, admin)
         except MzgisError as exc:
             report.rows.append(NameRow(shown_row, name, problem=exc.message_zh, note=note))
             continue
         if fid is not None:
-            coded = None if found is None else found[0]  # the class that gave the subcategory
+            coded = None if sheet.given[i] is None else sheet.given[i][0]  # the class that gave the subcategory
             row, edit = _update_row(gazetteer, shown_row, fid, props, geom, version, override_reason, coded)
             report.rows.append(replace(row, note=note) if note else row)
-            if edit is not None:
-                edits.append(edit)
+            edits += [edit] if edit is not None else []
             continue
         try:
-            if geom is None:
-                raise BadInput("缺少位置(经纬度或几何)", "no location")
-            if isinstance(geom, MzgisError):
-                raise geom
-            result = gazetteer.check(
-                name,
-                str(props.get("category") or ""),
-                str(props.get("admin_code") or ""),
-                subcategory=props.get("subcategory"),
-                geometry=geom,
-                scopes=scopes,
-                admin=admin,
-            )
+            result, placed = _checked_new(gazetteer, name, props, geom, scopes, admin)
         except MzgisError as exc:
             report.rows.append(NameRow(shown_row, name, problem=exc.message_zh, note=note))
             continue
         report.rows.append(NameRow(shown_row, name, result.romanized, tuple(result.findings), note=note))
         results.append(result)
         scopes.add(NameRecord(name, str(props["category"]), str(props["admin_code"]), props.get("subcategory")))
-        props["status"] = props.get("status") or new_status
-        edits.append(
-            Edit(
-                "create",
-                properties={k: v for k, v in props.items() if v is not None},
-                geometry=geom,
-                override_reason=override_reason,
-            )
-        )
-    if dry_run or not edits:
-        return report
-    if any(r.problem for r in report.rows) or (not override_reason and not report.ok):
-        return report
-    checked = Precheck(revisions, results) if len(results) == len(edits) else None  # only creates are reused
-    gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}", precheck=checked, scope=scope)
-    report.written = len(edits)
+        created = {k: v for k, v in (props | {"status": props.get("status") or new_status}).items() if v is not None}
+        edits.append(Edit("create", properties=created, geometry=placed, override_reason=override_reason))
+    if not dry_run and edits and not any(r.problem for r in report.rows) and (override_reason or report.ok):
+        checked = Precheck(revisions, results) if len(results) == len(edits) else None  # only creates are reused
+        gazetteer.apply(edits, user=user, comment=f"导入地名 {Path(path).name}", precheck=checked, scope=scope)
+        report.written = len(edits)
     return report
+
+
+def _report(
+    sheet: NamesSheet,
+    source: str,
+    dry_run: bool,
+    override_reason: str | None,
+    update: bool,
+    status: str | None,
+    new_status: str,
+) -> NamesImportReport:
+    """The report begun: how the file was read and the status new names get (where the file gives none);
+    an update needs a column to match rows by."""
+    report = NamesImportReport(source, dry_run=dry_run, override_reason=override_reason, update=update)
+    report.notes = sheet.notes
+    if "status" not in sheet.mapping.values():
+        shown = choice_labels(LAYERS["place_names"], "status").get(new_status, new_status)
+        report.notes.append(f"新增地名的状态:{shown}({new_status})" + ("" if status else ",可用 --status 指定"))
+    if update and sheet.id_column is None and sheet.column.get("census_code") is None:
+        raise BadInput(f"{source} 没有编号(id)或地名代码列,无法按编号更新", "--update needs an id column")
+    return report
+
+
+def _new_status(status: str | None) -> str:
+    """The status of the names a file adds where it gives none: ``status`` (现行 / 拟用 as well), else 拟用."""
+    if status is None:
+        return "proposed"
+    status = coerce_value(LAYERS["place_names"].field("status"), status)
+    if status not in ("current", "proposed"):
+        raise BadInput("--status 只能是 current(现行)或 proposed(拟用)", "--status is current or proposed")
+    return str(status)
+
+
+def _checked_new(
+    gazetteer: Gazetteer,
+    name: str,
+    props: Mapping[str, Any],
+    geom: BaseGeometry | MzgisError | None,
+    scopes: Scopes,
+    admin: AdminLookup,
+) -> tuple[CheckResult, BaseGeometry]:
+    """A new name checked against the rules, its scope's names and the rows before it; its position."""
+    if geom is None:
+        raise BadInput("缺少位置(经纬度或几何)", "no location")
+    if isinstance(geom, MzgisError):
+        raise geom
+    result = gazetteer.check(
+        name,
+        str(props.get("category") or ""),
+        str(props.get("admin_code") or ""),
+        subcategory=props.get("subcategory"),
+        geometry=geom,
+        scopes=scopes,
+        admin=admin,
+    )
+    return result, geom
 
 
 class _StableKeys:
@@ -433,18 +336,6 @@ def _other_name(gazetteer: Gazetteer, fid: int, props: Mapping[str, Any], *, ren
             and props.get("category") in (None, stored["category"])
         )
     return "" if same else f"“{stored['name']}”({stored['admin_code']},{CATEGORY_ZH.get(str(stored['category']), '')})"
-
-
-def _row_class(src: Mapping[str, Any], column: Any, name: str) -> tuple[CensusClass, str | None] | MzgisError | None:
-    """The GB/T 18521 class of a row by its class code, with the subcategory it gives; None without a code;
-    the error of a bad one."""
-    value = None if column is None else src[column]
-    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
-        return None
-    try:
-        return read_class_code(value, name)
-    except MzgisError as exc:
-        return exc
 
 
 def _guard(
