@@ -25,6 +25,7 @@ from mzgis.store.base import (
     AnyOf,
     AuditEntry,
     Bounds,
+    DocumentStore,
     Feature,
     LayerInfo,
     Transaction,
@@ -41,9 +42,9 @@ from mzgis.store.rows import (
     geom_json,
     snapshot,
 )
-from mzgis.store.tables import AUDIT_TABLE, GEOM, META_TABLE, q
+from mzgis.store.tables import AUDIT_TABLE, DOCUMENT_FIELDS, DOCUMENTS_TABLE, GEOM, META_TABLE, q
 
-__all__ = ["Dialect", "SqlStore", "SqlTransaction", "check_derived", "meta_upsert", "select_sql"]
+__all__ = ["Dialect", "SqlDocuments", "SqlStore", "SqlTransaction", "check_derived", "meta_upsert", "select_sql"]
 
 AUDIT_COLUMNS = "changeset_id, changed_at, changed_by, layer, feature_id, action, version, reason, before, after"
 
@@ -347,14 +348,64 @@ class SqlTransaction(Transaction):
         self.touched.add(lay.name)
 
 
+class SqlDocuments(DocumentStore):
+    """The documents of naming procedures, the same in both databases (a backend gives
+    :meth:`_documents_connection`: a connection in a transaction, the table made where it may be missing)."""
+
+    dialect: Dialect
+
+    def _documents_connection(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def add_document(self, record: dict[str, Any], data: bytes) -> int:
+        columns = (*DOCUMENT_FIELDS[1:-2], "data", *DOCUMENT_FIELDS[-2:])
+        values = {**record, "bytes": len(data), "note": record.get("note", ""), "data": data}
+        marks = ", ".join([self.dialect.mark] * len(columns))
+        with self._documents_connection() as conn:
+            row = conn.execute(
+                f"INSERT INTO {DOCUMENTS_TABLE} ({', '.join(columns)}) VALUES ({marks}) RETURNING id",
+                [values[c] for c in columns],
+            ).fetchone()
+        return int(row["id"]) if row else 0
+
+    def documents(self, procedure_id: int) -> list[dict[str, Any]]:
+        with self._documents_connection() as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM {DOCUMENTS_TABLE} WHERE procedure_id = {self.dialect.mark}"
+                " ORDER BY id",
+                (procedure_id,),
+            ).fetchall()
+        return [{k: r[k] for k in DOCUMENT_FIELDS} for r in rows]
+
+    def document(self, doc_id: int) -> tuple[dict[str, Any], bytes] | None:
+        with self._documents_connection() as conn:
+            row = conn.execute(
+                f"SELECT {', '.join(DOCUMENT_FIELDS)}, data FROM {DOCUMENTS_TABLE} WHERE id = {self.dialect.mark}",
+                (doc_id,),
+            ).fetchone()
+        return None if row is None else ({k: row[k] for k in DOCUMENT_FIELDS}, bytes(row["data"]))
+
+
 class SqlStore:
     """The store's reads and its derived fields, the same in both databases (a backend gives :meth:`_read`:
     the connection its reads use, pinned by a snapshot where one is open, and :meth:`_write_derived`)."""
 
     dialect: Dialect
+    revision_column: str  # the audit's column that orders a layer's changes (its revision)
 
     def _read(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
+
+    def changed_since(self, layer: str, revision: int) -> list[int]:
+        lay = get_layer(layer)
+        mark = self.dialect.mark
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT feature_id FROM {AUDIT_TABLE}"
+                f" WHERE layer = {mark} AND {self.revision_column} > {mark} ORDER BY feature_id",
+                (lay.name, revision),
+            ).fetchall()
+        return [int(r["feature_id"]) for r in rows]
 
     def count(self, layer: str, *, bbox: Bounds | None = None, scope: str | None = None) -> int:
         lay = get_layer(layer)

@@ -16,6 +16,7 @@ __all__ = [
     "CONTROL_POINTS",
     "DEFAULTS",
     "DOCUMENTS_TABLE",
+    "DOCUMENT_FIELDS",
     "EXTERNAL_REASON",
     "GEOM",
     "INVISIBLE_POINTS",
@@ -40,6 +41,8 @@ STORE_ID_KEY = "store_id"
 SCHEMA_VERSION = "3"
 EXTERNAL_REASON = "在 mzgis 之外修改"
 DOCUMENTS_TABLE = "mzgis_documents"
+# a document's record as listed (its bytes are read one document at a time)
+DOCUMENT_FIELDS = ("id", "procedure_id", "filename", "media_type", "bytes", "sha256", "note", "added_at", "added_by")
 USERS_TABLE = "mzgis_users"
 TOKENS_TABLE = "mzgis_tokens"
 FAILURES_TABLE = "mzgis_sign_in_failures"

@@ -299,6 +299,7 @@ class GeoPackageStore(SqlStore, Backend, GeoPackageAccounts, GeoPackageDocuments
     know of when it closes the file: saves made on them later never reach the file)."""
 
     dialect = SQLITE
+    revision_column = "id"  # the audit rows' ids: one writer at a time, so they are in commit order
 
     def __init__(
         self, path: Path | str, *, clock: Callable[[], str] = utc_now, write_wait_s: float = WRITE_WAIT_S
@@ -427,15 +428,6 @@ class GeoPackageStore(SqlStore, Backend, GeoPackageAccounts, GeoPackageDocuments
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             conn.close()
-
-    def changed_since(self, layer: str, revision: int) -> list[int]:
-        lay = get_layer(layer)
-        with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT DISTINCT feature_id FROM {AUDIT_TABLE} WHERE layer = ? AND id > ? ORDER BY feature_id",
-                (lay.name, revision),
-            ).fetchall()
-        return [int(r[0]) for r in rows]
 
     def revision(self, layer: str) -> int:
         lay = get_layer(layer)

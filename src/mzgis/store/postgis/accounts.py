@@ -9,13 +9,12 @@ from typing import Any
 
 import psycopg
 
-from mzgis.store.base import AccountStore, DocumentStore
-from mzgis.store.tables import DOCUMENTS_TABLE
+from mzgis.store.base import AccountStore
+from mzgis.store.sql import SqlDocuments
 
 __all__ = ["PostgresAccounts", "PostgresDocuments"]
 
 _ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by", "scope")
-_DOC_FIELDS = ("id", "procedure_id", "filename", "media_type", "bytes", "sha256", "note", "added_at", "added_by")
 
 
 class _Connected:
@@ -93,40 +92,6 @@ class PostgresAccounts(_Connected, AccountStore):
             conn.execute("DELETE FROM mzgis_sign_in_failures WHERE name = %s", (name,))
 
 
-class PostgresDocuments(_Connected, DocumentStore):
-    def add_document(self, record: dict[str, Any], data: bytes) -> int:
-        with self._connection() as conn:
-            row = conn.execute(
-                f"INSERT INTO {DOCUMENTS_TABLE} (procedure_id, filename, media_type, bytes, sha256, note, data,"
-                " added_at, added_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (
-                    record["procedure_id"],
-                    record["filename"],
-                    record["media_type"],
-                    len(data),
-                    record["sha256"],
-                    record.get("note", ""),
-                    data,
-                    record["added_at"],
-                    record["added_by"],
-                ),
-            ).fetchone()
-        return int(row["id"]) if row else 0
-
-    def documents(self, procedure_id: int) -> list[dict[str, Any]]:
-        with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT {', '.join(_DOC_FIELDS)} FROM {DOCUMENTS_TABLE} WHERE procedure_id = %s ORDER BY id",
-                (procedure_id,),
-            ).fetchall()
-        return [dict(r) for r in rows]
-
-    def document(self, doc_id: int) -> tuple[dict[str, Any], bytes] | None:
-        with self._connection() as conn:
-            row = conn.execute(
-                f"SELECT {', '.join(_DOC_FIELDS)}, data FROM {DOCUMENTS_TABLE} WHERE id = %s", (doc_id,)
-            ).fetchone()
-        if row is None:
-            return None
-        record = dict(row)
-        return {k: record[k] for k in _DOC_FIELDS}, bytes(record["data"])
+class PostgresDocuments(_Connected, SqlDocuments):
+    def _documents_connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        return self._connection()

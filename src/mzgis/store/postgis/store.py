@@ -304,6 +304,7 @@ class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
     """The store on a PostgreSQL database with PostGIS (a URL ``postgresql://user@host/db``)."""
 
     dialect = POSTGRES
+    revision_column = "revision"  # raised at commit, in commit order (ids are taken before, out of order)
 
     def __init__(self, url: str, *, clock: Callable[[], str] = utc_now, write_wait_s: float = 10.0) -> None:
         self.url = url
@@ -498,12 +499,3 @@ class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
         with self._connection() as conn:
             row = conn.execute(f"SELECT revision FROM {REVISIONS_TABLE} WHERE layer = %s", (lay.name,)).fetchone()
         return int(row["revision"]) if row else 0
-
-    def changed_since(self, layer: str, revision: int) -> list[int]:
-        lay = get_layer(layer)
-        with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT DISTINCT feature_id FROM {AUDIT_TABLE} WHERE layer = %s AND revision > %s ORDER BY feature_id",
-                (lay.name, revision),
-            ).fetchall()
-        return [int(r["feature_id"]) for r in rows]
