@@ -80,7 +80,7 @@ def test_roles_steps_documents_and_announcement(client: TestClient, db_tokens: d
     import docx
 
     document = docx.Document(io.BytesIO(word.content))
-    assert document.paragraphs[0].text == "台州市路桥区人民政府关于批准“金清大桥”等 1 条地名的公告"
+    assert document.paragraphs[0].text == "台州市路桥区人民政府关于“金清大桥”标准地名的公告"
     row = [c.text for c in document.tables[0].rows[1].cells]
     assert row[:3] == ["1", "金清大桥", "Jinqing Daqiao"] and "路政地〔2026〕7号" in row
     announce = {"step": "announce", "version": 4, "announcement_ref": "路政地公〔2026〕1号"}

@@ -144,18 +144,23 @@ def names_attach(
 
 @names_app.command("announcement")
 def names_announcement(
-    out: Annotated[Path, typer.Option("--out", help="输出文件 .docx 或 .html")],
+    out: Annotated[Path, typer.Option("--out", help="输出文件 .docx、.pdf 或 .html")],
     issuer: Annotated[str, typer.Option("--issuer", help="发布机关,如 台州市路桥区人民政府")],
-    ids: Annotated[str | None, typer.Option("--ids", help="申报编号,逗号分隔(默认全部已批准、未公告的)")] = None,
+    ids: Annotated[
+        str | None, typer.Option("--ids", help="申报编号,逗号分隔(默认全部已批准、未公告的;已公告的可重印)")
+    ] = None,
+    number: Annotated[str, typer.Option("--number", help="公告文号,如 路政地公〔2026〕1号(重印时默认取已登记的)")] = "",
+    authority: Annotated[str, typer.Option("--authority", help="批准机关(默认同发布机关)")] = "",
     db: DbOption = None,
 ) -> None:
-    """生成已批准地名的公告(Word 或 HTML)。The announcement of approved names."""
+    """生成已批准地名的公告(Word、PDF 或 HTML)。The announcement of approved names."""
     from mzgis.clock import beijing_today
     from mzgis.io.announcement import announce
-    from mzgis.io.document import to_docx, to_html
+    from mzgis.io.document import DOCUMENT_FORMATS, document_bytes
 
-    if out.suffix.lower() not in (".docx", ".html"):
-        raise fail(f"输出文件须以 .docx 或 .html 结尾:{out.name}", 2)
-    doc, count = announce(_procedures(db), ids, issuer=issuer, day=beijing_today())
-    out.write_bytes(to_docx(doc) if out.suffix.lower() == ".docx" else to_html(doc).encode("utf-8"))
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in DOCUMENT_FORMATS:
+        raise fail(f"输出文件须以 .docx、.pdf 或 .html 结尾:{out.name}", 2)
+    doc, count = announce(_procedures(db), ids, issuer=issuer, authority=authority, number=number, day=beijing_today())
+    out.write_bytes(document_bytes(doc, fmt))
     typer.echo(f"已写出公告 {out}({count} 条地名)")

@@ -12,12 +12,29 @@ from __future__ import annotations
 import base64
 import html
 import io
+import shutil
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["Bullets", "Document", "Figure", "Heading", "Para", "Signatures", "Table", "cell_text", "to_docx", "to_html"]
+__all__ = [
+    "DOCUMENT_FORMATS",
+    "Bullets",
+    "Document",
+    "Figure",
+    "Heading",
+    "Para",
+    "Signatures",
+    "Table",
+    "cell_text",
+    "document_bytes",
+    "html_to_pdf",
+    "to_docx",
+    "to_html",
+]
 
 
 @dataclass(frozen=True)
@@ -30,6 +47,7 @@ class Heading:
 class Para:
     text: str
     small: bool = False
+    align: str = "left"  # left, center or right (an issuer and date stand at the right, each on its line)
 
 
 @dataclass(frozen=True)
@@ -112,7 +130,8 @@ def _html_block(block: Block) -> str:
     if isinstance(block, Heading):
         return f"<h{block.level}>{e(block.text)}</h{block.level}>"
     if isinstance(block, Para):
-        return f'<p class="small">{e(block.text)}</p>' if block.small else f"<p>{e(block.text)}</p>"
+        style = f' style="text-align:{block.align}"' if block.align != "left" else ""
+        return f'<p class="small"{style}>{e(block.text)}</p>' if block.small else f"<p{style}>{e(block.text)}</p>"
     if isinstance(block, Bullets):
         return "<ul>" + "".join(f"<li>{e(i)}</li>" for i in block.items) + "</ul>"
     if isinstance(block, Table):
@@ -227,6 +246,8 @@ def to_docx(doc: Document) -> bytes:
             run = p.add_run(block.text)
             if block.small:
                 run.font.size = Pt(8)
+            if block.align != "left":
+                p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}[block.align]
         elif isinstance(block, Bullets):
             for item in block.items:
                 d.add_paragraph(item, style="List Bullet")
@@ -248,3 +269,53 @@ def to_docx(doc: Document) -> bytes:
     out = io.BytesIO()
     d.save(out)
     return out.getvalue()
+
+
+DOCUMENT_FORMATS = ("docx", "html", "pdf")
+
+
+def document_bytes(doc: Document, fmt: str) -> bytes:
+    """``doc`` as a Word file, an HTML page or (printed by Chromium) a PDF; a PDF that cannot be printed here
+    is a :class:`~mzgis.errors.NotFound` naming why."""
+    from mzgis.errors import BadInput, NotFound
+
+    if fmt == "docx":
+        return to_docx(doc)
+    if fmt == "html":
+        return to_html(doc).encode("utf-8")
+    if fmt != "pdf":
+        raise BadInput(f"文件格式应为 {'、'.join(DOCUMENT_FORMATS)},不是“{fmt}”", "unknown document format")
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mzgis-doc-") as tmp:
+        page, pdf = Path(tmp) / "doc.html", Path(tmp) / "doc.pdf"
+        page.write_text(to_html(doc), encoding="utf-8")
+        said = html_to_pdf(page, pdf)
+        if not pdf.exists():
+            raise NotFound(f"PDF {said};可改为导出 Word 或 HTML", "no PDF printed")
+        return pdf.read_bytes()
+
+
+def html_to_pdf(html_path: Path, pdf_path: Path) -> str:
+    """Print the report to PDF with headless Chromium where it is installed (its fonts render Chinese);
+    returns what happened, for the manifest."""
+    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+    if browser is None:
+        return "未生成:本机没有 Chromium,请用浏览器打开 HTML 报告打印(A4)"
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf_path}",
+        html_path.resolve().as_uri(),
+    ]
+    try:
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    except (subprocess.SubprocessError, OSError) as exc:
+        return f"未生成:Chromium 打印失败({type(exc).__name__})"
+    return "已由 Chromium 按 A4 打印" if pdf_path.exists() else "未生成:Chromium 没有写出文件"

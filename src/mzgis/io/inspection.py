@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,19 @@ from mzgis.clock import beijing_today
 from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput
 from mzgis.io.archive import zip_folder
-from mzgis.io.document import Block, Bullets, Document, Figure, Heading, Para, Signatures, Table, to_docx, to_html
+from mzgis.io.document import (
+    Block,
+    Bullets,
+    Document,
+    Figure,
+    Heading,
+    Para,
+    Signatures,
+    Table,
+    html_to_pdf,
+    to_docx,
+    to_html,
+)
 from mzgis.io.printmap import MapLayer, PrintMap, Style, render_map
 from mzgis.io.tables import write_table
 from mzgis.layers import BOUNDARY_LINES, BOUNDARY_MARKERS, choice_labels
@@ -345,31 +356,6 @@ def _report(
     return doc
 
 
-def _render_pdf(html_path: Path, pdf_path: Path) -> str:
-    """Print the report to PDF with headless Chromium where it is installed (its fonts render Chinese);
-    returns what happened, for the manifest."""
-    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
-    if browser is None:
-        return "未生成:本机没有 Chromium,请用浏览器打开 HTML 报告打印(A4)"
-    cmd = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--no-pdf-header-footer",
-        f"--print-to-pdf={pdf_path}",
-        html_path.resolve().as_uri(),
-    ]
-    try:
-        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-    except (subprocess.SubprocessError, OSError) as exc:
-        return f"未生成:Chromium 打印失败({type(exc).__name__})"
-    return "已由 Chromium 按 A4 打印" if pdf_path.exists() else "未生成:Chromium 没有写出文件"
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -491,7 +477,7 @@ def _write_files(
     html_path = work / f"{name}_联检报告.html"
     html_path.write_text(to_html(report), encoding="utf-8")
     (work / f"{name}_联检报告.docx").write_bytes(to_docx(report))
-    pdf_note = _render_pdf(html_path, work / f"{name}_联检报告.pdf")
+    pdf_note = html_to_pdf(html_path, work / f"{name}_联检报告.pdf")
 
     return sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()), pdf_note
 

@@ -19,7 +19,7 @@ from mzgis.errors import BadInput
 from mzgis.gazetteer.documents import MAX_DOCUMENT_BYTES, add_document, get_document
 from mzgis.gazetteer.procedure import STEPS, Procedures
 from mzgis.io.announcement import announce
-from mzgis.io.document import to_docx, to_html
+from mzgis.io.document import document_bytes
 from mzgis.layers import PROCEDURE_STAGES, get_layer
 from mzgis.users import require
 
@@ -122,7 +122,7 @@ def overdue(gaz: GazetteerDep) -> list[OverdueOut]:
 @router.get(
     "/announcement",
     response_class=Response,
-    responses=_ERRORS | download_responses(".docx", ".html"),
+    responses=_ERRORS | download_responses(".docx", ".pdf", ".html"),
     summary="已批准地名的公告(Word 或 HTML)",
 )
 def announcement_file(
@@ -130,13 +130,13 @@ def announcement_file(
     ids: Annotated[
         str | None, Query(max_length=2000, description="申报编号,逗号分隔(默认全部已批准、未公告的)")
     ] = None,
-    format: Annotated[Literal["docx", "html"], Query(description="文件格式")] = "docx",
+    format: Annotated[Literal["docx", "pdf", "html"], Query(description="文件格式")] = "docx",
     issuer: Annotated[str, Query(max_length=60, description="发布机关")] = "",
+    authority: Annotated[str, Query(max_length=60, description="批准机关(默认同发布机关)")] = "",
+    number: Annotated[str, Query(max_length=60, description="公告文号(重印时默认取已登记的)")] = "",
 ) -> Response:
-    doc, _ = announce(Procedures(gaz), ids, issuer=issuer, day=beijing_today())
-    name = f"地名公告_{beijing_today().isoformat()}.{format}"
-    data = to_docx(doc) if format == "docx" else to_html(doc).encode("utf-8")
-    return download(data, name)
+    doc, _ = announce(Procedures(gaz), ids, issuer=issuer, authority=authority, number=number, day=beijing_today())
+    return download(document_bytes(doc, format), f"地名公告_{beijing_today().isoformat()}.{format}")
 
 
 @router.post(
