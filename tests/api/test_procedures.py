@@ -87,3 +87,12 @@ def test_roles_steps_documents_and_announcement(client: TestClient, db_tokens: d
     assert client.post(f"/api/procedures/{pid}/steps", json=announce).status_code == 200
     empty = client.get("/api/procedures/announcement")
     assert empty.status_code == 400 and "没有可公告的已批准地名" in empty.json()["message"]
+    # announced: in the filing register, as XLSX; the announcement can be printed again
+    filing = client.get("/api/procedures/filing")
+    assert filing.status_code == 200 and filing.content[:2] == b"PK", filing.text
+    import openpyxl
+
+    cells = [c.value for row in openpyxl.load_workbook(io.BytesIO(filing.content)).active.iter_rows() for c in row]
+    assert "金清大桥" in cells and "路政地公〔2026〕1号" in cells
+    again = client.get("/api/procedures/announcement", params={"ids": str(pid), "format": "html"})
+    assert again.status_code == 200 and "路政地公〔2026〕1号" in again.text and "重印件" in again.text

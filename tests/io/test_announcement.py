@@ -103,3 +103,35 @@ def test_one_name_is_not_counted_and_an_announced_one_is_reprinted_under_its_num
 def test_an_issuer_that_is_not_text_is_refused(proc: Procedures) -> None:
     with pytest.raises(BadInput, match="发布机关"):
         announce(proc, issuer="路桥区\x07人民政府", day=TODAY)
+
+
+def test_the_filing_register_states_approval_announcement_and_filing(proc: Procedures, tmp_path) -> None:
+    import openpyxl
+
+    from mzgis.io.announcement import filing_register
+    from mzgis.io.tables import write_table
+
+    gaz = proc.gazetteer
+    road = gaz.create(ROAD | {"name": "金清大道", "status": "proposed"},
+                      LineString([(121.48, 28.525), (121.50, 28.525)]), user="地名科")  # fmt: skip
+    pid = _approved(proc, road.id, "路政地〔2026〕7号")
+    with pytest.raises(BadInput, match="没有已公告待备案或已备案的地名"):
+        filing_register(proc)
+    with pytest.raises(BadInput, match="只有已公告的地名可以备案:金清大道"):
+        filing_register(proc, str(pid))
+    proc.step(pid, "announce", version=4, user="地名科", on="2026-10-01",
+              details={"announcement_ref": "路政地公〔2026〕1号"})  # fmt: skip
+    table = filing_register(proc)
+    assert table.to_dict("records") == [
+        {"序号": 1, "标准名称": "金清大道", "罗马字母拼写": "Jinqing Dadao", "地名类别": "交通运输设施",
+         "所属政区": "路桥区金清镇", "位置描述": "东起东环路,西至金清镇大浦村,长约 1,960 米",
+         "批准机关": "路桥区人民政府", "批准文号": "路政地〔2026〕7号", "批准时间": "2026年9月20日",
+         "公告文号": "路政地公〔2026〕1号", "公告时间": "2026年10月1日", "备案文号": "", "备案时间": ""}
+    ]  # fmt: skip
+    out = tmp_path / "备案.xlsx"
+    write_table(table, out, sheet="地名备案登记")
+    sheet = openpyxl.load_workbook(out)["地名备案登记"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = next(row for row in values if "标准名称" in row)
+    assert header[-4:] == ["公告文号", "公告时间", "备案文号", "备案时间"]
+    assert any("金清大道" in row for row in values)

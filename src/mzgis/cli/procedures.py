@@ -1,4 +1,4 @@
-"""The naming procedure (`mzgis names apply / step / queue / attach / announcement`)."""
+"""The naming procedure (`mzgis names apply / step / queue / attach / announcement / filing`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from mzgis.cli.common import (
     settings_for,
 )
 
-__all__ = ["names_announcement", "names_apply", "names_attach", "names_queue", "names_step"]
+__all__ = ["names_announcement", "names_apply", "names_attach", "names_filing", "names_queue", "names_step"]
 
 
 def _procedures(db: str | None) -> Any:
@@ -164,3 +164,21 @@ def names_announcement(
     doc, count = announce(_procedures(db), ids, issuer=issuer, authority=authority, number=number, day=beijing_today())
     out.write_bytes(document_bytes(doc, fmt))
     typer.echo(f"已写出公告 {out}({count} 条地名)")
+
+
+@names_app.command("filing")
+def names_filing(
+    out: Annotated[Path, typer.Option("--out", help="输出文件 .xlsx 或 .csv")],
+    ids: Annotated[
+        str | None, typer.Option("--ids", help="申报编号,逗号分隔(默认全部已公告待备案的和已备案的)")
+    ] = None,
+    authority: Annotated[str, typer.Option("--authority", help="批准机关(默认本区县人民政府)")] = "",
+    db: DbOption = None,
+) -> None:
+    """地名备案登记表(报上级和国家地名信息库)。The filing register of announced names."""
+    from mzgis.io.announcement import filing_register
+    from mzgis.io.tables import write_table
+
+    table = filing_register(_procedures(db), ids, authority=authority)
+    write_table(table, out, sheet="地名备案登记")
+    typer.echo(f"已写出备案登记表 {out}({len(table)} 条地名)")

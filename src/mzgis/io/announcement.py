@@ -22,7 +22,7 @@ from mzgis.layers import LAYERS, choice_labels
 from mzgis.store import Feature, Store
 from mzgis.text import text_problem
 
-__all__ = ["announce", "announcement", "date_zh"]
+__all__ = ["announce", "announcement", "date_zh", "filing_register"]
 
 CATEGORY_ZH = choice_labels(LAYERS["place_names"], "category")
 # the stages whose names may be (re)announced: approved, and those announced or filed since (a reprint)
@@ -55,24 +55,7 @@ def announcement(
     not_ready = [a.properties["name"] for a in applications if a.properties["stage"] not in _ANNOUNCEABLE]
     if not_ready:
         raise BadInput(f"只有已批准的地名可以公告:{'、'.join(map(str, not_ready))}", "not approved")
-    rows = []
-    for i, app in enumerate(applications, start=1):
-        nid = int(app.properties["name_id"])
-        name = names[nid].properties
-        code = str(name.get("admin_code") or "")
-        rows.append(
-            {
-                "序号": i,
-                "标准名称": name["name"],
-                "罗马字母拼写": name.get("romanized") or "",
-                "地名类别": CATEGORY_ZH.get(str(name.get("category")), name.get("category")),
-                "所属政区": units.get(code, "") or code,
-                "位置描述": positions.get(nid, ""),
-                "批准机关": authority,
-                "批准文号": app.properties["approval_ref"],
-                "批准时间": date_zh(app.properties["approved_on"]),
-            }
-        )
+    rows = _name_rows(applications, names, units=units, positions=positions, authority=authority)
     first, n = rows[0]["标准名称"], len(rows)
     which = f"“{first}”" if n == 1 else f"“{first}”等 {n} 条"
     refs = sorted({str(r["批准文号"]) for r in rows})
@@ -96,6 +79,88 @@ def announcement(
         when = sorted({str(a.properties.get("announced_on") or "") for a in reprinted} - {""})
         doc.add(Para(f"(本件为重印件{',原公告日期 ' + '、'.join(when) if when else ''})", small=True))
     return doc
+
+
+def _name_rows(
+    applications: list[Feature],
+    names: Mapping[int, Feature],
+    *,
+    units: Mapping[str, str],
+    positions: Mapping[int, str],
+    authority: str,
+) -> list[dict[str, object]]:
+    """One row per application: the elements of its name an announcement and a filing state."""
+    rows: list[dict[str, object]] = []
+    for i, app in enumerate(applications, start=1):
+        nid = int(app.properties["name_id"])
+        name = names[nid].properties
+        code = str(name.get("admin_code") or "")
+        rows.append(
+            {
+                "序号": i,
+                "标准名称": name["name"],
+                "罗马字母拼写": name.get("romanized") or "",
+                "地名类别": CATEGORY_ZH.get(str(name.get("category")), name.get("category")),
+                "所属政区": units.get(code, "") or code,
+                "位置描述": positions.get(nid, ""),
+                "批准机关": authority,
+                "批准文号": app.properties["approval_ref"],
+                "批准时间": date_zh(app.properties["approved_on"]),
+            }
+        )
+    return rows
+
+
+def filing_register(procedures: Procedures, ids: str | None = None, *, authority: str = "") -> pd.DataFrame:
+    """The 地名备案登记 of the applications ``ids`` (default: every one announced and not yet filed, and
+    those filed): what the national place-name database asks of each name (标准名称, 罗马字母拼写, 类别, 所属
+    政区, 位置描述, 批准机关, 文号 and dates of the approval, the announcement and the filing)."""
+    apps = _chosen(procedures, ids, default=("announced", "filed"))
+    not_announced = [str(a.properties["name"]) for a in apps if a.properties["stage"] not in ("announced", "filed")]
+    if not_announced:
+        raise BadInput(f"只有已公告的地名可以备案:{'、'.join(not_announced)}", "not announced")
+    if not apps:
+        raise BadInput("没有已公告待备案或已备案的地名", "nothing to file")
+    names, admin, issuer = _context(procedures, apps)
+    units, positions = _described(procedures.store, admin, names)
+    rows = _name_rows(apps, names, units=units, positions=positions, authority=authority.strip() or issuer)
+    for row, app in zip(rows, apps, strict=True):
+        p = app.properties
+        row |= {
+            "公告文号": p.get("announcement_ref") or "",
+            "公告时间": date_zh(p["announced_on"]) if p.get("announced_on") else "",
+            "备案文号": p.get("filing_ref") or "",
+            "备案时间": date_zh(p["filed_on"]) if p.get("filed_on") else "",
+        }
+    return pd.DataFrame(rows)
+
+
+def _chosen(procedures: Procedures, ids: str | None, *, default: tuple[str, ...]) -> list[Feature]:
+    """The applications ``ids`` (comma-separated, at most 500), or those at the ``default`` stages."""
+    if not ids:
+        return [a for stage in default for a in procedures.queue(stage)]
+    try:
+        wanted = [int(x) for x in ids.split(",") if x.strip()]
+    except ValueError:
+        raise BadInput("申报编号应为逗号分隔的整数", "ids must be integers") from None
+    if len(wanted) > 500:
+        raise BadInput("一次至多 500 条申报", "at most 500 applications")
+    return [procedures.get(i) for i in wanted]
+
+
+def _context(procedures: Procedures, apps: list[Feature]) -> tuple[dict[int, Feature], AdminLookup, str]:
+    """The names of ``apps`` by id, the admin units, and the home county's government (the default issuer)."""
+    names = {i: procedures.store.get("place_names", i) for i in (int(a.properties["name_id"]) for a in apps)}
+    admin = procedures.gazetteer.admin()
+    county = admin.county.properties.get("name") if admin.county is not None and admin.county.properties else ""
+    return names, admin, f"{county or ''}人民政府"
+
+
+def _described(store: Store, admin: AdminLookup, names: Mapping[int, Feature]) -> tuple[dict[str, str], dict[int, str]]:
+    """The units of ``names`` with the units above them (by code), and each name's 位置描述 (by id)."""
+    codes = {str(n.properties.get("admin_code")) for n in names.values()}
+    units = {c: _unit_chain(admin, c) for c in codes}
+    return units, {nid: position_of(store, admin, n) for nid, n in names.items()}
 
 
 def _unit_words(admin: AdminLookup, point: Point) -> str:
@@ -146,27 +211,13 @@ def announce(
         problem = text_problem(text)
         if problem or len(text) > 60:
             raise BadInput(f"{label}{problem or '过长(最多 60 个字符)'}", f"bad {label}")
-    if ids:
-        try:
-            wanted = [int(x) for x in ids.split(",") if x.strip()]
-        except ValueError:
-            raise BadInput("申报编号应为逗号分隔的整数", "ids must be integers") from None
-        if len(wanted) > 500:
-            raise BadInput("一次公告至多 500 条申报", "at most 500 applications")
-        apps = [procedures.get(i) for i in wanted]
-    else:
-        apps = procedures.queue("approved")
+    apps = _chosen(procedures, ids, default=("approved",))
     store = procedures.store
-    names = {i: store.get("place_names", i) for i in (int(a.properties["name_id"]) for a in apps)}
-    admin = procedures.gazetteer.admin()
-    if not issuer.strip():
-        county = admin.county.properties.get("name") if admin.county is not None and admin.county.properties else ""
-        issuer = f"{county or ''}人民政府"
+    names, admin, home = _context(procedures, apps)
+    issuer = issuer.strip() or home
     if not number.strip():  # a reprint keeps the number it was announced under
         number = "、".join(sorted({str(a.properties.get("announcement_ref") or "") for a in apps} - {""}))
-    codes = {str(n.properties.get("admin_code")) for n in names.values()}
-    units = {c: _unit_chain(admin, c) for c in codes}
-    positions = {nid: position_of(store, admin, n) for nid, n in names.items()}
+    units, positions = _described(store, admin, names)
     doc = announcement(
         apps,
         names,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
@@ -18,8 +20,9 @@ from mzgis.clock import beijing_today
 from mzgis.errors import BadInput
 from mzgis.gazetteer.documents import MAX_DOCUMENT_BYTES, add_document, get_document
 from mzgis.gazetteer.procedure import STEPS, Procedures
-from mzgis.io.announcement import announce
+from mzgis.io.announcement import announce, filing_register
 from mzgis.io.document import document_bytes
+from mzgis.io.tables import write_table
 from mzgis.layers import PROCEDURE_STAGES, get_layer
 from mzgis.users import require
 
@@ -137,6 +140,26 @@ def announcement_file(
 ) -> Response:
     doc, _ = announce(Procedures(gaz), ids, issuer=issuer, authority=authority, number=number, day=beijing_today())
     return download(document_bytes(doc, format), f"地名公告_{beijing_today().isoformat()}.{format}")
+
+
+@router.get(
+    "/filing",
+    response_class=Response,
+    responses=_ERRORS | download_responses(".xlsx"),
+    summary="地名备案登记表(XLSX)",
+)
+def filing_file(
+    gaz: GazetteerDep,
+    ids: Annotated[
+        str | None, Query(max_length=2000, description="申报编号,逗号分隔(默认全部已公告待备案的和已备案的)")
+    ] = None,
+    authority: Annotated[str, Query(max_length=60, description="批准机关(默认本区县人民政府)")] = "",
+) -> Response:
+    table = filing_register(Procedures(gaz), ids, authority=authority)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "filing.xlsx"
+        write_table(table, path, sheet="地名备案登记")
+        return download(path.read_bytes(), f"地名备案登记_{beijing_today().isoformat()}.xlsx")
 
 
 @router.post(
