@@ -354,3 +354,18 @@ def test_coverage_by_township_without_village_polygons(jiaojiang: Path, tmp_path
         page = client.get("/api/coverage", params={"unit": "331002"})
     assert page.status_code == 200, page.text
     assert page.json()["not_run"] == result["not_run"] and page.json()["townships"] == result["townships"]
+
+
+def test_the_print_map_of_a_new_county_is_titled_by_it_and_says_when_nothing_is_placed(jiaojiang: Path) -> None:
+    from mzgis.errors import NotFound
+    from mzgis.io.printmap import render_map
+    from mzgis.mapviews import build_view
+    from mzgis.store import GeoPackageStore
+
+    store = GeoPackageStore(jiaojiang)
+    view = build_view(store)
+    assert (view.title, view.source) == ("椒江区民政设施分布图", "椒江区民政局 mzgis 数据文件")
+    with pytest.raises(NotFound, match=r"没有可出图的要素\(尚无位置或区划面"):
+        render_map(view, "png", dpi=40)  # 280 names without positions, no outlines yet
+    framed = build_view(store, bbox=(121.35, 28.6, 121.6, 28.75))
+    assert framed.subtitle == "椒江区 · 指定范围" and render_map(framed, "png", dpi=40).scale == 250_000

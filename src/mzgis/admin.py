@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.errors import BadInput
 from mzgis.store import Feature, Store
 
-__all__ = ["AdminLookup", "counties_ready", "load_admin", "require_polygons", "with_polygons"]
+__all__ = ["AdminLookup", "area_name", "counties_ready", "load_admin", "require_polygons", "with_polygons"]
 
 
 @dataclass(frozen=True)
@@ -182,3 +182,17 @@ def counties_ready(
             }
         )
     return kept, left
+
+
+def area_name(units: gpd.GeoDataFrame, unit: str | None = None) -> str:
+    """Whose a document is: the unit ``unit`` (a township with its county: 路桥区金清镇), else the county (or
+    up to three counties) whose townships the register holds, drawn or not, else the counties it holds;
+    "本区县" for a register without any (or of more than three)."""
+    if unit:
+        names = {str(c): str(n) for c, n in zip(units.code, units.name, strict=True)}
+        chain = [names[unit[:k]] for k in (6, 9, 12) if len(unit) >= k and unit[:k] in names]
+        return "".join(chain) or names.get(unit, "本区县")
+    counties = units[units.level == "county"]
+    towns = units[units.level == "township"]
+    home = counties[counties.code.isin({str(c)[:6] for c in towns.code})] if not towns.empty else counties
+    return "、".join(home.name) if 0 < len(home) <= 3 else "本区县"

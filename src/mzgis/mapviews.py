@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import box
 from shapely.ops import substring
 
-from mzgis.admin import with_polygons
+from mzgis.admin import area_name, with_polygons
 from mzgis.clock import beijing_today
 from mzgis.crs import STORAGE_EPSG, to_metric
 from mzgis.errors import BadInput, NotFound
@@ -35,7 +35,14 @@ MAP_LAYERS = (
     "community_complexes",
     "eldercare_facilities",
 )
-DEFAULT_LAYERS = ("admin_units", "boundary_lines", "eldercare_facilities", "community_complexes", "burial_sites")
+DEFAULT_LAYERS = (
+    "admin_units",
+    "boundary_lines",
+    "place_names",
+    "eldercare_facilities",
+    "community_complexes",
+    "burial_sites",
+)
 # the point layers and the field their colour follows (as the page's map)
 _POINT_COLOUR_FIELD = {
     "eldercare_facilities": "kind",
@@ -128,10 +135,10 @@ def build_view(
         raise BadInput("乡镇、界线和范围只能选一个", "choose one of township, line, bbox")
     if (from_m is not None or to_m is not None) and line is None:
         raise BadInput("里程范围只用于界线出图(--line)", "from/to apply to a line")
-    units = with_polygons(store.read_frame("admin_units"))
-    counties = units[units.level == "county"]
+    registered = store.read_frame("admin_units")
+    units = with_polygons(registered)
     towns = units[units.level == "township"]
-    county_name = "、".join(counties[counties.code.isin({str(c)[:6] for c in towns.code})].name) or "本区县"
+    county_name = area_name(registered)
     focus: str | None = None
     extent: tuple[float, float, float, float] | None = bbox
     line_part: list[MapLayer] = []

@@ -86,3 +86,23 @@ def test_interactive_map_is_self_contained(tmp_path: Path) -> None:
     assert "L.map(" in page and "乡镇:每千名老人床位" in page and "路北街道" in page
     assert "<script src=" not in page and '<link rel="stylesheet" href="http' not in page  # nothing loaded from the net
     assert "unpkg.com" not in page and "cdn" not in page.lower()
+
+
+def test_the_report_names_its_county_and_date_and_a_townships_report_its_township(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import docx
+
+    from mzgis.admin import area_name
+
+    store = GeoPackageStore(default_demo_path())
+    units = store.read_frame("admin_units")
+    assert (area_name(units), area_name(units, "331004106")) == ("路桥区", "路桥区金清镇")
+    towns = units[units.level == "township"]
+    write_coverage_outputs(analyze_store(store), towns, tmp_path, area=area_name(units), day=dt.date(2026, 12, 1))
+    word = docx.Document(str(tmp_path / "覆盖分析报告.docx"))
+    heading, line = (p.text for p in word.paragraphs[:2])
+    assert heading == "路桥区十四五目标覆盖分析(按乡镇)"
+    assert line.split() == [
+        "编制:路桥区民政局", "日期:2026年12月1日", "数据来源:路桥区民政局", "mzgis", "数据文件", "坐标系:CGCS2000(EPSG:4490)"
+    ]  # fmt: skip

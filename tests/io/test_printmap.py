@@ -42,7 +42,7 @@ def test_cjk_font_is_the_simplified_chinese_face() -> None:
     assert cjk_font() in ("Noto Sans CJK SC", "Noto Serif CJK SC")
 
 
-def test_scale_is_true_for_the_frame_on_paper() -> None:
+def test_a_printed_map_takes_the_first_standard_scale_that_shows_its_extent() -> None:
     extent = (121.30, 28.50, 121.40, 28.51)  # about 9.8 km by 1.1 km
     pm = PrintMap("比例尺", [MapLayer("点", frame([Point(121.35, 28.505)]), Style("#e76f51", "point"))], extent=extent)
     drawn = render_map(pm, "png", dpi=60)
@@ -52,8 +52,16 @@ def test_scale_is_true_for_the_frame_on_paper() -> None:
     width, height = (max(xs) - min(xs)) * 1.08, (max(ys) - min(ys)) * 1.08
     frame_w, frame_h = 0.74 * PAPERS["A4"][0], 0.78 * PAPERS["A4"][1]
     ground_w = max(width, height * frame_w / frame_h)  # a wide extent fills the frame's width
-    assert drawn.scale == round(ground_w * 1000 / frame_w)
-    assert 44_000 < drawn.scale < 50_000
+    assert 44_000 < ground_w * 1000 / frame_w < 50_000  # what the extent needs
+    assert drawn.scale == 50_000  # the first scale of the standard series that shows it all
+
+
+def test_standard_scales_are_the_national_series() -> None:
+    from mzgis.io.printmap import standard_scale
+
+    assert [standard_scale(s) for s in (400, 1_000, 18_000, 48_100, 183_855, 290_993, 2_400_000)] == [
+        500, 1_000, 25_000, 50_000, 250_000, 500_000, 3_000_000,
+    ]  # fmt: skip
 
 
 def _pixels(png: bytes) -> np.ndarray:

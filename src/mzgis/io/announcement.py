@@ -17,23 +17,17 @@ from mzgis.admin import AdminLookup
 from mzgis.errors import BadInput
 from mzgis.gazetteer.position import describe_position, names_near
 from mzgis.gazetteer.procedure import Procedures
-from mzgis.io.document import Document, Heading, Para, Table
+from mzgis.io.document import Document, Heading, Para, Table, date_zh
 from mzgis.layers import LAYERS, choice_labels
 from mzgis.store import Feature, Store
 from mzgis.text import text_problem
 
-__all__ = ["announce", "announcement", "date_zh", "filing_register"]
+__all__ = ["announce", "announcement", "filing_register"]
 
 CATEGORY_ZH = choice_labels(LAYERS["place_names"], "category")
 # the stages whose names may be (re)announced: approved, and those announced or filed since (a reprint)
 _ANNOUNCEABLE = ("approved", "announced", "filed")
 _NEAR_DEG = 0.0005  # how far around a line's end other names are looked for (about 50 m)
-
-
-def date_zh(day: dt.date | str) -> str:
-    """A date as documents write it: 2026年9月20日."""
-    d = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10])
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def announcement(

@@ -7,6 +7,7 @@ PNGs are not drawn (boxes instead of characters would mislead) and the report sa
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +16,13 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from mzgis.clock import beijing_today
 from mzgis.coverage.analysis import CoverageResult, unmet_zh
 from mzgis.coverage.reading import BAND_COLOURS, BANDS, band
 from mzgis.coverage.targets import FACILITY_TYPES
+from mzgis.crs import STORAGE_EPSG
 from mzgis.errors import NotFound
-from mzgis.io.document import Document, Figure, Heading, Para, Table, to_docx, to_html
+from mzgis.io.document import Document, Figure, Heading, Para, Table, date_zh, to_docx, to_html
 from mzgis.io.printmap import cjk_font
 from mzgis.io.tables import write_table
 
@@ -103,8 +106,16 @@ def _map_png(
     return buf.getvalue()
 
 
-def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, out_dir: Path) -> CoverageOutputs:
-    """Write the outputs of ``result`` (townships: their polygons, EPSG:4490) into ``out_dir``."""
+def write_coverage_outputs(
+    result: CoverageResult,
+    townships: gpd.GeoDataFrame,
+    out_dir: Path,
+    *,
+    area: str = "",
+    day: dt.date | None = None,
+) -> CoverageOutputs:
+    """Write the outputs of ``result`` (townships: their polygons, EPSG:4490) into ``out_dir``; the report
+    names ``area`` (the county or unit analysed, :func:`mzgis.admin.area_name`) and ``day`` (default today)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     table = _table(result)
@@ -145,7 +156,7 @@ def write_coverage_outputs(result: CoverageResult, townships: gpd.GeoDataFrame, 
         files.append(map_path)
     except NotFound:
         pass  # Leaflet not installed (set-up not run): the PNG maps and the report still stand
-    report = _report(result, table, images, font)
+    report = _report(result, table, images, font, area=area, day=day or beijing_today())
     (out_dir / "覆盖分析报告.html").write_text(to_html(report), encoding="utf-8")
     (out_dir / "覆盖分析报告.docx").write_bytes(to_docx(report))
     files += [out_dir / "覆盖分析报告.html", out_dir / "覆盖分析报告.docx"]
@@ -205,15 +216,28 @@ def _legend(target: float) -> str:
     return f"每千名老人床位(目标 {target:g})<br>" + bands
 
 
-def _report(result: CoverageResult, table: pd.DataFrame, images: list[tuple[str, bytes]], font: str | None) -> Document:
-    """The coverage report, one document for the HTML and the Word file."""
+def _report(
+    result: CoverageResult,
+    table: pd.DataFrame,
+    images: list[tuple[str, bytes]],
+    font: str | None,
+    *,
+    area: str,
+    day: dt.date,
+) -> Document:
+    """The coverage report, one document for the HTML and the Word file: whose, when, from what data."""
     t = result.targets
     d = result.district
     rules = "、".join(f"{FACILITY_TYPES.get(k, k)}:{v}" for k, v in t.as_dict()["coverage_rules"].items())
     unmet = unmet_zh(d["unmet"], none="无")
-    doc = Document("十四五目标覆盖分析", landscape=True, css="figure { display: inline-block; margin: 4mm; }")
+    doc = Document(f"{area}十四五目标覆盖分析", landscape=True, css="figure { display: inline-block; margin: 4mm; }")
     doc.add(
-        Heading("十四五目标覆盖分析(按乡镇)", 1),
+        Heading(f"{area}十四五目标覆盖分析(按乡镇)", 1),
+        Para(
+            f"编制:{area or '本区县'}民政局    日期:{date_zh(day)}    数据来源:{area or '本区县'}民政局 mzgis 数据文件"
+            f"    坐标系:CGCS2000(EPSG:{STORAGE_EPSG})",
+            align="center",
+        ),
         Para(f"目标来源:{t.source}。覆盖规则:{rules};床位可达性(E2SFCA)服务半径 {t.catchment_m:g} 米。"),
         Para(
             f"全区 60 岁以上老人 {d['aged_60_plus']} 人,养老床位 {d['beds']} 张(每千人 {d['beds_per_1000']}),"

@@ -10,6 +10,7 @@ bold header row.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import io
 import shutil
@@ -30,6 +31,7 @@ __all__ = [
     "Signatures",
     "Table",
     "cell_text",
+    "date_zh",
     "document_bytes",
     "html_to_pdf",
     "to_docx",
@@ -88,6 +90,12 @@ class Document:
     def add(self, *blocks: Block) -> Document:
         self.blocks.extend(blocks)
         return self
+
+
+def date_zh(day: dt.date | str) -> str:
+    """A date as documents write it: 2026年9月20日."""
+    d = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10])
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def cell_text(column: object, value: object) -> str:

@@ -114,7 +114,20 @@ def nice_length(span_m: float) -> float:
 
 
 def _length_zh(metres: float) -> str:
-    return f"{metres / 1000:g} 公里" if metres >= 1000 else f"{metres:g} 米"
+    return f"{metres / 1000:g} 千米" if metres >= 1000 else f"{metres:g} 米"
+
+
+# the national series of map scales (GB/T 13989 and the basic scales of surveying): a printed map takes the
+# first of them that shows its whole extent; past the series, whole millions
+STANDARD_SCALES = (500, 1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
+
+
+def standard_scale(scale: float) -> int:
+    """The first scale of :data:`STANDARD_SCALES` at least ``scale`` (1:N, the N)."""
+    for n in STANDARD_SCALES:
+        if n >= scale:
+            return n
+    return int(math.ceil(scale / 1_000_000) * 1_000_000)
 
 
 def _fit(extent: tuple[float, float, float, float], ratio: float) -> tuple[float, float, float, float]:
@@ -177,6 +190,10 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
     ax = fig.add_axes(map_box)
     frame_w_mm, frame_h_mm = map_box[2] * width_mm, map_box[3] * height_mm
     minx, miny, maxx, maxy = _fit(tuple(to_m.total_bounds), frame_w_mm / frame_h_mm)
+    if pm.size_mm is None:  # a printed map at a scale of the standard series, its extent grown about the centre
+        n = standard_scale((maxx - minx) * 1000 / frame_w_mm)
+        cx, cy, half_w, half_h = (minx + maxx) / 2, (miny + maxy) / 2, frame_w_mm * n / 2000, frame_h_mm * n / 2000
+        minx, miny, maxx, maxy = cx - half_w, cy - half_h, cx + half_w, cy + half_h
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     ax.set_xticks([])
@@ -245,9 +262,10 @@ def _extent(pm: PrintMap, layers: Sequence[Any]) -> tuple[float, float, float, f
     """The view's extent: the one asked for, else that of what is drawn; refused when it is not a box."""
     extent = pm.extent
     if extent is None:
-        if not layers:
-            raise NotFound("没有可出图的要素", "nothing to draw")
-        bounds = [layer.frame.total_bounds for layer in layers]
+        every = [layer.frame.total_bounds for layer in layers]
+        bounds = [b for b in every if all(math.isfinite(v) for v in b)]
+        if not bounds:  # nothing placed yet (a new county's names without positions, no outlines)
+            raise NotFound("没有可出图的要素(尚无位置或区划面;可先导入区划面,或用 --bbox 指定范围)", "nothing to draw")
         extent = (
             min(b[0] for b in bounds),
             min(b[1] for b in bounds),

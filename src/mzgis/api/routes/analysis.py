@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
+from mzgis.admin import area_name
 from mzgis.api.deps import PlannerDep, StoreDep, ViewerDep
 from mzgis.api.files import download, download_responses
 from mzgis.api.models import ErrorOut
@@ -106,10 +107,11 @@ def coverage_report(
 ) -> Response:
     """What ``mzgis coverage --out DIR`` writes: CSV/XLSX table, GPKG layers, PNG maps, HTML map and report
     (of the county or township ``unit`` when given)."""
-    units = store.read_frame("admin_units", scope=unit)
+    units = store.read_frame("admin_units")
+    towns = units[(units.level == "township") & units.code.str.startswith(unit or "")]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "覆盖分析"
-        write_coverage_outputs(analyze_store(store, unit=unit), units[units.level == "township"], folder)
+        write_coverage_outputs(analyze_store(store, unit=unit), towns, folder, area=area_name(units, unit))
         buffer = io.BytesIO()
         zip_folder(folder, buffer, root="覆盖分析")
         return download(buffer.getvalue(), f"覆盖分析_{beijing_today().isoformat()}.zip")
