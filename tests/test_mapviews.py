@@ -28,7 +28,7 @@ def test_county_view_frames_the_county_not_its_neighbours(demo_store: GeoPackage
     labels = _labels(view)
     assert labels[:3] == ["乡镇(街道)", "村(社区)", "区县界"]
     assert "养老服务设施:居家养老服务照料中心" in labels and "界线:本方" in labels
-    assert "标准地名" not in labels  # not a default layer
+    assert "标准地名" in labels  # drawn by default, where their labels fit (#28)
 
 
 def test_township_view_names_its_villages_and_facilities(demo_store: GeoPackageStore) -> None:
