@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -154,26 +155,12 @@ def copy_cmd(
     ] = None,
 ) -> None:
     """复制整个数据库(GeoPackage ↔ PostGIS):要素连同编号、版本、修改记录、变更集、账号和材料,复制后逐表核对。"""
-    from mzgis.errors import InvalidStore
-    from mzgis.store import create_store, is_database_url, open_store
+    from mzgis.store import open_store
     from mzgis.store.copy import copy_store, copy_unit
 
     src = open_store(source)
-    if not is_database_url(target):
-        _clear_for_new_file(Path(target), force=force, not_same_as=source)
-    if is_database_url(target) and not force:  # a database may hold mzgis's tables already, still empty
-        try:
-            dst = open_store(target)
-        except InvalidStore:
-            dst = create_store(target)
-    else:
-        dst = create_store(target, replace=force)
-    try:
+    with _new_target(target, force=force, not_same_as=source) as dst:
         report = copy_store(src, dst) if unit is None else copy_unit(src, dst, unit)
-    except BaseException:
-        if not is_database_url(target):  # a file that failed to fill is not left behind
-            Path(target).unlink(missing_ok=True)
-        raise
     c = report.counts
     typer.echo(f"已复制 {src.location} → {dst.location}")
     typer.echo(f"  图层:{_layer_counts(c)}")
@@ -189,6 +176,71 @@ def copy_cmd(
         f"材料 {c['documents']} 份,设置 {c['meta']} 项"
     )
     typer.echo(f"  已逐表核对条数和校验和(SHA-256 {report.checksum[:16]}…);登录令牌不复制,用户需在新库重新登录")
+
+
+@contextmanager
+def _new_target(target: str, *, force: bool, not_same_as: str) -> Iterator[Any]:
+    """An empty store at ``target`` (a new GeoPackage file, or a database without mzgis data, or with it
+    cleared when ``force``) to copy or restore into; a file that fails to fill is not left behind."""
+    from mzgis.errors import InvalidStore
+    from mzgis.store import create_store, is_database_url, open_store
+
+    if not is_database_url(target):
+        _clear_for_new_file(Path(target), force=force, not_same_as=not_same_as)
+    if is_database_url(target) and not force:  # a database may hold mzgis's tables already, still empty
+        try:
+            dst = open_store(target)
+        except InvalidStore:
+            dst = create_store(target)
+    else:
+        dst = create_store(target, replace=force)
+    try:
+        yield dst
+    except BaseException:
+        if not is_database_url(target):
+            Path(target).unlink(missing_ok=True)
+        raise
+
+
+@app.command("backup")
+def backup_cmd(
+    dest: Annotated[Path, typer.Argument(help="备份目录(如 /srv/mzgis-backup)")],
+    keep: Annotated[int | None, typer.Option("--keep", help="只保留本库最近 N 份备份", min=1)] = None,
+    db: DbOption = None,
+) -> None:
+    """备份数据库(使用中也可):一致的副本,核对后与说明文件一起保存。Back up a store, verified."""
+    from mzgis.store.backup import backup_store
+
+    report = backup_store(open_db(db), dest, keep=keep)
+    m = report.manifest
+    typer.echo(f"已备份到 {report.path}({m['bytes']:,} 字节,SHA-256 {m['sha256'][:16]}…)")
+    typer.echo(f"  {_layer_counts(m['counts'])};修改记录 {m['counts']['audit']} 条;已核对完整性和校验和")
+    if report.removed:
+        typer.echo(f"  按 --keep {keep} 删除较早的备份:{'、'.join(p.name for p in report.removed)}")
+
+
+@app.command("verify-backup")
+def verify_backup_cmd(backup: Annotated[Path, typer.Argument(help="备份文件 .gpkg(其 .json 说明在旁)")]) -> None:
+    """核对一份备份:文件校验和、完整性、逐表条数与校验和都与说明一致。Verify a backup."""
+    from mzgis.store.backup import verify_backup
+
+    m = verify_backup(backup)
+    typer.echo(f"备份 {backup.name} 完好:{m['taken_at']} 取自 {m['source']},{_layer_counts(m['counts'])}")
+
+
+@app.command("restore")
+def restore_cmd(
+    backup: Annotated[Path, typer.Argument(help="备份文件 .gpkg(其 .json 说明在旁)")],
+    target: Annotated[str, typer.Argument(help="恢复到:新的 GeoPackage 文件,或空的 PostgreSQL 数据库")],
+    force: Annotated[bool, typer.Option("--force", help="目标已存在(或已有 mzgis 数据)时清空重建")] = False,
+) -> None:
+    """从备份恢复到新文件或空数据库(先核对备份,恢复后再核对)。Restore a backup."""
+    from mzgis.store.backup import restore_store
+
+    with _new_target(target, force=force, not_same_as=str(backup)) as dst:
+        manifest, report = restore_store(backup, dst)
+    typer.echo(f"已从 {backup.name}({manifest['taken_at']})恢复到 {dst.location}")
+    typer.echo(f"  {_layer_counts(report.counts)};已核对与备份说明的校验和一致(SHA-256 {report.checksum[:16]}…)")
 
 
 def _layer_counts(counts: dict[str, int]) -> str:

@@ -20,7 +20,7 @@ from mzgis.layers import LAYERS
 from mzgis.store.base import SYSTEM_TABLES, Backend, Feature, Loader, utc_now
 from mzgis.store.tables import STORE_ID_KEY
 
-__all__ = ["CopyReport", "copy_store", "copy_unit", "store_checksums"]
+__all__ = ["CopyReport", "copy_store", "copy_unit", "store_checksums", "total_checksum"]
 
 _PAGE = 5000
 _KEYS = {"changesets": "id", "audit": "id", "meta": "key", "accounts": "name", "documents": "id"}
@@ -113,8 +113,12 @@ def copy_store(source: Backend, target: Backend) -> CopyReport:
             f"复制后核对不一致:{'、'.join(differ)}(目标 {target.location} 中的数据与源不同,请勿使用,检查后重新复制)",
             f"the copy differs from the source in {', '.join(differ)}",
         )
-    total = hashlib.sha256("".join(sums[t] for t in sorted(sums)).encode()).hexdigest()
-    return CopyReport(counts, total)
+    return CopyReport(counts, total_checksum(sums))
+
+
+def total_checksum(sums: dict[str, str]) -> str:
+    """One SHA-256 over the per-layer and per-table sums of :func:`store_checksums`."""
+    return hashlib.sha256("".join(sums[t] for t in sorted(sums)).encode()).hexdigest()
 
 
 def copy_unit(source: Backend, target: Backend, unit: str) -> CopyReport:
@@ -186,5 +190,5 @@ def copy_unit(source: Backend, target: Backend, unit: str) -> CopyReport:
     offsets = {name: 0 for name in (*LAYERS, "changesets", "audit", "documents")}
     note = {"at": utc_now(), "offsets": offsets, "counties": [unit], "extracted": True}
     source.set_meta(MERGED_PREFIX + target.identity(), json.dumps(note))
-    report.checksum = hashlib.sha256("".join(sums[t] for t in sorted(sums)).encode()).hexdigest()
+    report.checksum = total_checksum(sums)
     return report

@@ -22,7 +22,7 @@ from typing import Any
 from mzgis.errors import Conflict, InvalidStore
 from mzgis.layers import LAYERS, get_layer
 from mzgis.store.base import SYSTEM_TABLES, Backend, Feature, Store, utc_now
-from mzgis.store.copy import _feature_digest, _pages_of_features, _pages_of_rows, _row_digest
+from mzgis.store.copy import _feature_digest, _pages_of_features, _pages_of_rows, _row_digest, total_checksum
 
 __all__ = ["MERGED_PREFIX", "MergeReport", "merge_store", "merged_offsets"]
 
@@ -101,7 +101,7 @@ def merge_store(source: Backend, target: Backend, *, accounts: bool = False) -> 
             )
         for fid, (target_id, outline) in kept.items():
             report.kept.append(_keep(source, target, fid, target_id, outline))
-    report.checksum = hashlib.sha256("".join(source_sums[t][1] for t in sorted(source_sums)).encode()).hexdigest()
+    report.checksum = total_checksum({t: source_sums[t][1] for t in source_sums})
     return report
 
 
