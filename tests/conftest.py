@@ -176,11 +176,12 @@ def demo_gpkg(demo_path: Path) -> GeoPackageStore:
 
 
 @contextmanager
-def serving(path: Path | str, *, prelude: str = "") -> Iterator[str]:
+def serving(path: Path | str, *, prelude: str = "", tls: tuple[Path, Path] | None = None) -> Iterator[str]:
     """``mzgis serve`` on ``path`` in its own process on a free local port (a client in this process, such
     as GDAL holding the GIL, must not starve the server), after ``prelude`` (Python run first in that
-    process); yields its URL and stops it after."""
+    process); ``tls``: a certificate and its key, served over HTTPS; yields its URL and stops it after."""
     import socket
+    import ssl
     import subprocess
     import sys
     import time
@@ -190,17 +191,19 @@ def serving(path: Path | str, *, prelude: str = "") -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     code = f"{prelude}\nfrom mzgis.cli import main; main()"
+    certificate = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--db", str(path), "--port", str(port)],
+        [sys.executable, "-c", code, "serve", "--db", str(path), "--port", str(port), *certificate],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=os.environ | {"MZGIS_MAX_FEATURES": "100"},  # small pages: clients must follow the next links
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    trust = ssl.create_default_context(cafile=str(tls[0])) if tls else None
     try:
         for _ in range(400):
             try:
-                with urllib.request.urlopen(f"{url}/api/health", timeout=1):
+                with urllib.request.urlopen(f"{url}/api/health", timeout=1, context=trust):
                     break
             except OSError:
                 if proc.poll() is not None:

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    certfile: Path | None = Field(default=None, description="the server's certificate (PEM), for HTTPS")
+    keyfile: Path | None = Field(default=None, description="the certificate's private key (PEM)")
     user: str | None = Field(
         default=None,
         description="for whom CLI edits are made, recorded beside the operating-system account that ran them",

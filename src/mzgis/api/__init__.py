@@ -59,7 +59,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=COMMON_ERRORS,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, max_body=settings.max_body_bytes, csp=content_security_policy(settings.tile_url))
+    app.add_middleware(
+        RequestGuard,
+        max_body=settings.max_body_bytes,
+        csp=content_security_policy(settings.tile_url),
+        https=settings.certfile is not None,
+    )
     _offline_docs(app)
     app.include_router(auth.router)
     # every data route needs a signed-in viewer unless reads are open (writes check their own role)

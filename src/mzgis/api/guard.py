@@ -42,13 +42,16 @@ def content_security_policy(tile_url: str | None = None) -> str:
     )
 
 
-def _headers(csp: str) -> list[tuple[bytes, bytes]]:
-    return [
+def _headers(csp: str, *, https: bool) -> list[tuple[bytes, bytes]]:
+    headers = [
         (b"content-security-policy", csp.encode("latin-1")),
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"no-referrer"),
     ]
+    if https:  # browsers that saw it once never fall back to plain HTTP for a year
+        headers.append((b"strict-transport-security", b"max-age=31536000"))
+    return headers
 
 
 def _unencodable(body: bytes) -> bool:
@@ -68,10 +71,10 @@ class RequestGuard:
     """Bound request bodies to ``max_body`` bytes (413), refuse unencodable JSON text (400), and add the
     security headers to every response."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, csp: str) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int, csp: str, https: bool = False) -> None:
         self.app = app
         self.max_body = max_body
-        self.extra = _headers(csp)
+        self.extra = _headers(csp, https=https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,11 +22,17 @@ def serve(
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="服务进程数(多个进程共用一个数据库;PostGIS 时可多人同时写)")
     ] = 1,
+    certfile: Annotated[Path | None, typer.Option("--certfile", help="HTTPS 证书(PEM)")] = None,
+    keyfile: Annotated[Path | None, typer.Option("--keyfile", help="HTTPS 证书私钥(PEM)")] = None,
+    insecure_http: Annotated[
+        bool, typer.Option("--insecure-http", help="不加密也在本机以外监听(密码明文传输,不建议)")
+    ] = False,
 ) -> None:
     """启动网页与 API 服务。Start the web app and API."""
     import uvicorn
 
     from mzgis.api import create_app
+    from mzgis.api.serving import check_transport
     from mzgis.store import open_store
 
     settings = settings_for(db)
@@ -33,6 +40,12 @@ def serve(
         settings.host = host
     if port:
         settings.port = port
+    settings.certfile, settings.keyfile = certfile or settings.certfile, keyfile or settings.keyfile
+    warning = check_transport(settings.host, settings.certfile, settings.keyfile, insecure_http=insecure_http)
+    if warning:
+        typer.secho(warning, err=True, fg="yellow")
+    scheme = "https" if settings.certfile else "http"
+    certs = (str(settings.certfile), str(settings.keyfile)) if settings.certfile else (None, None)
     store = open_store(
         settings.db, write_wait_s=settings.write_wait_s
     )  # one clear message now rather than at the first request
@@ -41,18 +54,27 @@ def serve(
             "提示:还没有任何用户,网页无法登录;请先运行 mzgis users add 用户名 --role admin", err=True, fg="yellow"
         )
     typer.echo(
-        f"mzgis 已启动:http://{settings.host}:{settings.port}/  (数据 {store.location}"
+        f"mzgis 已启动:{scheme}://{settings.host}:{settings.port}/  (数据 {store.location}"
         + (f",{workers} 个服务进程)" if workers > 1 else ")")
     )
     from mzgis.api.serving import log_config
 
     os.environ["MZGIS_WORKERS"] = str(workers)  # what /api/health reports
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=log_config())
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=log_config(),
+            ssl_certfile=certs[0],
+            ssl_keyfile=certs[1],
+        )
         return
     # each worker process builds its app from the environment: the settings go there first
     os.environ["MZGIS_DB"] = str(settings.db)
     os.environ["MZGIS_HOST"], os.environ["MZGIS_PORT"] = settings.host, str(settings.port)
+    if settings.certfile:  # each worker sends HSTS
+        os.environ["MZGIS_CERTFILE"], os.environ["MZGIS_KEYFILE"] = str(settings.certfile), str(settings.keyfile)
     uvicorn.run(
         "mzgis.api:create_app",
         factory=True,
@@ -60,4 +82,6 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_config=log_config(),
+        ssl_certfile=certs[0],
+        ssl_keyfile=certs[1],
     )
