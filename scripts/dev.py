@@ -27,7 +27,7 @@ PY = BIN / "python"
 STAMP = VENV / ".mzgis-setup"
 DEMO_DB = REPO / "var" / "demo.gpkg"
 # Accounts of the local demo copy only (var/ is not committed; real files get their own with mzgis users add).
-DEMO_PASSWORD = "luqiao-demo"
+DEMO_PASSWORD = "Luqiao-2026"
 DEMO_USERS = {"admin": "admin", "shenpi": "approver", "dimingke": "editor", "guihuake": "planner", "viewer": "viewer"}
 
 

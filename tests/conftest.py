@@ -38,7 +38,7 @@ ACCOUNTS = {
     "规划科": "planner",
     "查看员": "viewer",
 }
-PASSWORD = "correct-horse"
+PASSWORD = "Correct-horse-1"
 _HASH: list[str] = []
 
 

@@ -429,7 +429,7 @@ def test_an_officer_named_with_user_writes_only_within_their_jurisdiction(db: st
     added = runner.invoke(
         app,
         ["users", "add", "金清编辑", "--role", "editor", "--scope", "331004106", "--password-stdin", *args],
-        input="correct-horse\n",
+        input="Correct-horse-1\n",
     )
     assert added.exit_code == 0, added.output
     bridge = ["names", "add", "金清大桥", "--category", "transport_facility", "--subcategory", "bridge",

@@ -46,7 +46,7 @@ def _old_hash(password: str) -> str:
 
 def test_an_earlier_scrypt_hash_still_signs_in_and_becomes_argon2id(empty_store: Backend) -> None:
     users = Users(empty_store, now=Clock())
-    users.add("地名科", "editor", "placeholder-pw", by="admin")
+    users.add("地名科", "editor", "Placeholder-pw1", by="admin")
     record = empty_store.account("地名科")
     assert record is not None
     empty_store.save_account(record | {"password_hash": _old_hash("correct-horse")})
@@ -59,7 +59,7 @@ def test_an_earlier_scrypt_hash_still_signs_in_and_becomes_argon2id(empty_store:
 def test_accounts_sign_in_expiry_and_revocation(empty_store: Backend) -> None:
     clock = Clock()
     users = Users(empty_store, now=clock)
-    added = users.add("地名科", "editor", "correct-horse", by="admin")
+    added = users.add("地名科", "editor", "Correct-horse-1", by="admin")
     assert (added.name, added.role, added.role_zh, added.created_at) == (
         "地名科",
         "editor",
@@ -67,19 +67,19 @@ def test_accounts_sign_in_expiry_and_revocation(empty_store: Backend) -> None:
         "2026-03-01T08:00:00.000Z",
     )
     with pytest.raises(Conflict, match="已存在"):
-        users.add("地名科", "viewer", "another-pass", by="admin")
+        users.add("地名科", "viewer", "Another-pass-2", by="admin")
     with pytest.raises(BadInput, match="不认识的角色"):
-        users.add("乙", "boss", "correct-horse", by="admin")
+        users.add("乙", "boss", "Correct-horse-1", by="admin")
     with pytest.raises(BadInput, match="至少 8 个字符"):
         users.add("乙", "viewer", "short", by="admin")
     with pytest.raises(BadInput, match="用户名"):
-        users.add("有 空格", "viewer", "correct-horse", by="admin")
+        users.add("有 空格", "viewer", "Correct-horse-1", by="admin")
     with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
         users.sign_in("地名科", "wrong-password")
     with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
-        users.sign_in("没有这个人", "correct-horse")
+        users.sign_in("没有这个人", "Correct-horse-1")
 
-    issued = users.sign_in("地名科", "correct-horse", hours=12)
+    issued = users.sign_in("地名科", "Correct-horse-1", hours=12)
     assert issued.expires_at == "2026-03-01T20:00:00.000Z"
     assert users.resolve(issued.token) == added
     assert issued.token not in str(empty_store.token(issued.token))  # only the hash is kept
@@ -141,14 +141,16 @@ def test_users_cli(demo_path: Path) -> None:
     runner = CliRunner()
     db = ["--db", str(demo_path)]
     out = runner.invoke(
-        app, ["users", "add", "地名科", "--role", "editor", "--password-stdin", *db], input="correct-horse\n"
+        app, ["users", "add", "地名科", "--role", "editor", "--password-stdin", *db], input="Correct-horse-1\n"
     )
     assert out.exit_code == 0 and "已新增用户 地名科(角色:编辑)" in out.output
     out = runner.invoke(
-        app, ["users", "add", "地名科", "--role", "editor", "--password-stdin", *db], input="correct-horse\n"
+        app, ["users", "add", "地名科", "--role", "editor", "--password-stdin", *db], input="Correct-horse-1\n"
     )
     assert out.exit_code == 4 and "已存在" in out.output
-    out = runner.invoke(app, ["users", "add", "乙", "--role", "boss", "--password-stdin", *db], input="correct-horse\n")
+    out = runner.invoke(
+        app, ["users", "add", "乙", "--role", "boss", "--password-stdin", *db], input="Correct-horse-1\n"
+    )
     assert out.exit_code == 2 and "不认识的角色" in out.output
     out = runner.invoke(app, ["users", "role", "地名科", "--role", "planner", *db])
     assert out.exit_code == 0 and "规划" in out.output
@@ -165,53 +167,53 @@ def test_users_cli(demo_path: Path) -> None:
 def test_repeated_failed_sign_ins_lock_the_name_for_a_while(empty_store: Backend) -> None:
     clock = Clock()
     users = Users(empty_store, now=clock)
-    users.add("地名科", "editor", "correct-horse", by="admin")
+    users.add("地名科", "editor", "Correct-horse-1", by="admin")
     for _ in range(5):
         with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
             users.sign_in("地名科", "guess-guess")
     with pytest.raises(NotSignedIn, match="登录失败次数过多,请 15 分钟后再试"):
-        users.sign_in("地名科", "correct-horse")  # even the right password, while locked
+        users.sign_in("地名科", "Correct-horse-1")  # even the right password, while locked
     clock.now += dt.timedelta(minutes=10)
     with pytest.raises(NotSignedIn, match="请 5 分钟后再试"):
-        users.sign_in("地名科", "correct-horse")
+        users.sign_in("地名科", "Correct-horse-1")
     clock.now += dt.timedelta(minutes=5)
-    assert users.sign_in("地名科", "correct-horse").user.name == "地名科"
-    users.sign_in("地名科", "correct-horse")  # a success clears the count
+    assert users.sign_in("地名科", "Correct-horse-1").user.name == "地名科"
+    users.sign_in("地名科", "Correct-horse-1")  # a success clears the count
 
 
 def test_a_lockout_outlives_a_restart_and_old_failures_are_dropped(empty_store: Backend) -> None:
     clock = Clock()
-    Users(empty_store, now=clock).add("地名科", "editor", "correct-horse", by="admin")
+    Users(empty_store, now=clock).add("地名科", "editor", "Correct-horse-1", by="admin")
     for _ in range(5):
         with pytest.raises(NotSignedIn):  # a new service each time, as after a restart
             Users(empty_store, now=clock).sign_in("地名科", "guess-guess", client="10.0.0.9")
     restarted = Users(open_store(empty_store.location), now=clock)
     with pytest.raises(NotSignedIn, match="登录失败次数过多"):
-        restarted.sign_in("地名科", "correct-horse", client="10.0.0.9")
+        restarted.sign_in("地名科", "Correct-horse-1", client="10.0.0.9")
     clock.now += dt.timedelta(minutes=20)
     with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
         restarted.sign_in("地名科", "guess-guess", client="10.0.0.9")  # one new failure; the old ones dropped
     assert len(empty_store.sign_in_failures("地名科\n10.0.0.9", since="")) == 1
-    assert restarted.sign_in("地名科", "correct-horse", client="10.0.0.9").user.name == "地名科"
+    assert restarted.sign_in("地名科", "Correct-horse-1", client="10.0.0.9").user.name == "地名科"
     assert empty_store.sign_in_failures("地名科\n10.0.0.9", since="") == []  # a success clears the count
 
 
 def test_a_stranger_elsewhere_cannot_lock_a_user_out(empty_store: Backend) -> None:
     clock = Clock()
     users = Users(empty_store, now=clock)
-    users.add("admin", "admin", "correct-horse", by="setup")
+    users.add("admin", "admin", "Correct-horse-1", by="setup")
     for _ in range(5):
         with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
             users.sign_in("admin", "guess-guess", client="203.0.113.7")
     with pytest.raises(NotSignedIn, match="登录失败次数过多"):
-        users.sign_in("admin", "correct-horse", client="203.0.113.7")  # the stranger's address is locked
-    assert users.sign_in("admin", "correct-horse", client="10.0.0.2").user.name == "admin"  # the admin is not
+        users.sign_in("admin", "Correct-horse-1", client="203.0.113.7")  # the stranger's address is locked
+    assert users.sign_in("admin", "Correct-horse-1", client="10.0.0.2").user.name == "admin"  # the admin is not
 
 
 def test_unknown_names_are_throttled_without_writing_to_the_data_file(empty_gpkg: GeoPackageStore) -> None:
     empty_store = empty_gpkg
     users = Users(empty_store, now=Clock())
-    users.add("地名科", "editor", "correct-horse", by="admin")
+    users.add("地名科", "editor", "Correct-horse-1", by="admin")
     before = empty_store.path.stat().st_mtime_ns, _file_bytes(empty_store)
     for _ in range(5):
         with pytest.raises(NotSignedIn, match="用户名或密码不正确"):
@@ -232,7 +234,7 @@ def test_parallel_guesses_cannot_pass_the_limit(empty_store: Backend) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     users = Users(empty_store)
-    users.add("地名科", "editor", "correct-horse", by="admin")
+    users.add("地名科", "editor", "Correct-horse-1", by="admin")
     checked: list[str] = []
     import mzgis.users as users_module
 
@@ -271,7 +273,7 @@ def test_unknown_and_known_names_cost_the_same_password_work(
     import mzgis.users as users_module
 
     users = Users(empty_store)
-    users.add("地名科", "editor", "correct-horse", by="admin")
+    users.add("地名科", "editor", "Correct-horse-1", by="admin")
     users_module._decoy_hash()  # made once per process, before the first sign-in of an unknown name
     calls: list[str] = []
     hasher = users_module._HASHER
@@ -301,8 +303,8 @@ def test_unknown_and_known_names_cost_the_same_password_work(
 def test_a_valid_token_is_exchanged_for_a_fresh_one(empty_store: Backend) -> None:
     clock = Clock()
     users = Users(empty_store, now=clock)
-    users.add("地名科", "editor", "correct-horse", by="admin")
-    first = users.sign_in("地名科", "correct-horse", hours=12)
+    users.add("地名科", "editor", "Correct-horse-1", by="admin")
+    first = users.sign_in("地名科", "Correct-horse-1", hours=12)
     clock.now += dt.timedelta(hours=11)
     fresh = users.refresh(first.token, hours=12)
     assert fresh.token != first.token and fresh.expires_at == "2026-03-02T07:00:00.000Z"  # 12 h from now
@@ -336,9 +338,41 @@ def test_a_file_from_before_the_approver_role_gets_it_keeping_accounts_and_token
         )
         conn.commit()
     users = Users(GeoPackageStore(path))
-    users.add("甲", "editor", "long-enough-pw", by="test")
+    users.add("甲", "editor", "Long-enough-pw1", by="test")
     token = users.issue_token("甲", days=1).token
-    users.add("乙", "approver", "long-enough-pw", by="test")  # refused by the old rule; the table was rebuilt
+    users.add("乙", "approver", "Long-enough-pw1", by="test")  # refused by the old rule; the table was rebuilt
     assert users.resolve(token).name == "甲"  # the token survived the rebuild
     assert {u["name"]: u["role"] for u in GeoPackageStore(path).accounts()} == {"甲": "editor", "乙": "approver"}
     assert Users(GeoPackageStore(path)).get("乙").role_zh == "审批"
+
+
+@pytest.mark.parametrize(
+    ("password", "name", "problem"),
+    [
+        ("12345678", "地名科", "密码须含小写字母、大写字母、数字、符号中的至少三类(现有:数字)"),
+        ("password", "地名科", "密码须含小写字母、大写字母、数字、符号中的至少三类(现有:小写字母)"),
+        ("luqiao-demo", "地名科", "密码须含小写字母、大写字母、数字、符号中的至少三类(现有:小写字母、符号)"),
+        ("P@ssw0rd", "地名科", "密码过于常见,容易被猜到,请换一个"),
+        ("aA123456", "地名科", "密码过于常见,容易被猜到,请换一个"),  # the list is compared without case
+        ("Dimingke-2026", "dimingke", "密码不能包含用户名"),
+        ("Short1!", "地名科", "密码至少 8 个字符"),
+        ("路桥区民政局2026", "地名科", "密码须含小写字母、大写字母、数字、符号中的至少三类(现有:数字、符号)"),
+        ("路桥区Mzgis26", "地名科", ""),  # Chinese counts with the symbols: three classes
+        ("Correct-horse-1", "地名科", ""),
+    ],
+)
+def test_the_password_policy_of_level_2(password: str, name: str, problem: str) -> None:
+    from mzgis.users import password_problem
+
+    assert password_problem(password, name) == problem
+
+
+def test_a_weak_password_is_refused_for_a_new_account_and_a_change(empty_store: Backend) -> None:
+    users = Users(empty_store)
+    with pytest.raises(BadInput, match="至少三类"):
+        users.add("地名科", "editor", "12345678", by="admin")
+    assert empty_store.account("地名科") is None  # nothing written
+    users.add("地名科", "editor", "Correct-horse-1", by="admin")
+    with pytest.raises(BadInput, match="过于常见"):
+        users.set_password("地名科", "Admin@123")
+    assert users.sign_in("地名科", "Correct-horse-1").user.name == "地名科"  # the old one still holds

@@ -19,6 +19,8 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 from typing import Any, Literal
 
 import argon2
@@ -37,6 +39,7 @@ __all__ = [
     "Users",
     "check_scope",
     "hash_password",
+    "password_problem",
     "require",
     "verify_password",
 ]
@@ -179,9 +182,41 @@ def _check_role(role: str) -> Role:
     return role
 
 
-def _check_password(password: str) -> None:
+_CLASSES = (
+    ("小写字母", str.islower),
+    ("大写字母", str.isupper),
+    ("数字", lambda c: c.isascii() and c.isdigit()),
+    ("符号", lambda c: not (c.isascii() and c.isalnum())),
+)
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    """The passwords too common to allow (``data/common_passwords.txt``), in lower case."""
+    text = files("mzgis").joinpath("data/common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, name: str = "") -> str:
+    """What is wrong with a password under the level-2 policy of GB/T 22239 (身份鉴别: 口令具有复杂度要求), or
+    "": at least 8 characters of at least three of lower case, upper case, digits and symbols (Chinese and
+    other letters count as symbols), not holding the account's name, not among the common ones."""
     if len(password) < MIN_PASSWORD:
-        raise BadInput(f"密码至少 {MIN_PASSWORD} 个字符", f"a password needs at least {MIN_PASSWORD} characters")
+        return f"密码至少 {MIN_PASSWORD} 个字符"
+    kinds = [zh for zh, test in _CLASSES if any(test(c) for c in password)]
+    if len(kinds) < 3:
+        return f"密码须含小写字母、大写字母、数字、符号中的至少三类(现有:{'、'.join(kinds) or '无'})"
+    if name and len(name) >= 2 and name.lower() in password.lower():
+        return "密码不能包含用户名"
+    if password.lower() in _common_passwords():
+        return "密码过于常见,容易被猜到,请换一个"
+    return ""
+
+
+def _check_password(password: str, name: str = "") -> None:
+    problem = password_problem(password, name)
+    if problem:
+        raise BadInput(problem, "the password does not meet the policy")
 
 
 class Users:
@@ -217,7 +252,7 @@ class Users:
             raise BadInput("用户名须为 1–40 个字符,不含空格、斜杠或冒号", "a user name is 1-40 characters, no spaces")
         checked = _check_role(role)
         jurisdiction = check_scope(scope)
-        _check_password(password)
+        _check_password(password, name)
         if self.store.account(name) is not None:
             raise Conflict(f"用户“{name}”已存在", f"user {name!r} exists", name=name)
         self.store.save_account(
@@ -263,7 +298,7 @@ class Users:
 
     def set_password(self, name: str, password: str) -> User:
         """A new password; every token of the account is revoked."""
-        _check_password(password)
+        _check_password(password, name)
         user = self._update(name, password_hash=hash_password(password))
         self.store.delete_tokens(name=name)
         return user

@@ -95,9 +95,11 @@ def test_admins_manage_accounts(client: TestClient, db_tokens: dict[str, str]) -
     assert [u["name"] for u in client.get("/api/users", headers=admin).json()] == sorted(
         ["管理员", "审批科", "地名科", "王五", "规划科", "查看员"]
     )
-    made = client.post("/api/users", json={"name": "新人", "role": "viewer", "password": "long-enough"}, headers=admin)
+    made = client.post(
+        "/api/users", json={"name": "新人", "role": "viewer", "password": "Long-enough-1"}, headers=admin
+    )
     assert made.status_code == 201 and made.json()["role_zh"] == "查看"
-    dup = client.post("/api/users", json={"name": "新人", "role": "viewer", "password": "long-enough"}, headers=admin)
+    dup = client.post("/api/users", json={"name": "新人", "role": "viewer", "password": "Long-enough-1"}, headers=admin)
     assert dup.status_code == 409
     short = client.post("/api/users", json={"name": "乙", "role": "viewer", "password": "short"}, headers=admin)
     assert short.status_code == 422

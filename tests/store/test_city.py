@@ -32,7 +32,7 @@ def test_the_readmes_city_walk_through(pg: PgServer, tmp_path: Path, monkeypatch
     for line in _walk_through():
         args = shlex.split(line.replace("$CITY", city))
         assert args[0] == "mzgis"
-        stdin = "椒江编辑的口令-2026\n" if "--password-stdin" in args else None
+        stdin = "Jiaojiang-口令-2026\n" if "--password-stdin" in args else None
         result = runner.invoke(app, args[1:], input=stdin)
         assert result.exit_code == 0, f"{line}\n{result.output}"
         outputs.append(result.output)
