@@ -446,11 +446,23 @@ def audit_cmd(
     since: Annotated[str | None, typer.Option("--since", help="自某日起(北京时间 YYYY-MM-DD)")] = None,
     source: Annotated[str | None, typer.Option("--source", help="mzgis(本程序)或 external(QGIS 等其他工具)")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="最多显示几条(最新的)")] = 50,
+    verify: Annotated[bool, typer.Option("--verify", help="核对修改记录的封存链:找出第一条封存后被删改的记录")] = False,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """最近的修改记录(北京时间),也包括在 QGIS 等其他工具中的修改。Recent changes by layer, user, date, source."""
     import datetime as dt
+
+    if verify:
+        report = open_db(db).verify_history()
+        if as_json:
+            echo_json(report.__dict__ | {"ok": report.ok})
+        else:
+            wait = f";另有 {report.unsealed} 条尚未封存(其他工具新写的,mzgis 下次写入时封存)" if report.unsealed else ""
+            typer.echo(f"修改记录封存链完好:已核对 {report.sealed} 条{wait}" if report.ok else report.broken[0])
+        if not report.ok:
+            raise typer.Exit(EXIT_CODES["invalid_store"])
+        return
 
     from mzgis.clock import BEIJING, beijing_time, stamp
     from mzgis.errors import BadInput

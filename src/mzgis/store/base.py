@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.clock import stamp
 from mzgis.errors import RuleViolation, StaleVersion
 from mzgis.layers import Layer, get_layer
+from mzgis.store.seal import ChainReport
 from mzgis.store.tables import STORE_ID_KEY
 
 if TYPE_CHECKING:
@@ -366,6 +367,11 @@ class Store(abc.ABC):
     def delete(self, layer: str, fid: int, *, expected_version: int | None, user: str, reason: str = "") -> None:
         with self.transaction(user=user, reason=reason) as tx:
             tx.delete(layer, fid, expected_version=expected_version)
+
+    @abc.abstractmethod
+    def verify_history(self) -> ChainReport:
+        """Walk the sealed chain of the history: rows checked, rows not sealed yet, the first row changed or
+        deleted after it was sealed (:mod:`mzgis.store.seal`)."""
 
     def iter_features(self, layer: str, *, page: int = 5000) -> Iterator[Feature]:
         """All features of a layer, page by page (keyset: each page one index step, whatever the size)."""

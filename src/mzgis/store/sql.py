@@ -42,6 +42,7 @@ from mzgis.store.rows import (
     geom_json,
     snapshot,
 )
+from mzgis.store.seal import SEAL_TABLE, ChainReport, verify_chain
 from mzgis.store.tables import AUDIT_TABLE, DOCUMENT_FIELDS, DOCUMENTS_TABLE, GEOM, META_TABLE, q
 
 __all__ = ["Dialect", "SqlDocuments", "SqlStore", "SqlTransaction", "check_derived", "meta_upsert", "select_sql"]
@@ -71,6 +72,12 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def decode_many(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
         """Geometries of many rows, in one call."""
+
+    seal_table: str  # the DDL of the history's seals, made on first use (:mod:`mzgis.store.seal`)
+
+    @abc.abstractmethod
+    def has_table(self, conn: Any, name: str) -> bool:
+        """Whether the store holds the table ``name``."""
 
     @abc.abstractmethod
     def extent_sql(self, lay: Layer) -> str:
@@ -499,6 +506,11 @@ class SqlStore:
                 f"SELECT key, value FROM {META_TABLE} WHERE substr(key, 1, {mark}) = {mark}", (len(prefix), prefix)
             ).fetchall()
         return {str(r["key"]): str(r["value"]) for r in rows}
+
+    def verify_history(self) -> ChainReport:
+        """Walk the seals of the history (:func:`mzgis.store.seal.verify_chain`)."""
+        with self._read() as conn:
+            return verify_chain(conn, self.dialect.mark, sealed=self.dialect.has_table(conn, SEAL_TABLE))
 
     def audit(
         self,

@@ -60,6 +60,7 @@ from mzgis.store.rows import (
     to_json,
     validated,
 )
+from mzgis.store.seal import SEAL_TABLE, seal_pending
 from mzgis.store.sql import (
     Dialect,
     SqlStore,
@@ -134,6 +135,14 @@ class SqliteDialect(Dialect):
 
     def decode_many(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
         return gpkg_binary.decode_many(list(values))
+
+    seal_table = (
+        f"CREATE TABLE IF NOT EXISTS {SEAL_TABLE} (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " audit_id INTEGER NOT NULL UNIQUE, hash TEXT NOT NULL)"
+    )
+
+    def has_table(self, conn: Any, name: str) -> bool:
+        return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone())
 
     def extent_sql(self, lay: Layer) -> str:
         tree = q(rtree_name(lay.name))
@@ -395,6 +404,8 @@ class GeoPackageStore(SqlStore, Backend, GeoPackageAccounts, GeoPackageDocuments
                 raise
             if tx.touched:
                 _update_contents(conn, tx.touched, stamp, tx.grown, tx.shrunk)
+                conn.execute(SQLITE.seal_table)  # made on first use
+                seal_pending(conn, "?")  # this write's history, and any made since elsewhere
                 conn.execute(f"DELETE FROM {SESSION_TABLE}")
                 conn.execute("COMMIT")
             else:

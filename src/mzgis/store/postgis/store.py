@@ -54,6 +54,7 @@ from mzgis.store.rows import (
     checked_rows,
     pinned_read,
 )
+from mzgis.store.seal import SEAL_TABLE, seal_pending
 from mzgis.store.sql import Dialect, SqlStore, SqlTransaction, inserted, meta_upsert
 from mzgis.store.tables import ACCOUNT_TABLES, AUDIT_TABLE, CHANGESET_TABLE, DOCUMENTS_TABLE, GEOM, META_TABLE, q
 
@@ -140,6 +141,15 @@ class PostgresDialect(Dialect):
 
     def decode_many(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
         return list(shapely.from_wkb(list(values)))
+
+    seal_table = (
+        f"CREATE TABLE IF NOT EXISTS {SEAL_TABLE} (seq bigserial PRIMARY KEY, audit_id bigint NOT NULL UNIQUE,"
+        " hash text NOT NULL)"
+    )
+
+    def has_table(self, conn: Any, name: str) -> bool:
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (name,)).fetchone()
+        return bool(row and row["present"])
 
     def extent_sql(self, lay: Layer) -> str:
         g = q(GEOM)
@@ -251,6 +261,11 @@ class _PgTransaction(SqlTransaction):
                 " WHERE changeset_id = %s AND layer = %s",
                 (layer, self.changeset, layer),
             )
+        # the history sealed in commit order: one committing writer at a time takes the chain's next links
+        self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('mzgis seal', 0))")
+        if not POSTGRES.has_table(self._conn, SEAL_TABLE):
+            self._conn.execute(POSTGRES.seal_table)
+        seal_pending(self._conn, "%s")
 
 
 _SYSTEM = {

@@ -1,0 +1,140 @@
+"""The history sealed in a chain (安全审计: 审计记录应受到保护,避免受到未预期的删除、修改或覆盖): each audit row, with
+its changeset, is hashed together with the hash of the row sealed before it (SHA-256), and the hashes are kept
+in order in ``mzgis_audit_seal``. A row changed afterwards, deleted, or a changeset's comment rewritten breaks
+the chain at that row; :func:`verify_chain` walks it and names the first row that no longer matches.
+
+mzgis seals in every write transaction it commits, the rows it wrote and any written since by another tool
+(QGIS, ogr2ogr, psql: their audit rows come from the triggers and are sealed at mzgis's next write). The table
+is made on first use, so files and databases made before it get it at their next write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mzgis.store.tables import AUDIT_TABLE, CHANGESET_TABLE
+
+__all__ = ["GENESIS", "SEAL_TABLE", "ChainReport", "digest", "seal_pending", "verify_chain"]
+
+SEAL_TABLE = "mzgis_audit_seal"
+GENESIS = "0" * 64  # what the first row is chained to
+_WINDOW = 10_000  # how far below the newest sealed row unsealed rows are looked for (commits out of id order)
+_AUDIT_FIELDS = (
+    "id", "changeset_id", "changed_at", "changed_by", "layer", "feature_id", "action", "version", "reason",
+    "before", "after",
+)  # fmt: skip
+_CHANGESET_FIELDS = ("id", "created_at", "created_by", "comment")
+
+
+def _json(value: Any) -> Any:
+    """JSON as stored (text in a file, decoded by a database driver) in one form."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def digest(previous: str, audit: Mapping[str, Any], changeset: Mapping[str, Any] | None) -> str:
+    """The seal of one audit row (and its changeset) after the seal ``previous``."""
+    row = {k: _json(audit[k]) if k in ("before", "after") else audit[k] for k in _AUDIT_FIELDS}
+    cs = None if changeset is None else {k: changeset[k] for k in _CHANGESET_FIELDS}
+    payload = json.dumps({"audit": row, "changeset": cs}, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((previous + payload).encode("utf-8")).hexdigest()
+
+
+def _changesets(conn: Any, mark: str, ids: Sequence[int]) -> dict[int, Mapping[str, Any]]:
+    found: dict[int, Mapping[str, Any]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        marks = ", ".join([mark] * len(chunk))
+        rows = conn.execute(
+            f"SELECT {', '.join(_CHANGESET_FIELDS)} FROM {CHANGESET_TABLE} WHERE id IN ({marks})", chunk
+        ).fetchall()
+        found.update({int(r["id"]): r for r in rows})
+    return found
+
+
+def seal_pending(conn: Any, mark: str) -> int:
+    """Seal the audit rows not sealed yet, in id order, on ``conn`` inside the write transaction (whose
+    caller holds the store's write lock or the seal's lock, and has made the table). Returns how many rows
+    were sealed."""
+    last = conn.execute(f"SELECT seq, audit_id, hash FROM {SEAL_TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
+    previous = str(last["hash"]) if last else GENESIS
+    newest = conn.execute(f"SELECT max(audit_id) AS m FROM {SEAL_TABLE}").fetchone()
+    floor = int(newest["m"] or 0) - _WINDOW if newest else -1
+    rows = conn.execute(
+        f"SELECT {', '.join(_AUDIT_FIELDS)} FROM {AUDIT_TABLE} AS a WHERE a.id > {mark}"
+        f" AND NOT EXISTS (SELECT 1 FROM {SEAL_TABLE} AS s WHERE s.audit_id = a.id) ORDER BY a.id",
+        (floor,),
+    ).fetchall()
+    if not rows:
+        return 0
+    changesets = _changesets(conn, mark, sorted({int(r["changeset_id"]) for r in rows}))
+    seals = []
+    for r in rows:
+        previous = digest(previous, r, changesets.get(int(r["changeset_id"])))
+        seals.append((int(r["id"]), previous))
+    cur = conn.cursor()
+    try:
+        cur.executemany(f"INSERT INTO {SEAL_TABLE} (audit_id, hash) VALUES ({mark}, {mark})", seals)
+    finally:
+        cur.close()
+    return len(seals)
+
+
+@dataclass
+class ChainReport:
+    """What a walk of the chain found: rows sealed and checked, rows not sealed yet, and the first break."""
+
+    sealed: int = 0
+    unsealed: int = 0
+    broken: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken
+
+
+def verify_chain(conn: Any, mark: str, *, sealed: bool, page: int = 5000) -> ChainReport:
+    """Walk the seals in order, recompute each from its audit row and changeset, and stop at the first row
+    that was changed or deleted (named in Chinese); count the audit rows not sealed yet. ``sealed``: whether
+    the store has the seal table (one never written by this version has none)."""
+    report = ChainReport()
+    exists = conn.execute(f"SELECT count(*) AS n FROM {AUDIT_TABLE}").fetchone()
+    total = int(exists["n"]) if exists else 0
+    if not sealed:
+        report.unsealed = total
+        return report
+    previous, after = GENESIS, 0
+    while True:
+        seals = conn.execute(
+            f"SELECT seq, audit_id, hash FROM {SEAL_TABLE} WHERE seq > {mark} ORDER BY seq LIMIT {mark}", (after, page)
+        ).fetchall()
+        if not seals:
+            break
+        ids = [int(s["audit_id"]) for s in seals]
+        audits: dict[int, Mapping[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = conn.execute(
+                f"SELECT {', '.join(_AUDIT_FIELDS)} FROM {AUDIT_TABLE} WHERE id IN ({', '.join([mark] * len(chunk))})",
+                chunk,
+            ).fetchall()
+            audits.update({int(r["id"]): r for r in rows})
+        changesets = _changesets(conn, mark, sorted({int(a["changeset_id"]) for a in audits.values()}))
+        for s in seals:
+            audit = audits.get(int(s["audit_id"]))
+            if audit is None:
+                report.broken.append(f"修改记录 #{s['audit_id']}(封存第 {s['seq']} 条)已被删除")
+                return report
+            previous = digest(previous, audit, changesets.get(int(audit["changeset_id"])))
+            if previous != s["hash"]:
+                report.broken.append(
+                    f"修改记录 #{s['audit_id']}(封存第 {s['seq']} 条)或其变更集在封存后被改动,或其前面的记录被删改"
+                )
+                return report
+            report.sealed += 1
+        after = int(seals[-1]["seq"])
+    report.unsealed = total - report.sealed
+    return report

@@ -1,0 +1,100 @@
+"""The history sealed in a chain: every write of mzgis seals its audit rows (and those another tool wrote
+since); a row changed, deleted, or a changeset's comment rewritten afterwards is named by the walk."""
+
+from __future__ import annotations
+
+from shapely.geometry import Point
+from typer.testing import CliRunner
+
+from mzgis.cli import app
+from mzgis.store import Backend
+from mzgis.store.seal import GENESIS, digest
+from tests.outside import outside
+
+BRIDGE = {"category": "transport_facility", "subcategory": "bridge", "admin_code": "331004106", "status": "proposed"}
+
+
+def _facility(store: Backend, name: str) -> int:
+    with store.transaction(user="地名科", reason="新建") as tx:
+        f = tx.insert(
+            "eldercare_facilities",
+            {"name": name, "kind": "day_care_station", "admin_code": "331004106"},
+            Point(121.49, 28.525),
+        )
+    return f.id
+
+
+def test_every_write_seals_its_history_and_the_walk_finds_it_whole(empty_store: Backend) -> None:
+    assert empty_store.verify_history().sealed == 0  # nothing written yet
+    first, second = _facility(empty_store, "金清照料中心"), _facility(empty_store, "下梁照料中心")
+    report = empty_store.verify_history()
+    assert (report.ok, report.sealed, report.unsealed) == (True, 2, 0)
+    rows = empty_store.audit(layer="eldercare_facilities")
+    assert [r.feature_id for r in rows] == [first, second]
+
+
+def test_the_first_seal_is_the_row_and_its_changeset_after_the_genesis() -> None:
+    audit = {"id": 1, "changeset_id": 1, "changed_at": "2026-03-01T08:00:00.000Z", "changed_by": "地名科",
+             "layer": "eldercare_facilities", "feature_id": 1, "action": "insert", "version": 1, "reason": "新建",
+             "before": None, "after": '{"name": "金清照料中心"}'}  # fmt: skip
+    changeset = {"id": 1, "created_at": "2026-03-01T08:00:00.000Z", "created_by": "地名科", "comment": "新建"}
+    stored_as_text = digest(GENESIS, audit, changeset)
+    assert stored_as_text == digest(GENESIS, audit | {"after": {"name": "金清照料中心"}}, changeset)  # text or decoded
+    assert stored_as_text != digest(GENESIS, audit, changeset | {"comment": "改过的说明"})
+    assert stored_as_text != digest("1" * 64, audit, changeset)  # chained to what came before
+
+
+def test_a_row_changed_or_deleted_after_it_was_sealed_is_named(empty_store: Backend) -> None:
+    _facility(empty_store, "金清照料中心")
+    _facility(empty_store, "下梁照料中心")
+    third = _facility(empty_store, "汝泉照料中心")
+    rows = empty_store.audit(layer="eldercare_facilities")
+    with outside(empty_store) as tool:  # a careless sqlite3 or psql: the history rewritten by hand
+        tool.execute("UPDATE mzgis_audit SET reason = ? WHERE id = ?", ["补录", rows[1].id])
+    report = empty_store.verify_history()
+    assert not report.ok and report.sealed == 1
+    assert report.broken == [f"修改记录 #{rows[1].id}(封存第 2 条)或其变更集在封存后被改动,或其前面的记录被删改"]
+    with outside(empty_store) as tool:
+        tool.execute("UPDATE mzgis_audit SET reason = ? WHERE id = ?", ["新建", rows[1].id])  # put back
+        assert empty_store.verify_history().ok
+        tool.execute("DELETE FROM mzgis_audit WHERE id = ?", [rows[1].id])
+    assert empty_store.verify_history().broken == [f"修改记录 #{rows[1].id}(封存第 2 条)已被删除"]
+    assert third  # the row after it was written and sealed before the deletion
+
+
+def test_a_changesets_comment_rewritten_breaks_the_chain(empty_store: Backend) -> None:
+    _facility(empty_store, "金清照料中心")
+    (row,) = empty_store.audit(layer="eldercare_facilities")
+    with outside(empty_store) as tool:
+        tool.execute("UPDATE mzgis_changesets SET comment = ? WHERE id = ?", ["改过的说明", row.changeset_id])
+    assert not empty_store.verify_history().ok
+
+
+def test_an_outside_edit_is_sealed_at_mzgis_next_write(empty_store: Backend, tmp_path) -> None:
+    fid = _facility(empty_store, "金清照料中心")
+    with outside(empty_store) as tool:  # QGIS renames it: the trigger writes the audit row
+        tool.execute("UPDATE eldercare_facilities SET name = ? WHERE id = ?", ["金清镇照料中心", fid])
+    waiting = empty_store.verify_history()
+    assert (waiting.ok, waiting.sealed, waiting.unsealed) == (True, 1, 1)
+    _facility(empty_store, "下梁照料中心")
+    assert (empty_store.verify_history().sealed, empty_store.verify_history().unsealed) == (3, 0)
+
+
+def test_audit_verify_says_whether_the_history_is_whole(demo_path) -> None:
+    runner = CliRunner()
+    demo = ["--db", str(demo_path)]
+    built = runner.invoke(app, ["audit", "--verify", *demo])  # the demo as built: its history sealed
+    assert built.exit_code == 0 and built.output.strip() == "修改记录封存链完好:已核对 1061 条", built.output
+    added = runner.invoke(
+        app, ["names", "add", "金清大桥", "--category", "transport_facility", "--subcategory", "bridge",
+              "--admin", "331004106", "--lon", "121.49", "--lat", "28.525", *demo],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    whole = runner.invoke(app, ["audit", "--verify", *demo])
+    assert whole.exit_code == 0 and whole.output.startswith("修改记录封存链完好:已核对 ") and "另有" not in whole.output
+    import sqlite3
+
+    with sqlite3.connect(demo_path) as conn:
+        conn.execute("UPDATE mzgis_audit SET changed_by = 'x' WHERE id = 1")
+    broken = runner.invoke(app, ["audit", "--verify", *demo])
+    assert broken.exit_code == 6 and broken.output.startswith("修改记录 #1(封存第 1 条)"), broken.output
