@@ -17,7 +17,7 @@ def test_every_command_has_help() -> None:
     for command in ("init", "info", "coords", "import", "serve", "layers"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0, command
-        assert "Usage" in result.output
+        assert "用法:" in result.output
 
 
 def test_init_empty_and_refuse_overwrite(tmp_path: Path) -> None:
@@ -157,3 +157,41 @@ def test_a_database_url_is_never_taken_for_a_file_name(tmp_path: Path, monkeypat
     assert list(tmp_path.iterdir()) == []  # no folder "postgresql:" with a GeoPackage in it
     info = runner.invoke(app, ["info", "--db", url.replace("postgresql://", "postgres:/")])  # as a path folds it
     assert info.exit_code == 6 and "无法连接数据库" in info.output
+
+
+def test_every_help_is_in_chinese_the_frameworks_words_too() -> None:
+    """Every command's ``--help`` holds no English sentence (three English words in a row): the help texts
+    show their Chinese only, click's and Typer's own words (help option, required, default, panels, usage) are
+    translated, and the value types are Chinese words."""
+    import re
+
+    import typer.main
+
+    root = typer.main.get_command(app)
+
+    def paths(command: object, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for name, sub in getattr(command, "commands", {}).items():
+            found += paths(sub, [*path, name])
+        return found
+
+    sentence = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}\b")
+    checked = []
+    for path in paths(root, []):
+        out = runner.invoke(app, [*path, "--help"], prog_name="mzgis", terminal_width=200).output
+        shown = out.replace(" ".join(["mzgis", *path]), "")  # the command's own name
+        assert not sentence.findall(shown), (path, sentence.findall(shown))
+        assert "显示本帮助并退出。" in out and "用法: " in out and "<str>" not in out
+        checked.append(" ".join(path))
+    assert len(checked) > 50 and "names announcement" in checked and "backup" in checked
+
+
+def test_usage_errors_are_in_chinese() -> None:
+    missing = runner.invoke(app, ["names", "add"], prog_name="mzgis", terminal_width=200)
+    assert missing.exit_code == 2 and "缺少参数 name。" in missing.output
+    wrong = runner.invoke(app, ["names", "adx"], prog_name="mzgis", terminal_width=200)
+    assert "没有命令 'adx',是否想用 'add'?" in wrong.output
+    number = runner.invoke(
+        app, ["names", "add", "x", "--category", "y", "--admin", "1", "--lon", "东经", "--lat", "1"], terminal_width=200
+    )
+    assert "'--lon' 的值不对:应为数字" in number.output

@@ -42,6 +42,9 @@ from mzgis.cli import coverage  # noqa: E402, F401
 
 app.add_typer(users_app, name="users")
 from mzgis.cli import serve, users  # noqa: E402, F401
+from mzgis.cli.zh import install  # noqa: E402
+
+install(app)  # the framework's words and every help in Chinese
 
 
 def main() -> None:
