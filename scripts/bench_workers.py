@@ -91,7 +91,7 @@ def run(url: str, workers: int, editors: int, seconds: float, turn: int) -> dict
     tokens = []
     for k in range(editors):
         name = f"编辑{turn}-{k}"
-        users.add(name, "editor", "bench-口令-2026", by="bench")
+        users.add(name, "editor", "Bench-口令-2026", by="bench")
         tokens.append(users.issue_token(name, days=1).token)
     spots = {}
     for town in TOWNSHIPS:
