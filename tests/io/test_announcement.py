@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import docx
 import pytest
@@ -105,7 +106,7 @@ def test_an_issuer_that_is_not_text_is_refused(proc: Procedures) -> None:
         announce(proc, issuer="路桥区\x07人民政府", day=TODAY)
 
 
-def test_the_filing_register_states_approval_announcement_and_filing(proc: Procedures, tmp_path) -> None:
+def test_the_filing_register_states_approval_announcement_and_filing(proc: Procedures, tmp_path: Path) -> None:
     import openpyxl
 
     from mzgis.io.announcement import filing_register

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ DIGITS = "甲乙丙丁戊己庚辛壬癸"
 BRIDGE = {"category": "transport_facility", "subcategory": "bridge", "admin_code": "331004106", "status": "proposed"}
 
 
-def _clock(*stamps: str):
+def _clock(*stamps: str) -> Callable[[], str]:
     it = iter(stamps)
     return lambda: next(it)
 

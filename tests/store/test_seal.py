@@ -3,6 +3,8 @@ since); a row changed, deleted, or a changeset's comment rewritten afterwards is
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from shapely.geometry import Point
 from typer.testing import CliRunner
 
@@ -70,7 +72,7 @@ def test_a_changesets_comment_rewritten_breaks_the_chain(empty_store: Backend) -
     assert not empty_store.verify_history().ok
 
 
-def test_an_outside_edit_is_sealed_at_mzgis_next_write(empty_store: Backend, tmp_path) -> None:
+def test_an_outside_edit_is_sealed_at_mzgis_next_write(empty_store: Backend) -> None:
     fid = _facility(empty_store, "金清照料中心")
     with outside(empty_store) as tool:  # QGIS renames it: the trigger writes the audit row
         tool.execute("UPDATE eldercare_facilities SET name = ? WHERE id = ?", ["金清镇照料中心", fid])
@@ -80,7 +82,7 @@ def test_an_outside_edit_is_sealed_at_mzgis_next_write(empty_store: Backend, tmp
     assert (empty_store.verify_history().sealed, empty_store.verify_history().unsealed) == (3, 0)
 
 
-def test_audit_verify_says_whether_the_history_is_whole(demo_path) -> None:
+def test_audit_verify_says_whether_the_history_is_whole(demo_path: Path) -> None:
     runner = CliRunner()
     demo = ["--db", str(demo_path)]
     built = runner.invoke(app, ["audit", "--verify", *demo])  # the demo as built: its history sealed

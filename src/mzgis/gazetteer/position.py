@@ -9,7 +9,7 @@ name met at a point. Lengths and areas in the Gauss-Krüger zone of the geometry
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -77,7 +77,9 @@ def describe_position(
     return f"{words[0]}起{ends[0]},{words[1]}至{ends[1]},长{length}"
 
 
-def names_near(candidates: list[tuple[str, BaseGeometry]], point: Point, *, within_m: float = 30.0) -> str | None:
+def names_near(
+    candidates: Sequence[tuple[str, BaseGeometry | None]], point: Point, *, within_m: float = 30.0
+) -> str | None:
     """The name whose geometry passes nearest ``point``, within ``within_m`` metres (lon/lat, near enough:
     a degree of latitude is 110.85 km, of longitude that times the cosine)."""
     best: tuple[float, str] | None = None
