@@ -187,6 +187,11 @@ def test_export_opens_with_the_chinese_intact(gaz: Gazetteer, tmp_path: Path, su
         frame = pd.read_csv(path, dtype=str) if suffix == ".csv" else pd.read_excel(path, dtype=str)
         names = list(frame["标准名称 name"])
         assert {"lon", "lat", "wkt"} <= set(frame.columns)
+        # allowed values by their Chinese names where officers read them (GIS files keep the codes)
+        row = frame[frame["标准名称 name"] == "方林村"].iloc[0]
+        assert (row["地名类别 category"], row["状态 status"]) == ("群众自治组织", "现行")
+        codes = {"transport_facility", "self_governing_org", "current", "proposed", "retired"}
+        assert not codes & set(frame.to_numpy().ravel())
     assert "路南街道" in names and "方林村" in names
 
 

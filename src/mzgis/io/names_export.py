@@ -71,6 +71,10 @@ def export_names(gazetteer: Gazetteer, path: Path) -> int:
         pyogrio.write_dataframe(out, path, layer="place_names", driver="GeoJSON" if suffix == ".geojson" else "GPKG")
         return len(frame)
     table = pd.DataFrame(frame.drop(columns="geometry"))
+    for f in LAYERS["place_names"].fields:  # allowed values by their Chinese names, as officers read them
+        if f.choices and f.choice_labels_zh:  # (names import takes them back)
+            names = dict(zip(f.choices, f.choice_labels_zh, strict=True))
+            table[f.name] = table[f.name].map(lambda v, n=names: n.get(v, v))
     points = frame.geometry.representative_point()
     table["lon"] = [None if g is None or g.is_empty else round(g.x, 8) for g in points]
     table["lat"] = [None if g is None or g.is_empty else round(g.y, 8) for g in points]
