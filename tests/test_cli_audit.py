@@ -47,7 +47,10 @@ def test_audit_lists_edits_made_in_other_tools(demo_path: Path) -> None:
         conn.commit()
     out = runner.invoke(app, ["audit", "--source", "external", "--db", str(demo_path)])
     assert out.exit_code == 0
-    assert out.output.strip().splitlines()[-1].endswith("修改  版本 2  external  在 mzgis 之外修改")
+    last = out.output.strip().splitlines()[-1]
+    assert last.endswith("修改  版本 2  external  在 mzgis 之外修改")
+    name = GeoPackageStore(demo_path).get("eldercare_facilities", 1).properties["name"]
+    assert f"  养老服务设施 #1 {name}  修改" in last  # the layer in Chinese and the feature by its name
     as_json = json.loads(runner.invoke(app, ["audit", "--source", "external", "--json", "--db", str(demo_path)]).output)
     assert [(e["layer"], e["feature_id"], e["after"]["operator"]) for e in as_json] == [
         ("eldercare_facilities", 1, "新运营方")

@@ -466,7 +466,7 @@ def audit_cmd(
 
     from mzgis.clock import BEIJING, beijing_time, stamp
     from mzgis.errors import BadInput
-    from mzgis.layers import get_layer
+    from mzgis.layers import LAYERS, get_layer
 
     if source not in (None, "mzgis", "external"):
         raise BadInput("--source 应为 mzgis 或 external", "--source must be mzgis or external")
@@ -474,7 +474,8 @@ def audit_cmd(
     if since is not None:
         day = parse_date(since, "--since")
         start = stamp(dt.datetime.combine(day, dt.time(), BEIJING))
-    entries = open_db(db).audit(
+    store = open_db(db)
+    entries = store.audit(
         layer=get_layer(layer).name if layer else None,
         user=user,
         since=start,
@@ -485,14 +486,36 @@ def audit_cmd(
         echo_json([e.__dict__ for e in entries])
         return
     actions = {"insert": "新增", "update": "修改", "delete": "删除"}
+    named = _feature_names(store, entries)
     for e in entries:
-        what = (e.after or e.before or {}).get("name") or (e.after or e.before or {}).get("marker_id") or ""
+        label = LAYERS[e.layer].label_zh if e.layer in LAYERS else e.layer
+        what = named.get((e.layer, e.feature_id), "")
         typer.echo(
-            f"{beijing_time(e.changed_at)}  {e.layer} #{e.feature_id} {what}  {actions[e.action]}  版本 {e.version}"
+            f"{beijing_time(e.changed_at)}  {label} #{e.feature_id} {what}  {actions[e.action]}  版本 {e.version}"
             f"  {e.changed_by}  {e.reason}"
         )
     if not entries:
         typer.echo("没有符合条件的修改记录")
+
+
+def _feature_names(store: Any, entries: list[Any]) -> dict[tuple[str, int], str]:
+    """What each audited feature is called (its name, marker number or code): from the row where it says,
+    else from the feature as stored (an update records only the fields it changed)."""
+    from mzgis.layers import LAYERS
+
+    def called(values: dict[str, Any] | None) -> str:
+        values = values or {}
+        return str(values.get("name") or values.get("marker_id") or values.get("code") or "")
+
+    named = {(e.layer, e.feature_id): called(e.after) or called(e.before) for e in entries}
+    missing: dict[str, set[int]] = {}
+    for (layer, fid), text in named.items():
+        if not text and layer in LAYERS:
+            missing.setdefault(layer, set()).add(fid)
+    for layer, ids in missing.items():
+        for f in store.features(layer, where={"id": sorted(ids)}, geometry=False):
+            named[(layer, f.id)] = called(f.properties)
+    return named
 
 
 @app.command("maps")
