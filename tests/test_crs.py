@@ -150,3 +150,12 @@ def test_point_xy_keeps_one_row_per_point() -> None:
 
     xy = point_xy(np.array([shapely.Point(1, 2), None, shapely.Point(), shapely.Point(3, 4)], dtype=object))
     assert xy[[0, 3]].tolist() == [[1.0, 2.0], [3.0, 4.0]] and np.isnan(xy[1:3]).all()
+
+
+def test_web_positions_are_what_amap_and_baidu_take() -> None:
+    from mzgis.crs import bd09_to_gcj02, gcj02_to_wgs84, web_positions
+
+    at = web_positions(121.365851, 28.553796)
+    assert at == {"gcj02": [121.37025, 28.550775], "bd09": [121.376816, 28.556455]}
+    back = gcj02_to_wgs84(*bd09_to_gcj02(*at["bd09"]))  # and back to within a metre
+    assert abs(float(back[0]) - 121.365851) < 1e-5 and abs(float(back[1]) - 28.553796) < 1e-5

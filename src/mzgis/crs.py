@@ -41,6 +41,7 @@ __all__ = [
     "point_xy",
     "to_metric",
     "transform_geometry",
+    "web_positions",
     "wgs84_to_gcj02",
 ]
 
@@ -304,3 +305,14 @@ def to_metric(bounds: tuple[float, float, float, float]) -> int:
     """The Gauss-Krüger zone EPSG for a lon/lat extent (by its centre longitude)."""
     west, _, east, _ = bounds
     return gk_zone_epsg((west + east) / 2.0)
+
+
+def web_positions(lon: float, lat: float) -> dict[str, list[float]]:
+    """A CGCS2000 position as officers paste it into the web maps they use: GCJ-02 for 高德 (AMap) and 腾讯,
+    BD-09 for 百度 (CGCS2000 taken as WGS 84: they agree within centimetres); six decimals, about 0.1 m."""
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    blon, blat = gcj02_to_bd09(glon, glat)
+    return {
+        "gcj02": [round(float(glon), 6), round(float(glat), 6)],
+        "bd09": [round(float(blon), 6), round(float(blat), 6)],
+    }

@@ -120,6 +120,7 @@ def test_suggestions_take_proposed_sites_as_built(client: TestClient, facility_t
         assert first["uncovered_elderly_before"] == 0  # nothing left to cover
         return
     top = first["greedy"][0]
+    assert set(top["gcj02"]) and set(top["bd09"]) and top["gcj02"] != [top["lon"], top["lat"]]  # for AMap, Baidu
     # the kind the page adds a pick as (the server says) counts as a site of that type
     site = {"kind": first["proposed_kind"], "name": "拟建", "lon": top["lon"], "lat": top["lat"], "beds": 100}
     body = {"type": facility_type, "count": 1, "facilities": [site]}

@@ -150,5 +150,7 @@ def coverage_suggest_cmd(
         for i, p in enumerate(result[key], start=1):
             typer.echo(
                 f"  {i}. {p['name']}({p['township']})新覆盖老年人 {p['gain_elderly']} 人、"
-                f"{p['gain_villages']} 个村  @ {p['lon']:.6f},{p['lat']:.6f}"
+                f"{p['gain_villages']} 个村  @ CGCS2000 {p['lon']:.6f},{p['lat']:.6f}"
+                f" · 高德/腾讯 GCJ-02 {p['gcj02'][0]:.6f},{p['gcj02'][1]:.6f}"
+                f" · 百度 BD-09 {p['bd09'][0]:.6f},{p['bd09'][1]:.6f}"
             )
