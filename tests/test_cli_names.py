@@ -112,7 +112,7 @@ def test_check_whole_gazetteer_and_xlsx(db: str, tmp_path: Path) -> None:
     assert done.exit_code == 0 and "10 个地名,12 条问题" in done.output
     import pandas as pd
 
-    table = pd.read_excel(out, dtype=str)
+    table = pd.read_excel(out, dtype=str, header=2).dropna(subset=["编号"])  # the form: title above, signatures below
     assert len(table) == 12 and set(table["完成时限"]) == {"2027-06-30"}
     bad = runner.invoke(app, ["names", "check", "--xlsx", str(out), "--deadline", "明年", "--db", db])
     assert bad.exit_code == 2 and "--deadline “明年”应为日期 YYYY-MM-DD" in bad.output

@@ -228,7 +228,7 @@ def test_cleanup_report_download(client: TestClient, tmp_path: Path) -> None:
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/vnd.openxmlformats")
     path = tmp_path / "report.xlsx"
     path.write_bytes(resp.content)
-    table = pd.read_excel(path, sheet_name="不规范地名清理")
+    table = pd.read_excel(path, sheet_name="不规范地名清理", header=2)  # below the title and 填报单位
     assert len(table) > 0 and "编号" in table.columns
     anonymous = client.get("/api/names/cleanup-report", headers={"Authorization": ""})
     assert anonymous.status_code == 401

@@ -235,13 +235,37 @@ def test_xlsx_outputs_are_laid_out_as_offices_expect(gaz: Gazetteer, tmp_path: P
     from mzgis.io.names_export import write_cleanup_report
 
     path = tmp_path / "清理.xlsx"
-    write_cleanup_report(gaz, path)
+    table = write_cleanup_report(gaz, path, today=dt.date(2026, 12, 1))
     sheet = openpyxl.load_workbook(path).active
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions
-    assert all(c.font.bold for c in sheet[1])
-    widths = {c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[1]}
+    # the form offices hand in: title, unit and date, the table, the signature lines
+    assert sheet["A1"].value == "路桥区不规范地名清理整治工作台账" and sheet["A1"].font.bold
+    assert "A1:" in str(sheet.merged_cells) and sheet["A2"].value == "填报单位:路桥区民政局"
+    assert "填报日期:2026年12月1日" in [c.value for c in sheet[2]]
+    assert sheet.freeze_panes == "A4" and sheet.auto_filter.ref.startswith("A3:")
+    assert all(c.font.bold for c in sheet[3]) and sheet["A3"].value == "序号"
+    widths = {c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[3]}
     assert widths["序号"] == 6 and widths["存在问题"] > 30  # as wide as the text, CJK counted double
-    assert sheet["A2"].number_format == "0"
+    assert sheet["A4"].number_format == "0" and sheet["A4"].border.left.style == "thin"
+    assert sheet.cell(3 + len(table) + 2, 1).value == "负责人:__________    填表人:__________    联系电话:__________"
+    # printed: A4 landscape, one page wide, the header on every page
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows == "$3:$3"
+    assert "整治进展" in widths  # for the office to fill in
+
+
+def test_the_cleanup_table_as_word(gaz: Gazetteer, tmp_path: Path) -> None:
+    import docx
+
+    from mzgis.io.names_export import write_cleanup_report
+
+    path = tmp_path / "清理.docx"
+    table = write_cleanup_report(gaz, path, today=dt.date(2026, 12, 1))
+    word = docx.Document(str(path))
+    texts = [p.text for p in word.paragraphs if p.text.strip()]
+    assert texts[0] == "路桥区不规范地名清理整治工作台账" and texts[1] == "填报单位:路桥区民政局    填报日期:2026年12月1日"
+    assert texts[-1].startswith("负责人:") and len(word.tables[0].rows) == len(table) + 1
+    assert word.sections[0].orientation == 1  # landscape
 
 
 # ---------------------------------------------------------------- updates from another store

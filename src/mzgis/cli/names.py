@@ -88,7 +88,9 @@ def names_check_name(
 @names_app.command("check")
 def names_check(
     as_json: JsonOption = False,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="把清理整治表写入 Excel 文件")] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="把清理整治工作台账写入 Excel(.xlsx)或 Word(.docx)文件")
+    ] = None,
     deadline: Annotated[
         str | None, typer.Option("--deadline", help="整治完成时限 YYYY-MM-DD(默认:错误 90 天、提示 180 天)")
     ] = None,

@@ -13,12 +13,14 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from mzgis.admin import area_name
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput
 from mzgis.gazetteer.census import class_code
 from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH
 from mzgis.gazetteer.service import Gazetteer
-from mzgis.io.tables import write_table
+from mzgis.io.document import Document, Heading, Para, Table, date_zh, to_docx
+from mzgis.io.tables import Form, write_form, write_table
 from mzgis.layers import LAYERS, choice_labels
 
 __all__ = [
@@ -117,10 +119,26 @@ def export_census(gazetteer: Gazetteer, path: Path) -> int:
     return len(table)
 
 
-def write_cleanup_report(gazetteer: Gazetteer, path: Path, *, deadline: dt.date | None = None) -> pd.DataFrame:
-    """The clean-up report written to an XLSX file; returns the table."""
-    table = cleanup_report(gazetteer, deadline=deadline)
-    write_table(table, path, sheet="不规范地名清理")
+def write_cleanup_report(
+    gazetteer: Gazetteer, path: Path, *, deadline: dt.date | None = None, today: dt.date | None = None
+) -> pd.DataFrame:
+    """The clean-up report written as the form offices hand in (XLSX: title, 填报单位, date, the table with
+    its header on every page, signature lines; A4 landscape fitted to the width; or the same as Word, .docx);
+    returns the table."""
+    today = today or beijing_today()
+    table = cleanup_report(gazetteer, deadline=deadline, today=today)
+    area = area_name(gazetteer.store.read_frame("admin_units"))
+    form = Form(f"{area}不规范地名清理整治工作台账", f"{area}民政局", date_zh(today))
+    if path.suffix.lower() == ".docx":
+        doc = Document(form.title, landscape=True).add(
+            Heading(form.title, 1),
+            Para(f"填报单位:{form.unit}    填报日期:{form.day}"),
+            Table(table.drop(columns=["罗马字母拼写", "相关地名", "编号"]), font_pt=8),
+            Para("    ".join(f"{s}:__________" for s in form.signatures)),
+        )
+        path.write_bytes(to_docx(doc))
+        return table
+    write_form(table, path, form, sheet="不规范地名清理")
     return table
 
 
@@ -149,6 +167,7 @@ def cleanup_report(
                     "存在问题": f"{name_zh}:{f.message}",
                     "整治建议": RULE_REMEDIES_ZH.get(f.rule, "核实后处理"),
                     "完成时限": due.isoformat(),
+                    "整治进展": "",  # the office writes it in as the work goes
                     "严重程度": "错误" if f.severity == "error" else "提示",
                     "地名类别": CATEGORY_ZH.get(str(p["category"]), p["category"]),
                     "罗马字母拼写": p.get("romanized"),
@@ -165,6 +184,7 @@ def cleanup_report(
         "存在问题",
         "整治建议",
         "完成时限",
+        "整治进展",
         "严重程度",
         "地名类别",
         "罗马字母拼写",
