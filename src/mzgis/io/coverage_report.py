@@ -51,13 +51,27 @@ COLUMNS_ZH = {
     "villages_covered_by_burial": "生态安葬覆盖的村",
     "unmet": "未达标目标",
 }
-# the maps: column, title, colour map (low values are the problem: reversed colours)
-MAPS = [
-    ("beds_per_1000", "每千名老年人养老床位(目标 {beds_per_1000_elderly:g})", "RdYlGn"),
-    ("nursing_beds_per_1000", "每千名老年人护理型床位(目标 {nursing_beds_per_1000_elderly:g})", "RdYlGn"),
-    ("burial_share", "生态安葬行政村覆盖率(目标 100%)", "RdYlGn"),
-    ("unmet_count", "未达标目标数", "Reds"),
+# the maps: column, title, and the target whose bands colour it (the page's and the HTML map's bands, from
+# mzgis.coverage.reading; a target's key in the targets, or a number); None: a count, one colour per count
+MAPS: list[tuple[str, str, str | float | None]] = [
+    ("beds_per_1000", "每千名老年人养老床位(目标 {beds_per_1000_elderly:g})", "beds_per_1000_elderly"),
+    (
+        "nursing_beds_per_1000",
+        "每千名老年人护理型床位(目标 {nursing_beds_per_1000_elderly:g})",
+        "nursing_beds_per_1000_elderly",
+    ),
+    ("burial_share", "生态安葬行政村覆盖率(目标 100%)", 1.0),
+    ("unmet_count", "未达标目标数", None),
 ]
+# each map's file, named for the officer who opens the folder
+MAP_FILES = {
+    "beds_per_1000": "地图_每千名老人养老床位.png",
+    "nursing_beds_per_1000": "地图_每千名老人护理型床位.png",
+    "burial_share": "地图_生态安葬村覆盖率.png",
+    "unmet_count": "地图_未达标目标数.png",
+}
+# a count of unmet targets: none met the plan's green, one to three its warmer bands
+_COUNT_COLOURS = (BAND_COLOURS["met"], BAND_COLOURS["near"], BAND_COLOURS["far"], BAND_COLOURS["none"])
 
 
 @dataclass(frozen=True)
@@ -74,19 +88,35 @@ def _table(result: CoverageResult) -> pd.DataFrame:
     return frame.rename(columns=COLUMNS_ZH)
 
 
+def _fills(values: pd.Series, goal: float | None) -> tuple[list[str], list[tuple[str, str]]]:
+    """Each township's fill and the legend: by the plan's bands against ``goal`` (as the page and the HTML map
+    colour them), or, for a count (``goal`` None), one colour per whole count."""
+    if goal is not None:
+        fills = [_band(v, goal) for v in values]
+        legend = [(colour, label) for b, label, colour in BANDS if b != "unknown"]
+        if "#cccccc" in fills:
+            legend.append(("#cccccc", "无数据"))
+        return fills, legend
+    counts = [None if pd.isna(v) else int(v) for v in values]
+    fills = ["#cccccc" if n is None else _COUNT_COLOURS[min(n, 3)] for n in counts]
+    legend = [(_COUNT_COLOURS[n], f"{n} 项" if n < 3 else "3 项及以上") for n in range(4)]
+    return fills, legend
+
+
 def _map_png(
-    towns: gpd.GeoDataFrame, column: str, title: str, cmap: str, font: str, villages: gpd.GeoDataFrame
+    towns: gpd.GeoDataFrame, column: str, title: str, goal: float | None, font: str, villages: gpd.GeoDataFrame
 ) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     plt.rcParams["font.family"] = font
     fig, ax = plt.subplots(figsize=(8.5, 5.5), dpi=110)
-    towns.plot(
-        column=column, cmap=cmap, legend=True, ax=ax, edgecolor="#333", linewidth=0.8, missing_kwds={"color": "#ddd"}
-    )
+    fills, legend = _fills(towns[column], goal)
+    towns.plot(color=fills, ax=ax, edgecolor="#333", linewidth=0.8)
+    ax.legend(handles=[Patch(facecolor=c, edgecolor="#333", label=t) for c, t in legend], loc="lower left", fontsize=7)
     drawn = villages.burial_covered.notna().all()  # the villages' polygons are there (see not_run)
     uncovered = villages[villages.burial_covered == False] if column == "burial_share" and drawn else villages.iloc[0:0]  # noqa: E712
     if not uncovered.empty:
@@ -144,9 +174,10 @@ def write_coverage_outputs(
     images: list[tuple[str, bytes]] = []
     if font is not None:
         targets = result.targets.as_dict()
-        for column, title, cmap in MAPS:
-            png = _map_png(towns, column, title.format(**targets), cmap, font, villages)
-            path = out_dir / f"地图_{column}.png"
+        for column, title, target in MAPS:
+            goal = float(targets[target]) if isinstance(target, str) else target
+            png = _map_png(towns, column, title.format(**targets), goal, font, villages)
+            path = out_dir / MAP_FILES[column]
             path.write_bytes(png)
             files.append(path)
             images.append((title.format(**targets), png))
