@@ -37,15 +37,19 @@ def test_outputs_open_with_the_chinese_intact(tmp_path: Path) -> None:
     assert outputs.maps_drawn
     pngs = sorted(p.name for p in tmp_path.glob("地图_*.png"))
     assert pngs == sorted(
-        ["地图_每千名老人养老床位.png", "地图_每千名老人护理型床位.png", "地图_生态安葬村覆盖率.png", "地图_未达标目标数.png"]
+        [
+            "地图_每千名老人养老床位.png",
+            "地图_每千名老人护理型床位.png",
+            "地图_生态安葬村覆盖率.png",
+            "地图_未达标目标数.png",
+        ]
     )
     beds = tmp_path / "地图_每千名老人养老床位.png"
     assert beds.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the same bands as the page and the HTML map (新桥镇 64.5 per 1,000: 达标, green), not a continuous ramp
     import matplotlib.image as mpimg
-    import numpy as np
 
-    pixels = {tuple(int(round(c * 255)) for c in px[:3]) for px in mpimg.imread(beds).reshape(-1, 4)}
+    pixels = {tuple(round(float(c) * 255) for c in px[:3]) for px in mpimg.imread(beds).reshape(-1, 4)}
     for colour in ("#52b788", "#f8961e", "#c1121f"):  # 达标, 50%–80%, 不足 50% (BANDS)
         assert tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)) in pixels, colour
     assert "data:image/png;base64," in report

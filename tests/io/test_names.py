@@ -263,7 +263,9 @@ def test_the_cleanup_table_as_word(gaz: Gazetteer, tmp_path: Path) -> None:
     table = write_cleanup_report(gaz, path, today=dt.date(2026, 12, 1))
     word = docx.Document(str(path))
     texts = [p.text for p in word.paragraphs if p.text.strip()]
-    assert texts[0] == "路桥区不规范地名清理整治工作台账" and texts[1] == "填报单位:路桥区民政局    填报日期:2026年12月1日"
+    assert (
+        texts[0] == "路桥区不规范地名清理整治工作台账" and texts[1] == "填报单位:路桥区民政局    填报日期:2026年12月1日"
+    )
     assert texts[-1].startswith("负责人:") and len(word.tables[0].rows) == len(table) + 1
     assert word.sections[0].orientation == 1  # landscape
 

@@ -510,6 +510,8 @@ def test_exported_coverage_map_shows_names_as_text(browser, tmp_path: Path, demo
     assert any(XSS in t for t in texts), texts[:3]
     assert page.evaluate("window.__xss") is None
     assert page.locator(".leaflet-popup-content img").count() == 0
+    labels = page.locator(".unit-label").all_inner_texts()  # every township named on the map, as text
+    assert "新桥镇" in labels and XSS in labels and len(labels) == 12
 
 
 def test_api_docs_render_offline_under_their_policy(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]

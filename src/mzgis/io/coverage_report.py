@@ -217,6 +217,7 @@ def _web_map(result: CoverageResult, towns: gpd.GeoDataFrame) -> str:
             towns,
             {"name": "乡镇", "beds_per_1000": "每千名老人床位", "beds_shortfall": "床位缺口", "unmet_zh": "未达标"},
             colour_column="colour",
+            label_column="name",
         )
     ]
     if result.not_run:  # the villages have no polygons: nothing of theirs to draw

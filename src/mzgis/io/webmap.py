@@ -32,6 +32,7 @@ class MapLayer:
     colour_column: str | None = None  # a column holding a colour per feature
     show: bool = True
     style: dict[str, Any] = field(default_factory=dict)
+    label_column: str | None = None  # a column whose text labels each feature on the map (the townships' names)
 
 
 def leaflet_assets(root: Path = WEB_ROOT / "node_modules" / "leaflet" / "dist") -> tuple[str, str]:
@@ -49,13 +50,14 @@ def _geojson(layer: MapLayer) -> dict[str, Any]:
     labels = list(layer.popup.values())
     columns = [frame[c].tolist() for c in layer.popup]  # column by column: no row objects
     colours = frame[layer.colour_column].tolist() if layer.colour_column else [layer.colour] * len(frame)
+    names = frame[layer.label_column].tolist() if layer.label_column else [None] * len(frame)
     features = [
         {
             "type": "Feature",
             "geometry": geom.__geo_interface__,
-            "properties": {"popup": dict(zip(labels, values, strict=True)), "colour": colour},
+            "properties": {"popup": dict(zip(labels, values, strict=True)), "colour": colour, "label": name},
         }
-        for geom, colour, *values in zip(frame.geometry, colours, *columns, strict=True)
+        for geom, colour, name, *values in zip(frame.geometry, colours, names, *columns, strict=True)
         if geom is not None
     ]
     return {"type": "FeatureCollection", "features": features}
@@ -70,6 +72,9 @@ def self_contained_map(title: str, layers: list[MapLayer], *, legend_html: str =
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{css}
 html, body, #map {{ height: 100%; margin: 0; font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; }}
 .legend {{ background: #fff; padding: 6px 8px; font-size: 12px; line-height: 18px; }}
+.unit-label {{ background: transparent; border: 0; box-shadow: none; font-size: 12px; font-weight: bold;
+text-shadow: 0 0 3px #fff, 0 0 3px #fff; }}
+.unit-label::before {{ display: none; }}
 .legend i {{ display: inline-block; width: 14px; height: 14px; margin-right: 4px; vertical-align: middle; }}
 h1.title {{ position: absolute; z-index: 1000; left: 50px; top: 8px; margin: 0; font-size: 16px; background: #fff;
 padding: 4px 8px; }}</style></head><body><h1 class="title">{html.escape(title)}</h1><div id="map"></div>
@@ -84,7 +89,11 @@ for (const layer of layers) {{
     style: f => Object.assign({{ color: '#333', weight: 1, fillColor: f.properties.colour, fillOpacity: 0.7 }}, layer.style),
     pointToLayer: (f, latlng) => L.circleMarker(latlng, {{ radius: 5, color: '#000', weight: 1,
       fillColor: f.properties.colour, fillOpacity: 0.9 }}),
-    onEachFeature: (f, l) => l.bindPopup(() => {{
+    onEachFeature: (f, l) => {{ if (f.properties.label) {{
+      const t = document.createElement('span');  // a label from data is text, never markup
+      t.textContent = String(f.properties.label);
+      l.bindTooltip(t, {{ permanent: true, direction: 'center', className: 'unit-label' }});
+    }} l.bindPopup(() => {{
       // names from data are text, never markup: the popup is built from text nodes
       const box = document.createElement('div');
       for (const [k, v] of Object.entries(f.properties.popup)) {{
@@ -93,7 +102,7 @@ for (const layer of layers) {{
         box.append(b, ':' + (v === null ? '' : String(v)), document.createElement('br'));
       }}
       return box;
-    }}),
+    }}); }},
   }});
   overlays[esc(layer.title)] = g;
   if (layer.show) {{ g.addTo(map); }}
