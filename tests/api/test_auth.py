@@ -117,3 +117,20 @@ def test_open_reads_setting(demo_db: Path | str, db_tokens: dict[str, str]) -> N
         config = c.get("/api/config").json()
         assert config["open_reads"] is True and config["tile_url"] == "https://t0.example/{z}/{x}/{y}.png"
         assert c.post("/api/names", json=BRIDGE).status_code == 401  # writes still need a sign-in
+
+
+def test_the_role_is_checked_before_the_body(client: TestClient, db_tokens: dict[str, str]) -> None:
+    """A caller without the route's role is refused as such (401, 403) whatever its body: it learns nothing
+    of what the route takes; one with the role is told what is wrong with the body (422)."""
+    malformed = b'{"step": "accept", "version": "x",'
+    headers = {"content-type": "application/json"}
+    anonymous = client.post("/api/procedures/1/steps", content=malformed, headers=headers)
+    assert anonymous.status_code == 401 and anonymous.json()["message"] == "请先登录"
+    viewer = {**headers, "Authorization": f"Bearer {db_tokens['查看员']}"}
+    refused = client.post("/api/procedures/1/steps", content=malformed, headers=viewer)
+    assert refused.status_code == 403 and "此操作需要编辑或以上权限" in refused.json()["message"]
+    wrong = client.post("/api/names", json={"name": 1}, headers=viewer)
+    assert wrong.status_code == 403
+    editor = {**headers, "Authorization": f"Bearer {db_tokens['地名科']}"}
+    told = client.post("/api/procedures/1/steps", content=malformed, headers=editor)
+    assert told.status_code == 422 and told.json()["message"].startswith("请求参数不合法")

@@ -135,8 +135,14 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         return error_response(status, exc.kind, exc.message_zh, exc.message_en, exc.details, headers or None)
 
-    async def validation(_: Request, exc: Exception) -> JSONResponse:
+    async def validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        from mzgis.api.deps import authorize_first
+
+        try:  # authorization before validation: a stranger learns nothing of what a route takes
+            authorize_first(request)
+        except MzgisError as refused:
+            return await domain(request, refused)
         problems = [_problem(err) for err in exc.errors()]
         return error_response(
             422, "bad_input", "请求参数不合法:" + ";".join(problems), "invalid request", {"problems": problems}
