@@ -22,6 +22,7 @@ from mzgis.cli.common import (
     UseMapOption,
     UserOption,
     VersionOption,
+    acting,
     echo_findings,
     echo_json,
     echo_seeded,
@@ -291,6 +292,34 @@ def names_revert(
     f = saved("revert", reason, user, db, id=fid, expected_version=version, to_version=to_version,
               override_reason=override_reason)  # fmt: skip
     typer.echo(f"#{f.id} {f.properties['name']} 已恢复为版本 {to_version} 的内容(新版本 {f.version})")
+
+
+@names_app.command("spelling")
+def names_spelling(
+    fid: Annotated[int, typer.Argument(help="地名编号")],
+    version: VersionOption,
+    keep: Annotated[
+        str | None, typer.Option("--keep", help="保留的拼写(如 Lunan Subdistrict),须同时填写 --reason")
+    ] = None,
+    standard: Annotated[bool, typer.Option("--standard", help="撤销拼写例外,恢复按规则拼写")] = False,
+    reason: Annotated[str, typer.Option("--reason", help="理由(保留拼写例外时必填)")] = "",
+    user: UserOption = None,
+    db: DbOption = None,
+) -> None:
+    """拼写例外:有理由地保留非标准拼写(清理整治报告不再列出),或恢复标准拼写。Keep a spelling on purpose."""
+    from mzgis.gazetteer.spellings import keep_spelling, standard_spelling
+
+    if (keep is None) == (not standard):
+        raise fail("请用 --keep 拼写(保留例外)或 --standard(恢复标准拼写)二者之一", EXIT_CODES["bad_input"])
+    gaz = gazetteer_for(db)
+    actor = acting(user, gaz.store, db)
+    who, scope = actor.name, actor.scope
+    if keep is not None:
+        f = keep_spelling(gaz, fid, keep, reason=reason, expected_version=version, user=who, scope=scope)
+        typer.echo(f"#{f.id} {f.properties['name']} 保留拼写 {f.properties['romanized']}(版本 {f.version})")
+        return
+    f = standard_spelling(gaz, fid, reason=reason, expected_version=version, user=who, scope=scope)
+    typer.echo(f"#{f.id} {f.properties['name']} 恢复标准拼写 {f.properties['romanized']}(版本 {f.version})")
 
 
 @names_app.command("history")

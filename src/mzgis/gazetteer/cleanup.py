@@ -10,6 +10,7 @@ from typing import Any
 from mzgis.admin import AdminLookup
 from mzgis.gazetteer.rules import Finding, NameRecord, RuleSet, check_name, scope_key
 from mzgis.gazetteer.scopes import name_record
+from mzgis.gazetteer.spellings import exceptions
 from mzgis.store import Feature, Store
 
 __all__ = ["CleanUp"]
@@ -32,13 +33,16 @@ class CleanUp:
     def _standard_spelling(self, p: Mapping[str, Any]) -> str:
         raise NotImplementedError
 
-    def _spelling_findings(self, f: Feature) -> list[Finding]:
+    def _spelling_findings(self, f: Feature, kept: Mapping[int, Mapping[str, Any]] | None = None) -> list[Finding]:
         """A stored romanization other than the standard one (typed in another tool, or by an older version):
-        a finding of its own, with the spelling proposed."""
+        a finding of its own, with the spelling proposed; not where an officer recorded it as an exception
+        (``kept``: the exceptions by name id)."""
         p = f.properties
         stored = p.get("romanized")
         if not stored or not p.get("name"):
             return []  # none yet: mzgis spells it at its next look
+        if kept is not None and (kept.get(f.id) or {}).get("romanized") == stored:
+            return []  # kept on purpose, with its reason
         expected = self._standard_spelling(p)
         if stored == expected:
             return []
@@ -51,6 +55,7 @@ class CleanUp:
         features = list(self.store.iter_features(LAYER))
         records = [name_record(f, stored_pinyin=stored_pinyin) for f in features]
         admin = self.admin()
+        kept = exceptions(self.store)
         groups: dict[str, list[NameRecord]] = defaultdict(list)
         for rec in records:  # each name is compared with its own scope only: the work grows with n, not n²
             groups[scope_key(rec)].append(rec)
@@ -63,7 +68,7 @@ class CleanUp:
                 findings.append(
                     Finding("admin_mismatch", "warning", f"位置不在所在区划“{admin.name(rec.admin_code)}”内", "outside")
                 )
-            findings += self._spelling_findings(f)
+            findings += self._spelling_findings(f, kept)
             if findings:
                 out.append((f, findings))
         return out

@@ -43,6 +43,7 @@ from mzgis.gazetteer.scopes import Scopes, created_scope, name_record
 from mzgis.gazetteer.search import (
     NameIndex,
 )
+from mzgis.gazetteer.spellings import exception_of
 from mzgis.gazetteer.verbs import EditVerbs
 from mzgis.layers import LAYERS, check_geometry, check_record, promote_geometry
 from mzgis.store import UNCHANGED, AuditEntry, Feature, Store, Transaction
@@ -270,7 +271,9 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
         )
         out = dict(props)
         out["name"], out["specific"], out["generic"] = result.name, result.specific, result.generic
-        out["romanized"] = result.romanized
+        kept = exception_of(self.store, exclude_id)  # a spelling kept on purpose stays while it is the stored one
+        keep = kept is not None and props.get("romanized") == kept.get("romanized")
+        out["romanized"] = props["romanized"] if keep else result.romanized
         out["category"] = result.category or props.get("category")
         out |= self._derived(
             NameRecord(
