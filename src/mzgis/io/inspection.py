@@ -9,7 +9,6 @@ PDF printed by headless Chromium where it is installed), a manifest with checksu
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -31,6 +30,7 @@ from mzgis.boundary.markers import MarkerReport
 from mzgis.boundary.service import BoundaryLine
 from mzgis.clock import beijing_today
 from mzgis.crs import STORAGE_EPSG, to_metric
+from mzgis.digest import file_sha256
 from mzgis.errors import BadInput
 from mzgis.io.archive import zip_folder
 from mzgis.io.document import (
@@ -356,14 +356,6 @@ def _report(
     return doc
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_inspection_package(
     line: BoundaryLine,
     out_dir: Path,
@@ -396,7 +388,7 @@ def write_inspection_package(
             os.replace(work / rel, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    files = [{"path": rel, "bytes": (folder / rel).stat().st_size, "sha256": _sha256(folder / rel)} for rel in own]
+    files = [{"path": rel, "bytes": (folder / rel).stat().st_size, "sha256": file_sha256(folder / rel)} for rel in own]
     manifest = {
         "line": line.name,
         "county_a": line.county_a,

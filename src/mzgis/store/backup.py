@@ -11,7 +11,6 @@ Written under a temporary name and renamed only once verified, so a folder never
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sqlite3
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mzgis import __version__
+from mzgis.digest import file_sha256
 from mzgis.errors import BadInput, InvalidStore, NotFound
 from mzgis.store.base import Backend, utc_now
 from mzgis.store.copy import CopyReport, copy_store, store_checksums, total_checksum
@@ -42,14 +42,6 @@ class BackupReport:
     path: Path
     manifest: dict[str, Any]
     removed: list[Path] = field(default_factory=list)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _sqlite_copy(source: GeoPackageStore, target: Path) -> None:
@@ -94,7 +86,7 @@ def backup_store(
         counts, checksum = _summed(partial)
         manifest = {
             "file": name,
-            "sha256": _sha256(partial),
+            "sha256": file_sha256(partial),
             "bytes": partial.stat().st_size,
             "store_id": identity,
             "source": store.location,
@@ -131,7 +123,7 @@ def verify_backup(path: Path) -> dict[str, Any]:
         recorded = (str(manifest["sha256"]), int(manifest["bytes"]), str(manifest["checksum"]))
     except (ValueError, KeyError, TypeError):
         raise InvalidStore(f"备份说明 {note.name} 无法读取", "unreadable manifest") from None
-    if (_sha256(path), path.stat().st_size) != recorded[:2]:
+    if (file_sha256(path), path.stat().st_size) != recorded[:2]:
         raise InvalidStore(f"备份 {path.name} 与其说明不符(文件已改动或损坏),不能使用", "backup changed since taken")
     _, checksum = _summed(path)
     if checksum != recorded[2]:
