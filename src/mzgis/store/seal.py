@@ -22,7 +22,9 @@ __all__ = ["GENESIS", "SEAL_TABLE", "ChainReport", "digest", "seal_pending", "ve
 
 SEAL_TABLE = "mzgis_audit_seal"
 GENESIS = "0" * 64  # what the first row is chained to
-_WINDOW = 10_000  # how far below the newest sealed row unsealed rows are looked for (commits out of id order)
+# how far below the newest sealed row unsealed rows are looked for: rows of transactions that committed out of
+# id order (concurrent writers of a database); a writer's own rows are found by its changeset wherever they are
+_WINDOW = 200
 _AUDIT_FIELDS = (
     "id", "changeset_id", "changed_at", "changed_by", "layer", "feature_id", "action", "version", "reason",
     "before", "after",
@@ -55,18 +57,21 @@ def _changesets(conn: Any, mark: str, ids: Sequence[int]) -> dict[int, Mapping[s
     return found
 
 
-def seal_pending(conn: Any, mark: str) -> int:
+def seal_pending(conn: Any, mark: str, changeset: int | None = None) -> int:
     """Seal the audit rows not sealed yet, in id order, on ``conn`` inside the write transaction (whose
-    caller holds the store's write lock or the seal's lock, and has made the table). Returns how many rows
-    were sealed."""
-    last = conn.execute(f"SELECT seq, audit_id, hash FROM {SEAL_TABLE} ORDER BY seq DESC LIMIT 1").fetchone()
+    caller holds the store's write lock or the seal's lock, and has made the table): those after the newest
+    sealed row and near it, and those of ``changeset`` (the writer's own, where a database commits writers out
+    of id order; it has an index on the changeset) wherever they are. Returns how many rows were sealed."""
+    last = conn.execute(
+        f"SELECT hash, (SELECT max(audit_id) FROM {SEAL_TABLE}) AS newest FROM {SEAL_TABLE} ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
     previous = str(last["hash"]) if last else GENESIS
-    newest = conn.execute(f"SELECT max(audit_id) AS m FROM {SEAL_TABLE}").fetchone()
-    floor = int(newest["m"] or 0) - _WINDOW if newest else -1
+    floor = int(last["newest"] or 0) - _WINDOW if last else -1
+    mine = "" if changeset is None else f" OR a.changeset_id = {mark}"
     rows = conn.execute(
-        f"SELECT {', '.join(_AUDIT_FIELDS)} FROM {AUDIT_TABLE} AS a WHERE a.id > {mark}"
+        f"SELECT {', '.join(_AUDIT_FIELDS)} FROM {AUDIT_TABLE} AS a WHERE (a.id > {mark}{mine})"
         f" AND NOT EXISTS (SELECT 1 FROM {SEAL_TABLE} AS s WHERE s.audit_id = a.id) ORDER BY a.id",
-        (floor,),
+        (floor,) if changeset is None else (floor, changeset),
     ).fetchall()
     if not rows:
         return 0

@@ -405,7 +405,7 @@ class GeoPackageStore(SqlStore, Backend, GeoPackageAccounts, GeoPackageDocuments
             if tx.touched:
                 _update_contents(conn, tx.touched, stamp, tx.grown, tx.shrunk)
                 conn.execute(SQLITE.seal_table)  # made on first use
-                seal_pending(conn, "?")  # this write's history, and any made since elsewhere
+                seal_pending(conn, "?")  # this write's history, and any made since elsewhere (one writer at a time)
                 conn.execute(f"DELETE FROM {SESSION_TABLE}")
                 conn.execute("COMMIT")
             else:

@@ -265,7 +265,7 @@ class _PgTransaction(SqlTransaction):
         self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('mzgis seal', 0))")
         if not POSTGRES.has_table(self._conn, SEAL_TABLE):
             self._conn.execute(POSTGRES.seal_table)
-        seal_pending(self._conn, "%s")
+        seal_pending(self._conn, "%s", self.changeset)
 
 
 _SYSTEM = {
