@@ -190,10 +190,8 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
     ax = fig.add_axes(map_box)
     frame_w_mm, frame_h_mm = map_box[2] * width_mm, map_box[3] * height_mm
     minx, miny, maxx, maxy = _fit(tuple(to_m.total_bounds), frame_w_mm / frame_h_mm)
-    if pm.size_mm is None:  # a printed map at a scale of the standard series, its extent grown about the centre
-        n = standard_scale((maxx - minx) * 1000 / frame_w_mm)
-        cx, cy, half_w, half_h = (minx + maxx) / 2, (miny + maxy) / 2, frame_w_mm * n / 2000, frame_h_mm * n / 2000
-        minx, miny, maxx, maxy = cx - half_w, cy - half_h, cx + half_w, cy + half_h
+    if pm.size_mm is None:  # a printed map at a scale of the standard series
+        minx, miny, maxx, maxy = _at_standard_scale((minx, miny, maxx, maxy), frame_w_mm, frame_h_mm)
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     ax.set_xticks([])
@@ -246,6 +244,16 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
     fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
     plt.close(fig)
     return Rendered(buf.getvalue(), drawn, left_out, legend, scale, epsg)
+
+
+def _at_standard_scale(
+    bounds: tuple[float, float, float, float], frame_w_mm: float, frame_h_mm: float
+) -> tuple[float, float, float, float]:
+    """``bounds`` (metres) grown about their centre to the first scale of the standard series that shows them."""
+    minx, miny, maxx, maxy = bounds
+    n = standard_scale((maxx - minx) * 1000 / frame_w_mm)
+    cx, cy, half_w, half_h = (minx + maxx) / 2, (miny + maxy) / 2, frame_w_mm * n / 2000, frame_h_mm * n / 2000
+    return cx - half_w, cy - half_h, cx + half_w, cy + half_h
 
 
 def _layout(pm: PrintMap) -> tuple[tuple[float, float, float, float], tuple[float, float]]:
