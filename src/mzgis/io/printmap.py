@@ -171,9 +171,7 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
 
     fmt = fmt.lower()
     _check(pm, fmt)
-    font = cjk_font()
-    if font is None:
-        raise NotFound("本机没有中文字体(如 fonts-noto-cjk),无法出图", "no CJK font installed")
+    font = _font()
     layers = [layer for layer in pm.layers if not layer.frame.empty]
     extent = _extent(pm, layers)
     epsg = to_metric(extent)
@@ -244,6 +242,13 @@ def _render(pm: PrintMap, fmt: str, dpi: int) -> Rendered:
     fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
     plt.close(fig)
     return Rendered(buf.getvalue(), drawn, left_out, legend, scale, epsg)
+
+
+def _font() -> str:
+    font = cjk_font()
+    if font is None:
+        raise NotFound("本机没有中文字体(如 fonts-noto-cjk),无法出图", "no CJK font installed")
+    return font
 
 
 def _at_standard_scale(
