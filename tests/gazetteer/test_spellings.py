@@ -23,7 +23,8 @@ def test_a_kept_spelling_is_recorded_kept_and_not_flagged(demo_store: Backend) -
     kept = keep_spelling(gaz, name.id, "Lunan Subdistrict", reason="外事部门对外使用的译名", expected_version=name.version,
                          user="地名科")  # fmt: skip
     assert kept.properties["romanized"] == "Lunan Subdistrict" and kept.version == name.version + 1
-    assert exception_of(demo_store, name.id)["reason"] == "外事部门对外使用的译名"
+    recorded = exception_of(demo_store, name.id)
+    assert recorded is not None and recorded["reason"] == "外事部门对外使用的译名"
     assert gaz.history(name.id)[-1].reason == "拼写例外:外事部门对外使用的译名"
     assert _mismatch(gaz, name.id) == []  # recorded: not a finding
     again = gaz.update(name.id, {"origin": "因位于路桥南部得名"}, expected_version=kept.version, user="地名科")
