@@ -73,6 +73,11 @@ def test_check_coverage_of_a_gcj02_file_with_findings_layer(tmp_path: Path) -> N
     overlap = [f for f in data["findings"] if f["kind"] == "overlap"]
     assert len(overlap) == 1 and abs(overlap[0]["area_m2"] - 400.0) < 1.0 and abs(overlap[0]["width_m"] - 2.0) < 0.05
     assert len(overlap[0]["location"]) == 2
+    # also where the officer's own AMap file has it: back in GCJ-02, within a metre of the strip
+    strip = gpd.GeoSeries([box(x + 198, y, x + 200, y + 200)], crs=4549).to_crs(4326).iloc[0]
+    lon, lat = wgs84_to_gcj02(strip.centroid.x, strip.centroid.y)
+    gx, gy = overlap[0]["gcj02"]
+    assert abs(gx - float(lon)) < 1e-5 and abs(gy - float(lat)) < 1e-3 and len(overlap[0]["bd09"]) == 2
     assert pyogrio.read_info(out, layer="coverage_findings")["features"] == len(data["findings"])
 
 

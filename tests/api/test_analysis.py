@@ -82,6 +82,8 @@ def test_coverage_what_if_and_suggest(client: TestClient) -> None:
     jinqing = next(r for r in out["townships"] if r["name"] == "金清镇")
     assert "burial_site" in jinqing["unmet"] and jinqing["burial_sites"] == 0
     uncovered = {v["code"] for v in out["uncovered_villages"] if v["facility_type"] == "burial_site"}
+    first = out["uncovered_villages"][0]  # where it is, also as AMap and Baidu take it
+    assert {"lon", "lat", "gcj02", "bd09"} <= set(first) and first["gcj02"] != [first["lon"], first["lat"]]
     assert uncovered and all(v["burial_covered"] is False for v in out["villages"] if v["code"] in uncovered)
 
     centre = [121.49, 28.525]  # 金清镇

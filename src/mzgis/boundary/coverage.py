@@ -24,7 +24,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
-from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric
+from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric, web_positions
 
 __all__ = ["CoverageReport", "Tolerances", "check_coverage", "max_width"]
 
@@ -59,6 +59,8 @@ class CoverageReport:
                     "width_m": _num(r.width_m),
                     "length_m": _num(r.length_m),
                     "location": [round(r.lon, 7), round(r.lat, 7)],
+                    # the same place as the web maps officers check it on take it (高德/腾讯, 百度)
+                    **(web_positions(r.lon, r.lat) if np.isfinite(r.lon) and np.isfinite(r.lat) else {}),
                     "message": r.message,
                 }
             )

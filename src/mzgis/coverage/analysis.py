@@ -31,7 +31,7 @@ from mzgis.coverage.geometry import Polygons, Subdivisions, population_centres
 from mzgis.coverage.near import Grid
 from mzgis.coverage.reading import reading
 from mzgis.coverage.targets import Targets
-from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, metric_xy, to_metric
+from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, metric_xy, to_metric, web_positions
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -77,14 +77,23 @@ class CoverageResult:
             "targets": self.targets.as_dict(),
             "townships": self.townships,
             "district": self.district,
-            "uncovered_villages": [
-                {k: v for k, v in row.items() if k != "geometry"} for row in self.uncovered.to_dict("records")
-            ],
+            "uncovered_villages": [_placed(row) for row in self.uncovered.to_dict("records")],
             "mismatches": self.mismatches,
             "villages": [{k: v for k, v in row.items() if k != "geometry"} for row in self.villages.to_dict("records")],
             # how it reads: wording, goals, gaps and bands per row and target (the page shows these as given)
             "reading": reading(self.townships, self.district, self.targets),
         }
+
+
+def _placed(row: dict[str, Any]) -> dict[str, Any]:
+    """A village's row with where it is, as officers look it up: a point inside it in CGCS2000 and as the web
+    maps they use take it (高德/腾讯 GCJ-02, 百度 BD-09)."""
+    geom = row.get("geometry")
+    out = {k: v for k, v in row.items() if k != "geometry"}
+    if geom is None or geom.is_empty:
+        return out
+    p = geom.representative_point()
+    return out | {"lon": round(p.x, 6), "lat": round(p.y, 6)} | web_positions(p.x, p.y)
 
 
 def _points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
