@@ -12,6 +12,7 @@ from mzgis.cli import app
 from mzgis.store import Backend
 from mzgis.store.seal import GENESIS, digest
 from tests.outside import outside
+from tests.pg_server import PgServer
 
 BRIDGE = {"category": "transport_facility", "subcategory": "bridge", "admin_code": "331004106", "status": "proposed"}
 
@@ -100,3 +101,19 @@ def test_audit_verify_says_whether_the_history_is_whole(demo_path: Path) -> None
         conn.execute("UPDATE mzgis_audit SET changed_by = 'x' WHERE id = 1")
     broken = runner.invoke(app, ["audit", "--verify", *demo])
     assert broken.exit_code == 6 and broken.output.startswith("修改记录 #1(封存第 1 条)"), broken.output
+
+
+def test_a_database_made_again_starts_a_chain_of_its_own(pg: PgServer) -> None:
+    """``init --force`` on a database drops the seals with the history they sealed: the new history's chain
+    starts afresh and walks whole."""
+    from mzgis.store.postgis import PostGISStore
+
+    pg_url = pg.database("empty")
+    first = PostGISStore.create(pg_url, replace=True)
+    _facility(first, "金清照料中心")
+    first.close()
+    again = PostGISStore.create(pg_url, replace=True)
+    _facility(again, "下梁照料中心")
+    assert (again.verify_history().ok, again.verify_history().sealed) == (True, 1)
+    again.close()
+    pg.drop(pg_url)

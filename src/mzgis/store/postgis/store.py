@@ -105,7 +105,16 @@ def _ensure_postgis(conn: psycopg.Connection[Any], url: str) -> None:
 
 
 def _drop(conn: psycopg.Connection[Any]) -> None:
-    tables = [*LAYERS, AUDIT_TABLE, CHANGESET_TABLE, META_TABLE, REVISIONS_TABLE, DOCUMENTS_TABLE, *ACCOUNT_TABLES]
+    tables = [
+        *LAYERS,
+        AUDIT_TABLE,
+        CHANGESET_TABLE,
+        META_TABLE,
+        REVISIONS_TABLE,
+        DOCUMENTS_TABLE,
+        *ACCOUNT_TABLES,
+        SEAL_TABLE,
+    ]
     conn.execute("DROP TABLE IF EXISTS " + ", ".join(q(t) for t in tables) + " CASCADE")
     audit_args = "text, bigint, text, integer, text, jsonb, jsonb"
     for fn in (
@@ -252,8 +261,9 @@ class _PgTransaction(SqlTransaction):
         self.touched.add(lay.name)
         return ids
 
-    def finish(self) -> None:
-        """Raise the revision of every layer changed (in name order) and stamp this changeset's audit rows."""
+    def finish(self, *, seal_table_known: bool) -> None:
+        """Raise the revision of every layer changed (in name order), stamp this changeset's audit rows and
+        seal them (``seal_table_known``: the seal table was seen before, no need to look for it)."""
         for layer in sorted(self.touched):
             self._conn.execute(
                 f"WITH raised AS (UPDATE {REVISIONS_TABLE} SET revision = revision + 1 WHERE layer = %s"
@@ -263,7 +273,7 @@ class _PgTransaction(SqlTransaction):
             )
         # the history sealed in commit order: one committing writer at a time takes the chain's next links
         self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('mzgis seal', 0))")
-        if not POSTGRES.has_table(self._conn, SEAL_TABLE):
+        if not seal_table_known and not POSTGRES.has_table(self._conn, SEAL_TABLE):
             self._conn.execute(POSTGRES.seal_table)
         seal_pending(self._conn, "%s", self.changeset)
 
@@ -328,6 +338,7 @@ class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
         self._pool = Pool(url, lock_wait_s=write_wait_s)
         self._snapshots = threading.local()  # a connection pinned by snapshot(), per thread
         self._search: bool | None = None  # whether the database holds the gazetteer's search, once asked
+        self._seal_table_known = False  # the history's seal table seen (one look per store, not per save)
         weakref.finalize(self, self._pool.close)  # a store dropped without close() closes its connections
         with self._connection() as conn:
             problems = schema_problems(conn)
@@ -484,11 +495,12 @@ class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
                     tx = _PgTransaction(conn, int(row["id"]) if row else 0, user, reason, stamp)
                     yield tx
                     if tx.touched:
-                        tx.finish()
+                        tx.finish(seal_table_known=self._seal_table_known)
                     else:
                         raise psycopg.Rollback(block)  # an empty changeset is not recorded
             except psycopg.Error as exc:
                 raise server_error(exc) from None
+            self._seal_table_known = self._seal_table_known or bool(tx.touched)  # committed: the table is there
 
     def _write_derived(self, lay: Layer, values: Mapping[int, Mapping[str, Any]], meta: Mapping[str, str]) -> None:
         with self._connection() as conn, conn.transaction():
