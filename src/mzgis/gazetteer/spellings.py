@@ -16,18 +16,10 @@ from mzgis.store.base import utc_now
 from mzgis.text import text_problem
 
 if TYPE_CHECKING:
+    from mzgis.gazetteer.edits import Edit
     from mzgis.gazetteer.service import Gazetteer
 
-__all__ = [
-    "PREFIX",
-    "exception_of",
-    "exceptions",
-    "keep_spelling",
-    "parse_spelling",
-    "record",
-    "standard_spelling",
-    "withdraw",
-]
+__all__ = ["PREFIX", "exception_of", "exceptions", "keep_spelling", "parse_spelling", "standard_spelling"]
 
 PREFIX = "spelling_exception:"
 
@@ -63,13 +55,19 @@ def exception_of(store: Store, fid: int | None) -> Mapping[str, Any] | None:
         return None
 
 
-def record(store: Store, fid: int, spelling: str, *, reason: str, by: str, at: str) -> None:
-    store.set_meta(f"{PREFIX}{fid}", json.dumps({"romanized": spelling, "reason": reason, "by": by, "at": at},
-                                                 ensure_ascii=False))  # fmt: skip
-
-
-def withdraw(store: Store, fid: int) -> None:
-    store.set_meta(f"{PREFIX}{fid}", None)
+def _apply_noted(
+    gaz: Gazetteer, fid: int, note: str | None, edit: Edit, *, comment: str, user: str, scope: str | None
+) -> Feature:
+    """Apply ``edit`` with name ``fid``'s exception note set to ``note`` (None: removed) while it is checked and
+    saved; the note as it was when the edit is refused."""
+    key = f"{PREFIX}{fid}"
+    before = gaz.store.meta(key)
+    gaz.store.set_meta(key, note)
+    try:
+        return gaz.apply([edit], user=user, comment=comment, scope=scope)[0]
+    except BaseException:
+        gaz.store.set_meta(key, before)
+        raise
 
 
 def keep_spelling(
@@ -84,17 +82,10 @@ def keep_spelling(
     spelling = parse_spelling(spelling)
     if not reason.strip():
         raise BadInput("保留拼写例外必须说明理由", "keeping a spelling needs a reason")
-    before = exception_of(gaz.store, fid)
-    record(gaz.store, fid, spelling, reason=reason.strip(), by=user, at=utc_now())
+    note = {"romanized": spelling, "reason": reason.strip(), "by": user, "at": utc_now()}
     edit = Edit("update", fid, expected_version, {"romanized": spelling})
-    try:
-        return gaz.apply([edit], user=user, comment=f"拼写例外:{reason.strip()}", scope=scope)[0]
-    except BaseException:
-        if before is None:
-            withdraw(gaz.store, fid)
-        else:
-            gaz.store.set_meta(f"{PREFIX}{fid}", json.dumps(dict(before), ensure_ascii=False))
-        raise
+    return _apply_noted(gaz, fid, json.dumps(note, ensure_ascii=False), edit, comment=f"拼写例外:{reason.strip()}",
+                        user=user, scope=scope)  # fmt: skip
 
 
 def standard_spelling(
@@ -103,12 +94,5 @@ def standard_spelling(
     """Withdraw a kept spelling: the name is spelt by the rules again (an edit, in its history)."""
     from mzgis.gazetteer.edits import Edit
 
-    before = exception_of(gaz.store, fid)
-    withdraw(gaz.store, fid)
-    try:
-        edit = Edit("update", fid, expected_version, {"romanized": ""})
-        return gaz.apply([edit], user=user, comment=f"恢复标准拼写:{reason}".rstrip(":"), scope=scope)[0]
-    except BaseException:
-        if before is not None:
-            gaz.store.set_meta(f"{PREFIX}{fid}", json.dumps(dict(before), ensure_ascii=False))
-        raise
+    edit = Edit("update", fid, expected_version, {"romanized": ""})
+    return _apply_noted(gaz, fid, None, edit, comment=f"恢复标准拼写:{reason}".rstrip(":"), user=user, scope=scope)
