@@ -271,9 +271,12 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
         )
         out = dict(props)
         out["name"], out["specific"], out["generic"] = result.name, result.specific, result.generic
-        kept = exception_of(self.store, exclude_id)  # a spelling kept on purpose stays while it is the stored one
-        keep = kept is not None and props.get("romanized") == kept.get("romanized")
-        out["romanized"] = props["romanized"] if keep else result.romanized
+        out["romanized"] = result.romanized
+        given = props.get("romanized")
+        if given and given != result.romanized:  # a spelling kept on purpose stays while it is the stored one
+            kept = exception_of(self.store, exclude_id)
+            if kept is not None and given == kept.get("romanized"):
+                out["romanized"] = given
         out["category"] = result.category or props.get("category")
         out |= self._derived(
             NameRecord(
@@ -498,7 +501,7 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
                 raise BadInput("缺少地名编号", "an edit needs the id of the name")
             current = self.store.get(LAYER, edit.id)
             guard(actor, admin, current.properties.get("admin_code"), str(current.properties["name"]))
-            out.append(reverted(current, self.history(edit.id), edit, comment))
+            out.append(reverted(current, self.store.audit(layer=LAYER, feature_id=edit.id), edit, comment))
             comment = f"恢复到版本 {edit.to_version}:{comment}"
         return out, comment
 
