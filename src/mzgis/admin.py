@@ -9,13 +9,22 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.errors import BadInput
 from mzgis.store import Feature, Store
 
-__all__ = ["AdminLookup", "area_name", "counties_ready", "load_admin", "require_polygons", "with_polygons"]
+__all__ = [
+    "AdminLookup",
+    "area_name",
+    "counties_ready",
+    "load_admin",
+    "register_area",
+    "require_polygons",
+    "with_polygons",
+]
 
 
 @dataclass(frozen=True)
@@ -196,3 +205,9 @@ def area_name(units: gpd.GeoDataFrame, unit: str | None = None) -> str:
     towns = units[units.level == "township"]
     home = counties[counties.code.isin({str(c)[:6] for c in towns.code})] if not towns.empty else counties
     return "、".join(home.name) if 0 < len(home) <= 3 else "本区县"
+
+
+def register_area(store: Store, unit: str | None = None) -> str:
+    """:func:`area_name` of the register's units, read without their outlines."""
+    rows = [f.properties for f in store.features("admin_units", geometry=False)]
+    return area_name(pd.DataFrame(rows, columns=["code", "name", "level"]), unit)

@@ -76,12 +76,9 @@ def coverage_cmd(
     else:
         result, after = what_if(store, proposed_frame(read_points(add)), targets=goal, unit=unit)
     if out is not None:
-        from mzgis.admin import area_name
-        from mzgis.io.coverage_report import write_coverage_outputs
+        from mzgis.io.coverage_report import write_store_coverage
 
-        units = store.read_frame("admin_units")
-        towns = units[(units.level == "township") & units.code.str.startswith(unit or "")]
-        written = write_coverage_outputs(after or result, towns, out, area=area_name(units, unit))
+        written = write_store_coverage(store, after or result, out, unit=unit)
         typer.echo(
             f"已写出 {len(written.files)} 个文件到 {out}" + ("" if written.maps_drawn else "(无中文字体,未绘专题图)")
         )

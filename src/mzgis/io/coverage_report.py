@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from mzgis.admin import register_area
 from mzgis.clock import beijing_today
 from mzgis.coverage.analysis import CoverageResult, unmet_zh
 from mzgis.coverage.reading import BAND_COLOURS, BANDS, band
@@ -25,8 +26,9 @@ from mzgis.errors import NotFound
 from mzgis.io.document import Document, Figure, Heading, Para, Table, date_zh, to_docx, to_html
 from mzgis.io.printmap import cjk_font
 from mzgis.io.tables import write_table
+from mzgis.store import Store
 
-__all__ = ["COLUMNS_ZH", "CoverageOutputs", "write_coverage_outputs"]
+__all__ = ["COLUMNS_ZH", "CoverageOutputs", "write_coverage_outputs", "write_store_coverage"]
 
 COLUMNS_ZH = {
     "code": "区划代码",
@@ -86,6 +88,15 @@ def _table(result: CoverageResult) -> pd.DataFrame:
     frame = pd.DataFrame(rows)[list(COLUMNS_ZH)]
     frame["unmet"] = frame["unmet"].map(unmet_zh)
     return frame.rename(columns=COLUMNS_ZH)
+
+
+def write_store_coverage(
+    store: Store, result: CoverageResult, out_dir: Path, *, unit: str | None = None
+) -> CoverageOutputs:
+    """:func:`write_coverage_outputs` of ``result`` analysed on ``store`` (of the county or township ``unit``):
+    its townships' polygons and whose report it is, from the store (``mzgis coverage --out`` and the API)."""
+    units = store.read_frame("admin_units", scope=unit)
+    return write_coverage_outputs(result, units[units.level == "township"], out_dir, area=register_area(store, unit))
 
 
 def _fills(values: pd.Series, goal: float | None) -> tuple[list[str], list[tuple[str, str]]]:

@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from mzgis.admin import area_name
+from mzgis.admin import register_area
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput
 from mzgis.gazetteer.census import class_code
@@ -127,7 +127,7 @@ def write_cleanup_report(
     returns the table."""
     today = today or beijing_today()
     table = cleanup_report(gazetteer, deadline=deadline, today=today)
-    area = area_name(gazetteer.store.read_frame("admin_units"))
+    area = register_area(gazetteer.store)
     form = Form(f"{area}不规范地名清理整治工作台账", f"{area}民政局", date_zh(today))
     if path.suffix.lower() == ".docx":
         doc = Document(form.title, landscape=True).add(

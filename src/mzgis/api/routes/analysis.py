@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
-from mzgis.admin import area_name
 from mzgis.api.deps import PlannerDep, StoreDep, ViewerDep
 from mzgis.api.files import download, download_responses
 from mzgis.api.models import ErrorOut
@@ -24,7 +23,7 @@ from mzgis.coverage.reading import reading
 from mzgis.coverage.service import analyze_store, proposed_frame, suggest, what_if
 from mzgis.crs import check_lonlat, parse_bbox
 from mzgis.io.archive import zip_folder
-from mzgis.io.coverage_report import write_coverage_outputs
+from mzgis.io.coverage_report import write_store_coverage
 from mzgis.io.inspection import write_inspection_package
 from mzgis.io.printmap import render_map
 from mzgis.mapviews import MAP_LAYERS, build_view
@@ -107,11 +106,9 @@ def coverage_report(
 ) -> Response:
     """What ``mzgis coverage --out DIR`` writes: CSV/XLSX table, GPKG layers, PNG maps, HTML map and report
     (of the county or township ``unit`` when given)."""
-    units = store.read_frame("admin_units")
-    towns = units[(units.level == "township") & units.code.str.startswith(unit or "")]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "覆盖分析"
-        write_coverage_outputs(analyze_store(store, unit=unit), towns, folder, area=area_name(units, unit))
+        write_store_coverage(store, analyze_store(store, unit=unit), folder, unit=unit)
         buffer = io.BytesIO()
         zip_folder(folder, buffer, root="覆盖分析")
         return download(buffer.getvalue(), f"覆盖分析_{beijing_today().isoformat()}.zip")
