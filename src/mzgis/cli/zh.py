@@ -79,6 +79,19 @@ CATALOGUE = {
     "Error: The value you entered was invalid.": "错误:输入的值无效。",
     "Error: {e.message}": "错误:{e.message}",
 }
+# Typer's rich help: the module constants it set from its English when it was imported
+_RICH_CONSTANTS = {
+    "DEPRECATED_STRING": "(deprecated) ",
+    "DEFAULT_STRING": "[default: {}]",
+    "ENVVAR_STRING": "[env var: {}]",
+    "REQUIRED_LONG_STRING": "[required]",
+    "ARGUMENTS_PANEL_TITLE": "Arguments",
+    "OPTIONS_PANEL_TITLE": "Options",
+    "COMMANDS_PANEL_TITLE": "Commands",
+    "ERRORS_PANEL_TITLE": "Error",
+    "ABORTED_TEXT": "Aborted.",
+    "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help.",
+}
 # the value types Typer shows beside each option
 _TYPES = {
     "str": "文本",
@@ -171,14 +184,7 @@ def install(app: typer.Typer) -> None:
         if hasattr(module, "_"):
             module._ = translate  # type: ignore[attr-defined]
     _patch_vendored_click()
-    for constant in ("DEPRECATED_STRING", "DEFAULT_STRING", "ENVVAR_STRING", "REQUIRED_LONG_STRING",
-                     "ARGUMENTS_PANEL_TITLE", "OPTIONS_PANEL_TITLE", "COMMANDS_PANEL_TITLE", "ERRORS_PANEL_TITLE",
-                     "ABORTED_TEXT", "RICH_HELP"):  # fmt: skip
-        english = {"DEPRECATED_STRING": "(deprecated) ", "DEFAULT_STRING": "[default: {}]",
-                   "ENVVAR_STRING": "[env var: {}]", "REQUIRED_LONG_STRING": "[required]",
-                   "ARGUMENTS_PANEL_TITLE": "Arguments", "OPTIONS_PANEL_TITLE": "Options",
-                   "COMMANDS_PANEL_TITLE": "Commands", "ERRORS_PANEL_TITLE": "Error", "ABORTED_TEXT": "Aborted.",
-                   "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help."}[constant]  # fmt: skip
+    for constant, english in _RICH_CONSTANTS.items():
         setattr(ru, constant, translate(english))
     parameter = typer.core._TyperParameter
     if not getattr(parameter.display_type, "_mzgis", False):
