@@ -91,7 +91,15 @@ def test(pytest_args: list[str]) -> None:
     _run(BIN / "ruff", "check", "src", "tests", "scripts")
     _run(BIN / "ruff", "format", "--check", "src", "tests", "scripts")
     _run(BIN / "mypy")
-    _run(PY, "-m", "pytest", *pytest_args)
+    _run(PY, "-m", "pytest", *_parallel(pytest_args), *pytest_args)
+
+
+def _parallel(pytest_args: list[str]) -> list[str]:
+    """pytest-xdist's options unless given: two processes per core (the tests wait on servers, browsers and
+    databases as much as they compute), at most 8, the idle ones taking work from the busy."""
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in pytest_args):
+        return []
+    return ["-n", str(min(8, 2 * (os.cpu_count() or 1))), "--dist", "worksteal"]
 
 
 def main() -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from shapely.geometry import Point
 from typer.testing import CliRunner
 
 from mzgis.cli import app
 from mzgis.store import Backend
-from mzgis.store.seal import GENESIS, digest
-from tests.outside import outside
+from mzgis.store.seal import GENESIS, HISTORY_TABLES, digest
+from tests.outside import REFUSED, outside
 from tests.pg_server import PgServer
 
 BRIDGE = {"category": "transport_facility", "subcategory": "bridge", "admin_code": "331004106", "status": "proposed"}
@@ -47,12 +48,73 @@ def test_the_first_seal_is_the_row_and_its_changeset_after_the_genesis() -> None
     assert stored_as_text != digest("1" * 64, audit, changeset)  # chained to what came before
 
 
+def _drop_the_guards(store: Backend) -> None:
+    """What only a deliberate tool does: drop the triggers that keep the history (then the chain shows it)."""
+    with outside(store) as tool:
+        for table in HISTORY_TABLES:
+            for name in ["kept_update", "kept_delete"] if tool.sqlite else ["mzgis_history_kept"]:
+                if tool.sqlite:
+                    tool.execute(f"DROP TRIGGER {table}_{name}")
+                else:
+                    tool.execute(f"DROP TRIGGER {name} ON {table}")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE mzgis_audit SET reason = '补录' WHERE id = 1",
+        "DELETE FROM mzgis_audit WHERE id = 1",
+        "UPDATE mzgis_changesets SET comment = '改过的说明' WHERE id = 1",
+        "DELETE FROM mzgis_changesets WHERE id = 1",
+        "UPDATE mzgis_audit_seal SET hash = '0' WHERE seq = 1",
+        "DELETE FROM mzgis_audit_seal",
+    ],
+)
+def test_the_history_refuses_changes_and_deletes_from_any_tool(empty_store: Backend, sql: str) -> None:
+    _facility(empty_store, "金清照料中心")
+    before = empty_store.audit(layer="eldercare_facilities")
+    with outside(empty_store) as tool, pytest.raises(REFUSED, match="修改记录只能追加,不能改动或删除"):
+        tool.execute(sql)
+    assert empty_store.audit(layer="eldercare_facilities") == before
+    assert empty_store.verify_history().ok and empty_store.verify_history().sealed == 1
+
+
+def test_the_history_refuses_truncate_in_the_database(pg: PgServer) -> None:
+    from mzgis.store.postgis import PostGISStore
+
+    pg_url = pg.database("empty")
+    store = PostGISStore(pg_url)
+    _facility(store, "金清照料中心")
+    for table in HISTORY_TABLES:
+        with outside(store) as tool, pytest.raises(REFUSED, match="修改记录只能追加"):
+            tool.execute(f"TRUNCATE {table} CASCADE")
+    assert (store.verify_history().ok, store.verify_history().sealed) == (True, 1)
+    store.close()
+    pg.drop(pg_url)
+
+
+def test_a_store_made_before_the_guards_gets_them(empty_store: Backend) -> None:
+    """A file at its next write, a database at its next opening (not inside a write: see _keep_history)."""
+    from mzgis.store import open_store
+
+    _facility(empty_store, "金清照料中心")
+    _drop_the_guards(empty_store)
+    with outside(empty_store) as tool:  # as a store of the earlier version: its history could be rewritten
+        tool.execute("UPDATE mzgis_changesets SET comment = comment WHERE id = 1")
+    again = open_store(getattr(empty_store, "url", empty_store.location))  # the database's full URL, or the file
+    _facility(again, "下梁照料中心")
+    with outside(again) as tool, pytest.raises(REFUSED, match="修改记录只能追加"):
+        tool.execute("DELETE FROM mzgis_audit WHERE id = 1")
+    assert again.verify_history().ok
+
+
 def test_a_row_changed_or_deleted_after_it_was_sealed_is_named(empty_store: Backend) -> None:
     _facility(empty_store, "金清照料中心")
     _facility(empty_store, "下梁照料中心")
     third = _facility(empty_store, "汝泉照料中心")
     rows = empty_store.audit(layer="eldercare_facilities")
-    with outside(empty_store) as tool:  # a careless sqlite3 or psql: the history rewritten by hand
+    _drop_the_guards(empty_store)
+    with outside(empty_store) as tool:  # the history rewritten by hand, past the triggers
         tool.execute("UPDATE mzgis_audit SET reason = ? WHERE id = ?", ["补录", rows[1].id])
     report = empty_store.verify_history()
     assert not report.ok and report.sealed == 1
@@ -68,6 +130,7 @@ def test_a_row_changed_or_deleted_after_it_was_sealed_is_named(empty_store: Back
 def test_a_changesets_comment_rewritten_breaks_the_chain(empty_store: Backend) -> None:
     _facility(empty_store, "金清照料中心")
     (row,) = empty_store.audit(layer="eldercare_facilities")
+    _drop_the_guards(empty_store)
     with outside(empty_store) as tool:
         tool.execute("UPDATE mzgis_changesets SET comment = ? WHERE id = ?", ["改过的说明", row.changeset_id])
     assert not empty_store.verify_history().ok
@@ -98,6 +161,9 @@ def test_audit_verify_says_whether_the_history_is_whole(demo_path: Path) -> None
     import sqlite3
 
     with sqlite3.connect(demo_path) as conn:
+        with pytest.raises(sqlite3.IntegrityError, match="修改记录只能追加"):
+            conn.execute("UPDATE mzgis_audit SET changed_by = 'x' WHERE id = 1")
+        conn.execute("DROP TRIGGER mzgis_audit_kept_update")
         conn.execute("UPDATE mzgis_audit SET changed_by = 'x' WHERE id = 1")
     broken = runner.invoke(app, ["audit", "--verify", *demo])
     assert broken.exit_code == 6 and broken.output.startswith("修改记录 #1(封存第 1 条)"), broken.output

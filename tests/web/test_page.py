@@ -270,13 +270,15 @@ def test_editor_adds_and_edits_names_with_live_rules_history_and_conflict(  # ty
     page.wait_for_selector("#history li >> text=移动位置")
 
     # the sign-in ends mid-edit (expired or revoked): saving asks to sign in again, then the save goes on
+    # (the edit typed first, its live check answered: the save is the first request after the revocation)
+    with page.expect_response("**/api/names/check"):
+        page.fill("#f-origin", "因金清港与大桥得名")
+        page.fill("#f-reason", "补充来历")
     token = page.evaluate("sessionStorage.getItem('mzgis-token')")
     revoke = urllib.request.Request(
         f"{live_server}/api/auth/sign-out", headers={"Authorization": f"Bearer {token}"}, method="POST"
     )
     urllib.request.urlopen(revoke).close()
-    page.fill("#f-origin", "因金清港与大桥得名")
-    page.fill("#f-reason", "补充来历")
     page.click("#save-btn")
     page.wait_for_selector("#signin[open]")
     assert "登录后将继续刚才的操作" in page.locator("#signin-message").inner_text()

@@ -560,6 +560,10 @@ def upgrade(
         notes = ["为地名检索建立了数据库索引(拼音、首字母、字、位置)"] if searched else []
         notes += [f"{'需' if dry_run else '已'}更新触发函数 {'、'.join(replaced)}"] if replaced else []
         notes += [f"按当前读音为 {filled} 条地名重写命名范围和拼音"] if filled else []
+        if isinstance(store, PostGISStore) and not store.history_guarded():
+            notes += [
+                "修改记录的保护触发器未能建立(需要表的所有者权限,或有长时间未结束的写入):请以表的所有者再运行一次"
+            ]
         typer.echo(f"{store.location} 已是当前结构" + (";" + ";".join(notes) if notes else ",无需升级"))
         _offer_seed(store)
         return

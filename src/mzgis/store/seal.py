@@ -4,8 +4,9 @@ in order in ``mzgis_audit_seal``. A row changed afterwards, deleted, or a change
 the chain at that row; :func:`verify_chain` walks it and names the first row that no longer matches.
 
 mzgis seals in every write transaction it commits, the rows it wrote and any written since by another tool
-(QGIS, ogr2ogr, psql: their audit rows come from the triggers and are sealed at mzgis's next write). The table
-is made on first use, so files and databases made before it get it at their next write.
+(QGIS, ogr2ogr, psql: their audit rows come from the triggers and are sealed at mzgis's next write). The table,
+and the triggers that refuse to change or delete a row of the history, are made on first use: files made
+before them get them at their next write, databases at their next opening.
 """
 
 from __future__ import annotations
@@ -18,9 +19,22 @@ from typing import Any
 
 from mzgis.store.tables import AUDIT_TABLE, CHANGESET_TABLE
 
-__all__ = ["GENESIS", "SEAL_TABLE", "ChainReport", "digest", "seal_pending", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "HISTORY_KEPT",
+    "HISTORY_TABLES",
+    "SEAL_TABLE",
+    "ChainReport",
+    "digest",
+    "seal_pending",
+    "verify_chain",
+]
 
 SEAL_TABLE = "mzgis_audit_seal"
+# the tables of the history, which only grow: the database's triggers refuse an update or a delete of their rows
+# (whatever tool sends it; a tool that drops the triggers first can, and the chain then names the row)
+HISTORY_TABLES = (AUDIT_TABLE, CHANGESET_TABLE, SEAL_TABLE)
+HISTORY_KEPT = "修改记录只能追加,不能改动或删除(安全审计:历史受保护)"
 GENESIS = "0" * 64  # what the first row is chained to
 # how far below the newest sealed row unsealed rows are looked for: rows of transactions that committed out of
 # id order (concurrent writers of a database); a writer's own rows are found by its changeset wherever they are

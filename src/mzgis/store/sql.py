@@ -73,7 +73,10 @@ class Dialect(abc.ABC):
     def decode_many(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
         """Geometries of many rows, in one call."""
 
-    seal_table: str  # the DDL of the history's seals, made on first use (:mod:`mzgis.store.seal`)
+    # the DDL of the history's seals (:mod:`mzgis.store.seal`) and of the triggers that refuse to change or
+    # delete a row of the history (audit, changesets, seals); a file gets them at its next write, a database
+    # at its creation or next opening
+    history_sql: tuple[str, ...]
 
     @abc.abstractmethod
     def has_table(self, conn: Any, name: str) -> bool:

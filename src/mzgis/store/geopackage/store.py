@@ -60,7 +60,7 @@ from mzgis.store.rows import (
     to_json,
     validated,
 )
-from mzgis.store.seal import SEAL_TABLE, seal_pending
+from mzgis.store.seal import HISTORY_KEPT, HISTORY_TABLES, SEAL_TABLE, seal_pending
 from mzgis.store.sql import (
     Dialect,
     SqlStore,
@@ -136,9 +136,15 @@ class SqliteDialect(Dialect):
     def decode_many(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
         return gpkg_binary.decode_many(list(values))
 
-    seal_table = (
+    history_sql = (
         f"CREATE TABLE IF NOT EXISTS {SEAL_TABLE} (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " audit_id INTEGER NOT NULL UNIQUE, hash TEXT NOT NULL)"
+        " audit_id INTEGER NOT NULL UNIQUE, hash TEXT NOT NULL)",
+        *(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_kept_{op.lower()} BEFORE {op} ON {table}"
+            f" BEGIN SELECT RAISE(ABORT, '{HISTORY_KEPT}'); END"
+            for table in HISTORY_TABLES
+            for op in ("UPDATE", "DELETE")
+        ),
     )
 
     def has_table(self, conn: Any, name: str) -> bool:
@@ -404,7 +410,8 @@ class GeoPackageStore(SqlStore, Backend, GeoPackageAccounts, GeoPackageDocuments
                 raise
             if tx.touched:
                 _update_contents(conn, tx.touched, stamp, tx.grown, tx.shrunk)
-                conn.execute(SQLITE.seal_table)  # made on first use
+                for sql in SQLITE.history_sql:  # made on first use (IF NOT EXISTS: a look at the schema)
+                    conn.execute(sql)
                 seal_pending(conn, "?")  # this write's history, and any made since elsewhere (one writer at a time)
                 conn.execute(f"DELETE FROM {SESSION_TABLE}")
                 conn.execute("COMMIT")

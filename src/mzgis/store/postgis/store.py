@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -54,7 +55,7 @@ from mzgis.store.rows import (
     checked_rows,
     pinned_read,
 )
-from mzgis.store.seal import SEAL_TABLE, seal_pending
+from mzgis.store.seal import HISTORY_KEPT, HISTORY_TABLES, SEAL_TABLE, seal_pending
 from mzgis.store.sql import Dialect, SqlStore, SqlTransaction, inserted, meta_upsert
 from mzgis.store.tables import ACCOUNT_TABLES, AUDIT_TABLE, CHANGESET_TABLE, DOCUMENTS_TABLE, GEOM, META_TABLE, q
 
@@ -85,6 +86,7 @@ def create_postgis(url: str, *, clock: Callable[[], str] = utc_now, replace: boo
                     if replace:
                         _drop(conn)
                     create_schema(conn, stamp=clock())
+                    keep_history(conn)
             except psycopg.Error as exc:
                 raise server_error(exc, what="新建数据库结构") from None
     finally:
@@ -123,12 +125,23 @@ def _drop(conn: psycopg.Connection[Any]) -> None:
         f"mzgis_audit_outside({audit_args})",
         "mzgis_outside()",
         "mzgis_now()",
+        f"{_KEPT}()",
         *SEARCH_FUNCTIONS,
     ):
         conn.execute(f"DROP FUNCTION IF EXISTS {fn}")
 
 
 # ---------------------------------------------------------------- values
+
+
+log = logging.getLogger(__name__)
+_KEPT = "mzgis_history_kept"
+
+
+def keep_history(conn: psycopg.Connection[Any]) -> None:
+    """Make the history's seal table and the triggers that refuse to change or delete its rows."""
+    for sql in POSTGRES.history_sql:
+        conn.execute(sql)
 
 
 class PostgresDialect(Dialect):
@@ -151,10 +164,36 @@ class PostgresDialect(Dialect):
     def decode_many(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
         return list(shapely.from_wkb(list(values)))
 
-    seal_table = (
+    history_sql = (
         f"CREATE TABLE IF NOT EXISTS {SEAL_TABLE} (seq bigserial PRIMARY KEY, audit_id bigint NOT NULL UNIQUE,"
-        " hash text NOT NULL)"
+        " hash text NOT NULL)",
+        # one update is allowed: the layer's revision stamped on the audit rows of the changeset that raised it
+        f"""CREATE OR REPLACE FUNCTION mzgis_history_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = '{AUDIT_TABLE}' THEN
+    IF OLD.revision IS NULL AND to_jsonb(NEW) - 'revision' = to_jsonb(OLD) - 'revision' THEN RETURN NEW; END IF;
+  END IF;
+  RAISE EXCEPTION '{HISTORY_KEPT}' USING ERRCODE = 'integrity_constraint_violation', DETAIL = TG_TABLE_NAME;
+END $$""",
+        *(
+            f"CREATE OR REPLACE TRIGGER {_KEPT} BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW"
+            " EXECUTE FUNCTION mzgis_history_kept()"
+            for table in HISTORY_TABLES
+        ),
+        *(
+            f"CREATE OR REPLACE TRIGGER {_KEPT}_truncate BEFORE TRUNCATE ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION mzgis_history_kept()"
+            for table in HISTORY_TABLES
+        ),
     )
+
+    def history_kept(self, conn: Any) -> bool:
+        """Whether the seal table and the triggers that keep the history are there (made last: the trigger on
+        the seal table)."""
+        row = conn.execute(
+            "SELECT count(*) AS n FROM pg_trigger WHERE tgname = %s AND tgrelid = to_regclass(%s)", (_KEPT, SEAL_TABLE)
+        ).fetchone()
+        return bool(row and row["n"])
 
     def has_table(self, conn: Any, name: str) -> bool:
         row = conn.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (name,)).fetchone()
@@ -261,9 +300,10 @@ class _PgTransaction(SqlTransaction):
         self.touched.add(lay.name)
         return ids
 
-    def finish(self, *, seal_table_known: bool) -> None:
+    def finish(self, *, history_known: bool) -> None:
         """Raise the revision of every layer changed (in name order), stamp this changeset's audit rows and
-        seal them (``seal_table_known``: the seal table was seen before, no need to look for it)."""
+        seal them (``history_known``: the seal table and the triggers that keep the history were seen before, no
+        need to look for them)."""
         for layer in sorted(self.touched):
             self._conn.execute(
                 f"WITH raised AS (UPDATE {REVISIONS_TABLE} SET revision = revision + 1 WHERE layer = %s"
@@ -273,8 +313,8 @@ class _PgTransaction(SqlTransaction):
             )
         # the history sealed in commit order: one committing writer at a time takes the chain's next links
         self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('mzgis seal', 0))")
-        if not seal_table_known and not POSTGRES.has_table(self._conn, SEAL_TABLE):
-            self._conn.execute(POSTGRES.seal_table)
+        if not history_known and not POSTGRES.has_table(self._conn, SEAL_TABLE):
+            self._conn.execute(POSTGRES.history_sql[0])  # the seals; the triggers come at the next opening
         seal_pending(self._conn, "%s", self.changeset)
 
 
@@ -338,10 +378,12 @@ class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
         self._pool = Pool(url, lock_wait_s=write_wait_s)
         self._snapshots = threading.local()  # a connection pinned by snapshot(), per thread
         self._search: bool | None = None  # whether the database holds the gazetteer's search, once asked
-        self._seal_table_known = False  # the history's seal table seen (one look per store, not per save)
+        self._history_known = False  # the history's seal table and triggers seen (one look per store, not per save)
         weakref.finalize(self, self._pool.close)  # a store dropped without close() closes its connections
         with self._connection() as conn:
             problems = schema_problems(conn)
+            if not problems and not POSTGRES.history_kept(conn):
+                self._keep_history(conn)
         if problems:
             where = public_url(url)
             if len(problems) >= len(LAYERS):
@@ -353,6 +395,22 @@ class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
                 "the database does not match the mzgis layer model",
                 problems=problems,
             )
+
+    def _keep_history(self, conn: psycopg.Connection[Any]) -> None:
+        """Give a database made before the history was guarded its seal table and triggers. Their DDL waits
+        for the writers in progress on the history's tables (never inside a write: another writer's lock on
+        them would wait for ours); a database whose role may not make triggers, or whose writers hold on
+        past the wait, is left as it is and tried again at the next opening (``mzgis upgrade`` says so)."""
+        try:
+            with conn.transaction():
+                keep_history(conn)
+        except psycopg.Error as exc:
+            log.warning("修改记录保护触发器未能建立,下次打开时再试:%s", exc.diag.message_primary or exc)
+
+    def history_guarded(self) -> bool:
+        """Whether the database has the history's seal table and the triggers that keep its rows."""
+        with self._connection() as conn:
+            return POSTGRES.history_kept(conn)
 
     @classmethod
     def create(cls, url: str, *, clock: Callable[[], str] = utc_now, replace: bool = False) -> PostGISStore:
@@ -495,12 +553,12 @@ class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
                     tx = _PgTransaction(conn, int(row["id"]) if row else 0, user, reason, stamp)
                     yield tx
                     if tx.touched:
-                        tx.finish(seal_table_known=self._seal_table_known)
+                        tx.finish(history_known=self._history_known)
                     else:
                         raise psycopg.Rollback(block)  # an empty changeset is not recorded
             except psycopg.Error as exc:
                 raise server_error(exc) from None
-            self._seal_table_known = self._seal_table_known or bool(tx.touched)  # committed: the table is there
+            self._history_known = self._history_known or bool(tx.touched)  # committed: they are there
 
     def _write_derived(self, lay: Layer, values: Mapping[int, Mapping[str, Any]], meta: Mapping[str, str]) -> None:
         with self._connection() as conn, conn.transaction():
