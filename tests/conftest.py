@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.settings import default_demo_path
 from mzgis.store import Backend, GeoPackageStore, open_store
+from mzgis.store.base import utc_now
 from mzgis.users import Users, hash_password
 from tests.needs import need
 from tests.pg_server import PgServer, pg_server
@@ -49,7 +50,9 @@ def add_accounts(location: Path | str) -> dict[str, str]:
     store = open_store(location)
     for name, role in ACCOUNTS.items():
         record = {"name": name, "role": role, "password_hash": _HASH[0], "disabled": False}
-        store.save_account(record | {"created_at": "2026-03-01T08:00:00.000Z", "created_by": "test"})
+        # their passwords set now (not due for a change whatever day the tests run) by their holders
+        changed = {"password_changed_at": utc_now(), "must_change": False}
+        store.save_account(record | changed | {"created_at": "2026-03-01T08:00:00.000Z", "created_by": "test"})
     users = Users(store)
     return {name: users.issue_token(name, days=1).token for name in ACCOUNTS}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 from mzgis.cli import app
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
 from mzgis.store import Backend, GeoPackageStore, open_store
-from mzgis.users import User, Users, _token_hash, hash_password, require, verify_password
+from mzgis.users import AccountPolicy, User, Users, _token_hash, hash_password, require, verify_password
 
 
 class Clock:
@@ -143,7 +144,7 @@ def test_users_cli(demo_path: Path) -> None:
     out = runner.invoke(
         app, ["users", "add", "地名科", "--role", "editor", "--password-stdin", *db], input="Correct-horse-1\n"
     )
-    assert out.exit_code == 0 and "已新增用户 地名科(角色:编辑)" in out.output
+    assert out.exit_code == 0 and "已新增用户 地名科(角色:编辑;首次登录须改密码)" in out.output
     out = runner.invoke(
         app, ["users", "add", "地名科", "--role", "editor", "--password-stdin", *db], input="Correct-horse-1\n"
     )
@@ -161,7 +162,7 @@ def test_users_cli(demo_path: Path) -> None:
     out = runner.invoke(app, ["users", "disable", "地名科", *db])
     assert out.exit_code == 0 and "已停用" in out.output
     listed = runner.invoke(app, ["users", "list", *db]).output
-    assert "地名科\tplanner(规划)  已停用" in listed
+    assert "地名科\tplanner(规划)  已停用\t不限范围\t首次登录须改密码\t创建于 " in listed
 
 
 def test_repeated_failed_sign_ins_lock_the_name_for_a_while(empty_store: Backend) -> None:
@@ -302,7 +303,7 @@ def test_unknown_and_known_names_cost_the_same_password_work(
 
 def test_a_valid_token_is_exchanged_for_a_fresh_one(empty_store: Backend) -> None:
     clock = Clock()
-    users = Users(empty_store, now=clock)
+    users = Users(empty_store, now=clock, policy=AccountPolicy(idle_minutes=0))  # (the idle limit: below)
     users.add("地名科", "editor", "Correct-horse-1", by="admin")
     first = users.sign_in("地名科", "Correct-horse-1", hours=12)
     clock.now += dt.timedelta(hours=11)
@@ -376,3 +377,60 @@ def test_a_weak_password_is_refused_for_a_new_account_and_a_change(empty_store: 
     with pytest.raises(BadInput, match="过于常见"):
         users.set_password("地名科", "Admin@123")
     assert users.sign_in("地名科", "Correct-horse-1").user.name == "地名科"  # the old one still holds
+
+
+def test_a_sign_in_of_the_page_ends_after_thirty_minutes_unused(empty_store: Backend) -> None:
+    clock = Clock()
+    users = Users(empty_store, now=clock)
+    users.add("地名科", "editor", "Correct-horse-1", by="admin", temporary=False)
+    page = users.sign_in("地名科", "Correct-horse-1")
+    script = users.issue_token("地名科", days=30)
+    for _ in range(4):  # in use every 20 minutes: it lasts
+        clock.now += dt.timedelta(minutes=20)
+        assert users.resolve(page.token).name == "地名科"
+    clock.now += dt.timedelta(minutes=29, seconds=59)
+    assert users.resolve(page.token).name == "地名科"
+    clock.now += dt.timedelta(minutes=30)
+    with pytest.raises(NotSignedIn, match="超过 30 分钟未操作,已自动退出登录,请重新登录"):
+        users.resolve(page.token)
+    with pytest.raises(NotSignedIn, match="登录已失效"):
+        users.resolve(page.token)  # and it is gone, not only refused
+    assert users.resolve(script.token).name == "地名科"  # a script's token has its own lifetime only
+
+
+def test_a_password_is_changed_every_ninety_days_and_not_to_a_recent_one(empty_store: Backend) -> None:
+    clock = Clock()
+    users = Users(empty_store, now=clock)
+    users.add("地名科", "editor", "First-pass-01", by="admin")
+    assert users.get("地名科").password_change == "initial"  # set by the administrator
+    assert users.get("地名科").password_expires_at == "2026-05-30T08:00:00.000Z"
+    users.change_own_password("地名科", "First-pass-01", "Second-pass-02")
+    assert users.get("地名科").password_change == ""
+    clock.now += dt.timedelta(days=89, hours=23)
+    assert users.get("地名科").password_change == ""
+    clock.now += dt.timedelta(hours=1)
+    signed = users.sign_in("地名科", "Second-pass-02")  # the sign-in works; anything else waits for the change
+    assert signed.user.password_change == "expired"
+    with pytest.raises(Forbidden, match=re.escape("密码已到期(定期更换),须修改后继续:请先修改密码")):
+        require(users.resolve(signed.token), "viewer")
+    current = "Second-pass-02"
+    for number in range(3, 7):
+        users.change_own_password("地名科", current, f"Pass-{number:02d}-x")
+        current = f"Pass-{number:02d}-x"
+    with pytest.raises(BadInput, match="新密码不能与当前密码相同"):
+        users.change_own_password("地名科", "Pass-06-x", "Pass-06-x")
+    # the last five (the current one included) are refused; the sixth back is allowed again
+    for recent in ("Pass-05-x", "Pass-04-x", "Pass-03-x", "Second-pass-02"):
+        with pytest.raises(BadInput, match="新密码不能与最近 5 次用过的密码相同"):
+            users.change_own_password("地名科", "Pass-06-x", recent)
+    users.change_own_password("地名科", "Pass-06-x", "First-pass-01")
+
+
+def test_an_administrator_may_let_a_password_stand_and_a_reset_asks_again(empty_store: Backend) -> None:
+    users = Users(empty_store, now=Clock())
+    users.add("地名科", "editor", "First-pass-01", by="admin", temporary=False)
+    assert users.get("地名科").password_change == ""
+    users.set_password("地名科", "Reset-pass-02")  # an administrator's reset: the holder changes it next
+    assert users.get("地名科").password_change == "initial"
+    never = Users(empty_store, now=Clock(), policy=AccountPolicy(password_days=0))
+    assert never.get("地名科").password_expires_at is None

@@ -6,11 +6,15 @@ Only the edges (CLI, API factory, scripts) build a :class:`Settings`; everything
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mzgis.layers import LIMITS
+
+if TYPE_CHECKING:
+    from mzgis.users import AccountPolicy
 
 __all__ = ["REPO_ROOT", "WEB_ROOT", "Settings", "default_demo_path"]
 
@@ -53,6 +57,15 @@ class Settings(BaseSettings):
     max_features: int = Field(default=10_000, ge=1, description="upper bound of features per API page")
     open_reads: bool = Field(default=False, description="let anyone read layers and names without signing in")
     sign_in_hours: float = Field(default=12, gt=0, description="how long a sign-in in the page lasts")
+    idle_minutes: float = Field(
+        default=30, ge=0, le=24 * 60, description="a sign-in in the page unused this long ends (0: never)"
+    )
+    password_days: float = Field(
+        default=90, ge=0, le=3650, description="a password older than this must be changed at sign-in (0: never)"
+    )
+    password_history: int = Field(
+        default=5, ge=1, le=24, description="a new password may not be one of the account's last this many"
+    )
     tile_url: str | None = Field(
         default=None, description="optional base tiles for the page, e.g. 天地图 with your key: https://…{z}/{x}/{y}…"
     )
@@ -73,3 +86,11 @@ class Settings(BaseSettings):
         if is_database_url(str(value)):
             return database_url(str(value))
         return Path(str(value)).expanduser()
+
+    def account_policy(self) -> AccountPolicy:
+        """The sign-in policy these settings give (see :class:`mzgis.users.AccountPolicy`)."""
+        from mzgis.users import AccountPolicy
+
+        return AccountPolicy(
+            idle_minutes=self.idle_minutes, password_days=self.password_days, password_history=self.password_history
+        )

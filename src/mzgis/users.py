@@ -9,10 +9,12 @@ sign-in); tokens only as SHA-256 hashes, so a copy of the GeoPackage gives away 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 import hmac
+import json
 import math
 import re
 import secrets
@@ -31,8 +33,11 @@ from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
 from mzgis.store import AccountStore
 
 __all__ = [
+    "PASSWORD_CHANGE_ZH",
     "ROLES",
     "ROLE_ZH",
+    "WEB_LABEL",
+    "AccountPolicy",
     "Role",
     "SignIn",
     "User",
@@ -127,6 +132,26 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+# why a signed-in user must change the password before anything else (``User.password_change``)
+PASSWORD_CHANGE_ZH = {
+    "initial": "密码由管理员设置,首次登录须改为自己的密码",
+    "expired": "密码已到期(定期更换),须修改后继续",
+}
+WEB_LABEL = "网页"  # the label of the page's sign-ins: they end after a while without use
+_TOUCH = dt.timedelta(minutes=1)  # a token's last use is written at most this often
+
+
+@dataclass(frozen=True)
+class AccountPolicy:
+    """The sign-in policy (身份鉴别, GB/T 22239-2019 level 2: 口令定期更换, 登录连接超时自动退出), as settings
+    with level-2 defaults; 0 turns a limit off."""
+
+    idle_minutes: float = 30  # a sign-in of the page unused this long ends
+    password_days: float = 90  # a password older than this must be changed at the next sign-in
+    password_history: int = 5  # a new password may not be one of the last this many (the current one included)
+    warn_days: float = 14  # the page warns this long before a password expires
+
+
 @dataclass(frozen=True)
 class User:
     """A signed-in (or listed) account."""
@@ -136,6 +161,8 @@ class User:
     disabled: bool = False
     created_at: str = ""
     scope: str | None = None  # the admin code (county, township …) the account's writes are confined to
+    password_change: str = ""  # "initial" or "expired": must change the password before anything else
+    password_expires_at: str | None = None  # when the password must be changed (None: never)
 
     def can(self, role: Role) -> bool:
         """Whether this user's role is ``role`` or above."""
@@ -153,10 +180,6 @@ class SignIn:
     token: str
     user: User
     expires_at: str
-
-
-def _user(record: Mapping[str, Any]) -> User:
-    return User(record["name"], record["role"], record["disabled"], record["created_at"], record.get("scope"))
 
 
 def check_scope(scope: str | None) -> str | None:
@@ -223,11 +246,29 @@ class Users:
     """Accounts and tokens on a store. ``now`` gives the current UTC time (tests pass a fixed clock)."""
 
     def __init__(
-        self, store: AccountStore, *, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        self,
+        store: AccountStore,
+        *,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        policy: AccountPolicy = AccountPolicy(),  # frozen: one shared default is safe
     ) -> None:
         self.store = store
+        self.policy = policy
         self._now = now
         self._throttle = _Throttle()
+
+    def _user(self, record: Mapping[str, Any]) -> User:
+        expires = None
+        if self.policy.password_days:
+            changed = parse_stamp(str(record.get("password_changed_at") or record["created_at"]))
+            expires = stamp(changed + dt.timedelta(days=self.policy.password_days))
+        change = "initial" if record.get("must_change") else ""
+        if not change and expires is not None and expires <= self._stamp():
+            change = "expired"
+        return User(
+            record["name"], record["role"], record["disabled"], record["created_at"], record.get("scope"),
+            change, expires,
+        )  # fmt: skip
 
     def _stamp(self, offset: dt.timedelta = dt.timedelta()) -> str:
         return stamp(self._now() + offset)
@@ -239,14 +280,17 @@ class Users:
         return record
 
     def get(self, name: str) -> User:
-        return _user(self._record(name))
+        return self._user(self._record(name))
 
     def list(self) -> list[User]:
-        return [_user(r) for r in self.store.accounts()]
+        return [self._user(r) for r in self.store.accounts()]
 
-    def add(self, name: str, role: str, password: str, *, by: str, scope: str | None = None) -> User:
-        """A new account; the name must be new, the role known, the password at least 8 characters;
-        ``scope``: the admin code its writes are confined to (none: everywhere)."""
+    def add(
+        self, name: str, role: str, password: str, *, by: str, scope: str | None = None, temporary: bool = True
+    ) -> User:
+        """A new account; the name must be new, the role known, the password within the policy; ``scope``:
+        the admin code its writes are confined to (none: everywhere); ``temporary``: the password was set by
+        an administrator, its holder changes it at the first sign-in."""
         name = name.strip()
         if not _NAME.match(name):
             raise BadInput("用户名须为 1–40 个字符,不含空格、斜杠或冒号", "a user name is 1-40 characters, no spaces")
@@ -264,6 +308,8 @@ class Users:
                 "created_at": self._stamp(),
                 "created_by": by,
                 "scope": jurisdiction,
+                "password_changed_at": self._stamp(),
+                "must_change": temporary,
             }
         )
         return self.get(name)
@@ -296,12 +342,37 @@ class Users:
         carry the new scope at once (the account is read on every request)."""
         return self._update(name, scope=check_scope(scope))
 
-    def set_password(self, name: str, password: str) -> User:
-        """A new password; every token of the account is revoked."""
+    def set_password(self, name: str, password: str, *, temporary: bool = True) -> User:
+        """A new password within the policy and none of the account's last ones; every token of the account
+        is revoked. ``temporary``: set by an administrator, its holder changes it at the next sign-in."""
         _check_password(password, name)
-        user = self._update(name, password_hash=hash_password(password))
+        record = self._record(name)
+        earlier = [record["password_hash"], *json.loads(record.get("password_history") or "[]")]
+        kept = earlier[: max(self.policy.password_history - 1, 0)]
+        if any(verify_password(password, h) for h in earlier[: self.policy.password_history]):
+            raise BadInput(
+                f"新密码不能与最近 {self.policy.password_history} 次用过的密码相同", "the password was used recently"
+            )
+        user = self._update(
+            name,
+            password_hash=hash_password(password),
+            password_history=json.dumps(kept),
+            password_changed_at=self._stamp(),
+            must_change=temporary,
+        )
         self.store.delete_tokens(name=name)
         return user
+
+    def change_own_password(
+        self, name: str, current: str, new: str, *, client: str = "local", hours: float = 12
+    ) -> SignIn:
+        """The holder's own change: the current password (checked and throttled as a sign-in), a new one
+        within the policy; every token of the account is revoked and a new sign-in of the page returned."""
+        user = self.authenticate(name, current, client=client)
+        if new == current:
+            raise BadInput("新密码不能与当前密码相同", "the new password is the current one")
+        self.set_password(user.name, new, temporary=False)
+        return self._issue(self.get(user.name), hours=hours, label=WEB_LABEL)
 
     def set_disabled(self, name: str, disabled: bool) -> User:
         """Disable (every token revoked; sign-in refused) or enable an account."""
@@ -319,7 +390,7 @@ class Users:
         return SignIn(token, user, expires)
 
     def sign_in(
-        self, name: str, password: str, *, client: str = "local", hours: float = 12, label: str = "网页"
+        self, name: str, password: str, *, client: str = "local", hours: float = 12, label: str = WEB_LABEL
     ) -> SignIn:
         """A token for a correct name and password (see :meth:`authenticate`)."""
         return self._issue(self.authenticate(name, password, client=client), hours=hours, label=label)
@@ -375,12 +446,25 @@ class Users:
 
     def _holder(self, token: str) -> tuple[User, dict[str, Any]]:
         """The account of a valid token and the token's record; NotSignedIn when unknown, expired or disabled."""
-        record = self.store.token(_token_hash(token))
-        if record is None or record["expires_at"] <= self._stamp():
+        hashed = _token_hash(token)
+        record = self.store.token(hashed)
+        now = self._now()
+        if record is None or record["expires_at"] <= stamp(now):
             raise NotSignedIn("登录已失效,请重新登录", "unknown or expired token")
+        if record["label"] == WEB_LABEL and self.policy.idle_minutes:
+            seen = parse_stamp(str(record.get("last_seen") or record["created_at"]))
+            if now - seen >= dt.timedelta(minutes=self.policy.idle_minutes):
+                self.store.delete_tokens(token_hash=hashed)
+                raise NotSignedIn(
+                    f"超过 {self.policy.idle_minutes:g} 分钟未操作,已自动退出登录,请重新登录", "idle sign-in ended"
+                )
+            if now - seen >= _TOUCH:
+                self.store.touch_token(hashed, stamp(now))
         user = self.get(record["name"])
         if user.disabled:
             raise NotSignedIn("账号已停用", "account disabled")
+        if record["label"] != WEB_LABEL:  # a script's token, issued by an administrator, not a password's use
+            user = dataclasses.replace(user, password_change="")
         return user, record
 
     def sign_out(self, token: str) -> None:
@@ -395,10 +479,18 @@ class Users:
         return issued
 
 
-def require(user: User | None, role: Role) -> User:
-    """``user`` when signed in with ``role`` or above; otherwise NotSignedIn or Forbidden."""
+def require(user: User | None, role: Role, *, password_pending: bool = False) -> User:
+    """``user`` when signed in with ``role`` or above and no password change pending (unless
+    ``password_pending``: the routes that change it, say who is signed in and sign out); otherwise
+    NotSignedIn or Forbidden."""
     if user is None:
         raise NotSignedIn("请先登录", "sign-in required")
+    if user.password_change and not password_pending:
+        raise Forbidden(
+            f"{PASSWORD_CHANGE_ZH[user.password_change]}:请先修改密码",
+            "the password must be changed first",
+            password_change=user.password_change,
+        )
     if not user.can(role):
         raise Forbidden(
             f"“{user.name}”的角色是{user.role_zh},此操作需要{ROLE_ZH[role]}或以上权限",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ def test_sign_in_use_and_sign_out(client: TestClient) -> None:
     ok = client.post("/api/auth/token", json={"name": "查看员", "password": PASSWORD})
     assert ok.status_code == 200
     body = ok.json()
+    expires = body["user"].pop("password_expires_at")  # 90 days after the tests' accounts were set up
     assert body["token_type"] == "bearer" and body["user"] == {
         "name": "查看员",
         "role": "viewer",
@@ -54,7 +56,10 @@ def test_sign_in_use_and_sign_out(client: TestClient) -> None:
         "scope": None,
         "disabled": False,
         "created_at": "2026-03-01T08:00:00.000Z",
+        "password_change": "",
+        "password_change_zh": "",
     }
+    assert 89 <= (dt.datetime.fromisoformat(expires) - dt.datetime.now(dt.UTC)).days <= 90
     auth = bearer(body["access_token"])
     assert client.get("/api/auth/me", headers=auth).json()["name"] == "查看员"
     assert client.get("/api/layers", headers=auth).status_code == 200
@@ -134,3 +139,36 @@ def test_the_role_is_checked_before_the_body(client: TestClient, db_tokens: dict
     editor = {**headers, "Authorization": f"Bearer {db_tokens['地名科']}"}
     told = client.post("/api/procedures/1/steps", content=malformed, headers=editor)
     assert told.status_code == 422 and told.json()["message"].startswith("请求参数不合法")
+
+
+def test_a_password_set_by_an_administrator_is_changed_before_anything_else(client: TestClient) -> None:
+    admin = bearer(client.post("/api/auth/token", json={"name": "管理员", "password": PASSWORD}).json()["access_token"])
+    added = client.post(
+        "/api/users", headers=admin, json={"name": "新来的", "role": "editor", "password": "Temporary-pass-1"}
+    )
+    assert added.status_code == 201 and added.json()["password_change"] == "initial"
+    signed = client.post("/api/auth/token", json={"name": "新来的", "password": "Temporary-pass-1"}).json()
+    assert signed["user"]["password_change_zh"] == "密码由管理员设置,首次登录须改为自己的密码"
+    auth = bearer(signed["access_token"])
+    refused = client.get("/api/layers", headers=auth)
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "密码由管理员设置,首次登录须改为自己的密码:请先修改密码"
+    assert client.post("/api/names", headers=auth, json={}).status_code == 403  # before the body's validation
+    assert client.get("/api/auth/me", headers=auth).json()["password_change"] == "initial"
+    same = client.post(
+        "/api/auth/password", headers=auth, json={"current": "Temporary-pass-1", "new": "Temporary-pass-1"}
+    )
+    assert same.status_code == 400 and same.json()["message"] == "新密码不能与当前密码相同"
+    weak = client.post("/api/auth/password", headers=auth, json={"current": "Temporary-pass-1", "new": "password"})
+    assert (
+        weak.status_code == 400
+        and weak.json()["message"] == "密码须含小写字母、大写字母、数字、符号中的至少三类(现有:小写字母)"
+    )
+    wrong = client.post("/api/auth/password", headers=auth, json={"current": "Not-the-pass-1", "new": "Own-choice-22"})
+    assert wrong.status_code == 401 and client.get("/api/auth/me", headers=auth).status_code == 200  # still signed in
+    changed = client.post(
+        "/api/auth/password", headers=auth, json={"current": "Temporary-pass-1", "new": "Own-choice-22"}
+    )
+    assert changed.status_code == 200 and changed.json()["user"]["password_change"] == ""
+    assert client.get("/api/layers", headers=auth).status_code == 401  # every earlier token revoked
+    assert client.get("/api/layers", headers=bearer(changed.json()["access_token"])).status_code == 200

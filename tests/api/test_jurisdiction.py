@@ -32,7 +32,7 @@ def store(demo_db: Path | str) -> Iterator[Backend]:
 @pytest.fixture
 def client(demo_db: Path | str, db_tokens: dict[str, str], store: Backend) -> Iterator[TestClient]:
     users = Users(store)
-    users.add("路南编辑", "editor", PASSWORD, by="test", scope=LUNAN)
+    users.add("路南编辑", "editor", PASSWORD, by="test", scope=LUNAN, temporary=False)
     token = users.issue_token("路南编辑", days=1).token
     with TestClient(create_app(Settings(db=demo_db, _env_file=None)), headers=bearer(token)) as c:
         c.admin = bearer(db_tokens["管理员"])  # type: ignore[attr-defined]

@@ -40,7 +40,7 @@ def _database(folder: Path) -> tuple[Path, dict[str, str]]:
     with closing(sqlite3.connect(default_demo_path())) as src, closing(sqlite3.connect(path)) as dst:
         src.backup(dst)
     tokens = add_accounts(path)
-    Users(GeoPackageStore(path)).add(THROWAWAY, "viewer", "Throwaway-password-1", by="test")
+    Users(GeoPackageStore(path)).add(THROWAWAY, "viewer", "Throwaway-password-1", by="test", temporary=False)
     return path, tokens
 
 

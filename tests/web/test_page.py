@@ -441,9 +441,35 @@ def test_admin_manages_accounts_in_the_page(browser, live_server: str, demo_path
     page.wait_for_selector("#u-message >> text=新人 的管辖范围:不限")
     assert page.get_by_label("管理员 的角色").is_disabled()  # not one's own role
     _shot(page, "page-users")
-    # the new account signs in with its role
-    other = _page(browser, live_server, "新人", password="long-enough-1")
-    assert other.locator("#who").inner_text() == "新人(规划)"
+    # the new account's first sign-in: the password the administrator set is changed before anything else
+    other = browser.new_page(viewport={"width": 1366, "height": 768})
+    other.errors = []
+    other.on("pageerror", lambda e: other.errors.append(str(e)))
+    other.goto(live_server)
+    other.wait_for_selector("#signin[open]")
+    other.fill("#signin-name", "新人")
+    other.fill("#signin-password", "long-enough-1")
+    other.keyboard.press("Enter")
+    other.wait_for_selector("#password[open]")
+    assert other.locator("#password-reason").inner_text() == "密码由管理员设置,首次登录须改为自己的密码"
+    assert other.locator("#password-cancel").is_hidden() and other.locator("#password-sign-out").is_visible()
+    other.keyboard.press("Escape")  # cannot be dismissed
+    assert other.locator("#password[open]").count() == 1
+    other.fill("#password-current", "long-enough-1")
+    other.fill("#password-new", "Mine-and-only-9")
+    other.fill("#password-again", "Mine-and-only-8")
+    other.click("#password-form button[type=submit]")
+    other.wait_for_selector("#password-message >> text=两次输入的新密码不一致")
+    other.fill("#password-new", "long-enough-1")
+    other.fill("#password-again", "long-enough-1")
+    other.click("#password-form button[type=submit]")
+    other.wait_for_selector("#password-message >> text=新密码不能与当前密码相同")
+    other.fill("#password-new", "Mine-and-only-9")
+    other.fill("#password-again", "Mine-and-only-9")
+    _shot(other, "page-password-change")
+    other.click("#password-form button[type=submit]")
+    other.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    assert other.locator("#who").inner_text() == "新人(规划)"  # signed in with its role, the password its own
     from mzgis.store import open_store
 
     scopes = {a["name"]: a["scope"] for a in open_store(demo_path).accounts()}

@@ -17,6 +17,7 @@ from mzgis.store import Store
 from mzgis.users import Role, User, Users, require
 
 __all__ = [
+    "AccountHolderDep",
     "AdminDep",
     "EditorDep",
     "GazetteerDep",
@@ -112,11 +113,12 @@ def read_access(request: Request, user: SignedInDep) -> None:
         require(user, "viewer")
 
 
-def _role(role: Role) -> Callable[[User | None], User]:
+def _role(role: Role, *, password_pending: bool = False) -> Callable[[User | None], User]:
     def dependency(user: SignedInDep) -> User:
-        return require(user, role)
+        return require(user, role, password_pending=password_pending)
 
     dependency.required_role = role  # type: ignore[attr-defined]  # read by authorize_first
+    dependency.password_pending = password_pending  # type: ignore[attr-defined]
     return dependency
 
 
@@ -132,13 +134,13 @@ def authorize_first(request: Request) -> None:
     role and the validation of its body is told it may not (401, 403), not what was wrong with its body."""
     dependant = getattr(request.scope.get("route"), "dependant", None)
     calls = _dependencies(dependant)
-    roles = [c.required_role for c in calls if hasattr(c, "required_role")]
+    roles = [(c.required_role, c.password_pending) for c in calls if hasattr(c, "required_role")]
     reads = any(c is read_access for c in calls) and not get_settings(request).open_reads
     if not roles and not reads:
         return
     user = signed_in(request, credentials(request.headers.get("authorization")))
-    for role in roles or ["viewer"]:
-        require(user, role)
+    for role, pending in roles or [("viewer", False)]:
+        require(user, role, password_pending=pending)
 
 
 GazetteerDep = Annotated[Gazetteer, Depends(get_gazetteer)]
@@ -147,3 +149,5 @@ ViewerDep = Annotated[User, Depends(_role("viewer"))]
 PlannerDep = Annotated[User, Depends(_role("planner"))]
 EditorDep = Annotated[User, Depends(_role("editor"))]
 AdminDep = Annotated[User, Depends(_role("admin"))]
+# the signed-in user even while a password change is pending: who is signed in, signing out, changing it
+AccountHolderDep = Annotated[User, Depends(_role("viewer", password_pending=True))]

@@ -33,10 +33,27 @@ PasswordStdin = Annotated[
 ]
 
 
+Settled = Annotated[
+    bool,
+    typer.Option(
+        "--no-change-required",
+        help="不要求首次登录时修改密码(默认要求:管理员设置的密码须由本人改掉;本人在场设置或演示账号时用)",
+    ),
+]
+
+
 def _users(db: str | None) -> Any:
     from mzgis.users import Users
 
-    return Users(open_db(db))
+    return Users(open_db(db), policy=settings_for(db).account_policy())
+
+
+def _password_state(user: Any) -> str:
+    if user.password_change == "initial":
+        return "首次登录须改密码"
+    if user.password_change == "expired":
+        return "密码已到期"
+    return f"密码到期 {user.password_expires_at[:10]}" if user.password_expires_at else "密码不过期"
 
 
 def _password(from_stdin: bool) -> str:
@@ -53,13 +70,15 @@ def users_add(
     scope: Annotated[
         str | None, typer.Option("--scope", help="管辖范围:只能修改此区划代码下的地名(如乡镇 331004001、区县 331004)")
     ] = None,
+    settled: Settled = False,
     db: DbOption = None,
 ) -> None:
-    """新增用户(密码只保存散列值)。Add an account."""
+    """新增用户(密码只保存散列值;默认首次登录时须由本人修改)。Add an account."""
     users = _users(db)
-    user = users.add(name, role, _password(password_stdin), by=recorded_as(None, settings_for(db)), scope=scope)
+    by = recorded_as(None, settings_for(db))
+    user = users.add(name, role, _password(password_stdin), by=by, scope=scope, temporary=not settled)
     where = f",管辖范围 {user.scope}" if user.scope else ""
-    typer.echo(f"已新增用户 {user.name}(角色:{user.role_zh}{where})")
+    typer.echo(f"已新增用户 {user.name}(角色:{user.role_zh}{where};{_password_state(user)})")
 
 
 @users_app.command("list")
@@ -67,7 +86,10 @@ def users_list(db: DbOption = None) -> None:
     """列出用户。List accounts."""
     for u in _users(db).list():
         scope = f"\t管辖 {u.scope}" if u.scope else "\t不限范围"
-        typer.echo(f"{u.name}\t{u.role}({u.role_zh}){'  已停用' if u.disabled else ''}{scope}\t创建于 {u.created_at}")
+        state = _password_state(u)
+        typer.echo(
+            f"{u.name}\t{u.role}({u.role_zh}){'  已停用' if u.disabled else ''}{scope}\t{state}\t创建于 {u.created_at}"
+        )
 
 
 @users_app.command("scope")
@@ -90,11 +112,14 @@ def users_role(name: Annotated[str, typer.Argument(help="用户名")], role: Rol
 
 @users_app.command("passwd")
 def users_passwd(
-    name: Annotated[str, typer.Argument(help="用户名")], password_stdin: PasswordStdin = False, db: DbOption = None
+    name: Annotated[str, typer.Argument(help="用户名")],
+    password_stdin: PasswordStdin = False,
+    settled: Settled = False,
+    db: DbOption = None,
 ) -> None:
-    """修改密码(该用户的全部令牌随之作废)。Set a new password."""
-    user = _users(db).set_password(name, _password(password_stdin))
-    typer.echo(f"{user.name} 的密码已修改,原有登录与令牌已作废")
+    """重设密码(该用户的全部令牌随之作废;默认下次登录时须由本人修改)。Set a new password."""
+    user = _users(db).set_password(name, _password(password_stdin), temporary=not settled)
+    typer.echo(f"{user.name} 的密码已修改,原有登录与令牌已作废;{_password_state(user)}")
 
 
 @users_app.command("disable")

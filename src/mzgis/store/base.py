@@ -21,7 +21,7 @@ from mzgis.clock import stamp
 from mzgis.errors import RuleViolation, StaleVersion
 from mzgis.layers import Layer, get_layer
 from mzgis.store.seal import ChainReport
-from mzgis.store.tables import STORE_ID_KEY
+from mzgis.store.tables import ACCOUNT_FIELDS, STORE_ID_KEY
 
 if TYPE_CHECKING:
     from mzgis.lookup import StoredNames
@@ -384,14 +384,31 @@ class Store(abc.ABC):
             after = batch[-1].id
 
 
+# what saving an existing account leaves as it was
+ACCOUNT_KEPT = ("name", "created_at", "created_by")
+
+
+def account_values(record: Mapping[str, Any]) -> list[Any]:
+    """An account record's values in the order of ``ACCOUNT_FIELDS`` (the password counted as set when the
+    account was made unless the record says when; no earlier passwords unless it lists them)."""
+    filled = {
+        "disabled": bool(record.get("disabled")),
+        "must_change": bool(record.get("must_change")),
+        "password_changed_at": record.get("password_changed_at") or record.get("created_at"),
+        "password_history": record.get("password_history") or "[]",
+    }
+    return [filled[k] if k in filled else record.get(k) for k in ACCOUNT_FIELDS]
+
+
 class AccountStore(abc.ABC):
     """Accounts, sign-in tokens and failed sign-ins (kept beside the data, outside the layers and the audit);
     what :class:`mzgis.users.Users` works on. A backend offers it beside its feature store."""
 
     @abc.abstractmethod
     def account(self, name: str) -> dict[str, Any] | None:
-        """The account ``name`` (name, role, password_hash, disabled, created_at, created_by, scope: the
-        admin code its writes are confined to, or None) or None."""
+        """The account ``name`` (the ``ACCOUNT_FIELDS``: name, role, password_hash, disabled, created_at,
+        created_by, scope: the admin code its writes are confined to, or None; password_changed_at,
+        must_change, password_history: the earlier passwords' hashes as JSON text) or None."""
 
     @abc.abstractmethod
     def accounts(self) -> list[dict[str, Any]]:
@@ -407,7 +424,11 @@ class AccountStore(abc.ABC):
 
     @abc.abstractmethod
     def token(self, token_hash: str) -> dict[str, Any] | None:
-        """The token record (token_hash, name, created_at, expires_at, label) or None."""
+        """The token record (token_hash, name, created_at, expires_at, label, last_seen) or None."""
+
+    @abc.abstractmethod
+    def touch_token(self, token_hash: str, at: str) -> None:
+        """Note that the token was used at ``at``."""
 
     @abc.abstractmethod
     def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 from mzgis.layers import ADMIN_LEVEL_CODE_LENGTH, CODE_PATTERN, Field, Layer
 
 __all__ = [
+    "ACCOUNT_FIELDS",
     "ACCOUNT_TABLES",
     "AUDIT_TABLE",
     "CHANGESET_TABLE",
@@ -24,6 +25,7 @@ __all__ = [
     "MULTILINE_CONTROL_POINTS",
     "SCHEMA_VERSION",
     "STORE_ID_KEY",
+    "TOKEN_FIELDS",
     "USERS_TABLE",
     "field_rules",
     "q",
@@ -47,6 +49,14 @@ USERS_TABLE = "mzgis_users"
 TOKENS_TABLE = "mzgis_tokens"
 FAILURES_TABLE = "mzgis_sign_in_failures"
 ACCOUNT_TABLES = (USERS_TABLE, TOKENS_TABLE, FAILURES_TABLE)
+# an account's columns, in the order of the table; the password's state (身份鉴别): when it was last set, whether
+# its holder must change it at the next sign-in (set by an administrator), the hashes of the earlier ones (JSON)
+ACCOUNT_FIELDS = (
+    "name", "role", "password_hash", "disabled", "created_at", "created_by", "scope",
+    "password_changed_at", "must_change", "password_history",
+)  # fmt: skip
+# a token's columns; last_seen: when it was last used (a web sign-in ends after a while without use)
+TOKEN_FIELDS = ("token_hash", "name", "created_at", "expires_at", "label", "last_seen")
 
 
 def q(identifier: str) -> str:

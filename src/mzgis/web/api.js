@@ -77,6 +77,14 @@ export async function signIn(name, password) {
   return out.user;
 }
 
+// The signed-in user's own password changed: every earlier sign-in of the account ends, this page keeps a new one.
+export async function changePassword(current, next) {
+  const out = await api('/api/auth/password', { method: 'POST', body: { current, new: next } });
+  keep(out.access_token, out.expires_at);
+  session.user = out.user;
+  return out.user;
+}
+
 export async function signOut() {
   try { await api('/api/auth/sign-out', { method: 'POST' }); } catch { /* already invalid */ }
   keep(null, null);

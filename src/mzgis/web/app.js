@@ -3,6 +3,7 @@
 // configured. All rules and analyses run on the server; the page shows their results.
 
 import { api, hooks, session, signIn, signOut, whoAmI, can, escapeHtml, fetchFeatures, style } from './api.js';
+import { askPasswordChange, expiryWarning } from './password.js';
 import { setupNames } from './names.js';
 import { setupBoundary } from './boundary.js';
 import { setupCoverage } from './coverage.js';
@@ -287,8 +288,10 @@ function setupTabs() {
 function applyRole() {
   const who = document.getElementById('who');
   const out = document.getElementById('sign-out');
+  document.getElementById('password-btn').hidden = !session.user;
   if (session.user) {
-    who.textContent = `${session.user.name}(${session.user.role_zh})`;
+    const warning = expiryWarning(session.user, session.config.password_warn_days);
+    who.textContent = `${session.user.name}(${session.user.role_zh})${warning ? ` · ${warning}` : ''}`;
     out.hidden = false;
   } else {
     who.innerHTML = '<button type="button" id="sign-in-btn">登录</button>';
@@ -329,6 +332,7 @@ function openSignIn(reason) {
         }
         await signIn(name, document.getElementById('signin-password').value);
         dialog.close();
+        if (session.user.password_change) await askPasswordChange(true); // nothing else is allowed before
         resolve();
       } catch (err) {
         message.textContent = err.message;
@@ -347,8 +351,13 @@ function openSignIn(reason) {
     if (!(await whoAmI()) && !session.config.open_reads) {
       ctx.status('请登录');
       await askSignIn();
+    } else if (session.user?.password_change) {
+      await askPasswordChange(true);
     }
     applyRole();
+    document.getElementById('password-btn').addEventListener('click', async () => {
+      if (await askPasswordChange()) { applyRole(); ctx.status('密码已修改;其他地方的登录均已失效'); }
+    });
     hooks.signIn = askSignIn;
     document.getElementById('sign-out').addEventListener('click', async () => { await signOut(); location.reload(); });
     setupTabs();

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from mzgis import __version__
-from mzgis.api.deps import AdminDep, SettingsDep, TokenDep, UsersDep, ViewerDep
+from mzgis.api.deps import AccountHolderDep, AdminDep, SettingsDep, TokenDep, UsersDep, ViewerDep
 from mzgis.api.models import ErrorOut
 from mzgis.coverage.targets import FACILITY_TYPES
 from mzgis.io.names_export import CENSUS_FORMATS, EXPORT_FORMATS
 from mzgis.io.printmap import PAPERS
 from mzgis.styles import STYLES
-from mzgis.users import ROLE_ZH, User
+from mzgis.users import PASSWORD_CHANGE_ZH, ROLE_ZH, User
 
 __all__ = ["router"]
 
@@ -30,6 +30,11 @@ class UserOut(BaseModel):
     disabled: bool
     created_at: str
     scope: str | None = Field(default=None, description="管辖范围:只能修改此区划代码下的地名(无:不限)")
+    password_change: Literal["", "initial", "expired"] = Field(
+        default="", description="须先修改密码的原因:initial 管理员设置的初始密码,expired 已到期;空:无需修改"
+    )
+    password_change_zh: str = Field(default="", description="须先修改密码的原因(中文)")
+    password_expires_at: str | None = Field(default=None, description="密码到期时间(UTC);无:不过期")
 
 
 def user_out(user: User) -> UserOut:
@@ -40,12 +45,20 @@ def user_out(user: User) -> UserOut:
         disabled=user.disabled,
         created_at=user.created_at,
         scope=user.scope,
+        password_change=user.password_change,
+        password_change_zh=PASSWORD_CHANGE_ZH.get(user.password_change, ""),
+        password_expires_at=user.password_expires_at,
     )
 
 
 class SignInIn(BaseModel):
     name: str = Field(max_length=100, description="用户名")
     password: str = Field(max_length=1000, description="密码")
+
+
+class PasswordIn(BaseModel):
+    current: str = Field(max_length=1000, description="当前密码")
+    new: str = Field(max_length=1000, description="新密码:至少 8 位,含小写、大写、数字、符号中的三类,不含用户名")
 
 
 class TokenOut(BaseModel):
@@ -67,6 +80,7 @@ class ConfigOut(BaseModel):
     papers: list[str] = Field(description="出图纸张")
     print_formats: dict[str, str] = Field(description="出图格式")
     print_orientations: dict[str, str] = Field(description="出图方向")
+    password_warn_days: float = Field(description="密码到期前多少天起提醒")
 
 
 class UserIn(BaseModel):
@@ -97,6 +111,7 @@ def config(settings: SettingsDep) -> ConfigOut:
         papers=list(PAPERS),
         print_formats={"pdf": "PDF", "png": "PNG 图片"},
         print_orientations={"landscape": "横向", "portrait": "纵向"},
+        password_warn_days=settings.account_policy().warn_days,
     )
 
 
@@ -114,12 +129,26 @@ def refresh(_: ViewerDep, users: UsersDep, settings: SettingsDep, token: TokenDe
 
 
 @router.get("/api/auth/me", response_model=UserOut, responses=_ERRORS, summary="当前登录用户")
-def me(user: ViewerDep) -> UserOut:
+def me(user: AccountHolderDep) -> UserOut:
     return user_out(user)
 
 
+@router.post(
+    "/api/auth/password",
+    response_model=TokenOut,
+    responses=_ERRORS | {400: {"model": ErrorOut}},
+    summary="修改自己的密码(该账号的全部令牌作废,换发新令牌)",
+)
+def change_password(
+    body: PasswordIn, user: AccountHolderDep, request: Request, users: UsersDep, settings: SettingsDep
+) -> TokenOut:
+    client = request.client.host if request.client else "unknown"
+    issued = users.change_own_password(user.name, body.current, body.new, client=client, hours=settings.sign_in_hours)
+    return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
+
+
 @router.post("/api/auth/sign-out", status_code=204, responses=_ERRORS, summary="退出登录(令牌作废)")
-def sign_out(_: ViewerDep, users: UsersDep, token: TokenDep) -> Response:
+def sign_out(_: AccountHolderDep, users: UsersDep, token: TokenDep) -> Response:
     users.sign_out(token or "")  # a viewer is signed in, so the token is there
     return Response(status_code=204)
 

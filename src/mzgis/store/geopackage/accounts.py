@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mzgis.store.base import AccountStore
+from mzgis.store.base import ACCOUNT_KEPT, AccountStore, account_values
 from mzgis.store.geopackage.connection import opened
-from mzgis.store.tables import FAILURES_TABLE, TOKENS_TABLE, USERS_TABLE
+from mzgis.store.tables import ACCOUNT_FIELDS, FAILURES_TABLE, TOKEN_FIELDS, TOKENS_TABLE, USERS_TABLE
 
 __all__ = ["GeoPackageAccounts"]
 
@@ -42,8 +42,14 @@ _AUTH_SQL = (
 )""",
     f"CREATE INDEX IF NOT EXISTS {FAILURES_TABLE}_name ON {FAILURES_TABLE} (name, failed_at)",
 )
-_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by", "scope")
-_SCOPE_COLUMN = "scope TEXT CHECK (scope IS NULL OR (length(scope) BETWEEN 2 AND 12 AND scope NOT GLOB '*[^0-9]*'))"
+# columns the account tables got after their first version (added to a file's tables at their next use)
+_ADDED_COLUMNS = (
+    (USERS_TABLE, "scope TEXT CHECK (scope IS NULL OR (length(scope) BETWEEN 2 AND 12 AND scope NOT GLOB '*[^0-9]*'))"),
+    (USERS_TABLE, "password_changed_at TEXT"),
+    (USERS_TABLE, "must_change INTEGER NOT NULL DEFAULT 0 CHECK (must_change IN (0, 1))"),
+    (USERS_TABLE, "password_history TEXT NOT NULL DEFAULT '[]'"),
+    (TOKENS_TABLE, "last_seen TEXT"),
+)
 
 
 def _allow_approvers(conn: sqlite3.Connection) -> None:
@@ -53,7 +59,7 @@ def _allow_approvers(conn: sqlite3.Connection) -> None:
     if row is None or "'approver'" in str(row[0]):
         return
     present = {r[1] for r in conn.execute(f"PRAGMA table_info({USERS_TABLE})")}
-    columns = ", ".join(f for f in _ACCOUNT_FIELDS if f in present)
+    columns = ", ".join(f for f in ACCOUNT_FIELDS if f in present)
     conn.execute("PRAGMA foreign_keys = OFF")  # the tokens' reference to the table is kept, not cascaded
     try:
         with conn:
@@ -65,15 +71,26 @@ def _allow_approvers(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _add_scope(conn: sqlite3.Connection) -> None:
-    """A file whose accounts predate jurisdictions gets the scope column (every account unscoped)."""
-    if "scope" not in {r[1] for r in conn.execute(f"PRAGMA table_info({USERS_TABLE})")}:
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """A file whose account tables predate some of their columns gets them (accounts unscoped, their
+    passwords counted as set now, nobody asked to change it)."""
+    present = {
+        table: {r[1] for r in conn.execute(f"PRAGMA table_info({table})")} for table in (USERS_TABLE, TOKENS_TABLE)
+    }
+    missing = [(t, c) for t, c in _ADDED_COLUMNS if c.split()[0] not in present[t]]
+    if missing:
         with conn:
-            conn.execute(f"ALTER TABLE {USERS_TABLE} ADD COLUMN {_SCOPE_COLUMN}")
+            for table, column in missing:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+                if column.startswith("password_changed_at"):
+                    conn.execute(f"UPDATE {table} SET password_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
 
 
 def _account(row: sqlite3.Row) -> dict[str, Any]:
-    return {k: row[k] for k in _ACCOUNT_FIELDS} | {"disabled": bool(row["disabled"])}
+    return {k: row[k] for k in ACCOUNT_FIELDS} | {
+        "disabled": bool(row["disabled"]),
+        "must_change": bool(row["must_change"]),
+    }
 
 
 class GeoPackageAccounts(AccountStore):
@@ -89,7 +106,7 @@ class GeoPackageAccounts(AccountStore):
             for sql in _AUTH_SQL:
                 conn.execute(sql)
             _allow_approvers(conn)
-            _add_scope(conn)
+            _add_columns(conn)
             with conn:
                 yield conn
 
@@ -104,20 +121,25 @@ class GeoPackageAccounts(AccountStore):
         return [_account(r) for r in rows]
 
     def save_account(self, record: Mapping[str, Any]) -> None:
-        values = [int(record[k]) if k == "disabled" else record.get(k) for k in _ACCOUNT_FIELDS]
         with self._auth() as conn:
+            marks = ", ".join("?" * len(ACCOUNT_FIELDS))
             conn.execute(
-                f"INSERT INTO {USERS_TABLE} ({', '.join(_ACCOUNT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,"
-                " disabled = excluded.disabled, scope = excluded.scope",
-                values,
+                f"INSERT INTO {USERS_TABLE} ({', '.join(ACCOUNT_FIELDS)}) VALUES ({marks})"
+                " ON CONFLICT (name) DO UPDATE SET "
+                + ", ".join(f"{k} = excluded.{k}" for k in ACCOUNT_FIELDS if k not in ACCOUNT_KEPT),
+                account_values(record),
             )
 
     def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:
         with self._auth() as conn:
             conn.execute(
-                f"INSERT INTO {TOKENS_TABLE} VALUES (?, ?, ?, ?, ?)", (token_hash, name, created_at, expires_at, label)
+                f"INSERT INTO {TOKENS_TABLE} ({', '.join(TOKEN_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
+                (token_hash, name, created_at, expires_at, label, created_at),
             )
+
+    def touch_token(self, token_hash: str, at: str) -> None:
+        with self._auth() as conn:
+            conn.execute(f"UPDATE {TOKENS_TABLE} SET last_seen = ? WHERE token_hash = ?", (at, token_hash))
 
     def token(self, token_hash: str) -> dict[str, Any] | None:
         with self._auth() as conn:

@@ -9,12 +9,11 @@ from typing import Any
 
 import psycopg
 
-from mzgis.store.base import AccountStore
+from mzgis.store.base import ACCOUNT_KEPT, AccountStore, account_values
 from mzgis.store.sql import SqlDocuments
+from mzgis.store.tables import ACCOUNT_FIELDS, TOKEN_FIELDS
 
 __all__ = ["PostgresAccounts", "PostgresDocuments"]
-
-_ACCOUNT_FIELDS = ("name", "role", "password_hash", "disabled", "created_at", "created_by", "scope")
 
 
 class _Connected:
@@ -26,30 +25,34 @@ class PostgresAccounts(_Connected, AccountStore):
     def account(self, name: str) -> dict[str, Any] | None:
         with self._connection() as conn:
             row = conn.execute(
-                f"SELECT {', '.join(_ACCOUNT_FIELDS)} FROM mzgis_users WHERE name = %s", (name,)
+                f"SELECT {', '.join(ACCOUNT_FIELDS)} FROM mzgis_users WHERE name = %s", (name,)
             ).fetchone()
         return None if row is None else dict(row)
 
     def accounts(self) -> list[dict[str, Any]]:
         with self._connection() as conn:
-            rows = conn.execute(f"SELECT {', '.join(_ACCOUNT_FIELDS)} FROM mzgis_users ORDER BY name").fetchall()
+            rows = conn.execute(f"SELECT {', '.join(ACCOUNT_FIELDS)} FROM mzgis_users ORDER BY name").fetchall()
         return [dict(r) for r in rows]
 
     def save_account(self, record: Mapping[str, Any]) -> None:
         with self._connection() as conn:
             conn.execute(
-                f"INSERT INTO mzgis_users ({', '.join(_ACCOUNT_FIELDS)}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,"
-                " disabled = excluded.disabled, scope = excluded.scope",
-                [bool(record[k]) if k == "disabled" else record.get(k) for k in _ACCOUNT_FIELDS],
+                f"INSERT INTO mzgis_users ({', '.join(ACCOUNT_FIELDS)})"
+                f" VALUES ({', '.join(['%s'] * len(ACCOUNT_FIELDS))}) ON CONFLICT (name) DO UPDATE SET "
+                + ", ".join(f"{k} = excluded.{k}" for k in ACCOUNT_FIELDS if k not in ACCOUNT_KEPT),
+                account_values(record),
             )
 
     def add_token(self, token_hash: str, name: str, *, created_at: str, expires_at: str, label: str) -> None:
         with self._connection() as conn:
             conn.execute(
-                "INSERT INTO mzgis_tokens VALUES (%s, %s, %s, %s, %s)",
-                (token_hash, name, created_at, expires_at, label),
+                f"INSERT INTO mzgis_tokens ({', '.join(TOKEN_FIELDS)}) VALUES (%s, %s, %s, %s, %s, %s)",
+                (token_hash, name, created_at, expires_at, label, created_at),
             )
+
+    def touch_token(self, token_hash: str, at: str) -> None:
+        with self._connection() as conn:
+            conn.execute("UPDATE mzgis_tokens SET last_seen = %s WHERE token_hash = %s", (at, token_hash))
 
     def token(self, token_hash: str) -> dict[str, Any] | None:
         with self._connection() as conn:

@@ -61,6 +61,13 @@ __all__ = [
 REVISIONS_TABLE = "mzgis_revisions"
 _GEOMETRY = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point", "LINESTRING": "LineString", "GEOMETRY": "Geometry"}
 _TYPES = {"text": "text", "integer": "bigint", "real": "double precision", "boolean": "boolean", "date": "date"}
+# columns the account tables got after their first version (made with the tables now, added to older ones)
+ACCOUNT_COLUMNS_ADDED = (
+    ("mzgis_users", "password_changed_at text"),
+    ("mzgis_users", "must_change boolean NOT NULL DEFAULT false"),
+    ("mzgis_users", "password_history text NOT NULL DEFAULT '[]'"),
+    ("mzgis_tokens", "last_seen text"),
+)
 _NOW = """to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 
 
@@ -201,6 +208,7 @@ _CORE_SQL = [
     """CREATE TABLE mzgis_tokens (
   token_hash text PRIMARY KEY, name text NOT NULL REFERENCES mzgis_users (name) ON DELETE CASCADE,
   created_at text NOT NULL, expires_at text NOT NULL, label text NOT NULL DEFAULT '')""",
+    *(f"ALTER TABLE {table} ADD COLUMN {column}" for table, column in ACCOUNT_COLUMNS_ADDED),
     "CREATE TABLE mzgis_sign_in_failures (name text NOT NULL, failed_at text NOT NULL)",
     "CREATE INDEX mzgis_sign_in_failures_name ON mzgis_sign_in_failures (name, failed_at)",
     f"""CREATE TABLE {DOCUMENTS_TABLE} (
@@ -292,6 +300,30 @@ BEGIN
   RETURN OLD;
 END $$""",
 ]
+
+
+# ---------------------------------------------------------------- account columns added since the first version
+
+
+def add_account_columns(conn: psycopg.Connection[Any]) -> list[str]:
+    """Give the account tables of a database made by an earlier version the columns added since (every
+    account's password then counts as set when the column came); returns those added."""
+    present = {
+        (r["table_name"], r["column_name"])
+        for r in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = ANY(%s)",
+            (["mzgis_users", "mzgis_tokens"],),
+        ).fetchall()
+    }
+    added = []
+    for table, column in ACCOUNT_COLUMNS_ADDED:
+        if (table, column.split()[0]) not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+            if column.startswith("password_changed_at"):  # the accounts' passwords count from now
+                conn.execute(f"UPDATE {table} SET password_changed_at = {_NOW}")
+            added.append(f"{table}.{column.split()[0]}")
+    return added
 
 
 # each function of the schema: its name → (its SQL, its body between the dollar quotes)

@@ -45,6 +45,7 @@ from mzgis.store.postgis.connection import Pool, server_error
 from mzgis.store.postgis.names import SEARCH_FUNCTIONS, PgNames, has_search, install_search
 from mzgis.store.postgis.schema import (
     REVISIONS_TABLE,
+    add_account_columns,
     constraint_rules,
     create_schema,
     outdated_functions,
@@ -382,8 +383,8 @@ class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
         weakref.finalize(self, self._pool.close)  # a store dropped without close() closes its connections
         with self._connection() as conn:
             problems = schema_problems(conn)
-            if not problems and not POSTGRES.history_kept(conn):
-                self._keep_history(conn)
+            if not problems:
+                self._bring_up(conn)
         if problems:
             where = public_url(url)
             if len(problems) >= len(LAYERS):
@@ -396,16 +397,19 @@ class PostGISStore(SqlStore, Backend, PostgresAccounts, PostgresDocuments):
                 problems=problems,
             )
 
-    def _keep_history(self, conn: psycopg.Connection[Any]) -> None:
-        """Give a database made before the history was guarded its seal table and triggers. Their DDL waits
-        for the writers in progress on the history's tables (never inside a write: another writer's lock on
-        them would wait for ours); a database whose role may not make triggers, or whose writers hold on
-        past the wait, is left as it is and tried again at the next opening (``mzgis upgrade`` says so)."""
+    def _bring_up(self, conn: psycopg.Connection[Any]) -> None:
+        """Give a database made by an earlier version what this one adds at opening: the columns of the
+        account tables, the history's seal table and the triggers that keep its rows. Their DDL waits for
+        the writers in progress on those tables (never inside a write: another writer's lock on them would
+        wait for ours); a database whose role may not alter them, or whose writers hold on past the wait, is
+        left as it is and tried again at the next opening (``mzgis upgrade`` says so)."""
         try:
             with conn.transaction():
-                keep_history(conn)
+                add_account_columns(conn)
+                if not POSTGRES.history_kept(conn):
+                    keep_history(conn)
         except psycopg.Error as exc:
-            log.warning("修改记录保护触发器未能建立,下次打开时再试:%s", exc.diag.message_primary or exc)
+            log.warning("数据库结构未能补全(账号字段、修改记录保护),下次打开时再试:%s", exc.diag.message_primary or exc)
 
     def history_guarded(self) -> bool:
         """Whether the database has the history's seal table and the triggers that keep its rows."""
