@@ -30,6 +30,7 @@ from argon2 import PasswordHasher
 
 from mzgis.clock import parse_stamp, stamp
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
+from mzgis.security import SecurityLog
 from mzgis.store import AccountStore
 
 __all__ = [
@@ -101,7 +102,6 @@ def _outdated(stored: str) -> bool:
         return True
 
 
-@functools.cache
 @functools.cache
 def _decoy_hash() -> str:
     """A hash no password matches, checked for names that are no account: a wrong name takes as long as
@@ -254,6 +254,7 @@ class Users:
     ) -> None:
         self.store = store
         self.policy = policy
+        self.security = SecurityLog(store, now=now)
         self._now = now
         self._throttle = _Throttle()
 
@@ -312,6 +313,8 @@ class Users:
                 "must_change": temporary,
             }
         )
+        where = f",管辖范围 {jurisdiction}" if jurisdiction else ""
+        self.security.record("account_added", account=by, detail=f"{name}:角色 {ROLE_ZH[checked]}{where}")
         return self.get(name)
 
     def _update(self, name: str, **changes: object) -> User:
@@ -331,18 +334,22 @@ class Users:
                 name=name,
             )
 
-    def set_role(self, name: str, role: str) -> User:
+    def set_role(self, name: str, role: str, *, by: str = "") -> User:
         checked = _check_role(role)
         if checked != "admin":
             self._keep_an_admin(name)
-        return self._update(name, role=checked)
+        user = self._update(name, role=checked)
+        self.security.record("account_changed", account=by, detail=f"{name}:角色改为 {ROLE_ZH[checked]}")
+        return user
 
-    def set_scope(self, name: str, scope: str | None) -> User:
+    def set_scope(self, name: str, scope: str | None, *, by: str = "") -> User:
         """Confine the account's writes to an admin code (None: everywhere); its sign-ins stay valid and
         carry the new scope at once (the account is read on every request)."""
-        return self._update(name, scope=check_scope(scope))
+        user = self._update(name, scope=check_scope(scope))
+        self.security.record("account_changed", account=by, detail=f"{name}:管辖范围改为 {user.scope or '不限'}")
+        return user
 
-    def set_password(self, name: str, password: str, *, temporary: bool = True) -> User:
+    def set_password(self, name: str, password: str, *, temporary: bool = True, by: str = "", client: str = "") -> User:
         """A new password within the policy and none of the account's last ones; every token of the account
         is revoked. ``temporary``: set by an administrator, its holder changes it at the next sign-in."""
         _check_password(password, name)
@@ -361,6 +368,9 @@ class Users:
             must_change=temporary,
         )
         self.store.delete_tokens(name=name)
+        own = by == name
+        detail = f"{name}:{'本人修改' if own else '管理员重设'}" + (",下次登录须由本人修改" if temporary else "")
+        self.security.record("password_changed", account=by, client=client, detail=detail + ";原有登录与令牌作废")
         return user
 
     def change_own_password(
@@ -368,19 +378,20 @@ class Users:
     ) -> SignIn:
         """The holder's own change: the current password (checked and throttled as a sign-in), a new one
         within the policy; every token of the account is revoked and a new sign-in of the page returned."""
-        user = self.authenticate(name, current, client=client)
+        user = self.authenticate(name, current, client=client, quiet=True)
         if new == current:
             raise BadInput("新密码不能与当前密码相同", "the new password is the current one")
-        self.set_password(user.name, new, temporary=False)
+        self.set_password(user.name, new, temporary=False, by=user.name, client=client)
         return self._issue(self.get(user.name), hours=hours, label=WEB_LABEL)
 
-    def set_disabled(self, name: str, disabled: bool) -> User:
+    def set_disabled(self, name: str, disabled: bool, *, by: str = "") -> User:
         """Disable (every token revoked; sign-in refused) or enable an account."""
         if disabled:
             self._keep_an_admin(name)
         user = self._update(name, disabled=disabled)
         if disabled:
             self.store.delete_tokens(name=name)
+        self.security.record("account_changed", account=by, detail=f"{name}:{'停用' if disabled else '启用'}")
         return user
 
     def _issue(self, user: User, *, hours: float, label: str) -> SignIn:
@@ -395,12 +406,14 @@ class Users:
         """A token for a correct name and password (see :meth:`authenticate`)."""
         return self._issue(self.authenticate(name, password, client=client), hours=hours, label=label)
 
-    def authenticate(self, name: str, password: str, *, client: str = "local") -> User:
+    def authenticate(self, name: str, password: str, *, client: str = "local", quiet: bool = False) -> User:
         """The account of a correct name and password; the same message for every failure. After
         ``MAX_FAILURES`` failed sign-ins of one name from one ``client`` (address) within ``LOCKOUT``, that
         name's sign-ins from that client are refused for ``LOCKOUT``: a stranger elsewhere cannot lock a
         user out. The count and the claim of an attempt are one write, so parallel guesses cannot pass it.
-        Names that are no account are counted in this process only and take as long as wrong passwords."""
+        Names that are no account are counted in this process only and take as long as wrong passwords.
+        Each attempt goes to the security log (strangers' at most once per address per quarter hour); a
+        success not at all when ``quiet`` (a password sent with every request, a password's change)."""
         name = name.strip()
         now = self._now()
         key = f"{name}\n{client}"
@@ -412,14 +425,25 @@ class Users:
             allowed, failures = ok, [parse_stamp(t) for t in stamps]
         if not allowed:
             minutes = math.ceil((LOCKOUT - (now - failures[-MAX_FAILURES])).total_seconds() / 60)
+            self._failed(name, record, client, f"失败次数过多,{minutes} 分钟内拒绝该用户名从此地址登录")
             raise NotSignedIn(f"登录失败次数过多,请 {minutes} 分钟后再试", "too many failed sign-ins; try again later")
         stored = record["password_hash"] if record is not None else _decoy_hash()
-        if not verify_password(password, stored) or record is None or record["disabled"]:
+        right = verify_password(password, stored)
+        if not right or record is None or record["disabled"]:
+            self._failed(name, record, client, "账号已停用" if right else "密码不正确")
             raise NotSignedIn("用户名或密码不正确,或账号已停用", "wrong user name or password, or account disabled")
         self.store.clear_sign_in_failures(key)
         if _outdated(stored):  # an earlier version's scrypt hash becomes argon2id at the next sign-in
             self.store.save_account(record | {"password_hash": hash_password(password)})
+        if not quiet:
+            self.security.record("sign_in", account=record["name"], client=client)
         return self.get(record["name"])
+
+    def _failed(self, name: str, record: Mapping[str, Any] | None, client: str, why: str) -> None:
+        if record is None:  # a name that is no account: a stranger's knock
+            self.security.stranger("sign_in", client=client, detail=f"用户名“{name[:40]}”不存在")
+        else:
+            self.security.record("sign_in", account=record["name"], success=False, client=client, detail=why)
 
     def basic(self, name: str, secret: str, *, client: str = "local") -> User:
         """HTTP Basic, for clients that can send nothing else (QGIS's OGC API provider): the secret is the
@@ -428,7 +452,7 @@ class Users:
         try:
             user = self.resolve(secret)
         except NotSignedIn:
-            return self.authenticate(name, secret, client=client)
+            return self.authenticate(name, secret, client=client, quiet=True)
         if user.name != name.strip():
             raise NotSignedIn("用户名或密码不正确,或账号已停用", "the token belongs to another account")
         return user
@@ -438,7 +462,9 @@ class Users:
         user = self.get(name)
         if user.disabled:
             raise Forbidden(f"用户“{name}”已停用", f"user {name!r} is disabled")
-        return self._issue(user, hours=days * 24, label=label)
+        issued = self._issue(user, hours=days * 24, label=label)
+        self.security.record("token_issued", account=name, detail=f"{label},有效 {days:g} 天")
+        return issued
 
     def resolve(self, token: str) -> User:
         """The account a bearer token belongs to; NotSignedIn when unknown, expired or disabled."""
@@ -455,6 +481,8 @@ class Users:
             seen = parse_stamp(str(record.get("last_seen") or record["created_at"]))
             if now - seen >= dt.timedelta(minutes=self.policy.idle_minutes):
                 self.store.delete_tokens(token_hash=hashed)
+                idle = f"超过 {self.policy.idle_minutes:g} 分钟未操作"
+                self.security.record("session_ended", account=str(record["name"]), detail=idle)
                 raise NotSignedIn(
                     f"超过 {self.policy.idle_minutes:g} 分钟未操作,已自动退出登录,请重新登录", "idle sign-in ended"
                 )
@@ -467,15 +495,18 @@ class Users:
             user = dataclasses.replace(user, password_change="")
         return user, record
 
-    def sign_out(self, token: str) -> None:
-        self.store.delete_tokens(token_hash=_token_hash(token))
+    def sign_out(self, token: str, *, client: str = "") -> None:
+        record = self.store.token(_token_hash(token))
+        if self.store.delete_tokens(token_hash=_token_hash(token)) and record is not None:
+            self.security.record("sign_out", account=str(record["name"]), client=client)
 
     def refresh(self, token: str, *, hours: float = 12) -> SignIn:
         """A new web sign-in for the holder of a valid ``token``, which is revoked: a page in use keeps
         working past the first token's lifetime without asking for the password again."""
         user, record = self._holder(token)
         issued = self._issue(user, hours=hours, label=str(record["label"]))
-        self.sign_out(token)
+        self.store.delete_tokens(token_hash=_token_hash(token))
+        self.security.record("token_renewed", account=user.name, detail=str(record["label"]))
         return issued
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "UsersDep",
     "ViewerDep",
     "authorize_first",
+    "client_of",
     "get_settings",
     "get_store",
     "read_access",
@@ -93,6 +94,11 @@ def bearer_token(creds: CredentialsDep) -> str | None:
 TokenDep = Annotated[str | None, Depends(bearer_token)]
 
 
+def client_of(request: Request) -> str:
+    """The client's address as the server sees it (behind a reverse proxy: the proxy's)."""
+    return request.client.host if request.client else "unknown"
+
+
 def signed_in(request: Request, creds: CredentialsDep) -> User | None:
     """The user of the request's credentials, or None without any; invalid ones are NotSignedIn."""
     if creds is None:
@@ -101,7 +107,7 @@ def signed_in(request: Request, creds: CredentialsDep) -> User | None:
     if creds[0] == "bearer":
         return users.resolve(creds[1])
     name, _, secret = creds[1].partition(":")
-    return users.basic(name, secret, client=request.client.host if request.client else "unknown")
+    return users.basic(name, secret, client=client_of(request))
 
 
 SignedInDep = Annotated[User | None, Depends(signed_in)]

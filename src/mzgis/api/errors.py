@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -117,6 +118,26 @@ def _problem(err: dict[str, Any]) -> str:
     return f"{_where(tuple(err.get('loc', ())))}:{reason}"
 
 
+def _log_refusal(request: Request, status: int, message: str) -> None:
+    """A refusal in the security log: a signed-in user's (403) each time, a stranger's (401) as strangers'
+    events are (at most once per address per quarter hour)."""
+    from mzgis.api.deps import client_of, credentials, signed_in
+
+    users = getattr(request.app.state, "users", None)
+    if users is None:  # the app is not serving yet
+        return
+    detail = f"{request.method} {request.url.path}({status}):{message}"
+    client = client_of(request)
+    if status == 401:
+        users.security.stranger("refused", client=client, detail=detail)
+        return
+    try:
+        user = signed_in(request, credentials(request.headers.get("authorization")))
+    except MzgisError:
+        user = None
+    users.security.record("refused", account=user.name if user else "", success=False, client=client, detail=detail)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
@@ -133,6 +154,8 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = 'Basic realm="mzgis", charset="UTF-8"' if ogc else "Bearer"
         if isinstance(exc, Busy):
             headers["Retry-After"] = str(exc.retry_after)
+        if status in (401, 403):
+            await anyio.to_thread.run_sync(_log_refusal, request, status, exc.message_zh)
         return error_response(status, exc.kind, exc.message_zh, exc.message_en, exc.details, headers or None)
 
     async def validation(request: Request, exc: Exception) -> JSONResponse:

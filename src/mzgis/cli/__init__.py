@@ -28,7 +28,7 @@ coverage_app = typer.Typer(help="十四五目标覆盖分析、选址建议。Co
 users_app = typer.Typer(help="用户与角色:新增、改角色、改密码、停用、发放脚本令牌。Accounts.", no_args_is_help=True)
 
 # the commands register themselves on these apps as their modules are imported (in the order of the help)
-from mzgis.cli import data  # noqa: E402, F401
+from mzgis.cli import audit, data  # noqa: E402, F401
 
 app.add_typer(names_app, name="names")
 from mzgis.cli import names, procedures  # noqa: E402, F401

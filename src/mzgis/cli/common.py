@@ -188,6 +188,16 @@ def jurisdiction(on_behalf_of: str | None, store: Backend, db: str | None) -> st
     return str(scope) if scope else None
 
 
+CLI_CLIENT = "命令行"  # the client of what the command line does, in the security log
+
+
+def note_security(store: Any, event: str, db: str | None, detail: str) -> None:
+    """An event of the command line in the store's security log, as who runs it (see :mod:`mzgis.security`)."""
+    from mzgis.security import SecurityLog
+
+    SecurityLog(store).record(event, account=recorded_as(None, settings_for(db)), client=CLI_CLIENT, detail=detail)
+
+
 def parse_date(text: str, option: str) -> datetime.date:
     from mzgis.errors import BadInput
 

@@ -29,8 +29,8 @@ from mzgis.cli.common import (
     fail,
     gazetteer_for,
     keep_map,
+    note_security,
     open_db,
-    parse_date,
     recorded_as,
     run_names_import,
     seed_divisions,
@@ -39,7 +39,6 @@ from mzgis.cli.common import (
 from mzgis.settings import default_demo_path
 
 __all__ = [
-    "audit_cmd",
     "coords",
     "copy_cmd",
     "import_",
@@ -211,8 +210,10 @@ def backup_cmd(
     """备份数据库(使用中也可):一致的副本,核对后与说明文件一起保存。Back up a store, verified."""
     from mzgis.store.backup import backup_store
 
-    report = backup_store(open_db(db), dest, keep=keep)
+    store = open_db(db)
+    report = backup_store(store, dest, keep=keep)
     m = report.manifest
+    note_security(store, "backup", db, f"{report.path.name},SHA-256 {m['sha256'][:16]}…")
     typer.echo(f"已备份到 {report.path}({m['bytes']:,} 字节,SHA-256 {m['sha256'][:16]}…)")
     typer.echo(f"  {_layer_counts(m['counts'])};修改记录 {m['counts']['audit']} 条;已核对完整性和校验和")
     if report.removed:
@@ -239,6 +240,7 @@ def restore_cmd(
 
     with _new_target(target, force=force, not_same_as=str(backup)) as dst:
         manifest, report = restore_store(backup, dst)
+    note_security(dst, "restore", None, f"自备份 {backup.name}({manifest['taken_at']})")
     typer.echo(f"已从 {backup.name}({manifest['taken_at']})恢复到 {dst.location}")
     typer.echo(f"  {_layer_counts(report.counts)};已核对与备份说明的校验和一致(SHA-256 {report.checksum[:16]}…)")
 
@@ -437,85 +439,6 @@ def layers() -> None:
             if f.choices:
                 extra += "取值:" + "/".join(f.choices)
             typer.echo(f"    {f.name:<20} {f.type:<8} {f.label_zh} {extra}".rstrip())
-
-
-@app.command("audit")
-def audit_cmd(
-    layer: Annotated[str | None, typer.Option("--layer", help="图层,如 place_names")] = None,
-    user: Annotated[str | None, typer.Option("--user", help="修改人(账号,或系统账号)")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="自某日起(北京时间 YYYY-MM-DD)")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="mzgis(本程序)或 external(QGIS 等其他工具)")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="最多显示几条(最新的)")] = 50,
-    verify: Annotated[bool, typer.Option("--verify", help="核对修改记录的封存链:找出第一条封存后被删改的记录")] = False,
-    as_json: JsonOption = False,
-    db: DbOption = None,
-) -> None:
-    """最近的修改记录(北京时间),也包括在 QGIS 等其他工具中的修改。Recent changes by layer, user, date, source."""
-    import datetime as dt
-
-    if verify:
-        report = open_db(db).verify_history()
-        if as_json:
-            echo_json(report.__dict__ | {"ok": report.ok})
-        else:
-            wait = f";另有 {report.unsealed} 条尚未封存(其他工具新写的,mzgis 下次写入时封存)" if report.unsealed else ""
-            typer.echo(f"修改记录封存链完好:已核对 {report.sealed} 条{wait}" if report.ok else report.broken[0])
-        if not report.ok:
-            raise typer.Exit(EXIT_CODES["invalid_store"])
-        return
-
-    from mzgis.clock import BEIJING, beijing_time, stamp
-    from mzgis.errors import BadInput
-    from mzgis.layers import LAYERS, get_layer
-
-    if source not in (None, "mzgis", "external"):
-        raise BadInput("--source 应为 mzgis 或 external", "--source must be mzgis or external")
-    start = None
-    if since is not None:
-        day = parse_date(since, "--since")
-        start = stamp(dt.datetime.combine(day, dt.time(), BEIJING))
-    store = open_db(db)
-    entries = store.audit(
-        layer=get_layer(layer).name if layer else None,
-        user=user,
-        since=start,
-        outside=None if source is None else source == "external",
-        limit=limit,
-    )
-    if as_json:
-        echo_json([e.__dict__ for e in entries])
-        return
-    actions = {"insert": "新增", "update": "修改", "delete": "删除"}
-    named = _feature_names(store, entries)
-    for e in entries:
-        label = LAYERS[e.layer].label_zh if e.layer in LAYERS else e.layer
-        what = named.get((e.layer, e.feature_id), "")
-        typer.echo(
-            f"{beijing_time(e.changed_at)}  {label} #{e.feature_id} {what}  {actions[e.action]}  版本 {e.version}"
-            f"  {e.changed_by}  {e.reason}"
-        )
-    if not entries:
-        typer.echo("没有符合条件的修改记录")
-
-
-def _feature_names(store: Any, entries: list[Any]) -> dict[tuple[str, int], str]:
-    """What each audited feature is called (its name, marker number or code): from the row where it says,
-    else from the feature as stored (an update records only the fields it changed)."""
-    from mzgis.layers import LAYERS
-
-    def called(values: dict[str, Any] | None) -> str:
-        values = values or {}
-        return str(values.get("name") or values.get("marker_id") or values.get("code") or "")
-
-    named = {(e.layer, e.feature_id): called(e.after) or called(e.before) for e in entries}
-    missing: dict[str, set[int]] = {}
-    for (layer, fid), text in named.items():
-        if not text and layer in LAYERS:
-            missing.setdefault(layer, set()).add(fid)
-    for layer, ids in missing.items():
-        for f in store.features(layer, where={"id": sorted(ids)}, geometry=False):
-            named[(layer, f.id)] = called(f.properties)
-    return named
 
 
 @app.command("maps")

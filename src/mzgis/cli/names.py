@@ -28,6 +28,7 @@ from mzgis.cli.common import (
     echo_seeded,
     fail,
     gazetteer_for,
+    note_security,
     open_db,
     parse_date,
     point_from,
@@ -425,7 +426,9 @@ def names_export(
     """导出全部地名。Export the gazetteer."""
     from mzgis.io.names_export import export_census, export_names
 
-    n = (export_census if census else export_names)(gazetteer_for(db), file)
+    gazetteer = gazetteer_for(db)
+    n = (export_census if census else export_names)(gazetteer, file)
+    note_security(gazetteer.store, "export", db, f"{file.name},{n} 条")
     typer.echo(f"已导出 {n} 条地名到 {file}" + ("(地名普查交换格式)" if census else ""))
 
 

@@ -435,6 +435,16 @@ class AccountStore(abc.ABC):
         """Remove one token, or every token of an account; returns how many."""
 
     @abc.abstractmethod
+    def add_security_event(self, event: Mapping[str, Any]) -> None:
+        """Append a row (at, account, event, success, client, detail) to the security log, its hash chained
+        to the newest row's under the log's write lock (:func:`mzgis.store.seal.security_digest`)."""
+
+    @abc.abstractmethod
+    def security_events(self, *, after_id: int = 0, limit: int = 1000, newest: bool = False) -> list[dict[str, Any]]:
+        """Rows of the security log after ``after_id`` (the first ``limit``, or the last: ``newest``), oldest
+        first, each with its hash."""
+
+    @abc.abstractmethod
     def sign_in_failures(self, key: str, *, since: str) -> list[str]:
         """When sign-ins under ``key`` (account name and client address) failed after ``since``, oldest first."""
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mzgis.store.tables import AUDIT_TABLE, CHANGESET_TABLE
+from mzgis.store.tables import AUDIT_TABLE, CHANGESET_TABLE, SECURITY_FIELDS
 
 __all__ = [
     "GENESIS",
@@ -156,4 +156,30 @@ def verify_chain(conn: Any, mark: str, *, sealed: bool, page: int = 5000) -> Cha
             report.sealed += 1
         after = int(seals[-1]["seq"])
     report.unsealed = total - report.sealed
+    return report
+
+
+def security_digest(previous: str, row: Mapping[str, Any]) -> str:
+    """The hash of one row of the security log after the hash ``previous`` (the row's id included: a row
+    deleted or inserted between two others breaks the next one's hash)."""
+    payload = {k: bool(row[k]) if k == "success" else row[k] for k in SECURITY_FIELDS}
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((previous + text).encode("utf-8")).hexdigest()
+
+
+def verify_security(pages: Iterable[Sequence[Mapping[str, Any]]]) -> ChainReport:
+    """Walk the security log's rows (pages in id order, each row with its ``hash``) and stop at the first
+    whose hash is not the one its content and the row before it give (named in Chinese)."""
+    report = ChainReport()
+    previous = GENESIS
+    for page in pages:
+        for row in page:
+            expected = security_digest(previous, row)
+            if row["hash"] != expected:
+                report.broken.append(
+                    f"安全日志第 {row['id']} 条({row['at']} {row['event']})或其前面的记录在写入后被改动、删除或插入"
+                )
+                return report
+            previous = expected
+            report.sealed += 1
     return report

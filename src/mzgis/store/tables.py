@@ -24,6 +24,8 @@ __all__ = [
     "META_TABLE",
     "MULTILINE_CONTROL_POINTS",
     "SCHEMA_VERSION",
+    "SECURITY_FIELDS",
+    "SECURITY_TABLE",
     "STORE_ID_KEY",
     "TOKEN_FIELDS",
     "USERS_TABLE",
@@ -55,6 +57,10 @@ ACCOUNT_FIELDS = (
     "name", "role", "password_hash", "disabled", "created_at", "created_by", "scope",
     "password_changed_at", "must_change", "password_history",
 )  # fmt: skip
+# the security log (安全审计): sign-ins, sign-outs, tokens, account changes, refusals, exports, backups; each row
+# chained to the one before by ``hash`` (SHA-256 over the row and the previous hash); rows are never changed
+SECURITY_TABLE = "mzgis_security_log"
+SECURITY_FIELDS = ("id", "at", "account", "event", "success", "client", "detail")
 # a token's columns; last_seen: when it was last used (a web sign-in ends after a while without use)
 TOKEN_FIELDS = ("token_hash", "name", "created_at", "expires_at", "label", "last_seen")
 

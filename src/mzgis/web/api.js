@@ -115,6 +115,10 @@ export const options = (pairs) => Object.entries(pairs).map(([id, zh]) => `<opti
 export const fieldOptions = (field, keep = () => true) => options(Object.fromEntries(
   field.choices.map((c, i) => [c, field.choice_labels_zh[i] || c]).filter(([c]) => keep(c))));
 
+// a stored UTC time as officers read it: Beijing time, whatever zone the browser is set to
+const BEIJING = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+export const beijingTime = (iso) => BEIJING.format(new Date(iso));
+
 export function escapeHtml(text) {
   return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }

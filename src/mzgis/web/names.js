@@ -2,16 +2,13 @@
 // the server's rule findings and romanization updating as the officer types, history, retire and restore,
 // and a stale save shown as a conflict that can be reloaded and re-applied.
 
-import { api, can, download, escapeHtml, fieldOptions, options, session, style } from './api.js';
+import { api, beijingTime, can, download, escapeHtml, fieldOptions, options, session, style } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = { name: 'f-name', category: 'f-category', subcategory: 'f-subcategory', admin_code: 'f-admin', status: 'f-status', origin: 'f-origin' };
 // the fields a conflict or the history speaks of; their Chinese labels come from the layer model
 const SHOWN = ['name', 'category', 'subcategory', 'admin_code', 'status', 'origin', 'geometry', 'former_names', 'retired_on', 'retire_reason'];
 
-// a stored UTC time as officers read it: Beijing time, whatever zone the browser is set to
-const BEIJING = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
-const beijingTime = (iso) => BEIJING.format(new Date(iso));
 
 export function setupNames(ctx) {
   const { map } = ctx;

@@ -1,7 +1,8 @@
-// The accounts panel (admins): list accounts, add one, change a role or jurisdiction, disable or enable.
+// The accounts panel (admins): list accounts, add one, change a role or jurisdiction, disable or enable; the
+// security log.
 // The server checks the admin role on every call; this only shows its answers.
 
-import { api, can, escapeHtml, session } from './api.js';
+import { api, beijingTime, can, escapeHtml, session } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const roles = () => Object.entries(session.config.roles); // from the server, lowest first
@@ -73,5 +74,13 @@ export function setupUsers(ctx) {
       message(err.message, 'error');
     }
   });
-  $('tab-users-btn').addEventListener('shown', () => list().catch((err) => message(err.message, 'error')));
+  // the security log, newest last as the server gives it; shown newest first
+  async function securityLog() {
+    const events = await api('/api/security-log?limit=200');
+    $('u-log').querySelector('tbody').innerHTML = events.reverse().map((e) => `<tr class="${e.success ? '' : 'error'}">`
+      + `<td>${escapeHtml(beijingTime(e.at))}</td><td>${escapeHtml(e.account || '-')}</td><td>${escapeHtml(e.event_zh)}</td>`
+      + `<td>${e.success ? '成功' : '失败'}</td><td>${escapeHtml(e.client || '-')}</td><td>${escapeHtml(e.detail)}</td></tr>`).join('');
+  }
+  $('u-log-btn').addEventListener('click', () => securityLog().catch((err) => message(err.message, 'error')));
+  $('tab-users-btn').addEventListener('shown', () => Promise.all([list(), securityLog()]).catch((err) => message(err.message, 'error')));
 }

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from mzgis import __version__
-from mzgis.api.deps import AccountHolderDep, AdminDep, SettingsDep, TokenDep, UsersDep, ViewerDep
+from mzgis.api.deps import AccountHolderDep, AdminDep, SettingsDep, TokenDep, UsersDep, ViewerDep, client_of
 from mzgis.api.models import ErrorOut
 from mzgis.coverage.targets import FACILITY_TYPES
 from mzgis.io.names_export import CENSUS_FORMATS, EXPORT_FORMATS
@@ -117,7 +117,7 @@ def config(settings: SettingsDep) -> ConfigOut:
 
 @router.post("/api/auth/token", response_model=TokenOut, responses=_ERRORS, summary="登录,取得令牌")
 def sign_in(body: SignInIn, request: Request, users: UsersDep, settings: SettingsDep) -> TokenOut:
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     issued = users.sign_in(body.name, body.password, client=client, hours=settings.sign_in_hours)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
 
@@ -142,15 +142,37 @@ def me(user: AccountHolderDep) -> UserOut:
 def change_password(
     body: PasswordIn, user: AccountHolderDep, request: Request, users: UsersDep, settings: SettingsDep
 ) -> TokenOut:
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     issued = users.change_own_password(user.name, body.current, body.new, client=client, hours=settings.sign_in_hours)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
 
 
 @router.post("/api/auth/sign-out", status_code=204, responses=_ERRORS, summary="退出登录(令牌作废)")
-def sign_out(_: AccountHolderDep, users: UsersDep, token: TokenDep) -> Response:
-    users.sign_out(token or "")  # a viewer is signed in, so the token is there
+def sign_out(_: AccountHolderDep, users: UsersDep, token: TokenDep, request: Request) -> Response:
+    users.sign_out(token or "", client=client_of(request))  # a viewer is signed in, so the token is there
     return Response(status_code=204)
+
+
+class SecurityEventOut(BaseModel):
+    id: int
+    at: str = Field(description="时间(UTC)")
+    account: str = Field(description="账号(未登录者为空)")
+    event: str
+    event_zh: str
+    success: bool
+    client: str = Field(description="客户端地址(命令行为“命令行”)")
+    detail: str
+
+
+@router.get("/api/security-log", response_model=list[SecurityEventOut], responses=_ERRORS, summary="安全日志(管理员)")
+def security_log(
+    _: AdminDep,
+    users: UsersDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="最近多少条")] = 200,
+) -> list[SecurityEventOut]:
+    return [
+        SecurityEventOut(**e.__dict__, event_zh=e.event_zh) for e in users.security.events(limit=limit, newest=True)
+    ]
 
 
 @router.get("/api/users", response_model=list[UserOut], responses=_ERRORS, summary="用户列表(管理员)")
@@ -164,14 +186,14 @@ def add_user(body: UserIn, admin: AdminDep, users: UsersDep) -> UserOut:
 
 
 @router.patch("/api/users/{name}", response_model=UserOut, responses=_ERRORS, summary="修改角色、密码或停用(管理员)")
-def change_user(name: str, body: UserPatch, _: AdminDep, users: UsersDep) -> UserOut:
+def change_user(name: str, body: UserPatch, admin: AdminDep, users: UsersDep, request: Request) -> UserOut:
     user = users.get(name)
     if body.role is not None:
-        user = users.set_role(name, body.role)
+        user = users.set_role(name, body.role, by=admin.name)
     if body.password is not None:
-        user = users.set_password(name, body.password)
+        user = users.set_password(name, body.password, by=admin.name, client=client_of(request))
     if body.disabled is not None:
-        user = users.set_disabled(name, body.disabled)
+        user = users.set_disabled(name, body.disabled, by=admin.name)
     if "scope" in body.model_fields_set:  # given as null or "": no bounds any more
-        user = users.set_scope(name, body.scope)
+        user = users.set_scope(name, body.scope, by=admin.name)
     return user_out(user)

@@ -8,11 +8,11 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.api.deps import EditorDep, GazetteerDep
+from mzgis.api.deps import EditorDep, GazetteerDep, SignedInDep, UsersDep, client_of
 from mzgis.api.files import download, download_responses
 from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, ReasonIn, feature_out
 from mzgis.clock import beijing_today
@@ -268,6 +268,9 @@ def admin_units_at(
 )
 def export_all(
     gaz: GazetteerDep,
+    users: UsersDep,
+    user: SignedInDep,
+    request: Request,
     fmt: Annotated[Literal["csv", "xlsx", "geojson", "gpkg"], Query(alias="format")] = "xlsx",
     census: Annotated[
         bool,
@@ -277,8 +280,12 @@ def export_all(
     title = "地名普查交换" if census else "标准地名"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{title}.{fmt}"
-        (export_census if census else export_names)(gaz, path)
-        return download(path.read_bytes(), f"{title}_{beijing_today().isoformat()}.{fmt}")
+        n = (export_census if census else export_names)(gaz, path)
+        data = path.read_bytes()
+    account = user.name if user else ""
+    detail = f"{title}.{fmt},{n} 条"
+    users.security.record("export", account=account, client=client_of(request), detail=detail)
+    return download(data, f"{title}_{beijing_today().isoformat()}.{fmt}")
 
 
 @router.get(

@@ -12,7 +12,16 @@ from typing import Any
 
 from mzgis.store.base import ACCOUNT_KEPT, AccountStore, account_values
 from mzgis.store.geopackage.connection import opened
-from mzgis.store.tables import ACCOUNT_FIELDS, FAILURES_TABLE, TOKEN_FIELDS, TOKENS_TABLE, USERS_TABLE
+from mzgis.store.seal import GENESIS, HISTORY_KEPT, security_digest
+from mzgis.store.tables import (
+    ACCOUNT_FIELDS,
+    FAILURES_TABLE,
+    SECURITY_FIELDS,
+    SECURITY_TABLE,
+    TOKEN_FIELDS,
+    TOKENS_TABLE,
+    USERS_TABLE,
+)
 
 __all__ = ["GeoPackageAccounts"]
 
@@ -41,6 +50,16 @@ _AUTH_SQL = (
   failed_at TEXT NOT NULL
 )""",
     f"CREATE INDEX IF NOT EXISTS {FAILURES_TABLE}_name ON {FAILURES_TABLE} (name, failed_at)",
+    f"""CREATE TABLE IF NOT EXISTS {SECURITY_TABLE} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, at TEXT NOT NULL, account TEXT NOT NULL, event TEXT NOT NULL,
+  success INTEGER NOT NULL CHECK (success IN (0, 1)), client TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '', hash TEXT NOT NULL
+)""",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {SECURITY_TABLE}_kept_{op.lower()} BEFORE {op} ON {SECURITY_TABLE}"
+        f" BEGIN SELECT RAISE(ABORT, '{HISTORY_KEPT}'); END"
+        for op in ("UPDATE", "DELETE")
+    ),
 )
 # columns the account tables got after their first version (added to a file's tables at their next use)
 _ADDED_COLUMNS = (
@@ -152,6 +171,27 @@ class GeoPackageAccounts(AccountStore):
         column, value = ("token_hash", token_hash) if token_hash is not None else ("name", name)
         with self._auth() as conn:
             return conn.execute(f"DELETE FROM {TOKENS_TABLE} WHERE {column} = ?", (value,)).rowcount
+
+    def add_security_event(self, event: Mapping[str, Any]) -> None:
+        with self._auth() as conn:
+            conn.execute("BEGIN IMMEDIATE")  # the newest hash and the row chained to it under the write lock
+            last = conn.execute(f"SELECT id, hash FROM {SECURITY_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
+            row = {**event, "id": (last[0] if last else 0) + 1, "success": bool(event["success"])}
+            row["hash"] = security_digest(last[1] if last else GENESIS, row)
+            columns = [*SECURITY_FIELDS, "hash"]
+            conn.execute(
+                f"INSERT INTO {SECURITY_TABLE} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [row[c] for c in columns],
+            )
+
+    def security_events(self, *, after_id: int = 0, limit: int = 1000, newest: bool = False) -> list[dict[str, Any]]:
+        with self._auth() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM {SECURITY_TABLE} WHERE id > ? ORDER BY id{' DESC' if newest else ''} LIMIT ?",
+                (after_id, limit),
+            ).fetchall()
+        rows = rows[::-1] if newest else rows
+        return [dict(r) | {"success": bool(r["success"])} for r in rows]
 
     def sign_in_failures(self, key: str, *, since: str) -> list[str]:
         with self._auth() as conn:

@@ -29,6 +29,7 @@ from psycopg.rows import tuple_row
 from mzgis.crs import STORAGE_EPSG
 from mzgis.layers import CODE_PATTERN, LAYERS, SYSTEM_FIELDS, Field, Layer
 from mzgis.store.postgis.names import install_search
+from mzgis.store.seal import HISTORY_KEPT, HISTORY_TABLES, SEAL_TABLE
 from mzgis.store.tables import (
     ACCOUNT_TABLES,
     AUDIT_TABLE,
@@ -42,6 +43,7 @@ from mzgis.store.tables import (
     META_TABLE,
     MULTILINE_CONTROL_POINTS,
     SCHEMA_VERSION,
+    SECURITY_TABLE,
     STORE_ID_KEY,
     field_rules,
     q,
@@ -383,3 +385,52 @@ def schema_problems(conn: psycopg.Connection[Any]) -> list[str]:
         if need - columns[lay.name]:
             problems.append(f"{lay.name} 缺少字段 {'、'.join(sorted(need - columns[lay.name]))}")
     return problems
+
+
+# ---------------------------------------------------------------- the history kept (安全审计)
+
+_KEPT = "mzgis_history_kept"
+# the history's seal table and the security log, and the triggers that refuse to change or delete their rows
+# (or those of the audit and the changesets): made with the schema, and at the opening of an older database
+HISTORY_SQL = (
+    f"CREATE TABLE IF NOT EXISTS {SEAL_TABLE} (seq bigserial PRIMARY KEY, audit_id bigint NOT NULL UNIQUE,"
+    " hash text NOT NULL)",
+    f"""CREATE TABLE IF NOT EXISTS {SECURITY_TABLE} (
+  id bigint PRIMARY KEY, at text NOT NULL, account text NOT NULL, event text NOT NULL, success boolean NOT NULL,
+  client text NOT NULL DEFAULT '', detail text NOT NULL DEFAULT '', hash text NOT NULL)""",
+    # one update is allowed: the layer's revision stamped on the audit rows of the changeset that raised it
+    f"""CREATE OR REPLACE FUNCTION mzgis_history_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = '{AUDIT_TABLE}' THEN
+    IF OLD.revision IS NULL AND to_jsonb(NEW) - 'revision' = to_jsonb(OLD) - 'revision' THEN RETURN NEW; END IF;
+  END IF;
+  RAISE EXCEPTION '{HISTORY_KEPT}' USING ERRCODE = 'integrity_constraint_violation', DETAIL = TG_TABLE_NAME;
+END $$""",
+    *(
+        f"CREATE OR REPLACE TRIGGER {_KEPT} BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW"
+        " EXECUTE FUNCTION mzgis_history_kept()"
+        for table in (*HISTORY_TABLES, SECURITY_TABLE)
+    ),
+    *(
+        f"CREATE OR REPLACE TRIGGER {_KEPT}_truncate BEFORE TRUNCATE ON {table}"
+        " FOR EACH STATEMENT EXECUTE FUNCTION mzgis_history_kept()"
+        for table in (*HISTORY_TABLES, SECURITY_TABLE)
+    ),
+)
+
+
+def history_kept(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the seal table, the security log and every trigger that keeps them and the history are there."""
+    tables = [*HISTORY_TABLES, SECURITY_TABLE]
+    row = conn.execute(
+        "SELECT count(*) AS n FROM pg_trigger WHERE tgname IN (%s, %s)"
+        " AND tgrelid IN (SELECT to_regclass(t) FROM unnest(%s::text[]) AS t)",
+        (_KEPT, f"{_KEPT}_truncate", tables),
+    ).fetchone()
+    return bool(row and row["n"] == 2 * len(tables))
+
+
+def keep_history(conn: psycopg.Connection[Any]) -> None:
+    """Make the history's seal table, the security log and the triggers that refuse to change or delete rows."""
+    for sql in HISTORY_SQL:
+        conn.execute(sql)

@@ -44,10 +44,13 @@ from mzgis.store.postgis.accounts import PostgresAccounts, PostgresDocuments
 from mzgis.store.postgis.connection import Pool, server_error
 from mzgis.store.postgis.names import SEARCH_FUNCTIONS, PgNames, has_search, install_search
 from mzgis.store.postgis.schema import (
+    HISTORY_SQL,
     REVISIONS_TABLE,
     add_account_columns,
     constraint_rules,
     create_schema,
+    history_kept,
+    keep_history,
     outdated_functions,
     replace_functions,
     schema_problems,
@@ -56,9 +59,18 @@ from mzgis.store.rows import (
     checked_rows,
     pinned_read,
 )
-from mzgis.store.seal import HISTORY_KEPT, HISTORY_TABLES, SEAL_TABLE, seal_pending
+from mzgis.store.seal import SEAL_TABLE, seal_pending
 from mzgis.store.sql import Dialect, SqlStore, SqlTransaction, inserted, meta_upsert
-from mzgis.store.tables import ACCOUNT_TABLES, AUDIT_TABLE, CHANGESET_TABLE, DOCUMENTS_TABLE, GEOM, META_TABLE, q
+from mzgis.store.tables import (
+    ACCOUNT_TABLES,
+    AUDIT_TABLE,
+    CHANGESET_TABLE,
+    DOCUMENTS_TABLE,
+    GEOM,
+    META_TABLE,
+    SECURITY_TABLE,
+    q,
+)
 
 __all__ = ["PostGISStore", "create_postgis"]
 
@@ -117,6 +129,7 @@ def _drop(conn: psycopg.Connection[Any]) -> None:
         DOCUMENTS_TABLE,
         *ACCOUNT_TABLES,
         SEAL_TABLE,
+        SECURITY_TABLE,
     ]
     conn.execute("DROP TABLE IF EXISTS " + ", ".join(q(t) for t in tables) + " CASCADE")
     audit_args = "text, bigint, text, integer, text, jsonb, jsonb"
@@ -126,7 +139,7 @@ def _drop(conn: psycopg.Connection[Any]) -> None:
         f"mzgis_audit_outside({audit_args})",
         "mzgis_outside()",
         "mzgis_now()",
-        f"{_KEPT}()",
+        "mzgis_history_kept()",
         *SEARCH_FUNCTIONS,
     ):
         conn.execute(f"DROP FUNCTION IF EXISTS {fn}")
@@ -136,13 +149,6 @@ def _drop(conn: psycopg.Connection[Any]) -> None:
 
 
 log = logging.getLogger(__name__)
-_KEPT = "mzgis_history_kept"
-
-
-def keep_history(conn: psycopg.Connection[Any]) -> None:
-    """Make the history's seal table and the triggers that refuse to change or delete its rows."""
-    for sql in POSTGRES.history_sql:
-        conn.execute(sql)
 
 
 class PostgresDialect(Dialect):
@@ -165,36 +171,10 @@ class PostgresDialect(Dialect):
     def decode_many(self, values: Sequence[Any]) -> list[BaseGeometry | None]:
         return list(shapely.from_wkb(list(values)))
 
-    history_sql = (
-        f"CREATE TABLE IF NOT EXISTS {SEAL_TABLE} (seq bigserial PRIMARY KEY, audit_id bigint NOT NULL UNIQUE,"
-        " hash text NOT NULL)",
-        # one update is allowed: the layer's revision stamped on the audit rows of the changeset that raised it
-        f"""CREATE OR REPLACE FUNCTION mzgis_history_kept() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = '{AUDIT_TABLE}' THEN
-    IF OLD.revision IS NULL AND to_jsonb(NEW) - 'revision' = to_jsonb(OLD) - 'revision' THEN RETURN NEW; END IF;
-  END IF;
-  RAISE EXCEPTION '{HISTORY_KEPT}' USING ERRCODE = 'integrity_constraint_violation', DETAIL = TG_TABLE_NAME;
-END $$""",
-        *(
-            f"CREATE OR REPLACE TRIGGER {_KEPT} BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW"
-            " EXECUTE FUNCTION mzgis_history_kept()"
-            for table in HISTORY_TABLES
-        ),
-        *(
-            f"CREATE OR REPLACE TRIGGER {_KEPT}_truncate BEFORE TRUNCATE ON {table}"
-            " FOR EACH STATEMENT EXECUTE FUNCTION mzgis_history_kept()"
-            for table in HISTORY_TABLES
-        ),
-    )
+    history_sql = HISTORY_SQL
 
     def history_kept(self, conn: Any) -> bool:
-        """Whether the seal table and the triggers that keep the history are there (made last: the trigger on
-        the seal table)."""
-        row = conn.execute(
-            "SELECT count(*) AS n FROM pg_trigger WHERE tgname = %s AND tgrelid = to_regclass(%s)", (_KEPT, SEAL_TABLE)
-        ).fetchone()
-        return bool(row and row["n"])
+        return history_kept(conn)
 
     def has_table(self, conn: Any, name: str) -> bool:
         row = conn.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (name,)).fetchone()
