@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mzgis import totp
 from mzgis.cli import app
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
 from mzgis.store import Backend, GeoPackageStore, open_store
@@ -428,3 +429,48 @@ def test_an_administrator_may_let_a_password_stand_and_a_reset_asks_again(empty_
     assert users.get("地名科").password_change == "initial"
     never = Users(empty_store, now=Clock(), policy=AccountPolicy(password_days=0))
     assert never.get("地名科").password_expires_at is None
+
+
+def test_a_second_factor_is_asked_for_and_checked(empty_store: Backend) -> None:
+    clock = Clock()
+    users = Users(empty_store, now=clock)
+    users.add("管理员", "admin", "First-pass-01", by="setup", temporary=False)
+    secret = totp.new_secret()
+    later = totp.code_at(secret, clock.now + dt.timedelta(minutes=10))  # a code, but not of now
+    with pytest.raises(BadInput, match="动态口令不正确"):
+        users.set_second_factor("管理员", secret, code=later)  # the app must hold the secret to set it
+    assert not users.get("管理员").second_factor
+    users.set_second_factor("管理员", secret, code=totp.code_at(secret, clock.now), by="管理员")
+    with pytest.raises(NotSignedIn, match="请输入动态口令") as asked:
+        users.sign_in("管理员", "First-pass-01")
+    assert asked.value.details == {"second_factor": True}
+    with pytest.raises(NotSignedIn, match="动态口令不正确或已过期"):
+        users.sign_in("管理员", "First-pass-01", code=later)
+    with pytest.raises(NotSignedIn, match="用户名或密码不正确"):  # a right code does not make up for a wrong password
+        users.sign_in("管理员", "Wrong-pass-01", code=totp.code_at(secret, clock.now))
+    signed = users.sign_in("管理员", "First-pass-01", code=totp.code_at(secret, clock.now))
+    assert signed.user.second_factor
+    with pytest.raises(NotSignedIn, match="请输入动态口令"):  # a password sent as HTTP Basic cannot carry the code
+        users.basic("管理员", "First-pass-01")
+    script = users.issue_token("管理员", days=1)  # QGIS uses a token, issued after the sign-in
+    assert users.basic("管理员", script.token).name == "管理员"
+    users.set_second_factor("管理员", None, by="管理员")
+    assert users.sign_in("管理员", "First-pass-01").user.second_factor is False
+
+
+def test_at_level_3_admins_and_approvers_set_a_second_factor_first(empty_store: Backend) -> None:
+    clock = Clock()
+    users = Users(empty_store, now=clock, policy=AccountPolicy(second_factor_required=True))
+    for name, role in (("管理员", "admin"), ("审批科", "approver"), ("地名科", "editor")):
+        users.add(name, role, "First-pass-01", by="setup", temporary=False)
+    assert [users.get(n).password_change for n in ("管理员", "审批科", "地名科")] == [
+        "second_factor",
+        "second_factor",
+        "",
+    ]
+    signed = users.sign_in("管理员", "First-pass-01")
+    with pytest.raises(Forbidden, match=re.escape("按等级保护三级要求,管理员和审批人须设置动态口令(身份验证器)后继续")):
+        require(users.resolve(signed.token), "viewer")
+    secret = totp.new_secret()
+    users.set_second_factor("管理员", secret, code=totp.code_at(secret, clock.now), by="管理员")
+    assert require(users.resolve(signed.token), "admin").second_factor

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     password_history: int = Field(
         default=5, ge=1, le=24, description="a new password may not be one of the account's last this many"
     )
+    security_level: int = Field(
+        default=2, ge=2, le=3, description="等级保护 level: at 3 admins and approvers sign in with a one-time code too"
+    )
     tile_url: str | None = Field(
         default=None, description="optional base tiles for the page, e.g. 天地图 with your key: https://…{z}/{x}/{y}…"
     )
@@ -92,5 +95,8 @@ class Settings(BaseSettings):
         from mzgis.users import AccountPolicy
 
         return AccountPolicy(
-            idle_minutes=self.idle_minutes, password_days=self.password_days, password_history=self.password_history
+            idle_minutes=self.idle_minutes,
+            password_days=self.password_days,
+            password_history=self.password_history,
+            second_factor_required=self.security_level >= 3,
         )

@@ -3,7 +3,8 @@
 Roles rise in order: a viewer reads; a planner also runs analyses and what-ifs; an editor also changes
 place names and boundary data; an admin also manages accounts. Passwords are kept only as argon2id hashes
 (with a random salt; scrypt hashes of earlier versions still verify and are replaced at the next
-sign-in); tokens only as SHA-256 hashes, so a copy of the GeoPackage gives away no secret.
+sign-in); tokens only as SHA-256 hashes, so a copy of the GeoPackage gives away no password or token (it
+holds the second factors' shared secrets, as every TOTP server must).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any, Literal
 import argon2
 from argon2 import PasswordHasher
 
+from mzgis import totp
 from mzgis.clock import parse_stamp, stamp
 from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
 from mzgis.security import SecurityLog
@@ -37,6 +39,7 @@ __all__ = [
     "PASSWORD_CHANGE_ZH",
     "ROLES",
     "ROLE_ZH",
+    "SECOND_FACTOR_ROLES",
     "WEB_LABEL",
     "AccountPolicy",
     "Role",
@@ -136,7 +139,9 @@ def _token_hash(token: str) -> str:
 PASSWORD_CHANGE_ZH = {
     "initial": "密码由管理员设置,首次登录须改为自己的密码",
     "expired": "密码已到期(定期更换),须修改后继续",
+    "second_factor": "按等级保护三级要求,管理员和审批人须设置动态口令(身份验证器)后继续",
 }
+SECOND_FACTOR_ROLES: tuple[Role, ...] = ("approver", "admin")  # who must have one at level 3
 WEB_LABEL = "网页"  # the label of the page's sign-ins: they end after a while without use
 _TOUCH = dt.timedelta(minutes=1)  # a token's last use is written at most this often
 
@@ -150,6 +155,7 @@ class AccountPolicy:
     password_days: float = 90  # a password older than this must be changed at the next sign-in
     password_history: int = 5  # a new password may not be one of the last this many (the current one included)
     warn_days: float = 14  # the page warns this long before a password expires
+    second_factor_required: bool = False  # level 3: admins and approvers sign in with a one-time code too
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,7 @@ class User:
     scope: str | None = None  # the admin code (county, township …) the account's writes are confined to
     password_change: str = ""  # "initial" or "expired": must change the password before anything else
     password_expires_at: str | None = None  # when the password must be changed (None: never)
+    second_factor: bool = False  # signs in with a one-time code as well as the password
 
     def can(self, role: Role) -> bool:
         """Whether this user's role is ``role`` or above."""
@@ -266,9 +273,12 @@ class Users:
         change = "initial" if record.get("must_change") else ""
         if not change and expires is not None and expires <= self._stamp():
             change = "expired"
+        enrolled = bool(record.get("totp_secret"))
+        if not change and not enrolled and self.policy.second_factor_required and record["role"] in SECOND_FACTOR_ROLES:
+            change = "second_factor"
         return User(
             record["name"], record["role"], record["disabled"], record["created_at"], record.get("scope"),
-            change, expires,
+            change, expires, enrolled,
         )  # fmt: skip
 
     def _stamp(self, offset: dt.timedelta = dt.timedelta()) -> str:
@@ -401,18 +411,40 @@ class Users:
         return SignIn(token, user, expires)
 
     def sign_in(
-        self, name: str, password: str, *, client: str = "local", hours: float = 12, label: str = WEB_LABEL
+        self,
+        name: str,
+        password: str,
+        *,
+        client: str = "local",
+        hours: float = 12,
+        label: str = WEB_LABEL,
+        code: str | None = None,
     ) -> SignIn:
-        """A token for a correct name and password (see :meth:`authenticate`)."""
-        return self._issue(self.authenticate(name, password, client=client), hours=hours, label=label)
+        """A token for a correct name and password, and one-time code where the account has a second factor
+        (see :meth:`authenticate`)."""
+        return self._issue(self.authenticate(name, password, client=client, code=code), hours=hours, label=label)
 
-    def authenticate(self, name: str, password: str, *, client: str = "local", quiet: bool = False) -> User:
+    def set_second_factor(self, name: str, secret: str | None, *, code: str | None = None, by: str = "") -> User:
+        """Give the account a second factor (``secret`` from :func:`mzgis.totp.new_secret`; with ``code``, the
+        authenticator's code proving it holds the secret) or take it away (``secret`` None)."""
+        if secret is not None and code is not None and not totp.verify(secret, code, self._now()):
+            raise BadInput("动态口令不正确:请核对身份验证器中的 6 位数字和手机时间", "wrong one-time code")
+        user = self._update(name, totp_secret=secret)
+        detail = f"{name}:{'设置' if secret else '取消'}动态口令(身份验证器)"
+        self.security.record("account_changed", account=by or name, detail=detail)
+        return user
+
+    def authenticate(
+        self, name: str, password: str, *, client: str = "local", quiet: bool = False, code: str | None = None
+    ) -> User:
         """The account of a correct name and password; the same message for every failure. After
         ``MAX_FAILURES`` failed sign-ins of one name from one ``client`` (address) within ``LOCKOUT``, that
         name's sign-ins from that client are refused for ``LOCKOUT``: a stranger elsewhere cannot lock a
         user out. The count and the claim of an attempt are one write, so parallel guesses cannot pass it.
         Names that are no account are counted in this process only and take as long as wrong passwords.
-        Each attempt goes to the security log (strangers' at most once per address per quarter hour); a
+        An account with a second factor also needs ``code``, the authenticator's one-time code (without it:
+        NotSignedIn with ``second_factor`` in its details, the attempt counted). Each attempt goes to the
+        security log (strangers' at most once per address per quarter hour); a
         success not at all when ``quiet`` (a password sent with every request, a password's change)."""
         name = name.strip()
         now = self._now()
@@ -432,6 +464,12 @@ class Users:
         if not right or record is None or record["disabled"]:
             self._failed(name, record, client, "账号已停用" if right else "密码不正确")
             raise NotSignedIn("用户名或密码不正确,或账号已停用", "wrong user name or password, or account disabled")
+        secret = record.get("totp_secret")
+        if secret and not code:
+            raise NotSignedIn("请输入动态口令(身份验证器中的 6 位数字)", "one-time code required", second_factor=True)
+        if secret and not totp.verify(str(secret), code or "", now):
+            self._failed(name, record, client, "动态口令不正确")
+            raise NotSignedIn("动态口令不正确或已过期", "wrong one-time code", second_factor=True)
         self.store.clear_sign_in_failures(key)
         if _outdated(stored):  # an earlier version's scrypt hash becomes argon2id at the next sign-in
             self.store.save_account(record | {"password_hash": hash_password(password)})

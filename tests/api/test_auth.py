@@ -172,3 +172,31 @@ def test_a_password_set_by_an_administrator_is_changed_before_anything_else(clie
     assert changed.status_code == 200 and changed.json()["user"]["password_change"] == ""
     assert client.get("/api/layers", headers=auth).status_code == 401  # every earlier token revoked
     assert client.get("/api/layers", headers=bearer(changed.json()["access_token"])).status_code == 200
+
+
+def test_at_level_3_an_admin_sets_a_second_factor_in_the_api_and_signs_in_with_it(
+    demo_path: Path, tokens: dict[str, str]
+) -> None:
+    from mzgis import totp
+
+    with _client(demo_path, security_level=3) as client:
+        signed_in = client.post("/api/auth/token", json={"name": "管理员", "password": PASSWORD}).json()
+        assert signed_in["user"]["password_change"] == "second_factor"  # a sign-in of the page; a script's
+        admin = bearer(signed_in["access_token"])  # token, issued by an administrator, is not held back
+        assert client.get("/api/layers", headers=bearer(tokens["管理员"])).status_code == 200
+        refused = client.get("/api/layers", headers=admin)
+        assert refused.status_code == 403 and refused.json()["details"] == {"password_change": "second_factor"}
+        assert client.get("/api/layers", headers=bearer(tokens["地名科"])).status_code == 200  # an editor need not
+        new = client.post("/api/auth/second-factor/new", headers=admin).json()
+        assert new["uri"].startswith("otpauth://totp/mzgis%3A%E7%AE%A1%E7%90%86%E5%91%98?secret=" + new["secret"])
+        wrong = client.post("/api/auth/second-factor", headers=admin, json={"secret": new["secret"], "code": "12345"})
+        assert wrong.status_code == 400 and wrong.json()["message"].startswith("动态口令不正确")
+        code = totp.code_at(new["secret"], dt.datetime.now(dt.UTC))
+        done = client.post("/api/auth/second-factor", headers=admin, json={"secret": new["secret"], "code": code})
+        assert done.status_code == 200 and done.json()["second_factor"] is True and done.json()["password_change"] == ""
+        assert client.get("/api/layers", headers=admin).status_code == 200
+        asked = client.post("/api/auth/token", json={"name": "管理员", "password": PASSWORD})
+        assert asked.status_code == 401 and asked.json()["details"] == {"second_factor": True}
+        code = totp.code_at(new["secret"], dt.datetime.now(dt.UTC))
+        signed = client.post("/api/auth/token", json={"name": "管理员", "password": PASSWORD, "code": code})
+        assert signed.status_code == 200 and signed.json()["user"]["second_factor"] is True

@@ -477,6 +477,47 @@ def test_admin_manages_accounts_in_the_page(browser, live_server: str, demo_path
     assert page.errors == [] and other.errors == []
 
 
+def test_at_level_3_an_admin_sets_a_second_factor_in_the_page_and_signs_in_with_it(  # type: ignore[no-untyped-def]
+    browser, demo_path: Path, tokens: dict[str, str]
+) -> None:
+    import datetime as dt
+
+    from mzgis import totp
+    from tests.conftest import serving
+
+    with serving(demo_path, prelude="import os; os.environ['MZGIS_SECURITY_LEVEL'] = '3'") as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(url)
+        page.wait_for_selector("#signin[open]")
+        page.fill("#signin-name", "管理员")
+        page.fill("#signin-password", PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#second-factor[open]")
+        assert "管理员和审批人须设置动态口令" in page.locator("#second-factor-reason").inner_text()
+        secret = page.locator("#second-factor-secret").input_value().replace(" ", "")
+        page.fill(
+            "#second-factor-code", "000000" if totp.code_at(secret, dt.datetime.now(dt.UTC)) != "000000" else "111111"
+        )
+        page.click("#second-factor-form button[type=submit]")
+        page.wait_for_selector("#second-factor-message >> text=动态口令不正确")
+        _shot(page, "page-second-factor")
+        page.fill("#second-factor-code", totp.code_at(secret, dt.datetime.now(dt.UTC)))
+        page.click("#second-factor-form button[type=submit]")
+        page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        page.click("#sign-out")  # and the next sign-in asks for the code
+        page.wait_for_selector("#signin[open]")
+        assert page.locator("#signin-code-row").is_hidden()
+        page.fill("#signin-name", "管理员")
+        page.fill("#signin-password", PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#signin-message >> text=请输入动态口令(身份验证器中的 6 位数字)")
+        assert page.locator("#signin-code-row").is_visible()
+        page.fill("#signin-code", totp.code_at(secret, dt.datetime.now(dt.UTC)))
+        page.keyboard.press("Enter")
+        page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        assert page.locator("#who").inner_text() == "管理员(管理员)"
+
+
 XSS = '<img src=x onerror="window.__xss=1">'
 
 

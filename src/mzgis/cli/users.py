@@ -58,6 +58,8 @@ def _password_state(user: Any) -> str:
         return "首次登录须改密码"
     if user.password_change == "expired":
         return "密码已到期"
+    if user.password_change == "second_factor":
+        return "须设置动态口令"
     return f"密码到期 {user.password_expires_at[:10]}" if user.password_expires_at else "密码不过期"
 
 
@@ -91,7 +93,7 @@ def users_list(db: DbOption = None) -> None:
     """列出用户。List accounts."""
     for u in _users(db).list():
         scope = f"\t管辖 {u.scope}" if u.scope else "\t不限范围"
-        state = _password_state(u)
+        state = _password_state(u) + ("  已设动态口令" if u.second_factor else "")
         typer.echo(
             f"{u.name}\t{u.role}({u.role_zh}){'  已停用' if u.disabled else ''}{scope}\t{state}\t创建于 {u.created_at}"
         )
@@ -152,3 +154,24 @@ def users_token(
     typer.echo(issued.token)
     typer.echo(f"用户 {issued.user.name}(角色:{issued.user.role_zh}),有效期至 {issued.expires_at}", err=True)
     typer.echo("用法:请求头 Authorization: Bearer <令牌>", err=True)
+
+
+@users_app.command("totp")
+def users_totp(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    off: Annotated[bool, typer.Option("--off", help="取消该账号的动态口令")] = False,
+    db: DbOption = None,
+) -> None:
+    """为账号设置动态口令(身份验证器,RFC 6238):显示密钥,由本人在手机上添加;此后登录还须输入 6 位口令。"""
+    from mzgis import totp
+
+    users = _users(db)
+    if off:
+        user = users.set_second_factor(name, None, by=_by(db))
+        typer.echo(f"{user.name} 的动态口令已取消,登录只需密码")
+        return
+    secret = totp.new_secret()
+    user = users.set_second_factor(name, secret, by=_by(db))
+    typer.echo(f"{user.name} 已设置动态口令。请本人在身份验证器中添加(手动输入密钥,或把下面的地址做成二维码):")
+    typer.echo(f"  密钥:{secret}")
+    typer.echo(f"  地址:{totp.otpauth_uri(secret, user.name)}")

@@ -52,10 +52,11 @@ TOKENS_TABLE = "mzgis_tokens"
 FAILURES_TABLE = "mzgis_sign_in_failures"
 ACCOUNT_TABLES = (USERS_TABLE, TOKENS_TABLE, FAILURES_TABLE)
 # an account's columns, in the order of the table; the password's state (身份鉴别): when it was last set, whether
-# its holder must change it at the next sign-in (set by an administrator), the hashes of the earlier ones (JSON)
+# its holder must change it at the next sign-in (set by an administrator), the hashes of the earlier ones (JSON);
+# the second factor's shared secret (base32, :mod:`mzgis.totp`; none: a password alone)
 ACCOUNT_FIELDS = (
     "name", "role", "password_hash", "disabled", "created_at", "created_by", "scope",
-    "password_changed_at", "must_change", "password_history",
+    "password_changed_at", "must_change", "password_history", "totp_secret",
 )  # fmt: skip
 # the security log (安全审计): sign-ins, sign-outs, tokens, account changes, refusals, exports, backups; each row
 # chained to the one before by ``hash`` (SHA-256 over the row and the previous hash); rows are never changed

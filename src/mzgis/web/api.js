@@ -70,8 +70,8 @@ export async function api(url, { method = 'GET', body, headers = {}, raw = false
   return resp.status === 204 ? null : resp.json();
 }
 
-export async function signIn(name, password) {
-  const out = await api('/api/auth/token', { method: 'POST', body: { name, password } });
+export async function signIn(name, password, code = null) {
+  const out = await api('/api/auth/token', { method: 'POST', body: { name, password, code: code || null } });
   keep(out.access_token, out.expires_at);
   session.user = out.user;
   return out.user;

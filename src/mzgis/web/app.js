@@ -3,7 +3,10 @@
 // configured. All rules and analyses run on the server; the page shows their results.
 
 import { api, hooks, session, signIn, signOut, whoAmI, can, escapeHtml, fetchFeatures, style } from './api.js';
-import { askPasswordChange, expiryWarning } from './password.js';
+import { askPasswordChange, askSecondFactor, expiryWarning } from './password.js';
+
+// what the server asks of a user before anything else: a password changed, or a second factor set
+const settlePending = () => (session.user.password_change === 'second_factor' ? askSecondFactor() : askPasswordChange(true));
 import { setupNames } from './names.js';
 import { setupBoundary } from './boundary.js';
 import { setupCoverage } from './coverage.js';
@@ -330,11 +333,15 @@ function openSignIn(reason) {
           message.textContent = `请以 ${before} 登录,以便继续刚才的操作(或退出后换用户)`;
           return;
         }
-        await signIn(name, document.getElementById('signin-password').value);
+        await signIn(name, document.getElementById('signin-password').value, document.getElementById('signin-code').value);
         dialog.close();
-        if (session.user.password_change) await askPasswordChange(true); // nothing else is allowed before
+        if (session.user.password_change) await settlePending(); // nothing else is allowed before
         resolve();
       } catch (err) {
+        if (err.body?.details?.second_factor) { // the account signs in with a one-time code as well
+          document.getElementById('signin-code-row').hidden = false;
+          document.getElementById('signin-code').focus();
+        }
         message.textContent = err.message;
       }
     };
@@ -352,7 +359,7 @@ function openSignIn(reason) {
       ctx.status('请登录');
       await askSignIn();
     } else if (session.user?.password_change) {
-      await askPasswordChange(true);
+      await settlePending();
     }
     applyRole();
     document.getElementById('password-btn').addEventListener('click', async () => {

@@ -1,6 +1,7 @@
 // The password dialog: changing one's own password, and the change the server asks for before anything else
-// (a password set by an administrator, or one past its time). Reads the reason and the expiry from the user.
-import { changePassword, session, signOut } from './api.js';
+// (a password set by an administrator, or one past its time); and setting a second factor where the server
+// requires one (等级保护 level 3). Reads the reason and the expiry from the user.
+import { api, changePassword, session, signOut } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const DAY_MS = 24 * 3600 * 1000;
@@ -43,4 +44,30 @@ export function expiryWarning(user, warnDays) {
   if (!user?.password_expires_at || user.password_change) return '';
   const days = Math.ceil((Date.parse(user.password_expires_at) - Date.now()) / DAY_MS);
   return days <= warnDays ? `密码将于 ${days} 天后到期,请及时修改` : '';
+}
+
+// Resolves once the signed-in user has a second factor: a new secret from the server, entered in the phone's
+// authenticator, confirmed with the code it shows.
+export async function askSecondFactor() {
+  const dialog = $('second-factor');
+  const { secret } = await api('/api/auth/second-factor/new', { method: 'POST' });
+  $('second-factor-reason').textContent = session.user.password_change_zh;
+  $('second-factor-secret').value = secret.match(/.{1,4}/g).join(' ');
+  $('second-factor-code').value = '';
+  return new Promise((resolve) => {
+    $('second-factor-form').onsubmit = async (event) => {
+      event.preventDefault();
+      try {
+        session.user = await api('/api/auth/second-factor', { method: 'POST', body: { secret, code: $('second-factor-code').value } });
+        dialog.close();
+        resolve(true);
+      } catch (err) {
+        $('second-factor-message').textContent = err.message;
+      }
+    };
+    $('second-factor-sign-out').onclick = async () => { await signOut(); location.reload(); };
+    dialog.oncancel = (e) => e.preventDefault();
+    dialog.showModal();
+    $('second-factor-code').focus();
+  });
 }

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from mzgis import __version__
+from mzgis import __version__, totp
 from mzgis.api.deps import AccountHolderDep, AdminDep, SettingsDep, TokenDep, UsersDep, ViewerDep, client_of
 from mzgis.api.models import ErrorOut
 from mzgis.coverage.targets import FACILITY_TYPES
@@ -30,11 +30,14 @@ class UserOut(BaseModel):
     disabled: bool
     created_at: str
     scope: str | None = Field(default=None, description="管辖范围:只能修改此区划代码下的地名(无:不限)")
-    password_change: Literal["", "initial", "expired"] = Field(
-        default="", description="须先修改密码的原因:initial 管理员设置的初始密码,expired 已到期;空:无需修改"
+    password_change: Literal["", "initial", "expired", "second_factor"] = Field(
+        default="",
+        description="须先办理的:initial 改掉管理员设置的初始密码,expired 改掉到期的密码,"
+        "second_factor 设置动态口令;空:无",
     )
-    password_change_zh: str = Field(default="", description="须先修改密码的原因(中文)")
+    password_change_zh: str = Field(default="", description="须先办理的原因(中文)")
     password_expires_at: str | None = Field(default=None, description="密码到期时间(UTC);无:不过期")
+    second_factor: bool = Field(default=False, description="登录时还须输入动态口令(身份验证器)")
 
 
 def user_out(user: User) -> UserOut:
@@ -48,12 +51,24 @@ def user_out(user: User) -> UserOut:
         password_change=user.password_change,
         password_change_zh=PASSWORD_CHANGE_ZH.get(user.password_change, ""),
         password_expires_at=user.password_expires_at,
+        second_factor=user.second_factor,
     )
 
 
 class SignInIn(BaseModel):
     name: str = Field(max_length=100, description="用户名")
     password: str = Field(max_length=1000, description="密码")
+    code: str | None = Field(default=None, max_length=20, description="动态口令:已设置身份验证器的账号须填")
+
+
+class SecondFactorOut(BaseModel):
+    secret: str = Field(description="共享密钥(base32),在身份验证器中手动输入")
+    uri: str = Field(description="otpauth:// 地址(可做成二维码)")
+
+
+class SecondFactorIn(BaseModel):
+    secret: str = Field(min_length=16, max_length=64, pattern="^[A-Z2-7]+=*$", description="上一步取得的共享密钥")
+    code: str = Field(max_length=20, description="身份验证器当前显示的 6 位数字")
 
 
 class PasswordIn(BaseModel):
@@ -118,7 +133,7 @@ def config(settings: SettingsDep) -> ConfigOut:
 @router.post("/api/auth/token", response_model=TokenOut, responses=_ERRORS, summary="登录,取得令牌")
 def sign_in(body: SignInIn, request: Request, users: UsersDep, settings: SettingsDep) -> TokenOut:
     client = client_of(request)
-    issued = users.sign_in(body.name, body.password, client=client, hours=settings.sign_in_hours)
+    issued = users.sign_in(body.name, body.password, client=client, hours=settings.sign_in_hours, code=body.code)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
 
 
@@ -145,6 +160,24 @@ def change_password(
     client = client_of(request)
     issued = users.change_own_password(user.name, body.current, body.new, client=client, hours=settings.sign_in_hours)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
+
+
+@router.post(
+    "/api/auth/second-factor/new", response_model=SecondFactorOut, responses=_ERRORS, summary="生成动态口令的新密钥"
+)
+def new_second_factor(user: AccountHolderDep) -> SecondFactorOut:
+    secret = totp.new_secret()  # kept by nobody until confirmed with a code below
+    return SecondFactorOut(secret=secret, uri=totp.otpauth_uri(secret, user.name))
+
+
+@router.post(
+    "/api/auth/second-factor",
+    response_model=UserOut,
+    responses=_ERRORS | {400: {"model": ErrorOut}},
+    summary="设置自己的动态口令(以身份验证器的当前口令确认)",
+)
+def set_second_factor(body: SecondFactorIn, user: AccountHolderDep, users: UsersDep) -> UserOut:
+    return user_out(users.set_second_factor(user.name, body.secret, code=body.code, by=user.name))
 
 
 @router.post("/api/auth/sign-out", status_code=204, responses=_ERRORS, summary="退出登录(令牌作废)")

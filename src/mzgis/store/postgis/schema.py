@@ -68,6 +68,7 @@ ACCOUNT_COLUMNS_ADDED = (
     ("mzgis_users", "password_changed_at text"),
     ("mzgis_users", "must_change boolean NOT NULL DEFAULT false"),
     ("mzgis_users", "password_history text NOT NULL DEFAULT '[]'"),
+    ("mzgis_users", "totp_secret text"),
     ("mzgis_tokens", "last_seen text"),
 )
 _NOW = """to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
