@@ -16,7 +16,7 @@ from mzgis.api.deps import EditorDep, GazetteerDep, SignedInDep, UsersDep, clien
 from mzgis.api.files import download, download_responses
 from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, ReasonIn, feature_out
 from mzgis.clock import beijing_today
-from mzgis.crs import check_lonlat
+from mzgis.crs import CHINA_BOUNDS, check_lonlat
 from mzgis.errors import BadInput
 from mzgis.gazetteer.edits import Edit
 from mzgis.gazetteer.service import CheckResult
@@ -179,6 +179,11 @@ def _with_etag(response: Response, out: FeatureOut) -> FeatureOut:
     return out
 
 
+# China's extent as the schema states it; the server checks it itself (check_lonlat: a swapped pair is named)
+_W, _S, _E, _N = CHINA_BOUNDS
+_BOUNDS: dict[str, dict[str, Any]] = {"lon": {"minimum": _W, "maximum": _E}, "lat": {"minimum": _S, "maximum": _N}}
+
+
 @router.get("/api/names", response_model=list[SearchHitOut], responses=_ERRORS, summary="查询地名")
 def search_names(
     gaz: GazetteerDep,
@@ -250,8 +255,8 @@ class AdminUnitOut(BaseModel):
 )
 def admin_units_at(
     gaz: GazetteerDep,
-    lon: Annotated[float, Query(description="经度")],
-    lat: Annotated[float, Query(description="纬度")],
+    lon: Annotated[float, Query(description="经度(中国范围内)", json_schema_extra=_BOUNDS["lon"])],
+    lat: Annotated[float, Query(description="纬度(中国范围内)", json_schema_extra=_BOUNDS["lat"])],
 ) -> list[AdminUnitOut]:
     check_lonlat(lon, lat)
     return [
