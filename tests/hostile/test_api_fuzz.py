@@ -8,12 +8,13 @@ requests are pointed at a throwaway account or use a throwaway token)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
@@ -77,9 +78,6 @@ def _the_run_kept_its_accounts() -> None:
         assert users.resolve(TOKENS[name]).role == ACCOUNTS[name]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cleanup() -> object:
-    yield None
-    import shutil
-
-    shutil.rmtree(DB.parent, ignore_errors=True)
+# removed when this test process ends, not with the module: the cases are spread over the test processes, and
+# one may come back to this module after running others
+atexit.register(shutil.rmtree, DB.parent, ignore_errors=True)

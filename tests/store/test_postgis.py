@@ -333,12 +333,25 @@ class _Workers:
         )
         self.base = f"http://127.0.0.1:{port}"
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        for _ in range(150):
+        self.workers_expected = workers
+        for _ in range(600):  # a loaded machine starts the workers slowly
             try:
                 urllib.request.urlopen(self.base + "/api/health", timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.1)
+        self.all_answering()
+
+    def all_answering(self) -> None:
+        """Wait until every worker has answered a request (each has started and logged so)."""
+        seen: set[int] = set()
+        for _ in range(600):
+            seen.add(int(self.call("GET", "/api/health")["worker"]))
+            workers = set(self.workers())
+            if len(workers) == self.workers_expected and workers <= seen:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"not every worker answered: {sorted(seen)} of {sorted(self.workers())}")
 
     def children(self) -> list[int]:
         return [int(p) for p in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()]
