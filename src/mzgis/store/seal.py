@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mzgis.store.tables import AUDIT_TABLE, CHANGESET_TABLE, SECURITY_FIELDS
+from mzgis.store.tables import AUDIT_TABLE, CHANGESET_TABLE, SECURITY_FIELDS, SECURITY_TABLE
 
 __all__ = [
     "GENESIS",
@@ -25,7 +25,9 @@ __all__ = [
     "HISTORY_TABLES",
     "SEAL_TABLE",
     "ChainReport",
+    "append_security",
     "digest",
+    "read_security",
     "seal_pending",
     "verify_chain",
 ]
@@ -183,3 +185,23 @@ def verify_security(pages: Iterable[Sequence[Mapping[str, Any]]]) -> ChainReport
             previous = expected
             report.sealed += 1
     return report
+
+
+def append_security(conn: Any, mark: str, event: Mapping[str, Any]) -> None:
+    """Append ``event`` to the security log on ``conn``, its id and hash following the newest row's (the
+    caller holds the log's write lock: one writer at a time takes the next link)."""
+    last = conn.execute(f"SELECT id, hash FROM {SECURITY_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
+    row = {**event, "id": (int(last["id"]) if last else 0) + 1, "success": bool(event["success"])}
+    row["hash"] = security_digest(str(last["hash"]) if last else GENESIS, row)
+    columns = [*SECURITY_FIELDS, "hash"]
+    marks = ", ".join([mark] * len(columns))
+    conn.execute(f"INSERT INTO {SECURITY_TABLE} ({', '.join(columns)}) VALUES ({marks})", [row[c] for c in columns])
+
+
+def read_security(conn: Any, mark: str, *, after_id: int, limit: int, newest: bool) -> list[dict[str, Any]]:
+    """Rows of the security log after ``after_id``: the first ``limit``, or the last (``newest``), oldest first."""
+    rows = conn.execute(
+        f"SELECT * FROM {SECURITY_TABLE} WHERE id > {mark} ORDER BY id{' DESC' if newest else ''} LIMIT {mark}",
+        (after_id, limit),
+    ).fetchall()
+    return [dict(r) | {"success": bool(r["success"])} for r in (rows[::-1] if newest else rows)]

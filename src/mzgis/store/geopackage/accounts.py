@@ -12,11 +12,10 @@ from typing import Any
 
 from mzgis.store.base import ACCOUNT_KEPT, AccountStore, account_values
 from mzgis.store.geopackage.connection import opened
-from mzgis.store.seal import GENESIS, HISTORY_KEPT, security_digest
+from mzgis.store.seal import HISTORY_KEPT, append_security, read_security
 from mzgis.store.tables import (
     ACCOUNT_FIELDS,
     FAILURES_TABLE,
-    SECURITY_FIELDS,
     SECURITY_TABLE,
     TOKEN_FIELDS,
     TOKENS_TABLE,
@@ -176,23 +175,11 @@ class GeoPackageAccounts(AccountStore):
     def add_security_event(self, event: Mapping[str, Any]) -> None:
         with self._auth() as conn:
             conn.execute("BEGIN IMMEDIATE")  # the newest hash and the row chained to it under the write lock
-            last = conn.execute(f"SELECT id, hash FROM {SECURITY_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
-            row = {**event, "id": (last[0] if last else 0) + 1, "success": bool(event["success"])}
-            row["hash"] = security_digest(last[1] if last else GENESIS, row)
-            columns = [*SECURITY_FIELDS, "hash"]
-            conn.execute(
-                f"INSERT INTO {SECURITY_TABLE} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [row[c] for c in columns],
-            )
+            append_security(conn, "?", event)
 
     def security_events(self, *, after_id: int = 0, limit: int = 1000, newest: bool = False) -> list[dict[str, Any]]:
         with self._auth() as conn:
-            rows = conn.execute(
-                f"SELECT * FROM {SECURITY_TABLE} WHERE id > ? ORDER BY id{' DESC' if newest else ''} LIMIT ?",
-                (after_id, limit),
-            ).fetchall()
-        rows = rows[::-1] if newest else rows
-        return [dict(r) | {"success": bool(r["success"])} for r in rows]
+            return read_security(conn, "?", after_id=after_id, limit=limit, newest=newest)
 
     def sign_in_failures(self, key: str, *, since: str) -> list[str]:
         with self._auth() as conn:

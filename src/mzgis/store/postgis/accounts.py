@@ -10,9 +10,9 @@ from typing import Any
 import psycopg
 
 from mzgis.store.base import ACCOUNT_KEPT, AccountStore, account_values
-from mzgis.store.seal import GENESIS, security_digest
+from mzgis.store.seal import append_security, read_security
 from mzgis.store.sql import SqlDocuments
-from mzgis.store.tables import ACCOUNT_FIELDS, SECURITY_FIELDS, SECURITY_TABLE, TOKEN_FIELDS
+from mzgis.store.tables import ACCOUNT_FIELDS, TOKEN_FIELDS
 
 __all__ = ["PostgresAccounts", "PostgresDocuments"]
 
@@ -71,23 +71,11 @@ class PostgresAccounts(_Connected, AccountStore):
         with self._connection() as conn, conn.transaction():
             # one writer of the log at a time: the newest hash and the row chained to it
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('mzgis security log', 0))")
-            last = conn.execute(f"SELECT id, hash FROM {SECURITY_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
-            row = {**event, "id": (int(last["id"]) if last else 0) + 1, "success": bool(event["success"])}
-            row["hash"] = security_digest(str(last["hash"]) if last else GENESIS, row)
-            columns = [*SECURITY_FIELDS, "hash"]
-            conn.execute(
-                f"INSERT INTO {SECURITY_TABLE} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
-                [row[c] for c in columns],
-            )
+            append_security(conn, "%s", event)
 
     def security_events(self, *, after_id: int = 0, limit: int = 1000, newest: bool = False) -> list[dict[str, Any]]:
         with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT * FROM {SECURITY_TABLE} WHERE id > %s ORDER BY id{' DESC' if newest else ''} LIMIT %s",
-                (after_id, limit),
-            ).fetchall()
-        rows = rows[::-1] if newest else rows
-        return [dict(r) for r in rows]
+            return read_security(conn, "%s", after_id=after_id, limit=limit, newest=newest)
 
     def sign_in_failures(self, key: str, *, since: str) -> list[str]:
         with self._connection() as conn:
