@@ -111,6 +111,9 @@ def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: st
     for title in ("区县界", "乡镇(街道)", "村(社区)", "养老服务设施", "界桩", "界线(本方)", "标准地名"):
         assert any(title in t for t in overlay_titles), title
     assert page.locator(".town-label", has_text="路南街道").count() == 1
+    import re
+
+    assert re.fullmatch(r"\d+ (米|千米)", page.locator(".leaflet-control-scale-line").inner_text())  # not "km"
     # a viewer reads: no edit buttons, no analyses, no accounts
     assert page.locator("#new-name").is_hidden() and page.locator("#tab-users-btn").is_hidden()
     page.click("#tab-boundary-btn")

@@ -288,6 +288,17 @@ function setupTabs() {
   });
 }
 
+// The scale bar in the units officers write (米, 千米; GB/T 3101), Leaflet's own rounding kept.
+function chineseScale() {
+  const Scale = L.Control.Scale.extend({
+    _updateMetric(maxMeters) {
+      const meters = this._getRoundNum(maxMeters);
+      this._updateScale(this._mScale, meters < 1000 ? `${meters} 米` : `${meters / 1000} 千米`, meters / maxMeters);
+    },
+  });
+  return new Scale({ imperial: false });
+}
+
 function applyRole() {
   const who = document.getElementById('who');
   const out = document.getElementById('sign-out');
@@ -370,7 +381,7 @@ function openSignIn(reason) {
     setupTabs();
     const townships = await loadLayers();
     addLegend();
-    L.control.scale({ imperial: false }).addTo(map);
+    chineseScale().addTo(map);
     setupTownships(townships);
     setupUnitFinder();
     setupNames(ctx);
