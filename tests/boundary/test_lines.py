@@ -11,6 +11,7 @@ from mzgis.boundary.alignment import compass, describe_alignment, segments_csv, 
 from mzgis.boundary.lines import compare_lines
 from mzgis.boundary.markers import check_markers
 from mzgis.boundary.service import load_line
+from mzgis.crs import web_positions
 from mzgis.store import GeoPackageStore
 
 TO_LL = Transformer.from_crs(4549, 4490, always_xy=True)
@@ -33,6 +34,7 @@ def test_a_bulge_is_one_stretch_with_its_chainage_and_area() -> None:
     assert s["segments_over_tolerance"] == 1
     seg = r.segments[0]
     assert (seg["from_m"], seg["to_m"], seg["at_m"]) == pytest.approx((426.0, 574.0, 500.0), abs=1.0)
+    assert {k: seg[k] for k in ("gcj02", "bd09")} == web_positions(seg["lon"], seg["lat"])  # for the web maps
     assert s["area_between_m2"] == pytest.approx(2000.0, rel=1e-3)  # a triangle 200 m wide, 20 m high
     assert (s["ours_would_gain_m2"], s["neighbour_would_gain_m2"]) == pytest.approx((2000.0, 0.0), rel=1e-3)
     assert r.areas[0]["side"] == "left"
@@ -77,6 +79,22 @@ def test_markers_findings() -> None:
         ("overdue", "路黄04"),
         ("overdue", "路黄04"),
     ]
+    # each finding where an officer goes to check it (the marker's own position, a gap's middle on the line),
+    # also as 高德/腾讯 (GCJ-02) and 百度 (BD-09) take it; a number that is missing has no place
+    back = Transformer.from_crs(4490, 4549, always_xy=True)
+    placed = [
+        (round(back.transform(f["lon"], f["lat"])[0] - X), round(back.transform(f["lon"], f["lat"])[1] - Y))
+        if "lon" in f
+        else None
+        for f in r.findings
+    ]
+    assert placed == [(6500, 12), (5000, 3), None, (3250, 0), (10000, 0), (1500, 0), (6500, 12), (5000, 3), (6500, 12)]
+    off = r.findings[0]
+    assert (off["gcj02"], off["bd09"]) == (
+        web_positions(off["lon"], off["lat"])["gcj02"],
+        web_positions(off["lon"], off["lat"])["bd09"],
+    )
+    assert off["gcj02"][0] - off["lon"] > 0.003  # about 400 m east, as the web maps shift it here
     s = r.summary
     assert (s["spacing_min_m"], s["spacing_max_m"], s["damaged"], s["missing"]) == (1500.0, 3500.0, 1, 1)
 

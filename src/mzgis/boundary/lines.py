@@ -17,7 +17,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
-from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric
+from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric, web_positions
 
 __all__ = ["LineComparison", "compare_lines"]
 
@@ -27,7 +27,7 @@ class LineComparison:
     """The comparison of our line with theirs."""
 
     summary: dict[str, Any]
-    segments: list[dict[str, float]]
+    segments: list[dict[str, Any]]  # each with its place: lon, lat, gcj02, bd09
     areas: list[dict[str, Any]] = field(default_factory=list)  # each with geometry (lon/lat)
 
     def areas_along(self, segment: dict[str, float]) -> list[BaseGeometry]:
@@ -75,7 +75,7 @@ def compare_lines(
     _, b_pts = _samples(b, step_m)
     back_dev = shapely.distance(b_pts, a)  # the other direction, for the Hausdorff distance
 
-    segments: list[dict[str, float]] = []
+    segments: list[dict[str, Any]] = []
     over = dev > tolerance_m
     i = 0
     while i < len(chain):
@@ -96,6 +96,7 @@ def compare_lines(
                 "at_m": round(float(chain[k]), 1),
                 "lon": round(at.x, 7),
                 "lat": round(at.y, 7),
+                **web_positions(at.x, at.y),  # as officers find it on 高德/腾讯 (GCJ-02) and 百度 (BD-09)
             }
         )
         i = j + 1

@@ -16,7 +16,7 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric
+from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric, web_positions
 
 __all__ = ["MarkerReport", "check_markers", "expected_tripoints"]
 
@@ -87,7 +87,9 @@ def _upkeep(frame: pd.DataFrame, today: dt.date, overdue_years: int) -> list[dic
     """Markers damaged or lost, then markers not inspected for ``overdue_years`` (or never)."""
     lost = {"damaged": "损坏", "missing": "丢失"}
     out = [
-        _finding("condition", r.marker_id, f"界桩 {r.marker_id} {lost[str(r.condition)]}", condition=r.condition)
+        _finding(
+            "condition", r.marker_id, f"界桩 {r.marker_id} {lost[str(r.condition)]}", condition=r.condition, **_at(r)
+        )
         for r in frame.itertuples()
         if r.condition in lost
     ]
@@ -97,8 +99,28 @@ def _upkeep(frame: pd.DataFrame, today: dt.date, overdue_years: int) -> list[dic
         never = not last or (isinstance(last, float) and np.isnan(last))
         if never or str(last)[:10] < cutoff.isoformat():
             when = "从未检查" if never else f"最近检查于 {str(last)[:10]}"
-            out.append(_finding("overdue", r.marker_id, f"界桩 {r.marker_id} {when},超过 {overdue_years} 年未检查"))
+            message = f"界桩 {r.marker_id} {when},超过 {overdue_years} 年未检查"
+            out.append(_finding("overdue", r.marker_id, message, **_at(r)))
     return out
+
+
+def _at(row: Any) -> dict[str, float]:
+    """A marker row's position (lon, lat)."""
+    return {"lon": row.geometry.x, "lat": row.geometry.y}
+
+
+def _placed(findings: list[dict[str, Any]], frame: gpd.GeoDataFrame) -> None:
+    """Give each finding the place an officer goes to check it, in CGCS2000 and as the web maps take it
+    (GCJ-02, BD-09): a finding about a number (used twice) at the first marker with it."""
+    first: dict[Any, Any] = {}
+    for marker_id, geom in zip(frame["marker_id"], frame.geometry, strict=True):
+        first.setdefault(marker_id, geom)
+    for f in findings:
+        if "lon" not in f and f["marker_id"] in first:
+            f["lon"], f["lat"] = first[f["marker_id"]].x, first[f["marker_id"]].y
+        if "lon" in f:
+            f["lon"], f["lat"] = round(float(f["lon"]), 7), round(float(f["lat"]), 7)
+            f.update(web_positions(f["lon"], f["lat"]))
 
 
 def check_markers(
@@ -123,9 +145,14 @@ def check_markers(
     frame["distance_m"] = [line_m.distance(p) for p in frame["_m"]]
     frame = frame.sort_values("chainage_m").reset_index(drop=True)
     findings: list[dict[str, Any]] = []
+    to_ll = geometry_transformer(epsg, STORAGE_EPSG)
 
     def add(kind: str, marker: str | None, message: str, **extra: Any) -> None:
         findings.append(_finding(kind, marker, message, **extra))
+
+    def _at_chainage(chainage_m: float) -> dict[str, float]:
+        p: Any = to_ll(line_m.interpolate(chainage_m))  # a point
+        return {"lon": p.x, "lat": p.y}
 
     for r in frame.itertuples():
         if r.distance_m > tolerance_m:
@@ -134,6 +161,7 @@ def check_markers(
                 r.marker_id,
                 f"界桩 {r.marker_id} 距界线 {r.distance_m:.2f} 米,超过 {tolerance_m:g} 米",
                 distance_m=round(float(r.distance_m), 3),
+                **_at(r),
             )
     findings += _numbering(list(frame["marker_id"]))
     spacing = np.diff(frame["chainage_m"].to_numpy()) if len(frame) > 1 else np.array([])
@@ -145,6 +173,7 @@ def check_markers(
                 a,
                 f"界桩 {a} 与 {b} 相距 {gap:.0f} 米,超过 {max_spacing_m:g} 米",
                 spacing_m=round(float(gap), 1),
+                **_at_chainage(float(frame.iloc[i]["chainage_m"]) + gap / 2),  # where a marker may be wanting
             )
     for point, third in tripoints or []:
         p_m = to_m(point)
@@ -156,6 +185,7 @@ def check_markers(
         if not near:
             add("tripoint_missing", None, f"三县交界处(与 {third})没有三交点界桩", lon=point.x, lat=point.y)
     findings += _upkeep(frame, today, overdue_years)
+    _placed(findings, frame)
     kinds = Counter(f["kind"] for f in findings)
     summary = {
         "line": line_name,
