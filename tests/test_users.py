@@ -444,12 +444,16 @@ def test_a_second_factor_is_asked_for_and_checked(empty_store: Backend) -> None:
     with pytest.raises(NotSignedIn, match="请输入动态口令") as asked:
         users.sign_in("管理员", "First-pass-01")
     assert asked.value.details == {"second_factor": True}
-    with pytest.raises(NotSignedIn, match="动态口令不正确或已过期"):
+    with pytest.raises(NotSignedIn, match="动态口令不正确、已过期或已用过"):
         users.sign_in("管理员", "First-pass-01", code=later)
     with pytest.raises(NotSignedIn, match="用户名或密码不正确"):  # a right code does not make up for a wrong password
         users.sign_in("管理员", "Wrong-pass-01", code=totp.code_at(secret, clock.now))
     signed = users.sign_in("管理员", "First-pass-01", code=totp.code_at(secret, clock.now))
     assert signed.user.second_factor
+    with pytest.raises(NotSignedIn, match="已用过"):  # the same code again, seen by someone watching: refused
+        users.sign_in("管理员", "First-pass-01", code=totp.code_at(secret, clock.now))
+    clock.now += dt.timedelta(seconds=30)
+    assert users.sign_in("管理员", "First-pass-01", code=totp.code_at(secret, clock.now)).user.name == "管理员"
     with pytest.raises(NotSignedIn, match="请输入动态口令"):  # a password sent as HTTP Basic cannot carry the code
         users.basic("管理员", "First-pass-01")
     script = users.issue_token("管理员", days=1)  # QGIS uses a token, issued after the sign-in

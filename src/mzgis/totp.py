@@ -12,7 +12,7 @@ import secrets
 import struct
 from urllib.parse import quote
 
-__all__ = ["code_at", "new_secret", "otpauth_uri", "verify"]
+__all__ = ["code_at", "matched_step", "new_secret", "otpauth_uri", "verify"]
 
 STEP_S = 30
 DIGITS = 6
@@ -41,13 +41,22 @@ def code_at(secret: str, moment: dt.datetime) -> str:
     return hotp(_key(secret), int(moment.timestamp()) // STEP_S)
 
 
-def verify(secret: str, code: str, moment: dt.datetime, *, drift_steps: int = 1) -> bool:
-    """Whether ``code`` is the one of ``moment``, or of a step before or after (a phone's clock a little off)."""
+def matched_step(secret: str, code: str, moment: dt.datetime, *, drift_steps: int = 1) -> int | None:
+    """The time step whose code ``code`` is: that of ``moment``, or a step before or after (a phone's clock a
+    little off); None when it is none of them. A server keeps the last step used, so no code counts twice."""
     code = code.strip().replace(" ", "")
     if len(code) != DIGITS or not code.isascii() or not code.isdigit():
-        return False
+        return None
     key, step = _key(secret), int(moment.timestamp()) // STEP_S
-    return any(hmac.compare_digest(hotp(key, step + d), code) for d in range(-drift_steps, drift_steps + 1))
+    for d in range(-drift_steps, drift_steps + 1):
+        if hmac.compare_digest(hotp(key, step + d), code):
+            return step + d
+    return None
+
+
+def verify(secret: str, code: str, moment: dt.datetime, *, drift_steps: int = 1) -> bool:
+    """Whether ``code`` is the one of ``moment``, or of a step before or after."""
+    return matched_step(secret, code, moment, drift_steps=drift_steps) is not None
 
 
 def otpauth_uri(secret: str, account: str, *, issuer: str = "mzgis") -> str:

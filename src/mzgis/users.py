@@ -429,7 +429,7 @@ class Users:
         authenticator's code proving it holds the secret) or take it away (``secret`` None)."""
         if secret is not None and code is not None and not totp.verify(secret, code, self._now()):
             raise BadInput("动态口令不正确:请核对身份验证器中的 6 位数字和手机时间", "wrong one-time code")
-        user = self._update(name, totp_secret=secret)
+        user = self._update(name, totp_secret=secret, totp_used_step=None)
         detail = f"{name}:{'设置' if secret else '取消'}动态口令(身份验证器)"
         self.security.record("account_changed", account=by or name, detail=detail)
         return user
@@ -467,9 +467,13 @@ class Users:
         secret = record.get("totp_secret")
         if secret and not code:
             raise NotSignedIn("请输入动态口令(身份验证器中的 6 位数字)", "one-time code required", second_factor=True)
-        if secret and not totp.verify(str(secret), code or "", now):
-            self._failed(name, record, client, "动态口令不正确")
-            raise NotSignedIn("动态口令不正确或已过期", "wrong one-time code", second_factor=True)
+        step = totp.matched_step(str(secret), code or "", now) if secret else None
+        if secret and (step is None or step <= int(record.get("totp_used_step") or -1)):
+            self._failed(name, record, client, "动态口令不正确" if step is None else "动态口令重复使用")
+            raise NotSignedIn("动态口令不正确、已过期或已用过", "wrong or reused one-time code", second_factor=True)
+        if step is not None:  # a code counts once, even within its half minute
+            record = record | {"totp_used_step": step}
+            self.store.save_account(record)
         self.store.clear_sign_in_failures(key)
         if _outdated(stored):  # an earlier version's scrypt hash becomes argon2id at the next sign-in
             self.store.save_account(record | {"password_hash": hash_password(password)})

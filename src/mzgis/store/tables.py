@@ -53,10 +53,11 @@ FAILURES_TABLE = "mzgis_sign_in_failures"
 ACCOUNT_TABLES = (USERS_TABLE, TOKENS_TABLE, FAILURES_TABLE)
 # an account's columns, in the order of the table; the password's state (身份鉴别): when it was last set, whether
 # its holder must change it at the next sign-in (set by an administrator), the hashes of the earlier ones (JSON);
-# the second factor's shared secret (base32, :mod:`mzgis.totp`; none: a password alone)
+# the second factor's shared secret (base32, :mod:`mzgis.totp`; none: a password alone) and the time step of the
+# last code used (a code counts once)
 ACCOUNT_FIELDS = (
     "name", "role", "password_hash", "disabled", "created_at", "created_by", "scope",
-    "password_changed_at", "must_change", "password_history", "totp_secret",
+    "password_changed_at", "must_change", "password_history", "totp_secret", "totp_used_step",
 )  # fmt: skip
 # the security log (安全审计): sign-ins, sign-outs, tokens, account changes, refusals, exports, backups; each row
 # chained to the one before by ``hash`` (SHA-256 over the row and the previous hash); rows are never changed

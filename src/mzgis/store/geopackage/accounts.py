@@ -67,6 +67,7 @@ _ADDED_COLUMNS = (
     (USERS_TABLE, "must_change INTEGER NOT NULL DEFAULT 0 CHECK (must_change IN (0, 1))"),
     (USERS_TABLE, "password_history TEXT NOT NULL DEFAULT '[]'"),
     (USERS_TABLE, "totp_secret TEXT"),
+    (USERS_TABLE, "totp_used_step INTEGER"),
     (TOKENS_TABLE, "last_seen TEXT"),
 )
 

@@ -69,6 +69,7 @@ ACCOUNT_COLUMNS_ADDED = (
     ("mzgis_users", "must_change boolean NOT NULL DEFAULT false"),
     ("mzgis_users", "password_history text NOT NULL DEFAULT '[]'"),
     ("mzgis_users", "totp_secret text"),
+    ("mzgis_users", "totp_used_step bigint"),
     ("mzgis_tokens", "last_seen text"),
 )
 _NOW = """to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
