@@ -458,8 +458,9 @@ def test_a_second_factor_is_asked_for_and_checked(empty_store: Backend) -> None:
         users.basic("管理员", "First-pass-01")
     script = users.issue_token("管理员", days=1)  # QGIS uses a token, issued after the sign-in
     assert users.basic("管理员", script.token).name == "管理员"
+    users.change_own_password("管理员", "First-pass-01", "Second-pass-02")  # signed in: the password is asked, no code
     users.set_second_factor("管理员", None, by="管理员")
-    assert users.sign_in("管理员", "First-pass-01").user.second_factor is False
+    assert users.sign_in("管理员", "Second-pass-02").user.second_factor is False
 
 
 def test_at_level_3_admins_and_approvers_set_a_second_factor_first(empty_store: Backend) -> None:

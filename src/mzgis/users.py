@@ -167,7 +167,7 @@ class User:
     disabled: bool = False
     created_at: str = ""
     scope: str | None = None  # the admin code (county, township …) the account's writes are confined to
-    password_change: str = ""  # "initial" or "expired": must change the password before anything else
+    password_change: str = ""  # "initial", "expired" (change the password) or "second_factor" (set one) first
     password_expires_at: str | None = None  # when the password must be changed (None: never)
     second_factor: bool = False  # signs in with a one-time code as well as the password
 
@@ -388,7 +388,8 @@ class Users:
     ) -> SignIn:
         """The holder's own change: the current password (checked and throttled as a sign-in), a new one
         within the policy; every token of the account is revoked and a new sign-in of the page returned."""
-        user = self.authenticate(name, current, client=client, quiet=True)
+        # (signed in already, second factor and all: the password alone is asked again)
+        user = self.authenticate(name, current, client=client, quiet=True, second_factor=False)
         if new == current:
             raise BadInput("新密码不能与当前密码相同", "the new password is the current one")
         self.set_password(user.name, new, temporary=False, by=user.name, client=client)
@@ -435,7 +436,14 @@ class Users:
         return user
 
     def authenticate(
-        self, name: str, password: str, *, client: str = "local", quiet: bool = False, code: str | None = None
+        self,
+        name: str,
+        password: str,
+        *,
+        client: str = "local",
+        quiet: bool = False,
+        code: str | None = None,
+        second_factor: bool = True,
     ) -> User:
         """The account of a correct name and password; the same message for every failure. After
         ``MAX_FAILURES`` failed sign-ins of one name from one ``client`` (address) within ``LOCKOUT``, that
@@ -443,7 +451,8 @@ class Users:
         user out. The count and the claim of an attempt are one write, so parallel guesses cannot pass it.
         Names that are no account are counted in this process only and take as long as wrong passwords.
         An account with a second factor also needs ``code``, the authenticator's one-time code (without it:
-        NotSignedIn with ``second_factor`` in its details, the attempt counted). Each attempt goes to the
+        NotSignedIn with ``second_factor`` in its details, the attempt counted), unless ``second_factor`` is
+        False (a signed-in user confirming the password). Each attempt goes to the
         security log (strangers' at most once per address per quarter hour); a
         success not at all when ``quiet`` (a password sent with every request, a password's change)."""
         name = name.strip()
@@ -464,7 +473,7 @@ class Users:
         if not right or record is None or record["disabled"]:
             self._failed(name, record, client, "账号已停用" if right else "密码不正确")
             raise NotSignedIn("用户名或密码不正确,或账号已停用", "wrong user name or password, or account disabled")
-        secret = record.get("totp_secret")
+        secret = record.get("totp_secret") if second_factor else None
         if secret and not code:
             raise NotSignedIn("请输入动态口令(身份验证器中的 6 位数字)", "one-time code required", second_factor=True)
         step = totp.matched_step(str(secret), code or "", now) if secret else None
