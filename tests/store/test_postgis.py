@@ -31,6 +31,7 @@ from mzgis.settings import default_demo_path
 from mzgis.store import Feature, GeoPackageStore, create_store, open_store
 from mzgis.store.copy import copy_store, store_checksums
 from mzgis.store.postgis import PostGISStore
+from mzgis.users import Users
 from tests.needs import need
 from tests.pg_server import PgServer
 
@@ -110,6 +111,11 @@ def test_copy_both_ways_keeps_ids_versions_and_history(demo_pg: PostGISStore, pg
     gaz = Gazetteer(demo_pg)
     made = gaz.create(_name(1), Point(121.49, 28.525), user="地名科", reason="新建")
     gaz.rename(made.id, "测试甲号桥", expected_version=1, user="地名科", reason="更名")
+    users = Users(demo_pg)  # accounts travel with the password's state and the second factor
+    users.add("新人", "viewer", "Long-enough-1", by="管理员")  # to change at the first sign-in
+    users.add("管理员", "admin", "Long-enough-2", by="setup", temporary=False)
+    users.set_second_factor("管理员", "JBSWY3DPEHPK3PXP", by="管理员")
+    accounts = {a["name"]: a for a in demo_pg.accounts()}
     identity = demo_pg.identity()  # the database got one when first asked (its demo source had none)
     back = tmp_path / "back.gpkg"
     out = runner.invoke(app, ["copy", demo_pg.url, str(back)])
@@ -129,6 +135,9 @@ def test_copy_both_ways_keeps_ids_versions_and_history(demo_pg: PostGISStore, pg
     assert store_checksums(joined) == store_checksums(copied)
     # a copy is the same store moved: it keeps the identity its exports carry
     assert joined.identity() == copied.identity() == identity
+    for store in (copied, joined):
+        assert {a["name"]: a for a in store.accounts()} == accounts
+        assert Users(store).get("新人").password_change == "initial" and Users(store).get("管理员").second_factor
     # the copy goes on as a store of its own: the next id follows, the index sees the copied names
     nxt = Gazetteer(joined).create(_name(2), Point(121.49, 28.526), user="地名科")
     assert nxt.id == made.id + 1

@@ -484,7 +484,7 @@ SYSTEM_TABLES: dict[str, tuple[str, ...]] = {
     "audit": ("id", "changeset_id", "changed_at", "changed_by", "layer", "feature_id", "action", "version", "reason",
               "before", "after"),
     "meta": ("key", "value"),
-    "accounts": ("name", "role", "password_hash", "disabled", "created_at", "created_by", "scope"),
+    "accounts": ACCOUNT_FIELDS,  # the password's state and the second factor too (a copy keeps them)
     "documents": ("id", "procedure_id", "filename", "media_type", "bytes", "sha256", "note", "data", "added_at",
                   "added_by"),
 }  # fmt: skip

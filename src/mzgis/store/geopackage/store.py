@@ -37,6 +37,7 @@ from mzgis.store.base import (
     Feature,
     Loader,
     Transaction,
+    account_values,
     fill_sql,
     require_user,
     utc_now,
@@ -471,7 +472,7 @@ class GeoPackageStore(SqlStore, Backend, GeoPackageAccounts, GeoPackageDocuments
             if table == "audit":
                 row["before"], row["after"] = SQLITE.json_out(r["before"]), SQLITE.json_out(r["after"])
             elif table == "accounts":
-                row["disabled"] = bool(row["disabled"])
+                row["disabled"], row["must_change"] = bool(row["disabled"]), bool(row["must_change"])
             elif table == "documents":
                 row["data"] = bytes(row["data"])
             out.append(row)
@@ -532,9 +533,7 @@ class _GpkgLoader(Loader):
             v = dict(row)
             if table == "audit":
                 v["before"], v["after"] = to_json(v["before"]), to_json(v["after"])
-            elif table == "accounts":
-                v["disabled"] = int(bool(v["disabled"]))
-            values.append([v[f] for f in fields])
+            values.append(account_values(v) if table == "accounts" else [v[f] for f in fields])
         upsert = " ON CONFLICT (key) DO UPDATE SET value = excluded.value" if table == "meta" else ""  # source's notes
         self._conn.executemany(
             f"INSERT INTO {name} ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))}){upsert}", values

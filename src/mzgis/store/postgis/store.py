@@ -35,6 +35,7 @@ from mzgis.store.base import (
     Feature,
     Loader,
     Transaction,
+    account_values,
     fill_sql,
     require_user,
     utc_now,
@@ -337,7 +338,7 @@ class _PgLoader(Loader):
             return
         with self._conn.cursor() as cur, cur.copy(f"COPY {name} ({', '.join(fields)}) FROM STDIN") as cp:
             for row in rows:
-                values = [row[f] for f in fields]
+                values = account_values(row) if table == "accounts" else [row[f] for f in fields]
                 if table == "audit":
                     values[-2:] = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values[-2:]]
                 cp.write_row(values)
