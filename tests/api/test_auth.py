@@ -58,6 +58,7 @@ def test_sign_in_use_and_sign_out(client: TestClient) -> None:
         "created_at": "2026-03-01T08:00:00.000Z",
         "password_change": "",
         "password_change_zh": "",
+        "second_factor": False,
     }
     assert 89 <= (dt.datetime.fromisoformat(expires) - dt.datetime.now(dt.UTC)).days <= 90
     auth = bearer(body["access_token"])
