@@ -39,6 +39,14 @@ def test_info_on_the_demo(tmp_path: Path) -> None:
     assert "EPSG:4490" in result.output and "EPSG:4549" in result.output
 
 
+def test_a_setting_that_is_not_valid_is_named_as_it_is_set(demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MZGIS_SECURITY_LEVEL", "4")
+    monkeypatch.setenv("MZGIS_IDLE_MINUTES", "半小时")
+    out = CliRunner().invoke(app, ["info", "--db", str(demo_path)])
+    assert out.exit_code == 2
+    assert out.output.strip() == "错误:设置有误:MZGIS_IDLE_MINUTES=半小时:应为数值;MZGIS_SECURITY_LEVEL=4:不能大于 3"
+
+
 def test_coords_prints_lon_lat_with_eight_or_more_decimals() -> None:
     result = runner.invoke(app, ["coords", "--from", "gcj02", "--to", "cgcs2000", "121.4", "28.6"])
     assert result.exit_code == 0

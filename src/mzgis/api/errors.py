@@ -4,6 +4,7 @@ unexpected, is ``{"error", "message", "message_en", "details"}`` with a Chinese 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import anyio
@@ -108,14 +109,18 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "请求体"
 
 
-def _problem(err: dict[str, Any]) -> str:
+def validation_reason(err: Mapping[str, Any]) -> str:
+    """What is wrong with one value pydantic refused, in Chinese (its English words when not translated)."""
     template = _VALIDATION_ZH.get(str(err.get("type", "")))
     ctx = err.get("ctx") or {}
     try:
-        reason = template.format(**ctx) if template else str(err.get("msg", ""))
+        return template.format(**ctx) if template else str(err.get("msg", ""))
     except (KeyError, IndexError):
-        reason = str(err.get("msg", ""))
-    return f"{_where(tuple(err.get('loc', ())))}:{reason}"
+        return str(err.get("msg", ""))
+
+
+def _problem(err: dict[str, Any]) -> str:
+    return f"{_where(tuple(err.get('loc', ())))}:{validation_reason(err)}"
 
 
 def _log_refusal(request: Request, status: int, message: str) -> None:

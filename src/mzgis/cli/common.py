@@ -150,7 +150,25 @@ def mapped_errors() -> Iterator[None]:
     except Exception as exc:
         if os.environ.get("MZGIS_DEBUG"):
             raise
+        problem = settings_problem(exc)
+        if problem:
+            raise fail(problem, EXIT_CODES["bad_input"]) from None
         raise fail(f"内部错误({type(exc).__name__}:{exc});请报告此问题", EXIT_CODES["error"]) from None
+
+
+def settings_problem(exc: Exception) -> str:
+    """A setting that is not valid (from the environment or ``.env``), named as it is set; "" for any other
+    error."""
+    from pydantic import ValidationError
+
+    from mzgis.api.errors import validation_reason
+
+    if not isinstance(exc, ValidationError) or exc.title != "Settings":
+        return ""
+    parts = [
+        f"MZGIS_{str(e['loc'][0]).upper()}={str(e.get('input'))[:40]}:{validation_reason(e)}" for e in exc.errors()
+    ]
+    return "设置有误:" + ";".join(parts)
 
 
 class MappedErrors(TyperGroup):
