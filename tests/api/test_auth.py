@@ -201,3 +201,9 @@ def test_at_level_3_an_admin_sets_a_second_factor_in_the_api_and_signs_in_with_i
         code = totp.code_at(new["secret"], dt.datetime.now(dt.UTC))
         signed = client.post("/api/auth/token", json={"name": "管理员", "password": PASSWORD, "code": code})
         assert signed.status_code == 200 and signed.json()["user"]["second_factor"] is True
+        # replacing it takes the password again: a session left open cannot rebind the second factor
+        other = client.post("/api/auth/second-factor/new", headers=admin).json()["secret"]
+        body = {"secret": other, "code": totp.code_at(other, dt.datetime.now(dt.UTC))}
+        assert client.post("/api/auth/second-factor", headers=admin, json=body).status_code == 401
+        replaced = client.post("/api/auth/second-factor", headers=admin, json=body | {"password": PASSWORD})
+        assert replaced.status_code == 200 and replaced.json()["second_factor"] is True

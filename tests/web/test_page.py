@@ -519,6 +519,14 @@ def test_at_level_3_an_admin_sets_a_second_factor_in_the_page_and_signs_in_with_
         page.keyboard.press("Enter")
         page.wait_for_selector("body[data-ready=true]", timeout=30_000)
         assert page.locator("#who").inner_text() == "管理员(管理员)"
+        page.click("#second-factor-btn")  # replacing it asks for the password as well
+        page.wait_for_selector("#second-factor[open]")
+        assert (
+            page.locator("#second-factor-password-row").is_visible()
+            and page.locator("#second-factor-cancel").is_visible()
+        )
+        page.click("#second-factor-cancel")
+        assert page.locator("#second-factor[open]").count() == 0
 
 
 XSS = '<img src=x onerror="window.__xss=1">'

@@ -303,6 +303,7 @@ function applyRole() {
   const who = document.getElementById('who');
   const out = document.getElementById('sign-out');
   document.getElementById('password-btn').hidden = !session.user;
+  document.getElementById('second-factor-btn').hidden = !session.user;
   if (session.user) {
     const warning = expiryWarning(session.user, session.config.password_warn_days);
     who.textContent = `${session.user.name}(${session.user.role_zh})${warning ? ` · ${warning}` : ''}`;
@@ -375,6 +376,9 @@ function openSignIn(reason) {
     applyRole();
     document.getElementById('password-btn').addEventListener('click', async () => {
       if (await askPasswordChange()) { applyRole(); ctx.status('密码已修改;其他地方的登录均已失效'); }
+    });
+    document.getElementById('second-factor-btn').addEventListener('click', async () => {
+      if (await askSecondFactor(false)) ctx.status('动态口令已设置:以后登录还须输入身份验证器中的 6 位数字');
     });
     hooks.signIn = askSignIn;
     document.getElementById('sign-out').addEventListener('click', async () => { await signOut(); location.reload(); });

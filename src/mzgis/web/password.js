@@ -47,26 +47,34 @@ export function expiryWarning(user, warnDays) {
 }
 
 // Resolves once the signed-in user has a second factor: a new secret from the server, entered in the phone's
-// authenticator, confirmed with the code it shows.
-export async function askSecondFactor() {
+// authenticator, confirmed with the code it shows (and the password, when it replaces one). ``required``: the
+// server asks for it before anything else; the dialog cannot be left but by signing out.
+export async function askSecondFactor(required = true) {
   const dialog = $('second-factor');
   const { secret } = await api('/api/auth/second-factor/new', { method: 'POST' });
-  $('second-factor-reason').textContent = session.user.password_change_zh;
+  const replacing = session.user.second_factor;
+  $('second-factor-reason').textContent = required ? session.user.password_change_zh : (replacing ? '更换动态口令:旧的口令随之失效' : '');
   $('second-factor-secret').value = secret.match(/.{1,4}/g).join(' ');
-  $('second-factor-code').value = '';
+  for (const id of ['second-factor-code', 'second-factor-password']) $(id).value = '';
+  $('second-factor-message').textContent = '';
+  $('second-factor-password-row').hidden = !replacing;
+  $('second-factor-cancel').hidden = required;
+  $('second-factor-sign-out').hidden = !required;
   return new Promise((resolve) => {
     $('second-factor-form').onsubmit = async (event) => {
       event.preventDefault();
       try {
-        session.user = await api('/api/auth/second-factor', { method: 'POST', body: { secret, code: $('second-factor-code').value } });
+        const body = { secret, code: $('second-factor-code').value, password: replacing ? $('second-factor-password').value : null };
+        session.user = await api('/api/auth/second-factor', { method: 'POST', body });
         dialog.close();
         resolve(true);
       } catch (err) {
         $('second-factor-message').textContent = err.message;
       }
     };
+    $('second-factor-cancel').onclick = () => { dialog.close(); resolve(false); };
     $('second-factor-sign-out').onclick = async () => { await signOut(); location.reload(); };
-    dialog.oncancel = (e) => e.preventDefault();
+    dialog.oncancel = (e) => { if (required) e.preventDefault(); else resolve(false); };
     dialog.showModal();
     $('second-factor-code').focus();
   });

@@ -69,6 +69,7 @@ class SecondFactorOut(BaseModel):
 class SecondFactorIn(BaseModel):
     secret: str = Field(min_length=16, max_length=64, pattern="^[A-Z2-7]+=*$", description="上一步取得的共享密钥")
     code: str = Field(max_length=20, description="身份验证器当前显示的 6 位数字")
+    password: str | None = Field(default=None, max_length=1000, description="当前密码:更换已有的动态口令时须填")
 
 
 class PasswordIn(BaseModel):
@@ -176,7 +177,9 @@ def new_second_factor(user: AccountHolderDep) -> SecondFactorOut:
     responses=_ERRORS | {400: {"model": ErrorOut}},
     summary="设置自己的动态口令(以身份验证器的当前口令确认)",
 )
-def set_second_factor(body: SecondFactorIn, user: AccountHolderDep, users: UsersDep) -> UserOut:
+def set_second_factor(body: SecondFactorIn, user: AccountHolderDep, users: UsersDep, request: Request) -> UserOut:
+    if user.second_factor:  # replacing one: the password again, so a session left open cannot rebind it
+        users.authenticate(user.name, body.password or "", client=client_of(request), quiet=True, second_factor=False)
     return user_out(users.set_second_factor(user.name, body.secret, code=body.code, by=user.name))
 
 
