@@ -38,6 +38,15 @@ def test_geopackage_layers_crs_and_counts(package) -> None:  # type: ignore[no-u
     assert "路黄01" in set(markers["marker_id"]) and "路温黄" in set(markers["marker_id"])
     findings = pyogrio.read_dataframe(gpkg, layer="findings")
     assert "discrepancy" in set(findings["kind"]) and "condition" in set(findings["kind"])
+    # each code said in Chinese beside it, for the officers who open the file in QGIS
+    tripoint = markers[markers.marker_id == "路温黄"].iloc[0]
+    assert (tripoint["kind"], tripoint["kind_zh"], tripoint["condition_zh"]) == ("tripoint", "三交点", "完好")
+    said = dict(zip(findings["kind"], findings["kind_zh"], strict=True))
+    assert (said["discrepancy"], said["condition"]) == ("两线相差超限", "界桩状况")
+    ours = pyogrio.read_dataframe(gpkg, layer="ours_line")
+    assert list(ours["side_zh"]) == ["本方"]
+    areas = pyogrio.read_dataframe(gpkg, layer="areas_between")
+    assert set(areas["kind_zh"]) == {"两线之间"} and set(areas["gain_zh"]) <= {"本方", "对方"}
 
 
 def test_gbk_shapefiles_open_with_the_chinese_intact(package) -> None:  # type: ignore[no-untyped-def]

@@ -62,7 +62,10 @@ FINDING_ZH = {
     "tripoint_missing": "缺三交点界桩",
     "condition": "界桩状况",
     "overdue": "逾期未检",
+    "discrepancy": "两线相差超限",
+    "area_between": "两线之间",
 }
+GAIN_ZH = {"ours": "本方", "neighbour": "对方"}
 CONDITION_ZH = choice_labels(BOUNDARY_MARKERS, "condition")
 SIDE_ZH = choice_labels(BOUNDARY_LINES, "side")
 ENCODINGS = {"gbk": "CP936", "utf-8": "UTF-8"}
@@ -423,14 +426,21 @@ def _write_files(
     marker_frame = _markers_frame(markers)
     areas, points = _findings_layers(line, comparison, markers)
 
+    # the GeoPackage keeps the codes (for tools) and says each in Chinese beside it (for the officers reading it)
     gpkg = work / f"{name}.gpkg"
-    pyogrio.write_dataframe(lines[lines.side == "ours"], gpkg, layer="ours_line", driver="GPKG")
+    lines_zh = lines.assign(side_zh=lines.side.map(SIDE_ZH))
+    pyogrio.write_dataframe(lines_zh[lines.side == "ours"], gpkg, layer="ours_line", driver="GPKG")
     if line.theirs is not None:
-        pyogrio.write_dataframe(lines[lines.side == "neighbour"], gpkg, layer="neighbour_line", append=True)
-    pyogrio.write_dataframe(marker_frame, gpkg, layer="markers", append=True)
+        pyogrio.write_dataframe(lines_zh[lines.side == "neighbour"], gpkg, layer="neighbour_line", append=True)
+    markers_zh = marker_frame.assign(
+        kind_zh=marker_frame.kind.map(KIND_ZH), condition_zh=marker_frame.condition.map(CONDITION_ZH)
+    )
+    pyogrio.write_dataframe(markers_zh, gpkg, layer="markers", append=True)
     if not areas.empty:
-        pyogrio.write_dataframe(areas, gpkg, layer="areas_between", append=True)
-    pyogrio.write_dataframe(points, gpkg, layer="findings", append=True)
+        areas_zh = areas.assign(kind_zh=areas.kind.map(FINDING_ZH), gain_zh=areas.gain.map(GAIN_ZH).fillna(""))
+        pyogrio.write_dataframe(areas_zh, gpkg, layer="areas_between", append=True)
+    points_zh = points.assign(kind_zh=points.kind.map(FINDING_ZH).fillna(points.kind))
+    pyogrio.write_dataframe(points_zh, gpkg, layer="findings", append=True)
 
     shp_dir = work / "shp"
     shp_dir.mkdir(exist_ok=True)
