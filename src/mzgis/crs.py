@@ -38,6 +38,7 @@ __all__ = [
     "metric_xy",
     "parse_bbox",
     "parse_system",
+    "place",
     "point_xy",
     "to_metric",
     "transform_geometry",
@@ -305,6 +306,13 @@ def to_metric(bounds: tuple[float, float, float, float]) -> int:
     """The Gauss-Krüger zone EPSG for a lon/lat extent (by its centre longitude)."""
     west, _, east, _ = bounds
     return gk_zone_epsg((west + east) / 2.0)
+
+
+def place(lon: float, lat: float, *, digits: int = 7) -> dict[str, Any]:
+    """A CGCS2000 position as mzgis reports it: ``lon`` and ``lat`` to ``digits`` decimals (7: about 1 cm), and
+    from those the same place as the web maps take it (:func:`web_positions`), so anyone can recompute them."""
+    lon, lat = round(float(lon), digits), round(float(lat), digits)
+    return {"lon": lon, "lat": lat, **web_positions(lon, lat)}
 
 
 def web_positions(lon: float, lat: float) -> dict[str, list[float]]:

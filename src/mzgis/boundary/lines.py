@@ -17,7 +17,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
-from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric, web_positions
+from mzgis.crs import STORAGE_EPSG, geometry_transformer, place, to_metric
 
 __all__ = ["LineComparison", "compare_lines"]
 
@@ -94,9 +94,7 @@ def compare_lines(
                 "to_m": round(float(chain[j]), 1),
                 "max_deviation_m": round(float(dev[k]), 3),
                 "at_m": round(float(chain[k]), 1),
-                "lon": round(at.x, 7),
-                "lat": round(at.y, 7),
-                **web_positions(at.x, at.y),  # as officers find it on 高德/腾讯 (GCJ-02) and 百度 (BD-09)
+                **place(at.x, at.y),  # also as officers find it on 高德/腾讯 (GCJ-02) and 百度 (BD-09)
             }
         )
         i = j + 1

@@ -16,7 +16,7 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from mzgis.crs import STORAGE_EPSG, geometry_transformer, to_metric, web_positions
+from mzgis.crs import STORAGE_EPSG, geometry_transformer, place, to_metric
 
 __all__ = ["MarkerReport", "check_markers", "expected_tripoints"]
 
@@ -119,8 +119,7 @@ def _placed(findings: list[dict[str, Any]], frame: gpd.GeoDataFrame) -> None:
         if "lon" not in f and f["marker_id"] in first:
             f["lon"], f["lat"] = first[f["marker_id"]].x, first[f["marker_id"]].y
         if "lon" in f:
-            f["lon"], f["lat"] = round(float(f["lon"]), 7), round(float(f["lat"]), 7)
-            f.update(web_positions(f["lon"], f["lat"]))
+            f.update(place(f["lon"], f["lat"]))
 
 
 def check_markers(

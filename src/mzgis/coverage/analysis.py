@@ -31,7 +31,7 @@ from mzgis.coverage.geometry import Polygons, Subdivisions, population_centres
 from mzgis.coverage.near import Grid
 from mzgis.coverage.reading import reading
 from mzgis.coverage.targets import Targets
-from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, metric_xy, to_metric, web_positions
+from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, metric_xy, place, to_metric
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -93,7 +93,7 @@ def _placed(row: dict[str, Any]) -> dict[str, Any]:
     if geom is None or geom.is_empty:
         return out
     p = geom.representative_point()
-    return out | {"lon": round(p.x, 6), "lat": round(p.y, 6)} | web_positions(p.x, p.y)
+    return out | place(p.x, p.y, digits=6)
 
 
 def _points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -14,7 +14,7 @@ from mzgis.coverage.analysis import CoverageResult, analyze, latest_population
 from mzgis.coverage.geometry import population_centres
 from mzgis.coverage.siting import Pick, build_model, exact, greedy
 from mzgis.coverage.targets import Targets, load_targets
-from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, to_metric, web_positions
+from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, place, to_metric
 from mzgis.errors import BadInput, NotFound
 from mzgis.store import Store
 
@@ -251,9 +251,7 @@ def suggest(
     )
 
     def rows(picks: list[Pick]) -> list[dict[str, Any]]:
-        return [
-            p.__dict__ | {"lon": round(p.lon, 7), "lat": round(p.lat, 7)} | web_positions(p.lon, p.lat) for p in picks
-        ]
+        return [p.__dict__ | place(p.lon, p.lat) for p in picks]
 
     greedy_picks = greedy(model, count)
     result: dict[str, Any] = {
