@@ -392,8 +392,8 @@ class Users:
         user = self.authenticate(name, current, client=client, quiet=True, second_factor=False)
         if new == current:
             raise BadInput("新密码不能与当前密码相同", "the new password is the current one")
-        self.set_password(user.name, new, temporary=False, by=user.name, client=client)
-        return self._issue(self.get(user.name), hours=hours, label=WEB_LABEL)
+        changed = self.set_password(user.name, new, temporary=False, by=user.name, client=client)
+        return self._issue(changed, hours=hours, label=WEB_LABEL)
 
     def set_disabled(self, name: str, disabled: bool, *, by: str = "") -> User:
         """Disable (every token revoked; sign-in refused) or enable an account."""
@@ -547,8 +547,9 @@ class Users:
         return user, record
 
     def sign_out(self, token: str, *, client: str = "") -> None:
-        record = self.store.token(_token_hash(token))
-        if self.store.delete_tokens(token_hash=_token_hash(token)) and record is not None:
+        hashed = _token_hash(token)
+        record = self.store.token(hashed)
+        if self.store.delete_tokens(token_hash=hashed) and record is not None:
             self.security.record("sign_out", account=str(record["name"]), client=client)
 
     def refresh(self, token: str, *, hours: float = 12) -> SignIn:

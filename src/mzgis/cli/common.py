@@ -213,7 +213,12 @@ def note_security(store: Any, event: str, db: str | None, detail: str) -> None:
     """An event of the command line in the store's security log, as who runs it (see :mod:`mzgis.security`)."""
     from mzgis.security import SecurityLog
 
-    SecurityLog(store).record(event, account=recorded_as(None, settings_for(db)), client=CLI_CLIENT, detail=detail)
+    SecurityLog(store).record(event, account=cli_actor(db), client=CLI_CLIENT, detail=detail)
+
+
+def cli_actor(db: str | None) -> str:
+    """Who runs the command, as the history and the security log record it (see :func:`recorded_as`)."""
+    return recorded_as(None, settings_for(db))
 
 
 def parse_date(text: str, option: str) -> datetime.date:
@@ -304,7 +309,7 @@ def seed_divisions(store: Any, *, reason: str = "", under: str | None = None) ->
     from mzgis.gazetteer.divisions import seed_division_names
     from mzgis.gazetteer.service import Gazetteer
 
-    user = recorded_as(None, settings_for(None))
+    user = cli_actor(None)
     return seed_division_names(Gazetteer(store), source=SOURCE_ZH, user=user, under=under, reason=reason)
 
 

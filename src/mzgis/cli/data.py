@@ -23,6 +23,7 @@ from mzgis.cli.common import (
     SaveMapOption,
     UseMapOption,
     UserOption,
+    cli_actor,
     column_map_for,
     echo_json,
     echo_seeded,
@@ -115,7 +116,7 @@ def init(
         from mzgis.divisions import SOURCE_ZH
 
         reason = f"按{SOURCE_ZH}登记"
-        with store.transaction(user=recorded_as(None, settings_for(None)), reason=reason) as tx:
+        with store.transaction(user=cli_actor(None), reason=reason) as tx:
             tx.insert_many(
                 "admin_units",
                 [

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from mzgis.cli import users_app
-from mzgis.cli.common import CLI_CLIENT, DbOption, open_db, recorded_as, settings_for
+from mzgis.cli.common import CLI_CLIENT, DbOption, cli_actor, open_db, settings_for
 
 __all__ = [
     "PasswordStdin",
@@ -48,11 +48,6 @@ def _users(db: str | None) -> Any:
     return Users(open_db(db), policy=settings_for(db).account_policy())
 
 
-def _by(db: str | None) -> str:
-    """Who runs the command, as the history records it (the operating-system account, or MZGIS_USER too)."""
-    return recorded_as(None, settings_for(db))
-
-
 def _password_state(user: Any) -> str:
     if user.password_change == "initial":
         return "首次登录须改密码"
@@ -82,7 +77,7 @@ def users_add(
 ) -> None:
     """新增用户(密码只保存散列值;默认首次登录时须由本人修改)。Add an account."""
     users = _users(db)
-    by = _by(db)
+    by = cli_actor(db)
     user = users.add(name, role, _password(password_stdin), by=by, scope=scope, temporary=not settled)
     where = f",管辖范围 {user.scope}" if user.scope else ""
     typer.echo(f"已新增用户 {user.name}(角色:{user.role_zh}{where};{_password_state(user)})")
@@ -106,14 +101,14 @@ def users_scope(
     db: DbOption = None,
 ) -> None:
     """设置管辖范围:只能修改此区划内的地名。Confine an account's writes to an admin unit."""
-    user = _users(db).set_scope(name, None if code.strip().lower() == "all" else code, by=_by(db))
+    user = _users(db).set_scope(name, None if code.strip().lower() == "all" else code, by=cli_actor(db))
     typer.echo(f"{user.name} 的管辖范围:{user.scope or '不限'}")
 
 
 @users_app.command("role")
 def users_role(name: Annotated[str, typer.Argument(help="用户名")], role: RoleArg, db: DbOption = None) -> None:
     """修改角色。Change an account's role."""
-    user = _users(db).set_role(name, role, by=_by(db))
+    user = _users(db).set_role(name, role, by=cli_actor(db))
     typer.echo(f"{user.name} 的角色已改为 {user.role_zh}")
 
 
@@ -126,7 +121,7 @@ def users_passwd(
 ) -> None:
     """重设密码(该用户的全部令牌随之作废;默认下次登录时须由本人修改)。Set a new password."""
     user = _users(db).set_password(
-        name, _password(password_stdin), temporary=not settled, by=_by(db), client=CLI_CLIENT
+        name, _password(password_stdin), temporary=not settled, by=cli_actor(db), client=CLI_CLIENT
     )
     typer.echo(f"{user.name} 的密码已修改,原有登录与令牌已作废;{_password_state(user)}")
 
@@ -138,7 +133,7 @@ def users_disable(
     db: DbOption = None,
 ) -> None:
     """停用(或用 --enable 重新启用)用户。Disable or re-enable an account."""
-    user = _users(db).set_disabled(name, not enable, by=_by(db))
+    user = _users(db).set_disabled(name, not enable, by=cli_actor(db))
     typer.echo(f"{user.name} 已{'停用' if user.disabled else '启用'}")
 
 
@@ -167,11 +162,11 @@ def users_totp(
 
     users = _users(db)
     if off:
-        user = users.set_second_factor(name, None, by=_by(db))
+        user = users.set_second_factor(name, None, by=cli_actor(db))
         typer.echo(f"{user.name} 的动态口令已取消,登录只需密码")
         return
     secret = totp.new_secret()
-    user = users.set_second_factor(name, secret, by=_by(db))
+    user = users.set_second_factor(name, secret, by=cli_actor(db))
     typer.echo(f"{user.name} 已设置动态口令。请本人在身份验证器中添加(手动输入密钥,或把下面的地址做成二维码):")
     typer.echo(f"  密钥:{secret}")
     typer.echo(f"  地址:{totp.otpauth_uri(secret, user.name)}")
