@@ -203,3 +203,5 @@ def test_usage_errors_are_in_chinese() -> None:
         app, ["names", "add", "x", "--category", "y", "--admin", "1", "--lon", "东经", "--lat", "1"], terminal_width=200
     )
     assert "'--lon' 的值不对:应为数字" in number.output
+    extra = runner.invoke(app, ["pinyin", "涡阳县", "召陵区"], prog_name="mzgis", terminal_width=200)
+    assert extra.exit_code == 2 and "多了参数:召陵区" in extra.output and "unexpected" not in extra.output

@@ -524,7 +524,7 @@ class Users:
     def _holder(self, token: str) -> tuple[User, dict[str, Any]]:
         """The account of a valid token and the token's record; NotSignedIn when unknown, expired or disabled."""
         hashed = _token_hash(token)
-        record = self.store.token(hashed)
+        record, account = self.store.token_holder(hashed)
         now = self._now()
         if record is None or record["expires_at"] <= stamp(now):
             raise NotSignedIn("登录已失效,请重新登录", "unknown or expired token")
@@ -539,7 +539,7 @@ class Users:
                 )
             if now - seen >= _TOUCH:
                 self.store.touch_token(hashed, stamp(now))
-        user = self.get(record["name"])
+        user = self._user(account) if account is not None else self.get(record["name"])
         if user.disabled:
             raise NotSignedIn("账号已停用", "account disabled")
         if record["label"] != WEB_LABEL:  # a script's token, issued by an administrator, not a password's use

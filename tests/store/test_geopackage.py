@@ -283,6 +283,22 @@ def test_opening_a_missing_file(tmp_path: Path) -> None:
         GeoPackageStore(tmp_path / "nope.gpkg")
 
 
+def test_a_file_made_again_under_a_running_store_gets_its_account_tables(tmp_path: Path) -> None:
+    """As after `mzgis init --force` by another process while a server runs: the account tables, made once
+    per store, are made again in the new file."""
+    from mzgis.users import Users
+
+    path = tmp_path / "county.gpkg"
+    running = GeoPackageStore.create(path)
+    assert running.accounts() == []
+    path.unlink()
+    GeoPackageStore.create(path)
+    Users(running).add("amy", "viewer", "Correct-horse-1", by="test")
+    assert Users(running).get("amy").role == "viewer"
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT name FROM mzgis_users").fetchall() == [("amy",)]
+
+
 def test_a_query_keeps_to_the_admin_unit_it_is_scoped_to(demo_store: Backend) -> None:
     """``scope``: a county's or township's code; features whose code (or, for lines, either county's code)
     starts with it — what a store of many counties serves each county from."""

@@ -108,6 +108,16 @@ def test_a_store_made_before_the_guards_gets_them(empty_store: Backend) -> None:
     assert again.verify_history().ok
 
 
+def test_a_running_store_puts_back_the_guards_another_tool_dropped(empty_gpkg: Backend) -> None:
+    """A file's schema is looked at once per store and again whenever another tool changed it: a server
+    running all along puts the triggers back at its next write."""
+    _facility(empty_gpkg, "金清照料中心")
+    _drop_the_guards(empty_gpkg)
+    _facility(empty_gpkg, "下梁照料中心")  # the same store object
+    with outside(empty_gpkg) as tool, pytest.raises(REFUSED, match="修改记录只能追加"):
+        tool.execute("DELETE FROM mzgis_audit WHERE id = 1")
+
+
 def test_a_row_changed_or_deleted_after_it_was_sealed_is_named(empty_store: Backend) -> None:
     _facility(empty_store, "金清照料中心")
     _facility(empty_store, "下梁照料中心")

@@ -100,14 +100,21 @@ def client_of(request: Request) -> str:
 
 
 def signed_in(request: Request, creds: CredentialsDep) -> User | None:
-    """The user of the request's credentials, or None without any; invalid ones are NotSignedIn."""
+    """The user of the request's credentials, or None without any; invalid ones are NotSignedIn. Looked up
+    once per request (a Basic password is hashed once, a 403 is logged without asking the store again)."""
     if creds is None:
         return None
+    known = getattr(request.state, "signed_in", None)  # asked again by authorize_first and a refusal's log
+    if known is not None and known[0] == creds:
+        return known[1]  # type: ignore[no-any-return]
     users = get_users(request)
     if creds[0] == "bearer":
-        return users.resolve(creds[1])
-    name, _, secret = creds[1].partition(":")
-    return users.basic(name, secret, client=client_of(request))
+        user = users.resolve(creds[1])
+    else:
+        name, _, secret = creds[1].partition(":")
+        user = users.basic(name, secret, client=client_of(request))
+    request.state.signed_in = (creds, user)
+    return user
 
 
 SignedInDep = Annotated[User | None, Depends(signed_in)]

@@ -122,6 +122,21 @@ def _placed(findings: list[dict[str, Any]], frame: gpd.GeoDataFrame) -> None:
             f.update(place(f["lon"], f["lat"]))
 
 
+def _tripoints_missing(
+    frame: gpd.GeoDataFrame, tripoints: list[tuple[Point, str]], to_m: Any, tolerance_m: float
+) -> list[dict[str, Any]]:
+    """A finding for each point where three counties meet with no tripoint marker within the tolerance."""
+    out = []
+    for point, third in tripoints:
+        p_m = to_m(point)
+        if not any(
+            k == "tripoint" and p.distance(p_m) <= tolerance_m for k, p in zip(frame.kind, frame["_m"], strict=True)
+        ):
+            message = f"三县交界处(与 {third})没有三交点界桩"
+            out.append(_finding("tripoint_missing", None, message, lon=point.x, lat=point.y))
+    return out
+
+
 def check_markers(
     line: LineString,
     markers: gpd.GeoDataFrame,
@@ -174,15 +189,7 @@ def check_markers(
                 spacing_m=round(float(gap), 1),
                 **_at_chainage(float(frame.iloc[i]["chainage_m"]) + gap / 2),  # where a marker may be wanting
             )
-    for point, third in tripoints or []:
-        p_m = to_m(point)
-        near = [
-            p
-            for k, p in zip(frame.kind, frame["_m"], strict=True)
-            if k == "tripoint" and p.distance(p_m) <= tolerance_m
-        ]
-        if not near:
-            add("tripoint_missing", None, f"三县交界处(与 {third})没有三交点界桩", lon=point.x, lat=point.y)
+    findings += _tripoints_missing(frame, tripoints or [], to_m, tolerance_m)
     findings += _upkeep(frame, today, overdue_years)
     _placed(findings, frame)
     kinds = Counter(f["kind"] for f in findings)

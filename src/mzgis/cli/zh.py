@@ -118,7 +118,7 @@ _ERRORS = [
     (re.compile(r"^(.*)。\. Did you mean (.+)\?$"), r"\1,是否想用 \2?"),
     (re.compile(r"^No such command '([^']+)'\.$"), r"没有命令 '\1'。"),
     (re.compile(r"^No such command '([^']+)'\.\s*Did you mean '([^']+)'\?$"), r"没有命令 '\1',是否想用 '\2'?"),
-    (re.compile(r"^Got unexpected extra arguments? \((.*)\)$"), r"多了参数:\1"),
+    (re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)$"), r"多了参数:\1"),
     (re.compile(r"^Option '(.+)' requires an argument\.$"), r"选项 '\1' 需要一个值。"),
     (re.compile(r"^Option '(.+)' does not take a value\.$"), r"选项 '\1' 不带值。"),
 ]

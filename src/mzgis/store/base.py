@@ -426,6 +426,12 @@ class AccountStore(abc.ABC):
     def token(self, token_hash: str) -> dict[str, Any] | None:
         """The token record (token_hash, name, created_at, expires_at, label, last_seen) or None."""
 
+    def token_holder(self, token_hash: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The token record and its account's record, (None, None) without such a token: what every request
+        with a token asks, in one look where the backend can."""
+        record = self.token(token_hash)
+        return record, None if record is None else self.account(str(record["name"]))
+
     @abc.abstractmethod
     def touch_token(self, token_hash: str, at: str) -> None:
         """Note that the token was used at ``at``."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mzgis.store.base import ACCOUNT_KEPT, AccountStore, account_values
-from mzgis.store.geopackage.connection import opened
+from mzgis.store.geopackage.connection import made_once, opened
 from mzgis.store.seal import HISTORY_KEPT, append_security, read_security
 from mzgis.store.tables import (
     ACCOUNT_FIELDS,
@@ -106,6 +106,13 @@ def _add_columns(conn: sqlite3.Connection) -> None:
                     conn.execute(f"UPDATE {table} SET password_changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
 
 
+def _make_account_tables(conn: sqlite3.Connection) -> None:
+    for sql in _AUTH_SQL:
+        conn.execute(sql)
+    _allow_approvers(conn)
+    _add_columns(conn)
+
+
 def _account(row: sqlite3.Row) -> dict[str, Any]:
     return {k: row[k] for k in ACCOUNT_FIELDS} | {
         "disabled": bool(row["disabled"]),
@@ -123,10 +130,7 @@ class GeoPackageAccounts(AccountStore):
     def _auth(self) -> Iterator[sqlite3.Connection]:
         """A connection with the account tables present; commits on success."""
         with opened(self.path, self.write_wait_s) as conn:
-            for sql in _AUTH_SQL:
-                conn.execute(sql)
-            _allow_approvers(conn)
-            _add_columns(conn)
+            made_once(self, "accounts", conn, self.path, _make_account_tables)
             with conn:
                 yield conn
 
@@ -165,6 +169,14 @@ class GeoPackageAccounts(AccountStore):
         with self._auth() as conn:
             row = conn.execute(f"SELECT * FROM {TOKENS_TABLE} WHERE token_hash = ?", (token_hash,)).fetchone()
         return None if row is None else dict(row)
+
+    def token_holder(self, token_hash: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        with self._auth() as conn:  # one connection: each new one reads the file's whole schema
+            row = conn.execute(f"SELECT * FROM {TOKENS_TABLE} WHERE token_hash = ?", (token_hash,)).fetchone()
+            if row is None:
+                return None, None
+            account = conn.execute(f"SELECT * FROM {USERS_TABLE} WHERE name = ?", (row["name"],)).fetchone()
+        return dict(row), None if account is None else _account(account)
 
     def delete_tokens(self, *, token_hash: str | None = None, name: str | None = None) -> int:
         if token_hash is None and name is None:

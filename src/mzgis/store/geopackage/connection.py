@@ -7,15 +7,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from mzgis.errors import Busy
 from mzgis.store.base import utc_now
 from mzgis.store.geopackage import binary as gpkg_binary
 
-__all__ = ["WRITE_WAIT_S", "busy_is_an_error", "clear_writer", "connect", "note_writer", "opened"]
+__all__ = ["WRITE_WAIT_S", "busy_is_an_error", "clear_writer", "connect", "made_once", "note_writer", "opened"]
 
 WRITE_WAIT_S = 10.0  # how long a writer waits for another process's write lock before giving up (Busy)
 
@@ -26,6 +27,25 @@ def connect(path: Path, *, wait_s: float = WRITE_WAIT_S) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def _schema_mark(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:
+    """What tells that a file's schema is as it was: the file itself (made again under the same name, it is
+    another) and SQLite's schema counter, which every CREATE, ALTER or DROP by any tool moves on."""
+    return os.stat(path).st_ino, int(conn.execute("PRAGMA schema_version").fetchone()[0])
+
+
+def made_once(
+    owner: Any, key: str, conn: sqlite3.Connection, path: Path, make: Callable[[sqlite3.Connection], None]
+) -> None:
+    """Run ``make`` (tables, columns and triggers made on first use, IF NOT EXISTS) on ``conn`` unless it ran
+    for ``owner`` on this file and nothing changed the file's schema since: one pragma instead of a dozen
+    statements on every call, and a file made again or altered by another tool is looked at again."""
+    marks: dict[str, tuple[int, int]] = owner.__dict__.setdefault("_made_marks", {})
+    if marks.get(key) == _schema_mark(conn, path):
+        return
+    make(conn)
+    marks[key] = _schema_mark(conn, path)
 
 
 # ---------------------------------------------------------------- the write lock

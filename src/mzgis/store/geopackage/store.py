@@ -44,7 +44,15 @@ from mzgis.store.base import (
 )
 from mzgis.store.geopackage import binary as gpkg_binary
 from mzgis.store.geopackage.accounts import GeoPackageAccounts
-from mzgis.store.geopackage.connection import WRITE_WAIT_S, busy_is_an_error, clear_writer, connect, note_writer, opened
+from mzgis.store.geopackage.connection import (
+    WRITE_WAIT_S,
+    busy_is_an_error,
+    clear_writer,
+    connect,
+    made_once,
+    note_writer,
+    opened,
+)
 from mzgis.store.geopackage.documents import GeoPackageDocuments
 from mzgis.store.geopackage.schema import (
     APPLICATION_ID,
@@ -192,6 +200,13 @@ class SqliteDialect(Dialect):
 
 
 SQLITE = SqliteDialect()
+
+
+def _make_history(conn: sqlite3.Connection) -> None:
+    for sql in SQLITE.history_sql:
+        conn.execute(sql)
+
+
 _to_sql = SQLITE.value_in
 
 
@@ -411,8 +426,7 @@ class GeoPackageStore(SqlStore, Backend, GeoPackageAccounts, GeoPackageDocuments
                 raise
             if tx.touched:
                 _update_contents(conn, tx.touched, stamp, tx.grown, tx.shrunk)
-                for sql in SQLITE.history_sql:  # made on first use (IF NOT EXISTS: a look at the schema)
-                    conn.execute(sql)
+                made_once(self, "history", conn, self.path, _make_history)  # on first use (IF NOT EXISTS)
                 seal_pending(conn, "?")  # this write's history, and any made since elsewhere (one writer at a time)
                 conn.execute(f"DELETE FROM {SESSION_TABLE}")
                 conn.execute("COMMIT")
