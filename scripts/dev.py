@@ -90,12 +90,15 @@ def run(host: str, port: int) -> None:
     )
 
 
-def test(pytest_args: list[str]) -> None:
+def test(pytest_args: list[str], *, quick: bool = False) -> None:
+    """Lint, type-check and run every test; ``quick``: leave out the tests marked slow (a browser, a server
+    in its own process, the API fuzzing), for the loop of editing and testing; CI runs them all."""
     setup()
     _run(BIN / "ruff", "check", "src", "tests", "scripts")
     _run(BIN / "ruff", "format", "--check", "src", "tests", "scripts")
     _run(BIN / "mypy")
-    _run(PY, "-m", "pytest", *_parallel(pytest_args), *pytest_args)
+    chosen = ["-m", "not slow"] if quick else []
+    _run(PY, "-m", "pytest", *_parallel(pytest_args), *chosen, *pytest_args)
 
 
 def _parallel(pytest_args: list[str]) -> list[str]:
@@ -113,14 +116,17 @@ def main() -> None:
     p_run.add_argument("--host", default="127.0.0.1")
     p_run.add_argument("--port", type=int, default=8000)
     p_test = sub.add_parser("test", help="set up, lint, type-check and run the tests")
+    p_test.add_argument("--quick", action="store_true", help="leave out the tests marked slow (CI runs them)")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     sub.add_parser("setup", help="only set up the environment")
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()  # pytest's own options (-q, -k …) go to pytest
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.command == "run":
             run(args.host, args.port)
         elif args.command == "test":
-            test(args.pytest_args)
+            test([*extra, *args.pytest_args], quick=args.quick)
         else:
             setup()
     except subprocess.CalledProcessError as exc:

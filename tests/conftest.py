@@ -237,3 +237,24 @@ def gdal_signed_in(tokens: dict[str, str]) -> Iterator[None]:
         yield
     finally:
         pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": None, "GDAL_HTTP_BEARER": None})
+
+
+# what takes seconds per test: a browser, or the app served in a process of its own
+SLOW_FIXTURES = {"browser", "live_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start a browser or a server are marked slow (``dev.py test --quick`` leaves them out)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or "serving(" in _source(item):
+            item.add_marker(pytest.mark.slow)
+
+
+def _source(item: pytest.Item) -> str:
+    import inspect
+
+    function = getattr(item, "function", None)
+    try:
+        return inspect.getsource(function) if function is not None else ""
+    except (OSError, TypeError):
+        return ""

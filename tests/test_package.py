@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.needs import need
 
 
@@ -64,8 +66,6 @@ def test_packages_import_only_downwards() -> None:
 INSTALLED_PAGE = """
 import sys
 from pathlib import Path
-
-import pytest
 sys.path.insert(0, sys.argv[1])  # the installed copy, ahead of the checkout's editable one
 import mzgis
 assert mzgis.__file__.startswith(sys.argv[1]), mzgis.__file__
@@ -80,6 +80,7 @@ print("default", default_db_path().name, default_db_path().parent == __import__(
 """
 
 
+@pytest.mark.slow  # server processes of their own
 def test_an_installed_mzgis_serves_the_page_and_its_libraries(tmp_path: Path, demo_path: Path) -> None:
     """``pip install .`` (not editable): the page, Leaflet and Swagger UI are package data, and the data
     file defaults to the current folder, not to a checkout that is not there."""

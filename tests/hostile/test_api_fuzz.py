@@ -15,6 +15,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
@@ -29,6 +30,8 @@ from mzgis.settings import Settings, default_demo_path
 from mzgis.store import GeoPackageStore
 from mzgis.users import Users
 from tests.conftest import ACCOUNTS, add_accounts, bearer
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("MZGIS_FUZZ_EXAMPLES", "25"))
 ROLES = ("查看员", "地名科", "管理员")

@@ -383,6 +383,7 @@ class _Workers:
         return self.proc.communicate(timeout=30)
 
 
+@pytest.mark.slow  # server processes of their own
 def test_several_server_workers_share_the_database(demo_pg: PostGISStore) -> None:
     """``mzgis serve --workers 2``: a name saved through one worker is found by every search after it,
     whichever worker answers (the search asks the database)."""
@@ -404,6 +405,7 @@ def test_several_server_workers_share_the_database(demo_pg: PostGISStore) -> Non
     assert "2 个服务进程" in out, err[-2000:]
 
 
+@pytest.mark.slow  # server processes of their own
 def test_a_server_worker_killed_during_writes_loses_no_acknowledged_write(demo_pg: PostGISStore) -> None:
     """Two editors save names through ``serve --workers 2``; one worker is killed with SIGKILL mid-stream.
     Every save the server acknowledged is stored with its audit row; the server goes on answering."""
