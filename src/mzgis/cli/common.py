@@ -324,6 +324,7 @@ def echo_seeded(report: Any) -> None:
 
 
 def run_names_import(
+    *,
     file: Path,
     from_crs: str | None,
     source_layer: str | None,
@@ -332,7 +333,6 @@ def run_names_import(
     user: str | None,
     drop_z: bool,
     db: str | None,
-    *,
     update: bool = False,
     column_map: str | None = None,
     use_map: str | None = None,
@@ -340,7 +340,8 @@ def run_names_import(
     status: str | None = None,
     allow_duplicates: bool = False,
 ) -> None:
-    """The gazetteer's import, for `mzgis names import` and `mzgis import place_names` alike."""
+    """The gazetteer's import, for `mzgis names import` and `mzgis import place_names` alike (each passes its
+    options by name)."""
     from mzgis.io.names import import_names
 
     gaz = gazetteer_for(db)

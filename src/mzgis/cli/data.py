@@ -353,6 +353,7 @@ def coords(
 
 @app.command("import")
 def import_(
+    ctx: typer.Context,
     layer: Annotated[str, typer.Argument(help="目标图层,如 eldercare_facilities")],
     file: Annotated[Path, typer.Argument(help="GeoJSON / GeoPackage / Shapefile / CSV / XLSX 文件")],
     from_crs: Annotated[
@@ -379,20 +380,7 @@ def import_(
     from mzgis.layers import get_layer
 
     if get_layer(layer).gate:  # place names pass the gazetteer's rules and romanization, like names import
-        run_names_import(
-            file,
-            from_crs,
-            source_layer,
-            dry_run,
-            override_reason,
-            user,
-            drop_z,
-            db,
-            update=update,
-            column_map=column_map,
-            use_map=use_map,
-            save_map=save_map,
-        )
+        run_names_import(**{k: v for k, v in ctx.params.items() if k != "layer"})
         return
 
     settings = settings_for(db)

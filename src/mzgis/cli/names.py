@@ -375,6 +375,7 @@ def names_history(
 
 @names_app.command("import")
 def names_import(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV / XLSX / Shapefile / GeoJSON 地名表")],
     from_crs: Annotated[str | None, typer.Option("--from-crs", help="源坐标系")] = None,
     source_layer: Annotated[str | None, typer.Option("--source-layer", help="源文件中的图层名")] = None,
@@ -397,22 +398,7 @@ def names_import(
     db: DbOption = None,
 ) -> None:
     """导入地名表(作为一个变更集,全部通过才写入)。Import a list of names as one changeset."""
-    run_names_import(
-        file,
-        from_crs,
-        source_layer,
-        dry_run,
-        override_reason,
-        user,
-        drop_z,
-        db,
-        update=update,
-        column_map=column_map,
-        use_map=use_map,
-        save_map=save_map,
-        status=status,
-        allow_duplicates=allow_duplicates,
-    )
+    run_names_import(**ctx.params)  # the options as given, by name
 
 
 @names_app.command("export")

@@ -29,6 +29,7 @@ __all__ = [
     "STORE_ID_KEY",
     "TOKEN_FIELDS",
     "USERS_TABLE",
+    "column_constraints",
     "field_rules",
     "q",
     "record_checks",
@@ -158,3 +159,11 @@ def record_checks(layer: Layer) -> list[tuple[str, str]]:
 
 # defaults that let another tool add a row with only the user's fields (then validated like any other)
 DEFAULTS = {("place_names", "status"): "'proposed'", ("place_names", "specific"): "''"}
+
+
+def column_constraints(layer: str, field: Field) -> str:
+    """What follows a column's type in either backend's DDL: the default a tool's NULL gets (filled by the
+    insert trigger: QGIS sends NULL for an empty field), else NOT NULL when required; UNIQUE."""
+    default = DEFAULTS.get((layer, field.name))
+    tail = f" DEFAULT {default}" if default is not None else " NOT NULL" if field.required else ""
+    return tail + (" UNIQUE" if field.unique else "")

@@ -39,12 +39,12 @@ from mzgis.store.tables import (
     AUDIT_TABLE,
     CHANGESET_TABLE,
     CONTROL_POINTS,
-    DEFAULTS,
     EXTERNAL_REASON,
     GEOM,
     INVISIBLE_POINTS,
     META_TABLE,
     MULTILINE_CONTROL_POINTS,
+    column_constraints,
     field_rules,
     q,
     record_checks,
@@ -127,14 +127,7 @@ def table_sql(layer: Layer, *, table: str | None = None) -> str:
         cols.append(f'"{GEOM}" {layer.geometry}')
     checks: list[str] = []
     for f in layer.fields:
-        col = f"{q(f.name)} {f.sql_type}"
-        if (layer.name, f.name) in DEFAULTS:  # filled by the insert trigger when a tool sends NULL (QGIS does)
-            col += f" DEFAULT {DEFAULTS[(layer.name, f.name)]}"
-        elif f.required:
-            col += " NOT NULL"
-        if f.unique:
-            col += " UNIQUE"
-        cols.append(col)
+        cols.append(f"{q(f.name)} {f.sql_type}{column_constraints(layer.name, f)}")
         checks += [f"CONSTRAINT {_name(n)} CHECK ({sql})" for n, sql in _field_checks(f)]
     checks += [f"CONSTRAINT {_name(n)} CHECK ({sql})" for n, sql in record_checks(layer)]
     # system fields: defaults for a tool that leaves them out, and the insert trigger fills them when a

@@ -35,7 +35,6 @@ from mzgis.store.tables import (
     AUDIT_TABLE,
     CHANGESET_TABLE,
     CONTROL_POINTS,
-    DEFAULTS,
     DOCUMENTS_TABLE,
     EXTERNAL_REASON,
     GEOM,
@@ -45,6 +44,7 @@ from mzgis.store.tables import (
     SCHEMA_VERSION,
     SECURITY_TABLE,
     STORE_ID_KEY,
+    column_constraints,
     field_rules,
     q,
     record_checks,
@@ -147,14 +147,8 @@ def table_sql(layer: Layer) -> list[str]:
     if layer.geometry:
         cols.append(f'"{GEOM}" geometry({_GEOMETRY[layer.geometry]}, {STORAGE_EPSG})')
     for f in layer.fields:
-        col = f"{q(f.name)} {_TYPES[f.type]}" + (' COLLATE "C"' if _byte_wise(f) else "")
-        if (layer.name, f.name) in DEFAULTS:
-            col += f" DEFAULT {DEFAULTS[(layer.name, f.name)]}"
-        elif f.required:
-            col += " NOT NULL"
-        if f.unique:
-            col += " UNIQUE"
-        cols.append(col)
+        collation = ' COLLATE "C"' if _byte_wise(f) else ""
+        cols.append(f"{q(f.name)} {_TYPES[f.type]}{collation}{column_constraints(layer.name, f)}")
     cols += [
         '"version" integer NOT NULL DEFAULT 1',
         f'"updated_at" text NOT NULL DEFAULT {_NOW}',
