@@ -140,3 +140,19 @@ def test_gdal_reads_a_layer_from_the_running_app(live_server: str, gdal_signed_i
     frame = pyogrio.read_dataframe(f"{live_server}/api/layers/community_complexes/features")
     assert sorted(frame["name"]) == ["和兴社区城市社区服务综合体", "小伍份村农村社区服务综合体"]
     assert frame.crs.to_epsg() == 4326  # GeoJSON's lon/lat, equal to CGCS2000 within centimetres
+
+
+def test_a_wrong_method_is_told_every_method_the_path_answers_to(client: TestClient) -> None:
+    """405 with ``Allow`` naming every route of the path (Starlette's own names the first route's only), and
+    a path that is no name's number is not taken for one."""
+    allowed = {
+        ("OPTIONS", "/api/names"): "GET, POST",
+        ("DELETE", "/api/names/1"): "GET, PATCH",
+        ("PATCH", "/api/names/subcategories"): "GET",
+        ("PUT", "/api/procedures/1/documents"): "GET, POST",
+        ("DELETE", "/ogc/collections"): "GET",
+    }
+    for (method, path), allow in allowed.items():
+        resp = client.request(method, path)
+        assert (resp.status_code, resp.headers.get("allow")) == (405, allow), (method, path)
+        assert resp.json()["message"] == "该地址不支持这种请求方法"

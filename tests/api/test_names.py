@@ -37,6 +37,10 @@ def test_search(client: TestClient) -> None:
     assert [(h.name, h.matched, h.romanized) for h in hits] == [("路南街道", "initials", "Lunan Jiedao")]
     near = client.get("/api/names", params={"near": f"{hits[0].lon},{hits[0].lat}", "limit": 1}).json()
     assert near[0]["name"] == "路南街道" and near[0]["distance_m"] == 0.0
+    listed = client.get("/api/names", params={"township": "331004106", "status": "current", "limit": 3}).json()
+    assert [h["matched"] for h in listed] == ["listed"] * 3
+    assert all(h["admin_code"].startswith("331004106") and h["status"] == "current" for h in listed)
+    assert [h["romanized"] for h in listed] == sorted(h["romanized"] for h in listed)  # in pinyin order
 
 
 def test_subcategories_in_chinese_with_their_generics(client: TestClient) -> None:

@@ -66,6 +66,21 @@ def test_near_a_point(index: NameIndex) -> None:
     assert ids(index.search("路南", near=(121.37, 28.55), within_m=1000)) == [(1, "name_prefix"), (6, "name_prefix")]
 
 
+def test_without_a_query_or_a_point_the_names_that_pass_the_filters_are_listed_by_pinyin(index: NameIndex) -> None:
+    # Fanglin Cun, Fanglin Shequ, Lunan Jiedao, Lunan Laojie (retired), Luqiao Jiedao, Nanguan He
+    assert ids(index.search()) == [
+        (3, "listed"),
+        (4, "listed"),
+        (1, "listed"),
+        (6, "listed"),
+        (2, "listed"),
+        (5, "listed"),
+    ]
+    assert ids(index.search(limit=2)) == [(3, "listed"), (4, "listed")]
+    assert ids(index.search(township="331004001", status="current")) == [(3, "listed"), (4, "listed"), (1, "listed")]
+    assert ids(index.search(status="retired")) == [(6, "listed")]
+
+
 def test_a_rebuild_takes_over_the_previous_pinyin() -> None:
     first = NameIndex([IndexRecord(1, "路南街道", "admin_unit", "331004001", "current")])
     second = NameIndex(

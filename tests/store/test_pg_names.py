@@ -39,6 +39,7 @@ def test_keys_are_computed_alike_in_sql_and_python(demo_pg: PostGISStore) -> Non
 
 
 QUERIES = [
+    "",  # no query: a listing
     "路桥",
     "路南街道",
     "金清镇",

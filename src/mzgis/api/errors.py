@@ -81,6 +81,10 @@ _VALIDATION_ZH = {
     "model_type": "应为对象",
     "list_type": "应为列表",
     "extra_forbidden": "不认识此项",
+    "date_type": "应为日期 YYYY-MM-DD",
+    "date_parsing": "应为日期 YYYY-MM-DD",
+    "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
+    "value_error": "{error}",  # a validator's own words (in Chinese)
 }
 
 
@@ -143,6 +147,20 @@ def _log_refusal(request: Request, status: int, message: str) -> None:
     users.security.record("refused", account=user.name if user else "", success=False, client=client, detail=detail)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path answers to, each tried on the router: Starlette's 405 names those of
+    the first route matching the path alone, though a path is often served by several (GET and POST
+    /api/names)."""
+    from starlette.routing import Match
+
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
@@ -176,10 +194,13 @@ def install_error_handlers(app: FastAPI) -> None:
             422, "bad_input", "请求参数不合法:" + ";".join(problems), "invalid request", {"problems": problems}
         )
 
-    async def http(_: Request, exc: Exception) -> JSONResponse:
+    async def http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         kind, zh, en = _HTTP_ZH.get(exc.status_code, ("error", f"请求未能处理({exc.status_code})", str(exc.detail)))
-        return error_response(exc.status_code, kind, zh, en, headers=dict(exc.headers or {}) or None)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(exc.status_code, kind, zh, en, headers=headers or None)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from mzgis.layers import LIMITS, Layer
 from mzgis.store import Feature, LayerInfo
@@ -19,6 +21,7 @@ __all__ = [
     "FieldOut",
     "HealthOut",
     "IdIn",
+    "IsoDate",
     "LayerOut",
     "Offset",
     "ReasonIn",
@@ -32,6 +35,19 @@ FeatureId = Annotated[int, Path(ge=1, le=LIMITS.largest_id, description="要素�
 Offset = Annotated[int, Query(ge=0, le=LIMITS.largest_id, description="跳过的要素数")]
 IdIn = Annotated[int, Field(ge=1, le=LIMITS.largest_id)]
 ReasonIn = Annotated[str, Field(max_length=LIMITS.reason_chars, description="修改说明")]
+
+
+def _iso_date(value: Any) -> Any:
+    """A date as the schema says (``YYYY-MM-DD``): pydantic would also take a number of seconds (``0`` is
+    1970-01-01), which is never what an officer meant."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("应为日期 YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class ErrorOut(BaseModel):

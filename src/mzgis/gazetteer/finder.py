@@ -87,8 +87,6 @@ class NameFinder:
         within_m: float | None = None,
         limit: int = 20,
     ) -> list[SearchHit]:
-        if not query.strip() and near is None:
-            raise BadInput("请输入查询词或位置", "give a query or a point")
         if len(query) > MAX_QUERY:
             raise BadInput(
                 f"查询词过长(最多 {MAX_QUERY} 个字符,收到 {len(query)} 个)", f"query longer than {MAX_QUERY} characters"

@@ -65,6 +65,7 @@ _SCORES = {
     "homophone": 55.0,  # Chinese typed with the wrong character of the same sound (芳林 for 方林)
     "fuzzy": 50.0,  # one edit: scored 40
     "near": 0.0,
+    "listed": 0.0,  # no query and no point: the names that pass the filters
 }
 MAX_QUERY = LIMITS.query_chars
 NO_FILTERS = Filters()
@@ -220,7 +221,8 @@ def search_names(
     nearby: Sequence[IndexRecord] | None = None,
 ) -> list[SearchHit]:
     """Ranked hits for ``query`` (Chinese, pinyin or initials) from ``source``; with no query, ``nearby`` (the
-    names near ``near`` a spatial index found) ranked by distance."""
+    names near ``near`` a spatial index found) ranked by distance, or without a point either, the names that
+    pass the filters in the order of their pinyin."""
     q = query.strip()
     found: dict[int, tuple[float, str, IndexRecord]] = {}
     # without filters, the first `limit` matches of each lookup in key order hold the best `limit`
@@ -237,8 +239,11 @@ def search_names(
         offer((rec for rec, k in hits if k == key), exact)
         offer((rec for rec, k in hits if k != key), prefix)
 
-    if not q:
+    if not q and near is not None:
         offer(nearby or [], "near")
+    elif not q:  # a listing: the pinyin index in its order (a filtered one from its first 5,000 names)
+        listed = [rec for rec, _ in source.starting("pinyin", "", cap, filters) if filters.passes(rec)]
+        return [SearchHit(rec, _SCORES["listed"], "listed", None) for rec in listed[:limit]]
     elif _CJK.search(q):
         offer_keyed(source.starting("name", q, cap, filters), q, "name", "name_prefix")
         if len(found) < cap:  # names that merely contain the text rank below every prefix match

@@ -3,7 +3,6 @@ history, check without saving, and changesets. Thin: every call goes to :class:`
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mzgis.api.deps import EditorDep, GazetteerDep, SignedInDep, UsersDep, client_of
 from mzgis.api.files import download, download_responses
-from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, ReasonIn, feature_out
+from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, IsoDate, ReasonIn, feature_out
 from mzgis.clock import beijing_today
 from mzgis.crs import CHINA_BOUNDS, check_lonlat
 from mzgis.errors import BadInput
@@ -122,7 +121,10 @@ class SearchHitOut(BaseModel):
     admin_code: str
     status: str
     score: float
-    matched: str = Field(description="name, name_prefix, name_contains, pinyin, pinyin_prefix, initials, fuzzy, near")
+    matched: str = Field(
+        description="name, name_prefix, name_contains, pinyin, pinyin_prefix, initials, fuzzy, homophone, near,"
+        " listed (no query and no point)"
+    )
     distance_m: float | None = None
     lon: float | None = None
     lat: float | None = None
@@ -188,7 +190,11 @@ _BOUNDS: dict[str, dict[str, Any]] = {"lon": {"minimum": _W, "maximum": _E}, "la
 def search_names(
     gaz: GazetteerDep,
     q: Annotated[
-        str, Query(max_length=LIMITS.query_chars, description="中文、全拼 (lunan)、首字母 (lnjd);可带错字")
+        str,
+        Query(
+            max_length=LIMITS.query_chars,
+            description="中文、全拼 (lunan)、首字母 (lnjd);可带错字。不给查询词也不给位置时,列出符合筛选条件的地名",
+        ),
     ] = "",
     category: str | None = None,
     township: Annotated[str | None, Query(description="乡镇(或区县)代码:只要此区划下的地名")] = None,
@@ -301,7 +307,7 @@ def export_all(
 )
 def cleanup(
     gaz: GazetteerDep,
-    deadline: Annotated[dt.date | None, Query(description="整治完成时限(默认:错误 90 天、提示 180 天)")] = None,
+    deadline: Annotated[IsoDate | None, Query(description="整治完成时限(默认:错误 90 天、提示 180 天)")] = None,
 ) -> Response:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "report.xlsx"
@@ -340,7 +346,7 @@ def create_name(body: NameIn, gaz: GazetteerDep, user: EditorDep, response: Resp
     return out
 
 
-@router.get("/api/names/{fid}", response_model=FeatureOut, responses=_ERRORS, summary="读取地名")
+@router.get("/api/names/{fid:int}", response_model=FeatureOut, responses=_ERRORS, summary="读取地名")
 def read_name(fid: FeatureId, gaz: GazetteerDep, response: Response) -> FeatureOut:
     return _with_etag(response, feature_out(gaz.get(fid)))
 
@@ -348,7 +354,7 @@ def read_name(fid: FeatureId, gaz: GazetteerDep, response: Response) -> FeatureO
 IfMatch = Annotated[str | None, Header()]
 
 
-@router.patch("/api/names/{fid}", response_model=FeatureOut, responses=_ERRORS, summary="修改地名(含更名、移动)")
+@router.patch("/api/names/{fid:int}", response_model=FeatureOut, responses=_ERRORS, summary="修改地名(含更名、移动)")
 def update_name(
     fid: FeatureId, body: NameUpdateIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
@@ -358,7 +364,7 @@ def update_name(
     return _saved(gaz, edit, user, body.reason, response)
 
 
-@router.post("/api/names/{fid}/retire", response_model=FeatureOut, responses=_ERRORS, summary="废止地名")
+@router.post("/api/names/{fid:int}/retire", response_model=FeatureOut, responses=_ERRORS, summary="废止地名")
 def retire_name(
     fid: FeatureId, body: RetireIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
@@ -366,7 +372,7 @@ def retire_name(
     return _saved(gaz, edit, user, body.reason, response)
 
 
-@router.post("/api/names/{fid}/restore", response_model=FeatureOut, responses=_ERRORS, summary="恢复已废止的地名")
+@router.post("/api/names/{fid:int}/restore", response_model=FeatureOut, responses=_ERRORS, summary="恢复已废止的地名")
 def restore_name(
     fid: FeatureId, body: RestoreIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
@@ -374,7 +380,7 @@ def restore_name(
     return _saved(gaz, edit, user, body.reason, response)
 
 
-@router.post("/api/names/{fid}/revert", response_model=FeatureOut, responses=_ERRORS, summary="恢复到旧版本的内容")
+@router.post("/api/names/{fid:int}/revert", response_model=FeatureOut, responses=_ERRORS, summary="恢复到旧版本的内容")
 def revert_name(
     fid: FeatureId, body: RevertIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
@@ -383,7 +389,7 @@ def revert_name(
     return _saved(gaz, edit, user, body.reason, response)
 
 
-@router.get("/api/names/{fid}/history", response_model=list[HistoryOut], responses=_ERRORS, summary="地名修改历史")
+@router.get("/api/names/{fid:int}/history", response_model=list[HistoryOut], responses=_ERRORS, summary="地名修改历史")
 def name_history(fid: FeatureId, gaz: GazetteerDep) -> list[HistoryOut]:
     return [
         HistoryOut(

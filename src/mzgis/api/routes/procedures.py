@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from mzgis.api.deps import EditorDep, GazetteerDep
 from mzgis.api.files import download, download_responses
-from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, feature_out
+from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IsoDate, feature_out
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput
 from mzgis.gazetteer.documents import MAX_DOCUMENT_BYTES, add_document, get_document
@@ -45,7 +44,7 @@ class ApplyIn(BaseModel):
     name_id: FeatureId = Field(description="拟用地名的编号(状态须为拟用)")
     applicant: str = Field(max_length=100, description="申报单位(人)")
     reasons: str = Field(max_length=2000, description="申报理由")
-    on: dt.date | None = Field(default=None, description="申报日期(默认今天)")
+    on: IsoDate | None = Field(default=None, description="申报日期(默认今天)")
 
 
 class StepIn(BaseModel):
@@ -53,7 +52,7 @@ class StepIn(BaseModel):
         description="受理 accept、论证 review、批准 approve、不予批准 refuse、公告 announce、备案 file"
     )
     version: int = Field(ge=1, description="申报记录的当前版本")
-    on: dt.date | None = Field(default=None, description="办理日期(默认今天)")
+    on: IsoDate | None = Field(default=None, description="办理日期(默认今天)")
     approval_ref: str | None = Field(default=None, max_length=100)
     expert_opinion: str | None = Field(default=None, max_length=4000)
     public_comment: str | None = Field(default=None, max_length=4000)
