@@ -136,6 +136,7 @@ class SecurityLog:
             yield page
             after = int(str(page[-1]["id"]))
 
-    def verify(self) -> ChainReport:
-        """Walk the log's chain: the first row changed, deleted or inserted since it was written."""
-        return verify_security(self._pages())
+    def verify(self, *, anchor: tuple[int, str] | None = None) -> ChainReport:
+        """Walk the log's chain: the first row changed, deleted or inserted since it was written, or
+        (``anchor``) cut off since a backup."""
+        return verify_security(self._pages(), anchor=anchor)

@@ -48,10 +48,10 @@ def test_the_first_seal_is_the_row_and_its_changeset_after_the_genesis() -> None
     assert stored_as_text != digest("1" * 64, audit, changeset)  # chained to what came before
 
 
-def _drop_the_guards(store: Backend) -> None:
+def _drop_the_guards(store: Backend, tables: tuple[str, ...] = HISTORY_TABLES) -> None:
     """What only a deliberate tool does: drop the triggers that keep the history (then the chain shows it)."""
     with outside(store) as tool:
-        for table in HISTORY_TABLES:
+        for table in tables:
             for name in ["kept_update", "kept_delete"] if tool.sqlite else ["mzgis_history_kept"]:
                 if tool.sqlite:
                     tool.execute(f"DROP TRIGGER {table}_{name}")
@@ -194,3 +194,50 @@ def test_a_database_made_again_starts_a_chain_of_its_own(pg: PgServer) -> None:
     assert (again.verify_history().ok, again.verify_history().sealed) == (True, 1)
     again.close()
     pg.drop(pg_url)
+
+
+def test_a_tail_cut_off_after_a_backup_is_named_against_it(empty_store: Backend, tmp_path: Path) -> None:
+    """A tail deleted by a tool that dropped the triggers leaves a chain that is whole, only shorter: the
+    heads a backup's manifest recorded are what shows it (``mzgis audit --verify --backup``)."""
+    from mzgis.security import SecurityLog
+    from mzgis.store.backup import backup_anchors, backup_store
+
+    for name in ("金清照料中心", "下梁照料中心", "新桥照料中心"):
+        _facility(empty_store, name)
+    log = SecurityLog(empty_store)
+    for account in ("甲", "乙"):
+        log.record("sign_in", account=account, client="10.0.0.1")
+    manifest = backup_store(empty_store, tmp_path / "backups").manifest
+    assert manifest["history_head"]["seq"] == 3 and manifest["security_head"]["id"] == 2
+    history_at, log_at = backup_anchors(empty_store, tmp_path / "backups" / manifest["file"])
+    assert empty_store.verify_history(anchor=history_at).ok and log.verify(anchor=log_at).ok
+
+    _drop_the_guards(empty_store, (*HISTORY_TABLES, "mzgis_security_log"))
+    with outside(empty_store) as tool:
+        tool.execute("DELETE FROM mzgis_audit_seal WHERE seq = 3")
+        tool.execute("DELETE FROM mzgis_audit WHERE id = (SELECT max(id) FROM mzgis_audit)")
+        tool.execute("DELETE FROM mzgis_security_log WHERE id = 2")
+    assert empty_store.verify_history().ok and log.verify().ok  # whole, only shorter
+    assert empty_store.verify_history(anchor=history_at).broken == [
+        "修改记录封存在备份之后被截去:备份时已到第 3 条,现在只到第 2 条"
+    ]
+    assert log.verify(anchor=log_at).broken == ["安全日志在备份之后被截去:备份时已到第 2 条,现在只到第 1 条"]
+    # written again past the cut, the rows at the backup's positions are not the ones it saw
+    log.record("sign_in", account="丙", client="10.0.0.2")
+    assert log.verify().ok and log.verify(anchor=log_at).broken == [
+        "安全日志第 2 条与备份时不同:它或它前面的记录在备份之后被删改"
+    ]
+
+
+def test_audit_verify_against_a_backup_says_what_it_found(demo_path: Path, tmp_path: Path) -> None:
+    from mzgis.store import GeoPackageStore
+    from mzgis.store.backup import backup_store
+
+    backup = backup_store(GeoPackageStore(demo_path), tmp_path).path
+    out = CliRunner().invoke(app, ["audit", "--verify", "--backup", str(backup), "--db", str(demo_path)])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[0] == f"修改记录封存链完好:已核对 1061 条,备份 {backup.name} 时的 1061 条都在"
+    other = tmp_path / "other.gpkg"
+    GeoPackageStore.create(other)
+    refused = CliRunner().invoke(app, ["audit", "--backup", str(backup), "--db", str(other)])
+    assert refused.exit_code == 2 and f"{backup.name} 不是本库的备份(库标识不同)" in refused.output

@@ -3,6 +3,7 @@ of both chains."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,17 +14,22 @@ from mzgis.cli.common import EXIT_CODES, DbOption, JsonOption, echo_json, open_d
 __all__ = ["audit_cmd"]
 
 
-def _verify_chains(store: Any, as_json: bool) -> None:
-    """Both chains walked: the history's seals and the security log's; exit 6 at the first break."""
+def _verify_chains(store: Any, as_json: bool, backup: Path | None) -> None:
+    """Both chains walked: the history's seals and the security log's, past the heads ``backup`` recorded;
+    exit 6 at the first break."""
     from mzgis.security import SecurityLog
+    from mzgis.store.backup import backup_anchors
 
-    history, log = store.verify_history(), SecurityLog(store).verify()
+    history_at, log_at = backup_anchors(store, backup) if backup is not None else (None, None)
+    history, log = store.verify_history(anchor=history_at), SecurityLog(store).verify(anchor=log_at)
     if as_json:
         echo_json(history.__dict__ | {"ok": history.ok, "security": log.__dict__ | {"ok": log.ok}})
     else:
         wait = f";另有 {history.unsealed} 条尚未封存(其他工具新写的,mzgis 下次写入时封存)" if history.unsealed else ""
-        typer.echo(f"修改记录封存链完好:已核对 {history.sealed} 条{wait}" if history.ok else history.broken[0])
-        typer.echo(f"安全日志链完好:已核对 {log.sealed} 条" if log.ok else log.broken[0])
+        since = f",备份 {backup.name} 时的 {history_at[0]} 条都在" if backup is not None and history_at else ""
+        typer.echo(f"修改记录封存链完好:已核对 {history.sealed} 条{since}{wait}" if history.ok else history.broken[0])
+        since = f",备份时的 {log_at[0]} 条都在" if backup is not None and log_at else ""
+        typer.echo(f"安全日志链完好:已核对 {log.sealed} 条{since}" if log.ok else log.broken[0])
     if not (history.ok and log.ok):
         raise typer.Exit(EXIT_CODES["invalid_store"])
 
@@ -52,6 +58,10 @@ def audit_cmd(
     verify: Annotated[
         bool, typer.Option("--verify", help="核对修改记录和安全日志的封存链:找出第一条写入后被删改的记录")
     ] = False,
+    backup: Annotated[
+        Path | None,
+        typer.Option("--backup", help="与 --verify 一起:并核对该备份之后记录没有被截去(备份时的链尾仍在且未变)"),
+    ] = None,
     security: Annotated[
         bool, typer.Option("--security", help="安全日志:登录、退出、令牌、账号变更、拒绝访问、导出、备份恢复")
     ] = False,
@@ -61,8 +71,8 @@ def audit_cmd(
     """最近的修改记录(北京时间),也包括在 QGIS 等其他工具中的修改。Recent changes by layer, user, date, source."""
     import datetime as dt
 
-    if verify:
-        _verify_chains(open_db(db), as_json)
+    if verify or backup is not None:
+        _verify_chains(open_db(db), as_json, backup)
         return
     if security:
         _security_log(open_db(db), limit, as_json)

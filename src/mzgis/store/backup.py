@@ -30,7 +30,7 @@ from mzgis.store.geopackage import GeoPackageStore
 from mzgis.store.geopackage.connection import connect
 from mzgis.store.tables import STORE_ID_KEY
 
-__all__ = ["BackupReport", "backup_store", "restore_store", "verify_backup"]
+__all__ = ["BackupReport", "backup_anchors", "backup_store", "chain_heads", "restore_store", "verify_backup"]
 
 _NAME = re.compile(r"^mzgis_([0-9a-f]{8})_(\d{8}T\d{6}Z)\.gpkg$")
 
@@ -61,6 +61,34 @@ def _summed(path: Path) -> tuple[dict[str, int], str]:
     return counts, total_checksum(sums)
 
 
+def chain_heads(store: Backend) -> dict[str, Any]:
+    """Where the history's seals and the security log end now (position and hash), for a backup's manifest:
+    `mzgis audit --verify --backup B` later finds them in the store as they were, or names what was cut off
+    (a tail deleted by a tool that dropped the triggers leaves a chain that is whole, only shorter)."""
+    from mzgis.security import SecurityLog
+
+    history, log = store.verify_history(), SecurityLog(store).verify()
+    return {
+        "history_head": {"seq": history.last, "hash": history.head, "ok": history.ok},
+        "security_head": {"id": log.last, "hash": log.head, "ok": log.ok},
+    }
+
+
+def backup_anchors(store: Backend, backup: Path) -> tuple[tuple[int, str], tuple[int, str]]:
+    """The history's and the security log's heads a backup of ``store`` recorded (its file checked first),
+    for the walks to pass: a backup of another store, or one taken before heads were recorded, is refused."""
+    manifest = verify_backup(backup)
+    if (manifest.get("store_id") or "") != (store.meta(STORE_ID_KEY) or ""):
+        raise BadInput(f"{backup.name} 不是本库的备份(库标识不同)", "a backup of another store")
+    try:
+        history, log = manifest["history_head"], manifest["security_head"]
+        return (int(history["seq"]), str(history["hash"])), (int(log["id"]), str(log["hash"]))
+    except (KeyError, TypeError, ValueError):
+        raise BadInput(
+            f"{backup.name} 的说明没有记录修改记录链的末尾(较早版本所做的备份)", "the manifest records no chain heads"
+        ) from None
+
+
 def backup_store(
     store: Backend, dest: Path, *, keep: int | None = None, clock: Callable[[], str] = utc_now
 ) -> BackupReport:
@@ -84,7 +112,7 @@ def backup_store(
         else:
             copy_store(store, GeoPackageStore.create(partial))
         counts, checksum = _summed(partial)
-        manifest = {
+        manifest = chain_heads(store) | {
             "file": name,
             "sha256": file_sha256(partial),
             "bytes": partial.stat().st_size,

@@ -369,9 +369,9 @@ class Store(abc.ABC):
             tx.delete(layer, fid, expected_version=expected_version)
 
     @abc.abstractmethod
-    def verify_history(self) -> ChainReport:
+    def verify_history(self, *, anchor: tuple[int, str] | None = None) -> ChainReport:
         """Walk the sealed chain of the history: rows checked, rows not sealed yet, the first row changed or
-        deleted after it was sealed (:mod:`mzgis.store.seal`)."""
+        deleted after it was sealed, or (``anchor``) cut off since a backup (:mod:`mzgis.store.seal`)."""
 
     def iter_features(self, layer: str, *, page: int = 5000) -> Iterator[Feature]:
         """All features of a layer, page by page (keyset: each page one index step, whatever the size)."""

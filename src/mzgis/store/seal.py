@@ -106,26 +106,59 @@ def seal_pending(conn: Any, mark: str, changeset: int | None = None) -> int:
 
 @dataclass
 class ChainReport:
-    """What a walk of the chain found: rows sealed and checked, rows not sealed yet, and the first break."""
+    """What a walk of the chain found: rows sealed and checked, rows not sealed yet, and the first break;
+    ``last`` and ``head``: the position and hash the walk ended at (what a backup's manifest records, so
+    that a later walk finds a tail cut off since)."""
 
     sealed: int = 0
     unsealed: int = 0
     broken: list[str] = field(default_factory=list)
+    last: int = 0
+    head: str = GENESIS
 
     @property
     def ok(self) -> bool:
         return not self.broken
 
 
-def verify_chain(conn: Any, mark: str, *, sealed: bool, page: int = 5000) -> ChainReport:
+class _Anchor:
+    """A position and hash the chain had when a backup was taken: the walk must pass it as it was."""
+
+    def __init__(self, anchor: tuple[int, str] | None, what: str) -> None:
+        self.anchor, self.what, self.met = anchor, what, anchor is None or anchor[0] == 0
+
+    def passed(self, report: ChainReport) -> bool:
+        """Called after each row walked: False (the break named) when the walk reached the anchor's position
+        and the row there is missing or not the one the backup saw."""
+        if self.met or self.anchor is None or report.last < self.anchor[0]:
+            return True
+        self.met = True
+        if report.last == self.anchor[0] and report.head == self.anchor[1]:
+            return True
+        report.broken.append(f"{self.what}第 {self.anchor[0]} 条与备份时不同:它或它前面的记录在备份之后被删改")
+        return False
+
+    def close(self, report: ChainReport) -> None:
+        if not self.met and self.anchor is not None:
+            report.broken.append(
+                f"{self.what}在备份之后被截去:备份时已到第 {self.anchor[0]} 条,现在只到第 {report.last} 条"
+            )
+
+
+def verify_chain(
+    conn: Any, mark: str, *, sealed: bool, page: int = 5000, anchor: tuple[int, str] | None = None
+) -> ChainReport:
     """Walk the seals in order, recompute each from its audit row and changeset, and stop at the first row
     that was changed or deleted (named in Chinese); count the audit rows not sealed yet. ``sealed``: whether
-    the store has the seal table (one never written by this version has none)."""
+    the store has the seal table (one never written by this version has none); ``anchor``: the seal number
+    and hash a backup recorded, which the walk must pass as they were (a tail cut off since is named)."""
     report = ChainReport()
+    met = _Anchor(anchor, "修改记录封存")
     exists = conn.execute(f"SELECT count(*) AS n FROM {AUDIT_TABLE}").fetchone()
     total = int(exists["n"]) if exists else 0
     if not sealed:
         report.unsealed = total
+        met.close(report)
         return report
     previous, after = GENESIS, 0
     while True:
@@ -156,8 +189,12 @@ def verify_chain(conn: Any, mark: str, *, sealed: bool, page: int = 5000) -> Cha
                 )
                 return report
             report.sealed += 1
+            report.last, report.head = int(s["seq"]), previous
+            if not met.passed(report):
+                return report
         after = int(seals[-1]["seq"])
     report.unsealed = total - report.sealed
+    met.close(report)
     return report
 
 
@@ -169,10 +206,14 @@ def security_digest(previous: str, row: Mapping[str, Any]) -> str:
     return hashlib.sha256((previous + text).encode("utf-8")).hexdigest()
 
 
-def verify_security(pages: Iterable[Sequence[Mapping[str, Any]]]) -> ChainReport:
+def verify_security(
+    pages: Iterable[Sequence[Mapping[str, Any]]], *, anchor: tuple[int, str] | None = None
+) -> ChainReport:
     """Walk the security log's rows (pages in id order, each row with its ``hash``) and stop at the first
-    whose hash is not the one its content and the row before it give (named in Chinese)."""
+    whose hash is not the one its content and the row before it give (named in Chinese); ``anchor`` as for
+    :func:`verify_chain` (the row id and hash a backup recorded)."""
     report = ChainReport()
+    met = _Anchor(anchor, "安全日志")
     previous = GENESIS
     for page in pages:
         for row in page:
@@ -184,6 +225,10 @@ def verify_security(pages: Iterable[Sequence[Mapping[str, Any]]]) -> ChainReport
                 return report
             previous = expected
             report.sealed += 1
+            report.last, report.head = int(row["id"]), expected
+            if not met.passed(report):
+                return report
+    met.close(report)
     return report
 
 

@@ -510,10 +510,11 @@ class SqlStore:
             ).fetchall()
         return {str(r["key"]): str(r["value"]) for r in rows}
 
-    def verify_history(self) -> ChainReport:
+    def verify_history(self, *, anchor: tuple[int, str] | None = None) -> ChainReport:
         """Walk the seals of the history (:func:`mzgis.store.seal.verify_chain`)."""
         with self._read() as conn:
-            return verify_chain(conn, self.dialect.mark, sealed=self.dialect.has_table(conn, SEAL_TABLE))
+            sealed = self.dialect.has_table(conn, SEAL_TABLE)
+            return verify_chain(conn, self.dialect.mark, sealed=sealed, anchor=anchor)
 
     def audit(
         self,
