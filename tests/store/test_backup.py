@@ -43,6 +43,23 @@ def test_a_backup_holds_the_store_and_says_so_and_restores_to_the_same(demo_stor
     assert store_checksums(target) == (counts, sums)  # the register itself, its notes (and identity) as they were
 
 
+def test_the_security_log_goes_into_the_backup_and_back_with_its_chain(demo_store: Backend, tmp_path: Path) -> None:
+    """A GeoPackage's backup is the whole file; a database's is a copy, which the log (each store chains its
+    own) follows row by row: every row with its id and hash, in the backup and in the restored store."""
+    from mzgis.security import SecurityLog
+
+    log = SecurityLog(demo_store)
+    log.record("sign_in", account="地名科", client="10.1.9.4")
+    log.record("refused", account="查看员", success=False, client="10.1.9.5", detail="POST /api/names(403)")
+    rows = demo_store.security_events()
+    report = backup_store(demo_store, tmp_path / "备份")
+    assert GeoPackageStore(report.path).security_events() == rows
+    assert report.manifest["security_head"] == {"id": 2, "hash": rows[-1]["hash"], "ok": True}
+    target = GeoPackageStore.create(tmp_path / "restored.gpkg")
+    restore_store(report.path, target)
+    assert target.security_events() == rows and SecurityLog(target).verify().ok
+
+
 def test_only_the_newest_backups_are_kept(demo_gpkg: GeoPackageStore, tmp_path: Path) -> None:
     clock = _clock(*(f"2026-12-0{d}T02:00:00.000Z" for d in range(1, 5)))
     names = [backup_store(demo_gpkg, tmp_path / "b", keep=2, clock=clock).path.name for _ in range(4)]

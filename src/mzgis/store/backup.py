@@ -23,14 +23,22 @@ from typing import Any
 
 from mzgis import __version__
 from mzgis.digest import file_sha256
-from mzgis.errors import BadInput, InvalidStore, NotFound
+from mzgis.errors import BadInput, Conflict, InvalidStore, NotFound
 from mzgis.store.base import Backend, utc_now
 from mzgis.store.copy import CopyReport, copy_store, store_checksums, total_checksum
 from mzgis.store.geopackage import GeoPackageStore
 from mzgis.store.geopackage.connection import connect
-from mzgis.store.tables import STORE_ID_KEY
+from mzgis.store.tables import SECURITY_FIELDS, STORE_ID_KEY
 
-__all__ = ["BackupReport", "backup_anchors", "backup_store", "chain_heads", "restore_store", "verify_backup"]
+__all__ = [
+    "BackupReport",
+    "backup_anchors",
+    "backup_store",
+    "carry_security_log",
+    "chain_heads",
+    "restore_store",
+    "verify_backup",
+]
 
 _NAME = re.compile(r"^mzgis_([0-9a-f]{8})_(\d{8}T\d{6}Z)\.gpkg$")
 
@@ -74,6 +82,27 @@ def chain_heads(store: Backend) -> dict[str, Any]:
     }
 
 
+def carry_security_log(source: Backend, target: Backend) -> int:
+    """The security log of ``source`` appended row by row to the empty log of ``target`` (a copy carries the
+    layers and the history, not the log, which each store chains on its own): appended in order to an empty
+    log, every row gets its id and hash again, and the target's chain is checked to end where the source's
+    did. Returns the rows carried."""
+    from mzgis.security import SecurityLog
+
+    if target.security_events(limit=1):
+        raise Conflict(f"{target.location} 已有安全日志,不能再接入另一个库的", "the target has a security log")
+    carried, after = 0, 0
+    while page := source.security_events(after_id=after, limit=5000):
+        for row in page:
+            target.add_security_event({k: row[k] for k in SECURITY_FIELDS if k != "id"})
+        carried, after = carried + len(page), int(page[-1]["id"])
+    check = SecurityLog(target).verify()
+    last = source.security_events(after_id=after - 1, limit=1) if after else []
+    if not check.ok or check.last != after or (last and check.head != last[0]["hash"]):
+        raise InvalidStore(f"安全日志接入 {target.location} 后核对不一致,请勿使用", "the carried log differs")
+    return carried
+
+
 def backup_anchors(store: Backend, backup: Path) -> tuple[tuple[int, str], tuple[int, str]]:
     """The history's and the security log's heads a backup of ``store`` recorded (its file checked first),
     for the walks to pass: a backup of another store, or one taken before heads were recorded, is refused."""
@@ -108,9 +137,10 @@ def backup_store(
     partial = dest / f".{name}.{uuid.uuid4().hex[:8]}.partial"
     try:
         if isinstance(store, GeoPackageStore):
-            _sqlite_copy(store, partial)
+            _sqlite_copy(store, partial)  # the whole file: the security log too
         else:
-            copy_store(store, GeoPackageStore.create(partial))
+            copy_store(store, copied := GeoPackageStore.create(partial))
+            carry_security_log(store, copied)
         counts, checksum = _summed(partial)
         manifest = chain_heads(store) | {
             "file": name,
@@ -166,4 +196,5 @@ def restore_store(backup: Path, target: Backend) -> tuple[dict[str, Any], CopyRe
     report = copy_store(GeoPackageStore(backup), target)
     if report.checksum != manifest["checksum"]:
         raise InvalidStore(f"恢复后核对不一致(目标 {target.location} 请勿使用)", "restored content differs")
+    carry_security_log(GeoPackageStore(backup), target)
     return manifest, report
