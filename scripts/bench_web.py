@@ -55,7 +55,7 @@ def make_store(folder: Path, points: int, seed: int) -> Path:
 def viewer_token(db: Path) -> str:
     """A viewer account in the benchmark copy and its bearer token: reads are timed signed in."""
     users = Users(GeoPackageStore(db))
-    users.add("bench", "viewer", "Bench-password-1", by="bench")
+    users.add("bench", "viewer", "Timed-reads-2026", by="bench", temporary=False)  # as a viewer signs in
     return users.issue_token("bench", days=1).token
 
 
