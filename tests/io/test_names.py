@@ -12,6 +12,7 @@ import pytest
 from mzgis.crs import gcj02_to_wgs84
 from mzgis.errors import BadInput, RuleViolation
 from mzgis.gazetteer.edits import Edit
+from mzgis.gazetteer.rules import RULE_BASIS_ZH, RULE_NAMES_ZH
 from mzgis.gazetteer.service import CheckResult, Gazetteer
 from mzgis.io.names import import_names
 from mzgis.io.names_export import cleanup_report, export_names
@@ -198,7 +199,7 @@ def test_export_opens_with_the_chinese_intact(gaz: Gazetteer, tmp_path: Path, su
 def test_cleanup_report_table(gaz: Gazetteer) -> None:
     table = cleanup_report(gaz, today=dt.date(2026, 11, 30))
     # the 不规范地名清理整治 form first: class, name, location, problem, remedy, deadline; details after
-    assert list(table.columns)[:8] == [
+    assert list(table.columns)[:9] == [
         "序号",
         "类别(大洋怪重)",
         "标准名称",
@@ -206,6 +207,7 @@ def test_cleanup_report_table(gaz: Gazetteer) -> None:
         "位置(经度,纬度)",
         "存在问题",
         "整治建议",
+        "认定依据",
         "完成时限",
     ]
     assert list(table["序号"]) == list(range(1, len(table) + 1))
@@ -217,6 +219,12 @@ def test_cleanup_report_table(gaz: Gazetteer) -> None:
         "2027-02-28",  # an error: 90 days
         "错误",
     )
+    assert row["认定依据"] == (
+        "《地名管理条例》(2022)第九条:使用规范汉字;民政部等六部门《关于开展清理整治不规范地名工作的通知》(2018):“怪”"
+    )
+    assert set(RULE_BASIS_ZH) == set(RULE_NAMES_ZH) and all(
+        table["认定依据"] != ""
+    )  # every finding says what it rests on
     assert row["地名类别"] == "交通运输设施"  # no English ids where officers read
     assert row["所在区划"] == "古街社区 331004002054"
     lon, lat = (float(v) for v in row["位置(经度,纬度)"].split(", "))

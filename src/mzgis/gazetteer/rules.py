@@ -22,6 +22,7 @@ from mzgis.gazetteer.romanize import Readings, load_readings, syllables
 
 __all__ = [
     "ADMIN_CATEGORIES",
+    "RULE_BASIS_ZH",
     "RULE_IDS",
     "RULE_NAMES_ZH",
     "RULE_REMEDIES_ZH",
@@ -81,6 +82,32 @@ RULE_REMEDIES_ZH: dict[str, str] = {
     "admin_mismatch": "核对地名位置和所在区划代码,改正其一",
     "person_name": "核实来历:地名一般不以人名命名(《地名管理条例》第九条),必要时另行命名",
     "spelling_mismatch": "按《中国地名汉语拼音字母拼写规则》改为问题中给出的标准拼写",
+}
+# what a finding rests on (认定依据 in the clean-up table): the regulation's article on naming, the 2018
+# notice that defines the four classes of non-standard names, and the standards for codes and spelling
+_REGULATION = "《地名管理条例》(2022)第九条"
+_NOTICE = "民政部等六部门《关于开展清理整治不规范地名工作的通知》(2018)"
+_GENERIC = f"{_REGULATION}:地名由专名和通名组成,通名反映实体的类别;GB/T 18521-2001《地名分类与类别代码编制规则》"
+RULE_BASIS_ZH: dict[str, str] = {
+    "missing_generic": _GENERIC,
+    "generic_mismatch": _GENERIC,
+    "stacked_generic": _GENERIC,
+    "mixed_script": f"{_REGULATION}:使用规范汉字;{_NOTICE}:“怪”",
+    "symbol": f"{_REGULATION}:使用规范汉字;{_NOTICE}:“怪”",
+    "foreign": f"{_REGULATION}:不以外国人名、地名命名;{_NOTICE}:“洋”",
+    "exaggeration": f"{_REGULATION};{_NOTICE}:“大”",
+    "brand": f"{_REGULATION}:不以企业名称、商标名称命名;{_NOTICE}:“洋”",
+    "leader_name": f"{_REGULATION}:禁止以国家领导人的名字命名",
+    "duplicate": f"{_REGULATION}:同一区域内同类地名不应重名;{_NOTICE}:“重”",
+    "rare_char": f"{_REGULATION}:避免使用生僻字;{_NOTICE}:“怪”",
+    "odd_word": f"{_REGULATION}:含义健康;{_NOTICE}:“怪”",
+    "bare_ordinal": f"{_REGULATION}:地名应有含义,反映当地历史、文化或地理特征",
+    "too_long": f"{_REGULATION}:名称简洁",
+    "homophone": f"{_REGULATION}:避免同音、近音;{_NOTICE}:“重”",
+    "near_duplicate": f"{_REGULATION}:避免重名、近似;{_NOTICE}:“重”",
+    "admin_mismatch": "GB/T 2260《中华人民共和国行政区划代码》:所在区划与位置一致",
+    "person_name": f"{_REGULATION}:一般不以人名命名",
+    "spelling_mismatch": "《中国地名汉语拼音字母拼写规则(汉语地名部分)》;GB/T 16159-2012《汉语拼音正词法基本规则》",
 }
 ADMIN_CATEGORIES = frozenset({"administrative_area", "self_governing_org", "non_administrative_area"})
 RULE_IDS: dict[str, Severity] = {

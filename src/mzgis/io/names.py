@@ -126,6 +126,7 @@ def import_names(
     revisions = gazetteer.revisions()  # what the checks below see; the write reuses them if still current
     admin = gazetteer.admin()
     sheet = NamesSheet.read(path, source_layer=source_layer, rename=rename, admin=admin)
+    sheet.subcategory_words = {label: code for code, label in gazetteer.rules.subcategory_labels.items()}
     system, _ = source_system(sheet.table.crs, from_crs)
     scopes = gazetteer.scopes()  # each row is compared with its scope's stored names and the rows before it
     located = convert_geometries(sheet.table.frame.geometry.array, system, drop_z=drop_z)  # points: in one call

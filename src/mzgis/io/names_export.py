@@ -17,7 +17,7 @@ from mzgis.admin import register_area
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput
 from mzgis.gazetteer.census import class_code
-from mzgis.gazetteer.rules import RULE_NAMES_ZH, RULE_REMEDIES_ZH
+from mzgis.gazetteer.rules import RULE_BASIS_ZH, RULE_NAMES_ZH, RULE_REMEDIES_ZH
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.io.document import Document, Heading, Para, Table, date_zh, to_docx
 from mzgis.io.tables import Form, write_form, write_table
@@ -77,6 +77,8 @@ def export_names(gazetteer: Gazetteer, path: Path) -> int:
         if f.choices and f.choice_labels_zh:  # (names import takes them back)
             names = dict(zip(f.choices, f.choice_labels_zh, strict=True))
             table[f.name] = table[f.name].map(lambda v, n=names: n.get(v, v))
+    labels = gazetteer.rules.subcategory_labels  # the subcategory too (the rules' names, read back by import)
+    table["subcategory"] = table["subcategory"].map(lambda v: labels.get(v, v) if isinstance(v, str) else v)
     points = frame.geometry.representative_point()
     table["lon"] = [None if g is None or g.is_empty else round(g.x, 8) for g in points]
     table["lat"] = [None if g is None or g.is_empty else round(g.y, 8) for g in points]
@@ -166,6 +168,7 @@ def cleanup_report(
                     "位置(经度,纬度)": "" if where is None else f"{where.x:.6f}, {where.y:.6f}",
                     "存在问题": f"{name_zh}:{f.message}",
                     "整治建议": RULE_REMEDIES_ZH.get(f.rule, "核实后处理"),
+                    "认定依据": RULE_BASIS_ZH.get(f.rule, ""),
                     "完成时限": due.isoformat(),
                     "整治进展": "",  # the office writes it in as the work goes
                     "严重程度": "错误" if f.severity == "error" else "提示",
@@ -183,6 +186,7 @@ def cleanup_report(
         "位置(经度,纬度)",
         "存在问题",
         "整治建议",
+        "认定依据",
         "完成时限",
         "整治进展",
         "严重程度",

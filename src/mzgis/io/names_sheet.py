@@ -63,6 +63,7 @@ class NamesSheet:
     given: list[Any]
     notes: list[str]
     seen: dict[tuple[str, ...], int] = field(default_factory=dict)  # the rows read so far, by their cells
+    subcategory_words: dict[str, str] = field(default_factory=dict)  # a subcategory's Chinese name → its code
 
     @classmethod
     def read(
@@ -129,8 +130,9 @@ class NamesSheet:
         return self.cell(src, "category")
 
     def subcategory_of(self, i: int, src: Mapping[str, Any]) -> str | None:
-        if "subcategory" in self.column:
-            return self.cell(src, "subcategory") or None
+        if "subcategory" in self.column:  # by its code, or by its Chinese name as mzgis's export writes it
+            text = self.cell(src, "subcategory")
+            return self.subcategory_words.get(text, text) or None
         found = self.given[i]
         return found[1] if found else None
 
@@ -194,6 +196,8 @@ class NamesSheet:
                     f"类别名称“{CATEGORY_ZH.get(str(props['category']), props['category'])}”与地名类别代码"
                     f" {census_class.padded}({census_class.name},属{CATEGORY_ZH[census_class.category]})不符"
                 )
+        if isinstance(props.get("subcategory"), str):  # its Chinese name, as mzgis's export writes it
+            props["subcategory"] = self.subcategory_words.get(props["subcategory"], props["subcategory"])
         if (found := self.given[i]) is not None and found[1]:
             props["subcategory"] = found[1]
         return props, problems
