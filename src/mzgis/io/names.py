@@ -125,16 +125,15 @@ def import_names(
     new_status = _new_status(status)
     revisions = gazetteer.revisions()  # what the checks below see; the write reuses them if still current
     admin = gazetteer.admin()
-    sheet = NamesSheet.read(path, source_layer=source_layer, rename=rename, admin=admin)
-    sheet.subcategory_words = {label: code for code, label in gazetteer.rules.subcategory_labels.items()}
+    labels = gazetteer.rules.subcategory_labels
+    sheet = NamesSheet.read(path, source_layer=source_layer, rename=rename, admin=admin, subcategory_labels=labels)
     system, _ = source_system(sheet.table.crs, from_crs)
     scopes = gazetteer.scopes()  # each row is compared with its scope's stored names and the rows before it
     located = convert_geometries(sheet.table.frame.geometry.array, system, drop_z=drop_z)  # points: in one call
     scopes.preload(sheet.scope_keys())  # the scopes of all rows in a few queries, not one query per row
     report = _report(sheet, Path(path).name, dry_run, override_reason, update, status, new_status)
     home, keys = (gazetteer.store.identity(), _StableKeys(gazetteer)) if update else ("", None)
-    edits: list[Edit] = []
-    results: list[CheckResult] = []
+    edits, results = list[Edit](), list[CheckResult]()
     for i, src in enumerate(sheet.rows):
         shown_row = sheet.table.row_number(i)  # the row as the sheet shows it
         props, problems = sheet.props(i, src, twins=not allow_duplicates)

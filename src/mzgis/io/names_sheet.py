@@ -67,8 +67,16 @@ class NamesSheet:
 
     @classmethod
     def read(
-        cls, path: Path, *, source_layer: str | None, rename: Mapping[str, str] | None, admin: AdminLookup
+        cls,
+        path: Path,
+        *,
+        source_layer: str | None,
+        rename: Mapping[str, str] | None,
+        admin: AdminLookup,
+        subcategory_labels: Mapping[str, str] | None = None,
     ) -> NamesSheet:
+        """The file at ``path`` read; ``subcategory_labels`` (code → Chinese name, the rules'): a subcategory
+        may be given by either."""
         layer = LAYERS["place_names"]
         table = read_table(path, source_layer=source_layer, rename=rename)
         frame = table.frame
@@ -113,8 +121,9 @@ class NamesSheet:
             None if "subcategory" in column else by_code if isinstance(by_code, tuple) else by_name
             for by_code, by_name in zip(classed, named, strict=True)
         ]
+        words = {label: code for code, label in (subcategory_labels or {}).items()}
         return cls(table, rows, mapping, column, class_column, id_column, version_column, origin_column,
-                   units, classed, named, given, notes)  # fmt: skip
+                   units, classed, named, given, notes, subcategory_words=words)  # fmt: skip
 
     @property
     def key_columns(self) -> tuple[Any, Any, Any]:
