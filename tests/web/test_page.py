@@ -686,8 +686,10 @@ def test_editor_reverts_a_name_to_an_earlier_version_from_its_history(browser, l
     page.click("#history-btn")
     page.wait_for_selector("#history li >> nth=1")
     assert page.locator("#history button.revert").count() == 1  # only the versions before the current one
+    assert page.locator("#f-reason").input_value() == ""  # the save's reason is not carried over
     page.locator("#history button.revert").click()
-    assert page.locator("#form-message").inner_text() == "恢复到旧版本需要填写原因(修改说明)"
+    # (waited for: on a loaded machine the click once left the message as it was)
+    page.wait_for_selector("#form-message.error >> text=恢复到旧版本需要填写原因(修改说明)", timeout=10_000)
     page.fill("#f-reason", "更名未获批准")
     page.locator("#history button.revert").click()
     page.wait_for_selector("#form-message >> text=已恢复为版本 1 的内容(新版本 3)")
