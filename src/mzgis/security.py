@@ -130,7 +130,8 @@ class SecurityLog:
         rows = self.store.security_events(after_id=after_id, limit=limit, newest=newest)
         return [_event(r) for r in rows]
 
-    def _pages(self, size: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    def pages(self, size: int = 5000) -> Iterator[list[dict[str, Any]]]:
+        """Every row of the log as stored (each with its hash), in id order, a page at a time."""
         after = 0
         while page := self.store.security_events(after_id=after, limit=size):
             yield page
@@ -139,4 +140,4 @@ class SecurityLog:
     def verify(self, *, anchor: tuple[int, str] | None = None) -> ChainReport:
         """Walk the log's chain: the first row changed, deleted or inserted since it was written, or
         (``anchor``) cut off since a backup."""
-        return verify_security(self._pages(), anchor=anchor)
+        return verify_security(self.pages(), anchor=anchor)

@@ -28,6 +28,7 @@ from mzgis.store.base import Backend, utc_now
 from mzgis.store.copy import CopyReport, copy_store, store_checksums, total_checksum
 from mzgis.store.geopackage import GeoPackageStore
 from mzgis.store.geopackage.connection import connect
+from mzgis.store.seal import GENESIS
 from mzgis.store.tables import SECURITY_FIELDS, STORE_ID_KEY
 
 __all__ = [
@@ -91,14 +92,14 @@ def carry_security_log(source: Backend, target: Backend) -> int:
 
     if target.security_events(limit=1):
         raise Conflict(f"{target.location} 已有安全日志,不能再接入另一个库的", "the target has a security log")
-    carried, after = 0, 0
-    while page := source.security_events(after_id=after, limit=5000):
+    last: dict[str, Any] = {"id": 0, "hash": GENESIS}  # the source's last row carried
+    carried = 0
+    for page in SecurityLog(source).pages():
         for row in page:
             target.add_security_event({k: row[k] for k in SECURITY_FIELDS if k != "id"})
-        carried, after = carried + len(page), int(page[-1]["id"])
+        carried, last = carried + len(page), page[-1]
     check = SecurityLog(target).verify()
-    last = source.security_events(after_id=after - 1, limit=1) if after else []
-    if not check.ok or check.last != after or (last and check.head != last[0]["hash"]):
+    if not check.ok or (check.last, check.head) != (int(last["id"]), last["hash"]):
         raise InvalidStore(f"安全日志接入 {target.location} 后核对不一致,请勿使用", "the carried log differs")
     return carried
 
