@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from mzgis.text import clean_text, inside, plain_name_problem, safe_cell, safe_filename, text_problem
+from mzgis.text import (
+    clean_text,
+    inside,
+    plain_name_problem,
+    refused_class,
+    safe_cell,
+    safe_filename,
+    text_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -76,3 +85,18 @@ def test_safe_filename_and_inside(tmp_path: Path) -> None:
 )
 def test_safe_cell(value: object, cell: object) -> None:
     assert safe_cell(value) == cell
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_the_refused_class_is_exactly_what_text_problem_refuses(multiline: bool) -> None:
+    accepted = re.compile(f"[^{refused_class(multiline)}]")
+    differ = [
+        hex(code)
+        for code in (*range(0xD800), *range(0xE000, 0x110000))
+        if (accepted.fullmatch(chr(code)) is None) != (text_problem(chr(code), multiline=multiline) is not None)
+    ]
+    assert differ == []
+    # and it is written so that JSON can carry it: escapes for the basic plane, no lone surrogates
+    assert "\n" not in refused_class(multiline) and "\ud800" not in refused_class(multiline)
+    assert refused_class(False).startswith("\\u0000-\\u001f\\u007f-\\u009f\\u00ad")
+    assert refused_class(True).startswith("\\u0000-\\u0008\\u000b-\\u000c\\u000e-\\u001f\\u007f")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -24,12 +25,16 @@ from shapely.geometry.base import BaseGeometry
 from mzgis.errors import BadInput
 
 __all__ = [
+    "BBOX_ANY_AXES_PATTERN",
+    "BBOX_PATTERN",
     "CHINA_BOUNDS",
+    "LONLAT_PATTERN",
     "SOURCE_SYSTEMS",
     "STORAGE_EPSG",
     "bd09_to_gcj02",
     "check_lonlat",
     "convert",
+    "decimal_pattern",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "geometry_transformer",
@@ -37,6 +42,7 @@ __all__ = [
     "lonlat_to_metric",
     "metric_xy",
     "parse_bbox",
+    "parse_lonlat",
     "parse_system",
     "place",
     "point_xy",
@@ -277,29 +283,71 @@ def gk_zone_epsg(lon: float) -> int:
     return 4534 + zone - 25
 
 
-def parse_bbox(text: str | None, *, lonlat: bool = True) -> tuple[float, float, float, float] | None:
-    """``西,南,东,北`` (minx,miny,maxx,maxy) in degrees of longitude/latitude → a tuple, None for no text; a
-    malformed box (not four finite numbers, min above max, beyond ±180°/±90°) is a :class:`BadInput`.
-    ``lonlat=False``: the axes are the caller's to order (OGC API ``bbox-crs``), only ±180° is checked."""
-    from mzgis.errors import BadInput
+def _integers(lo: int, hi: int) -> str:
+    """A regular expression for the whole numbers lo … hi-1 (no leading zeros), by tens: 73 … 135 is
+    ``7[3-9]|8[0-9]|…|13[0-5]``. ASCII digits only (Python's and SQL's ``\\d`` differ on others)."""
+    groups: list[tuple[str, int, int]] = []
+    for n in range(lo, hi):
+        head, last = str(n)[:-1], n % 10
+        if groups and groups[-1][0] == head and groups[-1][2] == last - 1:
+            groups[-1] = (head, groups[-1][1], last)
+        else:
+            groups.append((head, last, last))
+    return "|".join(f"{h}{a}" if a == b else f"{h}[{a}-{b}]" for h, a, b in groups)
 
+
+def decimal_pattern(lo: int, hi: int, *, signed: bool = False) -> str:
+    """A regular expression (no anchors) for the decimal numbers from ``lo`` to ``hi`` (whole-number bounds,
+    both included; ``signed``: from -hi to hi, lo being 0): what the API's schema states of a coordinate
+    written as text, and what the server checks it with."""
+    number = f"(?:(?:{_integers(lo, hi)})(?:\\.[0-9]+)?|{hi}(?:\\.0+)?)"
+    return f"-?{number}" if signed else number
+
+
+_SEP = r"\s*[,\uff0c]\s*"  # a comma, half- or full-width, with spaces around
+_LON, _LAT = decimal_pattern(0, 180, signed=True), decimal_pattern(0, 90, signed=True)
+# four numbers: west, south, east, north (a box given corner to corner in the other order is the same box);
+# blank is no box
+BBOX_PATTERN = f"^\\s*(?:{_LON}{_SEP}{_LAT}{_SEP}{_LON}{_SEP}{_LAT})?\\s*$"
+_ANY = decimal_pattern(0, 180, signed=True)
+# the same with both axes within ±180° (OGC API ``bbox-crs``, where the caller orders the axes)
+BBOX_ANY_AXES_PATTERN = f"^\\s*(?:{_ANY}{_SEP}{_ANY}{_SEP}{_ANY}{_SEP}{_ANY})?\\s*$"
+# a point in China as text, longitude first: ``121.38,28.58``
+_W, _S, _E, _N = (int(v) for v in CHINA_BOUNDS)
+LONLAT_PATTERN = f"^\\s*{decimal_pattern(_W, _E)}{_SEP}{decimal_pattern(_S, _N)}\\s*$"
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(p) for p in text.replace("\uff0c", ",").split(",")]
+
+
+def parse_bbox(text: str | None, *, lonlat: bool = True) -> tuple[float, float, float, float] | None:
+    """``西,南,东,北`` (minx,miny,maxx,maxy) in degrees of longitude/latitude → a tuple, None for no text;
+    text that is not four numbers within ±180° and ±90° (:data:`BBOX_PATTERN`) is a :class:`BadInput`. Two
+    corners given in the other order are the same box. ``lonlat=False``: the axes are the caller's to
+    order (OGC API ``bbox-crs``), only ±180° is checked."""
     if text is None or text.strip() == "":
         return None
-    ylim = 90 if lonlat else 180
-    try:
-        parts = [float(p) for p in text.replace(",", ",").split(",")]
-    except ValueError:
-        parts = []
-    if (
-        len(parts) != 4
-        or not all(math.isfinite(p) for p in parts)
-        or not (-180 <= parts[0] <= parts[2] <= 180 and -ylim <= parts[1] <= parts[3] <= ylim)
-    ):
+    if not re.fullmatch(BBOX_PATTERN if lonlat else BBOX_ANY_AXES_PATTERN, text):
         raise BadInput(
             f"bbox “{text}”格式不对:应为 最小经度,最小纬度,最大经度,最大纬度(西,南,东,北)",
-            "bbox must be minx,miny,maxx,maxy in degrees with min <= max",
+            "bbox must be minx,miny,maxx,maxy in degrees",
         )
-    return parts[0], parts[1], parts[2], parts[3]
+    x0, y0, x1, y1 = _numbers(text)
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def parse_lonlat(text: str, *, what: str = "位置") -> tuple[float, float]:
+    """``经度,纬度`` in China (:data:`LONLAT_PATTERN`) → (lon, lat); else a :class:`BadInput` that names a
+    swapped pair."""
+    try:
+        lon, lat = _numbers(text)
+    except ValueError:
+        raise BadInput(f"{what}应为 经度,纬度(如 121.38,28.58)", f"{what} must be lon,lat") from None
+    check_lonlat(lon, lat, what=what)  # names a swapped pair or a point outside China
+    if not re.fullmatch(LONLAT_PATTERN, text):
+        raise BadInput(f"{what}应为 经度,纬度(如 121.38,28.58)", f"{what} must be lon,lat") from None
+    return lon, lat
 
 
 def to_metric(bounds: tuple[float, float, float, float]) -> int:

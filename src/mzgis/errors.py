@@ -17,6 +17,7 @@ __all__ = [
     "MzgisError",
     "NotFound",
     "NotSignedIn",
+    "PreconditionRequired",
     "RuleViolation",
     "StaleVersion",
     "TooLarge",
@@ -60,6 +61,13 @@ class BadInput(MzgisError):
     """Input the user can fix: malformed coordinates, unknown options, unreadable files."""
 
     kind = "bad_input"
+
+
+class PreconditionRequired(MzgisError):
+    """A change that must say which version it edits (If-Match or ``version``) and said none (HTTP 428): a
+    change made blind could overwrite another officer's."""
+
+    kind = "version_required"
 
 
 class InvalidStore(MzgisError):

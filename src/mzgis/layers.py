@@ -57,13 +57,16 @@ class Limits:
     request_body_bytes: int = 5 * 1024 * 1024  # the API's bound (a 20,000-vertex polygon is about 0.8 MB)
     query_chars: int = 240  # a search: the pinyin of the longest name (40 characters of up to 6 letters)
     largest_id: int = 2**63 - 1  # ids, versions and offsets: SQLite's and PostgreSQL's bigint
+    # ids, versions and offsets in the API: the largest integer a JSON number carries exactly (a browser's
+    # JavaScript, and a schema's bound read as a float, round anything above it)
+    json_integer: int = 2**53 - 1
 
 
 LIMITS = Limits()
 
 # level → digits of its statistical division code (统计用区划代码)
 ADMIN_LEVEL_CODE_LENGTH = {"county": 6, "township": 9, "village": 12}
-CODE_PATTERN = r"^(\d{6}|\d{9}|\d{12})$"
+CODE_PATTERN = r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$"  # ASCII digits, as the stores' SQL checks them
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from shapely.ops import substring
 from mzgis.admin import area_name, with_polygons
 from mzgis.clock import beijing_today
 from mzgis.crs import STORAGE_EPSG, to_metric
-from mzgis.errors import BadInput, NotFound
+from mzgis.errors import BadInput, NotFound, RuleViolation
 from mzgis.io.map_layers import categorized, line_layers
 from mzgis.io.printmap import MapLayer, PrintMap, Style
 from mzgis.layers import LAYERS
@@ -23,7 +23,7 @@ from mzgis.store import Store
 from mzgis.styles import STYLES
 from mzgis.text import text_problem
 
-__all__ = ["MAP_LAYERS", "build_view"]
+__all__ = ["MAP_LAYERS", "build_view", "layers_pattern"]
 
 # the layers a print map can show, in drawing order (areas first, points last), and those shown by default
 MAP_LAYERS = (
@@ -132,9 +132,9 @@ def build_view(
             raise BadInput(f"标题{problem or '应为 1–60 个字符'}", "bad map title")
     chosen, sides = _chosen_layers(layers, line)
     if sum(x is not None for x in (township, line, bbox)) > 1:
-        raise BadInput("乡镇、界线和范围只能选一个", "choose one of township, line, bbox")
+        raise RuleViolation("乡镇、界线和范围只能选一个", "choose one of township, line, bbox")
     if (from_m is not None or to_m is not None) and line is None:
-        raise BadInput("里程范围只用于界线出图(--line)", "from/to apply to a line")
+        raise RuleViolation("里程范围只用于界线出图(--line)", "from/to apply to a line")
     registered = store.read_frame("admin_units")
     units = with_polygons(registered)
     towns = units[units.level == "township"]
@@ -179,6 +179,16 @@ def build_view(
     )
 
 
+def layers_pattern() -> str:
+    """The layers a print map takes, as a pattern of a comma-separated list (names, Chinese labels, one
+    version of the boundary lines): what the API's schema states of ``layers``."""
+    import re
+
+    names = [*MAP_LAYERS, *(LAYERS[n].label_zh for n in MAP_LAYERS), "boundary_lines:ours", "boundary_lines:neighbour"]
+    one = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return f"^(?:{one})?(?:,(?:{one})?)*$"
+
+
 def _chosen_layers(layers: Sequence[str] | None, line: str | None) -> tuple[tuple[str, ...], set[str]]:
     """The layers asked for (by name or Chinese label) and the boundary versions to draw."""
     by_label = {LAYERS[n].label_zh: n for n in MAP_LAYERS}
@@ -214,9 +224,9 @@ def _line_view(
         metric = gpd.GeoSeries([ours], crs=STORAGE_EPSG).to_crs(epsg).iloc[0]
         start, end = from_m or 0.0, metric.length if to_m is None else to_m
         if start >= metric.length:
-            raise BadInput(f"{line} 全长 {metric.length:.0f} 米,起点超出", "from beyond the line's end")
+            raise RuleViolation(f"{line} 全长 {metric.length:.0f} 米,起点超出", "from beyond the line's end")
         if not 0 <= start < end:
-            raise BadInput("里程范围应为 0 ≤ 起点 < 终点(米)", "from must be < to")
+            raise RuleViolation("里程范围应为 0 ≤ 起点 < 终点(米)", "from must be < to")
         stretch = gpd.GeoSeries([substring(metric, start, min(end, metric.length)).buffer(250)], crs=epsg)
         extent = tuple(stretch.to_crs(STORAGE_EPSG).total_bounds)
         subtitle = f"{line} 里程 {start:.0f}–{min(end, metric.length):.0f} 米"

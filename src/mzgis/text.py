@@ -10,12 +10,21 @@ make it safe where it goes (file names, spreadsheet cells).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["clean_text", "inside", "plain_name_problem", "safe_cell", "safe_filename", "text_problem"]
+__all__ = [
+    "clean_text",
+    "inside",
+    "plain_name_problem",
+    "refused_class",
+    "safe_cell",
+    "safe_filename",
+    "text_problem",
+]
 
 # Characters no name or text field may hold, beyond the Unicode categories refused below: fillers and
 # separators that draw as nothing (Hangul fillers, Braille blank, line/paragraph separators).
@@ -42,7 +51,7 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     if _PLAIN.fullmatch(text):
         return None
     for k, ch in enumerate(text):
-        if multiline and ch in _MULTILINE_OK:
+        if not _refused(ch, multiline):
             continue
         cat = unicodedata.category(ch)
         # where it stands, since the text shows nothing there: after the k-th character (古岙村: after 古)
@@ -55,9 +64,46 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
             return f"含控制字符({_describe(ch)}{at})"
         if cat == "Cf" or ch in _INVISIBLE_EXTRA:
             return f"含不可见字符({_describe(ch)}{at})"
-        if cat == "Cn" and (0xFDD0 <= ord(ch) <= 0xFDEF or (ord(ch) & 0xFFFE) == 0xFFFE):
-            return f"含非字符码位({_describe(ch)})"
+        return f"含非字符码位({_describe(ch)})"
     return None
+
+
+def _refused(ch: str, multiline: bool) -> bool:
+    """:func:`text_problem`'s test of one character, without the message."""
+    if multiline and ch in _MULTILINE_OK:
+        return False
+    cat = unicodedata.category(ch)
+    if cat in ("Cs", "Cc", "Cf") or ch in _INVISIBLE_EXTRA:
+        return True
+    return cat == "Cn" and (0xFDD0 <= ord(ch) <= 0xFDEF or (ord(ch) & 0xFFFE) == 0xFFFE)
+
+
+def _class_char(code: int) -> str:
+    # a character of the basic plane as an escape (the class carries controls and surrogates, which JSON
+    # and UTF-8 cannot hold as they are); the few beyond it as themselves (Python's ``re`` and a JSON
+    # Schema validator with Unicode patterns read both)
+    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+
+@functools.cache
+def refused_class(multiline: bool = False) -> str:
+    """The characters :func:`text_problem` refuses, as the inside of a regular expression's character class
+    (``[^…]`` is then what it accepts): the API's schema states the server's check with it. Built from the
+    same test; ``tests/test_text.py`` compares the two over every code point. Surrogates are left out: a
+    schema's patterns match Unicode scalar values, which never are surrogates (a JSON string can still
+    carry one as an escape, and :func:`text_problem` refuses it)."""
+    ranges: list[list[int]] = []
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        if _refused(chr(code), multiline):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(
+        _class_char(a) if a == b else f"{_class_char(a)}-{_class_char(b)}" for a, b in ranges
+    )
 
 
 def clean_text(value: Any, *, multiline: bool = False) -> str:

@@ -31,9 +31,10 @@ from argon2 import PasswordHasher
 
 from mzgis import totp
 from mzgis.clock import parse_stamp, stamp
-from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
+from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn, RuleViolation
 from mzgis.security import SecurityLog
 from mzgis.store import AccountStore
+from mzgis.text import refused_class, text_problem
 
 __all__ = [
     "PASSWORD_CHANGE_ZH",
@@ -60,7 +61,13 @@ ROLE_ZH: dict[str, str] = {"viewer": "查看", "planner": "规划", "editor": "�
 MIN_PASSWORD = 8
 MAX_FAILURES = 5  # failed sign-ins of one name within LOCKOUT lock it for LOCKOUT
 LOCKOUT = dt.timedelta(minutes=15)
-_NAME = re.compile(r"^[^\s/\\:]{1,40}$")
+
+
+@cache
+def name_pattern() -> str:
+    """An account's name: 1–40 characters, no white space, slash, backslash, colon, control or invisible
+    character (the API's schema states it)."""
+    return f"^[^\\s/\\\\:{refused_class()}]{{1,40}}$"
 
 
 def _b64(raw: bytes) -> str:
@@ -189,13 +196,17 @@ class SignIn:
     expires_at: str
 
 
+# a jurisdiction as given (the API's schema states it): 2–12 ASCII digits, spaces around allowed; blank is none
+SCOPE_PATTERN = r"^\s*(?:[0-9]{2,12})?\s*$"
+
+
 def check_scope(scope: str | None) -> str | None:
     """A jurisdiction: an admin code prefix of 2–12 digits (a province 33, a city 3310, a county 331004, a
     township 331004001), or None (no bounds); blank is None."""
     if scope is None or not str(scope).strip():
         return None
     text = str(scope).strip()
-    if not re.fullmatch(r"\d{2,12}", text):
+    if not re.fullmatch(SCOPE_PATTERN, str(scope)):
         raise BadInput(
             f"管辖范围“{text[:20]}”应为 2–12 位区划代码(如区县 331004、乡镇 331004001)",
             "a scope is an admin code prefix of 2-12 digits",
@@ -246,7 +257,7 @@ def password_problem(password: str, name: str = "") -> str:
 def _check_password(password: str, name: str = "") -> None:
     problem = password_problem(password, name)
     if problem:
-        raise BadInput(problem, "the password does not meet the policy")
+        raise RuleViolation(problem, "the password does not meet the policy")
 
 
 class Users:
@@ -302,8 +313,7 @@ class Users:
         """A new account; the name must be new, the role known, the password within the policy; ``scope``:
         the admin code its writes are confined to (none: everywhere); ``temporary``: the password was set by
         an administrator, its holder changes it at the first sign-in."""
-        name = name.strip()
-        if not _NAME.match(name):
+        if not re.fullmatch(name_pattern(), name) or text_problem(name):
             raise BadInput("用户名须为 1–40 个字符,不含空格、斜杠或冒号", "a user name is 1-40 characters, no spaces")
         checked = _check_role(role)
         jurisdiction = check_scope(scope)
@@ -367,7 +377,7 @@ class Users:
         earlier = [record["password_hash"], *json.loads(record.get("password_history") or "[]")]
         kept = earlier[: max(self.policy.password_history - 1, 0)]
         if any(verify_password(password, h) for h in earlier[: self.policy.password_history]):
-            raise BadInput(
+            raise RuleViolation(
                 f"新密码不能与最近 {self.policy.password_history} 次用过的密码相同", "the password was used recently"
             )
         user = self._update(
@@ -391,7 +401,7 @@ class Users:
         # (signed in already, second factor and all: the password alone is asked again)
         user = self.authenticate(name, current, client=client, quiet=True, second_factor=False)
         if new == current:
-            raise BadInput("新密码不能与当前密码相同", "the new password is the current one")
+            raise RuleViolation("新密码不能与当前密码相同", "the new password is the current one")
         changed = self.set_password(user.name, new, temporary=False, by=user.name, client=client)
         return self._issue(changed, hours=hours, label=WEB_LABEL)
 
@@ -429,7 +439,7 @@ class Users:
         """Give the account a second factor (``secret`` from :func:`mzgis.totp.new_secret`; with ``code``, the
         authenticator's code proving it holds the secret) or take it away (``secret`` None)."""
         if secret is not None and code is not None and not totp.verify(secret, code, self._now()):
-            raise BadInput("动态口令不正确:请核对身份验证器中的 6 位数字和手机时间", "wrong one-time code")
+            raise Forbidden("动态口令不正确:请核对身份验证器中的 6 位数字和手机时间", "wrong one-time code")
         user = self._update(name, totp_secret=secret, totp_used_step=None)
         detail = f"{name}:{'设置' if secret else '取消'}动态口令(身份验证器)"
         self.security.record("account_changed", account=by or name, detail=detail)

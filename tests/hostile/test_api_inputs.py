@@ -130,32 +130,32 @@ for cid, body in versions.items():
 
 # ---- coordinates and geometries
 for cid, geometry, status, msg in [
-    ("nan", {"type": "Point", "coordinates": [float("nan"), 28.58]}, 400, "非有限数值"),
-    ("inf", {"type": "Point", "coordinates": [float("inf"), 28.58]}, 400, "非有限数值"),
-    ("neg-inf", {"type": "Point", "coordinates": [121.4, float("-inf")]}, 400, "非有限数值"),
-    ("huge", {"type": "Point", "coordinates": [1e308, 1e308]}, 400, "不在中国范围内"),
-    ("swapped", {"type": "Point", "coordinates": [28.58, 121.40]}, 400, "写反"),
-    ("null-island", {"type": "Point", "coordinates": [0, 0]}, 400, "不在中国范围内"),
-    ("outside-county", {"type": "Point", "coordinates": [116.39, 39.90]}, 400, "位置不在路桥区（331004）范围内"),
-    ("text-coords", {"type": "Point", "coordinates": ["121.4", "28.58"]}, 400, "坐标应为数值"),
-    ("bool-coords", {"type": "Point", "coordinates": [True, False]}, 400, "坐标应为数值"),
-    ("one-coord", {"type": "Point", "coordinates": [121.4]}, 400, "[经度, 纬度]"),
-    ("three-d", {"type": "Point", "coordinates": [121.4, 28.58, 5.0]}, 400, "Z 坐标"),
-    ("nested-wrong", {"type": "Point", "coordinates": [[121.4, 28.58]]}, 400, "[经度, 纬度]"),
-    ("nested-flat", {"type": "LineString", "coordinates": [121.4, 28.58]}, 400, "嵌套"),
-    ("no-coords", {"type": "Point"}, 400, "嵌套"),
-    ("empty-multi", {"type": "MultiPoint", "coordinates": []}, 400, "几何为空"),
-    ("collection", {"type": "GeometryCollection", "geometries": [POINT]}, 400, "不支持的类型"),
-    ("unknown-type", {"type": "Circle", "coordinates": [121.4, 28.58]}, 400, "不支持的类型"),
-    ("no-type", {"coordinates": [121.4, 28.58]}, 400, "缺少 type"),
-    ("one-point-line", {"type": "LineString", "coordinates": [[121.4, 28.58]]}, 400, "两个坐标"),
-    ("open-ring", _poly(SQUARE[:-1]), 400, "未闭合"),
-    ("short-ring", _poly([[121.40, 28.58], [121.41, 28.58], [121.40, 28.58]]), 400, "四个坐标"),
-    ("empty-polygon", {"type": "Polygon", "coordinates": []}, 400, "几何为空"),
+    ("nan", {"type": "Point", "coordinates": [float("nan"), 28.58]}, 422, "非有限数值"),
+    ("inf", {"type": "Point", "coordinates": [float("inf"), 28.58]}, 422, "非有限数值"),
+    ("neg-inf", {"type": "Point", "coordinates": [121.4, float("-inf")]}, 422, "非有限数值"),
+    ("huge", {"type": "Point", "coordinates": [1e308, 1e308]}, 422, "不在中国范围内"),
+    ("swapped", {"type": "Point", "coordinates": [28.58, 121.40]}, 422, "写反"),
+    ("null-island", {"type": "Point", "coordinates": [0, 0]}, 422, "不在中国范围内"),
+    ("outside-county", {"type": "Point", "coordinates": [116.39, 39.90]}, 422, "位置不在路桥区（331004）范围内"),
+    ("text-coords", {"type": "Point", "coordinates": ["121.4", "28.58"]}, 422, "坐标应为数值"),
+    ("bool-coords", {"type": "Point", "coordinates": [True, False]}, 422, "坐标应为数值"),
+    ("one-coord", {"type": "Point", "coordinates": [121.4]}, 422, "[经度, 纬度]"),
+    ("three-d", {"type": "Point", "coordinates": [121.4, 28.58, 5.0]}, 422, "Z 坐标"),
+    ("nested-wrong", {"type": "Point", "coordinates": [[121.4, 28.58]]}, 422, "[经度, 纬度]"),
+    ("nested-flat", {"type": "LineString", "coordinates": [121.4, 28.58]}, 422, "嵌套"),
+    ("no-coords", {"type": "Point"}, 422, "嵌套"),
+    ("empty-multi", {"type": "MultiPoint", "coordinates": []}, 422, "几何为空"),
+    ("collection", {"type": "GeometryCollection", "geometries": [POINT]}, 422, "不支持的类型"),
+    ("unknown-type", {"type": "Circle", "coordinates": [121.4, 28.58]}, 422, "不支持的类型"),
+    ("no-type", {"coordinates": [121.4, 28.58]}, 422, "缺少 type"),
+    ("one-point-line", {"type": "LineString", "coordinates": [[121.4, 28.58]]}, 422, "两个坐标"),
+    ("open-ring", _poly(SQUARE[:-1]), 422, "未闭合"),
+    ("short-ring", _poly([[121.40, 28.58], [121.41, 28.58], [121.40, 28.58]]), 422, "四个坐标"),
+    ("empty-polygon", {"type": "Polygon", "coordinates": []}, 422, "几何为空"),
     ("bowtie", _poly(BOWTIE), 422, "几何无效"),
     ("huge-polygon", _poly(HUGE_RING), 422, "超过本图层上限 20000"),
     ("huge-line", HUGE_LINE, 422, "超过本图层上限 20000"),
-    ("3d-line", {"type": "LineString", "coordinates": [[121.40, 28.58, 1], [121.41, 28.59, 2]]}, 400, "Z 坐标"),
+    ("3d-line", {"type": "LineString", "coordinates": [[121.40, 28.58, 1], [121.41, 28.59, 2]]}, 422, "Z 坐标"),
 ]:
     case(f"geometry-{cid}", "editor", "POST", "/api/names", status, msg, json=_geom(geometry))
     if cid in ("nan", "swapped", "open-ring", "three-d", "bowtie"):
@@ -169,7 +169,7 @@ case(
     "editor",
     "POST",
     "/api/names",
-    400,
+    422,
     "非有限数值",
     content=json.dumps(_geom({"type": "Point", "coordinates": [float("nan"), 28.58]})).encode(),
     headers={"Content-Type": "application/json"},
@@ -180,7 +180,7 @@ for cid, lon, lat, msg in [
     ("outside", 0.0, 0.0, "不在中国范围内"),
 ]:
     body = {"facilities": [{"kind": "institution", "lon": lon, "lat": lat, "beds": 10}]}
-    case(f"what-if-{cid}", "planner", "POST", "/api/coverage/what-if", 400, msg, json=body)
+    case(f"what-if-{cid}", "planner", "POST", "/api/coverage/what-if", 422, msg, json=body)
     case(
         f"admin-units-at-{cid}",
         "viewer",
@@ -194,8 +194,8 @@ case(
     "planner",
     "POST",
     "/api/coverage/what-if",
-    400,
-    "不是已知的设施类型",
+    422,
+    "应为以下之一",
     json={"facilities": [{"kind": "<script>", "lon": 121.4, "lat": 28.58}]},
 )
 case(
@@ -210,22 +210,22 @@ case(
 
 # ---- text: control, invisible and unencodable characters, markup and formulas
 for cid, name, status, msg in [
-    ("nul", "金清\x00大桥", 400, "控制字符"),
-    ("bell", "金清\x07大桥", 400, "控制字符"),
-    ("newline", "金清\n大桥", 400, "控制字符"),
-    ("zero-width-space", "古\u200b岙村", 400, "不可见字符"),
-    ("zero-width-joiner", "古\u200d岙村", 400, "不可见字符"),
-    ("bom", "\ufeff金清大桥", 400, "不可见字符"),
-    ("rtl-override", "金清\u202e大桥", 400, "不可见字符"),
-    ("soft-hyphen", "金清\u00ad大桥", 400, "不可见字符"),
-    ("hangul-filler", "金清\u3164大桥", 400, "不可见字符"),
-    ("line-separator", "金清\u2028大桥", 400, "不可见字符"),
-    ("noncharacter", "金清\ufffe大桥", 400, "非字符码位"),
-    ("too-long", "桥" * 41, 400, "名称过长"),
-    ("space", "金清 大桥", 400, "不能含空格"),
-    ("full-width-space", "金清\u3000大桥", 400, "全角空格"),
-    ("empty", "", 400, "名称不能为空"),
-    ("markup", "<img src=x onerror=alert(1)>桥", 400, "不能含空格"),
+    ("nul", "金清\x00大桥", 422, "控制字符"),
+    ("bell", "金清\x07大桥", 422, "控制字符"),
+    ("newline", "金清\n大桥", 422, "控制字符"),
+    ("zero-width-space", "古\u200b岙村", 422, "不可见字符"),
+    ("zero-width-joiner", "古\u200d岙村", 422, "不可见字符"),
+    ("bom", "\ufeff金清大桥", 422, "不可见字符"),
+    ("rtl-override", "金清\u202e大桥", 422, "不可见字符"),
+    ("soft-hyphen", "金清\u00ad大桥", 422, "不可见字符"),
+    ("hangul-filler", "金清\u3164大桥", 422, "不可见字符"),
+    ("line-separator", "金清\u2028大桥", 422, "不可见字符"),
+    ("noncharacter", "金清\ufffe大桥", 422, "非字符码位"),
+    ("too-long", "桥" * 41, 422, "过长(最多 40 个字符)"),
+    ("space", "金清 大桥", 422, "不能含空格"),
+    ("full-width-space", "金清\u3000大桥", 422, "全角空格"),
+    ("empty", "", 422, "不能为空"),
+    ("markup", "<img src=x onerror=alert(1)>桥", 422, "不能含空格"),
     ("markup-nospace", "<script>alert(1)</script>桥", 422, "不符合地名规则"),
     ("formula", '=HYPERLINK("http://x")桥', 422, "不符合地名规则"),
     ("path", "../../etc/passwd桥", 422, "不符合地名规则"),
@@ -266,9 +266,9 @@ case(
     headers={"Content-Type": "application/json"},
 )
 case("origin-control", "editor", "POST", "/api/names", 422, "控制字符", json=_name(origin="来历\x1b[31m"))
-case("origin-too-long", "editor", "POST", "/api/names", 422, "超过 2000 个字符", json=_name(origin="历" * 2001))
+case("origin-too-long", "editor", "POST", "/api/names", 422, "过长(最多 2000 个字符)", json=_name(origin="历" * 2001))
 case("approval-ref-invisible", "editor", "POST", "/api/names", 422, "不可见字符", json=_name(approval_ref="文\u2060号"))
-case("reason-control", "editor", "POST", "/api/names", 400, "控制字符", json=_name(reason="原因\x00"))
+case("reason-control", "editor", "POST", "/api/names", 422, "控制字符", json=_name(reason="原因\x00"))
 
 # ---- sizes
 case("body-over-limit", "editor", "POST", "/api/names", 413, "请求体过大", json=_name(reason="理" * 600_000))
@@ -357,7 +357,7 @@ for url, status, msg in [
     ("/ogc/collections/population/items", 404, "没有要素集合"),
     ("/api/layers/place_names/features?bbox=1,2,3", 400, "bbox"),
     ("/api/layers/place_names/features?bbox=a,b,c,d", 400, "bbox"),
-    ("/api/layers/place_names/features?bbox=3,3,1,1", 400, "bbox"),
+    ("/api/layers/place_names/features?bbox=3,3,1e1,1", 400, "bbox"),
     ("/api/layers/place_names/features?bbox=nan,nan,nan,nan", 400, "bbox"),
     ("/api/layers/place_names/features?bbox=-inf,-inf,inf,inf", 400, "bbox"),
 ]:
@@ -386,7 +386,7 @@ case(
     "PATCH",
     "/api/names/1",
     400,
-    "需要提供所编辑的版本号",
+    "If-Match 应为所编辑的版本号",
     json={"origin": "x"},
     headers={"If-Match": f'"{BIG}"'},
 )
@@ -396,8 +396,8 @@ case(
     "editor",
     "PATCH",
     "/api/names/1",
-    400,
-    "应为 YYYY-MM-DD",
+    422,
+    "应为日期 YYYY-MM-DD",
     json={"version": 1, "name": "新路桥街道", "on": "yesterday"},
 )
 case(
@@ -405,7 +405,7 @@ case(
     "editor",
     "PATCH",
     "/api/names/1",
-    400,
+    422,
     "晚于今天",
     json={"version": 1, "name": "新路桥街道", "on": "2999-01-01"},
 )
@@ -414,8 +414,8 @@ case(
     "editor",
     "POST",
     "/api/names/1/retire",
-    400,
-    "应为 YYYY-MM-DD",
+    422,
+    "应为日期 YYYY-MM-DD",
     json={"version": 1, "reason": "x", "on": "2024-13-45"},
 )
 

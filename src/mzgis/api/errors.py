@@ -23,6 +23,7 @@ from mzgis.errors import (
     MzgisError,
     NotFound,
     NotSignedIn,
+    PreconditionRequired,
     RuleViolation,
     StaleVersion,
     TooLarge,
@@ -36,6 +37,7 @@ STATUS: dict[type[MzgisError], int] = {
     NotFound: 404,
     Conflict: 409,
     RuleViolation: 422,
+    PreconditionRequired: 428,
     TooLarge: 413,
     BadInput: 400,
     NotSignedIn: 401,
@@ -109,7 +111,8 @@ def error_response(
 
 
 def _where(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # not the request's parts, nor the inner names of a validator (function-after[check(), str])
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header") and "[" not in str(p)]
     return ".".join(parts) or "请求体"
 
 
@@ -189,7 +192,10 @@ def install_error_handlers(app: FastAPI) -> None:
             authorize_first(request)
         except MzgisError as refused:
             return await domain(request, refused)
-        problems = [_problem(err) for err in exc.errors()]
+        errors = exc.errors()
+        # a value that may be left out is refused for what it is, not also for not being null
+        errors = [e for e in errors if e.get("type") != "none_required"] or errors
+        problems = [_problem(err) for err in errors]
         return error_response(
             422, "bad_input", "请求参数不合法:" + ";".join(problems), "invalid request", {"problems": problems}
         )

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import BaseModel, BeforeValidator, Field
 
+from mzgis.api.contract import TextRule
 from mzgis.layers import LIMITS, Layer
 from mzgis.store import Feature, LayerInfo
 
@@ -30,11 +31,11 @@ __all__ = [
 ]
 
 
-# ids, versions and offsets beyond SQLite's integers are refused as input errors, never an overflow
-FeatureId = Annotated[int, Path(ge=1, le=LIMITS.largest_id, description="要素编号")]
-Offset = Annotated[int, Query(ge=0, le=LIMITS.largest_id, description="跳过的要素数")]
-IdIn = Annotated[int, Field(ge=1, le=LIMITS.largest_id)]
-ReasonIn = Annotated[str, Field(max_length=LIMITS.reason_chars, description="修改说明")]
+# ids, versions and offsets beyond what JSON carries exactly are refused as input errors, never an overflow
+FeatureId = Annotated[int, Path(ge=1, le=LIMITS.json_integer, description="要素编号")]
+Offset = Annotated[int, Query(ge=0, le=LIMITS.json_integer, description="跳过的要素数")]
+IdIn = Annotated[int, Field(ge=1, le=LIMITS.json_integer)]
+ReasonIn = Annotated[str, TextRule(LIMITS.reason_chars, multiline=True, description="修改说明")]
 
 
 def _iso_date(value: Any) -> Any:

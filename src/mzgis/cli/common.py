@@ -113,6 +113,7 @@ EXIT_CODES = {
     "not_found": 3,
     "conflict": 4,
     "rule_violation": 5,
+    "version_required": 4,
     "invalid_store": 6,
     "not_signed_in": 7,
     "forbidden": 8,

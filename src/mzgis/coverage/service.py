@@ -15,14 +15,16 @@ from mzgis.coverage.geometry import population_centres
 from mzgis.coverage.siting import Pick, build_model, exact, greedy
 from mzgis.coverage.targets import Targets, load_targets
 from mzgis.crs import STORAGE_EPSG, lonlat_to_metric, place, to_metric
-from mzgis.errors import BadInput, NotFound
+from mzgis.errors import BadInput, NotFound, RuleViolation
 from mzgis.store import Store
 
-__all__ = ["analyze_store", "proposed_frame", "suggest", "what_if"]
+__all__ = ["PROPOSED_KINDS", "analyze_store", "proposed_frame", "suggest", "what_if"]
 
 
-_ELDERCARE_KINDS = {"institution", "home_care_centre", "day_care_station"}
-_BURIAL_KINDS = {"tree", "flower", "lawn", "columbarium", "cemetery"}
+_ELDERCARE_KINDS = ("institution", "home_care_centre", "day_care_station")
+_BURIAL_KINDS = ("tree", "flower", "lawn", "columbarium", "cemetery")
+# what a proposed facility may be (its kind decides the layer it is counted in)
+PROPOSED_KINDS = (*_ELDERCARE_KINDS, "urban", "rural", *_BURIAL_KINDS)
 
 
 def proposed_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -104,7 +106,7 @@ def _with_proposed(inputs: _Inputs, proposed: gpd.GeoDataFrame) -> dict[str, gpd
             f"“{name}”({point.x:.5f}, {point.y:.5f})"
             for name, point in zip(outside["name"], outside.geometry.representative_point(), strict=True)
         )
-        raise BadInput(
+        raise RuleViolation(
             f"拟建设施{where}不在本区县任何乡镇(街道)范围内,未计入分析;请放在区县范围内",
             f"{len(outside)} proposed facilities lie outside every township",
         )

@@ -14,7 +14,7 @@ from shapely.geometry import shape as shapely_shape
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.admin import AdminLookup
-from mzgis.errors import BadInput, Forbidden, TooLarge
+from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, RuleViolation, TooLarge
 from mzgis.layers import LIMITS
 from mzgis.store import AuditEntry, Feature
 from mzgis.store.base import check_version
@@ -92,7 +92,7 @@ def edit_date(on: str | None, today: dt.date) -> str:
     except ValueError:
         raise BadInput(f"日期“{on}”不对,应为 YYYY-MM-DD", f"date {on!r} is not YYYY-MM-DD") from None
     if day > today:
-        raise BadInput(f"日期 {day} 晚于今天({today})", f"date {day} is after today") from None
+        raise RuleViolation(f"日期 {day} 晚于今天({today})", f"date {day} is after today") from None
     return day.isoformat()
 
 
@@ -153,22 +153,22 @@ def reverted(current: Feature, history: Iterable[AuditEntry], edit: Edit, reason
             break
         state |= entry.after or {}
     if to_version < 1 or to_version >= current.version or not state:
-        raise BadInput(
-            f"版本应在 1–{current.version - 1} 之间(当前版本 {current.version})",
+        raise NotFound(
+            f"没有可恢复的版本 {to_version}:版本应在 1–{current.version - 1} 之间(当前版本 {current.version})",
             f"no version {to_version} to revert to",
         )
     if (state.get("status") == "retired") != (current.properties["status"] == "retired"):
-        raise BadInput("版本的废止状态与现在不同;废止和恢复请用 retire / restore", "use retire or restore")
+        raise Conflict("版本的废止状态与现在不同;废止和恢复请用 retire / restore", "use retire or restore")
     shape = state.get("geometry")
     if isinstance(shape, str):  # an edit made outside mzgis: the history says only that it moved
-        raise BadInput(f"版本 {to_version} 的位置是在 mzgis 之外修改的,历史中没有坐标,无法还原", "position unknown")
+        raise RuleViolation(f"版本 {to_version} 的位置是在 mzgis 之外修改的,历史中没有坐标,无法还原", "position unknown")
     geometry = None if shape is None else shapely_shape(shape)
     changes: dict[str, Any] = {
         k: state.get(k) for k in USER_FIELDS if k in state and state.get(k) != current.properties.get(k)
     }
     moved = geometry is not None and current.geometry is not None and not geometry.equals(current.geometry)
     if not changes and not moved:
-        raise BadInput(f"版本 {to_version} 与当前内容相同,无需恢复", "nothing to revert")
+        raise Conflict(f"版本 {to_version} 与当前内容相同,无需恢复", "nothing to revert")
     return Edit(
         "update",
         current.id,

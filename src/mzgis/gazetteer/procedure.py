@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mzgis.errors import BadInput, Conflict
+from mzgis.errors import BadInput, Conflict, RuleViolation
 from mzgis.gazetteer.edits import Actor, Edit, guard
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.layers import PROCEDURE_STAGES, choice_labels, get_layer
@@ -88,7 +88,7 @@ def _date(value: str | dt.date | None, today: dt.date, what: str) -> dt.date:
         except ValueError:
             raise BadInput(f"{what}“{value}”应为日期 YYYY-MM-DD", f"{what} must be YYYY-MM-DD") from None
     if day > today:
-        raise BadInput(f"{what} {day} 晚于今天({today})", f"{what} is after today")
+        raise RuleViolation(f"{what} {day} 晚于今天({today})", f"{what} is after today")
     return day
 
 
@@ -109,19 +109,19 @@ def _step_fields(step: str, spec: Step, details: Mapping[str, Any] | None) -> di
     given = dict(details or {})
     unknown = set(given) - set(spec.required) - set(spec.optional)
     if unknown:
-        raise BadInput(f"{spec.zh}不需要这些字段:{'、'.join(sorted(unknown))}", "unknown fields for this step")
+        raise RuleViolation(f"{spec.zh}不需要这些字段:{'、'.join(sorted(unknown))}", "unknown fields for this step")
     layer = get_layer(LAYER)
     changes: dict[str, Any] = {"stage": spec.to}
     for key in (*spec.required, *spec.optional):
         value = given.get(key)
         if value is None or str(value).strip() == "":
             if key in spec.required:
-                raise BadInput(f"{spec.zh}须填写{layer.field(key).label_zh}", f"{key} is required")
+                raise RuleViolation(f"{spec.zh}须填写{layer.field(key).label_zh}", f"{key} is required")
             continue
         f = layer.field(key)
         changes[key] = _text(value, f.label_zh, limit=f.max_length or 2000, multiline=f.multiline)
     if step == "review" and not ({"expert_opinion", "public_comment"} & set(changes)):
-        raise BadInput("论证须填写专家论证意见或征求意见结果", "an opinion is required")
+        raise RuleViolation("论证须填写专家论证意见或征求意见结果", "an opinion is required")
     return changes
 
 
@@ -245,7 +245,7 @@ class Procedures:
         day = _date(on, self._today(), f"{spec.zh}日期")
         previous = spec.not_before
         if str(current.properties[previous]) > day.isoformat():
-            raise BadInput(
+            raise RuleViolation(
                 f"{spec.zh}日期 {day} 早于{get_layer(LAYER).field(previous).label_zh} {current.properties[previous]}",
                 "steps must be in date order",
             )

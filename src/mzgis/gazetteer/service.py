@@ -169,7 +169,7 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
 
     def _check_admin(self, admin: AdminLookup, code: str, geometry: BaseGeometry | None) -> list[Finding]:
         if not admin.known(code):
-            raise BadInput(f"所在区划代码 {code} 不存在", f"unknown admin code {code}")
+            raise RuleViolation(f"所在区划代码 {code} 不存在", f"unknown admin code {code}")
         out: list[Finding] = []
         if geometry is not None:
             # the layer's own checks first (type, vertex bound, validity): nothing else is asked of a bad shape
@@ -182,7 +182,7 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
                 county = admin.county_of(code)
                 named = county.properties.get("name") if county is not None else None
                 where = f"{named}（{county.properties['code']}）" if named and county is not None else "本区县"
-                raise BadInput(f"位置不在{where}范围内", "the geometry lies outside the county")
+                raise RuleViolation(f"位置不在{where}范围内", "the geometry lies outside the county")
             if not admin.contains(code, geometry):
                 out.append(
                     Finding(
@@ -214,8 +214,8 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
             LAYERS[LAYER],
             {"name": name, "specific": name, "category": category, "admin_code": admin_code, "status": "current"},
         )
-        if problems:
-            raise BadInput(";".join(problems), "invalid place name fields", problems=problems)
+        if problems:  # the fields the name's own (specific, romanization) are worked out into
+            raise RuleViolation(";".join(problems), "invalid place name fields", problems=problems)
         category = str(clean["category"])  # 交通运输设施 → transport_facility
         with self.store.reuse():  # on a file: the check's reads share one connection
             admin = admin or self.admin()
@@ -338,7 +338,7 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
         if unknown:
             raise BadInput(f"不能直接修改字段:{'、'.join(sorted(unknown))}", "fields not editable")
         if changes.get("status") == "retired" or ("status" in changes and current.properties["status"] == "retired"):
-            raise BadInput("废止和恢复请用 retire / restore", "use retire or restore to change retirement")
+            raise Conflict("废止和恢复请用 retire / restore", "use retire or restore to change retirement")
         if "name" in changes and changes["name"] != current.properties["name"]:
             if "generic" not in changes:
                 changes["generic"] = None  # split the new name afresh
@@ -353,7 +353,7 @@ class Gazetteer(EditVerbs, NameFinder, CleanUp):
             )
             changes["former_names"] = json.dumps(former, ensure_ascii=False)
         elif edit.action == "rename":
-            raise BadInput("更名需要一个新名称", "a rename needs a new name")
+            raise RuleViolation("更名需要一个新名称", "a rename needs a new name")
         return changes
 
     def _apply(

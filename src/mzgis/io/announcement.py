@@ -7,6 +7,8 @@ the procedure as it is)."""
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 from collections.abc import Mapping
 
@@ -14,7 +16,7 @@ import pandas as pd
 from shapely.geometry import Point, box
 
 from mzgis.admin import AdminLookup
-from mzgis.errors import BadInput
+from mzgis.errors import BadInput, Conflict
 from mzgis.gazetteer.position import describe_position, names_near
 from mzgis.gazetteer.procedure import Procedures
 from mzgis.io.document import Document, Heading, Para, Table, date_zh
@@ -22,7 +24,10 @@ from mzgis.layers import LAYERS, choice_labels
 from mzgis.store import Feature, Store
 from mzgis.text import text_problem
 
-__all__ = ["announce", "announcement", "filing_register"]
+__all__ = ["IDS_PATTERN", "announce", "announcement", "filing_register"]
+
+# the applications of an announcement or a filing: their numbers, comma-separated, at most 500
+IDS_PATTERN = r"^(?:\s*[0-9]{1,15}(?:\s*,\s*[0-9]{1,15}){0,499}\s*)?$"
 
 CATEGORY_ZH = choice_labels(LAYERS["place_names"], "category")
 # the stages whose names may be (re)announced: approved, and those announced or filed since (a reprint)
@@ -45,10 +50,10 @@ def announcement(
     from ``names`` (by id), ``units`` naming admin codes, ``positions`` each name's 位置描述 (by name id),
     approved by ``authority`` and issued by ``issuer`` on ``day`` under ``number`` (文号, may be empty)."""
     if not applications:
-        raise BadInput("没有可公告的已批准地名", "nothing to announce")
+        raise Conflict("没有可公告的已批准地名", "nothing to announce")
     not_ready = [a.properties["name"] for a in applications if a.properties["stage"] not in _ANNOUNCEABLE]
     if not_ready:
-        raise BadInput(f"只有已批准的地名可以公告:{'、'.join(map(str, not_ready))}", "not approved")
+        raise Conflict(f"只有已批准的地名可以公告:{'、'.join(map(str, not_ready))}", "not approved")
     rows = _name_rows(applications, names, units=units, positions=positions, authority=authority)
     first, n = rows[0]["标准名称"], len(rows)
     which = f"“{first}”" if n == 1 else f"“{first}”等 {n} 条"
@@ -112,9 +117,9 @@ def filing_register(procedures: Procedures, ids: str | None = None, *, authority
     apps = _chosen(procedures, ids, default=("announced", "filed"))
     not_announced = [str(a.properties["name"]) for a in apps if a.properties["stage"] not in ("announced", "filed")]
     if not_announced:
-        raise BadInput(f"只有已公告的地名可以备案:{'、'.join(not_announced)}", "not announced")
+        raise Conflict(f"只有已公告的地名可以备案:{'、'.join(not_announced)}", "not announced")
     if not apps:
-        raise BadInput("没有已公告待备案或已备案的地名", "nothing to file")
+        raise Conflict("没有已公告待备案或已备案的地名", "nothing to file")
     names, admin, issuer = _context(procedures, apps)
     units, positions = _described(procedures.store, admin, names)
     rows = _name_rows(apps, names, units=units, positions=positions, authority=authority.strip() or issuer)
@@ -130,16 +135,12 @@ def filing_register(procedures: Procedures, ids: str | None = None, *, authority
 
 
 def _chosen(procedures: Procedures, ids: str | None, *, default: tuple[str, ...]) -> list[Feature]:
-    """The applications ``ids`` (comma-separated, at most 500), or those at the ``default`` stages."""
+    """The applications ``ids`` (:data:`IDS_PATTERN`), or those at the ``default`` stages."""
     if not ids:
         return [a for stage in default for a in procedures.queue(stage)]
-    try:
-        wanted = [int(x) for x in ids.split(",") if x.strip()]
-    except ValueError:
-        raise BadInput("申报编号应为逗号分隔的整数", "ids must be integers") from None
-    if len(wanted) > 500:
-        raise BadInput("一次至多 500 条申报", "at most 500 applications")
-    return [procedures.get(i) for i in wanted]
+    if not re.fullmatch(IDS_PATTERN, ids):
+        raise BadInput("申报编号应为逗号分隔的整数,一次至多 500 条", "ids must be at most 500 integers") from None
+    return [procedures.get(int(x)) for x in ids.split(",")]
 
 
 def _context(procedures: Procedures, apps: list[Feature]) -> tuple[dict[int, Feature], AdminLookup, str]:

@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.crs import check_lonlat
-from mzgis.errors import BadInput
+from mzgis.errors import BadInput, RuleViolation
 
 __all__ = ["parse_geometry"]
 
@@ -26,6 +26,11 @@ _DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "P
 
 def _fail(zh: str, en: str) -> BadInput:
     return BadInput(f"几何不是有效的 GeoJSON:{zh}", f"invalid GeoJSON geometry: {en}")
+
+
+def _broken(zh: str, en: str) -> RuleViolation:
+    """A geometry well formed as JSON that breaks a rule of GeoJSON a schema cannot state (a ring closed)."""
+    return RuleViolation(f"几何不是有效的 GeoJSON:{zh}", f"invalid GeoJSON geometry: {en}")
 
 
 def _positions(value: Any, depth: int, out: list[tuple[float, float]]) -> None:
@@ -61,7 +66,7 @@ def _ring_problems(kind: str, coords: Any) -> None:
                 if len(ring) < 4:
                     raise _fail("面的环至少需要四个坐标(首尾相同)", "a ring needs four positions")
                 if ring[0] != ring[-1]:
-                    raise _fail(
+                    raise _broken(
                         "面的环未闭合:最后一个坐标应与第一个相同(不会替你闭合)", "a ring is not closed (first != last)"
                     )
 
@@ -87,7 +92,7 @@ def parse_geometry(data: Any, *, what: str = "几何的坐标") -> BaseGeometry:
     try:
         geom = shapely.geometry.shape(data)
     except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as exc:
-        raise _fail(str(exc), "GEOS refused it") from None
+        raise _broken(str(exc), "GEOS refused it") from None
     if geom.is_empty:
         raise BadInput("几何为空", "empty geometry")
     return geom

@@ -15,7 +15,7 @@ import shapely
 
 from mzgis.admin import register_area
 from mzgis.clock import beijing_today
-from mzgis.errors import BadInput
+from mzgis.errors import BadInput, RuleViolation
 from mzgis.gazetteer.census import class_code
 from mzgis.gazetteer.rules import RULE_BASIS_ZH, RULE_NAMES_ZH, RULE_REMEDIES_ZH
 from mzgis.gazetteer.service import Gazetteer
@@ -100,7 +100,9 @@ def export_census(gazetteer: Gazetteer, path: Path) -> int:
     the coordinate system; retired names are left out (they are history, not standing names)."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise BadInput(f"普查交换格式只能导出为 CSV 或 XLSX,不是“{path.suffix}”", "census exchange is CSV or XLSX")
+        raise RuleViolation(  # a rule of the exchange (the API's format alone may be any of the four)
+            f"普查交换格式只能导出为 CSV 或 XLSX,不是“{path.suffix}”", "census exchange is CSV or XLSX"
+        )
     frame: gpd.GeoDataFrame = gazetteer.store.read_frame("place_names").reset_index()
     frame = frame[frame["status"] != "retired"]
     columns: dict[str, Any] = {}

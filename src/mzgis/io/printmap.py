@@ -25,7 +25,7 @@ from shapely.geometry import box
 
 from mzgis import __version__
 from mzgis.crs import STORAGE_EPSG, to_metric
-from mzgis.errors import BadInput, NotFound
+from mzgis.errors import BadInput, NotFound, RuleViolation
 from mzgis.styles import STYLES
 
 __all__ = ["PAPERS", "MapLayer", "PrintMap", "Style", "cjk_font", "nice_length", "render_map"]
@@ -286,7 +286,7 @@ def _extent(pm: PrintMap, layers: Sequence[Any]) -> tuple[float, float, float, f
             max(b[3] for b in bounds),
         )
     if not all(math.isfinite(v) for v in extent) or extent[0] >= extent[2] or extent[1] >= extent[3]:
-        raise BadInput("出图范围无效(应为 西,南,东,北 经纬度)", "invalid map extent")
+        raise RuleViolation("出图范围无效:应为有大小的范围(西 < 东,南 < 北)", "the map extent has no area")
     return extent
 
 

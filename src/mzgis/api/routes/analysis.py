@@ -10,28 +10,30 @@ from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from shapely.geometry import Point
 
 from mzgis.api.deps import PlannerDep, StoreDep, ViewerDep
 from mzgis.api.files import download, download_responses
+from mzgis.api.contract import Lat, Lon, TextRule, lonlat_first
 from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
 from mzgis.clock import beijing_today
 from mzgis.coverage.analysis import CoverageResult
-from mzgis.coverage.reading import reading
-from mzgis.coverage.service import analyze_store, proposed_frame, suggest, what_if
-from mzgis.crs import check_lonlat, parse_bbox
+from mzgis.coverage.reading import MAP_TARGETS, reading
+from mzgis.coverage.service import PROPOSED_KINDS, analyze_store, proposed_frame, suggest, what_if
+from mzgis.crs import BBOX_PATTERN, parse_bbox
 from mzgis.io.archive import zip_folder
 from mzgis.io.coverage_report import write_store_coverage
 from mzgis.io.inspection import write_inspection_package
 from mzgis.io.printmap import render_map
-from mzgis.mapviews import MAP_LAYERS, build_view
+from mzgis.mapviews import MAP_LAYERS, build_view, layers_pattern
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["分析 analyses"])
-UNIT_PATTERN = r"^\d{2,12}$"  # a county's or township's code (a store of several counties: one at a time)
+_SHORT = TextRule(60, required=True)  # a name or title on a print map
+UNIT_PATTERN = r"^[0-9]{2,12}$"  # a county's or township's code (a store of several counties: one at a time)
 _ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorOut},
     403: {"model": ErrorOut},
@@ -126,15 +128,26 @@ def print_map(
     format: Annotated[Literal["pdf", "png"], Query(description="文件格式")] = "pdf",
     paper: Annotated[Literal["A4", "A3"], Query(description="纸张")] = "A4",
     portrait: Annotated[bool, Query(description="纵向(默认横向)")] = False,
-    bbox: Annotated[str | None, Query(max_length=200, description="范围:西,南,东,北(经纬度)")] = None,
-    township: Annotated[str | None, Query(max_length=60, description="乡镇(街道)代码或名称")] = None,
-    line: Annotated[str | None, Query(max_length=60, description="界线名称")] = None,
+    bbox: Annotated[
+        str | None,
+        Query(max_length=200, description="范围:西,南,东,北(经纬度)", json_schema_extra={"pattern": BBOX_PATTERN}),
+    ] = None,
+    township: Annotated[str | None, Query(description="乡镇(街道)代码或名称"), _SHORT] = None,
+    line: Annotated[str | None, Query(description="界线名称"), _SHORT] = None,
     from_m: Annotated[float | None, Query(ge=0, le=1e7, description="界线里程起点(米)")] = None,
     to_m: Annotated[float | None, Query(gt=0, le=1e7, description="界线里程终点(米)")] = None,
-    layers: Annotated[str | None, Query(max_length=300, description=f"图层,逗号分隔:{','.join(MAP_LAYERS)}")] = None,
-    title: Annotated[str | None, Query(max_length=60, description="标题")] = None,
+    layers: Annotated[
+        str | None,
+        Query(
+            max_length=300,
+            description=f"图层,逗号分隔:{','.join(MAP_LAYERS)}",
+            json_schema_extra={"pattern": layers_pattern()},
+        ),
+    ] = None,
+    title: Annotated[str | None, Query(description="标题"), _SHORT] = None,
     coverage: Annotated[
-        str | None, Query(max_length=40, description="按十四五目标着色乡镇(如 beds_per_1000、burial_coverage)")
+        Literal[tuple(MAP_TARGETS)] | None,  # type: ignore[valid-type]
+        Query(description="按十四五目标着色乡镇(如 beds_per_1000、burial_site)"),
     ] = None,
 ) -> Response:
     """What ``mzgis map`` draws, for the page's 打印 (the current view and visible layers) and scripts."""
@@ -168,12 +181,20 @@ def coverage(
 
 
 class ProposedIn(BaseModel):
-    kind: str = Field(max_length=40, description="设施类别,如 institution、day_care_station、urban、columbarium")
-    lon: float
-    lat: float
-    name: str | None = Field(default=None, max_length=60)
+    kind: Literal[PROPOSED_KINDS] = Field(  # type: ignore[valid-type]
+        description="设施类别:养老 institution、home_care_centre、day_care_station;社区服务综合体 urban、rural;"
+        "安葬 tree、flower、lawn、columbarium、cemetery"
+    )
+    lon: Lon
+    lat: Lat
+    name: Annotated[str, TextRule(60)] | None = None
     beds: int = Field(default=0, ge=0)
     nursing_beds: int = Field(default=0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _position_named(cls, data: Any) -> Any:
+        return lonlat_first("拟建设施的坐标")(data)
 
 
 class WhatIfIn(BaseModel):
@@ -182,11 +203,9 @@ class WhatIfIn(BaseModel):
 
 
 def _proposed(facilities: list[ProposedIn]) -> gpd.GeoDataFrame | None:
-    """The proposed facilities as the coverage service takes them (coordinates checked first)."""
+    """The proposed facilities as the coverage service takes them (their positions checked by ProposedIn)."""
     if not facilities:
         return None
-    for f in facilities:
-        check_lonlat(f.lon, f.lat, what=f"拟建设施 {f.name or f.kind} 的坐标")
     return proposed_frame(
         gpd.GeoDataFrame(
             [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -14,11 +14,13 @@ from mzgis.coverage.targets import FACILITY_TYPES
 from mzgis.io.names_export import CENSUS_FORMATS, EXPORT_FORMATS
 from mzgis.io.printmap import PAPERS
 from mzgis.styles import STYLES
-from mzgis.users import PASSWORD_CHANGE_ZH, ROLE_ZH, User
+from mzgis.users import PASSWORD_CHANGE_ZH, ROLE_ZH, SCOPE_PATTERN, User, name_pattern
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["登录与用户 accounts"])
+# the password policy: rules of the register's accounts, refused as rule violations (422), not as malformed
+_POLICY = "新密码:至少 8 位,含小写、大写、数字、符号中的三类,不含用户名,不是常见密码,不是最近用过的"
 RoleName = Literal["viewer", "planner", "editor", "approver", "admin"]
 _ERRORS: dict[int | str, dict[str, object]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}}
 
@@ -74,7 +76,7 @@ class SecondFactorIn(BaseModel):
 
 class PasswordIn(BaseModel):
     current: str = Field(max_length=1000, description="当前密码")
-    new: str = Field(max_length=1000, description="新密码:至少 8 位,含小写、大写、数字、符号中的三类,不含用户名")
+    new: str = Field(max_length=1000, description=_POLICY)
 
 
 class TokenOut(BaseModel):
@@ -99,18 +101,29 @@ class ConfigOut(BaseModel):
     password_warn_days: float = Field(description="密码到期前多少天起提醒")
 
 
+def _name_pattern(schema: dict[str, Any]) -> None:
+    schema["pattern"] = name_pattern()  # when the schema is asked for (the pattern takes a moment to build)
+
+
+_SCOPE: dict[str, Any] = {"pattern": SCOPE_PATTERN}
+
+
 class UserIn(BaseModel):
-    name: str = Field(max_length=40)
+    name: str = Field(max_length=40, description="用户名:1–40 个字符,不含空格、斜杠、冒号", json_schema_extra=_name_pattern)
     role: RoleName
-    password: str = Field(min_length=8, max_length=1000)
-    scope: str | None = Field(default=None, max_length=12, description="管辖范围(区划代码,如 331004001);不填:不限")
+    password: str = Field(min_length=8, max_length=1000, description=_POLICY)
+    scope: str | None = Field(
+        default=None, max_length=40, description="管辖范围(区划代码,如 331004001);不填:不限", json_schema_extra=_SCOPE
+    )
 
 
 class UserPatch(BaseModel):
     role: RoleName | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    password: str | None = Field(default=None, min_length=8, max_length=1000, description=_POLICY)
     disabled: bool | None = None
-    scope: str | None = Field(default=None, max_length=12, description="新的管辖范围;null 或空:不限")
+    scope: str | None = Field(
+        default=None, max_length=40, description="新的管辖范围;null 或空:不限", json_schema_extra=_SCOPE
+    )
 
 
 @router.get("/api/config", response_model=ConfigOut, summary="网页设置(无需登录)")

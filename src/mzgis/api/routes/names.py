@@ -3,25 +3,28 @@ history, check without saving, and changesets. Thin: every call goes to :class:`
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 from shapely.geometry.base import BaseGeometry
 
 from mzgis.api.deps import EditorDep, GazetteerDep, SignedInDep, UsersDep, client_of
 from mzgis.api.files import download, download_responses
+from mzgis.api.contract import IF_MATCH_PATTERN, GeometryIn, GeometryModel, TextRule, layer_text
 from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, IsoDate, ReasonIn, feature_out
 from mzgis.clock import beijing_today
-from mzgis.crs import CHINA_BOUNDS, check_lonlat
-from mzgis.errors import BadInput
+from mzgis.crs import CHINA_BOUNDS, LONLAT_PATTERN, check_lonlat, parse_lonlat
+from mzgis.errors import BadInput, PreconditionRequired
 from mzgis.gazetteer.edits import Edit
 from mzgis.gazetteer.service import CheckResult
 from mzgis.io.geojson import parse_geometry
 from mzgis.io.names_export import export_census, export_names, write_cleanup_report
-from mzgis.layers import LIMITS
+from mzgis.layers import LIMITS, PLACE_NAMES
 
 __all__ = ["router"]
 
@@ -32,7 +35,20 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "版本冲突:details 含当前版本、修改人和当前内容"},
     422: {"model": ErrorOut, "description": "违反地名规则:details.findings 列出全部问题"},
 }
-Category = Annotated[str, Field(description="地名类别,如 self_governing_org、transport_facility")]
+# a change of a name must say which version it edits
+_VERSIONED: dict[int | str, dict[str, Any]] = _ERRORS | {
+    428: {"model": ErrorOut, "description": "未给出所编辑的版本号(请求头 If-Match 或请求体 version)"},
+}
+
+
+NameText = Annotated[str, layer_text(PLACE_NAMES, "name", spaces=False)]
+Category = Annotated[str, layer_text(PLACE_NAMES, "category")]
+AdminCode = Annotated[str, layer_text(PLACE_NAMES, "admin_code")]
+Subcategory = Annotated[str, layer_text(PLACE_NAMES, "subcategory")]
+Generic = Annotated[str, layer_text(PLACE_NAMES, "generic", spaces=False)]
+Origin = Annotated[str, layer_text(PLACE_NAMES, "origin")]
+ApprovalRef = Annotated[str, layer_text(PLACE_NAMES, "approval_ref")]
+RequiredReason = Annotated[str, TextRule(LIMITS.reason_chars, required=True, multiline=True)]
 
 
 class FindingOut(BaseModel):
@@ -44,12 +60,12 @@ class FindingOut(BaseModel):
 
 
 class CheckIn(BaseModel):
-    name: str
+    name: NameText
     category: Category
-    admin_code: str
-    subcategory: str | None = None
-    generic: str | None = None
-    geometry: dict[str, Any] | None = Field(None, description="GeoJSON geometry (EPSG:4490)")
+    admin_code: AdminCode
+    subcategory: Subcategory | None = None
+    generic: Generic | None = None
+    geometry: GeometryIn | None = None
     exclude_id: IdIn | None = Field(None, description="the id of the name being edited, so it is not its own duplicate")
 
 
@@ -62,42 +78,56 @@ class CheckOut(BaseModel):
     findings: list[FindingOut]
 
 
-class NameIn(BaseModel):
-    name: str
+class NameFieldsIn(BaseModel):
+    """A new name's fields (a create, alone or in a changeset)."""
+
+    name: NameText
     category: Category
-    admin_code: str
-    geometry: dict[str, Any] = Field(description="GeoJSON geometry (EPSG:4490)")
-    subcategory: str | None = None
-    generic: str | None = None
+    admin_code: AdminCode
+    subcategory: Subcategory | None = None
+    generic: Generic | None = None
     status: Literal["current", "proposed"] = "current"
-    origin: str | None = None
-    approval_ref: str | None = None
-    approved_on: str | None = None
+    origin: Origin | None = None
+    approval_ref: ApprovalRef | None = None
+    approved_on: IsoDate | None = None
+
+
+class NameIn(NameFieldsIn):
+    geometry: GeometryIn
     reason: ReasonIn = ""
     override_reason: ReasonIn | None = Field(None, description="保存违反规则(错误级)的地名时必填的理由")
 
 
-class NameUpdateIn(BaseModel):
+class NameChangesIn(BaseModel):
+    """The fields an update changes (those left out keep their values; null clears an optional one)."""
+
+    name: NameText | SkipJsonSchema[None] = None
+    category: Category | SkipJsonSchema[None] = None
+    admin_code: AdminCode | SkipJsonSchema[None] = None
+    status: Literal["current", "proposed"] | SkipJsonSchema[None] = None
+    subcategory: Subcategory | None = None
+    generic: Generic | None = None
+    origin: Origin | None = None
+    approval_ref: ApprovalRef | None = None
+    approved_on: IsoDate | None = None
+
+
+class RenameChangesIn(NameChangesIn):
+    name: NameText
+
+
+class NameUpdateIn(NameChangesIn):
     version: IdIn | None = Field(None, description="the version edited (or send it as If-Match)")
-    name: str | None = None
-    category: str | None = None
-    subcategory: str | None = None
-    generic: str | None = None
-    admin_code: str | None = None
-    status: Literal["current", "proposed"] | None = None
-    origin: str | None = None
-    approval_ref: str | None = None
-    approved_on: str | None = None
-    geometry: dict[str, Any] | None = None
-    on: str | None = Field(None, description="date of a rename (default today)")
+    geometry: GeometryIn | None = None
+    on: IsoDate | None = Field(None, description="date of a rename (default today)")
     reason: ReasonIn = ""
     override_reason: ReasonIn | None = None
 
 
 class RetireIn(BaseModel):
     version: IdIn | None = None
-    reason: str = Field(min_length=1, max_length=LIMITS.reason_chars, description="废止原因")
-    on: str | None = None
+    reason: RequiredReason = Field(description="废止原因")
+    on: IsoDate | None = None
 
 
 class RestoreIn(BaseModel):
@@ -109,7 +139,7 @@ class RestoreIn(BaseModel):
 class RevertIn(BaseModel):
     version: IdIn | None = None
     to_version: IdIn = Field(description="the earlier version whose content becomes a new version")
-    reason: str = Field(min_length=1, max_length=LIMITS.reason_chars, description="恢复原因")
+    reason: RequiredReason = Field(description="恢复原因")
     override_reason: ReasonIn | None = None
 
 
@@ -142,34 +172,99 @@ class HistoryOut(BaseModel):
     after: dict[str, Any] | None
 
 
-class EditIn(BaseModel):
-    action: Literal["create", "update", "rename", "move", "retire", "restore", "revert"]
-    id: IdIn | None = None
-    version: IdIn | None = None
-    properties: dict[str, Any] = {}
-    geometry: dict[str, Any] | None = None
-    on: str | None = None
+class _EditOf(BaseModel):
+    """An edit of a name that exists: its id and the version edited."""
+
+    id: IdIn
+    version: IdIn
+
+
+class CreateEdit(BaseModel):
+    action: Literal["create"]
+    properties: NameFieldsIn
+    geometry: GeometryIn
     override_reason: ReasonIn | None = None
-    to_version: IdIn | None = Field(None, description="revert: the earlier version whose content comes back")
+
+
+class UpdateEdit(_EditOf):
+    action: Literal["update"]
+    properties: NameChangesIn = NameChangesIn()
+    geometry: GeometryIn | None = None
+    on: IsoDate | None = None
+    override_reason: ReasonIn | None = None
+
+
+class RenameEdit(UpdateEdit):
+    action: Literal["rename"]  # type: ignore[assignment]
+    properties: RenameChangesIn  # type: ignore[assignment]
+
+
+class MoveEdit(_EditOf):
+    action: Literal["move"]
+    geometry: GeometryIn
+    override_reason: ReasonIn | None = None
+
+
+class RetireEdit(_EditOf):
+    action: Literal["retire"]
+    on: IsoDate | None = None
+
+
+class RestoreEdit(_EditOf):
+    action: Literal["restore"]
+    override_reason: ReasonIn | None = None
+
+
+class RevertEdit(_EditOf):
+    action: Literal["revert"]
+    to_version: IdIn = Field(description="the earlier version whose content comes back")
+    override_reason: ReasonIn | None = None
+
+
+EditIn = Annotated[
+    CreateEdit | UpdateEdit | RenameEdit | MoveEdit | RetireEdit | RestoreEdit | RevertEdit,
+    Field(discriminator="action"),
+]
 
 
 class ChangesetIn(BaseModel):
-    comment: str = Field(min_length=1, max_length=LIMITS.reason_chars, description="变更集说明")
+    comment: RequiredReason = Field(description="变更集说明")
     edits: list[EditIn] = Field(min_length=1, max_length=LIMITS.edits_per_changeset)
 
 
-def _geometry(data: dict[str, Any] | None) -> BaseGeometry | None:
-    return None if data is None else parse_geometry(data)
+def _edit(e: BaseModel) -> Edit:
+    """A changeset's edit as the gazetteer takes it."""
+    data = e.model_dump(mode="json", exclude_unset=True)
+    fields = data.get("properties", {})
+    geometry = getattr(e, "geometry", None)
+    return Edit(
+        data["action"],
+        data.get("id"),
+        data.get("version"),
+        fields,
+        None if geometry is None else parse_geometry(geometry.as_geojson()),
+        data.get("on"),
+        data.get("override_reason"),
+        data.get("to_version"),
+    )
+
+
+def _geometry(data: GeometryModel | None) -> BaseGeometry | None:
+    return None if data is None else parse_geometry(data.as_geojson())
+
+
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 
 
 def _version(body: int | None, if_match: str | None) -> int:
     if body is not None:
         return body
     if if_match:
-        text = if_match.strip().removeprefix("W/").strip('"')
-        if text.isdigit() and 1 <= int(text) <= LIMITS.largest_id:
-            return int(text)
-    raise BadInput("修改需要提供所编辑的版本号(请求头 If-Match 或请求体 version)", "a version is required")
+        found = _IF_MATCH.fullmatch(if_match)
+        if found is None or found.group(1) is None:
+            raise BadInput("If-Match 应为所编辑的版本号,如 \"3\"", "If-Match must be a version number")
+        return int(found.group(1))
+    raise PreconditionRequired("修改需要提供所编辑的版本号(请求头 If-Match 或请求体 version)", "a version is required")
 
 
 def _check_out(result: CheckResult) -> CheckOut:
@@ -181,6 +276,7 @@ def _with_etag(response: Response, out: FeatureOut) -> FeatureOut:
     return out
 
 
+_NEAR = f"^(?:{LONLAT_PATTERN[1:-1]})?$"  # a point, or empty for none
 # China's extent as the schema states it; the server checks it itself (check_lonlat: a swapped pair is named)
 _W, _S, _E, _N = CHINA_BOUNDS
 _BOUNDS: dict[str, dict[str, Any]] = {"lon": {"minimum": _W, "maximum": _E}, "lat": {"minimum": _S, "maximum": _N}}
@@ -199,18 +295,14 @@ def search_names(
     category: str | None = None,
     township: Annotated[str | None, Query(description="乡镇(或区县)代码:只要此区划下的地名")] = None,
     name_status: Annotated[str | None, Query(alias="status")] = None,
-    near: Annotated[str | None, Query(description="lon,lat")] = None,
+    near: Annotated[
+        str | None,
+        Query(description="经度,纬度(中国范围内,如 121.38,28.58)", json_schema_extra={"pattern": _NEAR}),
+    ] = None,
     within_m: Annotated[float | None, Query(gt=0)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> list[SearchHitOut]:
-    point = None
-    if near:
-        try:
-            lon, lat = (float(v) for v in near.split(","))
-        except ValueError:
-            raise BadInput("near 应为 经度,纬度", "near must be lon,lat") from None
-        check_lonlat(lon, lat)
-        point = (lon, lat)
+    point = parse_lonlat(near, what="near ") if near else None
     hits = gaz.search(
         q, category=category, township=township, status=name_status, near=point, within_m=within_m, limit=limit
     )
@@ -339,7 +431,7 @@ def _saved(gaz: GazetteerDep, edit: Edit, user: EditorDep, reason: str, response
     "/api/names", response_model=FeatureOut, status_code=status.HTTP_201_CREATED, responses=_ERRORS, summary="新增地名"
 )
 def create_name(body: NameIn, gaz: GazetteerDep, user: EditorDep, response: Response) -> FeatureOut:
-    props = body.model_dump(exclude={"geometry", "reason", "override_reason"})
+    props = body.model_dump(mode="json", exclude={"geometry", "reason", "override_reason"})
     edit = Edit("create", properties=props, geometry=_geometry(body.geometry), override_reason=body.override_reason)
     out = _saved(gaz, edit, user, body.reason, response)
     response.headers["Location"] = f"/api/names/{out.id}"
@@ -351,28 +443,37 @@ def read_name(fid: FeatureId, gaz: GazetteerDep, response: Response) -> FeatureO
     return _with_etag(response, feature_out(gaz.get(fid)))
 
 
-IfMatch = Annotated[str | None, Header()]
+IfMatch = Annotated[
+    str | SkipJsonSchema[None],
+    Header(
+        description="所编辑的版本号(读取时的 ETag,如 \"3\");也可放在请求体 version",
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},  # checked by _version, with its own message
+    ),
+]
 
 
-@router.patch("/api/names/{fid:int}", response_model=FeatureOut, responses=_ERRORS, summary="修改地名(含更名、移动)")
+@router.patch("/api/names/{fid:int}", response_model=FeatureOut, responses=_VERSIONED, summary="修改地名(含更名、移动)")
 def update_name(
     fid: FeatureId, body: NameUpdateIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
-    changes = body.model_dump(exclude_unset=True, exclude={"version", "geometry", "on", "reason", "override_reason"})
+    changes = body.model_dump(
+        mode="json", exclude_unset=True, exclude={"version", "geometry", "on", "reason", "override_reason"}
+    )
     version = _version(body.version, if_match)
-    edit = Edit("update", fid, version, changes, _geometry(body.geometry), body.on, body.override_reason)
+    on = body.on.isoformat() if body.on else None
+    edit = Edit("update", fid, version, changes, _geometry(body.geometry), on, body.override_reason)
     return _saved(gaz, edit, user, body.reason, response)
 
 
-@router.post("/api/names/{fid:int}/retire", response_model=FeatureOut, responses=_ERRORS, summary="废止地名")
+@router.post("/api/names/{fid:int}/retire", response_model=FeatureOut, responses=_VERSIONED, summary="废止地名")
 def retire_name(
     fid: FeatureId, body: RetireIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
-    edit = Edit("retire", fid, _version(body.version, if_match), on=body.on)
+    edit = Edit("retire", fid, _version(body.version, if_match), on=body.on.isoformat() if body.on else None)
     return _saved(gaz, edit, user, body.reason, response)
 
 
-@router.post("/api/names/{fid:int}/restore", response_model=FeatureOut, responses=_ERRORS, summary="恢复已废止的地名")
+@router.post("/api/names/{fid:int}/restore", response_model=FeatureOut, responses=_VERSIONED, summary="恢复已废止的地名")
 def restore_name(
     fid: FeatureId, body: RestoreIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
@@ -380,7 +481,7 @@ def restore_name(
     return _saved(gaz, edit, user, body.reason, response)
 
 
-@router.post("/api/names/{fid:int}/revert", response_model=FeatureOut, responses=_ERRORS, summary="恢复到旧版本的内容")
+@router.post("/api/names/{fid:int}/revert", response_model=FeatureOut, responses=_VERSIONED, summary="恢复到旧版本的内容")
 def revert_name(
     fid: FeatureId, body: RevertIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
@@ -415,8 +516,4 @@ def name_history(fid: FeatureId, gaz: GazetteerDep) -> list[HistoryOut]:
     summary="批量修改(全部成功或全部不生效)",
 )
 def apply_changeset(body: ChangesetIn, gaz: GazetteerDep, user: EditorDep) -> list[FeatureOut]:
-    edits = [
-        Edit(e.action, e.id, e.version, e.properties, _geometry(e.geometry), e.on, e.override_reason, e.to_version)
-        for e in body.edits
-    ]
-    return [feature_out(f) for f in gaz.apply(edits, user=user, comment=body.comment)]
+    return [feature_out(f) for f in gaz.apply([_edit(e) for e in body.edits], user=user, comment=body.comment)]

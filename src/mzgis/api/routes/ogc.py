@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from mzgis.api.deps import SettingsDep, StoreDep
 from mzgis.api.models import FeatureId, Offset, feature_out
 from mzgis.api.routes.layers import feature_page, geojson_response, lat_first_order
-from mzgis.crs import STORAGE_EPSG, parse_bbox
+from mzgis.crs import BBOX_ANY_AXES_PATTERN, STORAGE_EPSG, parse_bbox
 from mzgis.errors import BadInput, NotFound
 from mzgis.layers import LAYERS
 
@@ -29,11 +29,12 @@ CONFORMANCE = [
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CGCS2000 = f"http://www.opengis.net/def/crs/EPSG/0/{STORAGE_EPSG}"  # axis order latitude, longitude
 CRS_LIST = [CRS84, CGCS2000]
+_CRS_ENUM: dict[str, Any] = {"enum": CRS_LIST}  # stated in the schema, checked by _crs with its own message
 
 
 def _crs(value: str | None, what: str) -> str:
     """A supported CRS URI (CRS84 by default), or BadInput naming the ones offered."""
-    crs = (value or CRS84).strip()
+    crs = CRS84 if value is None else value
     if crs not in CRS_LIST:
         raise BadInput(f"{what}只支持 {'、'.join(CRS_LIST)}", f"{what} must be one of {', '.join(CRS_LIST)}")
     return crs
@@ -123,9 +124,21 @@ def items(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (CRS84), or in bbox-crs")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 (CRS84 或 EPSG:4490)")] = None,
-    crs: Annotated[str | None, Query(description="输出坐标系:CRS84(默认,经度在前)或 EPSG:4490(纬度在前)")] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minx,miny,maxx,maxy (CRS84), or in bbox-crs",
+            json_schema_extra={"pattern": BBOX_ANY_AXES_PATTERN},
+        ),
+    ] = None,
+    bbox_crs: Annotated[
+        str | None,
+        Query(alias="bbox-crs", description="bbox 的坐标系 (CRS84 或 EPSG:4490)", json_schema_extra=_CRS_ENUM),
+    ] = None,
+    crs: Annotated[
+        str | None,
+        Query(description="输出坐标系:CRS84(默认,经度在前)或 EPSG:4490(纬度在前)", json_schema_extra=_CRS_ENUM),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     offset: Offset = 0,
 ) -> Response:
@@ -145,7 +158,7 @@ def item(
     fid: FeatureId,
     request: Request,
     store: StoreDep,
-    crs: Annotated[str | None, Query(description="输出坐标系:CRS84(默认)或 EPSG:4490")] = None,
+    crs: Annotated[str | None, Query(description="输出坐标系:CRS84(默认)或 EPSG:4490", json_schema_extra=_CRS_ENUM)] = None,
 ) -> JSONResponse:
     out_crs = _crs(crs, "crs ")
     feature = store.get(_known(name), fid)

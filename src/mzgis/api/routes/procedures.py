@@ -14,12 +14,13 @@ from pydantic import BaseModel, Field
 
 from mzgis.api.deps import EditorDep, GazetteerDep
 from mzgis.api.files import download, download_responses
-from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IsoDate, feature_out
+from mzgis.api.contract import TextRule, layer_text
+from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, IsoDate, feature_out
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput
 from mzgis.gazetteer.documents import MAX_DOCUMENT_BYTES, add_document, get_document
 from mzgis.gazetteer.procedure import STEPS, Procedures
-from mzgis.io.announcement import announce, filing_register
+from mzgis.io.announcement import IDS_PATTERN, announce, filing_register
 from mzgis.io.document import document_bytes
 from mzgis.io.tables import write_table
 from mzgis.layers import PROCEDURE_STAGES, get_layer
@@ -35,6 +36,14 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorOut},
     409: {"model": ErrorOut},
 }
+_IDS: dict[str, Any] = {"pattern": IDS_PATTERN}
+
+
+def _field(name: str) -> TextRule:
+    return layer_text(get_layer("name_procedures"), name)
+
+
+_SHORT = TextRule(60)  # an authority, an issuer, a document number
 Stage = Literal["applied", "accepted", "reviewed", "approved", "announced", "filed", "refused"]
 StepName = Literal["accept", "review", "approve", "refuse", "announce", "file"]
 assert set(Stage.__args__) == set(PROCEDURE_STAGES) and set(StepName.__args__) == set(STEPS)  # type: ignore[attr-defined]
@@ -42,8 +51,8 @@ assert set(Stage.__args__) == set(PROCEDURE_STAGES) and set(StepName.__args__) =
 
 class ApplyIn(BaseModel):
     name_id: FeatureId = Field(description="拟用地名的编号(状态须为拟用)")
-    applicant: str = Field(max_length=100, description="申报单位(人)")
-    reasons: str = Field(max_length=2000, description="申报理由")
+    applicant: Annotated[str, _field("applicant")]
+    reasons: Annotated[str, _field("reasons")]
     on: IsoDate | None = Field(default=None, description="申报日期(默认今天)")
 
 
@@ -51,14 +60,14 @@ class StepIn(BaseModel):
     step: StepName = Field(
         description="受理 accept、论证 review、批准 approve、不予批准 refuse、公告 announce、备案 file"
     )
-    version: int = Field(ge=1, description="申报记录的当前版本")
+    version: IdIn = Field(description="申报记录的当前版本")
     on: IsoDate | None = Field(default=None, description="办理日期(默认今天)")
-    approval_ref: str | None = Field(default=None, max_length=100)
-    expert_opinion: str | None = Field(default=None, max_length=4000)
-    public_comment: str | None = Field(default=None, max_length=4000)
-    refusal_reason: str | None = Field(default=None, max_length=2000)
-    announcement_ref: str | None = Field(default=None, max_length=100)
-    filing_ref: str | None = Field(default=None, max_length=100)
+    approval_ref: Annotated[str, _field("approval_ref")] | None = None
+    expert_opinion: Annotated[str, _field("expert_opinion")] | None = None
+    public_comment: Annotated[str, _field("public_comment")] | None = None
+    refusal_reason: Annotated[str, _field("refusal_reason")] | None = None
+    announcement_ref: Annotated[str, _field("announcement_ref")] | None = None
+    filing_ref: Annotated[str, _field("filing_ref")] | None = None
 
 
 class DocumentIn(BaseModel):
@@ -130,12 +139,13 @@ def overdue(gaz: GazetteerDep) -> list[OverdueOut]:
 def announcement_file(
     gaz: GazetteerDep,
     ids: Annotated[
-        str | None, Query(max_length=2000, description="申报编号,逗号分隔(默认全部已批准、未公告的)")
+        str | None,
+        Query(max_length=9000, description="申报编号,逗号分隔(默认全部已批准、未公告的)", json_schema_extra=_IDS),
     ] = None,
     format: Annotated[Literal["docx", "pdf", "html"], Query(description="文件格式")] = "docx",
-    issuer: Annotated[str, Query(max_length=60, description="发布机关")] = "",
-    authority: Annotated[str, Query(max_length=60, description="批准机关(默认同发布机关)")] = "",
-    number: Annotated[str, Query(max_length=60, description="公告文号(重印时默认取已登记的)")] = "",
+    issuer: Annotated[str, Query(description="发布机关"), _SHORT] = "",
+    authority: Annotated[str, Query(description="批准机关(默认同发布机关)"), _SHORT] = "",
+    number: Annotated[str, Query(description="公告文号(重印时默认取已登记的)"), _SHORT] = "",
 ) -> Response:
     doc, _ = announce(Procedures(gaz), ids, issuer=issuer, authority=authority, number=number, day=beijing_today())
     return download(document_bytes(doc, format), f"地名公告_{beijing_today().isoformat()}.{format}")
@@ -150,9 +160,10 @@ def announcement_file(
 def filing_file(
     gaz: GazetteerDep,
     ids: Annotated[
-        str | None, Query(max_length=2000, description="申报编号,逗号分隔(默认全部已公告待备案的和已备案的)")
+        str | None,
+        Query(max_length=9000, description="申报编号,逗号分隔(默认全部已公告待备案的和已备案的)", json_schema_extra=_IDS),
     ] = None,
-    authority: Annotated[str, Query(max_length=60, description="批准机关(默认本区县人民政府)")] = "",
+    authority: Annotated[str, Query(description="批准机关(默认本区县人民政府)"), _SHORT] = "",
 ) -> Response:
     table = filing_register(Procedures(gaz), ids, authority=authority)
     with tempfile.TemporaryDirectory() as tmp:
