@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from mzgis.crs import parse_bbox
-from mzgis.errors import BadInput, NotFound
+from mzgis.errors import BadInput, NotFound, RuleViolation
 from mzgis.mapviews import build_view
 from mzgis.store import GeoPackageStore
 
@@ -70,11 +70,11 @@ def test_chinese_layer_names_and_refusals(demo_store: GeoPackageStore) -> None:
     assert _labels(view) == ["标准地名"]
     with pytest.raises(BadInput, match=r"不能出图的图层:roads;可选:admin_units\(行政区划\)"):
         build_view(demo_store, layers=["roads"])
-    with pytest.raises(BadInput, match="乡镇、界线和范围只能选一个"):
+    with pytest.raises(RuleViolation, match="乡镇、界线和范围只能选一个"):
         build_view(demo_store, township="路南街道", line="路黄线")
-    with pytest.raises(BadInput, match="里程范围只用于界线出图"):
+    with pytest.raises(RuleViolation, match="里程范围只用于界线出图"):
         build_view(demo_store, from_m=10)
-    with pytest.raises(BadInput, match="起点超出"):
+    with pytest.raises(RuleViolation, match="起点超出"):
         build_view(demo_store, line="路黄线", from_m=90_000)
     with pytest.raises(NotFound, match=r"没有乡镇\(街道\)“某镇”;已有:路南街道"):
         build_view(demo_store, township="某镇")
@@ -84,7 +84,9 @@ def test_parse_bbox() -> None:
     assert parse_bbox("121.3,28.4,121.5,28.6") == (121.3, 28.4, 121.5, 28.6)
     assert parse_bbox("121.3,28.4,121.5,28.6") == (121.3, 28.4, 121.5, 28.6)
     assert parse_bbox("") is None
-    for bad in ("1,2,3", "121.5,28.4,121.3,28.6", "a,b,c,d", "200,1,201,2", "nan,1,2,3"):
+    assert parse_bbox("121.5,28.6,121.3,28.4") == (121.3, 28.4, 121.5, 28.6)  # corners in the other order
+    assert parse_bbox(" 121.3 , 28.4 ,121.5,28.6 ") == (121.3, 28.4, 121.5, 28.6)
+    for bad in ("1,2,3", "a,b,c,d", "200,1,201,2", "nan,1,2,3", "1e2,1,2,3", "1,2,3,4,5", "١,2,3,4"):
         with pytest.raises(BadInput, match="格式不对:应为 最小经度,最小纬度,最大经度,最大纬度"):
             parse_bbox(bad)
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mzgis import totp
 from mzgis.cli import app
-from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn
+from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn, RuleViolation
 from mzgis.store import Backend, GeoPackageStore, open_store
 from mzgis.users import AccountPolicy, User, Users, _token_hash, hash_password, require, verify_password
 
@@ -72,7 +72,7 @@ def test_accounts_sign_in_expiry_and_revocation(empty_store: Backend) -> None:
         users.add("地名科", "viewer", "Another-pass-2", by="admin")
     with pytest.raises(BadInput, match="不认识的角色"):
         users.add("乙", "boss", "Correct-horse-1", by="admin")
-    with pytest.raises(BadInput, match="至少 8 个字符"):
+    with pytest.raises(RuleViolation, match="至少 8 个字符"):
         users.add("乙", "viewer", "short", by="admin")
     with pytest.raises(BadInput, match="用户名"):
         users.add("有 空格", "viewer", "Correct-horse-1", by="admin")
@@ -365,11 +365,11 @@ def test_the_password_policy_of_level_2(password: str, name: str, problem: str) 
 
 def test_a_weak_password_is_refused_for_a_new_account_and_a_change(empty_store: Backend) -> None:
     users = Users(empty_store)
-    with pytest.raises(BadInput, match="至少三类"):
+    with pytest.raises(RuleViolation, match="至少三类"):
         users.add("地名科", "editor", "12345678", by="admin")
     assert empty_store.account("地名科") is None  # nothing written
     users.add("地名科", "editor", "Correct-horse-1", by="admin")
-    with pytest.raises(BadInput, match="过于常见"):
+    with pytest.raises(RuleViolation, match="过于常见"):
         users.set_password("地名科", "Admin@123")
     assert users.sign_in("地名科", "Correct-horse-1").user.name == "地名科"  # the old one still holds
 
@@ -412,11 +412,11 @@ def test_a_password_is_changed_every_ninety_days_and_not_to_a_recent_one(empty_s
     for number in range(3, 7):
         users.change_own_password("地名科", current, f"Pass-{number:02d}-x")
         current = f"Pass-{number:02d}-x"
-    with pytest.raises(BadInput, match="新密码不能与当前密码相同"):
+    with pytest.raises(RuleViolation, match="新密码不能与当前密码相同"):
         users.change_own_password("地名科", "Pass-06-x", "Pass-06-x")
     # the last five (the current one included) are refused; the sixth back is allowed again
     for recent in ("Pass-05-x", "Pass-04-x", "Pass-03-x", "Second-pass-02"):
-        with pytest.raises(BadInput, match="新密码不能与最近 5 次用过的密码相同"):
+        with pytest.raises(RuleViolation, match="新密码不能与最近 5 次用过的密码相同"):
             users.change_own_password("地名科", "Pass-06-x", recent)
     users.change_own_password("地名科", "Pass-06-x", "First-pass-01")
 
@@ -437,7 +437,7 @@ def test_a_second_factor_is_asked_for_and_checked(empty_store: Backend) -> None:
     users.add("管理员", "admin", "First-pass-01", by="setup", temporary=False)
     secret = totp.new_secret()
     later = totp.code_at(secret, clock.now + dt.timedelta(minutes=10))  # a code, but not of now
-    with pytest.raises(BadInput, match="动态口令不正确"):
+    with pytest.raises(Forbidden, match="动态口令不正确"):
         users.set_second_factor("管理员", secret, code=later)  # the app must hold the secret to set it
     assert not users.get("管理员").second_factor
     users.set_second_factor("管理员", secret, code=totp.code_at(secret, clock.now), by="管理员")

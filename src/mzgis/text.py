@@ -101,9 +101,7 @@ def refused_class(multiline: bool = False) -> str:
                 ranges[-1][1] = code
             else:
                 ranges.append([code, code])
-    return "".join(
-        _class_char(a) if a == b else f"{_class_char(a)}-{_class_char(b)}" for a, b in ranges
-    )
+    return "".join(_class_char(a) if a == b else f"{_class_char(a)}-{_class_char(b)}" for a, b in ranges)
 
 
 def clean_text(value: Any, *, multiline: bool = False) -> str:

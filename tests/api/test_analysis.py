@@ -100,13 +100,13 @@ def test_coverage_what_if_and_suggest(client: TestClient) -> None:
     district = (what["current"]["district"], what["with_proposed"]["district"])
     assert len(gone) == district[1]["villages_covered_by_burial"] - district[0]["villages_covered_by_burial"]
     wrong = client.post("/api/coverage/what-if", json={"facilities": [{"kind": "castle", "lon": 121.49, "lat": 28.5}]})
-    assert wrong.status_code == 400 and "不是已知的设施类型" in wrong.json()["message"]
+    assert wrong.status_code == 422 and "facilities.0.kind:应为以下之一:" in wrong.json()["message"]
     far = client.post("/api/coverage/what-if", json={"facilities": [{"kind": "urban", "lon": 28.5, "lat": 121.49}]})
-    assert far.status_code == 400 and "写反" in far.json()["message"]
+    assert far.status_code == 422 and "拟建设施的坐标(28.5, 121.49)像是把纬度和经度写反了" in far.json()["message"]
     huangyan = {"kind": "institution", "name": "黄岩某院", "beds": 300, "lon": 121.25, "lat": 28.62}  # 黄岩区
     outside = client.post("/api/coverage/what-if", json={"facilities": [body["facilities"][0], huangyan]})
     assert (outside.status_code, outside.json()["message"]) == (
-        400,
+        422,
         "拟建设施“黄岩某院”(121.25000, 28.62000)不在本区县任何乡镇(街道)范围内,未计入分析;请放在区县范围内",
     )
 
@@ -191,8 +191,14 @@ def test_print_map_for_viewers_as_pdf_and_png(client: TestClient, db_tokens: dic
         headers=viewer,
     )
     assert resp.status_code == 200 and resp.content[:5] == b"%PDF-"
-    bad = client.get("/api/print", params={"bbox": "121.45,28.50,121.30,28.60"}, headers=viewer)
+    flipped = client.get("/api/print", params={"bbox": "121.45,28.60,121.30,28.50", "format": "png"}, headers=viewer)
+    assert flipped.status_code == 200  # two corners in the other order: the same box
+    bad = client.get("/api/print", params={"bbox": "121.45,28.50,121.30"}, headers=viewer)
     assert bad.status_code == 400 and "格式不对:应为 最小经度,最小纬度,最大经度,最大纬度" in bad.json()["message"]
+    flat = client.get("/api/print", params={"bbox": "121.45,28.50,121.45,28.60"}, headers=viewer)
+    assert (flat.status_code, flat.json()["error"]) == (422, "rule_violation") and "出图范围无效" in flat.json()[
+        "message"
+    ]
     bad = client.get("/api/print", params={"layers": "users"}, headers=viewer)
     assert bad.status_code == 400 and "不能出图的图层:users" in bad.json()["message"]
 

@@ -159,12 +159,11 @@ def test_a_password_set_by_an_administrator_is_changed_before_anything_else(clie
     same = client.post(
         "/api/auth/password", headers=auth, json={"current": "Temporary-pass-1", "new": "Temporary-pass-1"}
     )
-    assert same.status_code == 400 and same.json()["message"] == "新密码不能与当前密码相同"
+    assert same.status_code == 422 and same.json()["message"] == "新密码不能与当前密码相同"
     weak = client.post("/api/auth/password", headers=auth, json={"current": "Temporary-pass-1", "new": "password"})
-    assert (
-        weak.status_code == 400
-        and weak.json()["message"] == "密码须含小写字母、大写字母、数字、符号中的至少三类(现有:小写字母)"
-    )
+    assert (weak.status_code, weak.json()["error"]) == (422, "rule_violation") and weak.json()[
+        "message"
+    ] == "密码须含小写字母、大写字母、数字、符号中的至少三类(现有:小写字母)"
     wrong = client.post("/api/auth/password", headers=auth, json={"current": "Not-the-pass-1", "new": "Own-choice-22"})
     assert wrong.status_code == 401 and client.get("/api/auth/me", headers=auth).status_code == 200  # still signed in
     changed = client.post(
@@ -191,7 +190,7 @@ def test_at_level_3_an_admin_sets_a_second_factor_in_the_api_and_signs_in_with_i
         new = client.post("/api/auth/second-factor/new", headers=admin).json()
         assert new["uri"].startswith("otpauth://totp/mzgis%3A%E7%AE%A1%E7%90%86%E5%91%98?secret=" + new["secret"])
         wrong = client.post("/api/auth/second-factor", headers=admin, json={"secret": new["secret"], "code": "12345"})
-        assert wrong.status_code == 400 and wrong.json()["message"].startswith("动态口令不正确")
+        assert wrong.status_code == 403 and wrong.json()["message"].startswith("动态口令不正确")
         code = totp.code_at(new["secret"], dt.datetime.now(dt.UTC))
         done = client.post("/api/auth/second-factor", headers=admin, json={"secret": new["secret"], "code": code})
         assert done.status_code == 200 and done.json()["second_factor"] is True and done.json()["password_change"] == ""

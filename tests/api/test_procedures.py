@@ -86,7 +86,7 @@ def test_roles_steps_documents_and_announcement(client: TestClient, db_tokens: d
     announce = {"step": "announce", "version": 4, "announcement_ref": "路政地公〔2026〕1号"}
     assert client.post(f"/api/procedures/{pid}/steps", json=announce).status_code == 200
     empty = client.get("/api/procedures/announcement")
-    assert empty.status_code == 400 and "没有可公告的已批准地名" in empty.json()["message"]
+    assert empty.status_code == 409 and "没有可公告的已批准地名" in empty.json()["message"]
     # announced: in the filing register, as XLSX; the announcement can be printed again
     filing = client.get("/api/procedures/filing")
     assert filing.status_code == 200 and filing.content[:2] == b"PK", filing.text

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from shapely.geometry import Point
 
-from mzgis.errors import BadInput, Conflict
+from mzgis.errors import BadInput, Conflict, RuleViolation
 from mzgis.gazetteer.procedure import Procedures
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.store import Backend
@@ -40,9 +40,9 @@ def test_the_whole_procedure_in_order(setup: tuple[Gazetteer, Procedures, int], 
         proc.step(app.id, "approve", version=1, user="审批科", details={"approval_ref": "路政地〔2026〕1号"})
     a = proc.step(app.id, "accept", version=1, user="地名科", on="2026-09-03")
     assert (a.properties["stage"], a.properties["accepted_by"], a.version) == ("accepted", "地名科", 2)
-    with pytest.raises(BadInput, match="论证须填写专家论证意见或征求意见结果"):
+    with pytest.raises(RuleViolation, match="论证须填写专家论证意见或征求意见结果"):
         proc.step(app.id, "review", version=2, user="地名科")
-    with pytest.raises(BadInput, match="论证日期 2026-09-02 早于受理日期 2026-09-03"):
+    with pytest.raises(RuleViolation, match="论证日期 2026-09-02 早于受理日期 2026-09-03"):
         proc.step(app.id, "review", version=2, user="地名科", on="2026-09-02", details={"expert_opinion": "同意"})
     r = proc.step(
         app.id, "review", version=2, user="地名科", on="2026-09-20",
@@ -87,11 +87,11 @@ def test_the_whole_procedure_in_order(setup: tuple[Gazetteer, Procedures, int], 
 def test_refusal_and_hostile_input(setup: tuple[Gazetteer, Procedures, int]) -> None:
     gaz, proc, name_id = setup
     app = proc.apply(name_id, applicant="某公司", reasons="以企业名称命名", user="地名科", on="2026-11-01")
-    with pytest.raises(BadInput, match="不予批准须填写不予批准理由"):
+    with pytest.raises(RuleViolation, match="不予批准须填写不予批准理由"):
         proc.step(app.id, "refuse", version=1, user="审批科")
-    with pytest.raises(BadInput, match="日期 2026-12-01 晚于今天"):
+    with pytest.raises(RuleViolation, match="日期 2026-12-01 晚于今天"):
         proc.step(app.id, "refuse", version=1, user="审批科", on="2026-12-01", details={"refusal_reason": "x"})
-    with pytest.raises(BadInput, match="不予批准不需要这些字段:approval_ref"):
+    with pytest.raises(RuleViolation, match="不予批准不需要这些字段:approval_ref"):
         proc.step(app.id, "refuse", version=1, user="审批科", details={"refusal_reason": "x", "approval_ref": "y"})
     with pytest.raises(BadInput, match="控制字符"):
         proc.step(app.id, "refuse", version=1, user="审批科", details={"refusal_reason": "含\x07字符"})

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.config import SchemathesisConfig
 from schemathesis.checks import (
     allow_header_conformance,
     content_type_conformance,
@@ -38,6 +37,7 @@ from schemathesis.checks import (
     unsupported_method,
     use_after_free,
 )
+from schemathesis.config import SchemathesisConfig
 
 from mzgis.api import create_app
 from mzgis.settings import Settings, default_demo_path
@@ -57,7 +57,7 @@ CONFIG = SchemathesisConfig.from_dict({"checks": {"positive_data_acceptance": {"
 
 
 @schemathesis.check
-def refused_only_for_a_rule(ctx: object, response: schemathesis.Response, case: schemathesis.Case) -> None:
+def refused_only_for_a_rule(ctx: object, response: schemathesis.Response, case: schemathesis.Case) -> None:  # type: ignore[type-arg]
     """A 422 to a request the schema calls well formed names a rule it breaks, never a malformed input."""
     if case.meta is None or not case.meta.generation.mode.is_positive or response.status_code != 422:
         return

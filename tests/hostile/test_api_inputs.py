@@ -148,6 +148,8 @@ for cid, geometry, status, msg in [
     ("collection", {"type": "GeometryCollection", "geometries": [POINT]}, 422, "不支持的类型"),
     ("unknown-type", {"type": "Circle", "coordinates": [121.4, 28.58]}, 422, "不支持的类型"),
     ("no-type", {"coordinates": [121.4, 28.58]}, 422, "缺少 type"),
+    ("type-object", {"type": {}, "coordinates": [121.4, 28.58]}, 422, "type 应为类型名称,如 Point"),
+    ("type-list", {"type": ["Point"], "coordinates": [121.4, 28.58]}, 422, "type 应为类型名称,如 Point"),
     ("one-point-line", {"type": "LineString", "coordinates": [[121.4, 28.58]]}, 422, "两个坐标"),
     ("open-ring", _poly(SQUARE[:-1]), 422, "未闭合"),
     ("short-ring", _poly([[121.40, 28.58], [121.41, 28.58], [121.40, 28.58]]), 422, "四个坐标"),

@@ -12,7 +12,7 @@ import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from shapely.geometry import LineString, Point
 
-from mzgis.errors import BadInput
+from mzgis.errors import BadInput, Conflict
 from mzgis.gazetteer.procedure import Procedures
 from mzgis.gazetteer.service import Gazetteer
 from mzgis.io.announcement import announce
@@ -92,7 +92,7 @@ def test_one_name_is_not_counted_and_an_announced_one_is_reprinted_under_its_num
     assert _read(to_docx(first)).paragraphs[0].text == "台州市路桥区人民政府关于“金清大道”标准地名的公告"
     proc.step(pid, "announce", version=4, user="地名科", on="2026-10-01",
               details={"announcement_ref": "路政地公〔2026〕1号"})  # fmt: skip
-    with pytest.raises(BadInput, match="没有可公告的已批准地名"):
+    with pytest.raises(Conflict, match="没有可公告的已批准地名"):
         announce(proc, issuer="台州市路桥区人民政府", day=dt.date(2026, 12, 1))  # none waiting
     again, count = announce(proc, str(pid), issuer="台州市路桥区人民政府", day=dt.date(2026, 12, 1))
     texts = [p.text for p in _read(to_docx(again)).paragraphs if p.text.strip()]
@@ -116,9 +116,9 @@ def test_the_filing_register_states_approval_announcement_and_filing(proc: Proce
     road = gaz.create(ROAD | {"name": "金清大道", "status": "proposed"},
                       LineString([(121.48, 28.525), (121.50, 28.525)]), user="地名科")  # fmt: skip
     pid = _approved(proc, road.id, "路政地〔2026〕7号")
-    with pytest.raises(BadInput, match="没有已公告待备案或已备案的地名"):
+    with pytest.raises(Conflict, match="没有已公告待备案或已备案的地名"):
         filing_register(proc)
-    with pytest.raises(BadInput, match="只有已公告的地名可以备案:金清大道"):
+    with pytest.raises(Conflict, match="只有已公告的地名可以备案:金清大道"):
         filing_register(proc, str(pid))
     proc.step(pid, "announce", version=4, user="地名科", on="2026-10-01",
               details={"announcement_ref": "路政地公〔2026〕1号"})  # fmt: skip

@@ -14,7 +14,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
-from mzgis.errors import BadInput
+from mzgis.errors import BadInput, RuleViolation
 from mzgis.io.printmap import PAPERS, MapLayer, PrintMap, Style, cjk_font, nice_length, render_map
 from tests.needs import need
 
@@ -187,5 +187,5 @@ def test_bad_requests_are_refused_in_chinese() -> None:
         render_map(pm, "png")
     with pytest.raises(BadInput, match="出图格式应为 PNG 或 PDF"):
         render_map(PrintMap("x", [], extent=(121.3, 28.4, 121.4, 28.5)), "gif")
-    with pytest.raises(BadInput, match="出图范围无效"):
+    with pytest.raises(RuleViolation, match="出图范围无效:应为有大小的范围"):
         render_map(PrintMap("x", [], extent=(121.4, 28.4, 121.3, 28.5)), "png")

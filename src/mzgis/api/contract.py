@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 
 from pydantic import BaseModel, BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
@@ -209,6 +209,10 @@ def _named_problems_first(value: Any) -> Any:
     return value
 
 
+def _number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def lonlat_first(what: str) -> Callable[[Any], Any]:
     """A check of an object's ``lon`` and ``lat`` by :func:`mzgis.crs.check_lonlat` (a swapped pair named as
     such) before the schema's bounds."""
@@ -216,7 +220,7 @@ def lonlat_first(what: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if isinstance(value, dict):
             lon, lat = value.get("lon"), value.get("lat")
-            if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+            if _number(lon) and _number(lat):
                 try:
                     check_lonlat(lon, lat, what=what)
                 except BadInput as exc:

@@ -161,7 +161,9 @@ def reverted(current: Feature, history: Iterable[AuditEntry], edit: Edit, reason
         raise Conflict("版本的废止状态与现在不同;废止和恢复请用 retire / restore", "use retire or restore")
     shape = state.get("geometry")
     if isinstance(shape, str):  # an edit made outside mzgis: the history says only that it moved
-        raise RuleViolation(f"版本 {to_version} 的位置是在 mzgis 之外修改的,历史中没有坐标,无法还原", "position unknown")
+        raise RuleViolation(
+            f"版本 {to_version} 的位置是在 mzgis 之外修改的,历史中没有坐标,无法还原", "position unknown"
+        )
     geometry = None if shape is None else shapely_shape(shape)
     changes: dict[str, Any] = {
         k: state.get(k) for k in USER_FIELDS if k in state and state.get(k) != current.properties.get(k)

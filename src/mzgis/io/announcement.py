@@ -7,9 +7,8 @@ the procedure as it is)."""
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 from collections.abc import Mapping
 
 import pandas as pd

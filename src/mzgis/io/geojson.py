@@ -76,9 +76,13 @@ def parse_geometry(data: Any, *, what: str = "几何的坐标") -> BaseGeometry:
     if not isinstance(data, dict):
         raise _fail("应为对象", "a geometry must be an object")
     kind = data.get("type")
-    if kind not in _DEPTH:
+    if not isinstance(kind, str) or kind not in _DEPTH:  # (a list or an object is no type, nor hashable)
         raise _fail(
-            f"不支持的类型“{kind}”(可用 {'、'.join(_DEPTH)})" if isinstance(kind, str) else "缺少 type",
+            f"不支持的类型“{kind}”(可用 {'、'.join(_DEPTH)})"
+            if isinstance(kind, str)
+            else "缺少 type"
+            if kind is None
+            else "type 应为类型名称,如 Point",
             f"unsupported type {kind!r}",
         )
     coords = data.get("coordinates")

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, model_validator
 from shapely.geometry import Point
 
+from mzgis.api.contract import Lat, Lon, TextRule, lonlat_first
 from mzgis.api.deps import PlannerDep, StoreDep, ViewerDep
 from mzgis.api.files import download, download_responses
-from mzgis.api.contract import Lat, Lon, TextRule, lonlat_first
 from mzgis.api.models import ErrorOut
 from mzgis.boundary.service import line_names, load_line, map_findings
 from mzgis.clock import beijing_today

@@ -109,7 +109,9 @@ _SCOPE: dict[str, Any] = {"pattern": SCOPE_PATTERN}
 
 
 class UserIn(BaseModel):
-    name: str = Field(max_length=40, description="用户名:1–40 个字符,不含空格、斜杠、冒号", json_schema_extra=_name_pattern)
+    name: str = Field(
+        max_length=40, description="用户名:1–40 个字符,不含空格、斜杠、冒号", json_schema_extra=_name_pattern
+    )
     role: RoleName
     password: str = Field(min_length=8, max_length=1000, description=_POLICY)
     scope: str | None = Field(

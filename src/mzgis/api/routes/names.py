@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 from shapely.geometry.base import BaseGeometry
 
+from mzgis.api.contract import IF_MATCH_PATTERN, GeometryIn, GeometryModel, TextRule, layer_text
 from mzgis.api.deps import EditorDep, GazetteerDep, SignedInDep, UsersDep, client_of
 from mzgis.api.files import download, download_responses
-from mzgis.api.contract import IF_MATCH_PATTERN, GeometryIn, GeometryModel, TextRule, layer_text
 from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, IsoDate, ReasonIn, feature_out
 from mzgis.clock import beijing_today
 from mzgis.crs import CHINA_BOUNDS, LONLAT_PATTERN, check_lonlat, parse_lonlat
@@ -196,7 +196,7 @@ class UpdateEdit(_EditOf):
 
 class RenameEdit(UpdateEdit):
     action: Literal["rename"]  # type: ignore[assignment]
-    properties: RenameChangesIn  # type: ignore[assignment]
+    properties: RenameChangesIn
 
 
 class MoveEdit(_EditOf):
@@ -262,7 +262,7 @@ def _version(body: int | None, if_match: str | None) -> int:
     if if_match:
         found = _IF_MATCH.fullmatch(if_match)
         if found is None or found.group(1) is None:
-            raise BadInput("If-Match 应为所编辑的版本号,如 \"3\"", "If-Match must be a version number")
+            raise BadInput('If-Match 应为所编辑的版本号,如 "3"', "If-Match must be a version number")
         return int(found.group(1))
     raise PreconditionRequired("修改需要提供所编辑的版本号(请求头 If-Match 或请求体 version)", "a version is required")
 
@@ -446,7 +446,7 @@ def read_name(fid: FeatureId, gaz: GazetteerDep, response: Response) -> FeatureO
 IfMatch = Annotated[
     str | SkipJsonSchema[None],
     Header(
-        description="所编辑的版本号(读取时的 ETag,如 \"3\");也可放在请求体 version",
+        description='所编辑的版本号(读取时的 ETag,如 "3");也可放在请求体 version',
         json_schema_extra={"pattern": IF_MATCH_PATTERN},  # checked by _version, with its own message
     ),
 ]
@@ -473,7 +473,9 @@ def retire_name(
     return _saved(gaz, edit, user, body.reason, response)
 
 
-@router.post("/api/names/{fid:int}/restore", response_model=FeatureOut, responses=_VERSIONED, summary="恢复已废止的地名")
+@router.post(
+    "/api/names/{fid:int}/restore", response_model=FeatureOut, responses=_VERSIONED, summary="恢复已废止的地名"
+)
 def restore_name(
     fid: FeatureId, body: RestoreIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:
@@ -481,7 +483,9 @@ def restore_name(
     return _saved(gaz, edit, user, body.reason, response)
 
 
-@router.post("/api/names/{fid:int}/revert", response_model=FeatureOut, responses=_VERSIONED, summary="恢复到旧版本的内容")
+@router.post(
+    "/api/names/{fid:int}/revert", response_model=FeatureOut, responses=_VERSIONED, summary="恢复到旧版本的内容"
+)
 def revert_name(
     fid: FeatureId, body: RevertIn, gaz: GazetteerDep, user: EditorDep, response: Response, if_match: IfMatch = None
 ) -> FeatureOut:

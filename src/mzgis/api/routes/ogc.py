@@ -158,7 +158,9 @@ def item(
     fid: FeatureId,
     request: Request,
     store: StoreDep,
-    crs: Annotated[str | None, Query(description="输出坐标系:CRS84(默认)或 EPSG:4490", json_schema_extra=_CRS_ENUM)] = None,
+    crs: Annotated[
+        str | None, Query(description="输出坐标系:CRS84(默认)或 EPSG:4490", json_schema_extra=_CRS_ENUM)
+    ] = None,
 ) -> JSONResponse:
     out_crs = _crs(crs, "crs ")
     feature = store.get(_known(name), fid)

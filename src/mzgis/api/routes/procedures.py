@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
+from mzgis.api.contract import TextRule, layer_text
 from mzgis.api.deps import EditorDep, GazetteerDep
 from mzgis.api.files import download, download_responses
-from mzgis.api.contract import TextRule, layer_text
 from mzgis.api.models import ErrorOut, FeatureId, FeatureOut, IdIn, IsoDate, feature_out
 from mzgis.clock import beijing_today
 from mzgis.errors import BadInput
@@ -161,7 +161,9 @@ def filing_file(
     gaz: GazetteerDep,
     ids: Annotated[
         str | None,
-        Query(max_length=9000, description="申报编号,逗号分隔(默认全部已公告待备案的和已备案的)", json_schema_extra=_IDS),
+        Query(
+            max_length=9000, description="申报编号,逗号分隔(默认全部已公告待备案的和已备案的)", json_schema_extra=_IDS
+        ),
     ] = None,
     authority: Annotated[str, Query(description="批准机关(默认本区县人民政府)"), _SHORT] = "",
 ) -> Response:
