@@ -196,12 +196,14 @@ def test_every_help_is_in_chinese_the_frameworks_words_too() -> None:
 
 def test_usage_errors_are_in_chinese() -> None:
     missing = runner.invoke(app, ["names", "add"], prog_name="mzgis", terminal_width=200)
-    assert missing.exit_code == 2 and "缺少参数 name。" in missing.output
+    assert missing.exit_code == 2 and "缺少参数 标准名称。" in missing.output
+    usage = runner.invoke(app, ["users", "scope", "--help"], prog_name="mzgis", terminal_width=200)
+    assert "用法: mzgis users scope [选项] {用户名} {区划代码前缀}" in usage.output
     wrong = runner.invoke(app, ["names", "adx"], prog_name="mzgis", terminal_width=200)
     assert "没有命令 'adx',是否想用 'add'?" in wrong.output
     number = runner.invoke(
         app, ["names", "add", "x", "--category", "y", "--admin", "1", "--lon", "东经", "--lat", "1"], terminal_width=200
     )
     assert "'--lon' 的值不对:应为数字" in number.output
-    extra = runner.invoke(app, ["pinyin", "涡阳县", "召陵区"], prog_name="mzgis", terminal_width=200)
-    assert extra.exit_code == 2 and "多了参数:召陵区" in extra.output and "unexpected" not in extra.output
+    extra = runner.invoke(app, ["names", "history", "1", "2"], prog_name="mzgis", terminal_width=200)
+    assert extra.exit_code == 2 and "多了参数:2" in extra.output and "unexpected" not in extra.output

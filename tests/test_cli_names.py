@@ -54,6 +54,12 @@ def test_pinyin(args: list[str], expected: str) -> None:
     assert result.exit_code == 0 and result.output.strip() == expected
 
 
+def test_pinyin_of_several_names_one_a_line() -> None:
+    result = runner.invoke(app, ["pinyin", "路南街道", "六安市", "单县", "--tones"])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == ["路南街道\tLùnán Jiēdào", "六安市\tLù'ān Shì", "单县\tShàn Xiàn"]
+
+
 def test_check_name_json(db: str) -> None:
     result = runner.invoke(
         app,

@@ -127,6 +127,21 @@ def test_sign_in_draws_every_layer_offline_and_searches(browser, live_server: st
     page.wait_for_selector("#results li")
     # the township filter applies to the search too: 路南街道 is not in 金清镇
     assert page.locator("#results li").first.inner_text() == "没有找到"
+    # an empty box lists the chosen township's names, in pinyin order, as the API lists them
+    page.fill("#search", "")
+    page.click("#search-form button")
+    page.wait_for_selector("#status >> text=金清镇共")
+    town = page.eval_on_selector("#township", "s => s.value")
+    token = page.evaluate("sessionStorage.getItem('mzgis-token')")
+    listed = urllib.request.Request(
+        f"{live_server}/api/names?township={town}&limit=1000", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(listed) as resp:
+        in_town = [h["name"] for h in json.load(resp)]
+    shown = [t.split(" ")[0] for t in page.locator("#results li").all_inner_texts()]
+    assert shown == in_town and len(in_town) > 10
+    assert page.locator("#status").inner_text() == f"金清镇共 {len(in_town)} 个地名(按拼音排序)"
+    page.fill("#search", "lnjd")
     page.select_option("#township", label="全区")
     page.click("#search-form button")
     page.wait_for_selector("#results li >> text=路南街道")

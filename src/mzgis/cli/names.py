@@ -420,11 +420,16 @@ def names_export(
 
 @app.command()
 def pinyin(
-    name: Annotated[str, typer.Argument(help="地名")],
+    names: Annotated[list[str], typer.Argument(help="地名,可给多个")],
     category: Annotated[str | None, typer.Option("--category", help="地名类别(帮助区分专名和通名)")] = None,
     tones: Annotated[bool, typer.Option("--tones", help="带声调")] = False,
 ) -> None:
-    """地名的罗马字母拼写(汉语拼音)。Standard romanization of a place name."""
+    """地名的罗马字母拼写(汉语拼音):一个地名只印拼写,多个则每行“地名 拼写”。Standard romanization of place names."""
     from mzgis.gazetteer.service import romanize_name
 
-    typer.echo(romanize_name(name.strip(), category, tones=tones))
+    spelt = [(name.strip(), romanize_name(name.strip(), category, tones=tones)) for name in names]
+    if len(spelt) == 1:
+        typer.echo(spelt[0][1])
+        return
+    for name, romanized in spelt:
+        typer.echo(f"{name}\t{romanized}")

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-__all__ = ["CATALOGUE", "chinese_help", "install", "translate", "translate_error"]
+__all__ = ["CATALOGUE", "argument_word", "chinese_help", "install", "translate", "translate_error"]
 
 # click's and Typer's English, as they pass it to gettext (the {placeholders} stay)
 CATALOGUE = {
@@ -101,6 +101,7 @@ _TYPES = {
     "path": "路径",
     "file": "文件",
     "directory": "目录",
+    "list[str]": "文本…",
 }
 _ENGLISH_GLOSS = re.compile(r"(?<=[。)])\s*[A-Za-z][^。]*$", re.S)
 
@@ -197,6 +198,7 @@ def install(app: typer.Typer) -> None:
 
         display_type._mzgis = True  # type: ignore[attr-defined]
         parameter.display_type = display_type  # type: ignore[method-assign]
+    _chinese_arguments()
     _chinese_helps(app)
 
 
@@ -234,6 +236,37 @@ def _patch_vendored_click() -> None:
     core.Command.get_help_option = get_help_option  # type: ignore[method-assign]
     formatting.HelpFormatter.write_usage = write_usage  # type: ignore[method-assign]
     ru.rich_format_error = rich_format_error
+
+
+# an argument's name in usage lines and errors where its help does not start with a short one
+_ARGUMENT_WORDS = {"query": "查询词", "step": "步骤", "file": "文件", "path": "数据文件或数据库", "backup": "备份文件"}
+_ARGUMENT_CUT = re.compile(r"[(（:：,，;；]")
+
+
+def argument_word(name: str, help_text: str | None) -> str:
+    """What a positional argument is called where usage lines and errors name it: its help up to the first
+    bracket, colon or comma (``用户名``, ``地名编号``), or a word of its own (``query`` → ``查询词``)."""
+    if name in _ARGUMENT_WORDS:
+        return _ARGUMENT_WORDS[name]
+    word = _ARGUMENT_CUT.split(help_text or "", maxsplit=1)[0].strip()
+    return word if word and len(word) <= 12 and re.search(r"[\u4e00-\u9fff]", word) else name.upper()
+
+
+def _chinese_arguments() -> None:
+    """Positional arguments named in Chinese in usage lines and errors (Typer names them NAME, FID …)."""
+    from typer.core import TyperArgument
+
+    if getattr(TyperArgument.__init__, "_mzgis", False):
+        return
+    english_init = TyperArgument.__init__
+
+    def init(self: Any, *, param_decls: list[str], metavar: str | None = None, **kwargs: Any) -> None:
+        if metavar is None and param_decls:
+            metavar = argument_word(param_decls[0], kwargs.get("help"))
+        english_init(self, param_decls=param_decls, metavar=metavar, **kwargs)
+
+    init._mzgis = True  # type: ignore[attr-defined]
+    TyperArgument.__init__ = init  # type: ignore[method-assign]
 
 
 def _chinese_helps(app: typer.Typer) -> None:

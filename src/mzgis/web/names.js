@@ -340,11 +340,15 @@ export function setupNames(ctx) {
   $('search-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const q = $('search').value.trim();
-    if (!q) return;
+    const town = $('township').value;
+    // an empty box with a township chosen lists the township's names, in pinyin order
+    if (!q && !town) { ctx.status('请输入地名、拼音或首字母;或先选乡镇(街道),再按“查询”列出它的全部地名'); return; }
     list.innerHTML = '';
     try {
-      const town = $('township').value;
-      const hits = await api(`/api/names?q=${encodeURIComponent(q)}&limit=20${town ? `&township=${town}` : ''}`);
+      const url = q
+        ? `/api/names?q=${encodeURIComponent(q)}&limit=20${town ? `&township=${town}` : ''}`
+        : `/api/names?township=${town}&limit=1000`;
+      const hits = await api(url);
       if (!hits.length) list.innerHTML = '<li>没有找到</li>';
       for (const h of hits) {
         const li = document.createElement('li');
@@ -359,7 +363,7 @@ export function setupNames(ctx) {
         li.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
         list.appendChild(li);
       }
-      ctx.status(`找到 ${hits.length} 个地名`);
+      ctx.status(q ? `找到 ${hits.length} 个地名` : `${$('township').selectedOptions[0].textContent}共 ${hits.length} 个地名(按拼音排序)`);
     } catch (err) {
       ctx.status(`查询失败:${err.message}`);
     }
