@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from mzgis import totp
 from mzgis.cli import app
-from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn, RuleViolation
+from mzgis.errors import BadInput, Conflict, Forbidden, InvalidStore, NotFound, NotSignedIn, RuleViolation
+from mzgis.sealing import SecretKey, new_key_file
 from mzgis.store import Backend, GeoPackageStore, open_store
 from mzgis.users import AccountPolicy, User, Users, _token_hash, hash_password, require, verify_password
 
@@ -477,5 +478,82 @@ def test_at_level_3_admins_and_approvers_set_a_second_factor_first(empty_store: 
     with pytest.raises(Forbidden, match=re.escape("按等级保护三级要求,管理员和审批人须设置动态口令(身份验证器)后继续")):
         require(users.resolve(signed.token), "viewer")
     secret = totp.new_secret()
-    users.set_second_factor("管理员", secret, code=totp.code_at(secret, clock.now), by="管理员")
-    assert require(users.resolve(signed.token), "admin").second_factor
+    with pytest.raises(RuleViolation, match="动态口令的密钥须加密保存:请先用 mzgis users secret-key"):
+        users.set_second_factor("管理员", secret, code=totp.code_at(secret, clock.now), by="管理员")
+    assert not users.get("管理员").second_factor  # level 3 keeps no shared key in the clear
+    sealing = Users(empty_store, now=clock, policy=users.policy, secret_key=SecretKey(b"k" * 32))
+    sealing.set_second_factor("管理员", secret, code=totp.code_at(secret, clock.now), by="管理员")
+    assert require(sealing.resolve(signed.token), "admin").second_factor
+
+
+def test_the_second_factors_keys_are_sealed_at_rest_and_open_with_the_key_only(
+    empty_store: Backend, tmp_path: Path
+) -> None:
+    clock = Clock()
+    key = SecretKey.from_file(new_key_file(tmp_path / "secret.key"))
+    plain = Users(empty_store, now=clock)  # a store from before sealing: keys in the clear
+    plain.add("管理员", "admin", "First-pass-01", by="setup", temporary=False)
+    plain.add("审批科", "approver", "First-pass-01", by="setup", temporary=False)
+    old, new = totp.new_secret(), totp.new_secret()
+    plain.set_second_factor("管理员", old, by="setup")
+    assert empty_store.account("管理员")["totp_secret"] == old
+    users = Users(empty_store, now=clock, secret_key=key)
+    users.set_second_factor("审批科", new, by="setup")
+    stored = empty_store.account("审批科")["totp_secret"]
+    assert stored.startswith("aesgcm:") and new not in stored
+    assert users.sign_in("审批科", "First-pass-01", code=totp.code_at(new, clock.now)).user.second_factor
+    # the key from before sealing still signs in, and is sealed by that sign-in
+    assert users.sign_in("管理员", "First-pass-01", code=totp.code_at(old, clock.now)).user.name == "管理员"
+    assert empty_store.account("管理员")["totp_secret"].startswith("aesgcm:")
+    # without the key a sealed one cannot be checked: said, not a wrong code
+    with pytest.raises(InvalidStore, match="动态口令的密钥已加密保存,但没有配置密钥文件"):
+        plain.sign_in("审批科", "First-pass-01", code=totp.code_at(new, clock.now))
+    # a record moved to another account does not open
+    moved = empty_store.account("管理员") | {"totp_secret": stored}
+    empty_store.save_account(moved)
+    clock.now += dt.timedelta(seconds=30)
+    with pytest.raises(InvalidStore, match="“管理员”的动态口令密钥无法用密钥文件"):
+        users.sign_in("管理员", "First-pass-01", code=totp.code_at(new, clock.now))
+
+
+def test_seal_secrets_seals_every_key_still_in_the_clear(empty_store: Backend, tmp_path: Path) -> None:
+    plain = Users(empty_store)
+    for name in ("管理员", "审批科", "地名科"):
+        plain.add(name, "admin", "First-pass-01", by="setup", temporary=False)
+    plain.set_second_factor("管理员", totp.new_secret(), by="setup")
+    plain.set_second_factor("审批科", totp.new_secret(), by="setup")
+    with pytest.raises(BadInput, match="没有配置密钥文件"):
+        plain.seal_second_factors()
+    users = Users(empty_store, secret_key=SecretKey.from_file(new_key_file(tmp_path / "k")))
+    assert users.seal_second_factors(by="管理员") == 2
+    assert users.seal_second_factors(by="管理员") == 0
+    assert [bool(r.get("totp_secret")) and r["totp_secret"].startswith("aesgcm:") for r in empty_store.accounts()] == [
+        r["name"] in ("管理员", "审批科") for r in empty_store.accounts()
+    ]
+    last = users.security.events(limit=1, newest=True)[0]
+    assert (last.event, last.detail) == ("account_changed", "动态口令密钥改为加密保存:审批科、管理员")
+
+
+def test_the_cli_makes_a_key_file_seals_the_keys_and_serve_asks_for_it_at_level_3(
+    demo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    db = ["--db", str(demo_path)]
+    monkeypatch.delenv("MZGIS_SECRET_KEY_FILE", raising=False)
+    Users(GeoPackageStore(demo_path)).add("管理员", "admin", "First-pass-01", by="setup", temporary=False)
+    assert runner.invoke(app, ["users", "totp", "管理员", *db]).exit_code == 0  # level 2, no key: in the clear
+    key = tmp_path / "secret.key"
+    made = runner.invoke(app, ["users", "secret-key", str(key)])
+    assert made.exit_code == 0 and f"已生成密钥文件 {key}(仅所有者可读)" in made.output
+    again = runner.invoke(app, ["users", "secret-key", str(key)])
+    assert again.exit_code == 2 and "已存在,不会覆盖" in again.output
+    unset = runner.invoke(app, ["users", "seal-secrets", *db])
+    assert unset.exit_code == 2 and "没有配置密钥文件" in unset.output
+    monkeypatch.setenv("MZGIS_SECRET_KEY_FILE", str(key))
+    sealed = runner.invoke(app, ["users", "seal-secrets", *db])
+    assert sealed.exit_code == 0 and "已加密保存 1 个账号的动态口令密钥" in sealed.output
+    assert GeoPackageStore(demo_path).account("管理员")["totp_secret"].startswith("aesgcm:")  # type: ignore[index]
+    monkeypatch.delenv("MZGIS_SECRET_KEY_FILE")
+    monkeypatch.setenv("MZGIS_SECURITY_LEVEL", "3")
+    refused = runner.invoke(app, ["serve", *db, "--port", "1"])  # refused before it listens
+    assert refused.exit_code == 2 and "动态口令的密钥须加密保存" in refused.output

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from mzgis.layers import LIMITS
 
 if TYPE_CHECKING:
+    from mzgis.sealing import SecretKey
     from mzgis.users import AccountPolicy
 
 __all__ = ["REPO_ROOT", "WEB_ROOT", "Settings", "default_demo_path"]
@@ -66,6 +67,11 @@ class Settings(BaseSettings):
     password_history: int = Field(
         default=5, ge=1, le=24, description="a new password may not be one of the account's last this many"
     )
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="the key the second factor's shared keys are sealed with (mzgis users secret-key); kept "
+        "outside the data file and its backups; required at security level 3",
+    )
     security_level: int = Field(
         default=2, ge=2, le=3, description="等级保护 level: at 3 admins and approvers sign in with a one-time code too"
     )
@@ -89,6 +95,12 @@ class Settings(BaseSettings):
         if is_database_url(str(value)):
             return database_url(str(value))
         return Path(str(value)).expanduser()
+
+    def secret_key(self) -> SecretKey | None:
+        """The key of :attr:`secret_key_file`, read (None when none is set)."""
+        from mzgis.sealing import SecretKey
+
+        return None if self.secret_key_file is None else SecretKey.from_file(self.secret_key_file.expanduser())
 
     def account_policy(self) -> AccountPolicy:
         """The sign-in policy these settings give (see :class:`mzgis.users.AccountPolicy`)."""

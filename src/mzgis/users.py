@@ -31,7 +31,8 @@ from argon2 import PasswordHasher
 
 from mzgis import totp
 from mzgis.clock import parse_stamp, stamp
-from mzgis.errors import BadInput, Conflict, Forbidden, NotFound, NotSignedIn, RuleViolation
+from mzgis.errors import BadInput, Conflict, Forbidden, InvalidStore, NotFound, NotSignedIn, RuleViolation
+from mzgis.sealing import SecretKey, is_sealed
 from mzgis.security import SecurityLog
 from mzgis.store import AccountStore
 from mzgis.text import refused_class, text_problem
@@ -269,9 +270,11 @@ class Users:
         *,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         policy: AccountPolicy = AccountPolicy(),  # frozen: one shared default is safe
+        secret_key: SecretKey | None = None,
     ) -> None:
         self.store = store
         self.policy = policy
+        self.secret_key = secret_key  # seals the second factor's shared keys at rest (mzgis.sealing)
         self.security = SecurityLog(store, now=now)
         self._now = now
         self._throttle = _Throttle()
@@ -440,10 +443,48 @@ class Users:
         authenticator's code proving it holds the secret) or take it away (``secret`` None)."""
         if secret is not None and code is not None and not totp.verify(secret, code, self._now()):
             raise Forbidden("动态口令不正确:请核对身份验证器中的 6 位数字和手机时间", "wrong one-time code")
-        user = self._update(name, totp_secret=secret, totp_used_step=None)
+        if secret is not None and self.secret_key is None and self.policy.second_factor_required:
+            raise RuleViolation(
+                "按等级保护三级要求,动态口令的密钥须加密保存:请先用 mzgis users secret-key 生成密钥文件,"
+                "并设置 MZGIS_SECRET_KEY_FILE",
+                "level 3 seals the second factor's keys: set MZGIS_SECRET_KEY_FILE",
+            )
+        stored = secret if secret is None or self.secret_key is None else self.secret_key.seal(secret, name)
+        user = self._update(name, totp_secret=stored, totp_used_step=None)
         detail = f"{name}:{'设置' if secret else '取消'}动态口令(身份验证器)"
         self.security.record("account_changed", account=by or name, detail=detail)
         return user
+
+    def _second_factor_key(self, record: Mapping[str, Any]) -> str | None:
+        """The account's shared key of the second factor in the clear (None: it has none)."""
+        stored = record.get("totp_secret")
+        if not stored:
+            return None
+        if self.secret_key is None:
+            if is_sealed(stored):
+                raise InvalidStore(
+                    "动态口令的密钥已加密保存,但没有配置密钥文件(MZGIS_SECRET_KEY_FILE),无法核对动态口令",
+                    "sealed second-factor keys need MZGIS_SECRET_KEY_FILE",
+                )
+            return str(stored)
+        return self.secret_key.open(str(stored), str(record["name"]))
+
+    def _sealed(self, record: Mapping[str, Any]) -> str:
+        stored = str(record["totp_secret"])
+        assert self.secret_key is not None
+        return stored if is_sealed(stored) else self.secret_key.seal(stored, str(record["name"]))
+
+    def seal_second_factors(self, *, by: str = "") -> int:
+        """Seal every second factor's shared key still stored in the clear with :attr:`secret_key`; how many."""
+        if self.secret_key is None:
+            raise BadInput("没有配置密钥文件(MZGIS_SECRET_KEY_FILE)", "no secret key file configured")
+        plain = [r for r in self.store.accounts() if r.get("totp_secret") and not is_sealed(r["totp_secret"])]
+        for record in plain:
+            self.store.save_account(record | {"totp_secret": self._sealed(record)})
+        if plain:
+            names = "、".join(str(r["name"]) for r in plain)
+            self.security.record("account_changed", account=by, detail=f"动态口令密钥改为加密保存:{names}")
+        return len(plain)
 
     def authenticate(
         self,
@@ -483,15 +524,16 @@ class Users:
         if not right or record is None or record["disabled"]:
             self._failed(name, record, client, "账号已停用" if right else "密码不正确")
             raise NotSignedIn("用户名或密码不正确,或账号已停用", "wrong user name or password, or account disabled")
-        secret = record.get("totp_secret") if second_factor else None
+        secret = self._second_factor_key(record) if second_factor else None
         if secret and not code:
             raise NotSignedIn("请输入动态口令(身份验证器中的 6 位数字)", "one-time code required", second_factor=True)
         step = totp.matched_step(str(secret), code or "", now) if secret else None
         if secret and (step is None or step <= int(record.get("totp_used_step") or -1)):
             self._failed(name, record, client, "动态口令不正确" if step is None else "动态口令重复使用")
             raise NotSignedIn("动态口令不正确、已过期或已用过", "wrong or reused one-time code", second_factor=True)
-        if step is not None:  # a code counts once, even within its half minute
-            record = record | {"totp_used_step": step}
+        if step is not None:  # a code counts once, even within its half minute; a key from before sealing is sealed
+            sealed = record["totp_secret"] if self.secret_key is None else self._sealed(record)
+            record = record | {"totp_used_step": step, "totp_secret": sealed}
             self.store.save_account(record)
         self.store.clear_sign_in_failures(key)
         if _outdated(stored):  # an earlier version's scrypt hash becomes argon2id at the next sign-in

@@ -175,11 +175,14 @@ def test_a_password_set_by_an_administrator_is_changed_before_anything_else(clie
 
 
 def test_at_level_3_an_admin_sets_a_second_factor_in_the_api_and_signs_in_with_it(
-    demo_path: Path, tokens: dict[str, str]
+    demo_path: Path, tokens: dict[str, str], tmp_path: Path
 ) -> None:
     from mzgis import totp
+    from mzgis.sealing import new_key_file
+    from mzgis.store import GeoPackageStore
 
-    with _client(demo_path, security_level=3) as client:
+    key = new_key_file(tmp_path / "secret.key")  # level 3 seals the shared keys (鉴别数据存储保密性)
+    with _client(demo_path, security_level=3, secret_key_file=key) as client:
         signed_in = client.post("/api/auth/token", json={"name": "管理员", "password": PASSWORD}).json()
         assert signed_in["user"]["password_change"] == "second_factor"  # a sign-in of the page; a script's
         admin = bearer(signed_in["access_token"])  # token, issued by an administrator, is not held back
@@ -194,6 +197,8 @@ def test_at_level_3_an_admin_sets_a_second_factor_in_the_api_and_signs_in_with_i
         code = totp.code_at(new["secret"], dt.datetime.now(dt.UTC))
         done = client.post("/api/auth/second-factor", headers=admin, json={"secret": new["secret"], "code": code})
         assert done.status_code == 200 and done.json()["second_factor"] is True and done.json()["password_change"] == ""
+        stored = GeoPackageStore(demo_path).account("管理员")["totp_secret"]  # type: ignore[index]
+        assert stored.startswith("aesgcm:") and new["secret"] not in stored
         assert client.get("/api/layers", headers=admin).status_code == 200
         asked = client.post("/api/auth/token", json={"name": "管理员", "password": PASSWORD})
         assert asked.status_code == 401 and asked.json()["details"] == {"second_factor": True}

@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.store = open_store(settings.db, write_wait_s=settings.write_wait_s)
         app.state.gazetteer = Gazetteer(app.state.store)
-        app.state.users = Users(app.state.store, policy=settings.account_policy())
+        app.state.users = Users(app.state.store, policy=settings.account_policy(), secret_key=settings.secret_key())
         await anyio.to_thread.run_sync(prepare)  # the spelling's tables, once, before the first request
         try:
             yield

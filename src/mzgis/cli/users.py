@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +20,8 @@ __all__ = [
     "users_passwd",
     "users_role",
     "users_scope",
+    "users_seal_secrets",
+    "users_secret_key",
     "users_token",
 ]
 
@@ -45,7 +48,8 @@ Settled = Annotated[
 def _users(db: str | None) -> Any:
     from mzgis.users import Users
 
-    return Users(open_db(db), policy=settings_for(db).account_policy())
+    settings = settings_for(db)
+    return Users(open_db(db), policy=settings.account_policy(), secret_key=settings.secret_key())
 
 
 def _password_state(user: Any) -> str:
@@ -170,3 +174,22 @@ def users_totp(
     typer.echo(f"{user.name} 已设置动态口令。请本人在身份验证器中添加(手动输入密钥,或把下面的地址做成二维码):")
     typer.echo(f"  密钥:{secret}")
     typer.echo(f"  地址:{totp.otpauth_uri(secret, user.name)}")
+
+
+@users_app.command("secret-key")
+def users_secret_key(
+    path: Annotated[Path, typer.Argument(help="密钥文件(如 /etc/mzgis/secret.key),放在数据文件和备份之外")],
+) -> None:
+    """生成加密保存动态口令密钥所用的密钥文件(仅本账号可读);已有的文件不会被覆盖。"""
+    from mzgis.sealing import new_key_file
+
+    written = new_key_file(path)
+    typer.echo(f"已生成密钥文件 {written}(仅所有者可读)。请设置 MZGIS_SECRET_KEY_FILE={written},")
+    typer.echo("并把它与数据备份分开另行保管:没有它,加密保存的动态口令无法核对,须重新设置。")
+
+
+@users_app.command("seal-secrets")
+def users_seal_secrets(db: DbOption = None) -> None:
+    """把仍以明文保存的动态口令密钥改为加密保存(用 MZGIS_SECRET_KEY_FILE 的密钥)。"""
+    count = _users(db).seal_second_factors(by=cli_actor(db))
+    typer.echo(f"已加密保存 {count} 个账号的动态口令密钥" if count else "没有以明文保存的动态口令密钥")
