@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 from mzgis.crs import (
+    LONLAT_PATTERN,
     bd09_to_gcj02,
     check_lonlat,
     convert,
+    decimal_pattern,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     gk_zone_epsg,
+    parse_lonlat,
     parse_system,
     transform_geometry,
     wgs84_to_gcj02,
@@ -159,3 +163,25 @@ def test_web_positions_are_what_amap_and_baidu_take() -> None:
     assert at == {"gcj02": [121.37025, 28.550775], "bd09": [121.376816, 28.556455]}
     back = gcj02_to_wgs84(*bd09_to_gcj02(*at["bd09"]))  # and back to within a metre
     assert abs(float(back[0]) - 121.365851) < 1e-5 and abs(float(back[1]) - 28.553796) < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [("73", True), ("136", True), ("136.000", True), ("135.99999", True), ("121.38", True), ("100", True),
+     ("136.1", False), ("72.9", False), ("073", False), ("1e2", False), ("-100", False), ("١٢١", False), ("", False)],
+)  # fmt: skip
+def test_a_decimal_pattern_holds_exactly_the_numbers_in_its_range(text: str, inside: bool) -> None:
+    assert bool(re.fullmatch(decimal_pattern(73, 136), text)) is inside
+
+
+def test_a_point_as_text_is_in_china_and_named_when_swapped() -> None:
+    assert parse_lonlat("121.38,28.58") == (121.38, 28.58)
+    assert parse_lonlat(" 121.38 ， 28.58 ") == (121.38, 28.58)  # a full-width comma, spaces around
+    with pytest.raises(BadInput, match="像是把纬度和经度写反了"):
+        parse_lonlat("28.58,121.38")
+    with pytest.raises(BadInput, match="不在中国范围内"):
+        parse_lonlat("0,0")
+    for bad in ("121.38", "1.2138e2,28.58", "121.38;28.58", "a,b"):
+        with pytest.raises(BadInput, match=r"应为 经度,纬度\(如 121.38,28.58\)"):
+            parse_lonlat(bad)
+    assert re.fullmatch(LONLAT_PATTERN, "121.38,28.58") and not re.fullmatch(LONLAT_PATTERN, "28.58,121.38")
