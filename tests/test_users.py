@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -486,6 +487,12 @@ def test_at_level_3_admins_and_approvers_set_a_second_factor_first(empty_store: 
     assert require(sealing.resolve(signed.token), "admin").second_factor
 
 
+def _record(store: Backend, name: str) -> dict[str, Any]:
+    record = store.account(name)
+    assert record is not None
+    return record
+
+
 def test_the_second_factors_keys_are_sealed_at_rest_and_open_with_the_key_only(
     empty_store: Backend, tmp_path: Path
 ) -> None:
@@ -496,20 +503,20 @@ def test_the_second_factors_keys_are_sealed_at_rest_and_open_with_the_key_only(
     plain.add("审批科", "approver", "First-pass-01", by="setup", temporary=False)
     old, new = totp.new_secret(), totp.new_secret()
     plain.set_second_factor("管理员", old, by="setup")
-    assert empty_store.account("管理员")["totp_secret"] == old
+    assert _record(empty_store, "管理员")["totp_secret"] == old
     users = Users(empty_store, now=clock, secret_key=key)
     users.set_second_factor("审批科", new, by="setup")
-    stored = empty_store.account("审批科")["totp_secret"]
+    stored = _record(empty_store, "审批科")["totp_secret"]
     assert stored.startswith("aesgcm:") and new not in stored
     assert users.sign_in("审批科", "First-pass-01", code=totp.code_at(new, clock.now)).user.second_factor
     # the key from before sealing still signs in, and is sealed by that sign-in
     assert users.sign_in("管理员", "First-pass-01", code=totp.code_at(old, clock.now)).user.name == "管理员"
-    assert empty_store.account("管理员")["totp_secret"].startswith("aesgcm:")
+    assert _record(empty_store, "管理员")["totp_secret"].startswith("aesgcm:")
     # without the key a sealed one cannot be checked: said, not a wrong code
     with pytest.raises(InvalidStore, match="动态口令的密钥已加密保存,但没有配置密钥文件"):
         plain.sign_in("审批科", "First-pass-01", code=totp.code_at(new, clock.now))
     # a record moved to another account does not open
-    moved = empty_store.account("管理员") | {"totp_secret": stored}
+    moved = _record(empty_store, "管理员") | {"totp_secret": stored}
     empty_store.save_account(moved)
     clock.now += dt.timedelta(seconds=30)
     with pytest.raises(InvalidStore, match="“管理员”的动态口令密钥无法用密钥文件"):
