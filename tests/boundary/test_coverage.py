@@ -450,3 +450,21 @@ def test_the_gap_width_in_lon_lat_follows_the_latitude() -> None:
 
     assert gaps(101.9) == [("gap", 190.0, 1.9)]
     assert gaps(102.1) == []
+
+
+def test_a_gap_between_units_is_found_with_parent_codes_but_no_parent_polygons() -> None:
+    """Villages with their township's code but no township polygons (a county whose townships are not drawn
+    yet): the gaps between them are still looked for, as without parents at all."""
+    township = "331004001"
+    units = frame(
+        [
+            ("331004001001", box(0, 0, 100, 300), township),
+            ("331004001002", box(200, 0, 300, 300), township),
+            ("331004001003", box(100, 0, 200, 100), township),
+            ("331004001004", box(100, 110, 200, 300), township),  # a strip 10 m wide left between 003 and 004
+        ]
+    )
+    for parent_field in (None, "parent"):
+        report = check_coverage(units, id_field="code", parent_field=parent_field)
+        gaps = [f["area_m2"] for f in report.as_dict()["findings"] if f["kind"] == "gap"]
+        assert gaps == [pytest.approx(1000.0, rel=1e-6)], parent_field

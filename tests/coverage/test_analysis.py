@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 from pyproj import Transformer
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
 
 from mzgis.coverage.analysis import analyze
 from mzgis.coverage.service import analyze_store
@@ -517,3 +517,32 @@ def test_a_facility_where_townships_overlap_counts_where_it_is_registered() -> N
     empty = gpd.GeoDataFrame({"name": [], "kind": [], "status": [], "admin_code": []}, geometry=[], crs=4490)
     result = analyze(towns, villages, population, homes, empty, empty, targets=load_targets())
     assert [(r["name"], r["beds"]) for r in result.townships] == [("甲", 3), ("乙", 7)]
+
+
+def test_missing_figures_count_as_none_and_a_site_drawn_as_a_polygon_by_a_point_inside(county) -> None:  # type: ignore[no-untyped-def]
+    towns, villages, population, eldercare, complexes, burial = county
+    eldercare = eldercare.copy()
+    eldercare["beds"] = eldercare["beds"].astype(float)
+    eldercare["nursing_beds"] = eldercare["nursing_beds"].astype(float)
+    eldercare.loc[1, ["beds", "nursing_beds"]] = [float("nan"), float("nan")]  # 乙院 with its beds not filled in
+    population = population.astype({"aged_80_plus": float})
+    population.loc[3, "aged_80_plus"] = float("nan")  # 四村's over-80s not filled in
+    # the cemetery drawn as its plot (a 200 m square 1 km into 一村), not a point
+    burial = burial.set_geometry([ll_box(900, 4900, 1100, 5100), ll_point(18000, 5000)], crs=4490)
+    result = analyze(towns, villages, population, eldercare, complexes, burial, targets=load_targets())
+    a, b = result.townships
+    assert (b["beds"], b["nursing_beds"], b["beds_shortfall"], b["nursing_beds_shortfall"]) == (0, 0, 60, 30)
+    assert (a["beds"], b["aged_80_plus"]) == (150, 100)  # 三村's 100; 四村's missing figure is none, not one
+    assert (a["villages_covered_by_burial"], a["burial_sites"]) == (1, 1)  # the plot counts where it lies
+
+
+def test_an_uncovered_village_is_placed_for_the_web_maps_officers_use() -> None:
+    from mzgis.coverage.analysis import _placed
+
+    row = {"code": "331004001001", "name": "一村", "geometry": box(121.3, 28.5, 121.4, 28.6)}
+    placed = _placed(row)
+    assert placed["code"] == "331004001001" and "geometry" not in placed
+    assert (placed["lon"], placed["lat"]) == (121.35, 28.55)
+    assert placed["gcj02"] == [121.35437, 28.546953]  # to six decimals (about 0.1 m), as 高德 and 腾讯 take it
+    assert _placed({"code": "1", "geometry": None}) == {"code": "1"}  # a village without its polygon yet
+    assert _placed({"code": "1", "geometry": Polygon()}) == {"code": "1"}
