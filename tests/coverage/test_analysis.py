@@ -527,22 +527,26 @@ def test_missing_figures_count_as_none_and_a_site_drawn_as_a_polygon_by_a_point_
     eldercare.loc[1, ["beds", "nursing_beds"]] = [float("nan"), float("nan")]  # 乙院 with its beds not filled in
     population = population.astype({"aged_80_plus": float})
     population.loc[3, "aged_80_plus"] = float("nan")  # 四村's over-80s not filled in
-    # the cemetery drawn as its plot (a 200 m square 1 km into 一村), not a point
-    burial = burial.set_geometry([ll_box(900, 4900, 1100, 5100), ll_point(18000, 5000)], crs=4490)
+    # the cemetery drawn as its plot, a strip from 1 km to 4.6 km into 一村 (drawn from its west end), not a point:
+    # it stands for a point inside it, 4.7 km from 二村's centre (its first corner is 6.5 km away)
+    plot = Polygon([ll_point(x, y).coords[0] for x, y in ((1000, 4900), (4600, 4900), (4600, 5100), (1000, 5100))])
+    burial = burial.set_geometry([plot, ll_box(17900, 4900, 18100, 5100)], crs=4490)  # every site a polygon
     result = analyze(towns, villages, population, eldercare, complexes, burial, targets=load_targets())
     a, b = result.townships
     assert (b["beds"], b["nursing_beds"], b["beds_shortfall"], b["nursing_beds_shortfall"]) == (0, 0, 60, 30)
     assert (a["beds"], b["aged_80_plus"]) == (150, 100)  # 三村's 100; 四村's missing figure is none, not one
-    assert (a["villages_covered_by_burial"], a["burial_sites"]) == (1, 1)  # the plot counts where it lies
+    assert (a["villages_covered_by_burial"], a["burial_sites"]) == (2, 1)  # the plot counts where it lies
+    access = result.villages.access_beds_per_1000.tolist()
+    assert all(v is not None and v == round(v, 2) for v in access) and access != [round(v, 1) for v in access]
 
 
 def test_an_uncovered_village_is_placed_for_the_web_maps_officers_use() -> None:
     from mzgis.coverage.analysis import _placed
 
-    row = {"code": "331004001001", "name": "一村", "geometry": box(121.3, 28.5, 121.4, 28.6)}
+    row = {"code": "331004001001", "name": "一村", "geometry": box(121.3, 28.5, 121.41234567, 28.6)}
     placed = _placed(row)
     assert placed["code"] == "331004001001" and "geometry" not in placed
-    assert (placed["lon"], placed["lat"]) == (121.35, 28.55)
-    assert placed["gcj02"] == [121.35437, 28.546953]  # to six decimals (about 0.1 m), as 高德 and 腾讯 take it
+    assert (placed["lon"], placed["lat"]) == (121.356173, 28.55)  # six decimals
+    assert placed["gcj02"] == [121.360555, 28.546963]  # to six decimals (about 0.1 m), as 高德 and 腾讯 take it
     assert _placed({"code": "1", "geometry": None}) == {"code": "1"}  # a village without its polygon yet
     assert _placed({"code": "1", "geometry": Polygon()}) == {"code": "1"}
