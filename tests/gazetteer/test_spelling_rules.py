@@ -72,6 +72,10 @@ def test_rule_1_specific_and_generic_apart(name: str, expected: str) -> None:
         ("南横东街", "Nanheng Dongjie"),
         ("修文西小巷", "Xiuwen Xixiaoxiang"),
         ("东直门外南后街", "Dongzhimenwai Nanhoujie"),
+        # a modifier after a modifier: the direction and its modifier go with the generic (大 stands alone)
+        ("大东南街", "Da Dongnanjie"),
+        # a division's name is one specific: its last character stays with it, modifier or not
+        ("新城东镇", "Xinchengdong Zhen"),
         # a specific that is a place keeps its last character: 湖北 is a province
         ("湖北路", "Hubei Lu"),
         ("解放北路", "Jiefang Beilu"),
