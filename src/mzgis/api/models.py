@@ -52,7 +52,10 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class ErrorOut(BaseModel):
-    error: str = Field(description="错误类别 kind: not_found, conflict, rule_violation, bad_input …")
+    error: str = Field(
+        description="错误类别 kind: bad_input(不符合接口文档), rule_violation(违反规则), not_found, conflict,"
+        " version_required(未给出版本号), not_signed_in, forbidden, too_large, busy …"
+    )
     message: str = Field(description="中文说明")
     message_en: str
     details: dict[str, Any] = {}
