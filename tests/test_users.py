@@ -268,27 +268,27 @@ def test_unknown_and_known_names_cost_the_same_password_work(
     password for a name that is none each cost exactly one argon2id verification and no hashing (counted,
     not timed: a timed comparison flakes on a loaded machine; before the fix an unknown name cost nothing,
     5.5 ms against 34 ms)."""
-    import mzgis.users as users_module
+    import mzgis.passwords as passwords_module
 
     users = Users(empty_store)
     users.add("地名科", "editor", "Correct-horse-1", by="admin")
-    users_module._decoy_hash()  # made once per process, before the first sign-in of an unknown name
+    passwords_module.decoy_hash()  # made once per process, before the first sign-in of an unknown name
     calls: list[str] = []
-    hasher = users_module._HASHER
+    hasher = passwords_module._HASHER
 
     class Counting:
         def hash(self, password: str) -> str:
             calls.append("hash")
-            return hasher.hash(password)
+            return str(hasher.hash(password))
 
         def verify(self, stored: str, password: str) -> bool:
             calls.append("verify")
-            return hasher.verify(stored, password)
+            return bool(hasher.verify(stored, password))
 
         def __getattr__(self, name: str) -> object:
             return getattr(hasher, name)
 
-    monkeypatch.setattr(users_module, "_HASHER", Counting())
+    monkeypatch.setattr(passwords_module, "_HASHER", Counting())
     work = {}
     for i, name in enumerate(("地名科", "无此人")):
         calls.clear()

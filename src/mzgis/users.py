@@ -4,17 +4,15 @@ Roles rise in order: a viewer reads; a planner also runs analyses and what-ifs; 
 place names and boundary data; an admin also manages accounts. Passwords are kept only as argon2id hashes
 (with a random salt; scrypt hashes of earlier versions still verify and are replaced at the next
 sign-in); tokens only as SHA-256 hashes, so a copy of the GeoPackage gives away no password or token (it
-holds the second factors' shared secrets, as every TOTP server must).
+holds the second factors' shared secrets sealed when a key file is set: :mod:`mzgis.sealing`). Hashing and
+the password policy: :mod:`mzgis.passwords`.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
-import hmac
 import json
 import math
 import re
@@ -23,21 +21,27 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from typing import Any, Literal
-
-import argon2
-from argon2 import PasswordHasher
 
 from mzgis import totp
 from mzgis.clock import parse_stamp, stamp
 from mzgis.errors import BadInput, Conflict, Forbidden, InvalidStore, NotFound, NotSignedIn, RuleViolation
+from mzgis.passwords import (
+    MIN_PASSWORD,
+    check_password,
+    decoy_hash,
+    hash_password,
+    outdated,
+    password_problem,
+    verify_password,
+)
 from mzgis.sealing import SecretKey, is_sealed
 from mzgis.security import SecurityLog
 from mzgis.store import AccountStore
 from mzgis.text import refused_class, text_problem
 
 __all__ = [
+    "MIN_PASSWORD",
     "PASSWORD_CHANGE_ZH",
     "ROLES",
     "ROLE_ZH",
@@ -59,7 +63,6 @@ Role = Literal["viewer", "planner", "editor", "approver", "admin"]
 # in rank order: each role may do what the roles before it may; an approver (审批) also approves place names
 ROLES: tuple[Role, ...] = ("viewer", "planner", "editor", "approver", "admin")
 ROLE_ZH: dict[str, str] = {"viewer": "查看", "planner": "规划", "editor": "编辑", "approver": "审批", "admin": "管理员"}
-MIN_PASSWORD = 8
 MAX_FAILURES = 5  # failed sign-ins of one name within LOCKOUT lock it for LOCKOUT
 LOCKOUT = dt.timedelta(minutes=15)
 
@@ -69,56 +72,6 @@ def name_pattern() -> str:
     """An account's name: 1–40 characters, no white space, slash, backslash, colon, control or invisible
     character (the API's schema states it)."""
     return f"^[^\\s/\\\\:{refused_class()}]{{1,40}}$"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-_HASHER = PasswordHasher()  # argon2id with RFC 9106's recommended parameters (t=3, 64 MiB, p=4)
-
-
-def hash_password(password: str) -> str:
-    """The argon2id hash of ``password`` (PHC string with its own random salt and parameters)."""
-    return _HASHER.hash(password)
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches the stored hash: argon2id, or the scrypt hashes of earlier versions."""
-    if stored.startswith("$argon2"):
-        try:
-            return _HASHER.verify(stored, password)
-        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-            return False
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(
-            password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
-
-
-def _outdated(stored: str) -> bool:
-    """Whether a hash that just verified should be made again (scrypt, or weaker argon2 parameters)."""
-    if not stored.startswith("$argon2"):
-        return True
-    try:
-        return _HASHER.check_needs_rehash(stored)
-    except argon2.exceptions.InvalidHashError:
-        return True
-
-
-@functools.cache
-def _decoy_hash() -> str:
-    """A hash no password matches, checked for names that are no account: a wrong name takes as long as
-    a wrong password (one verification each, the decoy made once per process, not per sign-in), so the time
-    of an answer does not tell which names exist."""
-    return hash_password(secrets.token_urlsafe(24))
 
 
 class _Throttle:
@@ -224,43 +177,6 @@ def _check_role(role: str) -> Role:
     return role
 
 
-_CLASSES = (
-    ("小写字母", str.islower),
-    ("大写字母", str.isupper),
-    ("数字", lambda c: c.isascii() and c.isdigit()),
-    ("符号", lambda c: not (c.isascii() and c.isalnum())),
-)
-
-
-@cache
-def _common_passwords() -> frozenset[str]:
-    """The passwords too common to allow (``data/common_passwords.txt``), in lower case."""
-    text = files("mzgis").joinpath("data/common_passwords.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
-
-
-def password_problem(password: str, name: str = "") -> str:
-    """What is wrong with a password under the level-2 policy of GB/T 22239 (身份鉴别: 口令具有复杂度要求), or
-    "": at least 8 characters of at least three of lower case, upper case, digits and symbols (Chinese and
-    other letters count as symbols), not holding the account's name, not among the common ones."""
-    if len(password) < MIN_PASSWORD:
-        return f"密码至少 {MIN_PASSWORD} 个字符"
-    kinds = [zh for zh, test in _CLASSES if any(test(c) for c in password)]
-    if len(kinds) < 3:
-        return f"密码须含小写字母、大写字母、数字、符号中的至少三类(现有:{'、'.join(kinds) or '无'})"
-    if name and len(name) >= 2 and name.lower() in password.lower():
-        return "密码不能包含用户名"
-    if password.lower() in _common_passwords():
-        return "密码过于常见,容易被猜到,请换一个"
-    return ""
-
-
-def _check_password(password: str, name: str = "") -> None:
-    problem = password_problem(password, name)
-    if problem:
-        raise RuleViolation(problem, "the password does not meet the policy")
-
-
 class Users:
     """Accounts and tokens on a store. ``now`` gives the current UTC time (tests pass a fixed clock)."""
 
@@ -320,7 +236,7 @@ class Users:
             raise BadInput("用户名须为 1–40 个字符,不含空格、斜杠或冒号", "a user name is 1-40 characters, no spaces")
         checked = _check_role(role)
         jurisdiction = check_scope(scope)
-        _check_password(password, name)
+        check_password(password, name)
         if self.store.account(name) is not None:
             raise Conflict(f"用户“{name}”已存在", f"user {name!r} exists", name=name)
         self.store.save_account(
@@ -375,7 +291,7 @@ class Users:
     def set_password(self, name: str, password: str, *, temporary: bool = True, by: str = "", client: str = "") -> User:
         """A new password within the policy and none of the account's last ones; every token of the account
         is revoked. ``temporary``: set by an administrator, its holder changes it at the next sign-in."""
-        _check_password(password, name)
+        check_password(password, name)
         record = self._record(name)
         earlier = [record["password_hash"], *json.loads(record.get("password_history") or "[]")]
         kept = earlier[: max(self.policy.password_history - 1, 0)]
@@ -519,7 +435,7 @@ class Users:
             minutes = math.ceil((LOCKOUT - (now - failures[-MAX_FAILURES])).total_seconds() / 60)
             self._failed(name, record, client, f"失败次数过多,{minutes} 分钟内拒绝该用户名从此地址登录")
             raise NotSignedIn(f"登录失败次数过多,请 {minutes} 分钟后再试", "too many failed sign-ins; try again later")
-        stored = record["password_hash"] if record is not None else _decoy_hash()
+        stored = record["password_hash"] if record is not None else decoy_hash()
         right = verify_password(password, stored)
         if not right or record is None or record["disabled"]:
             self._failed(name, record, client, "账号已停用" if right else "密码不正确")
@@ -536,7 +452,7 @@ class Users:
             record = record | {"totp_used_step": step, "totp_secret": sealed}
             self.store.save_account(record)
         self.store.clear_sign_in_failures(key)
-        if _outdated(stored):  # an earlier version's scrypt hash becomes argon2id at the next sign-in
+        if outdated(stored):  # an earlier version's scrypt hash becomes argon2id at the next sign-in
             self.store.save_account(record | {"password_hash": hash_password(password)})
         if not quiet:
             self.security.record("sign_in", account=record["name"], client=client)
