@@ -496,14 +496,17 @@ def test_admin_manages_accounts_in_the_page(browser, live_server: str, demo_path
 
 
 def test_at_level_3_an_admin_sets_a_second_factor_in_the_page_and_signs_in_with_it(  # type: ignore[no-untyped-def]
-    browser, demo_path: Path, tokens: dict[str, str]
+    browser, demo_path: Path, tokens: dict[str, str], tmp_path: Path
 ) -> None:
     import datetime as dt
 
     from mzgis import totp
+    from mzgis.sealing import new_key_file
     from tests.conftest import serving
 
-    with serving(demo_path, prelude="import os; os.environ['MZGIS_SECURITY_LEVEL'] = '3'") as url:
+    key = new_key_file(tmp_path / "secret.key")  # level 3 seals the shared keys; serve refuses without the file
+    prelude = f"import os; os.environ['MZGIS_SECURITY_LEVEL'] = '3'; os.environ['MZGIS_SECRET_KEY_FILE'] = {str(key)!r}"
+    with serving(demo_path, prelude=prelude) as url:
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.goto(url)
         page.wait_for_selector("#signin[open]")
