@@ -337,6 +337,7 @@ export function setupNames(ctx) {
 
   // search (Chinese, pinyin, initials), results open the name
   const list = $('results');
+  const LISTED = 1000; // the most names an empty search lists (the API's bound): more are said to be cut
   $('search-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const q = $('search').value.trim();
@@ -347,7 +348,7 @@ export function setupNames(ctx) {
     try {
       const url = q
         ? `/api/names?q=${encodeURIComponent(q)}&limit=20${town ? `&township=${town}` : ''}`
-        : `/api/names?township=${town}&limit=1000`;
+        : `/api/names?township=${town}&limit=${LISTED}`;
       const hits = await api(url);
       if (!hits.length) list.innerHTML = '<li>没有找到</li>';
       for (const h of hits) {
@@ -363,7 +364,10 @@ export function setupNames(ctx) {
         li.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
         list.appendChild(li);
       }
-      ctx.status(q ? `找到 ${hits.length} 个地名` : `${$('township').selectedOptions[0].textContent}共 ${hits.length} 个地名(按拼音排序)`);
+      const place = $('township').selectedOptions[0].textContent;
+      ctx.status(q ? `找到 ${hits.length} 个地名`
+        : hits.length >= LISTED ? `${place}的前 ${hits.length} 个地名(按拼音排序;输入查询词可缩小范围)`
+          : `${place}共 ${hits.length} 个地名(按拼音排序)`);
     } catch (err) {
       ctx.status(`查询失败:${err.message}`);
     }
