@@ -309,9 +309,8 @@ _LON, _LAT = decimal_pattern(0, 180, signed=True), decimal_pattern(0, 90, signed
 # four numbers: west, south, east, north (a box given corner to corner in the other order is the same box);
 # blank is no box
 BBOX_PATTERN = f"^\\s*(?:{_LON}{_SEP}{_LAT}{_SEP}{_LON}{_SEP}{_LAT})?\\s*$"
-_ANY = decimal_pattern(0, 180, signed=True)
 # the same with both axes within ±180° (OGC API ``bbox-crs``, where the caller orders the axes)
-BBOX_ANY_AXES_PATTERN = f"^\\s*(?:{_ANY}{_SEP}{_ANY}{_SEP}{_ANY}{_SEP}{_ANY})?\\s*$"
+BBOX_ANY_AXES_PATTERN = f"^\\s*(?:{_LON}{_SEP}{_LON}{_SEP}{_LON}{_SEP}{_LON})?\\s*$"
 # a point in China as text, longitude first: ``121.38,28.58``
 _W, _S, _E, _N = (int(v) for v in CHINA_BOUNDS)
 LONLAT_PATTERN = f"^\\s*{decimal_pattern(_W, _E)}{_SEP}{decimal_pattern(_S, _N)}\\s*$"
@@ -346,7 +345,7 @@ def parse_lonlat(text: str, *, what: str = "位置") -> tuple[float, float]:
         raise BadInput(f"{what}应为 经度,纬度(如 121.38,28.58)", f"{what} must be lon,lat") from None
     check_lonlat(lon, lat, what=what)  # names a swapped pair or a point outside China
     if not re.fullmatch(LONLAT_PATTERN, text):
-        raise BadInput(f"{what}应为 经度,纬度(如 121.38,28.58)", f"{what} must be lon,lat") from None
+        raise BadInput(f"{what}应为 经度,纬度(如 121.38,28.58)", f"{what} must be lon,lat")
     return lon, lat
 
 

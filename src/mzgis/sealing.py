@@ -21,9 +21,15 @@ from mzgis.errors import BadInput, InvalidStore
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["PREFIX", "SecretKey", "is_sealed", "new_key_file"]
+__all__ = ["KEY_REQUIRED", "PREFIX", "SecretKey", "is_sealed", "new_key_file"]
 
 PREFIX = "aesgcm:"
+# why level 3 refuses a second factor in the clear (a new one, and `mzgis serve` without the key file)
+KEY_REQUIRED = (
+    "按等级保护三级要求,动态口令的密钥须加密保存:请先用 mzgis users secret-key 生成密钥文件,"
+    "并设置 MZGIS_SECRET_KEY_FILE",
+    "level 3 seals the second factor's keys: set MZGIS_SECRET_KEY_FILE",
+)
 _KEY_BYTES = 32
 _NONCE_BYTES = 12
 

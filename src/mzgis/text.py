@@ -79,8 +79,8 @@ def _refused(ch: str, multiline: bool) -> bool:
 
 
 def _class_char(code: int) -> str:
-    # a character of the basic plane as an escape (the class carries controls and surrogates, which JSON
-    # and UTF-8 cannot hold as they are); the few beyond it as themselves (Python's ``re`` and a JSON
+    # a character of the basic plane as an escape (the class carries controls, which a pattern in JSON is
+    # better without as they are); the few beyond it as themselves (Python's ``re`` and a JSON
     # Schema validator with Unicode patterns read both)
     return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
 

@@ -35,7 +35,7 @@ from mzgis.passwords import (
     password_problem,
     verify_password,
 )
-from mzgis.sealing import SecretKey, is_sealed
+from mzgis.sealing import KEY_REQUIRED, SecretKey, is_sealed
 from mzgis.security import SecurityLog
 from mzgis.store import AccountStore
 from mzgis.text import refused_class, text_problem
@@ -360,11 +360,7 @@ class Users:
         if secret is not None and code is not None and not totp.verify(secret, code, self._now()):
             raise Forbidden("动态口令不正确:请核对身份验证器中的 6 位数字和手机时间", "wrong one-time code")
         if secret is not None and self.secret_key is None and self.policy.second_factor_required:
-            raise RuleViolation(
-                "按等级保护三级要求,动态口令的密钥须加密保存:请先用 mzgis users secret-key 生成密钥文件,"
-                "并设置 MZGIS_SECRET_KEY_FILE",
-                "level 3 seals the second factor's keys: set MZGIS_SECRET_KEY_FILE",
-            )
+            raise RuleViolation(*KEY_REQUIRED)
         stored = secret if secret is None or self.secret_key is None else self.secret_key.seal(secret, name)
         user = self._update(name, totp_secret=stored, totp_used_step=None)
         detail = f"{name}:{'设置' if secret else '取消'}动态口令(身份验证器)"

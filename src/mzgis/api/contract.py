@@ -145,13 +145,7 @@ Lon = Annotated[float, Field(ge=_W, le=_E, description="经度(中国范围内)"
 Lat = Annotated[float, Field(ge=_S, le=_N, description="纬度(中国范围内)")]
 
 
-def _no_height(value: Any) -> Any:
-    if isinstance(value, list | tuple) and len(value) == 3:
-        raise ValueError("几何带 Z 坐标(高程);只接受二维坐标,请去掉高程后再提交")
-    return value
-
-
-Position = Annotated[tuple[Lon, Lat], BeforeValidator(_no_height)]
+Position = tuple[Lon, Lat]  # (a height is named by parse_geometry first: see GeometryIn)
 Line = Annotated[list[Position], Field(min_length=2)]
 Ring = Annotated[list[Position], Field(min_length=4, description="闭合的环:首尾坐标相同")]
 Rings = Annotated[list[Ring], Field(min_length=1)]
@@ -192,8 +186,6 @@ class MultiPolygonIn(_Geometry):
     coordinates: Annotated[list[Rings], Field(min_length=1)]
 
 
-# a GeoJSON geometry in EPSG:4490, longitude first, every position within China's extent; that rings are
-# closed and shapes valid are rules beyond a schema (refused as rule violations, each named)
 def _named_problems_first(value: Any) -> Any:
     """The geometry's problems as :func:`mzgis.io.geojson.parse_geometry` names them (a swapped pair, NaN, a
     height, a type it does not take) before the schema's plainer words; a rule beyond the schema (a ring not
@@ -231,6 +223,8 @@ def lonlat_first(what: str) -> Callable[[Any], Any]:
 
 
 GeometryModel = PointIn | MultiPointIn | LineStringIn | MultiLineStringIn | PolygonIn | MultiPolygonIn
+# a GeoJSON geometry in EPSG:4490, longitude first, every position within China's extent; that rings are
+# closed and shapes valid are rules beyond a schema (refused as rule violations, each named)
 GeometryIn = Annotated[
     GeometryModel,
     Field(discriminator="type", description="GeoJSON geometry (EPSG:4490, 经度在前, 中国范围内)"),

@@ -46,11 +46,9 @@ def serve(
     if warning:
         typer.secho(warning, err=True, fg="yellow")
     if settings.secret_key() is None and settings.security_level >= 3:  # (a key file that is not one: refused)
-        raise BadInput(
-            "按等级保护三级要求,动态口令的密钥须加密保存:请先用 mzgis users secret-key 生成密钥文件,"
-            "并设置 MZGIS_SECRET_KEY_FILE",
-            "level 3 needs MZGIS_SECRET_KEY_FILE",
-        )
+        from mzgis.sealing import KEY_REQUIRED
+
+        raise BadInput(*KEY_REQUIRED)
     scheme = "https" if settings.certfile else "http"
     certs = (str(settings.certfile), str(settings.keyfile)) if settings.certfile else (None, None)
     store = open_store(

@@ -138,7 +138,7 @@ def _chosen(procedures: Procedures, ids: str | None, *, default: tuple[str, ...]
     if not ids:
         return [a for stage in default for a in procedures.queue(stage)]
     if not re.fullmatch(IDS_PATTERN, ids):
-        raise BadInput("申报编号应为逗号分隔的整数,一次至多 500 条", "ids must be at most 500 integers") from None
+        raise BadInput("申报编号应为逗号分隔的整数,一次至多 500 条", "ids must be at most 500 integers")
     return [procedures.get(int(x)) for x in ids.split(",")]
 
 

@@ -180,6 +180,9 @@ def coverage(
     return analyze_store(store, unit=unit).as_dict()
 
 
+_POSITION_NAMED = lonlat_first("拟建设施的坐标")
+
+
 class ProposedIn(BaseModel):
     kind: Literal[PROPOSED_KINDS] = Field(  # type: ignore[valid-type]
         description="设施类别:养老 institution、home_care_centre、day_care_station;社区服务综合体 urban、rural;"
@@ -194,7 +197,7 @@ class ProposedIn(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _position_named(cls, data: Any) -> Any:
-        return lonlat_first("拟建设施的坐标")(data)
+        return _POSITION_NAMED(data)
 
 
 class WhatIfIn(BaseModel):

@@ -235,14 +235,12 @@ class ChangesetIn(BaseModel):
 def _edit(e: BaseModel) -> Edit:
     """A changeset's edit as the gazetteer takes it."""
     data = e.model_dump(mode="json", exclude_unset=True)
-    fields = data.get("properties", {})
-    geometry = getattr(e, "geometry", None)
     return Edit(
         data["action"],
         data.get("id"),
         data.get("version"),
-        fields,
-        None if geometry is None else parse_geometry(geometry.as_geojson()),
+        data.get("properties", {}),
+        _geometry(getattr(e, "geometry", None)),
         data.get("on"),
         data.get("override_reason"),
         data.get("to_version"),
@@ -260,8 +258,8 @@ def _version(body: int | None, if_match: str | None) -> int:
     if body is not None:
         return body
     if if_match:
-        found = _IF_MATCH.fullmatch(if_match)
-        if found is None or found.group(1) is None:
+        found = _IF_MATCH.fullmatch(if_match)  # (not empty: then its digits are there)
+        if found is None:
             raise BadInput('If-Match 应为所编辑的版本号,如 "3"', "If-Match must be a version number")
         return int(found.group(1))
     raise PreconditionRequired("修改需要提供所编辑的版本号(请求头 If-Match 或请求体 version)", "a version is required")
